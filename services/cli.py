@@ -1,0 +1,193 @@
+"""The `phb` command: run the suite, migrate, seed, mint development tokens, and each service's own commands."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import time
+from pathlib import Path
+
+import click
+
+from shared.config import DEFAULT_PORTS, SERVICES, database_url, var_dir
+
+SEED_MARKER = ".seeded"
+
+
+@click.group(help="PHB Suite: personal health budgets for care-experienced young people.")
+def main() -> None:
+    pass
+
+
+def _service_module(service: str, module: str):  # type: ignore[no-untyped-def]
+    try:
+        return importlib.import_module(f"services.{service}.{module}")
+    except ModuleNotFoundError as err:
+        if err.name == f"services.{service}.{module}":
+            return None
+        raise
+
+
+def migrate_all(services: tuple[str, ...] = SERVICES) -> None:
+    from shared.migrations import upgrade
+
+    for service in services:
+        upgrade(service, database_url(service))
+        click.echo(f"  {service}: migrated")
+
+
+def seed_all() -> None:
+    """Each service seeds its own database, in dependency order, and each seed is idempotent."""
+    from shared.db import Database
+
+    for service in SERVICES:
+        module = _service_module(service, "seed")
+        if module is None:
+            continue
+        db = Database(database_url(service))
+        try:
+            summary = module.seed(db)
+        finally:
+            db.dispose()
+        click.echo(f"  {service}: {summary}")
+    (var_dir() / SEED_MARKER).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def migrate(services: tuple[str, ...]) -> None:
+    """Apply each service's database migrations (all services unless named)."""
+    migrate_all(services or SERVICES)
+
+
+@main.command()
+def seed() -> None:
+    """Add the fictional demo data (idempotent)."""
+    seed_all()
+
+
+@main.command()
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["advisor", "budget_holder", "finance", "provider", "admin"]),
+)
+@click.option("--sub", default=None, help="Subject (user id); defaults to a demo user of the role.")
+@click.option("--provider-id", default=None, help="For a provider user: the organisation's id.")
+@click.option("--ttl", default=8 * 3600, show_default=True, help="Lifetime in seconds.")
+def token(role: str, sub: str | None, provider_id: str | None, ttl: int) -> None:
+    """Print a development bearer token (embedded mode's dev issuer)."""
+    from services.gateway.auth import dev_issuer
+    from shared.identity import Identity
+
+    identity = Identity(
+        sub=sub or f"demo-{role.replace('_', '-')}", role=role, provider_id=provider_id
+    )
+    click.echo(dev_issuer().issue(identity, ttl_seconds=ttl))
+
+
+@main.command()
+@click.option("--port", default=DEFAULT_PORTS["gateway"], show_default=True, help="Gateway port.")
+@click.option("--seed/--no-seed", "do_seed", default=True, help="Seed demo data on first start.")
+def up(port: int, do_seed: bool) -> None:
+    """Start the gateway and the three services on localhost; Ctrl-C stops them all."""
+    from services.launcher import make_suite
+    from shared.config import generated_secret
+
+    generated_secret("internal-token.key")
+    click.echo("Migrating databases...")
+    migrate_all()
+    if do_seed and not (var_dir() / SEED_MARKER).exists():
+        click.echo("Seeding demo data (first start)...")
+        seed_all()
+    ports = {**DEFAULT_PORTS, "gateway": port}
+    suite = make_suite(var_dir(), ports=ports)
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        suite.start_all()
+        started = time.monotonic()
+        suite.wait_ready(timeout=60)
+        click.echo(f"\nPHB Suite is ready ({time.monotonic() - started:.1f}s):")
+        click.echo(f"  web and API    {suite.gateway}/")
+        click.echo(f"  health         {suite.gateway}/health")
+        click.echo(f"  API docs       {suite.gateway}/docs")
+        click.echo(f"  ORUK feed      {suite.gateway}/oruk/")
+        for name in SERVICES:
+            click.echo(f"  {name:<14} {suite.url(name)}  (internal)")
+        click.echo(f"  logs           {suite.log_dir}")
+        from services.gateway.auth import dev_issuer
+        from shared.identity import Identity
+
+        demo = dev_issuer().issue(Identity(sub="demo-advisor", role="advisor"))
+        click.echo(f"\nDemo advisor token:\n  {demo}\n")
+        click.echo("Press Ctrl-C to stop.")
+        while True:
+            for name, process in list(suite.processes.items()):
+                if process.poll() is not None:
+                    click.echo(
+                        f"{name} stopped unexpectedly (exit {process.returncode}); restarting"
+                    )
+                    suite.start(name)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        click.echo("\nStopping...")
+    finally:
+        suite.stop_all()
+        click.echo("Stopped.")
+
+
+@main.command()
+@click.argument("service", type=click.Choice([*SERVICES, "gateway"]))
+@click.option("--workers", default=2, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+def serve(service: str, workers: int, threads: int) -> None:
+    """Production: migrate SERVICE's database, then serve it with gunicorn on $PORT."""
+    if service != "gateway":
+        migrate_all((service,))
+    port = os.environ.get("PORT", str(DEFAULT_PORTS[service]))
+    os.execvp(
+        "gunicorn",
+        [
+            "gunicorn",
+            "--bind", f"0.0.0.0:{port}",
+            "--workers", str(workers),
+            "--threads", str(threads),
+            "--worker-class", "gthread",
+            "--access-logfile", "-",
+            f"shared.server:gunicorn_app({service!r})",
+        ],
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("revision")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("-m", "--message", required=True)
+def db_revision(service: str, message: str) -> None:
+    """Write a migration from the difference between SERVICE's models and its database."""
+    from shared.migrations import revision
+
+    scratch = Path(var_dir()) / f"revision-{service}-{os.getpid()}.db"
+    try:
+        revision(service, f"sqlite:///{scratch}", message)
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+for _service in SERVICES:
+    _module = _service_module(_service, "cli")
+    if _module is not None:
+        main.add_command(_module.group, _service)

@@ -1,0 +1,1 @@
+"""Adapters: the ORM, repositories, HTTP clients."""

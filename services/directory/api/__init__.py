@@ -1,0 +1,9 @@
+"""The directory's HTTP API: one blueprint per resource."""
+
+from flask_smorest import Blueprint
+
+from shared.whoami import whoami_blueprint
+
+
+def blueprints() -> list[Blueprint]:
+    return [whoami_blueprint()]

@@ -1,0 +1,75 @@
+"""Forwarding `/api/<service>/...` and `/oruk/...` to the services, with the caller's identity."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, request
+
+from services.gateway.auth import bearer_identity
+from shared.errors import NotFound
+from shared.identity import INTERNAL_HEADER
+
+# Hop-by-hop headers (RFC 9110 7.6.1) and ones the gateway owns are never forwarded.
+_DROP_REQUEST = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "authorization",
+    INTERNAL_HEADER.lower(),
+    "cookie",
+}
+_DROP_RESPONSE = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-encoding",
+    "content-length",
+    "server",
+    "date",
+}
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+bp = Blueprint("proxy", __name__)
+
+
+def forward(service: str, path: str) -> Response:
+    clients = current_app.extensions["phb_clients"]
+    if service not in clients:
+        raise NotFound(f"There is no service called '{service}'.")
+    identity = bearer_identity(current_app)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
+    headers["X-Request-ID"] = g.request_id
+    headers["X-Forwarded-For"] = request.remote_addr or ""
+    upstream = clients[service].request(
+        request.method,
+        path,
+        identity=identity,
+        headers=headers,
+        params=request.query_string.decode("latin-1") or None,
+        data=request.get_data() if request.method not in ("GET", "HEAD") else None,
+        allow_redirects=False,
+    )
+    response = Response(upstream.content, status=upstream.status_code)
+    for name, value in upstream.headers.items():
+        if name.lower() not in _DROP_RESPONSE:
+            response.headers[name] = value
+    return response
+
+
+@bp.route("/api/<service>/", defaults={"path": ""}, methods=METHODS)
+@bp.route("/api/<service>/<path:path>", methods=METHODS)
+def api(service: str, path: str) -> Response:
+    return forward(service, path)
+
+
+@bp.route("/oruk", defaults={"path": ""}, methods=["GET", "HEAD", "OPTIONS"])
+@bp.route("/oruk/", defaults={"path": ""}, methods=["GET", "HEAD", "OPTIONS"])
+@bp.route("/oruk/<path:path>", methods=["GET", "HEAD", "OPTIONS"])
+def oruk(path: str) -> Response:
+    return forward("directory", f"oruk/{path}")

@@ -1,0 +1,161 @@
+"""The base every service's `create_app` builds on: API docs, errors, request ids, identity, health."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_smorest import Api, Blueprint
+
+from shared.config import ServiceSettings
+from shared.db import Database
+from shared.errors import Forbidden, Unauthorized, register_error_handlers
+from shared.identity import INTERNAL_HEADER, Identity, verify_internal_token
+from shared.logs import request_id_var
+
+MAX_BODY_BYTES = 1_000_000
+ReadyCheck = Callable[[], dict[str, Any] | None]
+
+
+def public(view: Any) -> Any:
+    """Mark a view (function or MethodView class) as callable without an internal identity token."""
+    view._phb_public = True
+    return view
+
+
+def current_identity() -> Identity:
+    identity = getattr(g, "identity", None)
+    if identity is None:
+        raise Unauthorized()
+    return identity
+
+
+def optional_identity() -> Identity | None:
+    return getattr(g, "identity", None)
+
+
+def require_role(*roles: str) -> Identity:
+    """The caller, if they hold one of `roles` (services acting for themselves always may)."""
+    identity = current_identity()
+    if identity.is_service or identity.role in roles:
+        return identity
+    raise Forbidden(f"This needs one of these roles: {', '.join(roles)}.")
+
+
+def database() -> Database:
+    return current_app.extensions["phb_db"]
+
+
+def settings() -> ServiceSettings:
+    return current_app.extensions["phb_settings"]
+
+
+def add_ready_check(app: Flask, name: str, check: ReadyCheck) -> None:
+    """A check `/ready` runs: it returns details (or None) when ready and raises when not."""
+    app.extensions["phb_ready_checks"][name] = check
+
+
+def create_service_app(
+    name: str,
+    *,
+    title: str,
+    description: str,
+    blueprints: Iterable[Blueprint],
+    config: dict[str, Any] | None = None,
+    settings: ServiceSettings | None = None,
+) -> Flask:
+    config = dict(config or {})
+    settings = settings or ServiceSettings.from_env(name)
+    for key in ("database_url", "internal_token_key"):
+        if key.upper() in config:
+            setattr(settings, key, config.pop(key.upper()))
+    app = Flask(f"services.{name}")
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={"info": {"description": description}},
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+        SERVICE_NAME=name,
+    )
+    app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["phb_settings"] = settings
+    app.extensions["phb_db"] = Database(settings.database_url)
+    app.extensions["phb_ready_checks"] = {"database": lambda: app.extensions["phb_db"].ping()}
+
+    _install_request_context(app)
+    _install_health(app, name)
+
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "internalToken", {"type": "apiKey", "in": "header", "name": INTERNAL_HEADER}
+    )
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    app.extensions["phb_api"] = api
+    register_error_handlers(app)  # after Api(): flask-smorest installs its own JSON handlers
+    return app
+
+
+def _install_request_context(app: Flask) -> None:
+    @app.before_request
+    def _begin() -> None:
+        g.started = time.perf_counter()
+        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        g.request_id_token = request_id_var.set(g.request_id)
+        token = request.headers.get(INTERNAL_HEADER)
+        g.identity = (
+            verify_internal_token(current_app.extensions["phb_settings"].internal_token_key, token)
+            if token
+            else None
+        )
+        if g.identity is None and not _is_public(app):
+            raise Unauthorized("This service only answers calls that come through the gateway.")
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+def _is_public(app: Flask) -> bool:
+    if request.endpoint is None:  # unknown URL: let the router answer 404/405
+        return True
+    if request.endpoint in {"health", "ready", "static"} or request.endpoint.startswith("api-docs"):
+        return True
+    view = app.view_functions.get(request.endpoint)
+    target = getattr(view, "view_class", view)
+    return bool(getattr(target, "_phb_public", False) or getattr(view, "_phb_public", False))
+
+
+def _install_health(app: Flask, name: str) -> None:
+    @app.get("/health")
+    def health() -> Response:
+        return jsonify(status="ok", service=name)
+
+    @app.get("/ready")
+    def ready() -> tuple[Response, int]:
+        checks: dict[str, Any] = {}
+        ok = True
+        for check_name, check in app.extensions["phb_ready_checks"].items():
+            try:
+                details = check()
+                checks[check_name] = {"ok": True, **(details or {})}
+            except Exception as err:  # noqa: BLE001 - readiness reports, never raises
+                ok = False
+                checks[check_name] = {"ok": False, "error": str(err)[:200]}
+        body = {"status": "ready" if ok else "not ready", "service": name, "checks": checks}
+        return jsonify(body), 200 if ok else 503

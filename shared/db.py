@@ -1,0 +1,110 @@
+"""Database engines and transactions for SQLite (embedded) and PostgreSQL (production), one code path."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use the psycopg 3 driver for all."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, **kwargs: object) -> Engine:
+    url = normalise_url(url)
+    if is_sqlite(url):
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        # A deferred transaction that reads then writes fails with "database is locked" under
+        # contention; writers take the lock up front instead.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One service's database: sessions for reading, and serialised write transactions."""
+
+    def __init__(self, url: str, **engine_kwargs: object):
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url, **engine_kwargs)
+        self.sqlite = is_sqlite(self.url)
+        writer = (
+            self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else self.engine
+        )
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(writer, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session; anything it writes is committed at the end."""
+        with self._reader() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: on SQLite it holds the write lock from its first statement."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    def run_write(self, work: Callable[[Session], T], *, attempts: int = 8) -> T:
+        """Run `work` in a write transaction, retried on serialisation failures and lock timeouts."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as session:
+                    return work(session)
+            except (OperationalError, DBAPIError) as err:
+                if attempt == attempts or not is_retryable(err):
+                    raise
+                time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
+        raise AssertionError("unreachable")
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def is_retryable(err: DBAPIError) -> bool:
+    code = getattr(getattr(err, "orig", None), "sqlstate", None)
+    if code in {"40001", "40P01"}:  # serialization_failure, deadlock_detected
+        return True
+    return "database is locked" in str(err).lower()

@@ -1,0 +1,62 @@
+"""Alembic, driven from code: each service owns a migrations folder; this applies or writes them."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, engine_from_config, pool
+
+from shared.db import is_sqlite, normalise_url
+
+
+def migrations_dir(service: str) -> Path:
+    package = importlib.import_module(f"services.{service}")
+    return Path(package.__file__).parent / "migrations"  # type: ignore[arg-type]
+
+
+def alembic_config(service: str, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir(service)))
+    config.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
+    config.attributes["service"] = service
+    return config
+
+
+def upgrade(service: str, database_url: str, revision: str = "head") -> None:
+    if is_sqlite(database_url):
+        path = database_url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(service, database_url), revision)
+
+
+def revision(service: str, database_url: str, message: str) -> None:
+    """Write a new migration for `service` by comparing its models with an up-to-date database."""
+    config = alembic_config(service, database_url)
+    command.upgrade(config, "head")
+    command.revision(config, message=message, autogenerate=True)
+
+
+def run_env(metadata: MetaData, context: object) -> None:
+    """The body of every service's migrations/env.py (online mode only: migrations run from code)."""
+    from alembic import context as ctx
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    config = ctx.config
+    url = config.get_main_option("sqlalchemy.url")
+    connectable = engine_from_config(
+        {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
+    with connectable.connect() as connection:
+        ctx.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=is_sqlite(url or ""),
+            compare_type=True,
+        )
+        with ctx.begin_transaction():
+            ctx.run_migrations()

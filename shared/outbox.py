@@ -1,0 +1,271 @@
+"""Transactional outbox: a state change and its event commit together; a relay delivers them later.
+
+Each service maps `OutboxMixin` (and, where it receives events, `InboxMixin`) onto its own
+declarative base, so the tables live in that service's database and migrations.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared.db import Database
+from shared.http import ServiceClient
+from shared.identity import Identity
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxMixin:
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(
+        String(36), unique=True, default=lambda: str(uuid.uuid4())
+    )
+    destination: Mapped[str] = mapped_column(String(40), index=True)
+    topic: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxMixin:
+    """Event ids a receiver has already applied, so a redelivered event changes nothing."""
+
+    __tablename__ = "inbox"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(80))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@dataclass(frozen=True)
+class Message:
+    event_id: str
+    topic: str
+    payload: dict[str, Any]
+    occurred_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.event_id,
+            "topic": self.topic,
+            "payload": self.payload,
+            "occurred_at": self.occurred_at,
+        }
+
+
+def add_event(
+    session: Session, model: type[Any], destination: str, topic: str, payload: dict[str, Any]
+) -> str:
+    """Record an event in the caller's transaction; it is delivered only if that transaction commits."""
+    event = model(
+        event_id=str(uuid.uuid4()),
+        destination=destination,
+        topic=topic,
+        payload=payload,
+        created_at=utcnow(),
+        available_at=utcnow(),
+        attempts=0,
+    )
+    session.add(event)
+    return event.event_id
+
+
+def first_delivery(session: Session, model: type[Any], event_id: str, topic: str) -> bool:
+    """True the first time an event id is seen; the mark commits with the caller's changes."""
+    if session.get(model, event_id) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(model(event_id=event_id, topic=topic, received_at=utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
+def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 60.0) -> float:
+    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... capped, each ±25 %."""
+    delay = min(cap, base * 2 ** max(0, attempts - 1))
+    return delay * random.uniform(0.75, 1.25)
+
+
+class OutboxRelay:
+    """Delivers one destination's pending events in order; a failure waits, with backoff, and blocks later ones."""
+
+    def __init__(
+        self,
+        db: Database,
+        model: type[Any],
+        destination: str,
+        deliver: Callable[[Message], None],
+        *,
+        batch_size: int = 200,
+        base_delay: float = 0.5,
+        max_delay: float = 60.0,
+    ):
+        self.db = db
+        self.model = model
+        self.destination = destination
+        self.deliver = deliver
+        self.batch_size = batch_size
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def pending(self, session: Session, limit: int) -> list[Any]:
+        m = self.model
+        stmt = (
+            select(m)
+            .where(m.destination == self.destination, m.delivered_at.is_(None))
+            .order_by(m.seq)
+            .limit(limit)
+        )
+        return list(session.scalars(stmt))
+
+    def run_once(self) -> int:
+        """Deliver what is due; returns how many were delivered."""
+        with self.db.session() as session:
+            events = self.pending(session, self.batch_size)
+        if events and _as_utc(events[0].available_at) > utcnow():
+            return 0
+        delivered = 0
+        for event in events:
+            message = Message(
+                event.event_id, event.topic, event.payload, _as_utc(event.created_at).isoformat()
+            )
+            try:
+                self.deliver(message)
+            except Exception as err:  # noqa: BLE001 - any failure is retried later
+                self._record_failure(event.seq, event.attempts + 1, err)
+                break
+            self._mark_delivered(event.seq)
+            delivered += 1
+        return delivered
+
+    def _mark_delivered(self, seq: int) -> None:
+        m = self.model
+        self.db.run_write(
+            lambda s: s.execute(update(m).where(m.seq == seq).values(delivered_at=utcnow()))
+        )
+
+    def _record_failure(self, seq: int, attempts: int, err: Exception) -> None:
+        m = self.model
+        due = utcnow() + timedelta(
+            seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
+        )
+        log.warning(
+            "event delivery failed",
+            extra={
+                "fields": {
+                    "destination": self.destination,
+                    "seq": seq,
+                    "attempts": attempts,
+                    "error": str(err)[:300],
+                }
+            },
+        )
+        self.db.run_write(
+            lambda s: s.execute(
+                update(m)
+                .where(m.seq == seq)
+                .values(attempts=attempts, available_at=due, last_error=str(err)[:1000])
+            )
+        )
+
+    def lag(self) -> dict[str, Any]:
+        """How far behind this destination is: pending events and the age of the oldest."""
+        m = self.model
+        with self.db.session() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(m.created_at)).where(
+                    m.destination == self.destination, m.delivered_at.is_(None)
+                )
+            ).one()
+        age = (utcnow() - _as_utc(oldest)).total_seconds() if oldest else 0.0
+        return {"pending": count, "oldest_seconds": round(age, 3)}
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Deliver until nothing is pending (tests and CLI); False if time ran out."""
+        deadline = utcnow() + timedelta(seconds=timeout)
+        while utcnow() < deadline:
+            self.run_once()
+            if self.lag()["pending"] == 0:
+                return True
+            self._stop.wait(0.05)
+        return False
+
+    def notify(self) -> None:
+        """Wake the background loop now (after a commit that added events)."""
+        self._wake.set()
+
+    def start(self, interval: float = 0.5) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval,), name=f"relay-{self.destination}", daemon=True
+        )
+        self._thread.start()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                delivered = self.run_once()
+            except Exception:  # noqa: BLE001 - the relay must outlive a database hiccup
+                log.exception(
+                    "relay pass failed", extra={"fields": {"destination": self.destination}}
+                )
+                delivered = 0
+            if delivered < self.batch_size:
+                self._wake.wait(interval)
+                self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def _as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored here is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class HttpDelivery:
+    """Delivers a message by HTTP POST to a receiver, as this service's own identity."""
+
+    def __init__(self, client: ServiceClient, path: str, identity: Identity):
+        self.client = client
+        self.path = path
+        self.identity = identity
+
+    def __call__(self, message: Message) -> None:
+        response = self.client.post(self.path, json=message.as_json(), identity=self.identity)
+        if response.status_code >= 300:
+            raise RuntimeError(
+                f"{self.client.name} answered {response.status_code}: {response.text[:200]}"
+            )

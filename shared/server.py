@@ -1,0 +1,78 @@
+"""Run one service as a real HTTP server process (waitress), with its background relays."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+from shared.config import DEFAULT_PORTS
+from shared.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+
+def start_background(app: Flask) -> None:
+    """Start whatever the service registered to run beside it (outbox relays)."""
+    interval = (
+        app.extensions["phb_settings"].relay_interval if "phb_settings" in app.extensions else 0.5
+    )
+    for worker in app.extensions.get("phb_background", []):
+        worker.start(interval)
+
+
+def stop_background(app: Flask) -> None:
+    for worker in app.extensions.get("phb_background", []):
+        worker.stop()
+
+
+def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
+    parser.add_argument("--host", default=os.environ.get("PHB_HOST", "127.0.0.1"))
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORTS[name]))
+    )
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("PHB_THREADS", "16")))
+    args = parser.parse_args(argv)
+
+    configure_logging(name, os.environ.get("LOG_LEVEL", "INFO"))
+    app = create_app()
+    start_background(app)
+
+    from waitress import create_server
+
+    server: Any = create_server(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident=f"phb-{name}",
+        connection_limit=500,
+        channel_timeout=60,
+    )
+
+    def _shutdown(signum: int, _frame: Any) -> None:
+        log.info("stopping", extra={"fields": {"signal": signum}})
+        stop_background(app)
+        server.close()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    signal.signal(signal.SIGINT, _shutdown)
+    log.info("listening", extra={"fields": {"url": f"http://{args.host}:{args.port}"}})
+    server.run()
+
+
+def gunicorn_app(name: str) -> Flask:
+    """Entry point for production (`gunicorn 'shared.server:gunicorn_app("budget")'`)."""
+    module = __import__(f"services.{name}.app", fromlist=["create_app"])
+    configure_logging(name, os.environ.get("LOG_LEVEL", "INFO"))
+    app = module.create_app()
+    start_background(app)
+    return app

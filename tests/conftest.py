@@ -1,0 +1,50 @@
+"""Fixtures every test folder shares."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import RunningSuite, postgres_available, postgres_database, running_suite
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _require_postgres() -> None:
+    if postgres_available():
+        return
+    if IN_CI:
+        pytest.fail("CI must run database tests on PostgreSQL: TEST_POSTGRES_URL is not set")
+    pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    _require_postgres()
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSuite]:
+    """The whole suite with demo data, shared by the tests that only read or add their own records.
+
+    On PostgreSQL when TEST_POSTGRES_URL is set (CI), on the embedded SQLite default otherwise.
+    """
+    var_dir = tmp_path_factory.mktemp("suite-var")
+    with running_suite(var_dir, seed=True, postgres=postgres_available()) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_suite(tmp_path: Path) -> Iterator[RunningSuite]:
+    """A suite of its own on the embedded defaults, for tests that stop or break parts of it."""
+    with running_suite(tmp_path / "var") as running:
+        yield running

@@ -1,0 +1,128 @@
+"""Helpers the tests share: fresh databases on SQLite and PostgreSQL, and the suite as real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import requests
+
+from services.launcher import Suite, ephemeral_ports, make_suite
+from shared.config import SERVICES
+from shared.identity import DevIssuer, Identity
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+
+
+def postgres_available() -> bool:
+    return bool(POSTGRES_URL)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the test server; dropped afterwards."""
+    name = f"phb_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class RunningSuite:
+    """The four processes on ephemeral ports, and what a test needs to talk to them."""
+
+    def __init__(self, suite: Suite, var_dir: Path):
+        self.suite = suite
+        self.var_dir = var_dir
+        self.issuer = DevIssuer(var_dir / "keys")
+        self.http = requests.Session()
+
+    @property
+    def gateway(self) -> str:
+        return self.suite.gateway
+
+    def url(self, name: str) -> str:
+        return self.suite.url(name)
+
+    def token(self, role: str, sub: str | None = None, provider_id: str | None = None) -> str:
+        identity = Identity(sub=sub or f"test-{role}", role=role, provider_id=provider_id)
+        return self.issuer.issue(identity)
+
+    def headers(
+        self, role: str, sub: str | None = None, provider_id: str | None = None
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, sub, provider_id)}"}
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        *,
+        role: str | None = None,
+        sub: str | None = None,
+        provider_id: str | None = None,
+        **kwargs,
+    ) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if role:
+            headers.update(self.headers(role, sub, provider_id))
+        kwargs.setdefault("timeout", 30)
+        return self.http.request(method, self.gateway + path, headers=headers, **kwargs)
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from services.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+
+
+@contextmanager
+def running_suite(
+    var_dir: Path,
+    *,
+    seed: bool = False,
+    postgres: bool = False,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[RunningSuite]:
+    """Migrate (and optionally seed) fresh databases, start all four processes, stop them after."""
+    env_extra = dict(extra_env or {})
+    env_extra.setdefault("PHB_RELAY_INTERVAL", "0.1")
+    with _databases(postgres) as urls:
+        for service, url in urls.items():
+            env_extra[f"{service.upper()}_DATABASE_URL"] = url
+        suite = make_suite(var_dir, ports=ephemeral_ports(), extra_env=env_extra)
+        run_cli(["migrate"], suite.env)
+        if seed:
+            run_cli(["seed"], suite.env)
+        try:
+            suite.start_all()
+            suite.wait_ready(timeout=60)
+            yield RunningSuite(suite, var_dir)
+        finally:
+            suite.stop_all()
+
+
+@contextmanager
+def _databases(postgres: bool) -> Iterator[dict[str, str]]:
+    if not postgres:
+        yield {}
+        return
+    with postgres_database() as a, postgres_database() as b, postgres_database() as c:
+        yield dict(zip(SERVICES, (a, b, c), strict=True))

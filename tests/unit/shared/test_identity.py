@@ -1,0 +1,97 @@
+import time
+
+import jwt
+import pytest
+
+from shared.errors import Unauthorized
+from shared.identity import (
+    DevIssuer,
+    Identity,
+    UserTokenVerifier,
+    issue_internal_token,
+    verify_internal_token,
+)
+
+KEY = "k" * 48
+ALEX = Identity(sub="alex", role="advisor")
+
+
+def test_internal_token_round_trips_the_identity():
+    acme = Identity(sub="p1", role="provider", provider_id="org-1")
+    assert verify_internal_token(KEY, issue_internal_token(KEY, acme)) == acme
+
+
+def test_internal_token_signed_with_another_key_is_refused():
+    with pytest.raises(Unauthorized):
+        verify_internal_token(KEY, issue_internal_token("other" * 10, ALEX))
+
+
+def test_expired_internal_token_is_refused():
+    token = issue_internal_token(KEY, ALEX, ttl_seconds=-60)
+    with pytest.raises(Unauthorized, match="expired"):
+        verify_internal_token(KEY, token)
+
+
+def test_internal_token_with_unknown_role_is_refused():
+    token = issue_internal_token(KEY, Identity(sub="x", role="superuser"))
+    with pytest.raises(Unauthorized):
+        verify_internal_token(KEY, token)
+
+
+def test_dev_issuer_tokens_verify_with_its_public_key(tmp_path):
+    issuer = DevIssuer(tmp_path)
+    verifier = UserTokenVerifier(public_pem=issuer.public_pem)
+    assert verifier.verify(issuer.issue(ALEX)) == ALEX
+
+
+def test_dev_issuer_key_is_generated_once_and_kept(tmp_path):
+    first = DevIssuer(tmp_path).public_pem
+    assert DevIssuer(tmp_path).public_pem == first
+
+
+def test_user_token_from_another_issuer_key_is_refused(tmp_path):
+    ours = DevIssuer(tmp_path / "a")
+    theirs = DevIssuer(tmp_path / "b")
+    with pytest.raises(Unauthorized):
+        UserTokenVerifier(public_pem=ours.public_pem).verify(theirs.issue(ALEX))
+
+
+def test_expired_user_token_is_refused(tmp_path):
+    issuer = DevIssuer(tmp_path)
+    token = issuer.issue(ALEX, ttl_seconds=-120)
+    with pytest.raises(Unauthorized, match="expired"):
+        UserTokenVerifier(public_pem=issuer.public_pem).verify(token)
+
+
+def test_hs256_token_cannot_pose_as_rs256(tmp_path):
+    issuer = DevIssuer(tmp_path)
+    forged = jwt.encode(
+        {
+            "sub": "x",
+            "role": "admin",
+            "exp": int(time.time()) + 60,
+            "iss": "phb-dev-issuer",
+            "aud": "phb-suite",
+        },
+        "a-guessed-secret-that-is-long-enough-for-hs256",
+        algorithm="HS256",
+    )
+    with pytest.raises(Unauthorized):
+        UserTokenVerifier(public_pem=issuer.public_pem).verify(forged)
+
+
+def test_oidc_role_lists_pick_the_first_known_role(tmp_path):
+    issuer = DevIssuer(tmp_path)
+    token = jwt.encode(
+        {
+            "sub": "x",
+            "roles": ["reader", "finance"],
+            "exp": int(time.time()) + 60,
+            "iss": "phb-dev-issuer",
+            "aud": "phb-suite",
+        },
+        issuer._private_pem,
+        algorithm="RS256",
+    )
+    verifier = UserTokenVerifier(public_pem=issuer.public_pem, role_claim="roles")
+    assert verifier.verify(token).role == "finance"
