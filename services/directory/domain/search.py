@@ -1,0 +1,52 @@
+"""What the search index holds for one listing, and what a search asks and answers.
+
+The directory builds a `SearchDocument` from its model whenever a listing changes and sends it
+through the outbox (destination "search"); the search backends only ever see these documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class SearchDocument:
+    id: str  # the listing (HSDS service) id
+    name: str
+    description: str
+    organization_id: str
+    organization_name: str
+    # taxonomy term slugs of the listing AND all their ancestors, so a parent filter matches children
+    categories: list[str] = field(default_factory=list)
+    category_labels: list[str] = field(default_factory=list)  # labels of the listing's own terms
+    town: str | None = None
+    postcode: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    min_price_pence: int | None = None  # cheapest cost option; 0 when free; None when unpriced
+    max_price_pence: int | None = None
+    is_free: bool = False
+    min_age: int | None = None
+    max_age: int | None = None
+    days: list[str] = field(default_factory=list)  # "monday" ... "sunday"
+    accessibility: list[str] = field(default_factory=list)  # e.g. "wheelchair_accessible"
+    languages: list[str] = field(default_factory=list)  # ISO 639 codes, e.g. "en", "ar"
+    welcomes: list[str] = field(
+        default_factory=list
+    )  # care_experienced, first_session_free, bring_a_friend
+    status: str = "active"  # active, inactive, defunct, temporarily_closed
+    provider_state: str = "unchecked"  # verified, expiring, lapsed, unchecked (as of indexing)
+    # last day (ISO date) the listing can be funded on: None when it can't be funded at all.
+    # "funding-ready only" filters on fundable_until >= today, so expiry needs no re-index.
+    fundable_until: str | None = None
+    assured_date: str | None = None
+    last_modified: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchDocument:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,30 @@
+"""Deterministic ids and demo users shared by every service's seed, so seeded records line up across databases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+_NAMESPACE = uuid.UUID("6f1c5a52-8f4e-4a8e-9a3c-2d1f0b7e5c11")
+
+# The demo clock: seeded histories are laid out relative to this day, whatever today is.
+DEMO_TODAY = date(2026, 11, 2)
+
+# Demo users the sign-in page offers (sub, role, label); `phb token --role R` defaults to demo-R.
+DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    ("demo-advisor", "advisor", "Sam (personal advisor)"),
+    ("demo-advisor-2", "advisor", "Jordan (social worker)"),
+    ("demo-budget-holder", "budget_holder", "Priya (budget holder)"),
+    ("demo-finance", "finance", "Morgan (finance officer)"),
+    ("demo-provider", "provider", "Hastings Harbour Gym (provider)"),
+    ("demo-admin", "admin", "Chris (programme lead)"),
+)
+
+
+def demo_uuid(kind: str, n: int | str) -> str:
+    """The same id in every database for the n-th demo record of a kind ("provider", "listing", ...)."""
+    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{n}"))
+
+
+# The demo provider user's organisation.
+DEMO_PROVIDER_ID = demo_uuid("provider", 0)
