@@ -39,7 +39,9 @@ class ServiceClient:
         retry = Retry(
             total=retries,
             connect=retries,
-            read=retries,
+            # A read that timed out is not retried (a slow service stays slow), and with read=False
+            # urllib3 raises the timeout itself, so callers see a timeout rather than a dead service.
+            read=False,
             status=retries,
             allowed_methods=IDEMPOTENT_METHODS,
             status_forcelist=(502, 503, 504),
