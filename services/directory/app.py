@@ -7,14 +7,17 @@ from typing import Any
 from flask import Flask
 
 from services.directory.api import blueprints
+from services.directory.search.install import install_search
 from shared.app import create_service_app
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    return create_service_app(
+    app = create_service_app(
         "directory",
         title="PHB directory",
         description="Providers, listings, due diligence, search and the Open Referral UK feed.",
         blueprints=blueprints(),
         config=config,
     )
+    install_search(app)
+    return app

@@ -2,8 +2,9 @@
 
 from flask_smorest import Blueprint
 
+from services.directory.api.search import blp as search_blp
 from shared.whoami import whoami_blueprint
 
 
 def blueprints() -> list[Blueprint]:
-    return [whoami_blueprint()]
+    return [whoami_blueprint(), search_blp]

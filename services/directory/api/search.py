@@ -1,0 +1,191 @@
+"""`GET /search`: typo-tolerant, filtered, faceted, geo search of active listings (public)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.directory.search.backend import SearchUnavailable
+from services.directory.search.install import search_backend
+from services.directory.search.query import DAYS, FACETS, MAX_PER_PAGE, SORTS, GeoPoint, SearchQuery
+from shared.app import public
+from shared.errors import DependencyUnavailable, ValidationFailed
+
+blp = Blueprint("search", __name__, url_prefix="/search", description="Search the directory.")
+
+_LAT_LNG = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+class SearchArgsSchema(Schema):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "Words to look for; typos forgiven."},
+    )
+    category = fields.List(
+        fields.String(validate=validate.Length(min=1, max=80)),
+        load_default=list,
+        metadata={
+            "description": "Taxonomy term slug (repeatable: any of them); a parent includes its children."
+        },
+    )
+    max_price = fields.Integer(
+        strict=False,
+        validate=validate.Range(min=0, max=10_000_000),
+        metadata={"description": "Price ceiling in pence (the cheapest option counts)."},
+    )
+    free = fields.Boolean(load_default=False, metadata={"description": "Only free listings."})
+    age = fields.Integer(
+        validate=validate.Range(min=0, max=120),
+        metadata={"description": "Only listings that suit this age."},
+    )
+    near = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "A town, a postcode or postcode district, or 'lat,lng'."},
+    )
+    lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False)
+    lng = fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False)
+    radius_km = fields.Float(
+        validate=validate.Range(min=0, max=500, min_inclusive=False), allow_nan=False
+    )
+    day = fields.String(validate=validate.OneOf(DAYS))
+    accessibility = fields.List(
+        fields.String(validate=validate.Length(min=1, max=80)), load_default=list
+    )
+    language = fields.String(validate=validate.Length(min=2, max=12))
+    funding_ready = fields.Boolean(
+        load_default=False, metadata={"description": "Only listings that can be funded today."}
+    )
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    facets = fields.List(
+        fields.String(validate=validate.OneOf(FACETS)), load_default=lambda: list(FACETS)
+    )
+
+
+class FacetValueSchema(Schema):
+    value = fields.String()
+    count = fields.Integer()
+
+
+class SearchResultSchema(Schema):
+    total = fields.Integer(metadata={"description": "Exact number of matching listings."})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total_pages = fields.Integer()
+    words_used = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Query words every hit matched (words dropped from the end when nothing matched them all)."
+        },
+    )
+    hits = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "Listings, with `highlights` and, given a location, `distance_m`."
+        },
+    )
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))
+
+
+def _place(args: dict[str, Any], errors: dict[str, list[str]]) -> GeoPoint | None:
+    if "lat" in args or "lng" in args:
+        if "lat" not in args or "lng" not in args:
+            errors.setdefault("lat" if "lat" not in args else "lng", []).append(
+                "Give both lat and lng."
+            )
+            return None
+        return GeoPoint(args["lat"], args["lng"])
+    near = args.get("near")
+    if not near:
+        return None
+    pair = _LAT_LNG.match(near)
+    if pair:
+        lat, lng = float(pair.group(1)), float(pair.group(2))
+        if -90 <= lat <= 90 and -180 <= lng <= 180:
+            return GeoPoint(lat, lng)
+        errors.setdefault("near", []).append("Latitude or longitude out of range.")
+        return None
+    found = _geocode(near)
+    if found is None:
+        errors.setdefault("near", []).append(
+            f"We can't place {near!r}: try a town in the area or a postcode."
+        )
+    return found
+
+
+def _geocode(place: str) -> GeoPoint | None:
+    try:
+        module = importlib.import_module("services.directory.adapters.geocode")
+    except ModuleNotFoundError:
+        return None
+    try:
+        found = module.geocode(place)
+    except Exception:  # noqa: BLE001 - an unknown place is the caller's 422, whatever the geocoder raises
+        return None
+    if found is None:
+        return None
+    if isinstance(found, tuple | list):
+        return GeoPoint(float(found[0]), float(found[1]))
+    return GeoPoint(float(found.lat), float(getattr(found, "lng", getattr(found, "lon", 0.0))))
+
+
+def query_from_args(args: dict[str, Any]) -> SearchQuery:
+    errors: dict[str, list[str]] = {}
+    near = _place(args, errors)
+    query = SearchQuery(
+        text=args.get("q", ""),
+        categories=tuple(args.get("category", ())),
+        max_price_pence=args.get("max_price"),
+        free_only=args.get("free", False),
+        age=args.get("age"),
+        near=near,
+        radius_km=args.get("radius_km"),
+        day=args.get("day"),
+        accessibility=tuple(args.get("accessibility", ())),
+        language=args.get("language"),
+        funding_ready_only=args.get("funding_ready", False),
+        sort=args.get("sort", "relevance"),
+        page=args.get("page", 1),
+        per_page=args.get("per_page", 20),
+        facets=tuple(args.get("facets", FACETS)),
+    )
+    for name, messages in query.problems().items():
+        if name in ("sort", "radius_km") and near is None and "near" in errors:
+            continue  # the place itself is the problem
+        errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationFailed("One or more fields are invalid.", errors=errors)
+    return query
+
+
+@blp.route("")
+@public
+class Search(MethodView):
+    @blp.arguments(SearchArgsSchema, location="query")
+    @blp.response(200, SearchResultSchema)
+    def get(self, args):
+        """Search active listings: words (typos forgiven), filters, facets, distance"""
+        query = query_from_args(args)
+        try:
+            result = search_backend().search(query)
+        except SearchUnavailable as err:
+            raise DependencyUnavailable(f"Search is unavailable: {err}") from err
+        return {
+            "total": result.total,
+            "page": result.page,
+            "per_page": result.per_page,
+            "total_pages": result.total_pages,
+            "words_used": result.words_used,
+            "hits": [hit.as_dict() for hit in result.hits],
+            "facets": {
+                name: [{"value": f.value, "count": f.count} for f in values]
+                for name, values in result.facets.items()
+            },
+        }

@@ -1,0 +1,219 @@
+"""The typed search question and the one answer shape every backend returns."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from services.directory.domain.search import SearchDocument
+
+SORTS = ("relevance", "distance", "price")
+FACETS = ("category", "town", "price_band", "day")
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAX_PER_PAGE = 100
+MAX_WORDS = 10  # like Meilisearch, only the first ten words of a query count
+UNKNOWN_TOWN = "unknown"
+# sorting by price puts unpriced listings last
+UNPRICED_SORT_KEY = 10**12
+
+# (slug, label, lowest pence, highest pence inclusive); "unpriced" is for listings with no price.
+PRICE_BANDS: tuple[tuple[str, str, int, int], ...] = (
+    ("free", "Free", 0, 0),
+    ("under_10", "Under £10", 1, 999),
+    ("10_to_25", "£10 to £25", 1000, 2500),
+    ("25_to_50", "£25.01 to £50", 2501, 5000),
+    ("50_to_100", "£50.01 to £100", 5001, 10000),
+    ("over_100", "Over £100", 10001, 10**12),
+)
+PRICE_BAND_ORDER = [band[0] for band in PRICE_BANDS] + ["unpriced"]
+
+
+def price_band(doc: SearchDocument) -> str:
+    if doc.is_free:
+        return "free"
+    if doc.min_price_pence is None:
+        return "unpriced"
+    for slug, _label, low, high in PRICE_BANDS:
+        if low <= doc.min_price_pence <= high:
+            return slug
+    return "unpriced"
+
+
+def town_value(doc: SearchDocument) -> str:
+    return doc.town or UNKNOWN_TOWN
+
+
+def min_price_for_filter(doc: SearchDocument) -> int | None:
+    """The price a ceiling is compared with: 0 for a free listing, None when unpriced."""
+    if doc.is_free:
+        return 0
+    return doc.min_price_pence
+
+
+def price_sort_key(doc: SearchDocument) -> int:
+    price = min_price_for_filter(doc)
+    return UNPRICED_SORT_KEY if price is None else price
+
+
+def date_number(value: str | date | None) -> int | None:
+    """An ISO date as a sortable integer (2026-11-24 -> 20261124)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return value.year * 10000 + value.month * 100 + value.day
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    lat: float
+    lng: float
+
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_m(a: GeoPoint, lat: float, lng: float) -> float:
+    """Great-circle distance in metres."""
+    phi1, phi2 = math.radians(a.lat), math.radians(lat)
+    dphi = phi2 - phi1
+    dlmb = math.radians(lng - a.lng)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def bounding_box(centre: GeoPoint, radius_m: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lng, max_lng) enclosing the circle, a little generous."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M) * 1.001 + 1e-6
+    coslat = max(0.01, math.cos(math.radians(min(89.0, abs(centre.lat) + dlat))))
+    dlng = min(180.0, dlat / coslat)
+    return centre.lat - dlat, centre.lat + dlat, centre.lng - dlng, centre.lng + dlng
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What an advisor asked for. Every filter is typed: no user text ever becomes filter syntax."""
+
+    text: str = ""
+    categories: tuple[str, ...] = ()  # taxonomy term slugs; any of them (children included)
+    max_price_pence: int | None = None
+    free_only: bool = False
+    age: int | None = None
+    near: GeoPoint | None = None
+    radius_km: float | None = None
+    day: str | None = None
+    accessibility: tuple[str, ...] = ()  # every one of them
+    language: str | None = None
+    funding_ready_only: bool = False
+    today: date = field(default_factory=date.today)  # "funding-ready" is judged on this day
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    facets: tuple[str, ...] = FACETS
+
+    def problems(self) -> dict[str, list[str]]:
+        """Every field that makes this query unanswerable, with why (empty when it is fine)."""
+        errors: dict[str, list[str]] = {}
+
+        def bad(name: str, message: str) -> None:
+            errors.setdefault(name, []).append(message)
+
+        if self.sort not in SORTS:
+            bad("sort", f"Must be one of: {', '.join(SORTS)}.")
+        if self.sort == "distance" and self.near is None:
+            bad("sort", "Sorting by distance needs a location (near, or lat and lng).")
+        if self.radius_km is not None:
+            if self.near is None:
+                bad("radius_km", "A radius needs a location (near, or lat and lng).")
+            if not (0 < self.radius_km <= 500):
+                bad("radius_km", "Must be more than 0 and at most 500.")
+        if self.near is not None:
+            if not -90 <= self.near.lat <= 90:
+                bad("lat", "Must be between -90 and 90.")
+            if not -180 <= self.near.lng <= 180:
+                bad("lng", "Must be between -180 and 180.")
+        if self.page < 1:
+            bad("page", "Must be 1 or more.")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            bad("per_page", f"Must be between 1 and {MAX_PER_PAGE}.")
+        if self.max_price_pence is not None and self.max_price_pence < 0:
+            bad("max_price", "Must be 0 or more.")
+        if self.age is not None and not 0 <= self.age <= 120:
+            bad("age", "Must be between 0 and 120.")
+        if self.day is not None and self.day not in DAYS:
+            bad("day", f"Must be one of: {', '.join(DAYS)}.")
+        for name in self.facets:
+            if name not in FACETS:
+                bad("facets", f"Unknown facet {name!r}; known: {', '.join(FACETS)}.")
+        return errors
+
+    @property
+    def radius_m(self) -> float | None:
+        return None if self.radius_km is None else self.radius_km * 1000.0
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def ceiling_pence(self) -> int | None:
+        """The effective price ceiling: free only means a ceiling of 0."""
+        if self.free_only:
+            return 0
+        return self.max_price_pence
+
+
+@dataclass
+class SearchHit:
+    document: SearchDocument
+    highlights: dict[str, str] = field(default_factory=dict)
+    distance_m: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        body = self.document.as_dict()
+        body["price_band"] = price_band(self.document)
+        body["highlights"] = self.highlights
+        if self.distance_m is not None:
+            body["distance_m"] = self.distance_m
+        return body
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    total: int
+    page: int
+    per_page: int
+    hits: list[SearchHit]
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    words_used: list[str] = field(default_factory=list)  # the query words every hit matched
+
+    @property
+    def total_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
+
+    @property
+    def ids(self) -> list[str]:
+        return [hit.document.id for hit in self.hits]
+
+    def facet_counts(self, name: str) -> dict[str, int]:
+        return {f.value: f.count for f in self.facets.get(name, [])}
+
+
+def order_facet(name: str, counts: dict[str, int]) -> list[FacetValue]:
+    """Facet values in the order a person reads them: days and price bands in their own order."""
+    if name == "day":
+        keys = sorted(counts, key=lambda d: DAYS.index(d) if d in DAYS else 99)
+    elif name == "price_band":
+        keys = sorted(
+            counts, key=lambda b: PRICE_BAND_ORDER.index(b) if b in PRICE_BAND_ORDER else 99
+        )
+    else:
+        keys = sorted(counts, key=lambda v: (-counts[v], v))
+    return [FacetValue(k, counts[k]) for k in keys if counts[k] > 0]

@@ -1,0 +1,476 @@
+"""The embedded search engine: a tantivy index in files under var/, with Meilisearch's text rules."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import FieldType, Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+
+from services.directory.domain.search import SearchDocument
+from services.directory.search.backend import SearchBackend, SearchUnavailable
+from services.directory.search.query import (
+    FACETS,
+    GeoPoint,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    bounding_box,
+    date_number,
+    haversine_m,
+    min_price_for_filter,
+    order_facet,
+    price_band,
+    price_sort_key,
+    town_value,
+)
+from services.directory.search.text import (
+    highlight,
+    load_synonyms,
+    typo_budget,
+    typo_cost,
+)
+
+SCHEMA_VERSION = "1"
+FOLD = "fold"
+NO_MAX_AGE = 1000
+# The weight of each kind of match: an exact word ranks above a completed prefix, above a
+# synonym, above one typo, above two (Meilisearch's "typo" rule, approximated by boosts).
+EXACT, PREFIX, SYNONYM, ONE_TYPO, TWO_TYPOS = 1.0, 0.75, 0.6, 0.45, 0.3
+NAME_BOOST = 3.0  # the "attribute" rule: a word in the name outranks one in the description
+MAX_PREFIX_TERMS = 50
+VOCABULARY_TTL_S = 5.0
+FACET_FIELDS = {"category": "category", "town": "town", "price_band": "price_band", "day": "day"}
+
+
+def document_key(doc_id: str) -> int:
+    """A stable 63-bit integer for an id, so a set of documents can be named in one query."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
+    sb.add_integer_field("key", indexed=True, fast=True)
+    sb.add_bytes_field("doc", stored=True)
+    sb.add_text_field("name", tokenizer_name=FOLD)
+    sb.add_text_field("text", tokenizer_name=FOLD)
+    for raw in ("category", "town", "day", "price_band", "access", "language", "status"):
+        sb.add_text_field(raw, tokenizer_name="raw", fast=True)
+    for number in ("price", "price_sort", "free", "min_age", "max_age", "fundable_until"):
+        sb.add_integer_field(number, indexed=True, fast=True)
+    sb.add_float_field("lat", indexed=True, fast=True)
+    sb.add_float_field("lng", indexed=True, fast=True)
+    return sb.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return (
+        TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.remove_long(40))
+        .filter(Filter.lowercase())
+        .filter(Filter.ascii_fold())
+        .build()
+    )
+
+
+class TantivyBackend(SearchBackend):
+    """Index files under `path`; one writer at a time across processes (tantivy's lock)."""
+
+    name = "tantivy"
+
+    def __init__(self, path: str | Path, *, synonyms_file: str | None = None):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        self._write_lock = threading.Lock()
+        self._vocab_lock = threading.Lock()
+        self._synonyms = load_synonyms(synonyms_file) if synonyms_file else load_synonyms()
+        self._vocabulary: list[str] = []
+        self._vocabulary_set: set[str] = set()
+        self._vocabulary_sig: tuple[Any, ...] | None = None
+        self._vocabulary_at = 0.0
+        self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
+        self.index = self._open()
+
+    # ---- index files -------------------------------------------------------------------------
+
+    def _open(self) -> tantivy.Index:
+        marker = self.path / "phb-schema-version"
+        if tantivy.Index.exists(str(self.path)) and (
+            not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION
+        ):
+            raise SearchUnavailable(
+                f"The search index at {self.path} was built by another version; "
+                "delete it and run `phb directory reindex`."
+            )
+        index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        index.register_tokenizer(FOLD, _analyzer())
+        marker.write_text(SCHEMA_VERSION)
+        return index
+
+    def _writer(self) -> tantivy.IndexWriter:
+        try:
+            return self.index.writer(heap_size=30_000_000, num_threads=1)
+        except ValueError as err:
+            raise SearchUnavailable(f"The search index is locked or unwritable: {err}") from err
+
+    def _commit(self, work: Any) -> None:
+        with self._write_lock:
+            writer = self._writer()
+            try:
+                work(writer)
+                writer.commit()
+                writer.wait_merging_threads()
+            except ValueError as err:
+                raise SearchUnavailable(f"The search index refused a write: {err}") from err
+            finally:
+                del writer
+            self.index.reload()
+            self._expansions.clear()
+            self._vocabulary_sig = None
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def upsert(self, documents: Iterable[SearchDocument]) -> int:
+        docs = list(documents)
+        if not docs:
+            return 0
+
+        def work(writer: tantivy.IndexWriter) -> None:
+            for doc in docs:
+                writer.delete_documents_by_term("id", doc.id)
+                writer.add_document(self._to_tantivy(doc))
+
+        self._commit(work)
+        return len(docs)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        wanted = list(ids)
+        if not wanted:
+            return 0
+
+        def work(writer: tantivy.IndexWriter) -> None:
+            for doc_id in wanted:
+                writer.delete_documents_by_term("id", doc_id)
+
+        self._commit(work)
+        return len(wanted)
+
+    def clear(self) -> None:
+        self._commit(lambda writer: writer.delete_all_documents())
+
+    def _to_tantivy(self, doc: SearchDocument) -> tantivy.Document:
+        out = tantivy.Document()
+        out.add_text("id", doc.id)
+        out.add_integer("key", document_key(doc.id))
+        out.add_bytes("doc", json.dumps(doc.as_dict()).encode())
+        out.add_text("name", doc.name)
+        for part in (
+            doc.name,
+            " ".join(doc.category_labels),
+            doc.organization_name,
+            doc.description,
+            doc.town or "",
+        ):
+            out.add_text("text", part)
+        for slug in doc.categories:
+            out.add_text("category", slug)
+        out.add_text("town", town_value(doc))
+        for day in doc.days:
+            out.add_text("day", day)
+        out.add_text("price_band", price_band(doc))
+        for feature in doc.accessibility:
+            out.add_text("access", feature)
+        for language in doc.languages:
+            out.add_text("language", language)
+        out.add_text("status", doc.status)
+        price = min_price_for_filter(doc)
+        if price is not None:
+            out.add_integer("price", price)
+        out.add_integer("price_sort", price_sort_key(doc))
+        out.add_integer("free", 1 if doc.is_free else 0)
+        out.add_integer("min_age", doc.min_age if doc.min_age is not None else 0)
+        out.add_integer("max_age", doc.max_age if doc.max_age is not None else NO_MAX_AGE)
+        fundable = date_number(doc.fundable_until)
+        if fundable is not None:
+            out.add_integer("fundable_until", fundable)
+        if doc.lat is not None and doc.lng is not None:
+            out.add_float("lat", float(doc.lat))
+            out.add_float("lng", float(doc.lng))
+        return out
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def _searcher(self) -> tantivy.Searcher:
+        self.index.reload()  # cheap; sees commits made by other processes (reindex)
+        return self.index.searcher()
+
+    def count(self) -> int:
+        return self._searcher().num_docs
+
+    def all_ids(self) -> set[str]:
+        searcher = self._searcher()
+        # the term dictionary keeps deleted documents' ids until a merge: count live ones only
+        live = searcher.terms_with_prefix("id", "", filter_query=Query.all_query())
+        return {term for term, count in live if count > 0}
+
+    def health(self) -> dict[str, Any]:
+        try:
+            return {"backend": self.name, "documents": self.count(), "path": str(self.path)}
+        except ValueError as err:
+            raise SearchUnavailable(f"The search index can't be read: {err}") from err
+
+    def get(self, doc_id: str) -> SearchDocument | None:
+        searcher = self._searcher()
+        found = searcher.search(Query.term_query(self.schema, "id", doc_id), 1).hits
+        if not found:
+            return None
+        return self._load(searcher, found[0][1])
+
+    def _load(self, searcher: tantivy.Searcher, address: Any) -> SearchDocument:
+        raw = searcher.doc(address).get_first("doc")
+        return SearchDocument.from_dict(json.loads(bytes(raw)))
+
+    # ---- words -> index terms ----------------------------------------------------------------
+
+    def _refresh_vocabulary(self, searcher: tantivy.Searcher) -> None:
+        signature = (searcher.num_docs, searcher.num_segments)
+        fresh = time.monotonic() - self._vocabulary_at < VOCABULARY_TTL_S
+        if signature == self._vocabulary_sig and fresh:
+            return
+        with self._vocab_lock:
+            terms = sorted(term for term, _n in searcher.terms_with_prefix("text", ""))
+            self._vocabulary = terms
+            self._vocabulary_set = set(terms)
+            self._vocabulary_sig = signature
+            self._vocabulary_at = time.monotonic()
+            self._expansions = {}
+
+    def _with_prefix(self, prefix: str) -> list[str]:
+        start = bisect.bisect_left(self._vocabulary, prefix)
+        found: list[str] = []
+        for term in self._vocabulary[start:]:
+            if not term.startswith(prefix):
+                break
+            found.append(term)
+        return found
+
+    def expand(self, word: str, last: bool) -> list[tuple[str, float]]:
+        """The index terms a typed word stands for, each with its weight."""
+        cached = self._expansions.get((word, last))
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+
+        def offer(term: str, weight: float) -> None:
+            if term in self._vocabulary_set and weight > found.get(term, 0.0):
+                found[term] = weight
+
+        offer(word, EXACT)
+        budget = typo_budget(word)
+        if budget:
+            for term in self._typo_candidates(word, budget):
+                cost = typo_cost(word, term, budget)
+                if cost:
+                    offer(term, ONE_TYPO if cost == 1 else TWO_TYPOS)
+        if last:
+            completions = [t for t in self._with_prefix(word) if t != word]
+            for term in sorted(completions, key=len)[:MAX_PREFIX_TERMS]:
+                offer(term, PREFIX)
+        for term, weight in [(word, EXACT), *found.items()]:
+            for other in self._synonyms.get(term, ()):
+                offer(other, min(weight, SYNONYM))
+        result = sorted(found.items(), key=lambda item: -item[1])
+        if len(self._expansions) > 5000:
+            self._expansions = {}
+        self._expansions[(word, last)] = result
+        return result
+
+    def _typo_candidates(self, word: str, budget: int) -> list[str]:
+        candidates = [t for t in self._with_prefix(word[0]) if abs(len(t) - len(word)) <= budget]
+        if budget >= 2:  # a wrong first letter (counts as two typos): the rest must be right
+            tail = word[1:]
+            candidates.extend(t for t in (tail, word[1] + word[0] + word[2:]) if t)
+            candidates.extend(chr(c) + tail for c in range(ord("a"), ord("z") + 1))
+            candidates.extend(chr(c) + word for c in range(ord("a"), ord("z") + 1))
+        return candidates
+
+    # ---- queries -----------------------------------------------------------------------------
+
+    def _text_query(self, query_words: list[str]) -> tuple[Query | None, set[str]]:
+        clauses: list[tuple[Occur, Query]] = []
+        matched: set[str] = set()
+        for position, word in enumerate(query_words):
+            expansions = self.expand(word, last=position == len(query_words) - 1)
+            if not expansions:
+                return Query.empty_query(), matched
+            options: list[tuple[Occur, Query]] = []
+            for term, weight in expansions:
+                matched.add(term)
+                options.append(
+                    (
+                        Occur.Should,
+                        Query.boost_query(
+                            Query.term_query(self.schema, "name", term), weight * NAME_BOOST
+                        ),
+                    )
+                )
+                options.append(
+                    (
+                        Occur.Should,
+                        Query.boost_query(Query.term_query(self.schema, "text", term), weight),
+                    )
+                )
+            clauses.append((Occur.Must, Query.boolean_query(options)))
+        if not clauses:
+            return None, matched
+        return Query.boolean_query(clauses), matched
+
+    def _filters(self, query: SearchQuery) -> list[Query]:
+        s = self.schema
+        found = [Query.term_query(s, "status", "active")]
+        if query.categories:
+            found.append(
+                Query.boolean_query(
+                    [(Occur.Should, Query.term_query(s, "category", c)) for c in query.categories]
+                )
+            )
+        ceiling = query.ceiling_pence()
+        if ceiling is not None:
+            found.append(Query.range_query(s, "price", FieldType.Integer, 0, ceiling))
+        if query.age is not None:
+            found.append(Query.range_query(s, "min_age", FieldType.Integer, -1, query.age))
+            found.append(Query.range_query(s, "max_age", FieldType.Integer, query.age, 10**6))
+        if query.day:
+            found.append(Query.term_query(s, "day", query.day))
+        for feature in query.accessibility:
+            found.append(Query.term_query(s, "access", feature))
+        if query.language:
+            found.append(Query.term_query(s, "language", query.language))
+        if query.funding_ready_only:
+            today = date_number(query.today)
+            found.append(
+                Query.range_query(s, "fundable_until", FieldType.Integer, today, 99_991_231)
+            )
+        if query.near is not None and query.radius_m is not None:
+            min_lat, max_lat, min_lng, max_lng = bounding_box(query.near, query.radius_m)
+            found.append(Query.range_query(s, "lat", FieldType.Float, min_lat, max_lat))
+            found.append(Query.range_query(s, "lng", FieldType.Float, min_lng, max_lng))
+        return found
+
+    def _search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
+        searcher = self._searcher()
+        self._refresh_vocabulary(searcher)
+        text_query, matched = self._text_query(query_words)
+        clauses = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filters(query)]
+        if text_query is not None:
+            clauses.insert(0, (Occur.Must, text_query))
+        combined = Query.boolean_query(clauses)
+        if query.near is not None:
+            return self._geo_search(searcher, query, combined, matched)
+        if query.sort == "price":
+            found = searcher.search(
+                combined,
+                query.per_page,
+                count=True,
+                order_by_field="price_sort",
+                offset=query.offset,
+                order=tantivy.Order.Asc,
+            )
+        else:
+            found = searcher.search(combined, query.per_page, count=True, offset=query.offset)
+        hits = [self._hit(searcher, address, matched, None) for _key, address in found.hits]
+        return SearchResult(
+            total=found.count or 0,
+            page=query.page,
+            per_page=query.per_page,
+            hits=hits,
+            facets=self._facets(searcher, combined, query.facets),
+        )
+
+    def _geo_search(
+        self, searcher: tantivy.Searcher, query: SearchQuery, combined: Query, matched: set[str]
+    ) -> SearchResult:
+        """With a location every match's distance is needed (radius, distance order), so the
+        whole match set is read from fast fields and the exact set is named back to tantivy."""
+        assert query.near is not None
+        total = searcher.search(combined, 1, count=True).count or 0
+        found = searcher.search(combined, max(total, 1), count=False).hits if total else []
+        addresses = [address for _score, address in found]
+        lats = searcher.fast_field_values("lat", addresses)
+        lngs = searcher.fast_field_values("lng", addresses)
+        rows: list[tuple[float, float, Any]] = []  # (score, distance, address)
+        radius = query.radius_m
+        for (score, address), lat, lng in zip(found, lats, lngs, strict=True):
+            distance = _distance(query.near, lat, lng)
+            if radius is not None and (distance is None or distance > radius):
+                continue
+            rows.append((score, distance if distance is not None else float("inf"), address))
+        if query.sort == "distance":
+            rows.sort(key=lambda r: (r[1], -r[0]))
+        elif query.sort == "price":
+            prices = searcher.fast_field_values("price_sort", [r[2] for r in rows])
+            order = sorted(range(len(rows)), key=lambda i: (prices[i], rows[i][1]))
+            rows = [rows[i] for i in order]
+        else:
+            rows.sort(key=lambda r: (-r[0], r[1]))
+        facet_query = combined
+        if len(rows) != len(found):  # the radius removed some: name the survivors exactly
+            keys = searcher.fast_field_values("key", [r[2] for r in rows])
+            facet_query = Query.term_set_query(self.schema, "key", keys) if keys else None
+        page = rows[query.offset : query.offset + query.per_page]
+        hits = [self._hit(searcher, address, matched, distance) for _s, distance, address in page]
+        facets = (
+            self._facets(searcher, facet_query, query.facets)
+            if facet_query is not None
+            else {name: [] for name in query.facets}
+        )
+        return SearchResult(
+            total=len(rows), page=query.page, per_page=query.per_page, hits=hits, facets=facets
+        )
+
+    def _hit(
+        self, searcher: tantivy.Searcher, address: Any, matched: set[str], distance: float | None
+    ) -> SearchHit:
+        doc = self._load(searcher, address)
+        highlights = {
+            "name": highlight(doc.name, matched),
+            "description": highlight(doc.description, matched),
+        }
+        if distance is not None and distance != float("inf"):
+            rounded: int | None = round(distance)
+        else:
+            rounded = None
+        return SearchHit(document=doc, highlights=highlights, distance_m=rounded)
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: Query, names: tuple[str, ...]
+    ) -> dict[str, list[Any]]:
+        wanted = [n for n in names if n in FACETS]
+        if not wanted:
+            return {}
+        spec = {
+            name: {"terms": {"field": FACET_FIELDS[name], "size": 10_000, "segment_size": 10_000}}
+            for name in wanted
+        }
+        answer = searcher.aggregate(query, spec)
+        facets = {}
+        for name in wanted:
+            buckets = answer.get(name, {}).get("buckets", [])
+            counts = {str(b["key"]): int(b["doc_count"]) for b in buckets}
+            facets[name] = order_facet(name, counts)
+        return facets
+
+
+def _distance(centre: GeoPoint, lat: float | None, lng: float | None) -> float | None:
+    if lat is None or lng is None:
+        return None
+    return haversine_m(centre, lat, lng)

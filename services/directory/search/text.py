@@ -1,0 +1,112 @@
+"""Words, typos, synonyms and highlights: the text rules both backends follow (Meilisearch's, documented)."""
+
+from __future__ import annotations
+
+import html
+import re
+import tomllib
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from services.directory.search.query import MAX_WORDS
+
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_WORD_LENGTH = 40
+HIGHLIGHT_PRE, HIGHLIGHT_POST = "<em>", "</em>"
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the index stores words ("Café" -> "cafe")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def words(text: str) -> list[str]:
+    """The words of a query, folded; the first ten count, each at most 40 letters."""
+    found = [w[:MAX_WORD_LENGTH] for w in _WORD.findall(fold(text or ""))]
+    return found[:MAX_WORDS]
+
+
+def typo_budget(word: str) -> int:
+    """Meilisearch's defaults: no typo under 5 letters, one for 5 to 8, two from 9."""
+    if len(word) >= 9:
+        return 2
+    if len(word) >= 5:
+        return 1
+    return 0
+
+
+def typo_cost(typed: str, term: str, budget: int) -> int | None:
+    """Typos between what was typed and an indexed word (Damerau-Levenshtein, optimal string
+    alignment), with a wrong first letter counting as two; None when over `budget`."""
+    if abs(len(typed) - len(term)) > budget:
+        return None
+    extra = 0 if typed[:1] == term[:1] else 1
+    if extra > budget:
+        return None
+    distance = _osa(typed, term, budget - extra)
+    if distance is None:
+        return None
+    cost = distance + extra
+    return cost if cost <= budget else None
+
+
+def _osa(a: str, b: str, limit: int) -> int | None:
+    if a == b:
+        return 0
+    if limit <= 0:
+        return None
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        row_min = current[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+            row_min = min(row_min, value)
+        if row_min > limit:
+            return None
+        previous2, previous = previous, current
+    return previous[-1] if previous[-1] <= limit else None
+
+
+@lru_cache(maxsize=8)
+def load_synonyms(path: str = str(SYNONYMS_FILE)) -> dict[str, frozenset[str]]:
+    """word -> the other words meaning the same, from the groups in the synonyms file."""
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    table: dict[str, set[str]] = {}
+    for group in data.get("groups", []):
+        members = {" ".join(words(w)) for w in group if words(w)}
+        for member in members:
+            if " " in member:  # only single words are expanded
+                continue
+            table.setdefault(member, set()).update(
+                m for m in members if m != member and " " not in m
+            )
+    return {word: frozenset(others) for word, others in table.items()}
+
+
+def highlight(text: str | None, matched: set[str]) -> str:
+    """`text` HTML-escaped, with each word whose folded form was matched wrapped in <em>."""
+    if not text:
+        return ""
+    out: list[str] = []
+    last = 0
+    for found in _WORD.finditer(text):
+        out.append(html.escape(text[last : found.start()]))
+        word = found.group(0)
+        folded = fold(word)
+        if folded in matched:
+            out.append(f"{HIGHLIGHT_PRE}{html.escape(word)}{HIGHLIGHT_POST}")
+        else:
+            out.append(html.escape(word))
+        last = found.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
