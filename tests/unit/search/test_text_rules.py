@@ -1,0 +1,55 @@
+"""The text rules both backends follow: Meilisearch's typo budget, words, synonyms, highlights."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.directory.search.text import highlight, load_synonyms, typo_budget, typo_cost, words
+
+
+@pytest.mark.parametrize(
+    ("word", "budget"),
+    [("gym", 0), ("bike", 0), ("salsa", 1), ("climbing", 1), ("gymnasium", 2), ("photography", 2)],
+)
+def test_typo_budget_follows_word_length(word: str, budget: int) -> None:
+    assert typo_budget(word) == budget
+
+
+@pytest.mark.parametrize(
+    ("typed", "term", "cost"),
+    [
+        ("gymnasuim", "gymnasium", 1),  # a transposition is one typo
+        ("gymnasim", "gymnasium", 1),
+        ("gimnasiun", "gymnasium", 2),
+        ("hotography", "photography", 2),  # missing first letter counts as two
+        ("fotography", "photography", None),  # f for ph at the start: three
+        ("walsa", "salsa", None),  # first letter wrong: two, over a budget of one
+        ("salsa", "salsa", 0),
+        ("cllimbinnng", "climbing", None),
+    ],
+)
+def test_typo_cost_is_damerau_levenshtein_with_the_first_letter_counting_double(
+    typed: str, term: str, cost: int | None
+) -> None:
+    assert typo_cost(typed, term, typo_budget(typed)) == cost
+
+
+def test_words_are_folded_and_limited_to_ten() -> None:
+    assert words("Café  GYM, bike-repair!") == ["cafe", "gym", "bike", "repair"]
+    assert len(words(" ".join(f"w{i}" for i in range(15)))) == 10
+    assert words("x' OR category EXISTS") == ["x", "or", "category", "exists"]
+
+
+def test_synonym_groups_work_both_ways() -> None:
+    table = load_synonyms()
+    assert "fitness" in table["gym"] and "gym" in table["fitness"]
+    assert {"bicycle", "cycling"} <= table["bike"]
+    assert {"pony", "equine"} <= table["horse"]
+    assert "dancing" in table["dance"]
+
+
+def test_highlights_escape_markup_and_mark_only_matched_words() -> None:
+    marked = highlight("<script>alert(1)</script> Salsa & salsa-ish", {"salsa"})
+    assert "<script>" not in marked
+    assert marked.startswith("&lt;script&gt;")
+    assert marked.endswith("<em>Salsa</em> &amp; <em>salsa</em>-ish")
