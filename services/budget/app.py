@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from services.budget.adapters.directory import HttpDirectory
 from services.budget.adapters.orm import OutboxEvent
 from services.budget.api import blueprints
 from shared.app import add_ready_check, create_service_app
@@ -37,6 +38,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "outcomes",
         HttpDelivery(outcomes, "/events", service_identity("budget")),
     )
+    directory = ServiceClient(
+        "directory",
+        settings.urls["directory"],
+        token_key=settings.internal_token_key,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retries=1,
+    )
+    app.extensions["budget_directory"] = HttpDirectory(directory)
     app.extensions["phb_relays"] = {"outcomes": relay}
     app.extensions["phb_background"] = [relay]
     add_ready_check(app, "outbox_to_outcomes", relay.lag)

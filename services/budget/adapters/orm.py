@@ -1,9 +1,30 @@
-"""The budget service's tables (SQLAlchemy 2 typed models)."""
+"""The budget service's tables (SQLAlchemy 2 typed models).
 
-from sqlalchemy.orm import DeclarativeBase
+Money lives only in `ledger_accounts` (cached balances, checked by constraints) and the append-only
+`ledger_entries`; every other table refers to it. Amounts are integer pence.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.orm import service_metadata
-from shared.outbox import OutboxMixin
+from shared.outbox import OutboxMixin, utcnow
 
 
 class Base(DeclarativeBase):
@@ -12,3 +33,211 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxMixin, Base):
     """Events waiting to leave this service, written in the same transaction as the change."""
+
+
+class Scheme(Base):
+    """A PHB scheme as configuration: cap, ages, what it may not fund, approval rule, reviews."""
+
+    __tablename__ = "schemes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cap_pence: Mapped[int] = mapped_column(Integer)
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    excluded_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    auto_approve_pence: Mapped[int] = mapped_column(Integer, default=0)
+    first_review_months: Mapped[int] = mapped_column(Integer, default=3)
+    review_months: Mapped[int] = mapped_column(Integer, default=12)
+    period_months: Mapped[int] = mapped_column(Integer, default=12)
+    hold_expiry_days: Mapped[int] = mapped_column(Integer, default=90)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Pot(Base):
+    """A funding source (an NHS grant, a council top-up) that young people's allocations draw on."""
+
+    __tablename__ = "pots"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(ForeignKey("schemes.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    funder: Mapped[str] = mapped_column(String(200))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Person(Base):
+    """A young person: pseudonymous (a case reference, never a name)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(ForeignKey("schemes.id"), index=True)
+    pot_id: Mapped[str] = mapped_column(ForeignKey("pots.id"), index=True)
+    case_reference: Mapped[str] = mapped_column(String(60))
+    birth_date: Mapped[date] = mapped_column(Date)
+    advisor_sub: Mapped[str] = mapped_column(String(200), index=True)
+    consent_evaluation: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_case_study: Mapped[bool] = mapped_column(Boolean, default=False)
+    allocation_pence: Mapped[int] = mapped_column(Integer)
+    referred_on: Mapped[date] = mapped_column(Date)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enrolled_by: Mapped[str] = mapped_column(String(200))
+
+
+class Plan(Base):
+    """The health and wellbeing plan made with the young person."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    needs: Mapped[str] = mapped_column(Text, default="")
+    ideas: Mapped[str] = mapped_column(Text, default="")
+    next_review_date: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class Goal(Base):
+    __tablename__ = "goals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PurchaseRequest(Base):
+    __tablename__ = "purchase_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
+    goal_id: Mapped[str] = mapped_column(ForeignKey("goals.id"))
+    listing_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    cost_option_id: Mapped[str | None] = mapped_column(String(36))
+    provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    payee: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(80))
+    provider_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    paid_pence: Mapped[int] = mapped_column(Integer, default=0)
+    recovered_pence: Mapped[int] = mapped_column(Integer, default=0)
+    evidence_reference: Mapped[str | None] = mapped_column(String(200))
+    evidence_note: Mapped[str | None] = mapped_column(Text)
+    activity_started_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+        CheckConstraint("recovered_pence <= paid_pence", name="recovered_within_paid"),
+    )
+
+
+class RequestTransition(Base):
+    """Every change of a request's state: when, by whom, why."""
+
+    __tablename__ = "request_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("purchase_requests.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by_sub: Mapped[str] = mapped_column(String(200))
+    by_role: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AuditRecord(Base):
+    """Audited actions that are not request transitions (reassignment, consent, scheme changes)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by_sub: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_id: Mapped[str] = mapped_column(String(36), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LedgerAccount(Base):
+    """An account with a cached balance; only `funding` accounts (money's outside source) go negative."""
+
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    balance_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        CheckConstraint("balance_pence >= 0 OR kind = 'funding'", name="no_overspend"),
+    )
+
+
+class LedgerTransaction(Base):
+    """One balanced movement of money; its entries sum to zero."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))  # pending (holds) or posted
+    request_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    memo: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class LedgerEntry(Base):
+    """Append-only: a debit or a credit on one account. Never updated or deleted."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    debit_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        CheckConstraint(
+            "debit_pence >= 0 AND credit_pence >= 0 AND (debit_pence = 0 OR credit_pence = 0)",
+            name="one_sided",
+        ),
+    )
+
+
+class IdempotencyKey(Base):
+    """A POST that moves money, remembered by its caller's key so a retry gets the same answer."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(10))  # in_flight or done
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

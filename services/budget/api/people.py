@@ -1,0 +1,106 @@
+"""Young people (pseudonymous) and their plans."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.budget.api.common import IDEMPOTENCY_DOC, money_call
+from services.budget.api.schemas import (
+    ConsentSchema,
+    PeopleArgsSchema,
+    PersonPageSchema,
+    PersonSchema,
+    PlanPatchSchema,
+    PlanSchema,
+    ReassignSchema,
+)
+from services.budget.service_layer import people as svc
+from shared.app import current_identity, database
+
+blp = Blueprint("people", __name__, url_prefix="/people", description="Young people on a scheme.")
+plans = Blueprint("plans", __name__, url_prefix="/plans", description="Health and wellbeing plans.")
+
+
+@blp.route("")
+class People(MethodView):
+    @blp.arguments(PeopleArgsSchema, location="query")
+    @blp.response(200, PersonPageSchema)
+    def get(self, args):  # type: ignore[no-untyped-def]
+        """Young people the caller may see (an advisor: their own caseload)"""
+        page = svc.list_people(
+            database(), current_identity(), args["page"], args["per_page"], args.get("advisor_sub")
+        )
+        return page.envelope()
+
+    @blp.arguments(PersonSchema)
+    @blp.response(201, PersonSchema)
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, values):  # type: ignore[no-untyped-def]
+        """Enrol a young person; their allocation is drawn from a pot"""
+        actor = current_identity()
+
+        def work():  # type: ignore[no-untyped-def]
+            person = svc.enrol_person(database(), actor, values)
+            return PersonSchema().dump(svc.get_person(database(), actor, person.id))
+
+        return money_call(work, 201)
+
+
+@blp.route("/<person_id>")
+class PersonById(MethodView):
+    @blp.response(200, PersonSchema)
+    def get(self, person_id):  # type: ignore[no-untyped-def]
+        """One young person, with their budget"""
+        return svc.get_person(database(), current_identity(), person_id)
+
+
+@blp.route("/<person_id>/reassign")
+class Reassign(MethodView):
+    @blp.arguments(ReassignSchema)
+    @blp.response(200, PersonSchema)
+    def post(self, values, person_id):  # type: ignore[no-untyped-def]
+        """Move a young person to another advisor's caseload (audited)"""
+        actor = current_identity()
+        svc.reassign_person(database(), actor, person_id, values["advisor_sub"])
+        return svc.get_person(database(), actor, person_id)
+
+
+@blp.route("/<person_id>/consent")
+class Consent(MethodView):
+    @blp.arguments(ConsentSchema)
+    @blp.response(200, PersonSchema)
+    def put(self, values, person_id):  # type: ignore[no-untyped-def]
+        """Record the young person's consent choices"""
+        actor = current_identity()
+        svc.change_consent(database(), actor, person_id, values)
+        return svc.get_person(database(), actor, person_id)
+
+
+@blp.route("/<person_id>/plans")
+class PersonPlans(MethodView):
+    @blp.response(200, PlanSchema(many=True))
+    def get(self, person_id):  # type: ignore[no-untyped-def]
+        """The young person's plan(s)"""
+        return svc.plans_of(database(), current_identity(), person_id)
+
+    @blp.arguments(PlanSchema)
+    @blp.response(201, PlanSchema)
+    def post(self, values, person_id):  # type: ignore[no-untyped-def]
+        """Make the plan: needs, goals in their own words, ideas, the first review date"""
+        return svc.create_plan(database(), current_identity(), person_id, values)
+
+
+@plans.route("/<plan_id>")
+class PlanById(MethodView):
+    @plans.response(200, PlanSchema)
+    def get(self, plan_id):  # type: ignore[no-untyped-def]
+        """One plan"""
+        return svc.get_plan(database(), current_identity(), plan_id)
+
+    @plans.arguments(PlanPatchSchema)
+    @plans.response(200, PlanSchema)
+    def patch(self, values, plan_id):  # type: ignore[no-untyped-def]
+        """Change the plan (a review); send `version` to refuse overwriting someone else's change"""
+        version = values.pop("version", None)
+        return svc.change_plan(database(), current_identity(), plan_id, values, if_version=version)

@@ -1,0 +1,46 @@
+"""Reports (JSON or CSV) and the ledger check, for staff."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.budget.api.schemas import ReportArgsSchema
+from services.budget.service_layer import reports as svc
+from services.budget.service_layer.access import require
+from services.budget.service_layer.verify import verify_ledger
+from shared.app import current_identity, database
+
+blp = Blueprint(
+    "reports", __name__, url_prefix="/reports", description="Spend, reach, speed, pots."
+)
+ledger_blp = Blueprint(
+    "ledger", __name__, url_prefix="/ledger", description="The ledger's invariants."
+)
+
+
+@blp.route("/summary")
+class Summary(MethodView):
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.response(200, description="The report as JSON, or CSV with format=csv")
+    def get(self, args):  # type: ignore[no-untyped-def]
+        """Spend by category, provider and month; reach; median days from referral; pots; reviews due"""
+        report = svc.summary(database(), current_identity(), args.get("scheme_id"))
+        if args["format"] == "csv":
+            return Response(
+                svc.summary_csv(report),
+                mimetype="text/csv",
+                headers={"Content-Disposition": 'attachment; filename="budget-report.csv"'},
+            )
+        return jsonify(report)
+
+
+@ledger_blp.route("/verify")
+class Verify(MethodView):
+    @ledger_blp.response(200, description="Every invariant recomputed from the entries")
+    def get(self):  # type: ignore[no-untyped-def]
+        """Recompute every ledger invariant (finance, admin)"""
+        require(current_identity(), "finance", "admin")
+        with database().session() as session:
+            return jsonify(verify_ledger(session).as_dict())

@@ -1,0 +1,188 @@
+"""Purchase requests through their life cycle, the provider's view, and finance's payment run."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.budget.api.common import IDEMPOTENCY_DOC, directory, money_call
+from services.budget.api.schemas import (
+    EvidenceSchema,
+    OrderSchema,
+    PaymentRunArgsSchema,
+    PaySchema,
+    ProviderRequestPageSchema,
+    ReasonSchema,
+    RecoverSchema,
+    RequestArgsSchema,
+    RequestCreateSchema,
+    RequestPageSchema,
+    RequestSchema,
+)
+from services.budget.service_layer import reports
+from services.budget.service_layer import requests as svc
+from shared.app import current_identity, database
+from shared.pagination import PageArgsSchema
+
+blp = Blueprint(
+    "requests",
+    __name__,
+    url_prefix="/requests",
+    description="Purchase requests and their life cycle.",
+)
+provider = Blueprint(
+    "provider",
+    __name__,
+    url_prefix="/provider",
+    description="What a provider sees: nothing personal.",
+)
+payments = Blueprint("payments", __name__, url_prefix="/payments", description="Finance.")
+
+
+def _dump(result):  # type: ignore[no-untyped-def]
+    return RequestSchema().dump(result)
+
+
+@blp.route("")
+class Requests(MethodView):
+    @blp.arguments(RequestArgsSchema, location="query")
+    @blp.response(200, RequestPageSchema)
+    def get(self, args):  # type: ignore[no-untyped-def]
+        """Requests the caller may see, newest first"""
+        page = svc.list_requests(
+            database(), current_identity(), args, args["page"], args["per_page"]
+        )
+        return page.envelope()
+
+    @blp.arguments(RequestCreateSchema)
+    @blp.response(201, RequestSchema)
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, values):  # type: ignore[no-untyped-def]
+        """Raise a request for a listing's cost option, or for equipment from a named supplier"""
+        actor = current_identity()
+        for name in ("listing_id", "cost_option_id"):
+            if values.get(name) is not None:
+                values[name] = str(values[name])
+        return money_call(
+            lambda: _dump(svc.create_request(database(), directory(), actor, values)), 201
+        )
+
+
+@blp.route("/<request_id>")
+class RequestById(MethodView):
+    @blp.response(200, RequestSchema)
+    def get(self, request_id):  # type: ignore[no-untyped-def]
+        """One request with its history (every transition: when, who, why)"""
+        return svc.get_request(database(), current_identity(), request_id)
+
+
+def _action(path: str, summary: str, schema=None):  # type: ignore[no-untyped-def]
+    """Register POST /requests/<id>/<path>: a life-cycle step, idempotent by key."""
+
+    def register(call):  # type: ignore[no-untyped-def]
+        def view(*args, **kwargs):  # type: ignore[no-untyped-def]
+            values = args[0] if args else {}
+            actor = current_identity()
+            request_id = kwargs["request_id"]
+            return money_call(lambda: _dump(call(actor, request_id, values)))
+
+        view.__name__ = f"request_{path.replace('-', '_')}"
+        view.__doc__ = summary
+        decorated = blp.response(200, RequestSchema)(view)
+        decorated = blp.doc(**IDEMPOTENCY_DOC)(decorated)
+        if schema is not None:
+            decorated = blp.arguments(schema)(decorated)
+        blp.route(f"/<request_id>/{path}", methods=["POST"], endpoint=view.__name__)(decorated)
+        return call
+
+    return register
+
+
+@_action(
+    "submit",
+    "Submit a draft (the directory is asked again; small verified requests may be approved by rule)",
+)
+def _submit(actor, request_id, _values):  # type: ignore[no-untyped-def]
+    return svc.submit_request(database(), directory(), actor, request_id)
+
+
+@_action("approve", "Approve (budget holder): the directory is asked again and the money is held")
+def _approve(actor, request_id, _values):  # type: ignore[no-untyped-def]
+    return svc.approve_request(database(), directory(), actor, request_id)
+
+
+@_action("reject", "Reject, with a written reason", ReasonSchema)
+def _reject(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.reject_request(database(), actor, request_id, values["reason"])
+
+
+@_action(
+    "request-info", "Send back to the advisor for more information, with a reason", ReasonSchema
+)
+def _info(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.request_info(database(), actor, request_id, values["reason"])
+
+
+@_action("cancel", "Cancel, with a reason; any hold is released", ReasonSchema)
+def _cancel(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.cancel_request(database(), actor, request_id, values["reason"])
+
+
+@_action("expire", "Expire an approval that was never used; the hold is released", ReasonSchema)
+def _expire(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.cancel_request(database(), actor, request_id, values["reason"], expire=True)
+
+
+@_action("order", "Record that it has been ordered (finance)", OrderSchema)
+def _order(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.order_request(database(), actor, request_id, values.get("reference"))
+
+
+@_action("pay", "Record the payment to the provider (finance); the hold is posted", PaySchema)
+def _pay(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.pay_request(database(), actor, request_id, values)
+
+
+@_action("evidence", "Add evidence (receipt or invoice reference, attendance)", EvidenceSchema)
+def _evidence(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.add_evidence(database(), actor, request_id, values)
+
+
+@_action("close", "Close an evidenced request")
+def _close(actor, request_id, _values):  # type: ignore[no-untyped-def]
+    return svc.close_request(database(), actor, request_id)
+
+
+@_action("recover", "Record money returned by the provider (finance), with a reason", RecoverSchema)
+def _recover(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.recover_request(
+        database(), actor, request_id, values["amount_pence"], values["reason"]
+    )
+
+
+@provider.route("/requests")
+class ProviderRequests(MethodView):
+    @provider.arguments(PageArgsSchema, location="query")
+    @provider.response(200, ProviderRequestPageSchema)
+    def get(self, args):  # type: ignore[no-untyped-def]
+        """Approved and paid requests for the caller's own listings (provider)"""
+        return svc.provider_requests(
+            database(), current_identity(), args["page"], args["per_page"]
+        ).envelope()
+
+
+@payments.route("/run.csv")
+class PaymentRun(MethodView):
+    @payments.arguments(PaymentRunArgsSchema, location="query")
+    @payments.response(200, description="CSV for the council's finance system")
+    def get(self, args):  # type: ignore[no-untyped-def]
+        """Payments made, as CSV for the council's finance system (finance)"""
+        body = reports.payment_run_csv(
+            database(), current_identity(), args.get("paid_from"), args.get("paid_to")
+        )
+        return Response(
+            body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="payment-run.csv"'},
+        )

@@ -1,0 +1,39 @@
+"""`phb budget ...`: the budget service's own commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from services.budget.service_layer.verify import verify_ledger
+from shared.config import database_url
+from shared.db import Database
+
+
+@click.group(help="The budget service: ledger checks.")
+def group() -> None:
+    pass
+
+
+@group.command()
+@click.option("--database-url", "url", default=None, help="Defaults to the budget database.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def verify(url: str | None, as_json: bool) -> None:
+    """Recompute every ledger invariant; exit 1 on any breach."""
+    db = Database(url or database_url("budget"))
+    try:
+        with db.session() as session:
+            report = verify_ledger(session)
+    finally:
+        db.dispose()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for name, count in report.checked.items():
+            click.echo(f"  checked {count} {name}")
+        for breach in report.breaches:
+            click.echo(f"  BREACH {breach.invariant}: {breach.detail}", err=True)
+        click.echo("ledger OK" if report.ok else f"ledger BROKEN: {len(report.breaches)} breaches")
+    sys.exit(0 if report.ok else 1)

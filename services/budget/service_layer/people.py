@@ -1,0 +1,381 @@
+"""Use cases for young people (enrolment, caseloads, consent) and their plans."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.budget.adapters.orm import AuditRecord, Goal, Person, Plan, Pot, PurchaseRequest
+from services.budget.domain.rules import AgeRange, check_review_date, first_review_date
+from services.budget.service_layer import events, ledger
+from services.budget.service_layer.access import person_for, require, scope_people
+from services.budget.service_layer.schemes import get_scheme
+from shared.db import Database
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.identity import Identity
+from shared.outbox import utcnow
+from shared.pagination import Page, paginate
+
+
+def enrol_person(
+    db: Database, actor: Identity, values: dict[str, Any], *, today: date | None = None
+) -> Person:
+    """Enrol a young person on a scheme: their allocation is drawn from a pot in the same transaction."""
+    require(actor, "advisor", "admin")
+    today = today or date.today()
+    advisor_sub = actor.sub if actor.role == "advisor" else values.get("advisor_sub")
+    if not advisor_sub:
+        raise ValidationFailed(
+            "Say whose caseload the young person is on.",
+            errors={"advisor_sub": ["Required when an admin enrols someone."]},
+        )
+
+    def work(session: Session) -> Person:
+        scheme = get_scheme(session, values["scheme_id"])
+        if not scheme.active:
+            raise ValidationFailed(
+                "That scheme is closed.", errors={"scheme_id": ["Closed to new people."]}
+            )
+        refusal = AgeRange(scheme.min_age, scheme.max_age).refusal(values["birth_date"], today)
+        if refusal:
+            raise ValidationFailed(refusal, errors={"birth_date": [refusal]})
+        person = Person(
+            id=values.get("id") or str(uuid.uuid4()),
+            scheme_id=scheme.id,
+            pot_id="",
+            case_reference=values["case_reference"],
+            birth_date=values["birth_date"],
+            advisor_sub=advisor_sub,
+            consent_evaluation=values.get("consent_evaluation", False),
+            consent_case_study=values.get("consent_case_study", False),
+            allocation_pence=values.get("allocation_pence") or scheme.cap_pence,
+            referred_on=values.get("referred_on") or today,
+            enrolled_at=values.get("enrolled_at") or utcnow(),
+            enrolled_by=actor.sub,
+        )
+        if person.allocation_pence > scheme.cap_pence:
+            raise ValidationFailed(
+                "The allocation is above the scheme's cap.",
+                errors={"allocation_pence": [f"At most {scheme.cap_pence}."]},
+            )
+        person.pot_id = _allocate(session, person, values.get("pot_id"), actor.sub)
+        session.add(person)
+        session.flush()
+        if not values.get("seeding"):
+            events.person_enrolled(session, person)
+        return person
+
+    return db.run_write(work)
+
+
+def _allocate(session: Session, person: Person, pot_id: str | None, by: str) -> str:
+    """Take the allocation from the named pot, or the scheme's first pot that can cover it."""
+    candidates = (
+        [pot_id]
+        if pot_id
+        else list(
+            session.scalars(
+                select(Pot.id)
+                .where(Pot.scheme_id == person.scheme_id)
+                .order_by(Pot.starts_on, Pot.id)
+            )
+        )
+    )
+    if not candidates:
+        raise ValidationFailed(
+            "The scheme has no funding pot.", errors={"pot_id": ["No pot funds this scheme."]}
+        )
+    ledger.open_accounts(session, (ledger.PERSON, person.id))
+    last_error: Exception | None = None
+    for candidate in candidates:
+        pot = session.get(Pot, candidate)
+        if pot is None or pot.scheme_id != person.scheme_id:
+            raise ValidationFailed("Unknown pot.", errors={"pot_id": ["Not a pot of this scheme."]})
+        try:
+            ledger.move(
+                session,
+                kind="allocation",
+                debit=ledger.account_id(ledger.PERSON, person.id),
+                credit=ledger.account_id(ledger.POT, pot.id),
+                amount_pence=person.allocation_pence,
+                by=by,
+                memo="allocation",
+                what=f"The pot '{pot.name}'",
+            )
+            return pot.id
+        except ledger.InsufficientFunds as err:  # the failed conditional update changed nothing
+            last_error = err
+    assert last_error is not None
+    raise last_error
+
+
+def get_person(db: Database, actor: Identity, person_id: str) -> dict[str, Any]:
+    with db.session() as session:
+        return person_view(session, person_for(session, actor, person_id))
+
+
+def list_people(
+    db: Database, actor: Identity, page: int, per_page: int, advisor_sub: str | None = None
+) -> Page[dict[str, Any]]:
+    with db.session() as session:
+        stmt = scope_people(select(Person), actor).order_by(Person.enrolled_at, Person.id)
+        if advisor_sub:
+            stmt = stmt.where(Person.advisor_sub == advisor_sub)
+        result = paginate(session, stmt, page, per_page)
+        result.items = [person_view(session, p) for p in result.items]
+        return result
+
+
+def person_view(session: Session, person: Person) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "scheme_id": person.scheme_id,
+        "pot_id": person.pot_id,
+        "case_reference": person.case_reference,
+        "birth_date": person.birth_date,
+        "advisor_sub": person.advisor_sub,
+        "consent_evaluation": person.consent_evaluation,
+        "consent_case_study": person.consent_case_study,
+        "referred_on": person.referred_on,
+        "enrolled_at": person.enrolled_at,
+        "budget": budget_view(session, person),
+    }
+
+
+def budget_view(session: Session, person: Person) -> dict[str, int]:
+    remaining = ledger.balance(session, ledger.account_id(ledger.PERSON, person.id))
+    ids = list(
+        session.scalars(select(PurchaseRequest.id).where(PurchaseRequest.person_id == person.id))
+    )
+    accounts = [ledger.account_id(k, i) for i in ids for k in (ledger.HOLD, ledger.PAID)]
+    found = ledger.balances(session, accounts) if accounts else {}
+    held = sum(v for k, v in found.items() if k.startswith("hold:"))
+    paid = sum(v for k, v in found.items() if k.startswith("paid:"))
+    return {
+        "allocation_pence": person.allocation_pence,
+        "held_pence": held,
+        "paid_pence": paid,
+        "remaining_pence": remaining,
+    }
+
+
+def reassign_person(db: Database, actor: Identity, person_id: str, advisor_sub: str) -> Person:
+    require(actor, "admin", "budget_holder")
+
+    def work(session: Session) -> Person:
+        person = person_for(session, actor, person_id)
+        previous = person.advisor_sub
+        if previous == advisor_sub:
+            return person
+        person.advisor_sub = advisor_sub
+        session.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="person.reassigned",
+                subject_id=person.id,
+                details={"from": previous, "to": advisor_sub},
+            )
+        )
+        events.publish(
+            session,
+            "person.reassigned",
+            {"person_id": person.id, "advisor_sub": advisor_sub, "previous_advisor_sub": previous},
+        )
+        return person
+
+    return db.run_write(work)
+
+
+def change_consent(db: Database, actor: Identity, person_id: str, values: dict[str, Any]) -> Person:
+    require(actor, "advisor", "admin")
+
+    def work(session: Session) -> Person:
+        person = person_for(session, actor, person_id)
+        for name in ("consent_evaluation", "consent_case_study"):
+            if name in values:
+                setattr(person, name, values[name])
+        session.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="person.consent_changed",
+                subject_id=person.id,
+                details=values,
+            )
+        )
+        events.publish(
+            session,
+            "person.consent_changed",
+            {
+                "person_id": person.id,
+                "consent_evaluation": person.consent_evaluation,
+                "consent_case_study": person.consent_case_study,
+            },
+        )
+        return person
+
+    return db.run_write(work)
+
+
+# --- plans ---------------------------------------------------------------------------------
+
+
+def create_plan(
+    db: Database,
+    actor: Identity,
+    person_id: str,
+    values: dict[str, Any],
+    *,
+    today: date | None = None,
+) -> dict[str, Any]:
+    require(actor, "advisor", "admin")
+    today = today or date.today()
+
+    def work(session: Session) -> dict[str, Any]:
+        person = person_for(session, actor, person_id)
+        existing = session.scalar(select(func.count()).where(Plan.person_id == person.id))
+        if existing:
+            raise Conflict("This young person already has a plan; change it instead.")
+        scheme = get_scheme(session, person.scheme_id)
+        review = values.get("next_review_date") or first_review_date(
+            today, scheme.first_review_months
+        )
+        check_review_date(
+            review,
+            today,
+            first_plan=True,
+            first_months=scheme.first_review_months,
+            later_months=scheme.review_months,
+        )
+        plan = Plan(
+            id=values.get("id") or str(uuid.uuid4()),
+            person_id=person.id,
+            needs=values.get("needs", ""),
+            ideas=values.get("ideas", ""),
+            next_review_date=review,
+            created_by=actor.sub,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        session.add(plan)
+        session.flush()
+        for position, goal in enumerate(values["goals"]):
+            session.add(
+                Goal(
+                    id=goal.get("id") or str(uuid.uuid4()),
+                    plan_id=plan.id,
+                    text=goal["text"],
+                    position=position,
+                )
+            )
+        session.flush()
+        if not values.get("seeding"):
+            events.plan_event(session, "plan.created", plan)
+        return plan_view(session, plan)
+
+    return db.run_write(work)
+
+
+def change_plan(
+    db: Database,
+    actor: Identity,
+    plan_id: str,
+    values: dict[str, Any],
+    *,
+    if_version: int | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Change a plan (a review): goals given with an id are kept, others added, missing ones retired."""
+    require(actor, "advisor", "admin")
+    today = today or date.today()
+
+    def work(session: Session) -> dict[str, Any]:
+        plan = _plan_for(session, actor, plan_id)
+        if if_version is not None and plan.version != if_version:
+            from shared.errors import PreconditionFailed
+
+            raise PreconditionFailed("Someone else changed this plan; reload it and try again.")
+        scheme = get_scheme(session, session.get(Person, plan.person_id).scheme_id)  # type: ignore[union-attr]
+        if "next_review_date" in values:
+            plan.next_review_date = check_review_date(
+                values["next_review_date"],
+                today,
+                first_plan=False,
+                first_months=scheme.first_review_months,
+                later_months=scheme.review_months,
+            )
+        for name in ("needs", "ideas"):
+            if name in values:
+                setattr(plan, name, values[name])
+        if "goals" in values:
+            _replace_goals(session, plan, values["goals"])
+        plan.version += 1
+        plan.updated_at = utcnow()
+        session.flush()
+        events.plan_event(session, "plan.changed", plan)
+        return plan_view(session, plan)
+
+    return db.run_write(work)
+
+
+def _replace_goals(session: Session, plan: Plan, goals: list[dict[str, Any]]) -> None:
+    current = {g.id: g for g in session.scalars(select(Goal).where(Goal.plan_id == plan.id))}
+    kept: set[str] = set()
+    for position, goal in enumerate(goals):
+        goal_id = goal.get("id")
+        if goal_id:
+            if goal_id not in current:
+                raise ValidationFailed(
+                    "Unknown goal.", errors={"goals": {str(position): ["Not a goal of this plan."]}}
+                )
+            current[goal_id].text = goal["text"]
+            current[goal_id].position = position
+            current[goal_id].active = True
+            kept.add(goal_id)
+        else:
+            session.add(
+                Goal(id=str(uuid.uuid4()), plan_id=plan.id, text=goal["text"], position=position)
+            )
+    for goal_id, goal in current.items():
+        if goal_id not in kept:
+            goal.active = False  # retired, never deleted: past purchases still name it
+
+
+def _plan_for(session: Session, actor: Identity, plan_id: str) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("No plan with that id.")
+    person_for(session, actor, plan.person_id)
+    return plan
+
+
+def get_plan(db: Database, actor: Identity, plan_id: str) -> dict[str, Any]:
+    with db.session() as session:
+        return plan_view(session, _plan_for(session, actor, plan_id))
+
+
+def plans_of(db: Database, actor: Identity, person_id: str) -> list[dict[str, Any]]:
+    with db.session() as session:
+        person = person_for(session, actor, person_id)
+        plans = session.scalars(select(Plan).where(Plan.person_id == person.id))
+        return [plan_view(session, p) for p in plans]
+
+
+def plan_view(session: Session, plan: Plan) -> dict[str, Any]:
+    goals = session.scalars(
+        select(Goal).where(Goal.plan_id == plan.id, Goal.active.is_(True)).order_by(Goal.position)
+    )
+    return {
+        "id": plan.id,
+        "person_id": plan.person_id,
+        "needs": plan.needs,
+        "ideas": plan.ideas,
+        "goals": [{"id": g.id, "text": g.text} for g in goals],
+        "next_review_date": plan.next_review_date,
+        "version": plan.version,
+        "created_at": plan.created_at,
+        "updated_at": plan.updated_at,
+    }

@@ -1,0 +1,232 @@
+"""Recompute every ledger invariant (DOMAIN.md) from the append-only entries: `phb budget verify`."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.budget.adapters.orm import (
+    Goal,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Person,
+    Plan,
+    Pot,
+    PurchaseRequest,
+    Scheme,
+)
+from services.budget.domain.rules import (
+    ALWAYS_EXCLUDED,
+    CANCELLED,
+    DRAFT,
+    EXPIRED,
+    HOLDING_STATES,
+    INFO_REQUESTED,
+    REJECTED,
+    SUBMITTED,
+)
+from services.budget.service_layer.ledger import (
+    FUNDING,
+    HOLD,
+    PAID,
+    PERSON,
+    POT,
+    VerifyReport,
+    account_id,
+    entry_totals,
+)
+
+NO_MONEY_STATES = {DRAFT, SUBMITTED, INFO_REQUESTED, REJECTED}
+
+
+def verify_ledger(session: Session) -> VerifyReport:
+    report = VerifyReport()
+    _balanced(session, report)
+    totals = entry_totals(session)
+    accounts = {a.id: a for a in session.scalars(select(LedgerAccount))}
+    recomputed = {acc: d - c for acc, (d, c) in totals.items()}
+    _cached_balances(accounts, recomputed, report)
+    _pots(session, recomputed, report)
+    requests = list(session.scalars(select(PurchaseRequest)))
+    _people(session, requests, recomputed, report)
+    _requests(session, requests, recomputed, report)
+    report.checked.update(
+        accounts=len(accounts),
+        accounts_with_entries=len(totals),
+        requests=len(requests),
+    )
+    return report
+
+
+def _balanced(session: Session, report: VerifyReport) -> None:
+    """1. Σ debits = Σ credits per transaction, and so for pending and posted entries."""
+    per_txn = session.execute(
+        select(
+            LedgerEntry.transaction_id,
+            func.sum(LedgerEntry.debit_pence),
+            func.sum(LedgerEntry.credit_pence),
+            func.count(),
+        ).group_by(LedgerEntry.transaction_id)
+    ).all()
+    for txn_id, debits, credits, count in per_txn:
+        if int(debits) != int(credits) or count < 2:
+            report.add("balanced", f"transaction {txn_id}: debits {debits} != credits {credits}")
+    by_status = session.execute(
+        select(
+            LedgerTransaction.status,
+            func.coalesce(func.sum(LedgerEntry.debit_pence), 0),
+            func.coalesce(func.sum(LedgerEntry.credit_pence), 0),
+        )
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .group_by(LedgerTransaction.status)
+    ).all()
+    for status, debits, credits in by_status:
+        if int(debits) != int(credits):
+            report.add("balanced", f"{status} entries: debits {debits} != credits {credits}")
+    empty = session.scalar(
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .where(
+            ~select(LedgerEntry.id)
+            .where(LedgerEntry.transaction_id == LedgerTransaction.id)
+            .exists()
+        )
+    )
+    if empty:
+        report.add("balanced", f"{empty} transactions have no entries")
+    report.checked["transactions"] = len(per_txn)
+
+
+def _cached_balances(
+    accounts: dict[str, LedgerAccount], recomputed: dict[str, int], report: VerifyReport
+) -> None:
+    """8. Cached balances equal the entries; only funding accounts may be negative."""
+    for acc_id, acc in accounts.items():
+        expected = recomputed.get(acc_id, 0)
+        if int(acc.balance_pence) != expected:
+            report.add(
+                "cached_balance", f"{acc_id}: cached {acc.balance_pence} != entries {expected}"
+            )
+        if acc.kind != FUNDING and expected < 0:
+            report.add("no_overspend", f"{acc_id} is overspent: {expected}")
+    for acc_id in recomputed:
+        if acc_id not in accounts:
+            report.add("cached_balance", f"entries on unknown account {acc_id}")
+
+
+def _pots(session: Session, recomputed: dict[str, int], report: VerifyReport) -> None:
+    """2 and 4. A pot never goes below zero and its allocations never exceed its funding."""
+    allocated = _sum_by_credit(session, "allocation")
+    funded = _sum_by_debit(session, "funding")
+    for pot in session.scalars(select(Pot)):
+        pot_acc = account_id(POT, pot.id)
+        got_funded = funded.get(pot_acc, 0)
+        got_allocated = allocated.get(pot_acc, 0)
+        available = recomputed.get(pot_acc, 0)
+        if available < 0:
+            report.add("pot_available", f"pot {pot.id} available is {available}")
+        if got_allocated > got_funded:
+            report.add(
+                "allocations_within_pot", f"pot {pot.id}: {got_allocated} > funded {got_funded}"
+            )
+        if got_funded != pot.amount_pence:
+            report.add("pot_funding", f"pot {pot.id}: funded {got_funded} != {pot.amount_pence}")
+        if available != got_funded - got_allocated:
+            report.add("pot_available", f"pot {pot.id}: {available} != funded − allocated")
+
+
+def _people(
+    session: Session,
+    requests: list[PurchaseRequest],
+    recomputed: dict[str, int],
+    report: VerifyReport,
+) -> None:
+    """3. Per young person: held + paid ≤ allocation, and every penny of it is somewhere."""
+    allocated = _sum_by_debit(session, "allocation")
+    held_and_paid: dict[str, int] = defaultdict(int)
+    for req in requests:
+        held_and_paid[req.person_id] += recomputed.get(account_id(HOLD, req.id), 0)
+        held_and_paid[req.person_id] += recomputed.get(account_id(PAID, req.id), 0)
+    for person in session.scalars(select(Person)):
+        acc = account_id(PERSON, person.id)
+        allocation = allocated.get(acc, 0)
+        if allocation != person.allocation_pence:
+            report.add(
+                "allocation", f"person {person.id}: allocated {allocation} != recorded allocation"
+            )
+        spent = held_and_paid[person.id]
+        if spent > allocation:
+            report.add("person_overspent", f"person {person.id}: held+paid {spent} > {allocation}")
+        if recomputed.get(acc, 0) + spent != allocation:
+            report.add("person_conservation", f"person {person.id}: money unaccounted for")
+    report.checked["people"] = len(allocated)
+
+
+def _requests(
+    session: Session,
+    requests: list[PurchaseRequest],
+    recomputed: dict[str, int],
+    report: VerifyReport,
+) -> None:
+    """5 and 9. Paid at most once, holds resolve at most once, states match money, plan goals."""
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for request_id, kind in session.execute(
+        select(LedgerTransaction.request_id, LedgerTransaction.kind).where(
+            LedgerTransaction.request_id.is_not(None)
+        )
+    ):
+        kinds[request_id][kind] += 1
+    goals = {g.id: g.plan_id for g in session.scalars(select(Goal))}  # small tables: loaded whole
+    plan_people = {p.id: p.person_id for p in session.scalars(select(Plan))}
+    people_schemes = {p.id: p.scheme_id for p in session.scalars(select(Person))}
+    excluded = {
+        s.id: set(s.excluded_categories or []) | set(ALWAYS_EXCLUDED)
+        for s in session.scalars(select(Scheme))
+    }
+    for req in requests:
+        counts = kinds.get(req.id, Counter())
+        hold = recomputed.get(account_id(HOLD, req.id), 0)
+        paid = recomputed.get(account_id(PAID, req.id), 0)
+        if counts["hold"] > 1 or counts["pay"] > 1 or counts["release"] > 1:
+            report.add("at_most_once", f"request {req.id}: {dict(counts)}")
+        if counts["pay"] and counts["release"]:
+            report.add("at_most_once", f"request {req.id}: hold both paid and released")
+        if req.state in NO_MONEY_STATES and (counts or hold or paid):
+            report.add("state_money", f"request {req.id} is {req.state} but has ledger entries")
+        elif req.state in HOLDING_STATES and (hold != req.amount_pence or paid):
+            report.add("state_money", f"request {req.id} is {req.state}; held {hold}")
+        elif req.state in {CANCELLED, EXPIRED} and (hold or paid):
+            report.add("state_money", f"request {req.id} is {req.state} but holds money")
+        elif req.state not in NO_MONEY_STATES | HOLDING_STATES | {CANCELLED, EXPIRED} and (
+            hold or paid != req.paid_pence - req.recovered_pence
+        ):
+            report.add("state_money", f"request {req.id} is {req.state}; paid {paid}")
+        if counts["hold"]:
+            if goals.get(req.goal_id) != req.plan_id or plan_people.get(req.plan_id) != (
+                req.person_id
+            ):
+                report.add("plan_goal", f"request {req.id} spends without its own plan goal")
+            scheme = people_schemes.get(req.person_id)
+            if req.category and req.category in excluded.get(scheme or "", set()):
+                report.add("excluded_category", f"request {req.id} funds {req.category}")
+
+
+def _sum_by_credit(session: Session, kind: str) -> dict[str, int]:
+    return _sum(session, kind, LedgerEntry.credit_pence)
+
+
+def _sum_by_debit(session: Session, kind: str) -> dict[str, int]:
+    return _sum(session, kind, LedgerEntry.debit_pence)
+
+
+def _sum(session: Session, kind: str, column) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    rows = session.execute(
+        select(LedgerEntry.account_id, func.sum(column))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerTransaction.kind == kind, column > 0)
+        .group_by(LedgerEntry.account_id)
+    )
+    return {row[0]: int(row[1]) for row in rows}
