@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from typing import Any
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import Person, PurchaseRequest
 from shared.errors import Forbidden, NotFound
 from shared.identity import Identity
+from shared.pagination import MAX_PER_PAGE, Page
 
 STAFF = ("budget_holder", "finance", "admin")
 CASEWORK = ("advisor", *STAFF)
@@ -57,3 +60,12 @@ def scope_people(stmt: Select, actor: Identity) -> Select:  # type: ignore[type-
     if actor.role == "budget_holder" and actor.scheme_ids:
         return stmt.where(Person.scheme_id.in_(actor.scheme_ids))
     return stmt
+
+
+def page_of(session: Session, stmt: Select, page: int, per_page: int) -> Page[Any]:  # type: ignore[type-arg]
+    """One page of ORM objects (shared.pagination treats a whole-entity select as rows)."""
+    page = max(1, page)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, total=int(total), page=page, per_page=per_page)

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from services.budget.adapters.orm import AuditRecord, Goal, Person, Plan, Pot, PurchaseRequest
 from services.budget.domain.rules import AgeRange, check_review_date, first_review_date
 from services.budget.service_layer import events, ledger
-from services.budget.service_layer.access import person_for, require, scope_people
+from services.budget.service_layer.access import page_of, person_for, require, scope_people
 from services.budget.service_layer.schemes import get_scheme
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.outbox import utcnow
-from shared.pagination import Page, paginate
+from shared.pagination import Page
 
 
 def enrol_person(
@@ -125,7 +125,7 @@ def list_people(
         stmt = scope_people(select(Person), actor).order_by(Person.enrolled_at, Person.id)
         if advisor_sub:
             stmt = stmt.where(Person.advisor_sub == advisor_sub)
-        result = paginate(session, stmt, page, per_page)
+        result = page_of(session, stmt, page, per_page)
         result.items = [person_view(session, p) for p in result.items]
         return result
 

@@ -25,12 +25,18 @@ from services.budget.adapters.orm import (
 )
 from services.budget.domain import rules
 from services.budget.service_layer import events, ledger
-from services.budget.service_layer.access import person_for, request_for, require, scope_people
+from services.budget.service_layer.access import (
+    page_of,
+    person_for,
+    request_for,
+    require,
+    scope_people,
+)
 from shared.db import Database
 from shared.errors import Forbidden, ValidationFailed
 from shared.identity import Identity
 from shared.outbox import utcnow
-from shared.pagination import Page, paginate
+from shared.pagination import Page
 
 RULE_SUB = "scheme-rule"
 
@@ -451,7 +457,7 @@ def pay_request(
         if amount < req.amount_pence:
             ledger.move(
                 session,
-                kind="release",
+                kind="reduction",
                 debit=ledger.account_id(ledger.PERSON, req.person_id),
                 credit=hold,
                 amount_pence=req.amount_pence - amount,
@@ -598,7 +604,7 @@ def list_requests(
         for name in ("state", "person_id", "provider_id"):
             if filters.get(name):
                 stmt = stmt.where(getattr(PurchaseRequest, name) == filters[name])
-        result = paginate(session, stmt, page, per_page)
+        result = page_of(session, stmt, page, per_page)
         result.items = [request_view(session, r) for r in result.items]
         return result
 
@@ -619,7 +625,7 @@ def provider_requests(
             )
             .order_by(PurchaseRequest.approved_at.desc(), PurchaseRequest.id)
         )
-        result = paginate(session, stmt, page, per_page)
+        result = page_of(session, stmt, page, per_page)
         result.items = [
             {
                 "id": r.id,

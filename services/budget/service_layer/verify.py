@@ -190,9 +190,9 @@ def _requests(
         counts = kinds.get(req.id, Counter())
         hold = recomputed.get(account_id(HOLD, req.id), 0)
         paid = recomputed.get(account_id(PAID, req.id), 0)
-        if counts["hold"] > 1 or counts["pay"] > 1 or counts["release"] > 1:
+        if max(counts["hold"], counts["pay"], counts["release"], counts["reduction"]) > 1:
             report.add("at_most_once", f"request {req.id}: {dict(counts)}")
-        if counts["pay"] and counts["release"]:
+        if (counts["pay"] and counts["release"]) or (counts["reduction"] and not counts["pay"]):
             report.add("at_most_once", f"request {req.id}: hold both paid and released")
         if req.state in NO_MONEY_STATES and (counts or hold or paid):
             report.add("state_money", f"request {req.id} is {req.state} but has ledger entries")

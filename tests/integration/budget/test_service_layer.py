@@ -1,0 +1,327 @@
+"""The budget's use cases on a real database (SQLite and PostgreSQL): money only ever through the ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from services.budget.service_layer import people, reports, schemes
+from services.budget.service_layer import requests as rq
+from services.budget.service_layer.ledger import InsufficientFunds
+from services.budget.service_layer.verify import verify_ledger
+from shared.errors import Conflict, NotFound, ValidationFailed
+from tests.integration.budget.helpers import (
+    ADMIN,
+    ADVISOR,
+    ADVISOR_2,
+    FINANCE,
+    HOLDER,
+    TODAY,
+    StubDirectory,
+    funded_scheme,
+    migrated,
+    person_with_plan,
+)
+
+
+@pytest.fixture
+def db(database_url):
+    database = migrated(database_url)
+    yield database
+    database.dispose()
+
+
+def assert_ledger_clean(db):
+    with db.session() as session:
+        report = verify_ledger(session)
+    assert report.ok, report.as_dict()
+
+
+def test_a_request_goes_from_draft_to_closed_and_the_money_is_traced(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    listing = directory.add(str(uuid.uuid4()), price=4500)
+    req = rq.create_request(
+        db, directory, ADVISOR, {"person_id": person_id, "goal_id": goal_id, "listing_id": listing}
+    )
+    assert (req["state"], req["amount_pence"]) == ("draft", 4500)
+    rq.submit_request(db, directory, ADVISOR, req["id"])
+    assert rq.approve_request(db, directory, HOLDER, req["id"])["state"] == "approved"
+    assert people.get_person(db, ADVISOR, person_id)["budget"] == {
+        "allocation_pence": 50000,
+        "held_pence": 4500,
+        "paid_pence": 0,
+        "remaining_pence": 45500,
+    }
+    rq.order_request(db, FINANCE, req["id"], "PO-1")
+    rq.pay_request(db, FINANCE, req["id"], {"reference": "BACS-1"})
+    rq.add_evidence(
+        db, ADVISOR, req["id"], {"reference": "receipt 9", "activity_started_on": TODAY}
+    )
+    done = rq.close_request(db, ADVISOR, req["id"])
+    assert done["state"] == "closed"
+    history = rq.get_request(db, HOLDER, req["id"])["history"]
+    assert [h["to_state"] for h in history] == [
+        "draft",
+        "submitted",
+        "approved",
+        "ordered",
+        "paid",
+        "evidenced",
+        "closed",
+    ]
+    assert all(h["at"] and h["by"] for h in history)
+    assert people.get_person(db, ADVISOR, person_id)["budget"]["paid_pence"] == 4500
+    assert "BACS-1" in reports.payment_run_csv(db, FINANCE, None, None)
+    assert_ledger_clean(db)
+
+
+def test_an_amount_over_what_is_left_is_refused_saying_how_much_is_left(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db, cap=10_000)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    with pytest.raises(ValidationFailed) as err:
+        rq.create_request(
+            db,
+            directory,
+            ADVISOR,
+            {
+                "person_id": person_id,
+                "goal_id": goal_id,
+                "supplier": "Bikes",
+                "item": "bike",
+                "amount_pence": 10_001,
+            },
+        )
+    assert err.value.status == 422
+    assert err.value.extra["remaining_pence"] == 10_000
+    assert "£100.00" in err.value.detail
+
+
+def test_two_approvals_that_together_overspend_leave_the_second_refused(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db, cap=10_000)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    first, second = (
+        rq.create_request(
+            db,
+            directory,
+            ADVISOR,
+            {
+                "person_id": person_id,
+                "goal_id": goal_id,
+                "supplier": "Bikes",
+                "item": "bike",
+                "amount_pence": 6000,
+                "submit": True,
+            },
+        )
+        for _ in range(2)
+    )
+    rq.approve_request(db, directory, HOLDER, first["id"])
+    with pytest.raises(ValidationFailed) as err:
+        rq.approve_request(db, directory, HOLDER, second["id"])
+    assert err.value.extra["remaining_pence"] == 4000
+    assert rq.get_request(db, HOLDER, second["id"])["state"] == "submitted"
+    assert_ledger_clean(db)
+
+
+def test_cancelling_an_approved_request_releases_its_hold(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    req = rq.create_request(
+        db,
+        directory,
+        ADVISOR,
+        {
+            "person_id": person_id,
+            "goal_id": goal_id,
+            "supplier": "Bikes",
+            "item": "bike",
+            "amount_pence": 9000,
+            "submit": True,
+        },
+    )
+    rq.approve_request(db, directory, HOLDER, req["id"])
+    with pytest.raises(ValidationFailed):
+        rq.cancel_request(db, ADVISOR, req["id"], "")
+    rq.cancel_request(db, ADVISOR, req["id"], "moved away")
+    assert people.get_person(db, ADVISOR, person_id)["budget"]["remaining_pence"] == 50000
+    with pytest.raises(Conflict) as err:
+        rq.cancel_request(db, ADVISOR, req["id"], "again")
+    assert "cancelled" in err.value.detail
+    assert_ledger_clean(db)
+
+
+def test_a_reduced_payment_needs_a_reason_and_releases_the_rest(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    req = rq.create_request(
+        db,
+        directory,
+        ADVISOR,
+        {
+            "person_id": person_id,
+            "goal_id": goal_id,
+            "supplier": "Bikes",
+            "item": "bike",
+            "amount_pence": 9000,
+            "submit": True,
+        },
+    )
+    rq.approve_request(db, directory, HOLDER, req["id"])
+    with pytest.raises(ValidationFailed):
+        rq.pay_request(db, FINANCE, req["id"], {"reference": "B1", "amount_pence": 8000})
+    rq.pay_request(
+        db, FINANCE, req["id"], {"reference": "B1", "amount_pence": 8000, "reason": "discount"}
+    )
+    budget = people.get_person(db, ADVISOR, person_id)["budget"]
+    assert (budget["paid_pence"], budget["remaining_pence"]) == (8000, 42000)
+    with pytest.raises(ValidationFailed):
+        rq.recover_request(db, FINANCE, req["id"], 8001, "refund")
+    rq.recover_request(db, FINANCE, req["id"], 3000, "partial refund")
+    assert people.get_person(db, ADVISOR, person_id)["budget"]["remaining_pence"] == 45000
+    assert_ledger_clean(db)
+
+
+def test_an_unfundable_or_excluded_listing_is_refused_and_nothing_is_created(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    lapsed = directory.add(str(uuid.uuid4()), fundable=False)
+    pub = directory.add(str(uuid.uuid4()), categories=("alcohol",))
+    for listing in (lapsed, pub):
+        with pytest.raises(ValidationFailed) as err:
+            rq.create_request(
+                db,
+                directory,
+                ADVISOR,
+                {"person_id": person_id, "goal_id": goal_id, "listing_id": listing},
+            )
+        assert err.value.type_slug == "not-fundable"
+    assert rq.list_requests(db, ADMIN, {}, 1, 10).total == 0
+
+
+def test_small_requests_to_verified_providers_are_approved_by_the_schemes_rule(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db, auto=5000)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    small = directory.add(str(uuid.uuid4()), price=2000)
+    unverified = directory.add(str(uuid.uuid4()), price=2000, verified=False)
+    big = directory.add(str(uuid.uuid4()), price=6000)
+    states = [
+        rq.create_request(
+            db,
+            directory,
+            ADVISOR,
+            {"person_id": person_id, "goal_id": goal_id, "listing_id": lid, "submit": True},
+        )
+        for lid in (small, unverified, big)
+    ]
+    assert [s["state"] for s in states] == ["approved", "submitted", "submitted"]
+    assert states[0]["approved_by"] == "scheme-rule"
+    assert_ledger_clean(db)
+
+
+def test_an_advisor_cannot_see_or_act_for_another_advisors_young_person(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    with pytest.raises(NotFound):
+        people.get_person(db, ADVISOR_2, person_id)
+    with pytest.raises(NotFound):
+        rq.create_request(
+            db,
+            directory,
+            ADVISOR_2,
+            {
+                "person_id": person_id,
+                "goal_id": goal_id,
+                "supplier": "x",
+                "item": "y",
+                "amount_pence": 100,
+            },
+        )
+    assert people.list_people(db, ADVISOR_2, 1, 20).total == 0
+    assert people.list_people(db, ADVISOR, 1, 20).total == 1
+
+
+def test_a_young_person_outside_the_schemes_ages_is_refused(db):
+    scheme_id, _ = funded_scheme(db)
+    with pytest.raises(ValidationFailed) as err:
+        people.enrol_person(
+            db,
+            ADVISOR,
+            {"scheme_id": scheme_id, "case_reference": "LC-2", "birth_date": date(1995, 1, 1)},
+            today=TODAY,
+        )
+    assert "ends at age 25" in err.value.detail
+
+
+def test_a_second_scheme_with_a_bigger_cap_and_no_age_limit_needs_no_code(db):
+    aftercare = schemes.create_scheme(
+        db,
+        ADMIN,
+        {"name": "s117 aftercare", "cap_pence": 150_000, "min_age": None, "max_age": None},
+    )
+    schemes.create_pot(
+        db,
+        ADMIN,
+        {
+            "scheme_id": aftercare.id,
+            "name": "ICB",
+            "funder": "ICB",
+            "amount_pence": 300_000,
+            "starts_on": TODAY,
+        },
+    )
+    person = people.enrol_person(
+        db,
+        ADVISOR,
+        {"scheme_id": aftercare.id, "case_reference": "MH-1", "birth_date": date(1970, 1, 1)},
+        today=TODAY,
+    )
+    assert person.allocation_pence == 150_000
+    assert_ledger_clean(db)
+
+
+def test_allocations_never_exceed_the_pot(db):
+    scheme_id, pot_id = funded_scheme(db, pot_pence=120_000)
+    values = {"scheme_id": scheme_id, "case_reference": "LC", "birth_date": date(2006, 1, 1)}
+    people.enrol_person(db, ADVISOR, values, today=TODAY)
+    people.enrol_person(db, ADVISOR, values, today=TODAY)
+    with pytest.raises(InsufficientFunds):
+        people.enrol_person(db, ADVISOR, values, today=TODAY)
+    assert schemes.get_pot(db, ADMIN, pot_id)["unallocated_pence"] == 20_000
+    assert_ledger_clean(db)
+
+
+def test_verify_notices_a_cached_balance_that_does_not_match_the_entries(db):
+    scheme_id, _ = funded_scheme(db)
+    person_id, _ = person_with_plan(db, scheme_id)
+    with db.write() as session:
+        session.execute(
+            text("UPDATE ledger_accounts SET balance_pence = balance_pence + 1 WHERE id = :id"),
+            {"id": f"person:{person_id}"},
+        )
+    with db.session() as session:
+        report = verify_ledger(session)
+    assert not report.ok
+    assert "cached_balance" in {b.invariant for b in report.breaches}
+
+
+def test_the_database_itself_refuses_an_overspent_balance(db):
+    scheme_id, _ = funded_scheme(db)
+    person_id, _ = person_with_plan(db, scheme_id)
+    with pytest.raises(Exception, match="(?i)check|constraint"):
+        with db.write() as session:
+            session.execute(
+                text("UPDATE ledger_accounts SET balance_pence = -1 WHERE id = :id"),
+                {"id": f"person:{person_id}"},
+            )
