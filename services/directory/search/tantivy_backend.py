@@ -6,17 +6,18 @@ import bisect
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy
 import tantivy
 from tantivy import FieldType, Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from services.directory.domain.search import SearchDocument
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.query import (
+    EARTH_RADIUS_M,
     FACETS,
     GeoPoint,
     SearchHit,
@@ -32,6 +33,7 @@ from services.directory.search.query import (
     town_value,
 )
 from services.directory.search.text import (
+    all_words,
     highlight,
     load_synonyms,
     typo_budget,
@@ -46,7 +48,8 @@ NO_MAX_AGE = 1000
 EXACT, PREFIX, SYNONYM, ONE_TYPO, TWO_TYPOS = 1.0, 0.75, 0.6, 0.45, 0.3
 NAME_BOOST = 3.0  # the "attribute" rule: a word in the name outranks one in the description
 MAX_PREFIX_TERMS = 50
-VOCABULARY_TTL_S = 5.0
+FACET_CACHE_LIMIT = 300_000
+FacetTuple = tuple[str, str, tuple[str, ...], tuple[str, ...]]  # town, price band, days, categories
 FACET_FIELDS = {"category": "category", "town": "town", "price_band": "price_band", "day": "day"}
 
 
@@ -93,11 +96,14 @@ class TantivyBackend(SearchBackend):
         self._write_lock = threading.Lock()
         self._vocab_lock = threading.Lock()
         self._synonyms = load_synonyms(synonyms_file) if synonyms_file else load_synonyms()
+        # Caches of what the index holds, valid for one version of its files (`_known`): the
+        # words (for typos and prefixes) and each listing's facet values (for radius searches).
+        # This process's own writes update them in place; anyone else's (a reindex) resets them.
+        self._known: tuple[int, int] | None = None
         self._vocabulary: list[str] = []
         self._vocabulary_set: set[str] = set()
-        self._vocabulary_sig: tuple[Any, ...] | None = None
-        self._vocabulary_at = 0.0
         self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
+        self._facet_values: dict[int, FacetTuple] = {}
         self.index = self._open()
 
     # ---- index files -------------------------------------------------------------------------
@@ -122,7 +128,12 @@ class TantivyBackend(SearchBackend):
         except ValueError as err:
             raise SearchUnavailable(f"The search index is locked or unwritable: {err}") from err
 
-    def _commit(self, work: Any) -> None:
+    def _commit(
+        self,
+        work: Any,
+        added: list[SearchDocument] = (),
+        removed: list[str] = (),  # type: ignore[assignment]
+    ) -> None:
         with self._write_lock:
             writer = self._writer()
             try:
@@ -134,8 +145,40 @@ class TantivyBackend(SearchBackend):
             finally:
                 del writer
             self.index.reload()
-            self._expansions.clear()
-            self._vocabulary_sig = None
+            self._after_own_write(added, removed)
+
+    def _files_version(self) -> tuple[int, int]:
+        try:
+            meta = (self.path / "meta.json").stat()
+        except FileNotFoundError:
+            return (0, 0)
+        return (meta.st_mtime_ns, meta.st_size)
+
+    def _after_own_write(self, added: list[SearchDocument], removed: list[str]) -> None:
+        if self._known is None:
+            return
+        new_words = {w for d in added for w in _document_words(d)} - self._vocabulary_set
+        if new_words:
+            self._vocabulary = sorted(self._vocabulary_set | new_words)
+            self._vocabulary_set = self._vocabulary_set | new_words
+        self._expansions = {}
+        for doc_id in removed:
+            self._facet_values.pop(document_key(doc_id), None)
+        for doc in added:
+            self._facet_values[document_key(doc.id)] = _facet_tuple(doc)
+        self._known = self._files_version()
+
+    def _sync_caches(self, searcher: tantivy.Searcher) -> None:
+        version = self._files_version()
+        if version == self._known:
+            return
+        with self._vocab_lock:
+            terms = sorted(term for term, _n in searcher.terms_with_prefix("text", ""))
+            self._vocabulary = terms
+            self._vocabulary_set = set(terms)
+            self._expansions = {}
+            self._facet_values = {}
+            self._known = version
 
     # ---- writes ------------------------------------------------------------------------------
 
@@ -149,7 +192,7 @@ class TantivyBackend(SearchBackend):
                 writer.delete_documents_by_term("id", doc.id)
                 writer.add_document(self._to_tantivy(doc))
 
-        self._commit(work)
+        self._commit(work, added=docs)
         return len(docs)
 
     def delete(self, ids: Iterable[str]) -> int:
@@ -161,11 +204,12 @@ class TantivyBackend(SearchBackend):
             for doc_id in wanted:
                 writer.delete_documents_by_term("id", doc_id)
 
-        self._commit(work)
+        self._commit(work, removed=wanted)
         return len(wanted)
 
     def clear(self) -> None:
         self._commit(lambda writer: writer.delete_all_documents())
+        self._known = None
 
     def _to_tantivy(self, doc: SearchDocument) -> tantivy.Document:
         out = tantivy.Document()
@@ -240,19 +284,6 @@ class TantivyBackend(SearchBackend):
         return SearchDocument.from_dict(json.loads(bytes(raw)))
 
     # ---- words -> index terms ----------------------------------------------------------------
-
-    def _refresh_vocabulary(self, searcher: tantivy.Searcher) -> None:
-        signature = (searcher.num_docs, searcher.num_segments)
-        fresh = time.monotonic() - self._vocabulary_at < VOCABULARY_TTL_S
-        if signature == self._vocabulary_sig and fresh:
-            return
-        with self._vocab_lock:
-            terms = sorted(term for term, _n in searcher.terms_with_prefix("text", ""))
-            self._vocabulary = terms
-            self._vocabulary_set = set(terms)
-            self._vocabulary_sig = signature
-            self._vocabulary_at = time.monotonic()
-            self._expansions = {}
 
     def _with_prefix(self, prefix: str) -> list[str]:
         start = bisect.bisect_left(self._vocabulary, prefix)
@@ -368,13 +399,13 @@ class TantivyBackend(SearchBackend):
 
     def _search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
         searcher = self._searcher()
-        self._refresh_vocabulary(searcher)
+        self._sync_caches(searcher)
         text_query, matched = self._text_query(query_words)
         clauses = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filters(query)]
         if text_query is not None:
             clauses.insert(0, (Occur.Must, text_query))
         combined = Query.boolean_query(clauses)
-        if query.near is not None:
+        if query.near is not None and (query.radius_m is not None or query.sort == "distance"):
             return self._geo_search(searcher, query, combined, matched)
         if query.sort == "price":
             found = searcher.search(
@@ -387,7 +418,9 @@ class TantivyBackend(SearchBackend):
             )
         else:
             found = searcher.search(combined, query.per_page, count=True, offset=query.offset)
-        hits = [self._hit(searcher, address, matched, None) for _key, address in found.hits]
+        hits = [
+            self._hit(searcher, address, matched, query.near, None) for _k, address in found.hits
+        ]
         return SearchResult(
             total=found.count or 0,
             page=query.page,
@@ -396,59 +429,88 @@ class TantivyBackend(SearchBackend):
             facets=self._facets(searcher, combined, query.facets),
         )
 
+    def _all(self, searcher: tantivy.Searcher, query: Query) -> list[tuple[float, Any]]:
+        total = searcher.search(query, 1, count=True).count or 0
+        return searcher.search(query, total, count=False).hits if total else []
+
     def _geo_search(
         self, searcher: tantivy.Searcher, query: SearchQuery, combined: Query, matched: set[str]
     ) -> SearchResult:
-        """With a location every match's distance is needed (radius, distance order), so the
-        whole match set is read from fast fields and the exact set is named back to tantivy."""
+        """Every match's distance is needed: the filters already hold the radius's bounding box,
+        so read the candidates' coordinates from fast fields and keep those inside the circle."""
         assert query.near is not None
-        total = searcher.search(combined, 1, count=True).count or 0
-        found = searcher.search(combined, max(total, 1), count=False).hits if total else []
+        found = self._all(searcher, combined)
         addresses = [address for _score, address in found]
-        lats = searcher.fast_field_values("lat", addresses)
-        lngs = searcher.fast_field_values("lng", addresses)
-        rows: list[tuple[float, float, Any]] = []  # (score, distance, address)
-        radius = query.radius_m
-        for (score, address), lat, lng in zip(found, lats, lngs, strict=True):
-            distance = _distance(query.near, lat, lng)
-            if radius is not None and (distance is None or distance > radius):
-                continue
-            rows.append((score, distance if distance is not None else float("inf"), address))
+        distances = _distances(searcher, addresses, query.near) if found else numpy.zeros(0)
+        scores = numpy.array([score for score, _a in found], dtype=float)
+        keep = numpy.arange(len(found))
+        if query.radius_m is not None:
+            keep = keep[distances <= query.radius_m]  # NaN (no location) is never inside
         if query.sort == "distance":
-            rows.sort(key=lambda r: (r[1], -r[0]))
+            order = keep[numpy.lexsort((-scores[keep], distances[keep]))]
         elif query.sort == "price":
-            prices = searcher.fast_field_values("price_sort", [r[2] for r in rows])
-            order = sorted(range(len(rows)), key=lambda i: (prices[i], rows[i][1]))
-            rows = [rows[i] for i in order]
+            prices = numpy.array(
+                searcher.fast_field_values("price_sort", [addresses[i] for i in keep]), dtype=float
+            )
+            order = keep[numpy.lexsort((distances[keep], prices))]
         else:
-            rows.sort(key=lambda r: (-r[0], r[1]))
-        facet_query = combined
-        if len(rows) != len(found):  # the radius removed some: name the survivors exactly
-            keys = searcher.fast_field_values("key", [r[2] for r in rows])
-            facet_query = Query.term_set_query(self.schema, "key", keys) if keys else None
-        page = rows[query.offset : query.offset + query.per_page]
-        hits = [self._hit(searcher, address, matched, distance) for _s, distance, address in page]
-        facets = (
-            self._facets(searcher, facet_query, query.facets)
-            if facet_query is not None
-            else {name: [] for name in query.facets}
-        )
+            order = keep[numpy.lexsort((distances[keep], -scores[keep]))]
+        chosen = order[query.offset : query.offset + query.per_page]
+        hits = [
+            self._hit(
+                searcher,
+                addresses[i],
+                matched,
+                query.near,
+                None if numpy.isnan(distances[i]) else float(distances[i]),
+            )
+            for i in chosen
+        ]
+        if query.radius_m is None or len(keep) == len(found):
+            facets = self._facets(searcher, combined, query.facets)
+        else:
+            facets = self._count_facets(searcher, [addresses[i] for i in keep], query.facets)
         return SearchResult(
-            total=len(rows), page=query.page, per_page=query.per_page, hits=hits, facets=facets
+            total=len(keep), page=query.page, per_page=query.per_page, hits=hits, facets=facets
         )
 
+    def _count_facets(
+        self, searcher: tantivy.Searcher, addresses: list[Any], names: tuple[str, ...]
+    ) -> dict[str, list[Any]]:
+        """Facet counts over an exact set of documents (inside a circle), from cached values."""
+        if len(self._facet_values) > FACET_CACHE_LIMIT:
+            self._facet_values = {}
+        keys = searcher.fast_field_values("key", addresses) if addresses else []
+        counts: dict[str, dict[str, int]] = {name: {} for name in names}
+        for key, address in zip(keys, addresses, strict=True):
+            values = self._facet_values.get(key)
+            if values is None:
+                values = _facet_tuple(self._load(searcher, address))
+                self._facet_values[key] = values
+            town, band, days, categories = values
+            per_name = {"town": (town,), "price_band": (band,), "day": days, "category": categories}
+            for name in names:
+                bucket = counts[name]
+                for value in per_name[name]:
+                    bucket[value] = bucket.get(value, 0) + 1
+        return {name: order_facet(name, counts[name]) for name in names}
+
     def _hit(
-        self, searcher: tantivy.Searcher, address: Any, matched: set[str], distance: float | None
+        self,
+        searcher: tantivy.Searcher,
+        address: Any,
+        matched: set[str],
+        centre: GeoPoint | None,
+        distance: float | None,
     ) -> SearchHit:
         doc = self._load(searcher, address)
         highlights = {
             "name": highlight(doc.name, matched),
             "description": highlight(doc.description, matched),
         }
-        if distance is not None and distance != float("inf"):
-            rounded: int | None = round(distance)
-        else:
-            rounded = None
+        if distance is None and centre is not None and doc.lat is not None and doc.lng is not None:
+            distance = haversine_m(centre, doc.lat, doc.lng)
+        rounded = None if distance is None else round(distance)
         return SearchHit(document=doc, highlights=highlights, distance_m=rounded)
 
     def _facets(
@@ -470,7 +532,27 @@ class TantivyBackend(SearchBackend):
         return facets
 
 
-def _distance(centre: GeoPoint, lat: float | None, lng: float | None) -> float | None:
-    if lat is None or lng is None:
-        return None
-    return haversine_m(centre, lat, lng)
+def _document_words(doc: SearchDocument) -> set[str]:
+    parts = (doc.name, " ".join(doc.category_labels), doc.organization_name, doc.description)
+    return set(all_words(" ".join((*parts, doc.town or ""))))
+
+
+def _facet_tuple(doc: SearchDocument) -> FacetTuple:
+    return (town_value(doc), price_band(doc), tuple(doc.days), tuple(doc.categories))
+
+
+def _distances(searcher: tantivy.Searcher, addresses: list[Any], centre: GeoPoint) -> Any:
+    """Haversine distances in metres from fast fields, NaN where a listing has no location."""
+    lat = numpy.array(
+        [numpy.nan if v is None else v for v in searcher.fast_field_values("lat", addresses)],
+        dtype=float,
+    )
+    lng = numpy.array(
+        [numpy.nan if v is None else v for v in searcher.fast_field_values("lng", addresses)],
+        dtype=float,
+    )
+    phi1, phi2 = numpy.radians(centre.lat), numpy.radians(lat)
+    dphi = phi2 - phi1
+    dlmb = numpy.radians(lng - centre.lng)
+    h = numpy.sin(dphi / 2) ** 2 + numpy.cos(phi1) * numpy.cos(phi2) * numpy.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * numpy.arcsin(numpy.minimum(1.0, numpy.sqrt(h)))

@@ -13,12 +13,16 @@ from services.directory.search.query import MAX_WORDS
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SPLIT = re.compile(r"([^\W_]+)", re.UNICODE)
+_MARKUP = re.compile(r"[&<>\"']")
 MAX_WORD_LENGTH = 40
 HIGHLIGHT_PRE, HIGHLIGHT_POST = "<em>", "</em>"
 
 
 def fold(text: str) -> str:
     """Lower case without accents, as the index stores words ("Café" -> "cafe")."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
@@ -27,6 +31,11 @@ def words(text: str) -> list[str]:
     """The words of a query, folded; the first ten count, each at most 40 letters."""
     found = [w[:MAX_WORD_LENGTH] for w in _WORD.findall(fold(text or ""))]
     return found[:MAX_WORDS]
+
+
+def all_words(text: str) -> list[str]:
+    """Every word of a text as the index stores it (folded; words of 40+ letters are dropped)."""
+    return [w for w in _WORD.findall(fold(text or "")) if len(w) < MAX_WORD_LENGTH]
 
 
 def typo_budget(word: str) -> int:
@@ -97,16 +106,17 @@ def highlight(text: str | None, matched: set[str]) -> str:
     """`text` HTML-escaped, with each word whose folded form was matched wrapped in <em>."""
     if not text:
         return ""
-    out: list[str] = []
-    last = 0
-    for found in _WORD.finditer(text):
-        out.append(html.escape(text[last : found.start()]))
-        word = found.group(0)
-        folded = fold(word)
-        if folded in matched:
-            out.append(f"{HIGHLIGHT_PRE}{html.escape(word)}{HIGHLIGHT_POST}")
-        else:
-            out.append(html.escape(word))
-        last = found.end()
-    out.append(html.escape(text[last:]))
-    return "".join(out)
+    if not matched:
+        return html.escape(text)
+    escape = html.escape if _MARKUP.search(text) else _same
+    parts = _SPLIT.split(text)  # non-word, word, non-word, ... (words at odd positions)
+    for i in range(len(parts)):
+        if i % 2 and fold(parts[i]) in matched:
+            parts[i] = f"{HIGHLIGHT_PRE}{escape(parts[i])}{HIGHLIGHT_POST}"
+        elif not i % 2:
+            parts[i] = escape(parts[i])
+    return "".join(parts)
+
+
+def _same(text: str) -> str:
+    return text

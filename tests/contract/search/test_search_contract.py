@@ -316,3 +316,19 @@ def test_updates_and_deletes_show_up(empty: SearchBackend) -> None:
     assert names(empty, text="skate") == ["Brand New Skate Park"]
     empty.clear()
     assert empty.count() == 0
+
+
+def test_reindex_replaces_everything_and_removes_what_the_database_no_longer_has(
+    empty: SearchBackend,
+) -> None:
+    from services.directory.search.reindex import reindex
+
+    listings = catalogue()
+    empty.upsert([doc(98, "Gone Away Gym", "Closed for good.", "Lewes")])
+    empty.upsert([replace(listings[0], name="Stale Name")])
+    seen: list[int] = []
+    summary = reindex(empty, listings, progress=seen.append, batch_size=5)
+    assert (summary.indexed, summary.removed) == (len(listings), 1)
+    assert sum(seen) == len(listings)
+    assert empty.all_ids() == {d.id for d in listings}
+    assert names(empty, text="harbour") == ["Harbour Gym"]
