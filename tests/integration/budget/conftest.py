@@ -1,0 +1,63 @@
+"""Fixtures for the budget's HTTP tests: the budget service alone, on a real server over a real database."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+from waitress import create_server
+
+from services.launcher import free_port
+from shared.db import Database
+from shared.identity import INTERNAL_HEADER, Identity, issue_internal_token
+from tests.integration.budget.helpers import ADVISOR, migrated
+
+DEFAULT_SUBS = {"advisor": ADVISOR.sub}
+
+
+@dataclass
+class BudgetServer:
+    url: str
+    key: str
+    db: Database
+    database_url: str
+
+    def headers(self, role: str, sub: str | None = None, **extra: str) -> dict[str, str]:
+        identity = Identity(sub=sub or DEFAULT_SUBS.get(role, f"test-{role}"), role=role)
+        return {INTERNAL_HEADER: issue_internal_token(self.key, identity), **extra}
+
+    def post(self, path: str, role: str, session: requests.Session | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        headers = self.headers(role, **kwargs.pop("headers", {}))
+        return (session or requests).post(self.url + path, headers=headers, timeout=60, **kwargs)
+
+    def get(self, path: str, role: str, **kwargs):  # type: ignore[no-untyped-def]
+        return requests.get(self.url + path, headers=self.headers(role), timeout=60, **kwargs)
+
+
+@pytest.fixture
+def budget_server(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]:
+    """The budget app under waitress in this process; the directory it would ask is not running."""
+    key = secrets.token_urlsafe(32)
+    monkeypatch.setenv("INTERNAL_TOKEN_KEY", key)
+    monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DIRECTORY_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("OUTCOMES_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("BUDGET_DATABASE_URL", database_url)
+    db = migrated(database_url)
+    from services.budget.app import create_app
+
+    app = create_app()
+    server = create_server(app, host="127.0.0.1", port=0, threads=16)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield BudgetServer(f"http://127.0.0.1:{server.effective_port}", key, db, database_url)
+    finally:
+        server.close()
+        thread.join(5)
+        app.extensions["phb_db"].dispose()
+        db.dispose()
