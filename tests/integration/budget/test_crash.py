@@ -1,0 +1,133 @@
+"""SIGKILL the budget process mid-burst of approvals, restart it: acknowledged approvals survive, nothing doubles."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from services.budget.service_layer import requests as rq
+from services.launcher import free_port
+from shared.identity import INTERNAL_HEADER, Identity, issue_internal_token
+from tests.integration.budget.helpers import (
+    ADMIN,
+    ADVISOR,
+    StubDirectory,
+    funded_scheme,
+    migrated,
+    person_with_plan,
+)
+from tests.integration.budget.test_service_layer import assert_ledger_clean
+from tests.support import run_cli
+
+REQUESTS = 240
+
+
+def start(env, port, log):  # type: ignore[no-untyped-def]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.budget", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except requests.RequestException:
+            time.sleep(0.05)
+    process.kill()
+    raise TimeoutError("budget did not start")
+
+
+def test_a_killed_budget_process_keeps_every_acknowledged_approval_and_doubles_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'budget.db'}"
+    db = migrated(url)
+    scheme_id, _ = funded_scheme(db, pot_pence=50_000 * 12)
+    ids = []
+    for _ in range(12):
+        person_id, goal_id = person_with_plan(db, scheme_id)
+        for _ in range(REQUESTS // 12):
+            ids.append(
+                rq.create_request(
+                    db,
+                    StubDirectory(),
+                    ADVISOR,
+                    {
+                        "person_id": person_id,
+                        "goal_id": goal_id,
+                        "supplier": "S",
+                        "item": "kit",
+                        "amount_pence": 1_000,
+                        "submit": True,
+                    },
+                )["id"]
+            )
+    key = secrets.token_urlsafe(32)
+    port = free_port()
+    env = {
+        **os.environ,
+        "BUDGET_DATABASE_URL": url,
+        "INTERNAL_TOKEN_KEY": key,
+        "PHB_VAR_DIR": str(tmp_path),
+        "DIRECTORY_URL": f"http://127.0.0.1:{free_port()}",
+        "OUTCOMES_URL": f"http://127.0.0.1:{free_port()}",
+    }
+    token = issue_internal_token(key, Identity(sub="holder", role="budget_holder"), ttl_seconds=120)
+    acknowledged: dict[str, str] = {}
+    lock = threading.Lock()
+    with open(tmp_path / "budget.log", "ab") as log:
+        process = start(env, port, log)
+
+        def approve(request_id: str) -> None:
+            try:
+                answer = requests.post(
+                    f"http://127.0.0.1:{port}/requests/{request_id}/approve",
+                    headers={INTERNAL_HEADER: token, "Idempotency-Key": f"approve-{request_id}"},
+                    timeout=10,
+                )
+            except requests.RequestException:
+                return
+            if answer.status_code == 200:
+                with lock:
+                    acknowledged[request_id] = answer.text
+
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(approve, i) for i in ids]
+            while len(acknowledged) < REQUESTS // 4:
+                time.sleep(0.01)
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+            for future in futures:
+                future.result()
+        assert 0 < len(acknowledged) < REQUESTS  # killed mid-burst
+        process = start(env, port, log)
+        try:
+            for request_id, first_answer in list(acknowledged.items())[:20]:
+                replay = requests.post(
+                    f"http://127.0.0.1:{port}/requests/{request_id}/approve",
+                    headers={INTERNAL_HEADER: token, "Idempotency-Key": f"approve-{request_id}"},
+                    timeout=10,
+                )
+                assert (replay.status_code, replay.text) == (200, first_answer)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(10)
+    states = {r["id"]: r["state"] for r in rq.list_requests(db, ADMIN, {}, 1, 100).items}
+    for page in range(2, 4):
+        states.update(
+            {r["id"]: r["state"] for r in rq.list_requests(db, ADMIN, {}, page, 100).items}
+        )
+    assert all(states[i] == "approved" for i in acknowledged)
+    assert_ledger_clean(db)
+    result = run_cli(["budget", "verify"], env)
+    assert "ledger OK" in result.stdout
+    db.dispose()
