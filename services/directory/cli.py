@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
 from shared.config import database_url
@@ -12,12 +10,6 @@ from shared.config import database_url
 @click.group(help="The directory: listings and their search index.")
 def group() -> None:
     pass
-
-
-def _search_documents():  # type: ignore[no-untyped-def]
-    """The directory's function that builds every listing's SearchDocument from the database."""
-    module = importlib.import_module("services.directory.service_layer.search_documents")
-    return module.all_search_documents
 
 
 @group.command()
@@ -31,13 +23,15 @@ def reindex(backend_name: str | None) -> None:
     """Rebuild the search index from the database, without taking search offline."""
     from services.directory.search.config import make_backend
     from services.directory.search.reindex import reindex as rebuild
+    from services.directory.search.source import database_documents
     from shared.db import Database
 
     db = Database(database_url("directory"))
     backend = make_backend(backend_name)
     try:
-        with db.session() as session:
-            documents = list(_search_documents()(session))
+        documents = database_documents(db)
+        if documents is None:
+            raise click.ClickException("This directory can't list its listings for search yet.")
         with click.progressbar(length=len(documents), label="Indexing listings") as bar:
             summary = rebuild(backend, documents, progress=bar.update)
         click.echo(f"{backend.name}: {summary}; the index holds {backend.count()} listings")

@@ -2,31 +2,86 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from flask import Flask, current_app
 
-from services.directory.search.backend import SearchBackend
+from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.config import make_backend
+from services.directory.search.reindex import reindex
+from services.directory.search.source import database_documents
 from services.directory.search.sync import DESTINATION, IndexDelivery
 from shared.app import add_ready_check
+from shared.db import Database
 from shared.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+class SearchSync:
+    """The directory's background search work: build the index if it is empty while the
+    database has listings (first start, a deleted index), then relay outbox events into it."""
+
+    def __init__(self, db: Database, backend: SearchBackend, relay: OutboxRelay):
+        self.db = db
+        self.backend = backend
+        self.relay = relay
+        self.building = False
+        self._thread: threading.Thread | None = None
+
+    def start(self, interval: float = 0.5) -> None:
+        self.building = True
+        self._thread = threading.Thread(
+            target=self._run, args=(interval,), name="search-sync", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        try:
+            self.bootstrap()
+        except Exception:  # noqa: BLE001 - the relay still runs; /ready showed the building state
+            log.exception("building the search index failed")
+        finally:
+            self.building = False
+        self.relay.start(interval)
+
+    def bootstrap(self) -> int:
+        if self.backend.count() > 0:
+            return 0
+        documents = database_documents(self.db)
+        if not documents:
+            return 0
+        summary = reindex(self.backend, documents)
+        log.info("search index built", extra={"fields": {"listings": summary.indexed}})
+        return summary.indexed
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.relay.stop()
+        self.backend.close()
+
+    def ready(self) -> dict[str, Any]:
+        if self.building:
+            raise SearchUnavailable("The search index is being built from the database.")
+        details = self.backend.health()  # raises when the index can't be reached
+        return {**details, "lag": self.relay.lag()}
 
 
 def install_search(app: Flask, backend: SearchBackend | None = None) -> None:
     from services.directory.adapters.orm import OutboxEvent
 
     backend = backend or make_backend()
-    relay = OutboxRelay(app.extensions["phb_db"], OutboxEvent, DESTINATION, IndexDelivery(backend))
+    db = app.extensions["phb_db"]
+    relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))
+    sync = SearchSync(db, backend, relay)
     app.extensions["phb_search"] = backend
     app.extensions.setdefault("phb_relays", {})[DESTINATION] = relay
-    app.extensions.setdefault("phb_background", []).append(relay)
-
-    def ready() -> dict[str, Any]:
-        details = backend.health()  # raises when the index can't be reached
-        return {**details, "lag": relay.lag()}
-
-    add_ready_check(app, "search", ready)
+    app.extensions.setdefault("phb_background", []).append(sync)
+    add_ready_check(app, "search", sync.ready)
 
 
 def search_backend() -> SearchBackend:

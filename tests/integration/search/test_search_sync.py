@@ -1,0 +1,53 @@
+"""The directory's background search work: an empty index is built from the database once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.directory.adapters.orm import OutboxEvent
+from services.directory.search import install
+from services.directory.search.backend import SearchUnavailable
+from services.directory.search.sync import DESTINATION, IndexDelivery
+from services.directory.search.tantivy_backend import TantivyBackend
+from shared.db import Database
+from shared.migrations import upgrade
+from shared.outbox import OutboxRelay
+from tests.contract.search.fixtures import catalogue
+
+
+@pytest.fixture
+def sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> install.SearchSync:
+    url = f"sqlite:///{tmp_path / 'directory.db'}"
+    upgrade("directory", url)
+    db = Database(url)
+    backend = TantivyBackend(tmp_path / "index")
+    relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))
+    # the directory's document builder, standing in for its listings tables
+    monkeypatch.setattr(install, "database_documents", lambda _db: catalogue())
+    return install.SearchSync(db, backend, relay)
+
+
+def test_an_empty_index_is_built_from_the_database(sync: install.SearchSync) -> None:
+    assert sync.bootstrap() == len(catalogue())
+    assert sync.backend.count() == len(catalogue())
+    assert sync.bootstrap() == 0  # not again once it holds listings
+
+
+def test_ready_says_not_ready_while_building_then_reports_lag(sync: install.SearchSync) -> None:
+    sync.building = True
+    with pytest.raises(SearchUnavailable):
+        sync.ready()
+    sync.building = False
+    details = sync.ready()
+    assert details["backend"] == "tantivy" and details["lag"]["pending"] == 0
+
+
+def test_start_builds_then_relays(sync: install.SearchSync) -> None:
+    sync.start(interval=0.05)
+    try:
+        sync._thread.join(10)  # type: ignore[union-attr]
+        assert not sync.building and sync.backend.count() == len(catalogue())
+    finally:
+        sync.stop()
