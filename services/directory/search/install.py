@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -14,6 +16,7 @@ from services.directory.search.reindex import reindex
 from services.directory.search.source import database_documents
 from services.directory.search.sync import DESTINATION, IndexDelivery
 from shared.app import add_ready_check
+from shared.config import var_dir
 from shared.db import Database
 from shared.outbox import OutboxRelay
 
@@ -24,22 +27,54 @@ class SearchSync:
     """The directory's background search work: build the index if it is empty while the
     database has listings (first start, a deleted index), then relay outbox events into it."""
 
-    def __init__(self, db: Database, backend: SearchBackend, relay: OutboxRelay):
+    def __init__(
+        self,
+        db: Database,
+        backend: SearchBackend,
+        relay: OutboxRelay,
+        lock_path: Path | None = None,
+    ):
         self.db = db
         self.backend = backend
         self.relay = relay
         self.building = False
+        self.lock_path = lock_path
+        self._lock_file: Any = None
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self, interval: float = 0.5) -> None:
-        self.building = True
+        self.building = self.backend.count() == 0  # /ready waits for a first build
         self._thread = threading.Thread(
             target=self._run, args=(interval,), name="search-sync", daemon=True
         )
         self._thread.start()
 
+    def _lead(self) -> bool:
+        """Only one process on this machine relays to the index (gunicorn runs several workers):
+        two relays could apply an older edit after a newer one. Waits for the lock; False if
+        stopped first."""
+        if self.lock_path is None:
+            return True
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_path, "a+")  # noqa: SIM115 - held for the process's life
+        while not self._stopping.is_set():
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._lock_file = handle
+                return True
+            except BlockingIOError:
+                self.building = False  # another process builds and relays; this one searches
+                self._stopping.wait(2.0)
+        handle.close()
+        return False
+
     def _run(self, interval: float) -> None:
+        if not self._lead():
+            self.building = False
+            return
         try:
+            self.building = True
             self.bootstrap()
         except Exception:  # noqa: BLE001 - the relay still runs; /ready showed the building state
             log.exception("building the search index failed")
@@ -58,11 +93,15 @@ class SearchSync:
         return summary.indexed
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
         self.relay.stop()
         self.backend.close()
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the lock for another process
+            self._lock_file = None
 
     def ready(self) -> dict[str, Any]:
         if self.building:
@@ -77,7 +116,7 @@ def install_search(app: Flask, backend: SearchBackend | None = None) -> None:
     backend = backend or make_backend()
     db = app.extensions["phb_db"]
     relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))
-    sync = SearchSync(db, backend, relay)
+    sync = SearchSync(db, backend, relay, lock_path=var_dir() / "search" / "relay.lock")
     app.extensions["phb_search"] = backend
     app.extensions.setdefault("phb_relays", {})[DESTINATION] = relay
     app.extensions.setdefault("phb_background", []).append(sync)

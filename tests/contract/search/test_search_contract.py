@@ -332,3 +332,33 @@ def test_reindex_replaces_everything_and_removes_what_the_database_no_longer_has
     assert sum(seen) == len(listings)
     assert empty.all_ids() == {d.id for d in listings}
     assert names(empty, text="harbour") == ["Harbour Gym"]
+
+
+def test_a_radius_is_exact_for_scattered_listings(empty: SearchBackend) -> None:
+    import random
+
+    rng = random.Random(4)
+    scattered = [
+        replace(
+            doc(200 + i, f"Spot {i}", "Somewhere to go.", "Eastbourne"),
+            lat=50.77 + rng.uniform(-0.2, 0.2),
+            lng=0.28 + rng.uniform(-0.3, 0.3),
+        )
+        for i in range(400)
+    ]
+    empty.upsert(scattered)
+    for radius_km in (0.5, 3, 7.5, 20):
+        centre = GeoPoint(50.77 + rng.uniform(-0.1, 0.1), 0.28 + rng.uniform(-0.1, 0.1))
+        query = SearchQuery(near=centre, radius_km=radius_km, sort="distance", per_page=100)
+        inside = {
+            d.id: haversine_m(centre, d.lat, d.lng)  # type: ignore[arg-type]
+            for d in scattered
+            if haversine_m(centre, d.lat, d.lng) <= radius_km * 1000  # type: ignore[arg-type]
+        }
+        assert ids(empty, query) == set(inside)
+        result = empty.search(query)
+        assert result.total == len(inside)
+        assert sum(result.facet_counts("price_band").values()) == len(inside)
+        assert [h.distance_m for h in result.hits] == sorted(
+            round(m) for m in inside.values()
+        )[:100]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -49,5 +50,25 @@ def test_start_builds_then_relays(sync: install.SearchSync) -> None:
     try:
         sync._thread.join(10)  # type: ignore[union-attr]
         assert not sync.building and sync.backend.count() == len(catalogue())
+    finally:
+        sync.stop()
+
+
+def test_only_one_process_relays_to_the_index(sync: install.SearchSync, tmp_path: Path) -> None:
+    import fcntl
+
+    lock = tmp_path / "relay.lock"
+    sync.lock_path = lock
+    with open(lock, "a+") as other:  # another worker holds the relay
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        sync.start(interval=0.05)
+        time.sleep(0.3)
+        assert sync.relay._thread is None and not sync.building
+        fcntl.flock(other, fcntl.LOCK_UN)
+    deadline = time.monotonic() + 10
+    while sync.relay._thread is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert sync.relay._thread is not None  # took over when the other let go
     finally:
         sync.stop()
