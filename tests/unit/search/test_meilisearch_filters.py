@@ -157,3 +157,48 @@ def test_a_failed_write_task_is_raised(status: str) -> None:
     backend = MeilisearchBackend("http://meili.invalid", "key", client=_Client(fail_status=status))
     with pytest.raises(SearchUnavailable, match=status):
         backend.upsert(catalogue()[:1])
+
+
+def test_an_answer_becomes_the_common_result_shape() -> None:
+    from tests.contract.search.fixtures import EASTBOURNE, catalogue
+
+    listing = catalogue()[3].as_dict()
+    answer = {
+        "hits": [
+            {
+                **listing,
+                "_geo": {"lat": listing["lat"], "lng": listing["lng"]},
+                "_formatted": {
+                    "name": "\x02Salsa\x03 Nights <b>Eastbourne</b>",
+                    "description": listing["description"],
+                },
+            }
+        ],
+        "totalHits": 1,
+        "facetDistribution": {
+            "categories": {"dance": 1, "salsa": 1},
+            "town_facet": {"Eastbourne": 1},
+            "price_band": {"under_10": 1},
+            "days": {"friday": 1},
+        },
+    }
+    seen: dict[str, Any] = {}
+
+    class Index:
+        def search(self, text: str, params: dict[str, Any]) -> dict[str, Any]:
+            seen.update(text=text, params=params)
+            return answer
+
+    client = _Client()
+    client.index = lambda uid: Index()  # type: ignore[method-assign]
+    backend = MeilisearchBackend("http://meili.invalid", client=client)
+    backend._ready = True
+    result = backend.search(SearchQuery(text="salsa", near=EASTBOURNE, sort="distance"))
+    assert seen["params"]["sort"] == ["_geoPoint(50.7687, 0.2845):asc"]
+    assert seen["params"]["matchingStrategy"] == "all"
+    assert result.total == 1 and result.ids == [listing["id"]]
+    hit = result.hits[0]
+    assert hit.highlights["name"] == "<em>Salsa</em> Nights &lt;b&gt;Eastbourne&lt;/b&gt;"
+    assert hit.distance_m is not None and hit.distance_m < 1000
+    assert result.facet_counts("town") == {"Eastbourne": 1}
+    assert result.facet_counts("category") == {"dance": 1, "salsa": 1}
