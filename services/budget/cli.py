@@ -37,3 +37,17 @@ def verify(url: str | None, as_json: bool) -> None:
             click.echo(f"  BREACH {breach.invariant}: {breach.detail}", err=True)
         click.echo("ledger OK" if report.ok else f"ledger BROKEN: {len(report.breaches)} breaches")
     sys.exit(0 if report.ok else 1)
+
+
+@group.command("expire-holds")
+@click.option("--database-url", "url", default=None, help="Defaults to the budget database.")
+def expire_holds(url: str | None) -> None:
+    """Expire approvals unused for the scheme's hold_expiry_days, releasing their holds."""
+    from services.budget.service_layer.requests import expire_stale_holds
+
+    db = Database(url or database_url("budget"))
+    try:
+        expired = expire_stale_holds(db)
+    finally:
+        db.dispose()
+    click.echo(f"expired {len(expired)} approvals")

@@ -8,7 +8,7 @@ The directory is asked before the write transaction starts: no lock is held acro
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -33,9 +33,9 @@ from services.budget.service_layer.access import (
     scope_people,
 )
 from shared.db import Database
-from shared.errors import Forbidden, ValidationFailed
+from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.identity import Identity
-from shared.outbox import utcnow
+from shared.outbox import _as_utc, utcnow
 from shared.pagination import Page
 
 RULE_SUB = "scheme-rule"
@@ -674,3 +674,27 @@ def request_view(session: Session, req: PurchaseRequest) -> dict[str, Any]:
         "created_at": req.created_at,
         "updated_at": req.updated_at,
     }
+
+
+def expire_stale_holds(db: Database, *, now: datetime | None = None) -> list[str]:
+    """Expire approvals nobody used within the scheme's hold_expiry_days; their holds are released."""
+    now = now or utcnow()
+    system = Identity(sub="hold-expiry", role="service")
+    with db.session() as session:
+        rows = session.execute(
+            select(PurchaseRequest.id, PurchaseRequest.approved_at, Scheme.hold_expiry_days)
+            .join(Person, Person.id == PurchaseRequest.person_id)
+            .join(Scheme, Scheme.id == Person.scheme_id)
+            .where(PurchaseRequest.state.in_(rules.HOLDING_STATES))
+        ).all()
+    expired = []
+    for request_id, approved_at, days in rows:
+        if approved_at and _as_utc(approved_at) + timedelta(days=days) < now:
+            try:
+                cancel_request(
+                    db, system, request_id, f"Approval unused for {days} days.", expire=True
+                )
+                expired.append(request_id)
+            except Conflict:  # moved on meanwhile (ordered, paid or cancelled): leave it
+                continue
+    return expired

@@ -325,3 +325,32 @@ def test_the_database_itself_refuses_an_overspent_balance(db):
                 text("UPDATE ledger_accounts SET balance_pence = -1 WHERE id = :id"),
                 {"id": f"person:{person_id}"},
             )
+
+
+def test_approvals_unused_past_the_schemes_limit_expire_and_release_their_hold(db):
+    from datetime import timedelta
+
+    from shared.outbox import utcnow
+
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    req = rq.create_request(
+        db,
+        directory,
+        ADVISOR,
+        {
+            "person_id": person_id,
+            "goal_id": goal_id,
+            "supplier": "S",
+            "item": "kit",
+            "amount_pence": 7000,
+            "submit": True,
+        },
+    )
+    rq.approve_request(db, directory, HOLDER, req["id"])
+    assert rq.expire_stale_holds(db, now=utcnow() + timedelta(days=30)) == []
+    assert rq.expire_stale_holds(db, now=utcnow() + timedelta(days=91)) == [req["id"]]
+    assert rq.get_request(db, ADMIN, req["id"])["state"] == "expired"
+    assert people.get_person(db, ADVISOR, person_id)["budget"]["remaining_pence"] == 50000
+    assert_ledger_clean(db)
