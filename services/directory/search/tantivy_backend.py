@@ -5,7 +5,10 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import logging
+import shutil
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,8 +20,10 @@ from tantivy import FieldType, Filter, Occur, Query, TextAnalyzerBuilder, Tokeni
 from services.directory.domain.search import SearchDocument
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.query import (
+    DAYS,
     EARTH_RADIUS_M,
     FACETS,
+    PRICE_BAND_ORDER,
     GeoPoint,
     SearchHit,
     SearchQuery,
@@ -40,7 +45,9 @@ from services.directory.search.text import (
     typo_cost,
 )
 
-SCHEMA_VERSION = "1"
+log = logging.getLogger(__name__)
+SCHEMA_VERSION = "2"
+CATEGORY_SLOTS = 8  # category codes held in fast fields per listing (more: read the document)
 FOLD = "fold"
 NO_MAX_AGE = 1000
 # The weight of each kind of match: an exact word ranks above a completed prefix, above a
@@ -48,14 +55,19 @@ NO_MAX_AGE = 1000
 EXACT, PREFIX, SYNONYM, ONE_TYPO, TWO_TYPOS = 1.0, 0.75, 0.6, 0.45, 0.3
 NAME_BOOST = 3.0  # the "attribute" rule: a word in the name outranks one in the description
 MAX_PREFIX_TERMS = 50
-FACET_CACHE_LIMIT = 300_000
-FacetTuple = tuple[str, str, tuple[str, ...], tuple[str, ...]]  # town, price band, days, categories
 FACET_FIELDS = {"category": "category", "town": "town", "price_band": "price_band", "day": "day"}
 
 
 def document_key(doc_id: str) -> int:
     """A stable 63-bit integer for an id, so a set of documents can be named in one query."""
     return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def value_code(value: str) -> int:
+    """A stable positive 62-bit number for a facet value."""
+    return (
+        int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big") >> 2
+    ) or 1
 
 
 def _schema() -> tantivy.Schema:
@@ -69,6 +81,11 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(raw, tokenizer_name="raw", fast=True)
     for number in ("price", "price_sort", "free", "min_age", "max_age", "fundable_until"):
         sb.add_integer_field(number, indexed=True, fast=True)
+    # facet values as numbers in fast fields, so a radius search can count them in bulk
+    for code in ("town_code", "band_code", "day_mask", "cat_more"):
+        sb.add_integer_field(code, fast=True)
+    for slot in range(CATEGORY_SLOTS):
+        sb.add_integer_field(f"cat{slot}", fast=True)
     sb.add_float_field("lat", indexed=True, fast=True)
     sb.add_float_field("lng", indexed=True, fast=True)
     return sb.build()
@@ -103,7 +120,7 @@ class TantivyBackend(SearchBackend):
         self._vocabulary: list[str] = []
         self._vocabulary_set: set[str] = set()
         self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
-        self._facet_values: dict[int, FacetTuple] = {}
+        self._codes: dict[int, str] = {}  # facet value codes -> values (towns, categories)
         self.index = self._open()
 
     # ---- index files -------------------------------------------------------------------------
@@ -113,10 +130,14 @@ class TantivyBackend(SearchBackend):
         if tantivy.Index.exists(str(self.path)) and (
             not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION
         ):
-            raise SearchUnavailable(
-                f"The search index at {self.path} was built by another version; "
-                "delete it and run `phb directory reindex`."
+            # The index is derived data: one from another version is emptied, and the directory
+            # rebuilds it from its database at start (or `phb directory reindex`).
+            log.warning(
+                "search index from another version emptied",
+                extra={"fields": {"path": str(self.path)}},
             )
+            shutil.rmtree(self.path)
+            self.path.mkdir(parents=True)
         index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         index.register_tokenizer(FOLD, _analyzer())
         marker.write_text(SCHEMA_VERSION)
@@ -162,14 +183,14 @@ class TantivyBackend(SearchBackend):
             self._vocabulary = sorted(self._vocabulary_set | new_words)
             self._vocabulary_set = self._vocabulary_set | new_words
         self._expansions = {}
-        for doc_id in removed:
-            self._facet_values.pop(document_key(doc_id), None)
         for doc in added:
-            self._facet_values[document_key(doc.id)] = _facet_tuple(doc)
+            for value in (town_value(doc), *doc.categories):
+                self._codes[value_code(value)] = value
         self._known = self._files_version()
 
-    def _sync_caches(self, searcher: tantivy.Searcher) -> None:
-        version = self._files_version()
+    def _sync_caches(self, searcher: tantivy.Searcher, version: tuple[int, int]) -> None:
+        """`version` was read before `searcher` was opened, so a commit in between is seen as a
+        change next time rather than missed."""
         if version == self._known:
             return
         with self._vocab_lock:
@@ -177,7 +198,12 @@ class TantivyBackend(SearchBackend):
             self._vocabulary = terms
             self._vocabulary_set = set(terms)
             self._expansions = {}
-            self._facet_values = {}
+            values = [
+                t
+                for field in ("town", "category")
+                for t, _n in searcher.terms_with_prefix(field, "")
+            ]
+            self._codes = {value_code(v): v for v in values}
             self._known = version
 
     # ---- writes ------------------------------------------------------------------------------
@@ -246,6 +272,12 @@ class TantivyBackend(SearchBackend):
         fundable = date_number(doc.fundable_until)
         if fundable is not None:
             out.add_integer("fundable_until", fundable)
+        out.add_integer("town_code", value_code(town_value(doc)))
+        out.add_integer("band_code", PRICE_BAND_ORDER.index(price_band(doc)))
+        out.add_integer("day_mask", sum(1 << DAYS.index(d) for d in set(doc.days) if d in DAYS))
+        out.add_integer("cat_more", 1 if len(doc.categories) > CATEGORY_SLOTS else 0)
+        for slot, slug in enumerate(doc.categories[:CATEGORY_SLOTS]):
+            out.add_integer(f"cat{slot}", value_code(slug))
         if doc.lat is not None and doc.lng is not None:
             out.add_float("lat", float(doc.lat))
             out.add_float("lng", float(doc.lng))
@@ -398,8 +430,9 @@ class TantivyBackend(SearchBackend):
         return found
 
     def _search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
+        version = self._files_version()
         searcher = self._searcher()
-        self._sync_caches(searcher)
+        self._sync_caches(searcher, version)
         text_query, matched = self._text_query(query_words)
         clauses = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filters(query)]
         if text_query is not None:
@@ -477,23 +510,50 @@ class TantivyBackend(SearchBackend):
     def _count_facets(
         self, searcher: tantivy.Searcher, addresses: list[Any], names: tuple[str, ...]
     ) -> dict[str, list[Any]]:
-        """Facet counts over an exact set of documents (inside a circle), from cached values."""
-        if len(self._facet_values) > FACET_CACHE_LIMIT:
-            self._facet_values = {}
-        keys = searcher.fast_field_values("key", addresses) if addresses else []
-        counts: dict[str, dict[str, int]] = {name: {} for name in names}
-        for key, address in zip(keys, addresses, strict=True):
-            values = self._facet_values.get(key)
-            if values is None:
-                values = _facet_tuple(self._load(searcher, address))
-                self._facet_values[key] = values
-            town, band, days, categories = values
-            per_name = {"town": (town,), "price_band": (band,), "day": days, "category": categories}
-            for name in names:
-                bucket = counts[name]
-                for value in per_name[name]:
-                    bucket[value] = bucket.get(value, 0) + 1
-        return {name: order_facet(name, counts[name]) for name in names}
+        """Facet counts over an exact set of documents (those inside a circle), from fast fields."""
+
+        def column(field: str) -> list[Any]:
+            return searcher.fast_field_values(field, addresses) if addresses else []
+
+        counts: dict[str, dict[str, int]] = {}
+        if "town" in names:
+            counts["town"] = self._decode(searcher, Counter(column("town_code")))
+        if "price_band" in names:
+            bands = Counter(column("band_code"))
+            counts["price_band"] = {
+                PRICE_BAND_ORDER[c]: n for c, n in bands.items() if c is not None
+            }
+        if "day" in names:
+            days: dict[str, int] = {}
+            for mask, n in Counter(column("day_mask")).items():
+                for bit, day in enumerate(DAYS):
+                    if mask and mask & (1 << bit):
+                        days[day] = days.get(day, 0) + n
+            counts["day"] = days
+        if "category" in names:
+            codes: Counter[int] = Counter()
+            for slot in range(CATEGORY_SLOTS):
+                codes.update(column(f"cat{slot}"))
+            categories = self._decode(searcher, codes)
+            overflow = [a for a, more in zip(addresses, column("cat_more"), strict=True) if more]
+            for address in overflow:  # more categories than slots: read the document
+                for slug in self._load(searcher, address).categories[CATEGORY_SLOTS:]:
+                    categories[slug] = categories.get(slug, 0) + 1
+            counts["category"] = categories
+        return {name: order_facet(name, counts[name]) for name in names if name in counts}
+
+    def _decode(self, searcher: tantivy.Searcher, codes: Counter[Any]) -> dict[str, int]:
+        if any(code is not None and code not in self._codes for code in codes):
+            values = [
+                t for f in ("town", "category") for t, _n in searcher.terms_with_prefix(f, "")
+            ]
+            self._codes.update((value_code(v), v) for v in values)
+        out: dict[str, int] = {}
+        for code, n in codes.items():
+            if code is not None:
+                value = self._codes.get(code, "unknown")
+                out[value] = out.get(value, 0) + n
+        return out
 
     def _hit(
         self,
@@ -535,10 +595,6 @@ class TantivyBackend(SearchBackend):
 def _document_words(doc: SearchDocument) -> set[str]:
     parts = (doc.name, " ".join(doc.category_labels), doc.organization_name, doc.description)
     return set(all_words(" ".join((*parts, doc.town or ""))))
-
-
-def _facet_tuple(doc: SearchDocument) -> FacetTuple:
-    return (town_value(doc), price_band(doc), tuple(doc.days), tuple(doc.categories))
 
 
 def _distances(searcher: tantivy.Searcher, addresses: list[Any], centre: GeoPoint) -> Any:
