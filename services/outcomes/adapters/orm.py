@@ -1,9 +1,19 @@
 """The outcomes service's tables (SQLAlchemy 2 typed models)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.orm import service_metadata
@@ -35,3 +45,111 @@ class ReceivedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="applied", index=True)
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Person(Base):
+    """A young person as the budget service announced them: pseudonymous, no name, no date of birth."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(String(36), index=True)
+    advisor_sub: Mapped[str] = mapped_column(String(200), index=True)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    consent_evaluation: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_case_study: Mapped[bool] = mapped_column(Boolean, default=False)
+    enrolled_at: Mapped[str | None] = mapped_column(String(40))
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    goals: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    next_review_date: Mapped[str | None] = mapped_column(String(10))
+
+
+class Activity(Base):
+    """An approved purchase request: what the young person is doing, and when it started."""
+
+    __tablename__ = "activities"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    plan_id: Mapped[str | None] = mapped_column(String(36))
+    goal_id: Mapped[str | None] = mapped_column(String(36))
+    listing_id: Mapped[str | None] = mapped_column(String(36))
+    provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    category: Mapped[str | None] = mapped_column(String(80))
+    amount_pence: Mapped[int] = mapped_column(Integer, default=0)
+    approved_at: Mapped[str | None] = mapped_column(String(40))
+    paid_at: Mapped[str | None] = mapped_column(String(40))
+    started_on: Mapped[date | None] = mapped_column(Date)
+
+
+class CheckIn(Base):
+    """One asking: a baseline, or a follow-up some weeks after an activity started."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("person_id", "kind", "activity_id", "week"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # baseline | follow_up
+    week: Mapped[int] = mapped_column(Integer, default=0)
+    activity_id: Mapped[str] = mapped_column(String(36), default="")
+    instruments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_via: Mapped[str | None] = mapped_column(String(20))  # link | advisor
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeedbackLink(Base):
+    """A single-use, expiring link to one check-in; only the token's SHA-256 is kept."""
+
+    __tablename__ = "feedback_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    checkin_id: Mapped[str] = mapped_column(ForeignKey("checkins.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Observation(Base):
+    """What an advisor saw, added to a check-in."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    checkin_id: Mapped[str] = mapped_column(ForeignKey("checkins.id"), index=True)
+    author_sub: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CaseStudy(Base):
+    """A de-identified story of one young person's journey; in reports only once an admin approves it."""
+
+    __tablename__ = "case_studies"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    author_sub: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    story: Mapped[str] = mapped_column(Text)
+    age_band: Mapped[str] = mapped_column(String(20))
+    place: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,18 +1,135 @@
-"""Applying events from the budget service: each once, and kept for replay."""
+"""Applying events from the budget service: each once, kept for replay, and held until it can apply."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import InboxEvent, ReceivedEvent
+from services.outcomes.adapters.orm import Activity, InboxEvent, Person, Plan, ReceivedEvent
+from services.outcomes.service_layer import checkins
 from shared.db import Database
 from shared.outbox import first_delivery
 
+APPLIED, HELD = "applied", "held"
+Handler = Callable[[Session, dict[str, Any]], str]
+
+
+def _person_enrolled(session: Session, p: dict[str, Any]) -> str:
+    person = session.get(Person, p["person_id"]) or Person(id=p["person_id"])
+    person.scheme_id = p["scheme_id"]
+    person.advisor_sub = p["advisor_sub"]
+    person.birth_year = p.get("birth_year")
+    person.consent_evaluation = bool(p.get("consent_evaluation"))
+    person.consent_case_study = bool(p.get("consent_case_study"))
+    person.enrolled_at = p.get("enrolled_at")
+    session.add(person)
+    session.flush()
+    return APPLIED
+
+
+def _person_reassigned(session: Session, p: dict[str, Any]) -> str:
+    person = session.get(Person, p["person_id"])
+    if person is None:
+        return HELD
+    person.advisor_sub = p["advisor_sub"]
+    return APPLIED
+
+
+def _consent_changed(session: Session, p: dict[str, Any]) -> str:
+    person = session.get(Person, p["person_id"])
+    if person is None:
+        return HELD
+    person.consent_evaluation = bool(p["consent_evaluation"])
+    person.consent_case_study = bool(p["consent_case_study"])
+    return APPLIED
+
+
+def _plan(session: Session, p: dict[str, Any]) -> str:
+    if session.get(Person, p["person_id"]) is None:
+        return HELD
+    plan = session.get(Plan, p["plan_id"]) or Plan(id=p["plan_id"], person_id=p["person_id"])
+    plan.goals = [{"id": g["id"], "text": g["text"]} for g in p.get("goals", [])]
+    plan.next_review_date = p.get("next_review_date")
+    session.add(plan)
+    return APPLIED
+
+
+def _activity(session: Session, request_id: str, person_id: str) -> Activity:
+    activity = session.get(Activity, request_id)
+    if activity is None:
+        activity = Activity(request_id=request_id, person_id=person_id, amount_pence=0)
+        session.add(activity)
+    return activity
+
+
+def _request_approved(session: Session, p: dict[str, Any]) -> str:
+    if session.get(Person, p["person_id"]) is None:
+        return HELD
+    activity = _activity(session, p["request_id"], p["person_id"])
+    for key in ("plan_id", "goal_id", "listing_id", "provider_id", "category", "approved_at"):
+        if p.get(key) is not None:
+            setattr(activity, key, p[key])
+    activity.amount_pence = int(p.get("amount_pence") or 0)
+    session.flush()
+    approved_on = _day(p.get("approved_at")) or date.today()
+    checkins.ensure_baseline(session, p["person_id"], approved_on)
+    return APPLIED
+
+
+def _request_paid(session: Session, p: dict[str, Any]) -> str:
+    activity = session.get(Activity, p["request_id"])
+    if activity is None:
+        return HELD
+    activity.paid_at = p.get("paid_at")
+    return APPLIED
+
+
+def _activity_started(session: Session, p: dict[str, Any]) -> str:
+    if session.get(Person, p["person_id"]) is None:
+        return HELD
+    activity = _activity(session, p["request_id"], p["person_id"])
+    for key in ("listing_id", "provider_id", "category"):
+        if p.get(key) is not None:
+            setattr(activity, key, p[key])
+    started = _day(p["started_on"])
+    activity.started_on = started
+    session.flush()
+    checkins.ensure_baseline(session, p["person_id"], started or date.today())
+    if started is not None:
+        checkins.schedule_follow_ups(session, activity)
+    return APPLIED
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
 # topic -> handler(session, payload); a handler returns "applied" or "held" (e.g. unknown person).
-HANDLERS: dict[str, Callable[[Session, dict[str, Any]], str]] = {}
+HANDLERS: dict[str, Handler] = {
+    "person.enrolled": _person_enrolled,
+    "person.reassigned": _person_reassigned,
+    "person.consent_changed": _consent_changed,
+    "plan.created": _plan,
+    "plan.changed": _plan,
+    "request.approved": _request_approved,
+    "request.paid": _request_paid,
+    "activity.started": _activity_started,
+}
+
+
+def apply(session: Session, topic: str, payload: dict[str, Any]) -> str:
+    handler = HANDLERS.get(topic)
+    if handler is None:
+        return "ignored"
+    try:
+        with session.begin_nested():
+            return handler(session, payload)
+    except (KeyError, TypeError, ValueError):
+        return "invalid"
 
 
 def receive(db: Database, event: dict[str, Any]) -> str:
@@ -21,8 +138,7 @@ def receive(db: Database, event: dict[str, Any]) -> str:
     def work(session: Session) -> str:
         if not first_delivery(session, InboxEvent, event_id, event["topic"]):
             return "duplicate"
-        handler = HANDLERS.get(event["topic"])
-        status = handler(session, event["payload"]) if handler else "ignored"
+        status = apply(session, event["topic"], event["payload"])
         session.add(
             ReceivedEvent(
                 event_id=event_id,
@@ -30,8 +146,50 @@ def receive(db: Database, event: dict[str, Any]) -> str:
                 payload=event["payload"],
                 occurred_at=event["occurred_at"],
                 status=status,
+                note="Waiting for an earlier event (e.g. the person's enrolment)."
+                if status == HELD
+                else None,
             )
         )
+        if status == APPLIED:
+            session.flush()
+            retry_held(session)
         return status
+
+    return db.run_write(work)
+
+
+def retry_held(session: Session) -> int:
+    """Apply held events that now can, oldest first, until a pass changes nothing."""
+    applied = 0
+    while True:
+        held = session.scalars(
+            select(ReceivedEvent).where(ReceivedEvent.status == HELD).order_by(ReceivedEvent.seq)
+        ).all()
+        progress = 0
+        for row in held:
+            status = apply(session, row.topic, row.payload)
+            if status != HELD:
+                row.status = status
+                row.note = "Applied on replay." if status == APPLIED else row.note
+                progress += 1
+        session.flush()
+        applied += progress
+        if not progress:
+            return applied
+
+
+def replay(db: Database, *, everything: bool = False) -> dict[str, int]:
+    """Re-apply held events (or, with `everything`, every event in arrival order; handlers upsert)."""
+
+    def work(session: Session) -> dict[str, int]:
+        if everything:
+            rows = session.scalars(select(ReceivedEvent).order_by(ReceivedEvent.seq)).all()
+            for row in rows:
+                row.status = apply(session, row.topic, row.payload)
+            session.flush()
+        retried = retry_held(session)
+        held = session.scalars(select(ReceivedEvent).where(ReceivedEvent.status == HELD)).all()
+        return {"reapplied": retried, "still_held": len(held)}
 
     return db.run_write(work)

@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from services.outcomes.api.events.schemas import EventReceiptSchema, EventSchema
 from services.outcomes.service_layer import events
@@ -19,3 +20,25 @@ class Events(MethodView):
         require_role("service")
         status = events.receive(database(), event)
         return {"id": str(event["id"]), "status": status}
+
+
+class ReplayArgsSchema(Schema):
+    everything = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Re-apply every kept event, not only held ones (handlers upsert)"},
+    )
+
+
+class ReplayResultSchema(Schema):
+    reapplied = fields.Integer()
+    still_held = fields.Integer()
+
+
+@blp.route("/replay")
+class Replay(MethodView):
+    @blp.arguments(ReplayArgsSchema, location="query")
+    @blp.response(200, ReplayResultSchema)
+    def post(self, args):
+        """Re-apply kept events: those held for an earlier one, or all (admin)"""
+        require_role("admin")
+        return events.replay(database(), everything=args["everything"])

@@ -1,0 +1,76 @@
+"""Check-ins for advisors: their caseload's status, links to send, answers entered together, notes."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.outcomes.api.checkins.schemas import (
+    AnswersSchema,
+    CheckInArgsSchema,
+    CheckInDetailSchema,
+    CheckInPageSchema,
+    IssuedLinkSchema,
+    ObservationSchema,
+    PersonCheckInsSchema,
+)
+from services.outcomes.service_layer import checkins as svc
+from shared.app import current_identity, database
+
+blp = Blueprint(
+    "checkins", __name__, url_prefix="/checkins", description="Baseline and follow-up check-ins."
+)
+people = Blueprint(
+    "people", __name__, url_prefix="/people", description="Young people's check-in history."
+)
+
+
+@blp.route("")
+class CheckIns(MethodView):
+    @blp.arguments(CheckInArgsSchema, location="query")
+    @blp.response(200, CheckInPageSchema)
+    def get(self, args):  # type: ignore[no-untyped-def]
+        """Check-ins the caller may see (an advisor: their caseload), soonest due first"""
+        return svc.list_checkins(database(), current_identity(), args)
+
+
+@blp.route("/<uuid:checkin_id>")
+class CheckIn(MethodView):
+    @blp.response(200, CheckInDetailSchema)
+    def get(self, checkin_id):  # type: ignore[no-untyped-def]
+        """One check-in with its answers and the advisor's observations"""
+        return svc.get_checkin(database(), current_identity(), str(checkin_id))
+
+
+@blp.route("/<uuid:checkin_id>/link")
+class CheckInLink(MethodView):
+    @blp.response(201, IssuedLinkSchema)
+    def post(self, checkin_id):  # type: ignore[no-untyped-def]
+        """Issue a feedback link for the young person (any earlier unused link stops working)"""
+        return svc.issue_link(database(), current_identity(), str(checkin_id))
+
+
+@blp.route("/<uuid:checkin_id>/answers")
+class CheckInAnswers(MethodView):
+    @blp.arguments(AnswersSchema)
+    @blp.response(200, CheckInDetailSchema)
+    def post(self, body, checkin_id):  # type: ignore[no-untyped-def]
+        """Record answers given to the advisor in person"""
+        return svc.answer_by_advisor(
+            database(), current_identity(), str(checkin_id), body["answers"]
+        )
+
+
+@blp.route("/<uuid:checkin_id>/observations")
+class CheckInObservations(MethodView):
+    @blp.arguments(ObservationSchema)
+    @blp.response(201, ObservationSchema)
+    def post(self, body, checkin_id):  # type: ignore[no-untyped-def]
+        """Add what the advisor has seen"""
+        return svc.add_observation(database(), current_identity(), str(checkin_id), body["text"])
+
+
+@people.route("/<uuid:person_id>/checkins")
+class PersonCheckIns(MethodView):
+    @people.response(200, PersonCheckInsSchema)
+    def get(self, person_id):  # type: ignore[no-untyped-def]
+        """A young person's check-ins (their advisor or an admin)"""
+        return svc.person_summary(database(), current_identity(), str(person_id))

@@ -1,0 +1,70 @@
+"""The young person's side: a feedback link opens one check-in, once, with no account."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from services.outcomes.api.checkins.schemas import AnswersSchema
+from services.outcomes.service_layer import checkins as svc
+from shared.app import database, public
+
+blp = Blueprint(
+    "feedback",
+    __name__,
+    url_prefix="/feedback",
+    description="Public: the token in the link is the only credential. Unknown, used and expired "
+    "links all get the same 404.",
+)
+
+
+class QuestionSchema(Schema):
+    key = fields.String()
+    text = fields.String()
+    required = fields.Boolean()
+    type = fields.String(metadata={"description": "numeric, choice or text"})
+    min = fields.Integer()
+    max = fields.Integer()
+    min_label = fields.String()
+    max_label = fields.String()
+    options = fields.List(fields.Dict())
+    max_length = fields.Integer()
+
+
+class SectionSchema(Schema):
+    instrument = fields.String()
+    title = fields.String()
+    intro = fields.String()
+    attribution = fields.String()
+    items = fields.List(fields.Nested(QuestionSchema))
+
+
+class FeedbackFormSchema(Schema):
+    kind = fields.String()
+    week = fields.Integer()
+    title = fields.String()
+    intro = fields.String()
+    expires_at = fields.DateTime()
+    sections = fields.List(fields.Nested(SectionSchema))
+
+
+class ThanksSchema(Schema):
+    status = fields.String()
+    message = fields.String()
+
+
+@blp.route("/<string:token>")
+@public
+class Feedback(MethodView):
+    @blp.response(200, FeedbackFormSchema)
+    @blp.alt_response(404, description="Unknown, used or expired link")
+    def get(self, token):  # type: ignore[no-untyped-def]
+        """The questions behind a feedback link"""
+        return svc.feedback_form(database(), token)
+
+    @blp.arguments(AnswersSchema)
+    @blp.response(200, ThanksSchema)
+    @blp.alt_response(404, description="Unknown, used or expired link")
+    @blp.alt_response(422, description="Answers to fix, each named by its question key")
+    def post(self, body, token):  # type: ignore[no-untyped-def]
+        """Answer the check-in; the link then stops working"""
+        return svc.answer_by_link(database(), token, body["answers"])

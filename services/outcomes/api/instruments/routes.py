@@ -1,0 +1,33 @@
+"""The instruments this service knows: items, scales, scoring, bands and licences."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.outcomes.domain import instruments
+from shared.app import require_role
+from shared.errors import NotFound
+
+blp = Blueprint(
+    "instruments", __name__, url_prefix="/instruments", description="Wellbeing instruments."
+)
+
+
+@blp.route("")
+class Instruments(MethodView):
+    @blp.response(200)
+    def get(self):  # type: ignore[no-untyped-def]
+        """Every instrument, with its licence and attribution"""
+        require_role("advisor", "admin", "budget_holder")
+        return [instruments.describe(i) for i in instruments.catalogue().values()]
+
+
+@blp.route("/<string:instrument_id>")
+class Instrument(MethodView):
+    @blp.response(200)
+    def get(self, instrument_id):  # type: ignore[no-untyped-def]
+        """One instrument"""
+        require_role("advisor", "admin", "budget_holder")
+        found = instruments.catalogue().get(instrument_id)
+        if found is None:
+            raise NotFound("There is no instrument with that id.")
+        return instruments.describe(found)

@@ -1,0 +1,49 @@
+"""The evaluation report (JSON, CSV, HTML) and providers' aggregate ratings."""
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.outcomes.service_layer import case_studies, reports
+from services.outcomes.service_layer.report_html import to_html
+from shared.app import current_identity, database, require_role
+
+blp = Blueprint("reports", __name__, url_prefix="/reports", description="Evaluation reports.")
+providers = Blueprint(
+    "providers", __name__, url_prefix="/providers", description="Providers' aggregate ratings."
+)
+
+
+class ReportArgsSchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "html")))
+
+
+class RatingSchema(Schema):
+    provider_id = fields.String()
+    ratings = fields.Integer(allow_none=True)
+    mean_rating = fields.Float(allow_none=True)
+    withheld = fields.String(allow_none=True)
+
+
+@blp.route("/evaluation")
+class Evaluation(MethodView):
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.response(200, description="The report: JSON, text/csv or text/html")
+    def get(self, args):  # type: ignore[no-untyped-def]
+        """Matched-pair evaluation with small numbers withheld (admins and budget holders)"""
+        require_role("admin", "budget_holder")
+        report = reports.build_report(database())
+        if args["format"] == "csv":
+            return Response(reports.to_csv(report), mimetype="text/csv")
+        if args["format"] == "html":
+            return Response(to_html(report), mimetype="text/html")
+        return report
+
+
+@providers.route("/<uuid:provider_id>/rating")
+class ProviderRating(MethodView):
+    @providers.response(200, RatingSchema)
+    def get(self, provider_id):  # type: ignore[no-untyped-def]
+        """A provider's mean activity rating, from 8 ratings up (the provider itself or an admin)"""
+        return case_studies.provider_rating(database(), current_identity(), str(provider_id))

@@ -1,0 +1,83 @@
+"""`phb outcomes ...`: the evaluation report, event replay and the demo feedback links."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from shared.config import database_url
+from shared.db import Database
+
+
+@click.group(help="The outcomes service: evaluation report, event replay, demo links.")
+def group() -> None:
+    pass
+
+
+def _db(url: str | None) -> Database:
+    return Database(url or database_url("outcomes"))
+
+
+@group.command()
+@click.option("--database-url", "url", default=None, help="Defaults to the outcomes database.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "html"]),
+    default=None,
+    help="Defaults to the --out file's extension, else json.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def report(url: str | None, fmt: str | None, out: Path | None) -> None:
+    """Write the evaluation report (small numbers withheld) to --out, or print it."""
+    from services.outcomes.service_layer import reports
+    from services.outcomes.service_layer.report_html import to_html
+
+    fmt = fmt or (out.suffix.lstrip(".") if out and out.suffix in (".csv", ".html") else "json")
+    db = _db(url)
+    try:
+        data = reports.build_report(db)
+    finally:
+        db.dispose()
+    text = {
+        "json": lambda: json.dumps(data, indent=2, default=str),
+        "csv": lambda: reports.to_csv(data),
+        "html": lambda: to_html(data),
+    }[fmt]()
+    if out:
+        out.write_text(text)
+        pairs = data["population"]["matched_pairs"]
+        click.echo(f"wrote {out} ({fmt}, {pairs.get('count', '[c]')} matched pairs)")
+    else:
+        click.echo(text)
+
+
+@group.command()
+@click.option("--database-url", "url", default=None, help="Defaults to the outcomes database.")
+@click.option("--all", "everything", is_flag=True, help="Re-apply every kept event, not only held.")
+def replay(url: str | None, everything: bool) -> None:
+    """Re-apply kept events that were held (e.g. they arrived before the person's enrolment)."""
+    from services.outcomes.service_layer.events import replay as run
+
+    db = _db(url)
+    try:
+        result = run(db, everything=everything)
+    finally:
+        db.dispose()
+    click.echo(f"re-applied {result['reapplied']}, still held {result['still_held']}")
+
+
+@group.command("demo-links")
+@click.option("--database-url", "url", default=None, help="Defaults to the outcomes database.")
+def demo_links(url: str | None) -> None:
+    """Issue the demo feedback links again (demo data only) and print them."""
+    from services.outcomes.seed import write_demo_links
+
+    db = _db(url)
+    try:
+        for line in write_demo_links(db):
+            click.echo(line)
+    finally:
+        db.dispose()

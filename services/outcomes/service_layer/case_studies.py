@@ -1,0 +1,164 @@
+"""Case studies: an advisor drafts a de-identified story; an admin approves it before any report shows it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
+from services.outcomes.domain.suppression import THRESHOLD
+from services.outcomes.service_layer.reports import age_band
+from shared.db import Database
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.identity import Identity
+from shared.outbox import utcnow
+
+PLACE = "East Sussex"  # places are given as the county, never a town
+# Things that look like a way to identify someone: a date, a postcode, a phone number, an email.
+_IDENTIFYING = {
+    "a date": re.compile(r"\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b"),
+    "a postcode": re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.I),
+    "a phone number": re.compile(r"\b0\d{9,10}\b|\+44\s?\d{9,10}"),
+    "an email address": re.compile(r"\S+@\S+\.\S+"),
+}
+
+
+def view(study: CaseStudy) -> dict[str, Any]:
+    return {
+        "id": study.id,
+        "person_id": study.person_id,
+        "author_sub": study.author_sub,
+        "title": study.title,
+        "story": study.story,
+        "age_band": study.age_band,
+        "place": study.place,
+        "category": study.category,
+        "status": study.status,
+        "approved_by": study.approved_by,
+        "approved_at": study.approved_at,
+        "created_at": study.created_at,
+    }
+
+
+def _identifying(values: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for field in ("title", "story"):
+        for what, pattern in _IDENTIFYING.items():
+            if pattern.search(values.get(field) or ""):
+                errors.setdefault(field, []).append(
+                    f"This looks like it contains {what}; case studies must not identify anyone."
+                )
+    return errors
+
+
+def draft(db: Database, actor: Identity, values: dict[str, Any]) -> dict[str, Any]:
+    if actor.role != "advisor":
+        raise Forbidden("Case studies are drafted by the young person's advisor.")
+    errors = _identifying(values)
+    if errors:
+        raise ValidationFailed("The case study would identify someone.", errors=errors)
+
+    def work(session: Session) -> dict[str, Any]:
+        person = session.get(Person, str(values["person_id"]))
+        if person is None or person.advisor_sub != actor.sub:
+            raise NotFound("There is no young person with that id on your caseload.")
+        if not person.consent_case_study:
+            raise ValidationFailed(
+                "This young person has not consented to a case study.",
+                errors={"person_id": ["No recorded consent to a case study."]},
+            )
+        study = CaseStudy(
+            id=str(uuid.uuid4()),
+            person_id=person.id,
+            author_sub=actor.sub,
+            title=values["title"].strip(),
+            story=values["story"].strip(),
+            age_band=age_band(person.birth_year, date.today().year),
+            place=PLACE,
+            category=_category(session, person.id),
+            status="draft",
+            created_at=utcnow(),
+        )
+        session.add(study)
+        session.flush()
+        return view(study)
+
+    return db.run_write(work)
+
+
+def _category(session: Session, person_id: str) -> str | None:
+    return session.scalar(
+        select(Activity.category)
+        .where(Activity.person_id == person_id, Activity.category.is_not(None))
+        .order_by(Activity.approved_at.desc())
+        .limit(1)
+    )
+
+
+def list_studies(db: Database, actor: Identity, status: str | None) -> list[dict[str, Any]]:
+    if actor.role not in ("advisor", "admin") and not actor.is_service:
+        raise Forbidden("Only advisors and admins can see case studies.")
+    with db.session() as session:
+        stmt = select(CaseStudy).order_by(CaseStudy.created_at, CaseStudy.id)
+        if actor.role == "advisor":
+            stmt = stmt.where(CaseStudy.author_sub == actor.sub)
+        if status:
+            stmt = stmt.where(CaseStudy.status == status)
+        return [view(s) for s in session.scalars(stmt)]
+
+
+def approve(db: Database, actor: Identity, study_id: str) -> dict[str, Any]:
+    if actor.role != "admin":
+        raise Forbidden("Only an admin can approve a case study.")
+
+    def work(session: Session) -> dict[str, Any]:
+        study = session.get(CaseStudy, study_id)
+        if study is None:
+            raise NotFound("There is no case study with that id.")
+        if study.status == "approved":
+            raise Conflict("This case study is already approved.")
+        person = session.get(Person, study.person_id)
+        if person is None or not person.consent_case_study:
+            raise Conflict("The young person's consent to a case study has been withdrawn.")
+        study.status = "approved"
+        study.approved_by = actor.sub
+        study.approved_at = utcnow()
+        return view(study)
+
+    return db.run_write(work)
+
+
+def provider_rating(db: Database, actor: Identity, provider_id: str) -> dict[str, Any]:
+    """A provider's aggregate activity rating: only its own, and only from 8 ratings up."""
+    own = actor.role == "provider" and actor.provider_id == provider_id
+    if not (own or actor.role == "admin" or actor.is_service):
+        raise Forbidden("A provider sees only the rating of its own listings.")
+    with db.session() as session:
+        rows = session.execute(
+            select(CheckIn.answers)
+            .join(Activity, Activity.request_id == CheckIn.activity_id)
+            .where(Activity.provider_id == provider_id, CheckIn.status == "answered")
+        ).all()
+    ratings = [
+        r.answers["activity_rating"]
+        for r in rows
+        if r.answers and isinstance(r.answers.get("activity_rating"), int)
+    ]
+    if len(ratings) < THRESHOLD:
+        return {
+            "provider_id": provider_id,
+            "ratings": None,
+            "mean_rating": None,
+            "withheld": f"Shown from {THRESHOLD} ratings up.",
+        }
+    return {
+        "provider_id": provider_id,
+        "ratings": len(ratings),
+        "mean_rating": round(sum(ratings) / len(ratings), 2),
+        "withheld": None,
+    }

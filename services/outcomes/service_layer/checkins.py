@@ -1,0 +1,387 @@
+"""Check-ins: scheduling them, feedback links that open exactly one, and recording answers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.outcomes.adapters.orm import Activity, CheckIn, FeedbackLink, Observation, Person
+from services.outcomes.domain import instruments
+from shared.db import Database
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.identity import Identity
+from shared.outbox import utcnow
+from shared.pagination import Page, paginate
+
+BASELINE, FOLLOW_UP = "baseline", "follow_up"
+OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
+FOLLOW_UP_WEEKS = (6, 12)
+STAFF = ("advisor", "admin")
+LINK_GONE = "This link has expired or has already been used. Ask your advisor for a new one."
+
+
+def link_days() -> int:
+    return int(os.environ.get("OUTCOMES_LINK_DAYS", "14"))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- scheduling (called by event handlers) --------------------------------------------------
+
+
+def ensure_baseline(session: Session, person_id: str, due_on: date) -> CheckIn | None:
+    """One baseline per young person: made when the first request is approved (or an activity starts)."""
+    existing = session.scalar(
+        select(CheckIn).where(CheckIn.person_id == person_id, CheckIn.kind == BASELINE)
+    )
+    if existing is not None:
+        return None
+    checkin = _new(person_id, BASELINE, 0, "", due_on)
+    session.add(checkin)
+    session.flush()
+    return checkin
+
+
+def schedule_follow_ups(session: Session, activity: Activity) -> list[CheckIn]:
+    """Follow-ups 6 and 12 weeks after the activity starts (once each, whatever replays)."""
+    made = []
+    assert activity.started_on is not None
+    for week in FOLLOW_UP_WEEKS:
+        existing = session.scalar(
+            select(CheckIn).where(
+                CheckIn.person_id == activity.person_id,
+                CheckIn.kind == FOLLOW_UP,
+                CheckIn.activity_id == activity.request_id,
+                CheckIn.week == week,
+            )
+        )
+        due = activity.started_on + timedelta(weeks=week)
+        if existing is None:
+            checkin = _new(activity.person_id, FOLLOW_UP, week, activity.request_id, due)
+            session.add(checkin)
+            made.append(checkin)
+        elif existing.status == OPEN:
+            existing.due_on = due  # a corrected start date moves what's still to come
+    session.flush()
+    return made
+
+
+def _new(person_id: str, kind: str, week: int, activity_id: str, due_on: date) -> CheckIn:
+    return CheckIn(
+        id=str(uuid.uuid4()),
+        person_id=person_id,
+        kind=kind,
+        week=week,
+        activity_id=activity_id,
+        instruments=instruments.default_instruments(),
+        due_on=due_on,
+        status=OPEN,
+        created_at=utcnow(),
+    )
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def _person_for(session: Session, actor: Identity, person_id: str) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("There is no young person with that id here.")
+    if actor.is_service or actor.role == "admin":
+        return person
+    if actor.role == "advisor" and person.advisor_sub == actor.sub:
+        return person
+    if actor.role == "advisor":
+        raise NotFound("There is no young person with that id on your caseload.")
+    raise Forbidden("Only the young person's advisor or an admin can see their check-ins.")
+
+
+def _checkin_for(session: Session, actor: Identity, checkin_id: str) -> CheckIn:
+    checkin = session.get(CheckIn, checkin_id)
+    if checkin is None:
+        raise NotFound("There is no check-in with that id.")
+    _person_for(session, actor, checkin.person_id)
+    return checkin
+
+
+def _require_staff(actor: Identity) -> None:
+    if not (actor.is_service or actor.role in STAFF):
+        raise Forbidden("Only advisors and admins can see check-ins.")
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def _link_state(session: Session, checkin: CheckIn) -> dict[str, Any] | None:
+    link = session.scalar(
+        select(FeedbackLink)
+        .where(FeedbackLink.checkin_id == checkin.id)
+        .order_by(FeedbackLink.id.desc())
+        .limit(1)
+    )
+    if link is None:
+        return None
+    now = utcnow()
+    state = (
+        "used"
+        if link.used_at
+        else "revoked"
+        if link.revoked_at
+        else "expired"
+        if _utc(link.expires_at) <= now
+        else "active"
+    )
+    return {"state": state, "issued_at": link.issued_at, "expires_at": link.expires_at}
+
+
+def checkin_view(session: Session, checkin: CheckIn, *, detail: bool = False) -> dict[str, Any]:
+    activity = session.get(Activity, checkin.activity_id) if checkin.activity_id else None
+    view: dict[str, Any] = {
+        "id": checkin.id,
+        "person_id": checkin.person_id,
+        "kind": checkin.kind,
+        "week": checkin.week,
+        "activity_id": checkin.activity_id or None,
+        "category": activity.category if activity else None,
+        "due_on": checkin.due_on,
+        "due": checkin.status == OPEN and checkin.due_on <= date.today(),
+        "status": checkin.status,
+        "instruments": list(checkin.instruments),
+        "answered_at": checkin.answered_at,
+        "answered_via": checkin.answered_via,
+        "link": _link_state(session, checkin),
+    }
+    if detail:
+        view["answers"] = checkin.answers
+        view["scores"] = checkin.scores
+        view["observations"] = [
+            {"id": o.id, "author_sub": o.author_sub, "text": o.text, "created_at": o.created_at}
+            for o in session.scalars(
+                select(Observation)
+                .where(Observation.checkin_id == checkin.id)
+                .order_by(Observation.created_at)
+            )
+        ]
+    return view
+
+
+def list_checkins(db: Database, actor: Identity, args: dict[str, Any]) -> dict[str, Any]:
+    _require_staff(actor)
+    with db.session() as session:
+        stmt = select(CheckIn).join(Person, Person.id == CheckIn.person_id)
+        if actor.role == "advisor":
+            stmt = stmt.where(Person.advisor_sub == actor.sub)
+        if args.get("person_id"):
+            stmt = stmt.where(CheckIn.person_id == str(args["person_id"]))
+        if args.get("status"):
+            stmt = stmt.where(CheckIn.status == args["status"])
+        if args.get("due_by"):
+            stmt = stmt.where(CheckIn.due_on <= args["due_by"])
+        stmt = stmt.order_by(CheckIn.due_on, CheckIn.id)
+        page: Page[Any] = paginate(session, stmt, args.get("page", 1), args.get("per_page", 20))
+        return page.envelope([checkin_view(session, c) for c in page.items])
+
+
+def get_checkin(db: Database, actor: Identity, checkin_id: str) -> dict[str, Any]:
+    _require_staff(actor)
+    with db.session() as session:
+        return checkin_view(session, _checkin_for(session, actor, checkin_id), detail=True)
+
+
+def person_summary(db: Database, actor: Identity, person_id: str) -> dict[str, Any]:
+    """A young person's check-ins and their latest scores, for their advisor."""
+    _require_staff(actor)
+    with db.session() as session:
+        person = _person_for(session, actor, person_id)
+        rows = session.scalars(
+            select(CheckIn).where(CheckIn.person_id == person.id).order_by(CheckIn.due_on)
+        ).all()
+        return {
+            "person_id": person.id,
+            "advisor_sub": person.advisor_sub,
+            "consent_evaluation": person.consent_evaluation,
+            "consent_case_study": person.consent_case_study,
+            "checkins": [checkin_view(session, c) for c in rows],
+        }
+
+
+# --- links ---------------------------------------------------------------------------------
+
+
+def issue_link(db: Database, actor: Identity, checkin_id: str) -> dict[str, Any]:
+    """A new link for an open check-in; any earlier unused link stops working. Shown once."""
+    _require_staff(actor)
+    token = secrets.token_urlsafe(32)  # 256 random bits
+
+    def work(session: Session) -> dict[str, Any]:
+        checkin = _checkin_for(session, actor, checkin_id)
+        if checkin.status != OPEN:
+            raise Conflict("This check-in has already been answered or closed.")
+        return _store_link(session, checkin, token, actor.sub, link_days())
+
+    return db.run_write(work)
+
+
+def _store_link(
+    session: Session, checkin: CheckIn, token: str, issued_by: str, days: int
+) -> dict[str, Any]:
+    now = utcnow()
+    session.execute(
+        update(FeedbackLink)
+        .where(
+            FeedbackLink.checkin_id == checkin.id,
+            FeedbackLink.used_at.is_(None),
+            FeedbackLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    link = FeedbackLink(
+        checkin_id=checkin.id,
+        token_hash=hash_token(token),
+        issued_by=issued_by,
+        issued_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(link)
+    session.flush()
+    return {
+        "checkin_id": checkin.id,
+        "token": token,
+        "page_path": f"/feedback/{token}",
+        "api_path": f"/api/outcomes/feedback/{token}",
+        "expires_at": link.expires_at,
+    }
+
+
+def _live_link(session: Session, token: str) -> tuple[FeedbackLink, CheckIn]:
+    """The link and its check-in, or the same 404 for unknown, used, revoked and expired links."""
+    if not token or len(token) > 200:
+        raise NotFound(LINK_GONE)
+    link = session.scalar(select(FeedbackLink).where(FeedbackLink.token_hash == hash_token(token)))
+    if (
+        link is None
+        or link.used_at is not None
+        or link.revoked_at is not None
+        or _utc(link.expires_at) <= utcnow()
+    ):
+        raise NotFound(LINK_GONE)
+    checkin = session.get(CheckIn, link.checkin_id)
+    if checkin is None or checkin.status != OPEN:
+        raise NotFound(LINK_GONE)
+    return link, checkin
+
+
+def feedback_form(db: Database, token: str) -> dict[str, Any]:
+    """The questions behind a link, in plain words, and nothing about the young person."""
+    with db.session() as session:
+        link, checkin = _live_link(session, token)
+        follow_up = checkin.kind == FOLLOW_UP
+        return {
+            "kind": checkin.kind,
+            "week": checkin.week,
+            "title": "How are things?",
+            "intro": (
+                "A few quick questions about how you've been. It takes about two minutes. "
+                "Your answers help show whether this kind of support works."
+            ),
+            "expires_at": link.expires_at,
+            "sections": instruments.questions(list(checkin.instruments), follow_up),
+        }
+
+
+def answer_by_link(db: Database, token: str, answers: dict[str, Any]) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
+        link, checkin = _live_link(session, token)
+        clean, scores = _validated(checkin, answers)
+        # Single use even under a race: only one transaction can flip used_at from NULL.
+        done = session.execute(
+            update(FeedbackLink)
+            .where(FeedbackLink.id == link.id, FeedbackLink.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise NotFound(LINK_GONE)
+        _record(checkin, clean, scores, "link")
+        return {"status": "thank you", "message": "Thank you. Your answers have been saved."}
+
+    return db.run_write(work)
+
+
+def answer_by_advisor(
+    db: Database, actor: Identity, checkin_id: str, answers: dict[str, Any]
+) -> dict[str, Any]:
+    """The advisor enters answers sitting with the young person; any open link stops working."""
+    _require_staff(actor)
+
+    def work(session: Session) -> dict[str, Any]:
+        checkin = _checkin_for(session, actor, checkin_id)
+        if checkin.status != OPEN:
+            raise Conflict("This check-in has already been answered or closed.")
+        clean, scores = _validated(checkin, answers)
+        session.execute(
+            update(FeedbackLink)
+            .where(FeedbackLink.checkin_id == checkin.id, FeedbackLink.used_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        _record(checkin, clean, scores, "advisor")
+        session.flush()
+        return checkin_view(session, checkin, detail=True)
+
+    return db.run_write(work)
+
+
+def _validated(
+    checkin: CheckIn, answers: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, float]]:
+    clean, errors = instruments.check_answers(
+        list(checkin.instruments), checkin.kind == FOLLOW_UP, answers
+    )
+    if errors:
+        raise ValidationFailed("Some answers need another look.", errors=errors)
+    return clean, instruments.score_answers(list(checkin.instruments), clean)
+
+
+def _record(checkin: CheckIn, clean: dict[str, Any], scores: dict[str, float], via: str) -> None:
+    checkin.answers = clean
+    checkin.scores = scores
+    checkin.status = ANSWERED
+    checkin.answered_at = utcnow()
+    checkin.answered_via = via
+
+
+def add_observation(db: Database, actor: Identity, checkin_id: str, text: str) -> dict[str, Any]:
+    if not (actor.is_service or actor.role == "advisor"):
+        raise Forbidden("Only the young person's advisor can add observations.")
+
+    def work(session: Session) -> dict[str, Any]:
+        checkin = _checkin_for(session, actor, checkin_id)
+        note = Observation(
+            id=str(uuid.uuid4()),
+            checkin_id=checkin.id,
+            author_sub=actor.sub,
+            text=text.strip(),
+            created_at=utcnow(),
+        )
+        session.add(note)
+        session.flush()
+        return {
+            "id": note.id,
+            "author_sub": note.author_sub,
+            "text": note.text,
+            "created_at": note.created_at,
+        }
+
+    return db.run_write(work)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

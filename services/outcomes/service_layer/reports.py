@@ -1,0 +1,345 @@
+"""The evaluation report: matched pairs per measure, breakdowns, case studies, small numbers withheld."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
+from services.outcomes.domain import instruments, stats
+from services.outcomes.domain.suppression import MARK, THRESHOLD, suppress, total_cell
+from shared.db import Database
+
+LIMITS = [
+    "There is no control group: changes cannot be attributed to the activity alone.",
+    "Only young people who answered both a baseline and a follow-up are counted; those who "
+    "dropped out may differ from those who stayed.",
+    "People who start at a low point tend to score higher later whatever happens "
+    "(regression to the mean).",
+    f"Counts of 1-{THRESHOLD - 1}, and any figure that would reveal one, are withheld ({MARK}); "
+    f"no statistic is computed from fewer than {THRESHOLD} people.",
+    "Only young people who consented to evaluation are included.",
+]
+BREAKDOWNS = ("category", "age_band", "scheme")
+BREAKDOWN_TITLES = {
+    "category": "By activity category",
+    "age_band": "By age band",
+    "scheme": "By scheme",
+}
+
+
+def age_band(birth_year: int | None, year: int) -> str:
+    if birth_year is None:
+        return "unknown"
+    age = year - birth_year
+    if age <= 17:
+        return "16-17"
+    if age <= 20:
+        return "18-20"
+    return "21-25"
+
+
+@dataclass
+class Pair:
+    person_id: str
+    before: dict[str, float]
+    after: dict[str, float]
+    groups: dict[str, str]
+    rating: int | None
+
+
+def _pairs(session: Session) -> tuple[list[Pair], int, int]:
+    """Matched pairs (baseline, latest answered follow-up) for consenting people; also counts."""
+    people = {
+        p.id: p for p in session.scalars(select(Person).where(Person.consent_evaluation.is_(True)))
+    }
+    answered = session.scalars(
+        select(CheckIn)
+        .where(CheckIn.status == "answered", CheckIn.person_id.in_(list(people) or [""]))
+        .order_by(CheckIn.person_id, CheckIn.week, CheckIn.answered_at)
+    ).all()
+    baselines: dict[str, CheckIn] = {}
+    latest: dict[str, CheckIn] = {}
+    for c in answered:
+        if c.kind == "baseline":
+            baselines[c.person_id] = c
+        else:
+            latest[c.person_id] = c
+    activities = {a.request_id: a for a in session.scalars(select(Activity))}
+    pairs = []
+    for person_id, base in baselines.items():
+        follow = latest.get(person_id)
+        if follow is None:
+            continue
+        person = people[person_id]
+        activity = activities.get(follow.activity_id)
+        year = base.due_on.year
+        pairs.append(
+            Pair(
+                person_id=person_id,
+                before=dict(base.scores or {}),
+                after=dict(follow.scores or {}),
+                groups={
+                    "category": (activity.category if activity else None) or "unknown",
+                    "age_band": age_band(person.birth_year, year),
+                    "scheme": person.scheme_id,
+                },
+                rating=(follow.answers or {}).get("activity_rating"),
+            )
+        )
+    return pairs, len(people), len(baselines)
+
+
+def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+    with db.session() as session:
+        pairs, consenting, baselines = _pairs(session)
+        studies = session.scalars(
+            select(CaseStudy)
+            .where(CaseStudy.status == "approved")
+            .order_by(CaseStudy.approved_at, CaseStudy.id)
+        ).all()
+        case_studies = [
+            {
+                "title": s.title,
+                "story": s.story,
+                "age_band": s.age_band,
+                "place": s.place,
+                "category": s.category,
+            }
+            for s in studies
+        ]
+    measures = [_measure(key, pairs, baselines) for key in _measure_keys(pairs)]
+    n = len(pairs)
+    report: dict[str, Any] = {
+        "title": "Personal health budgets for care leavers: evaluation",
+        "generated_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "suppression": {
+            "threshold": THRESHOLD,
+            "marker": MARK,
+            "rule": f"Counts of 1-{THRESHOLD - 1} withheld (primary); cells that would reveal "
+            "them from a total withheld too (secondary).",
+        },
+        "population": {
+            "consenting_people": total_cell(consenting).as_dict(),
+            "baselines_answered": total_cell(baselines).as_dict(),
+            "matched_pairs": total_cell(n).as_dict(),
+            "completion_rate_pct": round(100 * n / baselines, 1)
+            if baselines >= THRESHOLD and n >= THRESHOLD
+            else None,
+        },
+        "small_sample_warning": (
+            f"Fewer than {stats.SMALL_SAMPLE} matched pairs: read these figures with care and "
+            "lean on the case studies."
+            if n < stats.SMALL_SAMPLE
+            else None
+        ),
+        "limits": LIMITS,
+        "attributions": sorted(
+            {i.attribution for i in instruments.catalogue().values() if i.attribution}
+        ),
+        "measures": measures,
+        "activity_rating": _rating(pairs),
+        "breakdowns": {name: _breakdown(name, pairs) for name in BREAKDOWNS},
+        "case_studies": case_studies,
+    }
+    return report
+
+
+def _measure_keys(pairs: list[Pair]) -> list[str]:
+    order = instruments.default_instruments()
+    known = sorted(
+        instruments.all_scores(),
+        key=lambda k: order.index(k.split(".")[0]) if k.split(".")[0] in order else len(order),
+    )
+    seen = {k for p in pairs for k in p.before if k in p.after}
+    return [k for k in known if k in seen]
+
+
+def _measure(key: str, pairs: list[Pair], baselines: int) -> dict[str, Any]:
+    inst, score = instruments.all_scores()[key]
+    matched = [p for p in pairs if key in p.before and key in p.after]
+    n = len(matched)
+    out: dict[str, Any] = {
+        "key": key,
+        "label": score.label,
+        "instrument": inst.title,
+        "validated": inst.validated,
+        "higher_is_better": score.higher_is_better,
+        "scale": [score.minimum, score.maximum],
+        "meaningful_change": score.meaningful_change,
+        "pairs": total_cell(n).as_dict(),
+        "completion_rate_pct": round(100 * n / baselines, 1) if n >= THRESHOLD else None,
+    }
+    if n < stats.MIN_PEOPLE:
+        out["withheld"] = f"Fewer than {stats.MIN_PEOPLE} matched pairs: no statistics."
+        return out
+    before = [p.before[key] for p in matched]
+    after = [p.after[key] for p in matched]
+    summary = stats.paired_summary(
+        before,
+        after,
+        higher_is_better=score.higher_is_better,
+        meaningful_change=score.meaningful_change,
+        ordinal=score.ordinal,
+    )
+    out["summary"] = summary.as_dict()
+    direction = suppress(
+        {"improved": summary.improved, "same": summary.same, "worse": summary.worse}
+    )
+    out["direction"] = {k: _pct_cell(c, n) for k, c in direction.items()}
+    if summary.meaningful < THRESHOLD or n - summary.meaningful < THRESHOLD:
+        meaningful_key = "meaningful_improvement"
+        out["summary"][meaningful_key] = None
+        out["summary"]["meaningful_improvement_pct"] = None
+        out["summary"]["meaningful_improvement_ci95_pct"] = None
+        out["summary"]["meaningful_improvement_suppressed"] = "primary"
+    for k in ("improved", "same", "worse"):
+        out["summary"].pop(k, None)
+    if score.bands:
+        out["bands"] = _bands(score.bands, before, after)
+    if inst.benchmark and inst.benchmark.get("score") == score.key:
+        out["benchmark"] = _benchmark(inst.benchmark, score.bands, before, after)
+    return out
+
+
+def _pct_cell(cell: Any, n: int) -> dict[str, Any]:
+    data = cell.as_dict()
+    data["pct"] = None if cell.suppressed else round(100 * (cell.count or 0) / n, 1)
+    return data
+
+
+def _bands(bands: tuple[dict[str, Any], ...], before: list[float], after: list[float]) -> dict:
+    labels = [b["label"] for b in bands]
+
+    def counts(values: list[float]) -> dict[str, int]:
+        found = {label: 0 for label in labels}
+        for v in values:
+            found[instruments.band_of(bands, v) or labels[-1]] += 1
+        return found
+
+    return {
+        "before": {k: c.as_dict() for k, c in suppress(counts(before)).items()},
+        "after": {k: c.as_dict() for k, c in suppress(counts(after)).items()},
+    }
+
+
+def _benchmark(
+    bench: dict[str, Any],
+    bands: tuple[dict[str, Any], ...],
+    before: list[float],
+    after: list[float],
+) -> dict[str, Any]:
+    band = bench["band"]
+
+    def pct(values: list[float]) -> float | None:
+        count = sum(1 for v in values if instruments.band_of(bands, v) == band)
+        small = 0 < count < THRESHOLD or 0 < len(values) - count < THRESHOLD
+        return None if small else round(100 * count / len(values), 1)
+
+    return {
+        "band": band,
+        "baseline_pct": pct(before),
+        "follow_up_pct": pct(after),
+        "care_leavers_pct": bench["care_leavers_pct"],
+        "all_16_24_pct": bench["all_16_24_pct"],
+        "note": bench.get("note", ""),
+    }
+
+
+def _rating(pairs: list[Pair]) -> dict[str, Any]:
+    ratings = [p.rating for p in pairs if isinstance(p.rating, int)]
+    if len(ratings) < THRESHOLD:
+        return {"n": total_cell(len(ratings)).as_dict(), "mean": None}
+    return {
+        "n": {"count": len(ratings)},
+        "mean": round(sum(ratings) / len(ratings), 2),
+        "scale": [1, 5],
+    }
+
+
+def _breakdown(name: str, pairs: list[Pair]) -> list[dict[str, Any]]:
+    """One-way breakdowns only (never activity crossed with demographics)."""
+    groups: dict[str, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        groups[p.groups[name]].append(p)
+    cells = suppress({g: len(ps) for g, ps in groups.items()})
+    keys = _measure_keys(pairs)
+    rows = []
+    for group in sorted(groups):
+        cell = cells[group]
+        row: dict[str, Any] = {"group": group, "pairs": cell.as_dict(), "mean_change": {}}
+        if not cell.suppressed and len(groups[group]) >= stats.MIN_PEOPLE:
+            for key in keys:
+                changes = [
+                    p.after[key] - p.before[key]
+                    for p in groups[group]
+                    if key in p.before and key in p.after
+                ]
+                if len(changes) >= stats.MIN_PEOPLE:
+                    row["mean_change"][key] = round(sum(changes) / len(changes), 2)
+        rows.append(row)
+    return rows
+
+
+# --- renderings ----------------------------------------------------------------------------
+
+
+def _shown(cell: dict[str, Any] | None) -> str:
+    if cell is None:
+        return ""
+    return MARK if cell.get("suppressed") else str(cell.get("count"))
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    """Long format: section, measure, group, statistic, value (withheld cells read [c])."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["section", "measure", "group", "statistic", "value"])
+    pop = report["population"]
+    for key in ("consenting_people", "baselines_answered", "matched_pairs"):
+        w.writerow(["population", "", "", key, _shown(pop[key])])
+    w.writerow(["population", "", "", "completion_rate_pct", _value(pop["completion_rate_pct"])])
+    for m in report["measures"]:
+        w.writerow(["measure", m["key"], "", "pairs", _shown(m["pairs"])])
+        summary = m.get("summary")
+        if not summary:
+            w.writerow(["measure", m["key"], "", "statistics", MARK])
+            continue
+        for stat in (
+            "before_mean",
+            "after_mean",
+            "mean_change",
+            "median_change",
+            "sd_change",
+            "meaningful_improvement_pct",
+        ):
+            w.writerow(["measure", m["key"], "", stat, _value(summary.get(stat))])
+        lo, hi = summary["mean_change_ci95"]
+        w.writerow(["measure", m["key"], "", "mean_change_ci95_low", lo])
+        w.writerow(["measure", m["key"], "", "mean_change_ci95_high", hi])
+        w.writerow(["measure", m["key"], "", "p_value", _value(summary["test"]["p_value"])])
+        w.writerow(
+            ["measure", m["key"], "", "effect_size_dz", _value(summary["effect_size"]["value"])]
+        )
+        for direction, cell in m["direction"].items():
+            w.writerow(["direction", m["key"], direction, "count", _shown(cell)])
+        for when, cells in (m.get("bands") or {}).items():
+            for band, cell in cells.items():
+                w.writerow([f"bands_{when}", m["key"], band, "count", _shown(cell)])
+    for name, rows in report["breakdowns"].items():
+        for row in rows:
+            w.writerow([f"breakdown_{name}", "", row["group"], "pairs", _shown(row["pairs"])])
+            for key, value in row["mean_change"].items():
+                w.writerow([f"breakdown_{name}", key, row["group"], "mean_change", value])
+    return out.getvalue()
+
+
+def _value(value: Any) -> str:
+    return MARK if value is None else str(value)
