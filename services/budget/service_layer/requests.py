@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.directory import DirectoryPort, Fundability
@@ -174,8 +174,8 @@ def _record(
     reason: str | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        RequestTransition(
+    session.execute(
+        insert(RequestTransition).values(
             request_id=request_id,
             from_state=from_state,
             to_state=to_state,
@@ -199,7 +199,10 @@ def _transition(
 ) -> PurchaseRequest:
     """Move the request on, only if it is still in a state the action starts from."""
     sources, target = rules.TRANSITIONS[action]
-    current = session.scalar(select(PurchaseRequest.state).where(PurchaseRequest.id == req_id))
+    if len(sources) == 1:
+        current: str | None = next(iter(sources))
+    else:
+        current = session.scalar(select(PurchaseRequest.state).where(PurchaseRequest.id == req_id))
     changed = session.execute(
         update(PurchaseRequest)
         .where(PurchaseRequest.id == req_id, PurchaseRequest.state.in_(sources))
@@ -210,9 +213,8 @@ def _transition(
         latest = session.scalar(select(PurchaseRequest.state).where(PurchaseRequest.id == req_id))
         rules.next_state(action, latest or "unknown")
     _record(session, req_id, current, target, actor, note, details)
-    req = session.get(PurchaseRequest, req_id)
+    req = session.get(PurchaseRequest, req_id, populate_existing=True)
     assert req is not None
-    session.refresh(req)
     return req
 
 
