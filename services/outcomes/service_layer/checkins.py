@@ -188,7 +188,8 @@ def list_checkins(db: Database, actor: Identity, args: dict[str, Any]) -> dict[s
             stmt = stmt.where(CheckIn.due_on <= args["due_by"])
         stmt = stmt.order_by(CheckIn.due_on, CheckIn.id)
         page: Page[Any] = paginate(session, stmt, args.get("page", 1), args.get("per_page", 20))
-        return page.envelope([checkin_view(session, c) for c in page.items])
+        rows = [c if isinstance(c, CheckIn) else c[0] for c in page.items]
+        return page.envelope([checkin_view(session, c) for c in rows])
 
 
 def get_checkin(db: Database, actor: Identity, checkin_id: str) -> dict[str, Any]:

@@ -1,0 +1,203 @@
+"""The outcomes service layer on a real database (SQLite and PostgreSQL): events, links, answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from services.outcomes.adapters.orm import CheckIn, FeedbackLink, Person, ReceivedEvent
+from services.outcomes.service_layer import checkins, events
+from shared.db import Database
+from shared.errors import NotFound, ValidationFailed
+from shared.identity import Identity
+from shared.migrations import upgrade
+from shared.outbox import utcnow
+
+ADVISOR = Identity(sub="adv-1", role="advisor")
+OTHER = Identity(sub="adv-2", role="advisor")
+GOOD = {
+    "ons4.life_satisfaction": 5,
+    "ons4.worthwhile": 5,
+    "ons4.happy": 5,
+    "ons4.anxious": 5,
+    "loneliness.how_often": 3,
+    "sleep.quality": 5,
+}
+
+
+@pytest.fixture
+def db(database_url):
+    upgrade("outcomes", database_url)
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def event(topic, payload):
+    return {
+        "id": str(uuid.uuid4()),
+        "topic": topic,
+        "payload": payload,
+        "occurred_at": "2026-11-24T10:00:00+00:00",
+    }
+
+
+def enrolled(person_id):
+    return event(
+        "person.enrolled",
+        {
+            "person_id": person_id,
+            "scheme_id": str(uuid.uuid4()),
+            "advisor_sub": ADVISOR.sub,
+            "birth_year": 2006,
+            "consent_evaluation": True,
+            "consent_case_study": False,
+            "enrolled_at": "2026-11-01T10:00:00+00:00",
+        },
+    )
+
+
+def approved(person_id, request_id):
+    return event(
+        "request.approved",
+        {
+            "request_id": request_id,
+            "person_id": person_id,
+            "plan_id": str(uuid.uuid4()),
+            "goal_id": str(uuid.uuid4()),
+            "category": "dance",
+            "amount_pence": 3000,
+            "approved_at": "2026-11-20T14:00:00+00:00",
+            "first_for_person": True,
+        },
+    )
+
+
+def count(db, model, *where):
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_an_approval_before_the_enrolment_is_held_then_applied(db):
+    person, request = str(uuid.uuid4()), str(uuid.uuid4())
+    assert events.receive(db, approved(person, request)) == "held"
+    assert count(db, CheckIn, CheckIn.person_id == person) == 0
+    assert events.receive(db, enrolled(person)) == "applied"
+    assert count(db, CheckIn, CheckIn.person_id == person, CheckIn.kind == "baseline") == 1
+    assert count(db, ReceivedEvent, ReceivedEvent.status == "held") == 0
+
+
+def test_a_redelivered_event_changes_nothing(db):
+    person = str(uuid.uuid4())
+    first = enrolled(person)
+    assert events.receive(db, first) == "applied"
+    assert events.receive(db, first) == "duplicate"
+    assert count(db, ReceivedEvent) == 1
+
+
+def test_activity_start_schedules_6_and_12_week_follow_ups_once_even_on_full_replay(db):
+    person, request = str(uuid.uuid4()), str(uuid.uuid4())
+    events.receive(db, enrolled(person))
+    events.receive(db, approved(person, request))
+    events.receive(
+        db,
+        event(
+            "activity.started",
+            {"request_id": request, "person_id": person, "started_on": "2026-11-22"},
+        ),
+    )
+    assert events.replay(db, everything=True)["still_held"] == 0
+    with db.session() as s:
+        rows = s.scalars(
+            select(CheckIn).where(CheckIn.person_id == person).order_by(CheckIn.week)
+        ).all()
+        assert [(c.kind, c.week, str(c.due_on)) for c in rows] == [
+            ("baseline", 0, "2026-11-20"),
+            ("follow_up", 6, "2027-01-03"),
+            ("follow_up", 12, "2027-02-14"),
+        ]
+
+
+def test_reassignment_and_consent_follow_the_events(db):
+    person = str(uuid.uuid4())
+    events.receive(db, enrolled(person))
+    events.receive(
+        db,
+        event(
+            "person.reassigned",
+            {"person_id": person, "advisor_sub": "adv-2", "previous_advisor_sub": "adv-1"},
+        ),
+    )
+    events.receive(
+        db,
+        event(
+            "person.consent_changed",
+            {"person_id": person, "consent_evaluation": False, "consent_case_study": True},
+        ),
+    )
+    with db.session() as s:
+        p = s.get(Person, person)
+        assert (p.advisor_sub, p.consent_evaluation, p.consent_case_study) == ("adv-2", False, True)
+
+
+def baseline(db):
+    person = str(uuid.uuid4())
+    events.receive(db, enrolled(person))
+    events.receive(db, approved(person, str(uuid.uuid4())))
+    with db.session() as s:
+        return s.scalar(select(CheckIn.id).where(CheckIn.person_id == person))
+
+
+def test_a_link_opens_its_check_in_exactly_once(db):
+    checkin_id = baseline(db)
+    issued = checkins.issue_link(db, ADVISOR, checkin_id)
+    token = issued["token"]
+    assert len(token) >= 43  # 256 bits, url-safe
+    with db.session() as s:
+        assert s.scalar(select(FeedbackLink.token_hash)) == checkins.hash_token(token)
+    form = checkins.feedback_form(db, token)
+    assert [sec["instrument"] for sec in form["sections"]] == ["ons4", "loneliness", "sleep"]
+    checkins.answer_by_link(db, token, GOOD)
+    with pytest.raises(NotFound) as used:
+        checkins.answer_by_link(db, token, GOOD)
+    with pytest.raises(NotFound) as unknown:
+        checkins.feedback_form(db, "not-a-token")
+    assert used.value.detail == unknown.value.detail
+    view = checkins.get_checkin(db, ADVISOR, checkin_id)
+    assert view["status"] == "answered" and view["scores"]["ons4.happy"] == 5.0
+
+
+def test_bad_answers_name_every_field_and_write_nothing(db):
+    checkin_id = baseline(db)
+    token = checkins.issue_link(db, ADVISOR, checkin_id)["token"]
+    with pytest.raises(ValidationFailed) as err:
+        checkins.answer_by_link(db, token, {**GOOD, "ons4.happy": 11, "sleep.quality": None})
+    assert set(err.value.errors) == {"ons4.happy", "sleep.quality"}
+    checkins.feedback_form(db, token)  # still usable
+    assert checkins.get_checkin(db, ADVISOR, checkin_id)["status"] == "open"
+
+
+def test_an_expired_or_replaced_link_is_dead(db):
+    checkin_id = baseline(db)
+    old = checkins.issue_link(db, ADVISOR, checkin_id)["token"]
+    new = checkins.issue_link(db, ADVISOR, checkin_id)["token"]
+    with pytest.raises(NotFound):
+        checkins.feedback_form(db, old)
+    db.run_write(
+        lambda s: s.execute(update(FeedbackLink).values(expires_at=utcnow() - timedelta(seconds=1)))
+    )
+    with pytest.raises(NotFound):
+        checkins.feedback_form(db, new)
+
+
+def test_advisors_see_only_their_caseload(db):
+    checkin_id = baseline(db)
+    with pytest.raises(NotFound):
+        checkins.get_checkin(db, OTHER, checkin_id)
+    with pytest.raises(NotFound):
+        checkins.issue_link(db, OTHER, checkin_id)
+    assert checkins.list_checkins(db, OTHER, {})["total"] == 0
+    assert checkins.list_checkins(db, ADVISOR, {})["total"] == 1
