@@ -30,13 +30,29 @@ def directory() -> HttpDirectory:
     return current_app.extensions["budget_directory"]
 
 
-def money_call(work: Callable[[], dict[str, Any]], status: int = 200) -> Response:
-    """Run a POST that moves money, once per Idempotency-Key if the caller sent one."""
+def money_call(
+    work: Callable[[], dict[str, Any]],
+    status: int = 200,
+    dump: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Response:
+    """Run a POST that moves money, once per Idempotency-Key if the caller sent one.
+
+    With `dump` (how the answer is serialised), the use case stores the answer in the same
+    transaction as its change, so a crash can never leave a change without its remembered answer.
+    """
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return _json(status, work())
     scope = f"{current_identity().sub}|{request.method} {request.path}"
-    outcome = run_once(database(), key, scope, request.get_data(), lambda: (status, work()))
+    outcome = run_once(
+        database(),
+        key,
+        scope,
+        request.get_data(),
+        lambda: (status, work()),
+        status=status,
+        dump=dump,
+    )
     if outcome.status >= 400:  # a replayed failure stays the same failure
         body = dict(outcome.body)
         body["type"] = PROBLEM_BASE + body.pop("type_slug", "error")

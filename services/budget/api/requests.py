@@ -65,7 +65,7 @@ class Requests(MethodView):
             if values.get(name) is not None:
                 values[name] = str(values[name])
         return money_call(
-            lambda: _dump(svc.create_request(database(), directory(), actor, values)), 201
+            lambda: _dump(svc.create_request(database(), directory(), actor, values)), 201, _dump
         )
 
 
@@ -85,7 +85,7 @@ def _action(path: str, summary: str, schema=None):  # type: ignore[no-untyped-de
             values = args[0] if args else {}
             actor = current_identity()
             request_id = kwargs["request_id"]
-            return money_call(lambda: _dump(call(actor, request_id, values)))
+            return money_call(lambda: _dump(call(actor, request_id, values)), dump=_dump)
 
         view.__name__ = f"request_{path.replace('-', '_')}"
         view.__doc__ = summary

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,33 @@ from shared.outbox import _as_utc, utcnow
 KEEP_FOR = timedelta(hours=48)
 ABANDONED_AFTER = timedelta(seconds=60)  # an in-flight key this old belongs to a crashed call
 MAX_KEY_LENGTH = 200
+
+
+@dataclass
+class Pending:
+    """The key of the call in progress, so a use case can store its answer in its own transaction."""
+
+    full_key: str
+    status: int
+    dump: Callable[[dict[str, Any]], dict[str, Any]]
+    completed: bool = False
+
+
+PENDING: ContextVar[Pending | None] = ContextVar("budget_idempotency", default=None)
+
+
+def complete_in(session: Session, view: dict[str, Any]) -> None:
+    """Store the answer in the caller's transaction: the change and its remembered answer commit together."""
+    pending = PENDING.get()
+    if pending is None:
+        return
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.key == pending.full_key)
+        .values(state="done", status_code=pending.status, response=pending.dump(view))
+        .execution_options(synchronize_session=False)
+    )
+    pending.completed = True
 
 
 @dataclass(frozen=True)
@@ -52,6 +80,9 @@ def run_once(
     scope: str,
     body: bytes,
     work: Callable[[], tuple[int, dict[str, Any]]],
+    *,
+    status: int = 200,
+    dump: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Outcome:
     """Run `work` once per (scope, key); `work` returns (status, JSON body) or raises DomainError."""
     if not key or len(key) > MAX_KEY_LENGTH:
@@ -64,6 +95,8 @@ def run_once(
     stored = db.run_write(lambda s: _claim(s, full_key, digest))
     if stored is not None:
         return stored
+    pending = Pending(full_key, status, dump) if dump is not None else None
+    token = PENDING.set(pending)
     try:
         status, response = work()
     except DomainError as err:
@@ -84,7 +117,10 @@ def run_once(
             lambda s: s.execute(delete(IdempotencyKey).where(IdempotencyKey.key == full_key))
         )
         raise
-    _complete(db, full_key, status, response)
+    finally:
+        PENDING.reset(token)
+    if pending is None or not pending.completed:
+        _complete(db, full_key, status, response)
     return Outcome(status, response)
 
 

@@ -24,7 +24,7 @@ from services.budget.adapters.orm import (
     Scheme,
 )
 from services.budget.domain import rules
-from services.budget.service_layer import events, ledger
+from services.budget.service_layer import events, idempotency, ledger
 from services.budget.service_layer.access import (
     page_of,
     person_for,
@@ -119,12 +119,18 @@ def create_request(
         session.flush()
         ledger.open_accounts(session, (ledger.HOLD, req.id), (ledger.PAID, req.id))
         _record(session, req.id, None, rules.DRAFT, actor, None)
-        return request_view(session, req)
+        return _done(session, request_view(session, req))
 
     created = db.run_write(work)
     if values.get("submit"):
         return submit_request(db, directory, actor, created["id"])
     return created
+
+
+def _done(session: Session, view: dict[str, Any]) -> dict[str, Any]:
+    """The answer of a write, remembered under the caller's idempotency key in the same transaction."""
+    idempotency.complete_in(session, view)
+    return view
 
 
 def _describe(directory: DirectoryPort, values: dict[str, Any], excluded: list[str]) -> dict:  # type: ignore[type-arg]
@@ -231,7 +237,7 @@ def submit_request(
     def work(session: Session) -> dict[str, Any]:
         _refuse_over_budget(session, req.person_id, req.amount_pence)
         updated = _transition(session, request_id, "submit", actor, submitted_at=utcnow())
-        return request_view(session, updated)
+        return _done(session, request_view(session, updated))
 
     submitted = db.run_write(work)
     verified = check.provider_verified if check else False
@@ -334,7 +340,7 @@ def _approve(
                 "first_for_person": not earlier,
             },
         )
-        return request_view(session, req)
+        return _done(session, request_view(session, req))
 
     return db.run_write(work)
 
@@ -373,7 +379,7 @@ def _simple(
         request_for(session, actor, request_id)
         values = {"reason": reason} if reason else {}
         req = _transition(session, request_id, action, actor, reason, details, **values)
-        return request_view(session, req)
+        return _done(session, request_view(session, req))
 
     return db.run_write(work)
 
@@ -408,7 +414,7 @@ def cancel_request(
                 memo=reason or action,
                 pending=True,
             )
-        return request_view(session, req)
+        return _done(session, request_view(session, req))
 
     return db.run_write(work)
 
@@ -478,7 +484,7 @@ def pay_request(
                 "paid_at": utcnow().isoformat(),
             },
         )
-        return request_view(session, req)
+        return _done(session, request_view(session, req))
 
     return db.run_write(work)
 
@@ -515,7 +521,7 @@ def add_evidence(
                     "started_on": started.isoformat(),
                 },
             )
-        return request_view(session, req)
+        return _done(session, request_view(session, req))
 
     return db.run_write(work)
 
@@ -557,7 +563,7 @@ def recover_request(
             reason=reason,
             recovered_pence=PurchaseRequest.recovered_pence + amount,
         )
-        return request_view(session, req)
+        return _done(session, request_view(session, req))
 
     return db.run_write(work)
 
