@@ -164,6 +164,9 @@ class SearchQuery:
         return self.max_price_pence
 
 
+_DOCUMENT_FIELDS = tuple(SearchDocument.__dataclass_fields__)
+
+
 @dataclass
 class SearchHit:
     document: SearchDocument
@@ -171,7 +174,8 @@ class SearchHit:
     distance_m: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        body = self.document.as_dict()
+        # shallow: dataclasses.asdict deep-copies, which costs more than the search itself
+        body = {name: getattr(self.document, name) for name in _DOCUMENT_FIELDS}
         body["price_band"] = price_band(self.document)
         body["highlights"] = self.highlights
         if self.distance_m is not None:
