@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from services.budget.api.common import IDEMPOTENCY_DOC, directory, money_call
 from services.budget.api.schemas import (
+    ApproveSchema,
     EvidenceSchema,
     OrderSchema,
     PaymentRunArgsSchema,
@@ -107,9 +108,13 @@ def _submit(actor, request_id, _values):  # type: ignore[no-untyped-def]
     return svc.submit_request(database(), directory(), actor, request_id)
 
 
-@_action("approve", "Approve (budget holder): the directory is asked again and the money is held")
-def _approve(actor, request_id, _values):  # type: ignore[no-untyped-def]
-    return svc.approve_request(database(), directory(), actor, request_id)
+@_action(
+    "approve",
+    "Approve (budget holder): the directory is asked again and the money is held",
+    ApproveSchema,
+)
+def _approve(actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.approve_request(database(), directory(), actor, request_id, values)
 
 
 @_action("reject", "Reject, with a written reason", ReasonSchema)

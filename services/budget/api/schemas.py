@@ -178,6 +178,13 @@ class RequestArgsSchema(PageArgsSchema):
     provider_id = fields.String()
 
 
+class ApproveSchema(Schema):
+    amount_pence = Pence(
+        load_default=None, metadata={"description": "Approve less than asked (needs a reason)."}
+    )
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
 class ReasonSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 

@@ -263,18 +263,39 @@ def _recheck(directory: DirectoryPort, req: PurchaseRequest, scheme: Scheme) -> 
 
 
 def approve_request(
-    db: Database, directory: DirectoryPort, actor: Identity, request_id: str
+    db: Database,
+    directory: DirectoryPort,
+    actor: Identity,
+    request_id: str,
+    values: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A budget holder approves: the directory is asked again, then the money is held."""
+    """A budget holder approves: the directory is asked again, then the money is held.
+
+    Approving less than was asked (a reduction) needs a written reason.
+    """
     require(actor, "budget_holder", "admin")
+    values = values or {}
     with db.session() as session:
         req = request_for(session, actor, request_id)
         rules.next_state("approve", req.state)
         scheme = _scheme_of(session, req)
         if actor.role == "budget_holder" and actor.scheme_ids and scheme.id not in actor.scheme_ids:
             raise Forbidden("You approve for other schemes.")
+    reduced = values.get("amount_pence")
+    if reduced is not None:
+        rules.check_amount(reduced)
+        if reduced > req.amount_pence:
+            raise ValidationFailed(
+                "An approval can't be for more than was asked.",
+                errors={"amount_pence": [f"At most {req.amount_pence}."]},
+            )
+        if reduced < req.amount_pence and not (values.get("reason") or "").strip():
+            raise ValidationFailed(
+                "A reduction needs a written reason.",
+                errors={"reason": ["Say why less is approved than was asked."]},
+            )
     check = _recheck(directory, req, scheme)
-    return _approve(db, actor, request_id, check)
+    return _approve(db, actor, request_id, check, note=values.get("reason"), amount_pence=reduced)
 
 
 def _approve(
@@ -283,18 +304,14 @@ def _approve(
     request_id: str,
     check: Fundability | None,
     note: str | None = None,
+    amount_pence: int | None = None,
 ) -> dict[str, Any]:
     def work(session: Session) -> dict[str, Any]:
         now = utcnow()
-        req = _transition(
-            session,
-            request_id,
-            "approve",
-            actor,
-            note=note,
-            approved_at=now,
-            approved_by=actor.sub,
-        )
+        changes: dict[str, Any] = {"approved_at": now, "approved_by": actor.sub}
+        if amount_pence is not None:
+            changes.update(amount_pence=amount_pence, reason=note)
+        req = _transition(session, request_id, "approve", actor, note=note, **changes)
         try:
             ledger.move(
                 session,

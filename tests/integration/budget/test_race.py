@@ -147,9 +147,10 @@ def test_the_same_idempotency_key_raced_approves_once_and_every_answer_agrees(bu
     assert (again.status_code, again.text) == (200, ok[0].text)
     assert again.headers["Idempotent-Replayed"] == "true"
     other = budget_server.post(
-        f"/requests/{req['id']}/approve", "budget_holder", headers=headers, json={"x": 1}
+        f"/requests/{req['id']}/approve", "budget_holder", headers=headers, json={"reason": "ok"}
     )
     assert other.status_code == 422
+    assert other.json()["type"].endswith("/idempotency-key-reused")
     assert people.get_person(db, ADMIN, person_id)["budget"]["held_pence"] == 4_000
     assert_ledger_clean(db)
 

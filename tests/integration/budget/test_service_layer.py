@@ -354,3 +354,30 @@ def test_approvals_unused_past_the_schemes_limit_expire_and_release_their_hold(d
     assert rq.get_request(db, ADMIN, req["id"])["state"] == "expired"
     assert people.get_person(db, ADVISOR, person_id)["budget"]["remaining_pence"] == 50000
     assert_ledger_clean(db)
+
+
+def test_a_budget_holder_may_approve_less_than_asked_only_with_a_reason(db):
+    directory = StubDirectory()
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    req = rq.create_request(
+        db,
+        directory,
+        ADVISOR,
+        {
+            "person_id": person_id,
+            "goal_id": goal_id,
+            "supplier": "S",
+            "item": "kit",
+            "amount_pence": 9000,
+            "submit": True,
+        },
+    )
+    with pytest.raises(ValidationFailed):
+        rq.approve_request(db, directory, HOLDER, req["id"], {"amount_pence": 6000})
+    approved = rq.approve_request(
+        db, directory, HOLDER, req["id"], {"amount_pence": 6000, "reason": "Second-hand is fine"}
+    )
+    assert (approved["amount_pence"], approved["reason"]) == (6000, "Second-hand is fine")
+    assert people.get_person(db, ADVISOR, person_id)["budget"]["held_pence"] == 6000
+    assert_ledger_clean(db)
