@@ -228,6 +228,7 @@ def _follow_up(rng: random.Random, base: dict[str, Any], week: int) -> dict[str,
         "ons4.anxious": _clip(base["ons4.anxious"] - rng.gauss(gain * 0.7, 1.7), 0, 10),
         "loneliness.how_often": _clip(base["loneliness.how_often"] + rng.gauss(step, 0.8), 1, 5),
         "sleep.quality": _clip(base["sleep.quality"] + rng.gauss(gain * 1.1, 1.6), 0, 10),
+        "helped": rng.choice((1, 2, 2, 3, 3, 3, 3)),
         "activity_rating": _clip(rng.gauss(4.2, 0.8), 1, 5),
         "difference": rng.choice(
             (

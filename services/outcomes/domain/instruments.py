@@ -13,6 +13,20 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "instruments"
 FREE_TEXT_MAX = 1000
 
 # Questions that are not from an instrument: asked at follow-ups only.
+HELPED = {
+    "key": "helped",
+    "text": "Has it helped?",
+    "label": "Did it help",
+    "scale": {
+        "type": "choice",
+        "options": [
+            {"value": 1, "label": "No"},
+            {"value": 2, "label": "A little"},
+            {"value": 3, "label": "Yes, a lot"},
+        ],
+    },
+    "required": True,
+}
 ACTIVITY_RATING = {
     "key": "activity_rating",
     "text": "How would you rate the activity?",
@@ -245,6 +259,7 @@ def questions(instrument_ids: list[str], follow_up: bool) -> list[dict[str, Any]
                 "intro": "",
                 "attribution": "",
                 "items": [
+                    _question(HELPED["key"], HELPED, True),
                     _question(ACTIVITY_RATING["key"], ACTIVITY_RATING, True),
                     _question(DIFFERENCE["key"], DIFFERENCE, False),
                 ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
@@ -25,9 +26,10 @@ th{background:#f3f2f1}.c{background:#fff7bf;font-weight:bold}.note{color:#505a5f
 {{ r.suppression.rule }}</p>
 {% if r.small_sample_warning %}<p class="warn">{{ r.small_sample_warning }}</p>{% endif %}
 <h2>Who is counted</h2>
-<table><tr><th>Consenting young people</th><th>Baselines answered</th><th>Matched pairs</th><th>Completion</th></tr>
-<tr>{% for k in ("consenting_people", "baselines_answered", "matched_pairs") %}{{ cell(r.population[k]) }}{% endfor %}
+<table><tr><th>Baselines answered</th><th>Matched pairs</th><th>Completion</th></tr>
+<tr>{% for k in ("baselines_answered", "matched_pairs") %}{{ cell(r.population[k]) }}{% endfor %}
 <td>{{ pct(r.population.completion_rate_pct) }}</td></tr></table>
+{% if r.population.completion_note %}<p class="note">{{ r.population.completion_note }}</p>{% endif %}
 <h2>Change by measure (follow-up minus baseline)</h2>
 {% for m in r.measures %}
 <h3>{{ m.label }}{% if not m.validated %} (not validated){% endif %}</h3>
@@ -56,7 +58,10 @@ th{background:#f3f2f1}.c{background:#fff7bf;font-weight:bold}.note{color:#505a5f
 {% endfor %}
 <h2>Rating of the activities</h2>
 <p>{% if r.activity_rating.mean is not none %}Mean {{ r.activity_rating.mean }} out of 5
-from {{ r.activity_rating.n.count }} ratings.{% else %}Too few ratings to show ({{ mark }}).{% endif %}</p>
+from {{ cell_text(r.activity_rating.n) }} ratings.{% else %}Too few ratings to show ({{ mark }}).{% endif %}</p>
+<h2>Has it helped?</h2>
+<table><tr>{% for k in r.helped.answers %}<th>{{ k }}</th>{% endfor %}</tr>
+<tr>{% for k, c in r.helped.answers.items() %}{{ cell(c, c.pct) }}{% endfor %}</tr></table>
 {% for name, rows in r.breakdowns.items() %}
 <h2>{{ titles[name] }}</h2>
 <table><tr><th>Group</th><th>Pairs</th>{% for m in r.measures %}<th>{{ m.label }} change</th>{% endfor %}</tr>
@@ -101,7 +106,7 @@ def _chart(measure: dict[str, Any]) -> str:
     ci_lo = s["before_mean"] + s["mean_change_ci95"][0]
     ci_hi = s["before_mean"] + s["mean_change_ci95"][1]
     return (
-        f'<svg role="img" aria-label="{measure["label"]}: mean {s["before_mean"]} before, '
+        f'<svg role="img" aria-label="{escape(measure["label"])}: mean {s["before_mean"]} before, '
         f'{s["after_mean"]} after" width="{width}" height="70" viewBox="0 0 {width} 70">'
         f'<line x1="{x(lo)}" y1="50" x2="{x(hi)}" y2="50" stroke="#505a5f"/>'
         f'<text x="{x(lo)}" y="66" font-size="11">{lo:g}</text>'
@@ -119,5 +124,11 @@ def to_html(report: dict[str, Any]) -> str:
 
     template = _ENV.from_string(_TEMPLATE)
     return template.render(
-        r=report, mark=MARK, cell=_cell, pct=_pct, chart=_chart, titles=BREAKDOWN_TITLES
+        r=report,
+        mark=MARK,
+        cell=_cell,
+        cell_text=lambda c: MARK if c.get("suppressed") else c.get("count"),
+        pct=_pct,
+        chart=_chart,
+        titles=BREAKDOWN_TITLES,
     )

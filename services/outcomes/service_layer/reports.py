@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
 from services.outcomes.domain import instruments, stats
-from services.outcomes.domain.suppression import MARK, THRESHOLD, suppress, total_cell
+from services.outcomes.domain.suppression import MARK, THRESHOLD, is_small, suppress, total_cell
 from shared.db import Database
 
 LIMITS = [
@@ -53,6 +53,7 @@ class Pair:
     after: dict[str, float]
     groups: dict[str, str]
     rating: int | None
+    helped: int | None
 
 
 def _pairs(session: Session) -> tuple[list[Pair], int, int]:
@@ -92,6 +93,7 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
                     "scheme": person.scheme_id,
                 },
                 rating=(follow.answers or {}).get("activity_rating"),
+                helped=(follow.answers or {}).get("helped"),
             )
         )
     return pairs, len(people), len(baselines)
@@ -99,7 +101,7 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
 
 def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     with db.session() as session:
-        pairs, consenting, baselines = _pairs(session)
+        pairs, _consenting, baselines = _pairs(session)
         studies = session.scalars(
             select(CaseStudy)
             .where(CaseStudy.status == "approved")
@@ -126,14 +128,7 @@ def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]
             "rule": f"Counts of 1-{THRESHOLD - 1} withheld (primary); cells that would reveal "
             "them from a total withheld too (secondary).",
         },
-        "population": {
-            "consenting_people": total_cell(consenting).as_dict(),
-            "baselines_answered": total_cell(baselines).as_dict(),
-            "matched_pairs": total_cell(n).as_dict(),
-            "completion_rate_pct": round(100 * n / baselines, 1)
-            if baselines >= THRESHOLD and n >= THRESHOLD
-            else None,
-        },
+        "population": _population(baselines, n),
         "small_sample_warning": (
             f"Fewer than {stats.SMALL_SAMPLE} matched pairs: read these figures with care and "
             "lean on the case studies."
@@ -146,10 +141,27 @@ def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]
         ),
         "measures": measures,
         "activity_rating": _rating(pairs),
+        "helped": _helped(pairs),
         "breakdowns": {name: _breakdown(name, pairs) for name in BREAKDOWNS},
         "case_studies": case_studies,
     }
     return report
+
+
+def _population(baselines: int, pairs: int) -> dict[str, Any]:
+    """Baselines, pairs and completion; a small number of drop-outs would show as their difference."""
+    dropped = baselines - pairs
+    hidden = is_small(dropped) or pairs < THRESHOLD
+    return {
+        "baselines_answered": {"count": None, "suppressed": "secondary"}
+        if is_small(dropped) and not is_small(baselines)
+        else total_cell(baselines).as_dict(),
+        "matched_pairs": total_cell(pairs).as_dict(),
+        "completion_rate_pct": None if hidden else round(100 * pairs / baselines, 1),
+        "completion_note": f"Withheld: fewer than {THRESHOLD} young people did not complete."
+        if is_small(dropped)
+        else None,
+    }
 
 
 def _measure_keys(pairs: list[Pair]) -> list[str]:
@@ -175,7 +187,9 @@ def _measure(key: str, pairs: list[Pair], baselines: int) -> dict[str, Any]:
         "scale": [score.minimum, score.maximum],
         "meaningful_change": score.meaningful_change,
         "pairs": total_cell(n).as_dict(),
-        "completion_rate_pct": round(100 * n / baselines, 1) if n >= THRESHOLD else None,
+        "completion_rate_pct": round(100 * n / baselines, 1)
+        if n >= THRESHOLD and not is_small(baselines - n)
+        else None,
     }
     if n < stats.MIN_PEOPLE:
         out["withheld"] = f"Fewer than {stats.MIN_PEOPLE} matched pairs: no statistics."
@@ -257,10 +271,28 @@ def _rating(pairs: list[Pair]) -> dict[str, Any]:
     ratings = [p.rating for p in pairs if isinstance(p.rating, int)]
     if len(ratings) < THRESHOLD:
         return {"n": total_cell(len(ratings)).as_dict(), "mean": None}
+    if is_small(len(pairs) - len(ratings)):
+        n = {"count": None, "suppressed": "secondary"}
+        return {"n": n, "mean": round(sum(ratings) / len(ratings), 2), "scale": [1, 5]}
     return {
         "n": {"count": len(ratings)},
         "mean": round(sum(ratings) / len(ratings), 2),
         "scale": [1, 5],
+    }
+
+
+def _helped(pairs: list[Pair]) -> dict[str, Any]:
+    """Answers to "Has it helped?" at the latest follow-up, small counts withheld."""
+    labels = {o["value"]: o["label"] for o in instruments.HELPED["scale"]["options"]}
+    counts = {label: 0 for label in labels.values()}
+    for p in pairs:
+        if p.helped in labels:
+            counts[labels[p.helped]] += 1
+    total = sum(counts.values())
+    cells = suppress(counts)
+    return {
+        "total": total_cell(total).as_dict(),
+        "answers": {k: _pct_cell(c, total) if total else c.as_dict() for k, c in cells.items()},
     }
 
 
@@ -303,7 +335,7 @@ def to_csv(report: dict[str, Any]) -> str:
     w = csv.writer(out)
     w.writerow(["section", "measure", "group", "statistic", "value"])
     pop = report["population"]
-    for key in ("consenting_people", "baselines_answered", "matched_pairs"):
+    for key in ("baselines_answered", "matched_pairs"):
         w.writerow(["population", "", "", key, _shown(pop[key])])
     w.writerow(["population", "", "", "completion_rate_pct", _value(pop["completion_rate_pct"])])
     for m in report["measures"]:
@@ -333,6 +365,8 @@ def to_csv(report: dict[str, Any]) -> str:
         for when, cells in (m.get("bands") or {}).items():
             for band, cell in cells.items():
                 w.writerow([f"bands_{when}", m["key"], band, "count", _shown(cell)])
+    for answer, cell in report["helped"]["answers"].items():
+        w.writerow(["helped", "", answer, "count", _shown(cell)])
     for name, rows in report["breakdowns"].items():
         for row in rows:
             w.writerow([f"breakdown_{name}", "", row["group"], "pairs", _shown(row["pairs"])])

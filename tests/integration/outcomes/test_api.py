@@ -163,7 +163,7 @@ def test_the_demo_link_opens_a_seeded_follow_up(suite):
     form = suite.api("GET", f"{OUTCOMES}/feedback/{demo_token(0)}")
     assert form.status_code == 200, form.text
     assert form.json()["kind"] == "follow_up" and form.json()["week"] == 12
-    assert form.json()["sections"][-1]["items"][0]["key"] == "activity_rating"
+    assert form.json()["sections"][-1]["items"][0]["key"] == "helped"
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +206,7 @@ def test_the_report_as_csv_parses_and_marks_withheld_cells(suite):
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     pairs = next(r for r in rows if r["statistic"] == "matched_pairs")
     assert int(pairs["value"]) >= 60
+    assert next(r for r in rows if r["statistic"] == "completion_rate_pct")["value"] == "[c]"
     assert any(r["value"] == "[c]" for r in rows)
 
 

@@ -27,7 +27,7 @@ def test_the_default_check_in_asks_ons4_loneliness_and_sleep():
 
 def test_follow_ups_also_ask_for_a_rating_and_the_difference_it_made():
     sections = instruments.questions(["ons4"], True)
-    assert [q["key"] for q in sections[-1]["items"]] == ["activity_rating", "difference"]
+    assert [q["key"] for q in sections[-1]["items"]] == ["helped", "activity_rating", "difference"]
 
 
 def test_ons4_keeps_its_attribution_and_bands():
@@ -106,6 +106,7 @@ def test_every_bad_answer_is_named():
         "ons4.happy",
         "loneliness.how_often",
         "surprise",
+        "helped",
         "activity_rating",
         "difference",
     }
