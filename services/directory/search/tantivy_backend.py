@@ -116,7 +116,8 @@ class TantivyBackend(SearchBackend):
         # Caches of what the index holds, valid for one version of its files (`_known`): the
         # words (for typos and prefixes) and each listing's facet values (for radius searches).
         # This process's own writes update them in place; anyone else's (a reindex) resets them.
-        self._known: tuple[int, int] | None = None
+        self._known: int | None = None
+        self._loaded: int | None = None  # the files' version the reader last loaded
         self._vocabulary: list[str] = []
         self._vocabulary_set: set[str] = set()
         self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
@@ -168,12 +169,13 @@ class TantivyBackend(SearchBackend):
             self.index.reload()
             self._after_own_write(added, removed)
 
-    def _files_version(self) -> tuple[int, int]:
+    def _files_version(self) -> int:
+        """Changes with every commit, by any process: meta.json carries the commit's opstamp
+        (its mtime alone can repeat within a clock tick)."""
         try:
-            meta = (self.path / "meta.json").stat()
+            return hash((self.path / "meta.json").read_bytes())
         except FileNotFoundError:
-            return (0, 0)
-        return (meta.st_mtime_ns, meta.st_size)
+            return 0
 
     def _after_own_write(self, added: list[SearchDocument], removed: list[str]) -> None:
         if self._known is None:
@@ -188,7 +190,7 @@ class TantivyBackend(SearchBackend):
                 self._codes[value_code(value)] = value
         self._known = self._files_version()
 
-    def _sync_caches(self, searcher: tantivy.Searcher, version: tuple[int, int]) -> None:
+    def _sync_caches(self, searcher: tantivy.Searcher, version: int) -> None:
         """`version` was read before `searcher` was opened, so a commit in between is seen as a
         change next time rather than missed."""
         if version == self._known:
@@ -286,7 +288,12 @@ class TantivyBackend(SearchBackend):
     # ---- reads -------------------------------------------------------------------------------
 
     def _searcher(self) -> tantivy.Searcher:
-        self.index.reload()  # cheap; sees commits made by other processes (reindex)
+        # Reload only when the index files changed (a commit here or in another process, such
+        # as `phb directory reindex`): a stat is cheaper than a reload.
+        version = self._files_version()
+        if version != self._loaded:
+            self.index.reload()
+            self._loaded = version
         return self.index.searcher()
 
     def count(self) -> int:

@@ -99,3 +99,22 @@ def test_an_unknown_event_is_not_silently_dropped(tmp_path: Path) -> None:
     delivery = IndexDelivery(TantivyBackend(tmp_path / "index"))
     with pytest.raises(ValueError, match="listing.renamed"):
         delivery(Message("e1", "listing.renamed", {}, "2026-11-24T10:00:00+00:00"))
+
+
+def test_a_reader_sees_every_commit_made_by_another_writer(tmp_path: Path) -> None:
+    """Like a gunicorn worker that searches while another process writes (or reindexes)."""
+    from services.directory.search.query import GeoPoint
+
+    writer = TantivyBackend(tmp_path / "index")
+    reader = TantivyBackend(tmp_path / "index")
+    listings = catalogue()
+    writer.upsert(listings[:3])
+    assert reader.search(SearchQuery(text="harbour")).total == 1
+    for version in range(5):  # commits in quick succession, within one clock tick or not
+        writer.upsert([replace(listings[0], name=f"Harbour Gym v{version}")])
+        assert reader.get(listings[0].id).name == f"Harbour Gym v{version}"
+    moved = replace(listings[1], town="Newtown", name="Newtown Fitness", lat=50.77, lng=0.28)
+    writer.upsert([moved])
+    result = reader.search(SearchQuery(text="newtown", near=GeoPoint(50.77, 0.28), radius_km=1))
+    assert result.ids == [moved.id]
+    assert result.facet_counts("town") == {"Newtown": 1}
