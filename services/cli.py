@@ -129,6 +129,9 @@ def up(port: int, do_seed: bool) -> None:
 
         demo = dev_issuer().issue(Identity(sub="demo-advisor", role="advisor"))
         click.echo(f"\nDemo advisor token:\n  {demo}\n")
+        links = var_dir() / "demo-links.txt"
+        if links.exists():
+            click.echo(links.read_text())
         click.echo("Press Ctrl-C to stop.")
         while True:
             for name, process in list(suite.processes.items()):

@@ -238,3 +238,58 @@ def test_a_provider_sees_only_its_own_aggregate_rating(suite):
         ).status_code
         == 403
     )
+
+
+def test_an_advisor_enters_answers_with_the_young_person_and_adds_an_observation(suite):
+    person_id = approved_young_person(suite)
+    checkin = wait_for_checkins(suite, person_id)[0]
+    token = issue(suite, checkin["id"])
+    path = f"{OUTCOMES}/checkins/{checkin['id']}"
+    entered = suite.api(
+        "POST", f"{path}/answers", role="advisor", sub="demo-advisor", json={"answers": ANSWERS}
+    )
+    assert entered.status_code == 200, entered.text
+    assert entered.json()["answered_via"] == "advisor"
+    assert suite.api("GET", f"{OUTCOMES}/feedback/{token}").status_code == 404
+    again = suite.api(
+        "POST", f"{path}/answers", role="advisor", sub="demo-advisor", json={"answers": ANSWERS}
+    )
+    assert again.status_code == 409
+    note = suite.api(
+        "POST",
+        f"{path}/observations",
+        role="advisor",
+        sub="demo-advisor",
+        json={"text": "Much more talkative than last month."},
+    )
+    assert note.status_code == 201
+    seen = suite.api("GET", path, role="advisor", sub="demo-advisor").json()
+    assert [o["text"] for o in seen["observations"]] == ["Much more talkative than last month."]
+
+
+def test_case_studies_need_consent_no_identifying_details_and_an_admin_to_approve(suite):
+    consenting, refusing = demo_uuid("person", 42), demo_uuid("person", 40)
+    story = "Started climbing twice a week and now helps new starters at the wall."
+
+    def draft(person_id, text=story):  # type: ignore[no-untyped-def]
+        return suite.api(
+            "POST",
+            f"{OUTCOMES}/case-studies",
+            role="advisor",
+            sub="demo-advisor",
+            json={"person_id": person_id, "title": "Up the wall", "story": text},
+        )
+
+    refused = draft(refusing)
+    assert refused.status_code == 422 and "person_id" in refused.json()["errors"]
+    identifying = draft(consenting, story + " Lives at TN34 1AB, call 07700900123.")
+    assert identifying.status_code == 422 and "story" in identifying.json()["errors"]
+    made = draft(consenting)
+    assert made.status_code == 201, made.text
+    study = made.json()
+    assert study["status"] == "draft" and study["place"] == "East Sussex"
+    assert study["age_band"] in ("16-17", "18-20", "21-25")
+    approve = f"{OUTCOMES}/case-studies/{study['id']}/approve"
+    assert suite.api("POST", approve, role="advisor", sub="demo-advisor").status_code == 403
+    approved = suite.api("POST", approve, role="admin")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
