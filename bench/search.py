@@ -425,6 +425,7 @@ def main() -> None:
     mix = query_mix(args.queries)
     rows: list[str] = []
     details: list[str] = []
+    engine: dict[int, tuple[float, float]] = {}
     e2e: dict[str, Any] | None = None
     meili: dict[int, dict[str, Any]] = {}
     work = Path(tempfile.mkdtemp(prefix="phb-bench-search-"))
@@ -438,6 +439,7 @@ def main() -> None:
             p50, p95 = result["all"]
             print(f"   build {build:.1f}s  engine p50 {p50:.2f} ms p95 {p95:.2f} ms", flush=True)
             rows.append(f"| {size:,} | {build:.1f} s | {p50:.2f} | {p95:.2f} |")
+            engine[size] = (p50, p95)
             kinds = ", ".join(f"{k} {v[0]:.2f}/{v[1]:.2f}" for k, v in result.items() if k != "all")
             details.append(f"- {size:,} listings, p50/p95 ms by kind: {kinds}")
             found = meili_run(docs, mix)
@@ -452,13 +454,58 @@ def main() -> None:
             shutil.rmtree(var_dir, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    section = render(rows, details, e2e, meili, args)
+    section = render(rows, details, e2e, meili, args, engine, load_average())
     print(section)
     if not args.no_write:
         write_section(ROOT / "docs" / "benchmarks.md", section)
 
 
-def render(rows, details, e2e, meili, args) -> str:  # type: ignore[no-untyped-def]
+def load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[1]  # over the last 5 minutes
+    except OSError:
+        return "unknown"
+
+
+def verdicts(engine, e2e) -> list[str]:  # type: ignore[no-untyped-def]
+    def row(target: str, measured: str, met: bool | None) -> str:
+        verdict = "not measured" if met is None else ("met" if met else "**missed**")
+        return f"| {target} | {measured} | {verdict} |"
+
+    lines = ["| target (issue 4) | measured | |", "|---|---|---|"]
+    p95_100k = engine.get(100_000, (None, None))[1]
+    p95_1m = engine.get(1_000_000, (None, None))[1]
+    lines.append(
+        row(
+            "engine p95 ≤ 5 ms at 100k",
+            f"{p95_100k:.2f} ms" if p95_100k else "-",
+            p95_100k and p95_100k <= 5,
+        )
+    )
+    if e2e:
+        single, floor = e2e["single"][0], e2e["floor"][0]
+        lines.append(row("end-to-end single-client p50 ≤ 5 ms", f"{single:.2f} ms", single <= 5))
+        lines.append(
+            row(
+                "... and ≤ 2 × the floor",
+                f"{single / floor:.1f} × {floor:.2f} ms",
+                single <= 2 * floor,
+            )
+        )
+        lines.append(
+            row("directory peak memory ≤ 300 MB", f"{e2e['peak_mb']:.0f} MB", e2e["peak_mb"] <= 300)
+        )
+    lines.append(
+        row(
+            "engine p95 ≤ 50 ms at 1M",
+            f"{p95_1m:.2f} ms" if p95_1m else "-",
+            p95_1m and p95_1m <= 50,
+        )
+    )
+    return lines
+
+
+def render(rows, details, e2e, meili, args, engine, load) -> str:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Search",
@@ -501,9 +548,16 @@ def render(rows, details, e2e, meili, args) -> str:  # type: ignore[no-untyped-d
     else:
         lines += ["Meilisearch: not measured (no MEILI_URL on this machine).", ""]
     lines += [
-        "Targets (issue 4): at 100k engine p95 ≤ 5 ms, end-to-end single-client p50 ≤ 5 ms and ≤ 2 × the floor, "
-        "directory peak memory ≤ 300 MB; at 1M engine p95 ≤ 50 ms. DOMAIN.md's reference: tantivy in process at "
-        '100k, p50 0.67 ms / p95 2.3 ms; Meilisearch publishes "under 50 ms".',
+        *verdicts(engine, e2e),
+        "",
+        f"Load average while it ran: {load} on 2 cores (other engineers' test runs share the machine).",
+        "What bounds the figures: in the engine, the four exact facet aggregations over the whole match "
+        "set and loading and highlighting the page's 20 listings (Python) cost more than tantivy's "
+        "matching; a radius search reads every candidate's coordinates to keep the circle exact. End to "
+        "end adds two Python HTTP hops (gateway, then the directory under waitress: that is the floor) "
+        "and the JSON of 20 full listings with highlights (~19 KB), built and copied twice. "
+        "DOMAIN.md's reference for tantivy alone at 100k: p50 0.67 ms / p95 2.3 ms; Meilisearch "
+        'publishes "under 50 ms".',
         "",
     ]
     return "\n".join(lines)
