@@ -293,3 +293,94 @@ def test_case_studies_need_consent_no_identifying_details_and_an_admin_to_approv
     assert suite.api("POST", approve, role="advisor", sub="demo-advisor").status_code == 403
     approved = suite.api("POST", approve, role="admin")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
+
+
+def post_event(suite, topic, payload):  # type: ignore[no-untyped-def]
+    """An event posted straight to the outcomes service, as the budget service's relay does."""
+    from shared.identity import INTERNAL_HEADER, issue_internal_token, service_identity
+
+    key = (suite.var_dir / "keys" / "internal-token.key").read_text().strip()
+    token = issue_internal_token(key, service_identity("budget"))
+    body = {
+        "id": str(uuid.uuid4()),
+        "topic": topic,
+        "payload": payload,
+        "occurred_at": "2026-11-24T10:00:00+00:00",
+    }
+    answer = suite.http.post(
+        suite.url("outcomes") + "/events", json=body, headers={INTERNAL_HEADER: token}, timeout=30
+    )
+    assert answer.status_code == 202, answer.text
+    return answer.json()["status"]
+
+
+def test_an_event_that_arrives_before_the_enrolment_is_kept_and_applied_when_it_can(suite):
+    person_id, request_id = str(uuid.uuid4()), str(uuid.uuid4())
+    approval = {
+        "request_id": request_id,
+        "person_id": person_id,
+        "plan_id": str(uuid.uuid4()),
+        "goal_id": str(uuid.uuid4()),
+        "category": "cycling",
+        "amount_pence": 2000,
+        "approved_at": "2026-11-24T09:00:00+00:00",
+        "first_for_person": True,
+    }
+    assert post_event(suite, "request.approved", approval) == "held"
+    enrolment = {
+        "person_id": person_id,
+        "scheme_id": SCHEME,
+        "advisor_sub": "demo-advisor-2",
+        "birth_year": 2005,
+        "consent_evaluation": True,
+        "consent_case_study": False,
+        "enrolled_at": "2026-11-20T10:00:00+00:00",
+    }
+    assert post_event(suite, "person.enrolled", enrolment) == "applied"
+    checkins = wait_for_checkins(suite, person_id, advisor="demo-advisor-2", timeout=2)
+    assert [c["kind"] for c in checkins] == ["baseline"]
+    replayed = suite.api("POST", f"{OUTCOMES}/events/replay", role="admin")
+    assert replayed.status_code == 200 and replayed.json()["still_held"] == 0
+    assert suite.api("POST", f"{OUTCOMES}/events/replay", role="advisor").status_code == 403
+
+
+def test_evidence_of_a_start_in_the_budget_service_schedules_6_and_12_week_follow_ups(suite):
+    person_id = approved_young_person(suite)
+    request_id = wait_for_request(suite, person_id)
+    for action, role, sub, body in (
+        ("order", "finance", "demo-finance", {"reference": "PO-1"}),
+        ("pay", "finance", "demo-finance", {"reference": "BACS-1", "paid_on": "2026-11-24"}),
+        (
+            "evidence",
+            "advisor",
+            "demo-advisor",
+            {"reference": "Receipt 1", "activity_started_on": "2026-11-24"},
+        ),
+    ):
+        answer = suite.api(
+            "POST",
+            f"{BUDGET}/requests/{request_id}/{action}",
+            role=role,
+            sub=sub,
+            json=body,
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        checkins = wait_for_checkins(suite, person_id)
+        if len(checkins) == 3:
+            break
+        time.sleep(0.2)
+    assert [(c["kind"], c["week"], c["due_on"]) for c in checkins] == [
+        ("baseline", 0, checkins[0]["due_on"]),
+        ("follow_up", 6, "2027-01-05"),
+        ("follow_up", 12, "2027-02-16"),
+    ]
+
+
+def wait_for_request(suite, person_id):  # type: ignore[no-untyped-def]
+    found = suite.api(
+        "GET", f"{BUDGET}/requests?person_id={person_id}", role="budget_holder"
+    ).json()
+    return found["items"][0]["id"]
