@@ -13,7 +13,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "instruments"
 FREE_TEXT_MAX = 1000
 
 # Questions that are not from an instrument: asked at follow-ups only.
-HELPED = {
+HELPED: dict[str, Any] = {
     "key": "helped",
     "text": "Has it helped?",
     "label": "Did it help",
@@ -27,7 +27,7 @@ HELPED = {
     },
     "required": True,
 }
-ACTIVITY_RATING = {
+ACTIVITY_RATING: dict[str, Any] = {
     "key": "activity_rating",
     "text": "How would you rate the activity?",
     "label": "Rating of the activity",
@@ -43,7 +43,7 @@ ACTIVITY_RATING = {
     },
     "required": True,
 }
-DIFFERENCE = {
+DIFFERENCE: dict[str, Any] = {
     "key": "difference",
     "text": "What difference has it made? Tell us in your own words.",
     "label": "What difference it made",

@@ -104,7 +104,8 @@ def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]
         pairs, _consenting, baselines = _pairs(session)
         studies = session.scalars(
             select(CaseStudy)
-            .where(CaseStudy.status == "approved")
+            .join(Person, Person.id == CaseStudy.person_id)
+            .where(CaseStudy.status == "approved", Person.consent_case_study.is_(True))
             .order_by(CaseStudy.approved_at, CaseStudy.id)
         ).all()
         case_studies = [

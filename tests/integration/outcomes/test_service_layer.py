@@ -201,3 +201,55 @@ def test_advisors_see_only_their_caseload(db):
         checkins.issue_link(db, OTHER, checkin_id)
     assert checkins.list_checkins(db, OTHER, {})["total"] == 0
     assert checkins.list_checkins(db, ADVISOR, {})["total"] == 1
+
+
+def test_the_report_on_an_empty_database_has_no_figures_and_says_so(db):
+    from services.outcomes.service_layer import reports
+    from services.outcomes.service_layer.report_html import to_html
+
+    report = reports.build_report(db)
+    assert report["population"]["matched_pairs"] == {"count": 0}
+    assert report["measures"] == [] and report["small_sample_warning"]
+    assert "Limits of this evaluation" in to_html(report)
+    assert reports.to_csv(report).startswith("section,measure,group,statistic,value")
+
+
+def test_withdrawn_consent_takes_a_young_person_out_of_the_report(db):
+    from services.outcomes.service_layer import reports
+
+    people = []
+    for _ in range(9):
+        checkin_id = baseline(db)
+        checkins.answer_by_advisor(db, ADVISOR, checkin_id, GOOD)
+        with db.session() as s:
+            person_id = s.get(CheckIn, checkin_id).person_id
+        events.receive(
+            db,
+            event(
+                "activity.started",
+                {
+                    "request_id": str(uuid.uuid4()),
+                    "person_id": person_id,
+                    "started_on": "2026-01-01",
+                },
+            ),
+        )
+        with db.session() as s:
+            follow = s.scalar(
+                select(CheckIn.id).where(CheckIn.person_id == person_id, CheckIn.week == 6)
+            )
+        better = {**GOOD, "ons4.happy": 8, "helped": 3, "activity_rating": 5}
+        checkins.answer_by_advisor(db, ADVISOR, follow, better)
+        people.append(person_id)
+    assert reports.build_report(db)["population"]["matched_pairs"] == {"count": 9}
+    events.receive(
+        db,
+        event(
+            "person.consent_changed",
+            {"person_id": people[0], "consent_evaluation": False, "consent_case_study": False},
+        ),
+    )
+    report = reports.build_report(db)
+    assert report["population"]["matched_pairs"] == {"count": 8}
+    happy = next(m for m in report["measures"] if m["key"] == "ons4.happy")
+    assert happy["summary"]["mean_change"] == 3.0
