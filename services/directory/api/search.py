@@ -61,7 +61,12 @@ class SearchArgsSchema(Schema):
     funding_ready = fields.Boolean(
         load_default=False, metadata={"description": "Only listings that can be funded today."}
     )
-    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+    sort = fields.String(
+        validate=validate.OneOf(SORTS),
+        metadata={
+            "description": "relevance (default), distance or price; distance when the words name a place."
+        },
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     facets = fields.List(
@@ -79,6 +84,12 @@ class SearchResultSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total_pages = fields.Integer()
+    free_only = fields.Boolean(
+        metadata={"description": "Only free listings (asked, or read from the word 'free')."}
+    )
+    near = fields.Dict(
+        allow_none=True, metadata={"description": "Where distances are measured from."}
+    )
     words_used = fields.List(
         fields.String(),
         metadata={
@@ -136,11 +147,28 @@ def _geocode(place: str) -> GeoPoint | None:
     return GeoPoint(float(found.lat), float(getattr(found, "lng", getattr(found, "lon", 0.0))))
 
 
+_PLACE_IN_WORDS = re.compile(r"^(?P<what>.*\S)\s+(?:near|in|around)\s+(?P<place>[^,]{2,60})$", re.I)
+
+
+def _place_in_words(text: str) -> tuple[str, GeoPoint] | None:
+    """ "horse riding near Hastings": the words, and the place they name if we can place it."""
+    found = _PLACE_IN_WORDS.match(text.strip())
+    if not found:
+        return None
+    place = _geocode(found.group("place"))
+    return (found.group("what"), place) if place else None
+
+
 def query_from_args(args: dict[str, Any]) -> SearchQuery:
     errors: dict[str, list[str]] = {}
     near = _place(args, errors)
+    text = args.get("q", "")
+    sort = args.get("sort") or "relevance"
+    if near is None and not errors and (named := _place_in_words(text)):
+        text, near = named
+        sort = args.get("sort") or "distance"
     query = SearchQuery(
-        text=args.get("q", ""),
+        text=text,
         categories=tuple(args.get("category", ())),
         max_price_pence=args.get("max_price"),
         free_only=args.get("free", False),
@@ -151,7 +179,7 @@ def query_from_args(args: dict[str, Any]) -> SearchQuery:
         accessibility=tuple(args.get("accessibility", ())),
         language=args.get("language"),
         funding_ready_only=args.get("funding_ready", False),
-        sort=args.get("sort", "relevance"),
+        sort=sort,
         page=args.get("page", 1),
         per_page=args.get("per_page", 20),
         facets=tuple(args.get("facets", FACETS)),
@@ -177,7 +205,10 @@ class Search(MethodView):
             result = search_backend().search(query)
         except SearchUnavailable as err:
             raise DependencyUnavailable(f"Search is unavailable: {err}") from err
+        near = query.near
         return {
+            "free_only": query.free_only or result.free_only,
+            "near": {"lat": near.lat, "lng": near.lng} if near else None,
             "total": result.total,
             "page": result.page,
             "per_page": result.per_page,

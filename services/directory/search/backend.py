@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from services.directory.domain.search import SearchDocument
 from services.directory.search.query import SearchQuery, SearchResult
 from services.directory.search.text import words
+
+FREE = "free"
 
 
 class SearchUnavailable(RuntimeError):
@@ -49,8 +52,23 @@ class SearchBackend(abc.ABC):
         """Documents matching every one of `query_words` (all documents when empty) and the filters."""
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Meilisearch's rule: if nothing matches every word, drop words from the end of the query."""
+        """Meilisearch's rule: if nothing matches every word, drop words from the end of the query.
+
+        One reading comes first: "free bike repair" that matches nothing as written means free
+        bike repair, so the word "free" becomes the free-only filter before words are dropped."""
         query_words = words(query.text)
+        result = self._search_words(query, query_words)
+        if result.total or len(query_words) <= 1:
+            result.words_used = list(query_words) if result.total else []
+            return result
+        if FREE in query_words and not query.free_only:
+            rest = [w for w in query_words if w != FREE]
+            free = self._search_words(replace(query, free_only=True), rest)
+            if free.total:
+                free.words_used = rest
+                free.free_only = True
+                return free
+        query_words = query_words[:-1]
         while True:
             result = self._search_words(query, query_words)
             if result.total or len(query_words) <= 1:

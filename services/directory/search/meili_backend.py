@@ -29,7 +29,12 @@ from services.directory.search.query import (
     price_sort_key,
     town_value,
 )
-from services.directory.search.text import HIGHLIGHT_POST, HIGHLIGHT_PRE, load_synonyms
+from services.directory.search.text import (
+    HIGHLIGHT_POST,
+    HIGHLIGHT_PRE,
+    load_synonyms,
+    synonym_correction,
+)
 
 NO_MAX_AGE = 1000
 FACET_ATTRIBUTES = {
@@ -266,9 +271,10 @@ class MeilisearchBackend(SearchBackend):
 
     def _search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
         self.ensure_ready()
-        answer = self._call(
-            lambda: self.index.search(" ".join(query_words), self.search_params(query))
-        )
+        # Meilisearch applies synonyms to words as typed: a misspelt synonym is corrected first
+        synonyms = load_synonyms()
+        sent = [(synonym_correction(w, synonyms) or (w, 0))[0] for w in query_words]
+        answer = self._call(lambda: self.index.search(" ".join(sent), self.search_params(query)))
         hits = []
         for raw in answer.get("hits", []):
             formatted = raw.get("_formatted") or {}

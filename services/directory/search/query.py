@@ -197,6 +197,8 @@ class SearchResult:
     hits: list[SearchHit]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     words_used: list[str] = field(default_factory=list)  # the query words every hit matched
+    free_only: bool = False  # "free" in the words was read as the free-only filter
+    near: GeoPoint | None = None  # the place distances were measured from
 
     @property
     def total_pages(self) -> int:

@@ -41,6 +41,7 @@ from services.directory.search.text import (
     all_words,
     highlight,
     load_synonyms,
+    synonym_correction,
     typo_budget,
     typo_cost,
 )
@@ -358,6 +359,12 @@ class TantivyBackend(SearchBackend):
         for term, weight in [(word, EXACT), *found.items()]:
             for other in self._synonyms.get(term, ()):
                 offer(other, min(weight, SYNONYM))
+        corrected = synonym_correction(word, self._synonyms)
+        if corrected:  # a misspelt synonym: "gymnasuim" finds what "gymnasium" would
+            key, cost = corrected
+            weight = ONE_TYPO if cost == 1 else TWO_TYPOS
+            for other in (key, *self._synonyms[key]):
+                offer(other, weight)
         result = sorted(found.items(), key=lambda item: -item[1])
         if len(self._expansions) > 5000:
             self._expansions = {}

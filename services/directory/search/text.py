@@ -102,6 +102,20 @@ def load_synonyms(path: str = str(SYNONYMS_FILE)) -> dict[str, frozenset[str]]:
     return {word: frozenset(others) for word, others in table.items()}
 
 
+def synonym_correction(word: str, table: dict[str, frozenset[str]]) -> tuple[str, int] | None:
+    """A synonym-table word the typed word is a typo of, and how many typos ("gymnasuim" ->
+    ("gymnasium", 1)), so a misspelt word still reaches its synonyms; None when it is one."""
+    budget = typo_budget(word)
+    if word in table or not budget:
+        return None
+    best: tuple[int, str] | None = None
+    for key in table:
+        cost = typo_cost(word, key, budget)
+        if cost and (best is None or (cost, key) < best):
+            best = (cost, key)
+    return (best[1], best[0]) if best else None
+
+
 def highlight(text: str | None, matched: set[str]) -> str:
     """`text` HTML-escaped, with each word whose folded form was matched wrapped in <em>."""
     if not text:

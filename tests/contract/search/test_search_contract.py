@@ -359,6 +359,19 @@ def test_a_radius_is_exact_for_scattered_listings(empty: SearchBackend) -> None:
         result = empty.search(query)
         assert result.total == len(inside)
         assert sum(result.facet_counts("price_band").values()) == len(inside)
-        assert [h.distance_m for h in result.hits] == sorted(
-            round(m) for m in inside.values()
-        )[:100]
+        assert [h.distance_m for h in result.hits] == sorted(round(m) for m in inside.values())[
+            :100
+        ]
+
+
+def test_free_in_the_words_is_read_as_the_free_filter_when_nothing_matches_as_written(
+    empty: SearchBackend,
+) -> None:
+    listings = catalogue()
+    walks = replace(listings[11], is_free=True, min_price_pence=0, max_price_pence=0)
+    empty.upsert([*listings[:11], walks])
+    result = empty.search(SearchQuery(text="free photography"))
+    assert result.ids == [walks.id] and result.free_only and result.words_used == ["photography"]
+    # where the words match as written, they are taken as written
+    literal = empty.search(SearchQuery(text="free bicycle"))
+    assert literal.words_used == ["free", "bicycle"] and not literal.free_only

@@ -224,3 +224,22 @@ def test_facet_counts_add_up_to_the_total(suite: RunningSuite, params: dict[str,
         assert sum(v["count"] for v in body["facets"][name]) == body["total"]
     for name in ("category", "day"):  # listings have several: each value counts at most all
         assert all(0 < v["count"] <= body["total"] for v in body["facets"][name])
+
+
+@needs_demo
+def test_a_place_named_in_the_words_is_where_distances_are_measured_from(
+    suite: RunningSuite,
+) -> None:
+    body = search(suite, q="horse riding near Hastings")
+    assert body["near"] is not None and body["words_used"] == ["horse", "riding"]
+    assert body["total"] > 0
+    distances = [h["distance_m"] for h in body["hits"]]
+    assert distances == sorted(distances)
+
+
+@needs_demo
+def test_free_bike_repair_means_free_bike_repair(suite: RunningSuite) -> None:
+    body = search(suite, q="free bike repair")
+    assert body["total"] > 0 and body["free_only"] is True
+    assert all(h["is_free"] for h in body["hits"])
+    assert all("bike" in _labels(h) for h in body["hits"])

@@ -53,3 +53,14 @@ def test_highlights_escape_markup_and_mark_only_matched_words() -> None:
     assert "<script>" not in marked
     assert marked.startswith("&lt;script&gt;")
     assert marked.endswith("<em>Salsa</em> &amp; <em>salsa</em>-ish")
+
+
+def test_a_misspelt_synonym_is_corrected_within_the_typo_budget() -> None:
+    from services.directory.search.text import synonym_correction
+
+    table = load_synonyms()
+    assert synonym_correction("gymnasuim", table) == ("gymnasium", 1)
+    assert synonym_correction("bicyle", table) == ("bicycle", 1)
+    assert synonym_correction("gym", table) is None  # already a synonym
+    assert synonym_correction("xymnasuim", table) is None  # first letter too: three typos
+    assert synonym_correction("gim", table) is None  # short words get no typo
