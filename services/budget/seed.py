@@ -49,24 +49,42 @@ class DemoListing:
     price_pence: int
     provider_id: str
     provider_name: str
+    fundable: bool = True
+
+
+def catalogue_size() -> int:
+    try:
+        from services.directory import demo_data
+
+        return int(demo_data.LISTINGS)
+    except (ImportError, AttributeError):
+        return 200
 
 
 def demo_listing(n: int) -> DemoListing:
     """Listing n as the directory's demo catalogue lays it out (a stand-in if that isn't available)."""
     try:
-        from services.directory import demo_data  # type: ignore[attr-defined]
-
-        listing = demo_data.listing(n)  # type: ignore[attr-defined]
-        return DemoListing(
-            number=n,
-            name=listing.name,
-            category=listing.categories[0] if listing.categories else "sport-fitness",
-            price_pence=listing.cost_options[0].amount_pence,
-            provider_id=listing.provider_id,
-            provider_name=demo_data.provider(listing.provider_number).name,  # type: ignore[attr-defined]
-        )
-    except (ImportError, AttributeError, IndexError, TypeError):
+        from services.directory import demo_data
+    except ImportError:
         return _stand_in(n)
+    listing = demo_data.listing(n)
+    provider = demo_data.provider(listing.provider_number)
+    price = listing.cost_options[0].amount_pence if listing.cost_options else 0
+    category = listing.categories[0] if listing.categories else "sport-fitness"
+    return DemoListing(
+        number=n,
+        name=listing.name,
+        category=category,
+        price_pence=price,
+        provider_id=listing.provider_id,
+        provider_name=provider.name,
+        fundable=(
+            listing.status == "active"
+            and provider.intended_state in ("verified", "expiring")
+            and price > 0
+            and not set(listing.categories) & set(EXCLUDED)
+        ),
+    )
 
 
 _STAND_INS = (
@@ -247,7 +265,7 @@ def _history(session: Session, rng: random.Random, n: int, person: Person, goals
     made = 0
     start = person.referred_on + timedelta(days=rng.randint(3, 20))
     for i in range(count):
-        listing = demo_listing(rng.randrange(0, 200))
+        listing = _fundable_listing(rng)
         amount = listing.price_pence * rng.choice((1, 1, 2, 3))
         if amount > left or start >= DEMO_TODAY:
             break
@@ -259,6 +277,14 @@ def _history(session: Session, rng: random.Random, n: int, person: Person, goals
         made += 1
         start += timedelta(days=rng.randint(20, 60))
     return made
+
+
+def _fundable_listing(rng: random.Random) -> DemoListing:
+    size = catalogue_size()
+    while True:
+        listing = demo_listing(rng.randrange(0, size))
+        if listing.fundable:
+            return listing
 
 
 def _request(

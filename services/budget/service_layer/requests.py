@@ -100,6 +100,7 @@ def create_request(
     fields = _describe(directory, values, excluded)
     amount = rules.check_amount(values.get("amount_pence") or fields.pop("price", None) or 0)
     fields.pop("price", None)
+    submit = bool(values.get("submit"))
 
     def work(session: Session) -> dict[str, Any]:
         _refuse_over_budget(session, person.id, amount)
@@ -119,12 +120,29 @@ def create_request(
         session.flush()
         ledger.open_accounts(session, (ledger.HOLD, req.id), (ledger.PAID, req.id))
         _record(session, req.id, None, rules.DRAFT, actor, None)
+        if submit:  # created and submitted together: no half-made draft if anything fails
+            req = _transition(session, req.id, "submit", actor, submitted_at=utcnow())
         return _done(session, request_view(session, req))
 
     created = db.run_write(work)
-    if values.get("submit"):
-        return submit_request(db, directory, actor, created["id"])
+    if submit and _auto_approvable(scheme, amount, fields.get("provider_verified", False)):
+        return _approve_by_rule(db, created["id"])
     return created
+
+
+def _auto_approvable(scheme: Scheme | None, amount: int, provider_verified: bool) -> bool:
+    """Small requests to verified providers are approved by the scheme's rule (0 turns it off)."""
+    threshold = scheme.auto_approve_pence if scheme else 0
+    return bool(threshold) and amount <= threshold and provider_verified
+
+
+def _approve_by_rule(db: Database, request_id: str) -> dict[str, Any]:
+    rule = Identity(sub=RULE_SUB, role="service")
+    try:
+        return _approve(db, rule, request_id, None, note="approved by the scheme's rule")
+    except InsufficientBudget:  # left for a budget holder, who will see why
+        with db.session() as session:
+            return request_view(session, session.get(PurchaseRequest, request_id))  # type: ignore[arg-type]
 
 
 def _done(session: Session, view: dict[str, Any]) -> dict[str, Any]:
@@ -241,9 +259,8 @@ def submit_request(
 
     submitted = db.run_write(work)
     verified = check.provider_verified if check else False
-    if scheme.auto_approve_pence and req.amount_pence <= scheme.auto_approve_pence and verified:
-        rule = Identity(sub=RULE_SUB, role="service")
-        return _approve(db, rule, request_id, check, note="approved by the scheme's rule")
+    if _auto_approvable(scheme, req.amount_pence, verified):
+        return _approve_by_rule(db, request_id)
     return submitted
 
 
