@@ -1,0 +1,355 @@
+"""Export and import: the directory's own NDJSON records, and ORUK/HSDS services from other feeds.
+
+Export writes one JSON object per line: every organisation (with its due diligence checks), then
+every listing, each tagged with `record`. Import upserts by id; each record lands whole or not at
+all (a savepoint per record), and the summary names every rejected record and why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.directory.adapters.orm import (
+    DueDiligenceRecord,
+    Organization,
+    Service,
+    TaxonomyTerm,
+)
+from services.directory.domain import rules
+from services.directory.service_layer import documents as docs
+from services.directory.service_layer import listings as uc
+from shared.db import Database
+from shared.errors import DomainError
+from shared.identity import Identity
+from shared.outbox import utcnow
+
+COMPUTED = ("organization_name", "stale", "provider_state")
+
+
+def organization_record(org: Organization) -> dict[str, Any]:
+    return {
+        "record": "organization",
+        "id": org.id,
+        "name": org.name,
+        "description": org.description,
+        "email": org.email,
+        "website": org.website,
+        "phone": org.phone,
+        "works_with_children": org.works_with_children,
+        "created_at": docs.iso_utc(org.created_at),
+        "last_modified": docs.iso_utc(org.last_modified),
+        "checks": [uc.check_dict(r) for r in org.due_diligence],
+    }
+
+
+def service_record(service: Service) -> dict[str, Any]:
+    body = uc.listing_dict(service, provider=rules.DueDiligence("unchecked"))
+    for key in COMPUTED:
+        body.pop(key, None)
+    return {"record": "service", **body, "created_at": docs.iso_utc(service.created_at)}
+
+
+def export_lines(db: Database) -> Iterator[str]:
+    with db.session() as session:
+        for org in session.scalars(select(Organization).order_by(Organization.id)):
+            yield json.dumps(organization_record(org), sort_keys=True)
+        for service in session.scalars(docs.listing_query().order_by(Service.id)):
+            yield json.dumps(service_record(service), sort_keys=True)
+
+
+# ---- reading a feed ------------------------------------------------------------------------
+
+
+def parse_feed(text: str) -> list[Any]:
+    """Records from a JSON list, an ORUK page ({"contents": [...]}) or NDJSON."""
+    stripped = text.strip()
+    if not stripped:
+        return []
+    try:
+        data = json.loads(stripped)
+    except json.JSONDecodeError:
+        return [_line(line) for line in stripped.splitlines() if line.strip()]
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and isinstance(data.get("contents"), list):
+        return data["contents"]
+    return [data]
+
+
+def _line(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as err:
+        return {"_unreadable": f"Not JSON: {err.msg} (column {err.colno})."}
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "updated": self.updated, "rejected": self.rejected}
+
+
+def import_records(
+    db: Database,
+    identity: Identity,
+    records: Iterable[Any],
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    summary = ImportSummary()
+    with db.write() as session:
+        for number, record in enumerate(records, start=1):
+            ident = record.get("id") if isinstance(record, dict) else None
+            try:
+                with session.begin_nested():
+                    created = _import_one(session, identity, record)
+                summary.created += int(created)
+                summary.updated += int(not created)
+            except (DomainError, ValidationError, KeyError, ValueError, TypeError) as err:
+                summary.rejected.append({"line": number, "id": ident, "reason": _reason(err)})
+            if progress:
+                progress(1)
+    return summary
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, DomainError):
+        detail = getattr(err, "detail", "") or str(err)
+        errors = getattr(err, "errors", None)
+        return f"{detail} {json.dumps(errors)}" if errors else str(detail)
+    if isinstance(err, ValidationError):
+        return f"Invalid fields: {json.dumps(err.messages, default=str)}"
+    if isinstance(err, KeyError):
+        return f"Missing field {err.args[0]!r}."
+    return str(err) or type(err).__name__
+
+
+def _import_one(session: Session, identity: Identity, record: Any) -> bool:
+    if not isinstance(record, dict):
+        raise ValueError("A record must be a JSON object.")
+    if "_unreadable" in record:
+        raise ValueError(record["_unreadable"])
+    kind = record.get("record")
+    if kind == "organization":
+        return _import_organization(session, record)
+    if kind == "service":
+        return _import_service(session, identity, record)
+    if kind is None and "name" in record:
+        return _import_oruk_service(session, identity, record)
+    raise ValueError("Not an organisation or a service record.")
+
+
+def _uuid(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not uc.valid_uuid(value):
+        raise ValueError(f"{name} must be a UUID.")
+    return value
+
+
+def _datetime(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _import_organization(session: Session, record: dict[str, Any]) -> bool:
+    from services.directory.api.schemas import CheckRecordSchema, ProviderImportSchema
+
+    values = ProviderImportSchema().load(record)
+    org = session.get(Organization, values["id"])
+    created = org is None
+    if org is None:
+        org = Organization(id=values["id"])
+        session.add(org)
+    for key in ("name", "description", "email", "website", "phone", "works_with_children"):
+        setattr(org, key, values.get(key))
+    org.description = org.description or ""
+    org.created_at = values.get("created_at") or org.created_at or utcnow()
+    org.last_modified = values.get("last_modified") or utcnow()
+    session.flush()
+    existing = {r.id: r for r in org.due_diligence}
+    for raw in values.get("checks", []):
+        check = CheckRecordSchema().load(raw)
+        rec = existing.get(check["id"]) or DueDiligenceRecord(
+            id=check["id"], organization_id=org.id
+        )
+        rec.kind = check["kind"]
+        rec.expires_on = check["expires_on"]
+        rec.checked_on = check["checked_on"]
+        rec.checked_by = check["checked_by"]
+        rec.reference = check.get("reference") or ""
+        rec.notes = check.get("notes") or ""
+        rec.recorded_at = check.get("recorded_at") or utcnow()
+        session.add(rec)
+    session.flush()
+    return created
+
+
+def _import_service(session: Session, identity: Identity, record: dict[str, Any]) -> bool:
+    from services.directory.api.schemas import ListingImportSchema
+
+    values = ListingImportSchema().load(record)
+    return _upsert_service(session, identity, values)
+
+
+def _upsert_service(session: Session, identity: Identity, values: dict[str, Any]) -> bool:
+    uc.get_provider(session, values["organization_id"])
+    uc._check_ages(values)  # noqa: SLF001 - the same rule as the API
+    service = session.get(Service, values["id"])
+    created = service is None
+    if service is None:
+        service = Service(id=values["id"], organization_id=values["organization_id"], version=1)
+        session.add(service)
+    service.organization_id = values["organization_id"]
+    for key, empty in (
+        ("description", ""),
+        ("url", None),
+        ("email", None),
+        ("phone", None),
+        ("minimum_age", None),
+        ("maximum_age", None),
+        ("accessibility", []),
+        ("languages", []),
+        ("welcomes", []),
+        ("cost_options", []),
+        ("schedules", []),
+        ("location", None),
+        ("categories", []),
+    ):
+        values.setdefault(key, empty)
+    service.name = values["name"]
+    service.status = values.get("status") or "active"
+    uc._apply(session, service, values)  # noqa: SLF001
+    service.assured_date = values.get("assured_date")
+    service.version = values.get("version") or (service.version or 1)
+    now = utcnow()
+    service.last_modified = values.get("last_modified") or now
+    service.created_at = values.get("created_at") or service.created_at or now
+    service.archived_at = (service.archived_at or now) if values.get("archived") else None
+    session.flush()
+    session.refresh(service)
+    docs.emit_upserted(session, service, docs.term_index(session))
+    return created
+
+
+# ---- ORUK/HSDS services from another feed ----------------------------------------------------
+
+ORUK_STATUS = {"temporarily closed": "temporarily_closed"}
+
+
+def _oruk_categories(session: Session, record: dict[str, Any]) -> list[str]:
+    terms = list(session.scalars(select(TaxonomyTerm)))
+    by_id = {t.id: t.slug for t in terms}
+    by_text = {t.slug: t.slug for t in terms} | {t.name.lower(): t.slug for t in terms}
+    slugs = []
+    for attribute in record.get("attributes") or []:
+        term = attribute.get("taxonomy_term") or {}
+        found = (
+            by_id.get(attribute.get("taxonomy_term_id") or "")
+            or by_id.get(term.get("id") or "")
+            or by_text.get(str(term.get("term") or "").lower())
+            or by_text.get(str(term.get("name") or "").lower())
+        )
+        if found and found not in slugs:
+            slugs.append(found)
+    return slugs
+
+
+def _import_oruk_service(session: Session, identity: Identity, record: dict[str, Any]) -> bool:
+    from services.directory.api.schemas import ListingImportSchema
+
+    service_id = _uuid(record.get("id"), "id")
+    org = record.get("organization") or {}
+    org_id = _uuid(record.get("organization_id") or org.get("id"), "organization_id")
+    if session.get(Organization, org_id) is None:
+        if not org.get("name"):
+            raise ValueError("The service's organization is unknown and not included.")
+        session.add(
+            Organization(
+                id=org_id,
+                name=str(org["name"])[:200],
+                description=str(org.get("description") or "")[:5000],
+                email=org.get("email"),
+                website=org.get("website"),
+            )
+        )
+        session.flush()
+    location = None
+    for sal in record.get("service_at_locations") or []:
+        loc = sal.get("location") or {}
+        address = (loc.get("addresses") or [{}])[0]
+        location = {
+            "id": loc.get("id"),
+            "name": loc.get("name"),
+            "address_1": address.get("address_1") or "",
+            "town": address.get("city") or "",
+            "postcode": address.get("postal_code"),
+            "latitude": loc.get("latitude"),
+            "longitude": loc.get("longitude"),
+        }
+        break
+    mapped = {
+        "record": "service",
+        "id": service_id,
+        "organization_id": org_id,
+        "name": record.get("name"),
+        "description": record.get("description") or "",
+        "url": record.get("url"),
+        "email": record.get("email"),
+        "status": ORUK_STATUS.get(record.get("status"), record.get("status") or "active"),
+        "minimum_age": _int_or_none(record.get("minimum_age")),
+        "maximum_age": _int_or_none(record.get("maximum_age")),
+        "categories": _oruk_categories(session, record),
+        "languages": [
+            lang.get("code") for lang in record.get("languages") or [] if lang.get("code")
+        ],
+        "cost_options": [
+            {
+                "id": c.get("id"),
+                "amount_pence": round(float(c.get("amount") or 0) * 100),
+                "unit": _unit(c.get("amount_description") or ""),
+                "description": str(c.get("option") or "")[:200],
+            }
+            for c in record.get("cost_options") or []
+        ],
+        "schedules": [
+            {
+                "id": s.get("id"),
+                "byday": s.get("byday"),
+                "opens_at": str(s.get("opens_at") or "")[:5],
+                "closes_at": str(s.get("closes_at") or "")[:5],
+                "description": s.get("description") or "",
+            }
+            for s in record.get("schedules") or []
+            if s.get("byday") and s.get("opens_at") and s.get("closes_at")
+        ],
+        "location": location,
+        "assured_date": record.get("assured_date") or None,
+        "last_modified": record.get("last_modified") or None,
+    }
+    values = ListingImportSchema().load({k: v for k, v in mapped.items() if v is not None})
+    return _upsert_service(session, identity, values)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _unit(text: str) -> str:
+    lowered = text.lower()
+    for unit, words in (
+        ("per_month", ("month",)),
+        ("per_year", ("year", "annual")),
+        ("one_off", ("one-off", "one off", "course", "once")),
+    ):
+        if any(w in lowered for w in words):
+            return unit
+    return "per_session"
