@@ -50,12 +50,19 @@ th{background:#f3f2f1}.c{background:#fff7bf;font-weight:bold}.note{color:#505a5f
 {% for k in ("improved", "same", "worse") %}{{ cell(m.direction[k], m.direction[k].pct) }}{% endfor %}</tr></table>
 {% if m.bands %}<table><tr><th>Band</th>{% for b in m.bands.before %}<th>{{ b }}</th>{% endfor %}</tr>
 {% for when in ("before", "after") %}<tr><th>{{ when }}</th>{% for b, c in m.bands[when].items() %}{{ cell(c) }}{% endfor %}</tr>{% endfor %}
-</table>{% endif %}
+</table>
+<table><tr>{% for k in m.band_movement %}<th>{{ k|capitalize }}</th>{% endfor %}</tr>
+<tr>{% for k, c in m.band_movement.items() %}{{ cell(c, c.pct) }}{% endfor %}</tr></table>{% endif %}
 {% if m.benchmark %}<p>Low life satisfaction: {{ pct(m.benchmark.baseline_pct) }} at baseline,
 {{ pct(m.benchmark.follow_up_pct) }} at follow-up; {{ m.benchmark.care_leavers_pct }}% of care leavers and
 {{ m.benchmark.all_16_24_pct }}% of all 16-24 year olds nationally.</p>{% endif %}
 {% else %}<p class="c">{{ m.withheld }}</p>{% endif %}
 {% endfor %}
+<h2>At each follow-up (mean change from baseline, 95% CI)</h2>
+<table><tr><th>Follow-up</th><th>Pairs</th>{% for m in r.measures %}<th>{{ m.label }}</th>{% endfor %}</tr>
+{% for row in r.by_follow_up %}<tr><td>{{ row.week }} weeks</td>{{ cell(row.pairs) }}
+{% for m in r.measures %}{% if m.key in row.mean_change %}{% set c = row.mean_change[m.key] %}<td>{{ c.mean }} ({{ c.ci95[0] }} to {{ c.ci95[1] }})</td>{% else %}<td class="c">{{ mark }}</td>{% endif %}{% endfor %}
+</tr>{% endfor %}</table>
 <h2>Rating of the activities</h2>
 <p>{% if r.activity_rating.mean is not none %}Mean {{ r.activity_rating.mean }} out of 5
 from {{ cell_text(r.activity_rating.n) }} ratings.{% else %}Too few ratings to show ({{ mark }}).{% endif %}</p>

@@ -54,6 +54,7 @@ class Pair:
     groups: dict[str, str]
     rating: int | None
     helped: int | None
+    by_week: dict[int, dict[str, float]]
 
 
 def _pairs(session: Session) -> tuple[list[Pair], int, int]:
@@ -68,11 +69,13 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
     ).all()
     baselines: dict[str, CheckIn] = {}
     latest: dict[str, CheckIn] = {}
+    by_week: dict[str, dict[int, dict[str, float]]] = defaultdict(dict)
     for c in answered:
         if c.kind == "baseline":
             baselines[c.person_id] = c
         else:
             latest[c.person_id] = c
+            by_week[c.person_id][c.week] = dict(c.scores or {})
     activities = {a.request_id: a for a in session.scalars(select(Activity))}
     pairs = []
     for person_id, base in baselines.items():
@@ -90,10 +93,12 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
                 groups={
                     "category": (activity.category if activity else None) or "unknown",
                     "age_band": age_band(person.birth_year, year),
-                    "scheme": person.scheme_id,
+                    # Events carry no scheme names: a short id the programme team can match.
+                    "scheme": f"scheme {person.scheme_id[:8]}",
                 },
                 rating=(follow.answers or {}).get("activity_rating"),
                 helped=(follow.answers or {}).get("helped"),
+                by_week=by_week[person_id],
             )
         )
     return pairs, len(people), len(baselines)
@@ -143,6 +148,7 @@ def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]
         "measures": measures,
         "activity_rating": _rating(pairs),
         "helped": _helped(pairs),
+        "by_follow_up": _by_follow_up(pairs),
         "breakdowns": {name: _breakdown(name, pairs) for name in BREAKDOWNS},
         "case_studies": case_studies,
     }
@@ -219,6 +225,7 @@ def _measure(key: str, pairs: list[Pair], baselines: int) -> dict[str, Any]:
         out["summary"].pop(k, None)
     if score.bands:
         out["bands"] = _bands(score.bands, before, after)
+        out["band_movement"] = _band_movement(score.bands, before, after, score.higher_is_better)
     if inst.benchmark and inst.benchmark.get("score") == score.key:
         out["benchmark"] = _benchmark(inst.benchmark, score.bands, before, after)
     return out
@@ -243,6 +250,21 @@ def _bands(bands: tuple[dict[str, Any], ...], before: list[float], after: list[f
         "before": {k: c.as_dict() for k, c in suppress(counts(before)).items()},
         "after": {k: c.as_dict() for k, c in suppress(counts(after)).items()},
     }
+
+
+def _band_movement(
+    bands: tuple[dict[str, Any], ...], before: list[float], after: list[float], higher: bool
+) -> dict[str, Any]:
+    """How many moved to a better band, stayed, or moved to a worse one (bands ordered low to high)."""
+    labels = [b["label"] for b in bands]
+    counts = {"better band": 0, "same band": 0, "worse band": 0}
+    for b, a in zip(before, after, strict=True):
+        step = labels.index(instruments.band_of(bands, a) or labels[-1]) - labels.index(
+            instruments.band_of(bands, b) or labels[-1]
+        )
+        step = step if higher else -step
+        counts["better band" if step > 0 else "worse band" if step < 0 else "same band"] += 1
+    return {k: _pct_cell(c, len(before)) for k, c in suppress(counts).items()}
 
 
 def _benchmark(
@@ -295,6 +317,37 @@ def _helped(pairs: list[Pair]) -> dict[str, Any]:
         "total": total_cell(total).as_dict(),
         "answers": {k: _pct_cell(c, total) if total else c.as_dict() for k, c in cells.items()},
     }
+
+
+def _by_follow_up(pairs: list[Pair]) -> list[dict[str, Any]]:
+    """Baseline against each follow-up point separately: is the change still there at 12 weeks?"""
+    keys = _measure_keys(pairs)
+    rows = []
+    for week in sorted({w for p in pairs for w in p.by_week}):
+        matched = [p for p in pairs if week in p.by_week]
+        # Its count beside the overall pairs would reveal a small number who missed this point.
+        hidden = is_small(len(pairs) - len(matched)) and not is_small(len(matched))
+        row: dict[str, Any] = {
+            "week": week,
+            "pairs": {"count": None, "suppressed": "secondary"}
+            if hidden
+            else total_cell(len(matched)).as_dict(),
+            "mean_change": {},
+        }
+        for key in keys:
+            changes = [
+                p.by_week[week][key] - p.before[key]
+                for p in matched
+                if key in p.before and key in p.by_week[week]
+            ]
+            if len(changes) >= stats.MIN_PEOPLE:
+                mean, low, high = stats.mean_ci(changes)
+                row["mean_change"][key] = {
+                    "mean": round(mean, 2),
+                    "ci95": [round(low, 2), round(high, 2)],
+                }
+        rows.append(row)
+    return rows
 
 
 def _breakdown(name: str, pairs: list[Pair]) -> list[dict[str, Any]]:
@@ -363,9 +416,15 @@ def to_csv(report: dict[str, Any]) -> str:
         )
         for direction, cell in m["direction"].items():
             w.writerow(["direction", m["key"], direction, "count", _shown(cell)])
+        for movement, cell in (m.get("band_movement") or {}).items():
+            w.writerow(["band_movement", m["key"], movement, "count", _shown(cell)])
         for when, cells in (m.get("bands") or {}).items():
             for band, cell in cells.items():
                 w.writerow([f"bands_{when}", m["key"], band, "count", _shown(cell)])
+    for row in report["by_follow_up"]:
+        w.writerow(["by_follow_up", "", f"week {row['week']}", "pairs", _shown(row["pairs"])])
+        for key, value in row["mean_change"].items():
+            w.writerow(["by_follow_up", key, f"week {row['week']}", "mean_change", value["mean"]])
     for answer, cell in report["helped"]["answers"].items():
         w.writerow(["helped", "", answer, "count", _shown(cell)])
     for name, rows in report["breakdowns"].items():

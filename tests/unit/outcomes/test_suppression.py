@@ -40,3 +40,13 @@ def test_nothing_small_means_nothing_withheld():
 def test_a_small_total_is_withheld():
     assert total_cell(5).as_dict() == {"count": None, "suppressed": "primary"}
     assert total_cell(0).as_dict() == {"count": 0}
+
+
+def test_a_small_number_of_drop_outs_is_not_revealed_by_baselines_minus_pairs():
+    from services.outcomes.service_layer.reports import _population
+
+    few = _population(baselines=61, pairs=60)
+    assert few["baselines_answered"] == {"count": None, "suppressed": "secondary"}
+    assert few["completion_rate_pct"] is None and few["completion_note"]
+    many = _population(baselines=80, pairs=60)
+    assert many["baselines_answered"] == {"count": 80} and many["completion_rate_pct"] == 75.0
