@@ -214,8 +214,12 @@ class MeilisearchBackend(SearchBackend):
     def delete(self, ids: Iterable[str]) -> int:
         self.ensure_ready()
         wanted = list(ids)
-        if wanted:
-            self._call(lambda: self._await(self.index.delete_documents(wanted)))
+        for start in range(0, len(wanted), BATCH):
+            # by filter: deleting by a list of ids is deprecated in the client
+            ids = ", ".join(quote(i) for i in wanted[start : start + BATCH])
+            self._call(
+                lambda ids=ids: self._await(self.index.delete_documents(filter=f"id IN [{ids}]"))
+            )
         return len(wanted)
 
     def clear(self) -> None:

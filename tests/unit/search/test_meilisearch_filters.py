@@ -125,7 +125,7 @@ class _Client:
         return SimpleNamespace(
             update_settings=lambda body: client._task("update_settings", body),
             add_documents=lambda docs, pk: client._task("add_documents", docs),
-            delete_documents=lambda ids: client._task("delete_documents", ids),
+            delete_documents=lambda filter: client._task("delete_documents", filter),
         )
 
     def wait_for_task(self, uid: int, timeout_in_ms: int = 0) -> SimpleNamespace:
@@ -202,3 +202,11 @@ def test_an_answer_becomes_the_common_result_shape() -> None:
     assert hit.distance_m is not None and hit.distance_m < 1000
     assert result.facet_counts("town") == {"Eastbourne": 1}
     assert result.facet_counts("category") == {"dance": 1, "salsa": 1}
+
+
+def test_deletes_name_the_ids_in_a_quoted_filter() -> None:
+    client = _Client()
+    backend = MeilisearchBackend("http://meili.invalid", client=client)
+    backend._ready = True
+    backend.delete(["a1", "it's"])
+    assert client.calls[-1] == ("delete_documents", "id IN ['a1', 'it\\'s']")
