@@ -369,6 +369,7 @@ def fund_request(person_id: str):  # type: ignore[no-untyped-def]
     listing = _listing_from_args(request.values)
     person = call("budget", "GET", f"/people/{person_id}")
     plan = _latest_plan(person_id)
+    scheme = call("budget", "GET", f"/schemes/{person['scheme_id']}")
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":
@@ -401,9 +402,16 @@ def fund_request(person_id: str):  # type: ignore[no-untyped-def]
                     headers={"Idempotency-Key": form.get("idempotency_key") or uuid.uuid4().hex},
                 )
             except ServiceError as err:
-                if err.status not in (409, 422):
+                if err.status in (409, 422):
+                    field = "goal_id" if "goal_id" in err.field_errors else "amount"
+                    errors[field] = err.detail
+                elif err.status in (404, 503, 504):
+                    errors["listing"] = (
+                        "We could not check this activity with the directory just now. "
+                        "Try again in a few minutes."
+                    )
+                else:
                     raise
-                errors["amount"] = err.detail
             else:
                 state = created.get("state")
                 if state == "approved":
@@ -421,6 +429,7 @@ def fund_request(person_id: str):  # type: ignore[no-untyped-def]
         listing=listing,
         person=person,
         plan=plan,
+        scheme=scheme,
         form=form,
         errors=error_list(errors),
         field_errors=errors,
