@@ -65,12 +65,13 @@ def demo_listing(n: int) -> DemoListing:
     """Listing n as the directory's demo catalogue lays it out (a stand-in if that isn't available)."""
     try:
         from services.directory import demo_data
-    except ImportError:
+
+        listing = demo_data.listing(n)
+        provider = demo_data.provider(listing.provider_number)
+        price = listing.cost_options[0].amount_pence if listing.cost_options else 0
+        category = listing.categories[0] if listing.categories else "sport-fitness"
+    except (ImportError, AttributeError, TypeError):  # catalogue absent or laid out differently
         return _stand_in(n)
-    listing = demo_data.listing(n)
-    provider = demo_data.provider(listing.provider_number)
-    price = listing.cost_options[0].amount_pence if listing.cost_options else 0
-    category = listing.categories[0] if listing.categories else "sport-fitness"
     return DemoListing(
         number=n,
         name=listing.name,

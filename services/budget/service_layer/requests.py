@@ -98,7 +98,13 @@ def create_request(
             )
         excluded = list(scheme.excluded_categories or []) if scheme else []
     fields = _describe(directory, values, excluded)
-    amount = rules.check_amount(values.get("amount_pence") or fields.pop("price", None) or 0)
+    price = fields.pop("price", None)
+    if not values.get("amount_pence") and fields.get("listing_id") and not price:
+        raise ValidationFailed(
+            "This option is free: there is nothing to fund.",
+            errors={"cost_option_id": ["Free; nothing to fund."]},
+        )
+    amount = rules.check_amount(values.get("amount_pence") or price or 0)
     fields.pop("price", None)
     submit = bool(values.get("submit"))
 

@@ -244,30 +244,34 @@ def test_a_salsa_class_in_eastbourne_is_funded_through_the_directory(suite):
 
 def test_an_unfundable_listing_is_refused_with_the_directorys_reason(suite):
     _require_fundability(suite)
-    person_id, goal_id = enrol_with_plan(suite)
-    refused = None
-    for n in range(0, 400):
-        answer = call(
-            suite,
-            "POST",
-            "/requests",
-            "advisor",
-            "demo-advisor",
-            json={
-                "person_id": person_id,
-                "goal_id": goal_id,
-                "listing_id": demo_uuid("listing", n),
-            },
+    unfundable = None
+    for n in range(0, 190):
+        listing_id = demo_uuid("listing", n)
+        answer = suite.api(
+            "GET", f"/api/directory/listings/{listing_id}/fundability", role="budget_holder"
         )
-        if answer.status_code == 422:
-            refused = answer
+        if answer.status_code == 200 and not answer.json()["fundable"]:
+            unfundable = answer.json()
             break
-        assert answer.status_code in (201, 404), answer.text
-        if answer.status_code == 201:
-            step(
-                suite, answer.json()["id"], "cancel", "advisor", "demo-advisor", reason="test probe"
-            )
-    assert refused is not None, "no unfundable demo listing found"
+    assert unfundable is not None, "the demo catalogue has no unfundable listing"
+    person_id, goal_id = enrol_with_plan(suite)
+    refused = call(
+        suite,
+        "POST",
+        "/requests",
+        "advisor",
+        "demo-advisor",
+        json={
+            "person_id": person_id,
+            "goal_id": goal_id,
+            "listing_id": unfundable["listing_id"],
+            "amount_pence": 1000,
+        },
+    )
+    assert refused.status_code == 422, refused.text
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert refused.json()["type"].endswith("/not-fundable")
+    assert refused.json()["reasons"] == unfundable["reasons"]
+    mine = call(suite, "GET", f"/requests?person_id={person_id}", "advisor", "demo-advisor")
+    assert mine.json()["total"] == 0
     verify_suite_ledger(suite)
