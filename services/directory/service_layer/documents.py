@@ -37,7 +37,12 @@ def iso_utc(moment: datetime | None) -> str | None:
 
 
 def term_index(session: Session) -> dict[str, TaxonomyTerm]:
-    return {t.id: t for t in session.scalars(select(TaxonomyTerm))}
+    """Every taxonomy term by id; cached on the session (terms only change by migration)."""
+    cached = session.info.get("phb_term_index")
+    if cached is None:
+        cached = {t.id: t for t in session.scalars(select(TaxonomyTerm))}
+        session.info["phb_term_index"] = cached
+    return cached
 
 
 def slugs_with_ancestors(

@@ -274,7 +274,7 @@ def check_dict(r: DueDiligenceRecord) -> dict[str, Any]:
 
 
 def _terms_for(session: Session, slugs: list[str]) -> list[TaxonomyTerm]:
-    by_slug = {t.slug: t for t in session.scalars(select(TaxonomyTerm))}
+    by_slug = {t.slug: t for t in docs.term_index(session).values()}
     unknown = [s for s in slugs if s not in by_slug]
     if unknown:
         raise ValidationFailed(
@@ -320,7 +320,7 @@ def _apply(session: Session, service: Service, values: dict[str, Any]) -> None:
             option = existing.get(item.get("id") or "") or CostOption(id=item.get("id") or None)
             if option.id is None:
                 option.id = str(uuid.uuid4())
-            if option.id not in existing:
+            if option.id not in existing and item.get("id"):
                 taken = session.get(CostOption, option.id)
                 if taken is not None and taken.service_id != service.id:
                     raise ValidationFailed(

@@ -112,7 +112,7 @@ def import_records(
         for number, record in enumerate(records, start=1):
             ident = record.get("id") if isinstance(record, dict) else None
             try:
-                with session.begin_nested():
+                with session.begin_nested(), session.no_autoflush:
                     created = _import_one(session, identity, record)
                 summary.created += int(created)
                 summary.updated += int(not created)
@@ -235,7 +235,6 @@ def _upsert_service(session: Session, identity: Identity, values: dict[str, Any]
     service.created_at = values.get("created_at") or service.created_at or now
     service.archived_at = (service.archived_at or now) if values.get("archived") else None
     session.flush()
-    session.refresh(service)
     docs.emit_upserted(session, service, docs.term_index(session))
     return created
 

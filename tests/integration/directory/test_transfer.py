@@ -1,0 +1,136 @@
+"""Export, import into an empty directory, export again: nothing lost, nothing changed."""
+
+from __future__ import annotations
+
+import json
+
+from services.directory.seed import seed
+from services.directory.service_layer import transfer
+from shared.identity import Identity
+from tests.integration.directory.test_database import migrated
+
+ADMIN = Identity(sub="test-admin", role="admin")
+
+
+def test_export_import_export_round_trips(database_url, tmp_path):
+    source = migrated(f"sqlite:///{tmp_path / 'source.db'}")
+    target = migrated(database_url)
+    try:
+        seed(source)
+        first = list(transfer.export_lines(source))
+        records = [json.loads(line) for line in first]
+        summary = transfer.import_records(target, ADMIN, records)
+        assert summary.rejected == []
+        assert summary.created == len(records)
+        second = list(transfer.export_lines(target))
+        assert second == first
+        again = transfer.import_records(target, ADMIN, records)
+        assert again.created == 0 and again.updated == len(records)
+        assert list(transfer.export_lines(target)) == first
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def test_a_bad_record_is_rejected_whole_and_named(database_url):
+    db = migrated(database_url)
+    try:
+        org = {
+            "record": "organization",
+            "id": "7c1c2b0e-0000-4000-8000-000000000001",
+            "name": "Fictional Club",
+        }
+        good = {
+            "record": "service",
+            "id": "7c1c2b0e-0000-4000-8000-000000000002",
+            "organization_id": org["id"],
+            "name": "Tuesday climbing",
+            "categories": ["climbing"],
+            "cost_options": [{"amount_pence": 900, "unit": "per_session"}],
+        }
+        bad = {
+            **good,
+            "id": "7c1c2b0e-0000-4000-8000-000000000003",
+            "minimum_age": 30,
+            "maximum_age": 12,
+        }
+        priced = {
+            **good,
+            "id": "7c1c2b0e-0000-4000-8000-000000000004",
+            "cost_options": [{"amount_pence": -5, "unit": "per_session"}],
+        }
+        text = "\n".join(json.dumps(r) for r in (org, good, bad, priced)) + "\n{not json\n"
+        summary = transfer.import_records(db, ADMIN, transfer.parse_feed(text))
+        assert summary.created == 2
+        assert [r["line"] for r in summary.rejected] == [3, 4, 5]
+        assert "minimum_age" in summary.rejected[0]["reason"]
+        assert "amount_pence" in summary.rejected[1]["reason"]
+        ids = {json.loads(line)["id"] for line in transfer.export_lines(db)}
+        assert ids == {org["id"], good["id"]}
+    finally:
+        db.dispose()
+
+
+def test_an_oruk_page_imports(database_url):
+    db = migrated(database_url)
+    try:
+        page = {
+            "total_items": 1,
+            "contents": [
+                {
+                    "id": "9d9b3f3e-0000-4000-8000-000000000001",
+                    "name": "Riverside salsa",
+                    "description": "Salsa by the river",
+                    "status": "temporarily closed",
+                    "minimum_age": 16,
+                    "organization": {
+                        "id": "9d9b3f3e-0000-4000-8000-0000000000aa",
+                        "name": "River Club",
+                        "description": "x",
+                    },
+                    "cost_options": [
+                        {
+                            "id": "9d9b3f3e-0000-4000-8000-0000000000c1",
+                            "amount": 7.5,
+                            "option": "Drop in",
+                        }
+                    ],
+                    "attributes": [
+                        {
+                            "id": "9d9b3f3e-0000-4000-8000-0000000000d1",
+                            "taxonomy_term": {
+                                "id": "x",
+                                "name": "Salsa",
+                                "description": "",
+                                "term": "salsa",
+                            },
+                        }
+                    ],
+                    "service_at_locations": [
+                        {
+                            "id": "9d9b3f3e-0000-4000-8000-0000000000e1",
+                            "location": {
+                                "id": "9d9b3f3e-0000-4000-8000-0000000000f1",
+                                "location_type": "physical",
+                                "addresses": [
+                                    {
+                                        "address_1": "1 Quay",
+                                        "city": "Lewes",
+                                        "postal_code": "BN7 2AA",
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        summary = transfer.import_records(db, ADMIN, transfer.parse_feed(json.dumps(page)))
+        assert summary.rejected == [] and summary.created == 1
+        service = [json.loads(line) for line in transfer.export_lines(db) if '"service"' in line][0]
+        assert service["status"] == "temporarily_closed"
+        assert service["categories"] == ["salsa"]
+        assert service["cost_options"][0]["amount_pence"] == 750
+        assert service["location"]["latitude"]  # placed from the postcode district
+    finally:
+        db.dispose()
