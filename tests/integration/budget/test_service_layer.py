@@ -381,3 +381,42 @@ def test_a_budget_holder_may_approve_less_than_asked_only_with_a_reason(db):
     assert (approved["amount_pence"], approved["reason"]) == (6000, "Second-hand is fine")
     assert people.get_person(db, ADVISOR, person_id)["budget"]["held_pence"] == 6000
     assert_ledger_clean(db)
+
+
+def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stale_version(db):
+    from shared.errors import PreconditionFailed
+
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    plan = people.plans_of(db, ADVISOR, person_id)[0]
+    changed = people.change_plan(
+        db,
+        ADVISOR,
+        plan["id"],
+        {"goals": [{"text": "Join a club"}], "next_review_date": date(2027, 9, 1)},
+        if_version=plan["version"],
+        today=TODAY,
+    )
+    assert [g["text"] for g in changed["goals"]] == ["Join a club"]
+    assert changed["version"] == plan["version"] + 1
+    with pytest.raises(PreconditionFailed):
+        people.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_version=plan["version"])
+    with pytest.raises(ValidationFailed):
+        people.change_plan(
+            db, ADVISOR, plan["id"], {"next_review_date": date(2028, 6, 1)}, today=TODAY
+        )
+    with pytest.raises(ValidationFailed):  # a retired goal can't be spent against
+        rq.create_request(
+            db,
+            StubDirectory(),
+            ADVISOR,
+            {
+                "person_id": person_id,
+                "goal_id": goal_id,
+                "supplier": "S",
+                "item": "I",
+                "amount_pence": 100,
+            },
+        )
+    with pytest.raises(NotFound):
+        people.change_plan(db, ADVISOR_2, plan["id"], {"needs": "x"})
