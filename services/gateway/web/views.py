@@ -296,6 +296,49 @@ def search():  # type: ignore[no-untyped-def]
     )
 
 
+# --- a listing ------------------------------------------------------------------------------
+
+UNITS = {
+    "per_session": "a session",
+    "per_month": "a month",
+    "per_term": "a term",
+    "per_course": "a course",
+    "per_year": "a year",
+    "one_off": "one-off",
+}
+
+
+@bp.get("/listings/<listing_id>")
+def listing(listing_id: str):  # type: ignore[no-untyped-def]
+    try:
+        uuid.UUID(listing_id)
+    except ValueError:
+        abort(404)
+    found = call("directory", "GET", f"/listings/{listing_id}", identity=False)
+    fund_links = []
+    for option in found.get("cost_options") or []:
+        query = urlencode(
+            {
+                "listing_id": found["id"],
+                "cost_option_id": option["id"],
+                "name": found["name"],
+                "provider": found.get("organization_name") or "",
+                "price": option["amount_pence"],
+            }
+        )
+        fund_links.append({**option, "href": "/fund?" + query})
+    return render(
+        "web/listing.html",
+        title=found["name"],
+        active="search",
+        listing=found,
+        options=fund_links,
+        units=UNITS,
+        welcomes=WELCOMES,
+        back=request.referrer if request.referrer and "/search" in request.referrer else "/search",
+    )
+
+
 # --- advisor: fund an activity for a young person ---------------------------------------------
 
 
@@ -306,8 +349,14 @@ def _listing_from_args(values: Any) -> dict[str, Any]:
     except ValueError:
         abort(404)
     price = values.get("price", "")
+    cost_option_id = values.get("cost_option_id", "")
+    try:
+        cost_option_id = str(uuid.UUID(cost_option_id)) if cost_option_id else ""
+    except ValueError:
+        cost_option_id = ""
     return {
         "id": listing_id,
+        "cost_option_id": cost_option_id,
         "name": values.get("name", "")[:200] or "This activity",
         "provider": values.get("provider", "")[:200],
         "price_pence": int(price) if price.isdigit() else None,
@@ -321,6 +370,7 @@ def _listing_query(listing: dict[str, Any]) -> str:
             "name": listing["name"],
             "provider": listing["provider"],
             "price": "" if listing["price_pence"] is None else listing["price_pence"],
+            **({"cost_option_id": listing["cost_option_id"]} if listing["cost_option_id"] else {}),
         }
     )
 
@@ -390,6 +440,11 @@ def fund_request(person_id: str):  # type: ignore[no-untyped-def]
                 "person_id": person_id,
                 "goal_id": goal_id,
                 "listing_id": listing["id"],
+                **(
+                    {"cost_option_id": listing["cost_option_id"]}
+                    if listing["cost_option_id"]
+                    else {}
+                ),
                 "amount_pence": amount,
                 "submit": True,
             }
@@ -802,13 +857,94 @@ def payment_run():  # type: ignore[no-untyped-def]
 @bp.get("/provider")
 @login_required("provider")
 def provider_home():  # type: ignore[no-untyped-def]
+    provider_id = current_user().identity.provider_id  # type: ignore[union-attr]
     answer = call("budget", "GET", "/provider/requests", params={"per_page": 100})
+    listings = call(
+        "directory", "GET", "/listings/", params={"provider_id": provider_id, "per_page": 100}
+    )
+    checks = call("directory", "GET", f"/providers/{provider_id}/due-diligence")
     return render(
         "web/provider.html",
         title="Your organisation",
         active="provider",
         requests=answer.get("items", []),
+        listings=listings.get("items", []),
+        provider=checks,
+        messages=get_flashed_messages(),
     )
+
+
+@bp.route("/provider/listings/<listing_id>", methods=["GET", "POST"])
+@login_required("provider")
+def edit_listing(listing_id: str):  # type: ignore[no-untyped-def]
+    try:
+        uuid.UUID(listing_id)
+    except ValueError:
+        abort(404)
+    response = call_raw("directory", "GET", f"/listings/{listing_id}")
+    if response.status_code != 200:
+        abort(404)
+    found, etag = response.json(), response.headers.get("ETag", "")
+    if found.get("organization_id") != current_user().identity.provider_id:  # type: ignore[union-attr]
+        abort(403)
+    errors: dict[str, str] = {}
+    form = request.form
+    conflict = False
+    if request.method == "POST":
+        body: dict[str, Any] = {
+            "name": form.get("name", "").strip(),
+            "description": form.get("description", "").strip(),
+        }
+        if not body["name"]:
+            errors["name"] = "Enter the name of the activity"
+        elif len(body["name"]) > 200:
+            errors["name"] = "The name must be 200 characters or fewer"
+        if len(body["description"]) > 5000:
+            errors["description"] = "The description must be 5000 characters or fewer"
+        for field, label in (("minimum_age", "Youngest age"), ("maximum_age", "Oldest age")):
+            raw = form.get(field, "").strip()
+            if not raw:
+                body[field] = None
+            elif not raw.isdigit() or int(raw) > 120:
+                errors[field] = f"{label} must be a whole number between 0 and 120"
+            else:
+                body[field] = int(raw)
+        if not errors:
+            answer = call_raw(
+                "directory",
+                "PATCH",
+                f"/listings/{listing_id}",
+                json=body,
+                headers={"If-Match": form.get("etag", "")},
+            )
+            if answer.status_code == 200:
+                flash(f"Saved: {body['name']}.")
+                return redirect(url_for("web.provider_home"))
+            if answer.status_code in (412, 428):
+                conflict = True
+                errors["name"] = (
+                    "Someone else changed this listing after you opened it. "
+                    "Their version is shown below: make your change again."
+                )
+                form = {}  # type: ignore[assignment]
+            elif answer.status_code == 422:
+                problem = ServiceError(422, answer.json())
+                for name, messages in problem.field_errors.items():
+                    errors[name if name in body else "name"] = messages[0]
+            else:
+                raise ServiceError(answer.status_code, {"title": "The listing was not saved"})
+    return render(
+        "web/edit_listing.html",
+        title="Change a listing",
+        active="provider",
+        listing=found,
+        etag=etag,
+        form=form,
+        conflict=conflict,
+        errors=error_list(errors),
+        field_errors=errors,
+        back="/provider",
+    ), (409 if conflict else 400 if errors else 200)
 
 
 # --- programme dashboard ---------------------------------------------------------------------

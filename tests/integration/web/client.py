@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -71,7 +72,7 @@ class WebClient:
         return match.group(1)
 
     def hidden(self, path: str) -> dict[str, str]:
-        return dict(_HIDDEN.findall(self.get(path).text))
+        return {k: html.unescape(v) for k, v in _HIDDEN.findall(self.get(path).text)}
 
     def post(
         self, path: str, data: dict[str, Any], *, form_at: str | None = None
