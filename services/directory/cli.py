@@ -38,3 +38,49 @@ def reindex(backend_name: str | None) -> None:
     finally:
         backend.close()
         db.dispose()
+
+
+@group.command("export")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), default="-", help="File (default: stdout)."
+)
+def export_command(output: str) -> None:
+    """Every provider and listing as NDJSON (one record a line), for `phb directory import`."""
+    from services.directory.service_layer.transfer import export_lines
+    from shared.db import Database
+
+    db = Database(database_url("directory"))
+    try:
+        with click.open_file(output, "w") as out:
+            for line in export_lines(db):
+                out.write(line + "\n")
+    finally:
+        db.dispose()
+
+
+@group.command("import")
+@click.argument("source")
+def import_command(source: str) -> None:
+    """Upsert records by id from a file or URL: ORUK/HSDS paged JSON, a JSON list or NDJSON.
+
+    Each record lands whole or not at all; every rejected record is listed with its reason."""
+    from services.directory.service_layer.transfer import import_records, read_source
+    from shared.db import Database
+    from shared.identity import Identity
+
+    records = read_source(source)
+    db = Database(database_url("directory"))
+    try:
+        with click.progressbar(length=len(records), label="Importing records") as bar:
+            summary = import_records(db, Identity(sub="phb-cli", role="admin"), records, bar.update)
+    finally:
+        db.dispose()
+    click.echo(
+        f"{summary.created} created, {summary.updated} updated, {len(summary.rejected)} rejected"
+    )
+    for rejected in summary.rejected:
+        click.echo(
+            f"  record {rejected['line']} ({rejected['id'] or 'no id'}): {rejected['reason']}"
+        )
+    if summary.rejected:
+        raise SystemExit(1)

@@ -340,7 +340,9 @@ def services(args: dict[str, Any]) -> dict[str, Any]:
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
-        full = bool(args.get("full"))
+        full = args.get(
+            "full", True
+        )  # nested unless full=false: a feed reader needs no second call
         items = [service_json(s, index, full=full) for s in rows]
         if args.get("minimal"):
             items = [{"id": i["id"], "last_modified": i["last_modified"]} for i in items]

@@ -352,3 +352,30 @@ def _unit(text: str) -> str:
         if any(w in lowered for w in words):
             return unit
     return "per_session"
+
+
+def read_source(source: str, max_pages: int = 1000) -> list[Any]:
+    """Records from a file path or an http(s) URL; an ORUK feed's later pages are fetched too."""
+    if not source.startswith(("http://", "https://")):
+        with open(source, encoding="utf-8") as handle:
+            return parse_feed(handle.read())
+    import requests
+
+    response = requests.get(source, timeout=30)
+    response.raise_for_status()
+    first = response.text
+    records = parse_feed(first)
+    try:
+        page = json.loads(first)
+    except json.JSONDecodeError:
+        return records
+    if not isinstance(page, dict) or "total_pages" not in page:
+        return records
+    number = int(page.get("page_number") or 1)
+    total = min(int(page.get("total_pages") or 1), max_pages)
+    while number < total:
+        number += 1
+        more = requests.get(source, params={"page": number}, timeout=30)
+        more.raise_for_status()
+        records.extend(parse_feed(more.text))
+    return records

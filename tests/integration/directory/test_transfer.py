@@ -134,3 +134,47 @@ def test_an_oruk_page_imports(database_url):
         assert service["location"]["latitude"]  # placed from the postcode district
     finally:
         db.dispose()
+
+
+def test_the_cli_exports_and_imports(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from services.directory.cli import group
+
+    source = f"sqlite:///{tmp_path / 'cli-source.db'}"
+    target = f"sqlite:///{tmp_path / 'cli-target.db'}"
+    db = migrated(source)
+    seed(db)
+    db.dispose()
+    migrated(target).dispose()
+    out = tmp_path / "export.ndjson"
+    monkeypatch.setenv("DIRECTORY_DATABASE_URL", source)
+    exported = CliRunner().invoke(group, ["export", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    monkeypatch.setenv("DIRECTORY_DATABASE_URL", target)
+    imported = CliRunner().invoke(group, ["import", str(out)])
+    assert imported.exit_code == 0, imported.output
+    assert "340 created, 0 updated, 0 rejected" in imported.output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"record": "service", "id": "nope", "name": "x"}]))
+    refused = CliRunner().invoke(group, ["import", str(bad)])
+    assert refused.exit_code == 1 and "record 1 (nope)" in refused.output
+
+
+def test_importing_the_oruk_feed_of_a_running_directory(suite, tmp_path):
+    db = migrated(f"sqlite:///{tmp_path / 'from-feed.db'}")
+    try:
+        records = transfer.read_source(f"{suite.gateway}/oruk/services?per_page=50")
+        assert len(records) >= 180
+        summary = transfer.import_records(db, ADMIN, records)
+        assert summary.rejected == [] and summary.created == len(records)
+        services = [json.loads(line) for line in transfer.export_lines(db) if '"service"' in line]
+        by_id = {s["id"]: s for s in services}
+        from shared.demo import demo_uuid
+
+        gym = by_id[demo_uuid("listing", 0)]
+        assert gym["name"] == "Hastings Harbour Gym" and gym["categories"] == ["gym"]
+        assert gym["cost_options"][0]["amount_pence"] == 2500
+        assert gym["location"]["postcode"] and gym["schedules"]
+    finally:
+        db.dispose()
