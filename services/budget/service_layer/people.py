@@ -339,9 +339,9 @@ def _replace_goals(session: Session, plan: Plan, goals: list[dict[str, Any]]) ->
             session.add(
                 Goal(id=str(uuid.uuid4()), plan_id=plan.id, text=goal["text"], position=position)
             )
-    for goal_id, goal in current.items():
+    for goal_id, retired in current.items():
         if goal_id not in kept:
-            goal.active = False  # retired, never deleted: past purchases still name it
+            retired.active = False  # retired, never deleted: past purchases still name it
 
 
 def _plan_for(session: Session, actor: Identity, plan_id: str) -> Plan:

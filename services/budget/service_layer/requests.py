@@ -425,7 +425,7 @@ def _simple(
 
 
 def cancel_request(
-    db: Database, actor: Identity, request_id: str, reason: str, *, expire: bool = False
+    db: Database, actor: Identity, request_id: str, reason: str | None, *, expire: bool = False
 ) -> dict[str, Any]:
     """Cancel (or expire) a request; a hold on it is released to the young person's budget."""
     action = "expire" if expire else "cancel"
@@ -567,7 +567,7 @@ def add_evidence(
 
 
 def recover_request(
-    db: Database, actor: Identity, request_id: str, amount_pence: int, reason: str
+    db: Database, actor: Identity, request_id: str, amount_pence: int, reason: str | None
 ) -> dict[str, Any]:
     """Money returned by a provider goes back to the young person's budget."""
     require(actor, "finance", "admin")

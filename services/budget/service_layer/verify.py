@@ -178,7 +178,7 @@ def _requests(
             LedgerTransaction.request_id.is_not(None)
         )
     ):
-        kinds[request_id][kind] += 1
+        kinds[str(request_id)][kind] += 1
     goals = {g.id: g.plan_id for g in session.scalars(select(Goal))}  # small tables: loaded whole
     plan_people = {p.id: p.person_id for p in session.scalars(select(Plan))}
     people_schemes = {p.id: p.scheme_id for p in session.scalars(select(Person))}
