@@ -12,7 +12,6 @@ import pytest
 
 from shared.demo import demo_uuid
 from tests.e2e.conftest import axe_violations, no_horizontal_scroll, sign_in, sign_out
-from tests.integration.web.test_check_in_page import issue_link
 
 pytestmark = pytest.mark.browser
 
@@ -77,8 +76,18 @@ def test_advisor_funds_salsa_near_eastbourne_and_the_budget_holder_approves(page
     page.screenshot(path=shots / "09-approved.png", full_page=True)
 
 
-def test_a_young_person_answers_a_check_in_on_a_320px_phone(phone, suite, shots):
-    path = issue_link(suite)
+def test_a_young_person_answers_a_check_in_on_a_320px_phone(page, phone, suite, shots):
+    found = suite.api(
+        "GET", "/api/outcomes/checkins?status=open&per_page=50", role="advisor", sub="demo-advisor"
+    )
+    person_id = next(i["person_id"] for i in found.json()["items"] if i.get("link") is None)
+    sign_in(page, "demo-advisor")  # the advisor gets the link from the young person's page
+    page.goto(f"/caseload/{person_id}")
+    page.screenshot(path=shots / "12-young-person.png", full_page=True)
+    page.get_by_role("button", name=re.compile("Get a link for them to answer")).first.click()
+    link = page.inner_text("[data-testid=checkin-link]")
+    page.screenshot(path=shots / "13-check-in-link.png", full_page=True)
+    path = "/" + link.split("/", 3)[3]
     started = time.monotonic()
     phone.goto(path)
     assert no_horizontal_scroll(phone)
@@ -129,7 +138,7 @@ def test_sign_in_with_the_keyboard_alone(page):
         ("demo-advisor", ["/caseload", f"/caseload/{demo_uuid('person', 0)}", "/caseload/enrol"]),
         ("demo-budget-holder", ["/approvals", "/dashboard"]),
         ("demo-finance", ["/payments"]),
-        ("demo-provider", ["/provider"]),
+        ("demo-provider", ["/provider", f"/provider/listings/{demo_uuid('listing', 0)}"]),
     ],
 )
 def test_key_pages_have_no_axe_violations_and_fit_320px(chromium, base_url, sub, paths):

@@ -535,6 +535,23 @@ def person(person_id: str):  # type: ignore[no-untyped-def]
     )
 
 
+@bp.post("/caseload/<person_id>/checkins/<checkin_id>/link")
+@login_required("advisor")
+def checkin_link(person_id: str, checkin_id: str):  # type: ignore[no-untyped-def]
+    """A new feedback link for the young person: shown once here, only its hash is kept."""
+    young = call("budget", "GET", f"/people/{person_id}")
+    issued = call("outcomes", "POST", f"/checkins/{checkin_id}/link")
+    return render(
+        "web/checkin_link.html",
+        title="Check-in link",
+        active="caseload",
+        person=young,
+        link=request.host_url.rstrip("/") + issued["page_path"],
+        expires_at=issued.get("expires_at"),
+        back=url_for("web.person", person_id=person_id),
+    )
+
+
 @bp.route("/caseload/enrol", methods=["GET", "POST"])
 @login_required("advisor")
 def enrol():  # type: ignore[no-untyped-def]
@@ -970,6 +987,16 @@ def dashboard():  # type: ignore[no-untyped-def]
         months=months,
         top=top,
     )
+
+
+@bp.get("/dashboard/evaluation")
+@login_required("budget_holder", "admin", "finance")
+def evaluation_report():  # type: ignore[no-untyped-def]
+    """The outcomes service's own HTML report, served as it is (it is self-contained)."""
+    answer = call_raw("outcomes", "GET", "/reports/evaluation", params={"format": "html"})
+    if answer.status_code != 200:
+        raise ServiceError(answer.status_code, {"title": "The evaluation report is not available"})
+    return Response(answer.content, mimetype="text/html")
 
 
 # --- young person: a check-in from a link (public) --------------------------------------------

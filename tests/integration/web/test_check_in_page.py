@@ -57,3 +57,21 @@ def test_an_unknown_link_gets_the_same_kind_message(suite):
     web = WebClient(suite.gateway)
     page = web.get("/check-in/not-a-real-token")
     assert page.status_code == 404 and "ask your personal advisor" in page.text
+
+
+def test_an_advisor_gets_a_link_from_the_young_persons_page(suite):
+    found = suite.api(
+        "GET", "/api/outcomes/checkins?status=open&per_page=50", role="advisor", sub="demo-advisor"
+    )
+    item = next(i for i in found.json()["items"] if i.get("link") is None)
+    web = WebClient(suite.gateway)
+    web.sign_in("demo-advisor")
+    person = web.get(f"/caseload/{item['person_id']}")
+    action = f"/caseload/{item['person_id']}/checkins/{item['id']}/link"
+    assert action in person.text
+    shown = web.post(action, {}, form_at=f"/caseload/{item['person_id']}")
+    assert shown.status_code == 200
+    link = re.search(r'data-testid="checkin-link" href="([^"]+)"', shown.text)
+    assert link and "/feedback/" in link.group(1)
+    path = "/" + link.group(1).split("/", 3)[3]
+    assert WebClient(suite.gateway).get(path).status_code == 200
