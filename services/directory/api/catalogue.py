@@ -154,20 +154,34 @@ def fundability(args: dict[str, Any], listing_id: str) -> dict[str, Any]:
 
 
 @providers_blp.route("/")
-@public
-@providers_blp.arguments(s.ListingArgsSchema(only=("page", "per_page")), location="query")
-@providers_blp.response(200, s.ProviderOut(many=True))
-def list_providers(args: dict[str, Any]) -> list[dict[str, Any]]:
-    """Providers with their derived due diligence state."""
-    page, per_page = args["page"], args["per_page"]
-    with database().session() as session:
-        orgs = session.scalars(
-            select(Organization)
-            .order_by(Organization.name, Organization.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-        return [uc.provider_dict(o) for o in orgs]
+class Providers(MethodView):
+    @providers_blp.arguments(s.ListingArgsSchema(only=("page", "per_page")), location="query")
+    @providers_blp.response(200, s.ProviderOut(many=True))
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """Providers with their derived due diligence state."""
+        page, per_page = args["page"], args["per_page"]
+        with database().session() as session:
+            orgs = session.scalars(
+                select(Organization)
+                .order_by(Organization.name, Organization.id)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            ).all()
+            return [uc.provider_dict(o) for o in orgs]
+
+    @providers_blp.arguments(s.ProviderInSchema)
+    @providers_blp.response(201, s.ProviderOut)
+    def post(self, values: dict[str, Any]) -> dict[str, Any]:
+        """An admin adds a provider (unchecked until its due diligence is recorded)."""
+        identity = require_role("admin")
+
+        def work(session: Any) -> dict[str, Any]:
+            return uc.provider_dict(uc.create_provider(session, identity, values))
+
+        return database().run_write(work)
+
+
+public(Providers)  # reading needs no identity; adding checks the role itself
 
 
 @providers_blp.route("/<provider_id>")

@@ -195,6 +195,15 @@ class CheckRecordSchema(CheckInSchema):
     recorded_at = fields.AwareDateTime(allow_none=True)
 
 
+class ProviderInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=200))
+    website = fields.URL(allow_none=True, validate=validate.Length(max=500))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    works_with_children = fields.Boolean(load_default=True)
+
+
 class ProviderImportSchema(Schema):
     record = fields.String(load_only=True)
     id = fields.String(required=True, validate=validate.Length(equal=36))

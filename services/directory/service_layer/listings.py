@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services.directory.adapters.geocode import geocode
 from services.directory.adapters.orm import (
@@ -547,6 +547,36 @@ def assure_listing(
     return service
 
 
+def create_provider(session: Session, identity: Identity, values: dict[str, Any]) -> Organization:
+    org = Organization(
+        id=str(uuid.uuid4()),
+        name=values["name"],
+        description=values.get("description") or "",
+        email=values.get("email"),
+        website=values.get("website"),
+        phone=values.get("phone"),
+        works_with_children=values.get("works_with_children", True),
+        created_at=utcnow(),
+        last_modified=utcnow(),
+    )
+    session.add(org)
+    session.add(
+        AuditEntry(
+            entity_type="provider",
+            entity_id=org.id,
+            action="created",
+            field=None,
+            old_value=None,
+            new_value={k: v for k, v in values.items()},
+            actor=identity.sub,
+            actor_role=identity.role,
+            at=utcnow(),
+        )
+    )
+    session.flush()
+    return org
+
+
 def record_check(
     session: Session, identity: Identity, provider_id: str, values: dict[str, Any]
 ) -> DueDiligenceRecord:
@@ -587,7 +617,14 @@ def expiring_checks(session: Session, within_days: int) -> list[dict[str, Any]]:
     """Providers whose state is expiring, lapsed or unchecked, soonest problem first."""
     on = docs.today()
     out = []
-    orgs = session.scalars(select(Organization).order_by(Organization.name)).all()
+    orgs = session.scalars(
+        select(Organization)
+        .options(
+            selectinload(Organization.due_diligence),
+            selectinload(Organization.services).selectinload(Service.terms),
+        )
+        .order_by(Organization.name)
+    ).all()
     for org in orgs:
         state = docs.provider_due_diligence(org, on)
         soon = [

@@ -324,3 +324,35 @@ def test_export_is_admin_only_ndjson(suite):
 
     lines = [json.loads(line) for line in response.text.splitlines()]
     assert sum(1 for r in lines if r["record"] == "service") >= 190
+
+
+def test_an_admin_adds_a_provider_and_a_listing_for_it(suite):
+    body = {
+        "name": "Fictional Kite Club",
+        "email": "kites@kite.example",
+        "works_with_children": False,
+    }
+    assert (
+        suite.api(
+            "POST", f"{D}/providers/", role="provider", provider_id=DEMO_PROVIDER_ID, json=body
+        ).status_code
+        == 403
+    )
+    created = suite.api("POST", f"{D}/providers/", role="admin", json=body)
+    assert created.status_code == 201, created.text
+    provider = created.json()
+    assert provider["due_diligence_state"] == "unchecked"
+    listing = suite.api(
+        "POST",
+        f"{D}/listings/",
+        role="admin",
+        json={
+            "name": "Kite flying",
+            "categories": ["outdoors-nature"],
+            "organization_id": provider["id"],
+        },
+    )
+    assert listing.status_code == 201, listing.text
+    assert listing.json()["provider_state"] == "unchecked"
+    mine = suite.api("GET", f"{D}/listings/", params={"provider_id": provider["id"]}).json()
+    assert [item["name"] for item in mine["items"]] == ["Kite flying"]
