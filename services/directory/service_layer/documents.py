@@ -69,11 +69,14 @@ def excluded_slugs(terms: Iterable[TaxonomyTerm], index: dict[str, TaxonomyTerm]
 def provider_due_diligence(
     org: Organization, on: date | None = None, *, index: dict[str, TaxonomyTerm] | None = None
 ) -> rules.DueDiligence:
-    needs_qualification = any(
-        t.needs_qualification for s in org.services if s.archived_at is None for t in s.terms
+    active = [s for s in org.services if s.archived_at is None]
+    needs_qualification = any(t.needs_qualification for s in active for t in s.terms)
+    # DBS checks for anyone working with under-18s: said of the provider, or implied by a listing
+    children = org.works_with_children or any(
+        s.minimum_age is None or s.minimum_age < 18 for s in active
     )
     required = rules.required_kinds(
-        works_with_children=org.works_with_children, needs_qualification=needs_qualification
+        works_with_children=children, needs_qualification=needs_qualification
     )
     checks = [rules.Check(r.kind, r.expires_on) for r in org.due_diligence]
     return rules.due_diligence(checks, required, on or today())
