@@ -135,7 +135,17 @@ def test_sign_in_with_the_keyboard_alone(page):
     ("sub", "paths"),
     [
         (None, ["/", "/sign-in", "/search?q=salsa&near=Eastbourne", "/search?age=abc"]),
-        ("demo-advisor", ["/caseload", f"/caseload/{demo_uuid('person', 0)}", "/caseload/enrol"]),
+        (
+            "demo-advisor",
+            [
+                "/caseload",
+                f"/caseload/{demo_uuid('person', 0)}",
+                "/caseload/enrol",
+                f"/listings/{demo_uuid('listing', 0)}",
+                "/shortlist",
+                "/search?q=salsa&near=Eastbourne",
+            ],
+        ),
         ("demo-budget-holder", ["/approvals", "/dashboard"]),
         ("demo-finance", ["/payments"]),
         ("demo-provider", ["/provider", f"/provider/listings/{demo_uuid('listing', 0)}"]),

@@ -49,6 +49,7 @@ def register(app: Flask) -> None:
         distance=core.distance,
         humanise=core.humanise,
         state_tag=core.state_tag,
+        who=core.demo_label,
     )
     app.jinja_env.globals.update(csrf_token=core.csrf_token, current_user=core.current_user)
 

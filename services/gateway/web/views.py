@@ -16,6 +16,7 @@ from flask import (
     get_flashed_messages,
     redirect,
     request,
+    session,
     url_for,
 )
 from werkzeug.exceptions import HTTPException
@@ -337,6 +338,43 @@ def listing(listing_id: str):  # type: ignore[no-untyped-def]
         welcomes=WELCOMES,
         back=request.referrer if request.referrer and "/search" in request.referrer else "/search",
     )
+
+
+# --- advisor: a shortlist to go through with the young person (kept in the session) -----------
+
+MAX_SHORTLIST = 20
+
+
+@bp.get("/shortlist")
+@login_required("advisor")
+def shortlist():  # type: ignore[no-untyped-def]
+    return render(
+        "web/shortlist.html",
+        title="Shortlist",
+        active="search",
+        items=session.get("shortlist", []),
+        back="/search",
+    )
+
+
+@bp.post("/shortlist")
+@login_required("advisor")
+def shortlist_change():  # type: ignore[no-untyped-def]
+    items = [i for i in session.get("shortlist", []) if isinstance(i, dict)]
+    listing_id = request.form.get("listing_id", "")
+    try:
+        uuid.UUID(listing_id)
+    except ValueError:
+        abort(400)
+    items = [i for i in items if i.get("id") != listing_id]
+    if request.form.get("action") != "remove":
+        items.append({"id": listing_id, "name": request.form.get("name", "")[:200] or "Activity"})
+        flash(f"Added to your shortlist: {items[-1]['name']}.")
+    else:
+        flash("Removed from your shortlist.")
+    session["shortlist"] = items[-MAX_SHORTLIST:]
+    back = _safe_next(request.form.get("back"))
+    return redirect(back if back != "/" else url_for("web.shortlist"))
 
 
 # --- advisor: fund an activity for a young person ---------------------------------------------

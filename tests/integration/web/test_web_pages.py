@@ -177,3 +177,20 @@ def test_an_advisor_enrols_agrees_a_plan_and_raises_a_request_from_a_search(web,
     assert sent.status_code == 302, problems(sent)
     after = web.follow(sent)
     assert "Request sent" in after.text or "Approved" in after.text
+
+
+def test_an_advisor_keeps_a_shortlist_in_the_session(web):
+    web.sign_in("demo-advisor")
+    results = web.get("/search?q=salsa&near=Eastbourne")
+    ids = re.findall(r'<form id="shortlist-([0-9a-f-]{36})"', results.text)
+    assert ids, "every result can be shortlisted"
+    added = web.post(
+        "/shortlist",
+        {"listing_id": ids[0], "name": "Salsa", "back": "/shortlist"},
+        form_at="/shortlist",
+    )
+    assert added.status_code == 302
+    page = web.get("/shortlist")
+    assert f"/listings/{ids[0]}" in page.text
+    web.post("/shortlist", {"listing_id": ids[0], "action": "remove"}, form_at="/shortlist")
+    assert f"/listings/{ids[0]}" not in web.get("/shortlist").text
