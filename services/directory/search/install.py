@@ -44,7 +44,10 @@ class SearchSync:
         self._thread: threading.Thread | None = None
 
     def start(self, interval: float = 0.5) -> None:
-        self.building = self.backend.count() == 0  # /ready waits for a first build
+        try:
+            self.building = self.backend.count() == 0  # /ready waits for a first build
+        except SearchUnavailable:  # the engine is down: start anyway; /ready says so
+            self.building = False
         self._thread = threading.Thread(
             target=self._run, args=(interval,), name="search-sync", daemon=True
         )
@@ -74,20 +77,29 @@ class SearchSync:
             self.building = False
             return
         try:
-            self.building = True
             self.bootstrap()
         except Exception:  # noqa: BLE001 - the relay still runs; /ready showed the building state
             log.exception("building the search index failed")
         finally:
             self.building = False
-        self.relay.start(interval)
+        if not self._stopping.is_set():
+            self.relay.start(interval)
 
     def bootstrap(self) -> int:
-        if self.backend.count() > 0:
+        while not self._stopping.is_set():
+            try:
+                if self.backend.count() > 0:
+                    return 0
+                break
+            except SearchUnavailable:  # wait for the engine to come up
+                self.building = False
+                self._stopping.wait(2.0)
+        if self._stopping.is_set():
             return 0
         documents = database_documents(self.db)
         if not documents:
             return 0
+        self.building = True
         summary = reindex(self.backend, documents)
         log.info("search index built", extra={"fields": {"listings": summary.indexed}})
         return summary.indexed

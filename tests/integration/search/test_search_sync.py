@@ -72,3 +72,19 @@ def test_only_one_process_relays_to_the_index(sync: install.SearchSync, tmp_path
         assert sync.relay._thread is not None  # took over when the other let go
     finally:
         sync.stop()
+
+
+def test_an_engine_that_is_down_at_start_does_not_stop_the_service(
+    sync: install.SearchSync,
+) -> None:
+    from services.directory.search.meili_backend import MeilisearchBackend
+
+    sync.backend = MeilisearchBackend("http://127.0.0.1:9", "key")  # nothing listens there
+    sync.start(interval=0.05)
+    try:
+        time.sleep(0.3)
+        assert not sync.building
+        with pytest.raises(SearchUnavailable, match="Meilisearch"):
+            sync.ready()  # /ready: not ready, with the reason
+    finally:
+        sync.stop()
