@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import fcntl
 import hashlib
 import json
 import logging
@@ -128,6 +129,17 @@ class TantivyBackend(SearchBackend):
     # ---- index files -------------------------------------------------------------------------
 
     def _open(self) -> tantivy.Index:
+        # Several processes may open the index at once (gunicorn workers, tests): one at a time,
+        # so none empties an index another has just created.
+        lock_path = self.path.parent / f".{self.path.name}.open.lock"
+        with open(lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return self._open_locked()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _open_locked(self) -> tantivy.Index:
         marker = self.path / "phb-schema-version"
         if tantivy.Index.exists(str(self.path)) and (
             not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION
