@@ -118,3 +118,14 @@ def test_a_reader_sees_every_commit_made_by_another_writer(tmp_path: Path) -> No
     result = reader.search(SearchQuery(text="newtown", near=GeoPoint(50.77, 0.28), radius_km=1))
     assert result.ids == [moved.id]
     assert result.facet_counts("town") == {"Newtown": 1}
+
+
+def test_an_index_from_another_version_is_emptied_for_a_rebuild(tmp_path: Path) -> None:
+    backend = TantivyBackend(tmp_path / "index")
+    backend.upsert(catalogue()[:3])
+    del backend
+    (tmp_path / "index" / "phb-schema-version").write_text("0")  # built by an older release
+    reopened = TantivyBackend(tmp_path / "index")
+    assert reopened.count() == 0  # the directory rebuilds it from its database at start
+    reopened.upsert(catalogue()[:1])
+    assert reopened.count() == 1
