@@ -56,7 +56,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def page(chromium, base_url):  # type: ignore[no-untyped-def]
     context = chromium.new_context(base_url=base_url, viewport={"width": 1024, "height": 800})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     try:
         yield page
@@ -69,7 +69,7 @@ def phone(chromium, base_url) -> Iterator:  # type: ignore[no-untyped-def]
     context = chromium.new_context(
         base_url=base_url, viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     try:
         yield page

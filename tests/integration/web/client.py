@@ -78,6 +78,7 @@ class WebClient:
         self, path: str, data: dict[str, Any], *, form_at: str | None = None
     ) -> requests.Response:
         fields = self.hidden(form_at or path)
+        assert "csrf_token" in fields, f"no form on {form_at or path}: {self.last.status_code}"  # type: ignore[union-attr]
         fields.update(data)
         return self.request("POST", path, data=fields)
 
