@@ -157,6 +157,7 @@ def test_fundability_changes_when_the_providers_insurance_lapses(suite):
                     "description": "Monthly",
                 }
             ],
+            "location": {"address_1": "2 Marsh Lane", "town": "Rye", "postcode": "TN31 7AA"},
         },
     ]
     import json
@@ -350,6 +351,7 @@ def test_an_admin_adds_a_provider_and_a_listing_for_it(suite):
             "name": "Kite flying",
             "categories": ["outdoors-nature"],
             "organization_id": provider["id"],
+            "location": {"town": "Seaford", "postcode": "BN25 1AA"},
         },
     )
     assert listing.status_code == 201, listing.text
