@@ -29,6 +29,9 @@ ENVELOPE = {
 
 
 def _standards() -> Path | None:
+    override = os.environ.get("ORUK_STANDARDS_DIR")  # the oruk-3.0 folder, if kept elsewhere
+    if override and (Path(override) / "schema").is_dir():
+        return Path(override) / "schema"
     for parent in Path(__file__).resolve().parents:
         candidate = parent / "shared" / "standards" / "oruk-3.0" / "schema"
         if candidate.is_dir():
