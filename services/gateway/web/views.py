@@ -155,7 +155,7 @@ HOME_LINKS = {
 def home():  # type: ignore[no-untyped-def]
     user = current_user()
     links = HOME_LINKS.get(user.role, []) if user else []
-    return render("web/home.html", title="Wellbeing budgets", links=links)
+    return render("web/home.html", title="Home", links=links)
 
 
 def _safe_next(target: str | None) -> str:
@@ -539,11 +539,24 @@ def fund_request(person_id: str):  # type: ignore[no-untyped-def]
 @login_required("advisor", "admin")
 def caseload():  # type: ignore[no-untyped-def]
     people = _my_people(current_user())
+    due: dict[str, int] = {}
+    try:
+        open_checkins = call(
+            "outcomes",
+            "GET",
+            "/checkins",
+            params={"status": "open", "due_by": date.today().isoformat(), "per_page": 100},
+        )
+        for item in open_checkins.get("items", []):
+            due[item["person_id"]] = due.get(item["person_id"], 0) + 1
+    except (ServiceError, DomainError):
+        due = {}  # the caseload still shows budgets when outcomes is away
     return render(
         "web/caseload.html",
         title="Your young people",
         active="caseload",
         people=people,
+        due=due,
         messages=get_flashed_messages(),
     )
 
@@ -588,6 +601,26 @@ def checkin_link(person_id: str, checkin_id: str):  # type: ignore[no-untyped-de
         expires_at=issued.get("expires_at"),
         back=url_for("web.person", person_id=person_id),
     )
+
+
+@bp.post("/caseload/<person_id>/requests/<request_id>/submit")
+@login_required("advisor")
+def resubmit(person_id: str, request_id: str):  # type: ignore[no-untyped-def]
+    """Send a draft, or a request the budget holder asked about, to the budget holder again."""
+    try:
+        done = call(
+            "budget",
+            "POST",
+            f"/requests/{request_id}/submit",
+            headers={"Idempotency-Key": request.form.get("idempotency_key") or uuid.uuid4().hex},
+        )
+    except ServiceError as err:
+        if err.status not in (409, 422):
+            raise
+        flash(f"Not sent: {err.detail}")
+    else:
+        flash(f"Sent to the budget holder: {done['item']}.")
+    return redirect(url_for("web.person", person_id=person_id))
 
 
 @bp.route("/caseload/enrol", methods=["GET", "POST"])

@@ -194,3 +194,46 @@ def test_an_advisor_keeps_a_shortlist_in_the_session(web):
     assert f"/listings/{ids[0]}" in page.text
     web.post("/shortlist", {"listing_id": ids[0], "action": "remove"}, form_at="/shortlist")
     assert f"/listings/{ids[0]}" not in web.get("/shortlist").text
+
+
+def test_the_budget_holder_asks_for_information_and_the_advisor_sends_it_again(web, suite):
+    web.sign_in("demo-advisor")
+    person_id = _enrol_with_plan(web)
+    plans = suite.api(
+        "GET", f"/api/budget/people/{person_id}/plans", role="advisor", sub="demo-advisor"
+    ).json()
+    raised = suite.api(
+        "POST",
+        "/api/budget/requests",
+        role="advisor",
+        sub="demo-advisor",
+        json={
+            "person_id": person_id,
+            "goal_id": plans[0]["goals"][0]["id"],
+            "submit": True,
+            "supplier": "Harbour Cycles",
+            "item": "Bike and lights",
+            "amount_pence": 12000,
+        },
+    )
+    assert raised.status_code == 201, raised.text
+    request_id = raised.json()["id"]
+    assert raised.json()["state"] == "submitted"
+
+    holder = WebClient(suite.gateway)
+    holder.sign_in("demo-budget-holder")
+    assert f"/approvals/{request_id}" in holder.get("/approvals").text
+    asked = holder.post(
+        f"/approvals/{request_id}", {"decision": "request-info", "reason": "Which bike shop quote?"}
+    )
+    assert asked.status_code == 302, problems(asked)
+
+    page = web.get(f"/caseload/{person_id}")
+    assert "Which bike shop quote?" in page.text and "More information asked for" in page.text
+    action = f"/caseload/{person_id}/requests/{request_id}/submit"
+    assert action in page.text
+    sent = web.post(action, {}, form_at=f"/caseload/{person_id}")
+    assert sent.status_code == 302
+    assert "Sent to the budget holder" in web.follow(sent).text
+    state = suite.api("GET", f"/api/budget/requests/{request_id}", role="budget_holder")
+    assert state.json()["state"] == "submitted"
