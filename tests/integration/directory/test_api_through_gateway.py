@@ -358,3 +358,42 @@ def test_an_admin_adds_a_provider_and_a_listing_for_it(suite):
     assert listing.json()["provider_state"] == "unchecked"
     mine = suite.api("GET", f"{D}/listings/", params={"provider_id": provider["id"]}).json()
     assert [item["name"] for item in mine["items"]] == ["Kite flying"]
+
+
+def test_put_replaces_the_whole_listing(suite):
+    created = new_listing(suite, welcomes=["bring_a_friend"], languages=["en", "pl"])
+    listing = created.json()
+    path = f"{D}/listings/{listing['id']}"
+    replaced = suite.api(
+        "PUT",
+        path,
+        role="provider",
+        provider_id=DEMO_PROVIDER_ID,
+        json={
+            "name": "Boxing, Sunday",
+            "categories": ["boxing-martial-arts", "gym"],
+            "maximum_age": 25,
+        },
+        headers={"If-Match": created.headers["ETag"]},
+    )
+    assert replaced.status_code == 200, replaced.text
+    body = replaced.json()
+    assert body["name"] == "Boxing, Sunday" and set(body["categories"]) == {
+        "boxing-martial-arts",
+        "gym",
+    }
+    assert body["welcomes"] == [] and body["cost_options"] == [] and body["location"] is None
+    assert body["minimum_age"] is None and body["maximum_age"] == 25
+    assert body["version"] == listing["version"] + 1
+    assert (
+        suite.api(
+            "PUT",
+            path,
+            role="provider",
+            provider_id=DEMO_PROVIDER_ID,
+            json={"name": "x", "categories": ["gym"]},
+        ).status_code
+        == 428
+    )
+    assert suite.api("GET", f"{D}/listings/{uuid.uuid4()}").status_code == 404
+    assert suite.api("GET", f"{D}/listings/not-a-uuid").status_code == 404
