@@ -80,6 +80,15 @@ def get_provider(session: Session, provider_id: str) -> Organization:
     return org
 
 
+def get_listing_for_update(session: Session, listing_id: str) -> Service:
+    """The listing, with its row locked until the transaction ends (PostgreSQL; SQLite's writer
+    already holds the database lock), so two edits with the same ETag can't both pass."""
+    if not valid_uuid(listing_id):
+        raise NotFound("There is no such listing.")
+    session.execute(select(Service.version).where(Service.id == listing_id).with_for_update())
+    return get_listing(session, listing_id)
+
+
 def etag(service: Service) -> str:
     return f'"{service.id}.{service.version}"'
 
@@ -472,7 +481,7 @@ def update_listing(
     *,
     replace: bool,
 ) -> Service:
-    service = get_listing(session, listing_id)
+    service = get_listing_for_update(session, listing_id)
     may_edit(identity, service.organization_id)
     check_if_match(service, if_match)
     if "organization_id" in values and values["organization_id"] != service.organization_id:
@@ -518,7 +527,7 @@ def update_listing(
 def archive_listing(
     session: Session, identity: Identity, listing_id: str, if_match: str | None
 ) -> Service:
-    service = get_listing(session, listing_id)
+    service = get_listing_for_update(session, listing_id)
     may_edit(identity, service.organization_id)
     check_if_match(service, if_match)
     if service.archived_at is None:
@@ -535,7 +544,7 @@ def assure_listing(
     session: Session, identity: Identity, listing_id: str, if_match: str | None
 ) -> Service:
     """An admin confirms the listing is right today: its assured date moves, last_modified too."""
-    service = get_listing(session, listing_id)
+    service = get_listing_for_update(session, listing_id)
     check_if_match(service, if_match)
     before = _snapshot(service)
     service.assured_date = docs.today()

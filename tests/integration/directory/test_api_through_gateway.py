@@ -397,3 +397,27 @@ def test_put_replaces_the_whole_listing(suite):
     )
     assert suite.api("GET", f"{D}/listings/{uuid.uuid4()}").status_code == 404
     assert suite.api("GET", f"{D}/listings/not-a-uuid").status_code == 404
+
+
+def test_two_editors_with_the_same_etag_never_both_win(suite):
+    from concurrent.futures import ThreadPoolExecutor
+
+    created = new_listing(suite)
+    path = f"{D}/listings/{created.json()['id']}"
+    tag = created.headers["ETag"]
+
+    def edit(i: int) -> int:
+        return suite.api(
+            "PATCH",
+            path,
+            role="provider",
+            provider_id=DEMO_PROVIDER_ID,
+            json={"description": f"editor {i}"},
+            headers={"If-Match": tag},
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(edit, range(8)))
+    assert sorted(codes) == [200] + [412] * 7, codes
+    final = suite.api("GET", path).json()
+    assert final["version"] == 2
