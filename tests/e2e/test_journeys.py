@@ -151,10 +151,17 @@ def test_sign_in_with_the_keyboard_alone(page):
         ),
         ("demo-budget-holder", ["/approvals", "/dashboard"]),
         ("demo-finance", ["/payments"]),
-        ("demo-provider", ["/provider", f"/provider/listings/{demo_uuid('listing', 0)}"]),
+        (
+            "demo-provider",
+            [
+                "/provider",
+                f"/provider/listings/{demo_uuid('listing', 0)}",
+                "/provider/listings/new",
+            ],
+        ),
     ],
 )
-def test_key_pages_have_no_axe_violations_and_fit_320px(chromium, base_url, sub, paths):
+def test_key_pages_have_no_axe_violations_and_fit_320px(chromium, base_url, shots, sub, paths):
     context = chromium.new_context(base_url=base_url, viewport={"width": 320, "height": 640})
     try:
         page = context.new_page()
@@ -164,5 +171,7 @@ def test_key_pages_have_no_axe_violations_and_fit_320px(chromium, base_url, sub,
             page.goto(path)
             assert axe_violations(page) == [], path
             assert no_horizontal_scroll(page), path
+            slug = re.sub(r"[^a-z0-9]+", "-", f"{sub or 'public'}{path}".lower()).strip("-")
+            page.screenshot(path=shots / f"320px-{slug[:60]}.png", full_page=True)
     finally:
         context.close()

@@ -962,6 +962,87 @@ def provider_home():  # type: ignore[no-untyped-def]
     )
 
 
+LISTING_UNITS = (
+    ("per_session", "A session"),
+    ("per_month", "A month"),
+    ("per_year", "A year"),
+    ("one_off", "One-off"),
+)
+
+
+@bp.route("/provider/listings/new", methods=["GET", "POST"])
+@login_required("provider")
+def new_listing():  # type: ignore[no-untyped-def]
+    terms = call("directory", "GET", "/taxonomy/", identity=False)
+    allowed = {t["slug"]: t["name"] for t in terms if not t.get("excluded")}
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        name = form.get("name", "").strip()
+        if not name:
+            errors["name"] = "Enter the name of the activity"
+        elif len(name) > 200:
+            errors["name"] = "The name must be 200 characters or fewer"
+        description = form.get("description", "").strip()
+        if len(description) > 5000:
+            errors["description"] = "The description must be 5000 characters or fewer"
+        category = form.get("category", "")
+        if category not in allowed:
+            errors["category"] = "Choose what kind of activity it is"
+        town = form.get("town", "").strip()
+        if not town:
+            errors["town"] = "Enter the town where it happens"
+        elif len(town) > 80:
+            errors["town"] = "The town must be 80 characters or fewer"
+        postcode = form.get("postcode", "").strip().upper()
+        if len(postcode) > 10:
+            errors["postcode"] = "Enter a real postcode, like TN34 1AA"
+        price = parse_pounds(form.get("price", "")) if form.get("price", "").strip() else None
+        if form.get("price", "").strip() and price is None:
+            errors["price"] = "Enter the price in pounds and pence, like 8.50, or 0 if it is free"
+        unit = form.get("unit", "")
+        if price is not None and unit not in dict(LISTING_UNITS):
+            errors["unit"] = "Choose what the price pays for"
+        if not errors:
+            body: dict[str, Any] = {
+                "organization_id": current_user().identity.provider_id,  # type: ignore[union-attr]
+                "name": name,
+                "description": description,
+                "categories": [category],
+                "location": {
+                    "address_1": form.get("address_1", "").strip()[:200],
+                    "town": town,
+                    "postcode": postcode or None,
+                },
+            }
+            if price is not None:
+                body["cost_options"] = [{"amount_pence": price, "unit": unit}]
+            answer = call_raw("directory", "POST", "/listings/", json=body)
+            if answer.status_code == 201:
+                flash(f"Listing added: {name}.")
+                return redirect(url_for("web.provider_home"))
+            if answer.status_code != 422:
+                raise ServiceError(answer.status_code, {"title": "The listing was not saved"})
+            problem = ServiceError(422, answer.json())
+            known = {"name", "description", "town", "postcode", "price", "unit"}
+            for field, messages in problem.field_errors.items():
+                target = {"amount_pence": "price", "categories": "category"}.get(field, field)
+                errors[target if target in known | {"category"} else "name"] = messages[0]
+            if not errors:
+                errors["name"] = problem.detail
+    return render(
+        "web/new_listing.html",
+        title="Add a listing",
+        active="provider",
+        terms=sorted(allowed.items(), key=lambda kv: kv[1]),
+        units=LISTING_UNITS,
+        form=form,
+        errors=error_list(errors),
+        field_errors=errors,
+        back="/provider",
+    ), (400 if errors else 200)
+
+
 @bp.route("/provider/listings/<listing_id>", methods=["GET", "POST"])
 @login_required("provider")
 def edit_listing(listing_id: str):  # type: ignore[no-untyped-def]

@@ -60,3 +60,29 @@ def test_a_listing_page_offers_each_price_to_fund(suite):
     assert page.status_code == 200 and "Prices" in page.text
     assert "cost_option_id=" in page.text
     assert web.get("/listings/not-a-uuid").status_code == 404
+
+
+def test_a_provider_adds_a_listing_with_an_error_for_every_bad_field(suite):
+    web = WebClient(suite.gateway)
+    web.sign_in("demo-provider")
+    bad = web.post("/provider/listings/new", {"name": "", "town": "", "price": "lots"})
+    assert bad.status_code == 400
+    assert set(problems(bad)) >= {
+        "Enter the name of the activity",
+        "Choose what kind of activity it is",
+        "Enter the town where it happens",
+        "Enter the price in pounds and pence, like 8.50, or 0 if it is free",
+    }
+    made = web.post(
+        "/provider/listings/new",
+        {
+            "name": "Kettlebells for beginners",
+            "category": "gym",
+            "town": "Hastings",
+            "postcode": "TN34 1AA",
+            "price": "6.50",
+            "unit": "per_session",
+        },
+    )
+    assert made.status_code == 302, problems(made)
+    assert "Kettlebells for beginners" in web.follow(made).text
