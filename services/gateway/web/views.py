@@ -1141,6 +1141,19 @@ def dashboard():  # type: ignore[no-untyped-def]
     )
 
 
+@bp.get("/dashboard/summary.csv")
+@login_required("budget_holder", "admin", "finance")
+def summary_csv():  # type: ignore[no-untyped-def]
+    answer = call_raw("budget", "GET", "/reports/summary", params={"format": "csv"})
+    if answer.status_code != 200:
+        raise ServiceError(answer.status_code, {"title": "The figures are not available"})
+    return Response(
+        answer.content,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="programme-figures.csv"'},
+    )
+
+
 @bp.get("/dashboard/evaluation")
 @login_required("budget_holder", "admin", "finance")
 def evaluation_report():  # type: ignore[no-untyped-def]

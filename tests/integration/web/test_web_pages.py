@@ -237,3 +237,18 @@ def test_the_budget_holder_asks_for_information_and_the_advisor_sends_it_again(w
     assert "Sent to the budget holder" in web.follow(sent).text
     state = suite.api("GET", f"/api/budget/requests/{request_id}", role="budget_holder")
     assert state.json()["state"] == "submitted"
+
+
+def test_the_dashboard_shows_headline_figures_and_its_downloads_work(web):
+    web.sign_in("demo-budget-holder")
+    page = web.get("/dashboard")
+    assert page.status_code == 200
+    assert "typical time from referral to starting an activity" in page.text
+    assert re.search(r'data-testid="spend">£[\d,]+', page.text)
+    assert "Changes from before to after the activity" in page.text
+    csv = web.get("/dashboard/summary.csv")
+    assert csv.status_code == 200 and csv.text.startswith("section,name,value")
+    assert web.get("/dashboard/evaluation").status_code == 200
+    web.sign_in("demo-finance")
+    run = web.get("/payments/run.csv")
+    assert run.status_code == 200 and "text/csv" in run.headers["Content-Type"]
