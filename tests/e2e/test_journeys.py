@@ -48,6 +48,7 @@ def test_advisor_funds_salsa_near_eastbourne_and_the_budget_holder_approves(page
     assert page.input_value("#amount") != ""  # pre-filled with the price
     page.fill("#amount", "85.00")  # a ten-week course: more than the scheme approves by rule
     page.screenshot(path=shots / "05-fund-this.png", full_page=True)
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Send request").click()
     page.wait_for_load_state()
     page.screenshot(path=shots / "06-request-sent.png", full_page=True)
@@ -71,6 +72,7 @@ def test_advisor_funds_salsa_near_eastbourne_and_the_budget_holder_approves(page
     page.wait_for_load_state()
     assert page.locator(".govuk-error-summary").count() == 1  # no decision chosen yet
     page.screenshot(path=shots / "08-decision-error.png", full_page=True)
+    assert axe_violations(page) == []  # the error state
     page.get_by_label("Approve", exact=True).check()
     page.get_by_role("button", name="Confirm decision").click()
     page.wait_for_load_state()
@@ -113,6 +115,44 @@ def test_a_young_person_answers_a_check_in_on_a_320px_phone(page, phone, suite, 
     phone.screenshot(path=shots / "11-check-in-thanks.png", full_page=True)
     phone.goto(path)
     assert "already been used" in phone.inner_text("h1")
+
+
+def tab_to(page, predicate: str, limit: int = 120) -> None:  # type: ignore[no-untyped-def]
+    """Press Tab until the focused element satisfies a JavaScript predicate on `el`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(el => Boolean({predicate}))(document.activeElement)"):
+            return
+    raise AssertionError(f"Tab never reached: {predicate}")
+
+
+def test_search_to_request_with_the_keyboard_alone(page, shots):
+    sign_in(page, "demo-advisor-2")  # persons 1 and 3 are theirs and fresh
+    page.goto("/search")
+    tab_to(page, "el.id === 'q'")
+    page.keyboard.type("salsa")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "near"
+    page.keyboard.type("Eastbourne")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?*")
+    tab_to(page, "el.tagName === 'A' && el.textContent.trim().startsWith('Fund this')")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/fund?*")
+    person = demo_uuid("person", 3)
+    tab_to(page, f"el.tagName === 'A' && el.getAttribute('href').startsWith('/fund/{person}')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/fund/{person}*")
+    tab_to(page, "el.name === 'goal_id'")
+    page.keyboard.press("Space")
+    assert page.evaluate("document.activeElement.checked")
+    tab_to(page, "el.id === 'amount'")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("75.00")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/caseload/{person}")
+    assert "Request sent to the budget holder" in page.inner_text(".govuk-notification-banner")
+    page.screenshot(path=shots / "14-keyboard-request-sent.png", full_page=True)
 
 
 def test_sign_in_with_the_keyboard_alone(page):
