@@ -970,6 +970,18 @@ LISTING_UNITS = (
 )
 
 
+def listing_text_errors(name: str, description: str) -> dict[str, str]:
+    """GOV.UK messages for a listing's name and description, within the directory's limits."""
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Enter the name of the activity"
+    elif len(name) > 200:
+        errors["name"] = "The name must be 200 characters or fewer"
+    if len(description) > 5000:
+        errors["description"] = "The description must be 5000 characters or fewer"
+    return errors
+
+
 @bp.route("/provider/listings/new", methods=["GET", "POST"])
 @login_required("provider")
 def new_listing():  # type: ignore[no-untyped-def]
@@ -979,13 +991,8 @@ def new_listing():  # type: ignore[no-untyped-def]
     form = request.form
     if request.method == "POST":
         name = form.get("name", "").strip()
-        if not name:
-            errors["name"] = "Enter the name of the activity"
-        elif len(name) > 200:
-            errors["name"] = "The name must be 200 characters or fewer"
         description = form.get("description", "").strip()
-        if len(description) > 5000:
-            errors["description"] = "The description must be 5000 characters or fewer"
+        errors.update(listing_text_errors(name, description))
         category = form.get("category", "")
         if category not in allowed:
             errors["category"] = "Choose what kind of activity it is"
@@ -1064,12 +1071,7 @@ def edit_listing(listing_id: str):  # type: ignore[no-untyped-def]
             "name": form.get("name", "").strip(),
             "description": form.get("description", "").strip(),
         }
-        if not body["name"]:
-            errors["name"] = "Enter the name of the activity"
-        elif len(body["name"]) > 200:
-            errors["name"] = "The name must be 200 characters or fewer"
-        if len(body["description"]) > 5000:
-            errors["description"] = "The description must be 5000 characters or fewer"
+        errors.update(listing_text_errors(body["name"], body["description"]))
         for field, label in (("minimum_age", "Youngest age"), ("maximum_age", "Oldest age")):
             raw = form.get(field, "").strip()
             if not raw:
