@@ -706,10 +706,13 @@ def plan(person_id: str):  # type: ignore[no-untyped-def]
             errors["goal-1"] = "Enter at least one goal"
         if any(len(g) > 2000 for g in goals):
             errors["goal-1"] = "Each goal must be 2000 characters or fewer"
+        for field, label in (("needs", "What they need"), ("ideas", "Ideas you talked about")):
+            if len(form.get(field, "")) > 5000:
+                errors[field] = f"{label} must be 5000 characters or fewer"
         if not errors:
             body: dict[str, Any] = {
-                "needs": form.get("needs", "")[:5000],
-                "ideas": form.get("ideas", "")[:5000],
+                "needs": form.get("needs", ""),
+                "ideas": form.get("ideas", ""),
                 "goals": [{"text": g} for g in goals],
             }
             try:
