@@ -1,0 +1,28 @@
+"""The directory's app services, typed: what `create_app` built and the views and commands use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from services.directory.adapters.geocode import Geocoder
+
+EXTENSION = "phb_directory"
+
+
+@dataclass(frozen=True)
+class DirectoryServices:
+    """Built once at start-up and passed in: nothing is looked up by name at call time."""
+
+    geocoder: Geocoder
+
+
+def install(app: Flask, services: DirectoryServices) -> None:
+    app.extensions[EXTENSION] = services
+
+
+def directory_services() -> DirectoryServices:
+    services = current_app.extensions[EXTENSION]
+    assert isinstance(services, DirectoryServices)
+    return services
