@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, request, stream_with_context
@@ -15,6 +14,7 @@ from services.directory.api import schemas as s
 from services.directory.service_layer import listings as uc
 from services.directory.service_layer import transfer
 from shared.app import current_identity, database, public, require_role
+from shared.concurrency import etag
 from shared.errors import ValidationFailed
 
 STAFF = ("advisor", "budget_holder", "finance", "admin")
@@ -31,10 +31,12 @@ admin_blp = Blueprint(
 )
 
 
-def _with_etag(body: dict[str, Any], status: int = 200) -> Response:
-    response = Response(json.dumps(body), status=status, mimetype="application/json")
-    response.headers["ETag"] = f'"{body["id"]}.{body["version"]}"'
-    return response
+Tagged = tuple[dict[str, Any], dict[str, str]]
+
+
+def _with_etag(body: dict[str, Any]) -> Tagged:
+    """The listing, dumped through its schema by the decorator, with its ETag header."""
+    return body, {"ETag": etag(body["id"], body["version"])}
 
 
 @listings_blp.route("/")
@@ -49,14 +51,14 @@ class Listings(MethodView):
 
     @listings_blp.arguments(s.ListingCreateSchema)
     @listings_blp.response(201, s.ListingOut)
-    def post(self, values: dict[str, Any]) -> Response:
+    def post(self, values: dict[str, Any]) -> Tagged:
         """Create a listing: a provider for its own organisation, or an admin for any."""
         identity = require_role("provider", "admin")
 
         def work(session: Any) -> dict[str, Any]:
             return uc.listing_dict(uc.create_listing(session, identity, values))
 
-        return _with_etag(database().run_write(work), 201)
+        return _with_etag(database().run_write(work))
 
 
 public(Listings)  # GET only needs no identity; POST checks the role itself
@@ -66,7 +68,7 @@ public(Listings)  # GET only needs no identity; POST checks the role itself
 class ListingItem(MethodView):
     @public
     @listings_blp.response(200, s.ListingOut)
-    def get(self, listing_id: str) -> Response:
+    def get(self, listing_id: str) -> Tagged:
         """One listing, with its ETag."""
         with database().session() as session:
             return _with_etag(uc.listing_dict(uc.get_listing(session, listing_id)))
@@ -75,7 +77,7 @@ class ListingItem(MethodView):
     @listings_blp.response(200, s.ListingOut)
     @listings_blp.alt_response(428, description="If-Match missing")
     @listings_blp.alt_response(412, description="The listing changed since it was read")
-    def put(self, values: dict[str, Any], listing_id: str) -> Response:
+    def put(self, values: dict[str, Any], listing_id: str) -> Tagged:
         """Replace a listing (If-Match required)."""
         return _update(listing_id, values, replace=True)
 
@@ -83,14 +85,14 @@ class ListingItem(MethodView):
     @listings_blp.response(200, s.ListingOut)
     @listings_blp.alt_response(428, description="If-Match missing")
     @listings_blp.alt_response(412, description="The listing changed since it was read")
-    def patch(self, values: dict[str, Any], listing_id: str) -> Response:
+    def patch(self, values: dict[str, Any], listing_id: str) -> Tagged:
         """Change some fields of a listing (If-Match required)."""
         return _update(listing_id, values, replace=False)
 
     @listings_blp.response(200, s.ListingOut)
     @listings_blp.alt_response(428, description="If-Match missing")
     @listings_blp.alt_response(412, description="The listing changed since it was read")
-    def delete(self, listing_id: str) -> Response:
+    def delete(self, listing_id: str) -> Tagged:
         """Archive a listing (it stays in the audit trail; If-Match required)."""
         identity = require_role("provider", "admin")
         if_match = request.headers.get("If-Match")
@@ -104,7 +106,7 @@ class ListingItem(MethodView):
 public(ListingItem)
 
 
-def _update(listing_id: str, values: dict[str, Any], *, replace: bool) -> Response:
+def _update(listing_id: str, values: dict[str, Any], *, replace: bool) -> Tagged:
     identity = require_role("provider", "admin")
     if_match = request.headers.get("If-Match")
 
@@ -119,7 +121,7 @@ def _update(listing_id: str, values: dict[str, Any], *, replace: bool) -> Respon
 
 @listings_blp.route("/<listing_id>/assure", methods=["POST"])
 @listings_blp.response(200, s.ListingOut)
-def assure(listing_id: str) -> Response:
+def assure(listing_id: str) -> Tagged:
     """An admin confirms the listing is right as of today (If-Match required)."""
     identity = require_role("admin")
     if_match = request.headers.get("If-Match")

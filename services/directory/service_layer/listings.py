@@ -24,13 +24,8 @@ from services.directory.adapters.orm import (
 )
 from services.directory.domain import rules
 from services.directory.service_layer import documents as docs
-from shared.errors import (
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
-    ValidationFailed,
-)
+from shared import concurrency
+from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.outbox import utcnow
 
@@ -89,21 +84,8 @@ def get_listing_for_update(session: Session, listing_id: str) -> Service:
     return get_listing(session, listing_id)
 
 
-def etag(service: Service) -> str:
-    return f'"{service.id}.{service.version}"'
-
-
 def check_if_match(service: Service, if_match: str | None) -> None:
-    if not if_match:
-        raise PreconditionRequired(
-            "Send If-Match with the listing's ETag, so two editors never overwrite each other."
-        )
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if "*" not in tags and etag(service) not in tags:
-        raise PreconditionFailed(
-            "The listing changed since you read it: read it again and reapply your change.",
-            current_etag=etag(service),
-        )
+    concurrency.check_if_match(if_match, service, what="listing")
 
 
 def may_edit(identity: Identity, organization_id: str) -> None:
