@@ -1,21 +1,29 @@
-"""The budget service's HTTP API: one blueprint per resource."""
+"""The budget service's HTTP API: one blueprint per resource, one package per plural noun."""
 
 from flask_smorest import Blueprint
 
-from services.budget.api import people, reports, requests, schemes
+from services.budget.api.payments.routes import blp as payments_blp
+from services.budget.api.people.routes import blp as people_blp
+from services.budget.api.plans.routes import blp as plans_blp
+from services.budget.api.pots.routes import blp as pots_blp
+from services.budget.api.provider_requests.routes import blp as provider_requests_blp
+from services.budget.api.reports.routes import blp as reports_blp
+from services.budget.api.reports.routes import ledger_blp
+from services.budget.api.requests.routes import blp as requests_blp
+from services.budget.api.schemes.routes import blp as schemes_blp
 from shared.whoami import whoami_blueprint
 
 
 def blueprints() -> list[Blueprint]:
     return [
         whoami_blueprint(),
-        schemes.blp,
-        schemes.pots,
-        people.blp,
-        people.plans,
-        requests.blp,
-        requests.provider,
-        requests.payments,
-        reports.blp,
-        reports.ledger_blp,
+        schemes_blp,
+        pots_blp,
+        people_blp,
+        plans_blp,
+        requests_blp,
+        provider_requests_blp,
+        payments_blp,
+        reports_blp,
+        ledger_blp,
     ]

@@ -1,4 +1,4 @@
-"""What the budget API's views share: the directory client, and idempotent money-moving calls."""
+"""What the budget API's views share: the directory client, idempotent money-moving calls, pence."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, json, request
+from marshmallow import fields, validate
 
 from services.budget.adapters.directory import HttpDirectory
 from services.budget.service_layer.idempotency import run_once
@@ -66,3 +67,8 @@ def money_call(
 
 def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def Pence(**kw):  # type: ignore[no-untyped-def]  # noqa: N802 - reads like a field class
+    """Money in a request body: whole pence, more than nothing, at most £100,000."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000_000), **kw)

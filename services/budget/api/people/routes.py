@@ -1,4 +1,4 @@
-"""Young people (pseudonymous) and their plans."""
+"""Young people (pseudonymous): enrolment, caseloads, consent."""
 
 from __future__ import annotations
 
@@ -6,25 +6,22 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.budget.api.common import IDEMPOTENCY_DOC, money_call
-from services.budget.api.schemas import (
+from services.budget.api.people.schemas import (
     ConsentSchema,
-    PeopleArgsSchema,
     PersonPageSchema,
+    PersonQueryArgsSchema,
     PersonSchema,
-    PlanPatchSchema,
-    PlanSchema,
-    ReassignSchema,
+    ReassignmentSchema,
 )
 from services.budget.service_layer import people as svc
 from shared.app import current_identity, database
 
 blp = Blueprint("people", __name__, url_prefix="/people", description="Young people on a scheme.")
-plans = Blueprint("plans", __name__, url_prefix="/plans", description="Health and wellbeing plans.")
 
 
 @blp.route("")
 class People(MethodView):
-    @blp.arguments(PeopleArgsSchema, location="query")
+    @blp.arguments(PersonQueryArgsSchema, location="query")
     @blp.response(200, PersonPageSchema)
     def get(self, args):  # type: ignore[no-untyped-def]
         """Young people the caller may see (an advisor: their own caseload)"""
@@ -57,7 +54,7 @@ class PersonById(MethodView):
 
 @blp.route("/<person_id>/reassign")
 class Reassign(MethodView):
-    @blp.arguments(ReassignSchema)
+    @blp.arguments(ReassignmentSchema)
     @blp.response(200, PersonSchema)
     def post(self, values, person_id):  # type: ignore[no-untyped-def]
         """Move a young person to another advisor's caseload (audited)"""
@@ -75,32 +72,3 @@ class Consent(MethodView):
         actor = current_identity()
         svc.change_consent(database(), actor, person_id, values)
         return svc.get_person(database(), actor, person_id)
-
-
-@blp.route("/<person_id>/plans")
-class PersonPlans(MethodView):
-    @blp.response(200, PlanSchema(many=True))
-    def get(self, person_id):  # type: ignore[no-untyped-def]
-        """The young person's plan(s)"""
-        return svc.plans_of(database(), current_identity(), person_id)
-
-    @blp.arguments(PlanSchema)
-    @blp.response(201, PlanSchema)
-    def post(self, values, person_id):  # type: ignore[no-untyped-def]
-        """Make the plan: needs, goals in their own words, ideas, the first review date"""
-        return svc.create_plan(database(), current_identity(), person_id, values)
-
-
-@plans.route("/<plan_id>")
-class PlanById(MethodView):
-    @plans.response(200, PlanSchema)
-    def get(self, plan_id):  # type: ignore[no-untyped-def]
-        """One plan"""
-        return svc.get_plan(database(), current_identity(), plan_id)
-
-    @plans.arguments(PlanPatchSchema)
-    @plans.response(200, PlanSchema)
-    def patch(self, values, plan_id):  # type: ignore[no-untyped-def]
-        """Change the plan (a review); send `version` to refuse overwriting someone else's change"""
-        version = values.pop("version", None)
-        return svc.change_plan(database(), current_identity(), plan_id, values, if_version=version)

@@ -6,7 +6,7 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.budget.api.schemas import ReportArgsSchema
+from services.budget.api.reports.schemas import ReportQueryArgsSchema
 from services.budget.service_layer import reports as svc
 from services.budget.service_layer.access import require
 from services.budget.service_layer.verify import verify_ledger
@@ -22,7 +22,7 @@ ledger_blp = Blueprint(
 
 @blp.route("/summary")
 class Summary(MethodView):
-    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.arguments(ReportQueryArgsSchema, location="query")
     @blp.response(200, description="The report as JSON, or CSV with format=csv")
     def get(self, args):  # type: ignore[no-untyped-def]
         """Spend by category, provider and month; reach; median days from referral; pots; reviews due"""

@@ -1,30 +1,24 @@
-"""Purchase requests through their life cycle, the provider's view, and finance's payment run."""
+"""Purchase requests through their life cycle: raised, decided, paid, evidenced, closed."""
 
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.budget.api.common import IDEMPOTENCY_DOC, directory, money_call
-from services.budget.api.schemas import (
-    ApproveSchema,
+from services.budget.api.requests.schemas import (
+    ApprovalSchema,
     EvidenceSchema,
     OrderSchema,
-    PaymentRunArgsSchema,
-    PaySchema,
-    ProviderRequestPageSchema,
+    PaymentSchema,
     ReasonSchema,
-    RecoverSchema,
-    RequestArgsSchema,
-    RequestCreateSchema,
+    RecoverySchema,
     RequestPageSchema,
+    RequestQueryArgsSchema,
     RequestSchema,
 )
-from services.budget.service_layer import reports
 from services.budget.service_layer import requests as svc
 from shared.app import current_identity, database
-from shared.pagination import PageArgsSchema
 
 blp = Blueprint(
     "requests",
@@ -32,13 +26,6 @@ blp = Blueprint(
     url_prefix="/requests",
     description="Purchase requests and their life cycle.",
 )
-provider = Blueprint(
-    "provider",
-    __name__,
-    url_prefix="/provider",
-    description="What a provider sees: nothing personal.",
-)
-payments = Blueprint("payments", __name__, url_prefix="/payments", description="Finance.")
 
 
 def _dump(result):  # type: ignore[no-untyped-def]
@@ -47,7 +34,7 @@ def _dump(result):  # type: ignore[no-untyped-def]
 
 @blp.route("")
 class Requests(MethodView):
-    @blp.arguments(RequestArgsSchema, location="query")
+    @blp.arguments(RequestQueryArgsSchema, location="query")
     @blp.response(200, RequestPageSchema)
     def get(self, args):  # type: ignore[no-untyped-def]
         """Requests the caller may see, newest first"""
@@ -56,7 +43,7 @@ class Requests(MethodView):
         )
         return page.envelope()
 
-    @blp.arguments(RequestCreateSchema)
+    @blp.arguments(RequestSchema)
     @blp.response(201, RequestSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, values):  # type: ignore[no-untyped-def]
@@ -111,7 +98,7 @@ def _submit(actor, request_id, _values):  # type: ignore[no-untyped-def]
 @_action(
     "approve",
     "Approve (budget holder): the directory is asked again and the money is held",
-    ApproveSchema,
+    ApprovalSchema,
 )
 def _approve(actor, request_id, values):  # type: ignore[no-untyped-def]
     return svc.approve_request(database(), directory(), actor, request_id, values)
@@ -144,7 +131,7 @@ def _order(actor, request_id, values):  # type: ignore[no-untyped-def]
     return svc.order_request(database(), actor, request_id, values.get("reference"))
 
 
-@_action("pay", "Record the payment to the provider (finance); the hold is posted", PaySchema)
+@_action("pay", "Record the payment to the provider (finance); the hold is posted", PaymentSchema)
 def _pay(actor, request_id, values):  # type: ignore[no-untyped-def]
     return svc.pay_request(database(), actor, request_id, values)
 
@@ -159,35 +146,10 @@ def _close(actor, request_id, _values):  # type: ignore[no-untyped-def]
     return svc.close_request(database(), actor, request_id)
 
 
-@_action("recover", "Record money returned by the provider (finance), with a reason", RecoverSchema)
+@_action(
+    "recover", "Record money returned by the provider (finance), with a reason", RecoverySchema
+)
 def _recover(actor, request_id, values):  # type: ignore[no-untyped-def]
     return svc.recover_request(
         database(), actor, request_id, values["amount_pence"], values["reason"]
     )
-
-
-@provider.route("/requests")
-class ProviderRequests(MethodView):
-    @provider.arguments(PageArgsSchema, location="query")
-    @provider.response(200, ProviderRequestPageSchema)
-    def get(self, args):  # type: ignore[no-untyped-def]
-        """Approved and paid requests for the caller's own listings (provider)"""
-        return svc.provider_requests(
-            database(), current_identity(), args["page"], args["per_page"]
-        ).envelope()
-
-
-@payments.route("/run.csv")
-class PaymentRun(MethodView):
-    @payments.arguments(PaymentRunArgsSchema, location="query")
-    @payments.response(200, description="CSV for the council's finance system")
-    def get(self, args):  # type: ignore[no-untyped-def]
-        """Payments made, as CSV for the council's finance system (finance)"""
-        body = reports.payment_run_csv(
-            database(), current_identity(), args.get("paid_from"), args.get("paid_to")
-        )
-        return Response(
-            body,
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="payment-run.csv"'},
-        )

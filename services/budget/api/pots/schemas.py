@@ -1,0 +1,19 @@
+"""Funding pots: where young people's allocations come from."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class PotSchema(Schema):
+    id = fields.String(dump_only=True)
+    scheme_id = fields.String(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    funder = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    amount_pence = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=10**12)
+    )
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(allow_none=True)
+    allocated_pence = fields.Integer(dump_only=True)
+    unallocated_pence = fields.Integer(dump_only=True)

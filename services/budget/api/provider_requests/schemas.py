@@ -1,0 +1,24 @@
+"""A provider's view of a request for its listing: what was bought and paid, nothing personal."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from shared.pagination import PageEnvelopeSchema
+
+
+class ProviderRequestSchema(Schema):
+    id = fields.String()
+    listing_id = fields.String(allow_none=True)
+    cost_option_id = fields.String(allow_none=True)
+    item = fields.String()
+    amount_pence = fields.Integer()
+    state = fields.String()
+    approved_at = fields.DateTime(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    paid_pence = fields.Integer()
+    payment_reference = fields.String(allow_none=True)
+
+
+class ProviderRequestPageSchema(PageEnvelopeSchema):
+    items = fields.List(fields.Nested(ProviderRequestSchema))
