@@ -198,12 +198,15 @@ def get_provider(provider_id: str) -> dict[str, Any]:
 @providers_blp.route("/<provider_id>/due-diligence", methods=["GET"])
 @providers_blp.response(200, s.ProviderOut)
 def provider_checks(provider_id: str) -> dict[str, Any]:
-    """The provider's checks and derived state (admins, staff, and the provider itself)."""
+    """The provider's checks and derived state (staff, and the provider itself); the evidence
+    references and notes behind them only for admins."""
     identity = current_identity()
     if not (identity.role in STAFF or identity.is_service):
         uc.may_edit(identity, provider_id)
+    evidence = identity.role == "admin" or identity.is_service
     with database().session() as session:
-        return uc.provider_dict(uc.get_provider(session, provider_id), with_checks=True)
+        org = uc.get_provider(session, provider_id)
+        return uc.provider_dict(org, with_checks=True, with_evidence=evidence)
 
 
 @providers_blp.route("/<provider_id>/due-diligence", methods=["POST"])

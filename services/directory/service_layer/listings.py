@@ -224,8 +224,14 @@ def descendant_ids(term_id: str, index: dict[str, TaxonomyTerm]) -> list[str]:
 
 
 def provider_dict(
-    org: Organization, on: date | None = None, *, with_checks: bool = False
+    org: Organization,
+    on: date | None = None,
+    *,
+    with_checks: bool = False,
+    with_evidence: bool = False,
 ) -> dict[str, Any]:
+    """A provider and its due diligence state; with its checks, and with the evidence behind them
+    (references and notes) only for those who may see it."""
     on = on or docs.today()
     state = docs.provider_due_diligence(org, on)
     body: dict[str, Any] = {
@@ -243,13 +249,13 @@ def provider_dict(
         "last_modified": docs.iso_utc(org.last_modified),
     }
     if with_checks:
-        body["checks"] = [check_dict(r) for r in org.due_diligence]
+        body["checks"] = [check_dict(r, with_evidence=with_evidence) for r in org.due_diligence]
         body["missing"] = state.missing
     return body
 
 
-def check_dict(r: DueDiligenceRecord) -> dict[str, Any]:
-    return {
+def check_dict(r: DueDiligenceRecord, *, with_evidence: bool = True) -> dict[str, Any]:
+    body = {
         "id": r.id,
         "kind": r.kind,
         "expires_on": r.expires_on.isoformat(),
@@ -259,6 +265,9 @@ def check_dict(r: DueDiligenceRecord) -> dict[str, Any]:
         "notes": r.notes,
         "recorded_at": docs.iso_utc(r.recorded_at),
     }
+    if not with_evidence:
+        del body["reference"], body["notes"]
+    return body
 
 
 # ---- writing -------------------------------------------------------------------------------
@@ -304,44 +313,109 @@ def _apply(session: Session, service: Service, values: dict[str, Any]) -> None:
             setattr(service, key, values[key])
     if "categories" in values:
         service.terms = _terms_for(session, values["categories"])
+    _refuse_repeated_ids(values)
     if "cost_options" in values:
-        existing = {c.id: c for c in service.cost_options}
-        options = []
-        for position, item in enumerate(values["cost_options"]):
-            option = existing.get(item.get("id") or "") or CostOption(id=item.get("id") or None)
-            if option.id is None:
-                option.id = str(uuid.uuid4())
-            if option.id not in existing and item.get("id"):
-                taken = session.get(CostOption, option.id)
-                if taken is not None and taken.service_id != service.id:
-                    raise ValidationFailed(
-                        "A cost option id belongs to another listing.",
-                        errors={"cost_options": [f"{option.id} belongs to another listing."]},
-                    )
-            option.amount_pence = item["amount_pence"]
-            option.currency = "GBP"
-            option.unit = item["unit"]
-            option.description = item.get("description") or ""
-            option.position = position
-            options.append(option)
-        service.cost_options = options
+        service.cost_options = [
+            _cost_option(session, service, item, position)
+            for position, item in enumerate(values["cost_options"])
+        ]
     if "schedules" in values:
         service.schedules = [
-            Schedule(
-                id=item.get("id") or str(uuid.uuid4()),
-                byday=",".join(item["byday"]) if isinstance(item["byday"], list) else item["byday"],
-                opens_at=item["opens_at"],
-                closes_at=item["closes_at"],
-                description=item.get("description") or "",
-                position=i,
-            )
-            for i, item in enumerate(values["schedules"])
+            _schedule(session, service, item, position)
+            for position, item in enumerate(values["schedules"])
         ]
     if "location" in values:
-        _set_location(session, service, values["location"])
+        _set_location(session, service, values["location"], values.get("organization_id"))
 
 
-def _set_location(session: Session, service: Service, data: dict[str, Any] | None) -> None:
+def _refuse_repeated_ids(values: dict[str, Any]) -> None:
+    errors = {}
+    for key in ("cost_options", "schedules"):
+        ids = [item["id"] for item in values.get(key) or [] if item.get("id")]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            errors[key] = [f"{i} is given more than once." for i in repeated]
+    if errors:
+        raise ValidationFailed("An id is given more than once.", errors=errors)
+
+
+def _owned_child(
+    session: Session, model: type[CostOption] | type[Schedule], service: Service, item_id: Any
+) -> Any:
+    """The listing's own cost option or schedule named by `item_id`; a new one for an unknown
+    id; 404 for one that belongs to another listing (never a silent move, never a 500)."""
+    if not item_id:
+        return model(id=str(uuid.uuid4()))
+    found = session.get(model, item_id)
+    if found is None:
+        return model(id=item_id)
+    if found.service_id != service.id:
+        what = "cost option" if model is CostOption else "schedule"
+        raise NotFound(f"This listing has no {what} {item_id}.")
+    return found
+
+
+def _cost_option(
+    session: Session, service: Service, item: dict[str, Any], position: int
+) -> CostOption:
+    option: CostOption = _owned_child(session, CostOption, service, item.get("id"))
+    option.amount_pence = item["amount_pence"]
+    option.currency = "GBP"
+    option.unit = item["unit"]
+    option.description = item.get("description") or ""
+    option.position = position
+    return option
+
+
+def _schedule(session: Session, service: Service, item: dict[str, Any], position: int) -> Schedule:
+    schedule: Schedule = _owned_child(session, Schedule, service, item.get("id"))
+    byday = item["byday"]
+    schedule.byday = ",".join(byday) if isinstance(byday, list) else byday
+    schedule.opens_at = item["opens_at"]
+    schedule.closes_at = item["closes_at"]
+    schedule.description = item.get("description") or ""
+    schedule.position = position
+    return schedule
+
+
+def other_organisations_at(session: Session, location_id: str, service: Service) -> set[str]:
+    """The organisations of the other listings delivered at a location."""
+    return set(
+        session.scalars(
+            select(Service.organization_id)
+            .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+            .where(ServiceAtLocation.location_id == location_id, Service.id != service.id)
+        )
+    )
+
+
+def _location_for(
+    session: Session, service: Service, organization_id: str, wanted_id: str | None
+) -> Location:
+    """The location an edit writes to: the listing's own or one of its organisation's (404 for
+    any other), a new one for an unknown id, and a copy when the current one is shared with
+    another organisation, so an edit never rewrites someone else's address."""
+    current = docs.listing_location(service)
+    if wanted_id is None or (current is not None and wanted_id == current.location_id):
+        if current is None:
+            return Location(id=wanted_id or str(uuid.uuid4()))
+        if other_organisations_at(session, current.location_id, service) - {organization_id}:
+            return Location(id=str(uuid.uuid4()))
+        return current.location
+    location = session.get(Location, wanted_id)
+    if location is None:
+        return Location(id=wanted_id)
+    if other_organisations_at(session, wanted_id, service) != {organization_id}:
+        raise NotFound(f"Your organisation has no location {wanted_id}.")
+    return location
+
+
+def _set_location(
+    session: Session,
+    service: Service,
+    data: dict[str, Any] | None,
+    organization_id: str | None = None,
+) -> None:
     if data is None:
         service.service_at_locations = []
         return
@@ -358,12 +432,9 @@ def _set_location(session: Session, service: Service, data: dict[str, Any] | Non
         if placed:
             lat, lng = placed
     sal = docs.listing_location(service)
-    location = sal.location if sal else None
-    wanted_id = data.get("id")
-    if location is None or (wanted_id and wanted_id != location.id):
-        location = (session.get(Location, wanted_id) if wanted_id else None) or Location(
-            id=wanted_id or str(uuid.uuid4())
-        )
+    organization_id = organization_id or service.organization_id
+    location = _location_for(session, service, organization_id, data.get("id"))
+    if sal is None or sal.location_id != location.id:
         service.service_at_locations = [
             ServiceAtLocation(id=(sal.id if sal else str(uuid.uuid4())), location=location)
         ]
