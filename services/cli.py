@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from types import ModuleType
 
 import click
 
@@ -20,7 +21,7 @@ def main() -> None:
     pass
 
 
-def _service_module(service: str, module: str):  # type: ignore[no-untyped-def]
+def _service_module(service: str, module: str) -> ModuleType | None:
     try:
         return importlib.import_module(f"services.{service}.{module}")
     except ModuleNotFoundError as err:

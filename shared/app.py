@@ -12,18 +12,37 @@ from flask_smorest import Api, Blueprint
 
 from shared.config import ServiceSettings
 from shared.db import Database
-from shared.errors import Forbidden, Unauthorized, register_error_handlers
+from shared.errors import Forbidden, Unauthorized
 from shared.identity import INTERNAL_HEADER, Identity, verify_internal_token
 from shared.logs import request_id_var
+from shared.problems import register_error_handlers
 
 MAX_BODY_BYTES = 1_000_000
 ReadyCheck = Callable[[], dict[str, Any] | None]
 
 
 def public(view: Any) -> Any:
-    """Mark a view (function or MethodView class) as callable without an internal identity token."""
+    """Mark a view function, or one method of a MethodView, as callable without an identity.
+
+    Marking a whole MethodView class is refused: it would open every method, writes included.
+    """
+    if isinstance(view, type):
+        raise TypeError(
+            f"public({view.__name__}): mark each method that needs no identity, not the class"
+        )
     view._phb_public = True
     return view
+
+
+def is_public(view: Any, method: str) -> bool:
+    """Whether `view` (as registered in `app.view_functions`) answers `method` without identity."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return bool(getattr(view, "_phb_public", False))
+    handler = getattr(view_class, method.lower(), None)
+    if handler is None and method.upper() == "HEAD":
+        handler = getattr(view_class, "get", None)
+    return bool(getattr(handler, "_phb_public", False))
 
 
 def current_identity() -> Identity:
@@ -131,14 +150,18 @@ def _install_request_context(app: Flask) -> None:
             request_id_var.reset(token)
 
 
+OPEN_ENDPOINTS = frozenset({"health", "ready", "static"})
+
+
 def _is_public(app: Flask) -> bool:
     if request.endpoint is None:  # unknown URL: let the router answer 404/405
         return True
-    if request.endpoint in {"health", "ready", "static"} or request.endpoint.startswith("api-docs"):
+    if request.endpoint in OPEN_ENDPOINTS or request.endpoint.startswith("api-docs"):
         return True
-    view = app.view_functions.get(request.endpoint)
-    target = getattr(view, "view_class", view)
-    return bool(getattr(target, "_phb_public", False) or getattr(view, "_phb_public", False))
+    rule = request.url_rule
+    if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+        return True  # answered by Flask itself with the Allow header; no view runs
+    return is_public(app.view_functions.get(request.endpoint), request.method)
 
 
 def _install_health(app: Flask, name: str) -> None:

@@ -1,16 +1,14 @@
-"""Problem details (RFC 9457): domain errors raised anywhere, turned into problem+json in one place."""
+"""Domain errors (RFC 9457 problem types) that any layer may raise; pure Python, no web framework.
+
+`shared.problems` turns them into problem+json responses at the edge of each app.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from flask import Flask, Response, g, json
-from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://phb-suite.example/problems/"
-log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -80,41 +78,6 @@ class DependencyTimeout(DomainError):
     )
 
 
-def problem(
-    status: int,
-    title: str,
-    detail: str | None = None,
-    *,
-    type_slug: str | None = None,
-    errors: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + (type_slug or _slug_for(status)),
-        "title": title,
-        "status": status,
-    }
-    if detail:
-        body["detail"] = detail
-    if errors:
-        body["errors"] = errors
-    body.update({k: v for k, v in extra.items() if v is not None})
-    request_id = getattr(g, "request_id", None) if _has_app_context() else None
-    if request_id:
-        body["request_id"] = request_id
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def _has_app_context() -> bool:
-    from flask import has_app_context
-
-    return has_app_context()
-
-
 _SLUGS = {
     400: "bad-request",
     401: "unauthorized",
@@ -134,64 +97,5 @@ _SLUGS = {
 }
 
 
-def _slug_for(status: int) -> str:
+def slug_for(status: int) -> str:
     return _SLUGS.get(status, "error")
-
-
-def _flatten_webargs(messages: Any) -> dict[str, Any]:
-    """webargs nests messages by location ({"json": {"field": [...]}}); clients want field names."""
-    if not isinstance(messages, dict):
-        return {"_schema": messages}
-    flat: dict[str, Any] = {}
-    for location, fields in messages.items():
-        if isinstance(fields, dict) and location in {
-            "json",
-            "query",
-            "querystring",
-            "headers",
-            "form",
-            "files",
-            "view_args",
-            "path",
-        }:
-            flat.update(fields)
-        else:
-            flat[location] = fields
-    return flat
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Every error leaves as problem+json; no stack trace ever reaches a client."""
-
-    @app.errorhandler(DomainError)
-    def _domain(err: DomainError) -> Response:
-        return problem(
-            err.status,
-            err.title,
-            err.detail,
-            type_slug=err.type_slug,
-            errors=err.errors,
-            headers=err.headers(),
-            **err.extra,
-        )
-
-    @app.errorhandler(HTTPException)
-    def _http(err: HTTPException) -> Response:
-        status = err.code or 500
-        data = getattr(err, "data", None) or {}
-        errors = _flatten_webargs(data.get("messages")) if data.get("messages") else None
-        if status == 400 and errors:
-            status = 422
-        headers = {}
-        if status == 405 and getattr(err, "valid_methods", None):
-            headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[arg-type]
-        title = err.name if status != 422 else "Invalid input"
-        detail = err.description if status != 422 else "One or more fields are invalid."
-        return problem(status, title, detail, errors=errors, headers=headers)
-
-    @app.errorhandler(Exception)
-    def _unexpected(err: Exception) -> Response:
-        log.exception("unhandled error", exc_info=err)
-        return problem(
-            500, "Internal error", "Something went wrong on our side; it has been logged."
-        )

@@ -12,22 +12,19 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from shared.clock import as_utc, utcnow
 from shared.db import Database
 from shared.http import ServiceClient
 from shared.identity import Identity
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class OutboxMixin:
@@ -149,12 +146,12 @@ class OutboxRelay:
         """Deliver what is due; returns how many were delivered."""
         with self.db.session() as session:
             events = self.pending(session, self.batch_size)
-        if events and _as_utc(events[0].available_at) > utcnow():
+        if events and as_utc(events[0].available_at) > utcnow():
             return 0
         delivered = 0
         for event in events:
             message = Message(
-                event.event_id, event.topic, event.payload, _as_utc(event.created_at).isoformat()
+                event.event_id, event.topic, event.payload, as_utc(event.created_at).isoformat()
             )
             try:
                 self.deliver(message)
@@ -204,7 +201,7 @@ class OutboxRelay:
                     m.destination == self.destination, m.delivered_at.is_(None)
                 )
             ).one()
-        age = (utcnow() - _as_utc(oldest)).total_seconds() if oldest else 0.0
+        age = (utcnow() - as_utc(oldest)).total_seconds() if oldest else 0.0
         return {"pending": count, "oldest_seconds": round(age, 3)}
 
     def drain(self, timeout: float = 10.0) -> bool:
@@ -248,11 +245,6 @@ class OutboxRelay:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored here is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class HttpDelivery:

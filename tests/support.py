@@ -13,9 +13,10 @@ from pathlib import Path
 import psycopg
 import requests
 
+from services.gateway.tokens import DevIssuer
 from services.launcher import Suite, ephemeral_ports, make_suite
 from shared.config import SERVICES
-from shared.identity import DevIssuer, Identity
+from shared.identity import Identity
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 

@@ -11,9 +11,9 @@ from flask import Flask, Response, g, jsonify, request
 from services.gateway import docs, proxy
 from services.gateway.auth import build_verifier
 from shared.config import SERVICES, ServiceSettings, env_float
-from shared.errors import register_error_handlers
 from shared.http import ServiceClient
 from shared.logs import request_id_var
+from shared.problems import register_error_handlers
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, request
 
+from services.gateway.tokens import DevIssuer, UserTokenVerifier
 from shared.config import env, var_dir
 from shared.errors import Unauthorized
-from shared.identity import DevIssuer, Identity, UserTokenVerifier
+from shared.identity import Identity
 
 
 def build_verifier(config: dict) -> UserTokenVerifier:
@@ -15,8 +16,8 @@ def build_verifier(config: dict) -> UserTokenVerifier:
     if issuer:
         return UserTokenVerifier.from_oidc_discovery(
             issuer,
-            audience=config.get("OIDC_AUDIENCE") or env("OIDC_AUDIENCE", "phb-suite"),
-            role_claim=config.get("OIDC_ROLE_CLAIM") or env("OIDC_ROLE_CLAIM", "roles"),
+            audience=config.get("OIDC_AUDIENCE") or env("OIDC_AUDIENCE") or "phb-suite",
+            role_claim=config.get("OIDC_ROLE_CLAIM") or env("OIDC_ROLE_CLAIM") or "roles",
         )
     return UserTokenVerifier(public_pem=dev_issuer().public_pem)
 

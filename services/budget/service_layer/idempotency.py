@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import IdempotencyKey
+from shared.clock import as_utc, utcnow
 from shared.db import Database
 from shared.errors import Conflict, DomainError, ValidationFailed
-from shared.outbox import _as_utc, utcnow
 
 KEEP_FOR = timedelta(hours=48)
 ABANDONED_AFTER = timedelta(seconds=60)  # an in-flight key this old belongs to a crashed call
@@ -149,7 +149,7 @@ def _claim(session: Session, full_key: str, digest: str) -> Outcome | None:
         )
     if existing.state == "done":
         return Outcome(int(existing.status_code or 200), dict(existing.response or {}), True)
-    if utcnow() - _as_utc(existing.created_at) < ABANDONED_AFTER:
+    if utcnow() - as_utc(existing.created_at) < ABANDONED_AFTER:
         raise KeyInFlight("A call with this Idempotency-Key is still running; try again shortly.")
     taken = session.execute(
         update(IdempotencyKey)

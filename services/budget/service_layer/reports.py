@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import statistics
 from collections import defaultdict
@@ -15,9 +14,10 @@ from sqlalchemy.orm import Session
 from services.budget.adapters.orm import Person, Plan, Pot, PurchaseRequest
 from services.budget.service_layer import ledger
 from services.budget.service_layer.access import STAFF, require
+from shared.clock import as_utc
 from shared.db import Database
 from shared.identity import Identity
-from shared.outbox import _as_utc
+from shared.spreadsheet import csv_writer
 
 
 def summary(
@@ -84,7 +84,7 @@ def _speed(people: dict[str, Person], requests: list[PurchaseRequest]) -> dict[s
     first: dict[str, dict[str, date]] = defaultdict(dict)
     for req in requests:
         marks = {
-            "approval": _as_utc(req.approved_at).date() if req.approved_at else None,
+            "approval": as_utc(req.approved_at).date() if req.approved_at else None,
             "payment": req.paid_on,
             "activity_start": req.activity_started_on,
         }
@@ -155,7 +155,7 @@ def _reviews(session: Session, people: dict[str, Person], today: date) -> dict[s
 def summary_csv(report: dict[str, Any]) -> str:
     """The same figures as rows: section, name, value."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["section", "name", "value"])
     writer.writerow(["spend", "total_paid_pence", report["spend"]["total_paid_pence"]])
     for section in ("by_category", "by_provider", "by_month"):
@@ -186,7 +186,7 @@ def payment_run_csv(
         if paid_to:
             stmt = stmt.where(PurchaseRequest.paid_on <= paid_to)
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(
             [
                 "paid_on",
@@ -206,19 +206,14 @@ def payment_run_csv(
                 [
                     req.paid_on.isoformat() if req.paid_on else "",
                     req.id,
-                    _safe(req.payee),
+                    req.payee,
                     req.provider_id or "",
-                    _safe(req.item),
+                    req.item,
                     req.category or "",
                     req.paid_pence,
                     f"{req.paid_pence / 100:.2f}",
                     req.recovered_pence,
-                    _safe(req.payment_reference or ""),
+                    req.payment_reference or "",
                 ]
             )
         return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; such cells get a leading quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

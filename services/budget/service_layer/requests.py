@@ -32,10 +32,10 @@ from services.budget.service_layer.access import (
     require,
     scope_people,
 )
+from shared.clock import as_utc, utcnow
 from shared.db import Database
 from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.identity import Identity
-from shared.outbox import _as_utc, utcnow
 from shared.pagination import Page
 
 RULE_SUB = "scheme-rule"
@@ -157,7 +157,7 @@ def _done(session: Session, view: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _describe(directory: DirectoryPort, values: dict[str, Any], excluded: list[str]) -> dict:  # type: ignore[type-arg]
+def _describe(directory: DirectoryPort, values: dict[str, Any], excluded: list[str]) -> dict:
     if values.get("listing_id"):
         check = directory.fundability(values["listing_id"], values.get("cost_option_id"))
         _refuse_unfundable(check, excluded)
@@ -393,7 +393,7 @@ def request_info(db: Database, actor: Identity, request_id: str, reason: str) ->
     return _simple(db, actor, request_id, "request_info", reason, ("budget_holder", "admin"))
 
 
-def order_request(db: Database, actor: Identity, request_id: str, reference: str | None) -> dict:  # type: ignore[type-arg]
+def order_request(db: Database, actor: Identity, request_id: str, reference: str | None) -> dict:
     return _simple(
         db, actor, request_id, "order", None, ("finance", "admin"), {"order_reference": reference}
     )
@@ -737,7 +737,7 @@ def expire_stale_holds(db: Database, *, now: datetime | None = None) -> list[str
         ).all()
     expired = []
     for request_id, approved_at, days in rows:
-        if approved_at and _as_utc(approved_at) + timedelta(days=days) < now:
+        if approved_at and as_utc(approved_at) + timedelta(days=days) < now:
             try:
                 cancel_request(
                     db, system, request_id, f"Approval unused for {days} days.", expire=True

@@ -222,7 +222,7 @@ def _sum_by_debit(session: Session, kind: str) -> dict[str, int]:
     return _sum(session, kind, LedgerEntry.debit_pence)
 
 
-def _sum(session: Session, kind: str, column) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _sum(session: Session, kind: str, column) -> dict[str, int]:
     rows = session.execute(
         select(LedgerEntry.account_id, func.sum(column))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)

@@ -61,9 +61,6 @@ class Listings(MethodView):
         return _with_etag(database().run_write(work))
 
 
-public(Listings)  # GET only needs no identity; POST checks the role itself
-
-
 @listings_blp.route("/<listing_id>")
 class ListingItem(MethodView):
     @public
@@ -101,9 +98,6 @@ class ListingItem(MethodView):
             return uc.listing_dict(uc.archive_listing(session, identity, listing_id, if_match))
 
         return _with_etag(database().run_write(work))
-
-
-public(ListingItem)
 
 
 def _update(listing_id: str, values: dict[str, Any], *, replace: bool) -> Tagged:
@@ -157,6 +151,7 @@ def fundability(args: dict[str, Any], listing_id: str) -> dict[str, Any]:
 
 @providers_blp.route("/")
 class Providers(MethodView):
+    @public
     @providers_blp.arguments(s.ListingArgsSchema(only=("page", "per_page")), location="query")
     @providers_blp.response(200, s.ProviderOut(many=True))
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -181,9 +176,6 @@ class Providers(MethodView):
             return uc.provider_dict(uc.create_provider(session, identity, values))
 
         return database().run_write(work)
-
-
-public(Providers)  # reading needs no identity; adding checks the role itself
 
 
 @providers_blp.route("/<provider_id>")

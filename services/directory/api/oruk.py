@@ -293,7 +293,7 @@ def _services_query(args: dict[str, Any], index: dict[str, TaxonomyTerm]) -> Sel
                 "Unknown taxonomy term.", errors={"taxonomy_term_id": ["No such term."]}
             )
         wanted = uc.descendant_ids(term.id, index)
-        statement = statement.where(Service.terms.any(TaxonomyTerm.id.in_(wanted)))  # type: ignore[attr-defined]
+        statement = statement.where(Service.terms.any(TaxonomyTerm.id.in_(wanted)))
     if args.get("taxonomy_id") and args["taxonomy_id"] != TAXONOMY_ID:
         statement = statement.where(Service.id.is_(None))
     if args.get("organization_id"):

@@ -173,7 +173,7 @@ class ListingImportSchema(ListingInSchema):
         except ValueError as err:
             raise ValidationError("Not a UUID.") from err
 
-    def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def load(self, data: Any, **kwargs: Any) -> Any:
         values = super().load(data, **kwargs)
         for key in ("record", "organization_name", "stale", "provider_state"):
             values.pop(key, None)

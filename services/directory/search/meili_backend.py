@@ -163,6 +163,8 @@ class MeilisearchBackend(SearchBackend):
         uid = getattr(task_info, "task_uid", None)
         if uid is None and isinstance(task_info, dict):
             uid = task_info.get("taskUid")
+        if uid is None:
+            raise RuntimeError(f"Meilisearch answered without a task id: {task_info!r}")
         task = self.client.wait_for_task(uid, timeout_in_ms=self.timeout_ms)
         status = getattr(task, "status", None)
         if status != "succeeded":

@@ -3,6 +3,7 @@ batches, then remove what the database no longer has. No moment with an empty in
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ def reindex(
     started = time.perf_counter()
     seen: set[str] = set()
     for batch in _batches(documents, batch_size):
-        _retrying(lambda batch=batch: backend.upsert(batch))
+        _retrying(functools.partial(backend.upsert, batch))
         seen.update(d.id for d in batch)
         progress(len(batch))
     stale = backend.all_ids() - seen

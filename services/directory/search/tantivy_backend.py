@@ -10,7 +10,7 @@ import logging
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +166,8 @@ class TantivyBackend(SearchBackend):
     def _commit(
         self,
         work: Any,
-        added: list[SearchDocument] = (),
-        removed: list[str] = (),  # type: ignore[assignment]
+        added: Sequence[SearchDocument] = (),
+        removed: Sequence[str] = (),
     ) -> None:
         with self._write_lock:
             writer = self._writer()
@@ -190,7 +190,7 @@ class TantivyBackend(SearchBackend):
         except FileNotFoundError:
             return 0
 
-    def _after_own_write(self, added: list[SearchDocument], removed: list[str]) -> None:
+    def _after_own_write(self, added: Sequence[SearchDocument], removed: Sequence[str]) -> None:
         if self._known is None:
             return
         new_words = {w for d in added for w in _document_words(d)} - self._vocabulary_set
@@ -333,6 +333,8 @@ class TantivyBackend(SearchBackend):
 
     def _load(self, searcher: tantivy.Searcher, address: Any) -> SearchDocument:
         raw = searcher.doc(address).get_first("doc")
+        if raw is None:
+            raise LookupError("an indexed document has no stored body")
         return SearchDocument.from_dict(json.loads(bytes(raw)))
 
     # ---- words -> index terms ----------------------------------------------------------------
@@ -481,7 +483,7 @@ class TantivyBackend(SearchBackend):
             self._hit(searcher, address, matched, query.near, None) for _k, address in found.hits
         ]
         return SearchResult(
-            total=found.count or 0,
+            total=found.count or 0,  # type: ignore[attr-defined]  # the stub lacks count
             page=query.page,
             per_page=query.per_page,
             hits=hits,
@@ -489,7 +491,7 @@ class TantivyBackend(SearchBackend):
         )
 
     def _all(self, searcher: tantivy.Searcher, query: Query) -> list[tuple[float, Any]]:
-        total = searcher.search(query, 1, count=True).count or 0
+        total = searcher.search(query, 1, count=True).count or 0  # type: ignore[attr-defined]
         return searcher.search(query, total, count=False).hits if total else []
 
     def _geo_search(

@@ -137,7 +137,7 @@ def search_document(
     )
 
 
-def listing_query():  # type: ignore[no-untyped-def]
+def listing_query():
     return select(Service).options(
         selectinload(Service.terms),
         selectinload(Service.cost_options),

@@ -190,9 +190,7 @@ def list_listings(
                 "Unknown category.", errors={"category": [f"No category {category!r}."]}
             )
         wanted = descendant_ids(by_slug[category].id, index)
-        statement = statement.where(
-            Service.terms.any(TaxonomyTerm.id.in_(wanted))  # type: ignore[attr-defined]
-        )
+        statement = statement.where(Service.terms.any(TaxonomyTerm.id.in_(wanted)))
     if status:
         statement = statement.where(Service.status == status)
     if not include_archived:
@@ -678,7 +676,7 @@ def record_check(
 def expiring_checks(session: Session, within_days: int) -> list[dict[str, Any]]:
     """Providers whose state is expiring, lapsed or unchecked, soonest problem first."""
     on = docs.today()
-    out = []
+    out: list[dict[str, Any]] = []
     orgs = session.scalars(
         select(Organization)
         .options(

@@ -46,9 +46,17 @@ from shared.identity import Identity
 bp = Blueprint("web", __name__)
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-PRICE_CHOICES = (("", "Any price"), ("free", "Free only"), ("500", "Up to £5"))
+PRICE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("", "Any price"),
+    ("free", "Free only"),
+    ("500", "Up to £5"),
+)
 PRICE_CHOICES += (("1000", "Up to £10"), ("2000", "Up to £20"), ("5000", "Up to £50"))
-RADIUS_CHOICES = (("", "Any distance"), ("3.2", "Within 2 miles"), ("8", "Within 5 miles"))
+RADIUS_CHOICES: tuple[tuple[str, str], ...] = (
+    ("", "Any distance"),
+    ("3.2", "Within 2 miles"),
+    ("8", "Within 5 miles"),
+)
 RADIUS_CHOICES += (("16", "Within 10 miles"), ("40", "Within 25 miles"))
 WELCOMES = {
     "care_experienced": "Care-experienced welcome",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
 from services.outcomes.domain import instruments, stats
 from services.outcomes.domain.suppression import MARK, THRESHOLD, is_small, suppress, total_cell
 from shared.db import Database
+from shared.spreadsheet import csv_writer
 
 LIMITS = [
     "There is no control group: changes cannot be attributed to the activity alone.",
@@ -386,7 +386,7 @@ def _shown(cell: dict[str, Any] | None) -> str:
 def to_csv(report: dict[str, Any]) -> str:
     """Long format: section, measure, group, statistic, value (withheld cells read [c])."""
     out = io.StringIO()
-    w = csv.writer(out)
+    w = csv_writer(out)
     w.writerow(["section", "measure", "group", "statistic", "value"])
     pop = report["population"]
     for key in ("baselines_answered", "matched_pairs"):

@@ -3,7 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.errors import Conflict, DependencyUnavailable, register_error_handlers
+from shared.errors import Conflict, DependencyUnavailable
+from shared.problems import register_error_handlers
 
 
 class ThingSchema(Schema):

@@ -3,14 +3,9 @@ import time
 import jwt
 import pytest
 
+from services.gateway.tokens import DevIssuer, UserTokenVerifier
 from shared.errors import Unauthorized
-from shared.identity import (
-    DevIssuer,
-    Identity,
-    UserTokenVerifier,
-    issue_internal_token,
-    verify_internal_token,
-)
+from shared.identity import Identity, issue_internal_token, verify_internal_token
 
 KEY = "k" * 48
 ALEX = Identity(sub="alex", role="advisor")

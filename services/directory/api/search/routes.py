@@ -99,8 +99,8 @@ def query_from_args(args: dict[str, Any]) -> SearchQuery:
 
 
 @blp.route("")
-@public
 class Search(MethodView):
+    @public
     @blp.arguments(SearchQueryArgsSchema, location="query")
     @blp.response(200, SearchResultSchema)
     def get(self, args):

@@ -53,14 +53,15 @@ class ThanksSchema(Schema):
 
 
 @blp.route("/<string:token>")
-@public
 class Feedback(MethodView):
+    @public
     @blp.response(200, FeedbackFormSchema)
     @blp.alt_response(404, description="Unknown, used or expired link")
     def get(self, token):  # type: ignore[no-untyped-def]
         """The questions behind a feedback link"""
         return svc.feedback_form(database(), token)
 
+    @public
     @blp.arguments(AnswersSchema)
     @blp.response(200, ThanksSchema)
     @blp.alt_response(404, description="Unknown, used or expired link")

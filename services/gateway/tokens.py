@@ -1,0 +1,114 @@
+"""Users' bearer tokens: the embedded dev issuer (demo mode) and the verifier for it or an OIDC provider."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shared.errors import Unauthorized
+from shared.identity import ROLES, Identity
+
+DEV_ISSUER = "phb-dev-issuer"
+DEV_AUDIENCE = "phb-suite"
+
+
+class DevIssuer:
+    """Signs user tokens in embedded mode with an RSA key generated into var/keys on first run."""
+
+    def __init__(self, key_dir: Path):
+        key_dir.mkdir(parents=True, exist_ok=True)
+        self.private_path = key_dir / "dev-issuer.pem"
+        if not self.private_path.exists():
+            self._generate()
+        self._private_pem = self.private_path.read_bytes()
+        private = serialization.load_pem_private_key(self._private_pem, password=None)
+        self.public_pem = private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def _generate(self) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        tmp = self.private_path.with_suffix(".tmp")
+        tmp.write_bytes(pem)
+        tmp.chmod(0o600)
+        tmp.replace(self.private_path)
+
+    def issue(self, identity: Identity, *, ttl_seconds: int = 8 * 3600) -> str:
+        now = int(time.time())
+        claims = {
+            **identity.claims(),
+            "iss": DEV_ISSUER,
+            "aud": DEV_AUDIENCE,
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
+        return jwt.encode(claims, self._private_pem, algorithm="RS256", headers={"kid": "dev"})
+
+
+class UserTokenVerifier:
+    """Verifies callers' bearer tokens: the dev issuer's public key, or an OIDC provider's JWKS."""
+
+    def __init__(
+        self,
+        *,
+        public_pem: bytes | None = None,
+        issuer: str = DEV_ISSUER,
+        audience: str = DEV_AUDIENCE,
+        jwks_url: str | None = None,
+        role_claim: str = "role",
+    ):
+        self.public_pem = public_pem
+        self.issuer = issuer
+        self.audience = audience
+        self.role_claim = role_claim
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600) if jwks_url else None
+
+    @classmethod
+    def from_oidc_discovery(
+        cls, issuer: str, audience: str, role_claim: str = "roles", timeout: float = 5.0
+    ) -> UserTokenVerifier:
+        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        config = requests.get(url, timeout=timeout).json()
+        return cls(
+            issuer=config.get("issuer", issuer),
+            audience=audience,
+            jwks_url=config["jwks_uri"],
+            role_claim=role_claim,
+        )
+
+    def verify(self, token: str) -> Identity:
+        try:
+            key: Any = self.public_pem
+            if self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub"]},
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError as err:
+            raise Unauthorized("Your sign-in has expired; please sign in again.") from err
+        except jwt.PyJWTError as err:
+            raise Unauthorized("The bearer token is not valid.") from err
+        role = claims.get(self.role_claim)
+        if isinstance(role, list):  # OIDC providers often send a list of app roles
+            role = next((r for r in role if r in ROLES), None)
+        if role not in ROLES:
+            raise Unauthorized("The bearer token carries no role this suite knows.")
+        claims["role"] = role
+        return Identity.from_claims(claims)

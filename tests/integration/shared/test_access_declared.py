@@ -1,0 +1,127 @@
+"""Every endpoint of every service declares who may call it, and the gate holds for the rest.
+
+An operation is open only when it is marked `@public` (a function, or one method of a
+MethodView) and listed below; every other operation must refuse a call without an internal
+identity with 401 before any view code runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.views import MethodView
+
+from shared.app import OPEN_ENDPOINTS, is_public, public
+
+SERVICES = ("budget", "directory", "outcomes")
+# Reviewed: what anyone may call without signing in. A new public operation is added here on purpose.
+PUBLIC = {
+    ("directory", "GET", "/listings/"),
+    ("directory", "GET", "/listings/<listing_id>"),
+    ("directory", "GET", "/oruk/"),
+    ("directory", "GET", "/oruk/organizations"),
+    ("directory", "GET", "/oruk/organizations/<organization_id>"),
+    ("directory", "GET", "/oruk/service_at_locations"),
+    ("directory", "GET", "/oruk/service_at_locations/<sal_id>"),
+    ("directory", "GET", "/oruk/services"),
+    ("directory", "GET", "/oruk/services/<service_id>"),
+    ("directory", "GET", "/oruk/taxonomies"),
+    ("directory", "GET", "/oruk/taxonomies/<taxonomy_id>"),
+    ("directory", "GET", "/oruk/taxonomy_terms"),
+    ("directory", "GET", "/oruk/taxonomy_terms/<term_id>"),
+    ("directory", "GET", "/providers/"),
+    ("directory", "GET", "/providers/<provider_id>"),
+    ("directory", "GET", "/search"),
+    ("directory", "GET", "/taxonomy/"),
+    ("outcomes", "GET", "/feedback/<string:token>"),
+    ("outcomes", "POST", "/feedback/<string:token>"),
+}
+# Open on every service: liveness, readiness and the API document.
+OPEN_PATHS = {"/health", "/ready", "/openapi.json"}
+SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Flask]]:
+    var = tmp_path_factory.mktemp("access")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PHB_VAR_DIR", str(var))
+        built = {}
+        for name in SERVICES:
+            module = importlib.import_module(f"services.{name}.app")
+            built[name] = module.create_app(
+                {"DATABASE_URL": f"sqlite:///{var / name}.db", "TESTING": True}
+            )
+        yield built
+
+
+def operations(app: Flask) -> Iterator[tuple[str, str, str]]:
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, rule.rule
+
+
+def _concrete(rule: str) -> str:
+    path = []
+    for part in rule.split("/"):
+        path.append(SAMPLE_ID if part.startswith("<") else part)
+    return "/".join(path)
+
+
+def test_every_operation_is_either_declared_public_or_behind_the_identity_gate(apps):
+    declared_public = set()
+    for name, app in apps.items():
+        for endpoint, method, rule in operations(app):
+            if endpoint in OPEN_ENDPOINTS or endpoint.startswith("api-docs"):
+                assert rule in OPEN_PATHS or rule.startswith("/static"), rule
+                continue
+            if is_public(app.view_functions[endpoint], method):
+                declared_public.add((name, method, rule))
+    assert declared_public == PUBLIC
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_operation_not_declared_public_refuses_a_call_without_identity(apps, service):
+    app = apps[service]
+    client = app.test_client()
+    checked = 0
+    for endpoint, method, rule in operations(app):
+        if endpoint in OPEN_ENDPOINTS or endpoint.startswith("api-docs"):
+            continue
+        if (service, method, rule) in PUBLIC:
+            continue
+        response = client.open(_concrete(rule), method=method, json={})
+        assert response.status_code == 401, (method, rule, response.status_code)
+        assert response.mimetype == "application/problem+json"
+        checked += 1
+    assert checked >= 5
+
+
+def test_marking_a_whole_method_view_public_is_refused():
+    class Things(MethodView):
+        def get(self) -> str:
+            return "read"
+
+        def post(self) -> str:
+            return "write"
+
+    with pytest.raises(TypeError, match="each method"):
+        public(Things)
+
+
+def test_public_on_one_method_opens_that_method_only():
+    class Things(MethodView):
+        @public
+        def get(self) -> str:
+            return "read"
+
+        def post(self) -> str:
+            return "write"
+
+    view = Things.as_view("things")
+    assert is_public(view, "GET") and is_public(view, "HEAD")
+    assert not is_public(view, "POST")
+    assert not is_public(view, "DELETE")
