@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -337,9 +337,10 @@ def _refuse_repeated_ids(values: dict[str, Any]) -> None:
         raise ValidationFailed("An id is given more than once.", errors=errors)
 
 
-def _owned_child(
-    session: Session, model: type[CostOption] | type[Schedule], service: Service, item_id: Any
-) -> Any:
+Child = TypeVar("Child", CostOption, Schedule)
+
+
+def _owned_child(session: Session, model: type[Child], service: Service, item_id: Any) -> Child:
     """The listing's own cost option or schedule named by `item_id`; a new one for an unknown
     id; 404 for one that belongs to another listing (never a silent move, never a 500)."""
     if not item_id:
