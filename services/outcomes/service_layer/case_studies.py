@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
 from typing import Any
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
+from services.outcomes.domain.identifying import identifying_details
 from services.outcomes.domain.suppression import THRESHOLD
 from services.outcomes.service_layer.reports import age_band
 from shared.db import Database
@@ -19,13 +19,6 @@ from shared.identity import Identity
 from shared.outbox import utcnow
 
 PLACE = "East Sussex"  # places are given as the county, never a town
-# Things that look like a way to identify someone: a date, a postcode, a phone number, an email.
-_IDENTIFYING = {
-    "a date": re.compile(r"\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b"),
-    "a postcode": re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.I),
-    "a phone number": re.compile(r"\b0\d{9,10}\b|\+44\s?\d{9,10}"),
-    "an email address": re.compile(r"\S+@\S+\.\S+"),
-}
 
 
 def view(study: CaseStudy) -> dict[str, Any]:
@@ -48,11 +41,10 @@ def view(study: CaseStudy) -> dict[str, Any]:
 def _identifying(values: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for field in ("title", "story"):
-        for what, pattern in _IDENTIFYING.items():
-            if pattern.search(values.get(field) or ""):
-                errors.setdefault(field, []).append(
-                    f"This looks like it contains {what}; case studies must not identify anyone."
-                )
+        for what in identifying_details(values.get(field) or ""):
+            errors.setdefault(field, []).append(
+                f"This looks like it contains {what}; case studies must not identify anyone."
+            )
     return errors
 
 

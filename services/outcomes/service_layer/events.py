@@ -18,6 +18,30 @@ APPLIED, HELD = "applied", "held"
 Handler = Callable[[Session, dict[str, Any]], str]
 
 
+class NotTheirs(ValueError):
+    """An event names a plan, goal or activity that belongs to another young person: it is
+    recorded as invalid and changes nothing, whoever sent it."""
+
+
+def _owned_plan(session: Session, plan_id: str, person_id: str) -> Plan | None:
+    plan = session.get(Plan, plan_id)
+    if plan is not None and plan.person_id != person_id:
+        raise NotTheirs(f"Plan {plan_id} belongs to another young person.")
+    return plan
+
+
+def _check_goal(session: Session, p: dict[str, Any]) -> None:
+    """A goal must be one of the young person's own: in the plan the event names, or (a goal
+    since retired from it) in no other young person's plan."""
+    goal_id, plan_id = p.get("goal_id"), p.get("plan_id")
+    plan = _owned_plan(session, plan_id, p["person_id"]) if plan_id else None
+    if goal_id is None or (plan is not None and any(g["id"] == goal_id for g in plan.goals)):
+        return
+    others = session.scalars(select(Plan).where(Plan.person_id != p["person_id"]))
+    if any(g.get("id") == goal_id for other in others for g in other.goals):
+        raise NotTheirs(f"Goal {goal_id} belongs to another young person's plan.")
+
+
 def _person_enrolled(session: Session, p: dict[str, Any]) -> str:
     person = session.get(Person, p["person_id"]) or Person(id=p["person_id"])
     person.scheme_id = p["scheme_id"]
@@ -51,7 +75,9 @@ def _consent_changed(session: Session, p: dict[str, Any]) -> str:
 def _plan(session: Session, p: dict[str, Any]) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
-    plan = session.get(Plan, p["plan_id"]) or Plan(id=p["plan_id"], person_id=p["person_id"])
+    plan = _owned_plan(session, p["plan_id"], p["person_id"]) or Plan(
+        id=p["plan_id"], person_id=p["person_id"]
+    )
     plan.goals = [{"id": g["id"], "text": g["text"]} for g in p.get("goals", [])]
     plan.next_review_date = p.get("next_review_date")
     session.add(plan)
@@ -60,6 +86,8 @@ def _plan(session: Session, p: dict[str, Any]) -> str:
 
 def _activity(session: Session, request_id: str, person_id: str) -> Activity:
     activity = session.get(Activity, request_id)
+    if activity is not None and activity.person_id != person_id:
+        raise NotTheirs(f"Activity {request_id} belongs to another young person.")
     if activity is None:
         activity = Activity(request_id=request_id, person_id=person_id, amount_pence=0)
         session.add(activity)
@@ -69,6 +97,7 @@ def _activity(session: Session, request_id: str, person_id: str) -> Activity:
 def _request_approved(session: Session, p: dict[str, Any]) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
+    _check_goal(session, p)
     activity = _activity(session, p["request_id"], p["person_id"])
     for key in ("plan_id", "goal_id", "listing_id", "provider_id", "category", "approved_at"):
         if p.get(key) is not None:
@@ -84,6 +113,8 @@ def _request_paid(session: Session, p: dict[str, Any]) -> str:
     activity = session.get(Activity, p["request_id"])
     if activity is None:
         return HELD
+    if p.get("person_id") not in (None, activity.person_id):
+        raise NotTheirs(f"Activity {p['request_id']} belongs to another young person.")
     activity.paid_at = p.get("paid_at")
     return APPLIED
 
