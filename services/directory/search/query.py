@@ -178,8 +178,7 @@ class SearchHit:
         body = {name: getattr(self.document, name) for name in _DOCUMENT_FIELDS}
         body["price_band"] = price_band(self.document)
         body["highlights"] = self.highlights
-        if self.distance_m is not None:
-            body["distance_m"] = self.distance_m
+        body["distance_m"] = self.distance_m  # always present: null when no place was given
         return body
 
 

@@ -10,9 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Response, send_from_directory
-from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from services.gateway.web import core
+from services.gateway.web.undefined import OurTemplatesStrictUndefined, none_test
 from services.gateway.web.views import bp
 from shared.config import env, generated_secret
 
@@ -34,7 +35,7 @@ def register(app: Flask) -> None:
     )
     app.jinja_options = {
         **app.jinja_options,
-        "undefined": ChainableUndefined,
+        "undefined": OurTemplatesStrictUndefined,
         "loader": ChoiceLoader(
             [
                 FileSystemLoader(str(TEMPLATES)),
@@ -51,6 +52,7 @@ def register(app: Flask) -> None:
         state_tag=core.state_tag,
         who=core.demo_label,
     )
+    app.jinja_env.tests["none"] = none_test
     app.jinja_env.globals.update(csrf_token=core.csrf_token, current_user=core.current_user)
 
     @app.get("/assets/<path:filename>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import wraps
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import ImmutableMultiDict
 
 from shared.demo import DEMO_USERS
 from shared.errors import DomainError
@@ -205,7 +207,33 @@ def error_list(errors: dict[str, str]) -> list[dict[str, str]]:
 
 
 def render(template: str, **context: Any) -> str:
+    """A page; the variables every page's layout reads are always given (templates are strict)."""
+    context.setdefault("active", None)
+    context.setdefault("errors", [])
+    context.setdefault("breadcrumbs", None)
+    context.setdefault("back", None)
+    if "field_errors" in context:
+        context["field_errors"] = FieldErrors(context["field_errors"] or {})
+    if isinstance(context.get("form"), Mapping):
+        context["form"] = FormValues(context["form"])
     return render_template(template, **context)
+
+
+class FieldErrors(dict[str, str]):
+    """A page's errors by field: a field with no error has the message None, not an undefined."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+class FormValues(ImmutableMultiDict[str, Any]):
+    """What the person typed, by field: a field they left out of the form is an empty string."""
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(key) if key in self else ""
+
+    def get(self, key: str, default: Any = None, type: Any = None) -> Any:  # noqa: A002
+        return super().get(key, default, type) if key in self else default
 
 
 # --- formatting (GOV.UK style) ---------------------------------------------------------------

@@ -163,7 +163,7 @@ HOME_LINKS = {
 def home():  # type: ignore[no-untyped-def]
     user = current_user()
     links = HOME_LINKS.get(user.role, []) if user else []
-    return render("web/home.html", title="Home", links=links)
+    return render("web/home.html", title="Wellbeing budgets", links=links)
 
 
 def _safe_next(target: str | None) -> str:
@@ -196,7 +196,7 @@ def sign_in_page():  # type: ignore[no-untyped-def]
     ]
     return render(
         "web/sign_in.html",
-        title="Sign in",
+        title="Who are you?",
         users=users,
         next_url=next_url,
         errors=error_list(errors),

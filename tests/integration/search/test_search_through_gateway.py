@@ -23,6 +23,15 @@ def test_search_is_public_and_answers_in_one_shape(suite: RunningSuite) -> None:
     assert set(body["facets"]) == {"category", "town", "price_band", "day"}
 
 
+def test_every_hit_carries_the_same_keys_with_or_without_a_place(suite: RunningSuite) -> None:
+    anywhere = search(suite, q="gym")["hits"]
+    near = search(suite, q="gym", near="Eastbourne")["hits"]
+    assert anywhere and near
+    assert {frozenset(hit) for hit in anywhere + near} == {frozenset(anywhere[0])}
+    assert all(hit["distance_m"] is None for hit in anywhere)
+    assert all(isinstance(hit["distance_m"], int) for hit in near)
+
+
 def test_bad_parameters_are_a_422_naming_every_field(suite: RunningSuite) -> None:
     response = suite.api(
         "GET", SEARCH, params={"age": "old", "per_page": 0, "max_price": -1, "day": "someday"}

@@ -85,7 +85,7 @@ class SearchResultSchema(Schema):
     hits = fields.List(
         fields.Dict(),
         metadata={
-            "description": "Listings, with `highlights` and, given a location, `distance_m`."
+            "description": "Listings, each with `highlights` and `distance_m` (metres, null when no place was given)."
         },
     )
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))
