@@ -232,7 +232,7 @@ class FormValues(ImmutableMultiDict[str, Any]):
     def __getitem__(self, key: str) -> Any:
         return super().__getitem__(key) if key in self else ""
 
-    def get(self, key: str, default: Any = None, type: Any = None) -> Any:  # noqa: A002
+    def get(self, key: str, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]
         return super().get(key, default, type) if key in self else default
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 from jinja2 import ChainableUndefined
@@ -21,7 +22,7 @@ OUR_TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates") + os.s
 
 def _in_our_template() -> bool:
     """Whether the nearest compiled-template frame on the stack is one of our templates."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         template = frame.f_globals.get("__jinja_template__")
         if template is not None:
