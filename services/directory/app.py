@@ -9,11 +9,21 @@ from flask import Flask
 from services.directory.adapters.geocode import Geocoder, OfflineGeocoder
 from services.directory.api import blueprints
 from services.directory.registry import DirectoryServices, install
+from services.directory.search.backend import SearchBackend
 from services.directory.search.install import install_search
+from services.directory.service_layer.search_documents import every_listing_document
+from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from shared.app import create_service_app
+from shared.db import Database
 
 
-def create_app(config: dict[str, Any] | None = None, *, geocoder: Geocoder | None = None) -> Flask:
+def create_app(
+    config: dict[str, Any] | None = None,
+    *,
+    geocoder: Geocoder | None = None,
+    search_backend: SearchBackend | None = None,
+) -> Flask:
+    """The directory app; the geocoder and search engine default to the embedded ones."""
     app = create_service_app(
         "directory",
         title="PHB directory",
@@ -21,6 +31,8 @@ def create_app(config: dict[str, Any] | None = None, *, geocoder: Geocoder | Non
         blueprints=blueprints(),
         config=config,
     )
-    install(app, DirectoryServices(geocoder=geocoder or OfflineGeocoder()))
-    install_search(app)
+    db: Database = app.extensions["phb_db"]
+    uow = SqlUnitOfWork(db)
+    install(app, DirectoryServices(uow=uow, geocoder=geocoder or OfflineGeocoder()))
+    install_search(app, db, lambda: every_listing_document(uow), search_backend)
     return app

@@ -23,15 +23,14 @@ def reindex(backend_name: str | None) -> None:
     """Rebuild the search index from the database, without taking search offline."""
     from services.directory.search.config import make_backend
     from services.directory.search.reindex import reindex as rebuild
-    from services.directory.search.source import database_documents
+    from services.directory.service_layer.search_documents import every_listing_document
+    from services.directory.service_layer.unit_of_work import SqlUnitOfWork
     from shared.db import Database
 
     db = Database(database_url("directory"))
     backend = make_backend(backend_name)
     try:
-        documents = database_documents(db)
-        if documents is None:
-            raise click.ClickException("This directory can't list its listings for search yet.")
+        documents = every_listing_document(SqlUnitOfWork(db))
         with click.progressbar(length=len(documents), label="Indexing listings") as bar:
             summary = rebuild(backend, documents, progress=bar.update)
         click.echo(f"{backend.name}: {summary}; the index holds {backend.count()} listings")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from services.directory.adapters.geocode import Geocoder
+from services.directory.service_layer.unit_of_work import UnitOfWork
 
 EXTENSION = "phb_directory"
 
@@ -15,6 +16,7 @@ EXTENSION = "phb_directory"
 class DirectoryServices:
     """Built once at start-up and passed in: nothing is looked up by name at call time."""
 
+    uow: UnitOfWork
     geocoder: Geocoder
 
 

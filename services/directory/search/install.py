@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.config import make_backend
 from services.directory.search.reindex import reindex
-from services.directory.search.source import database_documents
+from services.directory.search.source import DocumentSource
 from services.directory.search.sync import DESTINATION, IndexDelivery
 from shared.app import add_ready_check
 from shared.config import var_dir
@@ -29,12 +29,12 @@ class SearchSync:
 
     def __init__(
         self,
-        db: Database,
         backend: SearchBackend,
         relay: OutboxRelay,
+        documents: DocumentSource,
         lock_path: Path | None = None,
     ):
-        self.db = db
+        self.documents = documents
         self.backend = backend
         self.relay = relay
         self.building = False
@@ -96,7 +96,7 @@ class SearchSync:
                 self._stopping.wait(2.0)
         if self._stopping.is_set():
             return 0
-        documents = database_documents(self.db)
+        documents = list(self.documents())
         if not documents:
             return 0
         self.building = True
@@ -122,13 +122,14 @@ class SearchSync:
         return {**details, "lag": self.relay.lag()}
 
 
-def install_search(app: Flask, backend: SearchBackend | None = None) -> None:
+def install_search(
+    app: Flask, db: Database, documents: DocumentSource, backend: SearchBackend | None = None
+) -> None:
     from services.directory.adapters.orm import OutboxEvent
 
     backend = backend or make_backend()
-    db = app.extensions["phb_db"]
     relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))
-    sync = SearchSync(db, backend, relay, lock_path=var_dir() / "search" / "relay.lock")
+    sync = SearchSync(backend, relay, documents, lock_path=var_dir() / "search" / "relay.lock")
     app.extensions["phb_search"] = backend
     app.extensions.setdefault("phb_relays", {})[DESTINATION] = relay
     app.extensions.setdefault("phb_background", []).append(sync)

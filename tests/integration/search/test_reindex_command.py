@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.directory.search.query import SearchQuery
-from services.directory.search.source import database_documents
 from services.directory.search.tantivy_backend import TantivyBackend
+from services.directory.service_layer.search_documents import every_listing_document
+from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from services.launcher import make_suite
 from tests.support import run_cli
 
@@ -20,7 +21,7 @@ def test_reindex_rebuilds_the_index_from_the_database(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'var' / 'directory.db'}")
     try:
         seed.seed(db)
-        listings = len(database_documents(db) or [])
+        listings = len(every_listing_document(SqlUnitOfWork(db)))
     finally:
         db.dispose()
     index_path = tmp_path / "var" / "search" / "listings"

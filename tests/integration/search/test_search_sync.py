@@ -19,15 +19,14 @@ from tests.contract.search.fixtures import catalogue
 
 
 @pytest.fixture
-def sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> install.SearchSync:
+def sync(tmp_path: Path) -> install.SearchSync:
     url = f"sqlite:///{tmp_path / 'directory.db'}"
     upgrade("directory", url)
     db = Database(url)
     backend = TantivyBackend(tmp_path / "index")
     relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))
-    # the directory's document builder, standing in for its listings tables
-    monkeypatch.setattr(install, "database_documents", lambda _db: catalogue())
-    return install.SearchSync(db, backend, relay)
+    # documents standing in for the directory's listings tables
+    return install.SearchSync(backend, relay, catalogue)
 
 
 def test_an_empty_index_is_built_from_the_database(sync: install.SearchSync) -> None:
