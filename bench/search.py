@@ -332,7 +332,9 @@ def peak_rss_mb(pid: int) -> float:
 def end_to_end(var_dir: Path, mix: list[tuple[str, SearchQuery]]) -> dict[str, Any]:
     from services.launcher import ephemeral_ports, make_suite
 
-    suite = make_suite(var_dir, ports=ephemeral_ports(), extra_env={"LOG_LEVEL": "WARNING"})
+    suite = make_suite(
+        var_dir, ports=ephemeral_ports(), extra_env={"LOG_LEVEL": "WARNING", "PHB_DEMO": "1"}
+    )
     subprocess.run(
         [sys.executable, "-c", "from services.cli import main; main()", "migrate"],
         env=suite.env,

@@ -2,3 +2,5 @@
 CREATE DATABASE phb_directory OWNER phb;
 CREATE DATABASE phb_budget OWNER phb;
 CREATE DATABASE phb_outcomes OWNER phb;
+-- The gateway's own: server-side web sessions and the provider-user map (no business data).
+CREATE DATABASE phb_gateway OWNER phb;

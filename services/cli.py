@@ -30,7 +30,10 @@ def _service_module(service: str, module: str) -> ModuleType | None:
         raise
 
 
-def migrate_all(services: tuple[str, ...] = SERVICES) -> None:
+MIGRATED = (*SERVICES, "gateway")  # the gateway's own database holds web sessions
+
+
+def migrate_all(services: tuple[str, ...] = MIGRATED) -> None:
     from shared.migrations import upgrade
 
     for service in services:
@@ -56,10 +59,10 @@ def seed_all() -> None:
 
 
 @main.command()
-@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+@click.argument("services", nargs=-1, type=click.Choice(MIGRATED))
 def migrate(services: tuple[str, ...]) -> None:
-    """Apply each service's database migrations (all services unless named)."""
-    migrate_all(services or SERVICES)
+    """Apply each service's database migrations (all services and the gateway unless named)."""
+    migrate_all(services or MIGRATED)
 
 
 @main.command()
@@ -92,10 +95,11 @@ def token(role: str, sub: str | None, provider_id: str | None, ttl: int) -> None
 @click.option("--port", default=DEFAULT_PORTS["gateway"], show_default=True, help="Gateway port.")
 @click.option("--seed/--no-seed", "do_seed", default=True, help="Seed demo data on first start.")
 def up(port: int, do_seed: bool) -> None:
-    """Start the gateway and the three services on localhost; Ctrl-C stops them all."""
+    """Start the gateway and the three services on localhost, in demo mode; Ctrl-C stops them."""
     from services.launcher import make_suite
     from shared.config import generated_secret
 
+    os.environ["PHB_DEMO"] = "1"  # demo sign-in and the dev token issuer: only here
     generated_secret("internal-token.key")
     click.echo("Migrating databases...")
     migrate_all()
@@ -103,7 +107,7 @@ def up(port: int, do_seed: bool) -> None:
         click.echo("Seeding demo data (first start)...")
         seed_all()
     ports = {**DEFAULT_PORTS, "gateway": port}
-    suite = make_suite(var_dir(), ports=ports)
+    suite = make_suite(var_dir(), ports=ports, extra_env={"PHB_DEMO": "1"})
     stopping = False
 
     def _stop(signum: int, _frame: object) -> None:
@@ -154,9 +158,19 @@ def up(port: int, do_seed: bool) -> None:
 @click.option("--workers", default=2, show_default=True)
 @click.option("--threads", default=8, show_default=True)
 def serve(service: str, workers: int, threads: int) -> None:
-    """Production: migrate SERVICE's database, then serve it with gunicorn on $PORT."""
-    if service != "gateway":
-        migrate_all((service,))
+    """Production: migrate SERVICE's database, then serve it with gunicorn on $PORT.
+
+    The gateway first checks its security configuration and refuses, with one line saying why,
+    to start without OIDC sign-in (or PHB_DEMO=1), a required secret, or with a known default."""
+    if service == "gateway":
+        from services.gateway.settings import GatewaySettings
+
+        problems = GatewaySettings.load().problems()
+        if problems:
+            raise click.ClickException(f"gateway refused to start: {problems[0]}")
+    migrate_all((service,))
+    from shared.gunicorn_logging import ACCESS_FORMAT
+
     port = os.environ.get("PORT", str(DEFAULT_PORTS[service]))
     os.execvp(
         "gunicorn",
@@ -172,6 +186,10 @@ def serve(service: str, workers: int, threads: int) -> None:
             "gthread",
             "--access-logfile",
             "-",
+            "--logger-class",
+            "shared.gunicorn_logging.Logger",
+            "--access-logformat",
+            ACCESS_FORMAT,
             f"shared.server:gunicorn_app({service!r})",
         ],
     )

@@ -5,12 +5,33 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 import time
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+
+
+# Secrets that travel in URLs and headers, scrubbed from every log line (access logs included):
+# a young person's feedback link, bearer and ID tokens (JWTs), session cookies, OAuth codes.
+_SECRETS = (
+    (re.compile(r"/(feedback|check-in)/[A-Za-z0-9_.~%-]+"), r"/\1/[redacted]"),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_.~+/=-]+"), r"\1[redacted]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
+    (re.compile(r"(phb_session=)[^;\s\"]+"), r"\1[redacted]"),
+    (
+        re.compile(r"([?&](?:code|state|token|id_token_hint|session_state)=)[^&\s\"]+"),
+        r"\1[redacted]",
+    ),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,7 +55,7 @@ class JsonFormatter(logging.Formatter):
             entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return redact(json.dumps(entry, default=str))
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

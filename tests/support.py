@@ -105,6 +105,7 @@ def running_suite(
     """Migrate (and optionally seed) fresh databases, start all four processes, stop them after."""
     env_extra = dict(extra_env or {})
     env_extra.setdefault("PHB_RELAY_INTERVAL", "0.1")
+    env_extra.setdefault("PHB_DEMO", "1")
     with _databases(postgres) as urls:
         for service, url in urls.items():
             env_extra[f"{service.upper()}_DATABASE_URL"] = url

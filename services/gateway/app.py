@@ -7,17 +7,28 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.gateway import docs, proxy
 from services.gateway.auth import build_verifier
-from shared.config import SERVICES, ServiceSettings, env_float
+from services.gateway.limits import attach_limits, install_limits
+from services.gateway.oidc import install_oidc
+from services.gateway.security import install_headers, origin_of
+from services.gateway.sessions import DatabaseSessionInterface, SessionStore
+from services.gateway.settings import GatewaySettings
+from shared.config import SERVICES, ServiceSettings, database_url, env_float
+from shared.db import Database
 from shared.http import ServiceClient
 from shared.logs import request_id_var
 from shared.problems import register_error_handlers
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The gateway; raises StartupRefused (a one-line reason, exit status 1) when its security
+    configuration could not be served: see services.gateway.settings."""
     config = dict(config or {})
+    security = GatewaySettings.load(config)
+    security.check()
     settings = ServiceSettings.from_env("gateway")
     settings.urls.update(config.pop("SERVICE_URLS", {}))
     app = Flask("services.gateway")
@@ -32,7 +43,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         settings.internal_token_key = app.config["INTERNAL_TOKEN_KEY"]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["phb_settings"] = settings
-    app.extensions["phb_verifier"] = build_verifier(app.config)
+    app.extensions["phb_gateway_settings"] = security
+    app.extensions["phb_verifier"] = build_verifier(app.config, demo=security.demo)
+    _install_sessions(app, security, config.get("GATEWAY_DATABASE_URL"))
+    if security.proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=security.proxy_hops,
+            x_proto=security.proxy_hops,
+            x_host=security.proxy_hops,
+            x_port=security.proxy_hops,
+        )
     app.extensions["phb_clients"] = {
         name: ServiceClient(
             name,
@@ -47,11 +68,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     }
     register_error_handlers(app)
     _install_request_ids(app)
+    install_headers(
+        app,
+        form_targets=tuple(o for o in [origin_of(security.oidc_issuer)] if o),
+    )
+    install_limits(app, security)
+    install_oidc(app, security)
     app.register_blueprint(proxy.bp)
     app.register_blueprint(docs.bp)
     _install_health(app)
     _install_pages(app)
+    attach_limits(app, security)
     return app
+
+
+def _install_sessions(app: Flask, security: GatewaySettings, url: str | None) -> None:
+    """Web sessions in the gateway's own database; demo mode brings its schema up to date."""
+    db_url = url or database_url("gateway")
+    if security.demo:
+        from shared.migrations import upgrade
+
+        upgrade("gateway", db_url)
+    db = Database(db_url)
+    app.extensions["phb_gateway_db"] = db
+    app.config["SECRET_KEY"] = security.session_secret
+    store = SessionStore(
+        db, idle=security.session_idle_seconds, absolute=security.session_absolute_seconds
+    )
+    app.extensions["phb_sessions"] = store
+    app.session_interface = DatabaseSessionInterface(store, secure=security.secure_cookies)
 
 
 def _install_request_ids(app: Flask) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 
+from services.gateway.settings import StartupRefused
 from services.gateway.tokens import DevIssuer, UserTokenVerifier
 from shared.config import env, var_dir
 from shared.errors import Unauthorized
 from shared.identity import Identity
 
 
-def build_verifier(config: dict) -> UserTokenVerifier:
-    """OIDC discovery + JWKS when `OIDC_ISSUER` is set; otherwise the embedded dev issuer's key."""
+def build_verifier(config: dict, *, demo: bool) -> UserTokenVerifier:
+    """OIDC discovery + JWKS when `OIDC_ISSUER` is set; the dev issuer's key only in demo mode."""
     issuer = config.get("OIDC_ISSUER") or env("OIDC_ISSUER")
     if issuer:
         return UserTokenVerifier.from_oidc_discovery(
@@ -19,6 +20,8 @@ def build_verifier(config: dict) -> UserTokenVerifier:
             audience=config.get("OIDC_AUDIENCE") or env("OIDC_AUDIENCE") or "phb-suite",
             role_claim=config.get("OIDC_ROLE_CLAIM") or env("OIDC_ROLE_CLAIM") or "roles",
         )
+    if not demo:
+        raise StartupRefused("no OIDC_ISSUER to verify bearer tokens with outside demo mode")
     return UserTokenVerifier(public_pem=dev_issuer().public_pem)
 
 
@@ -34,4 +37,9 @@ def bearer_identity(app: Flask) -> Identity | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send your token as 'Authorization: Bearer <token>'.")
-    return app.extensions["phb_verifier"].verify(token.strip())
+    cached = g.get("phb_bearer")
+    if cached is not None and cached[0] == token:
+        return cached[1]
+    identity = app.extensions["phb_verifier"].verify(token.strip())
+    g.phb_bearer = (token, identity)
+    return identity

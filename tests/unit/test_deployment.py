@@ -46,6 +46,19 @@ def test_each_service_has_its_own_database_created_by_the_init_script():
 def test_secrets_come_from_the_environment_not_the_file():
     text = (ROOT / "docker-compose.yml").read_text()
     assert "${MEILI_MASTER_KEY:?" in text and "${INTERNAL_TOKEN_KEY:?" in text
+    for name in ("GATEWAY_SESSION_SECRET", "OIDC_ISSUER", "OIDC_CLIENT_SECRET", "PUBLIC_BASE_URL"):
+        assert "${" + name + ":?" in text, name
+
+
+def test_the_gateway_runs_in_production_mode_with_redis_and_its_own_database():
+    services = compose()["services"]
+    gateway = services["gateway"]["environment"]
+    assert "PHB_DEMO" not in gateway  # demo users exist only when PHB_DEMO=1 (`phb up`)
+    assert gateway["RATELIMIT_STORAGE_URI"].startswith("redis://redis:")
+    assert gateway["DATABASE_URL"].endswith("/phb_gateway")
+    assert "CREATE DATABASE phb_gateway" in (ROOT / "deploy" / "postgres-init.sql").read_text()
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert services["gateway"]["depends_on"]["redis"] == {"condition": "service_healthy"}
 
 
 def test_the_image_command_exists_in_the_package():
@@ -61,6 +74,7 @@ def test_the_gunicorn_entry_point_builds_each_app(tmp_path, monkeypatch):
     from shared.server import gunicorn_app
 
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("PHB_DEMO", "1")  # the gateway refuses production mode unconfigured
     for name in (*SERVICES, "gateway"):
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / name}.db")
         app = gunicorn_app(name)

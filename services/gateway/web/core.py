@@ -1,4 +1,4 @@
-"""What every page shares: the signed session, CSRF, who is signed in, calling services, formatting."""
+"""What every page shares: the server-side session, CSRF, who is signed in, calling services, formatting."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from werkzeug.datastructures import ImmutableMultiDict
 
 from shared.demo import DEMO_USERS
-from shared.errors import DomainError
-from shared.identity import Identity
+from shared.identity import ROLES, Identity
 
 UK = ZoneInfo("Europe/London")
 CSRF_FIELD = "csrf_token"
@@ -45,32 +44,46 @@ class User:
 
 
 def current_user() -> User | None:
-    """The signed-in user from the session's token; a token that no longer verifies signs them out."""
+    """The signed-in user, from the server-side session (the cookie holds only its random id)."""
     if "user" in g:
         return g.user
     user = None
-    token = session.get("token")
-    if token:
-        try:
-            identity = current_app.extensions["phb_verifier"].verify(token)
-            user = User(identity, session.get("label") or identity.sub)
-        except DomainError:
-            session.pop("token", None)
-            session.pop("label", None)
+    data = session.get("user")
+    if isinstance(data, dict) and data.get("sub") and data.get("role") in ROLES:
+        identity = Identity(
+            sub=str(data["sub"]), role=str(data["role"]), provider_id=data.get("provider_id")
+        )
+        user = User(identity, str(data.get("label") or identity.sub))
     g.user = user
     return user
 
 
-def sign_in(token: str, label: str) -> None:
-    session.clear()  # a new session id for a new user: no fixation
-    session["token"] = token
-    session["label"] = label
+def sign_in(identity: Identity, label: str, **server_only: Any) -> None:
+    """Start a new session (a new id: no fixation) for `identity`; `server_only` values (the
+    provider's ID token) are kept in the session row and never sent to the browser."""
+    session.clear()
+    regenerate = getattr(session, "regenerate", None)
+    if regenerate is not None:
+        regenerate()
+    session["user"] = {
+        "sub": identity.sub,
+        "role": identity.role,
+        "provider_id": identity.provider_id,
+        "label": label,
+    }
+    session.update(server_only)
     session["csrf"] = secrets.token_urlsafe(32)
-    session.permanent = True
+    g.pop("user", None)
 
 
 def sign_out() -> None:
-    session.clear()
+    """End the session: its row is deleted, so the old cookie is worth nothing."""
+    end = getattr(session, "end", None)
+    if end is not None:
+        end()
+    else:
+        session.clear()
+    g.pop("user", None)
 
 
 def demo_label(sub: str) -> str:

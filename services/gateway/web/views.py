@@ -21,7 +21,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from services.gateway.auth import dev_issuer
+from services.gateway.security import safe_next
 from services.gateway.web.core import (
     ROLE_NAMES,
     ServiceError,
@@ -167,9 +167,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    return safe_next(target)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
@@ -188,7 +186,7 @@ def sign_in_page():  # type: ignore[no-untyped-def]
             identity = Identity(
                 sub=sub, role=role, provider_id=DEMO_PROVIDER_ID if role == "provider" else None
             )
-            sign_in(dev_issuer().issue(identity), label)
+            sign_in(identity, label)
             return redirect(next_url)
     users = [
         {"value": s, "text": lbl, "hint": {"text": ROLE_NAMES.get(r, r)}}

@@ -32,6 +32,7 @@ def silent_server() -> tuple[socket.socket, int]:
 
 def test_a_slow_service_gives_504_problem_after_the_read_timeout(tmp_path, monkeypatch):
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("PHB_DEMO", "1")
     sock, port = silent_server()
     try:
         app: Flask = create_app(

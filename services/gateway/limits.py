@@ -1,0 +1,99 @@
+"""Rate limits at the gateway (Flask-Limiter): sign-in, the young person's feedback pages, public
+search, the ORUK feed, and a per-user ceiling on the API.
+
+Limits are kept in memory in demo mode and in Redis in production (`RATELIMIT_STORAGE_URI`), so
+every replica counts the same requests. A caller over a limit gets 429 problem+json with
+`Retry-After`. Limits attach by URL rule after every blueprint is registered, so the pages that
+own the URLs need not know about them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import time
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+
+from services.gateway.settings import GatewaySettings
+from shared.errors import DomainError, problem
+
+
+def client_address() -> str:
+    """The caller's address (the real one behind a trusted proxy: see PROXY_FIX_HOPS)."""
+    return request.remote_addr or "unknown"
+
+
+def api_caller() -> str:
+    """The API's per-user key: the verified bearer's subject; the address when anonymous."""
+    from services.gateway.auth import bearer_identity
+
+    try:
+        identity = bearer_identity(current_app)
+    except DomainError:
+        identity = None
+    if identity is not None:
+        return "user:" + hashlib.sha256(identity.sub.encode()).hexdigest()[:32]
+    return "addr:" + client_address()
+
+
+# (name in settings.limits, URL rule pattern, methods or None for all, key function)
+RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None, Callable[[], str]], ...] = (
+    ("sign_in", re.compile(r"^/sign-in$"), ("POST",), client_address),
+    ("sign_in", re.compile(r"^/sign-in/(oidc|callback)$"), None, client_address),
+    ("feedback", re.compile(r"^/(feedback|check-in)/<"), None, client_address),
+    ("search", re.compile(r"^/search$"), None, client_address),
+    ("oruk", re.compile(r"^/oruk(/|$)"), None, client_address),
+    ("api_user", re.compile(r"^/api/"), None, api_caller),
+)
+
+
+def install_limits(app: Flask, settings: GatewaySettings) -> Limiter:
+    limiter = Limiter(
+        client_address,
+        app=app,
+        storage_uri=settings.ratelimit_storage or "memory://",
+        strategy="fixed-window",
+        headers_enabled=False,
+        enabled=settings.ratelimit_enabled,
+        key_prefix="phb-gateway",
+    )
+    app.extensions["phb_limiter"] = limiter
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(err: RateLimitExceeded) -> Response:
+        current = limiter.current_limit
+        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        return problem(
+            429,
+            "Too many requests",
+            f"Too many requests from you in a short time (limit {err.description}). "
+            f"Try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+    return limiter
+
+
+def attach_limits(app: Flask, settings: GatewaySettings) -> None:
+    """Wrap the view of every URL rule a limit names; call once all blueprints are registered."""
+    limiter: Limiter = app.extensions["phb_limiter"]
+    wrapped: set[str] = set()
+    for rule in app.url_map.iter_rules():
+        for name, pattern, methods, key in RULES:
+            if rule.endpoint in wrapped or not pattern.search(rule.rule):
+                continue
+            view = app.view_functions[rule.endpoint]
+            app.view_functions[rule.endpoint] = limiter.shared_limit(
+                settings.limits[name],
+                scope=name,
+                key_func=key,
+                methods=list(methods) if methods else None,
+            )(view)
+            wrapped.add(rule.endpoint)
+            break
+    app.extensions["phb_limited_endpoints"] = wrapped
