@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -169,15 +170,21 @@ def serve(service: str, workers: int, threads: int) -> None:
         if problems:
             raise click.ClickException(f"gateway refused to start: {problems[0]}")
     migrate_all((service,))
+    import gunicorn
+
     from shared.gunicorn_logging import ACCESS_FORMAT
 
     port = os.environ.get("PORT", str(DEFAULT_PORTS[service]))
-    os.execvp(
-        "gunicorn",
+    # gunicorn 27's control socket sits at one path per user: replicas on a host would share it.
+    extra = ["--no-control-socket"] if gunicorn.version_info >= (27,) else []
+    os.execv(  # this Python's gunicorn, whether or not its bin/ is on PATH
+        sys.executable,
         [
+            sys.executable,
+            "-m",
             "gunicorn",
             "--bind",
-            f"0.0.0.0:{port}",
+            f"{os.environ.get('PHB_BIND_HOST', '0.0.0.0')}:{port}",
             "--workers",
             str(workers),
             "--threads",
@@ -190,6 +197,7 @@ def serve(service: str, workers: int, threads: int) -> None:
             "shared.gunicorn_logging.Logger",
             "--access-logformat",
             ACCESS_FORMAT,
+            *extra,
             f"shared.server:gunicorn_app({service!r})",
         ],
     )

@@ -101,6 +101,7 @@ def running_suite(
     seed: bool = False,
     postgres: bool = False,
     extra_env: dict[str, str] | None = None,
+    ports: dict[str, int] | None = None,
 ) -> Iterator[RunningSuite]:
     """Migrate (and optionally seed) fresh databases, start all four processes, stop them after."""
     env_extra = dict(extra_env or {})
@@ -109,7 +110,7 @@ def running_suite(
     with _databases(postgres) as urls:
         for service, url in urls.items():
             env_extra[f"{service.upper()}_DATABASE_URL"] = url
-        suite = make_suite(var_dir, ports=ephemeral_ports(), extra_env=env_extra)
+        suite = make_suite(var_dir, ports=ports or ephemeral_ports(), extra_env=env_extra)
         run_cli(["migrate"], suite.env)
         if seed:
             run_cli(["seed"], suite.env)
@@ -128,3 +129,45 @@ def _databases(postgres: bool) -> Iterator[dict[str, str]]:
         return
     with postgres_database() as a, postgres_database() as b, postgres_database() as c:
         yield dict(zip(SERVICES, (a, b, c), strict=True))
+
+
+REDIS_SERVER = os.environ.get("PHB_REDIS_SERVER", "/usr/bin/redis-server")
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """Debian's redis-server on an ephemeral loopback port, for the Redis-backed rate limits."""
+    import shutil
+    import time
+
+    import pytest
+    import redis
+
+    from services.launcher import free_port
+
+    if not (Path(REDIS_SERVER).exists() or shutil.which(REDIS_SERVER)):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must test the Redis-backed limits: no redis-server at {REDIS_SERVER}")
+        pytest.skip(f"no redis-server at {REDIS_SERVER} (apt-get install redis-server)")
+    port = free_port()
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(
+        [REDIS_SERVER, *args, "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

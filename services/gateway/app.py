@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.gateway import docs, proxy
+from services.gateway import docs, proxy, signin
 from services.gateway.auth import build_verifier
 from services.gateway.limits import attach_limits, install_limits
 from services.gateway.oidc import install_oidc
@@ -78,8 +78,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.bp)
     _install_health(app)
     _install_pages(app)
+    app.register_blueprint(signin.bp)
+    _install_brand(app, security)
     attach_limits(app, security)
     return app
+
+
+def _install_brand(app: Flask, security: GatewaySettings) -> None:
+    """The council's own name, link and logo on every page (never the GOV.UK crown)."""
+    brand = {"name": security.org_name, "url": security.org_url, "logo": security.org_logo}
+
+    @app.context_processor
+    def _brand() -> dict[str, Any]:
+        return {"org": brand, "org_name": security.org_name, "demo_mode": security.demo}
 
 
 def _install_sessions(app: Flask, security: GatewaySettings, url: str | None) -> None:

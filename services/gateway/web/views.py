@@ -38,7 +38,6 @@ from services.gateway.web.core import (
     sign_in,
     sign_out,
 )
-from shared.config import env
 from shared.demo import DEMO_PROVIDER_ID, DEMO_USERS
 from shared.errors import DomainError
 from shared.identity import Identity
@@ -131,10 +130,6 @@ def abort_exception(code: int) -> HTTPException:
     raise AssertionError("unreachable")
 
 
-def _oidc() -> bool:
-    return bool(current_app.config.get("OIDC_ISSUER") or env("OIDC_ISSUER"))
-
-
 # --- start, sign in, sign out ----------------------------------------------------------------
 
 HOME_LINKS = {
@@ -173,8 +168,9 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
 def sign_in_page():  # type: ignore[no-untyped-def]
     next_url = _safe_next(request.values.get("next"))
-    if _oidc():
-        return render("web/sign_in_oidc.html", title="Sign in")
+    settings = current_app.extensions["phb_gateway_settings"]
+    if settings.oidc or not settings.demo:
+        return render("web/sign_in_oidc.html", title="Sign in", next_url=next_url)
     errors = {}
     if request.method == "POST":
         chosen = request.form.get("user", "")
@@ -204,9 +200,9 @@ def sign_in_page():  # type: ignore[no-untyped-def]
 
 @bp.post("/sign-out")
 def sign_out_page():  # type: ignore[no-untyped-def]
-    sign_out()
-    flash("You have signed out.")
-    return redirect(url_for("web.sign_in"))
+    from services.gateway.signin import end_session_redirect
+
+    return end_session_redirect()
 
 
 # --- advisor: find an activity ---------------------------------------------------------------
