@@ -20,7 +20,8 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
 from services.gateway.settings import GatewaySettings
-from shared.errors import DomainError, problem
+from shared.errors import DomainError
+from shared.problems import problem
 
 
 def client_address() -> str:
@@ -88,7 +89,7 @@ def attach_limits(app: Flask, settings: GatewaySettings) -> None:
             if rule.endpoint in wrapped or not pattern.search(rule.rule):
                 continue
             view = app.view_functions[rule.endpoint]
-            app.view_functions[rule.endpoint] = limiter.shared_limit(
+            app.view_functions[rule.endpoint] = limiter.shared_limit(  # type: ignore[assignment]
                 settings.limits[name],
                 scope=name,
                 key_func=key,

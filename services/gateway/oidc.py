@@ -85,7 +85,7 @@ def role_from_claims(claims: dict[str, Any], settings: GatewaySettings) -> str:
         else:
             mapped = value if value in ROLES else None
         if mapped in ROLES:
-            found.add(mapped)  # type: ignore[arg-type]
+            found.add(mapped)
     if not found:
         raise SignInRefused(
             "Your account has no role in this service",
@@ -168,10 +168,10 @@ def link_provider_user(db: Database, subject: str, provider_id: str) -> None:
 def unlink_provider_user(db: Database, subject: str) -> bool:
     return bool(
         db.run_write(
-            lambda s: (
-                s.execute(
-                    delete(provider_users).where(provider_users.c.subject == subject)
-                ).rowcount
+            lambda s: getattr(
+                s.execute(delete(provider_users).where(provider_users.c.subject == subject)),
+                "rowcount",
+                0,
             )
         )
     )

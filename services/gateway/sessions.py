@@ -39,7 +39,7 @@ def new_sid() -> str:
     return secrets.token_urlsafe(32)
 
 
-class ServerSession(CallbackDict, SessionMixin):  # type: ignore[misc]
+class ServerSession(CallbackDict, SessionMixin):
     def __init__(
         self,
         initial: dict[str, Any] | None = None,
@@ -129,7 +129,9 @@ class SessionStore:
             web_sessions.c.last_seen_at < now - self.idle,
             web_sessions.c.created_at < now - self.absolute,
         )
-        return self.db.run_write(lambda s: s.execute(delete(web_sessions).where(stale)).rowcount)
+        return self.db.run_write(
+            lambda s: int(getattr(s.execute(delete(web_sessions).where(stale)), "rowcount", 0))
+        )
 
     def count(self) -> int:
         with self.db.session() as s:

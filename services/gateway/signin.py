@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session
+from flask import Blueprint, current_app, redirect, render_template, request, session
+from werkzeug.wrappers import Response
 
 from services.gateway.oidc import SignInRefused, client, user_from_claims
 from services.gateway.security import public_url, safe_next

@@ -220,7 +220,8 @@ def test_limits_in_redis_are_shared_by_replicas(tmp_path, monkeypatch, redis_url
 
 
 def test_the_api_has_a_ceiling_per_user(tmp_path, monkeypatch):
-    from shared.identity import DevIssuer, Identity
+    from services.gateway.tokens import DevIssuer
+    from shared.identity import Identity
 
     app = make_app(tmp_path, monkeypatch, RATELIMIT_API_USER="3 per minute")
     issuer = DevIssuer(tmp_path / "keys")
