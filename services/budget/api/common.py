@@ -9,7 +9,8 @@ from flask import Response, current_app, json, request
 from marshmallow import fields, validate
 
 from services.budget.adapters.directory import HttpDirectory
-from services.budget.service_layer.idempotency import run_once
+from services.budget.service_layer.idempotency import Idempotency
+from services.budget.service_layer.unit_of_work import SqlUnitOfWork, run_once
 from shared.app import current_identity, database
 from shared.errors import PROBLEM_BASE, PROBLEM_JSON
 
@@ -21,39 +22,33 @@ IDEMPOTENCY_DOC = {
             "required": False,
             "schema": {"type": "string", "maxLength": 200},
             "description": "Retry-safe: the same key and body return the first answer; the same key "
-            "with another body is 422; a key still in flight is 409. Kept 48 hours.",
+            "with another body is 422; a call made while another with the same key is running "
+            "waits for it and returns its answer. Kept 48 hours.",
         }
     ]
 }
 
 
 def directory() -> HttpDirectory:
-    return current_app.extensions["budget_directory"]
+    return current_app.extensions["budget_directory"]  # type: ignore[no-any-return]
 
 
 def money_call(
-    work: Callable[[], dict[str, Any]],
+    work: Callable[[SqlUnitOfWork], dict[str, Any]],
     status: int = 200,
     dump: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Response:
-    """Run a POST that moves money, once per Idempotency-Key if the caller sent one.
+    """Run a POST that moves money in a unit of work, once per Idempotency-Key if the caller sent one.
 
-    With `dump` (how the answer is serialised), the use case stores the answer in the same
-    transaction as its change, so a crash can never leave a change without its remembered answer.
+    `work` gets the unit of work to pass to the use case; `dump` is how the use case's answer is
+    serialised, so the answer is stored in the same transaction as the change it reports.
     """
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return _json(status, work())
+        return _json(status, work(SqlUnitOfWork(database())))
     scope = f"{current_identity().sub}|{request.method} {request.path}"
-    outcome = run_once(
-        database(),
-        key,
-        scope,
-        request.get_data(),
-        lambda: (status, work()),
-        status=status,
-        dump=dump,
-    )
+    call = Idempotency.for_call(key, scope, request.get_data(), status=status, dump=dump)
+    outcome = run_once(database(), call, work)
     if outcome.status >= 400:  # a replayed failure stays the same failure
         body = dict(outcome.body)
         body["type"] = PROBLEM_BASE + body.pop("type_slug", "error")

@@ -8,14 +8,15 @@ the whole transaction is refused. The application never reads a balance and then
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import LedgerAccount, LedgerEntry, LedgerTransaction
 from services.budget.domain.rules import pounds
+from shared.clock import utcnow
 from shared.errors import Conflict
-from shared.outbox import utcnow
 
 FUNDING, POT, PERSON, HOLD, PAID = "funding", "pot", "person", "hold", "paid"
 
@@ -34,6 +35,21 @@ class InsufficientFunds(Conflict):
             available_pence=available,
             requested_pence=wanted,
         )
+
+
+class MoneyRequest(Protocol):
+    """What the ledger needs to know of a purchase request."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def person_id(self) -> str: ...
+    @property
+    def amount_pence(self) -> int: ...
+    @property
+    def item(self) -> str: ...
+    @property
+    def payee(self) -> str: ...
 
 
 def open_accounts(session: Session, *accounts: tuple[str, str]) -> None:
@@ -113,6 +129,130 @@ def move(
         ],
     )
     return int(txn_id)
+
+
+class Ledger:
+    """The named movements of money, in the caller's transaction: nothing else calls `move`."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def fund_pot(self, pot_id: str, amount_pence: int, *, by: str, memo: str) -> int:
+        """Money enters from outside (a grant): a pot's funding account goes negative by as much."""
+        open_accounts(self.session, (FUNDING, pot_id), (POT, pot_id))
+        return move(
+            self.session,
+            kind="funding",
+            debit=account_id(POT, pot_id),
+            credit=account_id(FUNDING, pot_id),
+            amount_pence=amount_pence,
+            by=by,
+            memo=memo,
+        )
+
+    def open_person(self, person_id: str) -> None:
+        open_accounts(self.session, (PERSON, person_id))
+
+    def allocate(
+        self, person_id: str, pot_id: str, amount_pence: int, *, by: str, what: str
+    ) -> int:
+        """A young person's allocation, drawn from a pot that must cover it."""
+        return move(
+            self.session,
+            kind="allocation",
+            debit=account_id(PERSON, person_id),
+            credit=account_id(POT, pot_id),
+            amount_pence=amount_pence,
+            by=by,
+            memo="allocation",
+            what=what,
+        )
+
+    def open_request(self, request_id: str) -> None:
+        open_accounts(self.session, (HOLD, request_id), (PAID, request_id))
+
+    def available(self, person_id: str, *, lock: bool = False) -> int:
+        """What is left of a young person's budget; with `lock`, no other hold can take it meanwhile."""
+        stmt = select(LedgerAccount.balance_pence).where(
+            LedgerAccount.id == account_id(PERSON, person_id)
+        )
+        return int(self.session.scalar(stmt.with_for_update() if lock else stmt) or 0)
+
+    def hold(self, request: MoneyRequest, *, by: str) -> int:
+        """Set the approved amount aside from the young person's budget (pending until paid)."""
+        return move(
+            self.session,
+            kind="hold",
+            debit=account_id(HOLD, request.id),
+            credit=account_id(PERSON, request.person_id),
+            amount_pence=request.amount_pence,
+            by=by,
+            request_id=request.id,
+            memo=request.item,
+            pending=True,
+            what="This young person's budget",
+        )
+
+    def release(self, request: MoneyRequest, *, by: str, memo: str) -> int:
+        """Give a hold back to the young person's budget (cancelled or expired)."""
+        return move(
+            self.session,
+            kind="release",
+            debit=account_id(PERSON, request.person_id),
+            credit=account_id(HOLD, request.id),
+            amount_pence=request.amount_pence,
+            by=by,
+            request_id=request.id,
+            memo=memo,
+            pending=True,
+        )
+
+    def pay(
+        self,
+        request: MoneyRequest,
+        amount_pence: int,
+        *,
+        by: str,
+        reference: str,
+        reason: str | None = None,
+    ) -> int:
+        """Post the hold as paid; a smaller payment gives the rest back (a `reduction`)."""
+        txn = move(
+            self.session,
+            kind="pay",
+            debit=account_id(PAID, request.id),
+            credit=account_id(HOLD, request.id),
+            amount_pence=amount_pence,
+            by=by,
+            request_id=request.id,
+            memo=f"{request.payee} {reference}",
+        )
+        if amount_pence < request.amount_pence:
+            move(
+                self.session,
+                kind="reduction",
+                debit=account_id(PERSON, request.person_id),
+                credit=account_id(HOLD, request.id),
+                amount_pence=request.amount_pence - amount_pence,
+                by=by,
+                request_id=request.id,
+                memo=f"reduced: {reason}",
+                pending=True,
+            )
+        return txn
+
+    def recover(self, request: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int:
+        """Money a provider returned goes back to the young person's budget; at most what was paid."""
+        return move(
+            self.session,
+            kind="recovery",
+            debit=account_id(PERSON, request.person_id),
+            credit=account_id(PAID, request.id),
+            amount_pence=amount_pence,
+            by=by,
+            request_id=request.id,
+            memo=memo,
+        )
 
 
 def balance(session: Session, account: str) -> int:

@@ -14,66 +14,76 @@ from services.budget.domain.rules import AgeRange, check_review_date, first_revi
 from services.budget.service_layer import events, ledger
 from services.budget.service_layer.access import page_of, person_for, require, scope_people
 from services.budget.service_layer.schemes import get_scheme
+from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
+from shared.clock import utcnow
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
-from shared.outbox import utcnow
 from shared.pagination import Page
 
 
 def enrol_person(
-    db: Database, actor: Identity, values: dict[str, Any], *, today: date | None = None
+    db: Database | SqlUnitOfWork,
+    actor: Identity,
+    values: dict[str, Any],
+    *,
+    today: date | None = None,
 ) -> Person:
     """Enrol a young person on a scheme: their allocation is drawn from a pot in the same transaction."""
     require(actor, "advisor", "admin")
-    today = today or date.today()
     advisor_sub = actor.sub if actor.role == "advisor" else values.get("advisor_sub")
     if not advisor_sub:
         raise ValidationFailed(
             "Say whose caseload the young person is on.",
             errors={"advisor_sub": ["Required when an admin enrols someone."]},
         )
+    on = today or date.today()
+    return as_sql_uow(db).run(lambda tx: _enrol(tx, actor, values, advisor_sub, on))
 
-    def work(session: Session) -> Person:
-        scheme = get_scheme(session, values["scheme_id"])
-        if not scheme.active:
-            raise ValidationFailed(
-                "That scheme is closed.", errors={"scheme_id": ["Closed to new people."]}
-            )
-        refusal = AgeRange(scheme.min_age, scheme.max_age).refusal(values["birth_date"], today)
-        if refusal:
-            raise ValidationFailed(refusal, errors={"birth_date": [refusal]})
-        person = Person(
-            id=values.get("id") or str(uuid.uuid4()),
-            scheme_id=scheme.id,
-            pot_id="",
-            case_reference=values["case_reference"],
-            birth_date=values["birth_date"],
-            advisor_sub=advisor_sub,
-            consent_evaluation=values.get("consent_evaluation", False),
-            consent_case_study=values.get("consent_case_study", False),
-            allocation_pence=values.get("allocation_pence") or scheme.cap_pence,
-            referred_on=values.get("referred_on") or today,
-            enrolled_at=values.get("enrolled_at") or utcnow(),
-            enrolled_by=actor.sub,
+
+def _enrol(
+    tx: SqlTransaction, actor: Identity, values: dict[str, Any], advisor_sub: str, today: date
+) -> Person:
+    session = tx.session
+    scheme = get_scheme(session, values["scheme_id"])
+    if not scheme.active:
+        raise ValidationFailed(
+            "That scheme is closed.", errors={"scheme_id": ["Closed to new people."]}
         )
-        if person.allocation_pence > scheme.cap_pence:
-            raise ValidationFailed(
-                "The allocation is above the scheme's cap.",
-                errors={"allocation_pence": [f"At most {scheme.cap_pence}."]},
-            )
-        person.pot_id = _allocate(session, person, values.get("pot_id"), actor.sub)
-        session.add(person)
-        session.flush()
-        if not values.get("seeding"):
-            events.person_enrolled(session, person)
-        return person
+    refusal = AgeRange(scheme.min_age, scheme.max_age).refusal(values["birth_date"], today)
+    if refusal:
+        raise ValidationFailed(refusal, errors={"birth_date": [refusal]})
+    person = Person(
+        id=values.get("id") or str(uuid.uuid4()),
+        scheme_id=scheme.id,
+        pot_id="",
+        case_reference=values["case_reference"],
+        birth_date=values["birth_date"],
+        advisor_sub=advisor_sub,
+        consent_evaluation=values.get("consent_evaluation", False),
+        consent_case_study=values.get("consent_case_study", False),
+        allocation_pence=values.get("allocation_pence") or scheme.cap_pence,
+        referred_on=values.get("referred_on") or today,
+        enrolled_at=values.get("enrolled_at") or utcnow(),
+        enrolled_by=actor.sub,
+    )
+    if person.allocation_pence > scheme.cap_pence:
+        raise ValidationFailed(
+            "The allocation is above the scheme's cap.",
+            errors={"allocation_pence": [f"At most {scheme.cap_pence}."]},
+        )
+    person.pot_id = _allocate(tx, person, values.get("pot_id"), actor.sub)
+    session.add(person)
+    session.flush()
+    if not values.get("seeding"):
+        events.person_enrolled(session, person)
+    tx.done(person_view(session, person))
+    return person
 
-    return db.run_write(work)
 
-
-def _allocate(session: Session, person: Person, pot_id: str | None, by: str) -> str:
+def _allocate(tx: SqlTransaction, person: Person, pot_id: str | None, by: str) -> str:
     """Take the allocation from the named pot, or the scheme's first pot that can cover it."""
+    session = tx.session
     candidates = (
         [pot_id]
         if pot_id
@@ -89,23 +99,15 @@ def _allocate(session: Session, person: Person, pot_id: str | None, by: str) -> 
         raise ValidationFailed(
             "The scheme has no funding pot.", errors={"pot_id": ["No pot funds this scheme."]}
         )
-    ledger.open_accounts(session, (ledger.PERSON, person.id))
+    tx.ledger.open_person(person.id)
     last_error: Exception | None = None
     for candidate in candidates:
         pot = session.get(Pot, candidate)
         if pot is None or pot.scheme_id != person.scheme_id:
             raise ValidationFailed("Unknown pot.", errors={"pot_id": ["Not a pot of this scheme."]})
         try:
-            ledger.move(
-                session,
-                kind="allocation",
-                debit=ledger.account_id(ledger.PERSON, person.id),
-                credit=ledger.account_id(ledger.POT, pot.id),
-                amount_pence=person.allocation_pence,
-                by=by,
-                memo="allocation",
-                what=f"The pot '{pot.name}'",
-            )
+            what = f"The pot '{pot.name}'"
+            tx.ledger.allocate(person.id, pot.id, person.allocation_pence, by=by, what=what)
             return pot.id
         except ledger.InsufficientFunds as err:  # the failed conditional update changed nothing
             last_error = err

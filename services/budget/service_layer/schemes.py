@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from services.budget.adapters.orm import AuditRecord, Pot, Scheme
 from services.budget.service_layer import ledger
 from services.budget.service_layer.access import STAFF, require
+from services.budget.service_layer.ledger import Ledger
+from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
 from shared.db import Database
 from shared.errors import NotFound, ValidationFailed
 from shared.identity import Identity
@@ -92,44 +94,37 @@ def list_schemes(db: Database) -> list[Scheme]:
         return list(session.scalars(select(Scheme).order_by(Scheme.created_at, Scheme.id)))
 
 
-def create_pot(db: Database, actor: Identity, values: dict[str, Any]) -> Pot:
+def create_pot(db: Database | SqlUnitOfWork, actor: Identity, values: dict[str, Any]) -> Pot:
     """A funding pot, funded in the ledger in the same transaction."""
     require(actor, "admin")
     if values.get("ends_on") and values["ends_on"] < values["starts_on"]:
         raise ValidationFailed(
             "The pot ends before it starts.", errors={"ends_on": ["Must be after starts_on."]}
         )
+    return as_sql_uow(db).run(lambda tx: _add_pot(tx, actor, values))
 
-    def work(session: Session) -> Pot:
-        get_scheme(session, values["scheme_id"])
-        pot = Pot(
-            id=values.get("id") or str(uuid.uuid4()),
-            scheme_id=values["scheme_id"],
-            name=values["name"],
-            funder=values["funder"],
-            amount_pence=values["amount_pence"],
-            starts_on=values["starts_on"],
-            ends_on=values.get("ends_on"),
-        )
-        session.add(pot)
-        session.flush()
-        fund_pot(session, pot, actor.sub)
-        return pot
 
-    return db.run_write(work)
+def _add_pot(tx: SqlTransaction, actor: Identity, values: dict[str, Any]) -> Pot:
+    get_scheme(tx.session, values["scheme_id"])
+    pot = Pot(
+        id=values.get("id") or str(uuid.uuid4()),
+        scheme_id=values["scheme_id"],
+        name=values["name"],
+        funder=values["funder"],
+        amount_pence=values["amount_pence"],
+        starts_on=values["starts_on"],
+        ends_on=values.get("ends_on"),
+    )
+    tx.session.add(pot)
+    tx.session.flush()
+    fund_pot(tx.session, pot, actor.sub)
+    tx.done(pot_view(tx.session, pot))
+    return pot
 
 
 def fund_pot(session: Session, pot: Pot, by: str) -> None:
-    ledger.open_accounts(session, (ledger.FUNDING, pot.id), (ledger.POT, pot.id))
-    ledger.move(
-        session,
-        kind="funding",
-        debit=ledger.account_id(ledger.POT, pot.id),
-        credit=ledger.account_id(ledger.FUNDING, pot.id),
-        amount_pence=pot.amount_pence,
-        by=by,
-        memo=f"{pot.funder}: {pot.name}",
-    )
+    """The pot's money enters the ledger from its funder."""
+    Ledger(session).fund_pot(pot.id, pot.amount_pence, by=by, memo=f"{pot.funder}: {pot.name}")
 
 
 def list_pots(db: Database, actor: Identity) -> list[dict[str, Any]]:

@@ -52,11 +52,21 @@ def budget_server(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]
 
     app = create_app()
     server = create_server(app, host="127.0.0.1", port=0, threads=16)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:  # the socket closed under select() while stopping
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         yield BudgetServer(f"http://127.0.0.1:{server.effective_port}", key, db, database_url)
     finally:
+        stopping.set()
         server.close()
         thread.join(5)
         app.extensions["phb_db"].dispose()

@@ -15,7 +15,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from services.budget.service_layer import people
 from services.budget.service_layer import requests as rq
-from services.budget.service_layer.idempotency import KeyReused, run_once
+from services.budget.service_layer.idempotency import Idempotency, KeyReused
+from services.budget.service_layer.unit_of_work import run_once
 from services.budget.service_layer.verify import verify_ledger
 from shared.errors import DomainError
 from tests.integration.budget.helpers import (
@@ -110,15 +111,17 @@ def ledger_machine(db):  # type: ignore[no-untyped-def]
             key = f"k{self.keys}-{req[0]}"
             body = json.dumps({"id": req[0]}).encode()
 
-            def work():  # type: ignore[no-untyped-def]
-                return 200, json.loads(
-                    json.dumps(rq.approve_request(db, directory, HOLDER, req[0]), default=str)
-                )
+            def as_json(view):  # type: ignore[no-untyped-def]
+                return json.loads(json.dumps(view, default=str))
 
+            def work(uow):  # type: ignore[no-untyped-def]
+                return as_json(rq.approve_request(uow, directory, HOLDER, req[0]))
+
+            call = Idempotency.for_call(key, "test", body, dump=as_json)
             outcomes = []
             for _ in range(2):
                 try:
-                    outcome = run_once(db, key, "test", body, work)
+                    outcome = run_once(db, call, work)
                     outcomes.append((outcome.status, outcome.body))
                 except DomainError as err:
                     outcomes.append((err.status, err.detail))
@@ -130,7 +133,7 @@ def ledger_machine(db):  # type: ignore[no-untyped-def]
             else:
                 assert again[0] == first[0]  # a replayed failure stays a failure
             with pytest.raises(KeyReused):
-                run_once(db, key, "test", b"another body", work)
+                run_once(db, Idempotency.for_call(key, "test", b"another body"), work)
 
         @invariant()
         def ledger_holds(self):  # type: ignore[no-untyped-def]

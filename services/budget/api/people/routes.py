@@ -37,11 +37,11 @@ class People(MethodView):
         """Enrol a young person; their allocation is drawn from a pot"""
         actor = current_identity()
 
-        def work():  # type: ignore[no-untyped-def]
-            person = svc.enrol_person(database(), actor, values)
+        def work(uow):  # type: ignore[no-untyped-def]
+            person = svc.enrol_person(uow, actor, values)
             return PersonSchema().dump(svc.get_person(database(), actor, person.id))
 
-        return money_call(work, 201)
+        return money_call(work, 201, PersonSchema().dump)
 
 
 @blp.route("/<person_id>")

@@ -27,11 +27,11 @@ class Pots(MethodView):
         """Add a funding pot (admin); its money enters the ledger"""
         actor = current_identity()
 
-        def work():  # type: ignore[no-untyped-def]
-            pot = svc.create_pot(database(), actor, values)
+        def work(uow):  # type: ignore[no-untyped-def]
+            pot = svc.create_pot(uow, actor, values)
             return PotSchema().dump(svc.get_pot(database(), actor, pot.id))
 
-        return money_call(work, 201)
+        return money_call(work, 201, PotSchema().dump)
 
 
 @blp.route("/<pot_id>")

@@ -53,7 +53,7 @@ class Requests(MethodView):
             if values.get(name) is not None:
                 values[name] = str(values[name])
         return money_call(
-            lambda: _dump(svc.create_request(database(), directory(), actor, values)), 201, _dump
+            lambda uow: _dump(svc.create_request(uow, directory(), actor, values)), 201, _dump
         )
 
 
@@ -73,7 +73,7 @@ def _action(path: str, summary: str, schema=None):  # type: ignore[no-untyped-de
             values = args[0] if args else {}
             actor = current_identity()
             request_id = kwargs["request_id"]
-            return money_call(lambda: _dump(call(actor, request_id, values)), dump=_dump)
+            return money_call(lambda uow: _dump(call(uow, actor, request_id, values)), dump=_dump)
 
         view.__name__ = f"request_{path.replace('-', '_')}"
         view.__doc__ = summary
@@ -91,8 +91,8 @@ def _action(path: str, summary: str, schema=None):  # type: ignore[no-untyped-de
     "submit",
     "Submit a draft (the directory is asked again; small verified requests may be approved by rule)",
 )
-def _submit(actor, request_id, _values):  # type: ignore[no-untyped-def]
-    return svc.submit_request(database(), directory(), actor, request_id)
+def _submit(uow, actor, request_id, _values):  # type: ignore[no-untyped-def]
+    return svc.submit_request(uow, directory(), actor, request_id)
 
 
 @_action(
@@ -100,56 +100,54 @@ def _submit(actor, request_id, _values):  # type: ignore[no-untyped-def]
     "Approve (budget holder): the directory is asked again and the money is held",
     ApprovalSchema,
 )
-def _approve(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.approve_request(database(), directory(), actor, request_id, values)
+def _approve(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.approve_request(uow, directory(), actor, request_id, values)
 
 
 @_action("reject", "Reject, with a written reason", ReasonSchema)
-def _reject(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.reject_request(database(), actor, request_id, values["reason"])
+def _reject(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.reject_request(uow, actor, request_id, values["reason"])
 
 
 @_action(
     "request-info", "Send back to the advisor for more information, with a reason", ReasonSchema
 )
-def _info(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.request_info(database(), actor, request_id, values["reason"])
+def _info(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.request_info(uow, actor, request_id, values["reason"])
 
 
 @_action("cancel", "Cancel, with a reason; any hold is released", ReasonSchema)
-def _cancel(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.cancel_request(database(), actor, request_id, values["reason"])
+def _cancel(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.cancel_request(uow, actor, request_id, values["reason"])
 
 
 @_action("expire", "Expire an approval that was never used; the hold is released", ReasonSchema)
-def _expire(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.cancel_request(database(), actor, request_id, values["reason"], expire=True)
+def _expire(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.cancel_request(uow, actor, request_id, values["reason"], expire=True)
 
 
 @_action("order", "Record that it has been ordered (finance)", OrderSchema)
-def _order(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.order_request(database(), actor, request_id, values.get("reference"))
+def _order(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.order_request(uow, actor, request_id, values.get("reference"))
 
 
 @_action("pay", "Record the payment to the provider (finance); the hold is posted", PaymentSchema)
-def _pay(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.pay_request(database(), actor, request_id, values)
+def _pay(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.pay_request(uow, actor, request_id, values)
 
 
 @_action("evidence", "Add evidence (receipt or invoice reference, attendance)", EvidenceSchema)
-def _evidence(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.add_evidence(database(), actor, request_id, values)
+def _evidence(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.add_evidence(uow, actor, request_id, values)
 
 
 @_action("close", "Close an evidenced request")
-def _close(actor, request_id, _values):  # type: ignore[no-untyped-def]
-    return svc.close_request(database(), actor, request_id)
+def _close(uow, actor, request_id, _values):  # type: ignore[no-untyped-def]
+    return svc.close_request(uow, actor, request_id)
 
 
 @_action(
     "recover", "Record money returned by the provider (finance), with a reason", RecoverySchema
 )
-def _recover(actor, request_id, values):  # type: ignore[no-untyped-def]
-    return svc.recover_request(
-        database(), actor, request_id, values["amount_pence"], values["reason"]
-    )
+def _recover(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+    return svc.recover_request(uow, actor, request_id, values["amount_pence"], values["reason"])

@@ -1,0 +1,116 @@
+"""The budget's records as the use cases see them, over one SQLAlchemy session (one transaction).
+
+A state change is made on a row the transaction has locked (`SELECT ... FOR UPDATE` on
+PostgreSQL; on SQLite every write transaction holds the database's write lock from its first
+statement), and the `UPDATE` is still conditional on the state that was read: whatever moves money
+decides on the state it actually changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from services.budget.adapters.orm import Goal, Person, Plan, PurchaseRequest, RequestTransition
+from services.budget.adapters.orm import Scheme as SchemeRow
+from shared.clock import utcnow
+from shared.errors import NotFound
+from shared.identity import Identity
+
+
+class SqlRequests:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, request: PurchaseRequest) -> None:
+        self.session.add(request)
+        self.session.flush()
+
+    def lock(self, request_id: str) -> PurchaseRequest:
+        """The request as committed now, locked until this transaction ends."""
+        found = self.session.scalar(
+            select(PurchaseRequest)
+            .where(PurchaseRequest.id == request_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if found is None:
+            raise NotFound("No purchase request with that id.")
+        return found
+
+    def change_state(
+        self, request_id: str, expected: str, target: str, values: dict[str, Any]
+    ) -> PurchaseRequest | None:
+        """`UPDATE ... WHERE state = :expected`; the changed request, or None if it had moved on."""
+        changed = self.session.execute(
+            update(PurchaseRequest)
+            .where(PurchaseRequest.id == request_id, PurchaseRequest.state == expected)
+            .values(state=target, updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return self.session.get(PurchaseRequest, request_id, populate_existing=True)
+
+    def record(
+        self,
+        request_id: str,
+        from_state: str | None,
+        to_state: str,
+        actor: Identity,
+        reason: str | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.session.execute(
+            insert(RequestTransition).values(
+                request_id=request_id,
+                from_state=from_state,
+                to_state=to_state,
+                at=utcnow(),
+                by_sub=actor.sub,
+                by_role=actor.role,
+                reason=reason,
+                details=details,
+            )
+        )
+
+    def approved_before(self, person_id: str, request_id: str) -> int:
+        """How many other requests of this young person were ever approved."""
+        return int(
+            self.session.scalar(
+                select(func.count()).where(
+                    PurchaseRequest.person_id == person_id,
+                    PurchaseRequest.approved_at.is_not(None),
+                    PurchaseRequest.id != request_id,
+                )
+            )
+            or 0
+        )
+
+
+class SqlPeople:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, person_id: str) -> Person | None:
+        return self.session.get(Person, person_id)
+
+    def scheme_of(self, person_id: str) -> SchemeRow:
+        person = self.session.get(Person, person_id)
+        scheme = self.session.get(SchemeRow, person.scheme_id) if person else None
+        if scheme is None:
+            raise NotFound("No scheme for this young person.")
+        return scheme
+
+
+class SqlPlans:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def goal(self, goal_id: str) -> Goal | None:
+        return self.session.get(Goal, goal_id)
+
+    def plan(self, plan_id: str) -> Plan | None:
+        return self.session.get(Plan, plan_id)

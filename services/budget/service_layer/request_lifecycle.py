@@ -1,0 +1,210 @@
+"""Use cases for a request up to its approval: raise, submit, approve (the money is held), decide.
+
+The directory is asked before the write transaction starts: no lock is held across HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.budget.adapters.directory import DirectoryPort
+from services.budget.adapters.orm import PurchaseRequest
+from services.budget.domain import rules
+from services.budget.service_layer.access import require
+from services.budget.service_layer.commands import (
+    ApproveRequest,
+    CreateRequest,
+    DecideRequest,
+    SubmitRequest,
+)
+from services.budget.service_layer.fundability import (
+    Purchase,
+    auto_approvable,
+    describe,
+    over_budget_on_approval,
+    recheck,
+    refuse_over_budget,
+)
+from services.budget.service_layer.request_queries import request_view
+from services.budget.service_layer.transitions import move_on
+from services.budget.service_layer.unit_of_work import Requests, UnitOfWork, retried
+from shared.clock import utcnow
+from shared.errors import Forbidden, ValidationFailed
+from shared.identity import Identity
+
+RULE = Identity(sub="scheme-rule", role="service")
+DECIDERS = {
+    "reject": ("budget_holder", "admin"),
+    "request_info": ("budget_holder", "admin"),
+    "order": ("finance", "admin"),
+    "close": ("advisor", "finance", "admin"),
+}
+
+
+def create(cmd: CreateRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
+    """A draft (or, with `submit`, a submitted) request; small verified ones are approved by rule."""
+    require(cmd.actor, "advisor", "admin")
+    with uow.read() as tx:
+        person = tx.visible_person(cmd.actor, cmd.person_id)
+        scheme = tx.people.scheme_of(person.id)
+        goal = tx.plans.goal(cmd.goal_id)
+        plan = tx.plans.plan(goal.plan_id) if goal else None
+        if goal is None or not goal.active or plan is None or plan.person_id != person.id:
+            raise ValidationFailed(
+                "Every purchase must serve a goal in the young person's plan.",
+                errors={"goal_id": ["Not an active goal of this young person's plan."]},
+            )
+    purchase = describe(directory, cmd, list(scheme.excluded_categories or []))
+    if not cmd.amount_pence and purchase.listing_id and not purchase.price_pence:
+        raise ValidationFailed(
+            "This option is free: there is nothing to fund.",
+            errors={"cost_option_id": ["Free; nothing to fund."]},
+        )
+    amount = rules.check_amount(cmd.amount_pence or purchase.price_pence or 0)
+    created = _add(cmd, uow, purchase, amount, plan.id)
+    if cmd.submit and auto_approvable(scheme, amount, purchase.provider_verified):
+        return approve_by_rule(created["id"], uow)
+    return created
+
+
+@retried
+def _add(
+    cmd: CreateRequest, uow: UnitOfWork, purchase: Purchase, amount: int, plan_id: str
+) -> dict[str, Any]:
+    with uow.write() as tx:
+        refuse_over_budget(tx.ledger.available(cmd.person_id), amount)
+        now = utcnow()
+        req = PurchaseRequest(
+            id=cmd.id or str(uuid.uuid4()),
+            person_id=cmd.person_id,
+            plan_id=plan_id,
+            goal_id=cmd.goal_id,
+            amount_pence=amount,
+            state=rules.DRAFT,
+            created_by=cmd.actor.sub,
+            created_at=now,
+            updated_at=now,
+            listing_id=purchase.listing_id,
+            cost_option_id=purchase.cost_option_id,
+            provider_id=purchase.provider_id,
+            payee=purchase.payee,
+            item=purchase.item,
+            category=purchase.category,
+            provider_verified=purchase.provider_verified,
+        )
+        tx.requests.add(req)
+        tx.ledger.open_request(req.id)
+        tx.requests.record(req.id, None, rules.DRAFT, cmd.actor, None)
+        if cmd.submit:  # created and submitted together: no half-made draft if anything fails
+            _, req = move_on(tx, req.id, "submit", cmd.actor, submitted_at=utcnow())
+        return tx.done(request_view(req))
+
+
+def submit(cmd: SubmitRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
+    require(cmd.actor, "advisor", "admin")
+    with uow.read() as tx:
+        req = tx.visible_request(cmd.actor, cmd.request_id)
+        rules.next_state("submit", req.state)
+        scheme = tx.people.scheme_of(req.person_id)
+    check = recheck(directory, req, scheme)
+    submitted = _submit(cmd, uow)
+    if auto_approvable(scheme, req.amount_pence, check.provider_verified if check else False):
+        return approve_by_rule(cmd.request_id, uow)
+    return submitted
+
+
+@retried
+def _submit(cmd: SubmitRequest, uow: UnitOfWork) -> dict[str, Any]:
+    with uow.write() as tx:
+        req = tx.requests.lock(cmd.request_id)
+        refuse_over_budget(tx.ledger.available(req.person_id), req.amount_pence)
+        _, req = move_on(tx, cmd.request_id, "submit", cmd.actor, submitted_at=utcnow())
+        return tx.done(request_view(req))
+
+
+def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
+    """A budget holder approves: the directory is asked again, then the money is held.
+
+    Approving less than was asked (a reduction) needs a written reason.
+    """
+    require(cmd.actor, "budget_holder", "admin")
+    with uow.read() as tx:
+        req = tx.visible_request(cmd.actor, cmd.request_id)
+        rules.next_state("approve", req.state)
+        scheme = tx.people.scheme_of(req.person_id)
+    actor = cmd.actor
+    if actor.role == "budget_holder" and actor.scheme_ids and scheme.id not in actor.scheme_ids:
+        raise Forbidden("You approve for other schemes.")
+    if cmd.amount_pence is not None:
+        rules.check_amount(cmd.amount_pence)
+        if cmd.amount_pence > req.amount_pence:
+            raise ValidationFailed(
+                "An approval can't be for more than was asked.",
+                errors={"amount_pence": [f"At most {req.amount_pence}."]},
+            )
+        if cmd.amount_pence < req.amount_pence and not (cmd.reason or "").strip():
+            raise ValidationFailed(
+                "A reduction needs a written reason.",
+                errors={"reason": ["Say why less is approved than was asked."]},
+            )
+    recheck(directory, req, scheme)
+    return hold_approved(cmd, uow)
+
+
+def approve_by_rule(request_id: str, uow: UnitOfWork) -> dict[str, Any]:
+    """The scheme's rule approves; if the budget can't cover it, it waits for a budget holder."""
+    note = "approved by the scheme's rule"
+    return hold_approved(ApproveRequest(actor=RULE, request_id=request_id, reason=note), uow)
+
+
+@retried
+def hold_approved(cmd: ApproveRequest, uow: UnitOfWork) -> dict[str, Any]:
+    """Approve and hold the money, in one transaction, on the state this transaction changed."""
+    with uow.write() as tx:
+        req = tx.requests.lock(cmd.request_id)
+        rules.next_state("approve", req.state)
+        amount = req.amount_pence if cmd.amount_pence is None else cmd.amount_pence
+        available = tx.ledger.available(req.person_id, lock=True)
+        if amount > available:
+            if cmd.actor == RULE:  # left for a budget holder, who will see why
+                return tx.done(request_view(req))
+            raise over_budget_on_approval(available, amount)
+        now = utcnow()
+        changes: dict[str, Any] = {"approved_at": now, "approved_by": cmd.actor.sub}
+        if cmd.amount_pence is not None:
+            changes.update(amount_pence=cmd.amount_pence, reason=cmd.reason)
+        _, req = move_on(tx, cmd.request_id, "approve", cmd.actor, note=cmd.reason, **changes)
+        tx.ledger.hold(req, by=cmd.actor.sub)
+        tx.publish("request.approved", _approved_event(req, now.isoformat(), tx.requests))
+        return tx.done(request_view(req))
+
+
+def _approved_event(req: PurchaseRequest, at: str, requests: Requests) -> dict[str, Any]:
+    return {
+        "request_id": req.id,
+        "person_id": req.person_id,
+        "plan_id": req.plan_id,
+        "goal_id": req.goal_id,
+        "listing_id": req.listing_id,
+        "cost_option_id": req.cost_option_id,
+        "provider_id": req.provider_id,
+        "category": req.category,
+        "amount_pence": req.amount_pence,
+        "approved_at": at,
+        "first_for_person": not requests.approved_before(req.person_id, req.id),
+    }
+
+
+@retried
+def decide(cmd: DecideRequest, uow: UnitOfWork) -> dict[str, Any]:
+    """Reject, send back for information, mark ordered or close: the state changes, no money moves."""
+    require(cmd.actor, *DECIDERS[cmd.action])
+    reason = rules.require_reason(cmd.action, cmd.reason)
+    with uow.write() as tx:
+        tx.visible_request(cmd.actor, cmd.request_id)
+        values = {"reason": reason} if reason else {}
+        _, req = move_on(
+            tx, cmd.request_id, cmd.action, cmd.actor, note=reason, details=cmd.details, **values
+        )
+        return tx.done(request_view(req))

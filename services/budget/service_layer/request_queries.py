@@ -1,0 +1,121 @@
+"""Reading purchase requests: one with its history, lists the caller may see, a provider's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from services.budget.adapters.orm import Person, PurchaseRequest, RequestTransition
+from services.budget.service_layer.access import page_of, request_for, require, scope_people
+from shared.db import Database
+from shared.errors import Forbidden
+from shared.identity import Identity
+from shared.pagination import Page
+
+
+def get_request(db: Database, actor: Identity, request_id: str) -> dict[str, Any]:
+    with db.session() as session:
+        req = request_for(session, actor, request_id)
+        view = request_view(req)
+        view["history"] = [
+            {
+                "from_state": t.from_state,
+                "to_state": t.to_state,
+                "at": t.at,
+                "by": t.by_sub,
+                "role": t.by_role,
+                "reason": t.reason,
+            }
+            for t in session.scalars(
+                select(RequestTransition)
+                .where(RequestTransition.request_id == req.id)
+                .order_by(RequestTransition.id)
+            )
+        ]
+        return view
+
+
+def list_requests(
+    db: Database, actor: Identity, filters: dict[str, Any], page: int, per_page: int
+) -> Page[dict[str, Any]]:
+    with db.session() as session:
+        people = scope_people(select(Person.id), actor)
+        stmt = (
+            select(PurchaseRequest)
+            .where(PurchaseRequest.person_id.in_(people))
+            .order_by(PurchaseRequest.created_at.desc(), PurchaseRequest.id)
+        )
+        for name in ("state", "person_id", "provider_id"):
+            if filters.get(name):
+                stmt = stmt.where(getattr(PurchaseRequest, name) == filters[name])
+        result = page_of(session, stmt, page, per_page)
+        result.items = [request_view(r) for r in result.items]
+        return result
+
+
+def provider_requests(
+    db: Database, actor: Identity, page: int, per_page: int
+) -> Page[dict[str, Any]]:
+    """A provider's own approved and paid requests, with nothing personal."""
+    require(actor, "provider")
+    if not actor.provider_id:
+        raise Forbidden("Your sign-in names no provider.")
+    with db.session() as session:
+        stmt = (
+            select(PurchaseRequest)
+            .where(
+                PurchaseRequest.provider_id == actor.provider_id,
+                PurchaseRequest.approved_at.is_not(None),
+            )
+            .order_by(PurchaseRequest.approved_at.desc(), PurchaseRequest.id)
+        )
+        result = page_of(session, stmt, page, per_page)
+        result.items = [
+            {
+                "id": r.id,
+                "listing_id": r.listing_id,
+                "cost_option_id": r.cost_option_id,
+                "item": r.item,
+                "amount_pence": r.amount_pence,
+                "state": r.state,
+                "approved_at": r.approved_at,
+                "paid_on": r.paid_on,
+                "paid_pence": r.paid_pence,
+                "payment_reference": r.payment_reference,
+            }
+            for r in result.items
+        ]
+        return result
+
+
+def request_view(req: PurchaseRequest) -> dict[str, Any]:
+    return {
+        "id": req.id,
+        "person_id": req.person_id,
+        "plan_id": req.plan_id,
+        "goal_id": req.goal_id,
+        "listing_id": req.listing_id,
+        "cost_option_id": req.cost_option_id,
+        "provider_id": req.provider_id,
+        "payee": req.payee,
+        "item": req.item,
+        "category": req.category,
+        "provider_verified": req.provider_verified,
+        "amount_pence": req.amount_pence,
+        "state": req.state,
+        "reason": req.reason,
+        "approved_by": req.approved_by,
+        "approved_at": req.approved_at,
+        "submitted_at": req.submitted_at,
+        "payment_reference": req.payment_reference,
+        "paid_on": req.paid_on,
+        "paid_pence": req.paid_pence,
+        "recovered_pence": req.recovered_pence,
+        "evidence_reference": req.evidence_reference,
+        "evidence_note": req.evidence_note,
+        "activity_started_on": req.activity_started_on,
+        "created_by": req.created_by,
+        "created_at": req.created_at,
+        "updated_at": req.updated_at,
+    }

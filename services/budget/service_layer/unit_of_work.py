@@ -1,0 +1,240 @@
+"""The unit of work: one transaction per use case, its retry, its outbox events and its idempotent answer.
+
+A use case takes a command and a unit of work and reads top to bottom:
+
+    @retried
+    def cancel(cmd: CancelRequest, uow: UnitOfWork) -> dict[str, Any]:
+        with uow.write() as tx:
+            before, req = move_on(tx, cmd.request_id, "cancel", cmd.actor, ...)
+            ...
+            return tx.done(request_view(req))
+
+`@retried` runs the use case again on a serialisation failure or a lock timeout (nothing of the
+failed attempt was committed). When the call carries an Idempotency-Key, the write transaction
+first holds the key (see `idempotency.Idempotency.claim`), `tx.done(view)` stores the answer in
+the same transaction as the change, and a refusal raised inside the transaction is stored as the
+key's answer while the change itself is rolled back.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from services.budget.adapters.orm import Goal, Person, Plan, PurchaseRequest, Scheme
+from services.budget.adapters.repository import SqlPeople, SqlPlans, SqlRequests
+from services.budget.service_layer import access, events
+from services.budget.service_layer.idempotency import Idempotency, Outcome, Replay, problem_of
+from services.budget.service_layer.ledger import Ledger, MoneyRequest
+from shared.db import Database, is_retryable
+from shared.errors import DomainError
+from shared.identity import Identity
+
+T = TypeVar("T")
+C = TypeVar("C")
+P = ParamSpec("P")
+ATTEMPTS = 8
+
+
+class Requests(Protocol):
+    def add(self, request: PurchaseRequest) -> None: ...
+    def lock(self, request_id: str) -> PurchaseRequest: ...
+    def change_state(
+        self, request_id: str, expected: str, target: str, values: dict[str, Any]
+    ) -> PurchaseRequest | None: ...
+    def record(
+        self,
+        request_id: str,
+        from_state: str | None,
+        to_state: str,
+        actor: Identity,
+        reason: str | None,
+        details: dict[str, Any] | None = None,
+    ) -> None: ...
+    def approved_before(self, person_id: str, request_id: str) -> int: ...
+
+
+class People(Protocol):
+    def get(self, person_id: str) -> Person | None: ...
+    def scheme_of(self, person_id: str) -> Scheme: ...
+
+
+class Plans(Protocol):
+    def goal(self, goal_id: str) -> Goal | None: ...
+    def plan(self, plan_id: str) -> Plan | None: ...
+
+
+class LedgerPort(Protocol):
+    """The named movements of money (`ledger.Ledger`)."""
+
+    def open_request(self, request_id: str) -> None: ...
+    def available(self, person_id: str, *, lock: bool = False) -> int: ...
+    def hold(self, request: MoneyRequest, *, by: str) -> int: ...
+    def release(self, request: MoneyRequest, *, by: str, memo: str) -> int: ...
+    def pay(
+        self,
+        request: MoneyRequest,
+        amount_pence: int,
+        *,
+        by: str,
+        reference: str,
+        reason: str | None = None,
+    ) -> int: ...
+    def recover(self, request: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int: ...
+
+
+class Transaction(Protocol):
+    """What a use case may do inside its transaction."""
+
+    requests: Requests
+    people: People
+    plans: Plans
+    ledger: LedgerPort
+
+    def visible_person(self, actor: Identity, person_id: str) -> Person: ...
+    def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest: ...
+    def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
+    def done(self, view: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class UnitOfWork(Protocol):
+    def read(self) -> AbstractContextManager[Transaction]: ...
+    def write(self) -> AbstractContextManager[Transaction]: ...
+    def retrying(self, call: Callable[[], T]) -> T: ...
+
+
+def retried(
+    use_case: Callable[Concatenate[C, UnitOfWork, P], T],
+) -> Callable[Concatenate[C, UnitOfWork, P], T]:
+    """Run the whole use case again if its transaction lost a race the database could not order."""
+
+    @functools.wraps(use_case)
+    def run(cmd: C, uow: UnitOfWork, *args: P.args, **kwargs: P.kwargs) -> T:
+        return uow.retrying(lambda: use_case(cmd, uow, *args, **kwargs))
+
+    return run
+
+
+class SqlTransaction:
+    def __init__(self, session: Session, uow: SqlUnitOfWork | None = None):
+        self.session = session
+        self.uow = uow
+        self.requests = SqlRequests(session)
+        self.people = SqlPeople(session)
+        self.plans = SqlPlans(session)
+        self.ledger = Ledger(session)
+        self.answered = False
+
+    def visible_person(self, actor: Identity, person_id: str) -> Person:
+        return access.person_for(self.session, actor, person_id)
+
+    def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest:
+        return access.request_for(self.session, actor, request_id)
+
+    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+        events.publish(self.session, topic, payload)
+
+    def done(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The answer of this write; with an Idempotency-Key, remembered in this transaction."""
+        key = self.uow.idempotency if self.uow else None
+        if key is not None:
+            key.remember(self.session, key.status, key.dump(view))
+        self.answered = True
+        return view
+
+
+class SqlUnitOfWork:
+    """Transactions on the budget's database; `idempotency` is the key of the HTTP call, if any."""
+
+    def __init__(self, db: Database, idempotency: Idempotency | None = None):
+        self.db = db
+        self.idempotency = idempotency
+        self.claimed = False  # this call's key is held by a committed transaction of this call
+        self.answered = False  # a transaction of this call stored the key's answer
+
+    @contextmanager
+    def read(self) -> Iterator[SqlTransaction]:
+        with self.db.session() as session:
+            yield SqlTransaction(session)
+
+    @contextmanager
+    def write(self) -> Iterator[SqlTransaction]:
+        key = self.idempotency
+        failure: DomainError | None = None
+        with self.db.write() as session:
+            if key is not None and not self.claimed:
+                key.claim(session)
+            tx = SqlTransaction(session, self)
+            work = session.begin_nested() if key is not None else None
+            try:
+                yield tx
+            except DomainError as err:
+                if key is None or work is None or err.status >= 500:
+                    raise
+                work.rollback()  # the change goes; the refusal stays as the key's answer
+                key.remember(session, err.status, problem_of(err))
+                failure = err
+            else:
+                if work is not None:
+                    work.commit()
+                if key is not None and not tx.answered:
+                    raise RuntimeError("an idempotent write must end with tx.done(answer)")
+        if key is not None:
+            self.claimed = self.answered = True
+        if failure is not None:
+            raise failure
+
+    def retrying(self, call: Callable[[], T]) -> T:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return call()
+            except DBAPIError as err:
+                if attempt == ATTEMPTS or not is_retryable(err):
+                    raise
+                time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
+        raise AssertionError("unreachable")
+
+    def run(self, work: Callable[[SqlTransaction], T]) -> T:
+        """`work` in one write transaction, retried like a use case (for the SQL-only use cases)."""
+
+        def attempt() -> T:
+            with self.write() as tx:
+                return work(tx)
+
+        return self.retrying(attempt)
+
+
+def as_uow(db: Database | UnitOfWork) -> UnitOfWork:
+    """Callers that hold only the database (CLI, seed, tests) get a unit of work without a key."""
+    return SqlUnitOfWork(db) if isinstance(db, Database) else db
+
+
+def as_sql_uow(db: Database | SqlUnitOfWork) -> SqlUnitOfWork:
+    return SqlUnitOfWork(db) if isinstance(db, Database) else db
+
+
+def run_once(
+    db: Database, key: Idempotency, work: Callable[[SqlUnitOfWork], dict[str, Any]]
+) -> Outcome:
+    """Run a money-moving call once per key: a retry, or a racing twin, gets the first answer."""
+    with db.session() as session:
+        earlier = key.answered(session)
+    if earlier is not None:
+        return earlier
+    uow = SqlUnitOfWork(db, key)
+    try:
+        body = work(uow)
+    except Replay as replay:
+        return replay.outcome
+    except DomainError as err:
+        if not uow.answered and err.status < 500:
+            key.remember_failure_once(db, err)
+        raise
+    return Outcome(key.status, body)
