@@ -86,7 +86,7 @@ def add_event(
         attempts=0,
     )
     session.add(event)
-    return event.event_id
+    return str(event.event_id)
 
 
 def first_delivery(session: Session, model: type[Any], event_id: str, topic: str) -> bool:
@@ -104,7 +104,7 @@ def first_delivery(session: Session, model: type[Any], event_id: str, topic: str
 def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 60.0) -> float:
     """Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... capped, each ±25 %."""
     delay = min(cap, base * 2 ** max(0, attempts - 1))
-    return delay * random.uniform(0.75, 1.25)
+    return float(delay * random.uniform(0.75, 1.25))
 
 
 class OutboxRelay:

@@ -23,8 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.clock import utcnow
 from shared.orm import service_metadata
-from shared.outbox import OutboxMixin, utcnow
+from shared.outbox import OutboxMixin
 
 
 class Base(DeclarativeBase):

@@ -52,7 +52,7 @@ def request_for(session: Session, actor: Identity, request_id: str) -> PurchaseR
     return req
 
 
-def scope_people(stmt: Select, actor: Identity) -> Select:
+def scope_people(stmt: Select[Any], actor: Identity) -> Select[Any]:
     """Limit a query that selects from `people` to what the caller may see."""
     require(actor, *CASEWORK)
     if actor.role == "advisor":
@@ -62,7 +62,7 @@ def scope_people(stmt: Select, actor: Identity) -> Select:
     return stmt
 
 
-def page_of(session: Session, stmt: Select, page: int, per_page: int) -> Page[Any]:
+def page_of(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page[Any]:
     """One page of ORM objects (shared.pagination treats a whole-entity select as rows)."""
     page = max(1, page)
     per_page = max(1, min(per_page, MAX_PER_PAGE))

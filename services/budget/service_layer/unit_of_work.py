@@ -93,10 +93,14 @@ class LedgerPort(Protocol):
 class Transaction(Protocol):
     """What a use case may do inside its transaction."""
 
-    requests: Requests
-    people: People
-    plans: Plans
-    ledger: LedgerPort
+    @property
+    def requests(self) -> Requests: ...
+    @property
+    def people(self) -> People: ...
+    @property
+    def plans(self) -> Plans: ...
+    @property
+    def ledger(self) -> LedgerPort: ...
 
     def visible_person(self, actor: Identity, person_id: str) -> Person: ...
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest: ...
@@ -105,8 +109,8 @@ class Transaction(Protocol):
 
 
 class UnitOfWork(Protocol):
-    def read(self) -> AbstractContextManager[Transaction]: ...
-    def write(self) -> AbstractContextManager[Transaction]: ...
+    def read(self) -> AbstractContextManager[Transaction, bool | None]: ...
+    def write(self) -> AbstractContextManager[Transaction, bool | None]: ...
     def retrying(self, call: Callable[[], T]) -> T: ...
 
 
@@ -116,7 +120,7 @@ def retried(
     """Run the whole use case again if its transaction lost a race the database could not order."""
 
     @functools.wraps(use_case)
-    def run(cmd: C, uow: UnitOfWork, *args: P.args, **kwargs: P.kwargs) -> T:
+    def run(cmd: C, uow: UnitOfWork, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return uow.retrying(lambda: use_case(cmd, uow, *args, **kwargs))
 
     return run

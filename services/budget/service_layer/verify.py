@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from services.budget.adapters.orm import (
     Goal,
@@ -222,7 +222,7 @@ def _sum_by_debit(session: Session, kind: str) -> dict[str, int]:
     return _sum(session, kind, LedgerEntry.debit_pence)
 
 
-def _sum(session: Session, kind: str, column) -> dict[str, int]:
+def _sum(session: Session, kind: str, column: InstrumentedAttribute[int]) -> dict[str, int]:
     rows = session.execute(
         select(LedgerEntry.account_id, func.sum(column))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
