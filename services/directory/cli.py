@@ -46,12 +46,13 @@ def reindex(backend_name: str | None) -> None:
 def export_command(output: str) -> None:
     """Every provider and listing as NDJSON (one record a line), for `phb directory import`."""
     from services.directory.service_layer.transfer import export_lines
+    from services.directory.service_layer.unit_of_work import SqlUnitOfWork
     from shared.db import Database
 
     db = Database(database_url("directory"))
     try:
         with click.open_file(output, "w") as out:
-            for line in export_lines(db):
+            for line in export_lines(SqlUnitOfWork(db)):
                 out.write(line + "\n")
     finally:
         db.dispose()
@@ -63,7 +64,9 @@ def import_command(source: str) -> None:
     """Upsert records by id from a file or URL: ORUK/HSDS paged JSON, a JSON list or NDJSON.
 
     Each record lands whole or not at all; every rejected record is listed with its reason."""
+    from services.directory.adapters.geocode import OfflineGeocoder
     from services.directory.service_layer.transfer import import_records, read_source
+    from services.directory.service_layer.unit_of_work import SqlUnitOfWork
     from shared.db import Database
     from shared.identity import Identity
 
@@ -71,7 +74,13 @@ def import_command(source: str) -> None:
     db = Database(database_url("directory"))
     try:
         with click.progressbar(length=len(records), label="Importing records") as bar:
-            summary = import_records(db, Identity(sub="phb-cli", role="admin"), records, bar.update)
+            summary = import_records(
+                SqlUnitOfWork(db),
+                OfflineGeocoder(),
+                Identity(sub="phb-cli", role="admin"),
+                records,
+                bar.update,
+            )
     finally:
         db.dispose()
     click.echo(

@@ -1,7 +1,7 @@
 """Placing a town, a UK postcode or a postcode district, offline, for the demo area (East Sussex).
 
 Pluggable: anything with `locate(place) -> (lat, lng) | None` can stand in for `OfflineGeocoder`
-(`set_geocoder`), e.g. one backed by a postcode service in production. A full postcode is placed at
+(pass it to `create_app`), e.g. one backed by a postcode service in production. A full postcode is placed at
 its district's centre: good enough for "near" searches, and it needs no network.
 """
 
@@ -116,16 +116,3 @@ class OfflineGeocoder:
             return None
         district = postcode.split(" ")[0]
         return self.districts.get(district)
-
-
-_geocoder: Geocoder = OfflineGeocoder()
-
-
-def set_geocoder(geocoder: Geocoder) -> None:
-    global _geocoder
-    _geocoder = geocoder
-
-
-def geocode(place: str) -> tuple[float, float] | None:
-    """(lat, lng) of a town, a postcode or a postcode district; None when it can't be placed."""
-    return _geocoder.locate(place)

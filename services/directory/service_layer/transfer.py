@@ -17,16 +17,24 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.directory.adapters.geocode import Geocoder
 from services.directory.adapters.orm import (
     DueDiligenceRecord,
     Organization,
     Service,
     TaxonomyTerm,
 )
+from services.directory.adapters.records import (
+    CheckRecordSchema,
+    ListingImportSchema,
+    ProviderImportSchema,
+)
 from services.directory.domain import rules
 from services.directory.service_layer import documents as docs
-from services.directory.service_layer import listings as uc
-from shared.db import Database
+from services.directory.service_layer.access import get_provider, valid_uuid
+from services.directory.service_layer.listing_parts import apply_values, check_ages
+from services.directory.service_layer.unit_of_work import UnitOfWork
+from services.directory.service_layer.views import check_dict, listing_dict
 from shared.errors import DomainError
 from shared.identity import Identity
 from shared.outbox import utcnow
@@ -46,19 +54,19 @@ def organization_record(org: Organization) -> dict[str, Any]:
         "works_with_children": org.works_with_children,
         "created_at": docs.iso_utc(org.created_at),
         "last_modified": docs.iso_utc(org.last_modified),
-        "checks": [uc.check_dict(r) for r in org.due_diligence],
+        "checks": [check_dict(r) for r in org.due_diligence],
     }
 
 
 def service_record(service: Service) -> dict[str, Any]:
-    body = uc.listing_dict(service, provider=rules.DueDiligence("unchecked"))
+    body = listing_dict(service, provider=rules.DueDiligence("unchecked"))
     for key in COMPUTED:
         body.pop(key, None)
     return {"record": "service", **body, "created_at": docs.iso_utc(service.created_at)}
 
 
-def export_lines(db: Database) -> Iterator[str]:
-    with db.session() as session:
+def export_lines(uow: UnitOfWork) -> Iterator[str]:
+    with uow.read() as session:
         for org in session.scalars(select(Organization).order_by(Organization.id)):
             yield json.dumps(organization_record(org), sort_keys=True)
         for service in session.scalars(docs.listing_query().order_by(Service.id)):
@@ -102,24 +110,35 @@ class ImportSummary:
 
 
 def import_records(
-    db: Database,
+    uow: UnitOfWork,
+    geocoder: Geocoder,
     identity: Identity,
     records: Iterable[Any],
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
+    """Upsert each record in a savepoint of one transaction: it lands whole or is rejected."""
+    return uow.write(lambda session: _import_all(session, geocoder, identity, records, progress))
+
+
+def _import_all(
+    session: Session,
+    geocoder: Geocoder,
+    identity: Identity,
+    records: Iterable[Any],
+    progress: Callable[[int], None] | None,
+) -> ImportSummary:
     summary = ImportSummary()
-    with db.write() as session:
-        for number, record in enumerate(records, start=1):
-            ident = record.get("id") if isinstance(record, dict) else None
-            try:
-                with session.begin_nested(), session.no_autoflush:
-                    created = _import_one(session, identity, record)
-                summary.created += int(created)
-                summary.updated += int(not created)
-            except (DomainError, ValidationError, KeyError, ValueError, TypeError) as err:
-                summary.rejected.append({"line": number, "id": ident, "reason": _reason(err)})
-            if progress:
-                progress(1)
+    for number, record in enumerate(records, start=1):
+        ident = record.get("id") if isinstance(record, dict) else None
+        try:
+            with session.begin_nested(), session.no_autoflush:
+                created = _import_one(session, geocoder, identity, record)
+            summary.created += int(created)
+            summary.updated += int(not created)
+        except (DomainError, ValidationError, KeyError, ValueError, TypeError) as err:
+            summary.rejected.append({"line": number, "id": ident, "reason": _reason(err)})
+        if progress:
+            progress(1)
     return summary
 
 
@@ -135,7 +154,7 @@ def _reason(err: Exception) -> str:
     return str(err) or type(err).__name__
 
 
-def _import_one(session: Session, identity: Identity, record: Any) -> bool:
+def _import_one(session: Session, geocoder: Geocoder, identity: Identity, record: Any) -> bool:
     if not isinstance(record, dict):
         raise ValueError("A record must be a JSON object.")
     if "_unreadable" in record:
@@ -144,14 +163,14 @@ def _import_one(session: Session, identity: Identity, record: Any) -> bool:
     if kind == "organization":
         return _import_organization(session, record)
     if kind == "service":
-        return _import_service(session, identity, record)
+        return _import_service(session, geocoder, identity, record)
     if kind is None and "name" in record:
-        return _import_oruk_service(session, identity, record)
+        return _import_oruk_service(session, geocoder, identity, record)
     raise ValueError("Not an organisation or a service record.")
 
 
 def _uuid(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not uc.valid_uuid(value):
+    if not isinstance(value, str) or not valid_uuid(value):
         raise ValueError(f"{name} must be a UUID.")
     return value
 
@@ -161,8 +180,6 @@ def _datetime(value: Any) -> datetime | None:
 
 
 def _import_organization(session: Session, record: dict[str, Any]) -> bool:
-    from services.directory.api.schemas import CheckRecordSchema, ProviderImportSchema
-
     values = ProviderImportSchema().load(record)
     org = session.get(Organization, values["id"])
     created = org is None
@@ -193,16 +210,18 @@ def _import_organization(session: Session, record: dict[str, Any]) -> bool:
     return created
 
 
-def _import_service(session: Session, identity: Identity, record: dict[str, Any]) -> bool:
-    from services.directory.api.schemas import ListingImportSchema
-
+def _import_service(
+    session: Session, geocoder: Geocoder, identity: Identity, record: dict[str, Any]
+) -> bool:
     values = ListingImportSchema().load(record)
-    return _upsert_service(session, identity, values)
+    return _upsert_service(session, geocoder, identity, values)
 
 
-def _upsert_service(session: Session, identity: Identity, values: dict[str, Any]) -> bool:
-    uc.get_provider(session, values["organization_id"])
-    uc._check_ages(values)  # noqa: SLF001 - the same rule as the API
+def _upsert_service(
+    session: Session, geocoder: Geocoder, identity: Identity, values: dict[str, Any]
+) -> bool:
+    get_provider(session, values["organization_id"])
+    check_ages(values)  # the same rule as the API
     service = session.get(Service, values["id"])
     created = service is None
     if service is None:
@@ -227,7 +246,7 @@ def _upsert_service(session: Session, identity: Identity, values: dict[str, Any]
         values.setdefault(key, empty)
     service.name = values["name"]
     service.status = values.get("status") or "active"
-    uc._apply(session, service, values)  # noqa: SLF001
+    apply_values(session, service, values, geocoder)
     service.assured_date = values.get("assured_date")
     service.version = values.get("version") or (service.version or 1)
     now = utcnow()
@@ -262,9 +281,9 @@ def _oruk_categories(session: Session, record: dict[str, Any]) -> list[str]:
     return slugs
 
 
-def _import_oruk_service(session: Session, identity: Identity, record: dict[str, Any]) -> bool:
-    from services.directory.api.schemas import ListingImportSchema
-
+def _import_oruk_service(
+    session: Session, geocoder: Geocoder, identity: Identity, record: dict[str, Any]
+) -> bool:
     service_id = _uuid(record.get("id"), "id")
     org = record.get("organization") or {}
     org_id = _uuid(record.get("organization_id") or org.get("id"), "organization_id")
@@ -335,7 +354,7 @@ def _import_oruk_service(session: Session, identity: Identity, record: dict[str,
         "last_modified": record.get("last_modified") or None,
     }
     values = ListingImportSchema().load({k: v for k, v in mapped.items() if v is not None})
-    return _upsert_service(session, identity, values)
+    return _upsert_service(session, geocoder, identity, values)
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from services.directory.adapters.geocode import OfflineGeocoder
 from services.directory.seed import seed
 from services.directory.service_layer import transfer
+from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from shared.identity import Identity
 from tests.integration.directory.test_database import migrated
 
@@ -17,16 +19,16 @@ def test_export_import_export_round_trips(database_url, tmp_path):
     target = migrated(database_url)
     try:
         seed(source)
-        first = list(transfer.export_lines(source))
+        first = list(transfer.export_lines(SqlUnitOfWork(source)))
         records = [json.loads(line) for line in first]
-        summary = transfer.import_records(target, ADMIN, records)
+        summary = transfer.import_records(SqlUnitOfWork(target), OfflineGeocoder(), ADMIN, records)
         assert summary.rejected == []
         assert summary.created == len(records)
-        second = list(transfer.export_lines(target))
+        second = list(transfer.export_lines(SqlUnitOfWork(target)))
         assert second == first
-        again = transfer.import_records(target, ADMIN, records)
+        again = transfer.import_records(SqlUnitOfWork(target), OfflineGeocoder(), ADMIN, records)
         assert again.created == 0 and again.updated == len(records)
-        assert list(transfer.export_lines(target)) == first
+        assert list(transfer.export_lines(SqlUnitOfWork(target))) == first
     finally:
         source.dispose()
         target.dispose()
@@ -60,12 +62,14 @@ def test_a_bad_record_is_rejected_whole_and_named(database_url):
             "cost_options": [{"amount_pence": -5, "unit": "per_session"}],
         }
         text = "\n".join(json.dumps(r) for r in (org, good, bad, priced)) + "\n{not json\n"
-        summary = transfer.import_records(db, ADMIN, transfer.parse_feed(text))
+        summary = transfer.import_records(
+            SqlUnitOfWork(db), OfflineGeocoder(), ADMIN, transfer.parse_feed(text)
+        )
         assert summary.created == 2
         assert [r["line"] for r in summary.rejected] == [3, 4, 5]
         assert "minimum_age" in summary.rejected[0]["reason"]
         assert "amount_pence" in summary.rejected[1]["reason"]
-        ids = {json.loads(line)["id"] for line in transfer.export_lines(db)}
+        ids = {json.loads(line)["id"] for line in transfer.export_lines(SqlUnitOfWork(db))}
         assert ids == {org["id"], good["id"]}
     finally:
         db.dispose()
@@ -125,9 +129,15 @@ def test_an_oruk_page_imports(database_url):
                 }
             ],
         }
-        summary = transfer.import_records(db, ADMIN, transfer.parse_feed(json.dumps(page)))
+        summary = transfer.import_records(
+            SqlUnitOfWork(db), OfflineGeocoder(), ADMIN, transfer.parse_feed(json.dumps(page))
+        )
         assert summary.rejected == [] and summary.created == 1
-        service = [json.loads(line) for line in transfer.export_lines(db) if '"service"' in line][0]
+        service = [
+            json.loads(line)
+            for line in transfer.export_lines(SqlUnitOfWork(db))
+            if '"service"' in line
+        ][0]
         assert service["status"] == "temporarily_closed"
         assert service["categories"] == ["salsa"]
         assert service["cost_options"][0]["amount_pence"] == 750
@@ -166,9 +176,13 @@ def test_importing_the_oruk_feed_of_a_running_directory(suite, tmp_path):
     try:
         records = transfer.read_source(f"{suite.gateway}/oruk/services?per_page=50")
         assert len(records) >= 180
-        summary = transfer.import_records(db, ADMIN, records)
+        summary = transfer.import_records(SqlUnitOfWork(db), OfflineGeocoder(), ADMIN, records)
         assert summary.rejected == [] and summary.created == len(records)
-        services = [json.loads(line) for line in transfer.export_lines(db) if '"service"' in line]
+        services = [
+            json.loads(line)
+            for line in transfer.export_lines(SqlUnitOfWork(db))
+            if '"service"' in line
+        ]
         by_id = {s["id"]: s for s in services}
         from shared.demo import demo_uuid
 

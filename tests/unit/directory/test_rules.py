@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from services.directory import demo_data
-from services.directory.adapters.geocode import geocode, normalise_postcode
+from services.directory.adapters.geocode import OfflineGeocoder, normalise_postcode
 from services.directory.domain import rules, taxonomy
 from shared.demo import DEMO_PROVIDER_ID, demo_uuid
 
@@ -145,14 +145,15 @@ def test_taxonomy_parents_include_children_and_exclusions_are_marked():
     ],
 )
 def test_the_geocoder_places_towns_postcodes_and_districts(place, near):
-    lat, lng = geocode(place)
+    lat, lng = OfflineGeocoder().locate(place)
     assert abs(lat - near[0]) < 0.02 and abs(lng - near[1]) < 0.02
 
 
 def test_the_geocoder_refuses_what_it_cannot_place():
-    assert geocode("Atlantis") is None
-    assert geocode("ZZ99 9ZZ") is None
-    assert geocode("") is None
+    geocoder = OfflineGeocoder()
+    assert geocoder.locate("Atlantis") is None
+    assert geocoder.locate("ZZ99 9ZZ") is None
+    assert geocoder.locate("") is None
     assert normalise_postcode("not a postcode") is None
 
 

@@ -1,0 +1,141 @@
+"""The Open Referral UK 3.0 feed: public, no key, CORS `*`, reached through the gateway at /oruk/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from services.directory.api.oruk.schemas import (
+    ApiDetailsSchema,
+    OrganizationQueryArgsSchema,
+    PageQueryArgsSchema,
+    PageSchema,
+    ServiceAtLocationQueryArgsSchema,
+    ServiceQueryArgsSchema,
+    TaxonomyTermQueryArgsSchema,
+)
+from services.directory.domain.taxonomy import (
+    TAXONOMY_DESCRIPTION,
+    TAXONOMY_ID,
+    TAXONOMY_NAME,
+)
+from services.directory.registry import directory_services
+from services.directory.service_layer import oruk
+from services.directory.service_layer.oruk_json import envelope
+from shared.app import public
+from shared.errors import NotFound
+
+blp = Blueprint(
+    "oruk", __name__, url_prefix="/oruk", description="Open Referral UK 3.0 (public, no key)."
+)
+PROFILE = "https://openreferraluk.org/specifications/3.0"
+
+
+@blp.after_app_request
+def _cors(response: Response) -> Response:
+    if request.path.startswith("/oruk"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    return response
+
+
+@blp.route("/")
+@public
+@blp.response(200, ApiDetailsSchema)
+def api_details() -> dict[str, Any]:
+    """Which standard this feed follows."""
+    return {
+        "version": "HSDS-UK-3.0",
+        "profile": PROFILE,
+        "openapi_url": request.host_url.rstrip("/") + "/openapi.json",
+    }
+
+
+@blp.route("/services")
+@public
+@blp.arguments(ServiceQueryArgsSchema, location="query")
+@blp.response(200, PageSchema)
+def services(args: dict[str, Any]) -> dict[str, Any]:
+    """Services, paged; filters combine with AND; a parent taxonomy term includes its children."""
+    return oruk.services_page(directory_services().uow, args)
+
+
+@blp.route("/services/<service_id>")
+@public
+@blp.response(200)
+def service_detail(service_id: str) -> dict[str, Any]:
+    """One service, fully nested."""
+    return oruk.service_detail(directory_services().uow, service_id)
+
+
+@blp.route("/taxonomies")
+@public
+@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.response(200, PageSchema)
+def taxonomies(args: dict[str, Any]) -> dict[str, Any]:
+    """The one taxonomy this directory uses."""
+    item = {"id": TAXONOMY_ID, "name": TAXONOMY_NAME, "description": TAXONOMY_DESCRIPTION}
+    items = [item] if args["page"] == 1 else []
+    return envelope(items, 1, args["page"], args["per_page"])
+
+
+@blp.route("/taxonomies/<taxonomy_id>")
+@public
+@blp.response(200)
+def taxonomy(taxonomy_id: str) -> dict[str, Any]:
+    if taxonomy_id != TAXONOMY_ID:
+        raise NotFound("There is no such taxonomy.")
+    return oruk.taxonomy(directory_services().uow)
+
+
+@blp.route("/taxonomy_terms")
+@public
+@blp.arguments(TaxonomyTermQueryArgsSchema, location="query")
+@blp.response(200, PageSchema)
+def taxonomy_terms(args: dict[str, Any]) -> dict[str, Any]:
+    """Taxonomy terms, paged; `top_only` and `parent_id` narrow them."""
+    return oruk.taxonomy_terms_page(directory_services().uow, args)
+
+
+@blp.route("/taxonomy_terms/<term_id>")
+@public
+@blp.response(200)
+def taxonomy_term(term_id: str) -> dict[str, Any]:
+    return oruk.taxonomy_term(directory_services().uow, term_id)
+
+
+@blp.route("/organizations")
+@public
+@blp.arguments(OrganizationQueryArgsSchema, location="query")
+@blp.response(200, PageSchema)
+def organizations(args: dict[str, Any]) -> dict[str, Any]:
+    """Providers, paged."""
+    return oruk.organizations_page(directory_services().uow, args)
+
+
+@blp.route("/organizations/<organization_id>")
+@public
+@blp.response(200)
+def organization(organization_id: str) -> dict[str, Any]:
+    full_service = request.args.get("full_service") in ("true", "1")
+    return oruk.organization(directory_services().uow, organization_id, full_service=full_service)
+
+
+@blp.route("/service_at_locations")
+@public
+@blp.arguments(ServiceAtLocationQueryArgsSchema, location="query")
+@blp.response(200, PageSchema)
+def service_at_locations(args: dict[str, Any]) -> dict[str, Any]:
+    """Where services are delivered; with `postcode` (and `proximity` in metres), nearest first."""
+    app = directory_services()
+    return oruk.service_at_locations_page(app.uow, app.geocoder, args)
+
+
+@blp.route("/service_at_locations/<sal_id>")
+@public
+@blp.response(200)
+def service_at_location(sal_id: str) -> dict[str, Any]:
+    return oruk.service_at_location(directory_services().uow, sal_id)

@@ -1,0 +1,237 @@
+"""The Open Referral UK 3.0 feed's reads: services, organisations, taxonomy and where services
+are delivered (nearest first from a postcode), each page in the ORUK envelope."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from services.directory.adapters.geocode import Geocoder
+from services.directory.adapters.orm import (
+    Organization,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
+from services.directory.domain.taxonomy import (
+    TAXONOMY_DESCRIPTION,
+    TAXONOMY_ID,
+    TAXONOMY_NAME,
+)
+from services.directory.service_layer import documents as docs
+from services.directory.service_layer.access import (
+    descendant_ids,
+    get_listing,
+    get_provider,
+    valid_uuid,
+)
+from services.directory.service_layer.oruk_json import (
+    envelope,
+    organization_json,
+    sal_json,
+    service_json,
+    term_json,
+)
+from services.directory.service_layer.unit_of_work import UnitOfWork
+from shared.errors import NotFound, ValidationFailed
+
+
+def _services_query(args: dict[str, Any], index: dict[str, TaxonomyTerm]) -> Select[Any]:
+    statement = docs.listing_query().where(Service.archived_at.is_(None))
+    text = args.get("text") or args.get("search")
+    if text:
+        like = f"%{text.strip().lower()}%"
+        statement = statement.where(
+            or_(func.lower(Service.name).like(like), func.lower(Service.description).like(like))
+        )
+    term_ref = args.get("taxonomy_term_id")
+    if term_ref:
+        term = index.get(term_ref) or next((t for t in index.values() if t.slug == term_ref), None)
+        if term is None:
+            raise ValidationFailed(
+                "Unknown taxonomy term.", errors={"taxonomy_term_id": ["No such term."]}
+            )
+        wanted = descendant_ids(term.id, index)
+        statement = statement.where(Service.terms.any(TaxonomyTerm.id.in_(wanted)))
+    if args.get("taxonomy_id") and args["taxonomy_id"] != TAXONOMY_ID:
+        statement = statement.where(Service.id.is_(None))
+    if args.get("organization_id"):
+        statement = statement.where(Service.organization_id == args["organization_id"])
+    if args.get("modified_after"):
+        moment = args["modified_after"]
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        statement = statement.where(Service.last_modified >= moment)
+    return statement
+
+
+def _count(session: Session, statement: Select[Any]) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    )
+
+
+def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def services_page(uow: UnitOfWork, args: dict[str, Any]) -> dict[str, Any]:
+    """Services, paged; filters combine with AND; a parent taxonomy term includes its children."""
+    page, per_page = args["page"], args["per_page"]
+    with uow.read() as session:
+        index = docs.term_index(session)
+        statement = _services_query(args, index)
+        total = _count(session, statement)
+        rows = session.scalars(
+            statement.order_by(Service.name, Service.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        full = args.get(
+            "full", True
+        )  # nested unless full=false: a feed reader needs no second call
+        items = [service_json(s, index, full=full) for s in rows]
+        if args.get("minimal"):
+            items = [{"id": i["id"], "last_modified": i["last_modified"]} for i in items]
+        return envelope(items, total, page, per_page)
+
+
+def service_detail(uow: UnitOfWork, service_id: str) -> dict[str, Any]:
+    with uow.read() as session:
+        service = get_listing(session, service_id)
+        if service.archived_at is not None:
+            raise NotFound("There is no such service.")
+        return service_json(service, docs.term_index(session))
+
+
+def taxonomy(uow: UnitOfWork) -> dict[str, Any]:
+    with uow.read() as session:
+        index = docs.term_index(session)
+        return {
+            "id": TAXONOMY_ID,
+            "name": TAXONOMY_NAME,
+            "description": TAXONOMY_DESCRIPTION,
+            "taxonomy_terms": [
+                term_json(t, index) for t in sorted(index.values(), key=lambda t: t.position)
+            ],
+        }
+
+
+def taxonomy_terms_page(uow: UnitOfWork, args: dict[str, Any]) -> dict[str, Any]:
+    page, per_page = args["page"], args["per_page"]
+    with uow.read() as session:
+        index = docs.term_index(session)
+        rows = sorted(index.values(), key=lambda t: t.position)
+        if args.get("taxonomy_id") and args["taxonomy_id"] != TAXONOMY_ID:
+            rows = []
+        if args.get("top_only"):
+            rows = [t for t in rows if t.parent_id is None]
+        if args.get("parent_id"):
+            rows = [t for t in rows if t.parent_id == args["parent_id"]]
+        if args.get("search"):
+            needle = args["search"].lower()
+            rows = [t for t in rows if needle in t.name.lower() or needle in t.slug]
+        chunk = rows[(page - 1) * per_page : page * per_page]
+        return envelope([term_json(t, index) for t in chunk], len(rows), page, per_page)
+
+
+def taxonomy_term(uow: UnitOfWork, term_id: str) -> dict[str, Any]:
+    with uow.read() as session:
+        index = docs.term_index(session)
+        if term_id not in index:
+            raise NotFound("There is no such taxonomy term.")
+        return term_json(index[term_id], index)
+
+
+def organizations_page(uow: UnitOfWork, args: dict[str, Any]) -> dict[str, Any]:
+    page, per_page = args["page"], args["per_page"]
+    with uow.read() as session:
+        statement = select(Organization)
+        if args.get("search"):
+            like = f"%{args['search'].lower()}%"
+            statement = statement.where(func.lower(Organization.name).like(like))
+        total = _count(session, statement)
+        rows = session.scalars(
+            statement.order_by(Organization.name, Organization.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        return envelope([organization_json(o) for o in rows], total, page, per_page)
+
+
+def organization(uow: UnitOfWork, organization_id: str, *, full_service: bool) -> dict[str, Any]:
+    with uow.read() as session:
+        org = get_provider(session, organization_id)
+        body = organization_json(org)
+        if full_service:
+            index = docs.term_index(session)
+            body["services"] = [
+                service_json(s, index) for s in org.services if s.archived_at is None
+            ]
+        return body
+
+
+def service_at_locations_page(
+    uow: UnitOfWork, geocoder: Geocoder, args: dict[str, Any]
+) -> dict[str, Any]:
+    """Where services are delivered; with `postcode` (and `proximity` in metres), nearest first."""
+    page, per_page = args["page"], args["per_page"]
+    origin = None
+    if args.get("postcode"):
+        origin = geocoder.locate(args["postcode"])
+        if origin is None:
+            raise ValidationFailed(
+                "We can't place that postcode.",
+                errors={"postcode": [f"We can't place {args['postcode']!r}."]},
+            )
+    elif args.get("proximity"):
+        raise ValidationFailed(
+            "Proximity needs a postcode.", errors={"proximity": ["Give a postcode too."]}
+        )
+    with uow.read() as session:
+        index = docs.term_index(session)
+        services = session.scalars(_services_query(args, index)).all()
+        pairs: list[tuple[float | None, ServiceAtLocation]] = []
+        for service in services:
+            for sal in service.service_at_locations:
+                distance = None
+                if origin and sal.location.latitude is not None:
+                    distance = _distance_m(origin, (sal.location.latitude, sal.location.longitude))
+                if origin and args.get("proximity"):
+                    if distance is None or distance > args["proximity"]:
+                        continue
+                pairs.append((distance, sal))
+        if origin:
+            pairs.sort(key=lambda p: (p[0] is None, p[0] or 0.0, p[1].service.name))
+        else:
+            pairs.sort(key=lambda p: (p[1].service.name, p[1].id))
+        chunk = pairs[(page - 1) * per_page : page * per_page]
+        items = []
+        for distance, sal in chunk:
+            body = sal_json(sal)
+            if args.get("full"):
+                body["service"] = service_json(sal.service, index, full=False)
+            if distance is not None:
+                body["proximity"] = round(distance)
+            body["postcode"] = sal.location.postcode
+            items.append(body)
+        return envelope(items, len(pairs), page, per_page)
+
+
+def service_at_location(uow: UnitOfWork, sal_id: str) -> dict[str, Any]:
+    with uow.read() as session:
+        sal = session.get(ServiceAtLocation, sal_id) if valid_uuid(sal_id) else None
+        if sal is None or sal.service.archived_at is not None:
+            raise NotFound("There is no such service at location.")
+        body = sal_json(sal)
+        body["postcode"] = sal.location.postcode
+        return body
