@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
-from flask import Blueprint, current_app, redirect, render_template, request, session
+from flask import Blueprint, current_app, redirect, request, session
 from werkzeug.wrappers import Response
 
 from services.gateway.oidc import SignInRefused, client, user_from_claims
 from services.gateway.security import public_url, safe_next
-from services.gateway.web.core import sign_in, sign_out
+from services.gateway.web.core import render, sign_in, sign_out
 
 log = logging.getLogger(__name__)
 bp = Blueprint("signin", __name__)
@@ -33,7 +33,7 @@ def _settings() -> Any:
 
 
 def _problem_page(title: str, message: str, status: int) -> tuple[str, int]:
-    return render_template(
+    return render(
         "web/sign_in_problem.html", title=title, message=message, oidc=_settings().oidc
     ), status
 
@@ -109,6 +109,4 @@ def end_session_redirect() -> Response:
 
 @bp.get("/signed-out")
 def signed_out() -> str:
-    return render_template(
-        "web/signed_out.html", title="You have signed out", oidc=_settings().oidc
-    )
+    return render("web/signed_out.html", title="You have signed out", oidc=_settings().oidc)

@@ -89,8 +89,10 @@ def test_sessions_survive_a_restart_are_shared_by_replicas_and_sign_out_ends_the
     assert "Sam (personal advisor)" in home.text
     token = _CSRF.search(home.text).group(1)  # type: ignore[union-attr]
     out = replica.post("/sign-out", data={"csrf_token": token})
-    assert out.status_code == 302
+    assert out.status_code == 302 and out.headers["Location"] == "/signed-out"
     assert "phb_session=;" in out.headers["Set-Cookie"]
+    farewell = replica.get("/signed-out")
+    assert farewell.status_code == 200 and "You have signed out" in farewell.text
     old = first.test_client()
     old.set_cookie("phb_session", sid)
     assert "Sam (personal advisor)" not in old.get("/").text
