@@ -13,8 +13,8 @@ from flask import Flask, Response, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from services.gateway.web import core
+from services.gateway.web.pages import bp
 from services.gateway.web.undefined import OurTemplatesStrictUndefined, none_test
-from services.gateway.web.views import bp
 from shared.config import env, generated_secret
 
 STATIC = Path(__file__).resolve().parent.parent / "static"

@@ -1,0 +1,1 @@
+"""Budget holder: requests waiting for a decision."""

@@ -1,0 +1,75 @@
+"""The one blueprint every page hangs on: CSRF on every form, safe headers, GOV.UK error pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, url_for
+from werkzeug.exceptions import HTTPException
+
+from services.gateway.web.core import ServiceError, check_csrf, render, sign_out
+from shared.errors import DomainError
+
+bp = Blueprint("web", __name__)
+
+
+@bp.before_request
+def _protect() -> None:
+    check_csrf()
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]
+    code = err.code or 500
+    if code == 400 and err.description == "csrf":
+        title = "Your form could not be sent"
+        message = "This can happen if the page was open for a long time. Go back, refresh the page and try again."
+    elif code == 403:
+        title = "You cannot see this page"
+        message = "Your role does not give you access to this page. Sign in as someone else if you need it."
+    elif code == 404:
+        title = "Page not found"
+        message = "If you typed the web address, check it is correct."
+    else:
+        title = "Sorry, there is a problem"
+        message = "Try again later."
+    return render("web/error.html", title=title, message=message), code
+
+
+@bp.errorhandler(DomainError)
+def _dependency_error(err: DomainError):  # type: ignore[no-untyped-def]
+    if err.status == 401:
+        sign_out()
+        return redirect(url_for("web.sign_in"))
+    return render(
+        "web/error.html",
+        title="Sorry, there is a problem with the service",
+        message="Part of the service is not answering right now. Try again in a few minutes.",
+    ), (503 if err.status >= 500 else err.status)
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(err: ServiceError):  # type: ignore[no-untyped-def]
+    if err.status in (403, 404):
+        return _http_error(abort_exception(err.status))
+    return render(
+        "web/error.html",
+        title="Sorry, there is a problem with the service",
+        message=err.detail if err.status < 500 else "Try again in a few minutes.",
+    ), (err.status if err.status >= 400 else 500)
+
+
+def abort_exception(code: int) -> HTTPException:
+    try:
+        abort(code)
+    except HTTPException as err:
+        return err
+    raise AssertionError("unreachable")

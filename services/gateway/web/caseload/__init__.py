@@ -1,0 +1,1 @@
+"""Advisor: the caseload of young people, their plans, requests and check-ins."""

@@ -1,0 +1,1 @@
+"""Budget holder, finance, programme lead: the programme dashboard."""

@@ -1,0 +1,53 @@
+"""The programme dashboard: spend, reach, speed and outcomes, and their downloads."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from services.gateway.web.blueprint import bp
+from services.gateway.web.core import ServiceError, call, call_raw, login_required, render
+
+
+@bp.get("/dashboard")
+@login_required("budget_holder", "admin", "finance")
+def dashboard():  # type: ignore[no-untyped-def]
+    report = call("budget", "GET", "/reports/summary")
+    outcomes = None
+    try:
+        outcomes = call("outcomes", "GET", "/reports/evaluation")
+    except ServiceError:
+        outcomes = None
+    months = list(report.get("spend", {}).get("by_month", {}).items())[-12:]
+    top = max((v for _k, v in months), default=0) or 1
+    return render(
+        "web/dashboard.html",
+        title="Programme dashboard",
+        active="dashboard",
+        report=report,
+        outcomes=outcomes,
+        months=months,
+        top=top,
+    )
+
+
+@bp.get("/dashboard/summary.csv")
+@login_required("budget_holder", "admin", "finance")
+def summary_csv():  # type: ignore[no-untyped-def]
+    answer = call_raw("budget", "GET", "/reports/summary", params={"format": "csv"})
+    if answer.status_code != 200:
+        raise ServiceError(answer.status_code, {"title": "The figures are not available"})
+    return Response(
+        answer.content,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="programme-figures.csv"'},
+    )
+
+
+@bp.get("/dashboard/evaluation")
+@login_required("budget_holder", "admin", "finance")
+def evaluation_report():  # type: ignore[no-untyped-def]
+    """The outcomes service's own HTML report, served as it is (it is self-contained)."""
+    answer = call_raw("outcomes", "GET", "/reports/evaluation", params={"format": "html"})
+    if answer.status_code != 200:
+        raise ServiceError(answer.status_code, {"title": "The evaluation report is not available"})
+    return Response(answer.content, mimetype="text/html")

@@ -1,0 +1,1 @@
+"""Young person: a check-in opened from a link."""

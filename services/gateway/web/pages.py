@@ -1,0 +1,33 @@
+"""Every audience's pages, registered on the one `web` blueprint (as notifications-admin's views).
+
+A page lives in the package of the people who use it: `start` (everyone), `search` (advisor:
+find and fund), `caseload` (advisor), `approvals` (budget holder), `payments` (finance),
+`provider`, `dashboard` (budget holder, finance, programme lead) and `feedback` (a young person
+from a link). Each module's routes register themselves when imported here.
+"""
+
+from __future__ import annotations
+
+from services.gateway.web.approvals import routes as approvals
+from services.gateway.web.blueprint import bp
+from services.gateway.web.caseload import routes as caseload
+from services.gateway.web.dashboard import routes as dashboard
+from services.gateway.web.feedback import routes as feedback
+from services.gateway.web.payments import routes as payments
+from services.gateway.web.provider import routes as provider
+from services.gateway.web.search import fund
+from services.gateway.web.search import routes as search
+from services.gateway.web.start import routes as start
+
+__all__ = [
+    "approvals",
+    "bp",
+    "caseload",
+    "dashboard",
+    "feedback",
+    "fund",
+    "payments",
+    "provider",
+    "search",
+    "start",
+]

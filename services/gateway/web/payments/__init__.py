@@ -1,0 +1,1 @@
+"""Finance: ordering and paying approved requests."""

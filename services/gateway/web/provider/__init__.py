@@ -1,0 +1,1 @@
+"""Provider: their organisation, requests and listings."""

@@ -1,0 +1,1 @@
+"""Everyone: the start page, signing in and out."""
