@@ -9,14 +9,15 @@ from typing import Any
 from flask import flash, get_flashed_messages, redirect, request, url_for
 
 from services.gateway.web.blueprint import bp
+from services.gateway.web.caseload.forms import EnrolForm, PlanForm
 from services.gateway.web.core import (
     ServiceError,
     call,
     current_user,
-    error_list,
     login_required,
     render,
 )
+from services.gateway.web.forms import Form, choices, read, submit
 from services.gateway.web.lookups import latest_plan, my_people
 from shared.errors import DomainError
 
@@ -113,69 +114,40 @@ def resubmit(person_id: str, request_id: str):  # type: ignore[no-untyped-def]
 @login_required("advisor")
 def enrol():  # type: ignore[no-untyped-def]
     schemes = call("budget", "GET", "/schemes")
-    errors: dict[str, str] = {}
-    form = request.form
+    schema = choices(EnrolForm(), "scheme_id", (s["id"] for s in schemes))
+    form = read(schema, request.form, when=request.method == "POST")
     if request.method == "POST":
-        reference = form.get("case_reference", "").strip()
-        if not reference:
-            errors["case_reference"] = "Enter the case reference"
-        elif len(reference) > 60:
-            errors["case_reference"] = "Case reference must be 60 characters or fewer"
-        birth = _date_from(form, "birth")
-        if birth is None:
-            errors["birth-day"] = "Enter a real date of birth, for example 14 3 2007"
-        scheme_id = form.get("scheme_id", "")
-        if scheme_id not in {s["id"] for s in schemes}:
-            errors["scheme_id"] = "Choose the scheme"
-        if not errors:
-            body = {
-                "scheme_id": scheme_id,
-                "case_reference": reference,
-                "birth_date": birth.isoformat(),  # type: ignore[union-attr]
-                "consent_evaluation": form.get("consent_evaluation") == "yes",
-                "consent_case_study": form.get("consent_case_study") == "yes",
-            }
-            try:
-                created = call(
-                    "budget",
-                    "POST",
-                    "/people",
-                    json=body,
-                    headers={"Idempotency-Key": form.get("idempotency_key") or uuid.uuid4().hex},
-                )
-            except ServiceError as err:
-                if err.status not in (409, 422):
-                    raise
-                for name, messages in err.field_errors.items():
-                    key = "birth-day" if name == "birth_date" else name
-                    errors[key] = messages[0]
-                if not errors:
-                    errors["case_reference"] = err.detail
-            else:
-                flash("Young person enrolled. Now agree their plan.")
-                return redirect(url_for("web.plan", person_id=created["id"]))
+        created = submit(
+            form,
+            "budget",
+            "POST",
+            "/people",
+            json={
+                "scheme_id": form.data.get("scheme_id"),
+                "case_reference": form.data.get("case_reference"),
+                "birth_date": form.data["birth"].isoformat() if form.valid else None,
+                "consent_evaluation": form.data.get("consent_evaluation") == "yes",
+                "consent_case_study": form.data.get("consent_case_study") == "yes",
+            },
+            idempotent=True,
+        )
+        if created is not None:
+            flash("Young person enrolled. Now agree their plan.")
+            return redirect(url_for("web.plan", person_id=created["id"]))
     return render(
         "web/enrol.html",
         title="Enrol a young person",
         active="caseload",
         schemes=schemes,
-        form=form,
-        errors=error_list(errors),
-        field_errors=errors,
-        idempotency_key=form.get("idempotency_key") or uuid.uuid4().hex,
+        **form.context(),
         back="/caseload",
-    ), (400 if errors else 200)
+    ), form.status
 
 
-def _date_from(form: Any, prefix: str) -> date | None:
-    try:
-        return date(
-            int(form.get(f"{prefix}-year", "")),
-            int(form.get(f"{prefix}-month", "")),
-            int(form.get(f"{prefix}-day", "")),
-        )
-    except ValueError:
-        return None
+STALE_PLAN = (
+    "Someone else changed this plan while you were editing it. "
+    "Check the plan below and make your change again."
+)
 
 
 @bp.route("/caseload/<person_id>/plan", methods=["GET", "POST"])
@@ -183,59 +155,43 @@ def _date_from(form: Any, prefix: str) -> date | None:
 def plan(person_id: str):  # type: ignore[no-untyped-def]
     young = call("budget", "GET", f"/people/{person_id}")
     current = latest_plan(person_id)
-    errors: dict[str, str] = {}
-    form = request.form
+    form = read(PlanForm(), request.form, when=request.method == "POST")
+    stale = False
     if request.method == "POST":
-        goals = [form.get(f"goal-{i}", "").strip() for i in range(1, 4)]
-        goals = [g for g in goals if g]
-        if not goals:
-            errors["goal-1"] = "Enter at least one goal"
-        if any(len(g) > 2000 for g in goals):
-            errors["goal-1"] = "Each goal must be 2000 characters or fewer"
-        for field, label in (("needs", "What they need"), ("ideas", "Ideas you talked about")):
-            if len(form.get(field, "")) > 5000:
-                errors[field] = f"{label} must be 5000 characters or fewer"
-        if not errors:
-            body: dict[str, Any] = {
-                "needs": form.get("needs", ""),
-                "ideas": form.get("ideas", ""),
-                "goals": [{"text": g} for g in goals],
-            }
-            try:
-                if current is None:
-                    call("budget", "POST", f"/people/{person_id}/plans", json=body)
-                else:
-                    body["version"] = current["version"]
-                    body["goals"] = [
-                        {**({"id": old["id"]} if old else {}), "text": g}
-                        for g, old in zip(
-                            goals, [*current["goals"], *[None] * len(goals)], strict=False
-                        )
-                    ]
-                    call("budget", "PATCH", f"/plans/{current['id']}", json=body)
-            except ServiceError as err:
-                if err.status == 412:
-                    errors["goal-1"] = (
-                        "Someone else changed this plan while you were editing it. "
-                        "Check the plan below and make your change again."
-                    )
-                    current = latest_plan(person_id)
-                elif err.status == 422:
-                    errors["goal-1"] = err.detail
-                else:
-                    raise
-            else:
-                flash("Plan saved.")
-                return redirect(url_for("web.person", person_id=person_id))
+        goals = PlanForm.goals(form.data)
+        body: dict[str, Any] = {
+            "needs": form.data.get("needs", ""),
+            "ideas": form.data.get("ideas", ""),
+            "goals": [{"text": g} for g in goals],
+        }
+        saved = None
+        if current is None:
+            saved = submit(form, "budget", "POST", f"/people/{person_id}/plans", json=body)
+        elif form.data.get("version") is None:
+            stale = form.valid  # a change that names no version it was made to is not saved
+        else:
+            # The version the advisor saw, not the one there now: a change made meanwhile wins.
+            body["version"] = form.data["version"]
+            body["goals"] = [
+                {**({"id": old["id"]} if old else {}), "text": g}
+                for g, old in zip(goals, [*current["goals"], *[None] * len(goals)], strict=False)
+            ]
+            path = f"/plans/{current['id']}"
+            saved = submit(form, "budget", "PATCH", path, json=body, refusals=(412, 422))
+            stale = form.refusal is not None and form.refusal.status == 412
+        if saved is not None:
+            flash("Plan saved.")
+            return redirect(url_for("web.person", person_id=person_id))
+        if stale:  # show their plan, to make the change again on top of it
+            current = latest_plan(person_id)
+            form = Form(form.schema, {}, errors={"goal-1": STALE_PLAN})
     return render(
         "web/plan.html",
         title="Plan and goals",
         active="caseload",
         person=young,
         plan=current,
-        form=form,
-        errors=error_list(errors),
-        field_errors=errors,
+        **form.context(),
         messages=get_flashed_messages(),
         back=url_for("web.person", person_id=person_id),
-    ), (400 if errors else 200)
+    ), (409 if stale else form.status)

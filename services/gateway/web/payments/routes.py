@@ -8,16 +8,10 @@ from typing import Any
 from flask import Response, flash, get_flashed_messages, redirect, request, url_for
 
 from services.gateway.web.blueprint import bp
-from services.gateway.web.core import (
-    ServiceError,
-    call,
-    call_raw,
-    error_list,
-    login_required,
-    parse_pounds,
-    render,
-)
+from services.gateway.web.core import ServiceError, call, call_raw, login_required, render
+from services.gateway.web.forms import read, submit
 from services.gateway.web.lookups import requests_in
+from services.gateway.web.payments.forms import PayForm
 
 
 @bp.get("/payments")
@@ -52,55 +46,32 @@ def order(request_id: str):  # type: ignore[no-untyped-def]
 @login_required("finance", "admin")
 def pay(request_id: str):  # type: ignore[no-untyped-def]
     req = call("budget", "GET", f"/requests/{request_id}")
-    errors: dict[str, str] = {}
-    form = request.form
+    form = read(PayForm(), request.form, when=request.method == "POST")
     if request.method == "POST":
-        reference = form.get("reference", "").strip()
-        if not reference:
-            errors["reference"] = "Enter the payment reference from the finance system"
-        elif len(reference) > 100:
-            errors["reference"] = "The payment reference must be 100 characters or fewer"
-        amount = parse_pounds(form.get("amount", "")) if form.get("amount") else None
-        if form.get("amount") and (amount is None or amount <= 0):
-            errors["amount"] = "Enter the amount paid in pounds and pence, like 45.00"
-        reason = form.get("reason", "").strip()
-        if amount is not None and amount < req["amount_pence"] and not reason:
-            errors["reason"] = "Enter why less than the approved amount was paid"
-        if not errors:
-            body: dict[str, Any] = {"reference": reference}
-            if amount is not None:
-                body["amount_pence"] = amount
-            if reason:
-                body["reason"] = reason[:2000]
-            try:
-                call(
-                    "budget",
-                    "POST",
-                    f"/requests/{request_id}/pay",
-                    json=body,
-                    headers={"Idempotency-Key": form.get("idempotency_key") or uuid.uuid4().hex},
-                )
-            except ServiceError as err:
-                if err.status not in (409, 422):
-                    raise
-                for name, messages in err.field_errors.items():
-                    errors["amount" if name == "amount_pence" else name] = messages[0]
-                if not errors:
-                    errors["reference"] = err.detail
-            else:
-                flash(f"Payment recorded: {req['item']}.")
-                return redirect(url_for("web.payments"))
+        body: dict[str, Any] = {"reference": form.data.get("reference")}
+        if form.data.get("amount") is not None:
+            body["amount_pence"] = form.data["amount"]
+        if form.data.get("reason"):
+            body["reason"] = form.data["reason"]
+        paid = submit(
+            form,
+            "budget",
+            "POST",
+            f"/requests/{request_id}/pay",
+            json=body,
+            idempotent=True,
+        )
+        if paid is not None:
+            flash(f"Payment recorded: {req['item']}.")
+            return redirect(url_for("web.payments"))
     return render(
         "web/pay.html",
         title="Record a payment",
         active="payments",
         req=req,
-        form=form,
-        errors=error_list(errors),
-        field_errors=errors,
-        idempotency_key=form.get("idempotency_key") or uuid.uuid4().hex,
+        **form.context(),
         back="/payments",
-    ), (400 if errors else 200)
+    ), form.status
 
 
 @bp.get("/payments/run.csv")

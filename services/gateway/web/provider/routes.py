@@ -8,15 +8,13 @@ from typing import Any
 from flask import abort, flash, get_flashed_messages, redirect, request, url_for
 
 from services.gateway.web.blueprint import bp
-from services.gateway.web.core import (
-    ServiceError,
-    call,
-    call_raw,
-    current_user,
-    error_list,
-    login_required,
-    parse_pounds,
-    render,
+from services.gateway.web.core import call, call_raw, current_user, login_required, render
+from services.gateway.web.forms import Form, choices, read, submit
+from services.gateway.web.provider.forms import (
+    LISTING_UNITS,
+    STALE_LISTING,
+    EditListingForm,
+    NewListingForm,
 )
 
 
@@ -40,92 +38,41 @@ def provider_home():  # type: ignore[no-untyped-def]
     )
 
 
-LISTING_UNITS = (
-    ("per_session", "A session"),
-    ("per_month", "A month"),
-    ("per_year", "A year"),
-    ("one_off", "One-off"),
-)
-
-
-def listing_text_errors(name: str, description: str) -> dict[str, str]:
-    """GOV.UK messages for a listing's name and description, within the directory's limits."""
-    errors: dict[str, str] = {}
-    if not name:
-        errors["name"] = "Enter the name of the activity"
-    elif len(name) > 200:
-        errors["name"] = "The name must be 200 characters or fewer"
-    if len(description) > 5000:
-        errors["description"] = "The description must be 5000 characters or fewer"
-    return errors
-
-
 @bp.route("/provider/listings/new", methods=["GET", "POST"])
 @login_required("provider")
 def new_listing():  # type: ignore[no-untyped-def]
     terms = call("directory", "GET", "/taxonomy/", identity=False)
     allowed = {t["slug"]: t["name"] for t in terms if not t.get("excluded")}
-    errors: dict[str, str] = {}
-    form = request.form
+    form = read(
+        choices(NewListingForm(), "category", allowed), request.form, when=request.method == "POST"
+    )
     if request.method == "POST":
-        name = form.get("name", "").strip()
-        description = form.get("description", "").strip()
-        errors.update(listing_text_errors(name, description))
-        category = form.get("category", "")
-        if category not in allowed:
-            errors["category"] = "Choose what kind of activity it is"
-        town = form.get("town", "").strip()
-        if not town:
-            errors["town"] = "Enter the town where it happens"
-        elif len(town) > 80:
-            errors["town"] = "The town must be 80 characters or fewer"
-        postcode = form.get("postcode", "").strip().upper()
-        if len(postcode) > 10:
-            errors["postcode"] = "Enter a real postcode, like TN34 1AA"
-        price = parse_pounds(form.get("price", "")) if form.get("price", "").strip() else None
-        if form.get("price", "").strip() and price is None:
-            errors["price"] = "Enter the price in pounds and pence, like 8.50, or 0 if it is free"
-        unit = form.get("unit", "")
-        if price is not None and unit not in dict(LISTING_UNITS):
-            errors["unit"] = "Choose what the price pays for"
-        if not errors:
-            body: dict[str, Any] = {
-                "organization_id": current_user().identity.provider_id,  # type: ignore[union-attr]
-                "name": name,
-                "description": description,
-                "categories": [category],
-                "location": {
-                    "address_1": form.get("address_1", "").strip()[:200],
-                    "town": town,
-                    "postcode": postcode or None,
-                },
-            }
-            if price is not None:
-                body["cost_options"] = [{"amount_pence": price, "unit": unit}]
-            answer = call_raw("directory", "POST", "/listings/", json=body)
-            if answer.status_code == 201:
-                flash(f"Listing added: {name}.")
-                return redirect(url_for("web.provider_home"))
-            if answer.status_code != 422:
-                raise ServiceError(answer.status_code, {"title": "The listing was not saved"})
-            problem = ServiceError(422, answer.json())
-            known = {"name", "description", "town", "postcode", "price", "unit"}
-            for field, messages in problem.field_errors.items():
-                target = {"amount_pence": "price", "categories": "category"}.get(field, field)
-                errors[target if target in known | {"category"} else "name"] = messages[0]
-            if not errors:
-                errors["name"] = problem.detail
+        values = form.data
+        body: dict[str, Any] = {
+            "organization_id": current_user().identity.provider_id,  # type: ignore[union-attr]
+            "name": values.get("name"),
+            "description": values.get("description", ""),
+            "categories": [values.get("category")],
+            "location": {
+                "address_1": values.get("address_1", ""),
+                "town": values.get("town"),
+                "postcode": (values.get("postcode") or "").upper() or None,
+            },
+        }
+        if values.get("price") is not None:
+            body["cost_options"] = [{"amount_pence": values["price"], "unit": values.get("unit")}]
+        if submit(form, "directory", "POST", "/listings/", json=body, refusals=(422,)) is not None:
+            flash(f"Listing added: {values['name']}.")
+            return redirect(url_for("web.provider_home"))
     return render(
         "web/new_listing.html",
         title="Add a listing",
         active="provider",
         terms=sorted(allowed.items(), key=lambda kv: kv[1]),
         units=LISTING_UNITS,
-        form=form,
-        errors=error_list(errors),
-        field_errors=errors,
+        **form.context(),
         back="/provider",
-    ), (400 if errors else 200)
+    ), form.status
 
 
 @bp.route("/provider/listings/<listing_id>", methods=["GET", "POST"])
@@ -141,56 +88,33 @@ def edit_listing(listing_id: str):  # type: ignore[no-untyped-def]
     found, etag = response.json(), response.headers.get("ETag", "")
     if found.get("organization_id") != current_user().identity.provider_id:  # type: ignore[union-attr]
         abort(403)
-    errors: dict[str, str] = {}
-    form = request.form
+    form = read(EditListingForm(), request.form, when=request.method == "POST")
     conflict = False
     if request.method == "POST":
-        body: dict[str, Any] = {
-            "name": form.get("name", "").strip(),
-            "description": form.get("description", "").strip(),
-        }
-        errors.update(listing_text_errors(body["name"], body["description"]))
-        for field, label in (("minimum_age", "Youngest age"), ("maximum_age", "Oldest age")):
-            raw = form.get(field, "").strip()
-            if not raw:
-                body[field] = None
-            elif not raw.isdigit() or int(raw) > 120:
-                errors[field] = f"{label} must be a whole number between 0 and 120"
-            else:
-                body[field] = int(raw)
-        if not errors:
-            answer = call_raw(
-                "directory",
-                "PATCH",
-                f"/listings/{listing_id}",
-                json=body,
-                headers={"If-Match": form.get("etag", "")},
-            )
-            if answer.status_code == 200:
-                flash(f"Saved: {body['name']}.")
-                return redirect(url_for("web.provider_home"))
-            if answer.status_code in (412, 428):
-                conflict = True
-                errors["name"] = (
-                    "Someone else changed this listing after you opened it. "
-                    "Their version is shown below: make your change again."
-                )
-                form = {}  # type: ignore[assignment]
-            elif answer.status_code == 422:
-                problem = ServiceError(422, answer.json())
-                for name, messages in problem.field_errors.items():
-                    errors[name if name in body else "name"] = messages[0]
-            else:
-                raise ServiceError(answer.status_code, {"title": "The listing was not saved"})
+        body = {k: form.data.get(k) for k in ("name", "description", "minimum_age", "maximum_age")}
+        saved = submit(
+            form,
+            "directory",
+            "PATCH",
+            f"/listings/{listing_id}",
+            json=body,
+            headers={"If-Match": form.data.get("etag", "")},
+            refusals=(412, 422, 428),
+        )
+        if saved is not None:
+            flash(f"Saved: {body['name']}.")
+            return redirect(url_for("web.provider_home"))
+        if form.refusal is not None and form.refusal.status in (412, 428):
+            conflict = True  # show their version, to make the change again on top of it
+            form = Form(form.schema, {}, errors={"name": STALE_LISTING})
     return render(
         "web/edit_listing.html",
         title="Change a listing",
         active="provider",
         listing=found,
-        etag=etag,
-        form=form,
+        # the version the provider opened, until they are shown someone else's
+        etag=etag if conflict or request.method == "GET" else form.values.get("etag", etag),
+        **form.context(),
         conflict=conflict,
-        errors=error_list(errors),
-        field_errors=errors,
         back="/provider",
-    ), (409 if conflict else 400 if errors else 200)
+    ), (409 if conflict else form.status)

@@ -10,16 +10,15 @@ from flask import abort, flash, redirect, request, url_for
 
 from services.gateway.web.blueprint import bp
 from services.gateway.web.core import (
-    ServiceError,
     call,
     current_user,
-    error_list,
     login_required,
     money,
-    parse_pounds,
     render,
 )
+from services.gateway.web.forms import choices, read, submit
 from services.gateway.web.lookups import latest_plan, my_people
+from services.gateway.web.search.forms import DIRECTORY_AWAY, FundForm
 
 
 def _listing_from_args(values: Any) -> dict[str, Any]:
@@ -78,63 +77,36 @@ def fund_request(person_id: str):  # type: ignore[no-untyped-def]
     person = call("budget", "GET", f"/people/{person_id}")
     plan = latest_plan(person_id)
     scheme = call("budget", "GET", f"/schemes/{person['scheme_id']}")
-    errors: dict[str, str] = {}
-    form = request.form
+    schema = choices(FundForm(), "goal_id", (g["id"] for g in (plan or {}).get("goals", [])))
+    form = read(schema, request.form, when=request.method == "POST")
     if request.method == "POST":
-        goal_id = form.get("goal_id", "")
-        goals = {g["id"] for g in (plan or {}).get("goals", [])}
-        if goal_id not in goals:
-            errors["goal_id"] = "Choose the plan goal this activity helps with"
-        amount = parse_pounds(form.get("amount", ""))
-        remaining = person["budget"]["remaining_pence"]
-        if amount is None or amount <= 0:
-            errors["amount"] = "Enter the amount in pounds and pence, like 12.50"
-        elif amount > remaining:
-            errors["amount"] = (
-                f"The amount must be {money(remaining)} or less: that is what is left"
-            )
-        if not errors:
-            body = {
-                "person_id": person_id,
-                "goal_id": goal_id,
-                "listing_id": listing["id"],
-                **(
-                    {"cost_option_id": listing["cost_option_id"]}
-                    if listing["cost_option_id"]
-                    else {}
-                ),
-                "amount_pence": amount,
-                "submit": True,
-            }
-            try:
-                created = call(
-                    "budget",
-                    "POST",
-                    "/requests",
-                    json=body,
-                    headers={"Idempotency-Key": form.get("idempotency_key") or uuid.uuid4().hex},
-                )
-            except ServiceError as err:
-                if err.status in (409, 422):
-                    field = "goal_id" if "goal_id" in err.field_errors else "amount"
-                    errors[field] = err.detail
-                elif err.status in (404, 503, 504):
-                    errors["listing"] = (
-                        "We could not check this activity with the directory just now. "
-                        "Try again in a few minutes."
-                    )
-                else:
-                    raise
+        option = {"cost_option_id": listing["cost_option_id"]} if listing["cost_option_id"] else {}
+        body = {
+            "person_id": person_id,
+            "goal_id": form.data.get("goal_id"),
+            "listing_id": listing["id"],
+            **option,
+            "amount_pence": form.data.get("amount"),
+            "submit": True,
+        }
+        created = submit(
+            form,
+            "budget",
+            "POST",
+            "/requests",
+            json=body,
+            idempotent=True,
+            refusals=(404, 409, 422, 503, 504),
+        )
+        if form.refusal is not None and form.refusal.status in (404, 503, 504):
+            form.errors = {"listing": DIRECTORY_AWAY}
+        elif created is not None:
+            amount = money(created["amount_pence"])
+            if created.get("state") == "approved":
+                flash(f"Approved: {amount} for {listing['name']}.")
             else:
-                state = created.get("state")
-                if state == "approved":
-                    flash(f"Approved: {money(created['amount_pence'])} for {listing['name']}.")
-                else:
-                    flash(
-                        f"Request sent to the budget holder: {money(created['amount_pence'])} "
-                        f"for {listing['name']}."
-                    )
-                return redirect(url_for("web.person", person_id=person_id))
+                flash(f"Request sent to the budget holder: {amount} for {listing['name']}.")
+            return redirect(url_for("web.person", person_id=person_id))
     return render(
         "web/fund_request.html",
         title="Fund this activity",
@@ -143,10 +115,7 @@ def fund_request(person_id: str):  # type: ignore[no-untyped-def]
         person=person,
         plan=plan,
         scheme=scheme,
-        form=form,
-        errors=error_list(errors),
-        field_errors=errors,
-        idempotency_key=form.get("idempotency_key") or uuid.uuid4().hex,
+        **form.context(),
         listing_query=_listing_query(listing),
         back=url_for("web.fund_choose_person") + "?" + _listing_query(listing),
-    ), (400 if errors else 200)
+    ), form.status

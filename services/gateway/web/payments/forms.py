@@ -1,0 +1,19 @@
+"""Finance's forms, with their GOV.UK messages."""
+
+from __future__ import annotations
+
+from services.gateway.web.forms import FormSchema, Pounds, Text
+
+
+class PayForm(FormSchema):
+    """Recording a payment. Whether the amount may be paid, and whether a reduced payment has its
+    reason, is the budget service's to decide; its refusals land on these fields."""
+
+    reference = Text(
+        required="Enter the payment reference from the finance system",
+        label="The payment reference",
+    )
+    amount = Pounds(invalid="Enter the amount paid in pounds and pence, like 45.00")
+    reason = Text(blank="Enter why less than the approved amount was paid", label="The reason")
+    service_fields = {"amount_pence": "amount"}
+    summary_field = "reference"

@@ -1,0 +1,34 @@
+"""The advisor's funding form, with its GOV.UK messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from services.gateway.web.core import ServiceError, money
+from services.gateway.web.forms import Choice, FormSchema, Pounds
+
+DIRECTORY_AWAY = (
+    "We could not check this activity with the directory just now. Try again in a few minutes."
+)
+
+
+def _amount_refused(err: ServiceError, _values: Mapping[str, Any]) -> str:
+    left = err.body.get("remaining_pence")
+    if err.body.get("type", "").endswith("/insufficient-funds") and isinstance(left, int):
+        return f"The amount must be {money(left)} or less: that is what is left"
+    return err.detail
+
+
+class FundForm(FormSchema):
+    """Funding an activity from a young person's budget. Whether the amount is within what is left,
+    and whether the activity can be funded at all, is the budget service's to decide."""
+
+    goal_id = Choice(invalid="Choose the plan goal this activity helps with")
+    amount = Pounds(
+        required="Enter the amount in pounds and pence, like 12.50",
+        invalid="Enter the amount in pounds and pence, like 12.50",
+        rejected=_amount_refused,
+    )
+    service_fields = {"amount_pence": "amount", "listing_id": "amount", "cost_option_id": "amount"}
+    summary_field = "amount"
