@@ -252,12 +252,14 @@ def field_messages(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(errors, Mapping):
         for name, inner in errors.items():
             flat.update(field_messages(inner, f"{prefix}{name}."))
+    elif not prefix:  # messages about no field: the problem's detail says it
+        return flat
     elif isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors):
         flat[prefix.rstrip(".")] = list(errors)
     elif isinstance(errors, list):
         for i, inner in enumerate(errors):
             flat.update(field_messages(inner, f"{prefix}{i}."))
-    elif errors is not None and prefix:
+    elif errors is not None:
         flat[prefix.rstrip(".")] = [str(errors)]
     return flat
 
