@@ -213,6 +213,9 @@ class Form:
     def reject(self, err: ServiceError) -> None:
         """Show a service's refusal on the fields it names, in the form's words."""
         self.refusal = err
+        # The refused attempt is over and changed nothing: the corrected form is a new attempt,
+        # which the service must not answer with the stored refusal (or as a reused key).
+        self.key = uuid.uuid4().hex
         before = len(self.errors)
         named = field_messages(err.body.get("errors"))
         for path, messages in named.items():

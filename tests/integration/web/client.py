@@ -20,7 +20,8 @@ def problems(page: requests.Response) -> list[str]:
     if len(summary) < 2:
         return []
     return [
-        m.strip() for m in re.findall(r'<a href="#[^"]*">([^<]*)</a>', summary[1].split("</ul>")[0])
+        html.unescape(m.strip())
+        for m in re.findall(r'<a href="#[^"]*">([^<]*)</a>', summary[1].split("</ul>")[0])
     ]
 
 
@@ -79,6 +80,16 @@ class WebClient:
     ) -> requests.Response:
         fields = self.hidden(form_at or path)
         assert "csrf_token" in fields, f"no form on {form_at or path}: {self.last.status_code}"  # type: ignore[union-attr]
+        fields.update(data)
+        return self.request("POST", path, data=fields)
+
+    def post_again(
+        self, page: requests.Response, path: str, data: dict[str, Any]
+    ) -> requests.Response:
+        """Send the form on `page` (a page shown with errors) again, as a browser would: with its
+        own hidden fields, not a fresh page's."""
+        fields = {k: html.unescape(v) for k, v in _HIDDEN.findall(page.text)}
+        assert "csrf_token" in fields, f"no form on the page: {page.status_code}"
         fields.update(data)
         return self.request("POST", path, data=fields)
 

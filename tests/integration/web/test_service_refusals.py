@@ -1,0 +1,127 @@
+"""Through the real gateway: the services decide, and the pages name the field a service refused.
+
+Each test builds its own scheme, pot and young person, so none spends the demo pot.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.web.client import WebClient, problems
+from tests.integration.web.factories import (
+    create_person,
+    create_plan,
+    create_request,
+    create_scheme,
+    move_request,
+)
+
+
+@pytest.fixture
+def web(suite) -> WebClient:  # type: ignore[no-untyped-def]
+    return WebClient(suite.gateway)
+
+
+def _state(suite, request_id: str) -> str:  # type: ignore[no-untyped-def]
+    answer = suite.api("GET", f"/api/budget/requests/{request_id}", role="finance")
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["state"])
+
+
+@pytest.fixture
+def ordered(suite) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """A £45 request of the test's own, approved and ordered: ready for finance to pay."""
+    person_id = create_person(suite, create_scheme(suite))
+    goal_id = create_plan(suite, person_id)["goals"][0]["id"]
+    request = create_request(suite, person_id, goal_id, 4_500)
+    move_request(suite, request["id"], "approve", "budget_holder")
+    move_request(suite, request["id"], "order", "finance", reference="PO-1")
+    assert _state(suite, request["id"]) == "ordered"
+    return request
+
+
+def test_the_budget_services_length_limit_is_named_on_the_payment_reference(web, suite, ordered):
+    web.sign_in("demo-finance")
+    page = web.post(f"/payments/{ordered['id']}/pay", {"reference": "R" * 101})
+    assert page.status_code == 400
+    assert problems(page) == ["The payment reference must be 100 characters or fewer"]
+    assert 'href="#reference"' in page.text
+    assert _state(suite, ordered["id"]) == "ordered"
+
+
+def test_a_reduced_payment_without_a_reason_is_refused_by_the_service_and_named(
+    web, suite, ordered
+):
+    web.sign_in("demo-finance")
+    page = web.post(f"/payments/{ordered['id']}/pay", {"reference": "BACS-1", "amount": "40"})
+    assert page.status_code == 400
+    assert problems(page) == ["Enter why less than the approved amount was paid"]
+    assert 'href="#reason"' in page.text and "BACS-1" in page.text  # what was typed stays
+    assert _state(suite, ordered["id"]) == "ordered"
+
+    paid = web.post_again(  # corrected on the page the refusal was shown on
+        page,
+        f"/payments/{ordered['id']}/pay",
+        {"reference": "BACS-1", "amount": "40", "reason": "One session was cancelled"},
+    )
+    assert paid.status_code == 302, problems(paid)
+    assert _state(suite, ordered["id"]) == "paid"
+
+
+def test_a_payment_over_the_approved_amount_is_the_services_to_refuse(web, suite, ordered):
+    web.sign_in("demo-finance")
+    page = web.post(f"/payments/{ordered['id']}/pay", {"reference": "BACS-2", "amount": "45.01"})
+    assert page.status_code == 400
+    assert problems(page) == ["A payment can't be more than was approved."]
+    assert 'href="#amount"' in page.text
+    assert _state(suite, ordered["id"]) == "ordered"
+
+
+def test_rejecting_without_a_reason_is_named_in_the_decisions_words(web, suite):
+    person_id = create_person(suite, create_scheme(suite))
+    goal_id = create_plan(suite, person_id)["goals"][0]["id"]
+    request = create_request(suite, person_id, goal_id, 2_000)
+    web.sign_in("demo-budget-holder")
+    page = web.post(f"/approvals/{request['id']}", {"decision": "reject", "reason": ""})
+    assert page.status_code == 400
+    assert problems(page) == ["Enter the reason: the advisor and young person will see it"]
+    assert _state(suite, request["id"]) == "submitted"
+    asked = web.post(f"/approvals/{request['id']}", {"decision": "request-info", "reason": " "})
+    assert problems(asked) == ["Enter what information you need"]
+    assert _state(suite, request["id"]) == "submitted"
+
+
+def test_an_over_long_case_reference_is_named_with_the_services_limit(web, suite):
+    scheme_id = create_scheme(suite)
+    web.sign_in("demo-advisor")
+    page = web.post(
+        "/caseload/enrol",
+        {
+            "case_reference": "C" * 61,
+            "birth-day": "14",
+            "birth-month": "3",
+            "birth-year": "2007",
+            "scheme_id": scheme_id,
+        },
+    )
+    assert page.status_code == 400
+    assert problems(page) == ["Case reference must be 60 characters or fewer"]
+
+
+def test_someone_too_old_for_the_scheme_is_named_on_the_date_of_birth(web, suite):
+    scheme_id = create_scheme(suite)  # ages 16 to 25
+    web.sign_in("demo-advisor")
+    page = web.post(
+        "/caseload/enrol",
+        {
+            "case_reference": "LC-OLD",
+            "birth-day": "1",
+            "birth-month": "1",
+            "birth-year": "1960",
+            "scheme_id": scheme_id,
+        },
+    )
+    assert page.status_code == 400
+    [message] = problems(page)
+    assert message.startswith("This scheme ends at age 25")
+    assert 'href="#birth-day"' in page.text
