@@ -92,16 +92,32 @@ def token(role: str, sub: str | None, provider_id: str | None, ttl: int) -> None
     click.echo(dev_issuer().issue(identity, ttl_seconds=ttl))
 
 
+@main.group()
+def keys() -> None:
+    """Internal identity keys."""
+
+
+@keys.command("new")
+def keys_new() -> None:
+    """Print a new Ed25519 key pair for a service's INTERNAL_SIGNING_KEY and its public half."""
+    from shared.internal_tokens import describe_new_key
+
+    pair = describe_new_key()
+    click.echo(pair["private"] + pair["public"], nl=False)
+
+
 @main.command()
 @click.option("--port", default=DEFAULT_PORTS["gateway"], show_default=True, help="Gateway port.")
 @click.option("--seed/--no-seed", "do_seed", default=True, help="Seed demo data on first start.")
 def up(port: int, do_seed: bool) -> None:
     """Start the gateway and the three services on localhost, in demo mode; Ctrl-C stops them."""
     from services.launcher import make_suite
-    from shared.config import generated_secret
+    from shared.internal_tokens import demo_key
 
     os.environ["PHB_DEMO"] = "1"  # demo sign-in and the dev token issuer: only here
-    generated_secret("internal-token.key")
+    if not os.environ.get("INTERNAL_SIGNING_KEY"):
+        for name in (*SERVICES, "gateway"):
+            demo_key(var_dir(), name)  # each party's demo key, before any process needs it
     click.echo("Migrating databases...")
     migrate_all()
     if do_seed and not (var_dir() / SEED_MARKER).exists():

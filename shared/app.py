@@ -13,11 +13,14 @@ from flask_smorest import Api, Blueprint
 from shared.config import ServiceSettings
 from shared.db import Database
 from shared.errors import Forbidden, Unauthorized
-from shared.identity import INTERNAL_HEADER, Identity, verify_internal_token
+from shared.http import DEADLINE_HEADER, deadline_from_header, deadline_var
+from shared.identity import INTERNAL_HEADER, Identity
 from shared.logs import request_id_var
 from shared.problems import register_error_handlers
 
 MAX_BODY_BYTES = 1_000_000
+# A request that names no deadline (one not from the gateway: health checks) gets this long.
+MAX_REQUEST_SECONDS = 30.0
 ReadyCheck = Callable[[], dict[str, Any] | None]
 
 
@@ -88,9 +91,8 @@ def create_service_app(
 ) -> Flask:
     config = dict(config or {})
     settings = settings or ServiceSettings.from_env(name)
-    for key in ("database_url", "internal_token_key"):
-        if key.upper() in config:
-            setattr(settings, key, config.pop(key.upper()))
+    if "DATABASE_URL" in config:
+        settings.database_url = config.pop("DATABASE_URL")
     app = Flask(f"services.{name}")
     app.config.update(
         API_TITLE=title,
@@ -129,11 +131,12 @@ def _install_request_context(app: Flask) -> None:
         g.started = time.perf_counter()
         g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         g.request_id_token = request_id_var.set(g.request_id)
+        g.deadline_token = deadline_var.set(
+            deadline_from_header(request.headers.get(DEADLINE_HEADER), MAX_REQUEST_SECONDS)
+        )
         token = request.headers.get(INTERNAL_HEADER)
         g.identity = (
-            verify_internal_token(current_app.extensions["phb_settings"].internal_token_key, token)
-            if token
-            else None
+            current_app.extensions["phb_settings"].verifier.verify(token) if token else None
         )
         if g.identity is None and not _is_public(app):
             raise Unauthorized("This service only answers calls that come through the gateway.")
@@ -148,6 +151,9 @@ def _install_request_context(app: Flask) -> None:
         token = g.pop("request_id_token", None)
         if token is not None:
             request_id_var.reset(token)
+        deadline = g.pop("deadline_token", None)
+        if deadline is not None:
+            deadline_var.reset(deadline)
 
 
 OPEN_ENDPOINTS = frozenset({"health", "ready", "static"})

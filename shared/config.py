@@ -7,7 +7,21 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.internal_tokens import (
+    TokenSigner,
+    TokenVerifier,
+    signer_from_config,
+    verifier_from_config,
+)
+
 SERVICES = ("directory", "budget", "outcomes")
+# Who may call whom: each service accepts internal tokens from these callers only.
+INTERNAL_CLIENTS: dict[str, tuple[str, ...]] = {
+    "directory": ("gateway", "budget"),
+    "budget": ("gateway",),
+    "outcomes": ("gateway", "budget"),
+    "gateway": (),
+}
 DEFAULT_PORTS = {"gateway": 8000, "directory": 8001, "budget": 8002, "outcomes": 8003}
 
 
@@ -49,10 +63,6 @@ def generated_secret(name: str) -> str:
     return path.read_text().strip()
 
 
-def internal_token_key() -> str:
-    return env("INTERNAL_TOKEN_KEY") or generated_secret("internal-token.key")
-
-
 def service_url(name: str) -> str:
     port = DEFAULT_PORTS[name]
     return env(f"{name.upper()}_URL", f"http://127.0.0.1:{port}")  # type: ignore[return-value]
@@ -73,10 +83,12 @@ class ServiceSettings:
 
     name: str
     database_url: str
-    internal_token_key: str
+    signer: TokenSigner
+    verifier: TokenVerifier
     urls: dict[str, str] = field(default_factory=dict)
-    connect_timeout: float = 2.0
-    read_timeout: float = 10.0
+    # Calls to another service: a hung one costs at most this, and never more than the caller has.
+    connect_timeout: float = 1.0
+    read_timeout: float = 2.5
     relay_interval: float = 0.5
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -85,9 +97,10 @@ class ServiceSettings:
         return cls(
             name=name,
             database_url=database_url(name),
-            internal_token_key=internal_token_key(),
+            signer=signer_from_config(name, var_dir()),
+            verifier=verifier_from_config(name, INTERNAL_CLIENTS[name], var_dir()),
             urls={svc: service_url(svc) for svc in (*SERVICES, "gateway")},
-            connect_timeout=env_float("PHB_CONNECT_TIMEOUT", 2.0),
-            read_timeout=env_float("PHB_READ_TIMEOUT", 10.0),
+            connect_timeout=env_float("PHB_CONNECT_TIMEOUT", 1.0),
+            read_timeout=env_float("PHB_READ_TIMEOUT", 2.5),
             relay_interval=env_float("PHB_RELAY_INTERVAL", 0.5),
         )

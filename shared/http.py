@@ -1,8 +1,16 @@
-"""HTTP client for calls between services: pooled, explicit timeouts, retries only when safe, request id passed on."""
+"""HTTP client for calls between services: pooled, deadlines passed on, retries only when safe.
+
+Every call carries the request id and the time the caller has left (`X-Deadline-Ms`), and waits
+no longer than that: a hung service costs the user the caller's remaining time at most, never a
+fresh full timeout at each hop. Each attempt carries a freshly signed identity token, since a
+receiver refuses a token id it has seen before.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from contextvars import ContextVar
 from typing import Any
 
 import requests
@@ -10,48 +18,84 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from shared.errors import DependencyTimeout, DependencyUnavailable
-from shared.identity import INTERNAL_HEADER, Identity, issue_internal_token
+from shared.identity import INTERNAL_HEADER, Identity
+from shared.internal_tokens import TokenSigner
 from shared.logs import request_id_var
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+DEADLINE_HEADER = "X-Deadline-Ms"
+# Kept back from the remaining time so the caller can still answer after a timed-out call.
+DEADLINE_MARGIN = 0.1
+# The monotonic time by which the request being served must be answered (None: no deadline).
+deadline_var: ContextVar[float | None] = ContextVar("deadline", default=None)
 log = logging.getLogger(__name__)
 
 
+def deadline_from_header(value: str | None, ceiling: float) -> float:
+    """The local deadline for a request that says it has `value` ms left (at most `ceiling` s)."""
+    allowed = ceiling
+    if value:
+        try:
+            allowed = min(ceiling, max(0.0, int(value) / 1000))
+        except ValueError:
+            pass
+    return time.monotonic() + allowed
+
+
+def remaining() -> float | None:
+    deadline = deadline_var.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
 class ServiceClient:
-    """Talks to one downstream service on behalf of an identity (the caller's, or this service's own)."""
+    """Talks to one downstream service, on behalf of an identity this process may sign for."""
 
     def __init__(
         self,
         name: str,
         base_url: str,
         *,
-        token_key: str | None = None,
-        connect_timeout: float = 2.0,
-        read_timeout: float = 10.0,
+        signer: TokenSigner | None = None,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 2.5,
         retries: int = 2,
         pool_size: int = 32,
     ):
         self.name = name
         self.base_url = base_url.rstrip("/")
-        self.token_key = token_key
+        self.signer = signer
         self.timeout = (connect_timeout, read_timeout)
+        self.retries = retries
         self.session = requests.Session()
+        # urllib3 retries only connections that were never made; answers are retried below,
+        # each attempt with a token of its own.
         retry = Retry(
             total=retries,
             connect=retries,
-            # A read that timed out is not retried (a slow service stays slow), and with read=False
-            # urllib3 raises the timeout itself, so callers see a timeout rather than a dead service.
             read=False,
-            status=retries,
+            status=0,
+            redirect=0,
+            other=0,
             allowed_methods=IDEMPOTENT_METHODS,
-            status_forcelist=(502, 503, 504),
             backoff_factor=0.1,
             raise_on_status=False,
-            respect_retry_after_header=False,
         )
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+
+    def _timeout(self, timeout: tuple[float, float] | None) -> tuple[float, float]:
+        connect, read = timeout or self.timeout
+        left = remaining()
+        if left is None:
+            return connect, read
+        left -= DEADLINE_MARGIN
+        if left <= 0:
+            raise DependencyTimeout(
+                f"No time was left to ask the {self.name} service; nothing was changed."
+            )
+        return min(connect, left), min(read, left)
 
     def request(
         self,
@@ -63,21 +107,32 @@ class ServiceClient:
         timeout: tuple[float, float] | None = None,
         **kwargs: Any,
     ) -> requests.Response:
-        all_headers = dict(headers or {})
-        request_id = request_id_var.get()
-        if request_id:
-            all_headers.setdefault("X-Request-ID", request_id)
-        if identity is not None and self.token_key:
-            all_headers[INTERNAL_HEADER] = issue_internal_token(self.token_key, identity)
         url = f"{self.base_url}/{path.lstrip('/')}"
-        try:
-            return self.session.request(
-                method, url, headers=all_headers, timeout=timeout or self.timeout, **kwargs
-            )
-        except requests.Timeout as err:
-            raise DependencyTimeout(f"The {self.name} service did not answer in time.") from err
-        except requests.ConnectionError as err:
-            raise DependencyUnavailable(f"The {self.name} service is unavailable.") from err
+        attempts = 1 + (self.retries if method.upper() in IDEMPOTENT_METHODS else 0)
+        for attempt in range(1, attempts + 1):
+            limits = self._timeout(timeout)
+            all_headers = dict(headers or {})
+            request_id = request_id_var.get()
+            if request_id:
+                all_headers.setdefault("X-Request-ID", request_id)
+            all_headers[DEADLINE_HEADER] = str(int(limits[1] * 1000))
+            if identity is not None and self.signer is not None:
+                all_headers[INTERNAL_HEADER] = self.signer.sign(
+                    identity, self.name, ttl_seconds=max(limits[1] + 5, 30)
+                )
+            try:
+                response = self.session.request(
+                    method, url, headers=all_headers, timeout=limits, **kwargs
+                )
+            except requests.Timeout as err:
+                raise DependencyTimeout(f"The {self.name} service did not answer in time.") from err
+            except requests.ConnectionError as err:
+                raise DependencyUnavailable(f"The {self.name} service is unavailable.") from err
+            if response.status_code not in RETRY_STATUSES or attempt == attempts:
+                return response
+            response.close()
+            time.sleep(0.1 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)

@@ -16,9 +16,23 @@ import requests
 from services.gateway.tokens import DevIssuer
 from services.launcher import Suite, ephemeral_ports, make_suite
 from shared.config import SERVICES
-from shared.identity import Identity
+from shared.identity import INTERNAL_HEADER, Identity
+from shared.internal_tokens import demo_signer
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+
+
+def internal_headers(
+    var_dir: Path,
+    identity: Identity,
+    audience: str,
+    *,
+    issuer: str = "gateway",
+    ttl_seconds: float = 60,
+) -> dict[str, str]:
+    """The internal identity header `issuer` would send to `audience` (demo keys under var_dir)."""
+    token = demo_signer(var_dir, issuer).sign(identity, audience, ttl_seconds=ttl_seconds)
+    return {INTERNAL_HEADER: token}
 
 
 def postgres_available() -> bool:

@@ -27,7 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     outcomes = ServiceClient(
         "outcomes",
         settings.urls["outcomes"],
-        token_key=settings.internal_token_key,
+        signer=settings.signer,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         retries=0,
@@ -41,7 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     directory = ServiceClient(
         "directory",
         settings.urls["directory"],
-        token_key=settings.internal_token_key,
+        signer=settings.signer,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         retries=1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,7 +19,7 @@ from services.gateway.sessions import DatabaseSessionInterface, SessionStore
 from services.gateway.settings import GatewaySettings
 from shared.config import SERVICES, ServiceSettings, database_url, env_float
 from shared.db import Database
-from shared.http import ServiceClient
+from shared.http import ServiceClient, deadline_var
 from shared.logs import request_id_var
 from shared.problems import register_error_handlers
 
@@ -39,8 +40,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         READY_TIMEOUT=env_float("GATEWAY_READY_TIMEOUT", 1.5),
     )
     app.config.update(config)
-    if "INTERNAL_TOKEN_KEY" in app.config:
-        settings.internal_token_key = app.config["INTERNAL_TOKEN_KEY"]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["phb_settings"] = settings
     app.extensions["phb_gateway_settings"] = security
@@ -58,7 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         name: ServiceClient(
             name,
             settings.urls[name],
-            token_key=settings.internal_token_key,
+            signer=settings.signer,
             connect_timeout=app.config["CONNECT_TIMEOUT"],
             read_timeout=app.config["READ_TIMEOUT"],
             retries=0,
@@ -116,6 +115,8 @@ def _install_request_ids(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex
         g.request_id_token = request_id_var.set(g.request_id)
+        # Everything this request asks of the services shares one deadline, passed on to them.
+        g.deadline_token = deadline_var.set(time.monotonic() + app.config["READ_TIMEOUT"])
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -127,6 +128,9 @@ def _install_request_ids(app: Flask) -> None:
         token = g.pop("request_id_token", None)
         if token is not None:
             request_id_var.reset(token)
+        deadline = g.pop("deadline_token", None)
+        if deadline is not None:
+            deadline_var.reset(deadline)
 
 
 def _install_health(app: Flask) -> None:

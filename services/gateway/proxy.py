@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from services.gateway.auth import bearer_identity
 from shared.errors import NotFound
+from shared.http import DEADLINE_HEADER
 from shared.identity import INTERNAL_HEADER
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and ones the gateway owns are never forwarded.
@@ -22,6 +23,7 @@ _DROP_REQUEST = {
     "content-length",
     "authorization",
     INTERNAL_HEADER.lower(),
+    DEADLINE_HEADER.lower(),
     "cookie",
 }
 _DROP_RESPONSE = {

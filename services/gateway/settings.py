@@ -111,7 +111,7 @@ class GatewaySettings:
     org_name: str
     org_url: str
     org_logo: str | None
-    internal_token_key_from_env: bool
+    internal_signing_key_from_env: bool
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -160,7 +160,9 @@ class GatewaySettings:
             org_name=get("ORG_NAME", "Example Council") or "Example Council",
             org_url=get("ORG_URL", "/") or "/",
             org_logo=get("ORG_LOGO_URL"),
-            internal_token_key_from_env=bool(get("INTERNAL_TOKEN_KEY")),
+            internal_signing_key_from_env=bool(
+                get("INTERNAL_SIGNING_KEY_GATEWAY") or get("INTERNAL_SIGNING_KEY")
+            ),
         )
 
     # --- start-up checks ----------------------------------------------------------------------
@@ -180,8 +182,8 @@ class GatewaySettings:
         if self.demo:
             return found
         found += _secret_problems("GATEWAY_SESSION_SECRET", self.session_secret)
-        if not self.internal_token_key_from_env:
-            found.append("INTERNAL_TOKEN_KEY is missing")
+        if not self.internal_signing_key_from_env:
+            found.append("INTERNAL_SIGNING_KEY is missing (the gateway's key for internal tokens)")
         if not self.ratelimit_storage:
             found.append("RATELIMIT_STORAGE_URI (redis://...) is missing")
         if not self.public_base_url:

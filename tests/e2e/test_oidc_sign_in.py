@@ -21,6 +21,7 @@ import requests
 
 from services.launcher import ephemeral_ports, free_port
 from shared.demo import DEMO_PROVIDER_ID
+from shared.internal_tokens import demo_key, private_pem
 from tests.support import redis_server, running_suite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -82,7 +83,8 @@ def production(oidc_provider, tmp_path_factory) -> Iterator[dict]:  # type: igno
         "OIDC_ROLE_MAP": '{"PHB.Advisors": "advisor", "PHB.Providers": "provider"}',
         "OIDC_PROVIDER_CLAIM": "phb_provider_id",
         "GATEWAY_SESSION_SECRET": "session-" + "Zx81" * 10,
-        "INTERNAL_TOKEN_KEY": "internal-" + "Lm3q" * 10,
+        # The gateway's own key from configuration; the services trust its public half.
+        "INTERNAL_SIGNING_KEY_GATEWAY": private_pem(demo_key(var_dir, "gateway")).decode(),
         "PUBLIC_BASE_URL": base,
         "AUTHLIB_INSECURE_TRANSPORT": "1",
         "ORG_NAME": "Hastings Borough Council",

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from services.outcomes.adapters.orm import CheckIn
 from services.outcomes.service_layer import events
 from shared.db import Database
-from shared.identity import INTERNAL_HEADER, issue_internal_token, service_identity
-from tests.support import RunningSuite
+from shared.identity import service_identity
+from tests.support import RunningSuite, internal_headers
 
 Deliver = Callable[[dict[str, Any]], str]
 OUTCOMES = "/api/outcomes"
@@ -37,14 +37,15 @@ def deliver_to(db: Database) -> Deliver:
 
 def deliver_through(suite: RunningSuite) -> Deliver:
     """Events posted to the running outcomes service, signed as the budget service."""
-    key = (suite.var_dir / "keys" / "internal-token.key").read_text().strip()
 
     def deliver(body: dict[str, Any]) -> str:
-        token = issue_internal_token(key, service_identity("budget"))
+        headers = internal_headers(
+            suite.var_dir, service_identity("budget"), "outcomes", issuer="budget"
+        )
         answer = suite.http.post(
             suite.url("outcomes") + "/events",
             json=body,
-            headers={INTERNAL_HEADER: token},
+            headers=headers,
             timeout=30,
         )
         assert answer.status_code == 202, answer.text

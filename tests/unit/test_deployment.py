@@ -45,7 +45,11 @@ def test_each_service_has_its_own_database_created_by_the_init_script():
 
 def test_secrets_come_from_the_environment_not_the_file():
     text = (ROOT / "docker-compose.yml").read_text()
-    assert "${MEILI_MASTER_KEY:?" in text and "${INTERNAL_TOKEN_KEY:?" in text
+    assert "${MEILI_MASTER_KEY:?" in text
+    for name in ("GATEWAY_INTERNAL_SIGNING_KEY", "BUDGET_INTERNAL_SIGNING_KEY"):
+        assert "${" + name + ":?" in text
+    for name in ("GATEWAY_INTERNAL_PUBLIC_KEYS", "BUDGET_INTERNAL_PUBLIC_KEYS"):
+        assert "${" + name + ":?" in text
     for name in ("GATEWAY_SESSION_SECRET", "OIDC_ISSUER", "OIDC_CLIENT_SECRET", "PUBLIC_BASE_URL"):
         assert "${" + name + ":?" in text, name
 
@@ -59,6 +63,14 @@ def test_the_gateway_runs_in_production_mode_with_redis_and_its_own_database():
     assert "CREATE DATABASE phb_gateway" in (ROOT / "deploy" / "postgres-init.sql").read_text()
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
     assert services["gateway"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+
+
+def test_only_the_services_that_call_others_hold_a_signing_key():
+    services = compose()["services"]
+    signers = {
+        name for name, s in services.items() if "INTERNAL_SIGNING_KEY" in s.get("environment", {})
+    }
+    assert signers == {"gateway", "budget"}
 
 
 def test_the_image_command_exists_in_the_package():

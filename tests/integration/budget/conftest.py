@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -13,8 +13,9 @@ from waitress import create_server
 
 from services.launcher import free_port
 from shared.db import Database
-from shared.identity import INTERNAL_HEADER, Identity, issue_internal_token
+from shared.identity import Identity
 from tests.integration.budget.helpers import ADVISOR, migrated
+from tests.support import internal_headers
 
 DEFAULT_SUBS = {"advisor": ADVISOR.sub}
 
@@ -22,13 +23,13 @@ DEFAULT_SUBS = {"advisor": ADVISOR.sub}
 @dataclass
 class BudgetServer:
     url: str
-    key: str
+    var_dir: Path
     db: Database
     database_url: str
 
     def headers(self, role: str, sub: str | None = None, **extra: str) -> dict[str, str]:
         identity = Identity(sub=sub or DEFAULT_SUBS.get(role, f"test-{role}"), role=role)
-        return {INTERNAL_HEADER: issue_internal_token(self.key, identity), **extra}
+        return {**internal_headers(self.var_dir, identity, "budget"), **extra}
 
     def post(self, path: str, role: str, session: requests.Session | None = None, **kwargs):  # type: ignore[no-untyped-def]
         headers = self.headers(role, **kwargs.pop("headers", {}))
@@ -41,8 +42,6 @@ class BudgetServer:
 @pytest.fixture
 def budget_server(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]:
     """The budget app under waitress in this process; the directory it would ask is not running."""
-    key = secrets.token_urlsafe(32)
-    monkeypatch.setenv("INTERNAL_TOKEN_KEY", key)
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("DIRECTORY_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("OUTCOMES_URL", f"http://127.0.0.1:{free_port()}")
@@ -64,7 +63,7 @@ def budget_server(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield BudgetServer(f"http://127.0.0.1:{server.effective_port}", key, db, database_url)
+        yield BudgetServer(f"http://127.0.0.1:{server.effective_port}", tmp_path, db, database_url)
     finally:
         stopping.set()
         server.close()

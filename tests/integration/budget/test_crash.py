@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import requests
 
 from services.budget.service_layer import requests as rq
 from services.launcher import free_port
-from shared.identity import INTERNAL_HEADER, Identity, issue_internal_token
+from shared.identity import Identity
 from tests.integration.budget.helpers import (
     ADMIN,
     ADVISOR,
@@ -25,7 +24,7 @@ from tests.integration.budget.helpers import (
     person_with_plan,
 )
 from tests.integration.budget.test_service_layer import assert_ledger_clean
-from tests.support import run_cli
+from tests.support import internal_headers, run_cli
 
 REQUESTS = 240
 
@@ -71,17 +70,22 @@ def test_a_killed_budget_process_keeps_every_acknowledged_approval_and_doubles_n
                     },
                 )["id"]
             )
-    key = secrets.token_urlsafe(32)
     port = free_port()
     env = {
         **os.environ,
         "BUDGET_DATABASE_URL": url,
-        "INTERNAL_TOKEN_KEY": key,
         "PHB_VAR_DIR": str(tmp_path),
         "DIRECTORY_URL": f"http://127.0.0.1:{free_port()}",
         "OUTCOMES_URL": f"http://127.0.0.1:{free_port()}",
     }
-    token = issue_internal_token(key, Identity(sub="holder", role="budget_holder"), ttl_seconds=120)
+    holder = Identity(sub="holder", role="budget_holder")
+
+    def headers(request_id: str) -> dict[str, str]:  # a fresh token per call: ids are single-use
+        return {
+            **internal_headers(tmp_path, holder, "budget"),
+            "Idempotency-Key": f"approve-{request_id}",
+        }
+
     acknowledged: dict[str, str] = {}
     lock = threading.Lock()
     with open(tmp_path / "budget.log", "ab") as log:
@@ -91,7 +95,7 @@ def test_a_killed_budget_process_keeps_every_acknowledged_approval_and_doubles_n
             try:
                 answer = requests.post(
                     f"http://127.0.0.1:{port}/requests/{request_id}/approve",
-                    headers={INTERNAL_HEADER: token, "Idempotency-Key": f"approve-{request_id}"},
+                    headers=headers(request_id),
                     timeout=10,
                 )
             except requests.RequestException:
@@ -114,7 +118,7 @@ def test_a_killed_budget_process_keeps_every_acknowledged_approval_and_doubles_n
             for request_id, first_answer in list(acknowledged.items())[:20]:
                 replay = requests.post(
                     f"http://127.0.0.1:{port}/requests/{request_id}/approve",
-                    headers={INTERNAL_HEADER: token, "Idempotency-Key": f"approve-{request_id}"},
+                    headers=headers(request_id),
                     timeout=10,
                 )
                 assert (replay.status_code, replay.text) == (200, first_answer)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -10,10 +13,10 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from services.directory.app import create_app
 from services.directory.seed import seed
 from shared.db import Database
-from shared.identity import INTERNAL_HEADER, Identity, issue_internal_token
+from shared.identity import Identity
 from shared.migrations import upgrade
+from tests.support import internal_headers
 
-KEY = "fuzz-test-key-" + "y" * 32
 CALLS: list[int] = []
 
 
@@ -27,7 +30,7 @@ def directory_app(tmp_path_factory):
         db = Database(url)
         seed(db)
         db.dispose()
-        yield create_app({"DATABASE_URL": url, "INTERNAL_TOKEN_KEY": KEY, "TESTING": True})
+        yield create_app({"DATABASE_URL": url, "TESTING": True})
 
 
 @pytest.mark.parametrize("role", ["admin", "provider"])
@@ -40,7 +43,7 @@ def test_no_generated_input_makes_the_directory_answer_5xx(directory_app, role):
     identity = Identity(
         sub=f"demo-{role}", role=role, provider_id=DEMO_PROVIDER_ID if role == "provider" else None
     )
-    token = issue_internal_token(KEY, identity)
+    var_dir = Path(os.environ["PHB_VAR_DIR"])
     for operation in operations:
         if operation.path in ("/import",):
             continue
@@ -48,7 +51,7 @@ def test_no_generated_input_makes_the_directory_answer_5xx(directory_app, role):
         @given(case=operation.as_strategy())
         @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
         def fuzz(case):  # type: ignore[no-untyped-def]
-            response = case.call(headers={INTERNAL_HEADER: token})
+            response = case.call(headers=internal_headers(var_dir, identity, "directory"))
             CALLS.append(response.status_code)
             assert response.status_code < 500, (case.method, case.path, response.text[:300])
             if response.status_code < 300:

@@ -7,9 +7,12 @@ import time
 import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.config import SERVICES
-from shared.identity import INTERNAL_HEADER, Identity, issue_internal_token
+from shared.identity import INTERNAL_HEADER, Identity, service_identity
+from shared.internal_tokens import TokenSigner, demo_key
+from tests.support import internal_headers
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -59,26 +62,63 @@ def test_a_call_straight_to_a_service_without_the_internal_token_is_refused(suit
     assert response.headers["Content-Type"] == "application/problem+json"
 
 
+MALLORY = Identity(sub="mallory", role="admin")
+
+
 def test_an_internal_token_forged_by_the_caller_is_stripped_at_the_gateway(suite):
-    forged = issue_internal_token("not-the-key" * 5, Identity(sub="mallory", role="admin"))
+    forged = TokenSigner("gateway", Ed25519PrivateKey.generate()).sign(MALLORY, "budget")
     response = suite.api("GET", "/api/budget/whoami", headers={INTERNAL_HEADER: forged})
     assert response.status_code == 401
 
 
 def test_an_internal_token_signed_with_the_wrong_key_is_refused_by_the_service(suite):
-    forged = issue_internal_token("not-the-key" * 5, Identity(sub="mallory", role="admin"))
+    forged = TokenSigner("gateway", Ed25519PrivateKey.generate()).sign(MALLORY, "budget")
     response = requests.get(
         suite.url("budget") + "/whoami", headers={INTERNAL_HEADER: forged}, timeout=10
     )
     assert response.status_code == 401
 
 
-def test_an_expired_internal_token_is_refused_by_the_service(suite):
-    key = (suite.var_dir / "keys" / "internal-token.key").read_text().strip()
-    expired = issue_internal_token(key, Identity(sub="alex", role="advisor"), ttl_seconds=-60)
+def test_a_service_signing_with_its_own_key_cannot_pose_as_the_gateway(suite):
+    """The budget service's real private key, claiming to be the gateway acting for an admin."""
+    budget_key = demo_key(suite.var_dir, "budget")
+    forged = TokenSigner("gateway", budget_key).sign(MALLORY, "directory")
     response = requests.get(
-        suite.url("outcomes") + "/whoami", headers={INTERNAL_HEADER: expired}, timeout=10
+        suite.url("directory") + "/whoami", headers={INTERNAL_HEADER: forged}, timeout=10
     )
+    assert response.status_code == 401
+
+
+def test_a_service_acts_only_as_itself_and_only_where_it_is_expected(suite):
+    as_budget = internal_headers(
+        suite.var_dir, service_identity("budget"), "directory", issuer="budget"
+    )
+    answer = requests.get(suite.url("directory") + "/whoami", headers=as_budget, timeout=10)
+    assert answer.status_code == 200 and answer.json()["sub"] == "budget"
+    # Nobody expects calls from the outcomes service, and the budget expects none from services.
+    for issuer, audience in (
+        ("outcomes", "budget"),
+        ("budget", "budget"),
+        ("outcomes", "directory"),
+    ):
+        headers = internal_headers(suite.var_dir, service_identity(issuer), audience, issuer=issuer)
+        answer = requests.get(suite.url(audience) + "/whoami", headers=headers, timeout=10)
+        assert answer.status_code == 401, (issuer, audience)
+
+
+def test_a_replayed_internal_token_is_refused_by_the_service(suite):
+    headers = internal_headers(suite.var_dir, Identity(sub="alex", role="advisor"), "outcomes")
+    first = requests.get(suite.url("outcomes") + "/whoami", headers=headers, timeout=10)
+    again = requests.get(suite.url("outcomes") + "/whoami", headers=headers, timeout=10)
+    assert first.status_code == 200
+    assert again.status_code == 401 and "used before" in again.json()["detail"]
+
+
+def test_an_expired_internal_token_is_refused_by_the_service(suite):
+    expired = internal_headers(
+        suite.var_dir, Identity(sub="alex", role="advisor"), "outcomes", ttl_seconds=-60
+    )
+    response = requests.get(suite.url("outcomes") + "/whoami", headers=expired, timeout=10)
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
 

@@ -18,6 +18,7 @@ from services.gateway.security import safe_next
 from services.gateway.sessions import SessionStore, _hash
 from services.gateway.tables import web_sessions
 from shared.db import Database
+from shared.internal_tokens import new_private_key, private_pem
 from shared.migrations import upgrade
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -279,7 +280,8 @@ def test_the_sign_in_probe_no_longer_leaves_the_site(tmp_path, monkeypatch):
 
 def _start(tmp_path: Path, args: list[str], **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "PHB_", "GATEWAY_"))}
-    clean.pop("INTERNAL_TOKEN_KEY", None)
+    for name in [k for k in clean if k.startswith("INTERNAL_")]:
+        clean.pop(name)
     clean.update(PHB_VAR_DIR=str(tmp_path), PORT="0", **env)
     return subprocess.run(
         [sys.executable, *args], env=clean, capture_output=True, text=True, timeout=120
@@ -291,7 +293,7 @@ GOOD = {
     "OIDC_CLIENT_ID": "phb-suite",
     "OIDC_CLIENT_SECRET": "x7Jp2s" * 8,
     "GATEWAY_SESSION_SECRET": "Qm9vZ" * 10,
-    "INTERNAL_TOKEN_KEY": "kT4w" * 12,
+    "INTERNAL_SIGNING_KEY": private_pem(new_private_key()).decode(),
     "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
     "PUBLIC_BASE_URL": "https://phb.example.gov.uk",
 }
@@ -307,7 +309,7 @@ GOOD = {
         ),
         ({**GOOD, "GATEWAY_SESSION_SECRET": ""}, "GATEWAY_SESSION_SECRET is missing"),
         ({**GOOD, "OIDC_CLIENT_SECRET": "secret"}, "OIDC_CLIENT_SECRET is a known default"),
-        ({**GOOD, "INTERNAL_TOKEN_KEY": ""}, "INTERNAL_TOKEN_KEY is missing"),
+        ({**GOOD, "INTERNAL_SIGNING_KEY": ""}, "INTERNAL_SIGNING_KEY is missing"),
         ({**GOOD, "RATELIMIT_STORAGE_URI": ""}, "RATELIMIT_STORAGE_URI"),
     ],
 )

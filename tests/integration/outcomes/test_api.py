@@ -302,10 +302,12 @@ def test_case_studies_need_consent_no_identifying_details_and_an_admin_to_approv
 
 def post_event(suite, topic, payload):  # type: ignore[no-untyped-def]
     """An event posted straight to the outcomes service, as the budget service's relay does."""
-    from shared.identity import INTERNAL_HEADER, issue_internal_token, service_identity
+    from shared.identity import service_identity
+    from tests.support import internal_headers
 
-    key = (suite.var_dir / "keys" / "internal-token.key").read_text().strip()
-    token = issue_internal_token(key, service_identity("budget"))
+    headers = internal_headers(
+        suite.var_dir, service_identity("budget"), "outcomes", issuer="budget"
+    )
     body = {
         "id": str(uuid.uuid4()),
         "topic": topic,
@@ -313,7 +315,7 @@ def post_event(suite, topic, payload):  # type: ignore[no-untyped-def]
         "occurred_at": "2026-11-24T10:00:00+00:00",
     }
     answer = suite.http.post(
-        suite.url("outcomes") + "/events", json=body, headers={INTERNAL_HEADER: token}, timeout=30
+        suite.url("outcomes") + "/events", json=body, headers=headers, timeout=30
     )
     assert answer.status_code == 202, answer.text
     return answer.json()["status"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -9,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from services.outcomes.app import create_app
 from services.outcomes.seed import seed
 from shared.db import Database
-from shared.identity import INTERNAL_HEADER, Identity, issue_internal_token
+from shared.identity import Identity
 from shared.migrations import upgrade
+from tests.support import internal_headers
 
 CALLS: list[int] = []
-KEY = "fuzz-test-key-" + "x" * 32
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +29,14 @@ def outcomes_app(tmp_path_factory):
         db = Database(url)
         seed(db)
         db.dispose()
-        yield create_app({"DATABASE_URL": url, "INTERNAL_TOKEN_KEY": KEY, "TESTING": True})
+        yield create_app({"DATABASE_URL": url, "TESTING": True})
 
 
 def _call(case, role):  # type: ignore[no-untyped-def]
-    token = issue_internal_token(KEY, Identity(sub=f"demo-{role}", role=role))
-    response = case.call(headers={INTERNAL_HEADER: token})
+    identity = Identity(sub=f"demo-{role}", role=role)
+    response = case.call(
+        headers=internal_headers(Path(os.environ["PHB_VAR_DIR"]), identity, "outcomes")
+    )
     CALLS.append(response.status_code)
     assert response.status_code < 500, (case.method, case.path, response.text[:300])
 

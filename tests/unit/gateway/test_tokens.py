@@ -5,32 +5,9 @@ import pytest
 
 from services.gateway.tokens import DevIssuer, UserTokenVerifier
 from shared.errors import Unauthorized
-from shared.identity import Identity, issue_internal_token, verify_internal_token
+from shared.identity import Identity
 
-KEY = "k" * 48
 ALEX = Identity(sub="alex", role="advisor")
-
-
-def test_internal_token_round_trips_the_identity():
-    acme = Identity(sub="p1", role="provider", provider_id="org-1")
-    assert verify_internal_token(KEY, issue_internal_token(KEY, acme)) == acme
-
-
-def test_internal_token_signed_with_another_key_is_refused():
-    with pytest.raises(Unauthorized):
-        verify_internal_token(KEY, issue_internal_token("other" * 10, ALEX))
-
-
-def test_expired_internal_token_is_refused():
-    token = issue_internal_token(KEY, ALEX, ttl_seconds=-60)
-    with pytest.raises(Unauthorized, match="expired"):
-        verify_internal_token(KEY, token)
-
-
-def test_internal_token_with_unknown_role_is_refused():
-    token = issue_internal_token(KEY, Identity(sub="x", role="superuser"))
-    with pytest.raises(Unauthorized):
-        verify_internal_token(KEY, token)
 
 
 def test_dev_issuer_tokens_verify_with_its_public_key(tmp_path):

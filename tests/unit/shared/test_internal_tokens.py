@@ -1,0 +1,210 @@
+"""Internal identity tokens: signed by the caller's own key, checked against the callers a service expects."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from shared.errors import Unauthorized
+from shared.identity import Identity, service_identity
+from shared.internal_tokens import (
+    KeyRefused,
+    TokenSigner,
+    TokenVerifier,
+    demo_key,
+    load_private_key,
+    load_public_keys,
+    private_pem,
+    public_pem,
+    signer_from_config,
+    verifier_from_config,
+)
+
+ALEX = Identity(sub="alex", role="advisor")
+ACME = Identity(sub="p1", role="provider", provider_id="org-1", scheme_ids=("s1",))
+
+
+def ed() -> ed25519.Ed25519PrivateKey:
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def keys() -> dict[str, ed25519.Ed25519PrivateKey]:
+    return {"gateway": ed(), "budget": ed(), "outcomes": ed()}
+
+
+def verifier_for(audience: str, keys, *clients: str) -> TokenVerifier:  # type: ignore[no-untyped-def]
+    return TokenVerifier(audience, {c: [keys[c].public_key()] for c in clients})
+
+
+def test_a_gateway_token_carries_the_user_to_the_service_it_names(keys):
+    token = TokenSigner("gateway", keys["gateway"]).sign(ACME, "directory")
+    assert verifier_for("directory", keys, "gateway").verify(token) == ACME
+
+
+def test_es256_keys_work_too():
+    key = ec.generate_private_key(ec.SECP256R1())
+    token = TokenSigner("gateway", key).sign(ALEX, "budget")
+    assert TokenVerifier("budget", {"gateway": [key.public_key()]}).verify(token) == ALEX
+    assert jwt.get_unverified_header(token)["alg"] == "ES256"
+
+
+def test_a_token_for_another_service_is_refused(keys):
+    token = TokenSigner("gateway", keys["gateway"]).sign(ALEX, "budget")
+    with pytest.raises(Unauthorized):
+        verifier_for("directory", keys, "gateway").verify(token)
+
+
+def test_a_token_signed_by_a_key_the_service_does_not_trust_is_refused(keys):
+    forged = TokenSigner("gateway", ed()).sign(Identity(sub="mallory", role="admin"), "budget")
+    with pytest.raises(Unauthorized):
+        verifier_for("budget", keys, "gateway").verify(forged)
+
+
+def test_a_service_cannot_sign_as_the_gateway_with_its_own_key(keys):
+    """The budget service holds its own private key; claiming to be the gateway gets it nowhere."""
+    forged = TokenSigner("gateway", keys["budget"]).sign(
+        Identity(sub="mallory", role="admin"), "directory"
+    )
+    with pytest.raises(Unauthorized):
+        verifier_for("directory", keys, "gateway", "budget").verify(forged)
+
+
+def test_a_service_may_only_act_as_itself(keys):
+    with pytest.raises(ValueError, match="only act as itself"):
+        TokenSigner("budget", keys["budget"]).sign(Identity(sub="alex", role="admin"), "directory")
+    # Even a hand-made token with the budget's real key cannot name a user.
+    now = int(time.time())
+    claims = {"sub": "alex", "role": "admin", "iss": "budget", "aud": "directory"}
+    claims |= {"iat": now, "exp": now + 60, "jti": "x1"}
+    signer = TokenSigner("budget", keys["budget"])
+    token = jwt.encode(claims, keys["budget"], algorithm="EdDSA", headers={"kid": signer.kid})
+    with pytest.raises(Unauthorized, match="only act as itself"):
+        verifier_for("directory", keys, "gateway", "budget").verify(token)
+
+
+def test_a_service_acting_as_itself_is_accepted_where_expected_only(keys):
+    token = TokenSigner("budget", keys["budget"]).sign(service_identity("budget"), "outcomes")
+    assert verifier_for("outcomes", keys, "gateway", "budget").verify(token).is_service
+    token = TokenSigner("outcomes", keys["outcomes"]).sign(service_identity("outcomes"), "budget")
+    with pytest.raises(Unauthorized, match="not trusted"):
+        verifier_for("budget", keys, "gateway").verify(token)
+
+
+def test_the_gateway_cannot_pose_as_a_service(keys):
+    token = TokenSigner("gateway", keys["gateway"]).sign(service_identity("budget"), "outcomes")
+    with pytest.raises(Unauthorized, match="no known role"):
+        verifier_for("outcomes", keys, "gateway", "budget").verify(token)
+
+
+def test_a_token_is_accepted_once_only(keys):
+    verifier = verifier_for("budget", keys, "gateway")
+    token = TokenSigner("gateway", keys["gateway"]).sign(ALEX, "budget")
+    verifier.verify(token)
+    with pytest.raises(Unauthorized, match="used before"):
+        verifier.verify(token)
+
+
+def test_an_expired_token_is_refused(keys):
+    token = TokenSigner("gateway", keys["gateway"]).sign(ALEX, "budget", ttl_seconds=-60)
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier_for("budget", keys, "gateway").verify(token)
+
+
+def test_an_unknown_role_and_a_missing_jti_are_refused(keys):
+    signer = TokenSigner("gateway", keys["gateway"])
+    with pytest.raises(Unauthorized):
+        verifier_for("budget", keys, "gateway").verify(
+            signer.sign(Identity(sub="x", role="superuser"), "budget")
+        )
+    now = int(time.time())
+    claims = {"sub": "a", "role": "advisor", "iss": "gateway", "aud": "budget"}
+    claims |= {"iat": now, "exp": now + 60}
+    token = jwt.encode(claims, keys["gateway"], algorithm="EdDSA", headers={"kid": signer.kid})
+    with pytest.raises(Unauthorized):
+        verifier_for("budget", keys, "gateway").verify(token)
+
+
+def test_an_hs256_token_made_with_the_public_key_is_refused(keys):
+    signer = TokenSigner("gateway", keys["gateway"])
+    now = int(time.time())
+    claims = {"sub": "m", "role": "admin", "iss": "gateway", "aud": "budget", "jti": "j"}
+    claims |= {"iat": now, "exp": now + 60}
+
+    # The classic confusion attack, made by hand (PyJWT itself refuses to HMAC with a PEM key).
+    def b64(data: bytes) -> bytes:
+        return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": signer.kid}).encode())
+    body = b64(json.dumps(claims).encode())
+    mac = hmac.new(public_pem(keys["gateway"]), head + b"." + body, hashlib.sha256).digest()
+    token = (head + b"." + body + b"." + b64(mac)).decode()
+    with pytest.raises(Unauthorized):
+        verifier_for("budget", keys, "gateway").verify(token)
+
+
+def test_keys_rotate_a_verifier_holds_a_list(keys):
+    old, new = ed(), ed()
+    verifier = TokenVerifier("budget", {"gateway": [old.public_key(), new.public_key()]})
+    assert verifier.verify(TokenSigner("gateway", old).sign(ALEX, "budget")) == ALEX
+    assert verifier.verify(TokenSigner("gateway", new).sign(ALEX, "budget")) == ALEX
+
+
+def test_keys_shorter_than_the_algorithm_needs_are_refused():
+    short = ec.generate_private_key(ec.SECP192R1())
+    with pytest.raises(KeyRefused, match="shorter"):
+        load_private_key(private_pem(short))  # type: ignore[arg-type]
+    with pytest.raises(KeyRefused, match="shorter"):
+        load_public_keys(public_pem(short))  # type: ignore[arg-type]
+    with pytest.raises(KeyRefused, match="P-256"):
+        TokenSigner("gateway", ec.generate_private_key(ec.SECP384R1()))
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(KeyRefused):
+        load_private_key(private_pem(rsa_key))  # type: ignore[arg-type]
+
+
+def test_a_configured_short_key_stops_the_service_at_start_up(tmp_path, monkeypatch):
+    from services.outcomes.app import create_app
+
+    monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
+    short = ec.generate_private_key(ec.SECP192R1())
+    monkeypatch.setenv("INTERNAL_PUBLIC_KEYS_GATEWAY", public_pem(short).decode())  # type: ignore[arg-type]
+    with pytest.raises(KeyRefused):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'o.db'}"})
+
+
+def test_keys_from_configuration_with_escaped_newlines(tmp_path, monkeypatch):
+    gateway, older = ed(), ed()
+    monkeypatch.setenv("INTERNAL_SIGNING_KEY", private_pem(gateway).decode().replace("\n", "\\n"))
+    both = public_pem(older).decode() + public_pem(gateway).decode()
+    monkeypatch.setenv("INTERNAL_PUBLIC_KEYS_GATEWAY", both)
+    signer = signer_from_config("gateway", tmp_path)
+    verifier = verifier_from_config("budget", ["gateway"], tmp_path)
+    assert verifier.verify(signer.sign(ALEX, "budget")) == ALEX
+    assert not (tmp_path / "keys").exists()  # nothing generated when configured
+
+
+def test_demo_keys_are_generated_once_and_kept(tmp_path):
+    first = public_pem(demo_key(tmp_path, "gateway"))
+    assert public_pem(demo_key(tmp_path, "gateway")) == first
+    assert public_pem(demo_key(tmp_path, "budget")) != first
+    assert (tmp_path / "keys" / "internal-gateway.pem").stat().st_mode & 0o077 == 0
+
+
+def test_phb_keys_new_prints_a_pair_that_works():
+    from click.testing import CliRunner
+
+    from services.cli import main
+
+    result = CliRunner().invoke(main, ["keys", "new"])
+    assert result.exit_code == 0, result.output
+    signer = TokenSigner("gateway", load_private_key(result.output))
+    verifier = TokenVerifier("budget", {"gateway": load_public_keys(result.output)})
+    assert verifier.verify(signer.sign(ALEX, "budget")) == ALEX
