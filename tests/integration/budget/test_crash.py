@@ -126,7 +126,7 @@ def test_a_killed_budget_process_keeps_every_acknowledged_approval_and_doubles_n
             for request_id in [i for i in ids if i not in acknowledged]:
                 retry = requests.post(
                     f"http://127.0.0.1:{port}/requests/{request_id}/approve",
-                    headers={INTERNAL_HEADER: token, "Idempotency-Key": f"approve-{request_id}"},
+                    headers=headers(request_id),
                     timeout=10,
                 )
                 assert retry.status_code == 200, retry.text
