@@ -12,9 +12,10 @@ from flask_smorest import Api, Blueprint
 
 from shared.config import ServiceSettings
 from shared.db import Database
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.http import DEADLINE_HEADER, deadline_from_header, deadline_var
 from shared.identity import INTERNAL_HEADER, Identity
+from shared.json_limits import MAX_JSON_DEPTH, nests_too_deeply
 from shared.logs import request_id_var
 from shared.problems import register_error_handlers
 
@@ -140,6 +141,7 @@ def _install_request_context(app: Flask) -> None:
         )
         if g.identity is None and not _is_public(app):
             raise Unauthorized("This service only answers calls that come through the gateway.")
+        _refuse_deep_json()
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -154,6 +156,20 @@ def _install_request_context(app: Flask) -> None:
         deadline = g.pop("deadline_token", None)
         if deadline is not None:
             deadline_var.reset(deadline)
+
+
+def _refuse_deep_json() -> None:
+    """A JSON body nested deeper than any of ours is refused before a parser recurses into it.
+
+    Reading the body also enforces MAX_CONTENT_LENGTH: a larger one is a 413.
+    """
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        return
+    if nests_too_deeply(request.get_data(cache=True)):
+        raise DomainError(
+            f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.",
+            errors={"_body": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]},
+        )
 
 
 OPEN_ENDPOINTS = frozenset({"health", "ready", "static"})

@@ -131,3 +131,13 @@ def test_importing_every_domain_and_the_pure_shared_modules_loads_no_flask_or_sq
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_every_csv_the_suite_writes_goes_through_the_one_safe_writer():
+    """shared.spreadsheet neutralises formula cells; nothing else may import the csv module."""
+    offenders = {
+        str(path.relative_to(ROOT))
+        for path in _python_files("services", "shared")
+        if "csv" in imports_of(path) and path != ROOT / "shared" / "spreadsheet.py"
+    }
+    assert offenders == set()
