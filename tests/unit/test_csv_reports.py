@@ -48,9 +48,7 @@ def test_the_outcomes_report_csv_neutralises_group_labels():
             "matched_pairs": {"count": 10},
             "completion_rate_pct": 80.0,
         },
-        "measures": [
-            {"key": "wemwbs", "pairs": {"count": 10}, "summary": None, "direction": {}}
-        ],
+        "measures": [{"key": "wemwbs", "pairs": {"count": 10}, "summary": None, "direction": {}}],
         "by_follow_up": [],
         "helped": {"answers": {text: {"count": 6} for text in HOSTILE}},
         "breakdowns": {
