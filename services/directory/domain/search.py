@@ -7,6 +7,7 @@ through the outbox (destination "search"); the search backends only ever see the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -45,6 +46,10 @@ class SearchDocument:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def funding_ready_on(self, day: date) -> bool:
+        """Whether the listing can be funded on `day` (the directory's rule; pages only show it)."""
+        return self.fundable_until is not None and self.fundable_until >= day.isoformat()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchDocument:

@@ -178,6 +178,7 @@ class SearchHit:
         body = {name: getattr(self.document, name) for name in _DOCUMENT_FIELDS}
         body["price_band"] = price_band(self.document)
         body["highlights"] = self.highlights
+        body["funding_ready"] = self.document.funding_ready_on(date.today())
         body["distance_m"] = self.distance_m  # always present: null when no place was given
         return body
 

@@ -125,3 +125,18 @@ def test_someone_too_old_for_the_scheme_is_named_on_the_date_of_birth(web, suite
     [message] = problems(page)
     assert message.startswith("This scheme ends at age 25")
     assert 'href="#birth-day"' in page.text
+
+
+def test_the_search_page_offers_funding_exactly_where_the_directory_says_it_is_ready(web, suite):
+    answer = suite.api("GET", "/api/directory/search", params={"q": "salsa", "near": "Eastbourne"})
+    assert answer.status_code == 200, answer.text
+    hits = answer.json()["hits"]
+    assert hits and all(isinstance(hit["funding_ready"], bool) for hit in hits)
+    web.sign_in("demo-advisor")
+    page = web.get("/search?q=salsa&near=Eastbourne")
+    assert page.status_code == 200
+    ready = [hit for hit in hits if hit["funding_ready"]]
+    assert page.text.count("Funding ready</strong>") == len(ready)
+    for hit in hits:
+        offered = f"listing_id={hit['id']}" in page.text
+        assert offered is hit["funding_ready"], hit["name"]

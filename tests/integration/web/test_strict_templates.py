@@ -60,7 +60,6 @@ def render_search(app: Flask, hit: dict[str, Any]) -> str:
             access_choices=[],
             welcomes={},
             selected_categories=[],
-            today="2026-12-01",
         )
 
 

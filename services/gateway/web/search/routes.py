@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -122,7 +121,6 @@ def search():  # type: ignore[no-untyped-def]
         access_choices=ACCESS,
         welcomes=WELCOMES,
         selected_categories=request.args.getlist("category"),
-        today=date.today().isoformat(),
     )
 
 
