@@ -140,3 +140,36 @@ def test_the_search_page_offers_funding_exactly_where_the_directory_says_it_is_r
     for hit in hits:
         offered = f"listing_id={hit['id']}" in page.text
         assert offered is hit["funding_ready"], hit["name"]
+
+
+def test_a_plan_changed_by_someone_else_meanwhile_is_not_overwritten(web, suite):
+    person_id = create_person(suite, create_scheme(suite))
+    create_plan(suite, person_id, "Meet people")
+    path = f"/caseload/{person_id}/plan"
+    web.sign_in("demo-advisor")
+    opened = web.get(path)  # the advisor opens the plan ...
+    assert opened.status_code == 200 and "Meet people" in opened.text
+
+    other = WebClient(suite.gateway)  # ... and a colleague changes it in the meantime
+    other.sign_in("demo-advisor")
+    theirs = other.post(path, {"goal-1": "Join a running club"})
+    assert theirs.status_code == 302, problems(theirs)
+
+    mine = web.post_again(opened, path, {"goal-1": "Learn to swim"})
+    assert mine.status_code == 409
+    assert problems(mine) == [
+        "Someone else changed this plan while you were editing it. "
+        "Check the plan below and make your change again."
+    ]
+    assert "Join a running club" in mine.text  # their plan is shown, to change on top of
+    plans = suite.api(
+        "GET", f"/api/budget/people/{person_id}/plans", role="advisor", sub="demo-advisor"
+    ).json()
+    assert [g["text"] for g in plans[0]["goals"]] == ["Join a running club"]
+
+    again = web.post_again(mine, path, {"goal-1": "Learn to swim"})  # on top of theirs: saved
+    assert again.status_code == 302, problems(again)
+    plans = suite.api(
+        "GET", f"/api/budget/people/{person_id}/plans", role="advisor", sub="demo-advisor"
+    ).json()
+    assert [g["text"] for g in plans[0]["goals"]] == ["Learn to swim"]
