@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.gateway import docs, proxy, signin
+from services.gateway import docs, legal, proxy, signin
 from services.gateway.auth import build_verifier
 from services.gateway.limits import attach_limits, install_limits
 from services.gateway.oidc import install_oidc
@@ -78,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _install_health(app)
     _install_pages(app)
     app.register_blueprint(signin.bp)
+    app.register_blueprint(legal.bp)
     _install_brand(app, security)
     attach_limits(app, security)
     return app

@@ -17,12 +17,28 @@ GOVUK_FRONTEND_VERSION = "6.6.0"
 STATIC = Path(__file__).parent / "static" / "govuk"
 
 
+# A council's service may not use the GOV.UK crown or the GDS Transport typeface: those assets are
+# never installed (pages use Arial, and the council's own name and logo).
+GOVUK_ONLY = ("fonts", "favicon.*", "govuk-crest.*", "govuk-icon-*", "govuk-opengraph-image.*")
+
+
 def installed() -> bool:
     return (STATIC / "govuk-frontend.min.css").exists()
 
 
+def strip_govuk_only() -> None:
+    assets = STATIC / "assets"
+    for pattern in GOVUK_ONLY:
+        for path in [*assets.glob(pattern), *assets.glob(f"images/{pattern}")]:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
 def install() -> bool:
     if installed():
+        strip_govuk_only()
         return True
     npm = shutil.which("npm")
     if npm is None:
@@ -48,7 +64,9 @@ def install() -> bool:
         staging.mkdir()
         for name in ("govuk-frontend.min.css", "govuk-frontend.min.js"):
             shutil.copy2(dist / name, staging / name)
-        shutil.copytree(dist / "assets", staging / "assets")
+        shutil.copytree(
+            dist / "assets", staging / "assets", ignore=shutil.ignore_patterns(*GOVUK_ONLY)
+        )
         shutil.rmtree(STATIC, ignore_errors=True)
         staging.rename(STATIC)
     print(f"GOV.UK Frontend {GOVUK_FRONTEND_VERSION} assets installed", file=sys.stderr)

@@ -323,3 +323,36 @@ def test_production_refuses_to_start_with_its_reason(tmp_path, env, reason):
     direct = _start(tmp_path, ["-m", "services.gateway", "--port", "0"], **env)
     assert direct.returncode != 0
     assert f"gateway refused to start: {reason}" in direct.stderr.strip().splitlines()[-1]
+
+
+# --- a council's own brand -------------------------------------------------------------------
+
+
+def test_pages_carry_the_councils_brand_not_the_crown(tmp_path, monkeypatch):
+    app = make_app(tmp_path, monkeypatch, ORG_NAME="Hastings Borough Council <b>")
+    client = app.test_client()
+    for path in ("/sign-in", "/accessibility", "/privacy", "/cookies", "/signed-out"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        text = page.text
+        assert "Hastings Borough Council &lt;b&gt;" in text, path  # configured, and escaped
+        for crown in ("Crown copyright", "govuk-footer__crown", "govuk-logo", "GOV.UK"):
+            assert crown not in text, (path, crown)
+        for link in ("/accessibility", "/privacy", "/cookies"):
+            assert f'href="{link}"' in text, (path, link)
+    privacy = client.get("/privacy").text
+    for heading in ("What we collect", "Why we collect it", "Who sees it", "How long we keep it"):
+        assert heading in privacy
+    assert "Equality and Human Rights Commission" in client.get("/accessibility").text
+    assert "phb_session" in client.get("/cookies").text
+
+
+def test_the_gds_transport_typeface_and_crown_images_are_not_served(tmp_path, monkeypatch):
+    from services.gateway.assets import STATIC
+
+    client = make_app(tmp_path, monkeypatch).test_client()
+    assert not (STATIC / "assets" / "fonts").exists()
+    assert not list((STATIC / "assets").glob("images/govuk-crest*"))
+    assert client.get("/static/govuk/assets/images/favicon.ico").status_code == 404
+    css = client.get("/static/web/app.css").text
+    assert "font-family: arial, sans-serif !important" in css
