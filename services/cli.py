@@ -242,3 +242,7 @@ for _service in SERVICES:
     _module = _service_module(_service, "cli")
     if _module is not None:
         main.add_command(_module.group, _service)
+
+from services.gateway.cli import group as _gateway_group  # noqa: E402
+
+main.add_command(_gateway_group, "gateway")
