@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 
-from services.gateway.web.core import ServiceError, call, error_list, parse_pounds
+from services.gateway.web.core import ServiceError, call, parse_pounds
 
 # A message for a refusal: fixed words, or words made from the service's problem and the form.
 Message = str | Callable[[ServiceError, Mapping[str, Any]], str]
@@ -110,7 +110,8 @@ class WholeNumber(Text):
     """A number typed as digits only (an age, say); empty is None."""
 
     def __init__(self, *args: Any, invalid: str, **kwargs: Any) -> None:
-        kwargs.setdefault("load_default", None)
+        if not kwargs.get("required"):
+            kwargs.setdefault("load_default", None)
         super().__init__(*args, **kwargs)
         self.invalid = invalid
 
@@ -153,6 +154,13 @@ class FormSchema(Schema):
 
     service_fields: ClassVar[Mapping[str, str]] = {}
     summary_field: ClassVar[str]
+    # Whose words explain a refusal of one field the form has no words for: the problem's `detail`
+    # (budget: a sentence; its field messages are terse) or the service's message for the field.
+    field_words: ClassVar[bool] = False
+
+    def anchor(self, field_id: str) -> str:
+        """The id of the input an error summary item links to."""
+        return field_id
 
     def field_id(self, service_path: str, values: Mapping[str, Any]) -> str | None:
         """The form field a service's field error belongs on (None: not one of this form's)."""
@@ -199,9 +207,12 @@ class Form:
         order), `field_errors` and `idempotency_key` (sent again with the form)."""
         order = {name: i for i, name in enumerate(self.schema.order())}
         ordered = dict(sorted(self.errors.items(), key=lambda kv: order.get(kv[0], len(order))))
+        summary = [
+            {"text": text, "href": "#" + self.schema.anchor(f)} for f, text in ordered.items()
+        ]
         return {
             "form": self.values,
-            "errors": error_list(ordered),
+            "errors": summary,
             "field_errors": ordered,
             "idempotency_key": self.key,
         }
@@ -222,7 +233,8 @@ class Form:
             target = self.schema.field_id(path, self.values)
             if target is not None:
                 # A refusal of one field explains itself in `detail`; of several, field by field.
-                said = err.detail if len(named) == 1 or not messages else messages[0]
+                one = len(named) == 1 and not self.schema.field_words
+                said = err.detail if one or not messages else messages[0]
                 self.refuse(target, self._message(target, messages, err, said))
         if len(self.errors) == before:
             self.refuse(self.schema.summary_field, err.detail)
@@ -276,9 +288,18 @@ def read(schema: FormSchema, values: Mapping[str, Any], *, when: bool = True) ->
         form.data = schema.load(dict(values.items()))
     except ValidationError as err:
         form.data = dict(err.valid_data or {})
-        for name, messages in field_messages(err.normalized_messages()).items():
-            target = name.split(".")[0]
-            form.refuse(schema.summary_field if target == "_schema" else target, messages[0])
+        for name, inner in err.normalized_messages().items():
+            # a field's own messages, or the first of a nested one's (its name may hold dots)
+            messages = (
+                [inner]
+                if isinstance(inner, str)
+                else list(inner)
+                if isinstance(inner, list)
+                else []
+            )
+            first = next((m for m in messages if isinstance(m, str)), None)
+            first = first or next(iter(field_messages(inner, "x.").values()), [""])[0]
+            form.refuse(schema.summary_field if name == "_schema" else name, first)
     return form
 
 

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from services.gateway.web.approvals.forms import DecisionForm
 from services.gateway.web.caseload.forms import EnrolForm, PlanForm
 from services.gateway.web.core import ServiceError
+from services.gateway.web.feedback.forms import answers, feedback_form
 from services.gateway.web.forms import choices, field_messages, read
 from services.gateway.web.payments.forms import PayForm
 from services.gateway.web.provider.forms import NewListingForm
@@ -204,3 +205,50 @@ def test_a_price_needs_what_it_pays_for_even_with_other_errors():
 )
 def test_a_problems_errors_flatten_to_dotted_fields(errors, flat):
     assert field_messages(errors) == flat
+
+
+SPEC = {
+    "sections": [
+        {
+            "items": [
+                {
+                    "key": "swemwbs.1",
+                    "text": "I've been feeling optimistic",
+                    "type": "numeric",
+                    "required": True,
+                },
+                {
+                    "key": "difference",
+                    "text": "What difference has it made?",
+                    "type": "text",
+                    "required": False,
+                },
+            ]
+        }
+    ]
+}
+
+
+def test_a_check_in_form_is_built_from_the_outcomes_services_questions():
+    schema = feedback_form(SPEC)
+    missing = read(schema, MultiDict({}))
+    assert missing.context()["errors"] == [
+        {"text": "Choose an answer: I've been feeling optimistic", "href": "#q-swemwbs-1"}
+    ]
+    given = read(schema, MultiDict({"swemwbs.1": "4", "difference": " More friends "}))
+    assert given.valid
+    assert answers(schema, given.data) == {"swemwbs.1": 4, "difference": "More friends"}
+
+
+def test_the_outcomes_services_own_words_for_an_answer_are_shown_on_its_question():
+    schema = feedback_form(SPEC)
+    form = read(schema, MultiDict({"swemwbs.1": "4", "difference": "x" * 1001}))
+    form.reject(
+        refusal(
+            "Some answers need another look.",
+            {"difference": ["Please keep this to 1000 characters or fewer."]},
+        )
+    )
+    assert form.context()["errors"] == [
+        {"text": "Please keep this to 1000 characters or fewer.", "href": "#q-difference"}
+    ]
