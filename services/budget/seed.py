@@ -20,6 +20,7 @@ from services.budget.adapters.orm import (
     PurchaseRequest,
     RequestTransition,
     Scheme,
+    SchemeAssignment,
 )
 from services.budget.domain import rules
 from services.budget.service_layer import ledger
@@ -149,6 +150,15 @@ def _seed(session: Session) -> str:
     )
     session.add_all([scheme, aftercare])
     session.flush()
+    for holder_scheme in (scheme, aftercare):  # the demo budget holder holds both schemes
+        session.add(
+            SchemeAssignment(
+                id=demo_uuid("assignment", holder_scheme.id),
+                scheme_id=holder_scheme.id,
+                sub="demo-budget-holder",
+                created_by=SEEDER,
+            )
+        )
     pots = [
         Pot(
             id=demo_uuid("pot", 0),
@@ -348,6 +358,7 @@ def _request(
         payment_reference=f"BACS-{20000 + n * 10 + i}" if rules.PAID in path else None,
         paid_on=paid_on if rules.PAID in path else None,
         paid_pence=amount if rules.PAID in path else 0,
+        paid_by="demo-finance" if rules.PAID in path else None,
         recovered_pence=0,
         evidence_reference=f"Receipt {n}-{i}" if rules.EVIDENCED in path else None,
         evidence_note="Attendance confirmed by provider." if rules.EVIDENCED in path else None,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -53,7 +54,24 @@ class Scheme(Base):
     period_months: Mapped[int] = mapped_column(Integer, default=12)
     hold_expiry_days: Mapped[int] = mapped_column(Integer, default=90)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Separation of duties may be waived only for a small named team (a small council office).
+    combined_duties_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    combined_duties_team: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SchemeAssignment(Base):
+    """A budget holder assigned to a scheme by an admin: without one they see nothing of it."""
+
+    __tablename__ = "scheme_assignments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(ForeignKey("schemes.id"), index=True)
+    sub: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("scheme_id", "sub"),)
 
 
 class Pot(Base):
@@ -134,6 +152,7 @@ class PurchaseRequest(Base):
     state: Mapped[str] = mapped_column(String(20), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     approved_by: Mapped[str | None] = mapped_column(String(200))
+    paid_by: Mapped[str | None] = mapped_column(String(200))
     payment_reference: Mapped[str | None] = mapped_column(String(100))
     paid_on: Mapped[date | None] = mapped_column(Date)
     paid_pence: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,6 +2,7 @@
 
 from flask_smorest import Blueprint
 
+from services.budget.api.assignments.routes import blp as assignments_blp
 from services.budget.api.payments.routes import blp as payments_blp
 from services.budget.api.people.routes import blp as people_blp
 from services.budget.api.plans.routes import blp as plans_blp
@@ -18,6 +19,7 @@ def blueprints() -> list[Blueprint]:
     return [
         whoami_blueprint(),
         schemes_blp,
+        assignments_blp,
         pots_blp,
         people_blp,
         plans_blp,

@@ -16,6 +16,7 @@ from services.budget.service_layer.access import page_of, person_for, require, s
 from services.budget.service_layer.schemes import get_scheme
 from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
 from shared.clock import utcnow
+from shared.concurrency import check_if_match
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
@@ -104,7 +105,7 @@ def _allocate(tx: SqlTransaction, person: Person, pot_id: str | None, by: str) -
     for candidate in candidates:
         pot = session.get(Pot, candidate)
         if pot is None or pot.scheme_id != person.scheme_id:
-            raise ValidationFailed("Unknown pot.", errors={"pot_id": ["Not a pot of this scheme."]})
+            raise NotFound("No pot with that id funds this scheme.")
         try:
             what = f"The pot '{pot.name}'"
             tx.ledger.allocate(person.id, pot.id, person.allocation_pence, by=by, what=what)
@@ -124,7 +125,7 @@ def list_people(
     db: Database, actor: Identity, page: int, per_page: int, advisor_sub: str | None = None
 ) -> Page[dict[str, Any]]:
     with db.session() as session:
-        stmt = scope_people(select(Person), actor).order_by(Person.enrolled_at, Person.id)
+        stmt = scope_people(session, select(Person), actor).order_by(Person.enrolled_at, Person.id)
         if advisor_sub:
             stmt = stmt.where(Person.advisor_sub == advisor_sub)
         result = page_of(session, stmt, page, per_page)
@@ -287,19 +288,23 @@ def change_plan(
     plan_id: str,
     values: dict[str, Any],
     *,
-    if_version: int | None = None,
+    if_match: str | None,
     today: date | None = None,
 ) -> dict[str, Any]:
-    """Change a plan (a review): goals given with an id are kept, others added, missing ones retired."""
+    """Change a plan (a review): goals given with an id are kept, others added, missing ones retired.
+
+    The caller sends the plan's ETag (If-Match); it is checked under the plan's row lock, so two
+    reviewers who read the same version can't both save.
+    """
     require(actor, "advisor", "admin")
     today = today or date.today()
 
     def work(session: Session) -> dict[str, Any]:
-        plan = _plan_for(session, actor, plan_id)
-        if if_version is not None and plan.version != if_version:
-            from shared.errors import PreconditionFailed
-
-            raise PreconditionFailed("Someone else changed this plan; reload it and try again.")
+        _plan_for(session, actor, plan_id)
+        session.execute(select(Plan.version).where(Plan.id == plan_id).with_for_update())
+        plan = session.get(Plan, plan_id, populate_existing=True)
+        assert plan is not None
+        check_if_match(if_match, plan, what="plan")
         scheme = get_scheme(session, session.get(Person, plan.person_id).scheme_id)  # type: ignore[union-attr]
         if "next_review_date" in values:
             plan.next_review_date = check_review_date(
@@ -330,9 +335,7 @@ def _replace_goals(session: Session, plan: Plan, goals: list[dict[str, Any]]) ->
         goal_id = goal.get("id")
         if goal_id:
             if goal_id not in current:
-                raise ValidationFailed(
-                    "Unknown goal.", errors={"goals": {str(position): ["Not a goal of this plan."]}}
-                )
+                raise NotFound(f"No goal {goal_id} in this plan.")
             current[goal_id].text = goal["text"]
             current[goal_id].position = position
             current[goal_id].active = True

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import Person, Plan, Pot, PurchaseRequest
 from services.budget.service_layer import ledger
-from services.budget.service_layer.access import STAFF, require
+from services.budget.service_layer.access import STAFF, in_scope, require, scheme_scope
 from shared.clock import as_utc
 from shared.db import Database
+from shared.errors import NotFound
 from shared.identity import Identity
 from shared.spreadsheet import csv_writer
 
@@ -26,9 +27,13 @@ def summary(
     require(actor, *STAFF)
     today = today or date.today()
     with db.session() as session:
+        scope = scheme_scope(session, actor)  # a budget holder: their assigned schemes only
+        if scheme_id and not in_scope(scope, scheme_id):
+            raise NotFound("No scheme with that id among yours.")
+        schemes = frozenset({scheme_id}) if scheme_id else scope
         people_stmt = select(Person)
-        if scheme_id:
-            people_stmt = people_stmt.where(Person.scheme_id == scheme_id)
+        if schemes is not None:
+            people_stmt = people_stmt.where(Person.scheme_id.in_(schemes))
         people = {p.id: p for p in session.scalars(people_stmt)}
         requests = [r for r in session.scalars(select(PurchaseRequest)) if r.person_id in people]
         return {
@@ -36,7 +41,7 @@ def summary(
             "spend": _spend(requests),
             "reach": _reach(people, requests),
             "speed": _speed(people, requests),
-            "pots": _pots(session, people, requests, scheme_id),
+            "pots": _pots(session, people, requests, schemes),
             "reviews_due": _reviews(session, people, today),
         }
 
@@ -109,11 +114,11 @@ def _pots(
     session: Session,
     people: dict[str, Person],
     requests: list[PurchaseRequest],
-    scheme_id: str | None,
+    schemes: frozenset[str] | None,
 ) -> list[dict[str, Any]]:
     stmt = select(Pot).order_by(Pot.starts_on, Pot.id)
-    if scheme_id:
-        stmt = stmt.where(Pot.scheme_id == scheme_id)
+    if schemes is not None:
+        stmt = stmt.where(Pot.scheme_id.in_(schemes))
     spent_by_person: dict[str, int] = defaultdict(int)
     for req in requests:
         spent_by_person[req.person_id] += _net(req)
@@ -199,6 +204,8 @@ def payment_run_csv(
                 "amount_gbp",
                 "recovered_pence",
                 "reference",
+                "approved_by",
+                "paid_by",
             ]
         )
         for req in session.scalars(stmt):
@@ -214,6 +221,8 @@ def payment_run_csv(
                     f"{req.paid_pence / 100:.2f}",
                     req.recovered_pence,
                     req.payment_reference or "",
+                    req.approved_by or "",
+                    req.paid_by or "",
                 ]
             )
         return out.getvalue()

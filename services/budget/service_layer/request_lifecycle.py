@@ -10,7 +10,7 @@ from typing import Any
 
 from services.budget.adapters.directory import DirectoryPort
 from services.budget.adapters.orm import PurchaseRequest
-from services.budget.domain import rules
+from services.budget.domain import duties, rules
 from services.budget.service_layer.access import require
 from services.budget.service_layer.commands import (
     ApproveRequest,
@@ -26,31 +26,27 @@ from services.budget.service_layer.fundability import (
     recheck,
     refuse_over_budget,
 )
-from services.budget.service_layer.request_queries import request_view
+from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
 from services.budget.service_layer.unit_of_work import Requests, UnitOfWork, retried
 from shared.clock import utcnow
-from shared.errors import Forbidden, ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 from shared.identity import Identity
 
 RULE = Identity(sub="scheme-rule", role="service")
-DECIDERS = {
-    "reject": ("budget_holder", "admin"),
-    "request_info": ("budget_holder", "admin"),
-    "order": ("finance", "admin"),
-    "close": ("advisor", "finance", "admin"),
-}
 
 
 def create(cmd: CreateRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
     """A draft (or, with `submit`, a submitted) request; small verified ones are approved by rule."""
-    require(cmd.actor, "advisor", "admin")
+    require(cmd.actor, *duties.ACTION_ROLES["submit"])
     with uow.read() as tx:
         person = tx.visible_person(cmd.actor, cmd.person_id)
         scheme = tx.people.scheme_of(person.id)
         goal = tx.plans.goal(cmd.goal_id)
         plan = tx.plans.plan(goal.plan_id) if goal else None
-        if goal is None or not goal.active or plan is None or plan.person_id != person.id:
+        if goal is None or plan is None or plan.person_id != person.id:
+            raise NotFound("No goal with that id in this young person's plan.")
+        if not goal.active:
             raise ValidationFailed(
                 "Every purchase must serve a goal in the young person's plan.",
                 errors={"goal_id": ["Not an active goal of this young person's plan."]},
@@ -64,7 +60,7 @@ def create(cmd: CreateRequest, uow: UnitOfWork, directory: DirectoryPort) -> dic
     amount = rules.check_amount(cmd.amount_pence or purchase.price_pence or 0)
     created = _add(cmd, uow, purchase, amount, plan.id)
     if cmd.submit and auto_approvable(scheme, amount, purchase.provider_verified):
-        return approve_by_rule(created["id"], uow)
+        return approve_by_rule(created["id"], uow, answering=cmd.actor)
     return created
 
 
@@ -98,11 +94,11 @@ def _add(
         tx.requests.record(req.id, None, rules.DRAFT, cmd.actor, None)
         if cmd.submit:  # created and submitted together: no half-made draft if anything fails
             _, req = move_on(tx, req.id, "submit", cmd.actor, submitted_at=utcnow())
-        return tx.done(request_view(req))
+        return answer(tx, req, cmd.actor)
 
 
 def submit(cmd: SubmitRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
-    require(cmd.actor, "advisor", "admin")
+    require(cmd.actor, *duties.ACTION_ROLES["submit"])
     with uow.read() as tx:
         req = tx.visible_request(cmd.actor, cmd.request_id)
         rules.next_state("submit", req.state)
@@ -110,7 +106,7 @@ def submit(cmd: SubmitRequest, uow: UnitOfWork, directory: DirectoryPort) -> dic
     check = recheck(directory, req, scheme)
     submitted = _submit(cmd, uow)
     if auto_approvable(scheme, req.amount_pence, check.provider_verified if check else False):
-        return approve_by_rule(cmd.request_id, uow)
+        return approve_by_rule(cmd.request_id, uow, answering=cmd.actor)
     return submitted
 
 
@@ -120,7 +116,7 @@ def _submit(cmd: SubmitRequest, uow: UnitOfWork) -> dict[str, Any]:
         req = tx.requests.lock(cmd.request_id)
         refuse_over_budget(tx.ledger.available(req.person_id), req.amount_pence)
         _, req = move_on(tx, cmd.request_id, "submit", cmd.actor, submitted_at=utcnow())
-        return tx.done(request_view(req))
+        return answer(tx, req, cmd.actor)
 
 
 def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
@@ -128,14 +124,13 @@ def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> d
 
     Approving less than was asked (a reduction) needs a written reason.
     """
-    require(cmd.actor, "budget_holder", "admin")
+    require(cmd.actor, *duties.ACTION_ROLES["approve"])
     with uow.read() as tx:
         req = tx.visible_request(cmd.actor, cmd.request_id)
         rules.next_state("approve", req.state)
         scheme = tx.people.scheme_of(req.person_id)
-    actor = cmd.actor
-    if actor.role == "budget_holder" and actor.scheme_ids and scheme.id not in actor.scheme_ids:
-        raise Forbidden("You approve for other schemes.")
+    # who raised it never changes, so checking before the write transaction is safe
+    duties.check_separation("approve", cmd.actor.sub, participants(req), waiver_of(scheme))
     if cmd.amount_pence is not None:
         rules.check_amount(cmd.amount_pence)
         if cmd.amount_pence > req.amount_pence:
@@ -152,14 +147,20 @@ def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> d
     return hold_approved(cmd, uow)
 
 
-def approve_by_rule(request_id: str, uow: UnitOfWork) -> dict[str, Any]:
-    """The scheme's rule approves; if the budget can't cover it, it waits for a budget holder."""
+def approve_by_rule(request_id: str, uow: UnitOfWork, *, answering: Identity) -> dict[str, Any]:
+    """The scheme's rule approves; if the budget can't cover it, it waits for a budget holder.
+
+    The answer goes to `answering` (who submitted), with the steps they may take next.
+    """
     note = "approved by the scheme's rule"
-    return hold_approved(ApproveRequest(actor=RULE, request_id=request_id, reason=note), uow)
+    cmd = ApproveRequest(actor=RULE, request_id=request_id, reason=note)
+    return hold_approved(cmd, uow, answering=answering)
 
 
 @retried
-def hold_approved(cmd: ApproveRequest, uow: UnitOfWork) -> dict[str, Any]:
+def hold_approved(
+    cmd: ApproveRequest, uow: UnitOfWork, *, answering: Identity | None = None
+) -> dict[str, Any]:
     """Approve and hold the money, in one transaction, on the state this transaction changed."""
     with uow.write() as tx:
         req = tx.requests.lock(cmd.request_id)
@@ -168,7 +169,7 @@ def hold_approved(cmd: ApproveRequest, uow: UnitOfWork) -> dict[str, Any]:
         available = tx.ledger.available(req.person_id, lock=True)
         if amount > available:
             if cmd.actor == RULE:  # left for a budget holder, who will see why
-                return tx.done(request_view(req))
+                return answer(tx, req, answering or cmd.actor)
             raise over_budget_on_approval(available, amount)
         now = utcnow()
         changes: dict[str, Any] = {"approved_at": now, "approved_by": cmd.actor.sub}
@@ -177,7 +178,7 @@ def hold_approved(cmd: ApproveRequest, uow: UnitOfWork) -> dict[str, Any]:
         _, req = move_on(tx, cmd.request_id, "approve", cmd.actor, note=cmd.reason, **changes)
         tx.ledger.hold(req, by=cmd.actor.sub)
         tx.publish("request.approved", _approved_event(req, now.isoformat(), tx.requests))
-        return tx.done(request_view(req))
+        return answer(tx, req, answering or cmd.actor)
 
 
 def _approved_event(req: PurchaseRequest, at: str, requests: Requests) -> dict[str, Any]:
@@ -199,7 +200,7 @@ def _approved_event(req: PurchaseRequest, at: str, requests: Requests) -> dict[s
 @retried
 def decide(cmd: DecideRequest, uow: UnitOfWork) -> dict[str, Any]:
     """Reject, send back for information, mark ordered or close: the state changes, no money moves."""
-    require(cmd.actor, *DECIDERS[cmd.action])
+    require(cmd.actor, *duties.ACTION_ROLES[cmd.action])
     reason = rules.require_reason(cmd.action, cmd.reason)
     with uow.write() as tx:
         tx.visible_request(cmd.actor, cmd.request_id)
@@ -207,4 +208,4 @@ def decide(cmd: DecideRequest, uow: UnitOfWork) -> dict[str, Any]:
         _, req = move_on(
             tx, cmd.request_id, cmd.action, cmd.actor, note=reason, details=cmd.details, **values
         )
-        return tx.done(request_view(req))
+        return answer(tx, req, cmd.actor)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.budget.adapters.orm import Person, PurchaseRequest, Scheme
-from services.budget.domain import rules
+from services.budget.domain import duties, rules
 from services.budget.service_layer.access import require
 from services.budget.service_layer.commands import (
     AddEvidence,
@@ -20,7 +20,7 @@ from services.budget.service_layer.commands import (
     PayRequest,
     RecoverMoney,
 )
-from services.budget.service_layer.request_queries import request_view
+from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
 from services.budget.service_layer.unit_of_work import UnitOfWork, retried
 from shared.clock import as_utc, utcnow
@@ -28,31 +28,31 @@ from shared.db import Database
 from shared.errors import Conflict, ValidationFailed
 from shared.identity import Identity
 
-CANCELLERS = ("advisor", "budget_holder", "admin")
-EXPIRERS = ("budget_holder", "finance", "admin")
-
 
 @retried
 def cancel(cmd: CancelRequest, uow: UnitOfWork) -> dict[str, Any]:
     """Cancel (or expire) a request; a hold on it is released to the young person's budget."""
     action = "expire" if cmd.expire else "cancel"
-    require(cmd.actor, *(EXPIRERS if cmd.expire else CANCELLERS))
+    require(cmd.actor, *duties.ACTION_ROLES[action])
     reason = rules.require_reason(action, cmd.reason)
     with uow.write() as tx:
         tx.visible_request(cmd.actor, cmd.request_id)
         before, req = move_on(tx, cmd.request_id, action, cmd.actor, note=reason, reason=reason)
         if before in rules.HOLDING_STATES:
             tx.ledger.release(req, by=cmd.actor.sub, memo=reason or action)
-        return tx.done(request_view(req))
+        return answer(tx, req, cmd.actor)
 
 
 @retried
 def pay(cmd: PayRequest, uow: UnitOfWork) -> dict[str, Any]:
     """Finance records the payment: the hold is posted; a smaller payment releases the rest."""
-    require(cmd.actor, "finance", "admin")
+    require(cmd.actor, *duties.ACTION_ROLES["pay"])
     with uow.write() as tx:
         tx.visible_request(cmd.actor, cmd.request_id)
-        approved = tx.requests.lock(cmd.request_id).amount_pence
+        locked = tx.requests.lock(cmd.request_id)
+        waiver = waiver_of(tx.people.scheme_of(locked.person_id))
+        duties.check_separation("pay", cmd.actor.sub, participants(locked), waiver)
+        approved = locked.amount_pence
         amount = rules.check_amount(cmd.amount_pence or approved)
         if amount > approved:
             raise ValidationFailed(
@@ -74,6 +74,7 @@ def pay(cmd: PayRequest, uow: UnitOfWork) -> dict[str, Any]:
             payment_reference=cmd.reference,
             paid_on=cmd.paid_on or date.today(),
             paid_pence=amount,
+            paid_by=cmd.actor.sub,
         )
         tx.ledger.pay(req, amount, by=cmd.actor.sub, reference=cmd.reference, reason=cmd.reason)
         tx.publish(
@@ -85,12 +86,12 @@ def pay(cmd: PayRequest, uow: UnitOfWork) -> dict[str, Any]:
                 "paid_at": utcnow().isoformat(),
             },
         )
-        return tx.done(request_view(req))
+        return answer(tx, req, cmd.actor)
 
 
 @retried
 def add_evidence(cmd: AddEvidence, uow: UnitOfWork) -> dict[str, Any]:
-    require(cmd.actor, "advisor", "finance", "admin")
+    require(cmd.actor, *duties.ACTION_ROLES["evidence"])
     with uow.write() as tx:
         tx.visible_request(cmd.actor, cmd.request_id)
         started = cmd.activity_started_on
@@ -116,13 +117,13 @@ def add_evidence(cmd: AddEvidence, uow: UnitOfWork) -> dict[str, Any]:
                     "started_on": started.isoformat(),
                 },
             )
-        return tx.done(request_view(req))
+        return answer(tx, req, cmd.actor)
 
 
 @retried
 def recover(cmd: RecoverMoney, uow: UnitOfWork) -> dict[str, Any]:
     """Money returned by a provider goes back to the young person's budget: at most what was paid."""
-    require(cmd.actor, "finance", "admin")
+    require(cmd.actor, *duties.ACTION_ROLES["recover"])
     reason = rules.require_reason("recover", cmd.reason)
     amount = rules.check_amount(cmd.amount_pence)
     with uow.write() as tx:
@@ -146,7 +147,7 @@ def recover(cmd: RecoverMoney, uow: UnitOfWork) -> dict[str, Any]:
             recovered_pence=locked.recovered_pence + amount,
         )
         tx.ledger.recover(req, amount, by=cmd.actor.sub, memo=reason or "recovered")
-        return tx.done(request_view(req))
+        return answer(tx, req, cmd.actor)
 
 
 def expire_stale_holds(db: Database, *, now: datetime | None = None) -> list[str]:

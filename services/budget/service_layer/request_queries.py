@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import Person, PurchaseRequest, RequestTransition
-from services.budget.service_layer.access import page_of, request_for, require, scope_people
+from services.budget.adapters.orm import Person, PurchaseRequest, RequestTransition, Scheme
+from services.budget.domain import duties
+from services.budget.service_layer.access import page_of, request_for, require, scope_requests
+from services.budget.service_layer.unit_of_work import Transaction
 from shared.db import Database
 from shared.errors import Forbidden
 from shared.identity import Identity
@@ -17,7 +20,7 @@ from shared.pagination import Page
 def get_request(db: Database, actor: Identity, request_id: str) -> dict[str, Any]:
     with db.session() as session:
         req = request_for(session, actor, request_id)
-        view = request_view(req)
+        view = request_view(req, actor, _scheme(session, req))
         view["history"] = [
             {
                 "from_state": t.from_state,
@@ -40,17 +43,16 @@ def list_requests(
     db: Database, actor: Identity, filters: dict[str, Any], page: int, per_page: int
 ) -> Page[dict[str, Any]]:
     with db.session() as session:
-        people = scope_people(select(Person.id), actor)
-        stmt = (
-            select(PurchaseRequest)
-            .where(PurchaseRequest.person_id.in_(people))
-            .order_by(PurchaseRequest.created_at.desc(), PurchaseRequest.id)
+        stmt = scope_requests(
+            session,
+            select(PurchaseRequest).order_by(PurchaseRequest.created_at.desc(), PurchaseRequest.id),
+            actor,
         )
         for name in ("state", "person_id", "provider_id"):
             if filters.get(name):
                 stmt = stmt.where(getattr(PurchaseRequest, name) == filters[name])
         result = page_of(session, stmt, page, per_page)
-        result.items = [request_view(r) for r in result.items]
+        result.items = [request_view(r, actor, _scheme(session, r)) for r in result.items]
         return result
 
 
@@ -89,9 +91,36 @@ def provider_requests(
         return result
 
 
-def request_view(req: PurchaseRequest) -> dict[str, Any]:
+def _scheme(session: Session, req: PurchaseRequest) -> Scheme:
+    scheme = session.scalar(
+        select(Scheme).join(Person, Person.scheme_id == Scheme.id).where(Person.id == req.person_id)
+    )
+    assert scheme is not None
+    return scheme
+
+
+def waiver_of(scheme: Scheme) -> duties.CombinedDuties:
+    """The scheme's setting that lets its named small team combine duties (off by default)."""
+    return duties.CombinedDuties(
+        allowed=bool(scheme.combined_duties_allowed),
+        team=frozenset(scheme.combined_duties_team or ()),
+    )
+
+
+def participants(req: PurchaseRequest) -> duties.Participants:
+    return duties.Participants(raised_by=req.created_by, approved_by=req.approved_by)
+
+
+def answer(tx: Transaction, req: PurchaseRequest, viewer: Identity) -> dict[str, Any]:
+    """A write's answer: the request as `viewer` sees it, remembered with the change."""
+    return tx.done(request_view(req, viewer, tx.people.scheme_of(req.person_id)))
+
+
+def request_view(req: PurchaseRequest, viewer: Identity, scheme: Scheme) -> dict[str, Any]:
+    """The request, with the steps `viewer` may take now (`actions`: pages show only those)."""
     return {
         "id": req.id,
+        "scheme_id": scheme.id,
         "person_id": req.person_id,
         "plan_id": req.plan_id,
         "goal_id": req.goal_id,
@@ -111,6 +140,7 @@ def request_view(req: PurchaseRequest) -> dict[str, Any]:
         "payment_reference": req.payment_reference,
         "paid_on": req.paid_on,
         "paid_pence": req.paid_pence,
+        "paid_by": req.paid_by,
         "recovered_pence": req.recovered_pence,
         "evidence_reference": req.evidence_reference,
         "evidence_note": req.evidence_note,
@@ -118,4 +148,7 @@ def request_view(req: PurchaseRequest) -> dict[str, Any]:
         "created_by": req.created_by,
         "created_at": req.created_at,
         "updated_at": req.updated_at,
+        "actions": duties.allowed_actions(
+            req.state, viewer.role, viewer.sub, participants(req), waiver_of(scheme)
+        ),
     }

@@ -1,4 +1,4 @@
-"""Use cases for schemes (configuration) and funding pots (admins)."""
+"""Use cases for schemes (configuration), who holds each scheme's budget, and funding pots (admins)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import AuditRecord, Pot, Scheme
+from services.budget.adapters.orm import AuditRecord, Pot, Scheme, SchemeAssignment
+from services.budget.domain.duties import MAX_COMBINED_DUTIES_TEAM
 from services.budget.service_layer import ledger
-from services.budget.service_layer.access import STAFF, require
+from services.budget.service_layer.access import CASEWORK, STAFF, in_scope, require, scheme_scope
 from services.budget.service_layer.ledger import Ledger
 from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
 from shared.db import Database
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
 
 SCHEME_FIELDS = (
@@ -30,7 +31,11 @@ SCHEME_FIELDS = (
     "period_months",
     "hold_expiry_days",
     "active",
+    "combined_duties_allowed",
+    "combined_duties_team",
 )
+# What anyone signed in may know of a scheme; the rules behind it are for council staff.
+PUBLIC_SCHEME_FIELDS = ("id", "name", "cap_pence", "min_age", "max_age", "active")
 
 
 def _check_ages(values: dict[str, Any]) -> None:
@@ -42,9 +47,19 @@ def _check_ages(values: dict[str, Any]) -> None:
         )
 
 
+def _check_team(values: dict[str, Any]) -> None:
+    team = values.get("combined_duties_team") or []
+    if len(set(team)) > MAX_COMBINED_DUTIES_TEAM:
+        raise ValidationFailed(
+            "Only a small team may combine duties.",
+            errors={"combined_duties_team": [f"At most {MAX_COMBINED_DUTIES_TEAM} people."]},
+        )
+
+
 def create_scheme(db: Database, actor: Identity, values: dict[str, Any]) -> Scheme:
     require(actor, "admin")
     _check_ages(values)
+    _check_team(values)
 
     def work(session: Session) -> Scheme:
         scheme = Scheme(id=values.get("id") or str(uuid.uuid4()))
@@ -67,6 +82,7 @@ def update_scheme(db: Database, actor: Identity, scheme_id: str, values: dict[st
         scheme = get_scheme(session, scheme_id)
         merged = {n: getattr(scheme, n) for n in SCHEME_FIELDS} | values
         _check_ages(merged)
+        _check_team(merged)
         for name, value in values.items():
             setattr(scheme, name, value)
         session.add(
@@ -89,9 +105,98 @@ def get_scheme(session: Session, scheme_id: str) -> Scheme:
     return scheme
 
 
-def list_schemes(db: Database) -> list[Scheme]:
+def list_schemes(db: Database, actor: Identity) -> list[dict[str, Any]]:
     with db.session() as session:
-        return list(session.scalars(select(Scheme).order_by(Scheme.created_at, Scheme.id)))
+        schemes = session.scalars(select(Scheme).order_by(Scheme.created_at, Scheme.id))
+        return [scheme_view(scheme, actor) for scheme in schemes]
+
+
+def read_scheme(db: Database, actor: Identity, scheme_id: str) -> dict[str, Any]:
+    with db.session() as session:
+        return scheme_view(get_scheme(session, scheme_id), actor)
+
+
+def scheme_view(scheme: Scheme, actor: Identity) -> dict[str, Any]:
+    """The whole configuration for staff; its name, cap and ages for anyone else (providers)."""
+    names = (
+        ("id", *SCHEME_FIELDS)
+        if actor.is_service or actor.role in CASEWORK
+        else PUBLIC_SCHEME_FIELDS
+    )
+    view = {name: getattr(scheme, name) for name in names}
+    if "combined_duties_team" in view:
+        view["combined_duties_team"] = list(view["combined_duties_team"] or [])
+    return view
+
+
+# --- who holds each scheme's budget -------------------------------------------------------
+
+
+def assign_holder(db: Database, actor: Identity, scheme_id: str, sub: str) -> SchemeAssignment:
+    """An admin assigns a budget holder to a scheme (audited); until then they see none of it."""
+    require(actor, "admin")
+
+    def work(session: Session) -> SchemeAssignment:
+        get_scheme(session, scheme_id)
+        existing = session.scalar(
+            select(SchemeAssignment).where(
+                SchemeAssignment.scheme_id == scheme_id, SchemeAssignment.sub == sub
+            )
+        )
+        if existing is not None:
+            raise Conflict("That budget holder is already assigned to this scheme.")
+        assignment = SchemeAssignment(
+            id=str(uuid.uuid4()), scheme_id=scheme_id, sub=sub, created_by=actor.sub
+        )
+        session.add(assignment)
+        session.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="scheme.holder_assigned",
+                subject_id=scheme_id,
+                details={"sub": sub},
+            )
+        )
+        session.flush()
+        return assignment
+
+    return db.run_write(work)
+
+
+def unassign_holder(db: Database, actor: Identity, assignment_id: str) -> None:
+    require(actor, "admin")
+
+    def work(session: Session) -> None:
+        assignment = session.get(SchemeAssignment, assignment_id)
+        if assignment is None:
+            raise NotFound("No assignment with that id.")
+        session.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="scheme.holder_unassigned",
+                subject_id=assignment.scheme_id,
+                details={"sub": assignment.sub},
+            )
+        )
+        session.delete(assignment)
+
+    db.run_write(work)
+
+
+def list_assignments(
+    db: Database, actor: Identity, scheme_id: str | None = None, sub: str | None = None
+) -> list[SchemeAssignment]:
+    """Admins see every assignment; a budget holder sees their own."""
+    require(actor, "admin", "budget_holder")
+    stmt = select(SchemeAssignment).order_by(SchemeAssignment.created_at, SchemeAssignment.id)
+    if actor.role == "budget_holder":
+        stmt = stmt.where(SchemeAssignment.sub == actor.sub)
+    if scheme_id:
+        stmt = stmt.where(SchemeAssignment.scheme_id == scheme_id)
+    if sub:
+        stmt = stmt.where(SchemeAssignment.sub == sub)
+    with db.session() as session:
+        return list(session.scalars(stmt))
 
 
 def create_pot(db: Database | SqlUnitOfWork, actor: Identity, values: dict[str, Any]) -> Pot:
@@ -128,17 +233,21 @@ def fund_pot(session: Session, pot: Pot, by: str) -> None:
 
 
 def list_pots(db: Database, actor: Identity) -> list[dict[str, Any]]:
+    """Pots of the schemes the caller acts on (a budget holder: their assigned schemes)."""
     require(actor, *STAFF)
     with db.session() as session:
-        pots = list(session.scalars(select(Pot).order_by(Pot.starts_on, Pot.id)))
-        return [pot_view(session, pot) for pot in pots]
+        stmt = select(Pot).order_by(Pot.starts_on, Pot.id)
+        scope = scheme_scope(session, actor)
+        if scope is not None:
+            stmt = stmt.where(Pot.scheme_id.in_(scope))
+        return [pot_view(session, pot) for pot in session.scalars(stmt)]
 
 
 def get_pot(db: Database, actor: Identity, pot_id: str) -> dict[str, Any]:
     require(actor, *STAFF)
     with db.session() as session:
         pot = session.get(Pot, pot_id)
-        if pot is None:
+        if pot is None or not in_scope(scheme_scope(session, actor), pot.scheme_id):
             raise NotFound("No pot with that id.")
         return pot_view(session, pot)
 

@@ -66,6 +66,9 @@ def budget_server(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]
         yield BudgetServer(f"http://127.0.0.1:{server.effective_port}", tmp_path, db, database_url)
     finally:
         stopping.set()
+        # Let handler threads finish before the trigger closes: one still writing its answer
+        # would otherwise fail on a closed descriptor (seen under load, as a thread exception).
+        server.task_dispatcher.shutdown()
         server.close()
         thread.join(5)
         app.extensions["phb_db"].dispose()

@@ -22,6 +22,8 @@ ADMIN = Identity(sub="admin-1", role="admin")
 ADVISOR = Identity(sub="advisor-1", role="advisor")
 HOLDER = Identity(sub="holder-1", role="budget_holder")
 FINANCE = Identity(sub="finance-1", role="finance")
+# The budget holders a scheme gets by default: the service-layer one and the HTTP fixtures' ones.
+HOLDERS = (HOLDER.sub, "test-budget_holder", "holder")
 TODAY = date(2026, 11, 24)
 _numbers = itertools.count(1)
 
@@ -36,8 +38,10 @@ def create_scheme(
     auto_approve_pence: int = 0,
     hold_expiry_days: int = 90,
     excluded_categories: Sequence[str] = (),
+    holders: Sequence[str] = HOLDERS,
 ) -> Scheme:
-    return schemes.create_scheme(
+    """A scheme, with `holders` assigned to it (a budget holder sees only their schemes)."""
+    scheme = schemes.create_scheme(
         db,
         ADMIN,
         {
@@ -50,6 +54,9 @@ def create_scheme(
             "excluded_categories": list(excluded_categories),
         },
     )
+    for holder in holders:
+        schemes.assign_holder(db, ADMIN, scheme.id, holder)
+    return scheme
 
 
 def create_pot(

@@ -16,6 +16,8 @@ ADVISOR = Identity(sub="advisor-1", role="advisor")
 ADVISOR_2 = Identity(sub="advisor-2", role="advisor")
 HOLDER = Identity(sub="holder-1", role="budget_holder")
 FINANCE = Identity(sub="finance-1", role="finance")
+# The budget holders the scheme helpers assign: the service-layer one and the HTTP fixtures' ones.
+HOLDERS = (HOLDER.sub, "test-budget_holder", "holder")
 TODAY = date(2026, 11, 24)
 
 
@@ -86,6 +88,8 @@ def funded_scheme(
             "starts_on": date(2026, 4, 1),
         },
     )
+    for holder in HOLDERS:  # budget holders see only the schemes they are assigned
+        schemes.assign_holder(db, ADMIN, scheme.id, holder)
     return scheme.id, pot.id
 
 

@@ -384,7 +384,8 @@ def test_a_budget_holder_may_approve_less_than_asked_only_with_a_reason(db):
 
 
 def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stale_version(db):
-    from shared.errors import PreconditionFailed
+    from shared.concurrency import etag
+    from shared.errors import PreconditionFailed, PreconditionRequired
 
     scheme_id, _ = funded_scheme(db)
     person_id, goal_id = person_with_plan(db, scheme_id)
@@ -394,16 +395,25 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
         ADVISOR,
         plan["id"],
         {"goals": [{"text": "Join a club"}], "next_review_date": date(2027, 9, 1)},
-        if_version=plan["version"],
+        if_match=etag(plan["id"], plan["version"]),
         today=TODAY,
     )
     assert [g["text"] for g in changed["goals"]] == ["Join a club"]
     assert changed["version"] == plan["version"] + 1
+    stale = etag(plan["id"], plan["version"])
     with pytest.raises(PreconditionFailed):
-        people.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_version=plan["version"])
+        people.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_match=stale)
+    with pytest.raises(PreconditionRequired):
+        people.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_match=None)
+    current = etag(plan["id"], changed["version"])
     with pytest.raises(ValidationFailed):
         people.change_plan(
-            db, ADVISOR, plan["id"], {"next_review_date": date(2028, 6, 1)}, today=TODAY
+            db,
+            ADVISOR,
+            plan["id"],
+            {"next_review_date": date(2028, 6, 1)},
+            if_match=current,
+            today=TODAY,
         )
     with pytest.raises(ValidationFailed):  # a retired goal can't be spent against
         rq.create_request(
@@ -419,4 +429,4 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
             },
         )
     with pytest.raises(NotFound):
-        people.change_plan(db, ADVISOR_2, plan["id"], {"needs": "x"})
+        people.change_plan(db, ADVISOR_2, plan["id"], {"needs": "x"}, if_match=current)

@@ -388,6 +388,9 @@ def test_evidence_of_a_start_in_the_budget_service_schedules_6_and_12_week_follo
 
 def wait_for_request(suite, person_id):  # type: ignore[no-untyped-def]
     found = suite.api(
-        "GET", f"{BUDGET}/requests?person_id={person_id}", role="budget_holder"
+        "GET",
+        f"{BUDGET}/requests?person_id={person_id}",
+        role="budget_holder",
+        sub="demo-budget-holder",
     ).json()
     return found["items"][0]["id"]

@@ -117,7 +117,9 @@ def test_rejecting_without_a_reason_shows_an_error_and_changes_nothing(web, suit
     page = web.post(f"/approvals/{ids[0]}", {"decision": "reject", "reason": ""})
     assert page.status_code == 400 and "govuk-error-summary" in page.text
     assert 'href="#reason"' in page.text
-    still = suite.api("GET", f"/api/budget/requests/{ids[0]}", role="budget_holder")
+    still = suite.api(
+        "GET", f"/api/budget/requests/{ids[0]}", role="budget_holder", sub="demo-budget-holder"
+    )
     assert still.json()["state"] == "submitted"
 
 
@@ -239,7 +241,12 @@ def test_the_budget_holder_asks_for_information_and_the_advisor_sends_it_again(w
     sent = web.post(action, {}, form_at=f"/caseload/{person_id}")
     assert sent.status_code == 302
     assert "Sent to the budget holder" in web.follow(sent).text
-    state = suite.api("GET", f"/api/budget/requests/{request_id}", role="budget_holder")
+    state = suite.api(
+        "GET",
+        f"/api/budget/requests/{request_id}",
+        role="budget_holder",
+        sub="demo-budget-holder",
+    )
     assert state.json()["state"] == "submitted"
 
 

@@ -1,15 +1,35 @@
-"""Health and wellbeing plans: made with the young person, changed at reviews."""
+"""Health and wellbeing plans: made with the young person, changed at reviews (If-Match required)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.budget.api.plans.schemas import PlanPatchSchema, PlanSchema
 from services.budget.service_layer import people as svc
 from shared.app import current_identity, database
+from shared.concurrency import etag
 
 blp = Blueprint("plans", __name__, url_prefix="", description="Health and wellbeing plans.")
+
+IF_MATCH_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "The plan's ETag as you read it: 428 without it, 412 if it moved on.",
+        }
+    ]
+}
+
+
+def _with_etag(plan: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    return plan, {"ETag": etag(plan["id"], plan["version"])}
 
 
 @blp.route("/people/<person_id>/plans")
@@ -23,19 +43,28 @@ class PersonPlans(MethodView):
     @blp.response(201, PlanSchema)
     def post(self, values, person_id):  # type: ignore[no-untyped-def]
         """Make the plan: needs, goals in their own words, ideas, the first review date"""
-        return svc.create_plan(database(), current_identity(), person_id, values)
+        return _with_etag(svc.create_plan(database(), current_identity(), person_id, values))
 
 
 @blp.route("/plans/<plan_id>")
 class PlanById(MethodView):
     @blp.response(200, PlanSchema)
     def get(self, plan_id):  # type: ignore[no-untyped-def]
-        """One plan"""
-        return svc.get_plan(database(), current_identity(), plan_id)
+        """One plan, with its ETag"""
+        return _with_etag(svc.get_plan(database(), current_identity(), plan_id))
 
     @blp.arguments(PlanPatchSchema)
     @blp.response(200, PlanSchema)
+    @blp.alt_response(412, description="The plan changed since you read it")
+    @blp.alt_response(428, description="If-Match missing")
+    @blp.doc(**IF_MATCH_DOC)
     def patch(self, values, plan_id):  # type: ignore[no-untyped-def]
-        """Change the plan (a review); send `version` to refuse overwriting someone else's change"""
-        version = values.pop("version", None)
-        return svc.change_plan(database(), current_identity(), plan_id, values, if_version=version)
+        """Change the plan (a review); send If-Match with its ETag"""
+        plan = svc.change_plan(
+            database(),
+            current_identity(),
+            plan_id,
+            values,
+            if_match=request.headers.get("If-Match"),
+        )
+        return _with_etag(plan)

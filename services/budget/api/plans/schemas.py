@@ -29,6 +29,3 @@ class PlanPatchSchema(Schema):
     ideas = fields.String(validate=validate.Length(max=5000))
     goals = fields.List(fields.Nested(GoalSchema), validate=validate.Length(min=1, max=20))
     next_review_date = fields.Date()
-    version = fields.Integer(
-        strict=True, metadata={"description": "The version you changed; 412 if it moved on."}
-    )

@@ -22,6 +22,7 @@ class RequestSchema(Schema):
     """A request is raised for a listing's cost option, or for equipment from a named supplier."""
 
     id = fields.String(dump_only=True)
+    scheme_id = fields.String(dump_only=True)
     person_id = fields.String(required=True)
     plan_id = fields.String(dump_only=True)
     goal_id = fields.String(required=True)
@@ -51,6 +52,7 @@ class RequestSchema(Schema):
     payment_reference = fields.String(dump_only=True, allow_none=True)
     paid_on = fields.Date(dump_only=True, allow_none=True)
     paid_pence = fields.Integer(dump_only=True)
+    paid_by = fields.String(dump_only=True, allow_none=True)
     recovered_pence = fields.Integer(dump_only=True)
     evidence_reference = fields.String(dump_only=True, allow_none=True)
     evidence_note = fields.String(dump_only=True, allow_none=True)
@@ -59,6 +61,14 @@ class RequestSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
     history = fields.List(fields.Nested(TransitionSchema), dump_only=True)
+    actions = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={
+            "description": "The steps the caller may take now, named as their paths "
+            "(POST /requests/{id}/{action}); pages show buttons from this list."
+        },
+    )
 
 
 class RequestPageSchema(PageEnvelopeSchema):

@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 from services.budget.api.schemes.schemas import SchemePatchSchema, SchemeSchema
 from services.budget.service_layer import schemes as svc
 from shared.app import current_identity, database
-from shared.errors import NotFound
 
 blp = Blueprint(
     "schemes", __name__, url_prefix="/schemes", description="PHB schemes (configuration)."
@@ -19,9 +18,8 @@ blp = Blueprint(
 class Schemes(MethodView):
     @blp.response(200, SchemeSchema(many=True))
     def get(self):  # type: ignore[no-untyped-def]
-        """List schemes"""
-        current_identity()
-        return svc.list_schemes(database())
+        """List schemes (their rules only for staff)"""
+        return svc.list_schemes(database(), current_identity())
 
     @blp.arguments(SchemeSchema)
     @blp.response(201, SchemeSchema)
@@ -34,12 +32,8 @@ class Schemes(MethodView):
 class SchemeById(MethodView):
     @blp.response(200, SchemeSchema)
     def get(self, scheme_id):  # type: ignore[no-untyped-def]
-        """One scheme"""
-        current_identity()
-        for scheme in svc.list_schemes(database()):
-            if scheme.id == scheme_id:
-                return scheme
-        raise NotFound("No scheme with that id.")
+        """One scheme (its rules only for staff)"""
+        return svc.read_scheme(database(), current_identity(), scheme_id)
 
     @blp.arguments(SchemePatchSchema)
     @blp.response(200, SchemeSchema)

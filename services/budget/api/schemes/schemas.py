@@ -20,6 +20,17 @@ class SchemeSchema(Schema):
     period_months = fields.Integer(strict=True, validate=validate.Range(min=1, max=60))
     hold_expiry_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=365))
     active = fields.Boolean()
+    combined_duties_allowed = fields.Boolean(
+        metadata={
+            "description": "Let the named team raise and approve, or approve and pay, the same "
+            "request (off unless set)."
+        }
+    )
+    combined_duties_team = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)),
+        validate=validate.Length(max=3),
+        metadata={"description": "The subjects who may combine duties (at most 3)."},
+    )
 
 
 class SchemePatchSchema(SchemeSchema):

@@ -19,6 +19,7 @@ from services.gateway.web.core import (
 )
 from services.gateway.web.forms import Form, choices, read, submit
 from services.gateway.web.lookups import latest_plan, my_people
+from shared.concurrency import etag
 from shared.errors import DomainError
 
 
@@ -171,13 +172,15 @@ def plan(person_id: str):  # type: ignore[no-untyped-def]
             stale = form.valid  # a change that names no version it was made to is not saved
         else:
             # The version the advisor saw, not the one there now: a change made meanwhile wins.
-            body["version"] = form.data["version"]
+            seen = {"If-Match": etag(current["id"], form.data["version"])}
             body["goals"] = [
                 {**({"id": old["id"]} if old else {}), "text": g}
                 for g, old in zip(goals, [*current["goals"], *[None] * len(goals)], strict=False)
             ]
             path = f"/plans/{current['id']}"
-            saved = submit(form, "budget", "PATCH", path, json=body, refusals=(412, 422))
+            saved = submit(
+                form, "budget", "PATCH", path, json=body, headers=seen, refusals=(412, 422)
+            )
             stale = form.refusal is not None and form.refusal.status == 412
         if saved is not None:
             flash("Plan saved.")

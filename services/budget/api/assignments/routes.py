@@ -1,0 +1,42 @@
+"""Which budget holders act on which schemes, managed by admins."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.budget.api.assignments.schemas import AssignmentQueryArgsSchema, AssignmentSchema
+from services.budget.service_layer import schemes as svc
+from shared.app import current_identity, database
+
+blp = Blueprint(
+    "assignments",
+    __name__,
+    url_prefix="/assignments",
+    description="Budget holders' schemes: no assignment, nothing visible.",
+)
+
+
+@blp.route("")
+class Assignments(MethodView):
+    @blp.arguments(AssignmentQueryArgsSchema, location="query")
+    @blp.response(200, AssignmentSchema(many=True))
+    def get(self, args):  # type: ignore[no-untyped-def]
+        """Assignments (admin: all; a budget holder: their own)"""
+        return svc.list_assignments(
+            database(), current_identity(), args.get("scheme_id"), args.get("sub")
+        )
+
+    @blp.arguments(AssignmentSchema)
+    @blp.response(201, AssignmentSchema)
+    def post(self, values):  # type: ignore[no-untyped-def]
+        """Assign a budget holder to a scheme (admin; audited)"""
+        return svc.assign_holder(database(), current_identity(), values["scheme_id"], values["sub"])
+
+
+@blp.route("/<assignment_id>")
+class AssignmentById(MethodView):
+    @blp.response(204)
+    def delete(self, assignment_id):  # type: ignore[no-untyped-def]
+        """Take a budget holder off a scheme (admin; audited)"""
+        svc.unassign_holder(database(), current_identity(), assignment_id)
