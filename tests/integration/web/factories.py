@@ -9,6 +9,8 @@ from typing import Any
 from tests.support import RunningSuite
 
 ADVISOR = "demo-advisor"
+# The budget holders a test scheme gets: the demo one the pages sign in as, and the API's default.
+HOLDERS = ("demo-budget-holder", "test-budget_holder")
 
 
 def _ok(response: Any, status: int = 201) -> dict[str, Any]:
@@ -46,6 +48,15 @@ def create_scheme(suite: RunningSuite, *, pot_pence: int = 1_000_000, cap: int =
             },
         )
     )
+    for holder in HOLDERS:  # a budget holder sees only the schemes an admin assigned them
+        _ok(
+            suite.api(
+                "POST",
+                "/api/budget/assignments",
+                role="admin",
+                json={"scheme_id": scheme["id"], "sub": holder},
+            )
+        )
     return str(scheme["id"])
 
 
