@@ -13,6 +13,7 @@ from services.directory.search.backend import SearchBackend
 from services.directory.search.install import install_search
 from services.directory.service_layer.search_documents import every_listing_document
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
+from services.directory.settings import DirectorySettings
 from shared.app import create_service_app
 from shared.db import Database
 
@@ -20,19 +21,26 @@ from shared.db import Database
 def create_app(
     config: dict[str, Any] | None = None,
     *,
+    settings: DirectorySettings | None = None,
     geocoder: Geocoder | None = None,
     search_backend: SearchBackend | None = None,
 ) -> Flask:
-    """The directory app; the geocoder and search engine default to the embedded ones."""
+    """The directory app. Settings are read from the environment once, here, unless given; the
+    geocoder defaults to the offline one and the search engine to the one the settings name."""
+    settings = settings or DirectorySettings.from_env()
     app = create_service_app(
         "directory",
         title="PHB directory",
         description="Providers, listings, due diligence, search and the Open Referral UK feed.",
         blueprints=blueprints(),
         config=config,
+        settings=settings.service,
     )
     db: Database = app.extensions["phb_db"]
     uow = SqlUnitOfWork(db)
-    install(app, DirectoryServices(uow=uow, geocoder=geocoder or OfflineGeocoder()))
-    install_search(app, db, lambda: every_listing_document(uow), search_backend)
+    install(
+        app,
+        DirectoryServices(settings=settings, uow=uow, geocoder=geocoder or OfflineGeocoder()),
+    )
+    install_search(app, db, lambda: every_listing_document(uow), settings.search, search_backend)
     return app

@@ -25,10 +25,11 @@ def reindex(backend_name: str | None) -> None:
     from services.directory.search.reindex import reindex as rebuild
     from services.directory.service_layer.search_documents import every_listing_document
     from services.directory.service_layer.unit_of_work import SqlUnitOfWork
+    from services.directory.settings import SearchSettings
     from shared.db import Database
 
     db = Database(database_url("directory"))
-    backend = make_backend(backend_name)
+    backend = make_backend(SearchSettings.from_env(), backend_name)
     try:
         documents = every_listing_document(SqlUnitOfWork(db))
         with click.progressbar(length=len(documents), label="Indexing listings") as bar:

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 
 from services.directory.adapters.geocode import Geocoder
 from services.directory.service_layer.unit_of_work import UnitOfWork
+from services.directory.settings import DirectorySettings
 
 EXTENSION = "phb_directory"
 
@@ -16,6 +17,7 @@ EXTENSION = "phb_directory"
 class DirectoryServices:
     """Built once at start-up and passed in: nothing is looked up by name at call time."""
 
+    settings: DirectorySettings
     uow: UnitOfWork
     geocoder: Geocoder
 

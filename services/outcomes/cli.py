@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from services.outcomes.domain.instruments import Catalogue
+from services.outcomes.settings import OutcomesSettings
 from shared.config import database_url
 from shared.db import Database
 
@@ -38,7 +40,7 @@ def report(url: str | None, fmt: str | None, out: Path | None) -> None:
     fmt = fmt or (out.suffix.lstrip(".") if out and out.suffix in (".csv", ".html") else "json")
     db = _db(url)
     try:
-        data = reports.build_report(db)
+        data = reports.build_report(db, _instruments())
     finally:
         db.dispose()
     text = {
@@ -54,6 +56,12 @@ def report(url: str | None, fmt: str | None, out: Path | None) -> None:
         click.echo(text)
 
 
+def _instruments() -> Catalogue:
+    from services.outcomes.adapters.instrument_files import load_catalogue
+
+    return load_catalogue(OutcomesSettings.from_env().instrument_dir)
+
+
 @group.command()
 @click.option("--database-url", "url", default=None, help="Defaults to the outcomes database.")
 @click.option("--all", "everything", is_flag=True, help="Re-apply every kept event, not only held.")
@@ -63,7 +71,7 @@ def replay(url: str | None, everything: bool) -> None:
 
     db = _db(url)
     try:
-        result = run(db, everything=everything)
+        result = run(db, _instruments().defaults, everything=everything)
     finally:
         db.dispose()
     click.echo(f"re-applied {result['reapplied']}, still held {result['still_held']}")
@@ -77,7 +85,7 @@ def demo_links(url: str | None) -> None:
 
     db = _db(url)
     try:
-        for line in write_demo_links(db):
+        for line in write_demo_links(db, OutcomesSettings.from_env().link_days):
             click.echo(line)
     finally:
         db.dispose()

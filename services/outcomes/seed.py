@@ -13,17 +13,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CaseStudy, CheckIn, FeedbackLink, Person
 from services.outcomes.domain import instruments
+from services.outcomes.domain.instruments import Catalogue
 from services.outcomes.service_layer import checkins
 from services.outcomes.service_layer.events import apply
 from services.outcomes.service_layer.reports import age_band
+from services.outcomes.settings import OutcomesSettings
 from shared.config import var_dir
 from shared.db import Database
 from shared.demo import DEMO_TODAY, demo_uuid
@@ -83,12 +87,15 @@ def demo_token(k: int) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def seed(db: Database) -> str:
+def seed(db: Database, settings: OutcomesSettings | None = None) -> str:
+    """The demo world; `phb seed` reads the settings from the environment, as the app does."""
+    settings = settings or OutcomesSettings.from_env()
     with db.session() as session:
         if session.get(Person, demo_uuid("person", 0)) is not None:
             return "already seeded"
-    summary = db.run_write(_seed)
-    write_demo_links(db)
+    catalogue = load_catalogue(settings.instrument_dir)
+    summary = db.run_write(lambda session: _seed(session, catalogue))
+    write_demo_links(db, settings.link_days)
     return summary
 
 
@@ -96,19 +103,19 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=UTC)
 
 
-def _seed(session: Session) -> str:
+def _seed(session: Session, catalogue: Catalogue) -> str:
     rng = random.Random(6_2026_11_02)
     for n in range(PEOPLE):
-        _enrol(session, rng, n)
+        _enrol(session, rng, n, catalogue.defaults)
     answered = 0
     for n in range(FRESH, PEOPLE):
-        answered += _journey(session, rng, n)
+        answered += _journey(session, rng, n, catalogue)
     for n, title, story, approved in CASE_STUDIES:
         _case_study(session, n, title, story, approved)
     return f"{PEOPLE} young people, {answered} answered check-ins, {len(CASE_STUDIES)} case studies"
 
 
-def _enrol(session: Session, rng: random.Random, n: int) -> None:
+def _enrol(session: Session, rng: random.Random, n: int, asks: Sequence[str]) -> None:
     person_id = demo_uuid("person", n)
     age = 17 if n in (5, 12, 30, 44) else rng.randint(18, 24)
     enrolled = DEMO_TODAY - timedelta(days=5 if n < FRESH else 300)
@@ -124,6 +131,7 @@ def _enrol(session: Session, rng: random.Random, n: int) -> None:
             "consent_case_study": n % 7 == 0,
             "enrolled_at": _at(enrolled).isoformat(),
         },
+        asks,
     )
     apply(
         session,
@@ -137,10 +145,12 @@ def _enrol(session: Session, rng: random.Random, n: int) -> None:
             ],
             "next_review_date": (enrolled + timedelta(days=91)).isoformat(),
         },
+        asks,
     )
 
 
-def _journey(session: Session, rng: random.Random, n: int) -> int:
+def _journey(session: Session, rng: random.Random, n: int, catalogue: Catalogue) -> int:
+    asks = catalogue.defaults
     person_id = demo_uuid("person", n)
     request_id = demo_uuid("request", f"{n}:0")
     if n in DEMO_LINK_PEOPLE:
@@ -165,6 +175,7 @@ def _journey(session: Session, rng: random.Random, n: int) -> int:
             "approved_at": _at(approved, 14).isoformat(),
             "first_for_person": True,
         },
+        asks,
     )
     apply(
         session,
@@ -175,6 +186,7 @@ def _journey(session: Session, rng: random.Random, n: int) -> int:
             "category": category,
             "started_on": started.isoformat(),
         },
+        asks,
     )
     session.flush()
     rows = session.scalars(
@@ -189,11 +201,11 @@ def _journey(session: Session, rng: random.Random, n: int) -> int:
             continue
         answers = base if checkin.kind == "baseline" else _follow_up(rng, base, checkin.week)
         clean, errors = instruments.check_answers(
-            list(checkin.instruments), checkin.kind == "follow_up", answers
+            catalogue, list(checkin.instruments), checkin.kind == "follow_up", answers
         )
         assert not errors, errors
         checkin.answers = clean
-        checkin.scores = instruments.score_answers(list(checkin.instruments), clean)
+        checkin.scores = instruments.score_answers(catalogue, list(checkin.instruments), clean)
         checkin.status = checkins.ANSWERED
         checkin.answered_at = _at(checkin.due_on + timedelta(days=rng.randint(0, 4)), 18)
         checkin.answered_via = "link" if rng.random() < 0.8 else "advisor"
@@ -279,7 +291,7 @@ def demo_checkins(session: Session) -> list[CheckIn]:
     return found
 
 
-def write_demo_links(db: Database) -> list[str]:
+def write_demo_links(db: Database, link_days: int) -> list[str]:
     """(Re)issue the demo links (fresh 14-day expiry) and list them in var/demo-links.txt."""
 
     def work(session: Session) -> list[str]:
@@ -293,9 +305,7 @@ def write_demo_links(db: Database) -> list[str]:
             session.query(FeedbackLink).filter(
                 FeedbackLink.token_hash == checkins.hash_token(token)
             ).delete()
-            issued = checkins._store_link(
-                session, checkin, token, "demo-seed", checkins.link_days()
-            )
+            issued = checkins._store_link(session, checkin, token, "demo-seed", link_days)
             person = session.get(Person, checkin.person_id)
             advisor = person.advisor_sub if person else "?"
             lines.append(f"{issued['page_path']}  ({advisor}'s young person, 12-week check-in)")

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CheckIn
 from services.outcomes.service_layer import events
 from shared.db import Database
@@ -32,7 +33,8 @@ def event(topic: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def deliver_to(db: Database) -> Deliver:
     """Events applied by the outcomes service layer on `db`."""
-    return lambda body: events.receive(db, body)
+    asks = load_catalogue().defaults
+    return lambda body: events.receive(db, body, asks)
 
 
 def deliver_through(suite: RunningSuite) -> Deliver:

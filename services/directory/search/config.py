@@ -1,33 +1,26 @@
-"""Which search engine this process uses: `SEARCH_BACKEND=tantivy|meilisearch`, `MEILI_URL`, `MEILI_MASTER_KEY`."""
+"""Making the search engine the directory's settings name (tantivy embedded, or Meilisearch)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from services.directory.search.backend import SearchBackend
-from shared.config import env, var_dir
+from services.directory.settings import SearchSettings
 
 BACKENDS = ("tantivy", "meilisearch")
 
 
-def index_path() -> Path:
-    """The embedded index lives in the service's var dir (`PHB_VAR_DIR`), or `SEARCH_INDEX_PATH`."""
-    return Path(env("SEARCH_INDEX_PATH") or str(var_dir() / "search" / "listings"))
-
-
-def make_backend(name: str | None = None) -> SearchBackend:
-    name = (name or env("SEARCH_BACKEND", "tantivy") or "tantivy").lower()
+def make_backend(settings: SearchSettings, name: str | None = None) -> SearchBackend:
+    """The engine `settings` name, or `name` (e.g. `phb directory reindex --backend`)."""
+    name = (name or settings.backend).lower()
     if name == "tantivy":
         from services.directory.search.tantivy_backend import TantivyBackend
 
-        return TantivyBackend(index_path())
+        return TantivyBackend(settings.index_path)
     if name == "meilisearch":
         from services.directory.search.meili_backend import MeilisearchBackend
 
-        url = env("MEILI_URL")
-        if not url:
+        if not settings.meili_url:
             raise RuntimeError("SEARCH_BACKEND=meilisearch needs MEILI_URL")
         return MeilisearchBackend(
-            url, env("MEILI_MASTER_KEY"), index_uid=env("MEILI_INDEX", "listings") or "listings"
+            settings.meili_url, settings.meili_master_key, index_uid=settings.meili_index
         )
     raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")

@@ -15,8 +15,8 @@ from services.directory.search.config import make_backend
 from services.directory.search.reindex import reindex
 from services.directory.search.source import DocumentSource
 from services.directory.search.sync import DESTINATION, IndexDelivery
+from services.directory.settings import SearchSettings
 from shared.app import add_ready_check
-from shared.config import var_dir
 from shared.db import Database
 from shared.outbox import OutboxRelay
 
@@ -123,13 +123,17 @@ class SearchSync:
 
 
 def install_search(
-    app: Flask, db: Database, documents: DocumentSource, backend: SearchBackend | None = None
+    app: Flask,
+    db: Database,
+    documents: DocumentSource,
+    settings: SearchSettings,
+    backend: SearchBackend | None = None,
 ) -> None:
     from services.directory.adapters.orm import OutboxEvent
 
-    backend = backend or make_backend()
+    backend = backend or make_backend(settings)
     relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))
-    sync = SearchSync(backend, relay, documents, lock_path=var_dir() / "search" / "relay.lock")
+    sync = SearchSync(backend, relay, documents, lock_path=settings.relay_lock_path)
     app.extensions["phb_search"] = backend
     app.extensions.setdefault("phb_relays", {})[DESTINATION] = relay
     app.extensions.setdefault("phb_background", []).append(sync)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.directory.adapters.orm import (
@@ -137,7 +137,7 @@ def search_document(
     )
 
 
-def listing_query():
+def listing_query() -> Select[Service]:
     return select(Service).options(
         selectinload(Service.terms),
         selectinload(Service.cost_options),

@@ -40,7 +40,7 @@ from services.directory.service_layer.unit_of_work import UnitOfWork
 from shared.errors import NotFound, ValidationFailed
 
 
-def _services_query(args: dict[str, Any], index: dict[str, TaxonomyTerm]) -> Select[Any]:
+def _services_query(args: dict[str, Any], index: dict[str, TaxonomyTerm]) -> Select[Service]:
     statement = docs.listing_query().where(Service.archived_at.is_(None))
     text = args.get("text") or args.get("search")
     if text:
@@ -204,8 +204,9 @@ def service_at_locations_page(
         for service in services:
             for sal in service.service_at_locations:
                 distance = None
-                if origin and sal.location.latitude is not None:
-                    distance = _distance_m(origin, (sal.location.latitude, sal.location.longitude))
+                lat, lng = sal.location.latitude, sal.location.longitude
+                if origin and lat is not None and lng is not None:
+                    distance = _distance_m(origin, (lat, lng))
                 if origin and args.get("proximity"):
                     if distance is None or distance > args["proximity"]:
                         continue

@@ -86,9 +86,9 @@ def parse_feed(text: str) -> list[Any]:
     except json.JSONDecodeError:
         return [_line(line) for line in stripped.splitlines() if line.strip()]
     if isinstance(data, list):
-        return data
+        return list(data)
     if isinstance(data, dict) and isinstance(data.get("contents"), list):
-        return data["contents"]
+        return list(data["contents"])
     return [data]
 
 

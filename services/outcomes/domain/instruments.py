@@ -1,15 +1,11 @@
-"""Instruments as data: loading them, checking a young person's answers, and scoring them."""
+"""Instruments as data: a catalogue of them, checking a young person's answers, and scoring them.
+Reading instrument files is the adapters' job (services/outcomes/adapters/instrument_files.py)."""
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "instruments"
 FREE_TEXT_MAX = 1000
 
 # Questions that are not from an instrument: asked at follow-ups only.
@@ -193,52 +189,44 @@ def _item_scores(items: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
     return [{"key": i["key"], "from": [i["key"]], "method": "item"} for i in items]
 
 
-def load_file(path: Path) -> Instrument:
-    """A council-supplied instrument file; licensed ones (SWEMWBS) take the shipped scoring table."""
-    data = json.loads(path.read_text())
-    scoring_path = DATA_DIR / f"{data.get('id')}.scoring.json"
-    scoring = json.loads(scoring_path.read_text()) if scoring_path.exists() else None
+@dataclass(frozen=True)
+class Catalogue:
+    """The instruments this service knows, by id, and those a check-in asks by default."""
+
+    instruments: dict[str, Instrument]
+    defaults: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "defaults", tuple(i for i in self.defaults if i in self.instruments)
+        )
+
+
+def with_scoring_table(data: dict[str, Any], scoring: dict[str, Any] | None) -> Instrument:
+    """An instrument from its file; a licensed one (SWEMWBS) scored by its shipped table."""
     if scoring and "scores" not in data:
         keys = [i["key"] for i in data.get("items", [])]
-        data["scores"] = [
-            {
-                "key": "metric",
-                "label": f"{data.get('title', data.get('id'))} (metric score)",
-                "from": keys,
-                "method": "sum_then_table",
-                "ordinal": False,
-                "higher_is_better": True,
-            }
-        ]
+        data = {
+            **data,
+            "scores": [
+                {
+                    "key": "metric",
+                    "label": f"{data.get('title', data.get('id'))} (metric score)",
+                    "from": keys,
+                    "method": "sum_then_table",
+                    "ordinal": False,
+                    "higher_is_better": True,
+                }
+            ],
+        }
     return parse_instrument(data, scoring)
 
 
-@lru_cache(maxsize=4)
-def _catalogue(extra_dir: str | None) -> dict[str, Instrument]:
-    found: dict[str, Instrument] = {}
-    dirs = [DATA_DIR] + ([Path(extra_dir)] if extra_dir else [])
-    for folder in dirs:
-        for path in sorted(folder.glob("*.json")):
-            if path.name.endswith(".scoring.json") or path.name == "checkin.json":
-                continue
-            instrument = load_file(path)
-            found[instrument.id] = instrument
-    return found
-
-
-def catalogue() -> dict[str, Instrument]:
-    """Shipped instruments, plus any licensed ones in OUTCOMES_INSTRUMENT_DIR."""
-    return _catalogue(os.environ.get("OUTCOMES_INSTRUMENT_DIR") or None)
-
-
-def default_instruments() -> list[str]:
-    spec = json.loads((DATA_DIR / "checkin.json").read_text())
-    return [i for i in spec["instruments"] if i in catalogue()]
-
-
-def questions(instrument_ids: list[str], follow_up: bool) -> list[dict[str, Any]]:
+def questions(
+    catalogue: Catalogue, instrument_ids: list[str], follow_up: bool
+) -> list[dict[str, Any]]:
     """What a check-in asks, section by section, in plain words (no personal data)."""
-    cat = catalogue()
+    cat = catalogue.instruments
     sections: list[dict[str, Any]] = []
     for iid in instrument_ids:
         inst = cat[iid]
@@ -274,13 +262,13 @@ def _question(key: str, item: dict[str, Any], required: bool) -> dict[str, Any]:
 
 
 def check_answers(
-    instrument_ids: list[str], follow_up: bool, answers: dict[str, Any]
+    catalogue: Catalogue, instrument_ids: list[str], follow_up: bool, answers: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Clean answers and every problem, keyed by question key (nothing is stored if any)."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     expected: dict[str, dict[str, Any]] = {}
-    for section in questions(instrument_ids, follow_up):
+    for section in questions(catalogue, instrument_ids, follow_up):
         for q in section["items"]:
             expected[q["key"]] = q
     for key in answers:
@@ -319,9 +307,11 @@ def _check_value(q: dict[str, Any], value: Any) -> str | None:
     return None
 
 
-def score_answers(instrument_ids: list[str], clean: dict[str, Any]) -> dict[str, float]:
+def score_answers(
+    catalogue: Catalogue, instrument_ids: list[str], clean: dict[str, Any]
+) -> dict[str, float]:
     """Every score the answered instruments yield, keyed `instrument.score`."""
-    cat = catalogue()
+    cat = catalogue.instruments
     scores: dict[str, float] = {}
     for iid in instrument_ids:
         inst = cat[iid]
@@ -332,9 +322,9 @@ def score_answers(instrument_ids: list[str], clean: dict[str, Any]) -> dict[str,
     return scores
 
 
-def all_scores() -> dict[str, tuple[Instrument, Score]]:
+def all_scores(catalogue: Catalogue) -> dict[str, tuple[Instrument, Score]]:
     """Every score of every known instrument, keyed `instrument.score`."""
-    return {f"{i.id}.{s.key}": (i, s) for i in catalogue().values() for s in i.scores}
+    return {f"{i.id}.{s.key}": (i, s) for i in catalogue.instruments.values() for s in i.scores}
 
 
 def describe(inst: Instrument) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import Activity, CheckIn, FeedbackLink, Observation, Person
 from services.outcomes.domain import instruments
+from services.outcomes.domain.instruments import Catalogue
 from shared.db import Database
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
@@ -27,10 +28,6 @@ STAFF = ("advisor", "admin")
 LINK_GONE = "This link has expired or has already been used. Ask your advisor for a new one."
 
 
-def link_days() -> int:
-    return int(os.environ.get("OUTCOMES_LINK_DAYS", "14"))
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -38,20 +35,22 @@ def hash_token(token: str) -> str:
 # --- scheduling (called by event handlers) --------------------------------------------------
 
 
-def ensure_baseline(session: Session, person_id: str, due_on: date) -> CheckIn | None:
+def ensure_baseline(
+    session: Session, person_id: str, due_on: date, asks: Sequence[str]
+) -> CheckIn | None:
     """One baseline per young person: made when the first request is approved (or an activity starts)."""
     existing = session.scalar(
         select(CheckIn).where(CheckIn.person_id == person_id, CheckIn.kind == BASELINE)
     )
     if existing is not None:
         return None
-    checkin = _new(person_id, BASELINE, 0, "", due_on)
+    checkin = _new(person_id, BASELINE, 0, "", due_on, asks)
     session.add(checkin)
     session.flush()
     return checkin
 
 
-def schedule_follow_ups(session: Session, activity: Activity) -> list[CheckIn]:
+def schedule_follow_ups(session: Session, activity: Activity, asks: Sequence[str]) -> list[CheckIn]:
     """Follow-ups 6 and 12 weeks after the activity starts (once each, whatever replays)."""
     made = []
     assert activity.started_on is not None
@@ -66,7 +65,7 @@ def schedule_follow_ups(session: Session, activity: Activity) -> list[CheckIn]:
         )
         due = activity.started_on + timedelta(weeks=week)
         if existing is None:
-            checkin = _new(activity.person_id, FOLLOW_UP, week, activity.request_id, due)
+            checkin = _new(activity.person_id, FOLLOW_UP, week, activity.request_id, due, asks)
             session.add(checkin)
             made.append(checkin)
         elif existing.status == OPEN:
@@ -75,14 +74,16 @@ def schedule_follow_ups(session: Session, activity: Activity) -> list[CheckIn]:
     return made
 
 
-def _new(person_id: str, kind: str, week: int, activity_id: str, due_on: date) -> CheckIn:
+def _new(
+    person_id: str, kind: str, week: int, activity_id: str, due_on: date, asks: Sequence[str]
+) -> CheckIn:
     return CheckIn(
         id=str(uuid.uuid4()),
         person_id=person_id,
         kind=kind,
         week=week,
         activity_id=activity_id,
-        instruments=instruments.default_instruments(),
+        instruments=list(asks),
         due_on=due_on,
         status=OPEN,
         created_at=utcnow(),
@@ -218,7 +219,7 @@ def person_summary(db: Database, actor: Identity, person_id: str) -> dict[str, A
 # --- links ---------------------------------------------------------------------------------
 
 
-def issue_link(db: Database, actor: Identity, checkin_id: str) -> dict[str, Any]:
+def issue_link(db: Database, actor: Identity, checkin_id: str, link_days: int) -> dict[str, Any]:
     """A new link for an open check-in; any earlier unused link stops working. Shown once."""
     _require_staff(actor)
     token = secrets.token_urlsafe(32)  # 256 random bits
@@ -227,7 +228,7 @@ def issue_link(db: Database, actor: Identity, checkin_id: str) -> dict[str, Any]
         checkin = _checkin_for(session, actor, checkin_id)
         if checkin.status != OPEN:
             raise Conflict("This check-in has already been answered or closed.")
-        return _store_link(session, checkin, token, actor.sub, link_days())
+        return _store_link(session, checkin, token, actor.sub, link_days)
 
     return db.run_write(work)
 
@@ -281,7 +282,7 @@ def _live_link(session: Session, token: str) -> tuple[FeedbackLink, CheckIn]:
     return link, checkin
 
 
-def feedback_form(db: Database, token: str) -> dict[str, Any]:
+def feedback_form(db: Database, catalogue: Catalogue, token: str) -> dict[str, Any]:
     """The questions behind a link, in plain words, and nothing about the young person."""
     with db.session() as session:
         link, checkin = _live_link(session, token)
@@ -295,14 +296,16 @@ def feedback_form(db: Database, token: str) -> dict[str, Any]:
                 "Your answers help show whether this kind of support works."
             ),
             "expires_at": link.expires_at,
-            "sections": instruments.questions(list(checkin.instruments), follow_up),
+            "sections": instruments.questions(catalogue, list(checkin.instruments), follow_up),
         }
 
 
-def answer_by_link(db: Database, token: str, answers: dict[str, Any]) -> dict[str, Any]:
+def answer_by_link(
+    db: Database, catalogue: Catalogue, token: str, answers: dict[str, Any]
+) -> dict[str, Any]:
     def work(session: Session) -> dict[str, Any]:
         link, checkin = _live_link(session, token)
-        clean, scores = _validated(checkin, answers)
+        clean, scores = _validated(catalogue, checkin, answers)
         # Single use even under a race: only one transaction can flip used_at from NULL.
         done = session.execute(
             update(FeedbackLink)
@@ -318,7 +321,7 @@ def answer_by_link(db: Database, token: str, answers: dict[str, Any]) -> dict[st
 
 
 def answer_by_advisor(
-    db: Database, actor: Identity, checkin_id: str, answers: dict[str, Any]
+    db: Database, catalogue: Catalogue, actor: Identity, checkin_id: str, answers: dict[str, Any]
 ) -> dict[str, Any]:
     """The advisor enters answers sitting with the young person; any open link stops working."""
     _require_staff(actor)
@@ -327,7 +330,7 @@ def answer_by_advisor(
         checkin = _checkin_for(session, actor, checkin_id)
         if checkin.status != OPEN:
             raise Conflict("This check-in has already been answered or closed.")
-        clean, scores = _validated(checkin, answers)
+        clean, scores = _validated(catalogue, checkin, answers)
         session.execute(
             update(FeedbackLink)
             .where(FeedbackLink.checkin_id == checkin.id, FeedbackLink.used_at.is_(None))
@@ -341,14 +344,13 @@ def answer_by_advisor(
 
 
 def _validated(
-    checkin: CheckIn, answers: dict[str, Any]
+    catalogue: Catalogue, checkin: CheckIn, answers: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, float]]:
-    clean, errors = instruments.check_answers(
-        list(checkin.instruments), checkin.kind == FOLLOW_UP, answers
-    )
+    asks = list(checkin.instruments)
+    clean, errors = instruments.check_answers(catalogue, asks, checkin.kind == FOLLOW_UP, answers)
     if errors:
         raise ValidationFailed("Some answers need another look.", errors=errors)
-    return clean, instruments.score_answers(list(checkin.instruments), clean)
+    return clean, instruments.score_answers(catalogue, asks, clean)
 
 
 def _record(checkin: CheckIn, clean: dict[str, Any], scores: dict[str, float], via: str) -> None:

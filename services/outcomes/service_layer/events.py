@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -15,7 +15,8 @@ from shared.db import Database
 from shared.outbox import first_delivery
 
 APPLIED, HELD = "applied", "held"
-Handler = Callable[[Session, dict[str, Any]], str]
+# A handler applies one event's payload; `asks` are the instruments a new check-in asks.
+Handler = Callable[[Session, dict[str, Any], Sequence[str]], str]
 
 
 class NotTheirs(ValueError):
@@ -42,7 +43,7 @@ def _check_goal(session: Session, p: dict[str, Any]) -> None:
         raise NotTheirs(f"Goal {goal_id} belongs to another young person's plan.")
 
 
-def _person_enrolled(session: Session, p: dict[str, Any]) -> str:
+def _person_enrolled(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
     person = session.get(Person, p["person_id"]) or Person(id=p["person_id"])
     person.scheme_id = p["scheme_id"]
     person.advisor_sub = p["advisor_sub"]
@@ -55,7 +56,7 @@ def _person_enrolled(session: Session, p: dict[str, Any]) -> str:
     return APPLIED
 
 
-def _person_reassigned(session: Session, p: dict[str, Any]) -> str:
+def _person_reassigned(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
     person = session.get(Person, p["person_id"])
     if person is None:
         return HELD
@@ -63,7 +64,7 @@ def _person_reassigned(session: Session, p: dict[str, Any]) -> str:
     return APPLIED
 
 
-def _consent_changed(session: Session, p: dict[str, Any]) -> str:
+def _consent_changed(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
     person = session.get(Person, p["person_id"])
     if person is None:
         return HELD
@@ -72,7 +73,7 @@ def _consent_changed(session: Session, p: dict[str, Any]) -> str:
     return APPLIED
 
 
-def _plan(session: Session, p: dict[str, Any]) -> str:
+def _plan(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
     plan = _owned_plan(session, p["plan_id"], p["person_id"]) or Plan(
@@ -94,7 +95,7 @@ def _activity(session: Session, request_id: str, person_id: str) -> Activity:
     return activity
 
 
-def _request_approved(session: Session, p: dict[str, Any]) -> str:
+def _request_approved(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
     _check_goal(session, p)
@@ -105,11 +106,11 @@ def _request_approved(session: Session, p: dict[str, Any]) -> str:
     activity.amount_pence = int(p.get("amount_pence") or 0)
     session.flush()
     approved_on = _day(p.get("approved_at")) or date.today()
-    checkins.ensure_baseline(session, p["person_id"], approved_on)
+    checkins.ensure_baseline(session, p["person_id"], approved_on, asks)
     return APPLIED
 
 
-def _request_paid(session: Session, p: dict[str, Any]) -> str:
+def _request_paid(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
     activity = session.get(Activity, p["request_id"])
     if activity is None:
         return HELD
@@ -119,7 +120,7 @@ def _request_paid(session: Session, p: dict[str, Any]) -> str:
     return APPLIED
 
 
-def _activity_started(session: Session, p: dict[str, Any]) -> str:
+def _activity_started(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
     activity = _activity(session, p["request_id"], p["person_id"])
@@ -129,9 +130,9 @@ def _activity_started(session: Session, p: dict[str, Any]) -> str:
     started = _day(p["started_on"])
     activity.started_on = started
     session.flush()
-    checkins.ensure_baseline(session, p["person_id"], started or date.today())
+    checkins.ensure_baseline(session, p["person_id"], started or date.today(), asks)
     if started is not None:
-        checkins.schedule_follow_ups(session, activity)
+        checkins.schedule_follow_ups(session, activity, asks)
     return APPLIED
 
 
@@ -152,24 +153,24 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def apply(session: Session, topic: str, payload: dict[str, Any]) -> str:
+def apply(session: Session, topic: str, payload: dict[str, Any], asks: Sequence[str]) -> str:
     handler = HANDLERS.get(topic)
     if handler is None:
         return "ignored"
     try:
         with session.begin_nested():
-            return handler(session, payload)
+            return handler(session, payload, asks)
     except (KeyError, TypeError, ValueError):
         return "invalid"
 
 
-def receive(db: Database, event: dict[str, Any]) -> str:
+def receive(db: Database, event: dict[str, Any], asks: Sequence[str]) -> str:
     event_id = str(event["id"])
 
     def work(session: Session) -> str:
         if not first_delivery(session, InboxEvent, event_id, event["topic"]):
             return "duplicate"
-        status = apply(session, event["topic"], event["payload"])
+        status = apply(session, event["topic"], event["payload"], asks)
         session.add(
             ReceivedEvent(
                 event_id=event_id,
@@ -184,13 +185,13 @@ def receive(db: Database, event: dict[str, Any]) -> str:
         )
         if status == APPLIED:
             session.flush()
-            retry_held(session)
+            retry_held(session, asks)
         return status
 
     return db.run_write(work)
 
 
-def retry_held(session: Session) -> int:
+def retry_held(session: Session, asks: Sequence[str]) -> int:
     """Apply held events that now can, oldest first, until a pass changes nothing."""
     applied = 0
     while True:
@@ -199,7 +200,7 @@ def retry_held(session: Session) -> int:
         ).all()
         progress = 0
         for row in held:
-            status = apply(session, row.topic, row.payload)
+            status = apply(session, row.topic, row.payload, asks)
             if status != HELD:
                 row.status = status
                 row.note = "Applied on replay." if status == APPLIED else row.note
@@ -210,16 +211,16 @@ def retry_held(session: Session) -> int:
             return applied
 
 
-def replay(db: Database, *, everything: bool = False) -> dict[str, int]:
+def replay(db: Database, asks: Sequence[str], *, everything: bool = False) -> dict[str, int]:
     """Re-apply held events (or, with `everything`, every event in arrival order; handlers upsert)."""
 
     def work(session: Session) -> dict[str, int]:
         if everything:
             rows = session.scalars(select(ReceivedEvent).order_by(ReceivedEvent.seq)).all()
             for row in rows:
-                row.status = apply(session, row.topic, row.payload)
+                row.status = apply(session, row.topic, row.payload, asks)
             session.flush()
-        retried = retry_held(session)
+        retried = retry_held(session, asks)
         held = session.scalars(select(ReceivedEvent).where(ReceivedEvent.status == HELD)).all()
         return {"reapplied": retried, "still_held": len(held)}
 

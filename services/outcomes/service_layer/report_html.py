@@ -103,7 +103,7 @@ def _pct(value: float | None) -> str:
 
 def _chart(measure: dict[str, Any]) -> str:
     """Before and after means on the measure's own scale, with the change's 95% CI."""
-    lo, hi = measure["scale"]
+    lo, hi = (float(v) for v in measure["scale"])
     s = measure["summary"]
     width, left, right = 420, 60, 20
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
 from services.outcomes.domain import instruments, stats
+from services.outcomes.domain.instruments import Catalogue, Instrument, Score
 from services.outcomes.domain.suppression import MARK, THRESHOLD, is_small, suppress, total_cell
 from shared.db import Database
 from shared.spreadsheet import csv_writer
@@ -104,7 +106,9 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
     return pairs, len(people), len(baselines)
 
 
-def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+def build_report(
+    db: Database, catalogue: Catalogue, *, now: datetime | None = None
+) -> dict[str, Any]:
     with db.session() as session:
         pairs, _consenting, baselines = _pairs(session)
         studies = session.scalars(
@@ -123,7 +127,9 @@ def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]
             }
             for s in studies
         ]
-    measures = [_measure(key, pairs, baselines) for key in _measure_keys(pairs)]
+    scores = instruments.all_scores(catalogue)
+    keys = _measure_keys(pairs, scores, catalogue.defaults)
+    measures = [_measure(scores[key], key, pairs, baselines) for key in keys]
     n = len(pairs)
     report: dict[str, Any] = {
         "title": "Personal health budgets for care leavers: evaluation",
@@ -143,13 +149,13 @@ def build_report(db: Database, *, now: datetime | None = None) -> dict[str, Any]
         ),
         "limits": LIMITS,
         "attributions": sorted(
-            {i.attribution for i in instruments.catalogue().values() if i.attribution}
+            {i.attribution for i in catalogue.instruments.values() if i.attribution}
         ),
         "measures": measures,
         "activity_rating": _rating(pairs),
         "helped": _helped(pairs),
-        "by_follow_up": _by_follow_up(pairs),
-        "breakdowns": {name: _breakdown(name, pairs) for name in BREAKDOWNS},
+        "by_follow_up": _by_follow_up(pairs, keys),
+        "breakdowns": {name: _breakdown(name, pairs, keys) for name in BREAKDOWNS},
         "case_studies": case_studies,
     }
     return report
@@ -171,18 +177,21 @@ def _population(baselines: int, pairs: int) -> dict[str, Any]:
     }
 
 
-def _measure_keys(pairs: list[Pair]) -> list[str]:
-    order = instruments.default_instruments()
+def _measure_keys(
+    pairs: list[Pair], scores: dict[str, tuple[Instrument, Score]], order: Sequence[str]
+) -> list[str]:
     known = sorted(
-        instruments.all_scores(),
+        scores,
         key=lambda k: order.index(k.split(".")[0]) if k.split(".")[0] in order else len(order),
     )
     seen = {k for p in pairs for k in p.before if k in p.after}
     return [k for k in known if k in seen]
 
 
-def _measure(key: str, pairs: list[Pair], baselines: int) -> dict[str, Any]:
-    inst, score = instruments.all_scores()[key]
+def _measure(
+    scored: tuple[Instrument, Score], key: str, pairs: list[Pair], baselines: int
+) -> dict[str, Any]:
+    inst, score = scored
     matched = [p for p in pairs if key in p.before and key in p.after]
     n = len(matched)
     out: dict[str, Any] = {
@@ -232,12 +241,14 @@ def _measure(key: str, pairs: list[Pair], baselines: int) -> dict[str, Any]:
 
 
 def _pct_cell(cell: Any, n: int) -> dict[str, Any]:
-    data = cell.as_dict()
+    data: dict[str, Any] = cell.as_dict()
     data["pct"] = None if cell.suppressed else round(100 * (cell.count or 0) / n, 1)
     return data
 
 
-def _bands(bands: tuple[dict[str, Any], ...], before: list[float], after: list[float]) -> dict:
+def _bands(
+    bands: tuple[dict[str, Any], ...], before: list[float], after: list[float]
+) -> dict[str, Any]:
     labels = [b["label"] for b in bands]
 
     def counts(values: list[float]) -> dict[str, int]:
@@ -319,9 +330,8 @@ def _helped(pairs: list[Pair]) -> dict[str, Any]:
     }
 
 
-def _by_follow_up(pairs: list[Pair]) -> list[dict[str, Any]]:
+def _by_follow_up(pairs: list[Pair], keys: list[str]) -> list[dict[str, Any]]:
     """Baseline against each follow-up point separately: is the change still there at 12 weeks?"""
-    keys = _measure_keys(pairs)
     rows = []
     for week in sorted({w for p in pairs for w in p.by_week}):
         matched = [p for p in pairs if week in p.by_week]
@@ -350,13 +360,12 @@ def _by_follow_up(pairs: list[Pair]) -> list[dict[str, Any]]:
     return rows
 
 
-def _breakdown(name: str, pairs: list[Pair]) -> list[dict[str, Any]]:
+def _breakdown(name: str, pairs: list[Pair], keys: list[str]) -> list[dict[str, Any]]:
     """One-way breakdowns only (never activity crossed with demographics)."""
     groups: dict[str, list[Pair]] = defaultdict(list)
     for p in pairs:
         groups[p.groups[name]].append(p)
     cells = suppress({g: len(ps) for g, ps in groups.items()})
-    keys = _measure_keys(pairs)
     rows = []
     for group in sorted(groups):
         cell = cells[group]

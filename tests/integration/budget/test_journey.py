@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 import uuid
 
-import pytest
-
 from shared.demo import DEMO_PROVIDER_ID, demo_uuid
 from tests.support import run_cli
 
@@ -212,18 +210,7 @@ def _directory_listing(words: tuple[str, ...]) -> str | None:
     return None
 
 
-def _require_fundability(suite) -> None:  # type: ignore[no-untyped-def]
-    probe = suite.api(
-        "GET",
-        f"/api/directory/listings/{demo_uuid('listing', 0)}/fundability",
-        role="budget_holder",
-    )
-    if not (probe.status_code == 200 and "fundable" in probe.text):
-        pytest.skip("the directory's fundability endpoint (docs/contracts.md) is not there yet")
-
-
 def test_a_salsa_class_in_eastbourne_is_funded_through_the_directory(suite):
-    _require_fundability(suite)
     listing_id = _directory_listing(("salsa", "eastbourne"))
     assert listing_id is not None, "no salsa class in Eastbourne in the demo catalogue"
     person_id, goal_id = enrol_with_plan(suite)
@@ -244,7 +231,6 @@ def test_a_salsa_class_in_eastbourne_is_funded_through_the_directory(suite):
 
 
 def test_an_unfundable_listing_is_refused_with_the_directorys_reason(suite):
-    _require_fundability(suite)
     unfundable = None
     for n in range(0, 190):
         listing_id = demo_uuid("listing", n)

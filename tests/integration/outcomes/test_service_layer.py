@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CheckIn, FeedbackLink, Person, ReceivedEvent
 from services.outcomes.service_layer import checkins, events
 from shared.db import Database
@@ -16,6 +17,7 @@ from shared.identity import Identity
 from shared.migrations import upgrade
 from shared.outbox import utcnow
 
+CATALOGUE = load_catalogue()
 ADVISOR = Identity(sub="adv-1", role="advisor")
 OTHER = Identity(sub="adv-2", role="advisor")
 GOOD = {
@@ -76,6 +78,10 @@ def approved(person_id, request_id):
     )
 
 
+def receive(db, body):
+    return events.receive(db, body, CATALOGUE.defaults)
+
+
 def count(db, model, *where):
     with db.session() as s:
         return s.scalar(select(func.count()).select_from(model).where(*where))
@@ -83,9 +89,9 @@ def count(db, model, *where):
 
 def test_an_approval_before_the_enrolment_is_held_then_applied(db):
     person, request = str(uuid.uuid4()), str(uuid.uuid4())
-    assert events.receive(db, approved(person, request)) == "held"
+    assert receive(db, approved(person, request)) == "held"
     assert count(db, CheckIn, CheckIn.person_id == person) == 0
-    assert events.receive(db, enrolled(person)) == "applied"
+    assert receive(db, enrolled(person)) == "applied"
     assert count(db, CheckIn, CheckIn.person_id == person, CheckIn.kind == "baseline") == 1
     assert count(db, ReceivedEvent, ReceivedEvent.status == "held") == 0
 
@@ -93,23 +99,23 @@ def test_an_approval_before_the_enrolment_is_held_then_applied(db):
 def test_a_redelivered_event_changes_nothing(db):
     person = str(uuid.uuid4())
     first = enrolled(person)
-    assert events.receive(db, first) == "applied"
-    assert events.receive(db, first) == "duplicate"
+    assert receive(db, first) == "applied"
+    assert receive(db, first) == "duplicate"
     assert count(db, ReceivedEvent) == 1
 
 
 def test_activity_start_schedules_6_and_12_week_follow_ups_once_even_on_full_replay(db):
     person, request = str(uuid.uuid4()), str(uuid.uuid4())
-    events.receive(db, enrolled(person))
-    events.receive(db, approved(person, request))
-    events.receive(
+    receive(db, enrolled(person))
+    receive(db, approved(person, request))
+    receive(
         db,
         event(
             "activity.started",
             {"request_id": request, "person_id": person, "started_on": "2026-11-22"},
         ),
     )
-    assert events.replay(db, everything=True)["still_held"] == 0
+    assert events.replay(db, CATALOGUE.defaults, everything=True)["still_held"] == 0
     with db.session() as s:
         rows = s.scalars(
             select(CheckIn).where(CheckIn.person_id == person).order_by(CheckIn.week)
@@ -123,15 +129,15 @@ def test_activity_start_schedules_6_and_12_week_follow_ups_once_even_on_full_rep
 
 def test_reassignment_and_consent_follow_the_events(db):
     person = str(uuid.uuid4())
-    events.receive(db, enrolled(person))
-    events.receive(
+    receive(db, enrolled(person))
+    receive(
         db,
         event(
             "person.reassigned",
             {"person_id": person, "advisor_sub": "adv-2", "previous_advisor_sub": "adv-1"},
         ),
     )
-    events.receive(
+    receive(
         db,
         event(
             "person.consent_changed",
@@ -145,26 +151,26 @@ def test_reassignment_and_consent_follow_the_events(db):
 
 def baseline(db):
     person = str(uuid.uuid4())
-    events.receive(db, enrolled(person))
-    events.receive(db, approved(person, str(uuid.uuid4())))
+    receive(db, enrolled(person))
+    receive(db, approved(person, str(uuid.uuid4())))
     with db.session() as s:
         return s.scalar(select(CheckIn.id).where(CheckIn.person_id == person))
 
 
 def test_a_link_opens_its_check_in_exactly_once(db):
     checkin_id = baseline(db)
-    issued = checkins.issue_link(db, ADVISOR, checkin_id)
+    issued = checkins.issue_link(db, ADVISOR, checkin_id, 14)
     token = issued["token"]
     assert len(token) >= 43  # 256 bits, url-safe
     with db.session() as s:
         assert s.scalar(select(FeedbackLink.token_hash)) == checkins.hash_token(token)
-    form = checkins.feedback_form(db, token)
+    form = checkins.feedback_form(db, CATALOGUE, token)
     assert [sec["instrument"] for sec in form["sections"]] == ["ons4", "loneliness", "sleep"]
-    checkins.answer_by_link(db, token, GOOD)
+    checkins.answer_by_link(db, CATALOGUE, token, GOOD)
     with pytest.raises(NotFound) as used:
-        checkins.answer_by_link(db, token, GOOD)
+        checkins.answer_by_link(db, CATALOGUE, token, GOOD)
     with pytest.raises(NotFound) as unknown:
-        checkins.feedback_form(db, "not-a-token")
+        checkins.feedback_form(db, CATALOGUE, "not-a-token")
     assert used.value.detail == unknown.value.detail
     view = checkins.get_checkin(db, ADVISOR, checkin_id)
     assert view["status"] == "answered" and view["scores"]["ons4.happy"] == 5.0
@@ -172,25 +178,27 @@ def test_a_link_opens_its_check_in_exactly_once(db):
 
 def test_bad_answers_name_every_field_and_write_nothing(db):
     checkin_id = baseline(db)
-    token = checkins.issue_link(db, ADVISOR, checkin_id)["token"]
+    token = checkins.issue_link(db, ADVISOR, checkin_id, 14)["token"]
     with pytest.raises(ValidationFailed) as err:
-        checkins.answer_by_link(db, token, {**GOOD, "ons4.happy": 11, "sleep.quality": None})
+        checkins.answer_by_link(
+            db, CATALOGUE, token, {**GOOD, "ons4.happy": 11, "sleep.quality": None}
+        )
     assert set(err.value.errors) == {"ons4.happy", "sleep.quality"}
-    checkins.feedback_form(db, token)  # still usable
+    checkins.feedback_form(db, CATALOGUE, token)  # still usable
     assert checkins.get_checkin(db, ADVISOR, checkin_id)["status"] == "open"
 
 
 def test_an_expired_or_replaced_link_is_dead(db):
     checkin_id = baseline(db)
-    old = checkins.issue_link(db, ADVISOR, checkin_id)["token"]
-    new = checkins.issue_link(db, ADVISOR, checkin_id)["token"]
+    old = checkins.issue_link(db, ADVISOR, checkin_id, 14)["token"]
+    new = checkins.issue_link(db, ADVISOR, checkin_id, 14)["token"]
     with pytest.raises(NotFound):
-        checkins.feedback_form(db, old)
+        checkins.feedback_form(db, CATALOGUE, old)
     db.run_write(
         lambda s: s.execute(update(FeedbackLink).values(expires_at=utcnow() - timedelta(seconds=1)))
     )
     with pytest.raises(NotFound):
-        checkins.feedback_form(db, new)
+        checkins.feedback_form(db, CATALOGUE, new)
 
 
 def test_advisors_see_only_their_caseload(db):
@@ -198,7 +206,7 @@ def test_advisors_see_only_their_caseload(db):
     with pytest.raises(NotFound):
         checkins.get_checkin(db, OTHER, checkin_id)
     with pytest.raises(NotFound):
-        checkins.issue_link(db, OTHER, checkin_id)
+        checkins.issue_link(db, OTHER, checkin_id, 14)
     assert checkins.list_checkins(db, OTHER, {})["total"] == 0
     assert checkins.list_checkins(db, ADVISOR, {})["total"] == 1
 
@@ -207,7 +215,7 @@ def test_the_report_on_an_empty_database_has_no_figures_and_says_so(db):
     from services.outcomes.service_layer import reports
     from services.outcomes.service_layer.report_html import to_html
 
-    report = reports.build_report(db)
+    report = reports.build_report(db, CATALOGUE)
     assert report["population"]["matched_pairs"] == {"count": 0}
     assert report["measures"] == [] and report["small_sample_warning"]
     assert "Limits of this evaluation" in to_html(report)
@@ -220,10 +228,10 @@ def test_withdrawn_consent_takes_a_young_person_out_of_the_report(db):
     people = []
     for _ in range(9):
         checkin_id = baseline(db)
-        checkins.answer_by_advisor(db, ADVISOR, checkin_id, GOOD)
+        checkins.answer_by_advisor(db, CATALOGUE, ADVISOR, checkin_id, GOOD)
         with db.session() as s:
             person_id = s.get(CheckIn, checkin_id).person_id
-        events.receive(
+        receive(
             db,
             event(
                 "activity.started",
@@ -239,17 +247,17 @@ def test_withdrawn_consent_takes_a_young_person_out_of_the_report(db):
                 select(CheckIn.id).where(CheckIn.person_id == person_id, CheckIn.week == 6)
             )
         better = {**GOOD, "ons4.happy": 8, "helped": 3, "activity_rating": 5}
-        checkins.answer_by_advisor(db, ADVISOR, follow, better)
+        checkins.answer_by_advisor(db, CATALOGUE, ADVISOR, follow, better)
         people.append(person_id)
-    assert reports.build_report(db)["population"]["matched_pairs"] == {"count": 9}
-    events.receive(
+    assert reports.build_report(db, CATALOGUE)["population"]["matched_pairs"] == {"count": 9}
+    receive(
         db,
         event(
             "person.consent_changed",
             {"person_id": people[0], "consent_evaluation": False, "consent_case_study": False},
         ),
     )
-    report = reports.build_report(db)
+    report = reports.build_report(db, CATALOGUE)
     assert report["population"]["matched_pairs"] == {"count": 8}
     happy = next(m for m in report["measures"] if m["key"] == "ons4.happy")
     assert happy["summary"]["mean_change"] == 3.0

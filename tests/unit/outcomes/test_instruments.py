@@ -4,15 +4,18 @@ import json
 
 import pytest
 
+from services.outcomes.adapters.instrument_files import load_catalogue, load_file
 from services.outcomes.domain import instruments
-from services.outcomes.domain.instruments import InstrumentError, load_file
+from services.outcomes.domain.instruments import InstrumentError
+
+CATALOGUE = load_catalogue()
 
 
 def test_the_default_check_in_asks_ons4_loneliness_and_sleep():
-    assert instruments.default_instruments() == ["ons4", "loneliness", "sleep"]
+    assert CATALOGUE.defaults == ("ons4", "loneliness", "sleep")
     keys = [
         q["key"]
-        for s in instruments.questions(["ons4", "loneliness", "sleep"], False)
+        for s in instruments.questions(CATALOGUE, ["ons4", "loneliness", "sleep"], False)
         for q in s["items"]
     ]
     assert keys == [
@@ -26,12 +29,12 @@ def test_the_default_check_in_asks_ons4_loneliness_and_sleep():
 
 
 def test_follow_ups_also_ask_for_a_rating_and_the_difference_it_made():
-    sections = instruments.questions(["ons4"], True)
+    sections = instruments.questions(CATALOGUE, ["ons4"], True)
     assert [q["key"] for q in sections[-1]["items"]] == ["helped", "activity_rating", "difference"]
 
 
 def test_ons4_keeps_its_attribution_and_bands():
-    ons4 = instruments.catalogue()["ons4"]
+    ons4 = CATALOGUE.instruments["ons4"]
     assert ons4.attribution == (
         "Source: Office for National Statistics licensed under the Open Government Licence"
     )
@@ -59,13 +62,13 @@ def test_ons4_keeps_its_attribution_and_bands():
 
 
 def test_sleep_is_marked_not_validated_and_swemwbs_items_are_not_shipped():
-    catalogue = instruments.catalogue()
+    catalogue = CATALOGUE.instruments
     assert catalogue["sleep"].validated is False
     assert "swemwbs" not in catalogue
 
 
 def test_ucla3_totals_three_to_nine():
-    ucla = instruments.catalogue()["ucla3"]
+    ucla = CATALOGUE.instruments["ucla3"]
     total = ucla.scores[0]
     assert (total.minimum, total.maximum) == (3, 9)
     assert ucla.score({"companionship": 3, "left_out": 2, "isolated": 1}) == {"ucla3.total": 6.0}
@@ -82,9 +85,11 @@ GOOD = {
 
 
 def test_good_answers_are_scored():
-    clean, errors = instruments.check_answers(["ons4", "loneliness", "sleep"], False, GOOD)
+    clean, errors = instruments.check_answers(
+        CATALOGUE, ["ons4", "loneliness", "sleep"], False, GOOD
+    )
     assert errors == {}
-    scores = instruments.score_answers(["ons4", "loneliness", "sleep"], clean)
+    scores = instruments.score_answers(CATALOGUE, ["ons4", "loneliness", "sleep"], clean)
     assert scores["ons4.anxious"] == 2.0 and scores["loneliness.how_often"] == 4.0
 
 
@@ -99,7 +104,7 @@ def test_every_bad_answer_is_named():
         "difference": "x" * 1001,
     }
     del answers["ons4.worthwhile"]
-    _, errors = instruments.check_answers(["ons4", "loneliness", "sleep"], True, answers)
+    _, errors = instruments.check_answers(CATALOGUE, ["ons4", "loneliness", "sleep"], True, answers)
     assert set(errors) == {
         "ons4.life_satisfaction",
         "ons4.worthwhile",
@@ -113,7 +118,7 @@ def test_every_bad_answer_is_named():
 
 
 def test_booleans_are_not_numbers():
-    _, errors = instruments.check_answers(["sleep"], False, {"sleep.quality": True})
+    _, errors = instruments.check_answers(CATALOGUE, ["sleep"], False, {"sleep.quality": True})
     assert "sleep.quality" in errors
 
 

@@ -4,8 +4,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import case_studies as svc
-from shared.app import current_identity, database
+from shared.app import current_identity
 
 blp = Blueprint(
     "case_studies",
@@ -40,13 +41,13 @@ class CaseStudies(MethodView):
     @blp.response(200, CaseStudySchema(many=True))
     def get(self, args):  # type: ignore[no-untyped-def]
         """Case studies (an advisor: their own drafts; an admin: all)"""
-        return svc.list_studies(database(), current_identity(), args.get("status"))
+        return svc.list_studies(outcomes_services().db, current_identity(), args.get("status"))
 
     @blp.arguments(CaseStudySchema)
     @blp.response(201, CaseStudySchema)
     def post(self, values):  # type: ignore[no-untyped-def]
         """Draft a case study (the young person must have consented; no names)"""
-        return svc.draft(database(), current_identity(), values)
+        return svc.draft(outcomes_services().db, current_identity(), values)
 
 
 @blp.route("/<uuid:study_id>/approve")
@@ -54,4 +55,4 @@ class ApproveCaseStudy(MethodView):
     @blp.response(200, CaseStudySchema)
     def post(self, study_id):  # type: ignore[no-untyped-def]
         """Approve a case study for reports (admin)"""
-        return svc.approve(database(), current_identity(), str(study_id))
+        return svc.approve(outcomes_services().db, current_identity(), str(study_id))

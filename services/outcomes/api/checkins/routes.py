@@ -12,8 +12,9 @@ from services.outcomes.api.checkins.schemas import (
     ObservationSchema,
     PersonCheckInsSchema,
 )
+from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import checkins as svc
-from shared.app import current_identity, database
+from shared.app import current_identity
 
 blp = Blueprint(
     "checkins", __name__, url_prefix="/checkins", description="Baseline and follow-up check-ins."
@@ -29,7 +30,7 @@ class CheckIns(MethodView):
     @blp.response(200, CheckInPageSchema)
     def get(self, args):  # type: ignore[no-untyped-def]
         """Check-ins the caller may see (an advisor: their caseload), soonest due first"""
-        return svc.list_checkins(database(), current_identity(), args)
+        return svc.list_checkins(outcomes_services().db, current_identity(), args)
 
 
 @blp.route("/<uuid:checkin_id>")
@@ -37,7 +38,7 @@ class CheckIn(MethodView):
     @blp.response(200, CheckInDetailSchema)
     def get(self, checkin_id):  # type: ignore[no-untyped-def]
         """One check-in with its answers and the advisor's observations"""
-        return svc.get_checkin(database(), current_identity(), str(checkin_id))
+        return svc.get_checkin(outcomes_services().db, current_identity(), str(checkin_id))
 
 
 @blp.route("/<uuid:checkin_id>/link")
@@ -45,7 +46,12 @@ class CheckInLink(MethodView):
     @blp.response(201, IssuedLinkSchema)
     def post(self, checkin_id):  # type: ignore[no-untyped-def]
         """Issue a feedback link for the young person (any earlier unused link stops working)"""
-        return svc.issue_link(database(), current_identity(), str(checkin_id))
+        return svc.issue_link(
+            outcomes_services().db,
+            current_identity(),
+            str(checkin_id),
+            outcomes_services().settings.link_days,
+        )
 
 
 @blp.route("/<uuid:checkin_id>/answers")
@@ -54,8 +60,9 @@ class CheckInAnswers(MethodView):
     @blp.response(200, CheckInDetailSchema)
     def post(self, body, checkin_id):  # type: ignore[no-untyped-def]
         """Record answers given to the advisor in person"""
+        app = outcomes_services()
         return svc.answer_by_advisor(
-            database(), current_identity(), str(checkin_id), body["answers"]
+            app.db, app.instruments, current_identity(), str(checkin_id), body["answers"]
         )
 
 
@@ -65,7 +72,9 @@ class CheckInObservations(MethodView):
     @blp.response(201, ObservationSchema)
     def post(self, body, checkin_id):  # type: ignore[no-untyped-def]
         """Add what the advisor has seen"""
-        return svc.add_observation(database(), current_identity(), str(checkin_id), body["text"])
+        return svc.add_observation(
+            outcomes_services().db, current_identity(), str(checkin_id), body["text"]
+        )
 
 
 @people.route("/<uuid:person_id>/checkins")
@@ -73,4 +82,4 @@ class PersonCheckIns(MethodView):
     @people.response(200, PersonCheckInsSchema)
     def get(self, person_id):  # type: ignore[no-untyped-def]
         """A young person's check-ins (their advisor or an admin)"""
-        return svc.person_summary(database(), current_identity(), str(person_id))
+        return svc.person_summary(outcomes_services().db, current_identity(), str(person_id))

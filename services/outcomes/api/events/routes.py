@@ -5,8 +5,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.outcomes.api.events.schemas import EventReceiptSchema, EventSchema
+from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import events
-from shared.app import database, require_role
+from shared.app import require_role
 
 blp = Blueprint("events", __name__, url_prefix="/events", description="Events from other services.")
 
@@ -18,7 +19,9 @@ class Events(MethodView):
     def post(self, event):
         """Receive one event (deduplicated by its id)"""
         require_role("service")
-        status = events.receive(database(), event)
+        status = events.receive(
+            outcomes_services().db, event, outcomes_services().instruments.defaults
+        )
         return {"id": str(event["id"]), "status": status}
 
 
@@ -41,4 +44,5 @@ class Replay(MethodView):
     def post(self, args):
         """Re-apply kept events: those held for an earlier one, or all (admin)"""
         require_role("admin")
-        return events.replay(database(), everything=args["everything"])
+        defaults = outcomes_services().instruments.defaults
+        return events.replay(outcomes_services().db, defaults, everything=args["everything"])

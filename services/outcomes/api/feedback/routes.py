@@ -5,8 +5,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.outcomes.api.checkins.schemas import AnswersSchema
+from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import checkins as svc
-from shared.app import database, public
+from shared.app import public
 
 blp = Blueprint(
     "feedback",
@@ -59,7 +60,7 @@ class Feedback(MethodView):
     @blp.alt_response(404, description="Unknown, used or expired link")
     def get(self, token):  # type: ignore[no-untyped-def]
         """The questions behind a feedback link"""
-        return svc.feedback_form(database(), token)
+        return svc.feedback_form(outcomes_services().db, outcomes_services().instruments, token)
 
     @public
     @blp.arguments(AnswersSchema)
@@ -68,4 +69,5 @@ class Feedback(MethodView):
     @blp.alt_response(422, description="Answers to fix, each named by its question key")
     def post(self, body, token):  # type: ignore[no-untyped-def]
         """Answer the check-in; the link then stops working"""
-        return svc.answer_by_link(database(), token, body["answers"])
+        app = outcomes_services()
+        return svc.answer_by_link(app.db, app.instruments, token, body["answers"])

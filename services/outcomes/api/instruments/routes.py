@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.outcomes.domain import instruments
+from services.outcomes.registry import outcomes_services
 from shared.app import require_role
 from shared.errors import NotFound
 
@@ -18,7 +19,9 @@ class Instruments(MethodView):
     def get(self):  # type: ignore[no-untyped-def]
         """Every instrument, with its licence and attribution"""
         require_role("advisor", "admin", "budget_holder")
-        return [instruments.describe(i) for i in instruments.catalogue().values()]
+        return [
+            instruments.describe(i) for i in outcomes_services().instruments.instruments.values()
+        ]
 
 
 @blp.route("/<string:instrument_id>")
@@ -27,7 +30,7 @@ class Instrument(MethodView):
     def get(self, instrument_id):  # type: ignore[no-untyped-def]
         """One instrument"""
         require_role("advisor", "admin", "budget_holder")
-        found = instruments.catalogue().get(instrument_id)
+        found = outcomes_services().instruments.instruments.get(instrument_id)
         if found is None:
             raise NotFound("There is no instrument with that id.")
         return instruments.describe(found)

@@ -5,9 +5,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import case_studies, reports
 from services.outcomes.service_layer.report_html import to_html
-from shared.app import current_identity, database, require_role
+from shared.app import current_identity, require_role
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Evaluation reports.")
 providers = Blueprint(
@@ -33,7 +34,7 @@ class Evaluation(MethodView):
     def get(self, args):  # type: ignore[no-untyped-def]
         """Matched-pair evaluation with small numbers withheld (admins and budget holders)"""
         require_role("admin", "budget_holder")
-        report = reports.build_report(database())
+        report = reports.build_report(outcomes_services().db, outcomes_services().instruments)
         if args["format"] == "csv":
             return Response(reports.to_csv(report), mimetype="text/csv")
         if args["format"] == "html":
@@ -46,4 +47,6 @@ class ProviderRating(MethodView):
     @providers.response(200, RatingSchema)
     def get(self, provider_id):  # type: ignore[no-untyped-def]
         """A provider's mean activity rating, from 8 ratings up (the provider itself or an admin)"""
-        return case_studies.provider_rating(database(), current_identity(), str(provider_id))
+        return case_studies.provider_rating(
+            outcomes_services().db, current_identity(), str(provider_id)
+        )

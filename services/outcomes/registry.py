@@ -1,0 +1,32 @@
+"""The outcomes service's app services, typed: what `create_app` built and the views use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from services.outcomes.domain.instruments import Catalogue
+from services.outcomes.settings import OutcomesSettings
+from shared.db import Database
+
+EXTENSION = "phb_outcomes"
+
+
+@dataclass(frozen=True)
+class OutcomesServices:
+    """Built once at start-up and passed in: nothing is looked up by name at call time."""
+
+    settings: OutcomesSettings
+    db: Database
+    instruments: Catalogue
+
+
+def install(app: Flask, services: OutcomesServices) -> None:
+    app.extensions[EXTENSION] = services
+
+
+def outcomes_services() -> OutcomesServices:
+    services = current_app.extensions[EXTENSION]
+    assert isinstance(services, OutcomesServices)
+    return services
