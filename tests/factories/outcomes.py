@@ -45,10 +45,7 @@ def deliver_through(suite: RunningSuite) -> Deliver:
             suite.var_dir, service_identity("budget"), "outcomes", issuer="budget"
         )
         answer = suite.http.post(
-            suite.url("outcomes") + "/events",
-            json=body,
-            headers=headers,
-            timeout=30,
+            suite.url("outcomes") + "/events", json=body, headers=headers, timeout=30
         )
         assert answer.status_code == 202, answer.text
         return str(answer.json()["status"])
