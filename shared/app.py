@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 
 from shared.config import ServiceSettings
 from shared.db import Database
@@ -17,6 +17,7 @@ from shared.http import DEADLINE_HEADER, deadline_from_header, deadline_var
 from shared.identity import INTERNAL_HEADER, Identity
 from shared.json_limits import MAX_JSON_DEPTH, nests_too_deeply
 from shared.logs import request_id_var
+from shared.openapi import INTERNAL_SCHEME, ProblemApi, TruthfulDocsPlugin
 from shared.problems import register_error_handlers
 
 MAX_BODY_BYTES = 1_000_000
@@ -115,9 +116,9 @@ def create_service_app(
     _install_request_context(app)
     _install_health(app, name)
 
-    api = Api(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [TruthfulDocsPlugin(app, is_public)]})
     api.spec.components.security_scheme(
-        "internalToken", {"type": "apiKey", "in": "header", "name": INTERNAL_HEADER}
+        INTERNAL_SCHEME, {"type": "apiKey", "in": "header", "name": INTERNAL_HEADER}
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
