@@ -2,8 +2,11 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
+from services.outcomes.api.case_studies.schemas import (
+    CaseStudyQueryArgsSchema,
+    CaseStudySchema,
+)
 from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import case_studies as svc
 from shared.app import current_identity
@@ -16,28 +19,9 @@ blp = Blueprint(
 )
 
 
-class CaseStudySchema(Schema):
-    id = fields.String(dump_only=True)
-    person_id = fields.UUID(required=True)
-    author_sub = fields.String(dump_only=True)
-    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
-    story = fields.String(required=True, validate=validate.Length(min=20, max=5000))
-    age_band = fields.String(dump_only=True)
-    place = fields.String(dump_only=True)
-    category = fields.String(dump_only=True, allow_none=True)
-    status = fields.String(dump_only=True, metadata={"description": "draft or approved"})
-    approved_by = fields.String(dump_only=True, allow_none=True)
-    approved_at = fields.DateTime(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
-
-
-class CaseStudyArgsSchema(Schema):
-    status = fields.String(validate=validate.OneOf(("draft", "approved")))
-
-
 @blp.route("")
 class CaseStudies(MethodView):
-    @blp.arguments(CaseStudyArgsSchema, location="query")
+    @blp.arguments(CaseStudyQueryArgsSchema, location="query")
     @blp.response(200, CaseStudySchema(many=True))
     def get(self, args):  # type: ignore[no-untyped-def]
         """Case studies (an advisor: their own drafts; an admin: all)"""

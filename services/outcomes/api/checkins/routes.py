@@ -5,9 +5,9 @@ from flask_smorest import Blueprint
 
 from services.outcomes.api.checkins.schemas import (
     AnswersSchema,
-    CheckInArgsSchema,
     CheckInDetailSchema,
     CheckInPageSchema,
+    CheckInQueryArgsSchema,
     IssuedLinkSchema,
     ObservationSchema,
     PersonCheckInsSchema,
@@ -26,7 +26,7 @@ people = Blueprint(
 
 @blp.route("")
 class CheckIns(MethodView):
-    @blp.arguments(CheckInArgsSchema, location="query")
+    @blp.arguments(CheckInQueryArgsSchema, location="query")
     @blp.response(200, CheckInPageSchema)
     def get(self, args):  # type: ignore[no-untyped-def]
         """Check-ins the caller may see (an advisor: their caseload), soonest due first"""

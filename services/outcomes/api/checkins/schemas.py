@@ -48,7 +48,7 @@ class CheckInPageSchema(PageEnvelopeSchema):
     items = fields.List(fields.Nested(CheckInSchema), required=True)
 
 
-class CheckInArgsSchema(PageArgsSchema):
+class CheckInQueryArgsSchema(PageArgsSchema):
     person_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(STATUSES))
     due_by = fields.Date(metadata={"description": "Only check-ins due on or before this day"})

@@ -2,9 +2,13 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
-from services.outcomes.api.events.schemas import EventReceiptSchema, EventSchema
+from services.outcomes.api.events.schemas import (
+    EventReceiptSchema,
+    EventSchema,
+    ReplayQueryArgsSchema,
+    ReplayResultSchema,
+)
 from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import events
 from shared.app import require_role
@@ -25,21 +29,9 @@ class Events(MethodView):
         return {"id": str(event["id"]), "status": status}
 
 
-class ReplayArgsSchema(Schema):
-    everything = fields.Boolean(
-        load_default=False,
-        metadata={"description": "Re-apply every kept event, not only held ones (handlers upsert)"},
-    )
-
-
-class ReplayResultSchema(Schema):
-    reapplied = fields.Integer()
-    still_held = fields.Integer()
-
-
 @blp.route("/replay")
 class Replay(MethodView):
-    @blp.arguments(ReplayArgsSchema, location="query")
+    @blp.arguments(ReplayQueryArgsSchema, location="query")
     @blp.response(200, ReplayResultSchema)
     def post(self, args):
         """Re-apply kept events: those held for an earlier one, or all (admin)"""

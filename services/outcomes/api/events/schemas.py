@@ -13,3 +13,15 @@ class EventSchema(Schema):
 class EventReceiptSchema(Schema):
     id = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "applied, duplicate or held"})
+
+
+class ReplayQueryArgsSchema(Schema):
+    everything = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Re-apply every kept event, not only held ones (handlers upsert)"},
+    )
+
+
+class ReplayResultSchema(Schema):
+    reapplied = fields.Integer()
+    still_held = fields.Integer()

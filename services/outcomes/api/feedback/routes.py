@@ -2,9 +2,12 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
 from services.outcomes.api.checkins.schemas import AnswersSchema
+from services.outcomes.api.feedback.schemas import (
+    FeedbackFormSchema,
+    ThanksSchema,
+)
 from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import checkins as svc
 from shared.app import public
@@ -16,41 +19,6 @@ blp = Blueprint(
     description="Public: the token in the link is the only credential. Unknown, used and expired "
     "links all get the same 404.",
 )
-
-
-class QuestionSchema(Schema):
-    key = fields.String()
-    text = fields.String()
-    required = fields.Boolean()
-    type = fields.String(metadata={"description": "numeric, choice or text"})
-    min = fields.Integer()
-    max = fields.Integer()
-    min_label = fields.String()
-    max_label = fields.String()
-    options = fields.List(fields.Dict())
-    max_length = fields.Integer()
-
-
-class SectionSchema(Schema):
-    instrument = fields.String()
-    title = fields.String()
-    intro = fields.String()
-    attribution = fields.String()
-    items = fields.List(fields.Nested(QuestionSchema))
-
-
-class FeedbackFormSchema(Schema):
-    kind = fields.String()
-    week = fields.Integer()
-    title = fields.String()
-    intro = fields.String()
-    expires_at = fields.DateTime()
-    sections = fields.List(fields.Nested(SectionSchema))
-
-
-class ThanksSchema(Schema):
-    status = fields.String()
-    message = fields.String()
 
 
 @blp.route("/<string:token>")

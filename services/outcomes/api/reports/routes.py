@@ -3,8 +3,11 @@
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
+from services.outcomes.api.reports.schemas import (
+    RatingSchema,
+    ReportQueryArgsSchema,
+)
 from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import case_studies, reports
 from services.outcomes.service_layer.report_html import to_html
@@ -16,20 +19,9 @@ providers = Blueprint(
 )
 
 
-class ReportArgsSchema(Schema):
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "html")))
-
-
-class RatingSchema(Schema):
-    provider_id = fields.String()
-    ratings = fields.Integer(allow_none=True)
-    mean_rating = fields.Float(allow_none=True)
-    withheld = fields.String(allow_none=True)
-
-
 @blp.route("/evaluation")
 class Evaluation(MethodView):
-    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.arguments(ReportQueryArgsSchema, location="query")
     @blp.response(200, description="The report: JSON, text/csv or text/html")
     def get(self, args):  # type: ignore[no-untyped-def]
         """Matched-pair evaluation with small numbers withheld (admins and budget holders)"""
