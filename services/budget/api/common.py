@@ -30,7 +30,7 @@ IDEMPOTENCY_DOC = {
 
 
 def directory() -> HttpDirectory:
-    return current_app.extensions["budget_directory"]  # type: ignore[no-any-return]
+    return current_app.extensions["budget_directory"]
 
 
 def money_call(
@@ -64,6 +64,6 @@ def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
-def Pence(**kw):  # type: ignore[no-untyped-def]  # noqa: N802 - reads like a field class
+def Pence(**kw):  # noqa: N802 - reads like a field class
     """Money in a request body: whole pence, more than nothing, at most £100,000."""
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000_000), **kw)

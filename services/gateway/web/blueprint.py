@@ -27,7 +27,7 @@ def _headers(response: Response) -> Response:
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]
+def _http_error(err: HTTPException):
     code = err.code or 500
     if code == 400 and err.description == "csrf":
         title = "Your form could not be sent"
@@ -45,7 +45,7 @@ def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(DomainError)
-def _dependency_error(err: DomainError):  # type: ignore[no-untyped-def]
+def _dependency_error(err: DomainError):
     if err.status == 401:
         sign_out()
         return redirect(url_for("web.sign_in"))
@@ -57,7 +57,7 @@ def _dependency_error(err: DomainError):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(ServiceError)
-def _service_error(err: ServiceError):  # type: ignore[no-untyped-def]
+def _service_error(err: ServiceError):
     if err.status in (403, 404):
         return _http_error(abort_exception(err.status))
     return render(

@@ -90,12 +90,12 @@ def demo_label(sub: str) -> str:
     return next((label for s, _role, label in DEMO_USERS if s == sub), sub)
 
 
-def login_required(*roles: str):  # type: ignore[no-untyped-def]
+def login_required(*roles: str):
     """The page needs a signed-in user, of one of `roles` when given (403 page otherwise)."""
 
-    def decorate(view):  # type: ignore[no-untyped-def]
+    def decorate(view):
         @wraps(view)
-        def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def wrapped(*args, **kwargs):
             user = current_user()
             if user is None:
                 return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))

@@ -21,7 +21,7 @@ blp = Blueprint(
 class Assignments(MethodView):
     @blp.arguments(AssignmentQueryArgsSchema, location="query")
     @blp.response(200, AssignmentSchema(many=True))
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Assignments (admin: all; a budget holder: their own)"""
         return svc.list_assignments(
             database(), current_identity(), args.get("scheme_id"), args.get("sub")
@@ -29,7 +29,7 @@ class Assignments(MethodView):
 
     @blp.arguments(AssignmentSchema)
     @blp.response(201, AssignmentSchema)
-    def post(self, values):  # type: ignore[no-untyped-def]
+    def post(self, values):
         """Assign a budget holder to a scheme (admin; audited)"""
         return svc.assign_holder(database(), current_identity(), values["scheme_id"], values["sub"])
 
@@ -37,6 +37,6 @@ class Assignments(MethodView):
 @blp.route("/<assignment_id>")
 class AssignmentById(MethodView):
     @blp.response(204)
-    def delete(self, assignment_id):  # type: ignore[no-untyped-def]
+    def delete(self, assignment_id):
         """Take a budget holder off a scheme (admin; audited)"""
         svc.unassign_holder(database(), current_identity(), assignment_id)

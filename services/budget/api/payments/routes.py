@@ -17,7 +17,7 @@ blp = Blueprint("payments", __name__, url_prefix="/payments", description="Finan
 class PaymentRun(MethodView):
     @blp.arguments(PaymentRunQueryArgsSchema, location="query")
     @blp.response(200, description="CSV for the council's finance system")
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Payments made, as CSV for the council's finance system (finance)"""
         body = reports.payment_run_csv(
             database(), current_identity(), args.get("paid_from"), args.get("paid_to")

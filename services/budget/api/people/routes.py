@@ -23,7 +23,7 @@ blp = Blueprint("people", __name__, url_prefix="/people", description="Young peo
 class People(MethodView):
     @blp.arguments(PersonQueryArgsSchema, location="query")
     @blp.response(200, PersonPageSchema)
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Young people the caller may see (an advisor: their own caseload)"""
         page = svc.list_people(
             database(), current_identity(), args["page"], args["per_page"], args.get("advisor_sub")
@@ -33,11 +33,11 @@ class People(MethodView):
     @blp.arguments(PersonSchema)
     @blp.response(201, PersonSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
-    def post(self, values):  # type: ignore[no-untyped-def]
+    def post(self, values):
         """Enrol a young person; their allocation is drawn from a pot"""
         actor = current_identity()
 
-        def work(uow):  # type: ignore[no-untyped-def]
+        def work(uow):
             person = svc.enrol_person(uow, actor, values)
             return PersonSchema().dump(svc.get_person(database(), actor, person.id))
 
@@ -47,7 +47,7 @@ class People(MethodView):
 @blp.route("/<person_id>")
 class PersonById(MethodView):
     @blp.response(200, PersonSchema)
-    def get(self, person_id):  # type: ignore[no-untyped-def]
+    def get(self, person_id):
         """One young person, with their budget"""
         return svc.get_person(database(), current_identity(), person_id)
 
@@ -56,7 +56,7 @@ class PersonById(MethodView):
 class Reassign(MethodView):
     @blp.arguments(ReassignmentSchema)
     @blp.response(200, PersonSchema)
-    def post(self, values, person_id):  # type: ignore[no-untyped-def]
+    def post(self, values, person_id):
         """Move a young person to another advisor's caseload (audited)"""
         actor = current_identity()
         svc.reassign_person(database(), actor, person_id, values["advisor_sub"])
@@ -67,7 +67,7 @@ class Reassign(MethodView):
 class Consent(MethodView):
     @blp.arguments(ConsentSchema)
     @blp.response(200, PersonSchema)
-    def put(self, values, person_id):  # type: ignore[no-untyped-def]
+    def put(self, values, person_id):
         """Record the young person's consent choices"""
         actor = current_identity()
         svc.change_consent(database(), actor, person_id, values)

@@ -35,13 +35,13 @@ def _with_etag(plan: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 @blp.route("/people/<person_id>/plans")
 class PersonPlans(MethodView):
     @blp.response(200, PlanSchema(many=True))
-    def get(self, person_id):  # type: ignore[no-untyped-def]
+    def get(self, person_id):
         """The young person's plan(s)"""
         return svc.plans_of(database(), current_identity(), person_id)
 
     @blp.arguments(PlanSchema)
     @blp.response(201, PlanSchema)
-    def post(self, values, person_id):  # type: ignore[no-untyped-def]
+    def post(self, values, person_id):
         """Make the plan: needs, goals in their own words, ideas, the first review date"""
         return _with_etag(svc.create_plan(database(), current_identity(), person_id, values))
 
@@ -49,7 +49,7 @@ class PersonPlans(MethodView):
 @blp.route("/plans/<plan_id>")
 class PlanById(MethodView):
     @blp.response(200, PlanSchema)
-    def get(self, plan_id):  # type: ignore[no-untyped-def]
+    def get(self, plan_id):
         """One plan, with its ETag"""
         return _with_etag(svc.get_plan(database(), current_identity(), plan_id))
 
@@ -58,7 +58,7 @@ class PlanById(MethodView):
     @blp.alt_response(412, description="The plan changed since you read it")
     @blp.alt_response(428, description="If-Match missing")
     @blp.doc(**IF_MATCH_DOC)
-    def patch(self, values, plan_id):  # type: ignore[no-untyped-def]
+    def patch(self, values, plan_id):
         """Change the plan (a review); send If-Match with its ETag"""
         plan = svc.change_plan(
             database(),

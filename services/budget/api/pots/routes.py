@@ -16,18 +16,18 @@ blp = Blueprint("pots", __name__, url_prefix="/pots", description="Funding pots.
 @blp.route("")
 class Pots(MethodView):
     @blp.response(200, PotSchema(many=True))
-    def get(self):  # type: ignore[no-untyped-def]
+    def get(self):
         """List funding pots with what is allocated (staff)"""
         return svc.list_pots(database(), current_identity())
 
     @blp.arguments(PotSchema)
     @blp.response(201, PotSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
-    def post(self, values):  # type: ignore[no-untyped-def]
+    def post(self, values):
         """Add a funding pot (admin); its money enters the ledger"""
         actor = current_identity()
 
-        def work(uow):  # type: ignore[no-untyped-def]
+        def work(uow):
             pot = svc.create_pot(uow, actor, values)
             return PotSchema().dump(svc.get_pot(database(), actor, pot.id))
 
@@ -37,6 +37,6 @@ class Pots(MethodView):
 @blp.route("/<pot_id>")
 class PotById(MethodView):
     @blp.response(200, PotSchema)
-    def get(self, pot_id):  # type: ignore[no-untyped-def]
+    def get(self, pot_id):
         """One pot"""
         return svc.get_pot(database(), current_identity(), pot_id)

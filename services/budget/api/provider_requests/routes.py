@@ -22,7 +22,7 @@ blp = Blueprint(
 class ProviderRequests(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ProviderRequestPageSchema)
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Approved and paid requests for the caller's own listings (provider)"""
         return svc.provider_requests(
             database(), current_identity(), args["page"], args["per_page"]

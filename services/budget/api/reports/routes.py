@@ -24,7 +24,7 @@ ledger_blp = Blueprint(
 class Summary(MethodView):
     @blp.arguments(ReportQueryArgsSchema, location="query")
     @blp.response(200, description="The report as JSON, or CSV with format=csv")
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Spend by category, provider and month; reach; median days from referral; pots; reviews due"""
         report = svc.summary(database(), current_identity(), args.get("scheme_id"))
         if args["format"] == "csv":
@@ -39,7 +39,7 @@ class Summary(MethodView):
 @ledger_blp.route("/verify")
 class Verify(MethodView):
     @ledger_blp.response(200, description="Every invariant recomputed from the entries")
-    def get(self):  # type: ignore[no-untyped-def]
+    def get(self):
         """Recompute every ledger invariant (finance, admin)"""
         require(current_identity(), "finance", "admin")
         with database().session() as session:

@@ -28,7 +28,7 @@ blp = Blueprint(
 )
 
 
-def _dump(result):  # type: ignore[no-untyped-def]
+def _dump(result):
     return RequestSchema().dump(result)
 
 
@@ -36,7 +36,7 @@ def _dump(result):  # type: ignore[no-untyped-def]
 class Requests(MethodView):
     @blp.arguments(RequestQueryArgsSchema, location="query")
     @blp.response(200, RequestPageSchema)
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Requests the caller may see, newest first"""
         page = svc.list_requests(
             database(), current_identity(), args, args["page"], args["per_page"]
@@ -46,7 +46,7 @@ class Requests(MethodView):
     @blp.arguments(RequestSchema)
     @blp.response(201, RequestSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
-    def post(self, values):  # type: ignore[no-untyped-def]
+    def post(self, values):
         """Raise a request for a listing's cost option, or for equipment from a named supplier"""
         actor = current_identity()
         for name in ("listing_id", "cost_option_id"):
@@ -60,16 +60,16 @@ class Requests(MethodView):
 @blp.route("/<request_id>")
 class RequestById(MethodView):
     @blp.response(200, RequestSchema)
-    def get(self, request_id):  # type: ignore[no-untyped-def]
+    def get(self, request_id):
         """One request with its history (every transition: when, who, why)"""
         return svc.get_request(database(), current_identity(), request_id)
 
 
-def _action(path: str, summary: str, schema=None):  # type: ignore[no-untyped-def]
+def _action(path: str, summary: str, schema=None):
     """Register POST /requests/<id>/<path>: a life-cycle step, idempotent by key."""
 
-    def register(call):  # type: ignore[no-untyped-def]
-        def view(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def register(call):
+        def view(*args, **kwargs):
             values = args[0] if args else {}
             actor = current_identity()
             request_id = kwargs["request_id"]
@@ -91,7 +91,7 @@ def _action(path: str, summary: str, schema=None):  # type: ignore[no-untyped-de
     "submit",
     "Submit a draft (the directory is asked again; small verified requests may be approved by rule)",
 )
-def _submit(uow, actor, request_id, _values):  # type: ignore[no-untyped-def]
+def _submit(uow, actor, request_id, _values):
     return svc.submit_request(uow, directory(), actor, request_id)
 
 
@@ -100,54 +100,54 @@ def _submit(uow, actor, request_id, _values):  # type: ignore[no-untyped-def]
     "Approve (budget holder): the directory is asked again and the money is held",
     ApprovalSchema,
 )
-def _approve(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _approve(uow, actor, request_id, values):
     return svc.approve_request(uow, directory(), actor, request_id, values)
 
 
 @_action("reject", "Reject, with a written reason", ReasonSchema)
-def _reject(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _reject(uow, actor, request_id, values):
     return svc.reject_request(uow, actor, request_id, values["reason"])
 
 
 @_action(
     "request-info", "Send back to the advisor for more information, with a reason", ReasonSchema
 )
-def _info(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _info(uow, actor, request_id, values):
     return svc.request_info(uow, actor, request_id, values["reason"])
 
 
 @_action("cancel", "Cancel, with a reason; any hold is released", ReasonSchema)
-def _cancel(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _cancel(uow, actor, request_id, values):
     return svc.cancel_request(uow, actor, request_id, values["reason"])
 
 
 @_action("expire", "Expire an approval that was never used; the hold is released", ReasonSchema)
-def _expire(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _expire(uow, actor, request_id, values):
     return svc.cancel_request(uow, actor, request_id, values["reason"], expire=True)
 
 
 @_action("order", "Record that it has been ordered (finance)", OrderSchema)
-def _order(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _order(uow, actor, request_id, values):
     return svc.order_request(uow, actor, request_id, values.get("reference"))
 
 
 @_action("pay", "Record the payment to the provider (finance); the hold is posted", PaymentSchema)
-def _pay(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _pay(uow, actor, request_id, values):
     return svc.pay_request(uow, actor, request_id, values)
 
 
 @_action("evidence", "Add evidence (receipt or invoice reference, attendance)", EvidenceSchema)
-def _evidence(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _evidence(uow, actor, request_id, values):
     return svc.add_evidence(uow, actor, request_id, values)
 
 
 @_action("close", "Close an evidenced request")
-def _close(uow, actor, request_id, _values):  # type: ignore[no-untyped-def]
+def _close(uow, actor, request_id, _values):
     return svc.close_request(uow, actor, request_id)
 
 
 @_action(
     "recover", "Record money returned by the provider (finance), with a reason", RecoverySchema
 )
-def _recover(uow, actor, request_id, values):  # type: ignore[no-untyped-def]
+def _recover(uow, actor, request_id, values):
     return svc.recover_request(uow, actor, request_id, values["amount_pence"], values["reason"])

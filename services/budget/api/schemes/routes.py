@@ -17,13 +17,13 @@ blp = Blueprint(
 @blp.route("")
 class Schemes(MethodView):
     @blp.response(200, SchemeSchema(many=True))
-    def get(self):  # type: ignore[no-untyped-def]
+    def get(self):
         """List schemes (their rules only for staff)"""
         return svc.list_schemes(database(), current_identity())
 
     @blp.arguments(SchemeSchema)
     @blp.response(201, SchemeSchema)
-    def post(self, values):  # type: ignore[no-untyped-def]
+    def post(self, values):
         """Create a scheme (admin)"""
         return svc.create_scheme(database(), current_identity(), values)
 
@@ -31,12 +31,12 @@ class Schemes(MethodView):
 @blp.route("/<scheme_id>")
 class SchemeById(MethodView):
     @blp.response(200, SchemeSchema)
-    def get(self, scheme_id):  # type: ignore[no-untyped-def]
+    def get(self, scheme_id):
         """One scheme (its rules only for staff)"""
         return svc.read_scheme(database(), current_identity(), scheme_id)
 
     @blp.arguments(SchemePatchSchema)
     @blp.response(200, SchemeSchema)
-    def patch(self, values, scheme_id):  # type: ignore[no-untyped-def]
+    def patch(self, values, scheme_id):
         """Change a scheme's settings (admin; audited)"""
         return svc.update_scheme(database(), current_identity(), scheme_id, values)

@@ -20,7 +20,7 @@ from services.gateway.web.lookups import requests_in
 
 @bp.get("/approvals")
 @login_required("budget_holder", "admin")
-def approvals():  # type: ignore[no-untyped-def]
+def approvals():
     waiting = requests_in("submitted")
     waiting.sort(key=lambda r: r.get("submitted_at") or r.get("created_at") or "")
     return render(
@@ -35,7 +35,7 @@ def approvals():  # type: ignore[no-untyped-def]
 
 @bp.route("/approvals/<request_id>", methods=["GET", "POST"])
 @login_required("budget_holder", "admin")
-def decide(request_id: str):  # type: ignore[no-untyped-def]
+def decide(request_id: str):
     req = call("budget", "GET", f"/requests/{request_id}")
     form = read(DecisionForm(), request.form, when=request.method == "POST")
     if request.method == "POST":

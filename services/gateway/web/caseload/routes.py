@@ -25,7 +25,7 @@ from shared.errors import DomainError
 
 @bp.get("/caseload")
 @login_required("advisor", "admin")
-def caseload():  # type: ignore[no-untyped-def]
+def caseload():
     people = my_people(current_user())
     due: dict[str, int] = {}
     try:
@@ -51,7 +51,7 @@ def caseload():  # type: ignore[no-untyped-def]
 
 @bp.get("/caseload/<person_id>")
 @login_required("advisor", "admin")
-def person(person_id: str):  # type: ignore[no-untyped-def]
+def person(person_id: str):
     young = call("budget", "GET", f"/people/{person_id}")
     plan = latest_plan(person_id)
     reqs = call("budget", "GET", "/requests", params={"person_id": person_id, "per_page": 100})
@@ -76,7 +76,7 @@ def person(person_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/caseload/<person_id>/checkins/<checkin_id>/link")
 @login_required("advisor")
-def checkin_link(person_id: str, checkin_id: str):  # type: ignore[no-untyped-def]
+def checkin_link(person_id: str, checkin_id: str):
     """A new feedback link for the young person: shown once here, only its hash is kept."""
     young = call("budget", "GET", f"/people/{person_id}")
     issued = call("outcomes", "POST", f"/checkins/{checkin_id}/link")
@@ -93,7 +93,7 @@ def checkin_link(person_id: str, checkin_id: str):  # type: ignore[no-untyped-de
 
 @bp.post("/caseload/<person_id>/requests/<request_id>/submit")
 @login_required("advisor")
-def resubmit(person_id: str, request_id: str):  # type: ignore[no-untyped-def]
+def resubmit(person_id: str, request_id: str):
     """Send a draft, or a request the budget holder asked about, to the budget holder again."""
     try:
         done = call(
@@ -113,7 +113,7 @@ def resubmit(person_id: str, request_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/caseload/enrol", methods=["GET", "POST"])
 @login_required("advisor")
-def enrol():  # type: ignore[no-untyped-def]
+def enrol():
     schemes = call("budget", "GET", "/schemes")
     schema = choices(EnrolForm(), "scheme_id", (s["id"] for s in schemes))
     form = read(schema, request.form, when=request.method == "POST")
@@ -153,7 +153,7 @@ STALE_PLAN = (
 
 @bp.route("/caseload/<person_id>/plan", methods=["GET", "POST"])
 @login_required("advisor")
-def plan(person_id: str):  # type: ignore[no-untyped-def]
+def plan(person_id: str):
     young = call("budget", "GET", f"/people/{person_id}")
     current = latest_plan(person_id)
     form = read(PlanForm(), request.form, when=request.method == "POST")

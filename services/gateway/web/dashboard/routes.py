@@ -10,7 +10,7 @@ from services.gateway.web.core import ServiceError, call, call_raw, login_requir
 
 @bp.get("/dashboard")
 @login_required("budget_holder", "admin", "finance")
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard():
     report = call("budget", "GET", "/reports/summary")
     outcomes = None
     try:
@@ -32,7 +32,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 @bp.get("/dashboard/summary.csv")
 @login_required("budget_holder", "admin", "finance")
-def summary_csv():  # type: ignore[no-untyped-def]
+def summary_csv():
     answer = call_raw("budget", "GET", "/reports/summary", params={"format": "csv"})
     if answer.status_code != 200:
         raise ServiceError(answer.status_code, {"title": "The figures are not available"})
@@ -45,7 +45,7 @@ def summary_csv():  # type: ignore[no-untyped-def]
 
 @bp.get("/dashboard/evaluation")
 @login_required("budget_holder", "admin", "finance")
-def evaluation_report():  # type: ignore[no-untyped-def]
+def evaluation_report():
     """The outcomes service's own HTML report, served as it is (it is self-contained)."""
     answer = call_raw("outcomes", "GET", "/reports/evaluation", params={"format": "html"})
     if answer.status_code != 200:

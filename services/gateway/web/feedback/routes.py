@@ -25,7 +25,7 @@ def _feedback_form(token: str) -> dict[str, Any] | None:
 
 @bp.route("/feedback/<token>", methods=["GET", "POST"])
 @bp.route("/check-in/<token>", methods=["GET", "POST"])
-def feedback(token: str):  # type: ignore[no-untyped-def]
+def feedback(token: str):
     form_spec = _feedback_form(token)
     if form_spec is None:
         return render("web/feedback_gone.html", title="This link has already been used"), 404
@@ -55,5 +55,5 @@ def feedback(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/feedback/thank-you")
-def feedback_thanks():  # type: ignore[no-untyped-def]
+def feedback_thanks():
     return render("web/feedback_thanks.html", title="Thank you")

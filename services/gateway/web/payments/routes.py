@@ -16,7 +16,7 @@ from services.gateway.web.payments.forms import PayForm
 
 @bp.get("/payments")
 @login_required("finance", "admin")
-def payments():  # type: ignore[no-untyped-def]
+def payments():
     return render(
         "web/payments.html",
         title="Payments",
@@ -29,7 +29,7 @@ def payments():  # type: ignore[no-untyped-def]
 
 @bp.post("/payments/<request_id>/order")
 @login_required("finance", "admin")
-def order(request_id: str):  # type: ignore[no-untyped-def]
+def order(request_id: str):
     reference = request.form.get("reference", "").strip()[:100] or None
     done = call(
         "budget",
@@ -44,7 +44,7 @@ def order(request_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/payments/<request_id>/pay", methods=["GET", "POST"])
 @login_required("finance", "admin")
-def pay(request_id: str):  # type: ignore[no-untyped-def]
+def pay(request_id: str):
     req = call("budget", "GET", f"/requests/{request_id}")
     form = read(PayForm(), request.form, when=request.method == "POST")
     if request.method == "POST":
@@ -76,7 +76,7 @@ def pay(request_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/payments/run.csv")
 @login_required("finance", "admin")
-def payment_run():  # type: ignore[no-untyped-def]
+def payment_run():
     answer = call_raw("budget", "GET", "/payments/run.csv")
     if answer.status_code != 200:
         raise ServiceError(answer.status_code, {"title": "The payment run is not available"})

@@ -20,8 +20,8 @@ from services.gateway.web.provider.forms import (
 
 @bp.get("/provider")
 @login_required("provider")
-def provider_home():  # type: ignore[no-untyped-def]
-    provider_id = current_user().identity.provider_id  # type: ignore[union-attr]
+def provider_home():
+    provider_id = current_user().identity.provider_id
     answer = call("budget", "GET", "/provider/requests", params={"per_page": 100})
     listings = call(
         "directory", "GET", "/listings/", params={"provider_id": provider_id, "per_page": 100}
@@ -40,7 +40,7 @@ def provider_home():  # type: ignore[no-untyped-def]
 
 @bp.route("/provider/listings/new", methods=["GET", "POST"])
 @login_required("provider")
-def new_listing():  # type: ignore[no-untyped-def]
+def new_listing():
     terms = call("directory", "GET", "/taxonomy/", identity=False)
     allowed = {t["slug"]: t["name"] for t in terms if not t.get("excluded")}
     form = read(
@@ -49,7 +49,7 @@ def new_listing():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         values = form.data
         body: dict[str, Any] = {
-            "organization_id": current_user().identity.provider_id,  # type: ignore[union-attr]
+            "organization_id": current_user().identity.provider_id,
             "name": values.get("name"),
             "description": values.get("description", ""),
             "categories": [values.get("category")],
@@ -77,7 +77,7 @@ def new_listing():  # type: ignore[no-untyped-def]
 
 @bp.route("/provider/listings/<listing_id>", methods=["GET", "POST"])
 @login_required("provider")
-def edit_listing(listing_id: str):  # type: ignore[no-untyped-def]
+def edit_listing(listing_id: str):
     try:
         uuid.UUID(listing_id)
     except ValueError:

@@ -56,7 +56,7 @@ def _listing_query(listing: dict[str, Any]) -> str:
 
 @bp.get("/fund")
 @login_required("advisor")
-def fund_choose_person():  # type: ignore[no-untyped-def]
+def fund_choose_person():
     listing = _listing_from_args(request.args)
     people = my_people(current_user())
     return render(
@@ -72,7 +72,7 @@ def fund_choose_person():  # type: ignore[no-untyped-def]
 
 @bp.route("/fund/<person_id>", methods=["GET", "POST"])
 @login_required("advisor")
-def fund_request(person_id: str):  # type: ignore[no-untyped-def]
+def fund_request(person_id: str):
     listing = _listing_from_args(request.values)
     person = call("budget", "GET", f"/people/{person_id}")
     plan = latest_plan(person_id)

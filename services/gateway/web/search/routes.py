@@ -78,7 +78,7 @@ def _search_args(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 @bp.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search():
     args, errors = _search_args(request.args)
     searched = any(k in request.args for k in ("q", "near", "category", "price", "day", "age"))
     result = None
@@ -137,7 +137,7 @@ UNITS = {
 
 
 @bp.get("/listings/<listing_id>")
-def listing(listing_id: str):  # type: ignore[no-untyped-def]
+def listing(listing_id: str):
     try:
         uuid.UUID(listing_id)
     except ValueError:
@@ -174,7 +174,7 @@ MAX_SHORTLIST = 20
 
 @bp.get("/shortlist")
 @login_required("advisor")
-def shortlist():  # type: ignore[no-untyped-def]
+def shortlist():
     return render(
         "web/shortlist.html",
         title="Shortlist",
@@ -186,7 +186,7 @@ def shortlist():  # type: ignore[no-untyped-def]
 
 @bp.post("/shortlist")
 @login_required("advisor")
-def shortlist_change():  # type: ignore[no-untyped-def]
+def shortlist_change():
     items = [i for i in session.get("shortlist", []) if isinstance(i, dict)]
     listing_id = request.form.get("listing_id", "")
     try:

@@ -39,14 +39,14 @@ HOME_LINKS = {
 
 
 @bp.get("/")
-def home():  # type: ignore[no-untyped-def]
+def home():
     user = current_user()
     links = HOME_LINKS.get(user.role, []) if user else []
     return render("web/home.html", title="Wellbeing budgets", links=links)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
-def sign_in_page():  # type: ignore[no-untyped-def]
+def sign_in_page():
     next_url = safe_next(request.values.get("next"))
     settings = current_app.extensions["phb_gateway_settings"]
     if settings.oidc or not settings.demo:
@@ -79,7 +79,7 @@ def sign_in_page():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/sign-out")
-def sign_out_page():  # type: ignore[no-untyped-def]
+def sign_out_page():
     from services.gateway.signin import end_session_redirect
 
     return end_session_redirect()

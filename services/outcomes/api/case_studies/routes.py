@@ -23,13 +23,13 @@ blp = Blueprint(
 class CaseStudies(MethodView):
     @blp.arguments(CaseStudyQueryArgsSchema, location="query")
     @blp.response(200, CaseStudySchema(many=True))
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Case studies (an advisor: their own drafts; an admin: all)"""
         return svc.list_studies(outcomes_services().db, current_identity(), args.get("status"))
 
     @blp.arguments(CaseStudySchema)
     @blp.response(201, CaseStudySchema)
-    def post(self, values):  # type: ignore[no-untyped-def]
+    def post(self, values):
         """Draft a case study (the young person must have consented; no names)"""
         return svc.draft(outcomes_services().db, current_identity(), values)
 
@@ -37,6 +37,6 @@ class CaseStudies(MethodView):
 @blp.route("/<uuid:study_id>/approve")
 class ApproveCaseStudy(MethodView):
     @blp.response(200, CaseStudySchema)
-    def post(self, study_id):  # type: ignore[no-untyped-def]
+    def post(self, study_id):
         """Approve a case study for reports (admin)"""
         return svc.approve(outcomes_services().db, current_identity(), str(study_id))

@@ -28,7 +28,7 @@ people = Blueprint(
 class CheckIns(MethodView):
     @blp.arguments(CheckInQueryArgsSchema, location="query")
     @blp.response(200, CheckInPageSchema)
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Check-ins the caller may see (an advisor: their caseload), soonest due first"""
         return svc.list_checkins(outcomes_services().db, current_identity(), args)
 
@@ -36,7 +36,7 @@ class CheckIns(MethodView):
 @blp.route("/<uuid:checkin_id>")
 class CheckIn(MethodView):
     @blp.response(200, CheckInDetailSchema)
-    def get(self, checkin_id):  # type: ignore[no-untyped-def]
+    def get(self, checkin_id):
         """One check-in with its answers and the advisor's observations"""
         return svc.get_checkin(outcomes_services().db, current_identity(), str(checkin_id))
 
@@ -44,7 +44,7 @@ class CheckIn(MethodView):
 @blp.route("/<uuid:checkin_id>/link")
 class CheckInLink(MethodView):
     @blp.response(201, IssuedLinkSchema)
-    def post(self, checkin_id):  # type: ignore[no-untyped-def]
+    def post(self, checkin_id):
         """Issue a feedback link for the young person (any earlier unused link stops working)"""
         return svc.issue_link(
             outcomes_services().db,
@@ -58,7 +58,7 @@ class CheckInLink(MethodView):
 class CheckInAnswers(MethodView):
     @blp.arguments(AnswersSchema)
     @blp.response(200, CheckInDetailSchema)
-    def post(self, body, checkin_id):  # type: ignore[no-untyped-def]
+    def post(self, body, checkin_id):
         """Record answers given to the advisor in person"""
         app = outcomes_services()
         return svc.answer_by_advisor(
@@ -70,7 +70,7 @@ class CheckInAnswers(MethodView):
 class CheckInObservations(MethodView):
     @blp.arguments(ObservationSchema)
     @blp.response(201, ObservationSchema)
-    def post(self, body, checkin_id):  # type: ignore[no-untyped-def]
+    def post(self, body, checkin_id):
         """Add what the advisor has seen"""
         return svc.add_observation(
             outcomes_services().db, current_identity(), str(checkin_id), body["text"]
@@ -80,6 +80,6 @@ class CheckInObservations(MethodView):
 @people.route("/<uuid:person_id>/checkins")
 class PersonCheckIns(MethodView):
     @people.response(200, PersonCheckInsSchema)
-    def get(self, person_id):  # type: ignore[no-untyped-def]
+    def get(self, person_id):
         """A young person's check-ins (their advisor or an admin)"""
         return svc.person_summary(outcomes_services().db, current_identity(), str(person_id))

@@ -26,7 +26,7 @@ class Feedback(MethodView):
     @public
     @blp.response(200, FeedbackFormSchema)
     @blp.alt_response(404, description="Unknown, used or expired link")
-    def get(self, token):  # type: ignore[no-untyped-def]
+    def get(self, token):
         """The questions behind a feedback link"""
         return svc.feedback_form(outcomes_services().db, outcomes_services().instruments, token)
 
@@ -35,7 +35,7 @@ class Feedback(MethodView):
     @blp.response(200, ThanksSchema)
     @blp.alt_response(404, description="Unknown, used or expired link")
     @blp.alt_response(422, description="Answers to fix, each named by its question key")
-    def post(self, body, token):  # type: ignore[no-untyped-def]
+    def post(self, body, token):
         """Answer the check-in; the link then stops working"""
         app = outcomes_services()
         return svc.answer_by_link(app.db, app.instruments, token, body["answers"])

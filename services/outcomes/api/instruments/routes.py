@@ -16,7 +16,7 @@ blp = Blueprint(
 @blp.route("")
 class Instruments(MethodView):
     @blp.response(200)
-    def get(self):  # type: ignore[no-untyped-def]
+    def get(self):
         """Every instrument, with its licence and attribution"""
         require_role("advisor", "admin", "budget_holder")
         return [
@@ -27,7 +27,7 @@ class Instruments(MethodView):
 @blp.route("/<string:instrument_id>")
 class Instrument(MethodView):
     @blp.response(200)
-    def get(self, instrument_id):  # type: ignore[no-untyped-def]
+    def get(self, instrument_id):
         """One instrument"""
         require_role("advisor", "admin", "budget_holder")
         found = outcomes_services().instruments.instruments.get(instrument_id)

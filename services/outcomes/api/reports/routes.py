@@ -23,7 +23,7 @@ providers = Blueprint(
 class Evaluation(MethodView):
     @blp.arguments(ReportQueryArgsSchema, location="query")
     @blp.response(200, description="The report: JSON, text/csv or text/html")
-    def get(self, args):  # type: ignore[no-untyped-def]
+    def get(self, args):
         """Matched-pair evaluation with small numbers withheld (admins and budget holders)"""
         require_role("admin", "budget_holder")
         report = reports.build_report(outcomes_services().db, outcomes_services().instruments)
@@ -37,7 +37,7 @@ class Evaluation(MethodView):
 @providers.route("/<uuid:provider_id>/rating")
 class ProviderRating(MethodView):
     @providers.response(200, RatingSchema)
-    def get(self, provider_id):  # type: ignore[no-untyped-def]
+    def get(self, provider_id):
         """A provider's mean activity rating, from 8 ratings up (the provider itself or an admin)"""
         return case_studies.provider_rating(
             outcomes_services().db, current_identity(), str(provider_id)
