@@ -8,6 +8,7 @@ identity with 401 before any view code runs.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -125,3 +126,70 @@ def test_public_on_one_method_opens_that_method_only():
     assert is_public(view, "GET") and is_public(view, "HEAD")
     assert not is_public(view, "POST")
     assert not is_public(view, "DELETE")
+
+
+# --- the gateway: every page and route declares who may use it ---------------------------------
+
+# Open to anyone: the start, legal and sign-in pages, search and a listing, the young person's
+# check-in link, the API docs, health, assets. The API routes forward the caller's bearer token;
+# each service decides (above). Every other page needs a signed-in user.
+GATEWAY_OPEN = {
+    "web.home",
+    "legal.accessibility",
+    "legal.cookies",
+    "legal.privacy",
+    "web.search",
+    "web.listing",
+    "web.sign_in",
+    "web.sign_out_page",
+    "signin.callback",
+    "signin.start",
+    "signin.signed_out",
+    "web.feedback",
+    "web.feedback_thanks",
+    "docs.index",
+    "docs.service_docs",
+    "docs.service_spec",
+    "docs.assets",
+    "health",
+    "static",
+    "govuk_assets",
+}
+GATEWAY_FORWARDED = {"proxy.api", "proxy.oruk"}
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    var = tmp_path_factory.mktemp("gateway-access")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PHB_VAR_DIR", str(var))
+        mp.setenv("PHB_DEMO", "1")
+        from services.gateway.app import create_app
+
+        yield create_app({"TESTING": True, "RATELIMIT_ENABLED": "0"})
+
+
+def test_every_gateway_page_is_declared_open_or_sends_an_anonymous_caller_to_sign_in(gateway):
+    client = gateway.test_client()
+    form = client.get("/sign-in").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+    undeclared, open_doors = set(), set()
+    for endpoint, method, rule in operations(gateway):
+        if endpoint in GATEWAY_OPEN or endpoint in GATEWAY_FORWARDED:
+            continue
+        if not endpoint.startswith("web."):
+            undeclared.add((method, rule))
+            continue
+        data = {"csrf_token": csrf.group(1)} if method == "POST" else None
+        answer = client.open(_concrete(rule), method=method, data=data)
+        location = answer.headers.get("Location", "")
+        if not (answer.status_code == 302 and location.startswith("/sign-in?next=")):
+            open_doors.add((method, rule, answer.status_code))
+    assert undeclared == set()
+    assert open_doors == set()
+
+
+def test_every_declared_gateway_endpoint_exists(gateway):
+    endpoints = {rule.endpoint for rule in gateway.url_map.iter_rules()}
+    assert (GATEWAY_OPEN | GATEWAY_FORWARDED) - endpoints == set()
