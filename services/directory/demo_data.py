@@ -14,9 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from shared.demo import DEMO_PROVIDER_ID, DEMO_TODAY, demo_uuid
 
-PROVIDERS = 150
+BASE_PROVIDERS = 150
 EXTRA_LISTINGS = 40  # second listings of some providers
-LISTINGS = PROVIDERS + EXTRA_LISTINGS
+# Listings 0-189: the catalogue the budget seed picks from (`LISTINGS` stays its size, so the
+# other seeds lay out the same demo). Coverage listings follow, numbered from 190, each from a
+# provider of its own (150 up): every taxonomy term a young person asks for in three towns or more.
+LISTINGS = BASE_PROVIDERS + EXTRA_LISTINGS
 
 
 @dataclass(frozen=True)
@@ -407,6 +410,206 @@ EXCLUDED_TEMPLATES: tuple[Template, ...] = (
     ),
 )
 EXCLUDED_PROVIDERS = {13: 0, 57: 1, 98: 2, 141: 3}
+
+# What the rotation above leaves out or leaves in fewer than three towns: (template, towns).
+COVERAGE: tuple[tuple[Template, tuple[str, ...]], ...] = (
+    (
+        T(
+            "yoga",
+            ("mindfulness-yoga",),
+            ("Still Water Yoga", "Breathe Easy Mindfulness"),
+            "Yoga and mindfulness for young people, {town}",
+            "Gentle yoga, breathing and meditation to feel calmer and sleep better; mats lent.",
+            ((0, "per_session", "Free taster"), (600, "per_session", "Class")),
+            (14, 25),
+            ("TU", "SU"),
+            ("18:30", "19:45"),
+            ("first_session_free", "care_experienced"),
+        ),
+        ("Hastings", "Eastbourne", "Lewes", "Bexhill-on-Sea"),
+    ),
+    (
+        T(
+            "fishing",
+            ("fishing",),
+            ("Harbour Arm Angling Club", "Rother Valley Anglers"),
+            "Fishing for beginners, {town}",
+            "Sea and river fishing sessions with a coach; rods, tackle and bait lent.",
+            ((1500, "per_session", "Coached session"), (4000, "per_year", "Junior licence")),
+            (12, None),
+            ("SA", "SU"),
+            ("07:00", "12:00"),
+            ("bring_a_friend",),
+        ),
+        ("Rye", "Newhaven", "Hastings", "Eastbourne"),
+    ),
+    (
+        T(
+            "skate",
+            ("skateboarding",),
+            ("Ramp Riders Skate School", "Concrete Wave Skatepark"),
+            "Skateboarding lessons, {town}",
+            "Skateboard and BMX coaching at the skatepark; boards, pads and helmets lent.",
+            ((800, "per_session", "Lesson"), (2500, "per_month", "Monthly pass")),
+            (10, None),
+            ("WE", "SA"),
+            ("16:00", "19:00"),
+            ("first_session_free", "bring_a_friend"),
+        ),
+        ("Hastings", "Eastbourne", "Seaford", "Uckfield"),
+    ),
+    (
+        T(
+            "running",
+            ("running",),
+            ("Seafront Striders Running Club", "Couch to 5k Crew"),
+            "Running club and couch to 5k, {town}",
+            "Beginner-friendly runs at a chatty pace; couch to 5k groups start every month.",
+            ((0, "per_session", "Free run"), (2000, "per_year", "Club membership")),
+            (16, None),
+            ("TU,TH", "SA"),
+            ("18:30", "19:30"),
+            ("bring_a_friend",),
+        ),
+        ("Eastbourne", "Bexhill-on-Sea", "Crowborough", "Hailsham"),
+    ),
+    (
+        T(
+            "gardening",
+            ("gardening",),
+            ("Seedlings Community Garden", "Plot to Plate Allotments"),
+            "Community garden sessions, {town}",
+            "Grow vegetables and flowers in a community garden; tools, gloves and a cuppa provided.",
+            ((0, "per_session", "Free session"), (1500, "per_year", "Allotment share")),
+            (14, None),
+            ("WE", "SA"),
+            ("10:00", "13:00"),
+            ("care_experienced",),
+        ),
+        ("Lewes", "Battle", "Heathfield", "Peacehaven"),
+    ),
+    (
+        T(
+            "gaming",
+            ("gaming",),
+            ("Level Up Gaming Club", "Dice and Pixels Club"),
+            "Gaming club, {town}",
+            "Video games, e-sports and board games with other young people; consoles provided.",
+            ((0, "per_session", "Free session"), (300, "per_session", "Tournament entry")),
+            (13, 25),
+            ("FR",),
+            ("17:00", "20:00"),
+            ("bring_a_friend", "care_experienced"),
+        ),
+        ("Hastings", "Eastbourne", "Newhaven", "Crowborough"),
+    ),
+    (
+        T(
+            "drama",
+            ("drama",),
+            ("Curtain Up Youth Theatre", "Pier Players Drama"),
+            "Youth theatre and drama, {town}",
+            "Acting, improvisation and a show at the end of term; no experience needed.",
+            ((700, "per_session", "Session"), (6000, "one_off", "Term")),
+            (13, 25),
+            ("WE",),
+            ("18:00", "20:00"),
+            ("first_session_free",),
+        ),
+        ("Lewes", "Bexhill-on-Sea", "Rye", "Seaford"),
+    ),
+    (
+        T(
+            "tennis",
+            ("racket-sports",),
+            ("Baseline Tennis Club", "Shuttle Badminton Club"),
+            "Tennis and badminton coaching, {town}",
+            "Tennis and badminton for beginners: rackets lent, pay and play courts.",
+            ((600, "per_session", "Court and coach"), (3000, "per_month", "Monthly coaching")),
+            (11, None),
+            ("MO", "SA"),
+            ("17:00", "20:00"),
+        ),
+        ("Eastbourne", "Polegate", "Uckfield", "Hastings"),
+    ),
+    (
+        T(
+            "ballet",
+            ("other-dance",),
+            ("Pointe Ballet Studio", "Ballroom Nights"),
+            "Ballet, contemporary and ballroom, {town}",
+            "Adult beginners ballet, contemporary and ballroom dance classes.",
+            ((800, "per_session", "Class"), (2800, "per_month", "Monthly pass")),
+            (14, None),
+            ("TH", "SA"),
+            ("18:00", "19:30"),
+        ),
+        ("Eastbourne", "Hastings", "Lewes"),
+    ),
+    (
+        T(
+            "supplies",
+            ("art-supplies",),
+            ("Palette and Strings Supplies", "Maker's Cupboard"),
+            "Art materials and instruments, {town}",
+            "Sketchbooks, paints, guitars and keyboards; we help you choose starter kit.",
+            ((1500, "one_off", "Starter sketch kit"), (9000, "one_off", "Starter guitar")),
+            (None, None),
+            ("MO,TU,WE,TH,FR,SA",),
+            ("09:30", "17:30"),
+        ),
+        ("Hastings", "Eastbourne", "Crowborough", "Bexhill-on-Sea"),
+    ),
+    (
+        T(
+            "course",
+            ("courses",),
+            ("Bright Futures Learning", "Skills Shed"),
+            "Short courses and tuition, {town}",
+            "Short courses in barista skills, first aid, coding and English and maths tuition.",
+            ((2500, "one_off", "One-day course"), (12000, "one_off", "Ten-week course")),
+            (16, 25),
+            ("MO,WE",),
+            ("10:00", "15:00"),
+            ("care_experienced",),
+        ),
+        ("Hastings", "Lewes", "Hailsham"),
+    ),
+    (
+        T(
+            "women-boxing",
+            ("boxing-martial-arts",),
+            ("Sisters in Sport",),
+            "Women-only boxing fitness, {town}",
+            "Women-only boxing fitness and self-defence in a friendly, welcoming group.",
+            ((400, "per_session", "Class"),),
+            (16, None),
+            ("TU",),
+            ("19:00", "20:00"),
+            ("first_session_free", "bring_a_friend"),
+        ),
+        ("Eastbourne", "Hastings", "Lewes"),
+    ),
+    (
+        T(
+            "women-swim",
+            ("swimming",),
+            ("Sisters in Sport",),
+            "Women-only swim sessions, {town}",
+            "Women-only swimming sessions with female lifeguards and lessons for new swimmers.",
+            ((450, "per_session", "Swim"),),
+            (14, None),
+            ("SU",),
+            ("18:00", "19:30"),
+        ),
+        ("Bexhill-on-Sea", "Seaford", "Eastbourne"),
+    ),
+)
+_COVERAGE_SLOTS: tuple[tuple[Template, str], ...] = tuple(
+    (template, town) for template, towns in COVERAGE for town in towns
+)
+PROVIDERS = BASE_PROVIDERS + len(_COVERAGE_SLOTS)
+ALL_LISTINGS = LISTINGS + len(_COVERAGE_SLOTS)
 ACCESSIBILITY = (
     "wheelchair_accessible",
     "step_free",
@@ -487,6 +690,8 @@ class DemoListing:
 
 
 def _template(k: int) -> Template:
+    if k >= BASE_PROVIDERS:
+        return _COVERAGE_SLOTS[k - BASE_PROVIDERS][0]
     if k in EXCLUDED_PROVIDERS:
         return EXCLUDED_TEMPLATES[EXCLUDED_PROVIDERS[k]]
     if k == 0:
@@ -495,6 +700,8 @@ def _template(k: int) -> Template:
 
 
 def _town(k: int, template: Template) -> Town:
+    if k >= BASE_PROVIDERS:
+        return TOWN_BY_NAME[_COVERAGE_SLOTS[k - BASE_PROVIDERS][1]]
     if k == 0:
         return TOWN_BY_NAME["Hastings"]
     cycle = k // len(TEMPLATES)
@@ -567,16 +774,18 @@ def provider(k: int, today: date = DEMO_TODAY) -> DemoProvider:
 
 def _listing_provider(n: int) -> tuple[int, bool]:
     """(provider number, is it the provider's second listing)."""
-    if n < PROVIDERS:
+    if n < BASE_PROVIDERS:
         return n, False
-    k = ((n - PROVIDERS) * 3 + 1) % PROVIDERS
+    if n >= LISTINGS:
+        return BASE_PROVIDERS + n - LISTINGS, False
+    k = ((n - BASE_PROVIDERS) * 3 + 1) % BASE_PROVIDERS
     while k in EXCLUDED_PROVIDERS:
         k += 1
     return k, True
 
 
 def listing(n: int, today: date = DEMO_TODAY) -> DemoListing:
-    if not 0 <= n < LISTINGS:
+    if not 0 <= n < ALL_LISTINGS:
         raise IndexError(f"demo listing {n} out of range")
     k, second = _listing_provider(n)
     prov = provider(k, today)
@@ -620,7 +829,9 @@ def listing(n: int, today: date = DEMO_TODAY) -> DemoListing:
     if n % 4 == 1 and "care_experienced" not in welcomes:
         welcomes.append("care_experienced")
     status = "active"
-    if n % 29 == 11:
+    if n >= LISTINGS:
+        pass  # coverage listings are all open: every term in three towns or more
+    elif n % 29 == 11:
         status = "inactive"
     elif n % 41 == 20:
         status = "temporarily_closed"
@@ -667,7 +878,7 @@ def providers(today: date = DEMO_TODAY) -> list[DemoProvider]:
 
 
 def listings(today: date = DEMO_TODAY) -> list[DemoListing]:
-    return [listing(n, today) for n in range(LISTINGS)]
+    return [listing(n, today) for n in range(ALL_LISTINGS)]
 
 
 assert demo_uuid("provider", 0) == DEMO_PROVIDER_ID

@@ -63,7 +63,7 @@ def seed(db: Database) -> str:
                 )
             )
         session.flush()
-        for n in range(demo_data.LISTINGS):
+        for n in range(demo_data.ALL_LISTINGS):
             listing = demo_data.listing(n, anchor)
             location = Location(
                 id=listing.location_id,
@@ -117,4 +117,4 @@ def seed(db: Database) -> str:
                 ],
             )
             session.add(service)
-    return f"{demo_data.PROVIDERS} providers, {demo_data.LISTINGS} listings"
+    return f"{demo_data.PROVIDERS} providers, {demo_data.ALL_LISTINGS} listings"

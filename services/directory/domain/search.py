@@ -10,6 +10,26 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+PARTS_OF_DAY = ("morning", "afternoon", "after_school", "evening")
+WEEKDAY_CODES = frozenset({"MO", "TU", "WE", "TH", "FR"})
+
+
+def parts_of_day(byday: str, opens_at: str, closes_at: str) -> list[str]:
+    """When a weekly session runs, as a young person says it: "morning" (starts before noon),
+    "afternoon" (runs between 12:00 and 17:00), "after_school" (a weekday session still going
+    at 16:30), "evening" (starts from 17:00 or runs past 19:00). Times are "HH:MM"."""
+    found = []
+    if opens_at < "12:00":
+        found.append("morning")
+    if opens_at < "17:00" and closes_at > "12:00":
+        found.append("afternoon")
+    weekday = bool({d.strip() for d in byday.split(",")} & WEEKDAY_CODES)
+    if weekday and closes_at >= "16:30":
+        found.append("after_school")
+    if opens_at >= "17:00" or closes_at > "19:00":
+        found.append("evening")
+    return found
+
 
 @dataclass
 class SearchDocument:
@@ -36,6 +56,7 @@ class SearchDocument:
     welcomes: list[str] = field(
         default_factory=list
     )  # care_experienced, first_session_free, bring_a_friend
+    times: list[str] = field(default_factory=list)  # parts of the day it runs: PARTS_OF_DAY
     status: str = "active"  # active, inactive, defunct, temporarily_closed
     provider_state: str = "unchecked"  # verified, expiring, lapsed, unchecked (as of indexing)
     # last day (ISO date) the listing can be funded on: None when it can't be funded at all.

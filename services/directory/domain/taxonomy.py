@@ -48,6 +48,21 @@ TERMS: tuple[Term, ...] = (
         description="Boxing, kickboxing, judo, karate and more.",
     ),
     Term("climbing", "Climbing", "sport-fitness", description="Bouldering and roped climbing."),
+    Term(
+        "running", "Running", "sport-fitness", description="Running clubs, parkrun and couch to 5k."
+    ),
+    Term(
+        "skateboarding",
+        "Skateboarding and BMX",
+        "sport-fitness",
+        description="Skate parks, lessons and BMX.",
+    ),
+    Term(
+        "racket-sports",
+        "Tennis and badminton",
+        "sport-fitness",
+        description="Tennis, badminton, squash and table tennis.",
+    ),
     Term("dance", "Dance", description="Dance classes of every kind."),
     Term("salsa", "Salsa", "dance", description="Salsa and Latin dance."),
     Term("street-dance", "Street dance", "dance", description="Hip hop, breaking and street."),
@@ -61,6 +76,13 @@ TERMS: tuple[Term, ...] = (
         description="Volunteering outdoors, growing food.",
     ),
     Term("watersports", "Watersports", "outdoors-nature", description="Sailing, paddling, surf."),
+    Term("fishing", "Fishing", "outdoors-nature", description="Sea and coarse fishing, rods lent."),
+    Term(
+        "gardening",
+        "Gardening and growing",
+        "outdoors-nature",
+        description="Allotments, community gardens and growing food.",
+    ),
     Term("animals", "Animals", description="Time with animals."),
     Term("horse-riding", "Horse riding", "animals", description="Riding lessons and hacks."),
     Term(
@@ -74,6 +96,9 @@ TERMS: tuple[Term, ...] = (
     Term("woodwork", "Woodwork", "arts-making", description="Carpentry and woodwork."),
     Term("art", "Art", "arts-making", description="Drawing, painting and crafts."),
     Term("photography", "Photography", "arts-making", description="Photography and film."),
+    Term(
+        "drama", "Drama and theatre", "arts-making", description="Acting, theatre and film-making."
+    ),
     Term("music", "Music", description="Playing, singing and making music."),
     Term("music-lessons", "Music lessons", "music", description="Instrument and voice lessons."),
     Term(
@@ -105,6 +130,19 @@ TERMS: tuple[Term, ...] = (
         description="Groups run by and for young people.",
     ),
     Term("youth-clubs", "Youth clubs", "social-peer-support", description="Clubs and drop-ins."),
+    Term(
+        "gaming",
+        "Gaming clubs",
+        "social-peer-support",
+        description="Video game, e-sports and board game clubs.",
+    ),
+    Term("wellbeing", "Wellbeing", description="Feeling calmer, sleeping better, coping."),
+    Term(
+        "mindfulness-yoga",
+        "Mindfulness and yoga",
+        "wellbeing",
+        description="Yoga, meditation, mindfulness and relaxation.",
+    ),
     # never fundable by a personal health budget
     Term("alcohol", "Alcohol", excluded=True, description="Never funded."),
     Term("tobacco", "Tobacco and vaping", excluded=True, description="Never funded."),

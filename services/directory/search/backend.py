@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from services.directory.domain.search import SearchDocument
-from services.directory.search.query import SearchQuery, SearchResult
+from services.directory.search.query import MAX_WORDS, SearchQuery, SearchResult
 from services.directory.search.text import words
 
 FREE = "free"
@@ -50,6 +50,13 @@ class SearchBackend(abc.ABC):
     @abc.abstractmethod
     def _search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
         """Documents matching every one of `query_words` (all documents when empty) and the filters."""
+
+    def search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
+        """Documents matching every one of `query_words` and the filters (no words dropped)."""
+        words_in = [w for w in query_words if w][:MAX_WORDS]
+        result = self._search_words(query, words_in)
+        result.words_used = list(words_in) if result.total else []
+        return result
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Meilisearch's rule: if nothing matches every word, drop words from the end of the query.

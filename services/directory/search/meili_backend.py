@@ -72,6 +72,12 @@ def build_filter(query: SearchQuery) -> list[str | list[str]]:
         clauses.append(f"max_age_value >= {number(int(query.age))}")
     if query.day:
         clauses.append(f"days = {quote(query.day)}")
+    if query.days:
+        clauses.append([f"days = {quote(d)}" for d in query.days])
+    if query.times:
+        clauses.append([f"times = {quote(t)}" for t in query.times])
+    for welcome in query.welcomes:
+        clauses.append(f"welcomes = {quote(welcome)}")
     for feature in query.accessibility:
         clauses.append(f"accessibility = {quote(feature)}")
     if query.language:
@@ -118,6 +124,8 @@ def index_settings(synonyms: dict[str, frozenset[str]]) -> dict[str, Any]:
             "town_facet",
             "price_band",
             "days",
+            "times",
+            "welcomes",
             "accessibility",
             "languages",
             "price_filter",

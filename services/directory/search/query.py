@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.directory.domain.search import SearchDocument
+from services.directory.domain.search import PARTS_OF_DAY, SearchDocument
 
 SORTS = ("relevance", "distance", "price")
 FACETS = ("category", "town", "price_band", "day")
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WELCOMES = ("care_experienced", "first_session_free", "bring_a_friend")
 MAX_PER_PAGE = 100
 MAX_WORDS = 10  # like Meilisearch, only the first ten words of a query count
 UNKNOWN_TOWN = "unknown"
@@ -104,6 +105,9 @@ class SearchQuery:
     near: GeoPoint | None = None
     radius_km: float | None = None
     day: str | None = None
+    days: tuple[str, ...] = ()  # any of them ("weekends": saturday or sunday)
+    times: tuple[str, ...] = ()  # parts of the day (PARTS_OF_DAY), any of them
+    welcomes: tuple[str, ...] = ()  # every one of them (WELCOMES)
     accessibility: tuple[str, ...] = ()  # every one of them
     language: str | None = None
     funding_ready_only: bool = False
@@ -144,6 +148,15 @@ class SearchQuery:
             bad("age", "Must be between 0 and 120.")
         if self.day is not None and self.day not in DAYS:
             bad("day", f"Must be one of: {', '.join(DAYS)}.")
+        for day in self.days:
+            if day not in DAYS:
+                bad("days", f"Must be one of: {', '.join(DAYS)}.")
+        for part in self.times:
+            if part not in PARTS_OF_DAY:
+                bad("time", f"Must be one of: {', '.join(PARTS_OF_DAY)}.")
+        for welcome in self.welcomes:
+            if welcome not in WELCOMES:
+                bad("welcome", f"Must be one of: {', '.join(WELCOMES)}.")
         for name in self.facets:
             if name not in FACETS:
                 bad("facets", f"Unknown facet {name!r}; known: {', '.join(FACETS)}.")

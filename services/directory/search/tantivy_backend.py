@@ -48,7 +48,7 @@ from services.directory.search.text import (
 )
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 CATEGORY_SLOTS = 8  # category codes held in fast fields per listing (more: read the document)
 FOLD = "fold"
 NO_MAX_AGE = 1000
@@ -79,7 +79,17 @@ def _schema() -> tantivy.Schema:
     sb.add_bytes_field("doc", stored=True)
     sb.add_text_field("name", tokenizer_name=FOLD)
     sb.add_text_field("text", tokenizer_name=FOLD)
-    for raw in ("category", "town", "day", "price_band", "access", "language", "status"):
+    for raw in (
+        "category",
+        "town",
+        "day",
+        "time",
+        "welcome",
+        "price_band",
+        "access",
+        "language",
+        "status",
+    ):
         sb.add_text_field(raw, tokenizer_name="raw", fast=True)
     for number in ("price", "price_sort", "free", "min_age", "max_age", "fundable_until"):
         sb.add_integer_field(number, indexed=True, fast=True)
@@ -271,6 +281,10 @@ class TantivyBackend(SearchBackend):
         out.add_text("town", town_value(doc))
         for day in doc.days:
             out.add_text("day", day)
+        for part in doc.times:
+            out.add_text("time", part)
+        for welcome in doc.welcomes:
+            out.add_text("welcome", welcome)
         out.add_text("price_band", price_band(doc))
         for feature in doc.accessibility:
             out.add_text("access", feature)
@@ -442,6 +456,15 @@ class TantivyBackend(SearchBackend):
             found.append(Query.range_query(s, "max_age", FieldType.Integer, query.age, 10**6))
         if query.day:
             found.append(Query.term_query(s, "day", query.day))
+        for field, values in (("day", query.days), ("time", query.times)):
+            if values:
+                found.append(
+                    Query.boolean_query(
+                        [(Occur.Should, Query.term_query(s, field, v)) for v in values]
+                    )
+                )
+        for welcome in query.welcomes:
+            found.append(Query.term_query(s, "welcome", welcome))
         for feature in query.accessibility:
             found.append(Query.term_query(s, "access", feature))
         if query.language:

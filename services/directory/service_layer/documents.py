@@ -17,7 +17,7 @@ from services.directory.adapters.orm import (
     TaxonomyTerm,
 )
 from services.directory.domain import rules
-from services.directory.domain.search import SearchDocument
+from services.directory.domain.search import PARTS_OF_DAY, SearchDocument, parts_of_day
 from shared.outbox import add_event
 
 SEARCH = "search"
@@ -98,7 +98,11 @@ def search_document(
     location = sal.location if sal else None
     prices = [c.amount_pence for c in service.cost_options]
     days: list[str] = []
+    times: list[str] = []
     for schedule in service.schedules:
+        for part in parts_of_day(schedule.byday, schedule.opens_at, schedule.closes_at):
+            if part not in times:
+                times.append(part)
         for code in schedule.byday.split(","):
             name = rules.DAY_NAMES.get(code.strip())
             if name and name not in days:
@@ -129,6 +133,7 @@ def search_document(
         accessibility=list(service.accessibility or []),
         languages=list(service.languages or []),
         welcomes=list(service.welcomes or []),
+        times=[p for p in PARTS_OF_DAY if p in times],
         status=status,
         provider_state=provider.state,
         fundable_until=until.isoformat() if until else None,

@@ -1,0 +1,285 @@
+"""One search as a person means it: read the words, search, and never stop at a dead end.
+
+Used by `GET /search` (and so by the web page) over either engine. The steps, each said back to
+the person in plain words when it changes what they asked:
+1. understand the words (services/directory/search/understanding.py): filters, categories, words;
+2. search; when nothing matches, drop words (soft words such as "beginners" first, then from the
+   end, as Meilisearch's `last` strategy does), so more-matched words rank above fewer;
+3. still nothing: loosen the filters read from the words (never age or access needs), one at a
+   time; widen a radius to the nearest further out; widen a category to its parent;
+4. measure whether anything was found near the place named, for the unmet-demand report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from services.directory.adapters import geocode as geocoding
+from services.directory.domain import taxonomy
+from services.directory.search.backend import SearchBackend
+from services.directory.search.query import MAX_WORDS, GeoPoint, SearchQuery, SearchResult
+from services.directory.search.understanding import Intent, Understanding, understand
+
+NEARBY_KM = 10.0  # "nearby": within this of the place named
+MAX_ATTEMPTS = 24  # searches one question may take before it settles for what it has
+# filters read from the words that may be loosened, in this order; age and access needs never are
+LOOSENED = ("welcome", "time", "days", "language", "price")
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something changed so the person isn't left with nothing, said plainly."""
+
+    kind: str  # dropped_words, loosened, further_out, wider_category, literal_words
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": self.message}
+
+
+@dataclass
+class Answer:
+    result: SearchResult
+    query: SearchQuery  # the question finally answered
+    understanding: Understanding
+    applied: list[Intent]  # intents that became filters (or soft words)
+    changes: list[Change] = field(default_factory=list)
+    place: str | None = None  # the place named, as shown
+    nearby: int | None = None  # matches within NEARBY_KM of the place
+    understanding_ms: float = 0.0
+
+    @property
+    def unmet(self) -> bool:
+        """Nothing found near where they asked, or not what they asked for."""
+        if self.result.total == 0 or self.nearby == 0:
+            return True
+        return any(c.kind in ("wider_category", "literal_words") for c in self.changes)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return self.understanding.categories or self.query.categories
+
+
+def answer(
+    backend: SearchBackend,
+    query: SearchQuery,
+    *,
+    explicit: frozenset[str] = frozenset(),
+) -> Answer:
+    """Answer `query` (its text as typed, its filters as chosen: `explicit` names the filters the
+    person set themselves, which the words never override and which are never loosened)."""
+    started = time.perf_counter()
+    understood = understand(query.text)
+    base, applied, place = _apply(query, understood, explicit)
+    spent_ms = (time.perf_counter() - started) * 1000
+    changes: list[Change] = []
+    result, final = _first_with_results(
+        backend, base, understood, applied, explicit, changes, query.categories
+    )
+    found = Answer(
+        result=result,
+        query=final,
+        understanding=understood,
+        applied=applied,
+        changes=changes,
+        place=place,
+        understanding_ms=spent_ms,
+    )
+    if final.near is not None and result.total:
+        _measure_nearby(backend, found)
+    return found
+
+
+def _apply(
+    query: SearchQuery, understood: Understanding, explicit: frozenset[str]
+) -> tuple[SearchQuery, list[Intent], str | None]:
+    """The query with the intents read from the words set as filters (where the person set none)."""
+    changes: dict[str, Any] = {"text": ""}
+    applied: list[Intent] = []
+    place: str | None = None
+    for intent in understood.intents:
+        kind = intent.kind
+        if kind == "place" and "near" not in explicit and place is None:
+            point = geocoding.geocode(intent.value)
+            if point is None:
+                continue
+            changes["near"] = GeoPoint(*point)
+            if "sort" not in explicit:
+                changes["sort"] = "distance"
+            place = intent.value
+        elif kind == "price" and not explicit & {"max_price", "free"}:
+            if intent.value == 0:
+                changes["free_only"] = True
+            else:
+                changes["max_price_pence"] = intent.value
+        elif kind == "age" and "age" not in explicit:
+            changes["age"] = intent.value
+        elif kind == "days" and "day" not in explicit:
+            changes["days"] = tuple(intent.value)
+        elif kind == "time":
+            changes["times"] = (intent.value,)
+        elif kind == "access":
+            changes["accessibility"] = tuple(
+                dict.fromkeys((*changes.get("accessibility", query.accessibility), intent.value))
+            )
+        elif kind == "welcome":
+            changes["welcomes"] = tuple(
+                dict.fromkeys((*changes.get("welcomes", query.welcomes), intent.value))
+            )
+        elif kind == "language" and "language" not in explicit:
+            changes["language"] = intent.value
+        elif kind == "soft":
+            pass
+        else:
+            continue
+        applied.append(intent)
+    categories = understood.categories
+    if categories:
+        if query.categories:  # the person chose categories: the words may only narrow them
+            allowed = {d for c in query.categories for d in taxonomy.descendants(c)}
+            narrowed = tuple(c for c in categories if c in allowed)
+            changes["categories"] = narrowed or query.categories
+        else:
+            changes["categories"] = categories
+    return replace(query, **changes), applied, place
+
+
+def _word_lists(understood: Understanding, keep_one: bool) -> Iterator[tuple[list[str], str, bool]]:
+    """(words, the word just dropped, searched as typed): all the words in the categories they
+    name; then, once, every word as typed outside those categories; then fewer words: soft words
+    ("beginners") go first, then words from the end."""
+    content, soft = list(understood.words), list(understood.soft_words)
+    yield content + soft, "", False
+    if understood.concepts and (content or soft):
+        typed = [w for c in understood.concepts for w in c.phrase.split()]
+        yield (typed + content + soft)[:MAX_WORDS], "", True
+    while soft:
+        gone = soft.pop()
+        yield content + soft, gone, False
+    while len(content) > (1 if keep_one else 0):
+        gone = content.pop()
+        yield list(content), gone, False
+
+
+def _first_with_results(
+    backend: SearchBackend,
+    base: SearchQuery,
+    understood: Understanding,
+    applied: list[Intent],
+    explicit: frozenset[str],
+    changes: list[Change],
+    chosen: tuple[str, ...],
+) -> tuple[SearchResult, SearchQuery]:
+    attempts = 0
+    first: tuple[SearchResult, SearchQuery] | None = None
+    for query, change in _loosenings(base, understood, applied, explicit):
+        # with nothing else to go on, a single word is kept (it is the whole question)
+        keep_one = not (query.categories or understood.intents)
+        dropped: list[str] = []
+        for words, gone, as_typed in _word_lists(understood, keep_one):
+            attempts += 1
+            if gone:
+                dropped.append(gone)
+            # the words as typed, outside the category they were read as ("phtography walks")
+            asked = replace(query, categories=chosen) if as_typed else query
+            result = backend.search_words(asked, words)
+            if first is None:
+                first = (result, query)
+            if result.total:
+                if change is not None:
+                    changes.append(change)
+                if dropped:
+                    changes.append(_dropped(dropped))
+                return result, asked
+            if attempts >= MAX_ATTEMPTS:
+                assert first is not None
+                return first
+    assert first is not None
+    return first
+
+
+def _dropped(words: list[str]) -> Change:
+    quoted = ", ".join(f"“{w}”" for w in reversed(words))
+    plural = "words" if len(words) > 1 else "word"
+    return Change(
+        "dropped_words", f"Nothing matched every word, so we left out the {plural} {quoted}."
+    )
+
+
+def _loosenings(
+    base: SearchQuery, understood: Understanding, applied: list[Intent], explicit: frozenset[str]
+) -> Iterator[tuple[SearchQuery, Change | None]]:
+    """The query as asked, then looser versions of it, each with what was changed."""
+    yield base, None
+    query = base
+    said: list[str] = []
+    for kind in LOOSENED:
+        intents = [i for i in applied if i.kind == kind]
+        if not intents or (kind == "price" and explicit & {"max_price", "free"}):
+            continue
+        query = _without(query, kind)
+        said.extend(i.label for i in intents)
+        labels = ", ".join(said)
+        yield query, Change("loosened", f"Nothing matched {labels}, so we searched without it.")
+    if query.radius_km is not None and query.near is not None:
+        query = replace(query, radius_km=None, sort="distance")
+        yield (
+            query,
+            Change(
+                "further_out",
+                f"Nothing within {query_radius(base)} km, so these are the nearest further out.",
+            ),
+        )
+    if understood.categories and query.categories:
+        parents = tuple(
+            dict.fromkeys(p for c in query.categories for p in taxonomy.ancestors(c)[:1])
+        )
+        if parents:
+            names = _names(query.categories)
+            wider = _names(parents)
+            yield (
+                replace(query, categories=parents),
+                Change("wider_category", f"Nothing for {names}, so we looked in {wider}."),
+            )
+
+
+def query_radius(query: SearchQuery) -> str:
+    return f"{query.radius_km:g}" if query.radius_km is not None else ""
+
+
+def _names(slugs: tuple[str, ...]) -> str:
+    return " or ".join(taxonomy.BY_SLUG[s].name if s in taxonomy.BY_SLUG else s for s in slugs)
+
+
+def _without(query: SearchQuery, kind: str) -> SearchQuery:
+    if kind == "welcome":
+        return replace(query, welcomes=())
+    if kind == "time":
+        return replace(query, times=())
+    if kind == "days":
+        return replace(query, days=())
+    if kind == "language":
+        return replace(query, language=None)
+    return replace(query, free_only=False, max_price_pence=None)
+
+
+def _measure_nearby(backend: SearchBackend, found: Answer) -> None:
+    """How many of the matches are near the place; and say so when none is."""
+    query = found.query
+    assert query.near is not None
+    if query.radius_km is not None and query.radius_km <= NEARBY_KM:
+        found.nearby = found.result.total
+        return
+    near = replace(query, radius_km=NEARBY_KM, page=1, per_page=1, facets=(), sort="distance")
+    found.nearby = backend.search_words(near, found.result.words_used).total
+    if found.nearby == 0 and found.place:
+        found.changes.append(
+            Change(
+                "further_out",
+                f"Nothing within {NEARBY_KM:g} km of {found.place}, so these are the nearest "
+                "further out.",
+            )
+        )
