@@ -239,3 +239,22 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))
     actor_role: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class SearchLogEntry(Base):
+    """One search, with no personal data: the words as understood, the filters, the town named,
+    how many results and how many nearby, and whether a listing was funded afterwards."""
+
+    __tablename__ = "search_log"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    words: Mapped[str] = mapped_column(String(400), default="")
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    town: Mapped[str | None] = mapped_column(String(80))
+    results: Mapped[int] = mapped_column(Integer, default=0)
+    nearby: Mapped[int | None] = mapped_column(Integer)
+    unmet: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    changes: Mapped[list[str]] = mapped_column(JSON, default=list)  # kinds of change made
+    funded: Mapped[bool] = mapped_column(Boolean, default=False)

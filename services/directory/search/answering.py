@@ -18,10 +18,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.directory.adapters import geocode as geocoding
+from services.directory.adapters.geocode import Geocoder
 from services.directory.domain import taxonomy
 from services.directory.search.backend import SearchBackend
 from services.directory.search.query import MAX_WORDS, GeoPoint, SearchQuery, SearchResult
-from services.directory.search.understanding import Intent, Understanding, understand
+from services.directory.search.understanding import Intent, Locate, Understanding, understand
 
 NEARBY_KM = 10.0  # "nearby": within this of the place named
 MAX_ATTEMPTS = 24  # searches one question may take before it settles for what it has
@@ -68,12 +69,14 @@ def answer(
     query: SearchQuery,
     *,
     explicit: frozenset[str] = frozenset(),
+    geocoder: Geocoder | None = None,
 ) -> Answer:
     """Answer `query` (its text as typed, its filters as chosen: `explicit` names the filters the
     person set themselves, which the words never override and which are never loosened)."""
     started = time.perf_counter()
-    understood = understand(query.text)
-    base, applied, place = _apply(query, understood, explicit)
+    locate = geocoder.locate if geocoder is not None else geocoding.geocode
+    understood = understand(query.text, locate=locate)
+    base, applied, place = _apply(query, understood, explicit, locate)
     spent_ms = (time.perf_counter() - started) * 1000
     changes: list[Change] = []
     result, final = _first_with_results(
@@ -94,7 +97,7 @@ def answer(
 
 
 def _apply(
-    query: SearchQuery, understood: Understanding, explicit: frozenset[str]
+    query: SearchQuery, understood: Understanding, explicit: frozenset[str], locate: Locate
 ) -> tuple[SearchQuery, list[Intent], str | None]:
     """The query with the intents read from the words set as filters (where the person set none)."""
     changes: dict[str, Any] = {"text": ""}
@@ -103,7 +106,7 @@ def _apply(
     for intent in understood.intents:
         kind = intent.kind
         if kind == "place" and "near" not in explicit and place is None:
-            point = geocoding.geocode(intent.value)
+            point = locate(intent.value)
             if point is None:
                 continue
             changes["near"] = GeoPoint(*point)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -348,8 +349,14 @@ def _display(name: str) -> str:
     return "".join(p if p in ("on", " ", "-") else p.capitalize() for p in parts)
 
 
-def understand(text: str, lexicon: Lexicon | None = None) -> Understanding:
-    """Read a query: intents first (longest phrase wins), then categories, rewrites and filler."""
+Locate = Callable[[str], tuple[float, float] | None]
+
+
+def understand(
+    text: str, lexicon: Lexicon | None = None, locate: Locate = geocoding.geocode
+) -> Understanding:
+    """Read a query: intents first (longest phrase wins), then categories, rewrites and filler.
+    Places are the towns and villages of the area, and postcodes `locate` can place."""
     lexicon = lexicon or load_lexicon()
     toks = tokens(text)
     found = Understanding(tokens=toks)
@@ -360,7 +367,7 @@ def understand(text: str, lexicon: Lexicon | None = None) -> Understanding:
         step = (
             _age(toks, i, found)
             or _price(toks, i, found)
-            or _place(toks, i, found)
+            or _place(toks, i, found, locate)
             or _table(toks, i, found, lexicon, kept)
         )
         if step:
@@ -523,7 +530,7 @@ def _set_price(found: Understanding, pence: int, start: int, end: int) -> int:
     return end - start
 
 
-def _place(toks: list[str], i: int, found: Understanding) -> int:
+def _place(toks: list[str], i: int, found: Understanding, locate: Locate) -> int:
     places = _places()
     for size in range(min(4, len(toks) - i), 0, -1):
         name = places.get(tuple(toks[i : i + size]))
@@ -532,7 +539,7 @@ def _place(toks: list[str], i: int, found: Understanding) -> int:
     if _DISTRICT.match(toks[i]) and any(c.isdigit() for c in toks[i]):
         size = 2 if i + 1 < len(toks) and _INWARD.match(toks[i + 1]) else 1
         postcode = " ".join(toks[i : i + size]).upper()
-        if geocoding.geocode(postcode) is not None:
+        if locate(postcode) is not None:
             return _set_place(found, postcode, i, i + size)
     return 0
 

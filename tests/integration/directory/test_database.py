@@ -38,7 +38,9 @@ def test_seed_lays_out_the_demo_catalogue_once(database_url):
         assert "listings" in seed(db)
         assert seed(db) == "already seeded"
         with db.session() as session:
-            assert session.scalar(select(func.count()).select_from(Service)) == demo_data.ALL_LISTINGS
+            assert (
+                session.scalar(select(func.count()).select_from(Service)) == demo_data.ALL_LISTINGS
+            )
             assert session.get(Organization, DEMO_PROVIDER_ID).name == "Hastings Harbour Gym"
             assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
             documents = {d.id: d for d in all_search_documents(session)}

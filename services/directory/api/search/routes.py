@@ -5,17 +5,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.directory.api.search.schemas import SearchQueryArgsSchema, SearchResultSchema
+from services.directory.api.search.schemas import (
+    SearchQueryArgsSchema,
+    SearchResultSchema,
+    UnmetDemandArgsSchema,
+    UnmetDemandSchema,
+)
 from services.directory.registry import directory_services
 from services.directory.search.backend import SearchUnavailable
 from services.directory.search.install import search_backend
 from services.directory.search.query import FACETS, GeoPoint, SearchQuery
-from shared.app import public
+from services.directory.service_layer.search_log import unmet_demand, unmet_demand_csv
+from services.directory.service_layer.searching import search_listings
+from shared.app import database, public, require_role
 from shared.errors import DependencyUnavailable, ValidationFailed
 
+REPORT_ROLES = ("admin", "budget_holder")  # who commissions: the programme lead, budget holders
 blp = Blueprint("search", __name__, url_prefix="/search", description="Search the directory.")
 
 _LAT_LNG = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -52,26 +61,11 @@ def _geocode(place: str) -> GeoPoint | None:
     return GeoPoint(found[0], found[1]) if found else None
 
 
-_PLACE_IN_WORDS = re.compile(r"^(?P<what>.*\S)\s+(?:near|in|around)\s+(?P<place>[^,]{2,60})$", re.I)
-
-
-def _place_in_words(text: str) -> tuple[str, GeoPoint] | None:
-    """ "horse riding near Hastings": the words, and the place they name if we can place it."""
-    found = _PLACE_IN_WORDS.match(text.strip())
-    if not found:
-        return None
-    place = _geocode(found.group("place"))
-    return (found.group("what"), place) if place else None
-
-
 def query_from_args(args: dict[str, Any]) -> SearchQuery:
     errors: dict[str, list[str]] = {}
     near = _place(args, errors)
     text = args.get("q", "")
     sort = args.get("sort") or "relevance"
-    if near is None and not errors and (named := _place_in_words(text)):
-        text, near = named
-        sort = args.get("sort") or "distance"
     query = SearchQuery(
         text=text,
         categories=tuple(args.get("category", ())),
@@ -81,6 +75,8 @@ def query_from_args(args: dict[str, Any]) -> SearchQuery:
         near=near,
         radius_km=args.get("radius_km"),
         day=args.get("day"),
+        times=tuple(args.get("time", ())),
+        welcomes=tuple(args.get("welcome", ())),
         accessibility=tuple(args.get("accessibility", ())),
         language=args.get("language"),
         funding_ready_only=args.get("funding_ready", False),
@@ -98,30 +94,60 @@ def query_from_args(args: dict[str, Any]) -> SearchQuery:
     return query
 
 
+def explicit_filters(args: dict[str, Any]) -> frozenset[str]:
+    """The filters the caller set: the words never override them."""
+    given = {name for name, value in args.items() if value not in (None, "", [], False)}
+    if "lat" in given or "lng" in given:
+        given.add("near")
+    if "category" in given:
+        given.add("categories")
+    return frozenset(given)
+
+
 @blp.route("")
 class Search(MethodView):
     @public
     @blp.arguments(SearchQueryArgsSchema, location="query")
     @blp.response(200, SearchResultSchema)
     def get(self, args):
-        """Search active listings: words (typos forgiven), filters, facets, distance"""
+        """Search active listings: words read as people say them, filters, facets, distance"""
         query = query_from_args(args)
         try:
-            result = search_backend().search(query)
+            body, found = search_listings(
+                database(),
+                search_backend(),
+                query,
+                explicit=explicit_filters(args),
+                geocoder=directory_services().geocoder,
+                near=args.get("near"),
+            )
         except SearchUnavailable as err:
             raise DependencyUnavailable(f"Search is unavailable: {err}") from err
-        near = query.near
-        return {
-            "free_only": query.free_only or result.free_only,
-            "near": {"lat": near.lat, "lng": near.lng} if near else None,
-            "total": result.total,
-            "page": result.page,
-            "per_page": result.per_page,
-            "total_pages": result.total_pages,
-            "words_used": result.words_used,
-            "hits": [hit.as_dict() for hit in result.hits],
-            "facets": {
-                name: [{"value": f.value, "count": f.count} for f in values]
-                for name, values in result.facets.items()
-            },
-        }
+        return body, {"Server-Timing": f"understand;dur={found.understanding_ms:.3f}"}
+
+
+@blp.route("/unmet-demand")
+class UnmetDemand(MethodView):
+    @blp.arguments(UnmetDemandArgsSchema, location="query")
+    @blp.response(200, UnmetDemandSchema)
+    def get(self, args):
+        """What people searched for and could not find nearby, by category and town (1-7 withheld)"""
+        require_role(*REPORT_ROLES)
+        with database().session() as session:
+            return unmet_demand(session, days=args["days"])
+
+
+@blp.route("/unmet-demand.csv")
+class UnmetDemandCsv(MethodView):
+    @blp.arguments(UnmetDemandArgsSchema, location="query")
+    @blp.response(200, description="CSV: category, category_name, town, words, searches")
+    def get(self, args):
+        """The unmet-demand report as CSV (cells that a spreadsheet would run are neutralised)"""
+        require_role(*REPORT_ROLES)
+        with database().session() as session:
+            report = unmet_demand(session, days=args["days"])
+        return Response(
+            unmet_demand_csv(report),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="unmet-demand.csv"'},
+        )

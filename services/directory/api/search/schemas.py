@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.directory.search.query import DAYS, FACETS, MAX_PER_PAGE, SORTS
+from services.directory.domain.search import PARTS_OF_DAY
+from services.directory.search.query import DAYS, FACETS, MAX_PER_PAGE, SORTS, WELCOMES
 
 
 class SearchQueryArgsSchema(Schema):
@@ -40,6 +41,18 @@ class SearchQueryArgsSchema(Schema):
         validate=validate.Range(min=0, max=500, min_inclusive=False), allow_nan=False
     )
     day = fields.String(validate=validate.OneOf(DAYS))
+    time = fields.List(
+        fields.String(validate=validate.OneOf(PARTS_OF_DAY)),
+        load_default=list,
+        metadata={"description": "Part of the day it runs (repeatable: any of them)."},
+    )
+    welcome = fields.List(
+        fields.String(validate=validate.OneOf(WELCOMES)),
+        load_default=list,
+        metadata={
+            "description": "What the provider offers young people (repeatable: all of them)."
+        },
+    )
     accessibility = fields.List(
         fields.String(validate=validate.Length(min=1, max=80)), load_default=list
     )
@@ -89,3 +102,81 @@ class SearchResultSchema(Schema):
         },
     )
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))
+    understood = fields.Nested(
+        lambda: UnderstoodSchema(),
+        metadata={"description": "How the words were read: words, categories and filters."},
+    )
+    changes = fields.List(
+        fields.Nested(lambda: ChangeSchema()),
+        metadata={"description": "What was changed so the search found something, said plainly."},
+    )
+    place = fields.String(
+        allow_none=True, metadata={"description": "The place named in the words, as shown."}
+    )
+    nearby = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Matches within 10 km of the place (null without a place)."},
+    )
+    search_id = fields.String(
+        allow_none=True, metadata={"description": "This search in the search log."}
+    )
+
+
+class ChangeSchema(Schema):
+    kind = fields.String(
+        metadata={
+            "description": "dropped_words, loosened, further_out, wider_category or literal_words."
+        }
+    )
+    message = fields.String()
+
+
+class UnderstoodFilterSchema(Schema):
+    kind = fields.String(
+        metadata={
+            "description": "place, price, age, days, time, access, welcome, language or soft."
+        }
+    )
+    label = fields.String(metadata={"description": "What to show, e.g. 'Near Bexhill'."})
+    value = fields.Raw()
+    remove_q = fields.String(metadata={"description": "The words to search to remove this filter."})
+
+
+class UnderstoodCategorySchema(Schema):
+    slug = fields.String()
+    name = fields.String()
+    phrase = fields.String(metadata={"description": "The words it was read from."})
+
+
+class UnderstoodSchema(Schema):
+    words = fields.List(fields.String(), metadata={"description": "Words searched for."})
+    categories = fields.List(fields.Nested(UnderstoodCategorySchema))
+    filters = fields.List(fields.Nested(UnderstoodFilterSchema))
+
+
+class UnmetDemandArgsSchema(Schema):
+    days = fields.Integer(
+        load_default=90,
+        validate=validate.Range(min=1, max=3660),
+        metadata={"description": "How many days back to look."},
+    )
+
+
+class UnmetDemandRowSchema(Schema):
+    category = fields.String(metadata={"description": "Taxonomy slug; empty for no category."})
+    category_name = fields.String()
+    town = fields.String(metadata={"description": "Town or postcode district, or 'anywhere'."})
+    words = fields.String(
+        allow_none=True, metadata={"description": "Words searched, when no category was read."}
+    )
+    searches = fields.Integer(
+        allow_none=True, metadata={"description": "How many searches; null when 1-7 (withheld)."}
+    )
+    suppressed = fields.Boolean()
+
+
+class UnmetDemandSchema(Schema):
+    days = fields.Integer()
+    since = fields.String()
+    threshold = fields.Integer(metadata={"description": "Counts under this are withheld."})
+    rows = fields.List(fields.Nested(UnmetDemandRowSchema))

@@ -1,0 +1,81 @@
+"""Searching the directory as a use case: answer the question, log it, say what was understood."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.directory.adapters.geocode import Geocoder
+from services.directory.domain import taxonomy
+from services.directory.search.answering import Answer, answer
+from services.directory.search.backend import SearchBackend
+from services.directory.search.query import SearchQuery
+from services.directory.service_layer.search_log import record_search
+from shared.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def search_listings(
+    db: Database,
+    backend: SearchBackend,
+    query: SearchQuery,
+    *,
+    explicit: frozenset[str],
+    geocoder: Geocoder | None = None,
+    near: str | None = None,
+) -> tuple[dict[str, Any], Answer]:
+    """The answer as the API gives it, and the answer itself (for its timings)."""
+    found = answer(backend, query, explicit=explicit, geocoder=geocoder)
+    search_id: str | None
+    try:
+        search_id = db.run_write(lambda session: record_search(session, found, near))
+    except SQLAlchemyError as err:  # the log must never cost anyone their search
+        log.warning("search not logged", extra={"fields": {"error": type(err).__name__}})
+        search_id = None
+    return answer_body(found, search_id), found
+
+
+def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
+    result, query, understood = found.result, found.query, found.understanding
+    near = query.near
+    return {
+        "free_only": query.free_only,
+        "near": {"lat": near.lat, "lng": near.lng} if near else None,
+        "total": result.total,
+        "page": result.page,
+        "per_page": result.per_page,
+        "total_pages": result.total_pages,
+        "words_used": result.words_used,
+        "hits": [hit.as_dict() for hit in result.hits],
+        "facets": {
+            name: [{"value": f.value, "count": f.count} for f in values]
+            for name, values in result.facets.items()
+        },
+        "understood": {
+            "words": understood.words + understood.soft_words,
+            "categories": [
+                {"slug": slug, "name": taxonomy.BY_SLUG[slug].name, "phrase": concept.phrase}
+                for concept in understood.concepts
+                for slug in concept.terms
+                if slug in taxonomy.BY_SLUG
+            ],
+            "filters": [
+                {
+                    "kind": intent.kind,
+                    "label": intent.label,
+                    "value": list(intent.value)
+                    if isinstance(intent.value, tuple)
+                    else intent.value,
+                    "remove_q": understood.text_without(intent),
+                }
+                for intent in found.applied
+            ],
+        },
+        "changes": [change.as_dict() for change in found.changes],
+        "place": found.place,
+        "nearby": found.nearby,
+        "search_id": search_id,
+    }

@@ -1,0 +1,166 @@
+"""The search log keeps no personal data and any text safely; the unmet-demand report withholds 1-7."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.directory.adapters.orm import SearchLogEntry
+from services.directory.search.answering import answer
+from services.directory.search.query import GeoPoint, SearchQuery
+from services.directory.search.tantivy_backend import TantivyBackend
+from services.directory.service_layer.search_log import (
+    mark_funded,
+    record_search,
+    spreadsheet_safe,
+    unmet_demand,
+    unmet_demand_csv,
+)
+from shared.db import Database
+from shared.migrations import upgrade
+from shared.outbox import utcnow
+from tests.contract.search.fixtures import doc
+
+
+@pytest.fixture
+def db(database_url: str) -> Database:
+    upgrade("directory", database_url)
+    return Database(database_url)
+
+
+@pytest.fixture
+def backend(tmp_path) -> TantivyBackend:
+    found = TantivyBackend(tmp_path / "index")
+    found.upsert(
+        [
+            doc(
+                1,
+                "Sea fishing sessions",
+                "Coached sea fishing; rods lent.",
+                "Hastings",
+                categories=["fishing", "outdoors-nature"],
+                category_labels=["Fishing"],
+                min_price_pence=1500,
+            ),
+            doc(
+                2,
+                "Open gym",
+                "Free weights.",
+                "Eastbourne",
+                categories=["gym", "sport-fitness"],
+                category_labels=["Gym"],
+                min_price_pence=2500,
+            ),
+        ]
+    )
+    return found
+
+
+def log(db: Database, backend: TantivyBackend, text: str, **filters: object) -> str:
+    found = answer(backend, SearchQuery(text=text, **filters), explicit=frozenset(filters))
+    near = filters.get("near")
+    return db.run_write(lambda s: record_search(s, found, near if isinstance(near, str) else None))
+
+
+def entries(db: Database) -> list[SearchLogEntry]:
+    with db.session() as session:
+        return list(session.scalars(select(SearchLogEntry)))
+
+
+def test_a_search_is_logged_with_words_filters_town_and_counts(db, backend) -> None:
+    log(db, backend, "I'm 17 and want fishing in Eastbourne, free")
+    (entry,) = entries(db)
+    assert entry.words == "fishing" and entry.categories == ["fishing"]
+    assert entry.town == "Eastbourne" and entry.filters == {"age": 17}
+    assert entry.results == 1 and entry.nearby == 0 and entry.unmet
+    assert "loosened" in entry.changes and "further_out" in entry.changes
+    assert entry.funded is False
+
+
+def test_coordinates_and_full_postcodes_never_reach_the_log(db, backend) -> None:
+    found = answer(backend, SearchQuery(text="gym near bn21 4ab"))
+    db.run_write(lambda s: record_search(s, found, None))
+    found = answer(
+        backend, SearchQuery(text="gym", near=GeoPoint(50.77, 0.28)), explicit=frozenset({"near"})
+    )
+    db.run_write(lambda s: record_search(s, found, "50.77,0.28"))
+    towns = sorted(e.town or "" for e in entries(db))
+    assert towns == ["", "BN21"]
+    assert all("4ab" not in e.words and "50.77" not in str(e.filters) for e in entries(db))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["fishing \x00\x00 in Rye", "😀🎣 fishing", "\u202eمرحبا fishing", "=cmd|'/c calc'!A1 fishing"],
+)
+def test_any_text_is_stored_safely(db, backend, text: str) -> None:
+    log(db, backend, text)
+    (entry,) = entries(db)
+    assert "\x00" not in entry.words and "fishing" in entry.words
+
+
+def test_marking_a_search_funded(db, backend) -> None:
+    search_id = log(db, backend, "gym")
+    assert db.run_write(lambda s: mark_funded(s, search_id)) is True
+    assert db.run_write(lambda s: mark_funded(s, "no-such-search")) is False
+    assert entries(db)[0].funded is True
+
+
+def test_the_report_counts_unmet_searches_by_category_and_town_and_withholds_1_to_7(
+    db, backend
+) -> None:
+    for _ in range(8):
+        log(db, backend, "fishing in Eastbourne")  # nearest is in Hastings, 25 km away
+    for _ in range(3):
+        log(db, backend, "fishing in Lewes")
+    for _ in range(9):
+        log(db, backend, "fishing in Hastings")  # found nearby: not unmet
+    for _ in range(8):
+        log(db, backend, "zzqx")  # nothing at all, no category
+    with db.session() as session:
+        report = unmet_demand(session)
+    rows = {(r["category"], r["town"]): r for r in report["rows"]}
+    assert rows[("fishing", "Eastbourne")]["searches"] == 8
+    assert rows[("fishing", "Lewes")] == {
+        "category": "fishing",
+        "category_name": "Fishing",
+        "town": "Lewes",
+        "words": None,
+        "searches": None,
+        "suppressed": True,
+    }
+    assert ("fishing", "Hastings") not in rows
+    assert rows[("", "anywhere")]["words"] == "zzqx" and rows[("", "anywhere")]["searches"] == 8
+    assert report["rows"][0]["searches"] == 8  # largest first, withheld last
+    assert report["rows"][-1]["suppressed"]
+
+
+def test_the_report_looks_back_only_the_days_asked(db, backend) -> None:
+    log(db, backend, "fishing in Eastbourne")
+    with db.session() as session:
+        later = unmet_demand(session, days=1, now=utcnow() + timedelta(days=3))
+    assert later["rows"] == []
+
+
+def test_the_csv_withholds_small_counts_and_neutralises_formulas(db, backend) -> None:
+    for _ in range(8):
+        log(db, backend, "=HYPERLINK(zz)")
+    log(db, backend, "fishing in Lewes")
+    with db.session() as session:
+        text = unmet_demand_csv(unmet_demand(session))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["category", "category_name", "town", "words", "searches"]
+    assert ["", "(no category)", "anywhere", "hyperlink zz", "8"] in rows
+    assert ["fishing", "Fishing", "Lewes", "", "[c]"] in rows
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [("=1+2", "'=1+2"), ("+44", "'+44"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("ok", "ok")],
+)
+def test_cells_a_spreadsheet_would_run_get_a_leading_quote(cell: str, shown: str) -> None:
+    assert spreadsheet_safe(cell) == shown
