@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from services.directory import demo_data
 from services.directory.adapters.geocode import OfflineGeocoder
 from services.directory.seed import seed
 from services.directory.service_layer import transfer
@@ -164,7 +165,8 @@ def test_the_cli_exports_and_imports(tmp_path, monkeypatch):
     monkeypatch.setenv("DIRECTORY_DATABASE_URL", target)
     imported = CliRunner().invoke(group, ["import", str(out)])
     assert imported.exit_code == 0, imported.output
-    assert "340 created, 0 updated, 0 rejected" in imported.output
+    records = demo_data.PROVIDERS + demo_data.ALL_LISTINGS
+    assert f"{records} created, 0 updated, 0 rejected" in imported.output
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"record": "service", "id": "nope", "name": "x"}]))
     refused = CliRunner().invoke(group, ["import", str(bad)])
