@@ -7,7 +7,6 @@ listing was funded afterwards. The report withholds every count of 1-7.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from services.directory.adapters.orm import SearchLogEntry
 from services.directory.domain import taxonomy
 from services.directory.search.answering import Answer
 from shared.outbox import utcnow
+from shared.spreadsheet import csv_writer
 
 THRESHOLD = 8  # counts 1..7 are withheld (the suite's small-number rule)
 MAX_WORDS_LENGTH = 400
@@ -146,22 +146,16 @@ SUPPRESSED_MARK = "[c]"
 
 def unmet_demand_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # cells a spreadsheet would run as formulas get a leading quote
     writer.writerow(CSV_COLUMNS)
     for row in report["rows"]:
         writer.writerow(
             [
-                spreadsheet_safe(str(row["category"])),
-                spreadsheet_safe(str(row["category_name"])),
-                spreadsheet_safe(str(row["town"])),
-                spreadsheet_safe(row["words"] or ""),
+                row["category"],
+                row["category_name"],
+                row["town"],
+                row["words"] or "",
                 SUPPRESSED_MARK if row["suppressed"] else row["searches"],
             ]
         )
     return out.getvalue()
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ (or a tab or return) as formulas: such a
-    cell gets a leading quote, so it is shown as typed."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
