@@ -74,7 +74,7 @@ def answer(
     """Answer `query` (its text as typed, its filters as chosen: `explicit` names the filters the
     person set themselves, which the words never override and which are never loosened)."""
     started = time.perf_counter()
-    locate = geocoder.locate if geocoder is not None else geocoding.geocode
+    locate = (geocoder or geocoding.OfflineGeocoder()).locate
     understood = understand(query.text, locate=locate)
     base, applied, place = _apply(query, understood, explicit, locate)
     spent_ms = (time.perf_counter() - started) * 1000

@@ -352,8 +352,11 @@ def _display(name: str) -> str:
 Locate = Callable[[str], tuple[float, float] | None]
 
 
+_OFFLINE = geocoding.OfflineGeocoder()
+
+
 def understand(
-    text: str, lexicon: Lexicon | None = None, locate: Locate = geocoding.geocode
+    text: str, lexicon: Lexicon | None = None, locate: Locate = _OFFLINE.locate
 ) -> Understanding:
     """Read a query: intents first (longest phrase wins), then categories, rewrites and filler.
     Places are the towns and villages of the area, and postcodes `locate` can place."""

@@ -19,6 +19,7 @@ from services.directory.adapters.geocode import normalise_postcode
 from services.directory.adapters.orm import SearchLogEntry
 from services.directory.domain import taxonomy
 from services.directory.search.answering import Answer
+from services.directory.service_layer.unit_of_work import UnitOfWork
 from shared.outbox import utcnow
 from shared.spreadsheet import csv_writer
 
@@ -123,6 +124,15 @@ def unmet_demand(
         key=lambda r: (r["searches"] is None, -(r["searches"] or 0), r["category"], r["town"])
     )
     return {"days": days, "since": since.date().isoformat(), "threshold": THRESHOLD, "rows": found}
+
+
+def unmet_demand_report(uow: UnitOfWork, *, days: int = 90) -> dict[str, Any]:
+    with uow.read() as session:
+        return unmet_demand(session, days=days)
+
+
+def unmet_demand_report_csv(uow: UnitOfWork, *, days: int = 90) -> str:
+    return unmet_demand_csv(unmet_demand_report(uow, days=days))
 
 
 def _row(key: tuple[str, str, str], n: int) -> dict[str, Any]:

@@ -13,13 +13,13 @@ from services.directory.search.answering import Answer, answer
 from services.directory.search.backend import SearchBackend
 from services.directory.search.query import SearchQuery
 from services.directory.service_layer.search_log import record_search
-from shared.db import Database
+from services.directory.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 def search_listings(
-    db: Database,
+    uow: UnitOfWork,
     backend: SearchBackend,
     query: SearchQuery,
     *,
@@ -31,7 +31,7 @@ def search_listings(
     found = answer(backend, query, explicit=explicit, geocoder=geocoder)
     search_id: str | None
     try:
-        search_id = db.run_write(lambda session: record_search(session, found, near))
+        search_id = uow.write(lambda session: record_search(session, found, near))
     except SQLAlchemyError as err:  # the log must never cost anyone their search
         log.warning("search not logged", extra={"fields": {"error": type(err).__name__}})
         search_id = None

@@ -19,9 +19,12 @@ from services.directory.registry import directory_services
 from services.directory.search.backend import SearchUnavailable
 from services.directory.search.install import search_backend
 from services.directory.search.query import FACETS, GeoPoint, SearchQuery
-from services.directory.service_layer.search_log import unmet_demand, unmet_demand_csv
+from services.directory.service_layer.search_log import (
+    unmet_demand_report,
+    unmet_demand_report_csv,
+)
 from services.directory.service_layer.searching import search_listings
-from shared.app import database, public, require_role
+from shared.app import public, require_role
 from shared.errors import DependencyUnavailable, ValidationFailed
 
 REPORT_ROLES = ("admin", "budget_holder")  # who commissions: the programme lead, budget holders
@@ -114,7 +117,7 @@ class Search(MethodView):
         query = query_from_args(args)
         try:
             body, found = search_listings(
-                database(),
+                directory_services().uow,
                 search_backend(),
                 query,
                 explicit=explicit_filters(args),
@@ -133,8 +136,7 @@ class UnmetDemand(MethodView):
     def get(self, args):
         """What people searched for and could not find nearby, by category and town (1-7 withheld)"""
         require_role(*REPORT_ROLES)
-        with database().session() as session:
-            return unmet_demand(session, days=args["days"])
+        return unmet_demand_report(directory_services().uow, days=args["days"])
 
 
 @blp.route("/unmet-demand.csv")
@@ -144,10 +146,8 @@ class UnmetDemandCsv(MethodView):
     def get(self, args):
         """The unmet-demand report as CSV (cells that a spreadsheet would run are neutralised)"""
         require_role(*REPORT_ROLES)
-        with database().session() as session:
-            report = unmet_demand(session, days=args["days"])
         return Response(
-            unmet_demand_csv(report),
+            unmet_demand_report_csv(directory_services().uow, days=args["days"]),
             mimetype="text/csv",
             headers={"Content-Disposition": 'attachment; filename="unmet-demand.csv"'},
         )
