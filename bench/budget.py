@@ -71,6 +71,12 @@ def ok(response: requests.Response, status: int = 200) -> dict[str, Any]:
     return response.json()
 
 
+def assign_holder(client: Client, scheme_id: str) -> None:
+    """The bench's budget holder sees and approves only on schemes an admin assigned them."""
+    body = {"scheme_id": scheme_id, "sub": "bench-holder"}
+    ok(client.call("POST", "/assignments", "admin", json=body), 201)
+
+
 def setup(client: Client, people: int, requests_each: int) -> list[str]:
     scheme = ok(
         client.call(
@@ -101,6 +107,7 @@ def setup(client: Client, people: int, requests_each: int) -> list[str]:
         ),
         201,
     )
+    assign_holder(client, scheme["id"])
 
     def person(_: int) -> list[str]:
         p = ok(
@@ -185,6 +192,7 @@ def race(client: Client) -> dict[str, int]:
         ),
         201,
     )
+    assign_holder(client, scheme["id"])
     p = ok(
         client.call(
             "POST",

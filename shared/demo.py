@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 _NAMESPACE = uuid.UUID("6f1c5a52-8f4e-4a8e-9a3c-2d1f0b7e5c11")
 
@@ -28,3 +32,17 @@ def demo_uuid(kind: str, n: int | str) -> str:
 
 # The demo provider user's organisation.
 DEMO_PROVIDER_ID = demo_uuid("provider", 0)
+
+
+CATALOGUE_FILE = Path(__file__).with_name("demo_catalogue.json")
+
+
+@cache
+def demo_catalogue() -> tuple[dict[str, Any], ...]:
+    """The directory's demo listings as other seeds may know them (ids, names, prices, states).
+
+    A data file both seeds read, so no service imports another to line its demo records up; the
+    directory writes it (`python -m services.directory.demo_data > shared/demo_catalogue.json`)
+    and refuses to seed a catalogue that disagrees with it.
+    """
+    return tuple(json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))["listings"])

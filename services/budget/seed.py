@@ -26,7 +26,7 @@ from services.budget.domain import rules
 from services.budget.service_layer import ledger
 from services.budget.service_layer.schemes import fund_pot
 from shared.db import Database
-from shared.demo import DEMO_TODAY, demo_uuid
+from shared.demo import DEMO_TODAY, demo_catalogue, demo_uuid
 
 PEOPLE = 80
 FRESH = 4  # persons 0-3: enrolled with a plan, nothing spent
@@ -45,6 +45,8 @@ EXCLUDED = ["alcohol", "tobacco", "gambling", "debt-repayment", "primary-care", 
 @dataclass(frozen=True)
 class DemoListing:
     number: int
+    id: str
+    cost_option_id: str | None
     name: str
     category: str
     price_pence: int
@@ -54,63 +56,28 @@ class DemoListing:
 
 
 def catalogue_size() -> int:
-    try:
-        from services.directory import demo_data
-
-        return int(demo_data.LISTINGS)
-    except (ImportError, AttributeError):
-        return 200
+    return len(demo_catalogue())
 
 
 def demo_listing(n: int) -> DemoListing:
-    """Listing n as the directory's demo catalogue lays it out (a stand-in if that isn't available)."""
-    try:
-        from services.directory import demo_data
-
-        listing = demo_data.listing(n)
-        provider = demo_data.provider(listing.provider_number)
-        price = listing.cost_options[0].amount_pence if listing.cost_options else 0
-        category = listing.categories[0] if listing.categories else "sport-fitness"
-    except (ImportError, AttributeError, TypeError):  # catalogue absent or laid out differently
-        return _stand_in(n)
+    """Listing n of the directory's demo catalogue, as the shared data file describes it."""
+    entry = demo_catalogue()[n]
+    categories = list(entry["categories"])
     return DemoListing(
         number=n,
-        name=listing.name,
-        category=category,
-        price_pence=price,
-        provider_id=listing.provider_id,
-        provider_name=provider.name,
+        id=entry["id"],
+        cost_option_id=entry["cost_option_id"],
+        name=entry["name"],
+        category=categories[0] if categories else "sport-fitness",
+        price_pence=entry["price_pence"],
+        provider_id=entry["provider_id"],
+        provider_name=entry["provider_name"],
         fundable=(
-            listing.status == "active"
-            and provider.intended_state in ("verified", "expiring")
-            and price > 0
-            and not set(listing.categories) & set(EXCLUDED)
+            entry["status"] == "active"
+            and entry["provider_state"] in ("verified", "expiring")
+            and entry["price_pence"] > 0
+            and not set(categories) & set(EXCLUDED)
         ),
-    )
-
-
-_STAND_INS = (
-    ("Gym membership", "sport-fitness", 2500),
-    ("Salsa dance classes", "dance", 3000),
-    ("Climbing course", "outdoor", 6000),
-    ("Equine therapy sessions", "animal-assisted", 12000),
-    ("Bike repair", "cycling", 2000),
-    ("Swimming lessons", "sport-fitness", 4000),
-    ("Woodwork course", "creative", 8000),
-    ("Cricket club fees", "sport-fitness", 5000),
-)
-
-
-def _stand_in(n: int) -> DemoListing:
-    name, category, price = _STAND_INS[n % len(_STAND_INS)]
-    provider = n % 12
-    return DemoListing(
-        number=n,
-        name=name,
-        category=category,
-        price_pence=price,
-        provider_id=demo_uuid("provider", provider),
-        provider_name="Hastings Harbour Gym" if provider == 0 else f"Demo provider {provider}",
     )
 
 
@@ -339,8 +306,8 @@ def _request(
         person_id=person.id,
         plan_id=demo_uuid("plan", n),
         goal_id=goal_id,
-        listing_id=demo_uuid("listing", listing.number),
-        cost_option_id=demo_uuid("cost_option", f"{listing.number}:0"),
+        listing_id=listing.id,
+        cost_option_id=listing.cost_option_id,
         provider_id=listing.provider_id,
         payee=listing.provider_name,
         item=listing.name,

@@ -882,3 +882,38 @@ def listings(today: date = DEMO_TODAY) -> list[DemoListing]:
 
 
 assert demo_uuid("provider", 0) == DEMO_PROVIDER_ID
+
+
+def shared_catalogue(today: date = DEMO_TODAY) -> dict[str, object]:
+    """What other services' seeds may know of the demo catalogue: ids, names, prices, states.
+
+    Written to `shared/demo_catalogue.json` (`python -m services.directory.demo_data`), so the
+    budget seed refers to listings without importing the directory.
+    """
+    entries = []
+    for n in range(LISTINGS):
+        item = listing(n, today)
+        owner = provider(item.provider_number, today)
+        entries.append(
+            {
+                "number": n,
+                "id": item.id,
+                "cost_option_id": item.cost_options[0].id if item.cost_options else None,
+                "name": item.name,
+                "categories": list(item.categories),
+                "price_pence": item.cost_options[0].amount_pence if item.cost_options else 0,
+                "status": item.status,
+                "provider_id": item.provider_id,
+                "provider_name": owner.name,
+                "provider_state": owner.intended_state,
+            }
+        )
+    return {"demo_today": today.isoformat(), "listings": entries}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    json.dump(shared_catalogue(), sys.stdout, indent=1, ensure_ascii=False)
+    sys.stdout.write("\n")

@@ -21,7 +21,7 @@ from services.directory.adapters.orm import (
 )
 from services.directory.domain.taxonomy import term_id
 from shared.db import Database
-from shared.demo import DEMO_PROVIDER_ID, DEMO_TODAY, demo_uuid
+from shared.demo import DEMO_PROVIDER_ID, DEMO_TODAY, demo_catalogue, demo_uuid
 
 
 def anchor_day() -> date:
@@ -29,7 +29,17 @@ def anchor_day() -> date:
     return max(date.today(), DEMO_TODAY)
 
 
+def check_shared_catalogue() -> None:
+    """Refuse to seed listings other services' seeds would not find in `shared/demo_catalogue.json`."""
+    if list(demo_catalogue()) != demo_data.shared_catalogue()["listings"]:
+        raise RuntimeError(
+            "shared/demo_catalogue.json is out of date: "
+            "python -m services.directory.demo_data > shared/demo_catalogue.json"
+        )
+
+
 def seed(db: Database) -> str:
+    check_shared_catalogue()
     with db.write() as session:
         if session.get(Organization, DEMO_PROVIDER_ID) is not None:
             return "already seeded"
