@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import flash, get_flashed_messages, redirect, request, url_for
 
+from services.gateway.security import public_url
 from services.gateway.web.blueprint import bp
 from services.gateway.web.caseload.forms import EnrolForm, PlanForm
 from services.gateway.web.core import (
@@ -85,7 +86,7 @@ def checkin_link(person_id: str, checkin_id: str):
         title="Check-in link",
         active="caseload",
         person=young,
-        link=request.host_url.rstrip("/") + issued["page_path"],
+        link=public_url(issued["page_path"]),  # PUBLIC_BASE_URL, never the Host header
         expires_at=issued.get("expires_at"),
         back=url_for("web.person", person_id=person_id),
     )
