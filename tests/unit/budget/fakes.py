@@ -1,0 +1,343 @@
+"""In-memory stand-ins for the budget's unit of work and the directory, for service-layer unit tests.
+
+They keep the same promises as the SQL ones where the use cases rely on them: a state change is
+conditional on the expected state, the ledger refuses to take more than an account holds, and a
+write that raises commits nothing (the fake snapshots its records and puts them back).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from services.budget.adapters.directory import Fundability
+from services.budget.adapters.orm import Goal, Person, Plan, PurchaseRequest, Scheme
+from services.budget.service_layer.access import can_see_person, require
+from services.budget.service_layer.ledger import InsufficientFunds, MoneyRequest
+from shared.clock import utcnow
+from shared.errors import NotFound
+from shared.identity import Identity
+
+T = TypeVar("T")
+
+
+class FakeRequests:
+    def __init__(self) -> None:
+        self.rows: dict[str, PurchaseRequest] = {}
+        self.history: list[tuple[str, str | None, str, str, str | None]] = []
+
+    def add(self, request: PurchaseRequest) -> None:
+        for name, default in (("paid_pence", 0), ("recovered_pence", 0)):
+            if getattr(request, name) is None:
+                setattr(request, name, default)
+        self.rows[request.id] = request
+
+    def lock(self, request_id: str) -> PurchaseRequest:
+        if request_id not in self.rows:
+            raise NotFound("No purchase request with that id.")
+        return self.rows[request_id]
+
+    def change_state(
+        self, request_id: str, expected: str, target: str, values: dict[str, Any]
+    ) -> PurchaseRequest | None:
+        row = self.rows[request_id]
+        if row.state != expected:
+            return None
+        row.state = target
+        row.updated_at = utcnow()
+        for name, value in values.items():
+            setattr(row, name, value)
+        return row
+
+    def record(
+        self,
+        request_id: str,
+        from_state: str | None,
+        to_state: str,
+        actor: Identity,
+        reason: str | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.history.append((request_id, from_state, to_state, actor.sub, reason))
+
+    def approved_before(self, person_id: str, request_id: str) -> int:
+        return sum(
+            1
+            for r in self.rows.values()
+            if r.person_id == person_id and r.approved_at is not None and r.id != request_id
+        )
+
+
+class FakePeople:
+    def __init__(self) -> None:
+        self.rows: dict[str, Person] = {}
+        self.schemes: dict[str, Scheme] = {}
+
+    def get(self, person_id: str) -> Person | None:
+        return self.rows.get(person_id)
+
+    def scheme_of(self, person_id: str) -> Scheme:
+        return self.schemes[self.rows[person_id].scheme_id]
+
+
+class FakePlans:
+    def __init__(self) -> None:
+        self.goals: dict[str, Goal] = {}
+        self.plans: dict[str, Plan] = {}
+
+    def goal(self, goal_id: str) -> Goal | None:
+        return self.goals.get(goal_id)
+
+    def plan(self, plan_id: str) -> Plan | None:
+        return self.plans.get(plan_id)
+
+
+class FakeLedger:
+    """Balances per account and the movements made, by name."""
+
+    def __init__(self) -> None:
+        self.balances: dict[str, int] = {}
+        self.moves: list[tuple[str, str, int]] = []  # (kind, request id, pence)
+
+    def _move(self, kind: str, request_id: str, debit: str, credit: str, amount: int) -> int:
+        if self.balances.get(credit, 0) < amount:
+            raise InsufficientFunds(credit, self.balances.get(credit, 0), amount, "The account")
+        self.balances[credit] -= amount
+        self.balances[debit] = self.balances.get(debit, 0) + amount
+        self.moves.append((kind, request_id, amount))
+        return len(self.moves)
+
+    def open_request(self, request_id: str) -> None:
+        self.balances.update({f"hold:{request_id}": 0, f"paid:{request_id}": 0})
+
+    def available(self, person_id: str, *, lock: bool = False) -> int:
+        return self.balances.get(f"person:{person_id}", 0)
+
+    def hold(self, request: MoneyRequest, *, by: str) -> int:
+        return self._move(
+            "hold",
+            request.id,
+            f"hold:{request.id}",
+            f"person:{request.person_id}",
+            request.amount_pence,
+        )
+
+    def release(self, request: MoneyRequest, *, by: str, memo: str) -> int:
+        return self._move(
+            "release",
+            request.id,
+            f"person:{request.person_id}",
+            f"hold:{request.id}",
+            request.amount_pence,
+        )
+
+    def pay(
+        self,
+        request: MoneyRequest,
+        amount_pence: int,
+        *,
+        by: str,
+        reference: str,
+        reason: str | None = None,
+    ) -> int:
+        txn = self._move(
+            "pay", request.id, f"paid:{request.id}", f"hold:{request.id}", amount_pence
+        )
+        rest = request.amount_pence - amount_pence
+        if rest:
+            self._move(
+                "reduction", request.id, f"person:{request.person_id}", f"hold:{request.id}", rest
+            )
+        return txn
+
+    def recover(self, request: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int:
+        return self._move(
+            "recovery",
+            request.id,
+            f"person:{request.person_id}",
+            f"paid:{request.id}",
+            amount_pence,
+        )
+
+
+@dataclass
+class FakeTransaction:
+    requests: FakeRequests = field(default_factory=FakeRequests)
+    people: FakePeople = field(default_factory=FakePeople)
+    plans: FakePlans = field(default_factory=FakePlans)
+    ledger: FakeLedger = field(default_factory=FakeLedger)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+    def visible_person(self, actor: Identity, person_id: str) -> Person:
+        require(actor, "advisor", "budget_holder", "finance", "admin")
+        person = self.people.get(person_id)
+        if person is None or not can_see_person(actor, person):
+            raise NotFound("No young person with that id on your caseload.")
+        return person
+
+    def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest:
+        req = self.requests.rows.get(request_id)
+        if req is None:
+            raise NotFound("No purchase request with that id.")
+        self.visible_person(actor, req.person_id)
+        return req
+
+    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+        self.events.append((topic, payload))
+
+    def done(self, view: dict[str, Any]) -> dict[str, Any]:
+        self.answers.append(view)
+        return view
+
+
+class FakeUnitOfWork:
+    """One in-memory world; `commits` counts the write transactions that committed."""
+
+    def __init__(self) -> None:
+        self.tx = FakeTransaction()
+        self.commits = 0
+        self.attempts = 0
+
+    @contextmanager
+    def read(self) -> Iterator[FakeTransaction]:
+        yield self.tx
+
+    @contextmanager
+    def write(self) -> Iterator[FakeTransaction]:
+        saved = copy.deepcopy(self.tx.__dict__)
+        try:
+            yield self.tx
+        except BaseException:
+            self.tx.__dict__.update(saved)  # rolled back: nothing of the failed write stays
+            raise
+        self.commits += 1
+
+    def retrying(self, call: Callable[[], T]) -> T:
+        self.attempts += 1
+        return call()
+
+
+@dataclass
+class FakeDirectory:
+    answers: dict[str, Fundability] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    def fundability(self, listing_id: str, cost_option_id: str | None) -> Fundability:
+        self.asked.append(listing_id)
+        if listing_id not in self.answers:
+            raise NotFound("The directory has no such listing.")
+        return self.answers[listing_id]
+
+
+def fundability(
+    listing_id: str,
+    *,
+    price_pence: int | None = 2_000,
+    fundable: bool = True,
+    verified: bool = True,
+    categories: tuple[str, ...] = ("sport-fitness",),
+) -> Fundability:
+    return Fundability(
+        listing_id=listing_id,
+        cost_option_id=None,
+        fundable=fundable,
+        reasons=[] if fundable else [{"code": "provider_lapsed", "message": "Insurance lapsed."}],
+        price_pence=price_pence,
+        listing_name="Climbing club",
+        provider_id="prov-1",
+        provider_name="Rock Up CIC",
+        provider_verified=verified,
+        categories=list(categories),
+    )
+
+
+# --- a small world, built keyword-only --------------------------------------------------------
+
+
+def add_scheme(
+    uow: FakeUnitOfWork,
+    *,
+    scheme_id: str = "scheme-1",
+    auto_approve_pence: int = 0,
+    excluded_categories: tuple[str, ...] = (),
+) -> Scheme:
+    scheme = Scheme(
+        id=scheme_id,
+        name="Care leavers",
+        cap_pence=50_000,
+        auto_approve_pence=auto_approve_pence,
+        excluded_categories=list(excluded_categories),
+    )
+    uow.tx.people.schemes[scheme.id] = scheme
+    return scheme
+
+
+def add_person(
+    uow: FakeUnitOfWork,
+    *,
+    person_id: str = "person-1",
+    scheme_id: str = "scheme-1",
+    advisor_sub: str = "advisor-1",
+    budget_pence: int = 50_000,
+) -> tuple[Person, Goal]:
+    """A young person with a plan of one goal and `budget_pence` left to spend."""
+    person = Person(
+        id=person_id,
+        scheme_id=scheme_id,
+        pot_id="pot-1",
+        case_reference="LC-1",
+        birth_date=date(2006, 5, 1),
+        advisor_sub=advisor_sub,
+        allocation_pence=budget_pence,
+    )
+    plan = Plan(id=f"plan-{person_id}", person_id=person_id)
+    goal = Goal(id=f"goal-{person_id}", plan_id=plan.id, text="Sleep better", active=True)
+    uow.tx.people.rows[person.id] = person
+    uow.tx.plans.plans[plan.id] = plan
+    uow.tx.plans.goals[goal.id] = goal
+    uow.tx.ledger.balances[f"person:{person_id}"] = budget_pence
+    return person, goal
+
+
+def add_request(
+    uow: FakeUnitOfWork,
+    *,
+    request_id: str = "req-1",
+    person_id: str = "person-1",
+    state: str = "submitted",
+    amount_pence: int = 3_000,
+    held: bool = False,
+    paid_pence: int = 0,
+) -> PurchaseRequest:
+    """A request in `state`; `held` moves its amount into its hold, `paid_pence` into paid."""
+    req = PurchaseRequest(
+        id=request_id,
+        person_id=person_id,
+        plan_id=f"plan-{person_id}",
+        goal_id=f"goal-{person_id}",
+        payee="Bikes for All",
+        item="a bike",
+        category="equipment",
+        provider_verified=False,
+        amount_pence=amount_pence,
+        state=state,
+        paid_pence=paid_pence,
+        recovered_pence=0,
+        created_by="advisor-1",
+    )
+    uow.tx.requests.add(req)
+    ledger = uow.tx.ledger
+    ledger.open_request(request_id)
+    person = f"person:{person_id}"
+    if held:
+        ledger.balances[person] -= amount_pence
+        ledger.balances[f"hold:{request_id}"] = amount_pence
+    if paid_pence:
+        ledger.balances[person] -= paid_pence
+        ledger.balances[f"paid:{request_id}"] = paid_pence
+    return req
