@@ -23,7 +23,7 @@ from services.budget.adapters.orm import (
     SchemeAssignment,
 )
 from services.budget.domain import rules
-from services.budget.service_layer import ledger
+from services.budget.service_layer.ledger import Ledger
 from services.budget.service_layer.schemes import fund_pot
 from shared.db import Database
 from shared.demo import DEMO_TODAY, demo_catalogue, demo_uuid
@@ -192,15 +192,10 @@ def _person(session: Session, rng: random.Random, n: int, scheme: Scheme, pot: P
         enrolled_by="demo-advisor" if n % 2 == 0 else "demo-advisor-2",
     )
     session.add(person)
-    ledger.open_accounts(session, (ledger.PERSON, person.id))
-    ledger.move(
-        session,
-        kind="allocation",
-        debit=ledger.account_id(ledger.PERSON, person.id),
-        credit=ledger.account_id(ledger.POT, pot.id),
-        amount_pence=person.allocation_pence,
-        by=SEEDER,
-        memo="allocation",
+    books = Ledger(session)
+    books.open_person(person.id)
+    books.allocate(
+        person.id, pot.id, person.allocation_pence, by=SEEDER, what=f"The pot '{pot.name}'"
     )
     return person
 
@@ -336,7 +331,7 @@ def _request(
     )
     session.add(req)
     session.flush()
-    ledger.open_accounts(session, (ledger.HOLD, req.id), (ledger.PAID, req.id))
+    Ledger(session).open_request(req.id)
     previous = None
     for step in path:
         actor = {
@@ -380,38 +375,10 @@ def _path_to(outcome: str) -> list[str]:
 
 
 def _money(session: Session, req: PurchaseRequest, step: str) -> None:
+    books = Ledger(session)
     if step == rules.APPROVED:
-        ledger.move(
-            session,
-            kind="hold",
-            debit=ledger.account_id(ledger.HOLD, req.id),
-            credit=ledger.account_id(ledger.PERSON, req.person_id),
-            amount_pence=req.amount_pence,
-            by=SEEDER,
-            request_id=req.id,
-            memo=req.item,
-            pending=True,
-        )
+        books.hold(req, by=SEEDER)
     elif step == rules.PAID:
-        ledger.move(
-            session,
-            kind="pay",
-            debit=ledger.account_id(ledger.PAID, req.id),
-            credit=ledger.account_id(ledger.HOLD, req.id),
-            amount_pence=req.amount_pence,
-            by=SEEDER,
-            request_id=req.id,
-            memo=f"{req.payee} {req.payment_reference}",
-        )
+        books.pay(req, req.amount_pence, by=SEEDER, reference=req.payment_reference or "")
     elif step == rules.CANCELLED:
-        ledger.move(
-            session,
-            kind="release",
-            debit=ledger.account_id(ledger.PERSON, req.person_id),
-            credit=ledger.account_id(ledger.HOLD, req.id),
-            amount_pence=req.amount_pence,
-            by=SEEDER,
-            request_id=req.id,
-            memo="cancelled",
-            pending=True,
-        )
+        books.release(req, by=SEEDER, memo="cancelled")

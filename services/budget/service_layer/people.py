@@ -168,59 +168,63 @@ def budget_view(session: Session, person: Person) -> dict[str, int]:
 
 def reassign_person(db: Database, actor: Identity, person_id: str, advisor_sub: str) -> Person:
     require(actor, "admin", "budget_holder")
+    return as_sql_uow(db).run(lambda tx: _reassign(tx, actor, person_id, advisor_sub))
 
-    def work(session: Session) -> Person:
-        person = person_for(session, actor, person_id)
-        previous = person.advisor_sub
-        if previous == advisor_sub:
-            return person
-        person.advisor_sub = advisor_sub
-        session.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="person.reassigned",
-                subject_id=person.id,
-                details={"from": previous, "to": advisor_sub},
-            )
-        )
-        events.publish(
-            session,
-            "person.reassigned",
-            {"person_id": person.id, "advisor_sub": advisor_sub, "previous_advisor_sub": previous},
-        )
+
+def _reassign(tx: SqlTransaction, actor: Identity, person_id: str, advisor_sub: str) -> Person:
+    session = tx.session
+    person = person_for(session, actor, person_id)
+    previous = person.advisor_sub
+    if previous == advisor_sub:
         return person
-
-    return db.run_write(work)
+    person.advisor_sub = advisor_sub
+    session.add(
+        AuditRecord(
+            by_sub=actor.sub,
+            action="person.reassigned",
+            subject_id=person.id,
+            details={"from": previous, "to": advisor_sub},
+        )
+    )
+    events.publish(
+        session,
+        "person.reassigned",
+        {"person_id": person.id, "advisor_sub": advisor_sub, "previous_advisor_sub": previous},
+    )
+    return person
 
 
 def change_consent(db: Database, actor: Identity, person_id: str, values: dict[str, Any]) -> Person:
     require(actor, "advisor", "admin")
+    return as_sql_uow(db).run(lambda tx: _change_consent(tx, actor, person_id, values))
 
-    def work(session: Session) -> Person:
-        person = person_for(session, actor, person_id)
-        for name in ("consent_evaluation", "consent_case_study"):
-            if name in values:
-                setattr(person, name, values[name])
-        session.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="person.consent_changed",
-                subject_id=person.id,
-                details=values,
-            )
-        )
-        events.publish(
-            session,
-            "person.consent_changed",
-            {
-                "person_id": person.id,
-                "consent_evaluation": person.consent_evaluation,
-                "consent_case_study": person.consent_case_study,
-            },
-        )
-        return person
 
-    return db.run_write(work)
+def _change_consent(
+    tx: SqlTransaction, actor: Identity, person_id: str, values: dict[str, Any]
+) -> Person:
+    session = tx.session
+    person = person_for(session, actor, person_id)
+    for name in ("consent_evaluation", "consent_case_study"):
+        if name in values:
+            setattr(person, name, values[name])
+    session.add(
+        AuditRecord(
+            by_sub=actor.sub,
+            action="person.consent_changed",
+            subject_id=person.id,
+            details=values,
+        )
+    )
+    events.publish(
+        session,
+        "person.consent_changed",
+        {
+            "person_id": person.id,
+            "consent_evaluation": person.consent_evaluation,
+            "consent_case_study": person.consent_case_study,
+        },
+    )
+    return person
 
 
 # --- plans ---------------------------------------------------------------------------------
@@ -236,50 +240,51 @@ def create_plan(
 ) -> dict[str, Any]:
     require(actor, "advisor", "admin")
     today = today or date.today()
+    return as_sql_uow(db).run(lambda tx: _create_plan(tx, actor, person_id, values, today))
 
-    def work(session: Session) -> dict[str, Any]:
-        person = person_for(session, actor, person_id)
-        existing = session.scalar(select(func.count()).where(Plan.person_id == person.id))
-        if existing:
-            raise Conflict("This young person already has a plan; change it instead.")
-        scheme = get_scheme(session, person.scheme_id)
-        review = values.get("next_review_date") or first_review_date(
-            today, scheme.first_review_months
-        )
-        check_review_date(
-            review,
-            today,
-            first_plan=True,
-            first_months=scheme.first_review_months,
-            later_months=scheme.review_months,
-        )
-        plan = Plan(
-            id=values.get("id") or str(uuid.uuid4()),
-            person_id=person.id,
-            needs=values.get("needs", ""),
-            ideas=values.get("ideas", ""),
-            next_review_date=review,
-            created_by=actor.sub,
-            created_at=utcnow(),
-            updated_at=utcnow(),
-        )
-        session.add(plan)
-        session.flush()
-        for position, goal in enumerate(values["goals"]):
-            session.add(
-                Goal(
-                    id=goal.get("id") or str(uuid.uuid4()),
-                    plan_id=plan.id,
-                    text=goal["text"],
-                    position=position,
-                )
+
+def _create_plan(
+    tx: SqlTransaction, actor: Identity, person_id: str, values: dict[str, Any], today: date
+) -> dict[str, Any]:
+    session = tx.session
+    person = person_for(session, actor, person_id)
+    existing = session.scalar(select(func.count()).where(Plan.person_id == person.id))
+    if existing:
+        raise Conflict("This young person already has a plan; change it instead.")
+    scheme = get_scheme(session, person.scheme_id)
+    review = values.get("next_review_date") or first_review_date(today, scheme.first_review_months)
+    check_review_date(
+        review,
+        today,
+        first_plan=True,
+        first_months=scheme.first_review_months,
+        later_months=scheme.review_months,
+    )
+    plan = Plan(
+        id=values.get("id") or str(uuid.uuid4()),
+        person_id=person.id,
+        needs=values.get("needs", ""),
+        ideas=values.get("ideas", ""),
+        next_review_date=review,
+        created_by=actor.sub,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(plan)
+    session.flush()
+    for position, goal in enumerate(values["goals"]):
+        session.add(
+            Goal(
+                id=goal.get("id") or str(uuid.uuid4()),
+                plan_id=plan.id,
+                text=goal["text"],
+                position=position,
             )
-        session.flush()
-        if not values.get("seeding"):
-            events.plan_event(session, "plan.created", plan)
-        return plan_view(session, plan)
-
-    return db.run_write(work)
+        )
+    session.flush()
+    if not values.get("seeding"):
+        events.plan_event(session, "plan.created", plan)
+    return plan_view(session, plan)
 
 
 def change_plan(
@@ -298,34 +303,42 @@ def change_plan(
     """
     require(actor, "advisor", "admin")
     today = today or date.today()
+    return as_sql_uow(db).run(lambda tx: _change_plan(tx, actor, plan_id, values, if_match, today))
 
-    def work(session: Session) -> dict[str, Any]:
-        _plan_for(session, actor, plan_id)
-        session.execute(select(Plan.version).where(Plan.id == plan_id).with_for_update())
-        plan = session.get(Plan, plan_id, populate_existing=True)
-        assert plan is not None
-        check_if_match(if_match, plan, what="plan")
-        scheme = get_scheme(session, session.get(Person, plan.person_id).scheme_id)  # type: ignore[union-attr]
-        if "next_review_date" in values:
-            plan.next_review_date = check_review_date(
-                values["next_review_date"],
-                today,
-                first_plan=False,
-                first_months=scheme.first_review_months,
-                later_months=scheme.review_months,
-            )
-        for name in ("needs", "ideas"):
-            if name in values:
-                setattr(plan, name, values[name])
-        if "goals" in values:
-            _replace_goals(session, plan, values["goals"])
-        plan.version += 1
-        plan.updated_at = utcnow()
-        session.flush()
-        events.plan_event(session, "plan.changed", plan)
-        return plan_view(session, plan)
 
-    return db.run_write(work)
+def _change_plan(
+    tx: SqlTransaction,
+    actor: Identity,
+    plan_id: str,
+    values: dict[str, Any],
+    if_match: str | None,
+    today: date,
+) -> dict[str, Any]:
+    session = tx.session
+    _plan_for(session, actor, plan_id)
+    session.execute(select(Plan.version).where(Plan.id == plan_id).with_for_update())
+    plan = session.get(Plan, plan_id, populate_existing=True)
+    assert plan is not None
+    check_if_match(if_match, plan, what="plan")
+    scheme = get_scheme(session, session.get(Person, plan.person_id).scheme_id)  # type: ignore[union-attr]
+    if "next_review_date" in values:
+        plan.next_review_date = check_review_date(
+            values["next_review_date"],
+            today,
+            first_plan=False,
+            first_months=scheme.first_review_months,
+            later_months=scheme.review_months,
+        )
+    for name in ("needs", "ideas"):
+        if name in values:
+            setattr(plan, name, values[name])
+    if "goals" in values:
+        _replace_goals(session, plan, values["goals"])
+    plan.version += 1
+    plan.updated_at = utcnow()
+    session.flush()
+    events.plan_event(session, "plan.changed", plan)
+    return plan_view(session, plan)
 
 
 def _replace_goals(session: Session, plan: Plan, goals: list[dict[str, Any]]) -> None:

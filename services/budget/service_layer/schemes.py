@@ -60,42 +60,46 @@ def create_scheme(db: Database, actor: Identity, values: dict[str, Any]) -> Sche
     require(actor, "admin")
     _check_ages(values)
     _check_team(values)
+    return as_sql_uow(db).run(lambda tx: _create_scheme(tx, actor, values))
 
-    def work(session: Session) -> Scheme:
-        scheme = Scheme(id=values.get("id") or str(uuid.uuid4()))
-        for name in SCHEME_FIELDS:
-            if name in values:
-                setattr(scheme, name, values[name])
-        session.add(scheme)
-        session.add(
-            AuditRecord(by_sub=actor.sub, action="scheme.created", subject_id=scheme.id, details={})
-        )
-        return scheme
 
-    return db.run_write(work)
+def _create_scheme(tx: SqlTransaction, actor: Identity, values: dict[str, Any]) -> Scheme:
+    session = tx.session
+    scheme = Scheme(id=values.get("id") or str(uuid.uuid4()))
+    for name in SCHEME_FIELDS:
+        if name in values:
+            setattr(scheme, name, values[name])
+    session.add(scheme)
+    session.add(
+        AuditRecord(by_sub=actor.sub, action="scheme.created", subject_id=scheme.id, details={})
+    )
+    return scheme
 
 
 def update_scheme(db: Database, actor: Identity, scheme_id: str, values: dict[str, Any]) -> Scheme:
     require(actor, "admin")
+    return as_sql_uow(db).run(lambda tx: _update_scheme(tx, actor, scheme_id, values))
 
-    def work(session: Session) -> Scheme:
-        scheme = get_scheme(session, scheme_id)
-        merged = {n: getattr(scheme, n) for n in SCHEME_FIELDS} | values
-        _check_ages(merged)
-        _check_team(merged)
-        for name, value in values.items():
-            setattr(scheme, name, value)
-        session.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="scheme.changed",
-                subject_id=scheme.id,
-                details={k: v for k, v in values.items()},
-            )
+
+def _update_scheme(
+    tx: SqlTransaction, actor: Identity, scheme_id: str, values: dict[str, Any]
+) -> Scheme:
+    session = tx.session
+    scheme = get_scheme(session, scheme_id)
+    merged = {n: getattr(scheme, n) for n in SCHEME_FIELDS} | values
+    _check_ages(merged)
+    _check_team(merged)
+    for name, value in values.items():
+        setattr(scheme, name, value)
+    session.add(
+        AuditRecord(
+            by_sub=actor.sub,
+            action="scheme.changed",
+            subject_id=scheme.id,
+            details={k: v for k, v in values.items()},
         )
-        return scheme
-
-    return db.run_write(work)
+    )
+    return scheme
 
 
 def get_scheme(session: Session, scheme_id: str) -> Scheme:
@@ -135,52 +139,56 @@ def scheme_view(scheme: Scheme, actor: Identity) -> dict[str, Any]:
 def assign_holder(db: Database, actor: Identity, scheme_id: str, sub: str) -> SchemeAssignment:
     """An admin assigns a budget holder to a scheme (audited); until then they see none of it."""
     require(actor, "admin")
+    return as_sql_uow(db).run(lambda tx: _assign_holder(tx, actor, scheme_id, sub))
 
-    def work(session: Session) -> SchemeAssignment:
-        get_scheme(session, scheme_id)
-        existing = session.scalar(
-            select(SchemeAssignment).where(
-                SchemeAssignment.scheme_id == scheme_id, SchemeAssignment.sub == sub
-            )
-        )
-        if existing is not None:
-            raise Conflict("That budget holder is already assigned to this scheme.")
-        assignment = SchemeAssignment(
-            id=str(uuid.uuid4()), scheme_id=scheme_id, sub=sub, created_by=actor.sub
-        )
-        session.add(assignment)
-        session.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="scheme.holder_assigned",
-                subject_id=scheme_id,
-                details={"sub": sub},
-            )
-        )
-        session.flush()
-        return assignment
 
-    return db.run_write(work)
+def _assign_holder(
+    tx: SqlTransaction, actor: Identity, scheme_id: str, sub: str
+) -> SchemeAssignment:
+    session = tx.session
+    get_scheme(session, scheme_id)
+    existing = session.scalar(
+        select(SchemeAssignment).where(
+            SchemeAssignment.scheme_id == scheme_id, SchemeAssignment.sub == sub
+        )
+    )
+    if existing is not None:
+        raise Conflict("That budget holder is already assigned to this scheme.")
+    assignment = SchemeAssignment(
+        id=str(uuid.uuid4()), scheme_id=scheme_id, sub=sub, created_by=actor.sub
+    )
+    session.add(assignment)
+    session.add(
+        AuditRecord(
+            by_sub=actor.sub,
+            action="scheme.holder_assigned",
+            subject_id=scheme_id,
+            details={"sub": sub},
+        )
+    )
+    session.flush()
+    return assignment
 
 
 def unassign_holder(db: Database, actor: Identity, assignment_id: str) -> None:
     require(actor, "admin")
+    as_sql_uow(db).run(lambda tx: _unassign_holder(tx, actor, assignment_id))
 
-    def work(session: Session) -> None:
-        assignment = session.get(SchemeAssignment, assignment_id)
-        if assignment is None:
-            raise NotFound("No assignment with that id.")
-        session.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="scheme.holder_unassigned",
-                subject_id=assignment.scheme_id,
-                details={"sub": assignment.sub},
-            )
+
+def _unassign_holder(tx: SqlTransaction, actor: Identity, assignment_id: str) -> None:
+    session = tx.session
+    assignment = session.get(SchemeAssignment, assignment_id)
+    if assignment is None:
+        raise NotFound("No assignment with that id.")
+    session.add(
+        AuditRecord(
+            by_sub=actor.sub,
+            action="scheme.holder_unassigned",
+            subject_id=assignment.scheme_id,
+            details={"sub": assignment.sub},
         )
-        session.delete(assignment)
-
-    db.run_write(work)
+    )
+    session.delete(assignment)
 
 
 def list_assignments(

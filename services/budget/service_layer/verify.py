@@ -28,6 +28,7 @@ from services.budget.domain.rules import (
     REJECTED,
     SUBMITTED,
 )
+from services.budget.service_layer.access import require
 from services.budget.service_layer.ledger import (
     FUNDING,
     HOLD,
@@ -38,8 +39,17 @@ from services.budget.service_layer.ledger import (
     account_id,
     entry_totals,
 )
+from shared.db import Database
+from shared.identity import Identity
 
 NO_MONEY_STATES = {DRAFT, SUBMITTED, INFO_REQUESTED, REJECTED}
+
+
+def ledger_check(db: Database, actor: Identity) -> dict[str, object]:
+    """`GET /ledger/verify`: every invariant recomputed, for finance and admins."""
+    require(actor, "finance", "admin")
+    with db.session() as session:
+        return verify_ledger(session).as_dict()
 
 
 def verify_ledger(session: Session) -> VerifyReport:
