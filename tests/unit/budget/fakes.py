@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from services.budget.adapters.directory import Fundability
 from services.budget.adapters.orm import Goal, Person, Plan, PurchaseRequest, Scheme
-from services.budget.service_layer.access import can_see_person, require
+from services.budget.service_layer.access import CASEWORK, require, require_people_reader
 from services.budget.service_layer.ledger import InsufficientFunds, MoneyRequest
 from shared.clock import utcnow
 from shared.errors import NotFound
@@ -76,6 +76,7 @@ class FakePeople:
     def __init__(self) -> None:
         self.rows: dict[str, Person] = {}
         self.schemes: dict[str, Scheme] = {}
+        self.assigned: set[tuple[str, str]] = set()  # (budget holder's sub, scheme id)
 
     def get(self, person_id: str) -> Person | None:
         return self.rows.get(person_id)
@@ -173,18 +174,30 @@ class FakeTransaction:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
 
+    def _sees(self, actor: Identity, person: Person) -> bool:
+        """access.can_see_person, with the assignments kept in memory."""
+        if actor.is_service or actor.role == "admin":
+            return True
+        if actor.role == "advisor":
+            return person.advisor_sub == actor.sub
+        if actor.role == "budget_holder":
+            return (actor.sub, person.scheme_id) in self.people.assigned
+        return False
+
     def visible_person(self, actor: Identity, person_id: str) -> Person:
-        require(actor, "advisor", "budget_holder", "finance", "admin")
+        require_people_reader(actor)
         person = self.people.get(person_id)
-        if person is None or not can_see_person(actor, person):
+        if person is None or not self._sees(actor, person):
             raise NotFound("No young person with that id on your caseload.")
         return person
 
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest:
+        require(actor, *CASEWORK)
         req = self.requests.rows.get(request_id)
         if req is None:
             raise NotFound("No purchase request with that id.")
-        self.visible_person(actor, req.person_id)
+        if actor.role != "finance" and not self._sees(actor, self.people.rows[req.person_id]):
+            raise NotFound("No purchase request with that id.")
         return req
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
@@ -274,6 +287,7 @@ def add_scheme(
         excluded_categories=list(excluded_categories),
     )
     uow.tx.people.schemes[scheme.id] = scheme
+    uow.tx.people.assigned.add(("holder-1", scheme.id))  # the tests' budget holder
     return scheme
 
 

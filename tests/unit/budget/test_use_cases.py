@@ -188,12 +188,23 @@ def test_unfundable_excluded_or_free_listings_are_refused_and_nothing_is_written
     assert (uow.tx.requests.rows, uow.commits) == ({}, 0)
 
 
-def test_a_request_must_serve_a_goal_of_the_young_persons_own_plan(uow):
+def test_a_request_must_serve_an_active_goal_of_the_young_persons_own_plan(uow):
     add_person(uow, person_id="person-2")
-    cmd = CreateRequest(
+    elsewhere = CreateRequest(
         actor=ADVISOR,
         person_id="person-1",
         goal_id="goal-person-2",
+        supplier="S",
+        item="I",
+        amount_pence=100,
+    )
+    with pytest.raises(NotFound):  # another young person's goal is not found
+        lifecycle.create(elsewhere, uow, FakeDirectory())
+    uow.tx.plans.goals["goal-person-1"].active = False
+    cmd = CreateRequest(
+        actor=ADVISOR,
+        person_id="person-1",
+        goal_id="goal-person-1",
         supplier="S",
         item="I",
         amount_pence=100,
@@ -229,7 +240,7 @@ def test_the_rule_leaves_a_request_it_cannot_afford_for_a_budget_holder():
     add_scheme(uow, auto_approve_pence=5_000)
     add_person(uow, budget_pence=3_000)
     add_request(uow, state="submitted", amount_pence=4_000)
-    view = lifecycle.approve_by_rule("req-1", uow)
+    view = lifecycle.approve_by_rule("req-1", uow, answering=ADVISOR)
     assert view["state"] == "submitted"  # no refusal: a budget holder will see why
     assert (uow.tx.ledger.moves, uow.tx.events) == ([], [])
     assert uow.tx.answers[-1] is view  # the answer a retry with the same key gets
