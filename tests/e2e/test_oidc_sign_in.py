@@ -273,3 +273,19 @@ def test_no_log_line_holds_a_session_id_token_or_feedback_link(production):
     for name, text in logs.items():
         for secret in secrets:
             assert secret not in text, (name, secret[:12])
+
+
+def test_a_callback_with_a_forged_state_signs_no_one_in(production):
+    base = production["base"]
+    forged = requests.get(
+        base + "/sign-in/callback?code=stolen-code&state=forged-state",
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert forged.status_code == 400
+    assert "Sign-in did not complete" in forged.text
+    assert "phb_session" not in forged.headers.get("Set-Cookie", "")  # no session begun
+    denied = requests.get(
+        base + "/sign-in/callback?error=access_denied&state=x", allow_redirects=False, timeout=10
+    )
+    assert denied.status_code == 400 and "Sign-in did not complete" in denied.text
