@@ -97,14 +97,21 @@ def create_plan(
 
 
 def create_request(
-    suite: RunningSuite, person_id: str, goal_id: str, amount_pence: int, *, advisor: str = ADVISOR
+    suite: RunningSuite,
+    person_id: str,
+    goal_id: str,
+    amount_pence: int,
+    *,
+    advisor: str = ADVISOR,
+    role: str = "advisor",
 ) -> dict[str, Any]:
-    """A submitted request for named equipment (no directory listing involved)."""
+    """A submitted request for named equipment (no directory listing involved), raised by
+    `advisor` (or by whoever `role` and that sub name, e.g. an admin)."""
     return _ok(
         suite.api(
             "POST",
             "/api/budget/requests",
-            role="advisor",
+            role=role,
             sub=advisor,
             json={
                 "person_id": person_id,
@@ -119,14 +126,20 @@ def create_request(
 
 
 def move_request(
-    suite: RunningSuite, request_id: str, action: str, role: str, **body: Any
+    suite: RunningSuite,
+    request_id: str,
+    action: str,
+    role: str,
+    sub: str | None = None,
+    **body: Any,
 ) -> dict[str, Any]:
-    """Take a request one step (approve, order, ...) as `role`."""
+    """Take a request one step (approve, order, ...) as `role` (and `sub`, if it matters who)."""
     return _ok(
         suite.api(
             "POST",
             f"/api/budget/requests/{request_id}/{action}",
             role=role,
+            sub=sub,
             json=body or None,
             headers={"Idempotency-Key": uuid.uuid4().hex},
         ),

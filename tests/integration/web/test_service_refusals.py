@@ -5,6 +5,8 @@ Each test builds its own scheme, pot and young person, so none spends the demo p
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.integration.web.client import WebClient, problems
@@ -173,3 +175,41 @@ def test_a_plan_changed_by_someone_else_meanwhile_is_not_overwritten(web, suite)
         "GET", f"/api/budget/people/{person_id}/plans", role="advisor", sub="demo-advisor"
     ).json()
     assert [g["text"] for g in plans[0]["goals"]] == ["Learn to swim"]
+
+
+def _radios(page_text: str, name: str) -> list[str]:
+    return re.findall(rf'name="{name}" type="radio" value="([^"]+)"', page_text)
+
+
+def test_the_pages_offer_only_the_steps_the_budget_service_allows_the_caller(web, suite):
+    """Separation of duties, decided by the budget service: who raised a request may not approve
+    it, and who approved it may not record its payment, so the pages do not offer those steps."""
+    person_id = create_person(suite, create_scheme(suite))
+    goal_id = create_plan(suite, person_id)["goals"][0]["id"]
+    raised = create_request(suite, person_id, goal_id, 2_000, advisor="demo-admin", role="admin")
+    web.sign_in("demo-admin")
+    page = web.get(f"/approvals/{raised['id']}")
+    assert page.status_code == 200
+    assert _radios(page.text, "decision") == ["reject", "request-info"]
+    refused = web.post(f"/approvals/{raised['id']}", {"decision": "approve"})
+    assert refused.status_code == 400
+    assert problems(refused) == ["Choose whether to approve, reject or ask for more information"]
+    assert _state(suite, raised["id"]) == "submitted"
+
+    holder = WebClient(suite.gateway)
+    holder.sign_in("demo-budget-holder")
+    assert _radios(holder.get(f"/approvals/{raised['id']}").text, "decision") == [
+        "approve",
+        "reject",
+        "request-info",
+    ]
+
+    other = create_request(suite, person_id, goal_id, 1_500)
+    move_request(suite, other["id"], "approve", "admin", sub="demo-admin")
+    move_request(suite, other["id"], "order", "finance", reference="PO-2")
+    payments = web.get("/payments")
+    assert other["item"] in payments.text and "Someone else must do this" in payments.text
+    assert f'href="/payments/{other["id"]}/pay"' not in payments.text, "the approver may not pay"
+    finance = WebClient(suite.gateway)
+    finance.sign_in("demo-finance")
+    assert f'href="/payments/{other["id"]}/pay"' in finance.get("/payments").text

@@ -13,6 +13,13 @@ DONE = {
     "reject": "Rejected",
     "request-info": "Sent back for more information",
 }
+# The decisions a budget holder may be offered, in page order; the request's `actions` (the budget
+# service's answer for this caller) say which of them the page shows.
+DECISIONS = (
+    ("approve", "Approve"),
+    ("reject", "Reject"),
+    ("request-info", "Ask the advisor for more information"),
+)
 
 
 def _reason_needed(_err: ServiceError, values: Mapping[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, get_flashed_messages, redirect, request, url_for
 
-from services.gateway.web.approvals.forms import DONE, DecisionForm
+from services.gateway.web.approvals.forms import DECISIONS, DONE, DecisionForm
 from services.gateway.web.blueprint import bp
 from services.gateway.web.core import (
     ServiceError,
@@ -14,7 +14,7 @@ from services.gateway.web.core import (
     money,
     render,
 )
-from services.gateway.web.forms import read, submit
+from services.gateway.web.forms import choices, read, submit
 from services.gateway.web.lookups import requests_in
 
 
@@ -37,7 +37,10 @@ def approvals():
 @login_required("budget_holder", "admin")
 def decide(request_id: str):
     req = call("budget", "GET", f"/requests/{request_id}")
-    form = read(DecisionForm(), request.form, when=request.method == "POST")
+    offered = [action for action in req["actions"] if action in DONE]
+    form = read(
+        choices(DecisionForm(), "decision", offered), request.form, when=request.method == "POST"
+    )
     if request.method == "POST":
         decision = form.data.get("decision", "")
         done = submit(
@@ -63,5 +66,6 @@ def decide(request_id: str):
         req=req,
         person=person,
         **form.context(),
+        decisions=DECISIONS,
         back="/approvals",
     ), form.status
