@@ -8,10 +8,19 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from services.directory.api.oruk.schemas import (
-    ApiDetailsSchema,
     OrganizationQueryArgsSchema,
+    OrukApiDetailsSchema,
+    OrukOrganizationPageSchema,
+    OrukOrganizationSchema,
+    OrukServiceAtLocationPageSchema,
+    OrukServiceAtLocationSchema,
+    OrukServicePageSchema,
+    OrukServiceSchema,
+    OrukTaxonomyPageSchema,
+    OrukTaxonomySchema,
+    OrukTaxonomyTermPageSchema,
+    OrukTaxonomyTermSchema,
     PageQueryArgsSchema,
-    PageSchema,
     ServiceAtLocationQueryArgsSchema,
     ServiceQueryArgsSchema,
     TaxonomyTermQueryArgsSchema,
@@ -44,7 +53,7 @@ def _cors(response: Response) -> Response:
 
 @blp.route("/")
 @public
-@blp.response(200, ApiDetailsSchema)
+@blp.response(200, OrukApiDetailsSchema)
 def api_details() -> dict[str, Any]:
     """Which standard this feed follows."""
     return {
@@ -57,7 +66,7 @@ def api_details() -> dict[str, Any]:
 @blp.route("/services")
 @public
 @blp.arguments(ServiceQueryArgsSchema, location="query")
-@blp.response(200, PageSchema)
+@blp.response(200, OrukServicePageSchema)
 def services(args: dict[str, Any]) -> dict[str, Any]:
     """Services, paged; filters combine with AND; a parent taxonomy term includes its children."""
     return oruk.services_page(directory_services().uow, args)
@@ -65,7 +74,7 @@ def services(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/services/<service_id>")
 @public
-@blp.response(200)
+@blp.response(200, OrukServiceSchema)
 def service_detail(service_id: str) -> dict[str, Any]:
     """One service, fully nested."""
     return oruk.service_detail(directory_services().uow, service_id)
@@ -74,7 +83,7 @@ def service_detail(service_id: str) -> dict[str, Any]:
 @blp.route("/taxonomies")
 @public
 @blp.arguments(PageQueryArgsSchema, location="query")
-@blp.response(200, PageSchema)
+@blp.response(200, OrukTaxonomyPageSchema)
 def taxonomies(args: dict[str, Any]) -> dict[str, Any]:
     """The one taxonomy this directory uses."""
     item = {"id": TAXONOMY_ID, "name": TAXONOMY_NAME, "description": TAXONOMY_DESCRIPTION}
@@ -84,7 +93,7 @@ def taxonomies(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/taxonomies/<taxonomy_id>")
 @public
-@blp.response(200)
+@blp.response(200, OrukTaxonomySchema)
 def taxonomy(taxonomy_id: str) -> dict[str, Any]:
     if taxonomy_id != TAXONOMY_ID:
         raise NotFound("There is no such taxonomy.")
@@ -94,7 +103,7 @@ def taxonomy(taxonomy_id: str) -> dict[str, Any]:
 @blp.route("/taxonomy_terms")
 @public
 @blp.arguments(TaxonomyTermQueryArgsSchema, location="query")
-@blp.response(200, PageSchema)
+@blp.response(200, OrukTaxonomyTermPageSchema)
 def taxonomy_terms(args: dict[str, Any]) -> dict[str, Any]:
     """Taxonomy terms, paged; `top_only` and `parent_id` narrow them."""
     return oruk.taxonomy_terms_page(directory_services().uow, args)
@@ -102,7 +111,7 @@ def taxonomy_terms(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/taxonomy_terms/<term_id>")
 @public
-@blp.response(200)
+@blp.response(200, OrukTaxonomyTermSchema)
 def taxonomy_term(term_id: str) -> dict[str, Any]:
     return oruk.taxonomy_term(directory_services().uow, term_id)
 
@@ -110,7 +119,7 @@ def taxonomy_term(term_id: str) -> dict[str, Any]:
 @blp.route("/organizations")
 @public
 @blp.arguments(OrganizationQueryArgsSchema, location="query")
-@blp.response(200, PageSchema)
+@blp.response(200, OrukOrganizationPageSchema)
 def organizations(args: dict[str, Any]) -> dict[str, Any]:
     """Providers, paged."""
     return oruk.organizations_page(directory_services().uow, args)
@@ -118,7 +127,7 @@ def organizations(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/organizations/<organization_id>")
 @public
-@blp.response(200)
+@blp.response(200, OrukOrganizationSchema)
 def organization(organization_id: str) -> dict[str, Any]:
     full_service = request.args.get("full_service") in ("true", "1")
     return oruk.organization(directory_services().uow, organization_id, full_service=full_service)
@@ -127,7 +136,7 @@ def organization(organization_id: str) -> dict[str, Any]:
 @blp.route("/service_at_locations")
 @public
 @blp.arguments(ServiceAtLocationQueryArgsSchema, location="query")
-@blp.response(200, PageSchema)
+@blp.response(200, OrukServiceAtLocationPageSchema)
 def service_at_locations(args: dict[str, Any]) -> dict[str, Any]:
     """Where services are delivered; with `postcode` (and `proximity` in metres), nearest first."""
     app = directory_services()
@@ -136,6 +145,6 @@ def service_at_locations(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/service_at_locations/<sal_id>")
 @public
-@blp.response(200)
+@blp.response(200, OrukServiceAtLocationSchema)
 def service_at_location(sal_id: str) -> dict[str, Any]:
     return oruk.service_at_location(directory_services().uow, sal_id)

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from services.outcomes.api.instruments.schemas import InstrumentSchema
 from services.outcomes.domain import instruments
 from services.outcomes.registry import outcomes_services
 from shared.app import require_role
@@ -15,7 +16,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Instruments(MethodView):
-    @blp.response(200)
+    @blp.response(200, InstrumentSchema(many=True))
     def get(self):
         """Every instrument, with its licence and attribution"""
         require_role("advisor", "admin", "budget_holder")
@@ -26,7 +27,7 @@ class Instruments(MethodView):
 
 @blp.route("/<string:instrument_id>")
 class Instrument(MethodView):
-    @blp.response(200)
+    @blp.response(200, InstrumentSchema)
     def get(self, instrument_id):
         """One instrument"""
         require_role("advisor", "admin", "budget_holder")
