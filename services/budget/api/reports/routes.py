@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.budget.api.reports.schemas import ReportQueryArgsSchema
+from services.budget.api.reports.schemas import (
+    LedgerCheckSchema,
+    ReportQueryArgsSchema,
+    ReportSchema,
+)
 from services.budget.service_layer import reports as svc
 from services.budget.service_layer.verify import ledger_check
 from shared.app import current_identity, database
@@ -14,6 +18,14 @@ from shared.app import current_identity, database
 blp = Blueprint(
     "reports", __name__, url_prefix="/reports", description="Spend, reach, speed, pots."
 )
+# The same figures as JSON or, with format=csv, as rows for a spreadsheet.
+REPORT_CONTENT = {
+    "description": "The report as JSON, or CSV with format=csv",
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Report"}},
+        "text/csv": {"schema": {"type": "string"}},
+    },
+}
 ledger_blp = Blueprint(
     "ledger", __name__, url_prefix="/ledger", description="The ledger's invariants."
 )
@@ -22,7 +34,8 @@ ledger_blp = Blueprint(
 @blp.route("/summary")
 class Summary(MethodView):
     @blp.arguments(ReportQueryArgsSchema, location="query")
-    @blp.response(200, description="The report as JSON, or CSV with format=csv")
+    @blp.response(200, ReportSchema, description="The report as JSON, or CSV with format=csv")
+    @blp.doc(responses={"200": REPORT_CONTENT})
     def get(self, args):
         """Spend by category, provider and month; reach; median days from referral; pots; reviews due"""
         report = svc.summary(database(), current_identity(), args.get("scheme_id"))
@@ -32,12 +45,14 @@ class Summary(MethodView):
                 mimetype="text/csv",
                 headers={"Content-Disposition": 'attachment; filename="budget-report.csv"'},
             )
-        return jsonify(report)
+        return report
 
 
 @ledger_blp.route("/verify")
 class Verify(MethodView):
-    @ledger_blp.response(200, description="Every invariant recomputed from the entries")
+    @ledger_blp.response(
+        200, LedgerCheckSchema, description="Every invariant recomputed from the entries"
+    )
     def get(self):
         """Recompute every ledger invariant (finance, admin)"""
-        return jsonify(ledger_check(database(), current_identity()))
+        return ledger_check(database(), current_identity())
