@@ -45,11 +45,14 @@ def a_hit(**changes: Any) -> dict[str, Any]:
 
 def render_search(app: Flask, hit: dict[str, Any]) -> str:
     result = {"total": 1, "page": 1, "per_page": 20, "total_pages": 1, "hits": [hit], "facets": {}}
+    result |= {"understood": {"words": ["gym"], "categories": [], "filters": []}, "changes": []}
     with app.test_request_context("/search?q=gym"):
         return render(
             "web/search.html",
             title="Find an activity",
             form={"q": "gym"},
+            person=None,
+            removable=[],
             result=result,
             searched=True,
             field_errors={},

@@ -51,3 +51,29 @@ def evaluation_report():
     if answer.status_code != 200:
         raise ServiceError(answer.status_code, {"title": "The evaluation report is not available"})
     return Response(answer.content, mimetype="text/html")
+
+
+@bp.get("/dashboard/unmet-demand")
+@login_required("budget_holder", "admin")
+def unmet_demand():
+    """What people searched for and could not find nearby (the directory withholds counts 1-7)."""
+    report = call("directory", "GET", "/search/unmet-demand")
+    return render(
+        "web/unmet_demand.html",
+        title="What people looked for and could not find nearby",
+        active="dashboard",
+        report=report,
+    )
+
+
+@bp.get("/dashboard/unmet-demand.csv")
+@login_required("budget_holder", "admin")
+def unmet_demand_csv():
+    answer = call_raw("directory", "GET", "/search/unmet-demand.csv")
+    if answer.status_code != 200:
+        raise ServiceError(answer.status_code, {"title": "The report is not available"})
+    return Response(
+        answer.content,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="unmet-demand.csv"'},
+    )

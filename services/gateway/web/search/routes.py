@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,15 @@ from flask import abort, flash, redirect, request, session, url_for
 
 from services.gateway.security import safe_next
 from services.gateway.web.blueprint import bp
-from services.gateway.web.core import ServiceError, call, error_list, login_required, render
+from services.gateway.web.core import (
+    ServiceError,
+    call,
+    current_user,
+    error_list,
+    login_required,
+    render,
+)
+from services.gateway.web.search.understood import removable_filters, searching_for
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PRICE_CHOICES: tuple[tuple[str, str], ...] = (
@@ -79,7 +88,14 @@ def _search_args(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
 
 @bp.get("/search")
 def search():
-    args, errors = _search_args(request.args)
+    form = request.args.copy()
+    user = current_user()
+    person = None
+    if user is not None and user.role == "advisor":
+        person = searching_for(form.get("for"), date.today())
+        if person and person["age"] is not None and not form.get("age"):
+            form["age"] = str(person["age"])  # the young person's age pre-fills the filter
+    args, errors = _search_args(form)
     searched = any(k in request.args for k in ("q", "near", "category", "price", "day", "age"))
     result = None
     if searched and not errors:
@@ -109,7 +125,9 @@ def search():
         "web/search.html",
         title="Find an activity",
         active="search",
-        form=request.args,
+        form=form,
+        person=person,
+        removable=removable_filters(form, result),
         result=result,
         searched=searched,
         errors=error_list(errors),
