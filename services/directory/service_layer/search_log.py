@@ -20,6 +20,7 @@ from services.directory.adapters.orm import SearchLogEntry
 from services.directory.domain import taxonomy
 from services.directory.search.answering import Answer
 from services.directory.service_layer.unit_of_work import UnitOfWork
+from shared.errors import NotFound
 from shared.outbox import utcnow
 from shared.spreadsheet import csv_writer
 
@@ -94,7 +95,7 @@ def record_search(session: Session, found: Answer, near: str | None = None) -> s
 
 
 def mark_funded(session: Session, search_id: str) -> bool:
-    """A listing found by this search was funded; False when there is no such search."""
+    """A request to fund a listing this search found was raised; False for no such search."""
     done = session.execute(
         update(SearchLogEntry).where(SearchLogEntry.id == search_id).values(funded=True)
     )
@@ -124,6 +125,11 @@ def unmet_demand(
         key=lambda r: (r["searches"] is None, -(r["searches"] or 0), r["category"], r["town"])
     )
     return {"days": days, "since": since.date().isoformat(), "threshold": THRESHOLD, "rows": found}
+
+
+def record_funded(uow: UnitOfWork, search_id: str) -> None:
+    if not uow.write(lambda session: mark_funded(session, search_id)):
+        raise NotFound(f"There is no search {search_id}.")
 
 
 def unmet_demand_report(uow: UnitOfWork, *, days: int = 90) -> dict[str, Any]:

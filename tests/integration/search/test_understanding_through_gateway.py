@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from typing import Any
 
 import pytest
@@ -126,3 +127,14 @@ def test_only_admins_and_budget_holders_read_the_unmet_demand_report(
     for path in (UNMET, UNMET + ".csv"):
         response = suite.api("GET", path, role=role)
         assert response.status_code == (401 if role is None else 403), path
+
+
+def test_an_advisor_records_that_a_search_led_to_a_request(suite: RunningSuite) -> None:
+    search_id = search(suite, q="bike repair")["search_id"]
+    path = f"{SEARCH}/{search_id}/funded"
+    assert suite.api("POST", path).status_code == 401
+    assert suite.api("POST", path, role="provider").status_code == 403
+    assert suite.api("POST", path, role="advisor").status_code == 204
+    unknown = suite.api("POST", f"{SEARCH}/{uuid.uuid4()}/funded", role="advisor")
+    assert unknown.status_code == 404
+    assert unknown.headers["Content-Type"].startswith("application/problem+json")

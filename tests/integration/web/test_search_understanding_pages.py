@@ -102,3 +102,12 @@ def test_only_budget_holders_and_admins_see_the_unmet_demand_page(web, sub):
     web.sign_in(sub)
     assert web.get("/dashboard/unmet-demand").status_code == 403
     assert web.get("/dashboard/unmet-demand.csv").status_code == 403
+
+
+def test_fund_this_carries_the_search_so_the_log_learns_it_led_to_a_request(web):
+    web.sign_in("demo-advisor")
+    page = web.get("/search?q=salsa+near+Eastbourne&funding_ready=true")
+    links = re.findall(r'href="(/fund\?[^"]+)"', page.text)
+    assert links and all("search_id=" in html.unescape(link) for link in links)
+    chosen = web.get(html.unescape(links[0]))
+    assert chosen.status_code == 200 and "search_id=" in html.unescape(chosen.text)

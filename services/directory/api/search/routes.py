@@ -20,6 +20,7 @@ from services.directory.search.backend import SearchUnavailable
 from services.directory.search.install import search_backend
 from services.directory.search.query import FACETS, GeoPoint, SearchQuery
 from services.directory.service_layer.search_log import (
+    record_funded,
     unmet_demand_report,
     unmet_demand_report_csv,
 )
@@ -151,3 +152,12 @@ class UnmetDemandCsv(MethodView):
             mimetype="text/csv",
             headers={"Content-Disposition": 'attachment; filename="unmet-demand.csv"'},
         )
+
+
+@blp.route("/<uuid:search_id>/funded")
+class SearchFunded(MethodView):
+    @blp.response(204)
+    def post(self, search_id):
+        """Record that a request to fund a listing this search found was raised (advisors)"""
+        require_role("advisor")
+        record_funded(directory_services().uow, str(search_id))

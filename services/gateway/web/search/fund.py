@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 
 from services.gateway.web.blueprint import bp
 from services.gateway.web.core import (
+    ServiceError,
     call,
     current_user,
     login_required,
@@ -19,6 +20,7 @@ from services.gateway.web.core import (
 from services.gateway.web.forms import choices, read, submit
 from services.gateway.web.lookups import latest_plan, my_people
 from services.gateway.web.search.forms import DIRECTORY_AWAY, FundForm
+from shared.errors import DependencyTimeout, DependencyUnavailable
 
 
 def _listing_from_args(values: Any) -> dict[str, Any]:
@@ -33,8 +35,14 @@ def _listing_from_args(values: Any) -> dict[str, Any]:
         cost_option_id = str(uuid.UUID(cost_option_id)) if cost_option_id else ""
     except ValueError:
         cost_option_id = ""
+    search_id = values.get("search_id", "")
+    try:
+        search_id = str(uuid.UUID(search_id)) if search_id else ""
+    except ValueError:
+        search_id = ""
     return {
         "id": listing_id,
+        "search_id": search_id,  # the search it was found by, for the search log
         "cost_option_id": cost_option_id,
         "name": values.get("name", "")[:200] or "This activity",
         "provider": values.get("provider", "")[:200],
@@ -50,8 +58,19 @@ def _listing_query(listing: dict[str, Any]) -> str:
             "provider": listing["provider"],
             "price": "" if listing["price_pence"] is None else listing["price_pence"],
             **({"cost_option_id": listing["cost_option_id"]} if listing["cost_option_id"] else {}),
+            **({"search_id": listing["search_id"]} if listing["search_id"] else {}),
         }
     )
+
+
+def _found_by_search(search_id: str) -> None:
+    """Tell the search log a search led to a request (never at the cost of the request)."""
+    if not search_id:
+        return
+    try:
+        call("directory", "POST", f"/search/{search_id}/funded", expect=(204,))
+    except (ServiceError, DependencyUnavailable, DependencyTimeout):
+        pass  # an unknown search, or the directory away: the request stands all the same
 
 
 @bp.get("/fund")
@@ -101,6 +120,7 @@ def fund_request(person_id: str):
         if form.refusal is not None and form.refusal.status in (404, 503, 504):
             form.errors = {"listing": DIRECTORY_AWAY}
         elif created is not None:
+            _found_by_search(listing["search_id"])
             amount = money(created["amount_pence"])
             if created.get("state") == "approved":
                 flash(f"Approved: {amount} for {listing['name']}.")
