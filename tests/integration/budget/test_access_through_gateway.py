@@ -480,3 +480,52 @@ def test_a_plan_change_needs_the_etag_it_was_read_with(gw, world):
     assert stale.status_code == 412 and stale.json()["type"].endswith("/precondition-failed")
     assert ok(call(gw, "GET", f"/plans/{plan_id}", world.advisor_a))["needs"] == change["needs"]
     assert person_id
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("holder_a", 200),  # on their own scheme
+        ("holder_b", 404),  # someone else's scheme: not found
+        ("unassigned_holder", 404),
+        ("advisor_a", 403),  # the advisor who raised it
+        ("finance", 403),
+        ("provider", 403),
+        ("admin", 200),
+    ],
+)
+def test_each_role_approves_a_request_on_its_own_scheme_only(gw, world, who, status):
+    raised = raise_request(gw, world.advisor_a, world.person_a, world.goal_a, pence=100)
+    caller = ("provider", "p") if who == "provider" else getattr(world, who)
+    answer = step(gw, caller, raised["id"], "approve")
+    assert answer.status_code == status, answer.text
+    expected = "approved" if status == 200 else "submitted"
+    assert ok(call(gw, "GET", f"/requests/{raised['id']}", world.admin))["state"] == expected
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("advisor_a", 200),  # their own young person's plan
+        ("advisor_b", 404),  # someone else's caseload: not found
+        ("holder_a", 403),
+        ("finance", 403),
+        ("provider", 403),
+        ("admin", 200),
+    ],
+)
+def test_each_role_changes_a_plan_only_on_its_own_caseload(gw, world, who, status):
+    _person, plan_id, _goal = enrol(gw, world.advisor_a, world.scheme_a)
+    read = call(gw, "GET", f"/plans/{plan_id}", world.advisor_a)
+    caller = ("provider", "p") if who == "provider" else getattr(world, who)
+    answer = call(
+        gw,
+        "PATCH",
+        f"/plans/{plan_id}",
+        caller,
+        json={"ideas": f"Changed by {who}"},
+        headers={"If-Match": read.headers["ETag"]},
+    )
+    assert answer.status_code == status, answer.text
+    after = ok(call(gw, "GET", f"/plans/{plan_id}", world.advisor_a))
+    assert (after["ideas"] == f"Changed by {who}") is (status == 200)
