@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import fcntl
-import hashlib
 import json
 import logging
 import shutil
@@ -16,15 +15,11 @@ from typing import Any
 
 import numpy
 import tantivy
-from tantivy import FieldType, Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+from tantivy import FieldType, Occur, Query
 
 from services.directory.domain.search import SearchDocument
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.query import (
-    DAYS,
-    EARTH_RADIUS_M,
-    FACETS,
-    PRICE_BAND_ORDER,
     GeoPoint,
     SearchHit,
     SearchQuery,
@@ -32,14 +27,21 @@ from services.directory.search.query import (
     bounding_box,
     date_number,
     haversine_m,
-    min_price_for_filter,
-    order_facet,
-    price_band,
-    price_sort_key,
     town_value,
 )
+from services.directory.search.tantivy_index import (
+    FOLD,
+    SCHEMA_VERSION,
+    aggregate_facets,
+    analyzer,
+    count_facets,
+    distances_m,
+    document_words,
+    schema,
+    to_document,
+    value_code,
+)
 from services.directory.search.text import (
-    all_words,
     highlight,
     load_synonyms,
     synonym_correction,
@@ -48,69 +50,11 @@ from services.directory.search.text import (
 )
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "3"
-CATEGORY_SLOTS = 8  # category codes held in fast fields per listing (more: read the document)
-FOLD = "fold"
-NO_MAX_AGE = 1000
 # The weight of each kind of match: an exact word ranks above a completed prefix, above a
 # synonym, above one typo, above two (Meilisearch's "typo" rule, approximated by boosts).
 EXACT, PREFIX, SYNONYM, ONE_TYPO, TWO_TYPOS = 1.0, 0.75, 0.6, 0.45, 0.3
 NAME_BOOST = 3.0  # the "attribute" rule: a word in the name outranks one in the description
 MAX_PREFIX_TERMS = 50
-FACET_FIELDS = {"category": "category", "town": "town", "price_band": "price_band", "day": "day"}
-
-
-def document_key(doc_id: str) -> int:
-    """A stable 63-bit integer for an id, so a set of documents can be named in one query."""
-    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") >> 1
-
-
-def value_code(value: str) -> int:
-    """A stable positive 62-bit number for a facet value."""
-    return (
-        int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big") >> 2
-    ) or 1
-
-
-def _schema() -> tantivy.Schema:
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
-    sb.add_integer_field("key", indexed=True, fast=True)
-    sb.add_bytes_field("doc", stored=True)
-    sb.add_text_field("name", tokenizer_name=FOLD)
-    sb.add_text_field("text", tokenizer_name=FOLD)
-    for raw in (
-        "category",
-        "town",
-        "day",
-        "time",
-        "welcome",
-        "price_band",
-        "access",
-        "language",
-        "status",
-    ):
-        sb.add_text_field(raw, tokenizer_name="raw", fast=True)
-    for number in ("price", "price_sort", "free", "min_age", "max_age", "fundable_until"):
-        sb.add_integer_field(number, indexed=True, fast=True)
-    # facet values as numbers in fast fields, so a radius search can count them in bulk
-    for code in ("town_code", "band_code", "day_mask", "cat_more"):
-        sb.add_integer_field(code, fast=True)
-    for slot in range(CATEGORY_SLOTS):
-        sb.add_integer_field(f"cat{slot}", fast=True)
-    sb.add_float_field("lat", indexed=True, fast=True)
-    sb.add_float_field("lng", indexed=True, fast=True)
-    return sb.build()
-
-
-def _analyzer() -> tantivy.TextAnalyzer:
-    return (
-        TextAnalyzerBuilder(Tokenizer.simple())
-        .filter(Filter.remove_long(40))
-        .filter(Filter.lowercase())
-        .filter(Filter.ascii_fold())
-        .build()
-    )
 
 
 class TantivyBackend(SearchBackend):
@@ -121,7 +65,7 @@ class TantivyBackend(SearchBackend):
     def __init__(self, path: str | Path, *, synonyms_file: str | None = None):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self.schema = _schema()
+        self.schema = schema()
         self._write_lock = threading.Lock()
         self._vocab_lock = threading.Lock()
         self._synonyms = load_synonyms(synonyms_file) if synonyms_file else load_synonyms()
@@ -163,7 +107,7 @@ class TantivyBackend(SearchBackend):
             shutil.rmtree(self.path)
             self.path.mkdir(parents=True)
         index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
-        index.register_tokenizer(FOLD, _analyzer())
+        index.register_tokenizer(FOLD, analyzer())
         marker.write_text(SCHEMA_VERSION)
         return index
 
@@ -203,7 +147,7 @@ class TantivyBackend(SearchBackend):
     def _after_own_write(self, added: Sequence[SearchDocument], removed: Sequence[str]) -> None:
         if self._known is None:
             return
-        new_words = {w for d in added for w in _document_words(d)} - self._vocabulary_set
+        new_words = {w for d in added for w in document_words(d)} - self._vocabulary_set
         if new_words:
             self._vocabulary = sorted(self._vocabulary_set | new_words)
             self._vocabulary_set = self._vocabulary_set | new_words
@@ -241,7 +185,7 @@ class TantivyBackend(SearchBackend):
         def work(writer: tantivy.IndexWriter) -> None:
             for doc in docs:
                 writer.delete_documents_by_term("id", doc.id)
-                writer.add_document(self._to_tantivy(doc))
+                writer.add_document(to_document(doc))
 
         self._commit(work, added=docs)
         return len(docs)
@@ -261,56 +205,6 @@ class TantivyBackend(SearchBackend):
     def clear(self) -> None:
         self._commit(lambda writer: writer.delete_all_documents())
         self._known = None
-
-    def _to_tantivy(self, doc: SearchDocument) -> tantivy.Document:
-        out = tantivy.Document()
-        out.add_text("id", doc.id)
-        out.add_integer("key", document_key(doc.id))
-        out.add_bytes("doc", json.dumps(doc.as_dict()).encode())
-        out.add_text("name", doc.name)
-        for part in (
-            doc.name,
-            " ".join(doc.category_labels),
-            doc.organization_name,
-            doc.description,
-            doc.town or "",
-        ):
-            out.add_text("text", part)
-        for slug in doc.categories:
-            out.add_text("category", slug)
-        out.add_text("town", town_value(doc))
-        for day in doc.days:
-            out.add_text("day", day)
-        for part in doc.times:
-            out.add_text("time", part)
-        for welcome in doc.welcomes:
-            out.add_text("welcome", welcome)
-        out.add_text("price_band", price_band(doc))
-        for feature in doc.accessibility:
-            out.add_text("access", feature)
-        for language in doc.languages:
-            out.add_text("language", language)
-        out.add_text("status", doc.status)
-        price = min_price_for_filter(doc)
-        if price is not None:
-            out.add_integer("price", price)
-        out.add_integer("price_sort", price_sort_key(doc))
-        out.add_integer("free", 1 if doc.is_free else 0)
-        out.add_integer("min_age", doc.min_age if doc.min_age is not None else 0)
-        out.add_integer("max_age", doc.max_age if doc.max_age is not None else NO_MAX_AGE)
-        fundable = date_number(doc.fundable_until)
-        if fundable is not None:
-            out.add_integer("fundable_until", fundable)
-        out.add_integer("town_code", value_code(town_value(doc)))
-        out.add_integer("band_code", PRICE_BAND_ORDER.index(price_band(doc)))
-        out.add_integer("day_mask", sum(1 << DAYS.index(d) for d in set(doc.days) if d in DAYS))
-        out.add_integer("cat_more", 1 if len(doc.categories) > CATEGORY_SLOTS else 0)
-        for slot, slug in enumerate(doc.categories[:CATEGORY_SLOTS]):
-            out.add_integer(f"cat{slot}", value_code(slug))
-        if doc.lat is not None and doc.lng is not None:
-            out.add_float("lat", float(doc.lat))
-            out.add_float("lng", float(doc.lng))
-        return out
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -510,7 +404,7 @@ class TantivyBackend(SearchBackend):
             page=query.page,
             per_page=query.per_page,
             hits=hits,
-            facets=self._facets(searcher, combined, query.facets),
+            facets=aggregate_facets(searcher, combined, query.facets),
         )
 
     def _all(self, searcher: tantivy.Searcher, query: Query) -> list[tuple[float, Any]]:
@@ -525,7 +419,7 @@ class TantivyBackend(SearchBackend):
         assert query.near is not None
         found = self._all(searcher, combined)
         addresses = [address for _score, address in found]
-        distances = _distances(searcher, addresses, query.near) if found else numpy.zeros(0)
+        distances = distances_m(searcher, addresses, query.near) if found else numpy.zeros(0)
         scores = numpy.array([score for score, _a in found], dtype=float)
         keep = numpy.arange(len(found))
         if query.radius_m is not None:
@@ -551,47 +445,18 @@ class TantivyBackend(SearchBackend):
             for i in chosen
         ]
         if query.radius_m is None or len(keep) == len(found):
-            facets = self._facets(searcher, combined, query.facets)
+            facets = aggregate_facets(searcher, combined, query.facets)
         else:
-            facets = self._count_facets(searcher, [addresses[i] for i in keep], query.facets)
+            facets = count_facets(
+                searcher,
+                [addresses[i] for i in keep],
+                query.facets,
+                lambda codes: self._decode(searcher, codes),
+                lambda address: self._load(searcher, address),
+            )
         return SearchResult(
             total=len(keep), page=query.page, per_page=query.per_page, hits=hits, facets=facets
         )
-
-    def _count_facets(
-        self, searcher: tantivy.Searcher, addresses: list[Any], names: tuple[str, ...]
-    ) -> dict[str, list[Any]]:
-        """Facet counts over an exact set of documents (those inside a circle), from fast fields."""
-
-        def column(field: str) -> list[Any]:
-            return searcher.fast_field_values(field, addresses) if addresses else []
-
-        counts: dict[str, dict[str, int]] = {}
-        if "town" in names:
-            counts["town"] = self._decode(searcher, Counter(column("town_code")))
-        if "price_band" in names:
-            bands = Counter(column("band_code"))
-            counts["price_band"] = {
-                PRICE_BAND_ORDER[c]: n for c, n in bands.items() if c is not None
-            }
-        if "day" in names:
-            days: dict[str, int] = {}
-            for mask, n in Counter(column("day_mask")).items():
-                for bit, day in enumerate(DAYS):
-                    if mask and mask & (1 << bit):
-                        days[day] = days.get(day, 0) + n
-            counts["day"] = days
-        if "category" in names:
-            codes: Counter[int] = Counter()
-            for slot in range(CATEGORY_SLOTS):
-                codes.update(column(f"cat{slot}"))
-            categories = self._decode(searcher, codes)
-            overflow = [a for a, more in zip(addresses, column("cat_more"), strict=True) if more]
-            for address in overflow:  # more categories than slots: read the document
-                for slug in self._load(searcher, address).categories[CATEGORY_SLOTS:]:
-                    categories[slug] = categories.get(slug, 0) + 1
-            counts["category"] = categories
-        return {name: order_facet(name, counts[name]) for name in names if name in counts}
 
     def _decode(self, searcher: tantivy.Searcher, codes: Counter[Any]) -> dict[str, int]:
         if any(code is not None and code not in self._codes for code in codes):
@@ -623,43 +488,3 @@ class TantivyBackend(SearchBackend):
             distance = haversine_m(centre, doc.lat, doc.lng)
         rounded = None if distance is None else round(distance)
         return SearchHit(document=doc, highlights=highlights, distance_m=rounded)
-
-    def _facets(
-        self, searcher: tantivy.Searcher, query: Query, names: tuple[str, ...]
-    ) -> dict[str, list[Any]]:
-        wanted = [n for n in names if n in FACETS]
-        if not wanted:
-            return {}
-        spec = {
-            name: {"terms": {"field": FACET_FIELDS[name], "size": 10_000, "segment_size": 10_000}}
-            for name in wanted
-        }
-        answer = searcher.aggregate(query, spec)
-        facets = {}
-        for name in wanted:
-            buckets = answer.get(name, {}).get("buckets", [])
-            counts = {str(b["key"]): int(b["doc_count"]) for b in buckets}
-            facets[name] = order_facet(name, counts)
-        return facets
-
-
-def _document_words(doc: SearchDocument) -> set[str]:
-    parts = (doc.name, " ".join(doc.category_labels), doc.organization_name, doc.description)
-    return set(all_words(" ".join((*parts, doc.town or ""))))
-
-
-def _distances(searcher: tantivy.Searcher, addresses: list[Any], centre: GeoPoint) -> Any:
-    """Haversine distances in metres from fast fields, NaN where a listing has no location."""
-    lat = numpy.array(
-        [numpy.nan if v is None else v for v in searcher.fast_field_values("lat", addresses)],
-        dtype=float,
-    )
-    lng = numpy.array(
-        [numpy.nan if v is None else v for v in searcher.fast_field_values("lng", addresses)],
-        dtype=float,
-    )
-    phi1, phi2 = numpy.radians(centre.lat), numpy.radians(lat)
-    dphi = phi2 - phi1
-    dlmb = numpy.radians(lng - centre.lng)
-    h = numpy.sin(dphi / 2) ** 2 + numpy.cos(phi1) * numpy.cos(phi2) * numpy.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * numpy.arcsin(numpy.minimum(1.0, numpy.sqrt(h)))

@@ -1,0 +1,222 @@
+"""How the embedded engine lays listings out in its tantivy index: the schema and analyzer, each
+listing's document (words, filters, and facet values as numbers in fast fields), and the counts
+and distances read back from those fast fields."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+import tantivy
+from tantivy import Filter, Query, TextAnalyzerBuilder, Tokenizer
+
+from services.directory.domain.search import SearchDocument
+from services.directory.search.query import (
+    DAYS,
+    EARTH_RADIUS_M,
+    FACETS,
+    PRICE_BAND_ORDER,
+    GeoPoint,
+    date_number,
+    min_price_for_filter,
+    order_facet,
+    price_band,
+    price_sort_key,
+    town_value,
+)
+from services.directory.search.text import all_words
+
+SCHEMA_VERSION = "3"
+CATEGORY_SLOTS = 8  # category codes held in fast fields per listing (more: read the document)
+FOLD = "fold"
+NO_MAX_AGE = 1000
+FACET_FIELDS = {"category": "category", "town": "town", "price_band": "price_band", "day": "day"}
+
+
+def document_key(doc_id: str) -> int:
+    """A stable 63-bit integer for an id, so a set of documents can be named in one query."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def value_code(value: str) -> int:
+    """A stable positive 62-bit number for a facet value."""
+    return (
+        int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big") >> 2
+    ) or 1
+
+
+def schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
+    sb.add_integer_field("key", indexed=True, fast=True)
+    sb.add_bytes_field("doc", stored=True)
+    sb.add_text_field("name", tokenizer_name=FOLD)
+    sb.add_text_field("text", tokenizer_name=FOLD)
+    for raw in (
+        "category",
+        "town",
+        "day",
+        "time",
+        "welcome",
+        "price_band",
+        "access",
+        "language",
+        "status",
+    ):
+        sb.add_text_field(raw, tokenizer_name="raw", fast=True)
+    for number in ("price", "price_sort", "free", "min_age", "max_age", "fundable_until"):
+        sb.add_integer_field(number, indexed=True, fast=True)
+    # facet values as numbers in fast fields, so a radius search can count them in bulk
+    for code in ("town_code", "band_code", "day_mask", "cat_more"):
+        sb.add_integer_field(code, fast=True)
+    for slot in range(CATEGORY_SLOTS):
+        sb.add_integer_field(f"cat{slot}", fast=True)
+    sb.add_float_field("lat", indexed=True, fast=True)
+    sb.add_float_field("lng", indexed=True, fast=True)
+    return sb.build()
+
+
+def analyzer() -> tantivy.TextAnalyzer:
+    return (
+        TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.remove_long(40))
+        .filter(Filter.lowercase())
+        .filter(Filter.ascii_fold())
+        .build()
+    )
+
+
+def to_document(doc: SearchDocument) -> tantivy.Document:
+    """A listing as the index holds it: its words, its filters, and its facets as numbers."""
+    out = tantivy.Document()
+    out.add_text("id", doc.id)
+    out.add_integer("key", document_key(doc.id))
+    out.add_bytes("doc", json.dumps(doc.as_dict()).encode())
+    out.add_text("name", doc.name)
+    for part in (
+        doc.name,
+        " ".join(doc.category_labels),
+        doc.organization_name,
+        doc.description,
+        doc.town or "",
+    ):
+        out.add_text("text", part)
+    for slug in doc.categories:
+        out.add_text("category", slug)
+    out.add_text("town", town_value(doc))
+    for day in doc.days:
+        out.add_text("day", day)
+    for part in doc.times:
+        out.add_text("time", part)
+    for welcome in doc.welcomes:
+        out.add_text("welcome", welcome)
+    out.add_text("price_band", price_band(doc))
+    for feature in doc.accessibility:
+        out.add_text("access", feature)
+    for language in doc.languages:
+        out.add_text("language", language)
+    out.add_text("status", doc.status)
+    price = min_price_for_filter(doc)
+    if price is not None:
+        out.add_integer("price", price)
+    out.add_integer("price_sort", price_sort_key(doc))
+    out.add_integer("free", 1 if doc.is_free else 0)
+    out.add_integer("min_age", doc.min_age if doc.min_age is not None else 0)
+    out.add_integer("max_age", doc.max_age if doc.max_age is not None else NO_MAX_AGE)
+    fundable = date_number(doc.fundable_until)
+    if fundable is not None:
+        out.add_integer("fundable_until", fundable)
+    out.add_integer("town_code", value_code(town_value(doc)))
+    out.add_integer("band_code", PRICE_BAND_ORDER.index(price_band(doc)))
+    out.add_integer("day_mask", sum(1 << DAYS.index(d) for d in set(doc.days) if d in DAYS))
+    out.add_integer("cat_more", 1 if len(doc.categories) > CATEGORY_SLOTS else 0)
+    for slot, slug in enumerate(doc.categories[:CATEGORY_SLOTS]):
+        out.add_integer(f"cat{slot}", value_code(slug))
+    if doc.lat is not None and doc.lng is not None:
+        out.add_float("lat", float(doc.lat))
+        out.add_float("lng", float(doc.lng))
+    return out
+
+
+def count_facets(
+    searcher: tantivy.Searcher,
+    addresses: list[Any],
+    names: tuple[str, ...],
+    decode: Callable[[Counter[Any]], dict[str, int]],
+    load: Callable[[Any], SearchDocument],
+) -> dict[str, list[Any]]:
+    """Facet counts over an exact set of documents (those inside a circle), from fast fields."""
+
+    def column(field: str) -> list[Any]:
+        return searcher.fast_field_values(field, addresses) if addresses else []
+
+    counts: dict[str, dict[str, int]] = {}
+    if "town" in names:
+        counts["town"] = decode(Counter(column("town_code")))
+    if "price_band" in names:
+        bands = Counter(column("band_code"))
+        counts["price_band"] = {PRICE_BAND_ORDER[c]: n for c, n in bands.items() if c is not None}
+    if "day" in names:
+        days: dict[str, int] = {}
+        for mask, n in Counter(column("day_mask")).items():
+            for bit, day in enumerate(DAYS):
+                if mask and mask & (1 << bit):
+                    days[day] = days.get(day, 0) + n
+        counts["day"] = days
+    if "category" in names:
+        codes: Counter[int] = Counter()
+        for slot in range(CATEGORY_SLOTS):
+            codes.update(column(f"cat{slot}"))
+        categories = decode(codes)
+        overflow = [a for a, more in zip(addresses, column("cat_more"), strict=True) if more]
+        for address in overflow:  # more categories than slots: read the document
+            for slug in load(address).categories[CATEGORY_SLOTS:]:
+                categories[slug] = categories.get(slug, 0) + 1
+        counts["category"] = categories
+    return {name: order_facet(name, counts[name]) for name in names if name in counts}
+
+
+def aggregate_facets(
+    searcher: tantivy.Searcher, query: Query, names: tuple[str, ...]
+) -> dict[str, list[Any]]:
+    """Facet counts over everything a query matches, by tantivy's terms aggregation."""
+    wanted = [n for n in names if n in FACETS]
+    if not wanted:
+        return {}
+    spec = {
+        name: {"terms": {"field": FACET_FIELDS[name], "size": 10_000, "segment_size": 10_000}}
+        for name in wanted
+    }
+    answer = searcher.aggregate(query, spec)
+    facets = {}
+    for name in wanted:
+        buckets = answer.get(name, {}).get("buckets", [])
+        counts = {str(b["key"]): int(b["doc_count"]) for b in buckets}
+        facets[name] = order_facet(name, counts)
+    return facets
+
+
+def document_words(doc: SearchDocument) -> set[str]:
+    parts = (doc.name, " ".join(doc.category_labels), doc.organization_name, doc.description)
+    return set(all_words(" ".join((*parts, doc.town or ""))))
+
+
+def distances_m(searcher: tantivy.Searcher, addresses: list[Any], centre: GeoPoint) -> Any:
+    """Haversine distances in metres from fast fields, NaN where a listing has no location."""
+    lat = numpy.array(
+        [numpy.nan if v is None else v for v in searcher.fast_field_values("lat", addresses)],
+        dtype=float,
+    )
+    lng = numpy.array(
+        [numpy.nan if v is None else v for v in searcher.fast_field_values("lng", addresses)],
+        dtype=float,
+    )
+    phi1, phi2 = numpy.radians(centre.lat), numpy.radians(lat)
+    dphi = phi2 - phi1
+    dlmb = numpy.radians(lng - centre.lng)
+    h = numpy.sin(dphi / 2) ** 2 + numpy.cos(phi1) * numpy.cos(phi2) * numpy.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * numpy.arcsin(numpy.minimum(1.0, numpy.sqrt(h)))
