@@ -27,6 +27,9 @@ from shared.db import Database
 
 COOKIE_NAME = "phb_session"
 _SID = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+# Paths that never use a web session: no database read for them (the API takes bearer tokens only,
+# so a browser's cookie gives it no ambient authority).
+SESSIONLESS = ("/static/", "/assets/", "/docs/assets/", "/api/", "/oruk", "/health")
 TOUCH_EVERY = 60  # seconds: how stale last_seen_at may get before a request refreshes it
 PURGE_CHANCE = 0.01
 
@@ -144,6 +147,8 @@ class DatabaseSessionInterface(SessionInterface):
         self.secure = secure
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        if request.path.startswith(SESSIONLESS):
+            return ServerSession()
         sid = request.cookies.get(COOKIE_NAME, "")
         if sid and _SID.match(sid):
             loaded = self.store.load(sid)

@@ -356,3 +356,18 @@ def test_the_gds_transport_typeface_and_crown_images_are_not_served(tmp_path, mo
     assert client.get("/static/govuk/assets/images/favicon.ico").status_code == 404
     css = client.get("/static/web/app.css").text
     assert "font-family: arial, sans-serif !important" in css
+
+
+def test_assets_and_the_api_never_read_or_start_a_session(tmp_path, monkeypatch):
+    app = make_app(tmp_path, monkeypatch)
+    client = app.test_client()
+    sid = cookie_of(demo_sign_in(client))
+    store = app.extensions["phb_sessions"]
+    calls: list[str] = []
+    original = store.load
+    monkeypatch.setattr(store, "load", lambda s, now=None: calls.append(s) or original(s, now))
+    for path in ("/static/web/app.css", "/api/budget/people", "/oruk/services", "/health"):
+        answer = client.get(path)
+        assert "phb_session" not in answer.headers.get("Set-Cookie", ""), path
+    assert calls == []
+    assert "Sam (personal advisor)" in client.get("/").text and calls == [sid]
