@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test lint format assets bench clean
+.PHONY: run test install install-test lint format assets bench clean lock
 
 run: $(VENV)/.installed assets
 	$(BIN)/phb up
@@ -21,13 +21,26 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e .
+# Dependencies come only from the lock files, every file checked against its hash; the project
+# itself is installed on top without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements/runtime.txt requirements/build.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/build.txt -r requirements/runtime.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml requirements/test.txt requirements/build.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/build.txt -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
+
+# After changing dependencies in pyproject.toml: re-resolve the lock files (needs pip-tools).
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
+lock: | $(VENV)/bin/python
+	$(BIN)/pip install --quiet "pip-tools>=7.4"
+	$(PIP_COMPILE) --extra otel -o requirements/runtime.txt pyproject.toml
+	$(PIP_COMPILE) --extra otel --extra test -o requirements/test.txt pyproject.toml
+	$(PIP_COMPILE) -o requirements/build.txt requirements/build.in
 
 # GOV.UK Frontend assets, from the npm registry, unpacked under the gateway's static folder.
 assets:

@@ -35,10 +35,12 @@ MIGRATED = (*SERVICES, "gateway")  # the gateway's own database holds web sessio
 
 
 def migrate_all(services: tuple[str, ...] = MIGRATED) -> None:
-    from shared.migrations import upgrade
+    from shared.migrations import migration_lock, upgrade
 
     for service in services:
-        upgrade(service, database_url(service))
+        url = database_url(service)
+        with migration_lock(service, url):
+            upgrade(service, url)
         click.echo(f"  {service}: migrated")
 
 
@@ -61,8 +63,23 @@ def seed_all() -> None:
 
 @main.command()
 @click.argument("services", nargs=-1, type=click.Choice(MIGRATED))
-def migrate(services: tuple[str, ...]) -> None:
-    """Apply each service's database migrations (all services and the gateway unless named)."""
+@click.option(
+    "--check-heads", is_flag=True, help="Only check each service has one head; exit 1 if not."
+)
+def migrate(services: tuple[str, ...], check_heads: bool) -> None:
+    """Apply each service's database migrations (all services and the gateway unless named).
+
+    Production runs this once per release as its own job (compose's `migrate` service, the
+    Kubernetes Job); an advisory lock makes a second migrator wait rather than race."""
+    if check_heads:
+        from shared.migrations import heads
+
+        found = {s: heads(s) for s in services or MIGRATED}
+        for service, revisions in found.items():
+            click.echo(f"  {service}: {len(revisions)} head(s) {', '.join(revisions)}")
+        if any(len(revisions) != 1 for revisions in found.values()):
+            raise click.ClickException("a service has more than one migration head: merge them")
+        return
     migrate_all(services or MIGRATED)
 
 
@@ -172,51 +189,118 @@ def up(port: int, do_seed: bool) -> None:
 
 @main.command()
 @click.argument("service", type=click.Choice([*SERVICES, "gateway"]))
-@click.option("--workers", default=2, show_default=True)
-@click.option("--threads", default=8, show_default=True)
-def serve(service: str, workers: int, threads: int) -> None:
-    """Production: migrate SERVICE's database, then serve it with gunicorn on $PORT.
+@click.option("--workers", default=None, type=int, help="Default: $WEB_CONCURRENCY, else 2.")
+@click.option("--threads", default=None, type=int, help="Default: $PHB_THREADS, else 8.")
+@click.option(
+    "--migrate/--no-migrate",
+    "do_migrate",
+    default=False,
+    help="Migrate first (development only: production runs `phb migrate` as a job).",
+)
+def serve(service: str, workers: int | None, threads: int | None, do_migrate: bool) -> None:
+    """Production: serve SERVICE with gunicorn on $PORT (JSON logs, multiprocess /metrics).
 
-    The gateway first checks its security configuration and refuses, with one line saying why,
-    to start without OIDC sign-in (or PHB_DEMO=1), a required secret, or with a known default."""
+    It never migrates unless told to; relays and schedules run in `phb worker SERVICE` on
+    PostgreSQL (see PHB_INLINE_WORKERS). The gateway first checks its security configuration
+    and refuses, with one line saying why, to start without OIDC sign-in (or PHB_DEMO=1), a
+    required secret, or with a known default."""
     if service == "gateway":
         from services.gateway.settings import GatewaySettings
 
         problems = GatewaySettings.load().problems()
         if problems:
             raise click.ClickException(f"gateway refused to start: {problems[0]}")
-    migrate_all((service,))
+    if do_migrate:
+        migrate_all((service,))
+    argv = gunicorn_argv(service, workers, threads)
+    os.execv(argv[0], argv)  # this Python's gunicorn, whether or not its bin/ is on PATH
+
+
+def gunicorn_argv(
+    service: str, workers: int | None = None, threads: int | None = None
+) -> list[str]:
+    """The gunicorn command line for SERVICE; sets the environment it needs as a side effect."""
+    import tempfile
+
     import gunicorn
 
-    from shared.gunicorn_logging import ACCESS_FORMAT
-
     port = os.environ.get("PORT", str(DEFAULT_PORTS[service]))
+    os.environ["PHB_SERVICE"] = service
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = Path(tempfile.gettempdir()) / f"phb-metrics-{service}-{os.getpid()}"
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+    workers = workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
+    threads = threads or int(os.environ.get("PHB_THREADS") or 8)
     # gunicorn 27's control socket sits at one path per user: replicas on a host would share it.
     extra = ["--no-control-socket"] if gunicorn.version_info >= (27,) else []
-    os.execv(  # this Python's gunicorn, whether or not its bin/ is on PATH
+    return [
         sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"{os.environ.get('PHB_BIND_HOST', '0.0.0.0')}:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--worker-class",
-            "gthread",
-            "--access-logfile",
-            "-",
-            "--logger-class",
-            "shared.gunicorn_logging.Logger",
-            "--access-logformat",
-            ACCESS_FORMAT,
-            *extra,
-            f"shared.server:gunicorn_app({service!r})",
-        ],
-    )
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:shared.gunicorn_conf",
+        "--bind",
+        f"{os.environ.get('PHB_BIND_HOST', '0.0.0.0')}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        *extra,
+        f"shared.server:gunicorn_app({service!r})",
+    ]
+
+
+@main.command()
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--once", is_flag=True, help="Run every job once, drain the outbox, then exit.")
+def worker(service: str, once: bool) -> None:
+    """Run SERVICE's outbox relays and scheduled jobs, apart from its web processes.
+
+    Run as many replicas as you like: one leads (a PostgreSQL advisory lock), the others wait to
+    take over. Metrics on $PHB_METRICS_PORT (default 9100)."""
+    from services.worker import run_worker
+
+    raise SystemExit(run_worker(service, once=once))
+
+
+@main.command()
+@click.option(
+    "--to",
+    "destination",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write into (default: $PHB_BACKUP_DIR, else var/backups).",
+)
+@click.argument("services", nargs=-1, type=click.Choice(MIGRATED))
+def backup(destination: Path | None, services: tuple[str, ...]) -> None:
+    """Back up every database, the gateway's too (pg_dump, or the SQLite files), with a manifest."""
+    from services.backup import BackupError
+    from services.backup import backup as run
+
+    folder = destination or Path(os.environ.get("PHB_BACKUP_DIR") or var_dir() / "backups")
+    try:
+        made = run(folder, services or MIGRATED)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"backed up to {made}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--service", "services", multiple=True, type=click.Choice(MIGRATED))
+def restore(folder: Path, services: tuple[str, ...]) -> None:
+    """Restore a `phb backup` folder into empty databases (then run `phb budget verify`)."""
+    from services.backup import BackupError
+    from services.backup import restore as run
+
+    try:
+        done = run(folder, services or None)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"restored {', '.join(done)} from {folder}")
 
 
 @main.group()

@@ -17,6 +17,7 @@ from shared.http import DEADLINE_HEADER, deadline_from_header, deadline_var
 from shared.identity import INTERNAL_HEADER, Identity
 from shared.json_limits import MAX_JSON_DEPTH, nests_too_deeply
 from shared.logs import request_id_var
+from shared.metrics import install_metrics
 from shared.openapi import INTERNAL_SCHEME, ProblemApi, TruthfulDocsPlugin
 from shared.problems import register_error_handlers
 
@@ -115,6 +116,7 @@ def create_service_app(
 
     _install_request_context(app)
     _install_health(app, name)
+    install_metrics(app, name)
 
     api = ProblemApi(app, spec_kwargs={"extra_plugins": [TruthfulDocsPlugin(app, is_public)]})
     api.spec.components.security_scheme(
@@ -173,7 +175,8 @@ def _refuse_deep_json() -> None:
         )
 
 
-OPEN_ENDPOINTS = frozenset({"health", "ready", "static"})
+# /metrics guards itself: the scrape token, or no proxy in between (shared.metrics).
+OPEN_ENDPOINTS = frozenset({"health", "ready", "static", "metrics"})
 
 
 def _is_public(app: Flask) -> bool:

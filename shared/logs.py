@@ -34,6 +34,11 @@ def redact(text: str) -> str:
     return text
 
 
+def loggable_path(path: str) -> str:
+    """A request path fit for a log: no query string, and no token in it."""
+    return redact(path.split("?", 1)[0])
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str):
         super().__init__()

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, engine_from_config, pool
 
-from shared.db import is_sqlite, normalise_url
+from shared.db import Database, is_sqlite, normalise_url
+from shared.leader import LeaderLock
+
+log = logging.getLogger(__name__)
 
 
 def migrations_dir(service: str) -> Path:
@@ -24,6 +30,36 @@ def alembic_config(service: str, database_url: str) -> Config:
     config.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
     config.attributes["service"] = service
     return config
+
+
+def heads(service: str) -> tuple[str, ...]:
+    """The service's migration heads: exactly one, or two branches need a merge revision."""
+    from alembic.script import ScriptDirectory
+
+    return tuple(ScriptDirectory.from_config(alembic_config(service, "sqlite://")).get_heads())
+
+
+@contextmanager
+def migration_lock(service: str, database_url: str, timeout: float = 600.0) -> Iterator[None]:
+    """Only one migrator per database at a time (a PostgreSQL advisory lock); others wait."""
+    db = Database(database_url)
+    lock = LeaderLock(db, f"phb-migrate-{service}")
+    try:
+        deadline = time.monotonic() + timeout
+        waited = False
+        while not lock.try_acquire():
+            if not waited:
+                log.info("waiting for another migration", extra={"fields": {"service": service}})
+                waited = True
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{service}: another migration held the lock for {timeout:.0f}s")
+            time.sleep(0.5)
+        try:
+            yield
+        finally:
+            lock.release()
+    finally:
+        db.dispose()
 
 
 def upgrade(service: str, database_url: str, revision: str = "head") -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -101,6 +101,14 @@ def first_delivery(session: Session, model: type[Any], event_id: str, topic: str
     return True
 
 
+def prune_inbox(db: Database, model: type[Any], older_than: timedelta) -> int:
+    """Forget event ids received more than `older_than` ago (far longer than any redelivery)."""
+    cutoff = utcnow() - older_than
+    return db.run_write(
+        lambda s: s.execute(delete(model).where(model.received_at < cutoff)).rowcount  # type: ignore[attr-defined]
+    )
+
+
 def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 60.0) -> float:
     """Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... capped, each ±25 %."""
     delay = min(cap, base * 2 ** max(0, attempts - 1))
@@ -144,6 +152,10 @@ class OutboxRelay:
 
     def run_once(self) -> int:
         """Deliver what is due; returns how many were delivered."""
+        if not self.db.sqlite:
+            return self._run_once_claiming()
+        # SQLite (embedded mode): one process relays, and a write transaction would hold the
+        # whole database's write lock for the length of an HTTP call, so read, deliver, mark.
         with self.db.session() as session:
             events = self.pending(session, self.batch_size)
         if events and as_utc(events[0].available_at) > utcnow():
@@ -162,6 +174,60 @@ class OutboxRelay:
             delivered += 1
         return delivered
 
+    def _run_once_claiming(self) -> int:
+        """PostgreSQL: each event is claimed with FOR UPDATE SKIP LOCKED, delivered and marked in
+        one transaction, so relays in several processes never deliver the same row at once, and
+        a relay killed mid-delivery leaves its row to be delivered again (receivers dedupe)."""
+        m = self.model
+        delivered = 0
+        while delivered < self.batch_size and not self._stop.is_set():
+            with self.db.write() as session:
+                event = session.scalars(
+                    select(m)
+                    .where(m.destination == self.destination, m.delivered_at.is_(None))
+                    .order_by(m.seq)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if event is None or as_utc(event.available_at) > utcnow():
+                    return delivered
+                message = Message(
+                    event.event_id,
+                    event.topic,
+                    event.payload,
+                    as_utc(event.created_at).isoformat(),
+                )
+                try:
+                    self.deliver(message)
+                except Exception as err:  # noqa: BLE001 - any failure is retried later
+                    attempts = event.attempts + 1
+                    self._log_failure(event.seq, attempts, err)
+                    event.attempts = attempts
+                    event.available_at = utcnow() + timedelta(
+                        seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
+                    )
+                    event.last_error = str(err)[:1000]
+                    return delivered
+                event.delivered_at = utcnow()
+            delivered += 1
+        return delivered
+
+    def prune(self, older_than: timedelta) -> int:
+        """Delete this destination's events delivered more than `older_than` ago."""
+        m = self.model
+        cutoff = utcnow() - older_than
+        return self.db.run_write(
+            lambda s: (
+                s.execute(
+                    delete(m).where(
+                        m.destination == self.destination,
+                        m.delivered_at.is_not(None),
+                        m.delivered_at < cutoff,
+                    )
+                ).rowcount  # type: ignore[attr-defined]
+            )
+        )
+
     def _mark_delivered(self, seq: int) -> None:
         m = self.model
         self.db.run_write(
@@ -173,6 +239,16 @@ class OutboxRelay:
         due = utcnow() + timedelta(
             seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
         )
+        self._log_failure(seq, attempts, err)
+        self.db.run_write(
+            lambda s: s.execute(
+                update(m)
+                .where(m.seq == seq)
+                .values(attempts=attempts, available_at=due, last_error=str(err)[:1000])
+            )
+        )
+
+    def _log_failure(self, seq: int, attempts: int, err: Exception) -> None:
         log.warning(
             "event delivery failed",
             extra={
@@ -183,13 +259,6 @@ class OutboxRelay:
                     "error": str(err)[:300],
                 }
             },
-        )
-        self.db.run_write(
-            lambda s: s.execute(
-                update(m)
-                .where(m.seq == seq)
-                .values(attempts=attempts, available_at=due, last_error=str(err)[:1000])
-            )
         )
 
     def lag(self) -> dict[str, Any]:

@@ -69,10 +69,28 @@ def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | N
     server.run()
 
 
+def inline_workers(name: str, database_url: str | None) -> bool:
+    """Whether web processes run the relays themselves (`PHB_INLINE_WORKERS=auto|1|0`).
+
+    auto: yes on SQLite (embedded mode is one process) and for a directory whose search index is a
+    local tantivy folder; no on PostgreSQL, where `phb worker SERVICE` runs them apart."""
+    setting = (os.environ.get("PHB_INLINE_WORKERS") or "auto").lower()
+    if setting in ("1", "true", "yes", "on"):
+        return True
+    if setting in ("0", "false", "no", "off"):
+        return False
+    if database_url is None or database_url.startswith("sqlite"):
+        return True
+    return name == "directory" and (os.environ.get("SEARCH_BACKEND") or "tantivy") == "tantivy"
+
+
 def gunicorn_app(name: str) -> Flask:
     """Entry point for production (`gunicorn 'shared.server:gunicorn_app("budget")'`)."""
     module = __import__(f"services.{name}.app", fromlist=["create_app"])
     configure_logging(name, os.environ.get("LOG_LEVEL", "INFO"))
     app = module.create_app()
-    start_background(app)
+    settings = app.extensions.get("phb_settings")
+    url = getattr(settings, "database_url", None) if name != "gateway" else None
+    if name != "gateway" and inline_workers(name, url):
+        start_background(app)
     return app

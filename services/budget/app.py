@@ -12,6 +12,7 @@ from services.budget.api import blueprints
 from shared.app import add_ready_check, create_service_app
 from shared.http import ServiceClient
 from shared.identity import service_identity
+from shared.metrics import observe_budget_decisions
 from shared.outbox import HttpDelivery, OutboxRelay
 
 
@@ -50,4 +51,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["phb_relays"] = {"outcomes": relay}
     app.extensions["phb_background"] = [relay]
     add_ready_check(app, "outbox_to_outcomes", relay.lag)
+    observe_budget_decisions(app)
     return app

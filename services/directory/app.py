@@ -16,6 +16,7 @@ from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from services.directory.settings import DirectorySettings
 from shared.app import create_service_app
 from shared.db import Database
+from shared.metrics import observe_search
 
 
 def create_app(
@@ -43,4 +44,5 @@ def create_app(
         DirectoryServices(settings=settings, uow=uow, geocoder=geocoder or OfflineGeocoder()),
     )
     install_search(app, db, lambda: every_listing_document(uow), settings.search, search_backend)
+    observe_search(app)
     return app

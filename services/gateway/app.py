@@ -21,6 +21,7 @@ from shared.config import SERVICES, ServiceSettings, database_url, env_float
 from shared.db import Database
 from shared.http import ServiceClient, deadline_var
 from shared.logs import request_id_var
+from shared.metrics import install_metrics
 from shared.problems import register_error_handlers
 
 
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(proxy.bp)
     app.register_blueprint(docs.bp)
     _install_health(app)
+    install_metrics(app, "gateway")
     _install_pages(app)
     app.register_blueprint(signin.bp)
     app.register_blueprint(legal.bp)
@@ -146,6 +148,12 @@ def _install_health(app: Flask) -> None:
             return {"ready": response.status_code == 200, **body}
         except Exception as err:  # noqa: BLE001 - a service down is a report, not an error
             return {"ready": False, "error": getattr(err, "detail", str(err))}
+
+    @app.get("/ready")
+    def ready() -> Response:
+        """This process can serve (Kubernetes' readiness and liveness probes); /health asks the
+        services too, so one service down never takes the gateway out of rotation."""
+        return jsonify(status="ready", service="gateway")
 
     @app.get("/health")
     def health() -> tuple[Response, int]:

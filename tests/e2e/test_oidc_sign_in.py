@@ -266,8 +266,16 @@ def test_no_log_line_holds_a_session_id_token_or_feedback_link(production):
         for p in production["running"].suite.log_dir.glob("*.log")
     }
     assert re.search(
-        r"GET /(feedback|check-in)/\[redacted\]", logs["gateway-gunicorn.log"]
-    )  # the access log is on
+        r'"method": "GET", "path": "/(feedback|check-in)/\[redacted\]"',
+        logs["gateway-gunicorn.log"],
+    )  # the access log is on, one JSON object a line
+    access = [
+        json.loads(line)
+        for line in logs["gateway-gunicorn.log"].splitlines()
+        if '"logger": "gunicorn.access"' in line
+    ]
+    assert access and all(len(entry["request_id"]) >= 16 for entry in access)
+    assert not any("?" in entry["path"] for entry in access)  # query strings are never logged
     secrets = [feedback_token, *production.get("secrets", [])]
     assert len(secrets) >= 4
     for name, text in logs.items():

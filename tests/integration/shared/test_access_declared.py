@@ -40,8 +40,9 @@ PUBLIC = {
     ("outcomes", "GET", "/feedback/<string:token>"),
     ("outcomes", "POST", "/feedback/<string:token>"),
 }
-# Open on every service: liveness, readiness and the API document.
-OPEN_PATHS = {"/health", "/ready", "/openapi.json"}
+# Open on every service: liveness, readiness and the API document; /metrics answers only a
+# direct caller, or one with the scrape token (tests/integration/ops/test_metrics.py).
+OPEN_PATHS = {"/health", "/ready", "/openapi.json", "/metrics"}
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
 

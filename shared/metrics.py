@@ -1,0 +1,250 @@
+"""Prometheus metrics: `/metrics` on every service, safe under gunicorn's several worker processes.
+
+Under gunicorn, `phb serve` sets PROMETHEUS_MULTIPROC_DIR before anything imports
+prometheus_client, so every worker writes its samples to files there and whichever worker answers
+a scrape adds them all up. Gauges that describe the database (outbox lag) are computed at scrape
+time instead, so they are right whichever process answers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+TOKEN_ENV = "PHB_METRICS_TOKEN"
+
+REQUESTS = Counter(
+    "phb_http_requests_total",
+    "HTTP requests answered, by endpoint and status.",
+    ["service", "endpoint", "method", "status"],
+)
+LATENCY = Histogram(
+    "phb_http_request_duration_seconds",
+    "Time to answer an HTTP request, by endpoint.",
+    ["service", "endpoint", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+DECISIONS = Counter(
+    "phb_budget_decisions_total",
+    "Purchase-request decisions: approvals (by who) and refusals (by reason).",
+    ["decision", "reason"],
+)
+SEARCH_LATENCY = Histogram(
+    "phb_search_duration_seconds",
+    "Time to answer a directory search.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5),
+)
+SEARCHES = Counter(
+    "phb_searches_total",
+    "Directory searches, by whether they found anything (result=zero or found).",
+    ["result"],
+)
+LEDGER_VERIFY_OK = Gauge(
+    "phb_ledger_verify_ok",
+    "1 if the last ledger verification found no breach, 0 if it found any.",
+    multiprocess_mode="mostrecent",
+)
+LEDGER_VERIFY_LAST = Gauge(
+    "phb_ledger_verify_last_run_timestamp_seconds",
+    "When the ledger was last verified (Unix time).",
+    multiprocess_mode="mostrecent",
+)
+LEDGER_BREACHES = Counter(
+    "phb_ledger_breaches_total",
+    "Ledger invariant breaches found by the scheduled verification, by invariant.",
+    ["invariant"],
+)
+JOB_RUNS = Counter(
+    "phb_worker_job_runs_total",
+    "Scheduled job runs in the workers, by job and outcome (ok or error).",
+    ["service", "job", "outcome"],
+)
+JOB_ITEMS = Counter(
+    "phb_worker_job_items_total",
+    "Things a scheduled job acted on (holds expired, check-ins closed, rows pruned...).",
+    ["service", "job"],
+)
+WORKER_LEADER = Gauge(
+    "phb_worker_leader",
+    "1 while this worker process holds its service's leader lock.",
+    ["service"],
+    multiprocess_mode="livemax",
+)
+DUE_DILIGENCE_EXPIRING = Gauge(
+    "phb_due_diligence_expiring_providers",
+    "Providers whose due diligence expires soon, has lapsed or is missing (last reminder run).",
+    multiprocess_mode="mostrecent",
+)
+
+SkipPaths = frozenset({"/metrics", "/health", "/ready"})
+
+
+def registry_for_scrape(extra: Iterable[Any] = ()) -> CollectorRegistry:
+    """A registry with every process's samples (or this process's, outside gunicorn) and `extra`."""
+    registry = CollectorRegistry(auto_describe=False)
+    if os.environ.get(MULTIPROC_ENV):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(_Proxy(REGISTRY))
+    for collector in extra:
+        registry.register(collector)
+    return registry
+
+
+class _Proxy:
+    def __init__(self, source: CollectorRegistry):
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.source.collect()
+
+
+class OutboxCollector:
+    """Outbox gauges read from the database at scrape time: pending events and the oldest's age."""
+
+    def __init__(self, service: str, relays: Callable[[], dict[str, Any]]):
+        self.service = service
+        self.relays = relays
+
+    def collect(self) -> Iterator[Metric]:
+        pending = GaugeMetricFamily(
+            "phb_outbox_pending",
+            "Events written but not yet delivered, by destination.",
+            labels=["service", "destination"],
+        )
+        oldest = GaugeMetricFamily(
+            "phb_outbox_oldest_age_seconds",
+            "Age of the oldest undelivered event, by destination (0 when none).",
+            labels=["service", "destination"],
+        )
+        for destination, relay in sorted(self.relays().items()):
+            try:
+                lag = relay.lag()
+            except Exception:  # noqa: BLE001 - a scrape reports what it can
+                continue
+            pending.add_metric([self.service, destination], lag["pending"])
+            oldest.add_metric([self.service, destination], lag["oldest_seconds"])
+        yield pending
+        yield oldest
+
+
+def metrics_response(extra: Iterable[Any] = ()) -> Response:
+    """The scrape. With PHB_METRICS_TOKEN set, only a caller presenting it as a bearer token gets
+    an answer; without it, only a direct caller: a request that came through a proxy (the gateway's
+    /api/... forwarding, an ingress) carries X-Forwarded-For and is refused."""
+    token = os.environ.get(TOKEN_ENV)
+    if token:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return Response("metrics need the scrape token\n", 401, mimetype="text/plain")
+    elif "X-Forwarded-For" in request.headers:
+        return Response("not found\n", 404, mimetype="text/plain")
+    body = generate_latest(registry_for_scrape(extra))
+    return Response(body, 200, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def install_metrics(app: Flask, service: str) -> None:
+    """Request counts and latency by endpoint, and `/metrics` (public, or behind PHB_METRICS_TOKEN)."""
+
+    def _start_timer() -> None:
+        g.metrics_started = time.perf_counter()
+
+    # First of the before-request hooks, so requests another hook refuses (401) are timed too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.pop("metrics_started", None)
+        if started is None or request.path in SkipPaths:
+            return response
+        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        elapsed = time.perf_counter() - started
+        REQUESTS.labels(service, endpoint, request.method, str(response.status_code)).inc()
+        LATENCY.labels(service, endpoint, request.method).observe(elapsed)
+        for observer in app.extensions.get("phb_metric_observers", ()):
+            observer(response, elapsed)
+        return response
+
+    from shared.tracing import install_tracing
+
+    install_tracing(app, service)
+    relays = OutboxCollector(service, lambda: current_app.extensions.get("phb_relays", {}))
+
+    def metrics() -> Response:
+        return metrics_response([relays])
+
+    app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
+
+
+def add_observer(app: Flask, observer: Callable[[Response, float], None]) -> None:
+    app.extensions.setdefault("phb_metric_observers", []).append(observer)
+
+
+def _problem_slug(response: Response) -> str:
+    body = response.get_json(silent=True) or {}
+    kind = str(body.get("type") or "")
+    return kind.rstrip("/").rsplit("/", 1)[-1] or f"http-{response.status_code}"
+
+
+def observe_budget_decisions(app: Flask) -> None:
+    """Approvals (by the scheme's rule or a budget holder) and refusals (by reason), as answered."""
+
+    def observe(response: Response, _elapsed: float) -> None:
+        if request.method != "POST" or request.url_rule is None:
+            return
+        rule = request.url_rule.rule
+        if not (
+            rule.endswith("/approve") or rule.endswith("/reject") or rule.endswith("/requests")
+        ):
+            return
+        if response.status_code >= 400:
+            if response.status_code in (409, 422) and not rule.endswith("/reject"):
+                DECISIONS.labels("refused", _problem_slug(response)).inc()
+            return
+        body = response.get_json(silent=True) or {}
+        if rule.endswith("/reject"):
+            DECISIONS.labels("refused", "rejected-by-budget-holder").inc()
+        elif body.get("state") == "approved":
+            who = "scheme-rule" if rule.endswith("/requests") else "budget-holder"
+            DECISIONS.labels("approved", who).inc()
+
+    add_observer(app, observe)
+
+
+def observe_search(app: Flask, endpoint: str = "/search") -> None:
+    """Search latency and how often a search finds nothing."""
+
+    def observe(response: Response, elapsed: float) -> None:
+        if request.url_rule is None or request.url_rule.rule != endpoint:
+            return
+        if response.status_code != 200:
+            return
+        SEARCH_LATENCY.observe(elapsed)
+        body = response.get_json(silent=True) or {}
+        SEARCHES.labels("zero" if not body.get("total") else "found").inc()
+
+    add_observer(app, observe)
+
+
+def record_ledger_verification(ok: bool, breaches: Iterable[str]) -> None:
+    LEDGER_VERIFY_OK.set(1 if ok else 0)
+    LEDGER_VERIFY_LAST.set(time.time())
+    for invariant in breaches:
+        LEDGER_BREACHES.labels(invariant).inc()

@@ -1,0 +1,229 @@
+"""`phb worker`: two replicas on PostgreSQL deliver every outbox event once between them, even when
+the leader is killed mid-stream; metrics show the outbox draining; the schedules do their jobs."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from services.budget.adapters.orm import OutboxEvent
+from services.launcher import free_port
+from services.outcomes.adapters.orm import InboxEvent, Person, ReceivedEvent
+from shared.db import Database
+from shared.migrations import upgrade
+from shared.outbox import add_event
+from tests.support import postgres_database
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+EVENTS = 300
+
+
+def _require_postgres() -> None:
+    if os.environ.get("TEST_POSTGRES_URL"):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI must run the worker tests on PostgreSQL: TEST_POSTGRES_URL is not set")
+    pytest.skip("the worker tests need TEST_POSTGRES_URL")
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """One sample's value from a Prometheus exposition, or None if absent."""
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        sample, _, value = line.rpartition(" ")
+        if not re.fullmatch(rf"{re.escape(name)}(\{{.*\}})?", sample):
+            continue
+        if all(f'{k}="{v}"' in sample for k, v in labels.items()):
+            return float(value)
+    return None
+
+
+def scrape(url: str) -> str:
+    response = requests.get(url + "/metrics", timeout=5)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/plain")
+    return response.text
+
+
+def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except requests.RequestException:
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    handle = open(log, "ab")  # noqa: SIM115 - owned by the child
+    try:
+        return subprocess.Popen(
+            [sys.executable, *args], env=env, stdout=handle, stderr=subprocess.STDOUT
+        )
+    finally:
+        handle.close()
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture
+def databases():  # type: ignore[no-untyped-def]
+    _require_postgres()
+    with postgres_database() as budget, postgres_database() as outcomes:
+        upgrade("budget", budget)
+        upgrade("outcomes", outcomes)
+        yield budget, outcomes
+
+
+def enrol_events(db: Database, n: int) -> list[str]:
+    with db.write() as session:
+        return [
+            add_event(
+                session,
+                OutboxEvent,
+                "outcomes",
+                "person.enrolled",
+                {
+                    "person_id": str(uuid.uuid4()),
+                    "scheme_id": "scheme-worker-test",
+                    "advisor_sub": "advisor-worker-test",
+                    "consent_evaluation": True,
+                    "consent_case_study": False,
+                    "enrolled_at": "2026-11-30T10:00:00+00:00",
+                },
+            )
+            for _ in range(n)
+        ]
+
+
+def test_two_workers_deliver_every_event_once_while_the_leader_is_killed(databases, tmp_path):
+    budget_url, outcomes_url = databases
+    ports = {"outcomes": free_port(), "worker_a": free_port(), "worker_b": free_port()}
+    env = dict(os.environ)
+    env.update(
+        PHB_VAR_DIR=str(tmp_path),
+        BUDGET_DATABASE_URL=budget_url,
+        OUTCOMES_DATABASE_URL=outcomes_url,
+        OUTCOMES_URL=f"http://127.0.0.1:{ports['outcomes']}",
+        DIRECTORY_URL=f"http://127.0.0.1:{free_port()}",
+        PHB_RELAY_INTERVAL="0.05",
+        PHB_LEADER_RETRY_SECONDS="0.3",
+        PHB_METRICS_HOST="127.0.0.1",
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    budget = Database(budget_url)
+    outcomes_db = Database(outcomes_url)
+    processes: list[subprocess.Popen] = []
+    try:
+        outcomes = start(
+            ["-m", "services.outcomes", "--port", str(ports["outcomes"])],
+            env,
+            tmp_path / "outcomes.log",
+        )
+        processes.append(outcomes)
+        outcomes_base = f"http://127.0.0.1:{ports['outcomes']}"
+        wait_for(lambda: requests.get(outcomes_base + "/ready", timeout=2).ok, 60, "outcomes ready")
+        ids = enrol_events(budget, EVENTS)
+
+        workers = {}
+        for name in ("worker_a", "worker_b"):
+            worker_env = {**env, "PHB_METRICS_PORT": str(ports[name])}
+            workers[name] = start(
+                ["-c", "from services.cli import main; main()", "worker", "budget"],
+                worker_env,
+                tmp_path / f"{name}.log",
+            )
+            processes.append(workers[name])
+        urls = {name: f"http://127.0.0.1:{ports[name]}" for name in workers}
+
+        def leader() -> str | None:
+            for name, url in urls.items():
+                if workers[name].poll() is not None:
+                    continue
+                if metric(scrape(url), "phb_worker_leader", service="budget") == 1.0:
+                    return name
+            return None
+
+        first = wait_for(leader, 60, "a leader")
+        follower = next(name for name in workers if name != first)
+        # The follower's outbox gauge reads the database too: it sees the backlog shrink.
+        wait_for(
+            lambda: (
+                0
+                < (
+                    metric(scrape(urls[follower]), "phb_outbox_pending", destination="outcomes")
+                    or 0
+                )
+                < EVENTS
+            ),
+            60,
+            "the leader to deliver some events",
+        )
+        workers[first].send_signal(signal.SIGKILL)
+        workers[first].wait(10)
+
+        assert wait_for(leader, 30, "the follower to take over") == follower
+        wait_for(
+            lambda: (
+                metric(scrape(urls[follower]), "phb_outbox_pending", destination="outcomes") == 0
+            ),
+            120,
+            "every event to be delivered",
+        )
+        assert metric(
+            scrape(urls[follower]), "phb_outbox_oldest_age_seconds", destination="outcomes"
+        ) == pytest.approx(0.0)
+
+        with budget.session() as session:
+            undelivered = session.scalar(
+                select(func.count()).where(OutboxEvent.delivered_at.is_(None))
+            )
+        assert undelivered == 0
+        with outcomes_db.session() as session:
+            received = session.scalars(select(ReceivedEvent.event_id)).all()
+            inbox = session.scalar(select(func.count()).select_from(InboxEvent))
+            people = session.scalar(
+                select(func.count())
+                .select_from(Person)
+                .where(Person.scheme_id == "scheme-worker-test")
+            )
+        assert sorted(received) == sorted(ids)  # every event, each applied once
+        assert inbox == EVENTS and people == EVENTS
+        # HTTP deliveries: every event once, plus at most the one in flight when the leader died.
+        posts = metric(
+            scrape(outcomes_base),
+            "phb_http_requests_total",
+            endpoint="/events",
+            method="POST",
+            status="202",
+        )
+        assert posts is not None and EVENTS <= posts <= EVENTS + 1, posts
+    finally:
+        for process in processes:
+            stop(process)
+        budget.dispose()
+        outcomes_db.dispose()
