@@ -132,7 +132,7 @@ def test_public_on_one_method_opens_that_method_only():
 # --- the gateway: every page and route declares who may use it ---------------------------------
 
 # Open to anyone: the start, legal and sign-in pages, search and a listing, the young person's
-# check-in link, the API docs, health, assets. The API routes forward the caller's bearer token;
+# check-in link, the API docs, health, readiness, metrics, assets. The API routes forward the caller's bearer token;
 # each service decides (above). Every other page needs a signed-in user.
 GATEWAY_OPEN = {
     "web.home",
@@ -153,6 +153,8 @@ GATEWAY_OPEN = {
     "docs.service_spec",
     "docs.assets",
     "health",
+    "ready",  # this process serves (Kubernetes' probes); /health asks every service
+    "metrics",  # guards itself: the scrape token, or refused through a proxy (shared.metrics)
     "static",
     "govuk_assets",
 }
