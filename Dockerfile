@@ -27,7 +27,9 @@ COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
 COPY --from=assets /out/govuk ./services/gateway/static/govuk
-RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/wheel . \
+# The GOV.UK crown and GDS Transport are for GOV.UK only: dropped before the wheel is built.
+RUN /opt/venv/bin/python -c "import services.gateway.assets as a; a.strip_govuk_only()" \
+    && /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/wheel . \
     && /opt/venv/bin/pip install --no-deps /tmp/wheel/*.whl \
     && cd / && /opt/venv/bin/python -c "import services.gateway.assets as a; assert a.installed()"
 

@@ -199,6 +199,8 @@ def test_assets_are_built_in_a_node_stage_and_wheels_in_a_python_one():
         "--require-hashes" in run and "runtime.txt" in run for run in instructions(build, "RUN")
     )
     assert any(c.startswith("--from=assets") for c in instructions(build, "COPY"))
+    # The crown and GDS Transport never reach the image (services.gateway.assets.GOVUK_ONLY).
+    assert any("strip_govuk_only()" in run for run in instructions(build, "RUN"))
 
 
 def test_the_runtime_has_no_npm_no_compiler_and_only_the_built_environment():
