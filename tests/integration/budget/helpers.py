@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from services.budget.adapters.directory import Fundability
-from services.budget.service_layer import people, schemes
 from shared.db import Database
 from shared.identity import Identity
 from shared.migrations import upgrade
+from tests.integration.budget import factories
 
-ADMIN = Identity(sub="admin-1", role="admin")
-ADVISOR = Identity(sub="advisor-1", role="advisor")
+ADMIN, ADVISOR, HOLDER, FINANCE = (
+    factories.ADMIN,
+    factories.ADVISOR,
+    factories.HOLDER,
+    factories.FINANCE,
+)
 ADVISOR_2 = Identity(sub="advisor-2", role="advisor")
-HOLDER = Identity(sub="holder-1", role="budget_holder")
-FINANCE = Identity(sub="finance-1", role="finance")
-# The budget holders the scheme helpers assign: the service-layer one and the HTTP fixtures' ones.
-HOLDERS = (HOLDER.sub, "test-budget_holder", "holder")
-TODAY = date(2026, 11, 24)
+HOLDERS = factories.HOLDERS
+TODAY = factories.TODAY
 
 
 def migrated(url: str) -> Database:
@@ -66,41 +66,14 @@ class StubDirectory:
 def funded_scheme(
     db: Database, *, pot_pence: int = 1_000_000, cap: int = 50_000, auto: int = 0
 ) -> tuple[str, str]:
-    scheme = schemes.create_scheme(
-        db,
-        ADMIN,
-        {
-            "name": "Care leavers",
-            "cap_pence": cap,
-            "min_age": 16,
-            "max_age": 25,
-            "auto_approve_pence": auto,
-        },
-    )
-    pot = schemes.create_pot(
-        db,
-        ADMIN,
-        {
-            "scheme_id": scheme.id,
-            "name": "NHS grant",
-            "funder": "NHS England",
-            "amount_pence": pot_pence,
-            "starts_on": date(2026, 4, 1),
-        },
-    )
-    for holder in HOLDERS:  # budget holders see only the schemes they are assigned
-        schemes.assign_holder(db, ADMIN, scheme.id, holder)
+    """A scheme with one pot, its budget holders assigned: (scheme id, pot id)."""
+    scheme = factories.create_scheme(db, cap_pence=cap, auto_approve_pence=auto)
+    pot = factories.create_pot(db, scheme_id=scheme.id, amount_pence=pot_pence)
     return scheme.id, pot.id
 
 
 def person_with_plan(db: Database, scheme_id: str, advisor: Identity = ADVISOR) -> tuple[str, str]:
-    person = people.enrol_person(
-        db,
-        advisor,
-        {"scheme_id": scheme_id, "case_reference": "LC-1", "birth_date": date(2006, 5, 1)},
-        today=TODAY,
-    )
-    plan = people.create_plan(
-        db, advisor, person.id, {"goals": [{"text": "sleep better"}]}, today=TODAY
-    )
+    """A young person on `advisor`'s caseload with a plan: (person id, the plan's goal id)."""
+    person = factories.create_person(db, scheme_id=scheme_id, advisor=advisor)
+    plan = factories.create_plan(db, person_id=person.id, advisor=advisor)
     return person.id, plan["goals"][0]["id"]
