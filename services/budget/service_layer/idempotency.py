@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from services.budget.adapters.orm import IdempotencyKey
 from shared.clock import utcnow
 from shared.db import Database
-from shared.errors import Conflict, DomainError, ValidationFailed
+from shared.errors import DomainError, ValidationFailed
 
 KEEP_FOR = timedelta(hours=48)
 MAX_KEY_LENGTH = 200
@@ -41,10 +41,6 @@ class Outcome:
 
 class KeyReused(ValidationFailed):
     type_slug, title = "idempotency-key-reused", "Idempotency key reused with a different body"
-
-
-class KeyInFlight(Conflict):
-    type_slug, title = "idempotency-key-in-flight", "A call with this idempotency key is running"
 
 
 class Replay(Exception):  # noqa: N818 - a signal, not an error: the key already has its answer

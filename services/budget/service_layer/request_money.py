@@ -22,7 +22,7 @@ from services.budget.service_layer.commands import (
 )
 from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
-from services.budget.service_layer.unit_of_work import UnitOfWork, retried
+from services.budget.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork, retried
 from shared.clock import as_utc, utcnow
 from shared.db import Database
 from shared.errors import Conflict, ValidationFailed
@@ -152,8 +152,6 @@ def recover(cmd: RecoverMoney, uow: UnitOfWork) -> dict[str, Any]:
 
 def expire_stale_holds(db: Database, *, now: datetime | None = None) -> list[str]:
     """Expire approvals nobody used within the scheme's hold_expiry_days; their holds are released."""
-    from services.budget.service_layer.unit_of_work import SqlUnitOfWork
-
     now = now or utcnow()
     system = Identity(sub="hold-expiry", role="service")
     with db.session() as session:

@@ -7,7 +7,7 @@ A use case takes a command and a unit of work and reads top to bottom:
         with uow.write() as tx:
             before, req = move_on(tx, cmd.request_id, "cancel", cmd.actor, ...)
             ...
-            return tx.done(request_view(req))
+            return answer(tx, req, cmd.actor)  # tx.done(view): stored with the change
 
 `@retried` runs the use case again on a serialisation failure or a lock timeout (nothing of the
 failed attempt was committed). When the call carries an Idempotency-Key, the write transaction
