@@ -130,6 +130,16 @@ def test_secrets_are_referenced_never_written(rendered):
                     assert variable["valueFrom"]["secretKeyRef"]["name"] == "phb-secrets", variable
 
 
+def test_metrics_folders_are_left_to_phb_serve(rendered):
+    """`phb serve` makes a fresh PROMETHEUS_MULTIPROC_DIR per start; set globally, it would point
+    workers and jobs at a folder nobody made, and prometheus_client fails on import."""
+    config = by_kind(rendered, "ConfigMap")["phb-config"]["data"]
+    assert "PROMETHEUS_MULTIPROC_DIR" not in config
+    for doc in rendered:
+        for container in (pod_spec(doc) or {}).get("containers", []):
+            assert "PROMETHEUS_MULTIPROC_DIR" not in {v["name"] for v in container.get("env", [])}
+
+
 def test_only_the_callers_hold_a_signing_key(rendered):
     signers = set()
     for doc in rendered:
