@@ -28,7 +28,7 @@ from shared.config import env
 from shared.leader import LeaderLock
 from shared.logs import configure_logging
 from shared.metrics import JOB_ITEMS, JOB_RUNS, WORKER_LEADER, OutboxCollector
-from shared.server import start_background, stop_background
+from shared.server import inline_workers, start_background, stop_background
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,9 @@ class Worker:
         self.lost = False
         self.stopping = threading.Event()
         self.retry = seconds_setting("PHB_LEADER_RETRY_SECONDS", 2.0)
+        # Where the web processes relay themselves (SQLite; a directory with a local tantivy
+        # index), a second relay would split the events between them: the worker runs jobs only.
+        self.relays = not inline_workers(service, self.db.url)
 
     def lead(self) -> bool:
         """Become leader if nobody is; True while this process leads."""
@@ -113,8 +116,9 @@ class Worker:
         if got:
             self.leading = True
             WORKER_LEADER.labels(self.service).set(1)
-            log.info("leading", extra={"fields": {"pid": os.getpid()}})
-            start_background(self.app)
+            log.info("leading", extra={"fields": {"pid": os.getpid(), "relays": self.relays}})
+            if self.relays:
+                start_background(self.app)
             now = time.time()
             for job in self.jobs:
                 # Interval jobs run at once when a leader starts; daily ones wait for their time.
@@ -125,7 +129,7 @@ class Worker:
         return got
 
     def follow(self) -> None:
-        if self.leading:
+        if self.leading and self.relays:
             stop_background(self.app)
         self.leading = False
         WORKER_LEADER.labels(self.service).set(0)
@@ -178,7 +182,8 @@ class Worker:
         try:
             for job in self.jobs:
                 self.run_job(job)
-            for relay in self.app.extensions.get("phb_relays", {}).values():
+            relays = self.app.extensions.get("phb_relays", {}) if self.relays else {}
+            for relay in relays.values():
                 relay.drain(timeout=seconds_setting("PHB_DRAIN_TIMEOUT", 60))
         finally:
             self.lock.release()

@@ -188,3 +188,28 @@ def test_the_due_diligence_reminder_names_each_provider_needing_renewal(
     assert named == {made["Renewing Soon Ltd"], unchecked}
     assert DUE_DILIGENCE_EXPIRING._value.get() == 2
     app.extensions["phb_db"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("service", "url", "search", "relays"),
+    [
+        ("budget", "postgresql://db.invalid/phb_budget", "meilisearch", True),
+        ("directory", "postgresql://db.invalid/phb_directory", "meilisearch", True),
+        # The web processes relay to their own local index: a worker must not take events away.
+        ("directory", "postgresql://db.invalid/phb_directory", "tantivy", False),
+        ("budget", "sqlite:///phb.db", "tantivy", False),  # embedded mode: one process relays
+    ],
+)
+def test_a_worker_relays_only_where_the_web_processes_do_not(
+    monkeypatch, service, url, search, relays
+):
+    from types import SimpleNamespace
+
+    monkeypatch.delenv("PHB_INLINE_WORKERS", raising=False)
+    monkeypatch.setenv("SEARCH_BACKEND", search)
+    db = Database(url)
+    try:
+        worker = Worker(service, SimpleNamespace(extensions={"phb_db": db}), [])  # type: ignore[arg-type]
+        assert worker.relays is relays
+    finally:
+        db.dispose()
