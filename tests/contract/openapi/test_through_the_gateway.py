@@ -33,7 +33,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 4
+EXAMPLES = 3
 METHODS = {"get", "put", "post", "patch", "delete"}
 ROLES = ("admin", "provider")
 

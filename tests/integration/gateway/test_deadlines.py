@@ -20,7 +20,7 @@ def test_a_call_waits_no_longer_than_the_time_its_caller_has_left():
         started = time.monotonic()
         with pytest.raises(DependencyTimeout):
             client.get("/listings/x/fundability")
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 2.0  # the 0.6 s left, not the 10 s read timeout
     finally:
         deadline_var.reset(token)
         client.close()
