@@ -213,3 +213,16 @@ def test_the_pages_offer_only_the_steps_the_budget_service_allows_the_caller(web
     finance = WebClient(suite.gateway)
     finance.sign_in("demo-finance")
     assert f'href="/payments/{other["id"]}/pay"' in finance.get("/payments").text
+
+
+def test_the_directory_decides_how_long_search_words_and_places_may_be(web):
+    web.sign_in("demo-advisor")
+    page = web.get("/search", params={"q": "s" * 201, "near": "E" * 101})
+    assert page.status_code == 200  # a search page with its errors, as before
+    assert problems(page) == [
+        "Search words must be 200 characters or fewer",
+        "The town or postcode must be 100 characters or fewer",  # never cut short silently
+    ]
+    assert 'href="#q"' in page.text and 'href="#near"' in page.text
+    typed = web.get("/search", params={"q": "salsa", "age": "seventeen"})
+    assert problems(typed) == ["Age must be a whole number, like 17"]

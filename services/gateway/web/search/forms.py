@@ -1,4 +1,4 @@
-"""The advisor's funding form, with its GOV.UK messages."""
+"""The advisor's search and funding forms, with their GOV.UK messages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.gateway.web.core import ServiceError, money
-from services.gateway.web.forms import Choice, FormSchema, Pounds
+from services.gateway.web.forms import Choice, FormSchema, Pounds, Text, WholeNumber
 
 DIRECTORY_AWAY = (
     "We could not check this activity with the directory just now. Try again in a few minutes."
@@ -32,3 +32,19 @@ class FundForm(FormSchema):
     )
     service_fields = {"amount_pence": "amount", "listing_id": "amount", "cost_option_id": "amount"}
     summary_field = "amount"
+
+
+class SearchForm(FormSchema):
+    """The words, place and age of a search. How long the words or the place may be, which ages
+    exist and whether a place can be found are the directory's to decide; its own words are shown.
+    The other filters are choices the page offers, turned into the directory's parameters."""
+
+    q = Text(label="Search words")
+    near = Text(label="The town or postcode")
+    age = WholeNumber(
+        invalid="Age must be a whole number, like 17",
+        rejected="Age must be a whole number, like 17",
+    )
+    field_words = True
+    service_fields = {"radius_km": "radius", "lat": "near", "lng": "near"}
+    summary_field = "q"

@@ -11,14 +11,9 @@ from flask import abort, flash, redirect, request, session, url_for
 
 from services.gateway.security import safe_next
 from services.gateway.web.blueprint import bp
-from services.gateway.web.core import (
-    ServiceError,
-    call,
-    current_user,
-    error_list,
-    login_required,
-    render,
-)
+from services.gateway.web.core import call, current_user, login_required, render
+from services.gateway.web.forms import read, submit
+from services.gateway.web.search.forms import SearchForm
 from services.gateway.web.search.understood import removable_filters, searching_for
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -43,33 +38,21 @@ ACCESS = (("wheelchair_accessible", "Wheelchair accessible"),)
 PER_PAGE = 10
 
 
-def _search_args(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """The page's filters as /search parameters, and errors for any the user got wrong."""
-    args: dict[str, Any] = {"per_page": PER_PAGE}
-    errors: dict[str, str] = {}
-    q = form.get("q", "").strip()
-    if len(q) > 200:
-        errors["q"] = "Search words must be 200 characters or fewer"
-    elif q:
-        args["q"] = q
-    near = form.get("near", "").strip()
-    if near:
-        args["near"] = near[:100]
+def _search_args(words: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The page's filters as the directory's /search parameters (choices it did not offer are
+    left out); `words` are the search form's values."""
+    args: dict[str, Any] = {"per_page": PER_PAGE, **{k: v for k, v in words.items() if v}}
+    if words.get("near"):
         radius = form.get("radius", "")
         if radius in dict(RADIUS_CHOICES) and radius:
             args["radius_km"] = radius
-        args["sort"] = form.get("sort") if form.get("sort") in ("relevance", "distance") else None
+        if form.get("sort") in ("relevance", "distance"):
+            args["sort"] = form.get("sort")
     price = form.get("price", "")
     if price == "free":
         args["free"] = "true"
     elif price in dict(PRICE_CHOICES) and price:
         args["max_price"] = price
-    age = form.get("age", "").strip()
-    if age:
-        if not age.isdigit() or not 0 < int(age) < 120:
-            errors["age"] = "Age must be a whole number, like 17"
-        else:
-            args["age"] = age
     day = form.get("day", "")
     if day in DAYS:
         args["day"] = day
@@ -83,32 +66,26 @@ def _search_args(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
         args["funding_ready"] = "true"
     page = form.get("page", "1")
     args["page"] = int(page) if page.isdigit() and 0 < int(page) < 1000 else 1
-    return {k: v for k, v in args.items() if v is not None}, errors
+    return args
 
 
 @bp.get("/search")
 def search():
-    form = request.args.copy()
+    values = request.args.copy()
     user = current_user()
     person = None
     if user is not None and user.role == "advisor":
-        person = searching_for(form.get("for"), date.today())
-        if person and person["age"] is not None and not form.get("age"):
-            form["age"] = str(person["age"])  # the young person's age pre-fills the filter
-    args, errors = _search_args(form)
+        person = searching_for(values.get("for"), date.today())
+        if person and person["age"] is not None and not values.get("age"):
+            values["age"] = str(person["age"])  # the young person's age pre-fills the filter
     searched = any(k in request.args for k in ("q", "near", "category", "price", "day", "age"))
+    form = read(SearchForm(), values, when=searched)
     result = None
-    if searched and not errors:
-        try:
-            result = call("directory", "GET", "/search", params=args, identity=False)
-        except ServiceError as err:
-            if err.status != 422:
-                raise
-            names = {"near": "near", "radius_km": "radius", "age": "age", "q": "q"}
-            for name, messages in err.field_errors.items():
-                errors[names.get(name, "q")] = messages[0] if messages else err.detail
-            if not errors:
-                errors["q"] = err.detail
+    if searched:
+        args = _search_args(form.data, values)
+        result = submit(
+            form, "directory", "GET", "/search", params=args, identity=False, refusals=(422,)
+        )
     pages = []
     if result and result.get("total_pages", 0) > 1:
         base = request.args.to_dict(flat=False)
@@ -125,13 +102,11 @@ def search():
         "web/search.html",
         title="Find an activity",
         active="search",
-        form=form,
         person=person,
-        removable=removable_filters(form, result),
+        removable=removable_filters(values, result),
         result=result,
         searched=searched,
-        errors=error_list(errors),
-        field_errors=errors,
+        **form.context(),
         pages=pages,
         days=DAYS,
         price_choices=PRICE_CHOICES,
