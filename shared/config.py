@@ -88,7 +88,7 @@ class ServiceSettings:
     urls: dict[str, str] = field(default_factory=dict)
     # Calls to another service: a hung one costs at most this, and never more than the caller has.
     connect_timeout: float = 1.0
-    read_timeout: float = 2.5
+    read_timeout: float = 2.0
     relay_interval: float = 0.5
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -101,6 +101,6 @@ class ServiceSettings:
             verifier=verifier_from_config(name, INTERNAL_CLIENTS[name], var_dir()),
             urls={svc: service_url(svc) for svc in (*SERVICES, "gateway")},
             connect_timeout=env_float("PHB_CONNECT_TIMEOUT", 1.0),
-            read_timeout=env_float("PHB_READ_TIMEOUT", 2.5),
+            read_timeout=env_float("PHB_READ_TIMEOUT", 2.0),
             relay_interval=env_float("PHB_RELAY_INTERVAL", 0.5),
         )

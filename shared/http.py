@@ -58,7 +58,7 @@ class ServiceClient:
         *,
         signer: TokenSigner | None = None,
         connect_timeout: float = 1.0,
-        read_timeout: float = 2.5,
+        read_timeout: float = 2.0,
         retries: int = 2,
         pool_size: int = 32,
     ):
