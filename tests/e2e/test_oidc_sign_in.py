@@ -96,20 +96,20 @@ def production(oidc_provider, tmp_path_factory) -> Iterator[dict]:  # type: igno
             suite = running.suite
             suite.stop("gateway")  # production serves it with gunicorn, access log on
             log_path = suite.log_dir / "gateway-gunicorn.log"
-            gateway = _serve_gateway(suite.env, ports["gateway"], log_path)
+            state = {
+                "base": base,
+                "running": running,
+                "var": var_dir,
+                "env": suite.env,
+                "log": log_path,
+                "gateway": _serve_gateway(suite.env, ports["gateway"], log_path),
+                "port": ports["gateway"],
+            }
             try:
                 _wait(base + "/health")
-                yield {
-                    "base": base,
-                    "running": running,
-                    "var": var_dir,
-                    "env": suite.env,
-                    "log": log_path,
-                    "gateway": gateway,
-                    "port": ports["gateway"],
-                }
+                yield state
             finally:
-                _stop(gateway)
+                _stop(state["gateway"])  # the one running now: a test restarts it
 
 
 def _serve_gateway(env: dict, port: int, log_path: Path) -> subprocess.Popen:
