@@ -16,12 +16,12 @@ OTHER_LISTING = demo_uuid("listing", 5)
 
 def new_listing(suite, **extra):
     body = {
-        "name": "Saturday boxing fitness",
+        "name": "Sunday boxing fitness",
         "description": "<script>alert(1)</script> Non-contact boxing.",
         "categories": ["boxing-martial-arts"],
         "minimum_age": 14,
         "cost_options": [{"amount_pence": 600, "unit": "per_session", "description": "Class"}],
-        "schedules": [{"byday": "SA", "opens_at": "10:00", "closes_at": "11:00"}],
+        "schedules": [{"byday": "SU", "opens_at": "10:00", "closes_at": "11:00"}],
         "location": {"address_1": "1 Harbour Road", "town": "Hastings", "postcode": "TN34 3AA"},
         **extra,
     }
@@ -68,7 +68,7 @@ def test_a_provider_edits_its_own_listing_with_if_match(suite):
         "PATCH", path, role="provider", provider_id=DEMO_PROVIDER_ID, json={"name": "X"}
     )
     assert missing.status_code == 428
-    assert suite.api("GET", path).json()["name"] == "Saturday boxing fitness"
+    assert suite.api("GET", path).json()["name"] == "Sunday boxing fitness"
     # the admin reads who changed what
     audit = suite.api("GET", f"{path}/audit", role="admin").json()
     change = next(e for e in audit if e["field"] == "description")

@@ -94,7 +94,7 @@ def test_naming_another_listings_schedule_or_cost_option_is_404_not_500(
 def test_a_listings_own_schedule_is_edited_in_place_and_a_new_id_is_added(suite):
     listing = create_listing(suite, create_organization(suite)["id"])
     own = {**listing["schedules"][0], "closes_at": "20:30"}
-    fresh = {"id": str(uuid.uuid4()), "byday": "SA", "opens_at": "09:00", "closes_at": "10:00"}
+    fresh = {"id": str(uuid.uuid4()), "byday": "SU", "opens_at": "09:00", "closes_at": "10:00"}
     answer = edit_listing(suite, listing, {"schedules": [own, fresh]})
     assert answer.status_code == 200, answer.text
     schedules = answer.json()["schedules"]
