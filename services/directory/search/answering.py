@@ -49,7 +49,8 @@ class Answer:
     applied: list[Intent]  # intents that became filters (or soft words)
     changes: list[Change] = field(default_factory=list)
     place: str | None = None  # the place named, as shown
-    nearby: int | None = None  # matches within NEARBY_KM of the place
+    # matches within NEARBY_KM of the place; when sorted nearest first, those on the first page
+    nearby: int | None = None
     understanding_ms: float = 0.0
 
     @property
@@ -275,9 +276,13 @@ def _measure_nearby(backend: SearchBackend, found: Answer) -> None:
     assert query.near is not None
     if query.radius_km is not None and query.radius_km <= NEARBY_KM:
         found.nearby = found.result.total
-        return
-    near = replace(query, radius_km=NEARBY_KM, page=1, per_page=1, facets=(), sort="distance")
-    found.nearby = backend.search_words(near, found.result.words_used).total
+    elif query.sort == "distance" and query.page == 1:
+        # nearest first: this page's hits within the distance say it without another search
+        limit = NEARBY_KM * 1000
+        hits = found.result.hits
+        found.nearby = sum(1 for h in hits if h.distance_m is not None and h.distance_m <= limit)
+    else:
+        found.nearby = _count_nearby(backend, found)
     if found.nearby == 0 and found.place:
         found.changes.append(
             Change(
@@ -286,3 +291,8 @@ def _measure_nearby(backend: SearchBackend, found: Answer) -> None:
                 "further out.",
             )
         )
+
+
+def _count_nearby(backend: SearchBackend, found: Answer) -> int:
+    near = replace(found.query, radius_km=NEARBY_KM, page=1, per_page=1, facets=(), sort="distance")
+    return backend.search_words(near, found.result.words_used).total

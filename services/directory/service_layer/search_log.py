@@ -8,7 +8,10 @@ listing was funded afterwards. The report withholds every count of 1-7.
 from __future__ import annotations
 
 import io
+import threading
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,8 +80,11 @@ def town_named(found: Answer, near: str | None) -> str | None:
     return "".join(ch for ch in place.strip() if ch.isprintable()).title()[:80] or None
 
 
-def record_search(session: Session, found: Answer, near: str | None = None) -> str:
+def record_search(
+    session: Session, found: Answer, near: str | None = None, search_id: str | None = None
+) -> str:
     entry = SearchLogEntry(
+        id=search_id or str(uuid.uuid4()),
         words=searched_words(found),
         categories=list(found.categories),
         filters=logged_filters(found),
@@ -127,12 +133,44 @@ def unmet_demand(
     return {"days": days, "since": since.date().isoformat(), "threshold": THRESHOLD, "rows": found}
 
 
+class PendingWrites:
+    """Log rows written after the answer has gone to the person (so the log costs no search any
+    time); a report or a later change to a row waits for this process's writes to land first."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._settled = threading.Condition()
+
+    def later(self, work: Callable[[], None]) -> Callable[[], None]:
+        with self._settled:
+            self._count += 1
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                with self._settled:
+                    self._count -= 1
+                    self._settled.notify_all()
+
+        return run
+
+    def settle(self, timeout: float = 5.0) -> None:
+        with self._settled:
+            self._settled.wait_for(lambda: self._count == 0, timeout=timeout)
+
+
+PENDING = PendingWrites()
+
+
 def record_funded(uow: UnitOfWork, search_id: str) -> None:
+    PENDING.settle()
     if not uow.write(lambda session: mark_funded(session, search_id)):
         raise NotFound(f"There is no search {search_id}.")
 
 
 def unmet_demand_report(uow: UnitOfWork, *, days: int = 90) -> dict[str, Any]:
+    PENDING.settle()
     with uow.read() as session:
         return unmet_demand(session, days=days)
 

@@ -115,7 +115,10 @@ class SearchResultSchema(Schema):
     )
     nearby = fields.Integer(
         allow_none=True,
-        metadata={"description": "Matches within 10 km of the place (null without a place)."},
+        metadata={
+            "description": "Matches within 10 km of the place; sorted nearest first, those on "
+            "the first page (so at most per_page). 0: nothing nearby. Null without a place."
+        },
     )
     search_id = fields.String(
         allow_none=True, metadata={"description": "This search in the search log."}
