@@ -8,6 +8,8 @@ listing was funded afterwards. The report withholds every count of 1-7.
 from __future__ import annotations
 
 import io
+import logging
+import queue
 import threading
 import uuid
 from collections import Counter
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from services.directory.adapters.geocode import normalise_postcode
@@ -27,6 +30,7 @@ from shared.errors import NotFound
 from shared.outbox import utcnow
 from shared.spreadsheet import csv_writer
 
+log = logging.getLogger(__name__)
 THRESHOLD = 8  # counts 1..7 are withheld (the suite's small-number rule)
 MAX_WORDS_LENGTH = 400
 NO_CATEGORY = ""
@@ -133,34 +137,64 @@ def unmet_demand(
     return {"days": days, "since": since.date().isoformat(), "threshold": THRESHOLD, "rows": found}
 
 
-class PendingWrites:
-    """Log rows written after the answer has gone to the person (so the log costs no search any
-    time); a report or a later change to a row waits for this process's writes to land first."""
+class SearchLogWriter:
+    """Log rows written by one background thread, in batches, while the answer goes to the
+    person: the log costs no search any time, not even a disk sync. A report, or a later change
+    to a row, waits for this process's rows to land first."""
+
+    MAX_BATCH = 500
 
     def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[UnitOfWork, Callable[[Session], object]]] = (
+            queue.SimpleQueue()
+        )
         self._count = 0
         self._settled = threading.Condition()
+        self._thread: threading.Thread | None = None
 
-    def later(self, work: Callable[[], None]) -> Callable[[], None]:
+    def submit(self, uow: UnitOfWork, work: Callable[[Session], object]) -> None:
         with self._settled:
             self._count += 1
-
-        def run() -> None:
-            try:
-                work()
-            finally:
-                with self._settled:
-                    self._count -= 1
-                    self._settled.notify_all()
-
-        return run
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="search-log", daemon=True)
+                self._thread.start()
+        self._queue.put((uow, work))
 
     def settle(self, timeout: float = 5.0) -> None:
         with self._settled:
             self._settled.wait_for(lambda: self._count == 0, timeout=timeout)
 
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            for uow in {id(u): u for u, _w in batch}.values():
+                works = [w for u, w in batch if u is uow]
+                try:
+                    uow.write(_all_of(works))
+                except SQLAlchemyError as err:  # the log must never cost anyone their search
+                    log.warning(
+                        "searches not logged",
+                        extra={"fields": {"error": type(err).__name__, "rows": len(works)}},
+                    )
+            with self._settled:
+                self._count -= len(batch)
+                self._settled.notify_all()
 
-PENDING = PendingWrites()
+
+def _all_of(works: list[Callable[[Session], object]]) -> Callable[[Session], None]:
+    def write(session: Session) -> None:
+        for work in works:
+            work(session)
+
+    return write
+
+
+PENDING = SearchLogWriter()
 
 
 def record_funded(uow: UnitOfWork, search_id: str) -> None:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from services.directory.adapters.geocode import Geocoder
 from services.directory.domain import taxonomy
@@ -16,8 +12,6 @@ from services.directory.search.backend import SearchBackend
 from services.directory.search.query import SearchQuery
 from services.directory.service_layer.search_log import PENDING, record_search
 from services.directory.service_layer.unit_of_work import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 
 def search_listings(
@@ -28,19 +22,13 @@ def search_listings(
     explicit: frozenset[str],
     geocoder: Geocoder | None = None,
     near: str | None = None,
-) -> tuple[dict[str, Any], Answer, Callable[[], None]]:
-    """The answer as the API gives it, the answer itself (for its timings), and the writing of
-    its search-log row, to run once the answer has gone (`PENDING` tracks it)."""
+) -> tuple[dict[str, Any], Answer]:
+    """The answer as the API gives it, and the answer itself (for its timings). Its search-log
+    row is written in the background while the answer goes back."""
     found = answer(backend, query, explicit=explicit, geocoder=geocoder)
     search_id = str(uuid.uuid4())
-
-    def write() -> None:
-        try:
-            uow.write(lambda session: record_search(session, found, near, search_id))
-        except SQLAlchemyError as err:  # the log must never cost anyone their search
-            log.warning("search not logged", extra={"fields": {"error": type(err).__name__}})
-
-    return answer_body(found, search_id), found, PENDING.later(write)
+    PENDING.submit(uow, lambda session: record_search(session, found, near, search_id))
+    return answer_body(found, search_id), found
 
 
 def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:

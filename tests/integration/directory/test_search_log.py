@@ -162,3 +162,16 @@ def test_csv_cells_a_spreadsheet_would_run_get_a_leading_quote() -> None:
     report = {"rows": [{**row, "words": "@SUM(A1)", "searches": 9, "suppressed": False}]}
     table = list(csv.reader(io.StringIO(unmet_demand_csv(report))))
     assert table[1] == ["", "(no category)", "'=cmd|' /c calc'!A1", "'@SUM(A1)", "9"]
+
+
+def test_rows_written_in_the_background_land_before_a_report_is_read(db, backend) -> None:
+    from services.directory.service_layer.search_log import PENDING, unmet_demand_report
+    from services.directory.service_layer.unit_of_work import SqlUnitOfWork
+
+    uow = SqlUnitOfWork(db)
+    found = answer(backend, SearchQuery(text="fishing in Eastbourne"))
+    for _ in range(12):
+        PENDING.submit(uow, lambda s: record_search(s, found, None))
+    report = unmet_demand_report(uow)
+    rows = {(r["category"], r["town"]): r["searches"] for r in report["rows"]}
+    assert rows[("fishing", "Eastbourne")] == 12

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-from flask import Response, after_this_request
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -99,15 +98,6 @@ def query_from_args(args: dict[str, Any]) -> SearchQuery:
     return query
 
 
-def after_the_answer(work: Callable[[], None]) -> None:
-    """Run `work` once the response has been sent (the server closes it after writing)."""
-
-    @after_this_request
-    def later(response: Response) -> Response:
-        response.call_on_close(work)
-        return response
-
-
 def explicit_filters(args: dict[str, Any]) -> frozenset[str]:
     """The filters the caller set: the words never override them."""
     given = {name for name, value in args.items() if value not in (None, "", [], False)}
@@ -127,7 +117,7 @@ class Search(MethodView):
         """Search active listings: words read as people say them, filters, facets, distance"""
         query = query_from_args(args)
         try:
-            body, found, write_log = search_listings(
+            body, found = search_listings(
                 directory_services().uow,
                 search_backend(),
                 query,
@@ -137,7 +127,6 @@ class Search(MethodView):
             )
         except SearchUnavailable as err:
             raise DependencyUnavailable(f"Search is unavailable: {err}") from err
-        after_the_answer(write_log)
         return body, {"Server-Timing": f"understand;dur={found.understanding_ms:.3f}"}
 
 
