@@ -7,7 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -141,8 +141,9 @@ def _databases(postgres: bool) -> Iterator[dict[str, str]]:
     if not postgres:
         yield {}
         return
-    with postgres_database() as a, postgres_database() as b, postgres_database() as c:
-        yield dict(zip(SERVICES, (a, b, c), strict=True))
+    with ExitStack() as stack:
+        # each service's own database, and the gateway's (its sessions and provider users)
+        yield {name: stack.enter_context(postgres_database()) for name in (*SERVICES, "gateway")}
 
 
 REDIS_SERVER = os.environ.get("PHB_REDIS_SERVER", "/usr/bin/redis-server")

@@ -16,13 +16,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
 
 from services.launcher import ephemeral_ports, free_port
 from shared.demo import DEMO_PROVIDER_ID
 from shared.internal_tokens import demo_key, private_pem
-from tests.support import redis_server, running_suite
+from tests.support import postgres_available, redis_server, running_suite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,6 +70,19 @@ def oidc_provider(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped
         log.close()
 
 
+def _stored_session(production: dict, sub: str) -> str:  # type: ignore[type-arg]
+    """The session row the gateway keeps for `sub`, read from its own database."""
+    url = production["env"].get("GATEWAY_DATABASE_URL")
+    if url:
+        with psycopg.connect(url) as db:
+            row = db.execute("SELECT data FROM web_sessions WHERE user_sub = %s", (sub,)).fetchone()
+    else:
+        with sqlite3.connect(production["var"] / "gateway.db") as db:
+            row = db.execute("SELECT data FROM web_sessions WHERE user_sub = ?", (sub,)).fetchone()
+    assert row, f"no session stored for {sub}"
+    return str(row[0])
+
+
 @pytest.fixture(scope="module")
 def production(oidc_provider, tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
     var_dir = tmp_path_factory.mktemp("production-var")
@@ -92,7 +106,9 @@ def production(oidc_provider, tmp_path_factory) -> Iterator[dict]:  # type: igno
     }
     with redis_server(var_dir) as redis_url:
         env["RATELIMIT_STORAGE_URI"] = redis_url
-        with running_suite(var_dir, seed=True, extra_env=env, ports=ports) as running:
+        with running_suite(
+            var_dir, seed=True, postgres=postgres_available(), extra_env=env, ports=ports
+        ) as running:
             suite = running.suite
             suite.stop("gateway")  # production serves it with gunicorn, access log on
             log_path = suite.log_dir / "gateway-gunicorn.log"
@@ -178,10 +194,7 @@ def test_an_advisor_signs_in_works_signs_out_and_the_old_cookie_is_refused(chrom
         assert page.locator("h1").first.is_visible()
         cookie = _session_cookie(context)
         assert re.fullmatch(r"[A-Za-z0-9_-]{43}", cookie)
-        with sqlite3.connect(production["var"] / "gateway.db") as db:
-            (data,) = db.execute(
-                "SELECT data FROM web_sessions WHERE user_sub = ?", ("alice@council.example",)
-            ).fetchone()
+        data = _stored_session(production, "alice@council.example")
         id_token = re.search(r'"oidc_id_token":"([^"]+)"', data).group(1)  # type: ignore[union-attr]
         assert id_token not in cookie and all(id_token not in c["value"] for c in context.cookies())
 
