@@ -18,6 +18,19 @@ from typing import Any
 from services.directory.adapters import geocode as geocoding
 from services.directory.domain.search import PARTS_OF_DAY
 from services.directory.search.text import fold
+from services.directory.search.vocabulary import (
+    AGE_AFTER,
+    AGE_BEFORE,
+    CHEAP_PENCE,
+    LABELS,
+    LEADING,
+    NAMED_AMOUNTS,
+    PHRASES,
+    PRICE_AFTER,
+    PRICE_BEFORE,
+    PRICE_UNITS,
+    WEEKDAYS,
+)
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")
 MAX_TOKENS = 40
@@ -27,214 +40,6 @@ _AMOUNT = re.compile(r"^£?(\d{1,6})(?:[.,](\d{1,2}))?$")
 _AGE_TOKEN = re.compile(r"^(\d{1,2})(?:yo|yrs?|years?|yearold)$")
 _DISTRICT = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$")
 _INWARD = re.compile(r"^\d[a-z]{2}$")
-# words that introduce an intent: removed with it, so "in Bexhill" goes as a whole
-_LEADING = frozenset({"in", "near", "around", "at", "by", "on", "for", "every", "only", "from"})
-
-DAY_WORDS = {
-    "monday": ("monday", "mondays", "mon"),
-    "tuesday": ("tuesday", "tuesdays", "tue", "tues"),
-    "wednesday": ("wednesday", "wednesdays", "wed", "weds"),
-    "thursday": ("thursday", "thursdays", "thu", "thurs"),
-    "friday": ("friday", "fridays", "fri"),
-    "saturday": ("saturday", "saturdays", "sat"),
-    "sunday": ("sunday", "sundays", "sun"),
-}
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
-CHEAP_PENCE = 1000  # "cheap": £10 or less for the cheapest option
-
-_PHRASES: dict[str, tuple[str, ...]] = {
-    # kind:value -> phrases
-    "price:free": (
-        "free",
-        "for free",
-        "free of charge",
-        "no cost",
-        "costs nothing",
-        "doesnt cost anything",
-        "wont cost anything",
-        "no money",
-        "without paying",
-    ),
-    "price:cheap": (
-        "cheap",
-        "cheaper",
-        "cheapest",
-        "affordable",
-        "low cost",
-        "budget",
-        "on a budget",
-        "inexpensive",
-        "not expensive",
-        "not too expensive",
-        "not much money",
-    ),
-    "days:weekend": ("weekend", "weekends", "the weekend", "at weekends", "saturday or sunday"),
-    "days:weekdays": ("weekday", "weekdays", "during the week", "in the week"),
-    "time:after_school": (
-        "after school",
-        "after college",
-        "after sixth form",
-        "after uni",
-        "after class",
-        "after lessons",
-    ),
-    "time:evening": (
-        "evening",
-        "evenings",
-        "tonight",
-        "at night",
-        "night",
-        "nights",
-        "after work",
-        "after dark",
-    ),
-    "time:morning": ("morning", "mornings", "early"),
-    "time:afternoon": ("afternoon", "afternoons", "daytime", "during the day"),
-    "access:wheelchair_accessible": (
-        "wheelchair",
-        "wheelchairs",
-        "wheelchair accessible",
-        "wheelchair user",
-        "uses a wheelchair",
-        "in a wheelchair",
-        "disabled",
-        "disability",
-        "accessible",
-        "disabled access",
-    ),
-    "access:step_free": ("step free", "no steps", "no stairs", "level access"),
-    "access:accessible_toilet": ("accessible toilet", "disabled toilet", "disabled loo"),
-    "access:hearing_loop": (
-        "hearing loop",
-        "deaf",
-        "hard of hearing",
-        "hearing aid",
-        "hearing aids",
-    ),
-    "access:quiet_space": ("quiet", "quiet space", "not too busy", "not busy", "calm space"),
-    "access:autism_friendly": (
-        "autism",
-        "autistic",
-        "autism friendly",
-        "asd",
-        "asc",
-        "sensory",
-        "neurodivergent",
-        "adhd",
-    ),
-    "welcome:care_experienced": (
-        "care experienced",
-        "care experience",
-        "care leaver",
-        "care leavers",
-        "leaving care",
-        "left care",
-        "in care",
-        "looked after",
-        "care experienced welcome",
-    ),
-    "welcome:first_session_free": (
-        "first session free",
-        "free first session",
-        "free taster",
-        "free trial",
-        "try for free",
-        "try it free",
-        "try it for free",
-        "first one free",
-        "first class free",
-        "free first class",
-        "taster",
-    ),
-    "welcome:bring_a_friend": (
-        "bring a friend",
-        "bring a mate",
-        "bring my friend",
-        "bring my mate",
-        "with a friend",
-        "with friends",
-        "with my friend",
-        "with my friends",
-        "with a mate",
-        "with my mate",
-        "with mates",
-        "with my mates",
-    ),
-    "soft:women": (
-        "women only",
-        "woman only",
-        "women",
-        "woman",
-        "girls only",
-        "girls",
-        "girl",
-        "ladies",
-        "ladies only",
-        "female only",
-        "female",
-        "for women",
-        "for girls",
-        "women's",
-    ),
-    "language:pl": ("polish", "polish speaking", "in polish"),
-    "language:ar": ("arabic", "arabic speaking", "in arabic"),
-    "language:uk": ("ukrainian", "ukrainian speaking", "in ukrainian"),
-    "language:ro": ("romanian", "romanian speaking", "in romanian"),
-}
-for _day, _words in DAY_WORDS.items():
-    _PHRASES[f"day:{_day}"] = _words
-
-LABELS = {
-    "price:free": "Free",
-    "price:cheap": "Cheap (£10 or less)",
-    "days:weekend": "Weekends",
-    "days:weekdays": "Weekdays",
-    "time:after_school": "After school",
-    "time:evening": "Evenings",
-    "time:morning": "Mornings",
-    "time:afternoon": "Afternoons",
-    "access:wheelchair_accessible": "Wheelchair accessible",
-    "access:step_free": "Step-free",
-    "access:accessible_toilet": "Accessible toilet",
-    "access:hearing_loop": "Hearing loop",
-    "access:quiet_space": "Quiet space",
-    "access:autism_friendly": "Autism friendly",
-    "welcome:care_experienced": "Care-experienced welcome",
-    "welcome:first_session_free": "First session free",
-    "welcome:bring_a_friend": "Bring a friend",
-    "soft:women": "Women only",
-    "soft:beginners": "For beginners",
-    "language:pl": "Polish spoken",
-    "language:ar": "Arabic spoken",
-    "language:uk": "Ukrainian spoken",
-    "language:ro": "Romanian spoken",
-}
-_AGE_BEFORE = (("im",), ("i", "am"), ("aged",), ("age",), ("ages",), ("am",), ("shes",), ("hes",))
-_AGE_AFTER = (
-    ("year", "old"),
-    ("years", "old"),
-    ("yr", "old"),
-    ("yrs", "old"),
-    ("year", "olds"),
-    ("yo",),
-    ("yrs",),
-    ("years",),
-)
-_PRICE_BEFORE = (
-    ("under",),
-    ("less", "than"),
-    ("below",),
-    ("up", "to"),
-    ("max",),
-    ("maximum",),
-    ("no", "more", "than"),
-    ("cheaper", "than"),
-    ("within",),
-    ("upto",),
-)
-_PRICE_UNITS = (("pounds",), ("pound",), ("quid",), ("gbp",))
-_PRICE_AFTER = (("or", "less"), ("or", "under"), ("max",), ("maximum",), ("tops",))
-_NAMED_AMOUNTS = {("a", "fiver"): 500, ("a", "tenner"): 1000, ("fiver",): 500, ("tenner",): 1000}
 
 
 @dataclass(frozen=True)
@@ -270,7 +75,7 @@ class Understanding:
     def text_without(self, intent: Intent) -> str:
         """The query as typed (folded) without one intent's words: the link that removes it."""
         start = intent.start
-        while start > 0 and self.tokens[start - 1] in _LEADING and not self._used(start - 1):
+        while start > 0 and self.tokens[start - 1] in LEADING and not self._used(start - 1):
             start -= 1
         return " ".join(self.tokens[:start] + self.tokens[intent.end :])
 
@@ -326,7 +131,7 @@ def load_lexicon(path: str = str(LEXICON_FILE)) -> Lexicon:
     }
     filler_data = data.get("filler", {})
     filler = frozenset(_phrase(p) for p in filler_data.get("phrases", []))
-    intents = {_phrase(p): key for key, phrases in _PHRASES.items() for p in phrases}
+    intents = {_phrase(p): key for key, phrases in PHRASES.items() for p in phrases}
     longest = max(len(p) for p in (*concepts, *rewrites, *filler, *intents))
     return Lexicon(
         concepts=concepts,
@@ -469,15 +274,15 @@ def _age(toks: list[str], i: int, found: Understanding) -> int:
     whole = _AGE_TOKEN.match(toks[i])
     if whole and 5 <= int(whole.group(1)) <= 99:
         return _set_age(found, int(whole.group(1)), i, i + 1)
-    before = _match(toks, i, _AGE_BEFORE)
+    before = _match(toks, i, AGE_BEFORE)
     if before and i + before < len(toks):
         age = _number(toks[i + before])
         if age is not None and 5 <= age <= 99:
-            after = _match(toks, i + before + 1, _AGE_AFTER)
+            after = _match(toks, i + before + 1, AGE_AFTER)
             return _set_age(found, age, i, i + before + 1 + after)
     age = _number(toks[i])
     if age is not None and 5 <= age <= 99:
-        after = _match(toks, i + 1, _AGE_AFTER)
+        after = _match(toks, i + 1, AGE_AFTER)
         if after:
             return _set_age(found, age, i, i + 1 + after)
     return 0
@@ -492,21 +297,21 @@ def _amount(toks: list[str], i: int) -> tuple[int, int] | None:
     """(pence, tokens used) for "£20", "20 quid", "20 pounds", "a tenner", "£7.50"."""
     if i >= len(toks):
         return None
-    named = _match(toks, i, tuple(_NAMED_AMOUNTS))
+    named = _match(toks, i, tuple(NAMED_AMOUNTS))
     if named:
-        return _NAMED_AMOUNTS[tuple(toks[i : i + named])], named
+        return NAMED_AMOUNTS[tuple(toks[i : i + named])], named
     found = _AMOUNT.match(toks[i])
     if not found:
         return None
     pence = int(found.group(1)) * 100 + int((found.group(2) or "0").ljust(2, "0"))
-    unit = _match(toks, i + 1, _PRICE_UNITS)
+    unit = _match(toks, i + 1, PRICE_UNITS)
     if not toks[i].startswith("£") and not unit:
         return pence, -1  # a bare number: a price only after "under" and the like
     return pence, 1 + unit
 
 
 def _price(toks: list[str], i: int, found: Understanding) -> int:
-    before = _match(toks, i, _PRICE_BEFORE)
+    before = _match(toks, i, PRICE_BEFORE)
     if before:
         amount = _amount(toks, i + before)
         if amount:
@@ -516,7 +321,7 @@ def _price(toks: list[str], i: int, found: Understanding) -> int:
     amount = _amount(toks, i)
     if amount and amount[1] > 0:
         pence, used = amount
-        after = _match(toks, i + used, _PRICE_AFTER)
+        after = _match(toks, i + used, PRICE_AFTER)
         return _set_price(found, pence, i, i + used + after)
     return 0
 
