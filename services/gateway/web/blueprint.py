@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, url_for
+from flask import Blueprint, abort, redirect, url_for
 from werkzeug.exceptions import HTTPException
 
 from services.gateway.web.core import ServiceError, check_csrf, render, sign_out
@@ -14,16 +14,6 @@ bp = Blueprint("web", __name__)
 @bp.before_request
 def _protect() -> None:
     check_csrf()
-
-
-@bp.after_request
-def _headers(response: Response) -> Response:
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if response.mimetype == "text/html":
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.errorhandler(HTTPException)

@@ -165,6 +165,7 @@ def test_headers_on_a_page_an_api_answer_a_404_and_a_500(tmp_path, monkeypatch):
     page = client.get("/sign-in")
     nonce = _assert_security_headers(page)
     assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"  # a signed-in page is never cached
     scripts = re.findall(r"<script([^>]*)>", page.text)
     assert scripts and all(f'nonce="{nonce}"' in s or "src=" in s for s in scripts)
     assert _assert_security_headers(client.get("/sign-in")) != nonce  # a new nonce each time
