@@ -605,6 +605,9 @@ COVERAGE: tuple[tuple[Template, tuple[str, ...]], ...] = (
         ("Bexhill-on-Sea", "Seaford", "Eastbourne"),
     ),
 )
+# Appended rather than inserted, so the listings and providers above keep their numbers: short
+# courses had only two towns whose provider can be funded (Hailsham's provider is unchecked).
+COVERAGE += ((next(t for t, _towns in COVERAGE if t.key == "course"), ("Eastbourne",)),)
 _COVERAGE_SLOTS: tuple[tuple[Template, str], ...] = tuple(
     (template, town) for template, towns in COVERAGE for town in towns
 )
