@@ -57,6 +57,19 @@ class Scheme(Base):
     # Separation of duties may be waived only for a small named team (a small council office).
     combined_duties_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     combined_duties_team: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The kind's settings (services.budget.domain.schemes): data every rule reads, never a code path.
+    kind: Mapped[str] = mapped_column(String(30), default="care_leavers")
+    cap_basis: Mapped[str] = mapped_column(String(20), default="scheme")
+    budget_type: Mapped[str] = mapped_column(String(20), default="notional")
+    third_party_name: Mapped[str | None] = mapped_column(String(200))
+    carry_over: Mapped[str] = mapped_column(String(20), default="return")
+    eligibility: Mapped[str] = mapped_column(String(30), default="none")
+    parent_may_act: Mapped[bool] = mapped_column(Boolean, default=False)
+    instrument_set: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["ons4", "loneliness", "sleep"]
+    )
+    age_bands: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["16-17", "18-20", "21-25"])
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import AuditRecord, Pot, Scheme, SchemeAssignment
+from services.budget.domain import schemes as kinds
 from services.budget.domain.duties import MAX_COMBINED_DUTIES_TEAM
 from services.budget.service_layer import ledger
 from services.budget.service_layer.access import CASEWORK, STAFF, in_scope, require, scheme_scope
 from services.budget.service_layer.ledger import Ledger
 from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
+from shared.concurrency import check_if_match
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
@@ -33,18 +35,28 @@ SCHEME_FIELDS = (
     "active",
     "combined_duties_allowed",
     "combined_duties_team",
+    "kind",
+    "cap_basis",
+    "budget_type",
+    "third_party_name",
+    "carry_over",
+    "eligibility",
+    "parent_may_act",
+    "instrument_set",
+    "age_bands",
 )
+LIST_FIELDS = ("combined_duties_team", "excluded_categories", "instrument_set", "age_bands")
 # What anyone signed in may know of a scheme; the rules behind it are for council staff.
-PUBLIC_SCHEME_FIELDS = ("id", "name", "cap_pence", "min_age", "max_age", "active")
-
-
-def _check_ages(values: dict[str, Any]) -> None:
-    low, high = values.get("min_age"), values.get("max_age")
-    if low is not None and high is not None and low > high:
-        raise ValidationFailed(
-            "The age range is back to front.",
-            errors={"max_age": ["Must be at least min_age."]},
-        )
+PUBLIC_SCHEME_FIELDS = (
+    "id",
+    "name",
+    "kind",
+    "cap_pence",
+    "min_age",
+    "max_age",
+    "budget_type",
+    "active",
+)
 
 
 def _check_team(values: dict[str, Any]) -> None:
@@ -57,8 +69,10 @@ def _check_team(values: dict[str, Any]) -> None:
 
 
 def create_scheme(db: Database, actor: Identity, values: dict[str, Any]) -> Scheme:
+    """A scheme of any kind: the kind's defaults, then the admin's settings, checked together."""
     require(actor, "admin")
-    _check_ages(values)
+    values = kinds.with_preset(values)
+    kinds.check_settings(values)
     _check_team(values)
     return as_sql_uow(db).run(lambda tx: _create_scheme(tx, actor, values))
 
@@ -69,28 +83,42 @@ def _create_scheme(tx: SqlTransaction, actor: Identity, values: dict[str, Any]) 
     for name in SCHEME_FIELDS:
         if name in values:
             setattr(scheme, name, values[name])
+    scheme.version = 1
     session.add(scheme)
     session.add(
         AuditRecord(by_sub=actor.sub, action="scheme.created", subject_id=scheme.id, details={})
     )
+    session.flush()
     return scheme
 
 
-def update_scheme(db: Database, actor: Identity, scheme_id: str, values: dict[str, Any]) -> Scheme:
+def update_scheme(
+    db: Database, actor: Identity, scheme_id: str, values: dict[str, Any], *, if_match: str | None
+) -> Scheme:
+    """Change a scheme's settings; the caller sends the ETag it read (checked under the row lock)."""
     require(actor, "admin")
-    return as_sql_uow(db).run(lambda tx: _update_scheme(tx, actor, scheme_id, values))
+    return as_sql_uow(db).run(lambda tx: _update_scheme(tx, actor, scheme_id, values, if_match))
 
 
 def _update_scheme(
-    tx: SqlTransaction, actor: Identity, scheme_id: str, values: dict[str, Any]
+    tx: SqlTransaction,
+    actor: Identity,
+    scheme_id: str,
+    values: dict[str, Any],
+    if_match: str | None,
 ) -> Scheme:
     session = tx.session
-    scheme = get_scheme(session, scheme_id)
+    get_scheme(session, scheme_id)
+    session.execute(select(Scheme.version).where(Scheme.id == scheme_id).with_for_update())
+    scheme = session.get(Scheme, scheme_id, populate_existing=True)
+    assert scheme is not None
+    check_if_match(if_match, scheme, what="scheme")
     merged = {n: getattr(scheme, n) for n in SCHEME_FIELDS} | values
-    _check_ages(merged)
+    kinds.check_settings(merged)
     _check_team(merged)
     for name, value in values.items():
         setattr(scheme, name, value)
+    scheme.version += 1
     session.add(
         AuditRecord(
             by_sub=actor.sub,
@@ -128,8 +156,10 @@ def scheme_view(scheme: Scheme, actor: Identity) -> dict[str, Any]:
         else PUBLIC_SCHEME_FIELDS
     )
     view = {name: getattr(scheme, name) for name in names}
-    if "combined_duties_team" in view:
-        view["combined_duties_team"] = list(view["combined_duties_team"] or [])
+    for name in LIST_FIELDS:
+        if name in view:
+            view[name] = list(view[name] or [])
+    view["version"] = scheme.version
     return view
 
 

@@ -1,17 +1,37 @@
-"""Schemes: configuration, changed by admins."""
+"""Schemes: configuration, changed by admins (If-Match on every change)."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.budget.api.schemes.schemas import SchemePatchSchema, SchemeSchema
 from services.budget.service_layer import schemes as svc
 from shared.app import current_identity, database
+from shared.concurrency import etag
 
 blp = Blueprint(
     "schemes", __name__, url_prefix="/schemes", description="PHB schemes (configuration)."
 )
+
+IF_MATCH_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "The scheme's ETag as you read it: 428 without it, 412 if it moved on.",
+        }
+    ]
+}
+
+
+def _with_etag(scheme):
+    version = scheme["version"] if isinstance(scheme, dict) else scheme.version
+    scheme_id = scheme["id"] if isinstance(scheme, dict) else scheme.id
+    return scheme, {"ETag": etag(scheme_id, version)}
 
 
 @blp.route("")
@@ -24,19 +44,28 @@ class Schemes(MethodView):
     @blp.arguments(SchemeSchema)
     @blp.response(201, SchemeSchema)
     def post(self, values):
-        """Create a scheme (admin)"""
-        return svc.create_scheme(database(), current_identity(), values)
+        """Create a scheme of any kind (admin); its kind's defaults fill what is not given"""
+        actor = current_identity()
+        scheme = svc.create_scheme(database(), actor, values)
+        return _with_etag(svc.read_scheme(database(), actor, scheme.id))
 
 
 @blp.route("/<scheme_id>")
 class SchemeById(MethodView):
     @blp.response(200, SchemeSchema)
     def get(self, scheme_id):
-        """One scheme (its rules only for staff)"""
-        return svc.read_scheme(database(), current_identity(), scheme_id)
+        """One scheme, with its ETag (its rules only for staff)"""
+        return _with_etag(svc.read_scheme(database(), current_identity(), scheme_id))
 
     @blp.arguments(SchemePatchSchema)
     @blp.response(200, SchemeSchema)
+    @blp.alt_response(412, description="The scheme changed since you read it")
+    @blp.alt_response(428, description="If-Match missing")
+    @blp.doc(**IF_MATCH_DOC)
     def patch(self, values, scheme_id):
-        """Change a scheme's settings (admin; audited)"""
-        return svc.update_scheme(database(), current_identity(), scheme_id, values)
+        """Change a scheme's settings (admin; audited); send If-Match with its ETag"""
+        actor = current_identity()
+        svc.update_scheme(
+            database(), actor, scheme_id, values, if_match=request.headers.get("If-Match")
+        )
+        return _with_etag(svc.read_scheme(database(), actor, scheme_id))
