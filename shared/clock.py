@@ -1,8 +1,12 @@
-"""Time in UTC, the only time the services store."""
+"""Time in UTC, the only time the services store, and the business date people's deadlines use."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:
@@ -12,3 +16,16 @@ def utcnow() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """A stored timestamp as an aware UTC datetime (SQLite hands back naive ones; all are UTC)."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def today() -> date:
+    """Today's date in the UK: what reviews, birthdays and due dates are counted against.
+
+    With `PHB_DEMO=1` (demos and tests, never production) `PHB_TODAY=YYYY-MM-DD` fixes it, so a
+    worklist can be shown, and tested, on a seeded clock. Timestamps (`utcnow`) are never fixed:
+    tokens, sessions and the outbox keep real time.
+    """
+    fixed = os.environ.get("PHB_TODAY") if os.environ.get("PHB_DEMO") == "1" else None
+    if fixed:
+        return date.fromisoformat(fixed)
+    return datetime.now(UK).date()

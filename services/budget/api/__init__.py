@@ -3,6 +3,7 @@
 from flask_smorest import Blueprint
 
 from services.budget.api.assignments.routes import blp as assignments_blp
+from services.budget.api.packages.routes import blp as packages_blp
 from services.budget.api.payments.routes import blp as payments_blp
 from services.budget.api.people.routes import blp as people_blp
 from services.budget.api.plans.routes import blp as plans_blp
@@ -24,6 +25,7 @@ def blueprints() -> list[Blueprint]:
         people_blp,
         plans_blp,
         requests_blp,
+        packages_blp,
         provider_requests_blp,
         payments_blp,
         reports_blp,

@@ -254,6 +254,52 @@ class Ledger:
             memo=memo,
         )
 
+    # --- ongoing packages: the whole term held at once, posted one instalment at a time ---
+
+    def open_package(self, package_id: str) -> None:
+        open_accounts(self.session, (HOLD, package_id), (PAID, package_id))
+
+    def hold_term(self, package: MoneyRequest, *, by: str) -> int:
+        """Set a package's whole term aside from the young person's budget (pending until paid)."""
+        return move(
+            self.session,
+            kind="package_hold",
+            debit=account_id(HOLD, package.id),
+            credit=account_id(PERSON, package.person_id),
+            amount_pence=package.amount_pence,
+            by=by,
+            memo=package.item,
+            pending=True,
+            what="This young person's budget",
+        )
+
+    def pay_instalment(
+        self, package: MoneyRequest, number: int, amount_pence: int, *, by: str, reference: str
+    ) -> int:
+        """Post one instalment from the package's hold as paid to its provider."""
+        return move(
+            self.session,
+            kind="package_pay",
+            debit=account_id(PAID, package.id),
+            credit=account_id(HOLD, package.id),
+            amount_pence=amount_pence,
+            by=by,
+            memo=f"{package.payee} {reference} (instalment {number})",
+        )
+
+    def release_rest(self, package: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int:
+        """A package ended early: what is still held goes back to the young person's budget."""
+        return move(
+            self.session,
+            kind="package_release",
+            debit=account_id(PERSON, package.person_id),
+            credit=account_id(HOLD, package.id),
+            amount_pence=amount_pence,
+            by=by,
+            memo=memo,
+            pending=True,
+        )
+
 
 def balance(session: Session, account: str) -> int:
     return int(

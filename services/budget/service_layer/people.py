@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import AuditRecord, Goal, Person, Plan, Pot, PurchaseRequest
+from services.budget.adapters.orm import (
+    AuditRecord,
+    Goal,
+    Package,
+    Person,
+    Plan,
+    Pot,
+    PurchaseRequest,
+)
 from services.budget.domain.rules import AgeRange, check_review_date, first_review_date
 from services.budget.service_layer import events, ledger
 from services.budget.service_layer.access import page_of, person_for, require, scope_people
@@ -153,7 +161,7 @@ def budget_view(session: Session, person: Person) -> dict[str, int]:
     remaining = ledger.balance(session, ledger.account_id(ledger.PERSON, person.id))
     ids = list(
         session.scalars(select(PurchaseRequest.id).where(PurchaseRequest.person_id == person.id))
-    )
+    ) + list(session.scalars(select(Package.id).where(Package.person_id == person.id)))
     accounts = [ledger.account_id(k, i) for i in ids for k in (ledger.HOLD, ledger.PAID)]
     found = ledger.balances(session, accounts) if accounts else {}
     held = sum(v for k, v in found.items() if k.startswith("hold:"))

@@ -12,6 +12,8 @@ from services.budget.adapters.orm import (
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    Package,
+    PackageInstalment,
     Person,
     Plan,
     Pot,
@@ -61,12 +63,15 @@ def verify_ledger(session: Session) -> VerifyReport:
     _cached_balances(accounts, recomputed, report)
     _pots(session, recomputed, report)
     requests = list(session.scalars(select(PurchaseRequest)))
-    _people(session, requests, recomputed, report)
+    packages = list(session.scalars(select(Package)))
+    _people(session, requests, packages, recomputed, report)
     _requests(session, requests, recomputed, report)
+    _packages(session, packages, recomputed, report)
     report.checked.update(
         accounts=len(accounts),
         accounts_with_entries=len(totals),
         requests=len(requests),
+        packages=len(packages),
     )
     return report
 
@@ -151,6 +156,7 @@ def _pots(session: Session, recomputed: dict[str, int], report: VerifyReport) ->
 def _people(
     session: Session,
     requests: list[PurchaseRequest],
+    packages: list[Package],
     recomputed: dict[str, int],
     report: VerifyReport,
 ) -> None:
@@ -160,6 +166,9 @@ def _people(
     for req in requests:
         held_and_paid[req.person_id] += recomputed.get(account_id(HOLD, req.id), 0)
         held_and_paid[req.person_id] += recomputed.get(account_id(PAID, req.id), 0)
+    for package in packages:
+        held_and_paid[package.person_id] += recomputed.get(account_id(HOLD, package.id), 0)
+        held_and_paid[package.person_id] += recomputed.get(account_id(PAID, package.id), 0)
     for person in session.scalars(select(Person)):
         acc = account_id(PERSON, person.id)
         allocation = allocated.get(acc, 0)
@@ -222,6 +231,67 @@ def _requests(
             scheme = people_schemes.get(req.person_id)
             if req.category and req.category in excluded.get(scheme or "", set()):
                 report.add("excluded_category", f"request {req.id} funds {req.category}")
+
+
+def _packages(
+    session: Session,
+    packages: list[Package],
+    recomputed: dict[str, int],
+    report: VerifyReport,
+) -> None:
+    """5 and 9 for ongoing packages: the term held once, each instalment paid at most once, what is
+    held is exactly the instalments still due, what is paid exactly those paid, and a plan goal."""
+    if not packages:
+        return
+    moved: dict[tuple[str, str], tuple[int, int]] = {}
+    for account, kind, count, amount in session.execute(
+        select(
+            LedgerEntry.account_id,
+            LedgerTransaction.kind,
+            func.count(),
+            func.sum(LedgerEntry.debit_pence + LedgerEntry.credit_pence),
+        )
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerTransaction.kind.in_(("package_hold", "package_pay", "package_release")))
+        .group_by(LedgerEntry.account_id, LedgerTransaction.kind)
+    ):
+        moved[(str(account), str(kind))] = (int(count), int(amount))
+    owed: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for package_id, state, count, amount in session.execute(
+        select(
+            PackageInstalment.package_id,
+            PackageInstalment.state,
+            func.count(),
+            func.sum(PackageInstalment.amount_pence),
+        ).group_by(PackageInstalment.package_id, PackageInstalment.state)
+    ):
+        owed[str(package_id)][str(state)] = (int(count), int(amount))
+    goals = {g.id: g.plan_id for g in session.scalars(select(Goal))}
+    plan_people = {p.id: p.person_id for p in session.scalars(select(Plan))}
+    for package in packages:
+        hold_acc = account_id(HOLD, package.id)
+        holds, held_total = moved.get((hold_acc, "package_hold"), (0, 0))
+        releases, _ = moved.get((hold_acc, "package_release"), (0, 0))
+        if holds != 1 or held_total != package.amount_pence:
+            report.add("at_most_once", f"package {package.id}: term held {holds} times")
+        if releases > 1:
+            report.add("at_most_once", f"package {package.id}: released {releases} times")
+        pays, _ = moved.get((account_id(PAID, package.id), "package_pay"), (0, 0))
+        paid_count, paid_total = owed[package.id].get("paid", (0, 0))
+        _, due_total = owed[package.id].get("due", (0, 0))
+        if pays != paid_count:
+            report.add("at_most_once", f"package {package.id}: {pays} payments, {paid_count} paid")
+        if recomputed.get(hold_acc, 0) != due_total:
+            report.add("state_money", f"package {package.id} holds money for no due instalment")
+        if recomputed.get(account_id(PAID, package.id), 0) != paid_total:
+            report.add("state_money", f"package {package.id}: paid differs from its instalments")
+        if package.state != "active" and due_total:
+            report.add("state_money", f"package {package.id} is {package.state} with money due")
+        if goals.get(package.goal_id) != package.plan_id or (
+            plan_people.get(package.plan_id) != package.person_id
+        ):
+            report.add("plan_goal", f"package {package.id} spends without its own plan goal")
+    report.checked["packages_checked"] = len(packages)
 
 
 def _sum_by_credit(session: Session, kind: str) -> dict[str, int]:
