@@ -17,7 +17,9 @@ import argparse
 import os
 import platform
 import re
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +41,7 @@ CLIENTS = 16
 RACERS = 32
 ROUNDS = 3
 PER_ROUND = 480
+REQUESTS_EACH = 20  # so 24 young people a round
 AMOUNT = 100
 
 
@@ -147,11 +150,20 @@ def setup(client: Client, people: int, requests_each: int) -> list[str]:
         ]
 
     with ThreadPoolExecutor(CLIENTS) as pool:
-        return [rid for batch in pool.map(person, range(people)) for rid in batch]
+        batches = list(pool.map(person, range(people)))
+    # The queue in the order it was submitted: young people's requests interleave, as a budget
+    # holder's month-end queue does (one young person's requests are still approved concurrently).
+    return [batch[i] for i in range(requests_each) for batch in batches]
 
 
-def approve_all(client: Client, ids: list[str]) -> tuple[float, list[float]]:
+def approve_all(
+    client: Client,
+    ids: list[str],
+    meter: CpuMeter | None = None,
+    profiler: Profiler | None = None,
+) -> tuple[float, list[float], list[int]]:
     latencies: list[float] = []
+    failures: list[int] = []
     lock = threading.Lock()
 
     def approve(request_id: str) -> None:
@@ -163,14 +175,24 @@ def approve_all(client: Client, ids: list[str]) -> tuple[float, list[float]]:
             headers={"Idempotency-Key": request_id},
         )
         elapsed = time.perf_counter() - started
-        ok(response)
-        with lock:
+        with lock:  # a failure's time counts too: a 504 after 2 s is part of the tail
             latencies.append(elapsed)
+            if response.status_code != 200:
+                failures.append(response.status_code)
 
+    if profiler is not None:
+        profiler.start()
+    if meter is not None:
+        meter.start()
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(approve, ids))
-    return len(ids) / (time.perf_counter() - started), latencies
+    elapsed = time.perf_counter() - started
+    if meter is not None:
+        meter.stop()
+    if profiler is not None:
+        profiler.stop()
+    return (len(ids) - len(failures)) / elapsed, latencies, failures
 
 
 def race(client: Client) -> dict[str, int]:
@@ -271,22 +293,181 @@ def raw_conditional_updates(seconds: float = 3.0) -> float:
         return sum(counts) / seconds
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 if it is gone or not local."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    """The process and all its children (a gunicorn master and its workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def database_backends(suite: RunningSuite) -> list[int]:
+    """PostgreSQL server processes serving the suite's databases (if the server is local)."""
+    names = [
+        value.rsplit("/", 1)[1]
+        for key, value in suite.suite.env.items()
+        if key.endswith("_DATABASE_URL") and value.startswith("postgres")
+    ]
+    if not names:
+        return []
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)", (names,)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+class CpuMeter:
+    """CPU seconds each part used between `start` and `stop`: suite processes, database, this client."""
+
+    def __init__(self, suite: RunningSuite):
+        self.suite = suite
+        self.before: dict[str, dict[int, float]] = {}
+        self.used: dict[str, float] = {}
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        parts = {
+            name: {pid: process_cpu(pid) for pid in descendants(process.pid)}
+            for name, process in self.suite.suite.processes.items()
+        }
+        parts["postgresql"] = {pid: process_cpu(pid) for pid in database_backends(self.suite)}
+        parts["bench client"] = {0: time.process_time()}
+        return parts
+
+    def start(self) -> None:
+        self.before = self.snapshot()
+
+    def stop(self) -> dict[str, float]:
+        after = self.snapshot()
+        for part, pids in after.items():
+            earlier = self.before.get(part, {})
+            self.used[part] = self.used.get(part, 0.0) + sum(
+                cpu - earlier.get(pid, 0.0) for pid, cpu in pids.items()
+            )
+        return self.used
+
+
+class Profiler:
+    """py-spy sampling the suite's processes while approvals run (`--profile FOLDER`)."""
+
+    def __init__(self, suite: RunningSuite, folder: Path, label: str):
+        self.suite = suite
+        self.folder = folder
+        self.label = label
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self) -> None:
+        import shutil
+
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for name in ("gateway", "budget"):
+            process = self.suite.suite.processes[name]
+            out = self.folder / f"{self.label}-{name}.txt"
+            self.running[name] = subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--nonblocking",
+                    "--gil",
+                    "-p",
+                    str(process.pid),
+                    "-r",
+                    "200",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        time.sleep(1)
+
+    def stop(self) -> None:
+        for process in self.running.values():
+            process.send_signal(signal.SIGINT)
+        for process in self.running.values():
+            process.wait(60)
+        for name in self.running:
+            out = self.folder / f"{self.label}-{name}.txt"
+            if out.exists():
+                (self.folder / f"{self.label}-{name}.summary.txt").write_text(summarise(out))
+
+
+def summarise(raw: Path, top: int = 25) -> str:
+    """Self and inclusive share of samples per function, from py-spy's collapsed stacks."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = [f for f in stack.split(";") if not f.startswith("thread (")]
+        if not frames:
+            continue
+        total += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+    lines = [f"{total} samples (busy threads only)", "", "self %  function"]
+    for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * count / total:5.1f}  {frame}")
+    lines += ["", "inclusive %  function"]
+    for frame, count in sorted(inclusive.items(), key=lambda kv: -kv[1])[: top * 2]:
+        lines.append(f"{100 * count / total:5.1f}  {frame}")
+    return "\n".join(lines) + "\n"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(postgres: bool) -> dict[str, Any]:
+def measure(postgres: bool, rounds: int, profile: Path | None = None) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_suite(Path(tmp) / "var", postgres=postgres) as suite,
     ):
         client = Client(suite)
         client.call("GET", "/whoami", "admin")
-        rates, latencies = [], []
-        for _ in range(ROUNDS):
-            ids = setup(client, PER_ROUND // 40, 40)
-            rate, lat = approve_all(client, ids)
+        rates, latencies, failures = [], [], []
+        meter = CpuMeter(client.suite)
+        load_before = os.getloadavg()[0]
+        for round_no in range(rounds + (1 if profile else 0)):
+            ids = setup(client, PER_ROUND // REQUESTS_EACH, REQUESTS_EACH)
+            profiler = None
+            if round_no == rounds and profile is not None:  # an extra round, sampled, not timed
+                profiler = Profiler(client.suite, profile, "postgresql" if postgres else "sqlite")
+                approve_all(client, ids, profiler=profiler)
+                continue
+            rate, lat, failed = approve_all(client, ids, meter)
+            failures.extend(failed)
             rates.append(rate)
             latencies.extend(lat)
         raced = race(client)
@@ -296,7 +477,13 @@ def measure(postgres: bool) -> dict[str, Any]:
             "rounds": [round(r) for r in rates],
             "p50_ms": percentile(latencies, 0.5) * 1000,
             "p95_ms": percentile(latencies, 0.95) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000,
             "approvals": len(latencies),
+            "failures": {str(code): failures.count(code) for code in sorted(set(failures))},
+            "cpu_ms": {
+                part: seconds * 1000 / len(latencies) for part, seconds in meter.used.items()
+            },
+            "load": (load_before, os.getloadavg()[0]),
             "race": raced,
             "verify": "clean" if "ledger OK" in verify.stdout else "BROKEN",
         }
@@ -316,12 +503,22 @@ def write(section: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="also sample gateway and budget with py-spy in an extra, untimed round; summaries here",
+    )
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    results = {"SQLite": measure(False)}
+    results = {}
+    if args.only != "postgresql":
+        results["SQLite"] = measure(False, args.rounds, args.profile)
     raw = None
-    if POSTGRES_URL:
-        results["PostgreSQL"] = measure(True)
+    if POSTGRES_URL and args.only != "sqlite":
+        results["PostgreSQL"] = measure(True, args.rounds, args.profile)
         raw = raw_conditional_updates()
     lines = [
         "## Budget",
@@ -329,20 +526,34 @@ def main() -> None:
         f"`bench/budget.py`, run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"{os.cpu_count()} cores, 24 GiB (shared with other work), Python {platform.python_version()}.",
         f"Approvals of submitted equipment requests (no directory call) end to end through the gateway, "
-        f"{CLIENTS} concurrent clients, {ROUNDS} rounds of {PER_ROUND}; each approval is a conditional state "
+        f"{CLIENTS} concurrent clients, {args.rounds} rounds of {PER_ROUND}; each approval is a conditional state "
         "change, a conditional ledger update, two entries, a transition record, an outbox event and an "
         "idempotency key, in one transaction. Median of rounds; latency percentiles over all approvals.",
         "",
-        "| database | approvals/s (median) | rounds | p50 ms | p95 ms | race: approved / refused / other | held after race | verify |",
-        "|---|---|---|---|---|---|---|---|",
+        "| database | approvals/s (median) | rounds | p50 ms | p95 ms | p99 ms | race: approved / refused / other | held after race | verify | load before / after |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         race_r = r["race"]
         lines.append(
             f"| {name} | {r['approvals_per_s']:.0f} | {r['rounds']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-            f"{race_r['approved']} / {race_r['refused']} / {race_r['other']} | "
-            f"{race_r['held_pence']} of {race_r['allocation_pence']} | {r['verify']} |"
+            f"{r['p99_ms']:.1f} | {race_r['approved']} / {race_r['refused']} / {race_r['other']} | "
+            f"{race_r['held_pence']} of {race_r['allocation_pence']} | {r['verify']} | "
+            f"{r['load'][0]:.1f} / {r['load'][1]:.1f} |"
         )
+    for name, r in results.items():
+        if r["failures"]:
+            failed = ", ".join(f"{n} × {code}" for code, n in r["failures"].items())
+            lines.append(f"\n{name}: {failed} of {r['approvals']} approvals failed.")
+    lines.append("")
+    lines.append("CPU ms per approval, by process (all approvals of all rounds):")
+    lines.append("")
+    parts = sorted({part for r in results.values() for part in r["cpu_ms"]})
+    lines.append("| database | " + " | ".join(parts) + " | total |")
+    lines.append("|---|" + "---|" * (len(parts) + 1))
+    for name, r in results.items():
+        cells = [f"{r['cpu_ms'].get(part, 0.0):.2f}" for part in parts]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {sum(r['cpu_ms'].values()):.2f} |")
     lines.append("")
     lines.append(
         f"Race: {RACERS} clients at once, each approving a £30 request against one £500 budget: "
