@@ -13,6 +13,7 @@ from services.budget.api.reports.routes import blp as reports_blp
 from services.budget.api.reports.routes import ledger_blp
 from services.budget.api.requests.routes import blp as requests_blp
 from services.budget.api.schemes.routes import blp as schemes_blp
+from services.budget.api.worklist.routes import blp as worklist_blp
 from shared.whoami import whoami_blueprint
 
 
@@ -30,4 +31,5 @@ def blueprints() -> list[Blueprint]:
         payments_blp,
         reports_blp,
         ledger_blp,
+        worklist_blp,
     ]
