@@ -36,11 +36,12 @@ def report(url: str | None, fmt: str | None, out: Path | None) -> None:
     """Write the evaluation report (small numbers withheld) to --out, or print it."""
     from services.outcomes.service_layer import reports
     from services.outcomes.service_layer.report_html import to_html
+    from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
 
     fmt = fmt or (out.suffix.lstrip(".") if out and out.suffix in (".csv", ".html") else "json")
     db = _db(url)
     try:
-        data = reports.build_report(db, _instruments())
+        data = reports.build_report(SqlUnitOfWork(db), _instruments())
     finally:
         db.dispose()
     text = {
@@ -67,11 +68,15 @@ def _instruments() -> Catalogue:
 @click.option("--all", "everything", is_flag=True, help="Re-apply every kept event, not only held.")
 def replay(url: str | None, everything: bool) -> None:
     """Re-apply kept events that were held (e.g. they arrived before the person's enrolment)."""
+    from services.outcomes.service_layer.commands import ReplayEvents
     from services.outcomes.service_layer.events import replay as run
+    from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
 
     db = _db(url)
     try:
-        result = run(db, _instruments().defaults, everything=everything)
+        result = run(
+            ReplayEvents(everything=everything), SqlUnitOfWork(db), _instruments().defaults
+        )
     finally:
         db.dispose()
     click.echo(f"re-applied {result['reapplied']}, still held {result['still_held']}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from services.outcomes.domain.instruments import Catalogue
+from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
 from services.outcomes.settings import OutcomesSettings
 from shared.db import Database
 
@@ -20,6 +21,11 @@ class OutcomesServices:
     settings: OutcomesSettings
     db: Database
     instruments: Catalogue
+
+    @property
+    def uow(self) -> SqlUnitOfWork:
+        """A unit of work over the outcomes database, one per call."""
+        return SqlUnitOfWork(self.db)
 
 
 def install(app: Flask, services: OutcomesServices) -> None:

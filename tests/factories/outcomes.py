@@ -14,6 +14,8 @@ from sqlalchemy import select
 from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CheckIn
 from services.outcomes.service_layer import events
+from services.outcomes.service_layer.commands import ReceiveEvent
+from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
 from shared.db import Database
 from shared.identity import service_identity
 from tests.support import RunningSuite, internal_headers
@@ -34,7 +36,7 @@ def event(topic: str, payload: dict[str, Any]) -> dict[str, Any]:
 def deliver_to(db: Database) -> Deliver:
     """Events applied by the outcomes service layer on `db`."""
     asks = load_catalogue().defaults
-    return lambda body: events.receive(db, body, asks)
+    return lambda body: events.receive(ReceiveEvent.of(body), SqlUnitOfWork(db), asks)
 
 
 def deliver_through(suite: RunningSuite) -> Deliver:

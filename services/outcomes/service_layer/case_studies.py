@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
 from services.outcomes.domain.identifying import identifying_details
 from services.outcomes.domain.suppression import THRESHOLD
+from services.outcomes.service_layer.commands import ApproveCaseStudy, DraftCaseStudy
 from services.outcomes.service_layer.reports import age_band
-from shared.db import Database
+from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.outbox import utcnow
@@ -48,16 +49,16 @@ def _identifying(values: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def draft(db: Database, actor: Identity, values: dict[str, Any]) -> dict[str, Any]:
-    if actor.role != "advisor":
+@retried
+def draft(cmd: DraftCaseStudy, uow: UnitOfWork) -> dict[str, Any]:
+    if cmd.actor.role != "advisor":
         raise Forbidden("Case studies are drafted by the young person's advisor.")
-    errors = _identifying(values)
+    errors = _identifying({"title": cmd.title, "story": cmd.story})
     if errors:
         raise ValidationFailed("The case study would identify someone.", errors=errors)
-
-    def work(session: Session) -> dict[str, Any]:
-        person = session.get(Person, str(values["person_id"]))
-        if person is None or person.advisor_sub != actor.sub:
+    with uow.write() as tx:
+        person = tx.session.get(Person, cmd.person_id)
+        if person is None or person.advisor_sub != cmd.actor.sub:
             raise NotFound("There is no young person with that id on your caseload.")
         if not person.consent_case_study:
             raise ValidationFailed(
@@ -67,20 +68,18 @@ def draft(db: Database, actor: Identity, values: dict[str, Any]) -> dict[str, An
         study = CaseStudy(
             id=str(uuid.uuid4()),
             person_id=person.id,
-            author_sub=actor.sub,
-            title=values["title"].strip(),
-            story=values["story"].strip(),
+            author_sub=cmd.actor.sub,
+            title=cmd.title.strip(),
+            story=cmd.story.strip(),
             age_band=age_band(person.birth_year, date.today().year),
             place=PLACE,
-            category=_category(session, person.id),
+            category=_category(tx.session, person.id),
             status="draft",
             created_at=utcnow(),
         )
-        session.add(study)
-        session.flush()
+        tx.session.add(study)
+        tx.session.flush()
         return view(study)
-
-    return db.run_write(work)
 
 
 def _category(session: Session, person_id: str) -> str | None:
@@ -92,46 +91,44 @@ def _category(session: Session, person_id: str) -> str | None:
     )
 
 
-def list_studies(db: Database, actor: Identity, status: str | None) -> list[dict[str, Any]]:
+def list_studies(uow: UnitOfWork, actor: Identity, status: str | None) -> list[dict[str, Any]]:
     if actor.role not in ("advisor", "admin") and not actor.is_service:
         raise Forbidden("Only advisors and admins can see case studies.")
-    with db.session() as session:
+    with uow.read() as tx:
         stmt = select(CaseStudy).order_by(CaseStudy.created_at, CaseStudy.id)
         if actor.role == "advisor":
             stmt = stmt.where(CaseStudy.author_sub == actor.sub)
         if status:
             stmt = stmt.where(CaseStudy.status == status)
-        return [view(s) for s in session.scalars(stmt)]
+        return [view(s) for s in tx.session.scalars(stmt)]
 
 
-def approve(db: Database, actor: Identity, study_id: str) -> dict[str, Any]:
-    if actor.role != "admin":
+@retried
+def approve(cmd: ApproveCaseStudy, uow: UnitOfWork) -> dict[str, Any]:
+    if cmd.actor.role != "admin":
         raise Forbidden("Only an admin can approve a case study.")
-
-    def work(session: Session) -> dict[str, Any]:
-        study = session.get(CaseStudy, study_id)
+    with uow.write() as tx:
+        study = tx.session.get(CaseStudy, cmd.study_id)
         if study is None:
             raise NotFound("There is no case study with that id.")
         if study.status == "approved":
             raise Conflict("This case study is already approved.")
-        person = session.get(Person, study.person_id)
+        person = tx.session.get(Person, study.person_id)
         if person is None or not person.consent_case_study:
             raise Conflict("The young person's consent to a case study has been withdrawn.")
         study.status = "approved"
-        study.approved_by = actor.sub
+        study.approved_by = cmd.actor.sub
         study.approved_at = utcnow()
         return view(study)
 
-    return db.run_write(work)
 
-
-def provider_rating(db: Database, actor: Identity, provider_id: str) -> dict[str, Any]:
+def provider_rating(uow: UnitOfWork, actor: Identity, provider_id: str) -> dict[str, Any]:
     """A provider's aggregate activity rating: only its own, and only from 8 ratings up."""
     own = actor.role == "provider" and actor.provider_id == provider_id
     if not (own or actor.role == "admin" or actor.is_service):
         raise Forbidden("A provider sees only the rating of its own listings.")
-    with db.session() as session:
-        rows = session.execute(
+    with uow.read() as tx:
+        rows = tx.session.execute(
             select(CheckIn.answers)
             .join(Activity, Activity.request_id == CheckIn.activity_id)
             .where(Activity.provider_id == provider_id, CheckIn.status == "answered")

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from services.outcomes.adapters.orm import Activity, CheckIn, FeedbackLink, Observation, Person
 from services.outcomes.domain import instruments
 from services.outcomes.domain.instruments import Catalogue
-from shared.db import Database
+from services.outcomes.service_layer.access import require_staff
+from services.outcomes.service_layer.commands import (
+    AddObservation,
+    AnswerByAdvisor,
+    AnswerByLink,
+    IssueLink,
+)
+from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.outbox import utcnow
@@ -24,7 +31,6 @@ from shared.pagination import Page, paginate
 BASELINE, FOLLOW_UP = "baseline", "follow_up"
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 FOLLOW_UP_WEEKS = (6, 12)
-STAFF = ("advisor", "admin")
 LINK_GONE = "This link has expired or has already been used. Ask your advisor for a new one."
 
 
@@ -90,35 +96,6 @@ def _new(
     )
 
 
-# --- access -------------------------------------------------------------------------------
-
-
-def _person_for(session: Session, actor: Identity, person_id: str) -> Person:
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound("There is no young person with that id here.")
-    if actor.is_service or actor.role == "admin":
-        return person
-    if actor.role == "advisor" and person.advisor_sub == actor.sub:
-        return person
-    if actor.role == "advisor":
-        raise NotFound("There is no young person with that id on your caseload.")
-    raise Forbidden("Only the young person's advisor or an admin can see their check-ins.")
-
-
-def _checkin_for(session: Session, actor: Identity, checkin_id: str) -> CheckIn:
-    checkin = session.get(CheckIn, checkin_id)
-    if checkin is None:
-        raise NotFound("There is no check-in with that id.")
-    _person_for(session, actor, checkin.person_id)
-    return checkin
-
-
-def _require_staff(actor: Identity) -> None:
-    if not (actor.is_service or actor.role in STAFF):
-        raise Forbidden("Only advisors and admins can see check-ins.")
-
-
 # --- views ---------------------------------------------------------------------------------
 
 
@@ -175,9 +152,10 @@ def checkin_view(session: Session, checkin: CheckIn, *, detail: bool = False) ->
     return view
 
 
-def list_checkins(db: Database, actor: Identity, args: dict[str, Any]) -> dict[str, Any]:
-    _require_staff(actor)
-    with db.session() as session:
+def list_checkins(uow: UnitOfWork, actor: Identity, args: dict[str, Any]) -> dict[str, Any]:
+    require_staff(actor)
+    with uow.read() as tx:
+        session = tx.session
         stmt = select(CheckIn).join(Person, Person.id == CheckIn.person_id)
         if actor.role == "advisor":
             stmt = stmt.where(Person.advisor_sub == actor.sub)
@@ -193,18 +171,18 @@ def list_checkins(db: Database, actor: Identity, args: dict[str, Any]) -> dict[s
         return page.envelope([checkin_view(session, c) for c in rows])
 
 
-def get_checkin(db: Database, actor: Identity, checkin_id: str) -> dict[str, Any]:
-    _require_staff(actor)
-    with db.session() as session:
-        return checkin_view(session, _checkin_for(session, actor, checkin_id), detail=True)
+def get_checkin(uow: UnitOfWork, actor: Identity, checkin_id: str) -> dict[str, Any]:
+    require_staff(actor)
+    with uow.read() as tx:
+        return checkin_view(tx.session, tx.visible_checkin(actor, checkin_id), detail=True)
 
 
-def person_summary(db: Database, actor: Identity, person_id: str) -> dict[str, Any]:
+def person_summary(uow: UnitOfWork, actor: Identity, person_id: str) -> dict[str, Any]:
     """A young person's check-ins and their latest scores, for their advisor."""
-    _require_staff(actor)
-    with db.session() as session:
-        person = _person_for(session, actor, person_id)
-        rows = session.scalars(
+    require_staff(actor)
+    with uow.read() as tx:
+        person = tx.visible_person(actor, person_id)
+        rows = tx.session.scalars(
             select(CheckIn).where(CheckIn.person_id == person.id).order_by(CheckIn.due_on)
         ).all()
         return {
@@ -212,25 +190,23 @@ def person_summary(db: Database, actor: Identity, person_id: str) -> dict[str, A
             "advisor_sub": person.advisor_sub,
             "consent_evaluation": person.consent_evaluation,
             "consent_case_study": person.consent_case_study,
-            "checkins": [checkin_view(session, c) for c in rows],
+            "checkins": [checkin_view(tx.session, c) for c in rows],
         }
 
 
 # --- links ---------------------------------------------------------------------------------
 
 
-def issue_link(db: Database, actor: Identity, checkin_id: str, link_days: int) -> dict[str, Any]:
+@retried
+def issue_link(cmd: IssueLink, uow: UnitOfWork) -> dict[str, Any]:
     """A new link for an open check-in; any earlier unused link stops working. Shown once."""
-    _require_staff(actor)
+    require_staff(cmd.actor)
     token = secrets.token_urlsafe(32)  # 256 random bits
-
-    def work(session: Session) -> dict[str, Any]:
-        checkin = _checkin_for(session, actor, checkin_id)
+    with uow.write() as tx:
+        checkin = tx.visible_checkin(cmd.actor, cmd.checkin_id)
         if checkin.status != OPEN:
             raise Conflict("This check-in has already been answered or closed.")
-        return _store_link(session, checkin, token, actor.sub, link_days)
-
-    return db.run_write(work)
+        return _store_link(tx.session, checkin, token, cmd.actor.sub, cmd.link_days)
 
 
 def _store_link(
@@ -282,10 +258,10 @@ def _live_link(session: Session, token: str) -> tuple[FeedbackLink, CheckIn]:
     return link, checkin
 
 
-def feedback_form(db: Database, catalogue: Catalogue, token: str) -> dict[str, Any]:
+def feedback_form(uow: UnitOfWork, catalogue: Catalogue, token: str) -> dict[str, Any]:
     """The questions behind a link, in plain words, and nothing about the young person."""
-    with db.session() as session:
-        link, checkin = _live_link(session, token)
+    with uow.read() as tx:
+        link, checkin = _live_link(tx.session, token)
         follow_up = checkin.kind == FOLLOW_UP
         return {
             "kind": checkin.kind,
@@ -300,14 +276,13 @@ def feedback_form(db: Database, catalogue: Catalogue, token: str) -> dict[str, A
         }
 
 
-def answer_by_link(
-    db: Database, catalogue: Catalogue, token: str, answers: dict[str, Any]
-) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
-        link, checkin = _live_link(session, token)
-        clean, scores = _validated(catalogue, checkin, answers)
+@retried
+def answer_by_link(cmd: AnswerByLink, uow: UnitOfWork, catalogue: Catalogue) -> dict[str, Any]:
+    with uow.write() as tx:
+        link, checkin = _live_link(tx.session, cmd.token)
+        clean, scores = _validated(catalogue, checkin, cmd.answers)
         # Single use even under a race: only one transaction can flip used_at from NULL.
-        done = session.execute(
+        done = tx.session.execute(
             update(FeedbackLink)
             .where(FeedbackLink.id == link.id, FeedbackLink.used_at.is_(None))
             .values(used_at=utcnow())
@@ -317,30 +292,26 @@ def answer_by_link(
         _record(checkin, clean, scores, "link")
         return {"status": "thank you", "message": "Thank you. Your answers have been saved."}
 
-    return db.run_write(work)
 
-
+@retried
 def answer_by_advisor(
-    db: Database, catalogue: Catalogue, actor: Identity, checkin_id: str, answers: dict[str, Any]
+    cmd: AnswerByAdvisor, uow: UnitOfWork, catalogue: Catalogue
 ) -> dict[str, Any]:
     """The advisor enters answers sitting with the young person; any open link stops working."""
-    _require_staff(actor)
-
-    def work(session: Session) -> dict[str, Any]:
-        checkin = _checkin_for(session, actor, checkin_id)
+    require_staff(cmd.actor)
+    with uow.write() as tx:
+        checkin = tx.visible_checkin(cmd.actor, cmd.checkin_id)
         if checkin.status != OPEN:
             raise Conflict("This check-in has already been answered or closed.")
-        clean, scores = _validated(catalogue, checkin, answers)
-        session.execute(
+        clean, scores = _validated(catalogue, checkin, cmd.answers)
+        tx.session.execute(
             update(FeedbackLink)
             .where(FeedbackLink.checkin_id == checkin.id, FeedbackLink.used_at.is_(None))
             .values(revoked_at=utcnow())
         )
         _record(checkin, clean, scores, "advisor")
-        session.flush()
-        return checkin_view(session, checkin, detail=True)
-
-    return db.run_write(work)
+        tx.session.flush()
+        return checkin_view(tx.session, checkin, detail=True)
 
 
 def _validated(
@@ -361,29 +332,27 @@ def _record(checkin: CheckIn, clean: dict[str, Any], scores: dict[str, float], v
     checkin.answered_via = via
 
 
-def add_observation(db: Database, actor: Identity, checkin_id: str, text: str) -> dict[str, Any]:
-    if not (actor.is_service or actor.role == "advisor"):
+@retried
+def add_observation(cmd: AddObservation, uow: UnitOfWork) -> dict[str, Any]:
+    if not (cmd.actor.is_service or cmd.actor.role == "advisor"):
         raise Forbidden("Only the young person's advisor can add observations.")
-
-    def work(session: Session) -> dict[str, Any]:
-        checkin = _checkin_for(session, actor, checkin_id)
+    with uow.write() as tx:
+        checkin = tx.visible_checkin(cmd.actor, cmd.checkin_id)
         note = Observation(
             id=str(uuid.uuid4()),
             checkin_id=checkin.id,
-            author_sub=actor.sub,
-            text=text.strip(),
+            author_sub=cmd.actor.sub,
+            text=cmd.text.strip(),
             created_at=utcnow(),
         )
-        session.add(note)
-        session.flush()
+        tx.session.add(note)
+        tx.session.flush()
         return {
             "id": note.id,
             "author_sub": note.author_sub,
             "text": note.text,
             "created_at": note.created_at,
         }
-
-    return db.run_write(work)
 
 
 def _utc(value: datetime) -> datetime:

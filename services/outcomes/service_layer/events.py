@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import Activity, InboxEvent, Person, Plan, ReceivedEvent
+from services.outcomes.adapters.orm import Activity, Person, Plan, ReceivedEvent
 from services.outcomes.service_layer import checkins
-from shared.db import Database
-from shared.outbox import first_delivery
+from services.outcomes.service_layer.commands import ReceiveEvent, ReplayEvents
+from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
 
 APPLIED, HELD = "applied", "held"
 # A handler applies one event's payload; `asks` are the instruments a new check-in asks.
@@ -164,19 +164,19 @@ def apply(session: Session, topic: str, payload: dict[str, Any], asks: Sequence[
         return "invalid"
 
 
-def receive(db: Database, event: dict[str, Any], asks: Sequence[str]) -> str:
-    event_id = str(event["id"])
-
-    def work(session: Session) -> str:
-        if not first_delivery(session, InboxEvent, event_id, event["topic"]):
+@retried
+def receive(cmd: ReceiveEvent, uow: UnitOfWork, asks: Sequence[str]) -> str:
+    """Apply one event once: a redelivery of the same id answers "duplicate" and changes nothing."""
+    with uow.write() as tx:
+        if not tx.first_delivery(cmd.id, cmd.topic):
             return "duplicate"
-        status = apply(session, event["topic"], event["payload"], asks)
-        session.add(
+        status = apply(tx.session, cmd.topic, cmd.payload, asks)
+        tx.session.add(
             ReceivedEvent(
-                event_id=event_id,
-                topic=event["topic"],
-                payload=event["payload"],
-                occurred_at=event["occurred_at"],
+                event_id=cmd.id,
+                topic=cmd.topic,
+                payload=cmd.payload,
+                occurred_at=cmd.occurred_at,
                 status=status,
                 note="Waiting for an earlier event (e.g. the person's enrolment)."
                 if status == HELD
@@ -184,11 +184,9 @@ def receive(db: Database, event: dict[str, Any], asks: Sequence[str]) -> str:
             )
         )
         if status == APPLIED:
-            session.flush()
-            retry_held(session, asks)
+            tx.session.flush()
+            retry_held(tx.session, asks)
         return status
-
-    return db.run_write(work)
 
 
 def retry_held(session: Session, asks: Sequence[str]) -> int:
@@ -211,17 +209,16 @@ def retry_held(session: Session, asks: Sequence[str]) -> int:
             return applied
 
 
-def replay(db: Database, asks: Sequence[str], *, everything: bool = False) -> dict[str, int]:
+@retried
+def replay(cmd: ReplayEvents, uow: UnitOfWork, asks: Sequence[str]) -> dict[str, int]:
     """Re-apply held events (or, with `everything`, every event in arrival order; handlers upsert)."""
-
-    def work(session: Session) -> dict[str, int]:
-        if everything:
+    with uow.write() as tx:
+        session = tx.session
+        if cmd.everything:
             rows = session.scalars(select(ReceivedEvent).order_by(ReceivedEvent.seq)).all()
             for row in rows:
                 row.status = apply(session, row.topic, row.payload, asks)
             session.flush()
-        retried = retry_held(session, asks)
+        retried_now = retry_held(session, asks)
         held = session.scalars(select(ReceivedEvent).where(ReceivedEvent.status == HELD)).all()
-        return {"reapplied": retried, "still_held": len(held)}
-
-    return db.run_write(work)
+        return {"reapplied": retried_now, "still_held": len(held)}

@@ -16,7 +16,7 @@ from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
 from services.outcomes.domain import instruments, stats
 from services.outcomes.domain.instruments import Catalogue, Instrument, Score
 from services.outcomes.domain.suppression import MARK, THRESHOLD, is_small, suppress, total_cell
-from shared.db import Database
+from services.outcomes.service_layer.unit_of_work import UnitOfWork
 from shared.spreadsheet import csv_writer
 
 LIMITS = [
@@ -107,9 +107,10 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
 
 
 def build_report(
-    db: Database, catalogue: Catalogue, *, now: datetime | None = None
+    uow: UnitOfWork, catalogue: Catalogue, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    with db.session() as session:
+    with uow.read() as tx:
+        session = tx.session
         pairs, _consenting, baselines = _pairs(session)
         studies = session.scalars(
             select(CaseStudy)

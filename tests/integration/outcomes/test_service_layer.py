@@ -11,6 +11,14 @@ from sqlalchemy import func, select, update
 from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CheckIn, FeedbackLink, Person, ReceivedEvent
 from services.outcomes.service_layer import checkins, events
+from services.outcomes.service_layer.commands import (
+    AnswerByAdvisor,
+    AnswerByLink,
+    IssueLink,
+    ReceiveEvent,
+    ReplayEvents,
+)
+from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
 from shared.db import Database
 from shared.errors import NotFound, ValidationFailed
 from shared.identity import Identity
@@ -79,7 +87,24 @@ def approved(person_id, request_id):
 
 
 def receive(db, body):
-    return events.receive(db, body, CATALOGUE.defaults)
+    return events.receive(ReceiveEvent.of(body), SqlUnitOfWork(db), CATALOGUE.defaults)
+
+
+def issue(db, actor, checkin_id):
+    return checkins.issue_link(
+        IssueLink(actor=actor, checkin_id=checkin_id, link_days=14), SqlUnitOfWork(db)
+    )
+
+
+def answer(db, token, answers):
+    return checkins.answer_by_link(
+        AnswerByLink(token=token, answers=answers), SqlUnitOfWork(db), CATALOGUE
+    )
+
+
+def answer_with_advisor(db, checkin_id, answers):
+    cmd = AnswerByAdvisor(actor=ADVISOR, checkin_id=checkin_id, answers=answers)
+    return checkins.answer_by_advisor(cmd, SqlUnitOfWork(db), CATALOGUE)
 
 
 def count(db, model, *where):
@@ -115,7 +140,12 @@ def test_activity_start_schedules_6_and_12_week_follow_ups_once_even_on_full_rep
             {"request_id": request, "person_id": person, "started_on": "2026-11-22"},
         ),
     )
-    assert events.replay(db, CATALOGUE.defaults, everything=True)["still_held"] == 0
+    assert (
+        events.replay(ReplayEvents(everything=True), SqlUnitOfWork(db), CATALOGUE.defaults)[
+            "still_held"
+        ]
+        == 0
+    )
     with db.session() as s:
         rows = s.scalars(
             select(CheckIn).where(CheckIn.person_id == person).order_by(CheckIn.week)
@@ -159,63 +189,61 @@ def baseline(db):
 
 def test_a_link_opens_its_check_in_exactly_once(db):
     checkin_id = baseline(db)
-    issued = checkins.issue_link(db, ADVISOR, checkin_id, 14)
+    issued = issue(db, ADVISOR, checkin_id)
     token = issued["token"]
     assert len(token) >= 43  # 256 bits, url-safe
     with db.session() as s:
         assert s.scalar(select(FeedbackLink.token_hash)) == checkins.hash_token(token)
-    form = checkins.feedback_form(db, CATALOGUE, token)
+    form = checkins.feedback_form(SqlUnitOfWork(db), CATALOGUE, token)
     assert [sec["instrument"] for sec in form["sections"]] == ["ons4", "loneliness", "sleep"]
-    checkins.answer_by_link(db, CATALOGUE, token, GOOD)
+    answer(db, token, GOOD)
     with pytest.raises(NotFound) as used:
-        checkins.answer_by_link(db, CATALOGUE, token, GOOD)
+        answer(db, token, GOOD)
     with pytest.raises(NotFound) as unknown:
-        checkins.feedback_form(db, CATALOGUE, "not-a-token")
+        checkins.feedback_form(SqlUnitOfWork(db), CATALOGUE, "not-a-token")
     assert used.value.detail == unknown.value.detail
-    view = checkins.get_checkin(db, ADVISOR, checkin_id)
+    view = checkins.get_checkin(SqlUnitOfWork(db), ADVISOR, checkin_id)
     assert view["status"] == "answered" and view["scores"]["ons4.happy"] == 5.0
 
 
 def test_bad_answers_name_every_field_and_write_nothing(db):
     checkin_id = baseline(db)
-    token = checkins.issue_link(db, ADVISOR, checkin_id, 14)["token"]
+    token = issue(db, ADVISOR, checkin_id)["token"]
     with pytest.raises(ValidationFailed) as err:
-        checkins.answer_by_link(
-            db, CATALOGUE, token, {**GOOD, "ons4.happy": 11, "sleep.quality": None}
-        )
+        answer(db, token, {**GOOD, "ons4.happy": 11, "sleep.quality": None})
     assert set(err.value.errors) == {"ons4.happy", "sleep.quality"}
-    checkins.feedback_form(db, CATALOGUE, token)  # still usable
-    assert checkins.get_checkin(db, ADVISOR, checkin_id)["status"] == "open"
+    checkins.feedback_form(SqlUnitOfWork(db), CATALOGUE, token)  # still usable
+    assert checkins.get_checkin(SqlUnitOfWork(db), ADVISOR, checkin_id)["status"] == "open"
 
 
 def test_an_expired_or_replaced_link_is_dead(db):
     checkin_id = baseline(db)
-    old = checkins.issue_link(db, ADVISOR, checkin_id, 14)["token"]
-    new = checkins.issue_link(db, ADVISOR, checkin_id, 14)["token"]
+    old = issue(db, ADVISOR, checkin_id)["token"]
+    new = issue(db, ADVISOR, checkin_id)["token"]
     with pytest.raises(NotFound):
-        checkins.feedback_form(db, CATALOGUE, old)
+        checkins.feedback_form(SqlUnitOfWork(db), CATALOGUE, old)
     db.run_write(
         lambda s: s.execute(update(FeedbackLink).values(expires_at=utcnow() - timedelta(seconds=1)))
     )
     with pytest.raises(NotFound):
-        checkins.feedback_form(db, CATALOGUE, new)
+        checkins.feedback_form(SqlUnitOfWork(db), CATALOGUE, new)
 
 
 def test_advisors_see_only_their_caseload(db):
     checkin_id = baseline(db)
     with pytest.raises(NotFound):
-        checkins.get_checkin(db, OTHER, checkin_id)
+        checkins.get_checkin(SqlUnitOfWork(db), OTHER, checkin_id)
     with pytest.raises(NotFound):
-        checkins.issue_link(db, OTHER, checkin_id, 14)
-    assert checkins.list_checkins(db, OTHER, {})["total"] == 0
-    assert checkins.list_checkins(db, ADVISOR, {})["total"] == 1
+        issue(db, OTHER, checkin_id)
+    assert checkins.list_checkins(SqlUnitOfWork(db), OTHER, {})["total"] == 0
+    assert checkins.list_checkins(SqlUnitOfWork(db), ADVISOR, {})["total"] == 1
 
 
 def test_the_report_on_an_empty_database_has_no_figures_and_says_so(db):
     from services.outcomes.service_layer import reports
     from services.outcomes.service_layer.report_html import to_html
 
-    report = reports.build_report(db, CATALOGUE)
+    report = reports.build_report(SqlUnitOfWork(db), CATALOGUE)
     assert report["population"]["matched_pairs"] == {"count": 0}
     assert report["measures"] == [] and report["small_sample_warning"]
     assert "Limits of this evaluation" in to_html(report)
@@ -228,7 +256,7 @@ def test_withdrawn_consent_takes_a_young_person_out_of_the_report(db):
     people = []
     for _ in range(9):
         checkin_id = baseline(db)
-        checkins.answer_by_advisor(db, CATALOGUE, ADVISOR, checkin_id, GOOD)
+        answer_with_advisor(db, checkin_id, GOOD)
         with db.session() as s:
             person_id = s.get(CheckIn, checkin_id).person_id
         receive(
@@ -247,9 +275,11 @@ def test_withdrawn_consent_takes_a_young_person_out_of_the_report(db):
                 select(CheckIn.id).where(CheckIn.person_id == person_id, CheckIn.week == 6)
             )
         better = {**GOOD, "ons4.happy": 8, "helped": 3, "activity_rating": 5}
-        checkins.answer_by_advisor(db, CATALOGUE, ADVISOR, follow, better)
+        answer_with_advisor(db, follow, better)
         people.append(person_id)
-    assert reports.build_report(db, CATALOGUE)["population"]["matched_pairs"] == {"count": 9}
+    assert reports.build_report(SqlUnitOfWork(db), CATALOGUE)["population"]["matched_pairs"] == {
+        "count": 9
+    }
     receive(
         db,
         event(
@@ -257,7 +287,7 @@ def test_withdrawn_consent_takes_a_young_person_out_of_the_report(db):
             {"person_id": people[0], "consent_evaluation": False, "consent_case_study": False},
         ),
     )
-    report = reports.build_report(db, CATALOGUE)
+    report = reports.build_report(SqlUnitOfWork(db), CATALOGUE)
     assert report["population"]["matched_pairs"] == {"count": 8}
     happy = next(m for m in report["measures"] if m["key"] == "ons4.happy")
     assert happy["summary"]["mean_change"] == 3.0

@@ -14,6 +14,7 @@ from services.outcomes.api.checkins.schemas import (
 )
 from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import checkins as svc
+from services.outcomes.service_layer.commands import AddObservation, AnswerByAdvisor, IssueLink
 from shared.app import current_identity
 
 blp = Blueprint(
@@ -30,7 +31,7 @@ class CheckIns(MethodView):
     @blp.response(200, CheckInPageSchema)
     def get(self, args):
         """Check-ins the caller may see (an advisor: their caseload), soonest due first"""
-        return svc.list_checkins(outcomes_services().db, current_identity(), args)
+        return svc.list_checkins(outcomes_services().uow, current_identity(), args)
 
 
 @blp.route("/<uuid:checkin_id>")
@@ -38,7 +39,7 @@ class CheckIn(MethodView):
     @blp.response(200, CheckInDetailSchema)
     def get(self, checkin_id):
         """One check-in with its answers and the advisor's observations"""
-        return svc.get_checkin(outcomes_services().db, current_identity(), str(checkin_id))
+        return svc.get_checkin(outcomes_services().uow, current_identity(), str(checkin_id))
 
 
 @blp.route("/<uuid:checkin_id>/link")
@@ -46,12 +47,13 @@ class CheckInLink(MethodView):
     @blp.response(201, IssuedLinkSchema)
     def post(self, checkin_id):
         """Issue a feedback link for the young person (any earlier unused link stops working)"""
-        return svc.issue_link(
-            outcomes_services().db,
-            current_identity(),
-            str(checkin_id),
-            outcomes_services().settings.link_days,
+        app = outcomes_services()
+        cmd = IssueLink(
+            actor=current_identity(),
+            checkin_id=str(checkin_id),
+            link_days=app.settings.link_days,
         )
+        return svc.issue_link(cmd, app.uow)
 
 
 @blp.route("/<uuid:checkin_id>/answers")
@@ -61,9 +63,10 @@ class CheckInAnswers(MethodView):
     def post(self, body, checkin_id):
         """Record answers given to the advisor in person"""
         app = outcomes_services()
-        return svc.answer_by_advisor(
-            app.db, app.instruments, current_identity(), str(checkin_id), body["answers"]
+        cmd = AnswerByAdvisor(
+            actor=current_identity(), checkin_id=str(checkin_id), answers=body["answers"]
         )
+        return svc.answer_by_advisor(cmd, app.uow, app.instruments)
 
 
 @blp.route("/<uuid:checkin_id>/observations")
@@ -72,9 +75,10 @@ class CheckInObservations(MethodView):
     @blp.response(201, ObservationSchema)
     def post(self, body, checkin_id):
         """Add what the advisor has seen"""
-        return svc.add_observation(
-            outcomes_services().db, current_identity(), str(checkin_id), body["text"]
+        cmd = AddObservation(
+            actor=current_identity(), checkin_id=str(checkin_id), text=body["text"]
         )
+        return svc.add_observation(cmd, outcomes_services().uow)
 
 
 @people.route("/<uuid:person_id>/checkins")
@@ -82,4 +86,4 @@ class PersonCheckIns(MethodView):
     @people.response(200, PersonCheckInsSchema)
     def get(self, person_id):
         """A young person's check-ins (their advisor or an admin)"""
-        return svc.person_summary(outcomes_services().db, current_identity(), str(person_id))
+        return svc.person_summary(outcomes_services().uow, current_identity(), str(person_id))

@@ -11,6 +11,7 @@ from services.outcomes.api.events.schemas import (
 )
 from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import events
+from services.outcomes.service_layer.commands import ReceiveEvent, ReplayEvents
 from shared.app import require_role
 
 blp = Blueprint("events", __name__, url_prefix="/events", description="Events from other services.")
@@ -23,9 +24,8 @@ class Events(MethodView):
     def post(self, event):
         """Receive one event (deduplicated by its id)"""
         require_role("service")
-        status = events.receive(
-            outcomes_services().db, event, outcomes_services().instruments.defaults
-        )
+        app = outcomes_services()
+        status = events.receive(ReceiveEvent.of(event), app.uow, app.instruments.defaults)
         return {"id": str(event["id"]), "status": status}
 
 
@@ -37,4 +37,5 @@ class Replay(MethodView):
         """Re-apply kept events: those held for an earlier one, or all (admin)"""
         require_role("admin")
         defaults = outcomes_services().instruments.defaults
-        return events.replay(outcomes_services().db, defaults, everything=args["everything"])
+        cmd = ReplayEvents(everything=args["everything"])
+        return events.replay(cmd, outcomes_services().uow, defaults)

@@ -10,6 +10,7 @@ from services.outcomes.api.feedback.schemas import (
 )
 from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import checkins as svc
+from services.outcomes.service_layer.commands import AnswerByLink
 from shared.app import public
 
 blp = Blueprint(
@@ -28,7 +29,7 @@ class Feedback(MethodView):
     @blp.alt_response(404, description="Unknown, used or expired link")
     def get(self, token):
         """The questions behind a feedback link"""
-        return svc.feedback_form(outcomes_services().db, outcomes_services().instruments, token)
+        return svc.feedback_form(outcomes_services().uow, outcomes_services().instruments, token)
 
     @public
     @blp.arguments(AnswersSchema)
@@ -38,4 +39,5 @@ class Feedback(MethodView):
     def post(self, body, token):
         """Answer the check-in; the link then stops working"""
         app = outcomes_services()
-        return svc.answer_by_link(app.db, app.instruments, token, body["answers"])
+        cmd = AnswerByLink(token=token, answers=body["answers"])
+        return svc.answer_by_link(cmd, app.uow, app.instruments)

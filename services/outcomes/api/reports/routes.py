@@ -26,7 +26,7 @@ class Evaluation(MethodView):
     def get(self, args):
         """Matched-pair evaluation with small numbers withheld (admins and budget holders)"""
         require_role("admin", "budget_holder")
-        report = reports.build_report(outcomes_services().db, outcomes_services().instruments)
+        report = reports.build_report(outcomes_services().uow, outcomes_services().instruments)
         if args["format"] == "csv":
             return Response(reports.to_csv(report), mimetype="text/csv")
         if args["format"] == "html":
@@ -40,5 +40,5 @@ class ProviderRating(MethodView):
     def get(self, provider_id):
         """A provider's mean activity rating, from 8 ratings up (the provider itself or an admin)"""
         return case_studies.provider_rating(
-            outcomes_services().db, current_identity(), str(provider_id)
+            outcomes_services().uow, current_identity(), str(provider_id)
         )
