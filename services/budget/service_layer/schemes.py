@@ -138,14 +138,21 @@ def get_scheme(session: Session, scheme_id: str) -> Scheme:
 
 
 def list_schemes(db: Database, actor: Identity) -> list[dict[str, Any]]:
+    """Every scheme; a budget holder's own only (the ones an admin assigned them)."""
     with db.session() as session:
-        schemes = session.scalars(select(Scheme).order_by(Scheme.created_at, Scheme.id))
-        return [scheme_view(scheme, actor) for scheme in schemes]
+        stmt = select(Scheme).order_by(Scheme.created_at, Scheme.id)
+        if actor.role == "budget_holder":
+            stmt = stmt.where(Scheme.id.in_(scheme_scope(session, actor) or ()))
+        return [scheme_view(scheme, actor) for scheme in session.scalars(stmt)]
 
 
 def read_scheme(db: Database, actor: Identity, scheme_id: str) -> dict[str, Any]:
+    """One scheme; to a budget holder, another holder's scheme is simply not found."""
     with db.session() as session:
-        return scheme_view(get_scheme(session, scheme_id), actor)
+        scheme = get_scheme(session, scheme_id)
+        if actor.role == "budget_holder" and scheme.id not in (scheme_scope(session, actor) or ()):
+            raise NotFound("No scheme with that id.")
+        return scheme_view(scheme, actor)
 
 
 def scheme_view(scheme: Scheme, actor: Identity) -> dict[str, Any]:

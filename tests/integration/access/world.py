@@ -1,0 +1,428 @@
+"""The actors and the records the role x operation test acts on, built through the gateway.
+
+Side A is the object under test: an organisation with a listing, a scheme with a pot and a
+budget holder, a young person on an advisor's caseload with a plan, requests in each state, and
+the check-ins the outcomes service makes from the budget's events. Side B gives the "other"
+actors something of their own: another organisation, scheme, holder and advisor.
+
+Every builder makes what one operation needs and returns a `Target`: the path parameters, the
+body, extra headers, and the id a listing should (or should not) show. A call that is expected
+to change something gets a target of its own, so no cell depends on another cell's effect.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import requests
+
+from tests.factories.directory import create_listing, create_organization, listing_body
+from tests.support import RunningSuite
+
+ACTORS = (
+    "anonymous",
+    "advisor",
+    "other_advisor",
+    "holder",
+    "other_holder",
+    "finance",
+    "provider",
+    "other_provider",
+    "admin",
+)
+ANSWERS = {
+    "ons4.life_satisfaction": 6,
+    "ons4.worthwhile": 7,
+    "ons4.happy": 6,
+    "ons4.anxious": 3,
+    "loneliness.how_often": 3,
+    "sleep.quality": 6,
+}
+BUDGET, DIRECTORY, OUTCOMES = "/api/budget", "/api/directory", "/api/outcomes"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: str | None
+    sub: str | None = None
+    provider_id: str | None = None
+
+
+@dataclass
+class Target:
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    find: str | None = None  # the id a listing shows to those who may see it
+    raw: str | None = None  # a body sent as text, not JSON
+
+
+class World:
+    """Both sides' records, made once per suite through the gateway as the users who make them."""
+
+    def __init__(self, suite: RunningSuite):
+        self.suite = suite
+        run = uuid.uuid4().hex[:6]
+        self.org_a = create_organization(suite)["id"]
+        self.org_b = create_organization(suite)["id"]
+        self.actors = {
+            "anonymous": Actor(None),
+            "advisor": Actor("advisor", f"matrix-advisor-{run}"),
+            "other_advisor": Actor("advisor", f"matrix-advisor-b-{run}"),
+            "holder": Actor("budget_holder", f"matrix-holder-{run}"),
+            "other_holder": Actor("budget_holder", f"matrix-holder-b-{run}"),
+            "finance": Actor("finance", f"matrix-finance-{run}"),
+            "provider": Actor("provider", f"matrix-provider-{run}", self.org_a),
+            "other_provider": Actor("provider", f"matrix-provider-b-{run}", self.org_b),
+            "admin": Actor("admin", f"matrix-admin-{run}"),
+        }
+        listing = create_listing(suite, self.org_a)
+        self.listing_id = listing["id"]
+        self.cost_option_id = listing["cost_options"][0]["id"]
+        self.scheme_a, self.pot_a = self._scheme("holder")
+        self.scheme_b, self.pot_b = self._scheme("other_holder")
+        self.person_a, self.plan_a, self.goal_a = self._person(self.scheme_a, "advisor")
+        self.person_b, _, _ = self._person(self.scheme_b, "other_advisor")
+
+    # --- calling ---------------------------------------------------------------------------
+
+    def call(self, actor: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        who = self.actors[actor]
+        return self.suite.api(
+            method, path, role=who.role, sub=who.sub, provider_id=who.provider_id, **kwargs
+        )
+
+    def made(self, actor: str, method: str, path: str, status: int = 201, **kwargs: Any) -> Any:
+        answer = self.call(actor, method, path, **kwargs)
+        assert answer.status_code == status, (method, path, answer.status_code, answer.text)
+        return answer.json() if answer.content else None
+
+    # --- side A and B ----------------------------------------------------------------------
+
+    def _scheme(self, holder: str) -> tuple[str, str]:
+        scheme = self.made("admin", "POST", f"{BUDGET}/schemes", json=self.scheme_body())
+        pot = self.made("admin", "POST", f"{BUDGET}/pots", json=self.pot_body(scheme["id"]))
+        self.made(
+            "admin",
+            "POST",
+            f"{BUDGET}/assignments",
+            json={"scheme_id": scheme["id"], "sub": self.actors[holder].sub},
+        )
+        return scheme["id"], pot["id"]
+
+    @staticmethod
+    def scheme_body() -> dict[str, Any]:
+        return {"name": unique("Matrix scheme"), "cap_pence": 50_000, "min_age": 16, "max_age": 25}
+
+    @staticmethod
+    def pot_body(scheme_id: str) -> dict[str, Any]:
+        return {
+            "scheme_id": scheme_id,
+            "name": "Grant",
+            "funder": "NHS England",
+            "amount_pence": 100_000_000,
+            "starts_on": "2026-04-01",
+        }
+
+    def person_body(self, scheme_id: str) -> dict[str, Any]:
+        return {
+            "scheme_id": scheme_id,
+            "case_reference": unique("LC"),
+            "birth_date": "2007-03-14",
+            "advisor_sub": self.actors["advisor"].sub,
+            "consent_evaluation": True,
+            "consent_case_study": True,
+        }
+
+    def _person(self, scheme_id: str, advisor: str) -> tuple[str, str, str]:
+        body = self.person_body(scheme_id)
+        person = self.made(advisor, "POST", f"{BUDGET}/people", json=body)
+        plan = self.made(
+            advisor, "POST", f"{BUDGET}/people/{person['id']}/plans", json=self.plan_body()
+        )
+        return person["id"], plan["id"], plan["goals"][0]["id"]
+
+    @staticmethod
+    def plan_body() -> dict[str, Any]:
+        return {"needs": "Isolated since moving", "goals": [{"text": "Get out more"}]}
+
+    def request_body(self, person_id: str | None = None, goal_id: str | None = None) -> dict:  # type: ignore[type-arg]
+        return {
+            "person_id": person_id or self.person_a,
+            "goal_id": goal_id or self.goal_a,
+            "listing_id": self.listing_id,
+            "cost_option_id": self.cost_option_id,
+            "submit": True,
+        }
+
+    def request(self, state: str, person: tuple[str, str] | None = None) -> dict[str, Any]:
+        """A request for side A's person (or `person`: id, goal), raised by its advisor and
+        taken to `state` by the holder and finance."""
+        person_id, goal_id = person or (self.person_a, self.goal_a)
+        body = self.request_body(person_id, goal_id) | {"submit": state != "draft"}
+        req = self.made("advisor", "POST", f"{BUDGET}/requests", json=body)
+        steps = {
+            "draft": [],
+            "submitted": [],
+            "approved": [("holder", "approve", None)],
+            "paid": [
+                ("holder", "approve", None),
+                ("finance", "pay", {"reference": unique("BACS")}),
+            ],
+            "evidenced": [
+                ("holder", "approve", None),
+                ("finance", "pay", {"reference": unique("BACS")}),
+                ("advisor", "evidence", {"reference": "Receipt 1"}),
+            ],
+        }[state]
+        for actor, action, body in steps:
+            req = self.made(
+                actor, "POST", f"{BUDGET}/requests/{req['id']}/{action}", 200, json=body
+            )
+        assert req["state"] == state, req
+        return dict(req)
+
+    def etag(self, path: str) -> str:
+        answer = self.call("admin", "GET", path)
+        assert answer.status_code == 200, answer.text
+        return answer.headers["ETag"]
+
+    def fresh_person(self) -> tuple[str, str, str]:
+        return self._person(self.scheme_a, "advisor")
+
+    def checkin(self) -> dict[str, Any]:
+        """A young person of side A with an approved request: the baseline check-in the
+        outcomes service makes from the budget's events (relayed for real)."""
+        person_id, _, goal_id = self.fresh_person()
+        self.request("approved", (person_id, goal_id))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            answer = self.call("admin", "GET", f"{OUTCOMES}/people/{person_id}/checkins")
+            if answer.status_code == 200 and answer.json()["checkins"]:
+                return dict(answer.json()["checkins"][0])
+            time.sleep(0.1)
+        raise AssertionError(f"no check-in for {person_id}")
+
+    def feedback_token(self, checkin_id: str) -> str:
+        link = self.made("advisor", "POST", f"{OUTCOMES}/checkins/{checkin_id}/link")
+        return str(link["token"])
+
+    def case_study(self) -> str:
+        checkin = self.checkin()
+        body = {
+            "person_id": checkin["person_id"],
+            "title": "A good year",
+            "story": "Went every week and made friends.",
+        }
+        return str(self.made("advisor", "POST", f"{OUTCOMES}/case-studies", json=body)["id"])
+
+    def search_id(self) -> str:
+        answer = self.call("anonymous", "GET", f"{DIRECTORY}/search", params={"q": "gym"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["search_id"], answer.text
+        return str(answer.json()["search_id"])
+
+
+Builder = Callable[[World], Target]
+
+
+def _listing(w: World) -> Target:
+    listing = create_listing(w.suite, w.org_a)
+    return Target(
+        params={"listing_id": listing["id"]},
+        headers={"If-Match": listing["_etag"]},
+        find=listing["id"],
+    )
+
+
+def _listing_put(w: World) -> Target:
+    target = _listing(w)
+    target.body = listing_body()
+    return target
+
+
+def _listing_patch(w: World) -> Target:
+    target = _listing(w)
+    target.body = {"name": unique("Renamed activity")}
+    return target
+
+
+def _request(state: str, body: Any = None) -> Builder:
+    def build(w: World) -> Target:
+        req = w.request(state)
+        return Target(params={"request_id": req["id"]}, body=body, find=req["id"])
+
+    return build
+
+
+def _person(w: World, body: Any = None) -> Target:
+    person_id, _, _ = w.fresh_person()
+    return Target(params={"person_id": person_id}, body=body, find=person_id)
+
+
+def _plan(w: World) -> Target:
+    _, plan_id, _ = w.fresh_person()
+    return Target(
+        params={"plan_id": plan_id},
+        body={"needs": "Wants to meet people"},
+        headers={"If-Match": w.etag(f"{BUDGET}/plans/{plan_id}")},
+        find=plan_id,
+    )
+
+
+def _assignment(w: World) -> Target:
+    body = {"scheme_id": w.scheme_a, "sub": unique("holder")}
+    assignment = w.made("admin", "POST", f"{BUDGET}/assignments", json=body)
+    return Target(params={"assignment_id": assignment["id"]}, find=assignment["id"])
+
+
+def _checkin(body: Any = None) -> Builder:
+    def build(w: World) -> Target:
+        checkin = w.checkin()
+        return Target(params={"checkin_id": checkin["id"]}, body=body, find=checkin["id"])
+
+    return build
+
+
+def _feedback(body: Any = None) -> Builder:
+    def build(w: World) -> Target:
+        token = w.feedback_token(w.checkin()["id"])
+        return Target(params={"token": token}, body=body)
+
+    return build
+
+
+def _import(w: World) -> Target:
+    """A feed of side A's own organisation, as the export writes it: re-importing changes nothing."""
+    answer = w.call("admin", "GET", f"{DIRECTORY}/export")
+    assert answer.status_code == 200, answer.text
+    line = next(line for line in answer.text.splitlines() if w.org_a in line)
+    return Target(raw=line + "\n", headers={"Content-Type": "application/x-ndjson"})
+
+
+def _event(w: World) -> Target:
+    return Target(
+        body={
+            "id": str(uuid.uuid4()),
+            "topic": "person.consent_changed",
+            "payload": {
+                "person_id": w.person_a,
+                "consent_evaluation": False,
+                "consent_case_study": False,
+            },
+            "occurred_at": "2026-11-24T10:00:00+00:00",
+        }
+    )
+
+
+def _checked_on(w: World) -> str:
+    return (date.today() + timedelta(days=365)).isoformat()
+
+
+def _oruk(collection: str, param: str, mine: bool = True) -> Builder:
+    """An ORUK record from its public list: side A's own (its organisation or listing), or the
+    first one (taxonomies and terms belong to no one)."""
+
+    def build(w: World) -> Target:
+        answer = w.call(
+            "anonymous", "GET", f"{DIRECTORY}/oruk/{collection}", params={"per_page": 100}
+        )
+        assert answer.status_code == 200, answer.text
+        items = answer.json()["contents"]
+        wanted = (w.org_a, w.listing_id)
+        found = next(i for i in items if not mine or any(x in str(i) for x in wanted))
+        return Target(params={param: found["id"]})
+
+    return build
+
+
+# What each operation acts on: the names the policy table's `on` uses.
+BUILDERS: dict[str, Builder] = {
+    "nothing": lambda w: Target(),
+    # budget
+    "scheme": lambda w: Target(params={"scheme_id": w.scheme_a}, find=w.scheme_a),
+    "scheme_edit": lambda w: (
+        lambda scheme: Target(
+            params={"scheme_id": scheme["id"]},
+            body={"name": scheme["name"], "cap_pence": 40_000},
+        )
+    )(w.made("admin", "POST", f"{BUDGET}/schemes", json=w.scheme_body())),
+    "new_scheme": lambda w: Target(body=w.scheme_body()),
+    "assignment": _assignment,
+    "new_assignment": lambda w: Target(body={"scheme_id": w.scheme_a, "sub": unique("holder")}),
+    "pot": lambda w: Target(params={"pot_id": w.pot_a}, find=w.pot_a),
+    "new_pot": lambda w: Target(body=w.pot_body(w.scheme_a)),
+    "person": lambda w: Target(params={"person_id": w.person_a}, find=w.person_a),
+    "new_person": lambda w: Target(body=w.person_body(w.scheme_a)),
+    "reassign": lambda w: _person(w, {"advisor_sub": unique("advisor")}),
+    "consent": lambda w: _person(w, {"consent_evaluation": True, "consent_case_study": False}),
+    "new_plan": lambda w: (
+        lambda person: Target(
+            params={"person_id": person["id"]}, body=w.plan_body(), find=person["id"]
+        )
+    )(w.made("advisor", "POST", f"{BUDGET}/people", json=w.person_body(w.scheme_a))),
+    "plan": lambda w: Target(params={"plan_id": w.plan_a}, find=w.plan_a),
+    "plan_edit": _plan,
+    "new_request": lambda w: Target(body=w.request_body()),
+    "request": _request("submitted"),
+    "draft_request": _request("draft"),
+    "submitted_request": _request("submitted", {"reason": "Not this time"}),
+    "approval": _request("submitted", {}),
+    "approved_request": _request("approved", {"reason": "Not needed now"}),
+    "order": _request("approved", {"reference": "PO-1"}),
+    "payment": _request("approved", {"reference": "BACS-1"}),
+    "evidence": _request("paid", {"reference": "Receipt 2"}),
+    "evidenced_request": _request("evidenced"),
+    "recovery": _request("paid", {"amount_pence": 100, "reason": "Refunded a session"}),
+    "approved_payment_run": _request("approved"),
+    "paid_request": _request("paid"),
+    # directory
+    "listing": _listing,
+    "listing_put": _listing_put,
+    "listing_patch": _listing_patch,
+    "new_listing": lambda w: Target(body=listing_body(organization_id=w.org_a)),
+    "organization": lambda w: Target(params={"provider_id": w.org_a}, find=w.org_a),
+    "new_organization": lambda w: Target(body={"name": unique("Fictional Provider")}),
+    "due_diligence": lambda w: Target(
+        params={"provider_id": w.org_a},
+        body={"kind": "dbs", "expires_on": _checked_on(w), "reference": "DBS-1"},
+    ),
+    "search": lambda w: Target(params={"search_id": w.search_id()}),
+    "import": _import,
+    "oruk_service": _oruk("services", "service_id"),
+    "oruk_taxonomy": _oruk("taxonomies", "taxonomy_id", mine=False),
+    "oruk_term": _oruk("taxonomy_terms", "term_id", mine=False),
+    "oruk_organization": _oruk("organizations", "organization_id"),
+    "oruk_sal": _oruk("service_at_locations", "sal_id"),
+    # outcomes
+    "checkin": _checkin(),
+    "answers": _checkin({"answers": ANSWERS}),
+    "observation": _checkin({"text": "Seen at the club."}),
+    "person_checkins": lambda w: (
+        lambda checkin: Target(params={"person_id": checkin["person_id"]}, find=checkin["id"])
+    )(w.checkin()),
+    "feedback": _feedback(),
+    "feedback_answers": _feedback({"answers": ANSWERS}),
+    "new_case_study": lambda w: Target(
+        body={
+            "person_id": w.checkin()["person_id"],
+            "title": "A year",
+            "story": "Went every week and made friends.",
+        }
+    ),
+    "case_study": lambda w: (lambda study: Target(params={"study_id": study}, find=study))(
+        w.case_study()
+    ),
+    "event": _event,
+    "instrument": lambda w: Target(params={"instrument_id": "ons4"}),
+    "rating": lambda w: Target(params={"provider_id": w.org_a}),
+}
