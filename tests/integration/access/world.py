@@ -191,6 +191,22 @@ class World:
         assert req["state"] == state, req
         return dict(req)
 
+    def package_body(self, person_id: str | None = None, goal_id: str | None = None) -> dict:  # type: ignore[type-arg]
+        return {
+            "person_id": person_id or self.person_a,
+            "goal_id": goal_id or self.goal_a,
+            "listing_id": self.listing_id,
+            "cost_option_id": self.cost_option_id,
+            "frequency": "monthly",
+            "instalments": 3,
+        }
+
+    def package(self) -> str:
+        """An ongoing package for a young person of side A, set up by their advisor."""
+        person_id, _, goal_id = self.fresh_person()
+        body = self.package_body(person_id, goal_id)
+        return str(self.made("advisor", "POST", f"{BUDGET}/packages", json=body)["id"])
+
     def etag(self, path: str) -> str:
         answer = self.call("admin", "GET", path)
         assert answer.status_code == 200, answer.text
@@ -354,9 +370,20 @@ BUILDERS: dict[str, Builder] = {
         lambda scheme: Target(
             params={"scheme_id": scheme["id"]},
             body={"name": scheme["name"], "cap_pence": 40_000},
+            headers={"If-Match": w.etag(f"{BUDGET}/schemes/{scheme['id']}")},
         )
     )(w.made("admin", "POST", f"{BUDGET}/schemes", json=w.scheme_body())),
     "new_scheme": lambda w: Target(body=w.scheme_body()),
+    "new_package": lambda w: Target(body=w.package_body()),
+    "package": lambda w: (lambda package: Target(params={"package_id": package}, find=package))(
+        w.package()
+    ),
+    "package_end": lambda w: Target(
+        params={"package_id": w.package()}, body={"reason": "Stopped going"}
+    ),
+    "instalment": lambda w: Target(
+        params={"package_id": w.package(), "number": "1"}, body={"reference": unique("BACS")}
+    ),
     "assignment": _assignment,
     "new_assignment": lambda w: Target(body={"scheme_id": w.scheme_a, "sub": unique("holder")}),
     "pot": lambda w: Target(params={"pot_id": w.pot_a}, find=w.pot_a),
