@@ -185,9 +185,12 @@ def test_sign_in_with_the_keyboard_alone(page):
                 f"/listings/{demo_uuid('listing', 0)}",
                 "/shortlist",
                 "/search?q=salsa&near=Eastbourne",
+                "/worklist",
+                f"/fund/{demo_uuid('person', 0)}/monthly?listing_id={demo_uuid('listing', 0)}"
+                "&name=Gym&provider=Hastings+Harbour+Gym&price=2500",
             ],
         ),
-        ("demo-budget-holder", ["/approvals", "/dashboard"]),
+        ("demo-budget-holder", ["/approvals", "/dashboard", "/worklist"]),
         ("demo-finance", ["/payments"]),
         (
             "demo-provider",

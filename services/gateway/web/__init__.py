@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from services.gateway.web import core
 from services.gateway.web.pages import bp
 from services.gateway.web.undefined import OurTemplatesStrictUndefined, none_test
+from services.gateway.web.worklist.routes import nav_count
 from shared.config import env, generated_secret
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -53,7 +54,9 @@ def register(app: Flask) -> None:
         who=core.demo_label,
     )
     app.jinja_env.tests["none"] = none_test
-    app.jinja_env.globals.update(csrf_token=core.csrf_token, current_user=core.current_user)
+    app.jinja_env.globals.update(
+        csrf_token=core.csrf_token, current_user=core.current_user, work_due_count=nav_count
+    )
 
     @app.get("/assets/<path:filename>")
     def govuk_assets(filename: str) -> Response:

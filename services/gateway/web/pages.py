@@ -18,6 +18,7 @@ from services.gateway.web.provider import routes as provider
 from services.gateway.web.search import fund
 from services.gateway.web.search import routes as search
 from services.gateway.web.start import routes as start
+from services.gateway.web.worklist import routes as worklist
 
 __all__ = [
     "approvals",
@@ -30,4 +31,5 @@ __all__ = [
     "provider",
     "search",
     "start",
+    "worklist",
 ]

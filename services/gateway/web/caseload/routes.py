@@ -56,6 +56,7 @@ def person(person_id: str):
     young = call("budget", "GET", f"/people/{person_id}")
     plan = latest_plan(person_id)
     reqs = call("budget", "GET", "/requests", params={"person_id": person_id, "per_page": 100})
+    packages = call("budget", "GET", "/packages", params={"person_id": person_id, "per_page": 100})
     try:
         checkins = call("outcomes", "GET", f"/people/{person_id}/checkins").get("checkins", [])
     except ServiceError:
@@ -69,6 +70,7 @@ def person(person_id: str):
         plan=plan,
         goals=goals,
         requests=reqs.get("items", []),
+        packages=packages.get("items", []),
         checkins=checkins,
         messages=get_flashed_messages(),
         breadcrumbs=[{"text": "Young people", "href": "/caseload"}],

@@ -48,3 +48,34 @@ class SearchForm(FormSchema):
     field_words = True
     service_fields = {"radius_km": "radius", "lat": "near", "lng": "near"}
     summary_field = "q"
+
+
+def _term_refused(err: ServiceError, _values: Mapping[str, Any]) -> str:
+    left = err.body.get("remaining_pence")
+    if err.body.get("type", "").endswith("/insufficient-funds") and isinstance(left, int):
+        return f"Every month together must come to {money(left)} or less: that is what is left"
+    return err.detail
+
+
+class MonthlyForm(FormSchema):
+    """Funding an activity monthly (a gym membership, a club's fees): the whole term is held from
+    the budget at once. How many months are allowed and whether they fit is the budget's to say."""
+
+    goal_id = Choice(invalid="Choose the plan goal this activity helps with")
+    amount = Pounds(
+        required="Enter the monthly amount in pounds and pence, like 25.00",
+        invalid="Enter the monthly amount in pounds and pence, like 25.00",
+        rejected=_term_refused,
+    )
+    months = WholeNumber(
+        required="Enter how many months to pay for, like 12",
+        invalid="Enter how many months to pay for as a whole number, like 12",
+    )
+    service_fields = {
+        "instalment_pence": "amount",
+        "amount_pence": "amount",
+        "instalments": "months",
+        "listing_id": "amount",
+        "cost_option_id": "amount",
+    }
+    summary_field = "amount"

@@ -19,7 +19,7 @@ from services.gateway.web.core import (
 )
 from services.gateway.web.forms import choices, read, submit
 from services.gateway.web.lookups import latest_plan, my_people
-from services.gateway.web.search.forms import DIRECTORY_AWAY, FundForm
+from services.gateway.web.search.forms import DIRECTORY_AWAY, FundForm, MonthlyForm
 from shared.errors import DependencyTimeout, DependencyUnavailable
 
 
@@ -138,4 +138,56 @@ def fund_request(person_id: str):
         **form.context(),
         listing_query=_listing_query(listing),
         back=url_for("web.fund_choose_person") + "?" + _listing_query(listing),
+    ), form.status
+
+
+@bp.route("/fund/<person_id>/monthly", methods=["GET", "POST"])
+@login_required("advisor")
+def fund_monthly(person_id: str):
+    """Fund an activity monthly: an ongoing package whose whole term is held from the budget."""
+    listing = _listing_from_args(request.values)
+    person = call("budget", "GET", f"/people/{person_id}")
+    plan = latest_plan(person_id)
+    schema = choices(MonthlyForm(), "goal_id", (g["id"] for g in (plan or {}).get("goals", [])))
+    form = read(schema, request.form, when=request.method == "POST")
+    if request.method == "POST":
+        option = {"cost_option_id": listing["cost_option_id"]} if listing["cost_option_id"] else {}
+        body = {
+            "person_id": person_id,
+            "goal_id": form.data.get("goal_id"),
+            "listing_id": listing["id"],
+            **option,
+            "frequency": "monthly",
+            "instalment_pence": form.data.get("amount"),
+            "instalments": form.data.get("months"),
+        }
+        created = submit(
+            form,
+            "budget",
+            "POST",
+            "/packages",
+            json=body,
+            idempotent=True,
+            refusals=(404, 409, 422, 503, 504),
+        )
+        if form.refusal is not None and form.refusal.status in (404, 503, 504):
+            form.errors = {"listing": DIRECTORY_AWAY}
+        elif created is not None:
+            _found_by_search(listing["search_id"])
+            flash(
+                f"Funded monthly: {created['instalments']} payments of "
+                f"{money(created['instalment_pence'])} for {listing['name']}; "
+                f"{money(created['amount_pence'])} is set aside."
+            )
+            return redirect(url_for("web.person", person_id=person_id))
+    return render(
+        "web/fund_monthly.html",
+        title="Fund this activity monthly",
+        active="search",
+        listing=listing,
+        person=person,
+        plan=plan,
+        **form.context(),
+        listing_query=_listing_query(listing),
+        back=url_for("web.fund_request", person_id=person_id) + "?" + _listing_query(listing),
     ), form.status

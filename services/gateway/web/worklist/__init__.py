@@ -1,0 +1,1 @@
+"""The advisor's worklist page and its count on the navigation."""
