@@ -93,7 +93,7 @@ def seed() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["advisor", "budget_holder", "finance", "provider", "admin"]),
+    type=click.Choice(["advisor", "budget_holder", "finance", "provider", "admin", "commissioner"]),
 )
 @click.option("--sub", default=None, help="Subject (user id); defaults to a demo user of the role.")
 @click.option("--provider-id", default=None, help="For a provider user: the organisation's id.")

@@ -22,6 +22,7 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("demo-finance", "finance", "Morgan (finance officer)"),
     ("demo-provider", "provider", "Hastings Harbour Gym (provider)"),
     ("demo-admin", "admin", "Chris (programme lead)"),
+    ("demo-commissioner", "commissioner", "Jo (NHS commissioner)"),
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ROLES = ("advisor", "budget_holder", "finance", "provider", "admin")
+ROLES = ("advisor", "budget_holder", "finance", "provider", "admin", "commissioner")
 SERVICE_ROLE = "service"
 INTERNAL_HEADER = "X-Internal-Token"
 

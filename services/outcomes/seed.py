@@ -171,12 +171,14 @@ def _journey(session: Session, rng: random.Random, n: int, catalogue: Catalogue)
             "listing_id": demo_uuid("listing", n),
             "cost_option_id": demo_uuid("cost_option", f"{n}:0"),
             "category": category,
-            "amount_pence": rng.choice((2500, 4000, 6000, 12000)),
+            "amount_pence": (amount := rng.choice((2500, 4000, 6000, 12000))),
             "approved_at": _at(approved, 14).isoformat(),
             "first_for_person": True,
         },
         asks,
     )
+    paid = {"amount_pence": amount, "paid_at": _at(approved + timedelta(days=2), 11).isoformat()}
+    apply(session, "request.paid", {**common, **paid}, asks)
     apply(
         session,
         "activity.started",

@@ -143,3 +143,70 @@ def create_checkin_through(
             return dict(answer.json()["checkins"][0])
         time.sleep(0.1)
     raise AssertionError(f"no check-in for {person_id}")
+
+
+ANSWERS = {
+    "ons4.worthwhile": 5,
+    "ons4.happy": 5,
+    "ons4.anxious": 5,
+    "loneliness.how_often": 3,
+    "sleep.quality": 5,
+}
+
+
+def create_paired_activity_through(
+    suite: RunningSuite,
+    *,
+    category: str,
+    paid_pence: int,
+    before: int,
+    after: int,
+    paid_at: str = "2026-10-05T11:00:00+00:00",
+    scheme_id: str | None = None,
+    advisor_sub: str = "adv-pairs",
+    consent_evaluation: bool = True,
+) -> str:
+    """A young person with one activity of `category`, paid for, and their baseline and 12-week
+    check-ins answered through the gateway with life satisfaction `before` and `after`."""
+    deliver = deliver_through(suite)
+    person_id = create_person(
+        deliver, advisor_sub=advisor_sub, consent_evaluation=consent_evaluation
+    )
+    if scheme_id is not None:  # enrolled again into the scheme the test asks for
+        enrolled = event(
+            "person.enrolled",
+            {
+                "person_id": person_id,
+                "scheme_id": scheme_id,
+                "advisor_sub": advisor_sub,
+                "birth_year": 2006,
+                "consent_evaluation": consent_evaluation,
+                "consent_case_study": False,
+                "enrolled_at": "2026-11-01T10:00:00+00:00",
+            },
+        )
+        assert deliver(enrolled) == "applied"
+    request_id = create_activity(deliver, person_id, category=category, amount_pence=paid_pence)
+    paid = {"request_id": request_id, "person_id": person_id, "amount_pence": paid_pence}
+    assert deliver(event("request.paid", {**paid, "paid_at": paid_at})) == "applied"
+    started = {"request_id": request_id, "person_id": person_id, "category": category}
+    assert deliver(event("activity.started", {**started, "started_on": "2026-08-01"})) == "applied"
+    listed = suite.api(
+        "GET", f"{OUTCOMES}/people/{person_id}/checkins", role="advisor", sub=advisor_sub
+    )
+    assert listed.status_code == 200, listed.text
+    checkins = {(c["kind"], c["week"]): c["id"] for c in listed.json()["checkins"]}
+    follow_up = {"helped": 3, "activity_rating": 4, "difference": ""}
+    for key, score, extra in (
+        (("baseline", 0), before, {}),
+        (("follow_up", 12), after, follow_up),
+    ):
+        answered = suite.api(
+            "POST",
+            f"{OUTCOMES}/checkins/{checkins[key]}/answers",
+            role="advisor",
+            sub=advisor_sub,
+            json={"answers": {**ANSWERS, "ons4.life_satisfaction": score, **extra}},
+        )
+        assert answered.status_code == 200, answered.text
+    return person_id

@@ -118,7 +118,14 @@ def test_importing_every_domain_and_the_pure_shared_modules_loads_no_flask_or_sq
         _module_of(path)
         for service in ("budget", "directory", "outcomes")
         for path in _python_files(f"services/{service}/domain")
-    ] + ["shared.errors", "shared.identity", "shared.clock", "shared.demo", "shared.spreadsheet"]
+    ] + [
+        "shared.errors",
+        "shared.identity",
+        "shared.clock",
+        "shared.demo",
+        "shared.spreadsheet",
+        "shared.suppression",
+    ]
     script = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

@@ -130,7 +130,7 @@ class Plan(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     needs: Mapped[str] = mapped_column(Text, default="")
     ideas: Mapped[str] = mapped_column(Text, default="")
-    next_review_date: Mapped[date] = mapped_column(Date)
+    next_review_date: Mapped[date] = mapped_column(Date, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -167,7 +167,7 @@ class PurchaseRequest(Base):
     approved_by: Mapped[str | None] = mapped_column(String(200))
     paid_by: Mapped[str | None] = mapped_column(String(200))
     payment_reference: Mapped[str | None] = mapped_column(String(100))
-    paid_on: Mapped[date | None] = mapped_column(Date)
+    paid_on: Mapped[date | None] = mapped_column(Date, index=True)
     paid_pence: Mapped[int] = mapped_column(Integer, default=0)
     recovered_pence: Mapped[int] = mapped_column(Integer, default=0)
     evidence_reference: Mapped[str | None] = mapped_column(String(200))
@@ -176,7 +176,7 @@ class PurchaseRequest(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (
@@ -331,3 +331,37 @@ class PackageInstalment(Base):
     paid_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("package_id", "number"),)
+
+
+class CohortSize(Base):
+    """How many young people a scheme could reach in a period, as the council counts them; reach is
+    reported as a share of it."""
+
+    __tablename__ = "cohort_sizes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scheme_id: Mapped[str] = mapped_column(ForeignKey("schemes.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    size: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    entered_by: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("scheme_id", "period_start", "period_end"),
+        CheckConstraint("size > 0", name="size_positive"),
+        CheckConstraint("period_end >= period_start", name="period_in_order"),
+    )
+
+
+class PlanReview(Base):
+    """A plan review done: when it was due and when it happened (reviews on time, for the Panel)."""
+
+    __tablename__ = "plan_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    reviewed_by: Mapped[str] = mapped_column(String(200))

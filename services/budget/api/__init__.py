@@ -3,6 +3,7 @@
 from flask_smorest import Blueprint
 
 from services.budget.api.assignments.routes import blp as assignments_blp
+from services.budget.api.cohort_sizes.routes import blp as cohort_sizes_blp
 from services.budget.api.packages.routes import blp as packages_blp
 from services.budget.api.payments.routes import blp as payments_blp
 from services.budget.api.people.routes import blp as people_blp
@@ -29,6 +30,7 @@ def blueprints() -> list[Blueprint]:
         packages_blp,
         provider_requests_blp,
         payments_blp,
+        cohort_sizes_blp,
         reports_blp,
         ledger_blp,
         worklist_blp,

@@ -15,6 +15,7 @@ from services.budget.adapters.orm import (
     Package,
     Person,
     Plan,
+    PlanReview,
     Pot,
     PurchaseRequest,
 )
@@ -330,6 +331,7 @@ def _change_plan(
     check_if_match(if_match, plan, what="plan")
     scheme = get_scheme(session, session.get(Person, plan.person_id).scheme_id)  # type: ignore[union-attr]
     if "next_review_date" in values:
+        _record_review(session, actor, plan, today)
         plan.next_review_date = check_review_date(
             values["next_review_date"],
             today,
@@ -347,6 +349,15 @@ def _change_plan(
     session.flush()
     events.plan_event(session, "plan.changed", plan)
     return plan_view(session, plan)
+
+
+def _record_review(session: Session, actor: Identity, plan: Plan, today: date) -> None:
+    """Setting the next review date is a review: the one that was due is recorded as done today."""
+    session.add(
+        PlanReview(
+            plan_id=plan.id, due_on=plan.next_review_date, reviewed_on=today, reviewed_by=actor.sub
+        )
+    )
 
 
 def _replace_goals(session: Session, plan: Plan, goals: list[dict[str, Any]]) -> None:

@@ -27,6 +27,7 @@ ROLE_NAMES = {
     "finance": "Finance",
     "provider": "Provider",
     "admin": "Programme lead",
+    "commissioner": "Commissioner",
 }
 
 

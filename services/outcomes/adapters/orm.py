@@ -83,8 +83,10 @@ class Activity(Base):
     provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
     category: Mapped[str | None] = mapped_column(String(80))
     amount_pence: Mapped[int] = mapped_column(Integer, default=0)
+    # What was paid for it (the budget service's request.paid), for cost per improvement.
+    paid_pence: Mapped[int] = mapped_column(Integer, default=0)
     approved_at: Mapped[str | None] = mapped_column(String(40))
-    paid_at: Mapped[str | None] = mapped_column(String(40))
+    paid_at: Mapped[str | None] = mapped_column(String(40), index=True)
     started_on: Mapped[date | None] = mapped_column(Date)
 
 
@@ -98,7 +100,7 @@ class CheckIn(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # baseline | follow_up
     week: Mapped[int] = mapped_column(Integer, default=0)
-    activity_id: Mapped[str] = mapped_column(String(36), default="")
+    activity_id: Mapped[str] = mapped_column(String(36), default="", index=True)
     instruments: Mapped[list[str]] = mapped_column(JSON, default=list)
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)

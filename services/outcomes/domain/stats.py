@@ -150,3 +150,25 @@ def _test(
     else:
         result = sps.ttest_rel(after, before)
     return float(result.statistic), float(result.pvalue)
+
+
+@dataclass(frozen=True)
+class MeanFromSums:
+    """A mean and its t-based 95% confidence interval, from a count, a sum and a sum of squares
+    (what a grouped SQL query returns), so no row needs to leave the database."""
+
+    n: int
+    mean: float
+    ci_low: float
+    ci_high: float
+
+
+def mean_ci_from_sums(
+    n: int, total: float, total_of_squares: float, confidence: float = 0.95
+) -> MeanFromSums:
+    mean = total / n
+    if n < 2:
+        return MeanFromSums(n, mean, mean, mean)
+    variance = max(0.0, (total_of_squares - n * mean * mean) / (n - 1))
+    half = float(sps.t.ppf((1 + confidence) / 2, n - 1)) * math.sqrt(variance / n)
+    return MeanFromSums(n, mean, mean - half, mean + half)

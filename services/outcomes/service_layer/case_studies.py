@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
 from services.outcomes.domain.identifying import identifying_details
-from services.outcomes.domain.suppression import THRESHOLD
 from services.outcomes.service_layer.commands import ApproveCaseStudy, DraftCaseStudy
 from services.outcomes.service_layer.reports import age_band
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.outbox import utcnow
+from shared.suppression import THRESHOLD
 
 PLACE = "East Sussex"  # places are given as the county, never a town
 

@@ -117,6 +117,7 @@ def _request_paid(session: Session, p: dict[str, Any], asks: Sequence[str]) -> s
     if p.get("person_id") not in (None, activity.person_id):
         raise NotTheirs(f"Activity {p['request_id']} belongs to another young person.")
     activity.paid_at = p.get("paid_at")
+    activity.paid_pence = int(p.get("amount_pence") or 0)
     return APPLIED
 
 

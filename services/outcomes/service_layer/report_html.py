@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
-from services.outcomes.domain.suppression import MARK
+from shared.suppression import MARK
 
 _ENV = Environment(autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
 from services.outcomes.domain import instruments, stats
 from services.outcomes.domain.instruments import Catalogue, Instrument, Score
-from services.outcomes.domain.suppression import MARK, THRESHOLD, is_small, suppress, total_cell
 from services.outcomes.service_layer.unit_of_work import UnitOfWork
 from shared.spreadsheet import csv_writer
+from shared.suppression import MARK, THRESHOLD, is_small, suppress, total_cell
 
 LIMITS = [
     "There is no control group: changes cannot be attributed to the activity alone.",

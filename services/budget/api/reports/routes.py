@@ -7,10 +7,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.budget.api.reports.schemas import (
+    CommissionerQueryArgsSchema,
+    CommissionerReportSchema,
     LedgerCheckSchema,
     ReportQueryArgsSchema,
     ReportSchema,
 )
+from services.budget.service_layer import commissioning
 from services.budget.service_layer import reports as svc
 from services.budget.service_layer.verify import ledger_check
 from shared.app import current_identity, database
@@ -44,6 +47,38 @@ class Summary(MethodView):
                 svc.summary_csv(report),
                 mimetype="text/csv",
                 headers={"Content-Disposition": 'attachment; filename="budget-report.csv"'},
+            )
+        return report
+
+
+@blp.route("/commissioner")
+class Commissioner(MethodView):
+    @blp.arguments(CommissionerQueryArgsSchema, location="query")
+    @blp.response(200, CommissionerReportSchema, description="JSON, or CSV with format=csv")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The report as JSON, or CSV with format=csv",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/CommissionerReport"}
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        }
+    )
+    def get(self, args):
+        """Reach against the cohort, spend by pot and funder with run-out forecasts, days from
+        referral, reviews on time, for a period (commissioner, admin, budget holder: theirs)"""
+        report = commissioning.commissioner_report(
+            database(), current_identity(), args["start"], args["end"], args.get("scheme_id")
+        )
+        if args["format"] == "csv":
+            return Response(
+                commissioning.commissioner_csv(report),
+                mimetype="text/csv",
+                headers={"Content-Disposition": 'attachment; filename="commissioner-report.csv"'},
             )
         return report
 

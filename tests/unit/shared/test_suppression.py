@@ -1,6 +1,6 @@
 """Small-number suppression: primary and secondary."""
 
-from services.outcomes.domain.suppression import MARK, suppress, total_cell
+from shared.suppression import MARK, suppress, total_cell
 
 
 def shown(cells):

@@ -1,0 +1,268 @@
+"""Cost per improvement by kind of activity: each young person's spend on a kind of activity,
+paired with their own before-and-after check-ins, as change per £100 with confidence intervals.
+
+The pairing happens here because this service knows both halves for the same pseudonymous person:
+its check-ins, and what was paid for each activity (the budget service's `request.approved` and
+`request.paid` events). The database does the work: one grouped query returns, per kind of
+activity, the number of pairs and the sums a mean and its interval need; no rows are loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from services.outcomes.adapters.orm import Activity, CheckIn, Person
+from services.outcomes.domain import stats
+from services.outcomes.domain.instruments import Catalogue, Instrument, Score, all_scores
+from shared.db import Database
+from shared.errors import Forbidden, ValidationFailed
+from shared.identity import Identity
+from shared.suppression import MARK, THRESHOLD, Cell, suppress, total_cell
+
+READERS = ("commissioner", "admin")
+PER = 10_000  # pence: changes are per £100 spent
+UNCATEGORISED = "uncategorised"
+MAX_PERIOD_DAYS = 366 * 5
+
+
+@dataclass(frozen=True)
+class Query:
+    start: date
+    end: date  # inclusive
+    scheme_id: str | None
+    measure: str
+
+
+def default_measure(catalogue: Catalogue) -> str:
+    scores = all_scores(catalogue)
+    for instrument in catalogue.defaults:
+        for key in scores:
+            if key.startswith(f"{instrument}."):
+                return key
+    return next(iter(scores))
+
+
+def check_query(
+    catalogue: Catalogue,
+    start: date | None,
+    end: date | None,
+    scheme_id: str | None,
+    measure: str | None,
+) -> Query:
+    errors: dict[str, list[str]] = {}
+    if start is None:
+        errors["from"] = ["Give the first day of the period."]
+    if end is None:
+        errors["to"] = ["Give the last day of the period."]
+    if start and end and end < start:
+        errors["to"] = ["The last day must be on or after the first."]
+    if start and end and (end - start).days > MAX_PERIOD_DAYS:
+        errors["to"] = ["A report covers at most five years."]
+    measure = measure or default_measure(catalogue)
+    if measure not in all_scores(catalogue):
+        errors["measure"] = [f"Choose one of: {', '.join(sorted(all_scores(catalogue)))}."]
+    if errors or start is None or end is None:
+        raise ValidationFailed("The report's question is not valid.", errors=errors)
+    return Query(start, end, scheme_id, measure)
+
+
+def report(
+    db: Database,
+    catalogue: Catalogue,
+    actor: Identity,
+    start: date | None,
+    end: date | None,
+    scheme_id: str | None = None,
+    measure: str | None = None,
+) -> dict[str, Any]:
+    """Per kind of activity paid for in the period: pairs, spend, change and change per £100."""
+    if not (actor.is_service or actor.role in READERS):
+        raise Forbidden(f"This needs one of these roles: {', '.join(READERS)}.")
+    query = check_query(catalogue, start, end, scheme_id, measure)
+    instrument, score = all_scores(catalogue)[query.measure]
+    with db.session() as session:
+        rows = _grouped(session, query, score.higher_is_better)
+    counts = {r.category: int(r.n) for r in rows}
+    cells = suppress(counts)
+    total = sum(counts.values())
+    return {
+        "period": {"start": query.start, "end": query.end},
+        "scheme_id": query.scheme_id,
+        "measure": _measure(query.measure, instrument, score),
+        "suppression": {
+            "threshold": THRESHOLD,
+            "marker": MARK,
+            "rule": f"Counts of 1-{THRESHOLD - 1} are withheld, and any that would reveal one "
+            f"from the total; no statistic from fewer than {THRESHOLD} young people.",
+        },
+        "method": (
+            "For each young person and kind of activity paid for in the period: what was paid "
+            "for that kind, and the change from their baseline check-in to their latest answered "
+            "follow-up after one of those activities (signed so that a positive change is "
+            "better). Change per £100 is the mean change divided by the mean spend in hundreds "
+            "of pounds; its interval is the mean change's 95% t-interval, scaled the same way. "
+            "Only young people who consented to evaluation are counted. There is no control "
+            "group: this compares kinds of activity, it does not prove cause."
+        ),
+        "by_activity": [_row(r, cells[r.category]) for r in rows],
+        "total": {"pairs": total_cell(total).as_dict()},
+    }
+
+
+def _measure(key: str, instrument: Instrument, score: Score) -> dict[str, Any]:
+    return {
+        "key": key,
+        "label": score.label,
+        "instrument": instrument.title,
+        "higher_is_better": score.higher_is_better,
+        "meaningful_change": score.meaningful_change,
+    }
+
+
+def _grouped(session: Session, query: Query, higher_is_better: bool) -> list[Any]:
+    start_iso = query.start.isoformat()
+    end_iso = (query.end + timedelta(days=1)).isoformat()
+    category = func.coalesce(Activity.category, UNCATEGORISED).label("category")
+    spend = (
+        select(Activity.person_id, category, func.sum(Activity.paid_pence).label("pence"))
+        .where(
+            Activity.paid_pence > 0,
+            Activity.paid_at >= start_iso,
+            Activity.paid_at < end_iso,
+        )
+        .group_by(Activity.person_id, category)
+        .subquery()
+    )
+    score = cast(CheckIn.scores[query.measure].as_float(), Float)
+    before = (
+        select(CheckIn.person_id, score.label("before"))
+        .where(CheckIn.kind == "baseline", CheckIn.status == "answered", score.is_not(None))
+        .subquery()
+    )
+    follow_category = func.coalesce(Activity.category, UNCATEGORISED)
+    ranked = (
+        select(
+            CheckIn.person_id,
+            follow_category.label("category"),
+            score.label("after"),
+            func.row_number()
+            .over(
+                partition_by=(CheckIn.person_id, follow_category),
+                order_by=(CheckIn.week.desc(), CheckIn.answered_at.desc(), CheckIn.id),
+            )
+            .label("rn"),
+        )
+        .join(Activity, Activity.request_id == CheckIn.activity_id)
+        .where(CheckIn.kind == "follow_up", CheckIn.status == "answered", score.is_not(None))
+        .subquery()
+    )
+    sign = 1.0 if higher_is_better else -1.0
+    change = ((ranked.c.after - before.c.before) * sign).label("change")
+    people = select(Person.id).where(Person.consent_evaluation.is_(True))
+    if query.scheme_id:
+        people = people.where(Person.scheme_id == query.scheme_id)
+    pairs = (
+        select(spend.c.category, spend.c.pence, change)
+        .join(before, before.c.person_id == spend.c.person_id)
+        .join(
+            ranked,
+            (ranked.c.person_id == spend.c.person_id)
+            & (ranked.c.category == spend.c.category)
+            & (ranked.c.rn == 1),
+        )
+        .where(spend.c.person_id.in_(people))
+        .subquery()
+    )
+    return list(
+        session.execute(
+            select(
+                pairs.c.category,
+                func.count().label("n"),
+                func.sum(pairs.c.change).label("change_sum"),
+                func.sum(pairs.c.change * pairs.c.change).label("change_squares"),
+                func.sum(pairs.c.pence).label("pence"),
+                func.sum(case((pairs.c.change > 0, 1), else_=0)).label("improved"),
+            )
+            .group_by(pairs.c.category)
+            .order_by(pairs.c.category)
+        ).all()
+    )
+
+
+def _row(row: Any, cell: Cell) -> dict[str, Any]:
+    out: dict[str, Any] = {"category": row.category, "pairs": cell.as_dict()}
+    n = int(row.n)
+    if cell.suppressed or n < THRESHOLD:
+        out["withheld"] = (
+            f"Fewer than {THRESHOLD} young people, or would reveal a group that small."
+        )
+        return out
+    mean = stats.mean_ci_from_sums(n, float(row.change_sum), float(row.change_squares))
+    pence = int(row.pence)
+    hundreds = pence / n / PER  # the mean spend, in £100s
+    improved = int(row.improved)
+    split = suppress({"improved": improved, "not_improved": n - improved})
+    out |= {
+        "spend_pence": pence,
+        "mean_spend_pence": round(pence / n),
+        "mean_change": round(mean.mean, 2),
+        "mean_change_ci95": [round(mean.ci_low, 2), round(mean.ci_high, 2)],
+        "change_per_100": round(mean.mean / hundreds, 2),
+        "change_per_100_ci95": [
+            round(mean.ci_low / hundreds, 2),
+            round(mean.ci_high / hundreds, 2),
+        ],
+        "improved": split["improved"].as_dict(),
+        "cost_per_person_improved_pence": (
+            None if split["improved"].suppressed or not improved else round(pence / improved)
+        ),
+    }
+    return out
+
+
+def to_csv_rows(report_: dict[str, Any]) -> list[list[Any]]:
+    """The report as rows for a spreadsheet (written through shared.spreadsheet)."""
+    header = [
+        "activity",
+        "pairs",
+        "spend_pence",
+        "mean_spend_pence",
+        "mean_change",
+        "mean_change_ci95_low",
+        "mean_change_ci95_high",
+        "change_per_100",
+        "change_per_100_ci95_low",
+        "change_per_100_ci95_high",
+        "improved",
+        "cost_per_person_improved_pence",
+    ]
+    rows: list[list[Any]] = [header]
+    for r in report_["by_activity"]:
+        pairs = MARK if r["pairs"].get("suppressed") else r["pairs"]["count"]
+        if "withheld" in r:
+            rows.append([r["category"], pairs, *([MARK] * (len(header) - 2))])
+            continue
+        improved = MARK if r["improved"].get("suppressed") else r["improved"]["count"]
+        cost = r["cost_per_person_improved_pence"]
+        rows.append(
+            [
+                r["category"],
+                pairs,
+                r["spend_pence"],
+                r["mean_spend_pence"],
+                r["mean_change"],
+                *r["mean_change_ci95"],
+                r["change_per_100"],
+                *r["change_per_100_ci95"],
+                improved,
+                MARK if cost is None else cost,
+            ]
+        )
+    total = report_["total"]["pairs"]
+    rows.append(["All kinds", MARK if total.get("suppressed") else total["count"]])
+    return rows

@@ -1,0 +1,67 @@
+"""SQL pieces the reports share, the same on SQLite and PostgreSQL: whole days between two dates,
+and a median computed by the database with window functions (no rows loaded into Python)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Integer, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.selectable import Subquery
+
+
+class days_between(FunctionElement[int]):  # noqa: N801 (used like a SQL function)
+    """Whole days from `earlier` to `later` (a date or a timestamp, taken as its UTC day)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(julianday(date({compiler.process(later, **kw)})) - "
+        f"julianday(date({compiler.process(earlier, **kw)})) AS INTEGER)"
+    )
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"(CAST(({compiler.process(later, **kw)}) AT TIME ZONE 'UTC' AS DATE) - "
+        f"CAST({compiler.process(earlier, **kw)} AS DATE))"
+        if _is_timestamp(later)
+        else f"(CAST({compiler.process(later, **kw)} AS DATE) - "
+        f"CAST({compiler.process(earlier, **kw)} AS DATE))"
+    )
+
+
+def _is_timestamp(expr: ColumnElement[Any]) -> bool:
+    return getattr(getattr(expr, "type", None), "timezone", False) is True
+
+
+def median_and_count(session: Session, values: Subquery, column: str) -> tuple[float | None, int]:
+    """The median of one numeric column of `values`, and how many rows it has, in one query.
+
+    Rows are numbered in order by a window function; the median is the average of the middle one
+    or two, picked by their row number, so only two numbers come back.
+    """
+    value = values.c[column]
+    ranked = select(
+        value.label("v"),
+        func.row_number().over(order_by=value).label("rn"),
+        func.count().over().label("n"),
+    ).subquery()
+    row = session.execute(
+        select(func.avg(ranked.c.v), func.max(ranked.c.n)).where(
+            ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        )
+    ).one()
+    count = int(row[1] or 0)
+    return (float(row[0]) if count else None), count
