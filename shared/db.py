@@ -123,15 +123,12 @@ class Database:
 
     def run_write(self, work: Callable[[Session], T], *, attempts: int = 8) -> T:
         """Run `work` in a write transaction, retried on serialisation failures and lock timeouts."""
-        for attempt in range(1, attempts + 1):
-            try:
-                with self.write() as session:
-                    return work(session)
-            except (OperationalError, DBAPIError) as err:
-                if attempt == attempts or not is_retryable(err):
-                    raise
-                time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
-        raise AssertionError("unreachable")
+
+        def attempt() -> T:
+            with self.write() as session:
+                return work(session)
+
+        return retrying(attempt, attempts=attempts)
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
@@ -139,6 +136,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def retrying(call: Callable[[], T], *, attempts: int = 8) -> T:
+    """`call` again, after a short jittered pause, while it fails on a serialisation failure or a
+    lock timeout (nothing of a failed attempt was committed); any other error goes straight up."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except (OperationalError, DBAPIError) as err:
+            if attempt == attempts or not is_retryable(err):
+                raise
+            time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
 
 
 def is_retryable(err: DBAPIError) -> bool:

@@ -24,8 +24,14 @@ from services.directory.service_layer.access import (
     valid_uuid,
 )
 from services.directory.service_layer.audit import record_changes, snapshot
+from services.directory.service_layer.commands import (
+    AddListing,
+    ArchiveListing,
+    AssureListing,
+    ChangeListing,
+)
 from services.directory.service_layer.listing_parts import apply_values, check_ages
-from services.directory.service_layer.unit_of_work import UnitOfWork
+from services.directory.service_layer.unit_of_work import UnitOfWork, retried
 from services.directory.service_layer.views import listing_dict
 from shared.errors import Forbidden, ValidationFailed
 from shared.identity import Identity
@@ -44,47 +50,40 @@ def read_listing(uow: UnitOfWork, listing_id: str) -> dict[str, Any]:
         return listing_dict(get_listing(session, listing_id))
 
 
-def add_listing(
-    uow: UnitOfWork, geocoder: Geocoder, identity: Identity, values: dict[str, Any]
-) -> dict[str, Any]:
+@retried
+def add_listing(cmd: AddListing, uow: UnitOfWork, geocoder: Geocoder) -> dict[str, Any]:
     """A provider adds a listing for its own organisation, or an admin for any."""
-    return uow.write(lambda session: listing_dict(_create(session, geocoder, identity, values)))
+    with uow.write() as session:
+        return listing_dict(_create(session, geocoder, cmd.actor, dict(cmd.values)))
 
 
-def change_listing(
-    uow: UnitOfWork,
-    geocoder: Geocoder,
-    identity: Identity,
-    listing_id: str,
-    values: dict[str, Any],
-    if_match: str | None,
-    *,
-    replace: bool,
-) -> dict[str, Any]:
+@retried
+def change_listing(cmd: ChangeListing, uow: UnitOfWork, geocoder: Geocoder) -> dict[str, Any]:
     """Change some fields of a listing, or replace it whole, if the caller read this version."""
-
-    def work(session: Session) -> dict[str, Any]:
+    with uow.write() as session:
         changed = _update(
-            session, geocoder, identity, listing_id, dict(values), if_match, replace=replace
+            session,
+            geocoder,
+            cmd.actor,
+            cmd.listing_id,
+            dict(cmd.values),
+            cmd.if_match,
+            replace=cmd.replace,
         )
         return listing_dict(changed)
 
-    return uow.write(work)
 
-
-def archive_listing(
-    uow: UnitOfWork, identity: Identity, listing_id: str, if_match: str | None
-) -> dict[str, Any]:
+@retried
+def archive_listing(cmd: ArchiveListing, uow: UnitOfWork) -> dict[str, Any]:
     """Archive a listing: it leaves search and the feed, and stays in the audit trail."""
-    return uow.write(
-        lambda session: listing_dict(_archive(session, identity, listing_id, if_match))
-    )
+    with uow.write() as session:
+        return listing_dict(_archive(session, cmd.actor, cmd.listing_id, cmd.if_match))
 
 
-def assure_listing(
-    uow: UnitOfWork, identity: Identity, listing_id: str, if_match: str | None
-) -> dict[str, Any]:
-    return uow.write(lambda session: listing_dict(_assure(session, identity, listing_id, if_match)))
+@retried
+def assure_listing(cmd: AssureListing, uow: UnitOfWork) -> dict[str, Any]:
+    with uow.write() as session:
+        return listing_dict(_assure(session, cmd.actor, cmd.listing_id, cmd.if_match))
 
 
 def _listings_page(

@@ -14,7 +14,8 @@ from services.directory.adapters.orm import AuditEntry, DueDiligenceRecord, Orga
 from services.directory.domain import rules
 from services.directory.service_layer import documents as docs
 from services.directory.service_layer.access import get_provider, may_edit
-from services.directory.service_layer.unit_of_work import UnitOfWork
+from services.directory.service_layer.commands import AddProvider, RecordCheck
+from services.directory.service_layer.unit_of_work import UnitOfWork, retried
 from services.directory.service_layer.views import check_dict, provider_dict
 from shared.identity import Identity
 from shared.outbox import utcnow
@@ -50,22 +51,20 @@ def provider_checks(uow: UnitOfWork, identity: Identity, provider_id: str) -> di
         return provider_dict(org, with_checks=True, with_evidence=evidence)
 
 
-def add_provider(uow: UnitOfWork, identity: Identity, values: dict[str, Any]) -> dict[str, Any]:
+@retried
+def add_provider(cmd: AddProvider, uow: UnitOfWork) -> dict[str, Any]:
     """An admin adds a provider (unchecked until its due diligence is recorded)."""
-    return uow.write(lambda session: provider_dict(_create(session, identity, values)))
+    with uow.write() as session:
+        return provider_dict(_create(session, cmd.actor, dict(cmd.values)))
 
 
-def add_check(
-    uow: UnitOfWork, identity: Identity, provider_id: str, values: dict[str, Any]
-) -> dict[str, Any]:
+@retried
+def add_check(cmd: RecordCheck, uow: UnitOfWork) -> dict[str, Any]:
     """An admin records a check and its expiry; the provider's listings are reindexed."""
-
-    def work(session: Session) -> dict[str, Any]:
-        _record_check(session, identity, provider_id, values)
-        org = get_provider(session, provider_id)
+    with uow.write() as session:
+        _record_check(session, cmd)
+        org = get_provider(session, cmd.provider_id)
         return provider_dict(org, with_checks=True, with_evidence=True)
-
-    return uow.write(work)
 
 
 def expiring(uow: UnitOfWork, within_days: int) -> list[dict[str, Any]]:
@@ -103,19 +102,18 @@ def _create(session: Session, identity: Identity, values: dict[str, Any]) -> Org
     return org
 
 
-def _record_check(
-    session: Session, identity: Identity, provider_id: str, values: dict[str, Any]
-) -> DueDiligenceRecord:
-    org = get_provider(session, provider_id)
+def _record_check(session: Session, cmd: RecordCheck) -> DueDiligenceRecord:
+    org = get_provider(session, cmd.provider_id)
+    identity = cmd.actor
     record = DueDiligenceRecord(
         id=str(uuid.uuid4()),
         organization_id=org.id,
-        kind=values["kind"],
-        expires_on=values["expires_on"],
-        checked_on=values.get("checked_on") or docs.today(),
+        kind=cmd.kind,
+        expires_on=cmd.expires_on,
+        checked_on=cmd.checked_on or docs.today(),
         checked_by=identity.sub,
-        reference=values.get("reference") or "",
-        notes=values.get("notes") or "",
+        reference=cmd.reference or "",
+        notes=cmd.notes or "",
         recorded_at=utcnow(),
     )
     session.add(record)
@@ -124,7 +122,7 @@ def _record_check(
             entity_type="provider",
             entity_id=org.id,
             action="checked",
-            field=values["kind"],
+            field=cmd.kind,
             old_value=None,
             new_value=check_dict(record),
             actor=identity.sub,

@@ -175,7 +175,7 @@ class SearchLogWriter:
             for uow in {id(u): u for u, _w in batch}.values():
                 works = [w for u, w in batch if u is uow]
                 try:
-                    uow.write(_all_of(works))
+                    uow.run(_all_of(works))
                 except SQLAlchemyError as err:  # the log must never cost anyone their search
                     log.warning(
                         "searches not logged",
@@ -199,7 +199,7 @@ PENDING = SearchLogWriter()
 
 def record_funded(uow: UnitOfWork, search_id: str) -> None:
     PENDING.settle()
-    if not uow.write(lambda session: mark_funded(session, search_id)):
+    if not uow.run(lambda session: mark_funded(session, search_id)):
         raise NotFound(f"There is no search {search_id}.")
 
 

@@ -117,7 +117,7 @@ def import_records(
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Upsert each record in a savepoint of one transaction: it lands whole or is rejected."""
-    return uow.write(lambda session: _import_all(session, geocoder, identity, records, progress))
+    return uow.run(lambda session: _import_all(session, geocoder, identity, records, progress))
 
 
 def _import_all(

@@ -1,19 +1,34 @@
 """The directory's unit of work: every use case reads or writes through it, never a view.
 
-A write runs as one transaction (its outbox events for the search index included), retried as a
-whole on a serialisation failure or a lock timeout; a read gets a session that sees one snapshot."""
+A use case takes a command and the unit of work and reads top to bottom:
+
+    @retried
+    def archive_listing(cmd: ArchiveListing, uow: UnitOfWork) -> dict[str, Any]:
+        with uow.write() as session:
+            service = get_listing_for_update(session, cmd.listing_id)
+            ...
+            return listing_dict(service)
+
+A write is one transaction (its outbox events for the search index included); `@retried` runs the
+whole use case again on a serialisation failure or a lock timeout (nothing of the failed attempt
+was committed). A read gets a session that sees one snapshot. `run(work)` is the same for work
+that is already a function of a session (the search log's background writer, the bulk import).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Protocol, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
-from shared.db import Database
+from shared.db import Database, retrying
 
 T = TypeVar("T")
+C = TypeVar("C")
+P = ParamSpec("P")
 
 
 class UnitOfWork(Protocol):
@@ -21,9 +36,29 @@ class UnitOfWork(Protocol):
         """A session for reading (committed at the end; nothing in it should write)."""
         ...
 
-    def write(self, work: Callable[[Session], T]) -> T:
-        """Run `work` in one write transaction, retried whole on a transient failure."""
+    def write(self) -> AbstractContextManager[Session]:
+        """One write transaction (on SQLite it holds the write lock from its first statement)."""
         ...
+
+    def retrying(self, call: Callable[[], T]) -> T:
+        """`call` again while it loses a race the database could not order."""
+        ...
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """`work` in one write transaction, retried whole on a transient failure."""
+        ...
+
+
+def retried(
+    use_case: Callable[Concatenate[C, UnitOfWork, P], T],
+) -> Callable[Concatenate[C, UnitOfWork, P], T]:
+    """Run the whole use case again if its transaction lost a race the database could not order."""
+
+    @functools.wraps(use_case)
+    def run(cmd: C, uow: UnitOfWork, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return uow.retrying(lambda: use_case(cmd, uow, *args, **kwargs))
+
+    return run
 
 
 class SqlUnitOfWork:
@@ -35,5 +70,11 @@ class SqlUnitOfWork:
     def read(self) -> AbstractContextManager[Session]:
         return self.db.session()
 
-    def write(self, work: Callable[[Session], T]) -> T:
+    def write(self) -> AbstractContextManager[Session]:
+        return self.db.write()
+
+    def retrying(self, call: Callable[[], T]) -> T:
+        return retrying(call)
+
+    def run(self, work: Callable[[Session], T]) -> T:
         return self.db.run_write(work)

@@ -19,25 +19,21 @@ nothing.
 from __future__ import annotations
 
 import functools
-import random
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import CheckIn, InboxEvent, Person
 from services.outcomes.service_layer import access
-from shared.db import Database, is_retryable
+from shared.db import Database, retrying
 from shared.identity import Identity
 from shared.outbox import first_delivery
 
 T = TypeVar("T")
 C = TypeVar("C")
 P = ParamSpec("P")
-ATTEMPTS = 8
 
 
 class Transaction(Protocol):
@@ -101,14 +97,7 @@ class SqlUnitOfWork:
             yield SqlTransaction(session)
 
     def retrying(self, call: Callable[[], T]) -> T:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return call()
-            except DBAPIError as err:
-                if attempt == ATTEMPTS or not is_retryable(err):
-                    raise
-                time.sleep(min(0.5, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))
-        raise AssertionError("unreachable")
+        return retrying(call)
 
 
 def as_uow(db: Database | UnitOfWork) -> UnitOfWork:

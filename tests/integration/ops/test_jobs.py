@@ -165,6 +165,7 @@ def test_the_due_diligence_reminder_names_each_provider_needing_renewal(
     from services.directory.jobs import remind_due_diligence
     from services.directory.registry import EXTENSION
     from services.directory.service_layer import providers
+    from services.directory.service_layer.commands import AddProvider, RecordCheck
     from shared.identity import Identity
     from shared.metrics import DUE_DILIGENCE_EXPIRING
 
@@ -176,11 +177,15 @@ def test_the_due_diligence_reminder_names_each_provider_needing_renewal(
     later = date.today() + timedelta(days=300)
     made = {}
     for name, expiry in (("Renewing Soon Ltd", soon), ("Checked Till Later Ltd", later)):
-        provider = providers.add_provider(uow, admin, {"name": name})
+        provider = providers.add_provider(AddProvider(actor=admin, values={"name": name}), uow)
         for kind in ("insurance", "safeguarding", "dbs"):
-            providers.add_check(uow, admin, provider["id"], {"kind": kind, "expires_on": expiry})
+            check = RecordCheck(
+                actor=admin, provider_id=provider["id"], kind=kind, expires_on=expiry
+            )
+            providers.add_check(check, uow)
         made[name] = provider["id"]
-    unchecked = providers.add_provider(uow, admin, {"name": "Never Checked Ltd"})["id"]
+    never = AddProvider(actor=admin, values={"name": "Never Checked Ltd"})
+    unchecked = providers.add_provider(never, uow)["id"]
 
     with caplog.at_level("WARNING", logger="services.directory.jobs"):
         assert remind_due_diligence(app) == 2

@@ -21,6 +21,12 @@ from services.directory.api.listings.schemas import (
 from services.directory.api.records.schemas import AuditEntrySchema
 from services.directory.registry import directory_services
 from services.directory.service_layer import audit, listings
+from services.directory.service_layer.commands import (
+    AddListing,
+    ArchiveListing,
+    AssureListing,
+    ChangeListing,
+)
 from services.directory.service_layer.fundability import fundability as check_fundability
 from services.directory.service_layer.providers import STAFF
 from shared.app import public, require_role
@@ -57,7 +63,8 @@ class Listings(MethodView):
         """Create a listing: a provider for its own organisation, or an admin for any."""
         identity = require_role("provider", "admin")
         app = directory_services()
-        return _tagged(listings.add_listing(app.uow, app.geocoder, identity, values))
+        cmd = AddListing(actor=identity, values=values)
+        return _tagged(listings.add_listing(cmd, app.uow, app.geocoder))
 
 
 @blp.route("/<listing_id>")
@@ -90,17 +97,21 @@ class ListingItem(MethodView):
     def delete(self, listing_id: str) -> Tagged:
         """Archive a listing (it stays in the audit trail; If-Match required)."""
         identity = require_role("provider", "admin")
-        uow = directory_services().uow
-        return _tagged(listings.archive_listing(uow, identity, listing_id, _if_match()))
+        cmd = ArchiveListing(actor=identity, listing_id=listing_id, if_match=_if_match())
+        return _tagged(listings.archive_listing(cmd, directory_services().uow))
 
 
 def _change(listing_id: str, values: dict[str, Any], *, replace: bool) -> Tagged:
     identity = require_role("provider", "admin")
     app = directory_services()
-    changed = listings.change_listing(
-        app.uow, app.geocoder, identity, listing_id, values, _if_match(), replace=replace
+    cmd = ChangeListing(
+        actor=identity,
+        listing_id=listing_id,
+        values=values,
+        if_match=_if_match(),
+        replace=replace,
     )
-    return _tagged(changed)
+    return _tagged(listings.change_listing(cmd, app.uow, app.geocoder))
 
 
 @blp.route("/<listing_id>/assure", methods=["POST"])
@@ -110,8 +121,8 @@ def _change(listing_id: str, values: dict[str, Any], *, replace: bool) -> Tagged
 def assure(listing_id: str) -> Tagged:
     """An admin confirms the listing is right as of today (If-Match required)."""
     identity = require_role("admin")
-    uow = directory_services().uow
-    return _tagged(listings.assure_listing(uow, identity, listing_id, _if_match()))
+    cmd = AssureListing(actor=identity, listing_id=listing_id, if_match=_if_match())
+    return _tagged(listings.assure_listing(cmd, directory_services().uow))
 
 
 @blp.route("/<listing_id>/audit")

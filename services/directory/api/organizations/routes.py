@@ -15,6 +15,7 @@ from services.directory.api.organizations.schemas import (
 )
 from services.directory.registry import directory_services
 from services.directory.service_layer import providers
+from services.directory.service_layer.commands import AddProvider, RecordCheck
 from shared.app import current_identity, public, require_role
 
 blp = Blueprint(
@@ -36,7 +37,8 @@ class Providers(MethodView):
     def post(self, values: dict[str, Any]) -> dict[str, Any]:
         """An admin adds a provider (unchecked until its due diligence is recorded)."""
         identity = require_role("admin")
-        return providers.add_provider(directory_services().uow, identity, values)
+        cmd = AddProvider(actor=identity, values=values)
+        return providers.add_provider(cmd, directory_services().uow)
 
 
 @blp.route("/<provider_id>")
@@ -61,4 +63,5 @@ def provider_checks(provider_id: str) -> dict[str, Any]:
 def record_check(values: dict[str, Any], provider_id: str) -> dict[str, Any]:
     """An admin records a check (insurance, safeguarding, DBS, qualification) and its expiry."""
     identity = require_role("admin")
-    return providers.add_check(directory_services().uow, identity, provider_id, values)
+    cmd = RecordCheck(actor=identity, provider_id=provider_id, **values)
+    return providers.add_check(cmd, directory_services().uow)
