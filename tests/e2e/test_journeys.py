@@ -193,6 +193,18 @@ def test_sign_in_with_the_keyboard_alone(page):
         ("demo-budget-holder", ["/approvals", "/dashboard", "/worklist"]),
         ("demo-finance", ["/payments"]),
         (
+            "demo-admin",
+            [
+                "/admin",
+                "/admin/pots",
+                "/admin/assignments",
+                "/admin/providers",
+                f"/admin/providers/{demo_uuid('provider', 0)}",
+                "/admin/case-studies",
+                f"/admin/people/{demo_uuid('person', 0)}",
+            ],
+        ),
+        (
             "demo-provider",
             [
                 "/provider",

@@ -8,6 +8,7 @@ from a link). Each module's routes register themselves when imported here.
 
 from __future__ import annotations
 
+from services.gateway.web.admin import routes as admin
 from services.gateway.web.approvals import routes as approvals
 from services.gateway.web.blueprint import bp
 from services.gateway.web.caseload import routes as caseload
@@ -21,6 +22,7 @@ from services.gateway.web.start import routes as start
 from services.gateway.web.worklist import routes as worklist
 
 __all__ = [
+    "admin",
     "approvals",
     "bp",
     "caseload",

@@ -1,0 +1,1 @@
+"""The programme lead's admin pages."""
