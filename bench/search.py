@@ -1,6 +1,7 @@
 """Search benchmark: synthetic East Sussex catalogues, engine and end-to-end latency, memory.
 
-    .venv/bin/python bench/search.py                     # 10k, 100k and 1M listings
+    .venv/bin/python bench/search.py                     # 10k and 100k listings (a few minutes)
+    .venv/bin/python bench/search.py --sizes 10000,100000,1000000 --profile
     .venv/bin/python bench/search.py --sizes 10000 --no-write
 
 For each size: index build time and engine p50/p95 over a fixed mix of 1,000 queries (one word,
@@ -337,17 +338,27 @@ def engine_run(backend: SearchBackend, mix: list[tuple[str, SearchQuery]]) -> di
     timings: dict[str, list[float]] = {}
     every: list[float] = []
     reading: list[float] = []
+    load_before = load_now()
+    cpu_started = time.process_time()
+    thread_cpu: list[float] = []
     for kind, query in mix:
+        cpu = time.thread_time()
         started = time.perf_counter()
         found = answer(backend, query, explicit=explicit(query))
         elapsed = time.perf_counter() - started
+        thread_cpu.append(time.thread_time() - cpu)
         timings.setdefault(kind, []).append(elapsed)
         every.append(elapsed)
         reading.append(found.understanding_ms / 1000)
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / len(mix)
     return {
         "all": ms(every),
         **{k: ms(v) for k, v in timings.items()},
         "understanding": ms(reading),
+        "cpu_ms": cpu_ms,
+        # CPU time of the thread answering, per query: what a quiet core would take, near enough
+        "cpu": ms(thread_cpu),
+        "load": (load_before, load_now()),
     }
 
 
@@ -439,8 +450,18 @@ def end_to_end(var_dir: Path, mix: list[tuple[str, SearchQuery]]) -> dict[str, A
             response.raise_for_status()
             return elapsed
 
+        pids = {name: suite.processes[name].pid for name in ("gateway", "directory")}
+        loads = {"before": load_now()}
         floor = [timed(health, None, session) for _ in range(300)]
+        cpu_before = {name: tree_cpu_s(pid) for name, pid in pids.items()}
+        client_before = time.process_time()
         single = [timed(url, as_params(q), session) for _k, q in mix]
+        cpu = {
+            name: (tree_cpu_s(pid) - cpu_before[name]) * 1000 / len(mix)
+            for name, pid in pids.items()
+        }
+        cpu["bench client"] = (time.process_time() - client_before) * 1000 / len(mix)
+        loads["after one client"] = load_now()
 
         sessions = [requests.Session() for _ in range(8)]
 
@@ -451,15 +472,54 @@ def end_to_end(var_dir: Path, mix: list[tuple[str, SearchQuery]]) -> dict[str, A
         with ThreadPoolExecutor(8) as pool:
             concurrent = [t for chunk in pool.map(client, range(8)) for t in chunk]
         wall = time.perf_counter() - started
+        loads["after eight clients"] = load_now()
         return {
             "floor": ms(floor),
             "single": ms(single),
             "eight": ms(concurrent),
             "throughput": len(concurrent) / wall,
             "peak_mb": peak_rss_mb(suite.processes["directory"].pid),
+            "cpu_ms": cpu,
+            "loads": loads,
+            "bytes": page_bytes(session, url, mix),
         }
     finally:
         suite.stop_all()
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and every process under it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        used[child] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {pid}, True
+    while grew:
+        more = {c for c, p in parents.items() if p in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(used.get(p, 0.0) for p in tree)
+
+
+def page_bytes(session: requests.Session, url: str, mix: list[tuple[str, SearchQuery]]) -> float:
+    """Mean size of a search answer's body over the wire (20 hits a page)."""
+    sizes = [len(session.get(url, params=as_params(q), timeout=30).content) for _k, q in mix[:100]]
+    return statistics.mean(sizes)
+
+
+def load_now() -> float:
+    """The 1-minute load average."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError):
+        return float("nan")
 
 
 def meili_run(
@@ -498,11 +558,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default="10000,100000", help="e.g. 10000,100000,1000000")
     parser.add_argument("--e2e-size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument(
         "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the engine path (cProfile) at --e2e-size"
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -512,6 +575,8 @@ def main() -> None:
     engine: dict[int, tuple[float, float]] = {}
     e2e: dict[str, Any] | None = None
     meili: dict[int, dict[str, Any]] = {}
+    profiles: list[str] = []
+    engine_cpu: dict[int, tuple[float, float]] = {}
     work = Path(tempfile.mkdtemp(prefix="phb-bench-search-"))
     reading = understanding_run(mix)
     print(f"== understanding alone: p50 {reading[0]:.3f} ms p95 {reading[1]:.3f} ms", flush=True)
@@ -526,9 +591,20 @@ def main() -> None:
             backend, build = build_tantivy(var_dir / "search" / "listings", docs)
             result = engine_run(backend, mix)
             p50, p95 = result["all"]
-            print(f"   build {build:.1f}s  engine p50 {p50:.2f} ms p95 {p95:.2f} ms", flush=True)
-            rows.append(f"| {size:,} | {build:.1f} s | {p50:.2f} | {p95:.2f} |")
+            (cpu50, cpu95), (load_in, load_out) = result["cpu"], result["load"]
+            print(
+                f"   build {build:.1f}s  engine p50 {p50:.2f} ms p95 {p95:.2f} ms; CPU a query "
+                f"p50 {cpu50:.2f} ms p95 {cpu95:.2f} ms (load {load_in:.1f} -> {load_out:.1f})",
+                flush=True,
+            )
+            rows.append(
+                f"| {size:,} | {build:.1f} s | {p50:.2f} | {p95:.2f} | {cpu50:.2f} | {cpu95:.2f} | "
+                f"{load_in:.1f} → {load_out:.1f} |"
+            )
             engine[size] = (p50, p95)
+            engine_cpu[size] = (cpu50, cpu95)
+            if args.profile and size == args.e2e_size:
+                profiles.append(profile_engine(backend, mix))
             kinds = ", ".join(
                 f"{k} {v[0]:.2f}/{v[1]:.2f}"
                 for k, v in result.items()
@@ -553,8 +629,58 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     section = render(rows, details, e2e, meili, args, engine, load_average(), reading, relevance)
     print(section)
+    for found in profiles:
+        print(found)
+    print(summary(engine, engine_cpu, e2e, relevance))
     if not args.no_write:
         write_section(ROOT / "docs" / "benchmarks.md", section)
+
+
+def profile_engine(backend: SearchBackend, mix: list[tuple[str, SearchQuery]]) -> str:
+    """Where the engine path's time goes: cProfile over 300 queries, top functions by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _kind, query in mix[:300]:
+        answer(backend, query, explicit=explicit(query))
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+    return "== engine profile (300 queries, by own time)\n" + out.getvalue()
+
+
+def summary(engine, engine_cpu, e2e, relevance) -> str:  # type: ignore[no-untyped-def]
+    """The figures to read first, each with the load it was measured under."""
+    lines = ["", "== SUMMARY (load = 1-minute load average on this machine's cores)"]
+    for size, (p50, p95) in engine.items():
+        cpu50, cpu95 = engine_cpu[size]
+        lines.append(
+            f"engine at {size:,} listings: p50 {p50:.2f} ms, p95 {p95:.2f} ms wall; CPU a query "
+            f"p50 {cpu50:.2f} ms, p95 {cpu95:.2f} ms (target p95 <= 5 ms at 100k)"
+        )
+    found = relevance["understood"]
+    lines.append(
+        f"judged set: hits@3 {found['hits_at_3']:.1%}, MRR {found['mrr']:.3f}, "
+        f"zero results {found['zero_result_rate']:.1%}"
+    )
+    if e2e:
+        floor, single = e2e["floor"][0], e2e["single"][0]
+        loads = e2e["loads"]
+        cpu = ", ".join(f"{name} {v:.2f}" for name, v in e2e["cpu_ms"].items())
+        lines += [
+            f"HTTP floor (GET /api/directory/health through the gateway): p50 {floor:.2f} ms "
+            f"(load {loads['before']:.1f})",
+            f"search end to end, 1 client: p50 {single:.2f} ms = {single / floor:.1f} x the floor "
+            f"(target <= 2x; load {loads['after one client']:.1f})",
+            f"CPU ms per search, by process: {cpu}",
+            f"search, 8 clients: {e2e['throughput']:.0f} searches/s, p50 {e2e['eight'][0]:.2f} ms "
+            f"(load {loads['after eight clients']:.1f})",
+            f"answer size: {e2e['bytes'] / 1024:.1f} KiB a page of 20",
+        ]
+    return "\n".join(lines)
 
 
 def load_average() -> str:
@@ -616,8 +742,8 @@ def render(rows, details, e2e, meili, args, engine, load, reading, relevance) ->
         "understanding, tantivy (facets, highlights, loading the page's documents) and any fallback "
         "searches (words dropped, filters loosened, the nearby count).",
         "",
-        "| listings | index build | engine p50 (ms) | engine p95 (ms) |",
-        "|---|---|---|---|",
+        "| listings | index build | engine p50 (ms) | engine p95 (ms) | CPU a query p50 (ms) | CPU p95 (ms) | load before → after |",
+        "|---|---|---|---|---|---|---|",
         *rows,
         "",
         *details,
@@ -641,17 +767,22 @@ def render(rows, details, e2e, meili, args, engine, load, reading, relevance) ->
     ]
     if e2e:
         floor50 = e2e["floor"][0]
+        loads = e2e["loads"]
+        cpu = ", ".join(f"{name} {v:.2f}" for name, v in e2e["cpu_ms"].items())
         lines += [
-            f"End to end through the gateway at {args.e2e_size:,} listings (real processes, HTTP, waitress):",
+            f"End to end through the gateway at {args.e2e_size:,} listings (real processes, HTTP):",
             "",
-            "| measure | p50 (ms) | p95 (ms) |",
-            "|---|---|---|",
-            f"| `GET /api/directory/health` (the HTTP floor) | {e2e['floor'][0]:.2f} | {e2e['floor'][1]:.2f} |",
-            f"| search, 1 client | {e2e['single'][0]:.2f} | {e2e['single'][1]:.2f} |",
-            f"| search, 8 concurrent clients | {e2e['eight'][0]:.2f} | {e2e['eight'][1]:.2f} |",
+            "| measure | p50 (ms) | p95 (ms) | load after |",
+            "|---|---|---|---|",
+            f"| `GET /api/directory/health` (the HTTP floor) | {e2e['floor'][0]:.2f} | {e2e['floor'][1]:.2f} | {loads['before']:.1f} (before) |",
+            f"| search, 1 client | {e2e['single'][0]:.2f} | {e2e['single'][1]:.2f} | {loads['after one client']:.1f} |",
+            f"| search, 8 concurrent clients | {e2e['eight'][0]:.2f} | {e2e['eight'][1]:.2f} | {loads['after eight clients']:.1f} |",
             "",
-            f"8 clients: {e2e['throughput']:.0f} searches/s. Directory process peak memory (VmHWM): {e2e['peak_mb']:.0f} MB.",
-            f"Single-client p50 is {e2e['single'][0] / floor50:.1f} x the floor.",
+            f"8 clients: {e2e['throughput']:.0f} searches/s (load {loads['after eight clients']:.1f}). "
+            f"Directory process peak memory (VmHWM): {e2e['peak_mb']:.0f} MB. "
+            f"An answer (a page of 20) is {e2e['bytes'] / 1024:.1f} KiB.",
+            f"Single-client p50 is {e2e['single'][0] / floor50:.1f} x the floor. "
+            f"CPU ms per search (1 client), by process: {cpu}.",
             "",
         ]
     if meili:

@@ -3,8 +3,9 @@
 Used by `GET /search` (and so by the web page) over either engine. The steps, each said back to
 the person in plain words when it changes what they asked:
 1. understand the words (services/directory/search/understanding.py): filters, categories, words;
-2. search; when nothing matches, drop words (soft words such as "beginners" first, then from the
-   end, as Meilisearch's `last` strategy does), so more-matched words rank above fewer;
+2. search with Meilisearch's `last` strategy: listings matching every word first, then those
+   matching fewer (soft words such as "beginners" dropped first, then words from the end), each
+   group after the one matching more; say which words the best matches left out;
 3. still nothing: loosen the filters read from the words (never age or access needs), one at a
    time; widen a radius to the nearest further out; widen a category to its parent;
 4. measure whether anything was found near the place named, for the unmet-demand report.
@@ -34,7 +35,7 @@ LOOSENED = ("welcome", "time", "days", "language", "price")
 class Change:
     """Something changed so the person isn't left with nothing, said plainly."""
 
-    kind: str  # dropped_words, loosened, further_out, wider_category, literal_words
+    kind: str  # dropped_words, fewer_words, loosened, further_out, wider_category, literal_words
     message: str
 
     def as_dict(self) -> dict[str, str]:
@@ -151,21 +152,20 @@ def _apply(
     return replace(query, **changes), applied, place
 
 
-def _word_lists(understood: Understanding, keep_one: bool) -> Iterator[tuple[list[str], str, bool]]:
-    """(words, the word just dropped, searched as typed): all the words in the categories they
-    name; then, once, every word as typed outside those categories; then fewer words: soft words
-    ("beginners") go first, then words from the end."""
+def _word_lists(
+    understood: Understanding, keep_one: bool
+) -> Iterator[tuple[list[str], bool, bool]]:
+    """(words, searched as typed, Meilisearch's `last` strategy): every word in the categories
+    they name, then those matching fewer (soft words such as "beginners" are last, so dropped
+    first, then words from the end, down to the first word); then, once, every word as typed
+    outside those categories; then, when there is something else to go on, no words at all."""
     content, soft = list(understood.words), list(understood.soft_words)
-    yield content + soft, "", False
+    yield content + soft, False, True
     if understood.concepts and (content or soft):
         typed = [w for c in understood.concepts for w in c.phrase.split()]
-        yield (typed + content + soft)[:MAX_WORDS], "", True
-    while soft:
-        gone = soft.pop()
-        yield content + soft, gone, False
-    while len(content) > (1 if keep_one else 0):
-        gone = content.pop()
-        yield list(content), gone, False
+        yield (typed + content + soft)[:MAX_WORDS], True, False
+    if not keep_one and (content or soft):
+        yield [], False, False
 
 
 def _first_with_results(
@@ -179,24 +179,24 @@ def _first_with_results(
 ) -> tuple[SearchResult, SearchQuery]:
     attempts = 0
     first: tuple[SearchResult, SearchQuery] | None = None
+    asked_words = understood.words + understood.soft_words
     for query, change in _loosenings(base, understood, applied, explicit):
         # with nothing else to go on, a single word is kept (it is the whole question)
         keep_one = not (query.categories or understood.intents)
-        dropped: list[str] = []
-        for words, gone, as_typed in _word_lists(understood, keep_one):
+        for words, as_typed, last in _word_lists(understood, keep_one):
             attempts += 1
-            if gone:
-                dropped.append(gone)
             # the words as typed, outside the category they were read as ("phtography walks")
             asked = replace(query, categories=chosen) if as_typed else query
-            result = backend.search_words(asked, words)
+            result = backend.search_words(asked, words, last=last)
             if first is None:
                 first = (result, query)
             if result.total:
                 if change is not None:
                     changes.append(change)
-                if dropped:
-                    changes.append(_dropped(dropped))
+                if asked_words and not words:
+                    changes.append(_dropped(asked_words))
+                else:
+                    changes.extend(_fewer_words(result, words))
                 return result, asked
             if attempts >= MAX_ATTEMPTS:
                 assert first is not None
@@ -205,11 +205,36 @@ def _first_with_results(
     return first
 
 
+def _fewer_words(result: SearchResult, words: list[str]) -> list[Change]:
+    """Say which words were left out: of the best matches when none matched every word, or of
+    those listed after the ones that did."""
+    if not words or (result.matched_all and result.matched_all >= result.total):
+        return []
+    if not result.matched_all:
+        return [_dropped(words[len(result.words_used) :])]
+    fewer = next((h.words_matched for h in result.hits if h.words_matched < len(words)), None)
+    if fewer is None:
+        return []  # this page holds only listings that matched every word
+    n = result.matched_all
+    quoted = _quoted(words[fewer:])
+    them = "it" if n == 1 else "them"
+    return [
+        Change(
+            "fewer_words",
+            f"{n} matched every word; after {them} come those without {quoted}.",
+        )
+    ]
+
+
+def _quoted(words: list[str]) -> str:
+    return ", ".join(f"“{w}”" for w in words)
+
+
 def _dropped(words: list[str]) -> Change:
-    quoted = ", ".join(f"“{w}”" for w in reversed(words))
     plural = "words" if len(words) > 1 else "word"
     return Change(
-        "dropped_words", f"Nothing matched every word, so we left out the {plural} {quoted}."
+        "dropped_words",
+        f"Nothing matched every word, so we left out the {plural} {_quoted(words)}.",
     )
 
 

@@ -48,40 +48,42 @@ class SearchBackend(abc.ABC):
         """Details when the engine answers; raises SearchUnavailable when it does not."""
 
     @abc.abstractmethod
-    def _search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
-        """Documents matching every one of `query_words` (all documents when empty) and the filters."""
+    def _search_words(self, query: SearchQuery, query_words: list[str], last: bool) -> SearchResult:
+        """Documents matching the filters and every one of `query_words` (every document when
+        there are none). With `last`, Meilisearch's `last` matching strategy: also those
+        matching fewer of the words, dropped from the end down to the first word, ranked after
+        those matching more (its words rule, read right to left), then by relevance or the sort
+        asked for. Each hit's `words_matched`, the result's `matched_all` (how many match every
+        word) and `best_matched` (the most words any hit matched) are set."""
 
-    def search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
-        """Documents matching every one of `query_words` and the filters (no words dropped)."""
+    def search_words(
+        self, query: SearchQuery, query_words: list[str], *, last: bool = False
+    ) -> SearchResult:
+        """Documents matching every one of `query_words` and the filters; with `last`, then
+        those matching fewer of them (words dropped from the end, down to the first)."""
         words_in = [w for w in query_words if w][:MAX_WORDS]
-        result = self._search_words(query, words_in)
-        result.words_used = list(words_in) if result.total else []
+        result = self._search_words(query, words_in, last and len(words_in) > 1)
+        result.words_used = list(words_in[: result.best_matched]) if result.total else []
         return result
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Meilisearch's rule: if nothing matches every word, drop words from the end of the query.
+        """The engine alone, Meilisearch's rule: documents matching every word of the query
+        first, then those matching fewer, words dropped from the end (at least the first word).
 
         One reading comes first: "free bike repair" that matches nothing as written means free
-        bike repair, so the word "free" becomes the free-only filter before words are dropped."""
+        bike repair, so the word "free" becomes the free-only filter when the rest then all
+        match."""
         query_words = words(query.text)
-        result = self._search_words(query, query_words)
-        if result.total or len(query_words) <= 1:
-            result.words_used = list(query_words) if result.total else []
+        result = self.search_words(query, query_words, last=True)
+        if result.matched_all or len(query_words) <= 1:
             return result
         if FREE in query_words and not query.free_only:
             rest = [w for w in query_words if w != FREE]
-            free = self._search_words(replace(query, free_only=True), rest)
-            if free.total:
-                free.words_used = rest
+            free = self.search_words(replace(query, free_only=True), rest, last=True)
+            if free.matched_all:
                 free.free_only = True
                 return free
-        query_words = query_words[:-1]
-        while True:
-            result = self._search_words(query, query_words)
-            if result.total or len(query_words) <= 1:
-                result.words_used = list(query_words) if result.total else []
-                return result
-            query_words = query_words[:-1]
+        return result
 
     def close(self) -> None:  # noqa: B027 - optional for engines that hold nothing
         """Release what the backend holds."""

@@ -17,7 +17,10 @@ from meilisearch.errors import MeilisearchError
 from services.directory.domain.search import SearchDocument
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.query import (
+    CROP_MARKER,
+    CROP_WORDS,
     FACETS,
+    WELCOMES,
     SearchHit,
     SearchQuery,
     SearchResult,
@@ -99,6 +102,7 @@ def meili_document(doc: SearchDocument) -> dict[str, Any]:
         min_age_value=doc.min_age if doc.min_age is not None else 0,
         max_age_value=doc.max_age if doc.max_age is not None else NO_MAX_AGE,
         fundable_until_number=date_number(doc.fundable_until) or 0,
+        youth_welcomes=len(set(doc.welcomes) & set(WELCOMES)),
     )
     price = min_price_for_filter(doc)
     if price is not None:
@@ -135,7 +139,17 @@ def index_settings(synonyms: dict[str, frozenset[str]]) -> dict[str, Any]:
             "_geo",
         ],
         "sortableAttributes": ["price_sort", "name", "_geo"],
-        "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
+        # a custom ranking rule last: the welcomes a listing offers young people order only
+        # listings every rule before it finds equal (a gentle boost, as the docs describe)
+        "rankingRules": [
+            "words",
+            "typo",
+            "proximity",
+            "attribute",
+            "sort",
+            "exactness",
+            "youth_welcomes:desc",
+        ],
         "synonyms": {word: sorted(others) for word, others in synonyms.items()},
         "typoTolerance": {
             "enabled": True,
@@ -272,8 +286,12 @@ class MeilisearchBackend(SearchBackend):
             "page": query.page,
             "hitsPerPage": query.per_page,
             "facets": [FACET_ATTRIBUTES[f] for f in query.facets if f in FACETS],
-            "matchingStrategy": "all",  # dropping words is done by SearchBackend.search
+            "matchingStrategy": "all",
             "attributesToHighlight": ["name", "description"],
+            # a list shows the start of a description: cropped as the tantivy adapter crops it
+            "attributesToCrop": ["description"],
+            "cropLength": CROP_WORDS,
+            "cropMarker": CROP_MARKER,
             "highlightPreTag": _PRE,
             "highlightPostTag": _POST,
         }
@@ -283,29 +301,35 @@ class MeilisearchBackend(SearchBackend):
             params["sort"] = ["price_sort:asc"]
         return params
 
-    def _search_words(self, query: SearchQuery, query_words: list[str]) -> SearchResult:
+    def _search_words(self, query: SearchQuery, query_words: list[str], last: bool) -> SearchResult:
         self.ensure_ready()
         # Meilisearch applies synonyms to words as typed: a misspelt synonym is corrected first
         synonyms = load_synonyms()
-        sent = [(synonym_correction(w, synonyms) or (w, 0))[0] for w in query_words]
-        answer = self._call(lambda: self.index.search(" ".join(sent), self.search_params(query)))
-        hits = []
-        for raw in answer.get("hits", []):
-            formatted = raw.get("_formatted") or {}
-            doc = SearchDocument.from_dict(raw)
-            distance = None
-            if query.near is not None and doc.lat is not None and doc.lng is not None:
-                distance = round(haversine_m(query.near, doc.lat, doc.lng))
-            hits.append(
-                SearchHit(
-                    document=doc,
-                    highlights={
-                        "name": _highlighted(formatted.get("name", doc.name)),
-                        "description": _highlighted(formatted.get("description", doc.description)),
-                    },
-                    distance_m=distance,
+        sent = " ".join((synonym_correction(w, synonyms) or (w, 0))[0] for w in query_words)
+        params = self.search_params(query)
+        every_word: int | None = None
+        if last:
+            # the `last` strategy ranks documents by how many words they match, from the front;
+            # the score details say each hit's count, and a second query in the same request
+            # counts those matching every word
+            params.update(matchingStrategy="last", showRankingScoreDetails=True)
+            counting = {
+                "indexUid": self.index_uid,
+                "q": sent,
+                "filter": params["filter"],
+                "matchingStrategy": "all",
+                "page": 1,
+                "hitsPerPage": 0,
+            }
+            answers = self._call(
+                lambda: self.client.multi_search(
+                    [{"indexUid": self.index_uid, "q": sent, **params}, counting]
                 )
-            )
+            )["results"]
+            answer, every_word = answers[0], int(answers[1].get("totalHits", 0))
+        else:
+            answer = self._call(lambda: self.index.search(sent, params))
+        hits = [self._hit(raw, query, len(query_words), last) for raw in answer.get("hits", [])]
         distribution = answer.get("facetDistribution") or {}
         facets = {
             name: order_facet(
@@ -315,12 +339,40 @@ class MeilisearchBackend(SearchBackend):
             for name in query.facets
             if name in FACETS
         }
+        total = int(answer.get("totalHits", len(hits)))
+        matched_all = total if every_word is None else every_word
+        if matched_all:
+            best = len(query_words)
+        else:  # the first page's first hit matched the most; a later page's is a floor
+            best = hits[0].words_matched if hits else min(1, total)
         return SearchResult(
-            total=int(answer.get("totalHits", len(hits))),
+            total=total,
             page=query.page,
             per_page=query.per_page,
             hits=hits,
             facets=facets,
+            matched_all=matched_all,
+            best_matched=best,
+        )
+
+    def _hit(self, raw: dict[str, Any], query: SearchQuery, words: int, last: bool) -> SearchHit:
+        formatted = raw.get("_formatted") or {}
+        doc = SearchDocument.from_dict(raw)
+        distance = None
+        if query.near is not None and doc.lat is not None and doc.lng is not None:
+            distance = round(haversine_m(query.near, doc.lat, doc.lng))
+        matched = words
+        if last:
+            details = (raw.get("_rankingScoreDetails") or {}).get("words") or {}
+            matched = int(details.get("matchingWords", words))
+        return SearchHit(
+            document=doc,
+            highlights={
+                "name": _highlighted(formatted.get("name", doc.name)),
+                "description": _highlighted(formatted.get("description", doc.description)),
+            },
+            distance_m=distance,
+            words_matched=matched,
         )
 
 

@@ -177,7 +177,41 @@ class SearchQuery:
         return self.max_price_pence
 
 
-_DOCUMENT_FIELDS = tuple(SearchDocument.__dataclass_fields__)
+CROP_WORDS = 30  # Meilisearch's default cropLength, in words
+CROP_MARKER = "…"
+
+
+def crop(text: str | None, words: int = CROP_WORDS) -> str:
+    """The first `words` words of `text`, with a marker when some were cut."""
+    parts = (text or "").split()
+    if len(parts) <= words:
+        return text or ""
+    return " ".join(parts[:words]) + CROP_MARKER
+
+
+# What a list of results shows of each listing (the whole listing is GET /listings/{id}): no
+# address, accessibility details, languages, dates or status, and the description cropped.
+LIST_FIELDS = (
+    "id",
+    "name",
+    "organization_id",
+    "organization_name",
+    "description",
+    "categories",
+    "category_labels",
+    "town",
+    "lat",
+    "lng",
+    "min_price_pence",
+    "max_price_pence",
+    "is_free",
+    "min_age",
+    "max_age",
+    "days",
+    "times",
+    "welcomes",
+    "provider_state",
+)
 
 
 @dataclass
@@ -185,10 +219,13 @@ class SearchHit:
     document: SearchDocument
     highlights: dict[str, str] = field(default_factory=dict)
     distance_m: int | None = None
+    words_matched: int = 0  # how many of the query's words, from the front, it matched
 
     def as_dict(self) -> dict[str, Any]:
+        """The hit as a list of results shows it (LIST_FIELDS, the description cropped)."""
         # shallow: dataclasses.asdict deep-copies, which costs more than the search itself
-        body = {name: getattr(self.document, name) for name in _DOCUMENT_FIELDS}
+        body = {name: getattr(self.document, name) for name in LIST_FIELDS}
+        body["description"] = crop(self.document.description)
         body["price_band"] = price_band(self.document)
         body["highlights"] = self.highlights
         body["funding_ready"] = self.document.funding_ready_on(date.today())
@@ -209,7 +246,9 @@ class SearchResult:
     per_page: int
     hits: list[SearchHit]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
-    words_used: list[str] = field(default_factory=list)  # the query words every hit matched
+    words_used: list[str] = field(default_factory=list)  # the words the best hits matched
+    matched_all: int = 0  # how many listings matched every word searched
+    best_matched: int = 0  # the most words, counted from the front, any listing matched
     free_only: bool = False  # "free" in the words was read as the free-only filter
     near: GeoPoint | None = None  # the place distances were measured from
 

@@ -208,6 +208,40 @@ def test_a_place_the_person_chose_beats_one_in_the_words(backend: SearchBackend)
     assert names(found)[0] in ("Guided walks", "Photography walks")
 
 
+def test_after_listings_matching_every_word_come_those_matching_fewer_and_that_is_said(
+    empty: SearchBackend,
+) -> None:
+    one = doc(31, "Cuban nights", "Cuban cuban cuban.", "Lewes")
+    two = doc(32, "Dance evening", "Some cuban music and rueda.", "Lewes")
+    three = doc(
+        33, "Latin club", "A long evening: cuban music, rueda and circles for all.", "Lewes"
+    )
+    empty.upsert([one, two, three])
+    found = ask(empty, "cuban rueda circles")
+    assert found.result.ids == [three.id, two.id, one.id]
+    assert [c.as_dict() for c in found.changes] == [
+        {
+            "kind": "fewer_words",
+            "message": "1 matched every word; after it come those without “circles”.",
+        }
+    ]
+    assert not found.unmet
+
+
+def test_when_nothing_matches_every_word_the_words_left_out_are_said(
+    empty: SearchBackend,
+) -> None:
+    one = doc(31, "Cuban nights", "Cuban cuban cuban.", "Lewes")
+    two = doc(32, "Dance evening", "Some cuban music and rueda.", "Lewes")
+    empty.upsert([one, two])
+    found = ask(empty, "cuban rueda circles")
+    assert found.result.ids == [two.id, one.id]
+    assert [c.kind for c in found.changes] == ["dropped_words"]
+    assert (
+        found.changes[0].message == "Nothing matched every word, so we left out the word “circles”."
+    )
+
+
 @pytest.mark.parametrize("text", ["\x00", "😀", "\u202eمرحبا", "!" * 200, "zzzzqqq"])
 def test_any_text_gets_an_answer(backend: SearchBackend, text: str) -> None:
     found = ask(backend, text)

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from services.directory.domain.search import SearchDocument
 from services.directory.search.backend import SearchBackend
 from services.directory.search.query import GeoPoint, SearchQuery, haversine_m
 from tests.contract.search.fixtures import EASTBOURNE, catalogue, doc
@@ -98,8 +99,56 @@ def test_when_nothing_matches_every_word_words_are_dropped_from_the_end(
     loaded: SearchBackend,
 ) -> None:
     result = loaded.search(SearchQuery(text="salsa brighton zebra"))
-    assert result.words_used == ["salsa", "brighton"]
-    assert [h.document.name for h in result.hits] == ["Brighton Salsa Collective"]
+    assert result.words_used == ["salsa", "brighton"] and result.matched_all == 0
+    # the best match first; after it, those matching only "salsa"
+    assert [h.document.name for h in result.hits][0] == "Brighton Salsa Collective"
+    assert sorted(h.document.name for h in result.hits[1:]) == [
+        "Hailsham Salsa Club",
+        "Salsa Nights Eastbourne",
+    ]
+    assert [h.words_matched for h in result.hits] == [2, 1, 1] and result.total == 3
+
+
+def _word_groups() -> list:
+    """Three listings where plain relevance would put the one matching fewest words first."""
+    strong = doc(21, "Salsa", "Salsa salsa salsa.", "Lewes")
+    two = doc(22, "Dance nights", "An evening of dancing with some salsa and cuban music.", "Lewes")
+    three = doc(
+        23,
+        "Latin club",
+        "A long evening of music and dancing in the hall: some salsa, cuban style, and rueda "
+        "circles at the end for anyone who wants to join in with the others.",
+        "Lewes",
+    )
+    return [strong, two, three]
+
+
+def test_listings_matching_every_word_come_before_those_matching_fewer(
+    empty: SearchBackend,
+) -> None:
+    strong, two, three = _word_groups()
+    empty.upsert([strong, two, three])
+    result = empty.search(SearchQuery(text="salsa cuban rueda"))
+    assert result.ids == [three.id, two.id, strong.id]
+    assert [h.words_matched for h in result.hits] == [3, 2, 1]
+    assert result.total == 3 and result.matched_all == 1
+    assert result.words_used == ["salsa", "cuban", "rueda"]
+    # one listing a page: the same order, the same exact total on every page
+    pages = [
+        empty.search(SearchQuery(text="salsa cuban rueda", page=n, per_page=1)) for n in (1, 2, 3)
+    ]
+    assert [p.ids[0] for p in pages] == [three.id, two.id, strong.id]
+    assert {p.total for p in pages} == {3}
+
+
+def test_more_words_matched_comes_first_under_any_sort(empty: SearchBackend) -> None:
+    strong, two, three = _word_groups()
+    # the listing matching fewest words is the cheapest and the nearest
+    cheap = replace(strong, min_price_pence=100, lat=EASTBOURNE.lat, lng=EASTBOURNE.lng)
+    empty.upsert([cheap, replace(two, min_price_pence=500), replace(three, min_price_pence=900)])
+    for sort in ("price", "distance"):
+        result = empty.search(SearchQuery(text="salsa cuban rueda", sort=sort, near=EASTBOURNE))
+        assert result.ids == [three.id, two.id, cheap.id], sort
 
 
 def test_synonyms_from_the_configuration_file(loaded: SearchBackend) -> None:
@@ -364,6 +413,36 @@ def test_a_radius_is_exact_for_scattered_listings(empty: SearchBackend) -> None:
         ]
 
 
+def test_nearest_first_without_a_radius_is_exact_near_and_far(empty: SearchBackend) -> None:
+    import random
+
+    rng = random.Random(9)
+    # a dense town and listings scattered up to ~150 km out, and two with no location
+    scattered = [
+        replace(
+            doc(300 + i, f"Spot {i}", "Somewhere to go.", "Eastbourne"),
+            lat=50.77 + rng.uniform(-spread, spread),
+            lng=0.28 + rng.uniform(-spread, spread) * 1.5,
+        )
+        for i, spread in enumerate([0.02] * 40 + [0.3] * 30 + [1.2] * 20)
+    ]
+    unplaced = [
+        replace(doc(400 + i, f"Online {i}", "Somewhere to go.", "Lewes"), lat=None, lng=None)
+        for i in range(2)
+    ]
+    empty.upsert(scattered + unplaced)
+    for centre in (GeoPoint(50.77, 0.28), GeoPoint(51.3, 0.9)):  # in the town; far from it
+        by_distance = sorted(scattered, key=lambda d: haversine_m(centre, d.lat, d.lng))  # type: ignore[arg-type]
+        expected = [d.id for d in by_distance] + sorted(d.id for d in unplaced)
+        seen: list[str] = []
+        for page in range(1, 15):
+            result = empty.search(SearchQuery(near=centre, sort="distance", per_page=7, page=page))
+            assert result.total == len(expected)
+            seen.extend(result.ids)
+        assert seen[: len(scattered)] == expected[: len(scattered)]
+        assert sorted(seen[len(scattered) :]) == expected[len(scattered) :]
+
+
 def test_free_in_the_words_is_read_as_the_free_filter_when_nothing_matches_as_written(
     empty: SearchBackend,
 ) -> None:
@@ -375,3 +454,50 @@ def test_free_in_the_words_is_read_as_the_free_filter_when_nothing_matches_as_wr
     # where the words match as written, they are taken as written
     literal = empty.search(SearchQuery(text="free bicycle"))
     assert literal.words_used == ["free", "bicycle"] and not literal.free_only
+
+
+# ---- what young people are told matters: welcomes as filters and gentle boosts -------------
+
+
+def _club(n: int, name: str, description: str, welcomes: list[str]) -> SearchDocument:
+    return doc(n, name, description, "Lewes", welcomes=welcomes)
+
+
+def test_welcome_filters_keep_listings_offering_every_one_asked_for(empty: SearchBackend) -> None:
+    both = _club(31, "Salsa club", "Salsa.", ["care_experienced", "bring_a_friend"])
+    one = _club(32, "Salsa social", "Salsa.", ["care_experienced"])
+    none = _club(33, "Salsa night", "Salsa.", [])
+    empty.upsert([both, one, none])
+    cared = empty.search(SearchQuery(text="salsa", welcomes=("care_experienced",)))
+    assert set(cared.ids) == {both.id, one.id}
+    every = SearchQuery(text="salsa", welcomes=("care_experienced", "bring_a_friend"))
+    assert empty.search(every).ids == [both.id]
+
+
+def test_among_equal_matches_listings_welcoming_young_people_come_first(
+    empty: SearchBackend,
+) -> None:
+    # indexed plainest first, so an engine without the boost would list it first
+    plain = _club(41, "Salsa club", "Salsa for everyone.", [])
+    friend = _club(42, "Salsa club", "Salsa for everyone.", ["bring_a_friend"])
+    all_three = _club(
+        43,
+        "Salsa club",
+        "Salsa for everyone.",
+        ["care_experienced", "first_session_free", "bring_a_friend"],
+    )
+    empty.upsert([plain, friend, all_three])
+    for query in (SearchQuery(text="salsa"), SearchQuery()):
+        assert empty.search(query).ids == [all_three.id, friend.id, plain.id]
+
+
+def test_a_welcome_never_lifts_a_weaker_match_above_a_better_one(empty: SearchBackend) -> None:
+    named = _club(51, "Salsa club", "Dancing on Fridays.", [])
+    mentioned = _club(
+        52,
+        "Dance club",
+        "Dancing on Fridays, some salsa.",
+        ["care_experienced", "first_session_free", "bring_a_friend"],
+    )
+    empty.upsert([mentioned, named])
+    assert empty.search(SearchQuery(text="salsa")).ids == [named.id, mentioned.id]

@@ -111,3 +111,16 @@ def test_fund_this_carries_the_search_so_the_log_learns_it_led_to_a_request(web)
     assert links and all("search_id=" in html.unescape(link) for link in links)
     chosen = web.get(html.unescape(links[0]))
     assert chosen.status_code == 200 and "search_id=" in html.unescape(chosen.text)
+
+
+def test_what_a_provider_offers_young_people_is_a_filter_on_the_page(web):
+    page = web.get("/search?q=gym&welcome=first_session_free&welcome=bring_a_friend")
+    assert page.status_code == 200
+    for value in ("first_session_free", "bring_a_friend"):
+        assert re.search(rf'name="welcome" type="checkbox" value="{value}" checked', page.text)
+    assert not re.search(r'value="care_experienced" checked', page.text)
+    results = page.text.split('id="results-heading"', 1)[1]
+    shown = results.count('<li class="app-result">')
+    assert shown > 0
+    assert results.count(">First session free</strong>") == shown
+    assert results.count(">Bring a friend</strong>") == shown

@@ -98,7 +98,12 @@ class SearchResultSchema(Schema):
     hits = fields.List(
         fields.Dict(),
         metadata={
-            "description": "Listings, each with `highlights` and `distance_m` (metres, null when no place was given)."
+            "description": "Listings as a list of results shows them (the whole listing is "
+            "GET /listings/{id}): id, name, organization_id, organization_name, description "
+            "(cropped to 30 words), categories, category_labels, town, lat, lng, min_price_pence, "
+            "max_price_pence, is_free, price_band, min_age, max_age, days, times, welcomes, "
+            "provider_state, funding_ready, `highlights` (name and the cropped description) and "
+            "`distance_m` (metres, null when no place was given)."
         },
     )
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))
@@ -128,7 +133,7 @@ class SearchResultSchema(Schema):
 class ChangeSchema(Schema):
     kind = fields.String(
         metadata={
-            "description": "dropped_words, loosened, further_out, wider_category or literal_words."
+            "description": "dropped_words, fewer_words, loosened, further_out, wider_category or literal_words."
         }
     )
     message = fields.String()

@@ -41,7 +41,12 @@ PER_PAGE = 10
 def _search_args(words: dict[str, Any], form: Any) -> dict[str, Any]:
     """The page's filters as the directory's /search parameters (choices it did not offer are
     left out); `words` are the search form's values."""
-    args: dict[str, Any] = {"per_page": PER_PAGE, **{k: v for k, v in words.items() if v}}
+    # the page shows category counts only: the directory counts no other facet for it
+    args: dict[str, Any] = {
+        "per_page": PER_PAGE,
+        "facets": ["category"],
+        **{k: v for k, v in words.items() if v},
+    }
     if words.get("near"):
         radius = form.get("radius", "")
         if radius in dict(RADIUS_CHOICES) and radius:
@@ -62,6 +67,9 @@ def _search_args(words: dict[str, Any], form: Any) -> dict[str, Any]:
     access = [a for a in form.getlist("accessibility") if a in dict(ACCESS)]
     if access:
         args["accessibility"] = access
+    welcomes = [w for w in form.getlist("welcome") if w in WELCOMES]
+    if welcomes:
+        args["welcome"] = welcomes
     if form.get("funding_ready"):
         args["funding_ready"] = "true"
     page = form.get("page", "1")
@@ -78,7 +86,9 @@ def search():
         person = searching_for(values.get("for"), date.today())
         if person and person["age"] is not None and not values.get("age"):
             values["age"] = str(person["age"])  # the young person's age pre-fills the filter
-    searched = any(k in request.args for k in ("q", "near", "category", "price", "day", "age"))
+    searched = any(
+        k in request.args for k in ("q", "near", "category", "price", "day", "age", "welcome")
+    )
     form = read(SearchForm(), values, when=searched)
     result = None
     if searched:

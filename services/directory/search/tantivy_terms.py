@@ -1,0 +1,77 @@
+"""How the embedded engine reads a typed word: the index terms it stands for, each weighted as
+Meilisearch ranks them (exact, a completed prefix on the last word, a synonym, one or two typos)."""
+
+from __future__ import annotations
+
+import bisect
+
+from services.directory.search.text import synonym_correction, typo_budget, typo_cost
+
+# The weight of each kind of match: an exact word ranks above a completed prefix, above a
+# synonym, above one typo, above two (Meilisearch's "typo" rule, approximated by boosts).
+EXACT, PREFIX, SYNONYM, ONE_TYPO, TWO_TYPOS = 1.0, 0.75, 0.6, 0.45, 0.3
+MAX_PREFIX_TERMS = 50
+
+
+class TermExpansion:
+    """Words -> index terms over the index's sorted vocabulary (kept by the backend)."""
+
+    _vocabulary: list[str]
+    _vocabulary_set: set[str]
+    _expansions: dict[tuple[str, bool], list[tuple[str, float]]]
+    _synonyms: dict[str, frozenset[str]]
+
+    def _with_prefix(self, prefix: str) -> list[str]:
+        start = bisect.bisect_left(self._vocabulary, prefix)
+        found: list[str] = []
+        for term in self._vocabulary[start:]:
+            if not term.startswith(prefix):
+                break
+            found.append(term)
+        return found
+
+    def expand(self, word: str, last: bool) -> list[tuple[str, float]]:
+        """The index terms a typed word stands for, each with its weight."""
+        cached = self._expansions.get((word, last))
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+
+        def offer(term: str, weight: float) -> None:
+            if term in self._vocabulary_set and weight > found.get(term, 0.0):
+                found[term] = weight
+
+        offer(word, EXACT)
+        budget = typo_budget(word)
+        if budget:
+            for term in self._typo_candidates(word, budget):
+                cost = typo_cost(word, term, budget)
+                if cost:
+                    offer(term, ONE_TYPO if cost == 1 else TWO_TYPOS)
+        if last:
+            completions = [t for t in self._with_prefix(word) if t != word]
+            for term in sorted(completions, key=len)[:MAX_PREFIX_TERMS]:
+                offer(term, PREFIX)
+        for term, weight in [(word, EXACT), *found.items()]:
+            for other in self._synonyms.get(term, ()):
+                offer(other, min(weight, SYNONYM))
+        corrected = synonym_correction(word, self._synonyms)
+        if corrected:  # a misspelt synonym: "gymnasuim" finds what "gymnasium" would
+            key, cost = corrected
+            weight = ONE_TYPO if cost == 1 else TWO_TYPOS
+            for other in (key, *self._synonyms[key]):
+                offer(other, weight)
+        result = sorted(found.items(), key=lambda item: -item[1])
+        if len(self._expansions) > 5000:
+            self._expansions = {}
+        self._expansions[(word, last)] = result
+        return result
+
+    def _typo_candidates(self, word: str, budget: int) -> list[str]:
+        candidates = [t for t in self._with_prefix(word[0]) if abs(len(t) - len(word)) <= budget]
+        if budget >= 2:  # a wrong first letter (counts as two typos): the rest must be right
+            tail = word[1:]
+            candidates.extend(t for t in (tail, word[1] + word[0] + word[2:]) if t)
+            candidates.extend(chr(c) + tail for c in range(ord("a"), ord("z") + 1))
+            candidates.extend(chr(c) + word for c in range(ord("a"), ord("z") + 1))
+        return candidates
