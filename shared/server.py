@@ -61,6 +61,9 @@ def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | N
         log.info("stopping", extra={"fields": {"signal": signum}})
         stop_background(app)
         server.close()
+        # Let requests in flight finish before the interpreter finalises: a daemon thread still
+        # inside native code then (tantivy, sqlite) can crash the process on its way out.
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, _shutdown)

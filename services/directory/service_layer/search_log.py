@@ -7,6 +7,7 @@ listing was funded afterwards. The report withholds every count of 1-7.
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import queue
@@ -145,12 +146,14 @@ class SearchLogWriter:
     MAX_BATCH = 500
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[UnitOfWork, Callable[[Session], object]]] = (
+        # None asks the thread to stop once what is queued before it is written
+        self._queue: queue.SimpleQueue[tuple[UnitOfWork, Callable[[Session], object]] | None] = (
             queue.SimpleQueue()
         )
         self._count = 0
         self._settled = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._registered = False
 
     def submit(self, uow: UnitOfWork, work: Callable[[Session], object]) -> None:
         with self._settled:
@@ -158,7 +161,20 @@ class SearchLogWriter:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="search-log", daemon=True)
                 self._thread.start()
+                if not self._registered:
+                    # finish and stop before the interpreter finalises: a daemon thread caught
+                    # inside sqlite or psycopg then can crash the process on its way out
+                    atexit.register(self.close)
+                    self._registered = True
         self._queue.put((uow, work))
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then stop the thread (a later submit starts a new one)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._queue.put(None)
+        thread.join(timeout)
 
     def settle(self, timeout: float = 5.0) -> None:
         with self._settled:
@@ -166,12 +182,14 @@ class SearchLogWriter:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.MAX_BATCH:
+            taken = [self._queue.get()]
+            while len(taken) < self.MAX_BATCH:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    taken.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            stopping = None in taken
+            batch = [item for item in taken if item is not None]
             for uow in {id(u): u for u, _w in batch}.values():
                 works = [w for u, w in batch if u is uow]
                 try:
@@ -184,6 +202,8 @@ class SearchLogWriter:
             with self._settled:
                 self._count -= len(batch)
                 self._settled.notify_all()
+            if stopping and self._queue.empty():
+                return
 
 
 def _all_of(works: list[Callable[[Session], object]]) -> Callable[[Session], None]:

@@ -175,3 +175,24 @@ def test_rows_written_in_the_background_land_before_a_report_is_read(db, backend
     report = unmet_demand_report(uow)
     rows = {(r["category"], r["town"]): r["searches"] for r in report["rows"]}
     assert rows[("fishing", "Eastbourne")] == 12
+
+
+def test_closing_the_writer_writes_what_is_queued_and_stops_its_thread(db, backend) -> None:
+    """At exit the writer finishes and stops, so no thread is inside sqlite or psycopg while the
+    interpreter finalises (a daemon thread there can crash the process on its way out)."""
+    from services.directory.service_layer.search_log import SearchLogWriter
+    from services.directory.service_layer.unit_of_work import SqlUnitOfWork
+
+    writer = SearchLogWriter()
+    uow = SqlUnitOfWork(db)
+    found = answer(backend, SearchQuery(text="fishing"))
+    for _ in range(30):
+        writer.submit(uow, lambda s: record_search(s, found, None))
+    thread = writer._thread
+    writer.close()
+    assert thread is not None and not thread.is_alive()
+    assert len(entries(db)) == 30
+    writer.submit(uow, lambda s: record_search(s, found, None))  # a later row starts it again
+    writer.settle()
+    assert len(entries(db)) == 31
+    writer.close()

@@ -33,6 +33,23 @@ def test_every_hit_carries_the_same_keys_with_or_without_a_place(suite: RunningS
     assert placed and all(isinstance(hit["distance_m"], int) for hit in placed)
 
 
+def test_a_hit_carries_what_a_list_shows_and_the_listing_endpoint_the_rest(
+    suite: RunningSuite,
+) -> None:
+    hit = search(suite, q="gym", near="Eastbourne")["hits"][0]
+    assert set(hit) == {
+        *("id", "name", "organization_id", "organization_name", "description"),
+        *("categories", "category_labels", "town", "lat", "lng", "price_band"),
+        *("min_price_pence", "max_price_pence", "is_free", "min_age", "max_age"),
+        *("days", "times", "welcomes", "provider_state", "funding_ready"),
+        *("highlights", "distance_m"),
+    }
+    assert len(hit["description"].split()) <= 31  # 30 words and a marker when cropped
+    listing = suite.api("GET", f"/api/directory/listings/{hit['id']}")
+    assert listing.status_code == 200
+    assert {"location", "accessibility", "languages", "cost_options"} <= set(listing.json())
+
+
 def test_bad_parameters_are_a_422_naming_every_field(suite: RunningSuite) -> None:
     response = suite.api(
         "GET", SEARCH, params={"age": "old", "per_page": 0, "max_price": -1, "day": "someday"}
