@@ -191,7 +191,7 @@ def test_sign_in_with_the_keyboard_alone(page):
             ],
         ),
         ("demo-budget-holder", ["/approvals", "/dashboard", "/worklist"]),
-        ("demo-finance", ["/payments"]),
+        ("demo-finance", ["/payments", "/payments/instalments"]),
         (
             "demo-admin",
             [

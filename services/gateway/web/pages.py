@@ -14,6 +14,7 @@ from services.gateway.web.blueprint import bp
 from services.gateway.web.caseload import routes as caseload
 from services.gateway.web.dashboard import routes as dashboard
 from services.gateway.web.feedback import routes as feedback
+from services.gateway.web.payments import instalments
 from services.gateway.web.payments import routes as payments
 from services.gateway.web.provider import routes as provider
 from services.gateway.web.search import fund
@@ -29,6 +30,7 @@ __all__ = [
     "dashboard",
     "feedback",
     "fund",
+    "instalments",
     "payments",
     "provider",
     "search",

@@ -209,3 +209,50 @@ def test_an_advisor_funds_a_listing_monthly_from_the_pages(suite):
     assert 'data-testid="packages"' in person.text and "0 of 12" in person.text
     listed = _ok(suite.api("GET", f"/api/budget/packages?person_id={person_id}", role="admin"))
     assert [(p["frequency"], p["amount_pence"]) for p in listed["items"]] == [("monthly", 18_000)]
+
+
+def test_finance_pays_an_instalment_from_the_pages(suite):
+    scheme_id = create_scheme(suite)
+    person_id = create_person(suite, scheme_id)
+    goal = create_plan(suite, person_id)["goals"][0]["id"]
+    item = f"Support worker {uuid.uuid4().hex[:6]}"
+    made = _ok(
+        suite.api(
+            "POST",
+            "/api/budget/packages",
+            role="advisor",
+            sub="demo-advisor",
+            json={
+                "person_id": person_id,
+                "goal_id": goal,
+                "supplier": "Hastings Youth Support",
+                "item": item,
+                "category": "peer-support",
+                "frequency": "weekly",
+                "instalments": 4,
+                "instalment_pence": 4_000,
+            },
+        ),
+        201,
+    )
+    web = WebClient(suite.gateway)
+    web.sign_in("demo-finance")
+    listed = web.get("/payments/instalments")
+    assert item in listed.text
+    path = f"/payments/packages/{made['id']}/instalments/1"
+    assert f'href="{path}"' in listed.text
+    # due within a week: the first (today) and the second (in seven days), not the third
+    assert f"{made['id']}/instalments/2" in listed.text
+    assert f"{made['id']}/instalments/3" not in listed.text
+    empty = web.post(path, {"reference": ""})
+    assert problems(empty) == ["Enter the payment reference from the finance system"]
+    paid = web.post(path, {"reference": "BACS-W1"})
+    assert paid.status_code == 302, problems(paid)
+    assert f"Payment recorded: {item}, instalment 1 of 4 (£40)" in web.follow(paid).text
+    after = _ok(suite.api("GET", f"/api/budget/packages/{made['id']}", role="finance"))
+    assert [i["state"] for i in after["schedule"]] == ["paid", "due", "due", "due"]
+    assert (after["paid_pence"], after["held_pence"]) == (4_000, 12_000)
+    again = web.post(path, {"reference": "BACS-W1-again"})
+    assert again.status_code == 400
+    assert problems(again) == ["Instalment 1 is paid; only a due instalment can be paid."]
+    assert _ok(suite.api("GET", "/api/budget/ledger/verify", role="finance"))["ok"] is True

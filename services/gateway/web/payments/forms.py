@@ -17,3 +17,13 @@ class PayForm(FormSchema):
     reason = Text(blank="Enter why less than the approved amount was paid", label="The reason")
     service_fields = {"amount_pence": "amount"}
     summary_field = "reference"
+
+
+class InstalmentForm(FormSchema):
+    """Recording one instalment of an ongoing package as paid (always its scheduled amount)."""
+
+    reference = Text(
+        required="Enter the payment reference from the finance system",
+        label="The payment reference",
+    )
+    summary_field = "reference"
