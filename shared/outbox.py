@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, delete, func, select, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -76,17 +87,21 @@ def add_event(
     session: Session, model: type[Any], destination: str, topic: str, payload: dict[str, Any]
 ) -> str:
     """Record an event in the caller's transaction; it is delivered only if that transaction commits."""
-    event = model(
-        event_id=str(uuid.uuid4()),
-        destination=destination,
-        topic=topic,
-        payload=payload,
-        created_at=utcnow(),
-        available_at=utcnow(),
-        attempts=0,
+    event_id = str(uuid.uuid4())
+    now = utcnow()
+    # A Core insert, sent now: no ORM object to track and flush for a row this session never reads.
+    session.execute(
+        insert(model.__table__).values(
+            event_id=event_id,
+            destination=destination,
+            topic=topic,
+            payload=payload,
+            created_at=now,
+            available_at=now,
+            attempts=0,
+        )
     )
-    session.add(event)
-    return str(event.event_id)
+    return event_id
 
 
 def first_delivery(session: Session, model: type[Any], event_id: str, topic: str) -> bool:

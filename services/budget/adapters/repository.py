@@ -8,9 +8,9 @@ decides on the state it actually changed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import Goal, Person, Plan, PurchaseRequest, RequestTransition
@@ -18,6 +18,8 @@ from services.budget.adapters.orm import Scheme as SchemeRow
 from shared.clock import utcnow
 from shared.errors import NotFound
 from shared.identity import Identity
+
+TRANSITIONS = cast(Table, RequestTransition.__table__)
 
 
 class SqlRequests:
@@ -43,16 +45,19 @@ class SqlRequests:
     def change_state(
         self, request_id: str, expected: str, target: str, values: dict[str, Any]
     ) -> PurchaseRequest | None:
-        """`UPDATE ... WHERE state = :expected`; the changed request, or None if it had moved on."""
-        changed = self.session.execute(
+        """`UPDATE ... WHERE state = :expected RETURNING *`: the changed request, or None if it had moved on.
+
+        On PostgreSQL the update takes the row's lock and, if another transaction changed the row
+        first, checks `state` again on the version that transaction committed: the change happens
+        only from the state this transaction saw change, and no read is needed before or after.
+        """
+        return self.session.scalars(
             update(PurchaseRequest)
             .where(PurchaseRequest.id == request_id, PurchaseRequest.state == expected)
             .values(state=target, updated_at=utcnow(), **values)
-            .execution_options(synchronize_session=False)
-        )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        return self.session.get(PurchaseRequest, request_id, populate_existing=True)
+            .returning(PurchaseRequest),
+            execution_options={"synchronize_session": False, "populate_existing": True},
+        ).one_or_none()
 
     def record(
         self,
@@ -64,7 +69,7 @@ class SqlRequests:
         details: dict[str, Any] | None = None,
     ) -> None:
         self.session.execute(
-            insert(RequestTransition).values(
+            insert(TRANSITIONS).values(
                 request_id=request_id,
                 from_state=from_state,
                 to_state=to_state,
@@ -77,16 +82,19 @@ class SqlRequests:
         )
 
     def approved_before(self, person_id: str, request_id: str) -> int:
-        """How many other requests of this young person were ever approved."""
+        """Whether any other request of this young person was ever approved (1) or not (0)."""
         return int(
-            self.session.scalar(
-                select(func.count()).where(
-                    PurchaseRequest.person_id == person_id,
-                    PurchaseRequest.approved_at.is_not(None),
-                    PurchaseRequest.id != request_id,
+            bool(
+                self.session.scalar(
+                    select(
+                        exists().where(
+                            PurchaseRequest.person_id == person_id,
+                            PurchaseRequest.approved_at.is_not(None),
+                            PurchaseRequest.id != request_id,
+                        )
+                    )
                 )
             )
-            or 0
         )
 
 

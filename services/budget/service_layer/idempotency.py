@@ -16,9 +16,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,7 @@ from shared.errors import DomainError, ValidationFailed
 KEEP_FOR = timedelta(hours=48)
 MAX_KEY_LENGTH = 200
 IN_FLIGHT, DONE = "in_flight", "done"
+KEYS = cast(Table, IdempotencyKey.__table__)
 
 
 @dataclass(frozen=True)
@@ -107,19 +110,16 @@ class Idempotency:
             session.execute(
                 delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEEP_FOR)
             )
-        try:
-            with session.begin_nested():
-                session.add(
-                    IdempotencyKey(
-                        key=self.full_key,
-                        body_hash=self.digest,
-                        state=IN_FLIGHT,
-                        created_at=utcnow(),
-                    )
-                )
+        # One statement: the insert waits for a transaction holding the same key, and does nothing
+        # if that one committed (no savepoint: a conflict does not abort this transaction).
+        held = session.execute(
+            _insert_for(session)(KEYS)
+            .values(key=self.full_key, body_hash=self.digest, state=IN_FLIGHT, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[KEYS.c.key])
+            .returning(KEYS.c.key)
+        ).first()
+        if held is not None:
             return
-        except IntegrityError:
-            pass
         answer = self.answered(session)
         if answer is not None:
             raise Replay(answer)
@@ -140,10 +140,9 @@ class Idempotency:
     def remember(self, session: Session, status: int, body: dict[str, Any]) -> None:
         """Store the answer in the caller's transaction: the change and its answer commit together."""
         session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.key == self.full_key)
+            update(KEYS)
+            .where(KEYS.c.key == self.full_key)
             .values(state=DONE, status_code=status, response=body)
-            .execution_options(synchronize_session=False)
         )
 
     def remember_failure_once(self, db: Database, err: DomainError) -> None:
@@ -171,6 +170,11 @@ class Idempotency:
                 return
 
         db.run_write(store)
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike)."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
 
 
 def problem_of(err: DomainError) -> dict[str, Any]:

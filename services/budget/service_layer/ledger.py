@@ -8,9 +8,9 @@ the whole transaction is refused. The application never reads a balance and then
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -19,6 +19,9 @@ from shared.clock import utcnow
 from shared.errors import Conflict
 
 FUNDING, POT, PERSON, HOLD, PAID = "funding", "pot", "person", "hold", "paid"
+ACCOUNTS = cast(Table, LedgerAccount.__table__)
+TRANSACTIONS = cast(Table, LedgerTransaction.__table__)
+ENTRIES = cast(Table, LedgerEntry.__table__)
 
 
 def account_id(kind: str, owner_id: str) -> str:
@@ -75,32 +78,28 @@ def move(
     """Move `amount_pence` from `credit` to `debit` as one balanced transaction; returns its id."""
     if amount_pence <= 0:
         raise ValueError("ledger amounts are positive")
+    # Core statements on the tables: the hot path of every approval, without the ORM's bulk layer.
     taken = session.execute(
-        update(LedgerAccount)
+        update(ACCOUNTS)
         .where(
-            LedgerAccount.id == credit,
-            or_(LedgerAccount.kind == FUNDING, LedgerAccount.balance_pence >= amount_pence),
+            ACCOUNTS.c.id == credit,
+            or_(ACCOUNTS.c.kind == FUNDING, ACCOUNTS.c.balance_pence >= amount_pence),
         )
-        .values(balance_pence=LedgerAccount.balance_pence - amount_pence)
-        .execution_options(synchronize_session=False)
+        .values(balance_pence=ACCOUNTS.c.balance_pence - amount_pence)
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         # This read happens only to explain a refusal; nothing is written after it.
-        available = session.scalar(
-            select(LedgerAccount.balance_pence).where(LedgerAccount.id == credit)
-        )
+        available = session.scalar(select(ACCOUNTS.c.balance_pence).where(ACCOUNTS.c.id == credit))
         raise InsufficientFunds(credit, int(available or 0), amount_pence, what)
     given = session.execute(
-        update(LedgerAccount)
-        .where(LedgerAccount.id == debit)
-        .values(balance_pence=LedgerAccount.balance_pence + amount_pence)
-        .execution_options(synchronize_session=False)
+        update(ACCOUNTS)
+        .where(ACCOUNTS.c.id == debit)
+        .values(balance_pence=ACCOUNTS.c.balance_pence + amount_pence)
     )
     if given.rowcount != 1:  # type: ignore[attr-defined]
         raise LookupError(f"no ledger account {debit}")
-    # Core inserts: the hot path of every approval, without the ORM's unit-of-work overhead.
     txn_id = session.execute(
-        insert(LedgerTransaction)
+        insert(TRANSACTIONS)
         .values(
             kind=kind,
             status="pending" if pending else "posted",
@@ -109,10 +108,10 @@ def move(
             created_by=by,
             created_at=utcnow(),
         )
-        .returning(LedgerTransaction.id)
+        .returning(TRANSACTIONS.c.id)
     ).scalar_one()
     session.execute(
-        insert(LedgerEntry),
+        insert(ENTRIES),
         [
             {
                 "transaction_id": txn_id,

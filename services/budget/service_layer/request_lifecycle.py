@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from services.budget.adapters.directory import DirectoryPort
-from services.budget.adapters.orm import PurchaseRequest
+from services.budget.adapters.orm import PurchaseRequest, Scheme
 from services.budget.domain import duties, rules
 from services.budget.service_layer.access import require
 from services.budget.service_layer.commands import (
@@ -26,6 +26,7 @@ from services.budget.service_layer.fundability import (
     recheck,
     refuse_over_budget,
 )
+from services.budget.service_layer.ledger import InsufficientFunds
 from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
 from services.budget.service_layer.unit_of_work import Requests, UnitOfWork, retried
@@ -115,7 +116,7 @@ def _submit(cmd: SubmitRequest, uow: UnitOfWork) -> dict[str, Any]:
     with uow.write() as tx:
         req = tx.requests.lock(cmd.request_id)
         refuse_over_budget(tx.ledger.available(req.person_id), req.amount_pence)
-        _, req = move_on(tx, cmd.request_id, "submit", cmd.actor, submitted_at=utcnow())
+        _, req = move_on(tx, cmd.request_id, "submit", cmd.actor, locked=req, submitted_at=utcnow())
         return answer(tx, req, cmd.actor)
 
 
@@ -144,7 +145,7 @@ def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> d
                 errors={"reason": ["Say why less is approved than was asked."]},
             )
     recheck(directory, req, scheme)
-    return hold_approved(cmd, uow)
+    return hold_approved(cmd, uow, scheme=scheme)
 
 
 def approve_by_rule(request_id: str, uow: UnitOfWork, *, answering: Identity) -> dict[str, Any]:
@@ -159,26 +160,38 @@ def approve_by_rule(request_id: str, uow: UnitOfWork, *, answering: Identity) ->
 
 @retried
 def hold_approved(
-    cmd: ApproveRequest, uow: UnitOfWork, *, answering: Identity | None = None
+    cmd: ApproveRequest,
+    uow: UnitOfWork,
+    *,
+    answering: Identity | None = None,
+    scheme: Scheme | None = None,
 ) -> dict[str, Any]:
-    """Approve and hold the money, in one transaction, on the state this transaction changed."""
+    """Approve and hold the money, in one transaction, on the state this transaction changed.
+
+    The request's conditional update is the first statement (it locks the request and returns it);
+    the hold is the young person's balance taken by a conditional update, so a budget that can't
+    cover it refuses the whole transaction (422 with what is left). `scheme`, read before the
+    transaction, only shapes the answer (the actions its reader may take next).
+    """
     with uow.write() as tx:
-        req = tx.requests.lock(cmd.request_id)
-        rules.next_state("approve", req.state)
-        amount = req.amount_pence if cmd.amount_pence is None else cmd.amount_pence
-        available = tx.ledger.available(req.person_id, lock=True)
-        if amount > available:
-            if cmd.actor == RULE:  # left for a budget holder, who will see why
-                return answer(tx, req, answering or cmd.actor)
-            raise over_budget_on_approval(available, amount)
+        if cmd.actor == RULE:  # the rule leaves it for a budget holder if the budget can't cover it
+            locked = tx.requests.lock(cmd.request_id)
+            rules.next_state("approve", locked.state)
+            if locked.amount_pence > tx.ledger.available(locked.person_id, lock=True):
+                return answer(tx, locked, answering or cmd.actor, scheme)
         now = utcnow()
         changes: dict[str, Any] = {"approved_at": now, "approved_by": cmd.actor.sub}
         if cmd.amount_pence is not None:
             changes.update(amount_pence=cmd.amount_pence, reason=cmd.reason)
         _, req = move_on(tx, cmd.request_id, "approve", cmd.actor, note=cmd.reason, **changes)
-        tx.ledger.hold(req, by=cmd.actor.sub)
+        try:
+            tx.ledger.hold(req, by=cmd.actor.sub)
+        except InsufficientFunds as err:  # the conditional update took nothing; all is undone
+            raise over_budget_on_approval(
+                int(err.extra.get("available_pence") or 0), req.amount_pence
+            ) from None
         tx.publish("request.approved", _approved_event(req, now.isoformat(), tx.requests))
-        return answer(tx, req, answering or cmd.actor)
+        return answer(tx, req, answering or cmd.actor, scheme)
 
 
 def _approved_event(req: PurchaseRequest, at: str, requests: Requests) -> dict[str, Any]:
@@ -204,7 +217,7 @@ def decide(cmd: DecideRequest, uow: UnitOfWork) -> dict[str, Any]:
     reason = rules.require_reason(cmd.action, cmd.reason)
     with uow.write() as tx:
         tx.visible_request(cmd.actor, cmd.request_id)
-        values = {"reason": reason} if reason else {}
+        values: dict[str, Any] = {"reason": reason} if reason else {}
         _, req = move_on(
             tx, cmd.request_id, cmd.action, cmd.actor, note=reason, details=cmd.details, **values
         )

@@ -111,9 +111,15 @@ def participants(req: PurchaseRequest) -> duties.Participants:
     return duties.Participants(raised_by=req.created_by, approved_by=req.approved_by)
 
 
-def answer(tx: Transaction, req: PurchaseRequest, viewer: Identity) -> dict[str, Any]:
-    """A write's answer: the request as `viewer` sees it, remembered with the change."""
-    return tx.done(request_view(req, viewer, tx.people.scheme_of(req.person_id)))
+def answer(
+    tx: Transaction, req: PurchaseRequest, viewer: Identity, scheme: Scheme | None = None
+) -> dict[str, Any]:
+    """A write's answer: the request as `viewer` sees it, remembered with the change.
+
+    `scheme`: the young person's scheme if the caller already read it (it is read here if not).
+    """
+    scheme = scheme or tx.people.scheme_of(req.person_id)
+    return tx.done(request_view(req, viewer, scheme))
 
 
 def request_view(req: PurchaseRequest, viewer: Identity, scheme: Scheme) -> dict[str, Any]:

@@ -44,8 +44,8 @@ class FakeRequests:
     def change_state(
         self, request_id: str, expected: str, target: str, values: dict[str, Any]
     ) -> PurchaseRequest | None:
-        row = self.rows[request_id]
-        if row.state != expected:
+        row = self.rows.get(request_id)
+        if row is None or row.state != expected:
             return None
         row.state = target
         row.updated_at = utcnow()
