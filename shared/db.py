@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -108,6 +109,12 @@ class Database:
         )
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
+        # SQLite has one writer at a time. This process's writers queue here for their turn (woken
+        # the moment the previous one commits) instead of polling SQLite's lock in the busy
+        # handler's growing sleeps, which left the unlucky ones asleep while the lock was free.
+        # Other processes still meet the busy timeout. Re-entrant: a nested write in the same
+        # thread fails at SQLite's own lock as before, instead of hanging here.
+        self._write_turn = threading.RLock() if self.sqlite else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -118,7 +125,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: on SQLite it holds the write lock from its first statement."""
-        with self._writer() as session, session.begin():
+        if self._write_turn is None:
+            with self._writer() as session, session.begin():
+                yield session
+            return
+        with self._write_turn, self._writer() as session, session.begin():
             yield session
 
     def run_write(self, work: Callable[[Session], T], *, attempts: int = 8) -> T:
