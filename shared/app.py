@@ -111,7 +111,7 @@ def create_service_app(
     app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["phb_settings"] = settings
-    app.extensions["phb_db"] = Database(settings.database_url)
+    app.extensions["phb_db"] = Database(settings.database_url, **settings.pool_options())
     app.extensions["phb_ready_checks"] = {"database": lambda: app.extensions["phb_db"].ping()}
 
     _install_request_context(app)

@@ -90,7 +90,22 @@ class ServiceSettings:
     connect_timeout: float = 1.0
     read_timeout: float = 2.0
     relay_interval: float = 0.5
+    # Connections kept open to PostgreSQL per process: one for each serving thread and the relays,
+    # so no call waits for a new connection (an overflow connection is closed after each use).
+    db_pool_size: int = 18
+    db_max_overflow: int = 4
+    db_pool_timeout: float = 30.0
     extra: dict[str, object] = field(default_factory=dict)
+
+    def pool_options(self) -> dict[str, object]:
+        """The engine's pool settings (none for SQLite, which keeps its own)."""
+        if self.database_url.startswith("sqlite"):
+            return {}
+        return {
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout": self.db_pool_timeout,
+        }
 
     @classmethod
     def from_env(cls, name: str) -> ServiceSettings:
@@ -103,4 +118,7 @@ class ServiceSettings:
             connect_timeout=env_float("PHB_CONNECT_TIMEOUT", 1.0),
             read_timeout=env_float("PHB_READ_TIMEOUT", 2.0),
             relay_interval=env_float("PHB_RELAY_INTERVAL", 0.5),
+            db_pool_size=int(env_float("PHB_DB_POOL_SIZE", env_float("PHB_THREADS", 16) + 2)),
+            db_max_overflow=int(env_float("PHB_DB_MAX_OVERFLOW", 4)),
+            db_pool_timeout=env_float("PHB_DB_POOL_TIMEOUT", 30.0),
         )

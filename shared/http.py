@@ -68,6 +68,9 @@ class ServiceClient:
         self.timeout = (connect_timeout, read_timeout)
         self.retries = retries
         self.session = requests.Session()
+        # Calls go straight to the configured service URL: no proxy or .netrc lookups from the
+        # environment on every call (they cost more than the rest of the client's work).
+        self.session.trust_env = False
         # urllib3 retries only connections that were never made; answers are retried below,
         # each attempt with a token of its own.
         retry = Retry(
