@@ -48,11 +48,22 @@ class Suite:
     def gateway(self) -> str:
         return self.url("gateway")
 
+    def command(self, name: str) -> tuple[list[str], dict[str, str]]:
+        """How `name` is started: waitress (`python -m services.NAME`), or with
+        `PHB_SUITE_SERVER=gunicorn` the production server as `phb serve NAME` starts it."""
+        port = str(self.ports[name])
+        if self.env.get("PHB_SUITE_SERVER") == "gunicorn":
+            serve = "from services.cli import main; main()"
+            env = {**self.env, "PORT": port, "PHB_BIND_HOST": "127.0.0.1"}
+            return [sys.executable, "-c", serve, "serve", name], env
+        return [sys.executable, "-m", f"services.{name}", "--port", port], self.env
+
     def start(self, name: str) -> None:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        argv, env = self.command(name)
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}", "--port", str(self.ports[name])],
-            env=self.env,
+            argv,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
