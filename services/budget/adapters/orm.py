@@ -99,6 +99,8 @@ class Pot(Base):
     amount_pence: Mapped[int] = mapped_column(BigInteger)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
+    # The council's finance code for this money (its general-ledger cost centre), on payment runs.
+    cost_code: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -173,6 +175,9 @@ class PurchaseRequest(Base):
     evidence_reference: Mapped[str | None] = mapped_column(String(200))
     evidence_note: Mapped[str | None] = mapped_column(Text)
     activity_started_on: Mapped[date | None] = mapped_column(Date)
+    # The open (or paid) payment run this request is in: set only by a conditional UPDATE that
+    # finds it NULL, so two runs made at once never share a request.
+    payment_run_id: Mapped[str | None] = mapped_column(ForeignKey("payment_runs.id"), index=True)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -183,6 +188,42 @@ class PurchaseRequest(Base):
         CheckConstraint("amount_pence > 0", name="amount_positive"),
         CheckConstraint("recovered_pence <= paid_pence", name="recovered_within_paid"),
     )
+
+
+class PaymentRun(Base):
+    """A batch of approved requests finance pays together, under one reference."""
+
+    __tablename__ = "payment_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    state: Mapped[str] = mapped_column(String(12), index=True)  # open, paid or cancelled
+    due_by: Mapped[date] = mapped_column(Date)
+    scheme_id: Mapped[str | None] = mapped_column(String(36))
+    request_count: Mapped[int] = mapped_column(Integer)
+    total_pence: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_by: Mapped[str | None] = mapped_column(String(200))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("state IN ('open', 'paid', 'cancelled')", name="run_state"),)
+
+
+class PaymentRunItem(Base):
+    """A request in a run, kept after the run is cancelled (the run's record stays whole)."""
+
+    __tablename__ = "payment_run_items"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("payment_runs.id"), primary_key=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("purchase_requests.id"), primary_key=True, index=True
+    )
+    amount_pence: Mapped[int] = mapped_column(Integer)
 
 
 class RequestTransition(Base):

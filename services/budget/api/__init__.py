@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from services.budget.api.assignments.routes import blp as assignments_blp
 from services.budget.api.cohort_sizes.routes import blp as cohort_sizes_blp
 from services.budget.api.packages.routes import blp as packages_blp
+from services.budget.api.payment_runs.routes import blp as payment_runs_blp
 from services.budget.api.payments.routes import blp as payments_blp
 from services.budget.api.people.routes import blp as people_blp
 from services.budget.api.plans.routes import blp as plans_blp
@@ -31,6 +32,7 @@ def blueprints() -> list[Blueprint]:
         provider_requests_blp,
         payments_blp,
         cohort_sizes_blp,
+        payment_runs_blp,
         reports_blp,
         ledger_blp,
         worklist_blp,

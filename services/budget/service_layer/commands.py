@@ -91,3 +91,31 @@ class RecoverMoney:
     request_id: str
     amount_pence: int
     reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatePaymentRun:
+    """A batch of every request due for payment (approved by `due_by`), or of the named ones."""
+
+    actor: Identity
+    due_by: date | None = None
+    scheme_id: str | None = None
+    request_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkRunPaid:
+    """Record every payment of a run, with the run's reference; a second call records nothing."""
+
+    actor: Identity
+    run_id: str
+    paid_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelPaymentRun:
+    """Cancel an unpaid run: its requests are free for the next run."""
+
+    actor: Identity
+    run_id: str
+    reason: str | None

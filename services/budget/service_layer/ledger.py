@@ -7,10 +7,11 @@ the whole transaction is refused. The application never reads a balance and then
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -130,6 +131,83 @@ def move(
     return int(txn_id)
 
 
+def move_many(
+    session: Session,
+    *,
+    kind: str,
+    moves: Sequence[tuple[str, str, int, str]],
+    by: str,
+    memo: str,
+) -> int:
+    """Many posted movements (debit, credit, pence, request id) in one go; how many were made.
+
+    The same conditional updates as `move`, sent as one batch: a credit account that does not hold
+    its amount changes no row, the count falls short and the caller's transaction is refused.
+    """
+    if not moves:
+        return 0
+    if any(amount <= 0 for _, _, amount, _ in moves):
+        raise ValueError("ledger amounts are positive")
+    accounts = cast(Table, LedgerAccount.__table__)
+    transactions = cast(Table, LedgerTransaction.__table__)
+    taken = session.execute(
+        update(accounts)
+        .where(
+            accounts.c.id == bindparam("account"),
+            accounts.c.balance_pence >= bindparam("pence"),
+        )
+        .values(balance_pence=accounts.c.balance_pence - bindparam("pence")),
+        [{"account": credit, "pence": amount} for _, credit, amount, _ in moves],
+    )
+    given = session.execute(
+        update(accounts)
+        .where(accounts.c.id == bindparam("account"))
+        .values(balance_pence=accounts.c.balance_pence + bindparam("pence")),
+        [{"account": debit, "pence": amount} for debit, _, amount, _ in moves],
+    )
+    if taken.rowcount != len(moves) or given.rowcount != len(moves):  # type: ignore[attr-defined]
+        raise InsufficientFunds("several", 0, sum(m[2] for m in moves), "A hold being paid")
+    now = utcnow()
+    txn_ids = (
+        session.execute(
+            insert(transactions).returning(transactions.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "kind": kind,
+                    "status": "posted",
+                    "request_id": request_id,
+                    "memo": memo,
+                    "created_by": by,
+                    "created_at": now,
+                }
+                for _, _, _, request_id in moves
+            ],
+        )
+        .scalars()
+        .all()
+    )
+    entries = []
+    for txn_id, (debit, credit, amount, _) in zip(txn_ids, moves, strict=True):
+        entries.append(
+            {
+                "transaction_id": txn_id,
+                "account_id": debit,
+                "debit_pence": amount,
+                "credit_pence": 0,
+            }
+        )
+        entries.append(
+            {
+                "transaction_id": txn_id,
+                "account_id": credit,
+                "debit_pence": 0,
+                "credit_pence": amount,
+            }
+        )
+    session.execute(insert(cast(Table, LedgerEntry.__table__)), entries)
+    return len(moves)
+
+
 class Ledger:
     """The named movements of money, in the caller's transaction: nothing else calls `move`."""
 
@@ -239,6 +317,19 @@ class Ledger:
                 pending=True,
             )
         return txn
+
+    def pay_in_full(self, requests: Sequence[MoneyRequest], *, by: str, reference: str) -> int:
+        """Post every request's whole hold as paid, as one batch (a payment run); how many."""
+        return move_many(
+            self.session,
+            kind="pay",
+            moves=[
+                (account_id(PAID, r.id), account_id(HOLD, r.id), r.amount_pence, r.id)
+                for r in requests
+            ],
+            by=by,
+            memo=f"payment run {reference}",
+        )
 
     def recover(self, request: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int:
         """Money a provider returned goes back to the young person's budget; at most what was paid."""

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.budget.adapters.orm import Person, PurchaseRequest, Scheme
-from services.budget.domain import duties, rules
+from services.budget.domain import duties, payment_runs, rules
 from services.budget.service_layer.access import require
 from services.budget.service_layer.commands import (
     AddEvidence,
@@ -36,7 +36,9 @@ def cancel(cmd: CancelRequest, uow: UnitOfWork) -> dict[str, Any]:
     require(cmd.actor, *duties.ACTION_ROLES[action])
     reason = rules.require_reason(action, cmd.reason)
     with uow.write() as tx:
-        tx.visible_request(cmd.actor, cmd.request_id)
+        found = tx.visible_request(cmd.actor, cmd.request_id)
+        locked = tx.requests.lock(found.id)
+        payment_runs.refuse_if_in_open_run(locked.state, locked.payment_run_id)
         before, req = move_on(tx, cmd.request_id, action, cmd.actor, note=reason, reason=reason)
         if before in rules.HOLDING_STATES:
             tx.ledger.release(req, by=cmd.actor.sub, memo=reason or action)
@@ -50,6 +52,7 @@ def pay(cmd: PayRequest, uow: UnitOfWork) -> dict[str, Any]:
     with uow.write() as tx:
         tx.visible_request(cmd.actor, cmd.request_id)
         locked = tx.requests.lock(cmd.request_id)
+        payment_runs.refuse_if_in_open_run(locked.state, locked.payment_run_id)
         waiver = waiver_of(tx.people.scheme_of(locked.person_id))
         duties.check_separation("pay", cmd.actor.sub, participants(locked), waiver)
         approved = locked.amount_pence

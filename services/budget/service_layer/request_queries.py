@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import Person, PurchaseRequest, RequestTransition, Scheme
-from services.budget.domain import duties
+from services.budget.domain import duties, payment_runs
 from services.budget.service_layer.access import page_of, request_for, require, scope_requests
 from services.budget.service_layer.unit_of_work import Transaction
 from shared.db import Database
@@ -154,7 +154,12 @@ def request_view(req: PurchaseRequest, viewer: Identity, scheme: Scheme) -> dict
         "created_by": req.created_by,
         "created_at": req.created_at,
         "updated_at": req.updated_at,
-        "actions": duties.allowed_actions(
-            req.state, viewer.role, viewer.sub, participants(req), waiver_of(scheme)
+        "payment_run_id": req.payment_run_id,
+        "actions": payment_runs.actions_in_run(
+            duties.allowed_actions(
+                req.state, viewer.role, viewer.sub, participants(req), waiver_of(scheme)
+            ),
+            req.state,
+            req.payment_run_id,
         ),
     }

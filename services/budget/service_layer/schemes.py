@@ -264,6 +264,7 @@ def _add_pot(tx: SqlTransaction, actor: Identity, values: dict[str, Any]) -> Pot
         amount_pence=values["amount_pence"],
         starts_on=values["starts_on"],
         ends_on=values.get("ends_on"),
+        cost_code=values.get("cost_code"),
     )
     tx.session.add(pot)
     tx.session.flush()
@@ -309,6 +310,7 @@ def pot_view(session: Session, pot: Pot) -> dict[str, Any]:
         "unallocated_pence": unallocated,
         "starts_on": pot.starts_on,
         "ends_on": pot.ends_on,
+        "cost_code": pot.cost_code,
     }
 
 

@@ -67,6 +67,7 @@ def create_pot(
     name: str = "NHS grant",
     funder: str = "NHS England",
     starts_on: date = date(2026, 4, 1),
+    cost_code: str | None = None,
 ) -> Pot:
     return schemes.create_pot(
         db,
@@ -77,6 +78,7 @@ def create_pot(
             "funder": funder,
             "amount_pence": amount_pence,
             "starts_on": starts_on,
+            "cost_code": cost_code,
         },
     )
 

@@ -529,3 +529,33 @@ def test_each_role_changes_a_plan_only_on_its_own_caseload(gw, world, who, statu
     assert answer.status_code == status, answer.text
     after = ok(call(gw, "GET", f"/plans/{plan_id}", world.advisor_a))
     assert (after["ideas"] == f"Changed by {who}") is (status == 200)
+
+
+def test_finance_pays_a_run_through_the_gateway_and_its_approver_may_not(gw, world):
+    approver = ("admin", unique("admin"))
+    named = []
+    for pence in (1_000, 2_500):
+        raised = raise_request(gw, world.advisor_a, world.person_a, world.goal_a, pence=pence)
+        named.append(ok(step(gw, approver, raised["id"], "approve"))["id"])
+    for who in (world.advisor_a, world.holder_a):
+        assert (
+            call(gw, "POST", "/payment-runs", who, json={"request_ids": named}).status_code == 403
+        )
+    run = ok(call(gw, "POST", "/payment-runs", world.finance, json={"request_ids": named}), 201)
+    assert (run["request_count"], run["total_pence"]) == (2, 3_500)
+
+    refused = call(gw, "POST", f"/payment-runs/{run['id']}/paid", approver, json={})
+    assert_refused_by_rule(refused, "approver-may-not-pay")
+    payees = call(gw, "GET", f"/payment-runs/{run['id']}.csv", world.finance)
+    assert payees.status_code == 200
+    [line] = list(csv.DictReader(io.StringIO(payees.text)))
+    assert set(line["request_ids"].split()) == set(named) and line["amount_pence"] == "3500"
+    paid = ok(call(gw, "POST", f"/payment-runs/{run['id']}/paid", world.finance, json={}))
+
+    assert paid["state"] == "paid" and paid["paid_by"] == world.finance[1]
+    lines = ok(call(gw, "GET", f"/payment-runs/{run['id']}", world.finance))["lines"]
+    assert {(x["approved_by"], x["paid_by"]) for x in lines} == {(approver[1], world.finance[1])}
+    for request_id in named:
+        req = ok(call(gw, "GET", f"/requests/{request_id}", world.finance))
+        assert (req["state"], req["payment_reference"]) == ("paid", run["reference"])
+    assert ok(call(gw, "GET", "/ledger/verify", world.finance))["ok"]

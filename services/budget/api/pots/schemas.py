@@ -15,5 +15,11 @@ class PotSchema(Schema):
     )
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(allow_none=True)
+    cost_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "The council's finance code for this money (on payment runs)."},
+    )
     allocated_pence = fields.Integer(dump_only=True)
     unallocated_pence = fields.Integer(dump_only=True)

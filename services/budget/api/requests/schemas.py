@@ -57,6 +57,9 @@ class RequestSchema(Schema):
     evidence_reference = fields.String(dump_only=True, allow_none=True)
     evidence_note = fields.String(dump_only=True, allow_none=True)
     activity_started_on = fields.Date(dump_only=True, allow_none=True)
+    payment_run_id = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "The payment run it is in."}
+    )
     created_by = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)

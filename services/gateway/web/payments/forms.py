@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.web.forms import FormSchema, Pounds, Text
+from services.gateway.web.forms import DateParts, FormSchema, Pounds, Text
 
 
 class PayForm(FormSchema):
@@ -27,3 +27,20 @@ class InstalmentForm(FormSchema):
         label="The payment reference",
     )
     summary_field = "reference"
+
+
+class NewRunForm(FormSchema):
+    """A payment run: everything approved up to a day, for every scheme or one."""
+
+    due = DateParts("due", invalid="Enter a real date, for example 30 11 2026")
+    scheme_id = Text()
+    service_fields = {"due_by": "due-day"}
+    summary_field = "due-day"
+
+    def anchor(self, field_id: str) -> str:
+        return "due-day" if field_id == "due-day" else field_id
+
+
+class CancelRunForm(FormSchema):
+    reason = Text(required="Enter why the run is being cancelled", label="The reason")
+    summary_field = "reason"
