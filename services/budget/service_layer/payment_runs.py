@@ -30,6 +30,7 @@ from services.budget.adapters.orm import (
 )
 from services.budget.domain import duties, rules
 from services.budget.domain import payment_runs as runs
+from services.budget.domain.schemes import DIRECT_PAYMENT, THIRD_PARTY
 from services.budget.service_layer.access import page_of, require
 from services.budget.service_layer.commands import (
     CancelPaymentRun,
@@ -410,46 +411,78 @@ def _header(run: PaymentRun, viewer: Identity) -> dict[str, Any]:
     }
 
 
-def _payee_key(provider_id: str | None, payee: str) -> tuple[str, str]:
-    """Who is paid: the directory's provider, or a named supplier outside it (by its name)."""
-    return (provider_id or "", payee if provider_id is None else "")
+def _who_is_paid() -> tuple[Any, Any]:
+    """(supplier reference, payee) as SQL: the scheme's budget type decides who is paid.
+
+    Notional: the provider (its directory id; a named supplier outside the directory by name).
+    Third party: the organisation managing the budget. Direct payment: the young person (or their
+    carer), known to the finance system by the case reference.
+    """
+    supplier = case(
+        (Scheme.budget_type == THIRD_PARTY, literal("scheme:", String) + Scheme.id),
+        (Scheme.budget_type == DIRECT_PAYMENT, literal("person:", String) + Person.case_reference),
+        else_=func.coalesce(PurchaseRequest.provider_id, ""),
+    )
+    payee = case(
+        (
+            Scheme.budget_type == THIRD_PARTY,
+            func.coalesce(Scheme.third_party_name, PurchaseRequest.payee),
+        ),
+        (
+            Scheme.budget_type == DIRECT_PAYMENT,
+            literal("Direct payment, ", String) + Person.case_reference,
+        ),
+        else_=PurchaseRequest.payee,
+    )
+    return supplier, payee
 
 
 def _payees(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
-    """One line per payee: the sum and the requests it covers (computed in the database)."""
-    supplier = func.coalesce(PurchaseRequest.provider_id, "")
-    # A provider in the directory is one payee whatever its name; a named supplier is its name.
-    named = case((PurchaseRequest.provider_id.is_(None), PurchaseRequest.payee), else_=literal(""))
-    rows = session.execute(
+    """One line per payee: the sum and the requests it covers (grouped in the database)."""
+    supplier, payee = _who_is_paid()
+    lines = (
         select(
-            supplier,
-            func.min(PurchaseRequest.payee),
-            func.count(),
-            func.sum(PaymentRunItem.amount_pence),
+            supplier.label("supplier"),
+            payee.label("payee"),
+            PaymentRunItem.amount_pence.label("amount"),
         )
         .join(PurchaseRequest, PurchaseRequest.id == PaymentRunItem.request_id)
+        .join(Person, Person.id == PurchaseRequest.person_id)
+        .join(Scheme, Scheme.id == Person.scheme_id)
         .where(PaymentRunItem.run_id == run.id)
-        .group_by(supplier, named)
+        .subquery()
+    )
+    # One supplier is one payee whatever its name; with no supplier reference, the name is.
+    named = case((lines.c.supplier == "", lines.c.payee), else_=literal(""))
+    rows = session.execute(
+        select(
+            lines.c.supplier,
+            func.min(lines.c.payee),
+            func.count(),
+            func.sum(lines.c.amount),
+        ).group_by(lines.c.supplier, named)
     ).all()
     payees = [
         {
             "supplier_reference": supplier_reference,
-            "payee": payee,
+            "payee": name,
             "request_count": int(count),
             "total_pence": int(total),
         }
-        for supplier_reference, payee, count, total in rows
+        for supplier_reference, name, count, total in rows
     ]
     return sorted(payees, key=lambda p: (p["payee"].casefold(), p["supplier_reference"]))
 
 
 def _lines(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
-    """Every request in the run, with its pot, funder, cost code, approver and payer."""
-    lines = []
+    """Every request in the run, with who is paid, its pot, funder, cost code, approver, payer."""
+    supplier, payee = _who_is_paid()
     rows = session.execute(
         select(
             PurchaseRequest,
             PaymentRunItem.amount_pence,
+            supplier,
+            payee,
             Pot.id,
             Pot.name,
             Pot.funder,
@@ -458,24 +491,26 @@ def _lines(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
         )
         .join(PurchaseRequest, PurchaseRequest.id == PaymentRunItem.request_id)
         .join(Person, Person.id == PurchaseRequest.person_id)
+        .join(Scheme, Scheme.id == Person.scheme_id)
         .join(Pot, Pot.id == Person.pot_id)
         .where(PaymentRunItem.run_id == run.id)
-        .order_by(PurchaseRequest.payee, PurchaseRequest.provider_id, PurchaseRequest.id)
+        .order_by(payee, supplier, PurchaseRequest.id)
     )
-    for req, amount, pot_id, pot_name, funder, cost_code, scheme_id in rows:
+    lines = []
+    for req, amount, supplier_reference, paid_to, pot_id, pot, funder, cost_code, scheme_id in rows:
         paid_here = req.payment_reference == run.reference and req.paid_by is not None
         lines.append(
             {
                 "request_id": req.id,
-                "supplier_reference": req.provider_id or "",
-                "payee": req.payee,
+                "supplier_reference": supplier_reference,
+                "payee": paid_to,
                 "item": req.item,
                 "category": req.category,
                 "amount_pence": amount,
                 "state": req.state,
                 "scheme_id": scheme_id,
                 "pot_id": pot_id,
-                "pot": pot_name,
+                "pot": pot,
                 "funder": funder,
                 "cost_code": cost_code,
                 "approved_by": req.approved_by,
@@ -485,6 +520,10 @@ def _lines(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
             }
         )
     return lines
+
+
+def _payee_key(supplier_reference: str, payee: str) -> tuple[str, str]:
+    return (supplier_reference, "" if supplier_reference else payee)
 
 
 # The files a council finance system imports (docs/finance.md) -----------------------------------
@@ -527,13 +566,13 @@ def payees_csv(db: Database, actor: Identity, run_id: str) -> tuple[str, str]:
     view = get_run(db, actor, run_id)
     covered: dict[tuple[str, str], list[str]] = defaultdict(list)
     for line in view["lines"]:
-        key = _payee_key(line["supplier_reference"] or None, line["payee"])
+        key = _payee_key(line["supplier_reference"], line["payee"])
         covered[key].append(line["request_id"])
     out = io.StringIO()
     writer = csv_writer(out)
     writer.writerow(PAYEE_COLUMNS)
     for payee in view["payees"]:
-        key = _payee_key(payee["supplier_reference"] or None, payee["payee"])
+        key = _payee_key(payee["supplier_reference"], payee["payee"])
         writer.writerow(
             [
                 view["reference"],

@@ -280,6 +280,23 @@ def _request(state: str, body: Any = None) -> Builder:
     return build
 
 
+def _payment_run(body: Any = None) -> Builder:
+    """A run finance made of one approved request of a fresh young person of side A."""
+
+    def build(w: World) -> Target:
+        person_id, _, goal_id = w.fresh_person()
+        req = w.request("approved", (person_id, goal_id))
+        run = w.made("finance", "POST", f"{BUDGET}/payment-runs", json={"request_ids": [req["id"]]})
+        return Target(params={"run_id": run["id"]}, body=body, find=run["id"])
+
+    return build
+
+
+def _new_payment_run(w: World) -> Target:
+    person_id, _, goal_id = w.fresh_person()
+    return Target(body={"request_ids": [w.request("approved", (person_id, goal_id))["id"]]})
+
+
 def _person(w: World, body: Any = None) -> Target:
     person_id, _, _ = w.fresh_person()
     return Target(params={"person_id": person_id}, body=body, find=person_id)
@@ -412,6 +429,10 @@ BUILDERS: dict[str, Builder] = {
     "recovery": _request("paid", {"amount_pence": 100, "reason": "Refunded a session"}),
     "approved_payment_run": _request("approved"),
     "paid_request": _request("paid"),
+    "payment_run": _payment_run(),
+    "payment_run_paid": _payment_run({}),
+    "payment_run_cancel": _payment_run({"reason": "Wrong month"}),
+    "new_payment_run": _new_payment_run,
     # directory
     "listing": _listing,
     "listing_put": _listing_put,

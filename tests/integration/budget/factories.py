@@ -39,6 +39,7 @@ def create_scheme(
     hold_expiry_days: int = 90,
     excluded_categories: Sequence[str] = (),
     holders: Sequence[str] = HOLDERS,
+    **settings: Any,
 ) -> Scheme:
     """A scheme, with `holders` assigned to it (a budget holder sees only their schemes)."""
     scheme = schemes.create_scheme(
@@ -52,6 +53,7 @@ def create_scheme(
             "auto_approve_pence": auto_approve_pence,
             "hold_expiry_days": hold_expiry_days,
             "excluded_categories": list(excluded_categories),
+            **settings,
         },
     )
     for holder in holders:

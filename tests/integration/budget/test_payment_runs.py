@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import func, select
 
-from services.budget.adapters.orm import LedgerTransaction, PaymentRun, PurchaseRequest
+from services.budget.adapters.orm import LedgerTransaction, PaymentRun, Person, PurchaseRequest
 from services.budget.service_layer import requests as rq
 from tests.integration.budget.factories import (
     ADMIN,
@@ -316,3 +316,45 @@ def test_only_finance_and_admins_see_or_make_runs(budget_server):
     listed = server.get("/payment-runs", "finance").json()
     assert [r["id"] for r in listed["items"]] == [run["id"]]
     assert server.get("/payment-runs/nope", "finance").status_code == 404
+
+
+def test_the_schemes_budget_type_decides_who_each_run_line_pays(budget_server):
+    server = budget_server
+    db = server.db
+    people = {}
+    for budget_type, extra in (
+        ("notional", {}),
+        ("third_party", {"third_party_name": "Sussex Support Brokers"}),
+        ("direct_payment", {}),
+    ):
+        scheme = create_scheme(db, budget_type=budget_type, **extra)
+        create_pot(db, scheme_id=scheme.id)
+        people[budget_type] = create_young_person(db, scheme_id=scheme.id)
+    made = {
+        kind: [
+            _request(server, person_id, goal_id, "approved", supplier="Bikes for All")["id"]
+            for _ in range(2)
+        ]
+        for kind, (person_id, goal_id) in people.items()
+    }
+    named = [request_id for ids in made.values() for request_id in ids]
+
+    run = server.post("/payment-runs", "finance", json={"request_ids": named}).json()
+
+    with server.db.session() as session:
+        case_reference = session.get(Person, people["direct_payment"][0]).case_reference
+    payees = {p["payee"]: p for p in run["payees"]}
+    assert set(payees) == {
+        "Bikes for All",
+        "Sussex Support Brokers",
+        f"Direct payment, {case_reference}",
+    }
+    assert payees["Sussex Support Brokers"]["supplier_reference"].startswith("scheme:")
+    assert payees[f"Direct payment, {case_reference}"]["supplier_reference"] == (
+        f"person:{case_reference}"
+    )
+    assert {p["request_count"] for p in run["payees"]} == {2}
+    lines = server.get(f"/payment-runs/{run['id']}", "finance").json()["lines"]
+    paid_to = {line["request_id"]: line["payee"] for line in lines}
+    assert {paid_to[i] for i in made["third_party"]} == {"Sussex Support Brokers"}
+    assert {paid_to[i] for i in made["notional"]} == {"Bikes for All"}
