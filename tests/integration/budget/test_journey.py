@@ -1,4 +1,7 @@
-"""The whole journey through the gateway on the seeded suite: enrolment to a paid, evidenced activity."""
+"""The whole journey through the gateway on the seeded suite: enrolment to a paid, evidenced activity.
+
+The seeded suite gives the listings, providers and demo users; each young person is enrolled in a
+scheme of the test's own with a pot of its own, so no test spends the demo pot another relies on."""
 
 from __future__ import annotations
 
@@ -6,11 +9,11 @@ import importlib.util
 import uuid
 
 from shared.demo import DEMO_PROVIDER_ID, demo_uuid
+from tests.integration.web.factories import create_scheme
 from tests.support import run_cli
 
 BASE = "/api/budget"
-SCHEME = demo_uuid("scheme", 0)
-HOLDER = "demo-budget-holder"  # the seed assigns them to the demo schemes
+HOLDER = "demo-budget-holder"  # create_scheme assigns them to the test's scheme
 
 
 def verify_suite_ledger(suite) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +33,7 @@ def enrol_with_plan(suite, advisor="demo-advisor"):  # type: ignore[no-untyped-d
         "advisor",
         advisor,
         json={
-            "scheme_id": SCHEME,
+            "scheme_id": create_scheme(suite),
             "case_reference": f"LC-{uuid.uuid4().hex[:6]}",
             "birth_date": "2007-03-14",
             "consent_evaluation": True,

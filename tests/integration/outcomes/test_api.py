@@ -1,4 +1,7 @@
-"""Outcomes through the gateway on the seeded suite: approvals make check-ins, links work once, the report."""
+"""Outcomes through the gateway on the seeded suite: approvals make check-ins, links work once, the report.
+
+Young people are enrolled in a scheme of the test's own, funded by a pot of its own: no test
+spends the demo pot, so none depends on what the others spent before it."""
 
 from __future__ import annotations
 
@@ -11,9 +14,9 @@ import pytest
 
 from services.outcomes.seed import demo_token
 from shared.demo import DEMO_PROVIDER_ID, demo_uuid
+from tests.integration.web.factories import create_scheme
 
 BUDGET, OUTCOMES = "/api/budget", "/api/outcomes"
-SCHEME = demo_uuid("scheme", 0)
 ANSWERS = {
     "ons4.life_satisfaction": 6,
     "ons4.worthwhile": 7,
@@ -26,13 +29,14 @@ ANSWERS = {
 
 def approved_young_person(suite, advisor="demo-advisor"):  # type: ignore[no-untyped-def]
     """A new young person with a plan and an approved request, driven through the real budget API."""
+    scheme_id = create_scheme(suite)
     person = suite.api(
         "POST",
         f"{BUDGET}/people",
         role="advisor",
         sub=advisor,
         json={
-            "scheme_id": SCHEME,
+            "scheme_id": scheme_id,
             "case_reference": f"LC-{uuid.uuid4().hex[:6]}",
             "birth_date": "2007-05-01",
             "consent_evaluation": True,
@@ -336,7 +340,7 @@ def test_an_event_that_arrives_before_the_enrolment_is_kept_and_applied_when_it_
     assert post_event(suite, "request.approved", approval) == "held"
     enrolment = {
         "person_id": person_id,
-        "scheme_id": SCHEME,
+        "scheme_id": str(uuid.uuid4()),
         "advisor_sub": "demo-advisor-2",
         "birth_year": 2005,
         "consent_evaluation": True,
