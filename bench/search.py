@@ -608,7 +608,7 @@ def main() -> None:
             kinds = ", ".join(
                 f"{k} {v[0]:.2f}/{v[1]:.2f}"
                 for k, v in result.items()
-                if k not in ("all", "understanding")
+                if k not in ("all", "understanding", "cpu_ms", "cpu", "load")
             )
             kinds += (
                 f"; of which understanding the words {result['understanding'][0]:.3f}/"

@@ -210,3 +210,50 @@ def test_deletes_name_the_ids_in_a_quoted_filter() -> None:
     backend._ready = True
     backend.delete(["a1", "it's"])
     assert client.calls[-1] == ("delete_documents", "id IN ['a1', 'it\\'s']")
+
+
+def test_listings_welcoming_young_people_are_a_last_custom_ranking_rule() -> None:
+    from services.directory.search.meili_backend import meili_document
+    from tests.contract.search.fixtures import catalogue
+
+    rules = index_settings(load_synonyms())["rankingRules"]
+    assert rules[:-1] == ["words", "typo", "proximity", "attribute", "sort", "exactness"]
+    assert rules[-1] == "youth_welcomes:desc"  # only orders what every rule before finds equal
+    welcoming = catalogue()[0]
+    welcoming.welcomes = ["care_experienced", "bring_a_friend", "not_a_welcome"]
+    assert meili_document(welcoming)["youth_welcomes"] == 2
+
+
+def test_fewer_words_follow_every_word_by_the_last_matching_strategy() -> None:
+    from tests.contract.search.fixtures import catalogue
+
+    three, two = catalogue()[5].as_dict(), catalogue()[3].as_dict()
+    sent: list[Any] = []
+
+    def hit(listing: dict[str, Any], matched: int) -> dict[str, Any]:
+        details = {"words": {"order": 0, "matchingWords": matched, "maxMatchingWords": 3}}
+        return {**listing, "_rankingScoreDetails": details}
+
+    def multi_search(queries: list[dict[str, Any]]) -> dict[str, Any]:
+        sent.extend(queries)
+        return {
+            "results": [
+                {"hits": [hit(three, 3), hit(two, 2)], "totalHits": 5, "facetDistribution": {}},
+                {"hits": [], "totalHits": 1},
+            ]
+        }
+
+    client = _Client()
+    client.multi_search = multi_search  # type: ignore[attr-defined]
+    backend = MeilisearchBackend("http://meili.invalid", client=client, index_uid="listings")
+    backend._ready = True
+    result = backend.search(SearchQuery(text="salsa cuban classes"))
+    ranked, counting = sent
+    assert ranked["matchingStrategy"] == "last" and ranked["showRankingScoreDetails"] is True
+    assert ranked["q"] == counting["q"] == "salsa cuban classes"
+    assert counting["matchingStrategy"] == "all" and counting["hitsPerPage"] == 0
+    assert counting["filter"] == ranked["filter"] and counting["indexUid"] == "listings"
+    assert ranked["attributesToCrop"] == ["description"] and ranked["cropLength"] == 30
+    assert [h.words_matched for h in result.hits] == [3, 2]
+    assert result.total == 5 and result.matched_all == 1
+    assert result.words_used == ["salsa", "cuban", "classes"]
