@@ -100,8 +100,7 @@ def record_search(
         changes=[c.kind for c in found.changes],
         funded=False,
     )
-    session.add(entry)
-    session.flush()
+    session.add(entry)  # flushed with the rest of the writer's batch, in one INSERT of many rows
     return entry.id
 
 
