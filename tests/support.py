@@ -12,10 +12,13 @@ from pathlib import Path
 
 import psycopg
 import requests
+from sqlalchemy import Connection
+from sqlalchemy.orm import sessionmaker
 
 from services.gateway.tokens import DevIssuer
 from services.launcher import Suite, ephemeral_ports, make_suite
 from shared.config import SERVICES
+from shared.db import Database
 from shared.identity import INTERNAL_HEADER, Identity
 from shared.internal_tokens import demo_signer
 
@@ -186,3 +189,30 @@ def redis_server(folder: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+class RolledBackDatabase(Database):
+    """A `Database` whose every transaction is a savepoint inside one outer transaction on one
+    connection: the use cases commit as they do in production, and the test's end rolls it all
+    back, so a migrated database serves many tests without migrating again. For tests of one
+    caller at a time only (races need real, separate transactions)."""
+
+    def __init__(self, connection: Connection):
+        self.url = str(connection.engine.url)
+        self.engine = connection.engine
+        self.sqlite = connection.engine.dialect.name == "sqlite"
+        self._reader = self._writer = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        self._write_turn = None  # one connection: there is no other writer to wait for
+
+
+@contextmanager
+def rolled_back(db: Database) -> Iterator[Database]:
+    """`db` as one transaction that is rolled back at the end, whatever the test committed."""
+    with db.engine.connect() as connection:
+        outer = connection.begin()
+        try:
+            yield RolledBackDatabase(connection)
+        finally:
+            outer.rollback()
