@@ -15,11 +15,13 @@ from shared.db import Database
 from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.http import DEADLINE_HEADER, deadline_from_header, deadline_var
 from shared.identity import INTERNAL_HEADER, Identity
+from shared.internal_tokens import LEEWAY_SECONDS
 from shared.json_limits import MAX_JSON_DEPTH, nests_too_deeply
 from shared.logs import request_id_var
 from shared.metrics import install_metrics
 from shared.openapi import INTERNAL_SCHEME, ProblemApi, TruthfulDocsPlugin
 from shared.problems import register_error_handlers
+from shared.replay import DatabaseReplayGuard
 
 MAX_BODY_BYTES = 1_000_000
 # A request that names no deadline (one not from the gateway: health checks) gets this long.
@@ -112,6 +114,10 @@ def create_service_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["phb_settings"] = settings
     app.extensions["phb_db"] = Database(settings.database_url, **settings.pool_options())
+    # A token id is refused once any process of this service has seen it (shared.replay).
+    settings.verifier.replays = DatabaseReplayGuard(
+        app.extensions["phb_db"], leeway_seconds=LEEWAY_SECONDS
+    )
     app.extensions["phb_ready_checks"] = {"database": lambda: app.extensions["phb_db"].ping()}
 
     _install_request_context(app)

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -176,8 +176,13 @@ class TokenSigner:
 # --- verifying -----------------------------------------------------------------------------
 
 
+class Replays(Protocol):
+    def first_use(self, jti: str, expires_at: float) -> bool: ...
+
+
 class ReplayGuard:
-    """Token ids seen within their tokens' life, forgotten once those tokens expire."""
+    """Token ids seen by this process within their tokens' life, forgotten once they expire
+    (services share theirs across processes: shared.replay.DatabaseReplayGuard)."""
 
     def __init__(self) -> None:
         self._seen: dict[str, float] = {}
@@ -215,7 +220,7 @@ class TokenVerifier:
                 trusted_key = TrustedKey(issuer, key, algorithm_for(key), key_id(key))
                 self._keys[(issuer, trusted_key.kid)] = trusted_key
         self.clients = frozenset(trusted)
-        self.replays = ReplayGuard()
+        self.replays: Replays = ReplayGuard()
 
     def verify(self, token: str) -> Identity:
         try:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from shared.clock import utcnow
 from shared.orm import service_metadata
 from shared.outbox import OutboxMixin
+from shared.replay import UsedTokenMixin
 
 
 class Base(DeclarativeBase):
@@ -35,6 +36,10 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxMixin, Base):
     """Events waiting to leave this service, written in the same transaction as the change."""
+
+
+class UsedToken(UsedTokenMixin, Base):
+    """Internal token ids already used, until their tokens expire (shared.replay)."""
 
 
 class Scheme(Base):

@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.orm import service_metadata
 from shared.outbox import OutboxMixin, utcnow
+from shared.replay import UsedTokenMixin
 
 
 def new_id() -> str:
@@ -40,6 +41,10 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxMixin, Base):
     """Events waiting to leave this service, written in the same transaction as the change."""
+
+
+class UsedToken(UsedTokenMixin, Base):
+    """Internal token ids already used, until their tokens expire (shared.replay)."""
 
 
 class Organization(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.orm import service_metadata
 from shared.outbox import InboxMixin, OutboxMixin, utcnow
+from shared.replay import UsedTokenMixin
 
 
 class Base(DeclarativeBase):
@@ -26,6 +27,10 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxMixin, Base):
     """Events waiting to leave this service, written in the same transaction as the change."""
+
+
+class UsedToken(UsedTokenMixin, Base):
+    """Internal token ids already used, until their tokens expire (shared.replay)."""
 
 
 class InboxEvent(InboxMixin, Base):
