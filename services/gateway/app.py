@@ -44,8 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["phb_settings"] = settings
     app.extensions["phb_gateway_settings"] = security
-    app.extensions["phb_verifier"] = build_verifier(app.config, demo=security.demo)
     _install_sessions(app, security, config.get("GATEWAY_DATABASE_URL"))
+    app.extensions["phb_verifier"] = build_verifier(
+        app.config, demo=security.demo, security=security, db=app.extensions["phb_gateway_db"]
+    )
     if security.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,

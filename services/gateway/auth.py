@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from services.gateway.settings import StartupRefused
+from services.gateway.oidc import api_identity
+from services.gateway.settings import GatewaySettings, StartupRefused
 from services.gateway.tokens import DevIssuer, UserTokenVerifier
 from shared.config import env, var_dir
+from shared.db import Database
 from shared.errors import Unauthorized
 from shared.identity import Identity
 
 
-def build_verifier(config: dict, *, demo: bool) -> UserTokenVerifier:
-    """OIDC discovery + JWKS when `OIDC_ISSUER` is set; the dev issuer's key only in demo mode."""
+def build_verifier(
+    config: dict, *, demo: bool, security: GatewaySettings, db: Database
+) -> UserTokenVerifier:
+    """OIDC discovery + JWKS when `OIDC_ISSUER` is set; the dev issuer's key only in demo mode.
+
+    An OIDC bearer token names its user as the web sign-in does: the role through
+    `OIDC_ROLE_MAP` (exactly one), a provider's organisation from its claim or the admin-managed
+    table; never from a claim this suite did not configure."""
     issuer = config.get("OIDC_ISSUER") or env("OIDC_ISSUER")
     if issuer:
         return UserTokenVerifier.from_oidc_discovery(
             issuer,
             audience=config.get("OIDC_AUDIENCE") or env("OIDC_AUDIENCE") or "phb-suite",
-            role_claim=config.get("OIDC_ROLE_CLAIM") or env("OIDC_ROLE_CLAIM") or "roles",
+            role_claim=security.oidc_role_claim,
+            identity_from=lambda claims: api_identity(claims, security, db),
         )
     if not demo:
         raise StartupRefused("no OIDC_ISSUER to verify bearer tokens with outside demo mode")

@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert, select
 from services.gateway.settings import GatewaySettings
 from services.gateway.tables import provider_users
 from shared.db import Database
+from shared.errors import Forbidden
 from shared.identity import ROLES, Identity
 
 
@@ -146,6 +147,15 @@ def user_from_claims(claims: dict[str, Any], settings: GatewaySettings, db: Data
         or sub
     )[:120]
     return SignedIn(Identity(sub=str(sub), role=role, provider_id=provider_id), label)
+
+
+def api_identity(claims: dict[str, Any], settings: GatewaySettings, db: Database) -> Identity:
+    """The caller of the API named by an identity provider's bearer token, as the web sign-in
+    would make them; 403 when the provider vouches for someone with no role here."""
+    try:
+        return user_from_claims(claims, settings, db).identity
+    except SignInRefused as refused:
+        raise Forbidden(f"{refused.title}. {refused.message}") from refused
 
 
 # --- the admin-managed mapping ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,16 +68,25 @@ class UserTokenVerifier:
         audience: str = DEV_AUDIENCE,
         jwks_url: str | None = None,
         role_claim: str = "role",
+        identity_from: Callable[[dict[str, Any]], Identity] | None = None,
     ):
         self.public_pem = public_pem
         self.issuer = issuer
         self.audience = audience
         self.role_claim = role_claim
+        # An identity provider's claims become a user as the web sign-in makes one (role map,
+        # one role only, a provider's organisation): services.gateway.oidc.user_from_claims.
+        self.identity_from = identity_from
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600) if jwks_url else None
 
     @classmethod
     def from_oidc_discovery(
-        cls, issuer: str, audience: str, role_claim: str = "roles", timeout: float = 5.0
+        cls,
+        issuer: str,
+        audience: str,
+        role_claim: str = "roles",
+        timeout: float = 5.0,
+        identity_from: Callable[[dict[str, Any]], Identity] | None = None,
     ) -> UserTokenVerifier:
         url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         config = requests.get(url, timeout=timeout).json()
@@ -85,6 +95,7 @@ class UserTokenVerifier:
             audience=audience,
             jwks_url=config["jwks_uri"],
             role_claim=role_claim,
+            identity_from=identity_from,
         )
 
     def verify(self, token: str) -> Identity:
@@ -105,6 +116,8 @@ class UserTokenVerifier:
             raise Unauthorized("Your sign-in has expired; please sign in again.") from err
         except jwt.PyJWTError as err:
             raise Unauthorized("The bearer token is not valid.") from err
+        if self.identity_from is not None:
+            return self.identity_from(claims)
         role = claims.get(self.role_claim)
         if isinstance(role, list):  # OIDC providers often send a list of app roles
             role = next((r for r in role if r in ROLES), None)
