@@ -139,7 +139,7 @@ def _install_request_ids(app: Flask) -> None:
 
 
 def _install_health(app: Flask) -> None:
-    pool = ThreadPoolExecutor(max_workers=len(SERVICES), thread_name_prefix="ready")
+    pool = ThreadPoolExecutor(max_workers=len(SERVICES) + 1, thread_name_prefix="ready")
 
     def readiness(name: str) -> dict[str, Any]:
         client = app.extensions["phb_clients"][name]
@@ -157,11 +157,33 @@ def _install_health(app: Flask) -> None:
         services too, so one service down never takes the gateway out of rotation."""
         return jsonify(status="ready", service="gateway")
 
+    security: GatewaySettings = app.extensions["phb_gateway_settings"]
+    shared_limits = security.ratelimit_enabled and not security.ratelimit_storage.startswith(
+        "memory:"
+    )
+
+    def rate_limit_store() -> dict[str, Any]:
+        """The store the rate limits share between replicas (Redis), named but not addressed."""
+        storage = app.extensions["phb_limiter"].storage
+        kind = security.ratelimit_storage.split(":", 1)[0]
+        try:
+            return {"ready": bool(storage.check()), "storage": kind}
+        except Exception as err:  # noqa: BLE001 - an unreachable store is a report
+            return {"ready": False, "storage": kind, "error": type(err).__name__}
+
     @app.get("/health")
     def health() -> tuple[Response, int]:
+        store = pool.submit(rate_limit_store) if shared_limits else None
         results = dict(zip(SERVICES, pool.map(readiness, SERVICES), strict=True))
         ok = all(result["ready"] for result in results.values())
-        body = {"status": "ok" if ok else "degraded", "services": results}
+        body: dict[str, Any] = {"status": "ok", "services": results}
+        if store is not None:
+            try:
+                body["rate_limits"] = store.result(timeout=app.config["READY_TIMEOUT"])
+            except TimeoutError:
+                body["rate_limits"] = {"ready": False, "error": "no answer in time"}
+            ok = ok and body["rate_limits"]["ready"]
+        body["status"] = "ok" if ok else "degraded"
         return jsonify(body), 200 if ok else 503
 
 

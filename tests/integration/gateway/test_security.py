@@ -372,3 +372,27 @@ def test_assets_and_the_api_never_read_or_start_a_session(tmp_path, monkeypatch)
         assert "phb_session" not in answer.headers.get("Set-Cookie", ""), path
     assert calls == []
     assert "Sam (personal advisor)" in client.get("/").text and calls == [sid]
+
+
+# --- the rate limits' store in /health -------------------------------------------------------
+
+
+def test_health_reports_the_rate_limit_store_when_one_is_shared(tmp_path, monkeypatch, redis_url):
+    app = make_app(tmp_path, monkeypatch, RATELIMIT_STORAGE_URI=redis_url)
+    body = app.test_client().get("/health").json
+    assert body["rate_limits"] == {"ready": True, "storage": "redis"}
+    assert redis_url not in str(body)  # where it is (and any password) stays out of the answer
+
+
+def test_health_is_degraded_when_the_rate_limit_store_is_unreachable(tmp_path, monkeypatch):
+    app = make_app(tmp_path, monkeypatch, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    answer = app.test_client().get("/health")
+    assert answer.status_code == 503
+    assert answer.json["status"] == "degraded"
+    assert answer.json["rate_limits"]["ready"] is False
+    assert answer.json["rate_limits"]["storage"] == "redis"
+
+
+def test_health_names_no_store_when_limits_are_kept_in_memory(tmp_path, monkeypatch):
+    app = make_app(tmp_path, monkeypatch)
+    assert "rate_limits" not in app.test_client().get("/health").json
