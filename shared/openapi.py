@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from apispec import BasePlugin
@@ -37,6 +38,27 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 def problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+
+
+def refusal(description: str, *, rules: Sequence[str] = ()) -> dict[str, Any]:
+    """One refusal an operation really gives, described; with `rules`, the problem's `rule`
+    field names which (a separation-of-duties refusal, say)."""
+    if not rules:
+        return problem_response(description)
+    named = {
+        "type": "object",
+        "properties": {
+            "rule": {
+                "type": "string",
+                "enum": list(rules),
+                "description": "The rule the call would break (present when one did).",
+            }
+        },
+    }
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"allOf": [PROBLEM_REF, named]}}},
+    }
 
 
 class ProblemApi(Api):
@@ -84,9 +106,13 @@ class TruthfulDocsPlugin(BasePlugin):
             if not public:
                 responses.setdefault("401", "UNAUTHORIZED")
                 responses.setdefault("403", "FORBIDDEN")
+            if "{" in (path or ""):  # a record the caller names: unknown, or not theirs to see
+                responses.setdefault("404", "NOT_FOUND")
             for status, response in list(responses.items()):
                 if status != "default" and int(str(status)[:3]) < 400:
                     continue
                 if isinstance(response, dict) and "$ref" not in response:
-                    response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+                    content = response.get("content") or {}
+                    schema = (content.get(PROBLEM_JSON) or {}).get("schema", PROBLEM_REF)
+                    response["content"] = {PROBLEM_JSON: {"schema": schema}}
                     response.setdefault("description", "An error, as problem details")

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from shared.config import SERVICES
-from shared.demo import DEMO_PROVIDER_ID
+from shared.demo import DEMO_PROVIDER_ID, demo_uuid
 from tests.support import RunningSuite, running_suite
 
 CHECKS = [
@@ -61,6 +61,59 @@ def test_the_gateway_documents_bearer_auth_not_the_internal_header(fuzz_suite):
                             response["$ref"].rsplit("/", 1)[1]
                         ].get("content")
                         assert list(body) == ["application/problem+json"], (path, status)
+
+
+SEPARATION = {
+    ("/requests/{request_id}/approve", "raiser-may-not-approve"),
+    ("/requests/{request_id}/pay", "approver-may-not-pay"),
+    ("/packages/{package_id}/instalments/{number}/pay", "approver-may-not-pay"),
+}
+
+
+def test_the_separation_of_duties_refusals_are_declared_with_their_rule(fuzz_suite):
+    spec = fuzz_suite.http.get(f"{fuzz_suite.gateway}/docs/budget/openapi.json").json()
+    for path, rule in SEPARATION:
+        operation = spec["paths"][path]["post"]
+        forbidden = operation["responses"]["403"]
+        assert "Separation of duties" in forbidden["description"], path
+        schema = forbidden["content"]["application/problem+json"]["schema"]
+        assert schema["allOf"][1]["properties"]["rule"]["enum"] == [rule], path
+        assert {"404", "409"} <= set(operation["responses"]), path
+
+
+def test_a_real_separation_of_duties_refusal_matches_its_declaration(fuzz_suite):
+    """An admin raises a request for the demo's first young person, then tries to approve it."""
+    suite = fuzz_suite
+    person = demo_uuid("person", 0)
+    goal = demo_uuid("goal", "0:0")
+    raised = suite.api(
+        "POST",
+        "/api/budget/requests",
+        role="admin",
+        sub="sod-admin",
+        json={
+            "person_id": person,
+            "goal_id": goal,
+            "supplier": "Cycle Hub",
+            "item": "Bike lock",
+            "amount_pence": 1_000,
+            "submit": True,
+        },
+    )
+    assert raised.status_code == 201, raised.text
+    schema = schemathesis.openapi.from_url(f"{suite.gateway}/docs/budget/openapi.json")
+    refused = suite.api(
+        "POST",
+        f"/api/budget/requests/{raised.json()['id']}/approve",
+        role="admin",
+        sub="sod-admin",
+        json={},
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["rule"] == "raiser-may-not-approve"
+    operation = schema["/requests/{request_id}/approve"]["POST"]
+    case = operation.Case(path_parameters={"request_id": raised.json()["id"]}, body={})
+    case.validate_response(refused, checks=CHECKS)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -13,8 +13,10 @@ from services.budget.api.packages.schemas import (
     PackageQueryArgsSchema,
     PackageSchema,
 )
+from services.budget.domain import duties
 from services.budget.service_layer import packages as svc
 from shared.app import current_identity, database
+from shared.openapi import refusal
 
 blp = Blueprint(
     "packages",
@@ -26,6 +28,13 @@ blp = Blueprint(
 
 def _dump(result):
     return PackageSchema().dump(result)
+
+
+NOT_FOUND = refusal("No package with that id that you may see, or no such instalment.")
+CHANGED = refusal(
+    "The package is not active, the instalment is already paid, it changed meanwhile, or not"
+    " enough money is left."
+)
 
 
 @blp.route("")
@@ -42,6 +51,12 @@ class Packages(MethodView):
     @blp.arguments(PackageSchema)
     @blp.response(201, PackageSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(
+        responses={
+            "404": refusal("No such young person on your caseload, or goal in their plan."),
+            "409": refusal("Not enough money is left for the whole term."),
+        }
+    )
     def post(self, values):
         """Set up a package for a plan goal; its whole term is held from the budget"""
         actor = current_identity()
@@ -66,6 +81,18 @@ class InstalmentPayment(MethodView):
     @blp.arguments(InstalmentPaymentSchema)
     @blp.response(200, PackageSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(
+        responses={
+            "403": refusal(
+                "Only finance and admins record payments. Separation of duties: whoever set up"
+                f" a package may not pay its instalments (`rule` is `{duties.APPROVER_MAY_NOT_PAY}`),"
+                " unless the scheme lets a named small team combine duties.",
+                rules=(duties.APPROVER_MAY_NOT_PAY,),
+            ),
+            "404": NOT_FOUND,
+            "409": CHANGED,
+        }
+    )
     def post(self, values, package_id, number):
         """Record one instalment's payment (finance): it is posted from the package's hold"""
         actor = current_identity()
@@ -81,6 +108,7 @@ class PackageEnding(MethodView):
     @blp.arguments(EndingSchema)
     @blp.response(200, PackageSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(responses={"404": NOT_FOUND, "409": CHANGED})
     def post(self, values, package_id):
         """End a package early, with a reason; the instalments not yet paid are released"""
         actor = current_identity()

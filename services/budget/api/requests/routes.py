@@ -17,8 +17,10 @@ from services.budget.api.requests.schemas import (
     RequestQueryArgsSchema,
     RequestSchema,
 )
+from services.budget.domain import duties
 from services.budget.service_layer import requests as svc
 from shared.app import current_identity, database
+from shared.openapi import refusal
 
 blp = Blueprint(
     "requests",
@@ -50,6 +52,12 @@ class Requests(MethodView):
     @blp.arguments(RequestSchema)
     @blp.response(201, RequestSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(
+        responses={
+            "404": refusal("No such young person on your caseload, or goal in their plan."),
+            "409": refusal("Submitted and approved by rule, but not enough money is left."),
+        }
+    )
     def post(self, values):
         """Raise a request for a listing's cost option, or for equipment from a named supplier"""
         actor = current_identity()
@@ -69,6 +77,37 @@ class RequestById(MethodView):
         return svc.get_request(database(), current_identity(), request_id)
 
 
+# Why each step may be refused, as the documents declare it.
+_SEPARATION = {
+    "approve": (duties.RAISER_MAY_NOT_APPROVE, "whoever raised a request may not approve it"),
+    "pay": (duties.APPROVER_MAY_NOT_PAY, "whoever approved a request may not record its payment"),
+}
+
+
+def _refusals(action: str) -> dict:
+    roles = ", ".join(duties.ACTION_ROLES[action]).replace("_", " ")
+    forbidden = f"Only these roles may take this step: {roles}."
+    rules: tuple[str, ...] = ()
+    if action in _SEPARATION:
+        rule, why = _SEPARATION[action]
+        forbidden += (
+            f" Separation of duties: {why} (`rule` is `{rule}`), admins included, unless the"
+            " scheme lets a named small team combine duties."
+        )
+        rules = (rule,)
+    return {
+        "403": refusal(forbidden, rules=rules),
+        "404": refusal(
+            "No request with that id that you may see (another caseload's or scheme's is not"
+            " found)."
+        ),
+        "409": refusal(
+            "The request is not in a state this step starts from (its `actions` say what may be"
+            " done now), it changed meanwhile, or not enough money is left."
+        ),
+    }
+
+
 def _action(path: str, summary: str, schema=None):
     """Register POST /requests/<id>/<path>: a life-cycle step, idempotent by key."""
 
@@ -83,6 +122,7 @@ def _action(path: str, summary: str, schema=None):
         view.__doc__ = summary
         decorated = blp.response(200, RequestSchema)(view)
         decorated = blp.doc(**IDEMPOTENCY_DOC)(decorated)
+        decorated = blp.doc(responses=_refusals(path.replace("-", "_")))(decorated)
         if schema is not None:
             decorated = blp.arguments(schema)(decorated)
         blp.route(f"/<request_id>/{path}", methods=["POST"], endpoint=view.__name__)(decorated)
