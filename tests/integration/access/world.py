@@ -34,6 +34,7 @@ ACTORS = (
     "provider",
     "other_provider",
     "admin",
+    "commissioner",
 )
 ANSWERS = {
     "ons4.life_satisfaction": 6,
@@ -64,6 +65,7 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     find: str | None = None  # the id a listing shows to those who may see it
     raw: str | None = None  # a body sent as text, not JSON
+    query: dict[str, str] = field(default_factory=dict)
 
 
 class World:
@@ -84,6 +86,7 @@ class World:
             "provider": Actor("provider", f"matrix-provider-{run}", self.org_a),
             "other_provider": Actor("provider", f"matrix-provider-b-{run}", self.org_b),
             "admin": Actor("admin", f"matrix-admin-{run}"),
+            "commissioner": Actor("commissioner", f"matrix-commissioner-{run}"),
         }
         listing = create_listing(suite, self.org_a)
         self.listing_id = listing["id"]
@@ -378,9 +381,29 @@ def _oruk(collection: str, param: str, mine: bool = True) -> Builder:
     return build
 
 
+def _cohort_body(w: World) -> dict[str, Any]:
+    return {
+        "scheme_id": w.scheme_a,
+        "period_start": "2026-04-01",
+        "period_end": "2027-03-31",
+        "size": 120,
+    }
+
+
+def _cohort_size(w: World) -> Target:
+    cohort = w.made("admin", "PUT", f"{BUDGET}/cohort-sizes", 200, json=_cohort_body(w))
+    return Target(find=cohort["id"])
+
+
+PERIOD = {"from": "2026-04-01", "to": "2027-03-31"}
+
+
 # What each operation acts on: the names the policy table's `on` uses.
 BUILDERS: dict[str, Builder] = {
     "nothing": lambda w: Target(),
+    "period": lambda w: Target(query=dict(PERIOD)),
+    "cohort_size": _cohort_size,
+    "new_cohort_size": lambda w: Target(body=_cohort_body(w)),
     # budget
     "scheme": lambda w: Target(params={"scheme_id": w.scheme_a}, find=w.scheme_a),
     "scheme_edit": lambda w: (
