@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import requests
@@ -216,3 +217,35 @@ def rolled_back(db: Database) -> Iterator[Database]:
             yield RolledBackDatabase(connection)
         finally:
             outer.rollback()
+
+
+def module_database(service: str) -> Any:
+    """A module-scoped fixture: one migrated database of `service` per backend (SQLite, and
+    PostgreSQL when TEST_POSTGRES_URL is set), shared by the module's tests through `rolled_back`."""
+    import pytest
+
+    from shared.migrations import upgrade
+
+    @pytest.fixture(
+        scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+    )
+    def migrated(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Database]:
+        with ExitStack() as stack:
+            if request.param == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp(service) / 'test.db'}"
+            elif postgres_available():
+                url = stack.enter_context(postgres_database())
+            elif os.environ.get("CI") == "true":
+                pytest.fail(
+                    "CI must run database tests on PostgreSQL: TEST_POSTGRES_URL is not set"
+                )
+            else:
+                pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL")
+            upgrade(service, url)
+            database = Database(url)
+            stack.callback(database.dispose)
+            yield database
+
+    return migrated

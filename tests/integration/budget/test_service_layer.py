@@ -22,16 +22,18 @@ from tests.integration.budget.helpers import (
     TODAY,
     StubDirectory,
     funded_scheme,
-    migrated,
     person_with_plan,
 )
+from tests.support import module_database, rolled_back
+
+migrated_budget = module_database("budget")
 
 
 @pytest.fixture
-def db(database_url):
-    database = migrated(database_url)
-    yield database
-    database.dispose()
+def db(migrated_budget):
+    """The module's database as one transaction, rolled back after the test."""
+    with rolled_back(migrated_budget) as database:
+        yield database
 
 
 def assert_ledger_clean(db):

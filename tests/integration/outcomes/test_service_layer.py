@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import timedelta
 
@@ -20,12 +19,10 @@ from services.outcomes.service_layer.commands import (
     ReplayEvents,
 )
 from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
-from shared.db import Database
 from shared.errors import NotFound, ValidationFailed
 from shared.identity import Identity
-from shared.migrations import upgrade
 from shared.outbox import utcnow
-from tests.support import postgres_available, postgres_database, rolled_back
+from tests.support import module_database, rolled_back
 
 CATALOGUE = load_catalogue()
 ADVISOR = Identity(sub="adv-1", role="advisor")
@@ -40,28 +37,7 @@ GOOD = {
 }
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def migrated(request, tmp_path_factory):
-    """One migrated outcomes database per backend for the whole module."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('outcomes') / 'test.db'}"
-        yield from _migrated(url)
-        return
-    if not postgres_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must run database tests on PostgreSQL: TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL")
-    with postgres_database() as url:
-        yield from _migrated(url)
-
-
-def _migrated(url):
-    upgrade("outcomes", url)
-    database = Database(url)
-    yield database
-    database.dispose()
+migrated = module_database("outcomes")
 
 
 @pytest.fixture
