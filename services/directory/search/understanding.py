@@ -33,6 +33,8 @@ from services.directory.search.vocabulary import (
 )
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")
+HELP_WORDS = frozenset({"help", "helps", "helping", "ease", "manage"})
+NEED_LINKS = frozenset({"with", "my", "her", "his", "their", "them", "the", "me", "him", "to"})
 MAX_TOKENS = 40
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
 _TOKEN = re.compile(r"£?[^\W_]+(?:[.,]\d+)?", re.UNICODE)
@@ -188,10 +190,30 @@ def understand(
             continue
         kept.append((i, toks[i]))
         i += 1
+    _drop_needs(found, kept)
     found.words = [w for _i, w in kept]
     if not found.words and not found.concepts and not found.soft_words:
         found.words = [w for w in fillers if w in lexicon.keep_when_alone][:1]
     return found
+
+
+def _drop_needs(found: Understanding, kept: list[tuple[int, str]]) -> None:
+    """ "Horses to help with anxiety": an activity named, then what it should help with. The need
+    is why, not what: its category is left out and "help" is not searched for. A need said
+    alone ("something to help with anxiety") is the question, and stays."""
+    if len(found.concepts) < 2:
+        return
+    helpers = {i for i, w in kept if w in HELP_WORDS}
+    needs = []
+    for concept in found.concepts[1:]:
+        before = concept.start - 1
+        while before >= 0 and found.tokens[before] in NEED_LINKS:
+            before -= 1
+        if before in helpers:
+            needs.append(concept)
+            kept[:] = [(i, w) for i, w in kept if not before <= i < concept.start]
+    for concept in needs:
+        found.concepts.remove(concept)
 
 
 def _longest(toks: list[str], i: int, table: Any, longest: int) -> int:

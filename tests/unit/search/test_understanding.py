@@ -167,3 +167,29 @@ def test_queries_of_any_script_or_none_are_read_without_error(text: str) -> None
 
 def test_tokens_fold_accents_and_drop_apostrophes() -> None:
     assert tokens("Café, I’m 17 — £20!") == ["cafe", "im", "17", "£20"]
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "words"),
+    [
+        ("something with horses to help with anxiety", ("horse-riding",), []),
+        ("swimming to help him sleep", ("swimming",), []),
+        ("boxing to ease my stress", ("boxing-martial-arts",), []),
+    ],
+)
+def test_what_an_activity_should_help_with_is_why_not_what(
+    text: str, terms: tuple[str, ...], words: list[str]
+) -> None:
+    found = understand(text)
+    assert found.categories == terms and found.words == words
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("something to help her feel calm", ("mindfulness-yoga",)),  # the need is the question
+        ("boxing and yoga", ("boxing-martial-arts", "mindfulness-yoga")),  # two activities
+    ],
+)
+def test_a_need_said_alone_or_two_activities_are_kept(text: str, terms: tuple[str, ...]) -> None:
+    assert understand(text).categories == terms
