@@ -146,7 +146,7 @@ def _seed(session: Session) -> str:
             scheme_id=scheme.id,
             name="Leaving care top-up",
             funder="County council",
-            amount_pence=1_000_000,
+            amount_pence=1_500_000,
             starts_on=date(2026, 4, 1),
             ends_on=date(2027, 3, 31),
         ),
@@ -166,7 +166,8 @@ def _seed(session: Session) -> str:
         fund_pot(session, pot, SEEDER)
     requests = 0
     for n in range(PEOPLE):
-        pot = pots[0] if n < 70 else pots[1]
+        # a third draw on the council's top-up, so each funder's quarter has enough people to show
+        pot = pots[1] if n % 3 == 2 else pots[0]
         person = _person(session, rng, n, scheme, pot)
         goals = _plan(session, rng, n, person)
         if n >= FRESH:

@@ -304,6 +304,9 @@ def _pots(session: Session, period: Period, scope: frozenset[str] | None) -> lis
             ),
             func.sum(case((holding, PurchaseRequest.amount_pence), else_=0)).label("held_pence"),
             func.count(distinct(case((holding, PurchaseRequest.person_id)))).label("held_people"),
+            func.count(distinct(case((to_date | holding, PurchaseRequest.person_id)))).label(
+                "committed_people"
+            ),
         )
         .join(Person, Person.id == PurchaseRequest.person_id)
         .where(PurchaseRequest.paid_on.is_not(None) | holding)
@@ -314,12 +317,7 @@ def _pots(session: Session, period: Period, scope: frozenset[str] | None) -> lis
         select(Pot, spent).outerjoin(spent, spent.c.pot_id == Pot.id), Pot.scheme_id, scope
     ).order_by(Pot.funder, Pot.starts_on, Pot.id)
     rows = session.execute(stmt).all()
-    # A funder's total is published too: within each funder, one small pot would show through it.
-    period_cells: dict[str, Cell] = {}
-    for funder in {row.Pot.funder for row in rows}:
-        period_cells |= suppress(
-            {r.Pot.id: int(r.period_people or 0) for r in rows if r.Pot.funder == funder}
-        )
+    period_cells = _pot_cells(list(rows))
     out = []
     for row in rows:
         pot: Pot = row.Pot
@@ -329,10 +327,13 @@ def _pots(session: Session, period: Period, scope: frozenset[str] | None) -> lis
         period_pence = _money(period_cell, row.period_pence)
         to_date_pence = _money(to_date_cell, row.to_date_pence)
         held_pence = _money(held_cell, row.held_pence)
+        # What is left is the pot less everything paid or held: a sum over everyone it paid or
+        # holds money for, shown when that group is large enough, whatever its parts are.
+        committed = total_cell(int(row.committed_people or 0))
         remaining = (
-            pot.amount_pence - to_date_pence - held_pence
-            if to_date_pence is not None and held_pence is not None
-            else None
+            None
+            if committed.suppressed
+            else pot.amount_pence - int(row.to_date_pence or 0) - int(row.held_pence or 0)
         )
         out.append(
             {
@@ -352,6 +353,27 @@ def _pots(session: Session, period: Period, scope: frozenset[str] | None) -> lis
             }
         )
     return out
+
+
+def _pot_cells(rows: list[Any]) -> dict[str, Cell]:
+    """Each pot's young people paid in the period, suppressed so that neither the pot table nor
+    the funder table (whose figures are these pots' sums) reveals a small group through the other:
+    within a funder, a small pot takes a sibling with it; a funder withheld in the funder table
+    (small itself, or withheld to protect another funder) withholds all its pots."""
+    funders: dict[str, dict[str, int]] = {}
+    for r in rows:
+        funders.setdefault(r.Pot.funder, {})[r.Pot.id] = int(r.period_people or 0)
+    by_funder = suppress({funder: sum(pots.values()) for funder, pots in funders.items()})
+    cells: dict[str, Cell] = {}
+    for funder, pots in funders.items():
+        if by_funder[funder].suppressed:
+            cells |= {
+                pot_id: Cell(None, "primary" if 0 < count < THRESHOLD else "secondary")
+                for pot_id, count in pots.items()
+            }
+        else:
+            cells |= suppress(pots)
+    return cells
 
 
 def _forecast(

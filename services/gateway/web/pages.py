@@ -12,6 +12,7 @@ from services.gateway.web.admin import routes as admin
 from services.gateway.web.approvals import routes as approvals
 from services.gateway.web.blueprint import bp
 from services.gateway.web.caseload import routes as caseload
+from services.gateway.web.commissioning import routes as commissioning
 from services.gateway.web.dashboard import routes as dashboard
 from services.gateway.web.feedback import routes as feedback
 from services.gateway.web.payments import instalments
@@ -27,6 +28,7 @@ __all__ = [
     "approvals",
     "bp",
     "caseload",
+    "commissioning",
     "dashboard",
     "feedback",
     "fund",

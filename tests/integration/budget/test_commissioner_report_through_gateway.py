@@ -333,3 +333,17 @@ def test_cohort_sizes_follow_the_report_access_rules(gw, world):
         "PUT", COHORTS, role="commissioner", json={**body, "scheme_id": str(uuid.uuid4())}
     )
     assert unknown.status_code == 404
+
+
+def test_a_pot_never_shows_what_its_funders_withheld_cell_hides(gw, world):
+    """Across both schemes the funder of seven is withheld, and the funder of eight with it (the
+    total would reveal it); the pot of eight must not show the figure its funder's row hides."""
+    both = report(gw, role="admin")
+    funders = {row["funder"]: row for row in both["funders"]["by_funder"]}
+    assert funders[HOSTILE]["people"]["suppressed"] == "primary"
+    assert funders["NHS England"]["people"] == {"count": None, "suppressed": "secondary"}
+    assert both["funders"]["total"]["people"] == {"count": 15}
+    pot = next(p for p in both["pots"] if p["id"] == world["eight"].pot_id)
+    assert pot["people_paid_in_period"] == {"count": None, "suppressed": "secondary"}
+    assert pot["paid_in_period_pence"] is None
+    assert pot["forecast"]["status"] == "withheld"

@@ -29,6 +29,13 @@ HOME_LINKS = {
         ("/payments", "Payments", "Approved requests to order and pay, and the payment run."),
         ("/dashboard", "Programme dashboard", "Spend, reach, speed and outcomes."),
     ],
+    "commissioner": [
+        (
+            "/reports",
+            "Report for a period",
+            "Reach, spend and run-out, speed, reviews, cost per improvement.",
+        ),
+    ],
     "provider": [("/provider", "Your organisation", "Requests and payments for your activities.")],
     "admin": [
         ("/dashboard", "Programme dashboard", "Spend, reach, speed and outcomes."),
