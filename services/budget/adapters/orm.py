@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -192,6 +193,9 @@ class PurchaseRequest(Base):
     __table_args__ = (
         CheckConstraint("amount_pence > 0", name="amount_positive"),
         CheckConstraint("recovered_pence <= paid_pence", name="recovered_within_paid"),
+        # A young person's first approval and first activity, for the commissioners' report.
+        Index("ix_purchase_requests_person_approved", "person_id", "approved_at"),
+        Index("ix_purchase_requests_person_started", "person_id", "activity_started_on"),
     )
 
 
