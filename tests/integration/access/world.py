@@ -66,6 +66,7 @@ class Target:
     find: str | None = None  # the id a listing shows to those who may see it
     raw: str | None = None  # a body sent as text, not JSON
     query: dict[str, str] = field(default_factory=dict)
+    read: str | None = None  # where an admin reads the record: a refusal must leave it as it was
 
 
 class World:
@@ -260,6 +261,7 @@ def _listing(w: World) -> Target:
         params={"listing_id": listing["id"]},
         headers={"If-Match": listing["_etag"]},
         find=listing["id"],
+        read=f"{DIRECTORY}/listings/{listing['id']}",
     )
 
 
@@ -278,7 +280,12 @@ def _listing_patch(w: World) -> Target:
 def _request(state: str, body: Any = None) -> Builder:
     def build(w: World) -> Target:
         req = w.request(state)
-        return Target(params={"request_id": req["id"]}, body=body, find=req["id"])
+        return Target(
+            params={"request_id": req["id"]},
+            body=body,
+            find=req["id"],
+            read=f"{BUDGET}/requests/{req['id']}",
+        )
 
     return build
 
@@ -290,7 +297,12 @@ def _payment_run(body: Any = None) -> Builder:
         person_id, _, goal_id = w.fresh_person()
         req = w.request("approved", (person_id, goal_id))
         run = w.made("finance", "POST", f"{BUDGET}/payment-runs", json={"request_ids": [req["id"]]})
-        return Target(params={"run_id": run["id"]}, body=body, find=run["id"])
+        return Target(
+            params={"run_id": run["id"]},
+            body=body,
+            find=run["id"],
+            read=f"{BUDGET}/payment-runs/{run['id']}",
+        )
 
     return build
 
@@ -302,7 +314,12 @@ def _new_payment_run(w: World) -> Target:
 
 def _person(w: World, body: Any = None) -> Target:
     person_id, _, _ = w.fresh_person()
-    return Target(params={"person_id": person_id}, body=body, find=person_id)
+    return Target(
+        params={"person_id": person_id},
+        body=body,
+        find=person_id,
+        read=f"{BUDGET}/people/{person_id}",
+    )
 
 
 def _plan(w: World) -> Target:
@@ -312,6 +329,7 @@ def _plan(w: World) -> Target:
         body={"needs": "Wants to meet people"},
         headers={"If-Match": w.etag(f"{BUDGET}/plans/{plan_id}")},
         find=plan_id,
+        read=f"{BUDGET}/plans/{plan_id}",
     )
 
 
@@ -324,7 +342,12 @@ def _assignment(w: World) -> Target:
 def _checkin(body: Any = None) -> Builder:
     def build(w: World) -> Target:
         checkin = w.checkin()
-        return Target(params={"checkin_id": checkin["id"]}, body=body, find=checkin["id"])
+        return Target(
+            params={"checkin_id": checkin["id"]},
+            body=body,
+            find=checkin["id"],
+            read=f"{OUTCOMES}/checkins/{checkin['id']}",
+        )
 
     return build
 
