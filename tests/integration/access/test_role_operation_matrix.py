@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from shared.config import SERVICES
-from tests.integration.access.world import ACTORS, BUILDERS, Target, World
+from shared.identity import ROLES
+from tests.integration.access.world import ACTOR_ROLES, ACTORS, BUILDERS, Target, World
 from tests.support import RunningSuite, postgres_available, running_suite
 
 POLICY_FILE = Path(__file__).with_name("policy.toml")
@@ -103,6 +104,13 @@ def documented_operations(suite: RunningSuite, service: str) -> set[str]:
         for method in item
         if method in METHODS
     }
+
+
+def test_every_role_has_a_column():
+    """A new role in shared.identity.ROLES needs its own column: add an actor in world.py's
+    ACTORS and World.actors, and its outcome at the end of every row."""
+    columns = {role for role in ACTOR_ROLES.values() if role}
+    assert set(ROLES) <= columns, f"roles with no column: {sorted(set(ROLES) - columns)}"
 
 
 def test_every_documented_operation_has_a_row_in_the_policy_table(matrix_suite):

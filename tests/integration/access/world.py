@@ -36,6 +36,19 @@ ACTORS = (
     "admin",
     "commissioner",
 )
+# Each column's role (None: no token at all).
+ACTOR_ROLES = {
+    "anonymous": None,
+    "advisor": "advisor",
+    "other_advisor": "advisor",
+    "holder": "budget_holder",
+    "other_holder": "budget_holder",
+    "finance": "finance",
+    "provider": "provider",
+    "other_provider": "provider",
+    "admin": "admin",
+    "commissioner": "commissioner",
+}
 ANSWERS = {
     "ons4.life_satisfaction": 6,
     "ons4.worthwhile": 7,
