@@ -91,17 +91,29 @@ def add_event(
     now = utcnow()
     # A Core insert, sent now: no ORM object to track and flush for a row this session never reads.
     session.execute(
-        insert(model.__table__).values(
-            event_id=event_id,
-            destination=destination,
-            topic=topic,
-            payload=payload,
-            created_at=now,
-            available_at=now,
-            attempts=0,
-        )
+        _insert_into(model),
+        {
+            "event_id": event_id,
+            "destination": destination,
+            "topic": topic,
+            "payload": payload,
+            "created_at": now,
+            "available_at": now,
+            "attempts": 0,
+        },
     )
     return event_id
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_into(model: type[Any]) -> Any:
+    """One INSERT statement per outbox table, built once."""
+    name = model.__tablename__
+    if name not in _INSERTS:
+        _INSERTS[name] = insert(model.__table__)
+    return _INSERTS[name]
 
 
 def first_delivery(session: Session, model: type[Any], event_id: str, topic: str) -> bool:

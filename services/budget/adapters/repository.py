@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, insert, select, update
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import Goal, Person, Plan, PurchaseRequest, RequestTransition
@@ -20,6 +20,15 @@ from shared.errors import NotFound
 from shared.identity import Identity
 
 TRANSITIONS = cast(Table, RequestTransition.__table__)
+# Built once, bound per call: every approval runs them.
+_RECORD = insert(TRANSITIONS)
+_APPROVED_BEFORE = select(
+    exists().where(
+        PurchaseRequest.person_id == bindparam("person"),
+        PurchaseRequest.approved_at.is_not(None),
+        PurchaseRequest.id != bindparam("request"),
+    )
+)
 
 
 class SqlRequests:
@@ -69,33 +78,23 @@ class SqlRequests:
         details: dict[str, Any] | None = None,
     ) -> None:
         self.session.execute(
-            insert(TRANSITIONS).values(
-                request_id=request_id,
-                from_state=from_state,
-                to_state=to_state,
-                at=utcnow(),
-                by_sub=actor.sub,
-                by_role=actor.role,
-                reason=reason,
-                details=details,
-            )
+            _RECORD,
+            {
+                "request_id": request_id,
+                "from_state": from_state,
+                "to_state": to_state,
+                "at": utcnow(),
+                "by_sub": actor.sub,
+                "by_role": actor.role,
+                "reason": reason,
+                "details": details,
+            },
         )
 
     def approved_before(self, person_id: str, request_id: str) -> int:
         """Whether any other request of this young person was ever approved (1) or not (0)."""
-        return int(
-            bool(
-                self.session.scalar(
-                    select(
-                        exists().where(
-                            PurchaseRequest.person_id == person_id,
-                            PurchaseRequest.approved_at.is_not(None),
-                            PurchaseRequest.id != request_id,
-                        )
-                    )
-                )
-            )
-        )
+        found = self.session.scalar(_APPROVED_BEFORE, {"person": person_id, "request": request_id})
+        return int(bool(found))
 
 
 class SqlPeople:

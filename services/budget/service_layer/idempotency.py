@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import IdempotencyKey
@@ -33,6 +32,7 @@ KEEP_FOR = timedelta(hours=48)
 MAX_KEY_LENGTH = 200
 IN_FLIGHT, DONE = "in_flight", "done"
 KEYS = cast(Table, IdempotencyKey.__table__)
+_REMEMBER = update(KEYS).where(KEYS.c.key == bindparam("full_key"))
 
 
 @dataclass(frozen=True)
@@ -140,36 +140,34 @@ class Idempotency:
     def remember(self, session: Session, status: int, body: dict[str, Any]) -> None:
         """Store the answer in the caller's transaction: the change and its answer commit together."""
         session.execute(
-            update(KEYS)
-            .where(KEYS.c.key == self.full_key)
-            .values(state=DONE, status_code=status, response=body)
+            _REMEMBER,
+            {"full_key": self.full_key, "state": DONE, "status_code": status, "response": body},
         )
 
-    def remember_failure_once(self, db: Database, err: DomainError) -> None:
-        """A refusal before any transaction held the key: stored unless another call answered first."""
+    def remember_failure_once(self, db: Database, err: DomainError) -> Outcome | None:
+        """A refusal before any transaction held the key: stored, unless the key already has an
+        answer, which is returned instead (KeyReused if that was for another body)."""
         problem = problem_of(err)
 
-        def store(session: Session) -> None:
-            if session.scalar(
-                select(IdempotencyKey.key).where(IdempotencyKey.key == self.full_key)
-            ):
-                return
-            try:
-                with session.begin_nested():
-                    session.add(
-                        IdempotencyKey(
-                            key=self.full_key,
-                            body_hash=self.digest,
-                            state=DONE,
-                            status_code=err.status,
-                            response=problem,
-                            created_at=utcnow(),
-                        )
-                    )
-            except IntegrityError:
-                return
+        def store(session: Session) -> Outcome | None:
+            earlier = self.answered(session)
+            if earlier is not None:
+                return earlier
+            session.execute(
+                _insert_for(session)(KEYS)
+                .values(
+                    key=self.full_key,
+                    body_hash=self.digest,
+                    state=DONE,
+                    status_code=err.status,
+                    response=problem,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=[KEYS.c.key])
+            )
+            return None
 
-        db.run_write(store)
+        return db.run_write(store)
 
 
 def _insert_for(session: Session) -> Callable[..., Any]:

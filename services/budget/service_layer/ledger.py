@@ -23,6 +23,22 @@ FUNDING, POT, PERSON, HOLD, PAID = "funding", "pot", "person", "hold", "paid"
 ACCOUNTS = cast(Table, LedgerAccount.__table__)
 TRANSACTIONS = cast(Table, LedgerTransaction.__table__)
 ENTRIES = cast(Table, LedgerEntry.__table__)
+# The hot path of every approval as Core statements built once (bound per call): no ORM bulk layer,
+# no statement construction or cache-key computation per call.
+_TAKE = (
+    update(ACCOUNTS)
+    .where(
+        ACCOUNTS.c.id == bindparam("account"),
+        or_(ACCOUNTS.c.kind == FUNDING, ACCOUNTS.c.balance_pence >= bindparam("amount")),
+    )
+    .values(balance_pence=ACCOUNTS.c.balance_pence - bindparam("amount"))
+)
+_GIVE = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account"))
+    .values(balance_pence=ACCOUNTS.c.balance_pence + bindparam("amount"))
+)
+_OPEN_TRANSACTION = insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
 
 
 def account_id(kind: str, owner_id: str) -> str:
@@ -79,37 +95,24 @@ def move(
     """Move `amount_pence` from `credit` to `debit` as one balanced transaction; returns its id."""
     if amount_pence <= 0:
         raise ValueError("ledger amounts are positive")
-    # Core statements on the tables: the hot path of every approval, without the ORM's bulk layer.
-    taken = session.execute(
-        update(ACCOUNTS)
-        .where(
-            ACCOUNTS.c.id == credit,
-            or_(ACCOUNTS.c.kind == FUNDING, ACCOUNTS.c.balance_pence >= amount_pence),
-        )
-        .values(balance_pence=ACCOUNTS.c.balance_pence - amount_pence)
-    )
+    taken = session.execute(_TAKE, {"account": credit, "amount": amount_pence})
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         # This read happens only to explain a refusal; nothing is written after it.
         available = session.scalar(select(ACCOUNTS.c.balance_pence).where(ACCOUNTS.c.id == credit))
         raise InsufficientFunds(credit, int(available or 0), amount_pence, what)
-    given = session.execute(
-        update(ACCOUNTS)
-        .where(ACCOUNTS.c.id == debit)
-        .values(balance_pence=ACCOUNTS.c.balance_pence + amount_pence)
-    )
+    given = session.execute(_GIVE, {"account": debit, "amount": amount_pence})
     if given.rowcount != 1:  # type: ignore[attr-defined]
         raise LookupError(f"no ledger account {debit}")
     txn_id = session.execute(
-        insert(TRANSACTIONS)
-        .values(
-            kind=kind,
-            status="pending" if pending else "posted",
-            request_id=request_id,
-            memo=memo,
-            created_by=by,
-            created_at=utcnow(),
-        )
-        .returning(TRANSACTIONS.c.id)
+        _OPEN_TRANSACTION,
+        {
+            "kind": kind,
+            "status": "pending" if pending else "posted",
+            "request_id": request_id,
+            "memo": memo,
+            "created_by": by,
+            "created_at": utcnow(),
+        },
     ).scalar_one()
     session.execute(
         insert(ENTRIES),

@@ -227,11 +227,13 @@ def as_sql_uow(db: Database | SqlUnitOfWork) -> SqlUnitOfWork:
 def run_once(
     db: Database, key: Idempotency, work: Callable[[SqlUnitOfWork], dict[str, Any]]
 ) -> Outcome:
-    """Run a money-moving call once per key: a retry, or a racing twin, gets the first answer."""
-    with db.session() as session:
-        earlier = key.answered(session)
-    if earlier is not None:
-        return earlier
+    """Run a money-moving call once per key: a retry, or a racing twin, gets the first answer.
+
+    Nothing is read before the call runs: its first write transaction holds the key, or replays
+    the answer an earlier call committed, before it changes anything. A call refused before that
+    (a retry of one that succeeded finds the request already moved on) answers with the key's
+    stored answer if it has one, and otherwise stores its refusal as the key's answer.
+    """
     uow = SqlUnitOfWork(db, key)
     try:
         body = work(uow)
@@ -239,6 +241,8 @@ def run_once(
         return replay.outcome
     except DomainError as err:
         if not uow.answered and err.status < 500:
-            key.remember_failure_once(db, err)
+            earlier = key.remember_failure_once(db, err)
+            if earlier is not None:
+                return earlier
         raise
     return Outcome(key.status, body)
