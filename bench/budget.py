@@ -475,45 +475,63 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure(postgres: bool, rounds: int, profile: Path | None = None) -> dict[str, Any]:
+    try:
+        return _measure(postgres, rounds, profile)
+    except RuntimeError as err:  # a failed call: the suite's logs are gone with its folder
+        print(f"FAILED: {err}\n{getattr(err, 'logs', '')}", file=sys.stderr)
+        raise
+
+
+def _measure(postgres: bool, rounds: int, profile: Path | None = None) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_suite(Path(tmp) / "var", postgres=postgres, extra_env=SUITE_ENV) as suite,
     ):
         client = Client(suite)
-        client.call("GET", "/whoami", "admin")
-        floor = http_floor(client)
-        rates, latencies, failures = [], [], []
-        meter = CpuMeter(client.suite)
-        load_before = os.getloadavg()[0]
-        for round_no in range(rounds + (1 if profile else 0)):
-            ids = setup(client, PER_ROUND // REQUESTS_EACH, REQUESTS_EACH)
-            profiler = None
-            if round_no == rounds and profile is not None:  # an extra round, sampled, not timed
-                profiler = Profiler(client.suite, profile, "postgresql" if postgres else "sqlite")
-                approve_all(client, ids, profiler=profiler)
-                continue
-            rate, lat, failed = approve_all(client, ids, meter)
-            failures.extend(failed)
-            rates.append(rate)
-            latencies.extend(lat)
-        raced = race(client)
-        verify = run_cli(["budget", "verify"], suite.suite.env)
-        return {
-            "approvals_per_s": statistics.median(rates),
-            "rounds": [round(r) for r in rates],
-            "p50_ms": percentile(latencies, 0.5) * 1000,
-            "p95_ms": percentile(latencies, 0.95) * 1000,
-            "p99_ms": percentile(latencies, 0.99) * 1000,
-            "approvals": len(latencies),
-            "failures": {str(code): failures.count(code) for code in sorted(set(failures))},
-            "cpu_ms": {
-                part: seconds * 1000 / len(latencies) for part, seconds in meter.used.items()
-            },
-            "load": (load_before, os.getloadavg()[0]),
-            "floor_ms": floor,
-            "race": raced,
-            "verify": "clean" if "ledger OK" in verify.stdout else "BROKEN",
-        }
+        try:
+            return _rounds(client, postgres, rounds, profile)
+        except RuntimeError as err:
+            err.logs = "\n".join(  # type: ignore[attr-defined]
+                f"--- {name} log ---\n{suite.suite.tail(name, 40)}"
+                for name in ("gateway", "budget")
+            )
+            raise
+
+
+def _rounds(client: Client, postgres: bool, rounds: int, profile: Path | None) -> dict[str, Any]:
+    suite = client.suite
+    client.call("GET", "/whoami", "admin")
+    floor = http_floor(client)
+    rates, latencies, failures = [], [], []
+    meter = CpuMeter(client.suite)
+    load_before = os.getloadavg()[0]
+    for round_no in range(rounds + (1 if profile else 0)):
+        ids = setup(client, PER_ROUND // REQUESTS_EACH, REQUESTS_EACH)
+        profiler = None
+        if round_no == rounds and profile is not None:  # an extra round, sampled, not timed
+            profiler = Profiler(client.suite, profile, "postgresql" if postgres else "sqlite")
+            approve_all(client, ids, profiler=profiler)
+            continue
+        rate, lat, failed = approve_all(client, ids, meter)
+        failures.extend(failed)
+        rates.append(rate)
+        latencies.extend(lat)
+    raced = race(client)
+    verify = run_cli(["budget", "verify"], suite.suite.env)
+    return {
+        "approvals_per_s": statistics.median(rates),
+        "rounds": [round(r) for r in rates],
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "approvals": len(latencies),
+        "failures": {str(code): failures.count(code) for code in sorted(set(failures))},
+        "cpu_ms": {part: seconds * 1000 / len(latencies) for part, seconds in meter.used.items()},
+        "load": (load_before, os.getloadavg()[0]),
+        "floor_ms": floor,
+        "race": raced,
+        "verify": "clean" if "ledger OK" in verify.stdout else "BROKEN",
+    }
 
 
 def write(section: str) -> None:
