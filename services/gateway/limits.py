@@ -1,7 +1,7 @@
 """Rate limits at the gateway (Flask-Limiter): sign-in, the young person's feedback pages, public
 search, the ORUK feed, and a per-user ceiling on the API.
 
-Limits are kept in memory in demo mode and in Redis in production (`RATELIMIT_STORAGE_URI`), so
+Limits are kept in memory in demo mode (`LazyMemoryStorage`) and in Redis in production (`RATELIMIT_STORAGE_URI`), so
 every replica counts the same requests. A caller over a limit gets 429 problem+json with
 `Retry-After`. Limits attach by URL rule after every blueprint is registered, so the pages that
 own the URLs need not know about them.
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
+from limits.storage import MemoryStorage
 
 from services.gateway.settings import GatewaySettings
 from shared.errors import DomainError
@@ -53,11 +54,65 @@ RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None, Callable[[], st
 )
 
 
+class _Running:
+    """A stand-in for MemoryStorage's expiry timer that is always running (so it starts no other)."""
+
+    def is_alive(self) -> bool:
+        return True
+
+    def cancel(self) -> None:
+        return None
+
+
+class LazyMemoryStorage(MemoryStorage):
+    """limits' in-memory storage (demo mode) without a thread started every 10 ms under traffic.
+
+    MemoryStorage expires counters from a timer thread it starts again whenever the last has
+    finished: under steady traffic, a new thread every 10 ms, which cost the gateway a quarter of
+    its CPU in bench/budget.py. Here a fixed window's counter is reset when it is next counted
+    after its window ended, and expired counters are swept inline at most once a second.
+    """
+
+    STORAGE_SCHEME = ["phb-memory"]
+    SWEEP_EVERY = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()
+        self.timer = _Running()  # type: ignore[assignment]
+        self._next_sweep = 0.0
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_EVERY
+            self._sweep(now)
+        with self.locks[key]:
+            if self.expirations.get(key, now) <= now:  # its window ended: count afresh
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+            return super().incr(key, expiry, amount)
+
+    def _sweep(self, now: float) -> None:
+        for key in [k for k, at in list(self.expirations.items()) if at <= now]:
+            with self.locks[key]:
+                if self.expirations.get(key, now + 1) <= now:
+                    self.storage.pop(key, None)
+                    self.expirations.pop(key, None)
+        for key in list(self.events):
+            with self.locks[key]:
+                kept = [e for e in self.events.get(key, []) if e.expiry > now]
+                if kept:
+                    self.events[key] = kept
+                else:
+                    self.events.pop(key, None)
+
+
 def install_limits(app: Flask, settings: GatewaySettings) -> Limiter:
     limiter = Limiter(
         client_address,
         app=app,
-        storage_uri=settings.ratelimit_storage or "memory://",
+        storage_uri=settings.ratelimit_storage or "phb-memory://",
         strategy="fixed-window",
         headers_enabled=False,
         enabled=settings.ratelimit_enabled,
