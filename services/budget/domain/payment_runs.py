@@ -108,3 +108,15 @@ def actions_in_run(actions: list[str], state: str, payment_run_id: str | None) -
     if payment_run_id is None or state not in PAYABLE_STATES:
         return actions
     return [a for a in actions if a not in TAKEN_BY_THE_RUN]
+
+
+# What a provider's remittance says of a request: approved, in a payment run, paid, or not to be paid.
+REMITTANCE_STATUSES = ("approved", "in_payment_run", "paid", "not_paid")
+
+
+def remittance_status(state: str, payment_run_id: str | None) -> str:
+    if state in PAID_STATES:
+        return "paid"
+    if state in PAYABLE_STATES:
+        return "in_payment_run" if payment_run_id else "approved"
+    return "not_paid"

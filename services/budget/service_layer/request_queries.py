@@ -7,7 +7,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import Person, PurchaseRequest, RequestTransition, Scheme
+from services.budget.adapters.orm import (
+    PaymentRun,
+    Person,
+    PurchaseRequest,
+    RequestTransition,
+    Scheme,
+)
 from services.budget.domain import duties, payment_runs
 from services.budget.service_layer.access import page_of, request_for, require, scope_requests
 from services.budget.service_layer.unit_of_work import Transaction
@@ -73,22 +79,34 @@ def provider_requests(
             .order_by(PurchaseRequest.approved_at.desc(), PurchaseRequest.id)
         )
         result = page_of(session, stmt, page, per_page)
+        run_ids = {r.payment_run_id for r in result.items if r.payment_run_id}
+        references = dict(
+            session.execute(
+                select(PaymentRun.id, PaymentRun.reference).where(PaymentRun.id.in_(run_ids))
+            ).all()
+        )
         result.items = [
-            {
-                "id": r.id,
-                "listing_id": r.listing_id,
-                "cost_option_id": r.cost_option_id,
-                "item": r.item,
-                "amount_pence": r.amount_pence,
-                "state": r.state,
-                "approved_at": r.approved_at,
-                "paid_on": r.paid_on,
-                "paid_pence": r.paid_pence,
-                "payment_reference": r.payment_reference,
-            }
-            for r in result.items
+            _remittance(r, references.get(r.payment_run_id or "")) for r in result.items
         ]
         return result
+
+
+def _remittance(req: PurchaseRequest, run_reference: str | None) -> dict[str, Any]:
+    """What a provider may know of a request for its listing: approved, in a run, paid, and when."""
+    return {
+        "id": req.id,
+        "listing_id": req.listing_id,
+        "cost_option_id": req.cost_option_id,
+        "item": req.item,
+        "amount_pence": req.amount_pence,
+        "state": req.state,
+        "payment_status": payment_runs.remittance_status(req.state, req.payment_run_id),
+        "payment_run_reference": run_reference,
+        "approved_at": req.approved_at,
+        "paid_on": req.paid_on,
+        "paid_pence": req.paid_pence,
+        "payment_reference": req.payment_reference,
+    }
 
 
 def _scheme(session: Session, req: PurchaseRequest) -> Scheme:

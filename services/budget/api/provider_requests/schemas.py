@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from services.budget.domain.payment_runs import REMITTANCE_STATUSES
 from shared.pagination import PageEnvelopeSchema
 
 
@@ -14,6 +15,16 @@ class ProviderRequestSchema(Schema):
     item = fields.String()
     amount_pence = fields.Integer()
     state = fields.String()
+    payment_status = fields.String(
+        metadata={
+            "enum": list(REMITTANCE_STATUSES),
+            "description": "Approved, in a payment run, paid (see paid_on and payment_reference), "
+            "or not to be paid (cancelled or expired).",
+        }
+    )
+    payment_run_reference = fields.String(
+        allow_none=True, metadata={"description": "The run that pays it, once it is in one."}
+    )
     approved_at = fields.DateTime(allow_none=True)
     paid_on = fields.Date(allow_none=True)
     paid_pence = fields.Integer()
