@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, current_app, g, request
 
 from services.gateway.auth import bearer_identity
@@ -40,7 +42,15 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 bp = Blueprint("proxy", __name__)
 
 
+# Uploads of invoices and receipts may be larger than any other body: 5 MB and the form around it
+# (the budget service judges the file itself; every other call keeps the app's limit).
+UPLOADS = re.compile(r"budget/requests/[^/]+/documents")
+UPLOAD_BODY_BYTES = 5 * 1024 * 1024 + 64 * 1024
+
+
 def forward(service: str, path: str) -> Response:
+    if request.method == "POST" and UPLOADS.fullmatch(f"{service}/{path}"):
+        request.max_content_length = UPLOAD_BODY_BYTES
     clients = current_app.extensions["phb_clients"]
     if service not in clients:
         raise NotFound(f"There is no service called '{service}'.")

@@ -235,6 +235,24 @@ class PaymentRunItem(Base):
     amount_pence: Mapped[int] = mapped_column(Integer)
 
 
+class Document(Base):
+    """An invoice, receipt or evidence of purchase for a request; its bytes live in the store."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("purchase_requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(100))
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_role: Mapped[str] = mapped_column(String(40))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class RequestTransition(Base):
     """Every change of a request's state: when, by whom, why."""
 

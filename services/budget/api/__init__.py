@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from services.budget.api.assignments.routes import blp as assignments_blp
 from services.budget.api.cohort_sizes.routes import blp as cohort_sizes_blp
+from services.budget.api.documents.routes import blp as documents_blp
 from services.budget.api.packages.routes import blp as packages_blp
 from services.budget.api.payment_runs.routes import blp as payment_runs_blp
 from services.budget.api.payments.routes import blp as payments_blp
@@ -33,6 +34,7 @@ def blueprints() -> list[Blueprint]:
         payments_blp,
         cohort_sizes_blp,
         payment_runs_blp,
+        documents_blp,
         reports_blp,
         ledger_blp,
         worklist_blp,

@@ -7,11 +7,22 @@ the whole transaction is refused. The application never reads a balance and then
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    String,
+    Subquery,
+    Table,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -134,81 +145,64 @@ def move(
     return int(txn_id)
 
 
-def move_many(
-    session: Session,
-    *,
-    kind: str,
-    moves: Sequence[tuple[str, str, int, str]],
-    by: str,
-    memo: str,
-) -> int:
-    """Many posted movements (debit, credit, pence, request id) in one go; how many were made.
+def post_holds(session: Session, paying: Subquery, expected: int, *, by: str, memo: str) -> int:
+    """Post the hold of every request `paying` selects (`request_id`, `pence`) to its paid account.
 
-    The same conditional updates as `move`, sent as one batch: a credit account that does not hold
-    its amount changes no row, the count falls short and the caller's transaction is refused.
+    Set-based, whatever the number: each hold is taken only if it holds its amount (one
+    conditional `UPDATE ... FROM`), so a count short of `expected` refuses the caller's
+    transaction; then one `pay` transaction per request and its two entries, by `INSERT ... SELECT`.
+    `memo` must be new to the ledger (a payment run's reference): it finds the new transactions.
     """
-    if not moves:
-        return 0
-    if any(amount <= 0 for _, _, amount, _ in moves):
-        raise ValueError("ledger amounts are positive")
     accounts = cast(Table, LedgerAccount.__table__)
     transactions = cast(Table, LedgerTransaction.__table__)
+    entries = cast(Table, LedgerEntry.__table__)
+    hold = literal(f"{HOLD}:", String) + paying.c.request_id
+    paid = literal(f"{PAID}:", String) + paying.c.request_id
     taken = session.execute(
         update(accounts)
-        .where(
-            accounts.c.id == bindparam("account"),
-            accounts.c.balance_pence >= bindparam("pence"),
-        )
-        .values(balance_pence=accounts.c.balance_pence - bindparam("pence")),
-        [{"account": credit, "pence": amount} for _, credit, amount, _ in moves],
+        .where(accounts.c.id == hold, accounts.c.balance_pence >= paying.c.pence)
+        .values(balance_pence=accounts.c.balance_pence - paying.c.pence)
     )
     given = session.execute(
         update(accounts)
-        .where(accounts.c.id == bindparam("account"))
-        .values(balance_pence=accounts.c.balance_pence + bindparam("pence")),
-        [{"account": debit, "pence": amount} for debit, _, amount, _ in moves],
+        .where(accounts.c.id == paid)
+        .values(balance_pence=accounts.c.balance_pence + paying.c.pence)
     )
-    if taken.rowcount != len(moves) or given.rowcount != len(moves):  # type: ignore[attr-defined]
-        raise InsufficientFunds("several", 0, sum(m[2] for m in moves), "A hold being paid")
-    now = utcnow()
-    txn_ids = (
+    if taken.rowcount != expected or given.rowcount != expected:  # type: ignore[attr-defined]
+        raise InsufficientFunds("hold", 0, expected, "A hold being paid")
+    session.execute(
+        insert(transactions).from_select(
+            ["kind", "status", "request_id", "memo", "created_by", "created_at"],
+            select(
+                literal("pay", String),
+                literal("posted", String),
+                paying.c.request_id,
+                literal(memo, String),
+                literal(by, String),
+                literal(utcnow(), DateTime(timezone=True)),
+            ),
+        )
+    )
+    new = (
+        select(transactions.c.id, paying.c.request_id, paying.c.pence)
+        .join(paying, paying.c.request_id == transactions.c.request_id)
+        .where(transactions.c.kind == "pay", transactions.c.memo == memo)
+        .subquery()
+    )
+    columns = ["transaction_id", "account_id", "debit_pence", "credit_pence"]
+    for account, debit in ((PAID, True), (HOLD, False)):
         session.execute(
-            insert(transactions).returning(transactions.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "kind": kind,
-                    "status": "posted",
-                    "request_id": request_id,
-                    "memo": memo,
-                    "created_by": by,
-                    "created_at": now,
-                }
-                for _, _, _, request_id in moves
-            ],
+            insert(entries).from_select(
+                columns,
+                select(
+                    new.c.id,
+                    literal(f"{account}:", String) + new.c.request_id,
+                    new.c.pence if debit else literal(0, BigInteger),
+                    literal(0, BigInteger) if debit else new.c.pence,
+                ),
+            )
         )
-        .scalars()
-        .all()
-    )
-    entries = []
-    for txn_id, (debit, credit, amount, _) in zip(txn_ids, moves, strict=True):
-        entries.append(
-            {
-                "transaction_id": txn_id,
-                "account_id": debit,
-                "debit_pence": amount,
-                "credit_pence": 0,
-            }
-        )
-        entries.append(
-            {
-                "transaction_id": txn_id,
-                "account_id": credit,
-                "debit_pence": 0,
-                "credit_pence": amount,
-            }
-        )
-    session.execute(insert(cast(Table, LedgerEntry.__table__)), entries)
-    return len(moves)
+    return expected
 
 
 class Ledger:
@@ -321,18 +315,10 @@ class Ledger:
             )
         return txn
 
-    def pay_in_full(self, requests: Sequence[MoneyRequest], *, by: str, reference: str) -> int:
-        """Post every request's whole hold as paid, as one batch (a payment run); how many."""
-        return move_many(
-            self.session,
-            kind="pay",
-            moves=[
-                (account_id(PAID, r.id), account_id(HOLD, r.id), r.amount_pence, r.id)
-                for r in requests
-            ],
-            by=by,
-            memo=f"payment run {reference}",
-        )
+    def pay_in_full(self, paying: Subquery, count: int, *, by: str, reference: str) -> int:
+        """Post whole holds as paid, set-based (a payment run): `paying` selects each request's
+        `request_id` and `pence`; `count` is how many there must be."""
+        return post_holds(self.session, paying, count, by=by, memo=f"payment run {reference}")
 
     def recover(self, request: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int:
         """Money a provider returned goes back to the young person's budget; at most what was paid."""

@@ -320,6 +320,32 @@ def _payment_run(body: Any = None) -> Builder:
     return build
 
 
+_BOUNDARY = "phb-matrix-boundary"
+_RECEIPT = (
+    f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nreceipt\r\n'
+    f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="receipt.pdf"\r\n'
+    f"Content-Type: application/pdf\r\n\r\n%PDF-1.4 a receipt\r\n--{_BOUNDARY}--\r\n"
+)
+
+
+def _document_upload(w: World) -> Target:
+    """A receipt to upload for an approved request of a fresh young person of side A."""
+    person_id, _, goal_id = w.fresh_person()
+    req = w.request("approved", (person_id, goal_id))
+    return Target(
+        params={"request_id": req["id"]},
+        raw=_RECEIPT,
+        headers={"Content-Type": f"multipart/form-data; boundary={_BOUNDARY}"},
+    )
+
+
+def _document(w: World) -> Target:
+    upload = _document_upload(w)
+    path = f"{BUDGET}/requests/{upload.params['request_id']}/documents"
+    made = w.made("advisor", "POST", path, data=upload.raw, headers=upload.headers)
+    return Target(params={**upload.params, "document_id": made["id"]}, find=made["id"])
+
+
 def _new_payment_run(w: World) -> Target:
     person_id, _, goal_id = w.fresh_person()
     return Target(body={"request_ids": [w.request("approved", (person_id, goal_id))["id"]]})
@@ -492,6 +518,8 @@ BUILDERS: dict[str, Builder] = {
     "payment_run_paid": _payment_run({}),
     "payment_run_cancel": _payment_run({"reason": "Wrong month"}),
     "new_payment_run": _new_payment_run,
+    "document_upload": _document_upload,
+    "document": _document,
     # directory
     "listing": _listing,
     "listing_put": _listing_put,

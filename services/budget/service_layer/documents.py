@@ -1,0 +1,124 @@
+"""Invoices and receipts from providers, evidence of purchase from advisors: stored, listed, read.
+
+The bytes go to the store before the record is written; if the record can't be written the bytes
+are removed, so a refused upload leaves nothing behind. Only the request's own provider, the
+advisor whose caseload it is on, finance and admins may read them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.budget.adapters.documents import DocumentStore
+from services.budget.adapters.orm import Document, PurchaseRequest
+from services.budget.domain import documents as rules
+from services.budget.service_layer.access import request_for, require
+from shared.clock import utcnow
+from shared.db import Database
+from shared.errors import NotFound, ValidationFailed
+from shared.identity import Identity
+
+
+def _request(session: Session, actor: Identity, request_id: str) -> PurchaseRequest:
+    """The request, if the caller may see it: a provider only its own organisation's."""
+    if actor.role == "provider":
+        req = session.get(PurchaseRequest, request_id)
+        if req is None or not actor.provider_id or req.provider_id != actor.provider_id:
+            raise NotFound("No purchase request with that id for your organisation.")
+        return req
+    return request_for(session, actor, request_id)
+
+
+def upload(
+    db: Database,
+    store: DocumentStore,
+    actor: Identity,
+    request_id: str,
+    *,
+    kind: str,
+    filename: str | None,
+    declared_type: str | None,
+    body: bytes,
+) -> dict[str, Any]:
+    require(actor, *rules.UPLOADERS)
+    if kind not in rules.KINDS:
+        raise ValidationFailed(
+            "Say what the file is.", errors={"kind": [f"One of: {', '.join(rules.KINDS)}."]}
+        )
+    rules.check_uploader(actor.role, kind)
+    with db.session() as session:
+        _request(session, actor, request_id)
+    content_type = rules.check_file(body, declared_type)
+    key = uuid.uuid4().hex
+    store.put(key, body, content_type)
+    try:
+        with db.write() as session:
+            _request(session, actor, request_id)
+            document = Document(
+                id=str(uuid.uuid4()),
+                request_id=request_id,
+                kind=kind,
+                content_type=content_type,
+                size_bytes=len(body),
+                sha256=hashlib.sha256(body).hexdigest(),
+                storage_key=key,
+                filename=rules.display_name(filename, content_type),
+                uploaded_by=actor.sub,
+                uploaded_role=actor.role,
+                uploaded_at=utcnow(),
+            )
+            session.add(document)
+            session.flush()
+            return view(document)
+    except BaseException:
+        store.delete(key)
+        raise
+
+
+def list_for_request(db: Database, actor: Identity, request_id: str) -> list[dict[str, Any]]:
+    require(actor, *rules.READERS)
+    with db.session() as session:
+        _request(session, actor, request_id)
+        rows = session.scalars(
+            select(Document)
+            .where(Document.request_id == request_id)
+            .order_by(Document.uploaded_at, Document.id)
+        )
+        return [view(d) for d in rows]
+
+
+def read(
+    db: Database, store: DocumentStore, actor: Identity, document_id: str
+) -> tuple[dict[str, Any], bytes]:
+    """The document's record and bytes, if the caller may see its request."""
+    require(actor, *rules.READERS)
+    with db.session() as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound("No document with that id.")
+        try:
+            _request(session, actor, document.request_id)
+        except NotFound:
+            raise NotFound("No document with that id.") from None
+        found = view(document)
+        key = document.storage_key
+    return found, store.get(key)
+
+
+def view(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "request_id": document.request_id,
+        "kind": document.kind,
+        "content_type": document.content_type,
+        "size_bytes": document.size_bytes,
+        "sha256": document.sha256,
+        "filename": document.filename,
+        "uploaded_by": document.uploaded_by,
+        "uploaded_at": document.uploaded_at,
+    }

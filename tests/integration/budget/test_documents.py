@@ -1,0 +1,209 @@
+"""Invoices, receipts and evidence of purchase over real HTTP, on SQLite and PostgreSQL.
+
+Judged by their bytes (PDF, JPEG, PNG), at most 5 MB, never served back as a page, and read only
+by the request's own provider, the advisor whose caseload it is on, finance and admins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import requests
+from sqlalchemy import func, select
+
+from services.budget.adapters.orm import Document
+from services.budget.service_layer import requests as rq
+from shared.identity import Identity
+from tests.integration.budget.factories import (
+    HOLDER,
+    create_pot,
+    create_scheme,
+    create_young_person,
+)
+from tests.integration.budget.helpers import ADVISOR, ADVISOR_2, StubDirectory
+from tests.support import internal_headers
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
+HTML = b"<!doctype html><script>alert(1)</script>"
+
+
+def _provider_request(server):  # type: ignore[no-untyped-def]
+    """An approved request for a listing of a provider (the stand-in directory names it)."""
+    directory = StubDirectory()
+    listing = directory.add(str(uuid.uuid4()), price=4_000)
+    scheme = create_scheme(server.db)
+    create_pot(server.db, scheme_id=scheme.id)
+    person_id, goal_id = create_young_person(server.db, scheme_id=scheme.id)
+    made = rq.create_request(
+        server.db,
+        directory,
+        ADVISOR,
+        {"person_id": person_id, "goal_id": goal_id, "listing_id": listing, "submit": True},
+    )
+    rq.approve_request(server.db, directory, HOLDER, made["id"])
+    return made
+
+
+def _as(server, role: str, sub: str | None = None, provider_id: str | None = None):  # type: ignore[no-untyped-def]
+    identity = Identity(sub=sub or f"test-{role}", role=role, provider_id=provider_id)
+    return internal_headers(server.var_dir, identity, "budget")
+
+
+def _upload(
+    server, request_id, headers, body, *, name="invoice.pdf", kind="invoice", mime="application/pdf"
+):  # type: ignore[no-untyped-def]
+    return requests.post(
+        f"{server.url}/requests/{request_id}/documents",
+        headers=headers,
+        files={"file": (name, body, mime)},
+        data={"kind": kind},
+        timeout=60,
+    )
+
+
+def _stored(server) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    with server.db.session() as session:
+        rows = int(session.scalar(select(func.count()).select_from(Document)) or 0)
+    files = [p for p in Path(server.var_dir, "budget-documents").rglob("*") if p.is_file()]
+    return rows, len(files)
+
+
+def test_a_provider_uploads_an_invoice_and_it_comes_back_only_as_an_attachment(budget_server):
+    server = budget_server
+    req = _provider_request(server)
+    mine = _as(server, "provider", provider_id=req["provider_id"])
+
+    made = _upload(server, req["id"], mine, PDF, name="../../Invoice 12<b>.pdf")
+
+    assert made.status_code == 201, made.text
+    document = made.json()
+    assert (document["content_type"], document["size_bytes"]) == ("application/pdf", len(PDF))
+    assert document["filename"] == "Invoice 12b.pdf"
+    listed = requests.get(
+        f"{server.url}/requests/{req['id']}/documents",
+        headers=_as(server, "provider", provider_id=req["provider_id"]),
+        timeout=30,
+    )
+    assert [d["id"] for d in listed.json()] == [document["id"]]
+    for who in (
+        _as(server, "provider", provider_id=req["provider_id"]),
+        _as(server, "advisor", sub=ADVISOR.sub),
+        _as(server, "finance"),
+        _as(server, "admin"),
+    ):
+        got = requests.get(f"{server.url}/documents/{document['id']}", headers=who, timeout=30)
+        assert got.status_code == 200 and got.content == PDF
+        assert got.headers["Content-Type"] == "application/pdf"
+        assert got.headers["Content-Disposition"] == 'attachment; filename="Invoice 12b.pdf"'
+        assert got.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_only_the_requests_own_provider_advisor_finance_and_admins_may_read(budget_server):
+    server = budget_server
+    req = _provider_request(server)
+    document = _upload(
+        server, req["id"], _as(server, "provider", provider_id=req["provider_id"]), PDF
+    ).json()
+    path = f"{server.url}/documents/{document['id']}"
+    other = _as(server, "provider", provider_id=str(uuid.uuid4()))
+    assert requests.get(path, headers=other, timeout=30).status_code == 404
+    assert (
+        _upload(
+            server, req["id"], _as(server, "provider", provider_id=str(uuid.uuid4())), PDF
+        ).status_code
+        == 404
+    )
+    assert (
+        requests.get(
+            path, headers=_as(server, "advisor", sub=ADVISOR_2.sub), timeout=30
+        ).status_code
+        == 404
+    )
+    assert requests.get(path, headers=_as(server, "budget_holder"), timeout=30).status_code == 403
+    assert (
+        requests.get(path, headers=_as(server, "advisor", sub=ADVISOR.sub), timeout=30).status_code
+        == 200
+    )
+    assert _stored(server) == (1, 1)
+
+
+def test_a_file_over_5_mb_is_413_and_nothing_is_stored(budget_server):
+    server = budget_server
+    req = _provider_request(server)
+    big = PDF + b"0" * (5 * 1024 * 1024)
+
+    refused = _upload(
+        server, req["id"], _as(server, "provider", provider_id=req["provider_id"]), big
+    )
+
+    assert refused.status_code == 413
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("/too-large")
+    assert _stored(server) == (0, 0)
+
+
+def test_a_file_that_is_not_pdf_jpeg_or_png_or_lies_about_its_type_is_415_and_not_stored(
+    budget_server,
+):
+    server = budget_server
+    req = _provider_request(server)
+    for body, name, mime in (
+        (HTML, "invoice.pdf", "application/pdf"),
+        (HTML, "invoice.html", "text/html"),
+        (PNG, "receipt.pdf", "application/pdf"),
+        (b"", "empty.pdf", "application/pdf"),
+    ):
+        headers = _as(server, "provider", provider_id=req["provider_id"])
+        refused = _upload(server, req["id"], headers, body, name=name, mime=mime)
+        assert refused.status_code == 415, (name, refused.text)
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert "file" in refused.json()["errors"]
+    assert _stored(server) == (0, 0)
+
+
+def test_the_type_comes_from_the_content_not_the_name(budget_server):
+    server = budget_server
+    req = _provider_request(server)
+    headers = _as(server, "provider", provider_id=req["provider_id"])
+    made = _upload(
+        server, req["id"], headers, JPEG, name="photo.pdf", kind="receipt", mime="image/jpeg"
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json()["content_type"], made.json()["filename"]) == ("image/jpeg", "photo.jpg")
+
+
+def test_the_advisor_uploads_evidence_of_purchase_and_a_provider_may_not(budget_server):
+    server = budget_server
+    req = _provider_request(server)
+    evidence = _upload(
+        server,
+        req["id"],
+        _as(server, "advisor", sub=ADVISOR.sub),
+        PNG,
+        name="bike.png",
+        kind="evidence",
+        mime="image/png",
+    )
+    assert evidence.status_code == 201, evidence.text
+    refused = _upload(
+        server,
+        req["id"],
+        _as(server, "provider", provider_id=req["provider_id"]),
+        PNG,
+        kind="evidence",
+        mime="image/png",
+    )
+    assert refused.status_code == 403
+    elsewhere = _upload(
+        server,
+        req["id"],
+        _as(server, "advisor", sub=ADVISOR_2.sub),
+        PNG,
+        kind="evidence",
+        mime="image/png",
+    )
+    assert elsewhere.status_code == 404
+    assert _stored(server) == (1, 1)
