@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from services.gateway.web.core import ServiceError, check_csrf, render, sign_out
@@ -11,8 +11,16 @@ from shared.errors import DomainError
 bp = Blueprint("web", __name__)
 
 
+# A page that sends a file on: room for one over the 5 MB limit, so the budget service's refusal
+# is shown on the form rather than cut off here.
+UPLOAD_PAGES = frozenset({"web.provider_request_documents"})
+UPLOAD_PAGE_BYTES = 12 * 1024 * 1024
+
+
 @bp.before_request
 def _protect() -> None:
+    if request.endpoint in UPLOAD_PAGES:
+        request.max_content_length = UPLOAD_PAGE_BYTES
     check_csrf()
 
 

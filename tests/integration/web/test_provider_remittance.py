@@ -3,11 +3,12 @@ and reference, for its own organisation's requests only."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from shared.demo import DEMO_PROVIDER_ID
 from tests.factories.directory import create_listing, create_organization
-from tests.integration.web.client import WebClient
+from tests.integration.web.client import WebClient, problems
 from tests.integration.web.factories import create_person, create_plan, create_scheme
 
 
@@ -29,7 +30,8 @@ def _remittance(suite, request_id: str, provider_id: str = DEMO_PROVIDER_ID):  #
     return next((r for r in items if r["id"] == request_id), None)
 
 
-def test_a_provider_sees_its_request_approved_then_in_a_run_then_paid(suite):
+def _approved_for_demo_provider(suite):  # type: ignore[no-untyped-def]
+    """An approved request for a new listing of the demo provider, in a scheme of the test's own."""
     listing = create_listing(suite, DEMO_PROVIDER_ID)
     person_id = create_person(suite, create_scheme(suite))
     goal_id = create_plan(suite, person_id)["goals"][0]["id"]
@@ -58,6 +60,11 @@ def test_a_provider_sees_its_request_approved_then_in_a_run_then_paid(suite):
             headers=key,
         )
     )
+    return raised
+
+
+def test_a_provider_sees_its_request_approved_then_in_a_run_then_paid(suite):
+    raised = _approved_for_demo_provider(suite)
     assert _remittance(suite, raised["id"])["payment_status"] == "approved"
     other = create_organization(suite)["id"]
     assert _remittance(suite, raised["id"], other) is None
@@ -84,3 +91,41 @@ def test_a_provider_sees_its_request_approved_then_in_a_run_then_paid(suite):
     page = web.get("/provider")
     row = page.text.split(f'id="request-{raised["id"]}"', 1)[1].split("</tr>", 1)[0]
     assert "Paid" in row and f"reference {run['reference']}" in row
+
+
+def _send_file(web: WebClient, path: str, name: str, body: bytes, mime: str, kind="invoice"):  # type: ignore[no-untyped-def]
+    fields = web.hidden(path)
+    fields["kind"] = kind
+    return web.request("POST", path, data=fields, files={"file": (name, body, mime)})
+
+
+def test_a_provider_uploads_an_invoice_from_the_page_and_bad_files_are_named(suite):
+    raised = _approved_for_demo_provider(suite)
+    web = WebClient(suite.gateway)
+    web.sign_in("demo-provider")
+    path = f"/provider/requests/{raised['id']}/documents"
+    assert f'href="{path}"' in web.get("/provider").text
+
+    too_big = _send_file(
+        web, path, "big.pdf", b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024), "application/pdf"
+    )
+    assert too_big.status_code == 400
+    assert problems(too_big) == ["The selected file must be smaller than 5MB"]
+    lying = _send_file(
+        web, path, "invoice.pdf", b"<html><script>x</script></html>", "application/pdf"
+    )
+    assert problems(lying) == ["The selected file must be a PDF, JPG or PNG"]
+    sent = _send_file(web, path, "Invoice 7.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    assert sent.status_code == 302, sent.text
+    page = web.follow(sent)
+    assert "Uploaded: Invoice 7.pdf." in page.text
+    link = re.search(r'href="(/provider/documents/[^"]+)"', page.text).group(1)
+    got = web.get(link)
+    assert got.status_code == 200 and got.content == b"%PDF-1.4\n%%EOF\n"
+    assert got.headers["Content-Type"] == "application/pdf"
+    assert got.headers["Content-Disposition"].startswith("attachment;")
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    documents = _ok(
+        suite.api("GET", f"/api/budget/requests/{raised['id']}/documents", role="finance")
+    )
+    assert [d["filename"] for d in documents] == ["Invoice 7.pdf"]

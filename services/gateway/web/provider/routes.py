@@ -5,10 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, flash, get_flashed_messages, redirect, request, url_for
+from flask import Response, abort, flash, get_flashed_messages, redirect, request, url_for
 
 from services.gateway.web.blueprint import bp
-from services.gateway.web.core import call, call_raw, current_user, login_required, render
+from services.gateway.web.core import (
+    ServiceError,
+    call,
+    call_raw,
+    current_user,
+    login_required,
+    render,
+)
 from services.gateway.web.forms import Form, choices, read, submit
 from services.gateway.web.provider.forms import (
     LISTING_UNITS,
@@ -118,3 +125,69 @@ def edit_listing(listing_id: str):
         conflict=conflict,
         back="/provider",
     ), (409 if conflict else form.status)
+
+
+FILE_REFUSALS = {
+    413: "The selected file must be smaller than 5MB",
+    415: "The selected file must be a PDF, JPG or PNG",
+}
+
+
+@bp.route("/provider/requests/<request_id>/documents", methods=["GET", "POST"])
+@login_required("provider")
+def provider_request_documents(request_id: str):
+    """A request's invoices and receipts: the provider uploads one from a phone."""
+    mine = call("budget", "GET", "/provider/requests", params={"per_page": 100})["items"]
+    req = next((r for r in mine if r["id"] == request_id), None)
+    if req is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    kind = request.form.get("kind", "invoice") if request.method == "POST" else "invoice"
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if kind not in ("invoice", "receipt"):
+            errors["kind"] = "Select whether it is an invoice or a receipt"
+        if upload is None or not upload.filename:
+            errors["file"] = "Select an invoice or receipt"
+        if not errors and upload is not None:
+            answer = call_raw(
+                "budget",
+                "POST",
+                f"/requests/{request_id}/documents",
+                files={"file": (upload.filename, upload.stream.read(), upload.mimetype)},
+                data={"kind": kind},
+            )
+            if answer.status_code == 201:
+                flash(f"Uploaded: {answer.json()['filename']}.")
+                return redirect(url_for("web.provider_request_documents", request_id=request_id))
+            if answer.status_code not in FILE_REFUSALS:
+                raise ServiceError(answer.status_code, answer.json())
+            errors["file"] = FILE_REFUSALS[answer.status_code]
+    documents = call("budget", "GET", f"/requests/{request_id}/documents")
+    return render(
+        "web/provider_documents.html",
+        title="Invoices and receipts",
+        active="provider",
+        req=req,
+        documents=documents,
+        kind=kind,
+        field_errors=errors,
+        errors=[{"text": t, "href": "#" + f} for f, t in errors.items()],
+        back="/provider",
+    ), (400 if errors else 200)
+
+
+@bp.get("/provider/documents/<document_id>")
+@login_required("provider")
+def provider_document(document_id: str):
+    answer = call_raw("budget", "GET", f"/documents/{document_id}")
+    if answer.status_code != 200:
+        abort(404 if answer.status_code in (403, 404) else 503)
+    return Response(
+        answer.content,
+        mimetype=answer.headers["Content-Type"],
+        headers={
+            "Content-Disposition": answer.headers["Content-Disposition"],
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
