@@ -11,6 +11,7 @@ from services.budget.api.documents.schemas import UPLOAD_DOC, DocumentSchema
 from services.budget.domain.documents import MAX_BYTES, TooLarge
 from services.budget.service_layer import documents as svc
 from shared.app import current_identity, database
+from shared.openapi import refusal
 
 blp = Blueprint(
     "documents",
@@ -18,6 +19,7 @@ blp = Blueprint(
     url_prefix="",
     description="Invoices and receipts from providers, evidence of purchase from advisors.",
 )
+NO_REQUEST = refusal("No purchase request with that id that you may see.")
 # Room for the multipart envelope around a file of the largest size allowed.
 ENVELOPE = 64 * 1024
 
@@ -29,12 +31,23 @@ def store():
 @blp.route("/requests/<request_id>/documents")
 class RequestDocuments(MethodView):
     @blp.response(200, DocumentSchema(many=True))
+    @blp.doc(responses={"404": NO_REQUEST})
     def get(self, request_id):
         """The request's documents (its provider, the advisor, finance, admin)"""
         return svc.list_for_request(database(), current_identity(), request_id)
 
     @blp.response(201, DocumentSchema)
     @blp.doc(**UPLOAD_DOC)
+    @blp.doc(
+        responses={
+            "404": NO_REQUEST,
+            "413": refusal("The file is larger than 5 MB; nothing is stored."),
+            "415": refusal(
+                "The file is not a PDF, JPEG or PNG, or its content is not the type it says;"
+                " nothing is stored."
+            ),
+        }
+    )
     def post(self, request_id):
         """Upload an invoice or receipt (provider) or evidence of purchase (advisor): PDF, JPEG, PNG"""
         request.max_content_length = MAX_BYTES + ENVELOPE
@@ -72,6 +85,7 @@ class DocumentFile(MethodView):
             }
         }
     )
+    @blp.doc(responses={"404": refusal("No document with that id that you may see.")})
     def get(self, document_id):
         """Download a document (never shown as a page: an attachment of its stored type)"""
         found, body = svc.read(database(), store(), current_identity(), document_id)

@@ -14,6 +14,7 @@ from services.budget.api.payment_runs.schemas import (
     PaymentRunPaidSchema,
     PaymentRunSchema,
 )
+from services.budget.domain import duties
 from services.budget.service_layer import payment_runs as svc
 from services.budget.service_layer.commands import (
     CancelPaymentRun,
@@ -21,6 +22,7 @@ from services.budget.service_layer.commands import (
     MarkRunPaid,
 )
 from shared.app import current_identity, database
+from shared.openapi import refusal
 from shared.pagination import PageArgsSchema
 
 blp = Blueprint(
@@ -29,6 +31,8 @@ blp = Blueprint(
     url_prefix="/payment-runs",
     description="Payment runs: batches of approved requests, paid together.",
 )
+NOT_FOUND = refusal("No payment run with that id.")
+CLOSED = refusal("The run is cancelled (it can't be paid) or paid (it can't be cancelled).")
 CSV_DOC = {"responses": {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}}
 
 
@@ -58,6 +62,14 @@ class PaymentRuns(MethodView):
     @blp.arguments(PaymentRunCreateSchema)
     @blp.response(201, PaymentRunSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @blp.doc(
+        responses={
+            "409": refusal(
+                "Nothing is due (`nothing-due`), or a named request is cancelled, not approved,"
+                " already paid or in another open run (`not-payable`, `requests` names each)."
+            )
+        }
+    )
     def post(self, values):
         """Batch every approved or ordered request due for payment, grouped by payee (finance)"""
         cmd = CreatePaymentRun(
@@ -72,6 +84,7 @@ class PaymentRuns(MethodView):
 @blp.route("/<run_id>")
 class PaymentRunById(MethodView):
     @blp.response(200, PaymentRunSchema)
+    @blp.doc(responses={"404": NOT_FOUND})
     def get(self, run_id):
         """One run: its payees and every line, with who approved and who paid it"""
         return svc.get_run(database(), current_identity(), run_id)
@@ -81,6 +94,7 @@ class PaymentRunById(MethodView):
 class PaymentRunFile(MethodView):
     @blp.response(200, description="One line per payee (docs/finance.md)")
     @blp.doc(**CSV_DOC)
+    @blp.doc(responses={"404": NOT_FOUND})
     def get(self, run_id):
         """The run for the finance system: one line per payee, its sum and requests"""
         return _csv(svc.payees_csv(database(), current_identity(), run_id))
@@ -90,6 +104,7 @@ class PaymentRunFile(MethodView):
 class PaymentRunLinesFile(MethodView):
     @blp.response(200, description="One line per request (docs/finance.md)")
     @blp.doc(**CSV_DOC)
+    @blp.doc(responses={"404": NOT_FOUND})
     def get(self, run_id):
         """The run's detail file: one line per request, with cost code, pot and funder"""
         return _csv(svc.lines_csv(database(), current_identity(), run_id))
@@ -99,6 +114,18 @@ class PaymentRunLinesFile(MethodView):
 @blp.arguments(PaymentRunPaidSchema)
 @blp.response(200, PaymentRunSchema)
 @blp.doc(**IDEMPOTENCY_DOC)
+@blp.doc(
+    responses={
+        "403": refusal(
+            "Only finance and admins pay runs. Separation of duties: whoever approved a request in"
+            f" the run may not mark it paid (`rule` is `{duties.APPROVER_MAY_NOT_PAY}`,"
+            " `request_ids` names them), unless the scheme lets a named small team combine duties.",
+            rules=(duties.APPROVER_MAY_NOT_PAY,),
+        ),
+        "404": NOT_FOUND,
+        "409": CLOSED,
+    }
+)
 def payment_run_paid(values, run_id):
     """Record every payment of the run with its reference, at once; paid twice records nothing"""
     cmd = MarkRunPaid(actor=current_identity(), run_id=run_id, paid_on=values["paid_on"])
@@ -109,6 +136,7 @@ def payment_run_paid(values, run_id):
 @blp.arguments(PaymentRunCancelSchema)
 @blp.response(200, PaymentRunSchema)
 @blp.doc(**IDEMPOTENCY_DOC)
+@blp.doc(responses={"404": NOT_FOUND, "409": CLOSED})
 def payment_run_cancel(values, run_id):
     """Cancel an unpaid run, with a reason: its requests wait for the next run"""
     cmd = CancelPaymentRun(actor=current_identity(), run_id=run_id, reason=values["reason"])
