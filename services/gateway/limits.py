@@ -108,11 +108,17 @@ class LazyMemoryStorage(MemoryStorage):
                     self.events.pop(key, None)
 
 
+def storage_uri(settings: GatewaySettings) -> str:
+    """Where limits are counted: Redis as configured; in memory (demo) in `LazyMemoryStorage`."""
+    uri = settings.ratelimit_storage or "memory://"
+    return "phb-memory://" if uri == "memory://" else uri
+
+
 def install_limits(app: Flask, settings: GatewaySettings) -> Limiter:
     limiter = Limiter(
         client_address,
         app=app,
-        storage_uri=settings.ratelimit_storage or "phb-memory://",
+        storage_uri=storage_uri(settings),
         strategy="fixed-window",
         headers_enabled=False,
         enabled=settings.ratelimit_enabled,

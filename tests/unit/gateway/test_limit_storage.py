@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 from limits import parse
 from limits.storage import storage_from_string
@@ -12,7 +13,14 @@ from limits.strategies import FixedWindowRateLimiter
 from services.gateway.limits import LazyMemoryStorage
 
 
-def test_the_scheme_names_the_lazy_storage():
+def test_demo_modes_in_memory_limits_use_the_lazy_storage():
+    from flask import Flask
+
+    from services.gateway.limits import install_limits
+
+    settings = SimpleNamespace(ratelimit_storage="memory://", ratelimit_enabled=True)
+    limiter = install_limits(Flask(__name__), settings)  # type: ignore[arg-type]
+    assert isinstance(limiter.storage, LazyMemoryStorage)
     assert isinstance(storage_from_string("phb-memory://"), LazyMemoryStorage)
 
 
