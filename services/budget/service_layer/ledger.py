@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Subquery,
     Table,
+    bindparam,
     func,
     insert,
     literal,
