@@ -94,7 +94,7 @@ def test_finance_pays_a_run_and_the_provider_sees_it_paid_and_uploads_an_invoice
     phone.set_input_files(
         "#file", files=[{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": INVOICE}]
     )
-    phone.get_by_role("button", name="Upload").click()
+    phone.get_by_role("button", name="Upload", exact=True).click()
     phone.wait_for_load_state()
     assert "Uploaded: invoice.pdf." in phone.inner_text(".govuk-notification-banner")
     assert "invoice.pdf" in phone.inner_text("main")
