@@ -234,6 +234,14 @@ def _days(masks: dict[Any, int]) -> dict[str, int]:
     return days
 
 
+def load_document(searcher: tantivy.Searcher, address: Any) -> SearchDocument:
+    """The listing stored whole in the document at `address`."""
+    raw = searcher.doc(address).get_first("doc")
+    if raw is None:
+        raise LookupError("an indexed document has no stored body")
+    return SearchDocument.from_dict(json.loads(bytes(raw)))
+
+
 def document_words(doc: SearchDocument) -> set[str]:
     parts = (doc.name, " ".join(doc.category_labels), doc.organization_name, doc.description)
     return set(all_words(" ".join((*parts, doc.town or ""))))

@@ -1,0 +1,364 @@
+"""How the embedded engine ranks and pages a search: a typed word's index terms as a weighted
+query, the filters, Meilisearch's word-dropping buckets (listings matching every word first, then
+fewer, words dropped from the end), nearest-first rings, radius searches, facets and hits.
+
+A mixin of `TantivyBackend`, which owns the index files and the caches read here (`_codes`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy
+import tantivy
+from tantivy import FieldType, Occur, Query
+
+from services.directory.search.query import (
+    GeoPoint,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    bounding_box,
+    crop,
+    date_number,
+    haversine_m,
+)
+from services.directory.search.tantivy_index import (
+    aggregate_facets,
+    count_facets,
+    distances_m,
+    load_document,
+    value_code,
+)
+from services.directory.search.tantivy_terms import TermExpansion
+from services.directory.search.text import highlight
+
+NAME_BOOST = 3.0  # the "attribute" rule: a word in the name outranks one in the description
+# Gentle boosts for what young people are told matters (issue 12): a little score for each, so
+# they order listings that match equally well and never lift a weaker match above a better one.
+WELCOME_BOOSTS = {"care_experienced": 0.2, "first_session_free": 0.2, "bring_a_friend": 0.2}
+# circles a nearest-first search grows through (km) before it reads every match's location
+NEAREST_RINGS_KM = (0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 60.0)
+
+
+class RankedSearch(TermExpansion):
+    """Queries, ranking and paging over one searcher; the index itself is the backend's."""
+
+    schema: tantivy.Schema
+    _codes: dict[int, str]  # facet value codes -> values (towns, categories), kept by the backend
+
+    def _word_query(self, word: str, last: bool) -> tuple[Query | None, list[str]]:
+        """Any of the index terms a typed word stands for, each weighted; None when none is."""
+        expansions = self.expand(word, last)
+        if not expansions:
+            return None, []
+        options: list[tuple[Occur, Query]] = []
+        for term, weight in expansions:
+            for field, boost in (("name", weight * NAME_BOOST), ("text", weight)):
+                options.append(
+                    (
+                        Occur.Should,
+                        Query.boost_query(Query.term_query(self.schema, field, term), boost),
+                    )
+                )
+        return Query.boolean_query(options), [term for term, _w in expansions]
+
+    def _prefix_queries(self, query_words: list[str]) -> tuple[list[list[Query]], set[str]]:
+        """For each k from 0 while the words stand for something indexed: what a listing must
+        match to match the first k words (the k-th read as a last word, so a prefix: when
+        "walks" is dropped from "photogr walks", "photogr" completes). Each k's listings are
+        among the k - 1's."""
+        found: list[list[Query]] = [[]]
+        matched: set[str] = set()
+        exact: list[Query] = []
+        for position, word in enumerate(query_words):
+            as_last, terms = self._word_query(word, last=True)
+            if as_last is None:
+                break
+            found.append([*exact, as_last])
+            matched.update(terms)
+            if position == len(query_words) - 1:
+                break
+            as_middle, _terms = self._word_query(word, last=False)
+            if as_middle is None:
+                break
+            exact.append(as_middle)
+        return found, matched
+
+    def _filters(self, query: SearchQuery) -> list[Query]:
+        s = self.schema
+        found = [Query.term_query(s, "status", "active")]
+        if query.categories:
+            found.append(
+                Query.boolean_query(
+                    [(Occur.Should, Query.term_query(s, "category", c)) for c in query.categories]
+                )
+            )
+        ceiling = query.ceiling_pence()
+        if ceiling is not None:
+            found.append(Query.range_query(s, "price", FieldType.Integer, 0, ceiling))
+        if query.age is not None:
+            found.append(Query.range_query(s, "min_age", FieldType.Integer, -1, query.age))
+            found.append(Query.range_query(s, "max_age", FieldType.Integer, query.age, 10**6))
+        if query.day:
+            found.append(Query.term_query(s, "day", query.day))
+        for field, values in (("day", query.days), ("time", query.times)):
+            if values:
+                found.append(
+                    Query.boolean_query(
+                        [(Occur.Should, Query.term_query(s, field, v)) for v in values]
+                    )
+                )
+        for welcome in query.welcomes:
+            found.append(Query.term_query(s, "welcome", welcome))
+        for feature in query.accessibility:
+            found.append(Query.term_query(s, "access", feature))
+        if query.language:
+            found.append(Query.term_query(s, "language", query.language))
+        if query.funding_ready_only:
+            today = date_number(query.today)
+            found.append(
+                Query.range_query(s, "fundable_until", FieldType.Integer, today, 99_991_231)
+            )
+        if query.near is not None and query.radius_m is not None:
+            min_lat, max_lat, min_lng, max_lng = bounding_box(query.near, query.radius_m)
+            found.append(Query.range_query(s, "lat", FieldType.Float, min_lat, max_lat))
+            found.append(Query.range_query(s, "lng", FieldType.Float, min_lng, max_lng))
+        return found
+
+    def _rank(
+        self, searcher: tantivy.Searcher, query: SearchQuery, query_words: list[str], last: bool
+    ) -> SearchResult:
+        """The page for `query_words`: listings matching every word first, then fewer (words
+        dropped from the end), down to the first word when `last` allows dropping, else none."""
+        prefixes, matched = self._prefix_queries(query_words)
+        most = len(prefixes) - 1  # the most words a listing can match
+        at_least = min(1, len(query_words)) if last else len(query_words)
+        if most < at_least:  # a word that must match stands for nothing indexed
+            return SearchResult(total=0, page=query.page, per_page=query.per_page, hits=[])
+        base = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filters(query)]
+        base += [
+            (Occur.Should, Query.const_score_query(Query.term_query(self.schema, "welcome", w), b))
+            for w, b in WELCOME_BOOSTS.items()
+        ]
+
+        def matching(k: int) -> Query:
+            """Listings matching the first k words and not the first k + 1."""
+            clauses = base + [(Occur.Must, q) for q in prefixes[k]]
+            if k < most:
+                more = Query.boolean_query([(Occur.Must, q) for q in prefixes[k + 1]])
+                clauses.append((Occur.MustNot, more))
+            return Query.boolean_query(clauses)
+
+        union = Query.boolean_query(base + [(Occur.Must, q) for q in prefixes[at_least]])
+        buckets = [(k, matching(k)) for k in range(most, at_least - 1, -1)]
+        if query.near is not None and query.radius_m is not None:
+            result = self._geo_search(searcher, query, union, buckets, matched)
+        else:
+            result = self._ranked_search(searcher, query, union, buckets, matched)
+        result.matched_all = result.matched_all if most == len(query_words) else 0
+        return result
+
+    def _ranked_search(
+        self,
+        searcher: tantivy.Searcher,
+        query: SearchQuery,
+        union: Query,
+        buckets: list[tuple[int, Query]],
+        matched: set[str],
+    ) -> SearchResult:
+        """The page, bucket after bucket (more words matched first); a bucket is asked for
+        only while the page has room, and the total is one count of the union."""
+        order: dict[str, Any] = {}
+        if query.sort == "price":
+            order = {"order_by_field": "price_sort", "order": tantivy.Order.Asc}
+        page: list[tuple[int, Any, float | None]] = []
+        counts: list[tuple[int, int]] = []
+        consumed = 0
+        for k, bucket in buckets:
+            room = query.per_page - len(page)
+            if room <= 0:
+                break
+            skip = max(0, query.offset - consumed)
+            if query.sort == "distance" and query.near is not None:
+                n, nearest = self._nearest(searcher, bucket, query.near, skip + room)
+                page.extend((k, address, metres) for metres, address in nearest[skip:])
+            else:
+                found = searcher.search(bucket, room, count=True, offset=skip, **order)
+                page.extend((k, address, None) for _key, address in found.hits[:room])
+                n = found.count or 0  # type: ignore[attr-defined]  # the stub lacks count
+            counts.append((k, n))
+            consumed += n
+        if len(counts) == len(buckets):
+            total = consumed
+        else:
+            total = searcher.search(union, 1, count=True).count or 0  # type: ignore[attr-defined]
+        hits = [
+            self._hit(searcher, address, matched, query.near, metres, k)
+            for k, address, metres in page
+        ]
+        return SearchResult(
+            total=total,
+            page=query.page,
+            per_page=query.per_page,
+            hits=hits,
+            facets=self._facets(searcher, union, query.facets) if total else {},
+            matched_all=counts[0][1] if counts else 0,
+            best_matched=_best(counts),
+        )
+
+    def _nearest(
+        self, searcher: tantivy.Searcher, query: Query, centre: GeoPoint, wanted: int
+    ) -> tuple[int, list[tuple[float | None, Any]]]:
+        """How many listings `query` matches, and the nearest `wanted` of them (nearest first,
+        the better match first at the same distance, those with no location last), found in
+        growing circles: once a circle holds `wanted` listings, none outside it is nearer. A
+        circle's square is counted before its listings are read, so a busy town reads few."""
+        total = _count(searcher, query)
+        if not total:
+            return 0, []
+        enough = min(wanted, total)
+        s = self.schema
+        for radius_km in NEAREST_RINGS_KM:
+            min_lat, max_lat, min_lng, max_lng = bounding_box(centre, radius_km * 1000.0)
+            boxed = Query.boolean_query(
+                [
+                    (Occur.Must, query),
+                    (Occur.Must, Query.range_query(s, "lat", FieldType.Float, min_lat, max_lat)),
+                    (Occur.Must, Query.range_query(s, "lng", FieldType.Float, min_lng, max_lng)),
+                ]
+            )
+            in_box = _count(searcher, boxed)
+            if in_box < enough and in_box < total:
+                continue
+            found = searcher.search(boxed, in_box, count=False).hits
+            metres = distances_m(searcher, [a for _s, a in found], centre)
+            if in_box == total or int((metres <= radius_km * 1000.0).sum()) >= enough:
+                break
+        else:
+            found = self._all(searcher, query)
+            metres = distances_m(searcher, [a for _s, a in found], centre)
+        scores = numpy.array([score for score, _a in found], dtype=float)
+        order = numpy.lexsort((-scores, metres))[:wanted]  # NaN (no location) sorts last
+        return total, [
+            (None if numpy.isnan(metres[i]) else float(metres[i]), found[i][1]) for i in order
+        ]
+
+    def _all(self, searcher: tantivy.Searcher, query: Query) -> list[tuple[float, Any]]:
+        total = searcher.search(query, 1, count=True).count or 0  # type: ignore[attr-defined]
+        return searcher.search(query, total, count=False).hits if total else []
+
+    def _geo_search(
+        self,
+        searcher: tantivy.Searcher,
+        query: SearchQuery,
+        union: Query,
+        buckets: list[tuple[int, Query]],
+        matched: set[str],
+    ) -> SearchResult:
+        """Every match's distance is needed: the filters already hold the radius's bounding box,
+        so read the candidates' coordinates from fast fields and keep those inside the circle.
+        More words matched still comes first; within that, the order asked for."""
+        assert query.near is not None
+        found = [
+            (k, score, address) for k, q in buckets for score, address in self._all(searcher, q)
+        ]
+        addresses = [address for _k, _score, address in found]
+        distances = distances_m(searcher, addresses, query.near) if found else numpy.zeros(0)
+        scores = numpy.array([score for _k, score, _a in found], dtype=float)
+        kept_words = numpy.array([k for k, _s, _a in found], dtype=float)
+        keep = numpy.arange(len(found))
+        if query.radius_m is not None:
+            keep = keep[distances <= query.radius_m]  # NaN (no location) is never inside
+        if query.sort == "distance":
+            keys: tuple[Any, ...] = (-scores[keep], distances[keep])
+        elif query.sort == "price":
+            prices = numpy.array(
+                searcher.fast_field_values("price_sort", [addresses[i] for i in keep]), dtype=float
+            )
+            keys = (distances[keep], prices)
+        else:
+            keys = (distances[keep], -scores[keep])
+        order = keep[numpy.lexsort((*keys, -kept_words[keep]))]
+        chosen = order[query.offset : query.offset + query.per_page]
+        hits = [
+            self._hit(
+                searcher,
+                addresses[i],
+                matched,
+                query.near,
+                None if numpy.isnan(distances[i]) else float(distances[i]),
+                int(kept_words[i]),
+            )
+            for i in chosen
+        ]
+        if not len(keep):
+            facets: dict[str, list[Any]] = {}
+        elif query.radius_m is None or len(keep) == len(found):
+            facets = self._facets(searcher, union, query.facets)
+        else:
+            facets = count_facets(
+                searcher,
+                [addresses[i] for i in keep],
+                query.facets,
+                lambda codes: self._decode(searcher, codes),
+                lambda address: load_document(searcher, address),
+            )
+        inside = kept_words[keep]
+        return SearchResult(
+            total=len(keep),
+            page=query.page,
+            per_page=query.per_page,
+            hits=hits,
+            facets=facets,
+            matched_all=int((inside == buckets[0][0]).sum()),
+            best_matched=int(inside.max()) if len(keep) else 0,
+        )
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: Query, names: tuple[str, ...]
+    ) -> dict[str, list[Any]]:
+        return aggregate_facets(searcher, query, names, lambda c: self._decode(searcher, c))
+
+    def _decode(self, searcher: tantivy.Searcher, codes: Counter[Any]) -> dict[str, int]:
+        if any(code is not None and code not in self._codes for code in codes):
+            values = [
+                t for f in ("town", "category") for t, _n in searcher.terms_with_prefix(f, "")
+            ]
+            self._codes.update((value_code(v), v) for v in values)
+        out: dict[str, int] = {}
+        for code, n in codes.items():
+            if code is not None:
+                value = self._codes.get(code, "unknown")
+                out[value] = out.get(value, 0) + n
+        return out
+
+    def _hit(
+        self,
+        searcher: tantivy.Searcher,
+        address: Any,
+        matched: set[str],
+        centre: GeoPoint | None,
+        distance: float | None,
+        words_matched: int,
+    ) -> SearchHit:
+        doc = load_document(searcher, address)
+        highlights = {
+            "name": highlight(doc.name, matched),
+            "description": highlight(crop(doc.description), matched),
+        }
+        if distance is None and centre is not None and doc.lat is not None and doc.lng is not None:
+            distance = haversine_m(centre, doc.lat, doc.lng)
+        rounded = None if distance is None else round(distance)
+        return SearchHit(
+            document=doc, highlights=highlights, distance_m=rounded, words_matched=words_matched
+        )
+
+
+def _count(searcher: tantivy.Searcher, query: Query) -> int:
+    return searcher.search(query, 1, count=True).count or 0  # type: ignore[attr-defined]
+
+
+def _best(counts: list[tuple[int, int]]) -> int:
+    """The most words any listing matched: the first bucket counted with anything in it."""
+    return next((k for k, n in counts if n), 0)
