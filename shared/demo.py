@@ -23,6 +23,7 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("demo-provider", "provider", "Hastings Harbour Gym (provider)"),
     ("demo-admin", "admin", "Chris (programme lead)"),
     ("demo-commissioner", "commissioner", "Jo (NHS commissioner)"),
+    ("demo-carer", "carer", "Alex (parent of a child on the children's scheme)"),
 )
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ROLES = ("advisor", "budget_holder", "finance", "provider", "admin", "commissioner")
+# `carer`: a parent or carer who acts for their own child (under 16) on a scheme that allows it.
+ROLES = ("advisor", "budget_holder", "finance", "provider", "admin", "commissioner", "carer")
 SERVICE_ROLE = "service"
 INTERNAL_HEADER = "X-Internal-Token"
 

@@ -23,6 +23,7 @@ from services.budget.adapters.orm import (
     SchemeAssignment,
 )
 from services.budget.domain import rules
+from services.budget.seed_schemes import seed_other_schemes
 from services.budget.service_layer.ledger import Ledger
 from services.budget.service_layer.schemes import fund_pot
 from shared.db import Database
@@ -172,7 +173,8 @@ def _seed(session: Session) -> str:
         goals = _plan(session, rng, n, person)
         if n >= FRESH:
             requests += _history(session, rng, n, person, goals)
-    return f"{PEOPLE} young people, {requests} purchase requests, 3 pots"
+    others = seed_other_schemes(session)
+    return f"{PEOPLE} young people, {requests} purchase requests, 3 pots; {others}"
 
 
 def _at(day: date, hour: int = 10) -> datetime:

@@ -202,6 +202,9 @@ def test_sign_in_with_the_keyboard_alone(page):
                 f"/admin/providers/{demo_uuid('provider', 0)}",
                 "/admin/case-studies",
                 f"/admin/people/{demo_uuid('person', 0)}",
+                "/admin/schemes",
+                "/admin/schemes/new",
+                f"/admin/schemes/{demo_uuid('scheme', 1)}",
             ],
         ),
         (

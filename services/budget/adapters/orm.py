@@ -103,6 +103,8 @@ class Pot(Base):
     name: Mapped[str] = mapped_column(String(200))
     funder: Mapped[str] = mapped_column(String(200))
     amount_pence: Mapped[int] = mapped_column(BigInteger)
+    # Joint funding: health, education or social care; shown separately on each person's budget.
+    funding_stream: Mapped[str] = mapped_column(String(20), default="health")
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     # The council's finance code for this money (its general-ledger cost centre), on payment runs.
@@ -127,6 +129,81 @@ class Person(Base):
     referred_on: Mapped[date] = mapped_column(Date)
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     enrolled_by: Mapped[str] = mapped_column(String(200))
+    # active, or transferred_out (to another council: their record went with an export)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    left_on: Mapped[date | None] = mapped_column(Date)
+
+
+class EligibilityRecord(Base):
+    """Why someone may have a PHB on a scheme that needs a reason: section 117 aftercare, or an
+    EHC plan or continuing-care decision. Reviewed at each aftercare (or annual) review."""
+
+    __tablename__ = "eligibility_records"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    basis: Mapped[str] = mapped_column(String(30))  # section_117, ehc_plan, continuing_care
+    mha_section: Mapped[str | None] = mapped_column(String(10))
+    aftercare_plan_date: Mapped[date | None] = mapped_column(Date)
+    responsible_nhs_body: Mapped[str | None] = mapped_column(String(200))
+    responsible_council: Mapped[str | None] = mapped_column(String(200))
+    ehc_plan_reference: Mapped[str | None] = mapped_column(String(60))
+    continuing_care_decided_on: Mapped[date | None] = mapped_column(Date)
+    next_review_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class EligibilityReview(Base):
+    """One aftercare (or EHC annual) review of an eligibility record: it continues or it ends."""
+
+    __tablename__ = "eligibility_reviews"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("eligibility_records.id"), index=True)
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    continues: Mapped[bool] = mapped_column(Boolean)
+    next_review_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by_sub: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SchemeTransfer(Base):
+    """A person moved between schemes (or out to another council): what was left and where it went."""
+
+    __tablename__ = "scheme_transfers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    from_scheme_id: Mapped[str] = mapped_column(ForeignKey("schemes.id"))
+    to_scheme_id: Mapped[str | None] = mapped_column(ForeignKey("schemes.id"))
+    to_council: Mapped[str | None] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(20))  # the old scheme's carry_over rule, as applied
+    remaining_pence: Mapped[int] = mapped_column(Integer)
+    returned_pence: Mapped[int] = mapped_column(Integer)
+    carried_pence: Mapped[int] = mapped_column(Integer)
+    new_allocation_pence: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    transferred_on: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by_sub: Mapped[str] = mapped_column(String(200))
+
+
+class CarerLink(Base):
+    """A parent or carer who may act for one child (under 16, on a scheme that allows it)."""
+
+    __tablename__ = "carer_links"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    carer_sub: Mapped[str] = mapped_column(String(200), index=True)
+    relationship: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("person_id", "carer_sub"),)
 
 
 class Plan(Base):

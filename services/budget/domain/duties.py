@@ -14,11 +14,11 @@ from shared.errors import Forbidden
 # The roles that may take each step; the service layer checks these, and `allowed_actions`
 # reads the same table, so the buttons the web shows can't disagree with what is enforced.
 ACTION_ROLES: dict[str, tuple[str, ...]] = {
-    "submit": ("advisor", "admin"),
+    "submit": ("advisor", "admin", "carer"),  # a parent or carer raises for their own child
     "approve": ("budget_holder", "admin"),
     "reject": ("budget_holder", "admin"),
     "request_info": ("budget_holder", "admin"),
-    "cancel": ("advisor", "budget_holder", "admin"),
+    "cancel": ("advisor", "budget_holder", "admin", "carer"),
     "expire": ("budget_holder", "finance", "admin"),
     "order": ("finance", "admin"),
     "pay": ("finance", "admin"),

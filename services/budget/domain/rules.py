@@ -130,6 +130,30 @@ class AgeRange:
         return None
 
 
+class AgeLimitReached(Conflict):
+    """No new request once someone is past their scheme's upper age (a closing review is due)."""
+
+    type_slug, title = "scheme-age-limit", "Past the scheme's age limit"
+
+
+AGE_LIMIT_RULE = "scheme-age-limit"
+
+
+def refuse_past_age_limit(max_age: int | None, birth_date: date, today: date) -> None:
+    """409 naming the rule when someone has passed the scheme's last year of age."""
+    if max_age is None:
+        return
+    age = age_on(birth_date, today)
+    if age > max_age:
+        raise AgeLimitReached(
+            f"This scheme ends at age {max_age} and the young person is {age}: no new request "
+            f"can be raised (rule: {AGE_LIMIT_RULE}). Transfer them or hold a closing review.",
+            rule=AGE_LIMIT_RULE,
+            max_age=max_age,
+            age=age,
+        )
+
+
 def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year = day.year + month // 12

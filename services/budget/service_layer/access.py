@@ -7,20 +7,31 @@ everything; providers nothing personal. Someone else's record is simply not foun
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import Person, PurchaseRequest, SchemeAssignment
+from services.budget.adapters.orm import (
+    CarerLink,
+    Person,
+    PurchaseRequest,
+    Scheme,
+    SchemeAssignment,
+)
+from services.budget.domain.schemes import PARENT_ACTS_BELOW_AGE
+from shared import clock
 from shared.errors import Forbidden, NotFound
 from shared.identity import Identity
 from shared.pagination import MAX_PER_PAGE, Page
 
 STAFF = ("budget_holder", "finance", "admin")
 CASEWORK = ("advisor", *STAFF)
-# Who may read young people's records and plans: finance pays requests without them.
-PEOPLE_READERS = ("advisor", "budget_holder", "admin")
+# Who may read young people's records and plans: finance pays requests without them. A parent or
+# carer reads only their own child's (under 16, on a scheme that lets a parent act).
+PEOPLE_READERS = ("advisor", "budget_holder", "admin", "carer")
+CARER = "carer"
 
 
 def require(actor: Identity, *roles: str) -> None:
@@ -53,7 +64,35 @@ def can_see_person(session: Session, actor: Identity, person: Person) -> bool:
         return person.advisor_sub == actor.sub
     if actor.role == "budget_holder":
         return in_scope(scheme_scope(session, actor), person.scheme_id)
+    if actor.role == CARER:
+        children: set[str] = set(session.scalars(cared_for(actor.sub)))
+        return person.id in children
     return False
+
+
+def cared_for(carer_sub: str, today: date | None = None) -> Select[Any]:
+    """The children a parent or carer may act for: linked to them, under 16, on a scheme that lets
+    a parent act. From 16 a young person decides for themselves (the link stays, the access ends)."""
+    on = today or clock.today()
+    sixteenth_birthday_after = _years_before(on, PARENT_ACTS_BELOW_AGE)
+    return (
+        select(CarerLink.person_id)
+        .join(Person, Person.id == CarerLink.person_id)
+        .join(Scheme, Scheme.id == Person.scheme_id)
+        .where(
+            CarerLink.carer_sub == carer_sub,
+            Person.birth_date > sixteenth_birthday_after,
+            Person.status == "active",
+            Scheme.parent_may_act.is_(True),
+        )
+    )
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 def require_people_reader(actor: Identity) -> None:
@@ -72,7 +111,7 @@ def person_for(session: Session, actor: Identity, person_id: str) -> Person:
 
 
 def request_for(session: Session, actor: Identity, request_id: str) -> PurchaseRequest:
-    require(actor, *CASEWORK)
+    require(actor, *CASEWORK, CARER)
     req = session.get(PurchaseRequest, request_id)
     if req is None:
         raise NotFound("No purchase request with that id.")
@@ -89,6 +128,8 @@ def scope_people(session: Session, stmt: Select[Any], actor: Identity) -> Select
     require_people_reader(actor)
     if actor.role == "advisor":
         return stmt.where(Person.advisor_sub == actor.sub)
+    if actor.role == CARER:
+        return stmt.where(Person.id.in_(cared_for(actor.sub)))
     scope = scheme_scope(session, actor)
     if scope is not None:
         return stmt.where(Person.scheme_id.in_(scope))
@@ -97,7 +138,7 @@ def scope_people(session: Session, stmt: Select[Any], actor: Identity) -> Select
 
 def scope_requests(session: Session, stmt: Select[Any], actor: Identity) -> Select[Any]:
     """Limit a query that selects from `purchase_requests` to what the caller may see."""
-    require(actor, *CASEWORK)
+    require(actor, *CASEWORK, CARER)
     if actor.role == "finance" or actor.is_service or actor.role == "admin":
         return stmt
     return stmt.where(

@@ -243,6 +243,19 @@ class Ledger:
             what=what,
         )
 
+    def return_to_pot(self, person_id: str, pot_id: str, amount_pence: int, *, by: str) -> int:
+        """What is left of an allocation goes back to the pot it came from (a transfer out)."""
+        return move(
+            self.session,
+            kind="return",
+            debit=account_id(POT, pot_id),
+            credit=account_id(PERSON, person_id),
+            amount_pence=amount_pence,
+            by=by,
+            memo="returned on transfer",
+            what="This young person's budget",
+        )
+
     def open_request(self, request_id: str) -> None:
         open_accounts(self.session, (HOLD, request_id), (PAID, request_id))
 
@@ -419,6 +432,28 @@ class VerifyReport:
             "checked": self.checked,
             "breaches": [{"invariant": b.invariant, "detail": b.detail} for b in self.breaches],
         }
+
+
+def allocations_by_pot(session: Session, person_id: str) -> dict[str, int]:
+    """What each pot has given a person, net of what was returned to it, from the entries."""
+    person = account_id(PERSON, person_id)
+    rows = session.execute(
+        select(LedgerEntry.account_id, LedgerEntry.credit_pence - LedgerEntry.debit_pence)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(
+            LedgerTransaction.kind.in_(("allocation", "return")),
+            LedgerEntry.account_id != person,
+            LedgerEntry.transaction_id.in_(
+                select(LedgerEntry.transaction_id).where(LedgerEntry.account_id == person)
+            ),
+        )
+        .order_by(LedgerEntry.id)
+    )
+    given: dict[str, int] = {}
+    for pot_account, pot_gave in rows:
+        pot_id = pot_account.removeprefix(f"{POT}:")
+        given[pot_id] = given.get(pot_id, 0) + int(pot_gave)
+    return given
 
 
 def entry_totals(session: Session) -> dict[str, tuple[int, int]]:

@@ -18,10 +18,14 @@ from services.budget.adapters.orm import (
     PlanReview,
     Pot,
     PurchaseRequest,
+    Scheme,
 )
+from services.budget.domain import eligibility
+from services.budget.domain import schemes as kinds
 from services.budget.domain.rules import AgeRange, check_review_date, first_review_date
 from services.budget.service_layer import events, ledger
 from services.budget.service_layer.access import page_of, person_for, require, scope_people
+from services.budget.service_layer.eligibility import eligibility_view, record_eligibility
 from services.budget.service_layer.schemes import get_scheme
 from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
 from shared.clock import utcnow
@@ -63,6 +67,8 @@ def _enrol(
     refusal = AgeRange(scheme.min_age, scheme.max_age).refusal(values["birth_date"], today)
     if refusal:
         raise ValidationFailed(refusal, errors={"birth_date": [refusal]})
+    eligibility.check_record(scheme.eligibility, values.get("eligibility"), today)
+    allocation = allocation_asked(scheme, values)
     person = Person(
         id=values.get("id") or str(uuid.uuid4()),
         scheme_id=scheme.id,
@@ -72,23 +78,69 @@ def _enrol(
         advisor_sub=advisor_sub,
         consent_evaluation=values.get("consent_evaluation", False),
         consent_case_study=values.get("consent_case_study", False),
-        allocation_pence=values.get("allocation_pence") or scheme.cap_pence,
+        allocation_pence=allocation,
         referred_on=values.get("referred_on") or today,
         enrolled_at=values.get("enrolled_at") or utcnow(),
         enrolled_by=actor.sub,
     )
-    if person.allocation_pence > scheme.cap_pence:
-        raise ValidationFailed(
-            "The allocation is above the scheme's cap.",
-            errors={"allocation_pence": [f"At most {scheme.cap_pence}."]},
-        )
-    person.pot_id = _allocate(tx, person, values.get("pot_id"), actor.sub)
+    if values.get("funding"):
+        person.pot_id = _allocate_jointly(tx, person, values["funding"], actor.sub)
+    else:
+        person.pot_id = _allocate(tx, person, values.get("pot_id"), actor.sub)
     session.add(person)
     session.flush()
+    if values.get("eligibility"):
+        record_eligibility(session, person.id, values["eligibility"], actor.sub)
     if not values.get("seeding"):
         events.person_enrolled(session, person)
     tx.done(person_view(session, person))
     return person
+
+
+def allocation_asked(scheme: Scheme, values: dict[str, Any]) -> int:
+    """The allocation: the cap (one cap for all), or what the plan sets (per plan), never above it."""
+    funding = values.get("funding") or []
+    asked = values.get("allocation_pence")
+    if funding:
+        total = sum(part["amount_pence"] for part in funding)
+        if asked is not None and asked != total:
+            raise ValidationFailed(
+                "The funding parts do not add up to the allocation.",
+                errors={"funding": [f"They add up to {total}, not {asked}."]},
+            )
+        asked = total
+    if asked is None and scheme.cap_basis == kinds.CAP_PER_PLAN:
+        raise ValidationFailed(
+            "On this scheme each plan sets its own allocation.",
+            errors={"allocation_pence": ["Required: the allocation the plan sets."]},
+        )
+    allocation = int(asked or scheme.cap_pence)
+    if allocation > scheme.cap_pence:
+        raise ValidationFailed(
+            "The allocation is above the scheme's cap.",
+            errors={"allocation_pence": [f"At most {scheme.cap_pence}."]},
+        )
+    return allocation
+
+
+def _allocate_jointly(
+    tx: SqlTransaction, person: Person, funding: list[dict[str, Any]], by: str
+) -> str:
+    """Joint funding: each part drawn from its own pot (health, education, social care)."""
+    tx.ledger.open_person(person.id)
+    seen: set[str] = set()
+    for part in funding:
+        pot = tx.session.get(Pot, part["pot_id"])
+        if pot is None or pot.scheme_id != person.scheme_id:
+            raise NotFound("No pot with that id funds this scheme.")
+        if pot.id in seen:
+            raise ValidationFailed(
+                "Each pot appears once.", errors={"funding": [f"Pot {pot.id} twice."]}
+            )
+        seen.add(pot.id)
+        what = f"The pot '{pot.name}'"
+        tx.ledger.allocate(person.id, pot.id, part["amount_pence"], by=by, what=what)
+    return str(funding[0]["pot_id"])
 
 
 def _allocate(tx: SqlTransaction, person: Person, pot_id: str | None, by: str) -> str:
@@ -154,11 +206,14 @@ def person_view(session: Session, person: Person) -> dict[str, Any]:
         "consent_case_study": person.consent_case_study,
         "referred_on": person.referred_on,
         "enrolled_at": person.enrolled_at,
+        "status": person.status,
+        "left_on": person.left_on,
+        "eligibility": eligibility_view(session, person.id),
         "budget": budget_view(session, person),
     }
 
 
-def budget_view(session: Session, person: Person) -> dict[str, int]:
+def budget_view(session: Session, person: Person) -> dict[str, Any]:
     remaining = ledger.balance(session, ledger.account_id(ledger.PERSON, person.id))
     ids = list(
         session.scalars(select(PurchaseRequest.id).where(PurchaseRequest.person_id == person.id))
@@ -172,7 +227,25 @@ def budget_view(session: Session, person: Person) -> dict[str, int]:
         "held_pence": held,
         "paid_pence": paid,
         "remaining_pence": remaining,
+        "funding": funding_view(session, person),
     }
+
+
+def funding_view(session: Session, person: Person) -> list[dict[str, Any]]:
+    """Where the allocation came from, pot by pot (health, education and social care apart)."""
+    given = ledger.allocations_by_pot(session, person.id)
+    pots = {p.id: p for p in session.scalars(select(Pot).where(Pot.id.in_(list(given))))}
+    return [
+        {
+            "pot_id": pot_id,
+            "pot_name": pots[pot_id].name,
+            "funder": pots[pot_id].funder,
+            "funding_stream": pots[pot_id].funding_stream,
+            "amount_pence": amount,
+        }
+        for pot_id, amount in given.items()
+        if amount > 0 and pot_id in pots
+    ]
 
 
 def reassign_person(db: Database, actor: Identity, person_id: str, advisor_sub: str) -> Person:

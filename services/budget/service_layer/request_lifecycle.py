@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from services.budget.adapters.directory import DirectoryPort
-from services.budget.adapters.orm import PurchaseRequest, Scheme
+from services.budget.adapters.orm import Person, PurchaseRequest, Scheme
 from services.budget.domain import duties, rules
 from services.budget.service_layer.access import require
 from services.budget.service_layer.commands import (
@@ -30,8 +30,9 @@ from services.budget.service_layer.ledger import InsufficientFunds
 from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
 from services.budget.service_layer.unit_of_work import Requests, UnitOfWork, retried
+from shared import clock
 from shared.clock import utcnow
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
 
 RULE = Identity(sub="scheme-rule", role="service")
@@ -43,6 +44,7 @@ def create(cmd: CreateRequest, uow: UnitOfWork, directory: DirectoryPort) -> dic
     with uow.read() as tx:
         person = tx.visible_person(cmd.actor, cmd.person_id)
         scheme = tx.people.scheme_of(person.id)
+        refuse_closed_budget(person, scheme)
         goal = tx.plans.goal(cmd.goal_id)
         plan = tx.plans.plan(goal.plan_id) if goal else None
         if goal is None or plan is None or plan.person_id != person.id:
@@ -98,12 +100,25 @@ def _add(
         return answer(tx, req, cmd.actor)
 
 
+def refuse_closed_budget(person: Person, scheme: Scheme) -> None:
+    """No new request for someone who has left, or who is past their scheme's age limit."""
+    if person.status == "transferred_out":
+        raise Conflict(
+            "This young person has transferred out; no new request can be raised.",
+            rule="person-transferred-out",
+        )
+    rules.refuse_past_age_limit(scheme.max_age, person.birth_date, clock.today())
+
+
 def submit(cmd: SubmitRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
     require(cmd.actor, *duties.ACTION_ROLES["submit"])
     with uow.read() as tx:
         req = tx.visible_request(cmd.actor, cmd.request_id)
         rules.next_state("submit", req.state)
         scheme = tx.people.scheme_of(req.person_id)
+        person = tx.people.get(req.person_id)
+        if person is not None:
+            refuse_closed_budget(person, scheme)
     check = recheck(directory, req, scheme)
     submitted = _submit(cmd, uow)
     if auto_approvable(scheme, req.amount_pence, check.provider_verified if check else False):

@@ -134,7 +134,7 @@ def _cached_balances(
 
 def _pots(session: Session, recomputed: dict[str, int], report: VerifyReport) -> None:
     """2 and 4. A pot never goes below zero and its allocations never exceed its funding."""
-    allocated = _sum_by_credit(session, "allocation")
+    allocated = _net(_sum_by_credit(session, "allocation"), _sum_by_debit(session, "return"))
     funded = _sum_by_debit(session, "funding")
     for pot in session.scalars(select(Pot)):
         pot_acc = account_id(POT, pot.id)
@@ -160,8 +160,9 @@ def _people(
     recomputed: dict[str, int],
     report: VerifyReport,
 ) -> None:
-    """3. Per young person: held + paid ≤ allocation, and every penny of it is somewhere."""
-    allocated = _sum_by_debit(session, "allocation")
+    """3. Per young person: held + paid ≤ allocation (net of returns on transfer), every penny
+    of it somewhere."""
+    allocated = _net(_sum_by_debit(session, "allocation"), _sum_by_credit(session, "return"))
     held_and_paid: dict[str, int] = defaultdict(int)
     for req in requests:
         held_and_paid[req.person_id] += recomputed.get(account_id(HOLD, req.id), 0)
@@ -292,6 +293,11 @@ def _packages(
         ):
             report.add("plan_goal", f"package {package.id} spends without its own plan goal")
     report.checked["packages_checked"] = len(packages)
+
+
+def _net(given: dict[str, int], returned: dict[str, int]) -> dict[str, int]:
+    """Allocations less what transfers returned, per account."""
+    return {acc: given.get(acc, 0) - returned.get(acc, 0) for acc in given.keys() | returned.keys()}
 
 
 def _sum_by_credit(session: Session, kind: str) -> dict[str, int]:

@@ -28,6 +28,7 @@ ROLE_NAMES = {
     "provider": "Provider",
     "admin": "Programme lead",
     "commissioner": "Commissioner",
+    "carer": "Parent or carer",
 }
 
 

@@ -18,6 +18,7 @@ from services.gateway.web.feedback import routes as feedback
 from services.gateway.web.payments import instalments
 from services.gateway.web.payments import routes as payments
 from services.gateway.web.provider import routes as provider
+from services.gateway.web.schemes import routes as schemes
 from services.gateway.web.search import fund
 from services.gateway.web.search import routes as search
 from services.gateway.web.start import routes as start
@@ -35,6 +36,7 @@ __all__ = [
     "instalments",
     "payments",
     "provider",
+    "schemes",
     "search",
     "start",
     "worklist",

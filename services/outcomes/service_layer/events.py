@@ -64,6 +64,16 @@ def _person_reassigned(session: Session, p: dict[str, Any], asks: Sequence[str])
     return APPLIED
 
 
+def _person_transferred(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+    """Another scheme, the same person: check-ins and answers keep one timeline."""
+    person = session.get(Person, p["person_id"])
+    if person is None:
+        return HELD
+    if p.get("scheme_id"):
+        person.scheme_id = p["scheme_id"]
+    return APPLIED
+
+
 def _consent_changed(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
     person = session.get(Person, p["person_id"])
     if person is None:
@@ -145,6 +155,7 @@ def _day(value: str | None) -> date | None:
 HANDLERS: dict[str, Handler] = {
     "person.enrolled": _person_enrolled,
     "person.reassigned": _person_reassigned,
+    "person.transferred": _person_transferred,
     "person.consent_changed": _consent_changed,
     "plan.created": _plan,
     "plan.changed": _plan,

@@ -232,6 +232,42 @@ class World:
     def fresh_person(self) -> tuple[str, str, str]:
         return self._person(self.scheme_a, "advisor")
 
+    def person_with_record(self) -> str:
+        """A young person of side A with a section 117 aftercare record."""
+        record = {
+            "basis": "section_117",
+            "mha_section": "3",
+            "aftercare_plan_date": "2026-01-15",
+            "responsible_nhs_body": "Fictional ICB",
+            "responsible_council": "Fictional Council",
+            "next_review_on": (date.today() + timedelta(days=200)).isoformat(),
+        }
+        body = self.person_body(self.scheme_a) | {"eligibility": record}
+        return str(self.made("advisor", "POST", f"{BUDGET}/people", json=body)["id"])
+
+    def child(self) -> str:
+        """A child under 16 of side A, on a children's scheme that lets a parent act."""
+        if not hasattr(self, "scheme_children"):
+            body = self.scheme_body() | {
+                "kind": "children_young_people",
+                "min_age": 0,
+                "eligibility": "none",
+                "cap_basis": "scheme",
+            }
+            scheme = self.made("admin", "POST", f"{BUDGET}/schemes", json=body)
+            self.made("admin", "POST", f"{BUDGET}/pots", json=self.pot_body(scheme["id"]))
+            holder = {"scheme_id": scheme["id"], "sub": self.actors["holder"].sub}
+            self.made("admin", "POST", f"{BUDGET}/assignments", json=holder)
+            self.scheme_children = scheme["id"]
+        body = self.person_body(self.scheme_children) | {"birth_date": "2016-03-14"}
+        return str(self.made("advisor", "POST", f"{BUDGET}/people", json=body)["id"])
+
+    def carer_link(self) -> tuple[str, str]:
+        child = self.child()
+        body = {"carer_sub": unique("carer"), "relationship": "Mother"}
+        link = self.made("advisor", "POST", f"{BUDGET}/people/{child}/carers", json=body)
+        return child, str(link["id"])
+
     def checkin(self) -> dict[str, Any]:
         """A young person of side A with an approved request: the baseline check-in the
         outcomes service makes from the budget's events (relayed for real)."""
@@ -493,6 +529,25 @@ BUILDERS: dict[str, Builder] = {
     "person": lambda w: Target(params={"person_id": w.person_a}, find=w.person_a),
     "new_person": lambda w: Target(body=w.person_body(w.scheme_a)),
     "reassign": lambda w: _person(w, {"advisor_sub": unique("advisor")}),
+    "transfer": lambda w: Target(
+        params={"person_id": w.fresh_person()[0]},
+        body={"to_council": "Fictional Borough Council", "reason": "Moved away"},
+    ),
+    "eligibility_review": lambda w: Target(
+        params={"person_id": w.person_with_record()},
+        body={
+            "reviewed_on": date.today().isoformat(),
+            "continues": True,
+            "next_review_on": (date.today() + timedelta(days=365)).isoformat(),
+        },
+    ),
+    "new_carer_link": lambda w: Target(
+        params={"person_id": w.child()},
+        body={"carer_sub": unique("carer"), "relationship": "Father"},
+    ),
+    "carer_link": lambda w: (
+        lambda made: Target(params={"person_id": made[0], "link_id": made[1]})
+    )(w.carer_link()),
     "consent": lambda w: _person(w, {"consent_evaluation": True, "consent_case_study": False}),
     "new_plan": lambda w: (
         lambda person: Target(

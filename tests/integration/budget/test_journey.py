@@ -125,6 +125,7 @@ def test_an_advisor_takes_a_young_person_from_enrolment_to_a_paid_evidenced_purc
     assert raised.status_code == 201, raised.text
     finish(suite, raised.json()["id"])
     person = call(suite, "GET", f"/people/{person_id}", "advisor", "demo-advisor").json()
+    assert person["budget"].pop("funding")[0]["amount_pence"] == 50_000
     assert person["budget"] == {
         "allocation_pence": 50_000,
         "held_pence": 0,

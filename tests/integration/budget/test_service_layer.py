@@ -53,7 +53,9 @@ def test_a_request_goes_from_draft_to_closed_and_the_money_is_traced(db):
     assert (req["state"], req["amount_pence"]) == ("draft", 4500)
     rq.submit_request(db, directory, ADVISOR, req["id"])
     assert rq.approve_request(db, directory, HOLDER, req["id"])["state"] == "approved"
-    assert people.get_person(db, ADVISOR, person_id)["budget"] == {
+    budget = people.get_person(db, ADVISOR, person_id)["budget"]
+    assert budget.pop("funding")[0]["funding_stream"] == "health"
+    assert budget == {
         "allocation_pence": 50000,
         "held_pence": 4500,
         "paid_pence": 0,

@@ -180,6 +180,30 @@ def test_reassignment_and_consent_follow_the_events(db):
         assert (p.advisor_sub, p.consent_evaluation, p.consent_case_study) == ("adv-2", False, True)
 
 
+def test_a_transfer_to_another_scheme_keeps_one_timeline_for_the_person(db):
+    person, request = str(uuid.uuid4()), str(uuid.uuid4())
+    receive(db, enrolled(person))
+    receive(db, approved(person, request))
+    with db.session() as s:
+        before = [c.id for c in s.scalars(select(CheckIn).where(CheckIn.person_id == person))]
+        old_scheme = s.get(Person, person).scheme_id
+    moved = event(
+        "person.transferred",
+        {
+            "person_id": person,
+            "from_scheme_id": old_scheme,
+            "scheme_id": "adult-scheme",
+            "to_council": None,
+            "transferred_on": "2026-11-30",
+        },
+    )
+    assert receive(db, moved) == "applied"
+    with db.session() as s:
+        assert s.get(Person, person).scheme_id == "adult-scheme"
+        after = [c.id for c in s.scalars(select(CheckIn).where(CheckIn.person_id == person))]
+        assert after == before and before
+
+
 def baseline(db):
     person = str(uuid.uuid4())
     receive(db, enrolled(person))

@@ -18,8 +18,17 @@ def _ok(response: Any, status: int = 201) -> dict[str, Any]:
     return response.json()
 
 
-def create_scheme(suite: RunningSuite, *, pot_pence: int = 1_000_000, cap: int = 50_000) -> str:
-    """A scheme of the test's own, funded by a pot of its own; its id."""
+def create_scheme(
+    suite: RunningSuite,
+    *,
+    pot_pence: int = 1_000_000,
+    cap: int = 50_000,
+    kind: str = "care_leavers",
+    **settings: Any,
+) -> str:
+    """A scheme of the test's own (of `kind`, its ages by default 16-25 for care leavers),
+    funded by a pot of its own; its id."""
+    ages = {"min_age": 16, "max_age": 25} if kind == "care_leavers" else {}
     scheme = _ok(
         suite.api(
             "POST",
@@ -27,11 +36,12 @@ def create_scheme(suite: RunningSuite, *, pot_pence: int = 1_000_000, cap: int =
             role="admin",
             json={
                 "name": f"Web test scheme {uuid.uuid4().hex[:6]}",
+                "kind": kind,
                 "cap_pence": cap,
-                "min_age": 16,
-                "max_age": 25,
                 "auto_approve_pence": 0,
-            },
+            }
+            | ages
+            | settings,
         )
     )
     _ok(

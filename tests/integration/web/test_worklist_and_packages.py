@@ -162,6 +162,7 @@ def test_a_package_is_held_paid_and_ended_through_the_gateway_and_the_ledger_sta
     )
     assert (ended["state"], ended["held_pence"], ended["paid_pence"]) == ("ended", 0, 2_500)
     budget = _ok(frozen.api("GET", f"/api/budget/people/{person_id}", role="admin"))["budget"]
+    assert [f["amount_pence"] for f in budget.pop("funding")] == [50_000]
     assert budget == {
         "allocation_pence": 50_000,
         "held_pence": 0,

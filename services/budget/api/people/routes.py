@@ -7,13 +7,23 @@ from flask_smorest import Blueprint
 
 from services.budget.api.common import IDEMPOTENCY_DOC, money_call
 from services.budget.api.people.schemas import (
+    CarerLinkSchema,
     ConsentSchema,
+    EligibilityReviewSchema,
+    EligibilitySchema,
     PersonPageSchema,
     PersonQueryArgsSchema,
     PersonSchema,
     ReassignmentSchema,
+    TransferRecordSchema,
+    TransferResultSchema,
+    TransferSchema,
 )
+from services.budget.service_layer import carers as carer_svc
+from services.budget.service_layer import eligibility as eligibility_svc
 from services.budget.service_layer import people as svc
+from services.budget.service_layer import transfers as transfer_svc
+from shared import clock
 from shared.app import current_identity, database
 
 blp = Blueprint("people", __name__, url_prefix="/people", description="Young people on a scheme.")
@@ -72,3 +82,63 @@ class Consent(MethodView):
         actor = current_identity()
         svc.change_consent(database(), actor, person_id, values)
         return svc.get_person(database(), actor, person_id)
+
+
+@blp.route("/<person_id>/transfer")
+class Transfer(MethodView):
+    @blp.arguments(TransferSchema)
+    @blp.response(200, TransferResultSchema)
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, values, person_id):
+        """Move the person to another scheme (or council): plan and history go with them; what is
+        left is returned or carried over by the old scheme's rule"""
+        actor = current_identity()
+
+        def work(uow):
+            moved = transfer_svc.transfer_person(uow, actor, person_id, values)
+            return TransferResultSchema().dump(moved)
+
+        return money_call(work, 200, TransferResultSchema().dump)
+
+
+@blp.route("/<person_id>/transfers")
+class Transfers(MethodView):
+    @blp.response(200, TransferRecordSchema(many=True))
+    def get(self, person_id):
+        """The person's moves between schemes, oldest first"""
+        return transfer_svc.transfers_of(database(), current_identity(), person_id)
+
+
+@blp.route("/<person_id>/eligibility/reviews")
+class EligibilityReviews(MethodView):
+    @blp.arguments(EligibilityReviewSchema)
+    @blp.response(201, EligibilitySchema)
+    def post(self, values, person_id):
+        """Record an aftercare (or annual) review: eligibility continues to a next review, or ends"""
+        return eligibility_svc.review_eligibility(
+            database(), current_identity(), person_id, values, today=clock.today()
+        )
+
+
+@blp.route("/<person_id>/carers")
+class Carers(MethodView):
+    @blp.response(200, CarerLinkSchema(many=True))
+    def get(self, person_id):
+        """The child's parents and carers who may act for them (a carer sees their own link)"""
+        return carer_svc.carers_of(database(), current_identity(), person_id)
+
+    @blp.arguments(CarerLinkSchema)
+    @blp.response(201, CarerLinkSchema)
+    def post(self, values, person_id):
+        """Link a parent or carer to a child under 16 (the child's advisor or an admin; audited)"""
+        return carer_svc.link_carer(
+            database(), current_identity(), person_id, values, today=clock.today()
+        )
+
+
+@blp.route("/<person_id>/carers/<link_id>")
+class CarerById(MethodView):
+    @blp.response(204)
+    def delete(self, person_id, link_id):
+        """Remove a parent or carer's link (audited)"""
+        carer_svc.unlink_carer(database(), current_identity(), person_id, link_id)

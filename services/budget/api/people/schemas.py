@@ -5,7 +5,16 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.budget.api.common import Pence
+from services.budget.domain import eligibility
 from shared.pagination import PageArgsSchema, PageEnvelopeSchema
+
+
+class FundingSchema(Schema):
+    pot_id = fields.String()
+    pot_name = fields.String()
+    funder = fields.String()
+    funding_stream = fields.String(metadata={"description": "health, education or social_care"})
+    amount_pence = fields.Integer()
 
 
 class BudgetSchema(Schema):
@@ -13,6 +22,52 @@ class BudgetSchema(Schema):
     held_pence = fields.Integer()
     paid_pence = fields.Integer()
     remaining_pence = fields.Integer()
+    funding = fields.List(
+        fields.Nested(FundingSchema),
+        metadata={"description": "Where the allocation came from, pot by pot (joint funding)."},
+    )
+
+
+class FundingPartSchema(Schema):
+    pot_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    amount_pence = Pence(required=True)
+
+
+class EligibilityReviewViewSchema(Schema):
+    reviewed_on = fields.Date()
+    continues = fields.Boolean()
+    next_review_on = fields.Date(allow_none=True)
+    note = fields.String()
+
+
+class EligibilitySchema(Schema):
+    """Section 117 aftercare, or an EHC plan or continuing-care decision (the scheme says which)."""
+
+    id = fields.String(dump_only=True)
+    basis = fields.String(required=True, validate=validate.OneOf(eligibility.BASES))
+    mha_section = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(eligibility.MHA_SECTIONS),
+        metadata={"description": "The Mental Health Act section that led to aftercare."},
+    )
+    aftercare_plan_date = fields.Date(allow_none=True)
+    responsible_nhs_body = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    responsible_council = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    ehc_plan_reference = fields.String(allow_none=True, validate=validate.Length(min=1, max=60))
+    continuing_care_decided_on = fields.Date(allow_none=True)
+    next_review_on = fields.Date(
+        allow_none=True, metadata={"description": "The next aftercare (or annual) review."}
+    )
+    ended_on = fields.Date(dump_only=True, allow_none=True)
+    recorded_at = fields.DateTime(dump_only=True)
+    reviews = fields.List(fields.Nested(EligibilityReviewViewSchema), dump_only=True)
+
+
+class EligibilityReviewSchema(Schema):
+    reviewed_on = fields.Date(required=True)
+    continues = fields.Boolean(required=True)
+    next_review_on = fields.Date(load_default=None)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class PersonSchema(Schema):
@@ -26,7 +81,16 @@ class PersonSchema(Schema):
     consent_case_study = fields.Boolean(load_default=False)
     referred_on = fields.Date(load_default=None)
     allocation_pence = Pence(load_only=True, load_default=None)
+    funding = fields.List(
+        fields.Nested(FundingPartSchema),
+        load_only=True,
+        validate=validate.Length(min=1, max=3),
+        metadata={"description": "Joint funding: the part each pot gives (instead of pot_id)."},
+    )
+    eligibility = fields.Nested(EligibilitySchema, allow_none=True)
     enrolled_at = fields.DateTime(dump_only=True)
+    status = fields.String(dump_only=True)
+    left_on = fields.Date(dump_only=True, allow_none=True)
     budget = fields.Nested(BudgetSchema, dump_only=True)
 
 
@@ -45,3 +109,47 @@ class ReassignmentSchema(Schema):
 class ConsentSchema(Schema):
     consent_evaluation = fields.Boolean()
     consent_case_study = fields.Boolean()
+
+
+class TransferSchema(Schema):
+    """Where the person goes: another scheme here, or another council (their record is exported)."""
+
+    to_scheme_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    to_council = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    pot_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    allocation_pence = Pence(load_default=None)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    eligibility = fields.Nested(EligibilitySchema, load_default=None)
+
+
+class TransferRecordSchema(Schema):
+    id = fields.String()
+    person_id = fields.String()
+    from_scheme_id = fields.String()
+    to_scheme_id = fields.String(allow_none=True)
+    to_council = fields.String(allow_none=True)
+    rule = fields.String(metadata={"description": "return or carry: the old scheme's rule"})
+    remaining_pence = fields.Integer()
+    returned_pence = fields.Integer()
+    carried_pence = fields.Integer()
+    new_allocation_pence = fields.Integer()
+    reason = fields.String()
+    transferred_on = fields.Date()
+
+
+class TransferResultSchema(Schema):
+    transfer = fields.Nested(TransferRecordSchema)
+    person = fields.Nested(PersonSchema)
+    export = fields.Dict(
+        metadata={"description": "Only to another council: the record, plan and ledger history."}
+    )
+
+
+class CarerLinkSchema(Schema):
+    """A parent or carer who may act for this child (under 16) on a scheme that allows it."""
+
+    id = fields.String(dump_only=True)
+    person_id = fields.String(dump_only=True)
+    carer_sub = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    relationship = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    created_at = fields.DateTime(dump_only=True)

@@ -13,6 +13,11 @@ class PotSchema(Schema):
     amount_pence = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=1, max=10**12)
     )
+    funding_stream = fields.String(
+        load_default="health",
+        validate=validate.OneOf(("health", "education", "social_care")),
+        metadata={"description": "Joint funding: which budget the pot's money comes from."},
+    )
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(allow_none=True)
     cost_code = fields.String(

@@ -10,7 +10,7 @@ from flask import flash, get_flashed_messages, redirect, request, url_for
 
 from services.gateway.security import public_url
 from services.gateway.web.blueprint import bp
-from services.gateway.web.caseload.forms import EnrolForm, PlanForm
+from services.gateway.web.caseload.forms import MHA_SECTIONS, EnrolForm, PlanForm, TransferForm
 from services.gateway.web.core import (
     ServiceError,
     call,
@@ -118,7 +118,7 @@ def resubmit(person_id: str, request_id: str):
 @login_required("advisor")
 def enrol():
     schemes = call("budget", "GET", "/schemes")
-    schema = choices(EnrolForm(), "scheme_id", (s["id"] for s in schemes))
+    schema = choices(EnrolForm(), "scheme_id", (s["id"] for s in schemes if s["active"]))
     form = read(schema, request.form, when=request.method == "POST")
     if request.method == "POST":
         created = submit(
@@ -132,6 +132,8 @@ def enrol():
                 "birth_date": form.data["birth"].isoformat() if form.valid else None,
                 "consent_evaluation": form.data.get("consent_evaluation") == "yes",
                 "consent_case_study": form.data.get("consent_case_study") == "yes",
+                "allocation_pence": form.data.get("allocation"),
+                "eligibility": EnrolForm.record(form.data),
             },
             idempotent=True,
         )
@@ -142,7 +144,8 @@ def enrol():
         "web/enrol.html",
         title="Enrol a young person",
         active="caseload",
-        schemes=schemes,
+        schemes=[s for s in schemes if s["active"]],
+        sections=MHA_SECTIONS,
         **form.context(),
         back="/caseload",
     ), form.status
@@ -201,3 +204,58 @@ def plan(person_id: str):
         messages=get_flashed_messages(),
         back=url_for("web.person", person_id=person_id),
     ), (409 if stale else form.status)
+
+
+COUNCIL = "council"
+
+
+@bp.route("/caseload/<person_id>/transfer", methods=["GET", "POST"])
+@login_required("advisor")
+def transfer(person_id: str):
+    """Move a young person to another scheme (at 18, or into aftercare) or to another council:
+    their plan and history go with them; the old scheme's rule says what happens to what is left."""
+    young = call("budget", "GET", f"/people/{person_id}")
+    others = [
+        s
+        for s in call("budget", "GET", "/schemes")
+        if s["active"] and s["id"] != young["scheme_id"]
+    ]
+    schema = choices(TransferForm(), "to_scheme_id", [*(s["id"] for s in others), COUNCIL])
+    form = read(schema, request.form, when=request.method == "POST")
+    if request.method == "POST":
+        to = form.data.get("to_scheme_id")
+        if not to:
+            form.refuse("to_scheme_id", "Choose where they are moving to")
+        elif to == COUNCIL and not form.data.get("to_council"):
+            form.refuse("to_council", "Enter the council they are moving to")
+        body = {
+            "to_scheme_id": None if to == COUNCIL else to,
+            "to_council": form.data.get("to_council") if to == COUNCIL else None,
+            "reason": form.data.get("reason"),
+            "allocation_pence": form.data.get("allocation"),
+            "eligibility": TransferForm.record(form.data),
+        }
+        path = f"/people/{person_id}/transfer"
+        moved = submit(form, "budget", "POST", path, json=body, idempotent=True)
+        if moved is not None:
+            flash(_moved_message(moved["transfer"], others))
+            return redirect(url_for("web.person", person_id=person_id))
+    return render(
+        "web/transfer.html",
+        title="Move to another scheme",
+        active="caseload",
+        person=young,
+        schemes=others,
+        sections=MHA_SECTIONS,
+        **form.context(),
+        back=url_for("web.person", person_id=person_id),
+    ), form.status
+
+
+def _moved_message(moved: dict[str, Any], schemes: list[dict[str, Any]]) -> str:
+    names = {s["id"]: s["name"] for s in schemes}
+    where = names.get(moved["to_scheme_id"] or "", moved["to_council"] or "another council")
+    carried, returned = moved["carried_pence"] / 100, moved["returned_pence"] / 100
+    return (
+        f"Moved to {where}: £{carried:,.2f} carried over, £{returned:,.2f} returned to the old pot."
+    )

@@ -1,0 +1,167 @@
+"""A parent or carer sees and acts for their own child (under 16, on a scheme that lets a parent
+act) and for nobody else, through the gateway."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.budget.test_transfers_through_gateway import (
+    ADMIN,
+    ADVISOR,
+    EHC,
+    HOLDER,
+    call,
+    enrol,
+    ok,
+    scheme,
+    with_plan,
+    years_ago,
+)
+from tests.support import RunningSuite, running_suite
+
+PARENT = ("carer", "carer-own")
+OTHER_PARENT = ("carer", "carer-other")
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSuite]:
+    with running_suite(tmp_path_factory.mktemp("carers-var")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def family(gw):  # type: ignore[no-untyped-def]
+    childrens, _ = scheme(gw, "children_young_people")
+    child = ok(enrol(gw, childrens, years_ago(9), eligibility=EHC, allocation_pence=20_000), 201)
+    other = ok(enrol(gw, childrens, years_ago(11), eligibility=EHC, allocation_pence=20_000), 201)
+    _plan, goal = with_plan(gw, child["id"])
+    _other_plan, other_goal = with_plan(gw, other["id"])
+    link = {"carer_sub": PARENT[1], "relationship": "Mother"}
+    ok(call(gw, "POST", f"/people/{child['id']}/carers", ADVISOR, json=link), 201)
+    other_link = {"carer_sub": OTHER_PARENT[1], "relationship": "Foster carer"}
+    ok(call(gw, "POST", f"/people/{other['id']}/carers", ADVISOR, json=other_link), 201)
+    return {
+        "scheme": childrens,
+        "child": child["id"],
+        "goal": goal,
+        "other": other["id"],
+        "other_goal": other_goal,
+    }
+
+
+def raise_for(gw, who, person_id: str, goal_id: str):  # type: ignore[no-untyped-def]
+    body = {
+        "person_id": person_id,
+        "goal_id": goal_id,
+        "supplier": "Fictional Swim Club",
+        "item": "Ten lessons",
+        "amount_pence": 4_000,
+        "submit": True,
+    }
+    return call(gw, "POST", "/requests", who, json=body)
+
+
+def test_a_parent_sees_their_own_child_and_nobody_else(gw, family):
+    assert ok(call(gw, "GET", f"/people/{family['child']}", PARENT))["id"] == family["child"]
+    assert call(gw, "GET", f"/people/{family['other']}", PARENT).status_code == 404
+    listed = ok(call(gw, "GET", "/people", PARENT))
+    assert [p["id"] for p in listed["items"]] == [family["child"]]
+    assert ok(call(gw, "GET", f"/people/{family['child']}/plans", PARENT))[0]["goals"]
+    assert call(gw, "GET", f"/people/{family['other']}/plans", PARENT).status_code == 404
+    links = ok(call(gw, "GET", f"/people/{family['child']}/carers", PARENT))
+    assert [link["carer_sub"] for link in links] == [PARENT[1]]
+
+
+def test_a_parent_raises_a_request_for_their_own_child_only(gw, family):
+    raised = ok(raise_for(gw, PARENT, family["child"], family["goal"]), 201)
+    assert raised["state"] == "submitted" and raised["actions"] == ["cancel"]
+    assert call(gw, "GET", f"/requests/{raised['id']}", OTHER_PARENT).status_code == 404
+    assert raise_for(gw, PARENT, family["other"], family["other_goal"]).status_code == 404
+    assert raise_for(gw, PARENT, family["child"], family["other_goal"]).status_code == 404
+    mine = ok(call(gw, "GET", "/requests", PARENT))["items"]
+    assert {r["person_id"] for r in mine} == {family["child"]}
+    ok(call(gw, "POST", f"/requests/{raised['id']}/approve", HOLDER))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/requests/{request}/approve", {}),
+        ("POST", "/people/{child}/transfer", {"to_council": "Elsewhere", "reason": "r"}),
+        ("POST", "/people/{child}/carers", {"carer_sub": "someone", "relationship": "Aunt"}),
+        ("POST", "/people/{child}/reassign", {"advisor_sub": "carer-own"}),
+        ("POST", "/people", {"scheme_id": "x", "case_reference": "X", "birth_date": "2019-01-01"}),
+        ("GET", "/pots", {}),
+        ("GET", "/ledger/verify", {}),
+    ],
+)
+def test_a_parent_cannot_do_what_the_childs_plan_does_not_need(gw, family, method, path, body):
+    raised = ok(raise_for(gw, ADVISOR, family["child"], family["goal"]), 201)
+    url = path.format(child=family["child"], request=raised["id"])
+    refused = call(gw, method, url, PARENT, json=body if method == "POST" else None)
+    assert refused.status_code == 403, refused.text
+
+
+def test_a_parent_is_linked_only_for_a_child_under_16_on_a_scheme_that_allows_it(gw, family):
+    teen = ok(
+        enrol(gw, family["scheme"], years_ago(16), eligibility=EHC, allocation_pence=1_000), 201
+    )
+    refused = call(
+        gw,
+        "POST",
+        f"/people/{teen['id']}/carers",
+        ADVISOR,
+        json={"carer_sub": "p", "relationship": "Father"},
+    )
+    assert refused.status_code == 422 and "carer_sub" in refused.json()["errors"]
+    leavers, _ = scheme(gw, "care_leavers", cap=50_000)
+    adult = ok(enrol(gw, leavers, years_ago(17)), 201)
+    refused = call(
+        gw,
+        "POST",
+        f"/people/{adult['id']}/carers",
+        ADVISOR,
+        json={"carer_sub": "p", "relationship": "Father"},
+    )
+    assert refused.status_code == 422
+    stranger = ("advisor", f"other-{uuid.uuid4().hex[:4]}")
+    refused = call(
+        gw,
+        "POST",
+        f"/people/{family['child']}/carers",
+        stranger,
+        json={"carer_sub": "p", "relationship": "Father"},
+    )
+    assert refused.status_code == 404
+
+
+def test_a_parents_access_ends_when_the_scheme_no_longer_lets_a_parent_act(gw):
+    childrens, _ = scheme(gw, "children_young_people")
+    child = ok(enrol(gw, childrens, years_ago(7), eligibility=EHC, allocation_pence=5_000), 201)
+    parent = ("carer", f"carer-{uuid.uuid4().hex[:6]}")
+    ok(
+        call(
+            gw,
+            "POST",
+            f"/people/{child['id']}/carers",
+            ADVISOR,
+            json={"carer_sub": parent[1], "relationship": "Father"},
+        ),
+        201,
+    )
+    assert call(gw, "GET", f"/people/{child['id']}", parent).status_code == 200
+    read = call(gw, "GET", f"/schemes/{childrens}", ADMIN)
+    ok(
+        call(
+            gw,
+            "PATCH",
+            f"/schemes/{childrens}",
+            ADMIN,
+            json={"parent_may_act": False},
+            headers={"If-Match": read.headers["ETag"]},
+        )
+    )
+    assert call(gw, "GET", f"/people/{child['id']}", parent).status_code == 404
