@@ -182,6 +182,8 @@ def test_sign_in_with_the_keyboard_alone(page):
                 "/caseload",
                 f"/caseload/{demo_uuid('person', 0)}",
                 "/caseload/enrol",
+                f"/caseload/{demo_uuid('person', 102)}",
+                f"/caseload/{demo_uuid('person', 102)}/transfer",
                 f"/listings/{demo_uuid('listing', 0)}",
                 "/shortlist",
                 "/search?q=salsa&near=Eastbourne",
@@ -231,3 +233,37 @@ def test_key_pages_have_no_axe_violations_and_fit_320px(chromium, base_url, shot
             page.screenshot(path=shots / f"320px-{slug[:60]}.png", full_page=True)
     finally:
         context.close()
+
+
+def test_an_admin_sets_up_a_childrens_and_a_section_117_scheme_in_the_browser(page, shots):
+    sign_in(page, "demo-admin")
+    page.goto("/admin")
+    page.get_by_role("link", name="Schemes and their settings").click()
+    page.wait_for_url("**/admin/schemes")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Set up a scheme").click()
+    page.wait_for_url("**/admin/schemes/new")
+    page.get_by_label("Mental health aftercare (section 117)").check()
+    page.get_by_label("Third-party managed: an organisation holds the money").check()
+    page.get_by_role("button", name="Set up scheme").click()
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").count() == 1  # no name, no cap, no organisation
+    assert axe_violations(page) == []  # the error state
+    page.screenshot(path=shots / "scheme-errors.png", full_page=True)
+    page.get_by_label("Name", exact=True).fill("Aftercare PHB (browser test)")
+    page.get_by_label("Cap, in pounds").fill("1500")
+    page.get_by_label("The organisation that manages a third-party budget").fill("Fictional Trust")
+    page.get_by_role("button", name="Set up scheme").click()
+    page.wait_for_url(re.compile(r".*/admin/schemes/[0-9a-f-]{36}$"))
+    assert "Scheme set up" in page.inner_text("main")
+    page.goto("/admin/schemes/new")
+    page.get_by_label("Name", exact=True).fill("Children's PHB (browser test)")
+    page.get_by_label("Children and young people's PHB").check()
+    page.get_by_label("Cap, in pounds").fill("3000")
+    page.get_by_role("button", name="Set up scheme").click()
+    page.wait_for_url(re.compile(r".*/admin/schemes/[0-9a-f-]{36}$"))
+    assert page.input_value("#min_age") == "0" and page.input_value("#max_age") == "25"
+    assert axe_violations(page) == []
+    page.goto("/admin/schemes")
+    listed = page.inner_text("table")
+    assert "Aftercare PHB (browser test)" in listed and "Children's PHB (browser test)" in listed

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from services.budget.adapters.orm import AuditRecord, CarerLink
 from services.budget.domain.rules import age_on
 from services.budget.domain.schemes import PARENT_ACTS_BELOW_AGE
+from services.budget.service_layer import events
 from services.budget.service_layer.access import CARER, person_for, require
 from services.budget.service_layer.schemes import get_scheme
 from services.budget.service_layer.unit_of_work import SqlTransaction, as_sql_uow
@@ -68,6 +69,7 @@ def _link(
         )
     )
     session.flush()
+    events.publish(session, "carer.linked", {"person_id": person.id, "carer_sub": link.carer_sub})
     return link_view(link)
 
 
@@ -100,6 +102,7 @@ def _unlink(tx: SqlTransaction, actor: Identity, person_id: str, link_id: str) -
             details={"carer_sub": link.carer_sub},
         )
     )
+    events.publish(session, "carer.unlinked", {"person_id": person.id, "carer_sub": link.carer_sub})
     session.delete(link)
 
 

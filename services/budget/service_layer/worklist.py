@@ -22,7 +22,7 @@ from services.budget.adapters.orm import (
 )
 from services.budget.domain import rules
 from services.budget.domain import worklist as wl
-from services.budget.service_layer.access import scope_people
+from services.budget.service_layer.access import require, require_people_reader, scope_people
 from shared.clock import as_utc
 from shared.db import Database
 from shared.identity import Identity
@@ -35,6 +35,8 @@ def worklist(
     db: Database, actor: Identity, today: date, kinds: list[str] | None = None
 ) -> dict[str, Any]:
     """Everything due on the caller's people, most late first, with a count per kind."""
+    require_people_reader(actor)
+    require(actor, "advisor", "budget_holder", "admin")  # staff work: not a parent or carer
     with db.session() as session:
         people = {p.id: p for p in session.scalars(scope_people(session, select(Person), actor))}
         schemes = {s.id: s for s in session.scalars(select(Scheme))}

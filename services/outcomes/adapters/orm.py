@@ -66,6 +66,15 @@ class Person(Base):
     enrolled_at: Mapped[str | None] = mapped_column(String(40))
 
 
+class CarerLink(Base):
+    """A parent or carer the budget service says may act for this child (it ends at 16)."""
+
+    __tablename__ = "carer_links"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    carer_sub: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
 class Plan(Base):
     __tablename__ = "plans"
 
@@ -112,7 +121,7 @@ class CheckIn(Base):
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    answered_via: Mapped[str | None] = mapped_column(String(20))  # link | advisor
+    answered_via: Mapped[str | None] = mapped_column(String(20))  # link | advisor | carer
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

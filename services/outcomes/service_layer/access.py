@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import CheckIn, Person
+from services.outcomes.adapters.orm import CarerLink, CheckIn, Person
+from shared import clock
 from shared.errors import Forbidden, NotFound
 from shared.identity import Identity
 
 STAFF = ("advisor", "admin")
+CARER = "carer"
+# A parent or carer acts for a child under 16. Outcomes knows only the birth year, so it counts
+# the child as 16 from 1 January of the year they turn 16: never later than the budget service.
+PARENT_ACTS_BELOW_AGE = 16
 
 
 def person_for(session: Session, actor: Identity, person_id: str) -> Person:
@@ -21,7 +26,18 @@ def person_for(session: Session, actor: Identity, person_id: str) -> Person:
         return person
     if actor.role == "advisor":
         raise NotFound("There is no young person with that id on your caseload.")
+    if actor.role == CARER:
+        if acts_for(session, actor.sub, person):
+            return person
+        raise NotFound("There is no child with that id you may act for.")
     raise Forbidden("Only the young person's advisor or an admin can see their check-ins.")
+
+
+def acts_for(session: Session, carer_sub: str, person: Person) -> bool:
+    """Whether this parent or carer may act for `person`: linked, and the child under 16."""
+    if person.birth_year is None or clock.today().year - person.birth_year >= PARENT_ACTS_BELOW_AGE:
+        return False
+    return session.get(CarerLink, (person.id, carer_sub)) is not None
 
 
 def checkin_for(session: Session, actor: Identity, checkin_id: str) -> CheckIn:
@@ -35,3 +51,9 @@ def checkin_for(session: Session, actor: Identity, checkin_id: str) -> CheckIn:
 def require_staff(actor: Identity) -> None:
     if not (actor.is_service or actor.role in STAFF):
         raise Forbidden("Only advisors and admins can see check-ins.")
+
+
+def require_staff_or_carer(actor: Identity) -> None:
+    """Advisors and admins; or a parent or carer, whose own child is checked by `person_for`."""
+    if actor.role != CARER:
+        require_staff(actor)

@@ -12,10 +12,22 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import Activity, CheckIn, FeedbackLink, Observation, Person
+from services.outcomes.adapters.orm import (
+    Activity,
+    CarerLink,
+    CheckIn,
+    FeedbackLink,
+    Observation,
+    Person,
+)
 from services.outcomes.domain import instruments
 from services.outcomes.domain.instruments import Catalogue
-from services.outcomes.service_layer.access import require_staff
+from services.outcomes.service_layer.access import (
+    CARER,
+    PARENT_ACTS_BELOW_AGE,
+    require_staff,
+    require_staff_or_carer,
+)
 from services.outcomes.service_layer.commands import (
     AddObservation,
     AnswerByAdvisor,
@@ -23,6 +35,7 @@ from services.outcomes.service_layer.commands import (
     IssueLink,
 )
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
+from shared import clock
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.outbox import utcnow
@@ -153,12 +166,17 @@ def checkin_view(session: Session, checkin: CheckIn, *, detail: bool = False) ->
 
 
 def list_checkins(uow: UnitOfWork, actor: Identity, args: dict[str, Any]) -> dict[str, Any]:
-    require_staff(actor)
+    require_staff_or_carer(actor)
     with uow.read() as tx:
         session = tx.session
         stmt = select(CheckIn).join(Person, Person.id == CheckIn.person_id)
         if actor.role == "advisor":
             stmt = stmt.where(Person.advisor_sub == actor.sub)
+        if actor.role == CARER:  # their own children, under 16
+            stmt = stmt.where(
+                Person.id.in_(select(CarerLink.person_id).where(CarerLink.carer_sub == actor.sub)),
+                Person.birth_year > clock.today().year - PARENT_ACTS_BELOW_AGE,
+            )
         if args.get("person_id"):
             stmt = stmt.where(CheckIn.person_id == str(args["person_id"]))
         if args.get("status"):
@@ -172,14 +190,15 @@ def list_checkins(uow: UnitOfWork, actor: Identity, args: dict[str, Any]) -> dic
 
 
 def get_checkin(uow: UnitOfWork, actor: Identity, checkin_id: str) -> dict[str, Any]:
-    require_staff(actor)
+    require_staff_or_carer(actor)
     with uow.read() as tx:
         return checkin_view(tx.session, tx.visible_checkin(actor, checkin_id), detail=True)
 
 
 def person_summary(uow: UnitOfWork, actor: Identity, person_id: str) -> dict[str, Any]:
-    """A young person's check-ins and their latest scores, for their advisor."""
-    require_staff(actor)
+    """A young person's check-ins and their latest scores, for their advisor (or their parent or
+    carer, for a child under 16)."""
+    require_staff_or_carer(actor)
     with uow.read() as tx:
         person = tx.visible_person(actor, person_id)
         rows = tx.session.scalars(
@@ -297,8 +316,9 @@ def answer_by_link(cmd: AnswerByLink, uow: UnitOfWork, catalogue: Catalogue) -> 
 def answer_by_advisor(
     cmd: AnswerByAdvisor, uow: UnitOfWork, catalogue: Catalogue
 ) -> dict[str, Any]:
-    """The advisor enters answers sitting with the young person; any open link stops working."""
-    require_staff(cmd.actor)
+    """The advisor enters answers sitting with the young person, or a parent or carer answers the
+    proxy version for their own child under 16; any open link stops working."""
+    require_staff_or_carer(cmd.actor)
     with uow.write() as tx:
         checkin = tx.visible_checkin(cmd.actor, cmd.checkin_id)
         if checkin.status != OPEN:
@@ -309,7 +329,7 @@ def answer_by_advisor(
             .where(FeedbackLink.checkin_id == checkin.id, FeedbackLink.used_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        _record(checkin, clean, scores, "advisor")
+        _record(checkin, clean, scores, "carer" if cmd.actor.role == CARER else "advisor")
         tx.session.flush()
         return checkin_view(tx.session, checkin, detail=True)
 

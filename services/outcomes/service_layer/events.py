@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import Activity, Person, Plan, ReceivedEvent
+from services.outcomes.adapters.orm import Activity, CarerLink, Person, Plan, ReceivedEvent
 from services.outcomes.service_layer import checkins
 from services.outcomes.service_layer.commands import ReceiveEvent, ReplayEvents
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
@@ -71,6 +71,23 @@ def _person_transferred(session: Session, p: dict[str, Any], asks: Sequence[str]
         return HELD
     if p.get("scheme_id"):
         person.scheme_id = p["scheme_id"]
+    return APPLIED
+
+
+def _carer_linked(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+    if session.get(Person, p["person_id"]) is None:
+        return HELD
+    if session.get(CarerLink, (p["person_id"], p["carer_sub"])) is None:
+        session.add(CarerLink(person_id=p["person_id"], carer_sub=p["carer_sub"]))
+        session.flush()
+    return APPLIED
+
+
+def _carer_unlinked(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+    link = session.get(CarerLink, (p["person_id"], p["carer_sub"]))
+    if link is not None:
+        session.delete(link)
+        session.flush()
     return APPLIED
 
 
@@ -156,6 +173,8 @@ HANDLERS: dict[str, Handler] = {
     "person.enrolled": _person_enrolled,
     "person.reassigned": _person_reassigned,
     "person.transferred": _person_transferred,
+    "carer.linked": _carer_linked,
+    "carer.unlinked": _carer_unlinked,
     "person.consent_changed": _consent_changed,
     "plan.created": _plan,
     "plan.changed": _plan,

@@ -1,7 +1,7 @@
 """The actors and the records the role x operation test acts on, built through the gateway.
 
 Side A is the object under test: an organisation with a listing, a scheme with a pot and a
-budget holder, a young person on an advisor's caseload with a plan, requests in each state, and
+budget holder, a child on an advisor's caseload with a plan and a parent who may act for them, requests in each state, and
 the check-ins the outcomes service makes from the budget's events. Side B gives the "other"
 actors something of their own: another organisation, scheme, holder and advisor.
 
@@ -35,6 +35,8 @@ ACTORS = (
     "other_provider",
     "admin",
     "commissioner",
+    "carer",
+    "other_carer",
 )
 # Each column's role (None: no token at all).
 ACTOR_ROLES = {
@@ -101,6 +103,9 @@ class World:
             "other_provider": Actor("provider", f"matrix-provider-b-{run}", self.org_b),
             "admin": Actor("admin", f"matrix-admin-{run}"),
             "commissioner": Actor("commissioner", f"matrix-commissioner-{run}"),
+            # a parent of side A's children (under 16), and a parent of side B's
+            "carer": Actor("carer", f"matrix-carer-{run}"),
+            "other_carer": Actor("carer", f"matrix-carer-b-{run}"),
         }
         listing = create_listing(suite, self.org_a)
         self.listing_id = listing["id"]
@@ -138,7 +143,17 @@ class World:
 
     @staticmethod
     def scheme_body() -> dict[str, Any]:
-        return {"name": unique("Matrix scheme"), "cap_pence": 50_000, "min_age": 16, "max_age": 25}
+        """A children and young people's scheme (0-25) where a parent may act for a child under
+        16; one cap for everyone and no eligibility record, so every side's person is a child."""
+        return {
+            "name": unique("Matrix scheme"),
+            "kind": "children_young_people",
+            "cap_pence": 50_000,
+            "cap_basis": "scheme",
+            "eligibility": "none",
+            "min_age": 0,
+            "max_age": 25,
+        }
 
     @staticmethod
     def pot_body(scheme_id: str) -> dict[str, Any]:
@@ -154,7 +169,7 @@ class World:
         return {
             "scheme_id": scheme_id,
             "case_reference": unique("LC"),
-            "birth_date": "2007-03-14",
+            "birth_date": "2015-03-14",
             "advisor_sub": self.actors["advisor"].sub,
             "consent_evaluation": True,
             "consent_case_study": True,
@@ -163,6 +178,9 @@ class World:
     def _person(self, scheme_id: str, advisor: str) -> tuple[str, str, str]:
         body = self.person_body(scheme_id)
         person = self.made(advisor, "POST", f"{BUDGET}/people", json=body)
+        carer = self.actors["carer" if advisor == "advisor" else "other_carer"]
+        link = {"carer_sub": carer.sub, "relationship": "Parent"}
+        self.made(advisor, "POST", f"{BUDGET}/people/{person['id']}/carers", json=link)
         plan = self.made(
             advisor, "POST", f"{BUDGET}/people/{person['id']}/plans", json=self.plan_body()
         )
@@ -246,21 +264,8 @@ class World:
         return str(self.made("advisor", "POST", f"{BUDGET}/people", json=body)["id"])
 
     def child(self) -> str:
-        """A child under 16 of side A, on a children's scheme that lets a parent act."""
-        if not hasattr(self, "scheme_children"):
-            body = self.scheme_body() | {
-                "kind": "children_young_people",
-                "min_age": 0,
-                "eligibility": "none",
-                "cap_basis": "scheme",
-            }
-            scheme = self.made("admin", "POST", f"{BUDGET}/schemes", json=body)
-            self.made("admin", "POST", f"{BUDGET}/pots", json=self.pot_body(scheme["id"]))
-            holder = {"scheme_id": scheme["id"], "sub": self.actors["holder"].sub}
-            self.made("admin", "POST", f"{BUDGET}/assignments", json=holder)
-            self.scheme_children = scheme["id"]
-        body = self.person_body(self.scheme_children) | {"birth_date": "2016-03-14"}
-        return str(self.made("advisor", "POST", f"{BUDGET}/people", json=body)["id"])
+        """A child under 16 of side A (every side's scheme lets a parent act)."""
+        return self.fresh_person()[0]
 
     def carer_link(self) -> tuple[str, str]:
         child = self.child()

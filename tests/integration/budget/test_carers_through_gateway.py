@@ -3,11 +3,13 @@ act) and for nobody else, through the gateway."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from tests.integration.access.world import ANSWERS
 from tests.integration.budget.test_transfers_through_gateway import (
     ADMIN,
     ADVISOR,
@@ -165,3 +167,43 @@ def test_a_parents_access_ends_when_the_scheme_no_longer_lets_a_parent_act(gw):
         )
     )
     assert call(gw, "GET", f"/people/{child['id']}", parent).status_code == 404
+
+
+def test_a_parent_answers_their_own_childs_check_in_for_them_and_nobody_elses(gw, family):
+    raised = ok(raise_for(gw, ADVISOR, family["child"], family["goal"]), 201)
+    ok(call(gw, "POST", f"/requests/{raised['id']}/approve", HOLDER))
+    path = f"/api/outcomes/people/{family['child']}/checkins"
+    deadline = time.monotonic() + 60
+    checkins: list = []  # type: ignore[type-arg]
+    while time.monotonic() < deadline and not checkins:
+        seen = gw.api("GET", path, role=PARENT[0], sub=PARENT[1])
+        if seen.status_code == 200:
+            checkins = seen.json()["checkins"]
+        time.sleep(0.2)
+    assert checkins, "the parent sees their child's baseline check-in"
+    other = gw.api("GET", path, role=OTHER_PARENT[0], sub=OTHER_PARENT[1])
+    assert other.status_code == 404
+    checkin_id = checkins[0]["id"]
+    answers = {"answers": ANSWERS}
+    refused = gw.api(
+        "POST",
+        f"/api/outcomes/checkins/{checkin_id}/answers",
+        role=OTHER_PARENT[0],
+        sub=OTHER_PARENT[1],
+        json=answers,
+    )
+    assert refused.status_code == 404
+    link = gw.api(
+        "POST", f"/api/outcomes/checkins/{checkin_id}/link", role=PARENT[0], sub=PARENT[1]
+    )
+    assert link.status_code == 403
+    answered = gw.api(
+        "POST",
+        f"/api/outcomes/checkins/{checkin_id}/answers",
+        role=PARENT[0],
+        sub=PARENT[1],
+        json=answers,
+    )
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["status"] == "answered"
+    assert answered.json()["answered_via"] == "carer"

@@ -34,7 +34,10 @@ class CheckInSchema(Schema):
     status = fields.String(metadata={"description": "open, answered or closed"})
     instruments = fields.List(fields.String())
     answered_at = fields.DateTime(allow_none=True)
-    answered_via = fields.String(allow_none=True, metadata={"description": "link or advisor"})
+    answered_via = fields.String(
+        allow_none=True,
+        metadata={"description": "link, advisor, or carer (a parent's proxy answer for a child)"},
+    )
     link = fields.Nested(LinkStateSchema, allow_none=True)
 
 
