@@ -8,7 +8,7 @@ service would have made: a scheme and pot, young people with plans and allocatio
 requests to 200 providers with their holds, every balance and entry as the ledger keeps them (the
 ledger check is run first and must be clean). Then, timed, the service layer creates the run
 (`payment_runs.create_run`: every request claimed by one conditional UPDATE, grouped by payee) and
-marks it paid (`payment_runs.mark_paid`: every request and hold posted in one transaction), as the
+marks it paid (`payment_run_settlement.mark_paid`: every request and hold posted in one transaction), as the
 API's views call them; the ledger check must be clean afterwards. Figures go to docs/benchmarks.md
 by hand, with the machine's load average, which this prints before and after.
 """
@@ -43,7 +43,7 @@ from services.budget.adapters.orm import (  # noqa: E402
     PurchaseRequest,
     Scheme,
 )
-from services.budget.service_layer import payment_runs  # noqa: E402
+from services.budget.service_layer import payment_run_settlement, payment_runs  # noqa: E402
 from services.budget.service_layer.commands import CreatePaymentRun, MarkRunPaid  # noqa: E402
 from services.budget.service_layer.verify import verify_ledger  # noqa: E402
 from shared.db import Database  # noqa: E402
@@ -237,7 +237,7 @@ def run(url: str, requests: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         made = payment_runs.create_run(db, CreatePaymentRun(actor=FINANCE))
         t1 = time.perf_counter()
-        paid = payment_runs.mark_paid(db, MarkRunPaid(actor=FINANCE, run_id=made["id"]))
+        paid = payment_run_settlement.mark_paid(db, MarkRunPaid(actor=FINANCE, run_id=made["id"]))
         t2 = time.perf_counter()
         load_after = os.getloadavg()
         assert made["request_count"] == requests and paid["state"] == "paid"

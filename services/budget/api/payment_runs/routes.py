@@ -15,6 +15,8 @@ from services.budget.api.payment_runs.schemas import (
     PaymentRunSchema,
 )
 from services.budget.domain import duties
+from services.budget.service_layer import payment_run_queries as queries
+from services.budget.service_layer import payment_run_settlement as settlement
 from services.budget.service_layer import payment_runs as svc
 from services.budget.service_layer.commands import (
     CancelPaymentRun,
@@ -55,7 +57,7 @@ class PaymentRuns(MethodView):
     @blp.response(200, PaymentRunPageSchema)
     def get(self, args):
         """Payment runs, newest first (finance, admin)"""
-        return svc.list_runs(
+        return queries.list_runs(
             database(), current_identity(), args["page"], args["per_page"]
         ).envelope()
 
@@ -87,7 +89,7 @@ class PaymentRunById(MethodView):
     @blp.doc(responses={"404": NOT_FOUND})
     def get(self, run_id):
         """One run: its payees and every line, with who approved and who paid it"""
-        return svc.get_run(database(), current_identity(), run_id)
+        return queries.get_run(database(), current_identity(), run_id)
 
 
 @blp.route("/<run_id>.csv")
@@ -97,7 +99,7 @@ class PaymentRunFile(MethodView):
     @blp.doc(responses={"404": NOT_FOUND})
     def get(self, run_id):
         """The run for the finance system: one line per payee, its sum and requests"""
-        return _csv(svc.payees_csv(database(), current_identity(), run_id))
+        return _csv(queries.payees_csv(database(), current_identity(), run_id))
 
 
 @blp.route("/<run_id>/lines.csv")
@@ -107,7 +109,7 @@ class PaymentRunLinesFile(MethodView):
     @blp.doc(responses={"404": NOT_FOUND})
     def get(self, run_id):
         """The run's detail file: one line per request, with cost code, pot and funder"""
-        return _csv(svc.lines_csv(database(), current_identity(), run_id))
+        return _csv(queries.lines_csv(database(), current_identity(), run_id))
 
 
 @blp.route("/<run_id>/paid", methods=["POST"])
@@ -129,7 +131,7 @@ class PaymentRunLinesFile(MethodView):
 def payment_run_paid(values, run_id):
     """Record every payment of the run with its reference, at once; paid twice records nothing"""
     cmd = MarkRunPaid(actor=current_identity(), run_id=run_id, paid_on=values["paid_on"])
-    return money_call(lambda uow: _dump(svc.mark_paid(uow, cmd)), dump=_dump)
+    return money_call(lambda uow: _dump(settlement.mark_paid(uow, cmd)), dump=_dump)
 
 
 @blp.route("/<run_id>/cancel", methods=["POST"])
@@ -140,4 +142,4 @@ def payment_run_paid(values, run_id):
 def payment_run_cancel(values, run_id):
     """Cancel an unpaid run, with a reason: its requests wait for the next run"""
     cmd = CancelPaymentRun(actor=current_identity(), run_id=run_id, reason=values["reason"])
-    return money_call(lambda uow: _dump(svc.cancel_run(uow, cmd)), dump=_dump)
+    return money_call(lambda uow: _dump(settlement.cancel_run(uow, cmd)), dump=_dump)

@@ -1,0 +1,280 @@
+"""Payment runs, settled: marking a run paid, or cancelling it.
+
+Marking a run paid changes the run and every request on the state it locked, records each
+request's transition and `request.paid` event, and posts every hold through the ledger's
+`pay_in_full`, in one transaction: all are paid, or none. The payer may not have approved any of
+the run's requests. Cancelling frees its requests for the next run. A run already paid (or
+cancelled) is answered unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy import cast as cast_
+from sqlalchemy.orm import Session
+
+from services.budget.adapters.orm import (
+    OutboxEvent,
+    PaymentRun,
+    PaymentRunItem,
+    Person,
+    PurchaseRequest,
+    RequestTransition,
+    Scheme,
+)
+from services.budget.domain import duties, rules
+from services.budget.domain import payment_runs as runs
+from services.budget.service_layer.access import require
+from services.budget.service_layer.commands import (
+    CancelPaymentRun,
+    MarkRunPaid,
+)
+from services.budget.service_layer.events import OUTCOMES
+from services.budget.service_layer.payment_run_queries import PAYERS, run_view
+from services.budget.service_layer.payment_runs import audit_run
+from services.budget.service_layer.request_queries import waiver_of
+from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
+from shared.clock import utcnow
+from shared.db import Database
+from shared.errors import NotFound
+from shared.identity import Identity
+
+
+def mark_paid(db: Database | SqlUnitOfWork, cmd: MarkRunPaid) -> dict[str, Any]:
+    """Record every payment of the run, with its reference; a paid run is answered unchanged."""
+    require(cmd.actor, *PAYERS)
+    return as_sql_uow(db).run(lambda tx: _mark_paid(tx, cmd))
+
+
+def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
+    session, now, actor = tx.session, utcnow(), cmd.actor
+    run = _lock_run(session, cmd.run_id)
+    if run.state == runs.PAID:  # paid already: nothing is recorded twice
+        return tx.done(run_view(session, run, actor))
+    if run.state != runs.OPEN:
+        raise runs.RunClosed(f"Payment run {run.reference} was cancelled; it can't be paid.")
+    paid_on = cmd.paid_on or now.date()
+    # Locked as plain rows: what paying needs of each request, without 10,000 ORM objects.
+    locked = list(
+        session.execute(
+            select(
+                PurchaseRequest.id,
+                PurchaseRequest.state,
+                PurchaseRequest.person_id,
+                PurchaseRequest.amount_pence,
+                PurchaseRequest.created_by,
+                PurchaseRequest.approved_by,
+            )
+            .where(PurchaseRequest.payment_run_id == run.id)
+            .order_by(PurchaseRequest.id)
+            .with_for_update()
+        )
+    )
+    unpayable = [u for r in locked if (u := runs.why_unpayable(r.id, r.state, None)) is not None]
+    if unpayable:  # cancelling or paying one alone is refused while it is in a run
+        raise runs.NotPayable(unpayable)
+    _check_separation(session, actor, run.id, locked)
+    session.execute(
+        update(PaymentRun)
+        .where(PaymentRun.id == run.id, PaymentRun.state == runs.OPEN)
+        .values(state=runs.PAID, paid_on=paid_on, paid_at=now, paid_by=actor.sub)
+        .execution_options(synchronize_session=False)
+    )
+    _record_payments(session, actor, run, now)
+    changed = session.execute(
+        update(PurchaseRequest)
+        .where(
+            PurchaseRequest.payment_run_id == run.id,
+            PurchaseRequest.state.in_(runs.PAYABLE_STATES),
+        )
+        .values(
+            state=rules.PAID,
+            paid_on=paid_on,
+            paid_pence=PurchaseRequest.amount_pence,
+            paid_by=actor.sub,
+            payment_reference=run.reference,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != len(locked):  # type: ignore[attr-defined]  # locked: unreachable
+        raise runs.RunClosed("The run's requests changed meanwhile; reload it and try again.")
+    paying = (
+        select(
+            PaymentRunItem.request_id.label("request_id"),
+            PaymentRunItem.amount_pence.label("pence"),
+        )
+        .where(PaymentRunItem.run_id == run.id)
+        .subquery()
+    )
+    tx.ledger.pay_in_full(paying, len(locked), by=actor.sub, reference=run.reference)
+    audit_run(session, actor, "payment_run.paid", run, {"requests": len(locked)})
+    session.refresh(run)
+    return tx.done(run_view(session, run, actor))
+
+
+def _check_separation(session: Session, actor: Identity, run_id: str, locked: list[Any]) -> None:
+    """Refuse the whole run (403, naming the requests) if the payer approved any of them."""
+    waivers = {
+        person_id: waiver_of(scheme)
+        for person_id, scheme in session.execute(
+            select(Person.id, Scheme)
+            .join(Scheme, Scheme.id == Person.scheme_id)
+            .where(
+                Person.id.in_(
+                    select(PurchaseRequest.person_id).where(
+                        PurchaseRequest.id.in_(
+                            select(PaymentRunItem.request_id).where(PaymentRunItem.run_id == run_id)
+                        )
+                    )
+                )
+            )
+        )
+    }
+    own = [
+        r.id
+        for r in locked
+        if duties.separation_refusal(
+            "pay",
+            actor.sub,
+            duties.Participants(raised_by=r.created_by, approved_by=r.approved_by),
+            waivers[r.person_id],
+        )
+    ]
+    if own:
+        raise duties.SeparationOfDuties(
+            "You approved requests in this run, so someone else must mark it paid "
+            f"(rule: {duties.APPROVER_MAY_NOT_PAY}): {', '.join(own)}",
+            rule=duties.APPROVER_MAY_NOT_PAY,
+            request_ids=own,
+        )
+
+
+def _record_payments(session: Session, actor: Identity, run: PaymentRun, now: datetime) -> None:
+    """Each request's transition and its `request.paid` event, by two `INSERT ... SELECT`s.
+
+    Run before the requests change, so each transition names the state it left.
+    """
+    transitions = cast(Table, RequestTransition.__table__)
+    outbox = cast(Table, OutboxEvent.__table__)
+    in_run = PurchaseRequest.payment_run_id == run.id
+    session.execute(
+        insert(transitions).from_select(
+            ["request_id", "from_state", "to_state", "at", "by_sub", "by_role", "details"],
+            select(
+                PurchaseRequest.id,
+                PurchaseRequest.state,
+                _text(rules.PAID),
+                literal(now, DateTime(timezone=True)),
+                _text(actor.sub),
+                _text(actor.role),
+                literal({"reference": run.reference, "payment_run_id": run.id}, JSON),
+            ).where(in_run),
+        )
+    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    json_object = func.json_build_object if postgres else func.json_object
+    new_id = (
+        cast_(func.gen_random_uuid(), String)
+        if postgres
+        else func.lower(func.hex(func.randomblob(16)))
+    )
+    session.execute(
+        insert(outbox).from_select(
+            [
+                "event_id",
+                "destination",
+                "topic",
+                "payload",
+                "created_at",
+                "available_at",
+                "attempts",
+            ],
+            select(
+                new_id,
+                _text(OUTCOMES),
+                _text("request.paid"),
+                json_object(
+                    _text("request_id"),
+                    PurchaseRequest.id,
+                    _text("person_id"),
+                    PurchaseRequest.person_id,
+                    _text("amount_pence"),
+                    PurchaseRequest.amount_pence,
+                    _text("paid_at"),
+                    _text(now.isoformat()),
+                ),
+                literal(now, DateTime(timezone=True)),
+                literal(now, DateTime(timezone=True)),
+                literal(0, Integer),
+            ).where(in_run),
+        )
+    )
+
+
+def _text(value: str) -> Any:
+    """A string parameter of a known type (PostgreSQL's JSON functions refuse an unknown one)."""
+    return cast_(literal(value), Text)
+
+
+def cancel_run(db: Database | SqlUnitOfWork, cmd: CancelPaymentRun) -> dict[str, Any]:
+    """Cancel an unpaid run (with a reason): its requests are free for the next run."""
+    require(cmd.actor, *PAYERS)
+    reason = rules.require_reason("cancel", cmd.reason)
+    return as_sql_uow(db).run(lambda tx: _cancel(tx, cmd, reason or ""))
+
+
+def _cancel(tx: SqlTransaction, cmd: CancelPaymentRun, reason: str) -> dict[str, Any]:
+    session = tx.session
+    run = _lock_run(session, cmd.run_id)
+    if run.state == runs.RUN_CANCELLED:
+        return tx.done(run_view(session, run, cmd.actor))
+    if run.state != runs.OPEN:
+        raise runs.RunClosed(f"Payment run {run.reference} is paid; it can't be cancelled.")
+    session.execute(
+        update(PaymentRun)
+        .where(PaymentRun.id == run.id, PaymentRun.state == runs.OPEN)
+        .values(
+            state=runs.RUN_CANCELLED,
+            cancelled_at=utcnow(),
+            cancelled_by=cmd.actor.sub,
+            cancel_reason=reason,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(PurchaseRequest)
+        .where(PurchaseRequest.payment_run_id == run.id)
+        .values(payment_run_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    audit_run(session, cmd.actor, "payment_run.cancelled", run, {"reason": reason})
+    session.refresh(run)
+    return tx.done(run_view(session, run, cmd.actor))
+
+
+def _lock_run(session: Session, run_id: str) -> PaymentRun:
+    run = session.scalar(
+        select(PaymentRun)
+        .where(PaymentRun.id == run_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if run is None:
+        raise NotFound("No payment run with that id.")
+    return run
