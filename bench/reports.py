@@ -435,7 +435,7 @@ def _plain(url: str) -> str:
 
 
 def _measure(budget_url: str, outcomes_url: str, scheme_id: str) -> list[tuple[str, float, float]]:
-    from services.budget.service_layer.commissioning import commissioner_report
+    from services.budget.service_layer.commissioning_report import commissioner_report
     from services.outcomes.adapters.instrument_files import load_catalogue
     from services.outcomes.service_layer.cost_per_improvement import report as cost_report
 

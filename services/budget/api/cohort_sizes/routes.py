@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.budget.api.cohort_sizes.schemas import CohortSizeQueryArgsSchema, CohortSizeSchema
-from services.budget.service_layer import commissioning as svc
+from services.budget.service_layer import cohort_sizes as svc
 from shared.app import current_identity, database
 
 blp = Blueprint(

@@ -13,7 +13,7 @@ from services.budget.api.reports.schemas import (
     ReportQueryArgsSchema,
     ReportSchema,
 )
-from services.budget.service_layer import commissioning
+from services.budget.service_layer import commissioning_report
 from services.budget.service_layer import reports as svc
 from services.budget.service_layer.verify import ledger_check
 from shared.app import current_identity, database
@@ -71,12 +71,12 @@ class Commissioner(MethodView):
     def get(self, args):
         """Reach against the cohort, spend by pot and funder with run-out forecasts, days from
         referral, reviews on time, for a period (commissioner, admin, budget holder: theirs)"""
-        report = commissioning.commissioner_report(
+        report = commissioning_report.commissioner_report(
             database(), current_identity(), args["start"], args["end"], args.get("scheme_id")
         )
         if args["format"] == "csv":
             return Response(
-                commissioning.commissioner_csv(report),
+                commissioning_report.commissioner_csv(report),
                 mimetype="text/csv",
                 headers={"Content-Disposition": 'attachment; filename="commissioner-report.csv"'},
             )

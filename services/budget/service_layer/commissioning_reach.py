@@ -1,0 +1,111 @@
+"""The commissioners' report, reach: young people with a request approved in the period, per
+scheme and in all, against each scheme's cohort size (suppressed counts give no share).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from services.budget.adapters.orm import (
+    CohortSize,
+    Person,
+    PurchaseRequest,
+)
+from services.budget.service_layer.commissioning import (
+    Period,
+    scoped,
+)
+from shared.report_sql import days_between
+from shared.suppression import Cell, suppress, total_cell
+
+
+def reach_section(
+    session: Session, period: Period, scope: frozenset[str] | None, schemes: list[Any]
+) -> dict[str, Any]:
+    """Young people with a request approved in the period, per scheme, against its cohort."""
+    reached: dict[str, int] = dict(
+        session.execute(
+            scoped(
+                select(Person.scheme_id, func.count(distinct(PurchaseRequest.person_id)))
+                .join(Person, Person.id == PurchaseRequest.person_id)
+                .where(
+                    PurchaseRequest.approved_at >= period.start_at,
+                    PurchaseRequest.approved_at < period.end_before,
+                )
+                .group_by(Person.scheme_id),
+                Person.scheme_id,
+                scope,
+            )
+        ).all()
+    )
+    cohorts = _cohorts(session, period, scope)
+    counts = {s.id: int(reached.get(s.id, 0)) for s in schemes}
+    cells = suppress(counts)
+    rows = []
+    for s in schemes:
+        cohort = cohorts.get(s.id)
+        rows.append(
+            {
+                "scheme_id": s.id,
+                "scheme": s.name,
+                "reached": cells[s.id].as_dict(),
+                **_cohort_share(cells[s.id], cohort),
+            }
+        )
+    total = sum(counts.values())
+    total_cohort = (
+        sum(c["size"] for c in cohorts.values())
+        if schemes and all(s.id in cohorts for s in schemes)
+        else None
+    )
+    return {
+        "by_scheme": rows,
+        "total": {
+            "reached": total_cell(total).as_dict(),
+            **_cohort_share(total_cell(total), {"size": total_cohort} if total_cohort else None),
+        },
+    }
+
+
+def _cohort_share(cell: Cell, cohort: dict[str, Any] | None) -> dict[str, Any]:
+    size = cohort["size"] if cohort else None
+    share = None
+    if size and cell.suppressed is None and cell.count is not None:
+        share = round(cell.count / size, 3)
+    return {
+        "cohort": size,
+        "cohort_period": (
+            {"start": cohort["period_start"], "end": cohort["period_end"]}
+            if cohort and "period_start" in cohort
+            else None
+        ),
+        "reached_share": share,
+    }
+
+
+def _cohorts(
+    session: Session, period: Period, scope: frozenset[str] | None
+) -> dict[str, dict[str, Any]]:
+    """Each scheme's cohort for the period: the entry for exactly it, else the shortest covering it."""
+    length = days_between(CohortSize.period_end, CohortSize.period_start)
+    ranked = scoped(
+        select(
+            CohortSize.scheme_id,
+            CohortSize.size,
+            CohortSize.period_start,
+            CohortSize.period_end,
+            func.row_number()
+            .over(partition_by=CohortSize.scheme_id, order_by=(length, CohortSize.period_start))
+            .label("rn"),
+        ).where(CohortSize.period_start <= period.start, CohortSize.period_end >= period.end),
+        CohortSize.scheme_id,
+        scope,
+    ).subquery()
+    rows = session.execute(select(ranked).where(ranked.c.rn == 1)).all()
+    return {
+        r.scheme_id: {"size": r.size, "period_start": r.period_start, "period_end": r.period_end}
+        for r in rows
+    }
