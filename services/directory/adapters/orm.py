@@ -263,3 +263,6 @@ class SearchLogEntry(Base):
     unmet: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     changes: Mapped[list[str]] = mapped_column(JSON, default=list)  # kinds of change made
     funded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # who searched, as a one-way digest of their sub (None for a search without a sign-in):
+    # only they may mark the search as funded
+    searcher: Mapped[str | None] = mapped_column(String(64))

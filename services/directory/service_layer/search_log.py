@@ -8,6 +8,7 @@ listing was funded afterwards. The report withholds every count of 1-7.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import io
 import logging
 import queue
@@ -85,8 +86,17 @@ def town_named(found: Answer, near: str | None) -> str | None:
     return "".join(ch for ch in place.strip() if ch.isprintable()).title()[:80] or None
 
 
+def searcher_digest(sub: str) -> str:
+    """Who searched, without keeping who: a one-way digest of the caller's sub."""
+    return hashlib.sha256(f"phb-search-log:{sub}".encode()).hexdigest()
+
+
 def record_search(
-    session: Session, found: Answer, near: str | None = None, search_id: str | None = None
+    session: Session,
+    found: Answer,
+    near: str | None = None,
+    search_id: str | None = None,
+    searcher: str | None = None,
 ) -> str:
     entry = SearchLogEntry(
         id=search_id or str(uuid.uuid4()),
@@ -99,15 +109,22 @@ def record_search(
         unmet=found.unmet,
         changes=[c.kind for c in found.changes],
         funded=False,
+        searcher=searcher_digest(searcher) if searcher else None,
     )
     session.add(entry)  # flushed with the rest of the writer's batch, in one INSERT of many rows
     return entry.id
 
 
-def mark_funded(session: Session, search_id: str) -> bool:
-    """A request to fund a listing this search found was raised; False for no such search."""
+def mark_funded(session: Session, search_id: str, searcher: str) -> bool:
+    """A request to fund a listing this search found was raised; False for no such search of
+    `searcher`'s (someone else's search, or one made without a sign-in, is not theirs)."""
     done = session.execute(
-        update(SearchLogEntry).where(SearchLogEntry.id == search_id).values(funded=True)
+        update(SearchLogEntry)
+        .where(
+            SearchLogEntry.id == search_id,
+            SearchLogEntry.searcher == searcher_digest(searcher),
+        )
+        .values(funded=True)
     )
     return bool(getattr(done, "rowcount", 0))
 
@@ -216,10 +233,12 @@ def _all_of(works: list[Callable[[Session], object]]) -> Callable[[Session], Non
 PENDING = SearchLogWriter()
 
 
-def record_funded(uow: UnitOfWork, search_id: str) -> None:
+def record_funded(uow: UnitOfWork, search_id: str, searcher: str) -> None:
+    """Only the person who searched may say their search led to a request: anyone else's
+    search, like one that does not exist, is not found."""
     PENDING.settle()
-    if not uow.run(lambda session: mark_funded(session, search_id)):
-        raise NotFound(f"There is no search {search_id}.")
+    if not uow.run(lambda session: mark_funded(session, search_id, searcher)):
+        raise NotFound(f"There is no search {search_id} of yours.")
 
 
 def unmet_demand_report(uow: UnitOfWork, *, days: int = 90) -> dict[str, Any]:

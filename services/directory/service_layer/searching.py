@@ -22,12 +22,14 @@ def search_listings(
     explicit: frozenset[str],
     geocoder: Geocoder | None = None,
     near: str | None = None,
+    searcher: str | None = None,
 ) -> tuple[dict[str, Any], Answer]:
     """The answer as the API gives it, and the answer itself (for its timings). Its search-log
-    row is written in the background while the answer goes back."""
+    row is written in the background while the answer goes back; `searcher` is the signed-in
+    caller's sub (kept only as a digest), None for a search without a sign-in."""
     found = answer(backend, query, explicit=explicit, geocoder=geocoder)
     search_id = str(uuid.uuid4())
-    PENDING.submit(uow, lambda session: record_search(session, found, near, search_id))
+    PENDING.submit(uow, lambda session: record_search(session, found, near, search_id, searcher))
     return answer_body(found, search_id), found
 
 

@@ -10,6 +10,10 @@ from shared.errors import Forbidden, NotFound
 from shared.identity import Identity
 
 STAFF = ("advisor", "admin")
+# The evaluation report breaks results down scheme by scheme, across every scheme. Outcomes cannot
+# see which schemes the budget service assigns to a budget holder, and the internal token names
+# none, so it fails closed: the report is for those who oversee the whole programme.
+EVALUATION_READERS = ("commissioner", "admin")
 CARER = "carer"
 # A parent or carer acts for a child under 16. Outcomes knows only the birth year, so it counts
 # the child as 16 from 1 January of the year they turn 16: never later than the budget service.
@@ -46,6 +50,13 @@ def checkin_for(session: Session, actor: Identity, checkin_id: str) -> CheckIn:
         raise NotFound("There is no check-in with that id.")
     person_for(session, actor, checkin.person_id)
     return checkin
+
+
+def require_evaluation_reader(actor: Identity) -> None:
+    if not (actor.is_service or actor.role in EVALUATION_READERS):
+        raise Forbidden(
+            "The evaluation report covers every scheme: only commissioners and admins may read it."
+        )
 
 
 def require_staff(actor: Identity) -> None:

@@ -300,7 +300,8 @@ class World:
         return str(self.made("advisor", "POST", f"{OUTCOMES}/case-studies", json=body)["id"])
 
     def search_id(self) -> str:
-        answer = self.call("anonymous", "GET", f"{DIRECTORY}/search", params={"q": "gym"})
+        """A search by side A's advisor: only they may mark it as funded."""
+        answer = self.call("advisor", "GET", f"{DIRECTORY}/search", params={"q": "gym"})
         assert answer.status_code == 200, answer.text
         assert answer.json()["search_id"], answer.text
         return str(answer.json()["search_id"])

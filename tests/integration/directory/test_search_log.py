@@ -103,10 +103,19 @@ def test_any_text_is_stored_safely(db, backend, text: str) -> None:
 
 
 def test_marking_a_search_funded(db, backend) -> None:
-    search_id = log(db, backend, "gym")
-    assert db.run_write(lambda s: mark_funded(s, search_id)) is True
-    assert db.run_write(lambda s: mark_funded(s, "no-such-search")) is False
+    found = answer(backend, SearchQuery(text="gym"))
+    search_id = db.run_write(lambda s: record_search(s, found, None, searcher="advisor-1"))
+    assert db.run_write(lambda s: mark_funded(s, search_id, "advisor-2")) is False
+    assert entries(db)[0].funded is False
+    assert db.run_write(lambda s: mark_funded(s, search_id, "advisor-1")) is True
+    assert db.run_write(lambda s: mark_funded(s, "no-such-search", "advisor-1")) is False
     assert entries(db)[0].funded is True
+    assert entries(db)[0].searcher != "advisor-1"  # kept as a digest, not the sub itself
+
+
+def test_a_search_without_a_sign_in_is_nobodys_to_mark(db, backend) -> None:
+    search_id = log(db, backend, "gym")
+    assert db.run_write(lambda s: mark_funded(s, search_id, "advisor-1")) is False
 
 
 def test_the_report_counts_unmet_searches_by_category_and_town_and_withholds_1_to_7(

@@ -225,8 +225,26 @@ def test_the_report_as_html_is_self_contained(suite):
     assert "<script" not in answer.text and "http" not in answer.text.split("<body>")[1].lower()
 
 
-def test_only_admins_and_budget_holders_read_the_report(suite):
+def test_only_admins_and_commissioners_read_the_report(suite):
     assert suite.api("GET", f"{OUTCOMES}/reports/evaluation", role="advisor").status_code == 403
+    answer = suite.api("GET", f"{OUTCOMES}/reports/evaluation", role="commissioner")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["breakdowns"]["scheme"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "html"])
+def test_a_budget_holder_gets_no_per_scheme_report_of_every_scheme(suite, fmt):
+    """Issue 11: outcomes cannot see a budget holder's schemes, so it fails closed. A budget holder
+    with no scheme assigned (a fresh sub) was given every scheme's breakdown."""
+    answer = suite.api(
+        "GET",
+        f"{OUTCOMES}/reports/evaluation?format={fmt}",
+        role="budget_holder",
+        sub=f"holder-of-nothing-{uuid.uuid4()}",
+    )
+    assert answer.status_code == 403, answer.text
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert "commissioners and admins" in answer.json()["detail"]
 
 
 def test_a_provider_sees_only_its_own_aggregate_rating(suite):

@@ -131,11 +131,28 @@ def test_only_admins_and_budget_holders_read_the_unmet_demand_report(
 
 
 def test_an_advisor_records_that_a_search_led_to_a_request(suite: RunningSuite) -> None:
-    search_id = search(suite, q="bike repair")["search_id"]
-    path = f"{SEARCH}/{search_id}/funded"
+    response = suite.api("GET", SEARCH, params={"q": "bike repair"}, role="advisor")
+    assert response.status_code == 200, response.text
+    path = f"{SEARCH}/{response.json()['search_id']}/funded"
     assert suite.api("POST", path).status_code == 401
     assert suite.api("POST", path, role="provider").status_code == 403
     assert suite.api("POST", path, role="advisor").status_code == 204
     unknown = suite.api("POST", f"{SEARCH}/{uuid.uuid4()}/funded", role="advisor")
     assert unknown.status_code == 404
     assert unknown.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_only_the_advisor_who_searched_marks_the_search_funded(suite: RunningSuite) -> None:
+    """Issue 11: any advisor could mark any search as funded. Someone else's search is 404, as is
+    a search made without a sign-in (it is nobody's)."""
+    mine = suite.api("GET", SEARCH, params={"q": "fishing"}, role="advisor", sub="advisor-a")
+    assert mine.status_code == 200, mine.text
+    path = f"{SEARCH}/{mine.json()['search_id']}/funded"
+    theirs = suite.api("POST", path, role="advisor", sub="advisor-b")
+    assert theirs.status_code == 404, theirs.text
+    assert theirs.headers["Content-Type"].startswith("application/problem+json")
+    assert suite.api("POST", path, role="admin").status_code == 403
+    assert suite.api("POST", path, role="advisor", sub="advisor-a").status_code == 204
+    anonymous = search(suite, q="fishing")["search_id"]
+    nobodys = suite.api("POST", f"{SEARCH}/{anonymous}/funded", role="advisor", sub="advisor-a")
+    assert nobodys.status_code == 404, nobodys.text

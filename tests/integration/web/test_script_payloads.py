@@ -279,6 +279,6 @@ def test_the_evaluation_report_escapes_a_case_study(suite, budget_data):
     )
     assert approved.status_code == 200, approved.text
     web = WebClient(suite.gateway)
-    web.sign_in("demo-budget-holder")
+    web.sign_in("demo-admin")
     report = web.get("/dashboard/evaluation")
     assert_escaped(report, "study-title", "story")

@@ -258,9 +258,16 @@ def test_the_dashboard_shows_headline_figures_and_its_downloads_work(web):
     assert page.status_code == 200
     assert "typical time from referral to starting an activity" in page.text
     assert re.search(r'data-testid="spend">£[\d,]+', page.text)
-    assert "Changes from before to after the activity" in page.text
+    # the evaluation report covers every scheme: not for a budget holder, and no link to it
+    assert "Changes from before to after the activity" not in page.text
+    assert 'href="/dashboard/evaluation"' not in page.text
     csv = web.get("/dashboard/summary.csv")
     assert csv.status_code == 200 and csv.text.startswith("section,name,value")
+    assert web.get("/dashboard/evaluation").status_code == 403
+    web.sign_in("demo-admin")
+    page = web.get("/dashboard")
+    assert "Changes from before to after the activity" in page.text
+    assert 'href="/dashboard/evaluation"' in page.text
     assert web.get("/dashboard/evaluation").status_code == 200
     web.sign_in("demo-finance")
     run = web.get("/payments/run.csv")

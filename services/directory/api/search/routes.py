@@ -25,7 +25,7 @@ from services.directory.service_layer.search_log import (
     unmet_demand_report_csv,
 )
 from services.directory.service_layer.searching import search_listings
-from shared.app import public, require_role
+from shared.app import optional_identity, public, require_role
 from shared.errors import DependencyUnavailable, ValidationFailed
 
 REPORT_ROLES = ("admin", "budget_holder")  # who commissions: the programme lead, budget holders
@@ -124,10 +124,19 @@ class Search(MethodView):
                 explicit=explicit_filters(args),
                 geocoder=directory_services().geocoder,
                 near=args.get("near"),
+                searcher=_searcher(),
             )
         except SearchUnavailable as err:
             raise DependencyUnavailable(f"Search is unavailable: {err}") from err
         return body, {"Server-Timing": f"understand;dur={found.understanding_ms:.3f}"}
+
+
+def _searcher() -> str | None:
+    """The signed-in person who searched (services searching for themselves are nobody)."""
+    identity = optional_identity()
+    if identity is None or identity.is_service:
+        return None
+    return identity.sub
 
 
 @blp.route("/unmet-demand")
@@ -158,6 +167,7 @@ class UnmetDemandCsv(MethodView):
 class SearchFunded(MethodView):
     @blp.response(204)
     def post(self, search_id):
-        """Record that a request to fund a listing this search found was raised (advisors)"""
-        require_role("advisor")
-        record_funded(directory_services().uow, str(search_id))
+        """Record that a request to fund a listing this search found was raised (the advisor
+        who searched; anyone else's search is 404)"""
+        actor = require_role("advisor")
+        record_funded(directory_services().uow, str(search_id), actor.sub)

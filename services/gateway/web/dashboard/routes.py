@@ -5,7 +5,17 @@ from __future__ import annotations
 from flask import Response
 
 from services.gateway.web.blueprint import bp
-from services.gateway.web.core import ServiceError, call, call_raw, login_required, render
+from services.gateway.web.core import (
+    ServiceError,
+    call,
+    call_raw,
+    current_user,
+    login_required,
+    render,
+)
+
+# The outcomes evaluation report covers every scheme: the outcomes service lets only these read it.
+EVALUATION_READERS = ("admin", "commissioner")
 
 
 @bp.get("/dashboard")
@@ -13,10 +23,13 @@ from services.gateway.web.core import ServiceError, call, call_raw, login_requir
 def dashboard():
     report = call("budget", "GET", "/reports/summary")
     outcomes = None
-    try:
-        outcomes = call("outcomes", "GET", "/reports/evaluation")
-    except ServiceError:
-        outcomes = None
+    user = current_user()
+    may_read_outcomes = user is not None and user.role in EVALUATION_READERS
+    if may_read_outcomes:
+        try:
+            outcomes = call("outcomes", "GET", "/reports/evaluation")
+        except ServiceError:
+            outcomes = None
     months = list(report.get("spend", {}).get("by_month", {}).items())[-12:]
     top = max((v for _k, v in months), default=0) or 1
     return render(
@@ -25,6 +38,7 @@ def dashboard():
         active="dashboard",
         report=report,
         outcomes=outcomes,
+        may_read_outcomes=may_read_outcomes,
         months=months,
         top=top,
     )
@@ -44,7 +58,7 @@ def summary_csv():
 
 
 @bp.get("/dashboard/evaluation")
-@login_required("budget_holder", "admin", "finance")
+@login_required(*EVALUATION_READERS)
 def evaluation_report():
     """The outcomes service's own HTML report, served as it is (it is self-contained)."""
     answer = call_raw("outcomes", "GET", "/reports/evaluation", params={"format": "html"})

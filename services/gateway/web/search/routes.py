@@ -93,8 +93,10 @@ def search():
     result = None
     if searched:
         args = _search_args(form.data, values)
+        # an advisor searches as themselves: only they may later mark the search as funded
+        as_advisor = user is not None and user.role == "advisor"
         result = submit(
-            form, "directory", "GET", "/search", params=args, identity=False, refusals=(422,)
+            form, "directory", "GET", "/search", params=args, identity=as_advisor, refusals=(422,)
         )
     pages = []
     if result and result.get("total_pages", 0) > 1:

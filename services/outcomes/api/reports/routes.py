@@ -13,9 +13,9 @@ from services.outcomes.api.reports.schemas import (
     ReportQueryArgsSchema,
 )
 from services.outcomes.registry import outcomes_services
-from services.outcomes.service_layer import case_studies, cost_per_improvement, reports
+from services.outcomes.service_layer import access, case_studies, cost_per_improvement, reports
 from services.outcomes.service_layer.report_html import to_html
-from shared.app import current_identity, require_role
+from shared.app import current_identity
 from shared.spreadsheet import csv_writer
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Evaluation reports.")
@@ -29,8 +29,8 @@ class Evaluation(MethodView):
     @blp.arguments(ReportQueryArgsSchema, location="query")
     @blp.response(200, description="The report: JSON, text/csv or text/html")
     def get(self, args):
-        """Matched-pair evaluation with small numbers withheld (admins and budget holders)"""
-        require_role("admin", "budget_holder")
+        """Matched-pair evaluation with small numbers withheld (commissioners and admins)"""
+        access.require_evaluation_reader(current_identity())
         report = reports.build_report(outcomes_services().uow, outcomes_services().instruments)
         if args["format"] == "csv":
             return Response(reports.to_csv(report), mimetype="text/csv")
