@@ -50,6 +50,8 @@ ACTOR_ROLES = {
     "other_provider": "provider",
     "admin": "admin",
     "commissioner": "commissioner",
+    "carer": "carer",
+    "other_carer": "carer",
 }
 ANSWERS = {
     "ons4.life_satisfaction": 6,
