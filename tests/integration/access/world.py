@@ -603,6 +603,11 @@ BUILDERS: dict[str, Builder] = {
     "oruk_sal": _oruk("service_at_locations", "sal_id"),
     # outcomes
     "checkin": _checkin(),
+    # The list pages by due date: narrowed to the target's young person, so other check-ins the
+    # matrix makes cannot push the target off the first page.
+    "listed_checkin": lambda w: (
+        lambda checkin: Target(query={"person_id": checkin["person_id"]}, find=checkin["id"])
+    )(w.checkin()),
     "answers": _checkin({"answers": ANSWERS}),
     "observation": _checkin({"text": "Seen at the club."}),
     "person_checkins": lambda w: (
