@@ -52,7 +52,11 @@ def gym(person_id: str, goal_id: str, **values) -> dict:  # type: ignore[no-unty
 
 
 def budget(db, person_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    return people.get_person(db, ADMIN, person_id)["budget"]
+    """The young person's money; the one pot funding it all must match the allocation."""
+    money = people.get_person(db, ADMIN, person_id)["budget"]
+    (funding,) = money.pop("funding")
+    assert funding["amount_pence"] == money["allocation_pence"]
+    return dict(money)
 
 
 def test_a_monthly_package_holds_its_whole_term_and_schedules_each_month(db):

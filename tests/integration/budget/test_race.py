@@ -81,6 +81,7 @@ def test_racing_approvals_never_overspend_one_young_persons_budget(budget_server
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert refused.json()["remaining_pence"] == 50_000 - 16 * 3_000
     budget = people.get_person(db, ADMIN, person_id)["budget"]
+    assert budget.pop("funding")[0]["amount_pence"] == 50_000
     assert budget == {
         "allocation_pence": 50_000,
         "held_pence": 48_000,
