@@ -19,10 +19,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -107,6 +109,16 @@ class Service(Base):
     """A listing: one thing a provider offers."""
 
     __tablename__ = "services"
+    # the ORUK feed's order (keyset pages on (name, id)) over the listings in the feed
+    __table_args__ = (
+        Index(
+            "ix_services_feed_order",
+            "name",
+            "id",
+            postgresql_where=text("archived_at IS NULL"),
+            sqlite_where=text("archived_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)

@@ -3,6 +3,7 @@ are delivered (nearest first from a postcode), each page in the ORUK envelope.""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC
 from typing import Any
@@ -23,6 +24,7 @@ from services.directory.domain.taxonomy import (
     TAXONOMY_NAME,
 )
 from services.directory.service_layer import documents as docs
+from services.directory.service_layer import oruk_paging as paging
 from services.directory.service_layer.access import (
     descendant_ids,
     get_listing,
@@ -40,8 +42,12 @@ from services.directory.service_layer.unit_of_work import UnitOfWork
 from shared.errors import NotFound, ValidationFailed
 
 
-def _services_query(args: dict[str, Any], index: dict[str, TaxonomyTerm]) -> Select[Service]:
-    statement = docs.listing_query().where(Service.archived_at.is_(None))
+def _services_query(
+    args: dict[str, Any], index: dict[str, TaxonomyTerm], base: Select[Service] | None = None
+) -> Select[Service]:
+    statement = (docs.listing_query() if base is None else base).where(
+        Service.archived_at.is_(None)
+    )
     text = args.get("text") or args.get("search")
     if text:
         like = f"%{text.strip().lower()}%"
@@ -84,25 +90,32 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
-def services_page(uow: UnitOfWork, args: dict[str, Any]) -> dict[str, Any]:
-    """Services, paged; filters combine with AND; a parent taxonomy term includes its children."""
-    page, per_page = args["page"], args["per_page"]
+FILTERS = ("text", "search", "taxonomy_term_id", "taxonomy_id", "organization_id", "modified_after")
+
+
+def services_page(uow: UnitOfWork, args: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """Services, paged by keyset (see oruk_paging); filters combine with AND; a parent taxonomy
+    term includes its children. Returns the page and the next page's cursor (None on the last)."""
+    per_page = args["per_page"]
     with uow.read() as session:
         index = docs.term_index(session)
-        statement = _services_query(args, index)
-        total = _count(session, statement)
-        rows = session.scalars(
-            statement.order_by(Service.name, Service.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-        full = args.get(
-            "full", True
-        )  # nested unless full=false: a feed reader needs no second call
-        items = [service_json(s, index, full=full) for s in rows]
+        filtered = _services_query(args, index, paging.page_loaders())
+        found = paging.read_page(
+            session, filtered, page=args["page"], per_page=per_page, cursor=args.get("cursor")
+        )
+        key = json.dumps({k: str(args[k]) for k in FILTERS if args.get(k)}, sort_keys=True)
+        counted = paging.total(session, filtered, key)
+        full = args.get("full", True)  # nested unless full=false: a feed reader needs no 2nd call
         if args.get("minimal"):
-            items = [{"id": i["id"], "last_modified": i["last_modified"]} for i in items]
-        return envelope(items, total, page, per_page)
+            items = [
+                {"id": s.id, "last_modified": docs.iso_utc(s.last_modified)} for s in found.services
+            ]
+        else:
+            items = [service_json(s, index, full=full) for s in found.services]
+        body = envelope(
+            items, paging.reconciled_total(counted, found, per_page), found.page, per_page
+        )
+        return body, found.next_cursor
 
 
 def service_detail(uow: UnitOfWork, service_id: str) -> dict[str, Any]:

@@ -15,7 +15,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from services.directory.domain.taxonomy import TAXONOMY_ID
+
 BASE_URI = "https://openreferraluk.org/specifications/3.0/schema/"
+TAXONOMY = TAXONOMY_ID  # a filter, so the Link header is seen to keep it
 ENVELOPE = {
     "total_items",
     "total_pages",
@@ -110,6 +113,36 @@ def test_every_page_and_every_service_validates(feed):
             bad[service_id] = found[:3]
         assert detail["organization"]["id"] == detail["organization_id"]
     assert bad == {}
+
+
+def test_the_link_header_walks_the_whole_feed_by_cursor(suite, feed):
+    """Through the gateway: each page's Link rel=next (a cursor) reaches the next, every page
+    validates, and the walk sees exactly what paging by number sees."""
+    by_number = feed("/services", per_page=40, taxonomy_id=TAXONOMY)
+    pages, path = [], f"/oruk/services?per_page=40&taxonomy_id={TAXONOMY}"
+    while path:
+        response = suite.api("GET", path)
+        assert response.status_code == 200, response.text[:300]
+        body = response.json()
+        assert set(body) == ENVELOPE and problems("service_list.json", body) == []
+        assert (
+            response.links["first"]["url"] == f"/oruk/services?per_page=40&taxonomy_id={TAXONOMY}"
+        )
+        pages.append(body)
+        path = response.links.get("next", {}).get("url")
+        assert (path is None) == body["last_page"]
+    assert [p["page_number"] for p in pages] == list(range(1, by_number["total_pages"] + 1))
+    walked = [i["id"] for p in pages for i in p["contents"]]
+    assert len(walked) == len(set(walked)) == by_number["total_items"]
+    numbered = [feed("/services", page=n, per_page=40) for n in (2, len(pages))]
+    assert numbered == [pages[1], pages[-1]]
+
+
+def test_a_cursor_the_feed_did_not_give_is_a_422_naming_it(suite):
+    response = suite.api("GET", "/oruk/services", params={"cursor": "bm90IGEgY3Vyc29y"})
+    assert response.status_code == 422
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "cursor" in response.json()["errors"]
 
 
 def test_a_full_service_is_nested(feed, suite):

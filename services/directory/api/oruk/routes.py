@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, request
 from flask_smorest import Blueprint
@@ -67,9 +68,17 @@ def api_details() -> dict[str, Any]:
 @public
 @blp.arguments(ServiceQueryArgsSchema, location="query")
 @blp.response(200, OrukServicePageSchema)
-def services(args: dict[str, Any]) -> dict[str, Any]:
-    """Services, paged; filters combine with AND; a parent taxonomy term includes its children."""
-    return oruk.services_page(directory_services().uow, args)
+def services(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Services, paged; filters combine with AND; a parent taxonomy term includes its children.
+
+    The `Link` header (RFC 8288) names the first page and, unless this is the last, the next one
+    by cursor: following it is fast at any depth, where `page=N` counts past the pages before."""
+    body, next_cursor = oruk.services_page(directory_services().uow, args)
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "cursor")]
+    links = [f'<{request.path}?{urlencode(kept)}>; rel="first"'.replace("?>", ">")]
+    if next_cursor:
+        links.append(f'<{request.path}?{urlencode([*kept, ("cursor", next_cursor)])}>; rel="next"')
+    return body, 200, {"Link": ", ".join(links)}
 
 
 @blp.route("/services/<service_id>")

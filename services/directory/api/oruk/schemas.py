@@ -15,6 +15,13 @@ class PageQueryArgsSchema(Schema):
 
 
 class ServiceQueryArgsSchema(PageQueryArgsSchema):
+    cursor = fields.String(
+        validate=validate.Length(max=800),
+        metadata={
+            "description": "Where a page starts, from the `Link` header's rel=next of the page "
+            "before: fast at any depth (it takes the place of `page`)."
+        },
+    )
     text = fields.String(validate=validate.Length(max=200))
     taxonomy_term_id = fields.String(validate=validate.Length(max=80))
     taxonomy_id = fields.String(validate=validate.Length(max=36))
