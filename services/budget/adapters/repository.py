@@ -13,7 +13,14 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import Goal, Person, Plan, PurchaseRequest, RequestTransition
+from services.budget.adapters.orm import (
+    Goal,
+    Person,
+    Plan,
+    PlanReview,
+    PurchaseRequest,
+    RequestTransition,
+)
 from services.budget.adapters.orm import Scheme as SchemeRow
 from shared.clock import utcnow
 from shared.errors import NotFound
@@ -121,3 +128,38 @@ class SqlPlans:
 
     def plan(self, plan_id: str) -> Plan | None:
         return self.session.get(Plan, plan_id)
+
+    def of_person(self, person_id: str) -> list[Plan]:
+        return list(
+            self.session.scalars(select(Plan).where(Plan.person_id == person_id).order_by(Plan.id))
+        )
+
+    def lock(self, plan_id: str) -> Plan | None:
+        """The plan as committed now, locked until this transaction ends."""
+        return self.session.scalar(
+            select(Plan)
+            .where(Plan.id == plan_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    def goals_of(self, plan_id: str) -> list[Goal]:
+        """Every goal of the plan, retired ones too, in the plan's order."""
+        return list(
+            self.session.scalars(
+                select(Goal).where(Goal.plan_id == plan_id).order_by(Goal.position, Goal.id)
+            )
+        )
+
+    def add(self, plan: Plan, goals: list[Goal]) -> None:
+        self.session.add(plan)
+        self.session.flush()  # the plan's row first: its goals refer to it
+        self.session.add_all(goals)
+        self.session.flush()
+
+    def add_goal(self, goal: Goal) -> None:
+        self.session.add(goal)
+        self.session.flush()
+
+    def add_review(self, review: PlanReview) -> None:
+        self.session.add(review)

@@ -1,4 +1,4 @@
-"""Use cases for young people (enrolment, caseloads, consent) and their plans."""
+"""Use cases for young people (enrolment, caseloads, consent); their plans are in `plans.py`."""
 
 from __future__ import annotations
 
@@ -6,32 +6,28 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
     AuditRecord,
-    Goal,
     Package,
     Person,
-    Plan,
-    PlanReview,
     Pot,
     PurchaseRequest,
     Scheme,
 )
 from services.budget.domain import eligibility
 from services.budget.domain import schemes as kinds
-from services.budget.domain.rules import AgeRange, check_review_date, first_review_date
+from services.budget.domain.rules import AgeRange
 from services.budget.service_layer import events, ledger
 from services.budget.service_layer.access import page_of, person_for, require, scope_people
 from services.budget.service_layer.eligibility import eligibility_view, record_eligibility
 from services.budget.service_layer.schemes import get_scheme
 from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
 from shared.clock import utcnow
-from shared.concurrency import check_if_match
 from shared.db import Database
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.pagination import Page
 
@@ -307,185 +303,3 @@ def _change_consent(
         },
     )
     return person
-
-
-# --- plans ---------------------------------------------------------------------------------
-
-
-def create_plan(
-    db: Database,
-    actor: Identity,
-    person_id: str,
-    values: dict[str, Any],
-    *,
-    today: date | None = None,
-) -> dict[str, Any]:
-    require(actor, "advisor", "admin")
-    today = today or date.today()
-    return as_sql_uow(db).run(lambda tx: _create_plan(tx, actor, person_id, values, today))
-
-
-def _create_plan(
-    tx: SqlTransaction, actor: Identity, person_id: str, values: dict[str, Any], today: date
-) -> dict[str, Any]:
-    session = tx.session
-    person = person_for(session, actor, person_id)
-    existing = session.scalar(select(func.count()).where(Plan.person_id == person.id))
-    if existing:
-        raise Conflict("This young person already has a plan; change it instead.")
-    scheme = get_scheme(session, person.scheme_id)
-    review = values.get("next_review_date") or first_review_date(today, scheme.first_review_months)
-    check_review_date(
-        review,
-        today,
-        first_plan=True,
-        first_months=scheme.first_review_months,
-        later_months=scheme.review_months,
-    )
-    plan = Plan(
-        id=values.get("id") or str(uuid.uuid4()),
-        person_id=person.id,
-        needs=values.get("needs", ""),
-        ideas=values.get("ideas", ""),
-        next_review_date=review,
-        created_by=actor.sub,
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    session.add(plan)
-    session.flush()
-    for position, goal in enumerate(values["goals"]):
-        session.add(
-            Goal(
-                id=goal.get("id") or str(uuid.uuid4()),
-                plan_id=plan.id,
-                text=goal["text"],
-                position=position,
-            )
-        )
-    session.flush()
-    if not values.get("seeding"):
-        events.plan_event(session, "plan.created", plan)
-    return plan_view(session, plan)
-
-
-def change_plan(
-    db: Database,
-    actor: Identity,
-    plan_id: str,
-    values: dict[str, Any],
-    *,
-    if_match: str | None,
-    today: date | None = None,
-) -> dict[str, Any]:
-    """Change a plan (a review): goals given with an id are kept, others added, missing ones retired.
-
-    The caller sends the plan's ETag (If-Match); it is checked under the plan's row lock, so two
-    reviewers who read the same version can't both save.
-    """
-    require(actor, "advisor", "admin")
-    today = today or date.today()
-    return as_sql_uow(db).run(lambda tx: _change_plan(tx, actor, plan_id, values, if_match, today))
-
-
-def _change_plan(
-    tx: SqlTransaction,
-    actor: Identity,
-    plan_id: str,
-    values: dict[str, Any],
-    if_match: str | None,
-    today: date,
-) -> dict[str, Any]:
-    session = tx.session
-    _plan_for(session, actor, plan_id)
-    session.execute(select(Plan.version).where(Plan.id == plan_id).with_for_update())
-    plan = session.get(Plan, plan_id, populate_existing=True)
-    assert plan is not None
-    check_if_match(if_match, plan, what="plan")
-    scheme = get_scheme(session, session.get(Person, plan.person_id).scheme_id)  # type: ignore[union-attr]
-    if "next_review_date" in values:
-        _record_review(session, actor, plan, today)
-        plan.next_review_date = check_review_date(
-            values["next_review_date"],
-            today,
-            first_plan=False,
-            first_months=scheme.first_review_months,
-            later_months=scheme.review_months,
-        )
-    for name in ("needs", "ideas"):
-        if name in values:
-            setattr(plan, name, values[name])
-    if "goals" in values:
-        _replace_goals(session, plan, values["goals"])
-    plan.version += 1
-    plan.updated_at = utcnow()
-    session.flush()
-    events.plan_event(session, "plan.changed", plan)
-    return plan_view(session, plan)
-
-
-def _record_review(session: Session, actor: Identity, plan: Plan, today: date) -> None:
-    """Setting the next review date is a review: the one that was due is recorded as done today."""
-    session.add(
-        PlanReview(
-            plan_id=plan.id, due_on=plan.next_review_date, reviewed_on=today, reviewed_by=actor.sub
-        )
-    )
-
-
-def _replace_goals(session: Session, plan: Plan, goals: list[dict[str, Any]]) -> None:
-    current = {g.id: g for g in session.scalars(select(Goal).where(Goal.plan_id == plan.id))}
-    kept: set[str] = set()
-    for position, goal in enumerate(goals):
-        goal_id = goal.get("id")
-        if goal_id:
-            if goal_id not in current:
-                raise NotFound(f"No goal {goal_id} in this plan.")
-            current[goal_id].text = goal["text"]
-            current[goal_id].position = position
-            current[goal_id].active = True
-            kept.add(goal_id)
-        else:
-            session.add(
-                Goal(id=str(uuid.uuid4()), plan_id=plan.id, text=goal["text"], position=position)
-            )
-    for goal_id, retired in current.items():
-        if goal_id not in kept:
-            retired.active = False  # retired, never deleted: past purchases still name it
-
-
-def _plan_for(session: Session, actor: Identity, plan_id: str) -> Plan:
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound("No plan with that id.")
-    person_for(session, actor, plan.person_id)
-    return plan
-
-
-def get_plan(db: Database, actor: Identity, plan_id: str) -> dict[str, Any]:
-    with db.session() as session:
-        return plan_view(session, _plan_for(session, actor, plan_id))
-
-
-def plans_of(db: Database, actor: Identity, person_id: str) -> list[dict[str, Any]]:
-    with db.session() as session:
-        person = person_for(session, actor, person_id)
-        plans = session.scalars(select(Plan).where(Plan.person_id == person.id))
-        return [plan_view(session, p) for p in plans]
-
-
-def plan_view(session: Session, plan: Plan) -> dict[str, Any]:
-    goals = session.scalars(
-        select(Goal).where(Goal.plan_id == plan.id, Goal.active.is_(True)).order_by(Goal.position)
-    )
-    return {
-        "id": plan.id,
-        "person_id": plan.person_id,
-        "needs": plan.needs,
-        "ideas": plan.ideas,
-        "goals": [{"id": g.id, "text": g.text} for g in goals],
-        "next_review_date": plan.next_review_date,
-        "version": plan.version,
-        "created_at": plan.created_at,
-        "updated_at": plan.updated_at,
-    }

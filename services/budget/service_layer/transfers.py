@@ -36,7 +36,8 @@ from services.budget.service_layer.eligibility import (
     eligibility_view,
     record_eligibility,
 )
-from services.budget.service_layer.people import allocation_asked, person_view, plan_view
+from services.budget.service_layer.people import allocation_asked, person_view
+from services.budget.service_layer.plans import plan_view
 from services.budget.service_layer.schemes import get_scheme
 from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
 from shared import clock
@@ -289,7 +290,7 @@ def export_record(session: Session, person: Person, plan: Plan | None) -> dict[s
         "case_reference": person.case_reference,
         "birth_date": person.birth_date.isoformat(),
         "eligibility": eligibility_view(session, person.id),
-        "plan": plan_view(session, plan) if plan else None,
+        "plan": plan_view(plan, [g for g in goals if g.active]) if plan else None,
         "goals": [{"id": g.id, "text": g.text, "active": g.active} for g in goals],
         "requests": [
             {

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from services.budget.adapters.orm import Person, Pot, Scheme
-from services.budget.service_layer import people, schemes
+from services.budget.service_layer import people, plans, schemes
 from services.budget.service_layer import requests as rq
 from shared.db import Database
 from shared.identity import Identity
@@ -116,7 +116,7 @@ def create_plan(
     advisor: Identity = ADVISOR,
     goals: Sequence[str] = ("Sleep better",),
 ) -> dict[str, Any]:
-    return people.create_plan(
+    return plans.create_plan(
         db, advisor, person_id, {"goals": [{"text": g} for g in goals]}, today=TODAY
     )
 

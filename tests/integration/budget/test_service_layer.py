@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from services.budget.service_layer import people, reports, schemes
+from services.budget.service_layer import people, plans, reports, schemes
 from services.budget.service_layer import requests as rq
 from services.budget.service_layer.ledger import InsufficientFunds
 from services.budget.service_layer.verify import verify_ledger
@@ -393,8 +393,8 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
 
     scheme_id, _ = funded_scheme(db)
     person_id, goal_id = person_with_plan(db, scheme_id)
-    plan = people.plans_of(db, ADVISOR, person_id)[0]
-    changed = people.change_plan(
+    plan = plans.plans_of(db, ADVISOR, person_id)[0]
+    changed = plans.change_plan(
         db,
         ADVISOR,
         plan["id"],
@@ -406,12 +406,12 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
     assert changed["version"] == plan["version"] + 1
     stale = etag(plan["id"], plan["version"])
     with pytest.raises(PreconditionFailed):
-        people.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_match=stale)
+        plans.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_match=stale)
     with pytest.raises(PreconditionRequired):
-        people.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_match=None)
+        plans.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_match=None)
     current = etag(plan["id"], changed["version"])
     with pytest.raises(ValidationFailed):
-        people.change_plan(
+        plans.change_plan(
             db,
             ADVISOR,
             plan["id"],
@@ -433,4 +433,4 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
             },
         )
     with pytest.raises(NotFound):
-        people.change_plan(db, ADVISOR_2, plan["id"], {"needs": "x"}, if_match=current)
+        plans.change_plan(db, ADVISOR_2, plan["id"], {"needs": "x"}, if_match=current)

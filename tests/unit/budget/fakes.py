@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from services.budget.adapters.directory import Fundability
-from services.budget.adapters.orm import Goal, Person, Plan, PurchaseRequest, Scheme
+from services.budget.adapters.orm import Goal, Person, Plan, PlanReview, PurchaseRequest, Scheme
 from services.budget.service_layer.access import CASEWORK, require, require_people_reader
 from services.budget.service_layer.ledger import InsufficientFunds, MoneyRequest
 from shared.clock import utcnow
@@ -89,12 +89,42 @@ class FakePlans:
     def __init__(self) -> None:
         self.goals: dict[str, Goal] = {}
         self.plans: dict[str, Plan] = {}
+        self.reviews: list[PlanReview] = []
 
     def goal(self, goal_id: str) -> Goal | None:
         return self.goals.get(goal_id)
 
     def plan(self, plan_id: str) -> Plan | None:
         return self.plans.get(plan_id)
+
+    def of_person(self, person_id: str) -> list[Plan]:
+        return sorted((p for p in self.plans.values() if p.person_id == person_id), key=_by_id)
+
+    def lock(self, plan_id: str) -> Plan | None:
+        return self.plans.get(plan_id)
+
+    def goals_of(self, plan_id: str) -> list[Goal]:
+        found = [g for g in self.goals.values() if g.plan_id == plan_id]
+        return sorted(found, key=lambda g: (g.position, g.id))
+
+    def add(self, plan: Plan, goals: list[Goal]) -> None:
+        if plan.id in self.plans:
+            raise AssertionError(f"plan {plan.id} added twice (the database refuses it)")
+        self.plans[plan.id] = plan
+        for goal in goals:
+            self.add_goal(goal)
+
+    def add_goal(self, goal: Goal) -> None:
+        if goal.plan_id not in self.plans:
+            raise AssertionError(f"goal {goal.id} names no plan (the database refuses it)")
+        self.goals[goal.id] = goal
+
+    def add_review(self, review: PlanReview) -> None:
+        self.reviews.append(review)
+
+
+def _by_id(row: Any) -> str:
+    return str(row.id)
 
 
 class FakeLedger:
@@ -285,6 +315,8 @@ def add_scheme(
         cap_pence=50_000,
         auto_approve_pence=auto_approve_pence,
         excluded_categories=list(excluded_categories),
+        first_review_months=3,
+        review_months=12,
     )
     uow.tx.people.schemes[scheme.id] = scheme
     uow.tx.people.assigned.add(("holder-1", scheme.id))  # the tests' budget holder
@@ -298,8 +330,9 @@ def add_person(
     scheme_id: str = "scheme-1",
     advisor_sub: str = "advisor-1",
     budget_pence: int = 50_000,
+    with_plan: bool = True,
 ) -> tuple[Person, Goal]:
-    """A young person with a plan of one goal and `budget_pence` left to spend."""
+    """A young person with a plan of one goal (unless not `with_plan`) and `budget_pence` left."""
     person = Person(
         id=person_id,
         scheme_id=scheme_id,
@@ -309,11 +342,21 @@ def add_person(
         advisor_sub=advisor_sub,
         allocation_pence=budget_pence,
     )
-    plan = Plan(id=f"plan-{person_id}", person_id=person_id)
-    goal = Goal(id=f"goal-{person_id}", plan_id=plan.id, text="Sleep better", active=True)
+    plan = Plan(
+        id=f"plan-{person_id}",
+        person_id=person_id,
+        needs="",
+        ideas="",
+        next_review_date=date(2026, 9, 1),
+        version=1,
+    )
+    goal = Goal(
+        id=f"goal-{person_id}", plan_id=plan.id, text="Sleep better", position=0, active=True
+    )
     uow.tx.people.rows[person.id] = person
-    uow.tx.plans.plans[plan.id] = plan
-    uow.tx.plans.goals[goal.id] = goal
+    if with_plan:
+        uow.tx.plans.plans[plan.id] = plan
+        uow.tx.plans.goals[goal.id] = goal
     uow.tx.ledger.balances[f"person:{person_id}"] = budget_pence
     return person, goal
 

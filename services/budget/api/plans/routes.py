@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.budget.api.plans.schemas import PlanPatchSchema, PlanSchema
-from services.budget.service_layer import people as svc
+from services.budget.service_layer import plans as svc
 from shared.app import current_identity, database
 from shared.concurrency import etag
 
