@@ -7,11 +7,11 @@ from typing import Any
 from flask import Flask
 
 from services.budget.adapters.directory import HttpDirectory
-from services.budget.adapters.documents import DiskStore
+from services.budget.adapters.documents import document_store
 from services.budget.adapters.orm import OutboxEvent
 from services.budget.api import blueprints
+from services.budget.settings import DocumentStorageSettings
 from shared.app import add_ready_check, create_service_app
-from shared.config import var_dir
 from shared.http import ServiceClient
 from shared.identity import service_identity
 from shared.metrics import observe_budget_decisions
@@ -50,8 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         retries=1,
     )
     app.extensions["budget_directory"] = HttpDirectory(directory)
-    # Uploaded invoices and receipts: files under var/ (an S3-compatible store is not built yet).
-    app.extensions["budget_documents"] = DiskStore(var_dir() / "budget-documents")
+    # Uploaded invoices, receipts and evidence: files under var/, or a bucket (BUDGET_DOCUMENTS_URL).
+    app.extensions["budget_documents"] = document_store(DocumentStorageSettings.from_env())
     app.extensions["phb_relays"] = {"outcomes": relay}
     app.extensions["phb_background"] = [relay]
     add_ready_check(app, "outbox_to_outcomes", relay.lag)

@@ -38,6 +38,7 @@ COMPOSE_ENV = {
     "OIDC_ISSUER": "https://login.example.org",
     "OIDC_CLIENT_ID": "phb",
     "OIDC_CLIENT_SECRET": "c",
+    "BUDGET_DOCUMENTS_URL": "s3://phb-documents/budget",
 }
 DATABASES = (*SERVICES, "gateway")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")

@@ -8,6 +8,7 @@ advisor whose caseload it is on, finance and admins may read them.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from typing import Any
 
@@ -22,6 +23,8 @@ from shared.clock import utcnow
 from shared.db import Database
 from shared.errors import NotFound, ValidationFailed
 from shared.identity import Identity
+
+log = logging.getLogger(__name__)
 
 
 def _request(session: Session, actor: Identity, request_id: str) -> PurchaseRequest:
@@ -76,8 +79,16 @@ def upload(
             session.flush()
             return view(document)
     except BaseException:
-        store.delete(key)
+        _discard(store, key)
         raise
+
+
+def _discard(store: DocumentStore, key: str) -> None:
+    """Remove bytes whose record was not written; if the store is down too, say so and go on."""
+    try:
+        store.delete(key)
+    except Exception:
+        log.warning("document bytes %s left in the store with no record", key, exc_info=True)
 
 
 def list_for_request(db: Database, actor: Identity, request_id: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from services.launcher import free_port
 from shared.db import Database
 from shared.identity import Identity
 from tests.integration.budget.helpers import ADVISOR, migrated
+from tests.object_store import Bucket, CuttingProxy, moto_bucket
 from tests.support import internal_headers
 
 DEFAULT_SUBS = {"advisor": ADVISOR.sub}
@@ -42,6 +43,30 @@ class BudgetServer:
 @pytest.fixture
 def budget_server(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]:
     """The budget app under waitress in this process; the directory it would ask is not running."""
+    yield from serve_budget(database_url, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def s3_bucket() -> Iterator[tuple[Bucket, CuttingProxy]]:
+    """An empty bucket in moto's S3 server, reached through a proxy that can cut uploads short."""
+    with moto_bucket() as bucket:
+        proxy = CuttingProxy(int(bucket.endpoint.rsplit(":", 1)[1]))
+        try:
+            yield bucket, proxy
+        finally:
+            proxy.close()
+
+
+@pytest.fixture
+def budget_server_on_s3(database_url, tmp_path, monkeypatch, s3_bucket) -> Iterator[BudgetServer]:
+    """The budget app keeping its documents in the bucket (BUDGET_DOCUMENTS_URL=s3://...)."""
+    bucket, proxy = s3_bucket
+    for name, value in bucket.env(proxy.endpoint).items():
+        monkeypatch.setenv(name, value)
+    yield from serve_budget(database_url, tmp_path, monkeypatch)
+
+
+def serve_budget(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("DIRECTORY_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("OUTCOMES_URL", f"http://127.0.0.1:{free_port()}")
