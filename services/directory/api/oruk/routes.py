@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
 from services.directory.api.oruk.schemas import (
@@ -68,7 +68,7 @@ def api_details() -> dict[str, Any]:
 @public
 @blp.arguments(ServiceQueryArgsSchema, location="query")
 @blp.response(200, OrukServicePageSchema)
-def services(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+def services(args: dict[str, Any]) -> Response:
     """Services, paged; filters combine with AND; a parent taxonomy term includes its children.
 
     The `Link` header (RFC 8288) names the first page and, unless this is the last, the next one
@@ -78,7 +78,11 @@ def services(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]
     links = [f'<{request.path}?{urlencode(kept)}>; rel="first"'.replace("?>", ">")]
     if next_cursor:
         links.append(f'<{request.path}?{urlencode([*kept, ("cursor", next_cursor)])}>; rel="next"')
-    return body, 200, {"Link": ", ".join(links)}
+    # The page is already in the records' shape: dumping 50 nested services through the schema
+    # again cost a third of the page's CPU and changed nothing (a test holds them equal).
+    response = jsonify(body)
+    response.headers["Link"] = ", ".join(links)
+    return response
 
 
 @blp.route("/services/<service_id>")
