@@ -14,12 +14,15 @@ from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
+    AuditRecord,
     Goal,
     Person,
     Plan,
     PlanReview,
+    Pot,
     PurchaseRequest,
     RequestTransition,
+    SchemeAssignment,
 )
 from services.budget.adapters.orm import Scheme as SchemeRow
 from shared.clock import utcnow
@@ -163,3 +166,87 @@ class SqlPlans:
 
     def add_review(self, review: PlanReview) -> None:
         self.session.add(review)
+
+
+class SqlSchemes:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, scheme_id: str) -> SchemeRow | None:
+        return self.session.get(SchemeRow, scheme_id)
+
+    def lock(self, scheme_id: str) -> SchemeRow | None:
+        """The scheme as committed now, locked until this transaction ends."""
+        return self.session.scalar(
+            select(SchemeRow)
+            .where(SchemeRow.id == scheme_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    def add(self, scheme: SchemeRow) -> None:
+        self.session.add(scheme)
+        self.session.flush()
+
+    def listed(self, only: frozenset[str] | None) -> list[SchemeRow]:
+        """Every scheme, or those in `only`, oldest first."""
+        stmt = select(SchemeRow).order_by(SchemeRow.created_at, SchemeRow.id)
+        if only is not None:
+            stmt = stmt.where(SchemeRow.id.in_(only))
+        return list(self.session.scalars(stmt))
+
+    def assigned_to(self, sub: str) -> list[str]:
+        stmt = select(SchemeAssignment.scheme_id).where(SchemeAssignment.sub == sub)
+        return list(self.session.scalars(stmt))
+
+    def assignment(self, assignment_id: str) -> SchemeAssignment | None:
+        return self.session.get(SchemeAssignment, assignment_id)
+
+    def assignment_of(self, scheme_id: str, sub: str) -> SchemeAssignment | None:
+        return self.session.scalar(
+            select(SchemeAssignment).where(
+                SchemeAssignment.scheme_id == scheme_id, SchemeAssignment.sub == sub
+            )
+        )
+
+    def assignments(self, *, scheme_id: str | None, sub: str | None) -> list[SchemeAssignment]:
+        stmt = select(SchemeAssignment).order_by(SchemeAssignment.created_at, SchemeAssignment.id)
+        if scheme_id:
+            stmt = stmt.where(SchemeAssignment.scheme_id == scheme_id)
+        if sub:
+            stmt = stmt.where(SchemeAssignment.sub == sub)
+        return list(self.session.scalars(stmt))
+
+    def assign(self, assignment: SchemeAssignment) -> None:
+        self.session.add(assignment)
+        self.session.flush()
+
+    def unassign(self, assignment: SchemeAssignment) -> None:
+        self.session.delete(assignment)
+
+
+class SqlPots:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, pot_id: str) -> Pot | None:
+        return self.session.get(Pot, pot_id)
+
+    def add(self, pot: Pot) -> None:
+        self.session.add(pot)
+        self.session.flush()
+
+    def listed(self, only: frozenset[str] | None) -> list[Pot]:
+        """Every pot, or the pots of the schemes in `only`, by start date."""
+        stmt = select(Pot).order_by(Pot.starts_on, Pot.id)
+        if only is not None:
+            stmt = stmt.where(Pot.scheme_id.in_(only))
+        return list(self.session.scalars(stmt))
+
+
+class SqlAudit:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, record: AuditRecord) -> None:
+        self.session.add(record)

@@ -7,6 +7,7 @@ everything; providers nothing personal. Someone else's record is simply not foun
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -42,14 +43,22 @@ def require(actor: Identity, *roles: str) -> None:
 
 def scheme_scope(session: Session, actor: Identity) -> frozenset[str] | None:
     """The schemes the caller acts on: None means every scheme (admins, finance, services)."""
+    return scope_for(
+        actor,
+        lambda sub: session.scalars(
+            select(SchemeAssignment.scheme_id).where(SchemeAssignment.sub == sub)
+        ),
+    )
+
+
+def scope_for(
+    actor: Identity, assigned_to: Callable[[str], Iterable[str]]
+) -> frozenset[str] | None:
+    """`scheme_scope` over any store: `assigned_to(sub)` names a budget holder's schemes."""
     if actor.is_service or actor.role in ("admin", "finance"):
         return None
     if actor.role == "budget_holder":
-        return frozenset(
-            session.scalars(
-                select(SchemeAssignment.scheme_id).where(SchemeAssignment.sub == actor.sub)
-            )
-        )
+        return frozenset(assigned_to(actor.sub))
     return frozenset()
 
 

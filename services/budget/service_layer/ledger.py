@@ -225,6 +225,9 @@ class Ledger:
             memo=memo,
         )
 
+    def balance(self, account: str) -> int:
+        return balance(self.session, account)
+
     def open_person(self, person_id: str) -> None:
         open_accounts(self.session, (PERSON, person_id))
 

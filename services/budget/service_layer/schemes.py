@@ -1,4 +1,8 @@
-"""Use cases for schemes (configuration), who holds each scheme's budget, and funding pots (admins)."""
+"""Use cases for schemes (configuration), who holds each scheme's budget, and funding pots (admins).
+
+They work through the unit of work's ports (`tx.schemes`, `tx.pots`, `tx.audit`, `tx.ledger`), so
+their rules are tested against fakes (`tests/unit/budget/test_schemes.py`) as well as on databases.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,16 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import AuditRecord, Pot, Scheme, SchemeAssignment
 from services.budget.domain import schemes as kinds
 from services.budget.domain.duties import MAX_COMBINED_DUTIES_TEAM
 from services.budget.service_layer import ledger
-from services.budget.service_layer.access import CASEWORK, STAFF, in_scope, require, scheme_scope
+from services.budget.service_layer.access import CASEWORK, STAFF, in_scope, require, scope_for
 from services.budget.service_layer.ledger import Ledger
-from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
+from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow
+from shared.clock import utcnow
 from shared.concurrency import check_if_match
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed
@@ -68,66 +72,71 @@ def _check_team(values: dict[str, Any]) -> None:
         )
 
 
-def create_scheme(db: Database, actor: Identity, values: dict[str, Any]) -> Scheme:
+def create_scheme(db: Database | UnitOfWork, actor: Identity, values: dict[str, Any]) -> Scheme:
     """A scheme of any kind: the kind's defaults, then the admin's settings, checked together."""
     require(actor, "admin")
     values = kinds.with_preset(values)
     kinds.check_settings(values)
     _check_team(values)
-    return as_sql_uow(db).run(lambda tx: _create_scheme(tx, actor, values))
+    uow = as_uow(db)
+    return uow.retrying(lambda: _create_scheme(uow, actor, values))
 
 
-def _create_scheme(tx: SqlTransaction, actor: Identity, values: dict[str, Any]) -> Scheme:
-    session = tx.session
-    scheme = Scheme(id=values.get("id") or str(uuid.uuid4()))
-    for name in SCHEME_FIELDS:
-        if name in values:
-            setattr(scheme, name, values[name])
-    scheme.version = 1
-    session.add(scheme)
-    session.add(
-        AuditRecord(by_sub=actor.sub, action="scheme.created", subject_id=scheme.id, details={})
-    )
-    session.flush()
-    return scheme
+def _create_scheme(uow: UnitOfWork, actor: Identity, values: dict[str, Any]) -> Scheme:
+    with uow.write() as tx:
+        scheme = Scheme(id=values.get("id") or str(uuid.uuid4()))
+        for name in SCHEME_FIELDS:
+            if name in values:
+                setattr(scheme, name, values[name])
+        scheme.version = 1
+        tx.schemes.add(scheme)
+        tx.audit.add(
+            AuditRecord(by_sub=actor.sub, action="scheme.created", subject_id=scheme.id, details={})
+        )
+        return scheme
 
 
 def update_scheme(
-    db: Database, actor: Identity, scheme_id: str, values: dict[str, Any], *, if_match: str | None
+    db: Database | UnitOfWork,
+    actor: Identity,
+    scheme_id: str,
+    values: dict[str, Any],
+    *,
+    if_match: str | None,
 ) -> Scheme:
     """Change a scheme's settings; the caller sends the ETag it read (checked under the row lock)."""
     require(actor, "admin")
-    return as_sql_uow(db).run(lambda tx: _update_scheme(tx, actor, scheme_id, values, if_match))
+    uow = as_uow(db)
+    return uow.retrying(lambda: _update_scheme(uow, actor, scheme_id, values, if_match))
 
 
 def _update_scheme(
-    tx: SqlTransaction,
+    uow: UnitOfWork,
     actor: Identity,
     scheme_id: str,
     values: dict[str, Any],
     if_match: str | None,
 ) -> Scheme:
-    session = tx.session
-    get_scheme(session, scheme_id)
-    session.execute(select(Scheme.version).where(Scheme.id == scheme_id).with_for_update())
-    scheme = session.get(Scheme, scheme_id, populate_existing=True)
-    assert scheme is not None
-    check_if_match(if_match, scheme, what="scheme")
-    merged = {n: getattr(scheme, n) for n in SCHEME_FIELDS} | values
-    kinds.check_settings(merged)
-    _check_team(merged)
-    for name, value in values.items():
-        setattr(scheme, name, value)
-    scheme.version += 1
-    session.add(
-        AuditRecord(
-            by_sub=actor.sub,
-            action="scheme.changed",
-            subject_id=scheme.id,
-            details={k: v for k, v in values.items()},
+    with uow.write() as tx:
+        scheme = tx.schemes.lock(scheme_id)
+        if scheme is None:
+            raise NotFound("No scheme with that id.")
+        check_if_match(if_match, scheme, what="scheme")
+        merged = {n: getattr(scheme, n) for n in SCHEME_FIELDS} | values
+        kinds.check_settings(merged)
+        _check_team(merged)
+        for name, value in values.items():
+            setattr(scheme, name, value)
+        scheme.version += 1
+        tx.audit.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="scheme.changed",
+                subject_id=scheme.id,
+                details=dict(values),
+            )
         )
-    )
-    return scheme
+        return scheme
 
 
 def get_scheme(session: Session, scheme_id: str) -> Scheme:
@@ -137,20 +146,29 @@ def get_scheme(session: Session, scheme_id: str) -> Scheme:
     return scheme
 
 
-def list_schemes(db: Database, actor: Identity) -> list[dict[str, Any]]:
+def _scheme(tx: Transaction, scheme_id: str) -> Scheme:
+    scheme = tx.schemes.get(scheme_id)
+    if scheme is None:
+        raise NotFound("No scheme with that id.")
+    return scheme
+
+
+def _scope(tx: Transaction, actor: Identity) -> frozenset[str] | None:
+    return scope_for(actor, tx.schemes.assigned_to)
+
+
+def list_schemes(db: Database | UnitOfWork, actor: Identity) -> list[dict[str, Any]]:
     """Every scheme; a budget holder's own only (the ones an admin assigned them)."""
-    with db.session() as session:
-        stmt = select(Scheme).order_by(Scheme.created_at, Scheme.id)
-        if actor.role == "budget_holder":
-            stmt = stmt.where(Scheme.id.in_(scheme_scope(session, actor) or ()))
-        return [scheme_view(scheme, actor) for scheme in session.scalars(stmt)]
+    with as_uow(db).read() as tx:
+        only = _scope(tx, actor) if actor.role == "budget_holder" else None
+        return [scheme_view(scheme, actor) for scheme in tx.schemes.listed(only)]
 
 
-def read_scheme(db: Database, actor: Identity, scheme_id: str) -> dict[str, Any]:
+def read_scheme(db: Database | UnitOfWork, actor: Identity, scheme_id: str) -> dict[str, Any]:
     """One scheme; to a budget holder, another holder's scheme is simply not found."""
-    with db.session() as session:
-        scheme = get_scheme(session, scheme_id)
-        if actor.role == "budget_holder" and scheme.id not in (scheme_scope(session, actor) or ()):
+    with as_uow(db).read() as tx:
+        scheme = _scheme(tx, scheme_id)
+        if actor.role == "budget_holder" and not in_scope(_scope(tx, actor), scheme.id):
             raise NotFound("No scheme with that id.")
         return scheme_view(scheme, actor)
 
@@ -173,134 +191,136 @@ def scheme_view(scheme: Scheme, actor: Identity) -> dict[str, Any]:
 # --- who holds each scheme's budget -------------------------------------------------------
 
 
-def assign_holder(db: Database, actor: Identity, scheme_id: str, sub: str) -> SchemeAssignment:
+def assign_holder(
+    db: Database | UnitOfWork, actor: Identity, scheme_id: str, sub: str
+) -> SchemeAssignment:
     """An admin assigns a budget holder to a scheme (audited); until then they see none of it."""
     require(actor, "admin")
-    return as_sql_uow(db).run(lambda tx: _assign_holder(tx, actor, scheme_id, sub))
+    uow = as_uow(db)
+    return uow.retrying(lambda: _assign_holder(uow, actor, scheme_id, sub))
 
 
-def _assign_holder(
-    tx: SqlTransaction, actor: Identity, scheme_id: str, sub: str
-) -> SchemeAssignment:
-    session = tx.session
-    get_scheme(session, scheme_id)
-    existing = session.scalar(
-        select(SchemeAssignment).where(
-            SchemeAssignment.scheme_id == scheme_id, SchemeAssignment.sub == sub
+def _assign_holder(uow: UnitOfWork, actor: Identity, scheme_id: str, sub: str) -> SchemeAssignment:
+    with uow.write() as tx:
+        _scheme(tx, scheme_id)
+        if tx.schemes.assignment_of(scheme_id, sub) is not None:
+            raise Conflict("That budget holder is already assigned to this scheme.")
+        assignment = SchemeAssignment(
+            id=str(uuid.uuid4()),
+            scheme_id=scheme_id,
+            sub=sub,
+            created_by=actor.sub,
+            created_at=utcnow(),
         )
-    )
-    if existing is not None:
-        raise Conflict("That budget holder is already assigned to this scheme.")
-    assignment = SchemeAssignment(
-        id=str(uuid.uuid4()), scheme_id=scheme_id, sub=sub, created_by=actor.sub
-    )
-    session.add(assignment)
-    session.add(
-        AuditRecord(
-            by_sub=actor.sub,
-            action="scheme.holder_assigned",
-            subject_id=scheme_id,
-            details={"sub": sub},
+        tx.schemes.assign(assignment)
+        tx.audit.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="scheme.holder_assigned",
+                subject_id=scheme_id,
+                details={"sub": sub},
+            )
         )
-    )
-    session.flush()
-    return assignment
+        return assignment
 
 
-def unassign_holder(db: Database, actor: Identity, assignment_id: str) -> None:
+def unassign_holder(db: Database | UnitOfWork, actor: Identity, assignment_id: str) -> None:
     require(actor, "admin")
-    as_sql_uow(db).run(lambda tx: _unassign_holder(tx, actor, assignment_id))
+    uow = as_uow(db)
+    uow.retrying(lambda: _unassign_holder(uow, actor, assignment_id))
 
 
-def _unassign_holder(tx: SqlTransaction, actor: Identity, assignment_id: str) -> None:
-    session = tx.session
-    assignment = session.get(SchemeAssignment, assignment_id)
-    if assignment is None:
-        raise NotFound("No assignment with that id.")
-    session.add(
-        AuditRecord(
-            by_sub=actor.sub,
-            action="scheme.holder_unassigned",
-            subject_id=assignment.scheme_id,
-            details={"sub": assignment.sub},
+def _unassign_holder(uow: UnitOfWork, actor: Identity, assignment_id: str) -> None:
+    with uow.write() as tx:
+        assignment = tx.schemes.assignment(assignment_id)
+        if assignment is None:
+            raise NotFound("No assignment with that id.")
+        tx.audit.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="scheme.holder_unassigned",
+                subject_id=assignment.scheme_id,
+                details={"sub": assignment.sub},
+            )
         )
-    )
-    session.delete(assignment)
+        tx.schemes.unassign(assignment)
 
 
 def list_assignments(
-    db: Database, actor: Identity, scheme_id: str | None = None, sub: str | None = None
+    db: Database | UnitOfWork,
+    actor: Identity,
+    scheme_id: str | None = None,
+    sub: str | None = None,
 ) -> list[SchemeAssignment]:
     """Admins see every assignment; a budget holder sees their own."""
     require(actor, "admin", "budget_holder")
-    stmt = select(SchemeAssignment).order_by(SchemeAssignment.created_at, SchemeAssignment.id)
     if actor.role == "budget_holder":
-        stmt = stmt.where(SchemeAssignment.sub == actor.sub)
-    if scheme_id:
-        stmt = stmt.where(SchemeAssignment.scheme_id == scheme_id)
-    if sub:
-        stmt = stmt.where(SchemeAssignment.sub == sub)
-    with db.session() as session:
-        return list(session.scalars(stmt))
+        if sub and sub != actor.sub:
+            return []
+        sub = actor.sub
+    with as_uow(db).read() as tx:
+        return tx.schemes.assignments(scheme_id=scheme_id, sub=sub)
 
 
-def create_pot(db: Database | SqlUnitOfWork, actor: Identity, values: dict[str, Any]) -> Pot:
+def create_pot(db: Database | UnitOfWork, actor: Identity, values: dict[str, Any]) -> Pot:
     """A funding pot, funded in the ledger in the same transaction."""
     require(actor, "admin")
     if values.get("ends_on") and values["ends_on"] < values["starts_on"]:
         raise ValidationFailed(
             "The pot ends before it starts.", errors={"ends_on": ["Must be after starts_on."]}
         )
-    return as_sql_uow(db).run(lambda tx: _add_pot(tx, actor, values))
+    uow = as_uow(db)
+    return uow.retrying(lambda: _add_pot(uow, actor, values))
 
 
-def _add_pot(tx: SqlTransaction, actor: Identity, values: dict[str, Any]) -> Pot:
-    get_scheme(tx.session, values["scheme_id"])
-    pot = Pot(
-        id=values.get("id") or str(uuid.uuid4()),
-        scheme_id=values["scheme_id"],
-        name=values["name"],
-        funder=values["funder"],
-        amount_pence=values["amount_pence"],
-        funding_stream=values.get("funding_stream") or "health",
-        starts_on=values["starts_on"],
-        ends_on=values.get("ends_on"),
-        cost_code=values.get("cost_code"),
-    )
-    tx.session.add(pot)
-    tx.session.flush()
-    fund_pot(tx.session, pot, actor.sub)
-    tx.done(pot_view(tx.session, pot))
-    return pot
+def _add_pot(uow: UnitOfWork, actor: Identity, values: dict[str, Any]) -> Pot:
+    with uow.write() as tx:
+        _scheme(tx, values["scheme_id"])
+        pot = Pot(
+            id=values.get("id") or str(uuid.uuid4()),
+            scheme_id=values["scheme_id"],
+            name=values["name"],
+            funder=values["funder"],
+            amount_pence=values["amount_pence"],
+            funding_stream=values.get("funding_stream") or "health",
+            starts_on=values["starts_on"],
+            ends_on=values.get("ends_on"),
+            cost_code=values.get("cost_code"),
+        )
+        tx.pots.add(pot)
+        # The pot's money enters the ledger from its funder.
+        tx.ledger.fund_pot(pot.id, pot.amount_pence, by=actor.sub, memo=_funding_memo(pot))
+        tx.done(pot_view(tx, pot))
+        return pot
 
 
 def fund_pot(session: Session, pot: Pot, by: str) -> None:
-    """The pot's money enters the ledger from its funder."""
-    Ledger(session).fund_pot(pot.id, pot.amount_pence, by=by, memo=f"{pot.funder}: {pot.name}")
+    """The pot's money enters the ledger from its funder (the seeds, which hold a session)."""
+    Ledger(session).fund_pot(pot.id, pot.amount_pence, by=by, memo=_funding_memo(pot))
 
 
-def list_pots(db: Database, actor: Identity) -> list[dict[str, Any]]:
+def _funding_memo(pot: Pot) -> str:
+    return f"{pot.funder}: {pot.name}"
+
+
+def list_pots(db: Database | UnitOfWork, actor: Identity) -> list[dict[str, Any]]:
     """Pots of the schemes the caller acts on (a budget holder: their assigned schemes)."""
     require(actor, *STAFF)
-    with db.session() as session:
-        stmt = select(Pot).order_by(Pot.starts_on, Pot.id)
-        scope = scheme_scope(session, actor)
-        if scope is not None:
-            stmt = stmt.where(Pot.scheme_id.in_(scope))
-        return [pot_view(session, pot) for pot in session.scalars(stmt)]
+    with as_uow(db).read() as tx:
+        return [pot_view(tx, pot) for pot in tx.pots.listed(_scope(tx, actor))]
 
 
-def get_pot(db: Database, actor: Identity, pot_id: str) -> dict[str, Any]:
+def get_pot(db: Database | UnitOfWork, actor: Identity, pot_id: str) -> dict[str, Any]:
     require(actor, *STAFF)
-    with db.session() as session:
-        pot = session.get(Pot, pot_id)
-        if pot is None or not in_scope(scheme_scope(session, actor), pot.scheme_id):
+    with as_uow(db).read() as tx:
+        pot = tx.pots.get(pot_id)
+        if pot is None or not in_scope(_scope(tx, actor), pot.scheme_id):
             raise NotFound("No pot with that id.")
-        return pot_view(session, pot)
+        return pot_view(tx, pot)
 
 
-def pot_view(session: Session, pot: Pot) -> dict[str, Any]:
-    unallocated = ledger.balance(session, ledger.account_id(ledger.POT, pot.id))
+def pot_view(tx: Transaction, pot: Pot) -> dict[str, Any]:
+    unallocated = tx.ledger.balance(ledger.account_id(ledger.POT, pot.id))
     return {
         "id": pot.id,
         "scheme_id": pot.scheme_id,

@@ -28,8 +28,25 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import Goal, Person, Plan, PlanReview, PurchaseRequest, Scheme
-from services.budget.adapters.repository import SqlPeople, SqlPlans, SqlRequests
+from services.budget.adapters.orm import (
+    AuditRecord,
+    Goal,
+    Person,
+    Plan,
+    PlanReview,
+    Pot,
+    PurchaseRequest,
+    Scheme,
+    SchemeAssignment,
+)
+from services.budget.adapters.repository import (
+    SqlAudit,
+    SqlPeople,
+    SqlPlans,
+    SqlPots,
+    SqlRequests,
+    SqlSchemes,
+)
 from services.budget.service_layer import access, events
 from services.budget.service_layer.idempotency import Idempotency, Outcome, Replay, problem_of
 from services.budget.service_layer.ledger import Ledger, MoneyRequest
@@ -77,6 +94,31 @@ class Plans(Protocol):
     def add_review(self, review: PlanReview) -> None: ...
 
 
+class Schemes(Protocol):
+    """Schemes and who holds each one's budget (admins' configuration)."""
+
+    def get(self, scheme_id: str) -> Scheme | None: ...
+    def lock(self, scheme_id: str) -> Scheme | None: ...
+    def add(self, scheme: Scheme) -> None: ...
+    def listed(self, only: frozenset[str] | None) -> list[Scheme]: ...
+    def assigned_to(self, sub: str) -> list[str]: ...
+    def assignment(self, assignment_id: str) -> SchemeAssignment | None: ...
+    def assignment_of(self, scheme_id: str, sub: str) -> SchemeAssignment | None: ...
+    def assignments(self, *, scheme_id: str | None, sub: str | None) -> list[SchemeAssignment]: ...
+    def assign(self, assignment: SchemeAssignment) -> None: ...
+    def unassign(self, assignment: SchemeAssignment) -> None: ...
+
+
+class Pots(Protocol):
+    def get(self, pot_id: str) -> Pot | None: ...
+    def add(self, pot: Pot) -> None: ...
+    def listed(self, only: frozenset[str] | None) -> list[Pot]: ...
+
+
+class Audit(Protocol):
+    def add(self, record: AuditRecord) -> None: ...
+
+
 class LedgerPort(Protocol):
     """The named movements of money (`ledger.Ledger`)."""
 
@@ -94,6 +136,8 @@ class LedgerPort(Protocol):
         reason: str | None = None,
     ) -> int: ...
     def recover(self, request: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int: ...
+    def fund_pot(self, pot_id: str, amount_pence: int, *, by: str, memo: str) -> int: ...
+    def balance(self, account: str) -> int: ...
 
 
 class Transaction(Protocol):
@@ -107,6 +151,12 @@ class Transaction(Protocol):
     def plans(self) -> Plans: ...
     @property
     def ledger(self) -> LedgerPort: ...
+    @property
+    def schemes(self) -> Schemes: ...
+    @property
+    def pots(self) -> Pots: ...
+    @property
+    def audit(self) -> Audit: ...
 
     def visible_person(self, actor: Identity, person_id: str) -> Person: ...
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest: ...
@@ -141,6 +191,19 @@ class SqlTransaction:
         self.plans = SqlPlans(session)
         self.ledger = Ledger(session)
         self.answered = False
+
+    # Built when a use case first asks: the approval path never does.
+    @functools.cached_property
+    def schemes(self) -> SqlSchemes:
+        return SqlSchemes(self.session)
+
+    @functools.cached_property
+    def pots(self) -> SqlPots:
+        return SqlPots(self.session)
+
+    @functools.cached_property
+    def audit(self) -> SqlAudit:
+        return SqlAudit(self.session)
 
     def visible_person(self, actor: Identity, person_id: str) -> Person:
         return access.person_for(self.session, actor, person_id)

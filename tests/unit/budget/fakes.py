@@ -15,7 +15,17 @@ from datetime import date
 from typing import Any, TypeVar
 
 from services.budget.adapters.directory import Fundability
-from services.budget.adapters.orm import Goal, Person, Plan, PlanReview, PurchaseRequest, Scheme
+from services.budget.adapters.orm import (
+    AuditRecord,
+    Goal,
+    Person,
+    Plan,
+    PlanReview,
+    Pot,
+    PurchaseRequest,
+    Scheme,
+    SchemeAssignment,
+)
 from services.budget.service_layer.access import CASEWORK, require, require_people_reader
 from services.budget.service_layer.ledger import InsufficientFunds, MoneyRequest
 from shared.clock import utcnow
@@ -72,17 +82,96 @@ class FakeRequests:
         )
 
 
-class FakePeople:
+class FakeSchemes:
+    """Schemes and their budget holders' assignments."""
+
     def __init__(self) -> None:
+        self.rows: dict[str, Scheme] = {}
+        self.holders: dict[str, SchemeAssignment] = {}
+
+    def get(self, scheme_id: str) -> Scheme | None:
+        return self.rows.get(scheme_id)
+
+    def lock(self, scheme_id: str) -> Scheme | None:
+        return self.rows.get(scheme_id)
+
+    def add(self, scheme: Scheme) -> None:
+        if scheme.id in self.rows:
+            raise AssertionError(f"scheme {scheme.id} added twice (the database refuses it)")
+        self.rows[scheme.id] = inserted(scheme)
+
+    def listed(self, only: frozenset[str] | None) -> list[Scheme]:
+        return sorted((s for s in self.rows.values() if only is None or s.id in only), key=_by_id)
+
+    def assigned_to(self, sub: str) -> list[str]:
+        return [a.scheme_id for a in self.holders.values() if a.sub == sub]
+
+    def assignment(self, assignment_id: str) -> SchemeAssignment | None:
+        return self.holders.get(assignment_id)
+
+    def assignment_of(self, scheme_id: str, sub: str) -> SchemeAssignment | None:
+        found = [a for a in self.holders.values() if (a.scheme_id, a.sub) == (scheme_id, sub)]
+        return found[0] if found else None
+
+    def assignments(self, *, scheme_id: str | None, sub: str | None) -> list[SchemeAssignment]:
+        return [
+            a
+            for a in self.holders.values()
+            if (not scheme_id or a.scheme_id == scheme_id) and (not sub or a.sub == sub)
+        ]
+
+    def assign(self, assignment: SchemeAssignment) -> None:
+        if assignment.scheme_id not in self.rows:
+            raise AssertionError("an assignment names no scheme (the database refuses it)")
+        self.holders[assignment.id] = inserted(assignment)
+
+    def unassign(self, assignment: SchemeAssignment) -> None:
+        del self.holders[assignment.id]
+
+
+class FakePots:
+    def __init__(self) -> None:
+        self.rows: dict[str, Pot] = {}
+
+    def get(self, pot_id: str) -> Pot | None:
+        return self.rows.get(pot_id)
+
+    def add(self, pot: Pot) -> None:
+        if pot.id in self.rows:
+            raise AssertionError(f"pot {pot.id} added twice (the database refuses it)")
+        self.rows[pot.id] = inserted(pot)
+
+    def listed(self, only: frozenset[str] | None) -> list[Pot]:
+        found = [p for p in self.rows.values() if only is None or p.scheme_id in only]
+        return sorted(found, key=lambda p: (p.starts_on, p.id))
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+
+    def add(self, record: AuditRecord) -> None:
+        self.records.append(inserted(record))
+
+    def actions(self) -> list[tuple[str, str, str]]:
+        """(action, subject, by) of each record, in order."""
+        return [(r.action, r.subject_id, r.by_sub) for r in self.records]
+
+
+class FakePeople:
+    def __init__(self, schemes: FakeSchemes | None = None) -> None:
         self.rows: dict[str, Person] = {}
-        self.schemes: dict[str, Scheme] = {}
-        self.assigned: set[tuple[str, str]] = set()  # (budget holder's sub, scheme id)
+        self.scheme_rows = schemes or FakeSchemes()
 
     def get(self, person_id: str) -> Person | None:
         return self.rows.get(person_id)
 
     def scheme_of(self, person_id: str) -> Scheme:
-        return self.schemes[self.rows[person_id].scheme_id]
+        person = self.rows.get(person_id)
+        scheme = self.scheme_rows.get(person.scheme_id) if person else None
+        if scheme is None:
+            raise NotFound("No scheme for this young person.")
+        return scheme
 
 
 class FakePlans:
@@ -110,21 +199,34 @@ class FakePlans:
     def add(self, plan: Plan, goals: list[Goal]) -> None:
         if plan.id in self.plans:
             raise AssertionError(f"plan {plan.id} added twice (the database refuses it)")
-        self.plans[plan.id] = plan
+        self.plans[plan.id] = inserted(plan)
         for goal in goals:
             self.add_goal(goal)
 
     def add_goal(self, goal: Goal) -> None:
         if goal.plan_id not in self.plans:
             raise AssertionError(f"goal {goal.id} names no plan (the database refuses it)")
-        self.goals[goal.id] = goal
+        self.goals[goal.id] = inserted(goal)
 
     def add_review(self, review: PlanReview) -> None:
-        self.reviews.append(review)
+        self.reviews.append(inserted(review))
 
 
 def _by_id(row: Any) -> str:
     return str(row.id)
+
+
+def inserted(row: T) -> T:
+    """The row as the database stores it: each column left unset takes its column default."""
+    for column in type(row).__table__.columns:
+        default = column.default
+        if default is None or getattr(row, column.key, None) is not None:
+            continue
+        if default.is_scalar:
+            setattr(row, column.key, copy.copy(default.arg))
+        elif default.is_callable:
+            setattr(row, column.key, default.arg(None))
+    return row
 
 
 class FakeLedger:
@@ -141,6 +243,17 @@ class FakeLedger:
         self.balances[debit] = self.balances.get(debit, 0) + amount
         self.moves.append((kind, request_id, amount))
         return len(self.moves)
+
+    def fund_pot(self, pot_id: str, amount_pence: int, *, by: str, memo: str) -> int:
+        """A grant: the pot's funding account goes negative by as much as the pot gets."""
+        funding, pot = f"funding:{pot_id}", f"pot:{pot_id}"
+        self.balances[funding] = self.balances.get(funding, 0) - amount_pence
+        self.balances[pot] = self.balances.get(pot, 0) + amount_pence
+        self.moves.append(("funding", pot_id, amount_pence))
+        return len(self.moves)
+
+    def balance(self, account: str) -> int:
+        return self.balances.get(account, 0)
 
     def open_request(self, request_id: str) -> None:
         self.balances.update({f"hold:{request_id}": 0, f"paid:{request_id}": 0})
@@ -198,11 +311,17 @@ class FakeLedger:
 @dataclass
 class FakeTransaction:
     requests: FakeRequests = field(default_factory=FakeRequests)
-    people: FakePeople = field(default_factory=FakePeople)
+    schemes: FakeSchemes = field(default_factory=FakeSchemes)
+    people: FakePeople = field(init=False)
     plans: FakePlans = field(default_factory=FakePlans)
+    pots: FakePots = field(default_factory=FakePots)
     ledger: FakeLedger = field(default_factory=FakeLedger)
+    audit: FakeAudit = field(default_factory=FakeAudit)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.people = FakePeople(self.schemes)  # one store of schemes, as in the database
 
     def _sees(self, actor: Identity, person: Person) -> bool:
         """access.can_see_person, with the assignments kept in memory."""
@@ -211,7 +330,7 @@ class FakeTransaction:
         if actor.role == "advisor":
             return person.advisor_sub == actor.sub
         if actor.role == "budget_holder":
-            return (actor.sub, person.scheme_id) in self.people.assigned
+            return person.scheme_id in self.schemes.assigned_to(actor.sub)
         return False
 
     def visible_person(self, actor: Identity, person_id: str) -> Person:
@@ -318,8 +437,11 @@ def add_scheme(
         first_review_months=3,
         review_months=12,
     )
-    uow.tx.people.schemes[scheme.id] = scheme
-    uow.tx.people.assigned.add(("holder-1", scheme.id))  # the tests' budget holder
+    uow.tx.schemes.add(scheme)
+    assignment = SchemeAssignment(
+        id=f"assignment-{scheme_id}", scheme_id=scheme.id, sub="holder-1", created_by="admin-1"
+    )
+    uow.tx.schemes.assign(assignment)  # the tests' budget holder
     return scheme
 
 
