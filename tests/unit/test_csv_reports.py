@@ -25,20 +25,26 @@ def assert_no_formula(text: str) -> None:
 def test_the_budget_summary_csv_neutralises_category_and_provider_names():
     report = {
         "spend": {
+            "people_paid": {"count": 20},
             "total_paid_pence": 100,
-            "by_category": {text: 10 for text in HOSTILE},
-            "by_provider": {text: -5 for text in HOSTILE},
-            "by_month": {"2026-11": 100},
+            "by_category": [
+                {"name": text, "people": {"count": 10}, "paid_pence": 10} for text in HOSTILE
+            ],
+            "by_provider": [
+                {"name": text, "people": {"count": 9}, "paid_pence": -5} for text in HOSTILE
+            ],
+            "by_month": [{"name": "2026-11", "people": {"count": 20}, "paid_pence": 100}],
         },
-        "reach": {"people": 3},
-        "speed": {"median_days_to_approval": None},
-        "reviews_due": {"overdue": 0},
+        "reach": {"cohort": {"count": 30}, "reached": {"count": 20}, "reached_share": 0.667},
+        "speed": {"approval": {"people": {"count": None, "suppressed": "primary"}}},
+        "reviews_due": {"overdue": {"count": 0}},
         "pots": [{"id": "p1", "name": HOSTILE[0], "funder": HOSTILE[1]}],
     }
     written = summary_csv(report)
     assert_no_formula(written)
     assert "'" + HOSTILE[0] in cells(written)
     assert "-5" in cells(written)  # numbers stay numbers
+    assert "[c]" in cells(written)  # a withheld count is marked, never a number
 
 
 def test_the_outcomes_report_csv_neutralises_group_labels():

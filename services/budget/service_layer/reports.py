@@ -1,24 +1,36 @@
-"""Reports for the team and the funder: spend, reach, speed, pot burn-down, reviews due; JSON or CSV."""
+"""The programme summary for the team (spend, reach, speed, pots, reviews due), JSON or CSV, and
+finance's paid-requests file.
+
+The summary is aggregated by the database (grouped queries, a window-function median), never by
+loading tables into Python, and obeys the suite's small-number suppression (`shared.suppression`):
+a count of 1-7 young people is withheld, a second cell goes with it where a total would give it
+away, and no sum of money, average or median is published from fewer than 8 young people.
+"""
 
 from __future__ import annotations
 
 import io
-import statistics
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, distinct, extract, func, literal, select
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import Person, Plan, Pot, PurchaseRequest
+from services.budget.adapters.orm import LedgerAccount, Person, Plan, Pot, PurchaseRequest
 from services.budget.service_layer import ledger
 from services.budget.service_layer.access import STAFF, in_scope, require, scheme_scope
-from shared.clock import as_utc
 from shared.db import Database
 from shared.errors import NotFound
 from shared.identity import Identity
+from shared.report_sql import days_between, median_and_count
 from shared.spreadsheet import csv_writer
+from shared.suppression import MARK, THRESHOLD, Cell, suppress, total_cell
+
+RULE = (
+    f"Counts of 1-{THRESHOLD - 1} young people are withheld, with another figure where a total"
+    f" would reveal one; no sum, average or median comes from fewer than {THRESHOLD}."
+)
+SPEED_MARKS = ("approval", "payment", "activity_start")
 
 
 def summary(
@@ -31,148 +43,271 @@ def summary(
         if scheme_id and not in_scope(scope, scheme_id):
             raise NotFound("No scheme with that id among yours.")
         schemes = frozenset({scheme_id}) if scheme_id else scope
-        people_stmt = select(Person)
-        if schemes is not None:
-            people_stmt = people_stmt.where(Person.scheme_id.in_(schemes))
-        people = {p.id: p for p in session.scalars(people_stmt)}
-        requests = [r for r in session.scalars(select(PurchaseRequest)) if r.person_id in people]
         return {
             "as_of": today.isoformat(),
-            "spend": _spend(requests),
-            "reach": _reach(people, requests),
-            "speed": _speed(people, requests),
-            "pots": _pots(session, people, requests, schemes),
-            "reviews_due": _reviews(session, people, today),
+            "suppression": {"threshold": THRESHOLD, "marker": MARK, "rule": RULE},
+            "spend": _spend(session, schemes),
+            "reach": _reach(session, schemes),
+            "speed": _speed(session, schemes),
+            "pots": _pots(session, schemes),
+            "reviews_due": _reviews(session, schemes, today),
         }
 
 
-def _net(req: PurchaseRequest) -> int:
-    return req.paid_pence - req.recovered_pence
+def _scoped(stmt: Any, schemes: frozenset[str] | None) -> Any:
+    """Limited to the people of `schemes` (every scheme when None); the statement joins Person."""
+    return stmt if schemes is None else stmt.where(Person.scheme_id.in_(schemes))
 
 
-def _spend(requests: list[PurchaseRequest]) -> dict[str, Any]:
-    by: dict[str, dict[str, int]] = {
-        "category": defaultdict(int),
-        "provider": defaultdict(int),
-        "month": defaultdict(int),
-    }
-    for req in requests:
-        if not req.paid_pence:
-            continue
-        by["category"][req.category or "uncategorised"] += _net(req)
-        by["provider"][req.payee] += _net(req)
-        by["month"][req.paid_on.strftime("%Y-%m") if req.paid_on else "unknown"] += _net(req)
+def _net() -> Any:
+    return PurchaseRequest.paid_pence - PurchaseRequest.recovered_pence
+
+
+def _paid(*columns: Any) -> Any:
+    """Paid requests joined to their young person, selecting `columns`."""
+    return (
+        select(*columns)
+        .select_from(PurchaseRequest)
+        .join(Person, Person.id == PurchaseRequest.person_id)
+        .where(PurchaseRequest.paid_pence > 0)
+    )
+
+
+def _money(cell: Cell, pence: Any) -> int | None:
+    """Money made from a group of young people is shown only when the group's count is."""
+    return None if cell.suppressed or cell.count is None else int(pence or 0)
+
+
+def _breakdown(rows: list[Any]) -> list[dict[str, Any]]:
+    """(name, young people, pence) rows as published: small groups and their protectors withheld."""
+    cells = suppress({name: int(people) for name, people, _ in rows})
+    return [
+        {"name": name, "people": cells[name].as_dict(), "paid_pence": _money(cells[name], pence)}
+        for name, _, pence in rows
+    ]
+
+
+def _spend(session: Session, schemes: frozenset[str] | None) -> dict[str, Any]:
+    people = func.count(distinct(PurchaseRequest.person_id))
+    money = func.sum(_net())
+    total_people, total_pence = session.execute(_scoped(_paid(people, money), schemes)).one()
+    total = total_cell(int(total_people or 0))
+    year, month = (
+        extract("year", PurchaseRequest.paid_on),
+        extract("month", PurchaseRequest.paid_on),
+    )
+    by_month = session.execute(
+        _scoped(_paid(year, month, people, money), schemes)
+        .group_by(year, month)
+        .order_by(year, month)
+    ).all()
     return {
-        "total_paid_pence": sum(_net(r) for r in requests),
-        "by_category": dict(sorted(by["category"].items())),
-        "by_provider": dict(sorted(by["provider"].items())),
-        "by_month": dict(sorted(by["month"].items())),
+        "people_paid": total.as_dict(),
+        "total_paid_pence": _money(total, total_pence),
+        "by_category": _breakdown(
+            [
+                (name or "uncategorised", n, pence)
+                for name, n, pence in _grouped(
+                    session, schemes, PurchaseRequest.category, people, money
+                )
+            ]
+        ),
+        "by_provider": _breakdown(_grouped(session, schemes, PurchaseRequest.payee, people, money)),
+        "by_month": _breakdown(
+            [
+                (f"{int(y):04d}-{int(m):02d}" if y is not None else "unknown", n, pence)
+                for y, m, n, pence in by_month
+            ]
+        ),
     }
 
 
-def _reach(people: dict[str, Person], requests: list[PurchaseRequest]) -> dict[str, Any]:
-    reached = {r.person_id for r in requests if r.approved_at is not None}
-    cohort = len(people)
-    return {
-        "cohort": cohort,
-        "reached": len(reached),
-        "reached_share": round(len(reached) / cohort, 3) if cohort else None,
+def _grouped(
+    session: Session, schemes: frozenset[str] | None, key: Any, *measures: Any
+) -> list[Any]:
+    stmt = _scoped(_paid(key, *measures), schemes).group_by(key).order_by(key)
+    return list(session.execute(stmt).all())
+
+
+def _reach(session: Session, schemes: frozenset[str] | None) -> dict[str, Any]:
+    """Young people in the schemes, and those with a request approved: the complement is
+    protected too, so '95 of 100' never says that 5 were not reached."""
+    cohort = int(session.scalar(_scoped(select(func.count(Person.id)), schemes)) or 0)
+    reached = int(
+        session.scalar(
+            _scoped(
+                select(func.count(distinct(PurchaseRequest.person_id)))
+                .join(Person, Person.id == PurchaseRequest.person_id)
+                .where(PurchaseRequest.approved_at.is_not(None)),
+                schemes,
+            )
+        )
+        or 0
+    )
+    total = total_cell(cohort)
+    cells = suppress({"reached": reached, "not_reached": cohort - reached})
+    shown = cells["reached"] if not total.suppressed else Cell(None, "secondary")
+    share = None
+    if not shown.suppressed and cohort:
+        share = round(reached / cohort, 3)
+    return {"cohort": total.as_dict(), "reached": shown.as_dict(), "reached_share": share}
+
+
+def _speed(session: Session, schemes: frozenset[str] | None) -> dict[str, Any]:
+    """Median days from referral to each young person's first approval, payment, activity."""
+    columns = {
+        "approval": PurchaseRequest.approved_at,
+        "payment": PurchaseRequest.paid_on,
+        "activity_start": PurchaseRequest.activity_started_on,
     }
-
-
-def _median_days(values: list[int]) -> float | None:
-    return float(statistics.median(values)) if values else None
-
-
-def _speed(people: dict[str, Person], requests: list[PurchaseRequest]) -> dict[str, Any]:
-    """Days from referral to a young person's first approval, payment and activity start."""
-    first: dict[str, dict[str, date]] = defaultdict(dict)
-    for req in requests:
-        marks = {
-            "approval": as_utc(req.approved_at).date() if req.approved_at else None,
-            "payment": req.paid_on,
-            "activity_start": req.activity_started_on,
+    out: dict[str, Any] = {}
+    for name in SPEED_MARKS:
+        column = columns[name]
+        firsts = _scoped(
+            select(Person.referred_on.label("referred_on"), func.min(column).label("first"))
+            .join(Person, Person.id == PurchaseRequest.person_id)
+            .where(column.is_not(None))
+            .group_by(PurchaseRequest.person_id, Person.referred_on),
+            schemes,
+        ).subquery()
+        days = select(days_between(firsts.c.first, firsts.c.referred_on).label("days")).subquery()
+        median, n = median_and_count(session, days, "days")
+        out[name] = {
+            "people": total_cell(n).as_dict(),
+            "median_days": median if n >= THRESHOLD else None,
         }
-        for name, day in marks.items():
-            if day is not None and (
-                name not in first[req.person_id] or day < first[req.person_id][name]
-            ):
-                first[req.person_id][name] = day
-    result: dict[str, Any] = {}
-    for name in ("approval", "payment", "activity_start"):
-        days = [
-            (marks[name] - people[pid].referred_on).days
-            for pid, marks in first.items()
-            if name in marks
-        ]
-        result[f"median_days_referral_to_{name}"] = _median_days(days)
-        result[f"people_with_{name}"] = len(days)
-    return result
-
-
-def _pots(
-    session: Session,
-    people: dict[str, Person],
-    requests: list[PurchaseRequest],
-    schemes: frozenset[str] | None,
-) -> list[dict[str, Any]]:
-    stmt = select(Pot).order_by(Pot.starts_on, Pot.id)
-    if schemes is not None:
-        stmt = stmt.where(Pot.scheme_id.in_(schemes))
-    spent_by_person: dict[str, int] = defaultdict(int)
-    for req in requests:
-        spent_by_person[req.person_id] += _net(req)
-    reached = [v for v in spent_by_person.values() if v > 0]
-    average = round(sum(reached) / len(reached)) if reached else None
-    out = []
-    for pot in session.scalars(stmt):
-        members = [p for p in people.values() if p.pot_id == pot.id]
-        unallocated = ledger.balance(session, ledger.account_id(ledger.POT, pot.id))
-        paid = sum(spent_by_person[p.id] for p in members)
-        unspent_allocations = sum(
-            ledger.balance(session, ledger.account_id(ledger.PERSON, p.id)) for p in members
-        )
-        out.append(
-            {
-                "id": pot.id,
-                "name": pot.name,
-                "funder": pot.funder,
-                "amount_pence": pot.amount_pence,
-                "allocated_pence": pot.amount_pence - unallocated,
-                "unallocated_pence": unallocated,
-                "paid_pence": paid,
-                "unspent_allocations_pence": unspent_allocations,
-                "average_spend_per_person_pence": average,
-                "more_people_fundable_at_average": (unallocated // average) if average else None,
-            }
-        )
     return out
 
 
-def _reviews(session: Session, people: dict[str, Person], today: date) -> dict[str, Any]:
+def _pots(session: Session, schemes: frozenset[str] | None) -> list[dict[str, Any]]:
+    """Each pot: its size (always shown), and what its young people were given and spent (shown
+    only where the pot's young people, and those of them paid, are not a small number)."""
+    pots_stmt = select(Pot).order_by(Pot.starts_on, Pot.id)
+    if schemes is not None:
+        pots_stmt = pots_stmt.where(Pot.scheme_id.in_(schemes))
+    pots = list(session.scalars(pots_stmt))
+    unallocated = ledger.balances(session, [ledger.account_id(ledger.POT, p.id) for p in pots])
+    person_account = literal(f"{ledger.PERSON}:").concat(Person.id)
+    members = dict(
+        (pot_id, (int(n), int(left or 0)))
+        for pot_id, n, left in session.execute(
+            _scoped(
+                select(Person.pot_id, func.count(Person.id), func.sum(LedgerAccount.balance_pence))
+                .outerjoin(LedgerAccount, LedgerAccount.id == person_account)
+                .group_by(Person.pot_id),
+                schemes,
+            )
+        )
+    )
+    paid = {
+        pot_id: (int(n), int(pence or 0))
+        for pot_id, n, pence in session.execute(
+            _scoped(
+                _paid(
+                    Person.pot_id, func.count(distinct(PurchaseRequest.person_id)), func.sum(_net())
+                ),
+                schemes,
+            ).group_by(Person.pot_id)
+        )
+    }
+    member_cells = suppress({p.id: members.get(p.id, (0, 0))[0] for p in pots})
+    paid_cells = suppress({p.id: paid.get(p.id, (0, 0))[0] for p in pots})
+    return [
+        _pot_row(
+            pot,
+            member_cells[pot.id],
+            paid_cells[pot.id],
+            unallocated[ledger.account_id(ledger.POT, pot.id)],
+            members.get(pot.id, (0, 0))[1],
+            paid.get(pot.id, (0, 0))[1],
+        )
+        for pot in pots
+    ]
+
+
+def _pot_row(
+    pot: Pot, people: Cell, people_paid: Cell, unallocated: int, unspent: int, paid: int
+) -> dict[str, Any]:
+    # What is left unallocated tells what was allocated, and so (at a fixed allocation) how
+    # many young people the pot has: it goes with their count.
+    left = _money(people, unallocated)
+    spent = _money(people_paid, paid)
+    average = round(paid / people_paid.count) if spent is not None and people_paid.count else None
+    return {
+        "id": pot.id,
+        "name": pot.name,
+        "funder": pot.funder,
+        "amount_pence": pot.amount_pence,
+        "people": people.as_dict(),
+        "people_paid": people_paid.as_dict(),
+        "allocated_pence": None if left is None else pot.amount_pence - left,
+        "unallocated_pence": left,
+        "unspent_allocations_pence": _money(people, unspent),
+        "paid_pence": spent,
+        "average_spend_per_person_pence": average,
+        "more_people_fundable_at_average": (
+            left // average if left is not None and average else None
+        ),
+    }
+
+
+def _reviews(session: Session, schemes: frozenset[str] | None, today: date) -> dict[str, Any]:
     soon = today + timedelta(days=30)
-    plans = [p for p in session.scalars(select(Plan)) if p.person_id in people]
-    overdue = [p for p in plans if p.next_review_date < today]
-    due = [p for p in plans if today <= p.next_review_date <= soon]
-    return {"overdue": len(overdue), "due_within_30_days": len(due), "plans": len(plans)}
+    when = case(
+        (Plan.next_review_date < today, "overdue"),
+        (Plan.next_review_date <= soon, "due_within_30_days"),
+        else_="later",
+    )
+    counts = {"overdue": 0, "due_within_30_days": 0, "later": 0}
+    # Grouped over a subquery: PostgreSQL can't match a CASE in GROUP BY to the selected one
+    # when each carries its own bound dates.
+    plans = _scoped(
+        select(when.label("bucket")).join(Person, Person.id == Plan.person_id), schemes
+    ).subquery()
+    rows = session.execute(select(plans.c.bucket, func.count()).group_by(plans.c.bucket))
+    counts |= {str(name): int(n) for name, n in rows}
+    cells = suppress(counts)
+    return {
+        "plans": total_cell(sum(counts.values())).as_dict(),
+        "overdue": cells["overdue"].as_dict(),
+        "due_within_30_days": cells["due_within_30_days"].as_dict(),
+    }
+
+
+def _shown(cell: dict[str, Any]) -> Any:
+    return MARK if cell.get("suppressed") else cell["count"]
+
+
+def _value(value: Any) -> Any:
+    """A CSV cell: a withheld count reads [c], a withheld figure is empty."""
+    if isinstance(value, dict) and "count" in value:
+        return _shown(value)
+    return "" if value is None else value
 
 
 def summary_csv(report: dict[str, Any]) -> str:
-    """The same figures as rows: section, name, value."""
+    """The same figures as rows: section, name, measure, value; withheld counts read [c]."""
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow(["section", "name", "value"])
-    writer.writerow(["spend", "total_paid_pence", report["spend"]["total_paid_pence"]])
+    writer.writerow(["section", "name", "measure", "value"])
+    spend = report["spend"]
+    writer.writerow(["spend", "total", "people", _value(spend["people_paid"])])
+    writer.writerow(["spend", "total", "paid_pence", _value(spend["total_paid_pence"])])
     for section in ("by_category", "by_provider", "by_month"):
-        for name, value in report["spend"][section].items():
-            writer.writerow([f"spend_{section}", name, value])
-    for group in ("reach", "speed", "reviews_due"):
-        for name, value in report[group].items():
-            writer.writerow([group, name, "" if value is None else value])
+        for row in spend[section]:
+            for measure in ("people", "paid_pence"):
+                writer.writerow([f"spend_{section}", row["name"], measure, _value(row[measure])])
+    for measure, value in report["reach"].items():
+        writer.writerow(["reach", "all", measure, _value(value)])
+    for mark, figures in report["speed"].items():
+        for measure, value in figures.items():
+            writer.writerow(["speed", f"referral_to_{mark}", measure, _value(value)])
+    for measure, value in report["reviews_due"].items():
+        writer.writerow(["reviews_due", "all", measure, _value(value)])
     for pot in report["pots"]:
-        for name, value in pot.items():
-            if name not in ("id",):
-                writer.writerow([f"pot:{pot['id']}", name, "" if value is None else value])
+        for measure, value in pot.items():
+            if measure not in ("id", "name"):
+                writer.writerow([f"pot:{pot['id']}", pot["name"], measure, _value(value)])
     return out.getvalue()
 
 

@@ -211,7 +211,7 @@ def test_a_budget_holder_with_no_assignment_sees_nothing(gw, world):
     assert call(gw, "GET", f"/people/{world.person_a}", nobody).status_code == 404
     assert call(gw, "GET", f"/pots/{world.pot_a}", nobody).status_code == 404
     report = ok(call(gw, "GET", "/reports/summary", nobody))
-    assert report["reach"]["cohort"] == 0 and report["pots"] == []
+    assert report["reach"]["cohort"] == {"count": 0} and report["pots"] == []
 
 
 def test_a_budget_holder_sees_and_decides_only_on_their_assigned_schemes(gw, world):

@@ -262,7 +262,8 @@ def test_the_dashboard_shows_headline_figures_and_its_downloads_work(web):
     assert "Changes from before to after the activity" not in page.text
     assert 'href="/dashboard/evaluation"' not in page.text
     csv = web.get("/dashboard/summary.csv")
-    assert csv.status_code == 200 and csv.text.startswith("section,name,value")
+    assert csv.status_code == 200 and csv.text.startswith("section,name,measure,value")
+    assert "[c] means the figure is withheld" in page.text
     assert web.get("/dashboard/evaluation").status_code == 403
     web.sign_in("demo-admin")
     page = web.get("/dashboard")

@@ -10,26 +10,38 @@ class ReportQueryArgsSchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
+def _cell() -> fields.Nested:
+    """A count of young people, or null with why it was withheld (CellSchema, defined below)."""
+    return fields.Nested(lambda: CellSchema())
+
+
+class SpendRowSchema(Schema):
+    name = fields.String()
+    people = _cell()
+    paid_pence = fields.Integer(allow_none=True, metadata={"description": "null when withheld"})
+
+
 class SpendSchema(Schema):
-    total_paid_pence = fields.Integer()
-    by_category = fields.Dict(keys=fields.String(), values=fields.Integer())
-    by_provider = fields.Dict(keys=fields.String(), values=fields.Integer())
-    by_month = fields.Dict(keys=fields.String(), values=fields.Integer())
+    people_paid = _cell()
+    total_paid_pence = fields.Integer(allow_none=True)
+    by_category = fields.List(fields.Nested(SpendRowSchema))
+    by_provider = fields.List(fields.Nested(SpendRowSchema))
+    by_month = fields.List(fields.Nested(SpendRowSchema))
 
 
 class ReachSchema(Schema):
-    cohort = fields.Integer()
-    reached = fields.Integer()
+    cohort = _cell()
+    reached = _cell()
     reached_share = fields.Float(allow_none=True)
 
 
 class SpeedSchema(Schema):
-    median_days_referral_to_approval = fields.Float(allow_none=True)
-    people_with_approval = fields.Integer()
-    median_days_referral_to_payment = fields.Float(allow_none=True)
-    people_with_payment = fields.Integer()
-    median_days_referral_to_activity_start = fields.Float(allow_none=True)
-    people_with_activity_start = fields.Integer()
+    """Each mark: the young people with one, and the median days from referral (null from fewer
+    than 8); SpeedMarkSchema is the commissioners' report's, below."""
+
+    approval = fields.Nested(lambda: SpeedMarkSchema())
+    payment = fields.Nested(lambda: SpeedMarkSchema())
+    activity_start = fields.Nested(lambda: SpeedMarkSchema())
 
 
 class PotReportSchema(Schema):
@@ -37,24 +49,28 @@ class PotReportSchema(Schema):
     name = fields.String()
     funder = fields.String()
     amount_pence = fields.Integer()
-    allocated_pence = fields.Integer()
-    unallocated_pence = fields.Integer()
-    paid_pence = fields.Integer()
-    unspent_allocations_pence = fields.Integer()
+    people = _cell()
+    people_paid = _cell()
+    allocated_pence = fields.Integer(allow_none=True)
+    unallocated_pence = fields.Integer(allow_none=True)
+    paid_pence = fields.Integer(allow_none=True)
+    unspent_allocations_pence = fields.Integer(allow_none=True)
     average_spend_per_person_pence = fields.Integer(allow_none=True)
     more_people_fundable_at_average = fields.Integer(allow_none=True)
 
 
 class ReviewsDueSchema(Schema):
-    overdue = fields.Integer()
-    due_within_30_days = fields.Integer()
-    plans = fields.Integer()
+    plans = _cell()
+    overdue = _cell()
+    due_within_30_days = _cell()
 
 
 class ReportSchema(Schema):
-    """The summary of the schemes the caller acts on (a budget holder: their assigned ones)."""
+    """The summary of the schemes the caller acts on (a budget holder: their assigned ones), with
+    small numbers withheld."""
 
     as_of = fields.String()
+    suppression = fields.Nested(lambda: SuppressionSchema())
     spend = fields.Nested(SpendSchema)
     reach = fields.Nested(ReachSchema)
     speed = fields.Nested(SpeedSchema)

@@ -30,8 +30,8 @@ def dashboard():
             outcomes = call("outcomes", "GET", "/reports/evaluation")
         except ServiceError:
             outcomes = None
-    months = list(report.get("spend", {}).get("by_month", {}).items())[-12:]
-    top = max((v for _k, v in months), default=0) or 1
+    months = report["spend"]["by_month"][-12:]
+    top = max((m["paid_pence"] or 0 for m in months), default=0) or 1
     return render(
         "web/dashboard.html",
         title="Programme dashboard",
