@@ -296,6 +296,7 @@ class PaymentRun(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_by: Mapped[str | None] = mapped_column(String(200))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    instalment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (CheckConstraint("state IN ('open', 'paid', 'cancelled')", name="run_state"),)
 
@@ -474,8 +475,26 @@ class PackageInstalment(Base):
     payment_reference: Mapped[str | None] = mapped_column(String(100))
     paid_on: Mapped[date | None] = mapped_column(Date)
     paid_by: Mapped[str | None] = mapped_column(String(200))
+    payment_run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("payment_runs.id"), index=True
+    )  # the open run it waits in, if any
 
-    __table_args__ = (UniqueConstraint("package_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("package_id", "number"),
+        Index("ix_package_instalments_state_due_on", "state", "due_on"),
+    )
+
+
+class PaymentRunInstalment(Base):
+    """A package instalment in a run, kept after the run is cancelled (like `PaymentRunItem`)."""
+
+    __tablename__ = "payment_run_instalments"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("payment_runs.id"), primary_key=True)
+    instalment_id: Mapped[int] = mapped_column(
+        ForeignKey("package_instalments.id"), primary_key=True, index=True
+    )
+    amount_pence: Mapped[int] = mapped_column(Integer)
 
 
 class CohortSize(Base):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from services.budget.domain.packages import ACTIVE as PACKAGE_ACTIVE
+from services.budget.domain.packages import DUE as INSTALMENT_DUE
+from services.budget.domain.packages import PAID as INSTALMENT_PAID
 from services.budget.domain.rules import (
     CANCELLED,
     CLOSED,
@@ -63,14 +66,54 @@ def why_unpayable(
     return None
 
 
+@dataclass(frozen=True)
+class InstalmentUnpayable:
+    """A package instalment a run can't pay, and why."""
+
+    package_id: str
+    number: int
+    state: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {
+            "package_id": self.package_id,
+            "number": self.number,
+            "state": self.state,
+            "reason": self.reason,
+        }
+
+    def named(self) -> str:
+        return f"package {self.package_id} instalment {self.number}: {self.reason}"
+
+
+def why_instalment_unpayable(
+    package_id: str, number: int, package_state: str, state: str
+) -> InstalmentUnpayable | None:
+    """Why an instalment waiting in a run can't be paid by it now, or None if it can."""
+    if state == INSTALMENT_PAID:
+        return InstalmentUnpayable(package_id, number, state, "It has already been paid.")
+    if state != INSTALMENT_DUE:
+        return InstalmentUnpayable(package_id, number, state, f"It was {state}.")
+    if package_state != PACKAGE_ACTIVE:
+        return InstalmentUnpayable(package_id, number, state, f"Its package is {package_state}.")
+    return None
+
+
 class NotPayable(Conflict):
     type_slug, title = "not-payable", "A request can't be paid in this run"
 
-    def __init__(self, refused: list[Unpayable]):
-        named = "; ".join(f"{u.request_id}: {u.reason}" for u in refused)
+    def __init__(
+        self, refused: list[Unpayable], instalments: list[InstalmentUnpayable] | None = None
+    ):
+        named = "; ".join(
+            [f"{u.request_id}: {u.reason}" for u in refused]
+            + [i.named() for i in instalments or []]
+        )
         super().__init__(
             f"A payment run can't include {named}",
             requests=[u.as_dict() for u in refused],
+            instalments=[i.as_dict() for i in instalments or []],
         )
 
 
@@ -85,12 +128,17 @@ class RunClosed(Conflict):
 class InPaymentRun(Conflict):
     type_slug, title = "in-payment-run", "The request is in a payment run"
 
-    def __init__(self, run_id: str):
+    def __init__(self, run_id: str, what: str = "This request is"):
         super().__init__(
-            "This request is in a payment run that is not yet paid; "
-            "finance must cancel that run first.",
+            f"{what} in a payment run that is not yet paid; finance must cancel that run first.",
             payment_run_id=run_id,
         )
+
+
+def refuse_if_instalment_in_open_run(number: int, state: str, payment_run_id: str | None) -> None:
+    """A due instalment waiting in an unpaid run is paid, or cancelled, only through that run."""
+    if payment_run_id is not None and state == INSTALMENT_DUE:
+        raise InPaymentRun(payment_run_id, f"Instalment {number} is")
 
 
 def refuse_if_in_open_run(state: str, payment_run_id: str | None) -> None:

@@ -28,6 +28,7 @@ from services.budget.adapters.orm import (
 )
 from services.budget.domain import duties
 from services.budget.domain import packages as rules
+from services.budget.domain import payment_runs as runs
 from services.budget.domain.rules import require_reason
 from services.budget.service_layer import ledger
 from services.budget.service_layer.access import (
@@ -156,10 +157,13 @@ def pay_instalment(
         if instalment is None:
             raise NotFound(f"This package has no instalment {number}.")
         rules.require_due(number, instalment.state)
+        runs.refuse_if_instalment_in_open_run(number, instalment.state, instalment.payment_run_id)
         _change(
             session,
             update(PackageInstalment).where(
-                PackageInstalment.id == instalment.id, PackageInstalment.state == rules.DUE
+                PackageInstalment.id == instalment.id,
+                PackageInstalment.state == rules.DUE,
+                PackageInstalment.payment_run_id.is_(None),
             ),
             state=rules.PAID,
             payment_reference=reference,
@@ -195,11 +199,14 @@ def end_package(db: Db, actor: Identity, package_id: str, reason: str | None) ->
         package = _lock(session, package_id)
         rules.require_active(package.state, "ended")
         due = _due(session, package.id)
+        for i in due:  # an instalment waiting in an unpaid run goes only through that run
+            runs.refuse_if_instalment_in_open_run(i.number, i.state, i.payment_run_id)
         cancelled = session.execute(
             update(PackageInstalment)
             .where(
                 PackageInstalment.package_id == package.id,
                 PackageInstalment.state == rules.DUE,
+                PackageInstalment.payment_run_id.is_(None),
             )
             .values(state=rules.CANCELLED)
             .execution_options(synchronize_session=False)
@@ -272,6 +279,8 @@ def package_view(session: Session, package: Package, viewer: Identity) -> dict[s
         for kind in (ledger.HOLD, ledger.PAID)
     )
     actions = rules.allowed_actions(package.state, viewer.role)
+    if "end" in actions and any(i.payment_run_id and i.state == rules.DUE for i in instalments):
+        actions.remove("end")  # finance must cancel the run first
     if "pay" in actions and duties.separation_refusal(
         "pay",
         viewer.sub,
@@ -313,6 +322,7 @@ def package_view(session: Session, package: Package, viewer: Identity) -> dict[s
                 "payment_reference": i.payment_reference,
                 "paid_on": i.paid_on,
                 "paid_by": i.paid_by,
+                "payment_run_id": i.payment_run_id if i.state == rules.DUE else None,
             }
             for i in instalments
         ],

@@ -18,11 +18,15 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
+    Package,
+    PackageInstalment,
     PaymentRun,
+    PaymentRunInstalment,
     PaymentRunItem,
     Person,
     Pot,
@@ -32,6 +36,7 @@ from services.budget.adapters.orm import (
 from services.budget.domain import duties
 from services.budget.domain import payment_runs as runs
 from services.budget.domain.schemes import DIRECT_PAYMENT, THIRD_PARTY
+from services.budget.service_layer import payment_run_instalments as instalments
 from services.budget.service_layer.access import page_of, require
 from shared.db import Database
 from shared.errors import NotFound
@@ -60,7 +65,7 @@ def get_run(db: Database, actor: Identity, run_id: str) -> dict[str, Any]:
         if run is None:
             raise NotFound("No payment run with that id.")
         view = run_view(session, run, actor)
-        view["lines"] = _lines(session, run)
+        view["lines"] = _lines(session, run) + _instalment_lines(session, run)
         return view
 
 
@@ -76,7 +81,8 @@ def run_view(session: Session, run: PaymentRun, viewer: Identity) -> dict[str, A
                 .where(PaymentRunItem.run_id == run.id, PurchaseRequest.approved_by == viewer.sub)
             )
         )
-        if view["approved_by_you"]:
+        view["set_up_by_you"] = instalments.set_up_by_viewer(session, run.id, viewer)
+        if view["approved_by_you"] or view["set_up_by_you"]:
             view["actions"] = [a for a in view["actions"] if a != "paid"]
     return view
 
@@ -89,6 +95,7 @@ def _header(run: PaymentRun, viewer: Identity) -> dict[str, Any]:
         "due_by": run.due_by,
         "scheme_id": run.scheme_id,
         "request_count": run.request_count,
+        "instalment_count": run.instalment_count,
         "total_pence": run.total_pence,
         "created_at": run.created_at,
         "created_by": run.created_by,
@@ -99,57 +106,75 @@ def _header(run: PaymentRun, viewer: Identity) -> dict[str, Any]:
         "cancelled_by": run.cancelled_by,
         "cancel_reason": run.cancel_reason,
         "approved_by_you": [],
+        "set_up_by_you": [],
         "actions": list(runs.RUN_ACTIONS[run.state]) if viewer.role in PAYERS else [],
     }
 
 
-def _who_is_paid() -> tuple[Any, Any]:
+def _who_is_paid(provider_id: Any, named_payee: Any) -> tuple[Any, Any]:
     """(supplier reference, payee) as SQL: the scheme's budget type decides who is paid.
 
     Notional: the provider (its directory id; a named supplier outside the directory by name).
     Third party: the organisation managing the budget. Direct payment: the young person (or their
-    carer), known to the finance system by the case reference.
+    carer), known to the finance system by the case reference. The same for a request's line and
+    a package instalment's (`provider_id` and `named_payee` are the request's or the package's).
     """
     supplier = case(
         (Scheme.budget_type == THIRD_PARTY, literal("scheme:", String) + Scheme.id),
         (Scheme.budget_type == DIRECT_PAYMENT, literal("person:", String) + Person.case_reference),
-        else_=func.coalesce(PurchaseRequest.provider_id, ""),
+        else_=func.coalesce(provider_id, ""),
     )
     payee = case(
         (
             Scheme.budget_type == THIRD_PARTY,
-            func.coalesce(Scheme.third_party_name, PurchaseRequest.payee),
+            func.coalesce(Scheme.third_party_name, named_payee),
         ),
         (
             Scheme.budget_type == DIRECT_PAYMENT,
             literal("Direct payment, ", String) + Person.case_reference,
         ),
-        else_=PurchaseRequest.payee,
+        else_=named_payee,
     )
     return supplier, payee
 
 
 def _payees(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
-    """One line per payee: the sum and the requests it covers (grouped in the database)."""
-    supplier, payee = _who_is_paid()
-    lines = (
+    """One line per payee: the sum and the requests and instalments it covers (grouped in SQL)."""
+    supplier, payee = _who_is_paid(PurchaseRequest.provider_id, PurchaseRequest.payee)
+    requests = (
         select(
             supplier.label("supplier"),
             payee.label("payee"),
             PaymentRunItem.amount_pence.label("amount"),
+            literal(1).label("requests"),
         )
         .join(PurchaseRequest, PurchaseRequest.id == PaymentRunItem.request_id)
         .join(Person, Person.id == PurchaseRequest.person_id)
         .join(Scheme, Scheme.id == Person.scheme_id)
         .where(PaymentRunItem.run_id == run.id)
-        .subquery()
     )
+    supplier, payee = _who_is_paid(Package.provider_id, Package.payee)
+    instalments = (
+        select(
+            supplier.label("supplier"),
+            payee.label("payee"),
+            PaymentRunInstalment.amount_pence.label("amount"),
+            literal(0).label("requests"),
+        )
+        .join(PackageInstalment, PackageInstalment.id == PaymentRunInstalment.instalment_id)
+        .join(Package, Package.id == PackageInstalment.package_id)
+        .join(Person, Person.id == Package.person_id)
+        .join(Scheme, Scheme.id == Person.scheme_id)
+        .where(PaymentRunInstalment.run_id == run.id)
+    )
+    lines = union_all(requests, instalments).subquery()
     # One supplier is one payee whatever its name; with no supplier reference, the name is.
     named = case((lines.c.supplier == "", lines.c.payee), else_=literal(""))
     rows = session.execute(
         select(
             lines.c.supplier,
             func.min(lines.c.payee),
+            func.sum(lines.c.requests),
             func.count(),
             func.sum(lines.c.amount),
         ).group_by(lines.c.supplier, named)
@@ -158,17 +183,18 @@ def _payees(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
         {
             "supplier_reference": supplier_reference,
             "payee": name,
-            "request_count": int(count),
+            "request_count": int(requests),
+            "instalment_count": int(count) - int(requests),
             "total_pence": int(total),
         }
-        for supplier_reference, name, count, total in rows
+        for supplier_reference, name, requests, count, total in rows
     ]
     return sorted(payees, key=lambda p: (p["payee"].casefold(), p["supplier_reference"]))
 
 
 def _lines(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
     """Every request in the run, with who is paid, its pot, funder, cost code, approver, payer."""
-    supplier, payee = _who_is_paid()
+    supplier, payee = _who_is_paid(PurchaseRequest.provider_id, PurchaseRequest.payee)
     rows = session.execute(
         select(
             PurchaseRequest,
@@ -193,7 +219,11 @@ def _lines(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
         paid_here = req.payment_reference == run.reference and req.paid_by is not None
         lines.append(
             {
+                "kind": "request",
                 "request_id": req.id,
+                "package_id": None,
+                "instalment_number": None,
+                "due_on": None,
                 "supplier_reference": supplier_reference,
                 "payee": paid_to,
                 "item": req.item,
@@ -214,6 +244,74 @@ def _lines(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
     return lines
 
 
+def _instalment_lines(session: Session, run: PaymentRun) -> list[dict[str, Any]]:
+    """Every package instalment in the run, as a line like a request's (after the requests).
+
+    Its approver is whoever set the package up (that committed the money); its payer the run's.
+    """
+    supplier, payee = _who_is_paid(Package.provider_id, Package.payee)
+    rows = session.execute(
+        select(
+            PackageInstalment,
+            Package,
+            PaymentRunInstalment.amount_pence,
+            supplier,
+            payee,
+            Pot.id,
+            Pot.name,
+            Pot.funder,
+            Pot.cost_code,
+            Person.scheme_id,
+        )
+        .join(PackageInstalment, PackageInstalment.id == PaymentRunInstalment.instalment_id)
+        .join(Package, Package.id == PackageInstalment.package_id)
+        .join(Person, Person.id == Package.person_id)
+        .join(Scheme, Scheme.id == Person.scheme_id)
+        .join(Pot, Pot.id == Person.pot_id)
+        .where(PaymentRunInstalment.run_id == run.id)
+        .order_by(payee, supplier, Package.id, PackageInstalment.number)
+    )
+    lines = []
+    for (
+        i,
+        package,
+        amount,
+        supplier_reference,
+        paid_to,
+        pot_id,
+        pot,
+        funder,
+        cost_code,
+        scheme,
+    ) in rows:
+        paid_here = i.payment_reference == run.reference and i.paid_by is not None
+        lines.append(
+            {
+                "kind": "instalment",
+                "request_id": None,
+                "package_id": package.id,
+                "instalment_number": i.number,
+                "due_on": i.due_on,
+                "supplier_reference": supplier_reference,
+                "payee": paid_to,
+                "item": package.item,
+                "category": package.category,
+                "amount_pence": amount,
+                "state": i.state,
+                "scheme_id": scheme,
+                "pot_id": pot_id,
+                "pot": pot,
+                "funder": funder,
+                "cost_code": cost_code,
+                "approved_by": package.created_by,
+                "approved_at": package.created_at,
+                "paid_by": i.paid_by if paid_here else None,
+                "paid_on": i.paid_on if paid_here else None,
+            }
+        )
+    return lines
+
+
 def _payee_key(supplier_reference: str, payee: str) -> tuple[str, str]:
     return (supplier_reference, "" if supplier_reference else payee)
 
@@ -229,6 +327,8 @@ PAYEE_COLUMNS = (
     "request_count",
     "request_ids",
     "payment_reference",
+    "instalment_count",
+    "instalments",
 )
 LINE_COLUMNS = (
     "run_reference",
@@ -246,6 +346,10 @@ LINE_COLUMNS = (
     "approved_on",
     "paid_by",
     "paid_on",
+    "line_kind",
+    "package_id",
+    "instalment_number",
+    "due_on",
 )
 
 
@@ -254,12 +358,19 @@ def _gbp(pence: int) -> str:
 
 
 def payees_csv(db: Database, actor: Identity, run_id: str) -> tuple[str, str]:
-    """(file name, CSV): one line per payee with the sum and the requests it covers."""
+    """(file name, CSV): one line per payee with the sum and the requests and instalments it
+    covers."""
     view = get_run(db, actor, run_id)
     covered: dict[tuple[str, str], list[str]] = defaultdict(list)
+    instalment_keys: dict[tuple[str, str], list[str]] = defaultdict(list)
     for line in view["lines"]:
         key = _payee_key(line["supplier_reference"], line["payee"])
-        covered[key].append(line["request_id"])
+        if line["kind"] == "request":
+            covered[key].append(line["request_id"])
+        else:
+            instalment_keys[key].append(
+                instalments.line_key(line["package_id"], line["instalment_number"])
+            )
     out = io.StringIO()
     writer = csv_writer(out)
     writer.writerow(PAYEE_COLUMNS)
@@ -275,13 +386,15 @@ def payees_csv(db: Database, actor: Identity, run_id: str) -> tuple[str, str]:
                 payee["request_count"],
                 " ".join(covered[key]),
                 view["reference"],
+                payee["instalment_count"],
+                " ".join(instalment_keys[key]),
             ]
         )
     return f"payment-run-{view['reference']}.csv", out.getvalue()
 
 
 def lines_csv(db: Database, actor: Identity, run_id: str) -> tuple[str, str]:
-    """(file name, CSV): the detail file, one line per request."""
+    """(file name, CSV): the detail file, one line per request or package instalment."""
     view = get_run(db, actor, run_id)
     out = io.StringIO()
     writer = csv_writer(out)
@@ -293,7 +406,7 @@ def lines_csv(db: Database, actor: Identity, run_id: str) -> tuple[str, str]:
                 view["reference"],
                 line["supplier_reference"],
                 line["payee"],
-                line["request_id"],
+                line["request_id"] or "",
                 line["item"],
                 line["category"] or "",
                 line["amount_pence"],
@@ -305,6 +418,10 @@ def lines_csv(db: Database, actor: Identity, run_id: str) -> tuple[str, str]:
                 approved_at.date().isoformat() if approved_at else "",
                 line["paid_by"] or "",
                 line["paid_on"].isoformat() if line["paid_on"] else "",
+                line["kind"],
+                line["package_id"] or "",
+                line["instalment_number"] or "",
+                line["due_on"].isoformat() if line["due_on"] else "",
             ]
         )
     return f"payment-run-{view['reference']}-lines.csv", out.getvalue()

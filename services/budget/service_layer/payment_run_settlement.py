@@ -2,7 +2,8 @@
 
 Marking a run paid changes the run and every request on the state it locked, records each
 request's transition and `request.paid` event, and posts every hold through the ledger's
-`pay_in_full`, in one transaction: all are paid, or none. The payer may not have approved any of
+`pay_in_full`; each package instalment in the run is paid from its package's hold
+(`payment_run_instalments.pay`); all in one transaction: all are paid, or none. The payer may not have approved any of
 the run's requests. Cancelling frees its requests for the next run. A run already paid (or
 cancelled) is answered unchanged.
 """
@@ -39,6 +40,7 @@ from services.budget.adapters.orm import (
 )
 from services.budget.domain import duties, rules
 from services.budget.domain import payment_runs as runs
+from services.budget.service_layer import payment_run_instalments as instalments
 from services.budget.service_layer.access import require
 from services.budget.service_layer.commands import (
     CancelPaymentRun,
@@ -85,10 +87,11 @@ def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
             .with_for_update()
         )
     )
+    paying = instalments.lock_for_paying(session, run.id)
     unpayable = [u for r in locked if (u := runs.why_unpayable(r.id, r.state, None)) is not None]
-    if unpayable:  # cancelling or paying one alone is refused while it is in a run
-        raise runs.NotPayable(unpayable)
-    _check_separation(session, actor, run.id, locked)
+    if unpayable or paying.refusals():  # paying or ending one alone is refused while in a run
+        raise runs.NotPayable(unpayable, paying.refusals())
+    _check_separation(session, actor, run.id, locked, instalments.set_up_by(session, actor, paying))
     session.execute(
         update(PaymentRun)
         .where(PaymentRun.id == run.id, PaymentRun.state == runs.OPEN)
@@ -114,7 +117,7 @@ def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
     )
     if changed.rowcount != len(locked):  # type: ignore[attr-defined]  # locked: unreachable
         raise runs.RunClosed("The run's requests changed meanwhile; reload it and try again.")
-    paying = (
+    holds = (
         select(
             PaymentRunItem.request_id.label("request_id"),
             PaymentRunItem.amount_pence.label("pence"),
@@ -122,14 +125,25 @@ def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
         .where(PaymentRunItem.run_id == run.id)
         .subquery()
     )
-    tx.ledger.pay_in_full(paying, len(locked), by=actor.sub, reference=run.reference)
-    audit_run(session, actor, "payment_run.paid", run, {"requests": len(locked)})
+    if locked:
+        tx.ledger.pay_in_full(holds, len(locked), by=actor.sub, reference=run.reference)
+    instalments.pay(tx, actor, run, paying, paid_on)
+    audit_run(
+        session,
+        actor,
+        "payment_run.paid",
+        run,
+        {"requests": len(locked), "instalments": len(paying.instalments)},
+    )
     session.refresh(run)
     return tx.done(run_view(session, run, actor))
 
 
-def _check_separation(session: Session, actor: Identity, run_id: str, locked: list[Any]) -> None:
-    """Refuse the whole run (403, naming the requests) if the payer approved any of them."""
+def _check_separation(
+    session: Session, actor: Identity, run_id: str, locked: list[Any], own_instalments: list[str]
+) -> None:
+    """Refuse the whole run (403, naming them) if the payer approved any of its requests or set
+    up any package it pays an instalment of."""
     waivers = {
         person_id: waiver_of(scheme)
         for person_id, scheme in session.execute(
@@ -156,12 +170,13 @@ def _check_separation(session: Session, actor: Identity, run_id: str, locked: li
             waivers[r.person_id],
         )
     ]
-    if own:
+    if own or own_instalments:
         raise duties.SeparationOfDuties(
-            "You approved requests in this run, so someone else must mark it paid "
-            f"(rule: {duties.APPROVER_MAY_NOT_PAY}): {', '.join(own)}",
+            "You approved requests or set up packages in this run, so someone else must mark it "
+            f"paid (rule: {duties.APPROVER_MAY_NOT_PAY}): {', '.join(own + own_instalments)}",
             rule=duties.APPROVER_MAY_NOT_PAY,
             request_ids=own,
+            instalments=own_instalments,
         )
 
 
@@ -263,6 +278,7 @@ def _cancel(tx: SqlTransaction, cmd: CancelPaymentRun, reason: str) -> dict[str,
         .values(payment_run_id=None)
         .execution_options(synchronize_session=False)
     )
+    instalments.free(session, run.id)
     audit_run(session, cmd.actor, "payment_run.cancelled", run, {"reason": reason})
     session.refresh(run)
     return tx.done(run_view(session, run, cmd.actor))

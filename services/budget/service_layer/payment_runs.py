@@ -1,4 +1,5 @@
-"""Payment runs, created: finance batches every request due for payment into one run.
+"""Payment runs, created: finance batches every request due for payment, and every package
+instalment due by the run's day (`payment_run_instalments`), into one run.
 
 A request joins a run only through a conditional `UPDATE ... SET payment_run_id = :run WHERE
 payment_run_id IS NULL AND state IN ('approved', 'ordered')`, so two runs made at once never share
@@ -31,6 +32,7 @@ from services.budget.adapters.orm import (
     PurchaseRequest,
 )
 from services.budget.domain import payment_runs as runs
+from services.budget.service_layer import payment_run_instalments as instalments
 from services.budget.service_layer.access import require
 from services.budget.service_layer.commands import (
     CreatePaymentRun,
@@ -43,7 +45,8 @@ from shared.identity import Identity
 
 
 def create_run(db: Database | SqlUnitOfWork, cmd: CreatePaymentRun) -> dict[str, Any]:
-    """A run of every approved or ordered request due by `due_by` (or of the named ones)."""
+    """A run of every approved or ordered request and package instalment due by `due_by` (or of
+    the named requests only)."""
     require(cmd.actor, *PAYERS)
     return as_sql_uow(db).run(lambda tx: _create(tx, cmd))
 
@@ -82,8 +85,11 @@ def _create(tx: SqlTransaction, cmd: CreatePaymentRun) -> dict[str, Any]:
                     select(Person.id).where(Person.scheme_id == cmd.scheme_id)
                 )
             )
-        if _claim(session, run_id, free, *due) == 0:
-            raise runs.NothingDue(f"No approved request is waiting for payment by {due_by}.")
+        claimed = _claim(session, run_id, free, *due)
+        if claimed + instalments.claim_due(session, run_id, due_by, cmd.scheme_id) == 0:
+            raise runs.NothingDue(
+                f"No approved request or package instalment is waiting for payment by {due_by}."
+            )
     session.execute(
         insert(PaymentRunItem).from_select(
             ["run_id", "request_id", "amount_pence"],
@@ -97,8 +103,16 @@ def _create(tx: SqlTransaction, cmd: CreatePaymentRun) -> dict[str, Any]:
             PaymentRunItem.run_id == run_id
         )
     ).one()
-    run.request_count, run.total_pence = int(count), int(total)
-    audit_run(session, cmd.actor, "payment_run.created", run, {"requests": run.request_count})
+    instalment_count, instalment_total = instalments.record_items(session, run_id)
+    run.request_count, run.instalment_count = int(count), instalment_count
+    run.total_pence = int(total) + instalment_total
+    audit_run(
+        session,
+        cmd.actor,
+        "payment_run.created",
+        run,
+        {"requests": run.request_count, "instalments": instalment_count},
+    )
     return tx.done(run_view(session, run, cmd.actor))
 
 

@@ -62,12 +62,14 @@ def test_a_run_takes_every_approved_or_ordered_request_grouped_by_payee(budget_s
             "supplier_reference": "",
             "payee": "Bikes for All",
             "request_count": 2,
+            "instalment_count": 0,
             "total_pence": 7_500,
         },
         {
             "supplier_reference": "",
             "payee": "Hastings Gym",
             "request_count": 1,
+            "instalment_count": 0,
             "total_pence": 2_000,
         },
     ]

@@ -123,4 +123,52 @@ def test_nothing_due_is_said_on_the_form(web, suite):
     web.sign_in("demo-finance")
     page = _new_run(web, scheme_id)
     assert page.status_code == 400
-    assert problems(page) == [f"No approved request is waiting for payment by {date.today()}."]
+    assert problems(page) == [
+        f"No approved request or package instalment is waiting for payment by {date.today()}."
+    ]
+
+
+def test_a_runs_package_instalments_show_apart_from_its_requests_and_are_paid_with_it(web, suite):
+    scheme_id, made = _approved(suite, 1)
+    person_id = create_person(suite, scheme_id)
+    goal_id = create_plan(suite, person_id)["goals"][0]["id"]
+    package = suite.api(
+        "POST",
+        "/api/budget/packages",
+        role="advisor",
+        sub="demo-advisor",
+        json={
+            "person_id": person_id,
+            "goal_id": goal_id,
+            "supplier": "Hastings Youth Support",
+            "item": "Weekly support worker",
+            "category": "peer-support",
+            "frequency": "weekly",
+            "instalments": 4,
+            "instalment_pence": 4_000,
+        },
+    )
+    assert package.status_code == 201, package.text
+    package_id = package.json()["id"]
+    web.sign_in("demo-finance")
+
+    page = web.follow(_new_run(web, scheme_id))  # due today: the first instalment only
+
+    assert "1 payments for requests and 1 package instalments" in page.text
+    assert 'data-testid="request-lines"' in page.text and 'data-testid="package-lines"' in page.text
+    packages_table = page.text[page.text.index('data-testid="package-lines"') :]
+    assert "Weekly support worker" in packages_table and "instalment 1" in packages_table
+    assert made[0]["item"] not in packages_table
+    listed = web.get("/payments/instalments")
+    assert "In a payment run" in listed.text
+    assert f"/payments/packages/{package_id}/instalments/1" not in listed.text
+    run_path = "/payments/runs/" + re.search(
+        r'action="/payments/runs/([^/"]+)/paid"', page.text
+    ).group(1)
+
+    paid = web.follow(web.post(run_path + "/paid", {}, form_at=run_path))
+
+    assert "1 package instalments" in paid.text
+    after = suite.api("GET", f"/api/budget/packages/{package_id}", role="finance").json()
+    assert [i["state"] for i in after["schedule"]] == ["paid", "due", "due", "due"]
+    assert suite.api("GET", "/api/budget/ledger/verify", role="finance").json()["ok"] is True

@@ -17,6 +17,10 @@ class InstalmentSchema(Schema):
     payment_reference = fields.String(allow_none=True)
     paid_on = fields.Date(allow_none=True)
     paid_by = fields.String(allow_none=True)
+    payment_run_id = fields.String(
+        allow_none=True,
+        metadata={"description": "The unpaid payment run a due instalment waits in, if any."},
+    )
 
 
 class PackageSchema(Schema):

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.budget.domain.packages import INSTALMENT_STATES
 from services.budget.domain.payment_runs import RUN_STATES
 from services.budget.domain.rules import STATES
 from shared.pagination import PageEnvelopeSchema
 
 MAX_NAMED_REQUESTS = 20_000
+LINE_KINDS = ("request", "instalment")
 
 
 class PaymentRunCreateSchema(Schema):
     due_by = fields.Date(
         load_default=None,
-        metadata={"description": "Requests approved on or before this day (default: today)."},
+        metadata={
+            "description": "Requests approved, and package instalments falling due, on or before "
+            "this day (default: today)."
+        },
     )
     scheme_id = fields.String(
         load_default=None,
@@ -25,7 +30,10 @@ class PaymentRunCreateSchema(Schema):
         fields.String(validate=validate.Length(min=1, max=36)),
         load_default=None,
         validate=validate.Length(min=1, max=MAX_NAMED_REQUESTS),
-        metadata={"description": "Exactly these requests (409 naming any that can't be paid)."},
+        metadata={
+            "description": "Exactly these requests, and no package instalments (409 naming any "
+            "that can't be paid)."
+        },
     )
 
 
@@ -43,23 +51,32 @@ class PaymentRunPayeeSchema(Schema):
     )
     payee = fields.String()
     request_count = fields.Integer()
+    instalment_count = fields.Integer(metadata={"description": "Package instalments it covers."})
     total_pence = fields.Integer()
 
 
 class PaymentRunLineSchema(Schema):
-    request_id = fields.String()
+    kind = fields.String(
+        metadata={"enum": list(LINE_KINDS), "description": "A request, or a package instalment."}
+    )
+    request_id = fields.String(allow_none=True)
+    package_id = fields.String(allow_none=True)
+    instalment_number = fields.Integer(allow_none=True)
+    due_on = fields.Date(allow_none=True, metadata={"description": "When the instalment fell due."})
     supplier_reference = fields.String()
     payee = fields.String()
     item = fields.String()
     category = fields.String(allow_none=True)
     amount_pence = fields.Integer()
-    state = fields.String(metadata={"enum": list(STATES)})
+    state = fields.String(metadata={"enum": [*STATES, *INSTALMENT_STATES]})
     scheme_id = fields.String()
     pot_id = fields.String()
     pot = fields.String()
     funder = fields.String()
     cost_code = fields.String(allow_none=True)
-    approved_by = fields.String(allow_none=True)
+    approved_by = fields.String(
+        allow_none=True, metadata={"description": "Who approved it (an instalment: set it up)."}
+    )
     approved_at = fields.DateTime(allow_none=True)
     paid_by = fields.String(allow_none=True)
     paid_on = fields.Date(allow_none=True)
@@ -74,6 +91,7 @@ class PaymentRunSummarySchema(Schema):
     due_by = fields.Date()
     scheme_id = fields.String(allow_none=True)
     request_count = fields.Integer()
+    instalment_count = fields.Integer()
     total_pence = fields.Integer()
     created_at = fields.DateTime()
     created_by = fields.String()
@@ -85,6 +103,12 @@ class PaymentRunSummarySchema(Schema):
     cancel_reason = fields.String(allow_none=True)
     approved_by_you = fields.List(
         fields.String(), metadata={"description": "Requests the caller approved: they can't pay."}
+    )
+    set_up_by_you = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Instalments (PACKAGE#N) of packages the caller set up: they can't pay."
+        },
     )
     actions = fields.List(fields.String(), metadata={"description": "What the caller may do now."})
 

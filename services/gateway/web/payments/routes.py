@@ -115,7 +115,10 @@ def new_run():
             body["scheme_id"] = form.data["scheme_id"]
         run = submit(form, "budget", "POST", "/payment-runs", json=body, idempotent=True)
         if run is not None:
-            flash(f"Payment run {run['reference']} created: {run['request_count']} payments.")
+            flash(
+                f"Payment run {run['reference']} created: {run['request_count']} payments for "
+                f"requests and {run['instalment_count']} package instalments."
+            )
             return redirect(url_for("web.payment_run_page", run_id=run["id"]))
     return render(
         "web/payment_run_new.html",
@@ -157,7 +160,10 @@ def mark_run_paid(run_id: str):
         json={},
         headers={"Idempotency-Key": request.form.get("idempotency_key") or uuid.uuid4().hex},
     )
-    flash(f"Payment run {run['reference']} marked as paid: {run['request_count']} payments.")
+    flash(
+        f"Payment run {run['reference']} marked as paid: {run['request_count']} payments for "
+        f"requests and {run['instalment_count']} package instalments."
+    )
     return redirect(url_for("web.payment_run_page", run_id=run_id))
 
 
