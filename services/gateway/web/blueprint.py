@@ -13,7 +13,7 @@ bp = Blueprint("web", __name__)
 
 # A page that sends a file on: room for one over the 5 MB limit, so the budget service's refusal
 # is shown on the form rather than cut off here.
-UPLOAD_PAGES = frozenset({"web.provider_request_documents"})
+UPLOAD_PAGES = frozenset({"web.provider_request_documents", "web.request_documents"})
 UPLOAD_PAGE_BYTES = 12 * 1024 * 1024
 
 

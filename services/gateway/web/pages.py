@@ -11,6 +11,7 @@ from __future__ import annotations
 from services.gateway.web.admin import routes as admin
 from services.gateway.web.approvals import routes as approvals
 from services.gateway.web.blueprint import bp
+from services.gateway.web.caseload import documents as caseload_documents
 from services.gateway.web.caseload import routes as caseload
 from services.gateway.web.commissioning import routes as commissioning
 from services.gateway.web.dashboard import routes as dashboard
@@ -29,6 +30,7 @@ __all__ = [
     "approvals",
     "bp",
     "caseload",
+    "caseload_documents",
     "commissioning",
     "dashboard",
     "feedback",

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, abort, flash, get_flashed_messages, redirect, request, url_for
+from flask import abort, flash, get_flashed_messages, redirect, request, url_for
 
 from services.gateway.web.blueprint import bp
 from services.gateway.web.core import (
-    ServiceError,
     call,
     call_raw,
     current_user,
@@ -23,6 +22,7 @@ from services.gateway.web.provider.forms import (
     EditListingForm,
     NewListingForm,
 )
+from services.gateway.web.uploads import download, send_file
 
 
 @bp.get("/provider")
@@ -127,12 +127,6 @@ def edit_listing(listing_id: str):
     ), (409 if conflict else form.status)
 
 
-FILE_REFUSALS = {
-    413: "The selected file must be smaller than 5MB",
-    415: "The selected file must be a PDF, JPG or PNG",
-}
-
-
 @bp.route("/provider/requests/<request_id>/documents", methods=["GET", "POST"])
 @login_required("provider")
 def provider_request_documents(request_id: str):
@@ -150,19 +144,11 @@ def provider_request_documents(request_id: str):
         if upload is None or not upload.filename:
             errors["file"] = "Select an invoice or receipt"
         if not errors and upload is not None:
-            answer = call_raw(
-                "budget",
-                "POST",
-                f"/requests/{request_id}/documents",
-                files={"file": (upload.filename, upload.stream.read(), upload.mimetype)},
-                data={"kind": kind},
-            )
-            if answer.status_code == 201:
-                flash(f"Uploaded: {answer.json()['filename']}.")
+            stored, refused = send_file(request_id, upload, kind)
+            if stored is not None:
+                flash(f"Uploaded: {stored['filename']}.")
                 return redirect(url_for("web.provider_request_documents", request_id=request_id))
-            if answer.status_code not in FILE_REFUSALS:
-                raise ServiceError(answer.status_code, answer.json())
-            errors["file"] = FILE_REFUSALS[answer.status_code]
+            errors["file"] = refused or ""
     documents = call("budget", "GET", f"/requests/{request_id}/documents")
     return render(
         "web/provider_documents.html",
@@ -180,14 +166,4 @@ def provider_request_documents(request_id: str):
 @bp.get("/provider/documents/<document_id>")
 @login_required("provider")
 def provider_document(document_id: str):
-    answer = call_raw("budget", "GET", f"/documents/{document_id}")
-    if answer.status_code != 200:
-        abort(404 if answer.status_code in (403, 404) else 503)
-    return Response(
-        answer.content,
-        mimetype=answer.headers["Content-Type"],
-        headers={
-            "Content-Disposition": answer.headers["Content-Disposition"],
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(document_id)

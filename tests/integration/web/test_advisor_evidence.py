@@ -1,0 +1,106 @@
+"""An advisor uploads evidence of purchase from the young person's page, through the real gateway:
+for their own young people's requests only, bad files named on the field, downloaded only as an
+attachment."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from tests.integration.web.client import WebClient, problems
+from tests.integration.web.factories import (
+    create_person,
+    create_plan,
+    create_request,
+    create_scheme,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
+
+
+def _approved_equipment(suite):  # type: ignore[no-untyped-def]
+    """(person id, request id): a bike approved for a young person on demo-advisor's caseload."""
+    person_id = create_person(suite, create_scheme(suite))
+    goal_id = create_plan(suite, person_id)["goals"][0]["id"]
+    raised = create_request(suite, person_id, goal_id, 12_000)
+    approved = suite.api(
+        "POST",
+        f"/api/budget/requests/{raised['id']}/approve",
+        role="budget_holder",
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert approved.status_code == 200, approved.text
+    return person_id, raised["id"]
+
+
+def _send(web: WebClient, path: str, name: str, body: bytes, mime: str, kind: str = "evidence"):  # type: ignore[no-untyped-def]
+    fields = web.hidden(path)
+    fields["kind"] = kind
+    return web.request("POST", path, data=fields, files={"file": (name, body, mime)})
+
+
+def test_the_advisor_uploads_evidence_from_the_person_page_and_bad_files_are_named(suite):
+    person_id, request_id = _approved_equipment(suite)
+    web = WebClient(suite.gateway)
+    web.sign_in("demo-advisor")
+    path = f"/caseload/{person_id}/requests/{request_id}/documents"
+    assert f'href="{path}"' in web.get(f"/caseload/{person_id}").text
+
+    nothing = web.request("POST", path, data=web.hidden(path) | {"kind": "evidence"})
+    assert nothing.status_code == 400
+    assert problems(nothing) == ["Select a photo or PDF of the evidence"]
+    assert 'id="file-error"' in nothing.text  # the message is on the field itself
+    too_big = _send(
+        web, path, "bike.pdf", b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024), "application/pdf"
+    )
+    assert too_big.status_code == 400
+    assert problems(too_big) == ["The selected file must be smaller than 5MB"]
+    lying = _send(web, path, "bike.png", b"<svg onload=alert(1)></svg>", "image/png")
+    assert problems(lying) == ["The selected file must be a PDF, JPG or PNG"]
+    wrong_kind = _send(web, path, "bike.png", PNG, "image/png", kind="invoice")
+    assert problems(wrong_kind) == ["Select whether it is evidence of purchase or a receipt"]
+
+    sent = _send(web, path, "New bike.png", PNG, "image/png")
+    assert sent.status_code == 302, sent.text
+    page = web.follow(sent)
+    assert "Uploaded: New bike.png." in page.text
+    link = re.search(r'href="(/caseload/documents/[^"]+)"', page.text).group(1)
+    got = web.get(link)
+    assert got.status_code == 200 and got.content == PNG
+    assert got.headers["Content-Type"] == "image/png"
+    assert got.headers["Content-Disposition"] == 'attachment; filename="New bike.png"'
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    documents = suite.api("GET", f"/api/budget/requests/{request_id}/documents", role="finance")
+    assert [(d["kind"], d["filename"]) for d in documents.json()] == [("evidence", "New bike.png")]
+
+
+def test_another_advisor_finds_neither_the_page_nor_the_file(suite):
+    person_id, request_id = _approved_equipment(suite)
+    mine = WebClient(suite.gateway)
+    mine.sign_in("demo-advisor")
+    path = f"/caseload/{person_id}/requests/{request_id}/documents"
+    sent = _send(mine, path, "receipt.png", PNG, "image/png", kind="receipt")
+    assert sent.status_code == 302, sent.text
+    link = re.search(r'href="(/caseload/documents/[^"]+)"', mine.follow(sent).text).group(1)
+
+    other = WebClient(suite.gateway)
+    other.sign_in("demo-advisor-2")
+    assert other.get(path).status_code == 404
+    assert other.get(link).status_code == 404
+    other_person = create_person(suite, create_scheme(suite), advisor="demo-advisor-2")
+    # Their own young person's id with this request's id: the request is not that person's.
+    assert other.get(f"/caseload/{other_person}/requests/{request_id}/documents").status_code == 404
+    assert mine.get(f"/caseload/{person_id}/requests/not-a-uuid/documents").status_code == 404
+    documents = suite.api("GET", f"/api/budget/requests/{request_id}/documents", role="finance")
+    assert len(documents.json()) == 1
+
+
+def test_only_advisors_reach_the_evidence_pages(suite):
+    person_id, request_id = _approved_equipment(suite)
+    path = f"/caseload/{person_id}/requests/{request_id}/documents"
+    for sub in ("demo-provider", "demo-finance", "demo-budget-holder"):
+        web = WebClient(suite.gateway)
+        web.sign_in(sub)
+        assert web.get(path).status_code == 403, sub
+    anonymous = WebClient(suite.gateway).get(path)
+    assert anonymous.status_code == 302 and "/sign-in" in anonymous.headers["Location"]
