@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
     AuditRecord,
+    EligibilityRecord,
     Goal,
     Person,
     Plan,
@@ -113,6 +114,14 @@ class SqlPeople:
 
     def get(self, person_id: str) -> Person | None:
         return self.session.get(Person, person_id)
+
+    def add(self, person: Person) -> None:
+        self.session.add(person)
+        self.session.flush()
+
+    def add_eligibility(self, record: EligibilityRecord) -> None:
+        self.session.add(record)
+        self.session.flush()
 
     def scheme_of(self, person_id: str) -> SchemeRow:
         person = self.session.get(Person, person_id)

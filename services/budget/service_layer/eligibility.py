@@ -6,91 +6,51 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import AuditRecord, EligibilityRecord, EligibilityReview
 from services.budget.service_layer.access import person_for, require
+from services.budget.service_layer.person_views import (
+    ELIGIBILITY_FIELDS,
+    current_record,
+    record_view,
+)
 from services.budget.service_layer.unit_of_work import SqlTransaction, as_sql_uow
 from shared.clock import utcnow
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
 
-ELIGIBILITY_FIELDS = (
-    "basis",
-    "mha_section",
-    "aftercare_plan_date",
-    "responsible_nhs_body",
-    "responsible_council",
-    "ehc_plan_reference",
-    "continuing_care_decided_on",
-    "next_review_on",
-)
-
 
 def record_eligibility(
     session: Session, person_id: str, record: dict[str, Any], by: str
 ) -> EligibilityRecord:
     """Keep the eligibility record given at enrolment or on a transfer."""
-    row = EligibilityRecord(
+    row = eligibility_record(person_id, record, by)
+    session.add(row)
+    session.add(eligibility_recorded(row))
+    session.flush()
+    return row
+
+
+def eligibility_record(person_id: str, record: dict[str, Any], by: str) -> EligibilityRecord:
+    return EligibilityRecord(
         id=str(uuid.uuid4()),
         person_id=person_id,
         recorded_by=by,
         recorded_at=utcnow(),
         **{name: record.get(name) for name in ELIGIBILITY_FIELDS},
     )
-    session.add(row)
-    session.add(
-        AuditRecord(
-            by_sub=by,
-            action="eligibility.recorded",
-            subject_id=person_id,
-            details={"basis": row.basis},
-        )
+
+
+def eligibility_recorded(row: EligibilityRecord) -> AuditRecord:
+    return AuditRecord(
+        by_sub=row.recorded_by,
+        action="eligibility.recorded",
+        subject_id=row.person_id,
+        details={"basis": row.basis},
     )
-    session.flush()
-    return row
-
-
-def current_record(session: Session, person_id: str) -> EligibilityRecord | None:
-    """The person's record still in force (the latest one not ended)."""
-    return session.scalar(
-        select(EligibilityRecord)
-        .where(EligibilityRecord.person_id == person_id, EligibilityRecord.ended_on.is_(None))
-        .order_by(EligibilityRecord.recorded_at.desc(), EligibilityRecord.id)
-        .limit(1)
-    )
-
-
-def eligibility_view(session: Session, person_id: str) -> dict[str, Any] | None:
-    record = current_record(session, person_id)
-    return None if record is None else record_view(session, record)
-
-
-def record_view(session: Session, record: EligibilityRecord) -> dict[str, Any]:
-    reviews = list(
-        session.scalars(
-            select(EligibilityReview)
-            .where(EligibilityReview.record_id == record.id)
-            .order_by(EligibilityReview.reviewed_on, EligibilityReview.id)
-        )
-    )
-    return {
-        "id": record.id,
-        **{name: getattr(record, name) for name in ELIGIBILITY_FIELDS},
-        "ended_on": record.ended_on,
-        "recorded_at": record.recorded_at,
-        "reviews": [
-            {
-                "reviewed_on": r.reviewed_on,
-                "continues": r.continues,
-                "next_review_on": r.next_review_on,
-                "note": r.note,
-            }
-            for r in reviews
-        ],
-    }
 
 
 def review_eligibility(

@@ -17,20 +17,17 @@ def publish(session: Session, topic: str, payload: dict[str, Any]) -> None:
     add_event(session, OutboxEvent, OUTCOMES, topic, payload)
 
 
-def person_enrolled(session: Session, person: Person) -> None:
-    publish(
-        session,
-        "person.enrolled",
-        {
-            "person_id": person.id,
-            "scheme_id": person.scheme_id,
-            "advisor_sub": person.advisor_sub,
-            "birth_year": person.birth_date.year,
-            "consent_evaluation": person.consent_evaluation,
-            "consent_case_study": person.consent_case_study,
-            "enrolled_at": person.enrolled_at.isoformat(),
-        },
-    )
+def person_enrolled(person: Person) -> dict[str, Any]:
+    """`person.enrolled`: what outcomes needs to know of a young person (no name, birth year only)."""
+    return {
+        "person_id": person.id,
+        "scheme_id": person.scheme_id,
+        "advisor_sub": person.advisor_sub,
+        "birth_year": person.birth_date.year,
+        "consent_evaluation": person.consent_evaluation,
+        "consent_case_study": person.consent_case_study,
+        "enrolled_at": person.enrolled_at.isoformat(),
+    }
 
 
 def plan_event(session: Session, topic: str, plan: Plan) -> None:

@@ -1,4 +1,9 @@
-"""Use cases for young people (enrolment, caseloads, consent); their plans are in `plans.py`."""
+"""Use cases for young people (enrolment, caseloads, consent); their plans are in `plans.py`.
+
+Enrolment, reassignment and consent work through the unit of work's ports, so their rules are
+tested against fakes (`tests/unit/budget/test_people.py`); what a person looks like to callers is
+the read side in `person_views.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,20 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
     AuditRecord,
-    Package,
     Person,
-    Pot,
-    PurchaseRequest,
     Scheme,
 )
 from services.budget.domain import eligibility
 from services.budget.domain import schemes as kinds
 from services.budget.domain.rules import AgeRange
 from services.budget.service_layer import events, ledger
-from services.budget.service_layer.access import page_of, person_for, require, scope_people
-from services.budget.service_layer.eligibility import eligibility_view, record_eligibility
-from services.budget.service_layer.schemes import get_scheme
-from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
+from services.budget.service_layer.access import page_of, require, scope_people
+from services.budget.service_layer.eligibility import eligibility_record, eligibility_recorded
+from services.budget.service_layer.person_views import person_view
+from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow
 from shared.clock import utcnow
 from shared.db import Database
 from shared.errors import NotFound, ValidationFailed
@@ -33,7 +34,7 @@ from shared.pagination import Page
 
 
 def enrol_person(
-    db: Database | SqlUnitOfWork,
+    db: Database | UnitOfWork,
     actor: Identity,
     values: dict[str, Any],
     *,
@@ -47,50 +48,52 @@ def enrol_person(
             "Say whose caseload the young person is on.",
             errors={"advisor_sub": ["Required when an admin enrols someone."]},
         )
-    on = today or date.today()
-    return as_sql_uow(db).run(lambda tx: _enrol(tx, actor, values, advisor_sub, on))
+    uow, on = as_uow(db), today or date.today()
+    return uow.retrying(lambda: _enrol(uow, actor, values, advisor_sub, on))
 
 
 def _enrol(
-    tx: SqlTransaction, actor: Identity, values: dict[str, Any], advisor_sub: str, today: date
+    uow: UnitOfWork, actor: Identity, values: dict[str, Any], advisor_sub: str, today: date
 ) -> Person:
-    session = tx.session
-    scheme = get_scheme(session, values["scheme_id"])
-    if not scheme.active:
-        raise ValidationFailed(
-            "That scheme is closed.", errors={"scheme_id": ["Closed to new people."]}
+    with uow.write() as tx:
+        scheme = tx.schemes.get(values["scheme_id"])
+        if scheme is None:
+            raise NotFound("No scheme with that id.")
+        if not scheme.active:
+            raise ValidationFailed(
+                "That scheme is closed.", errors={"scheme_id": ["Closed to new people."]}
+            )
+        refusal = AgeRange(scheme.min_age, scheme.max_age).refusal(values["birth_date"], today)
+        if refusal:
+            raise ValidationFailed(refusal, errors={"birth_date": [refusal]})
+        eligibility.check_record(scheme.eligibility, values.get("eligibility"), today)
+        person = Person(
+            id=values.get("id") or str(uuid.uuid4()),
+            scheme_id=scheme.id,
+            pot_id="",
+            case_reference=values["case_reference"],
+            birth_date=values["birth_date"],
+            advisor_sub=advisor_sub,
+            consent_evaluation=values.get("consent_evaluation", False),
+            consent_case_study=values.get("consent_case_study", False),
+            allocation_pence=allocation_asked(scheme, values),
+            referred_on=values.get("referred_on") or today,
+            enrolled_at=values.get("enrolled_at") or utcnow(),
+            enrolled_by=actor.sub,
         )
-    refusal = AgeRange(scheme.min_age, scheme.max_age).refusal(values["birth_date"], today)
-    if refusal:
-        raise ValidationFailed(refusal, errors={"birth_date": [refusal]})
-    eligibility.check_record(scheme.eligibility, values.get("eligibility"), today)
-    allocation = allocation_asked(scheme, values)
-    person = Person(
-        id=values.get("id") or str(uuid.uuid4()),
-        scheme_id=scheme.id,
-        pot_id="",
-        case_reference=values["case_reference"],
-        birth_date=values["birth_date"],
-        advisor_sub=advisor_sub,
-        consent_evaluation=values.get("consent_evaluation", False),
-        consent_case_study=values.get("consent_case_study", False),
-        allocation_pence=allocation,
-        referred_on=values.get("referred_on") or today,
-        enrolled_at=values.get("enrolled_at") or utcnow(),
-        enrolled_by=actor.sub,
-    )
-    if values.get("funding"):
-        person.pot_id = _allocate_jointly(tx, person, values["funding"], actor.sub)
-    else:
-        person.pot_id = _allocate(tx, person, values.get("pot_id"), actor.sub)
-    session.add(person)
-    session.flush()
-    if values.get("eligibility"):
-        record_eligibility(session, person.id, values["eligibility"], actor.sub)
-    if not values.get("seeding"):
-        events.person_enrolled(session, person)
-    tx.done(person_view(session, person))
-    return person
+        if values.get("funding"):
+            person.pot_id = _allocate_jointly(tx, person, values["funding"], actor.sub)
+        else:
+            person.pot_id = _allocate(tx, person, values.get("pot_id"), actor.sub)
+        tx.people.add(person)
+        if values.get("eligibility"):
+            record = eligibility_record(person.id, values["eligibility"], actor.sub)
+            tx.people.add_eligibility(record)
+            tx.audit.add(eligibility_recorded(record))
+        if not values.get("seeding"):
+            tx.publish("person.enrolled", events.person_enrolled(person))
+        tx.done(tx.person_view(person))
+        return person
 
 
 def allocation_asked(scheme: Scheme, values: dict[str, Any]) -> int:
@@ -120,13 +123,13 @@ def allocation_asked(scheme: Scheme, values: dict[str, Any]) -> int:
 
 
 def _allocate_jointly(
-    tx: SqlTransaction, person: Person, funding: list[dict[str, Any]], by: str
+    tx: Transaction, person: Person, funding: list[dict[str, Any]], by: str
 ) -> str:
     """Joint funding: each part drawn from its own pot (health, education, social care)."""
     tx.ledger.open_person(person.id)
     seen: set[str] = set()
     for part in funding:
-        pot = tx.session.get(Pot, part["pot_id"])
+        pot = tx.pots.get(part["pot_id"])
         if pot is None or pot.scheme_id != person.scheme_id:
             raise NotFound("No pot with that id funds this scheme.")
         if pot.id in seen:
@@ -139,19 +142,10 @@ def _allocate_jointly(
     return str(funding[0]["pot_id"])
 
 
-def _allocate(tx: SqlTransaction, person: Person, pot_id: str | None, by: str) -> str:
+def _allocate(tx: Transaction, person: Person, pot_id: str | None, by: str) -> str:
     """Take the allocation from the named pot, or the scheme's first pot that can cover it."""
-    session = tx.session
     candidates = (
-        [pot_id]
-        if pot_id
-        else list(
-            session.scalars(
-                select(Pot.id)
-                .where(Pot.scheme_id == person.scheme_id)
-                .order_by(Pot.starts_on, Pot.id)
-            )
-        )
+        [pot_id] if pot_id else [p.id for p in tx.pots.listed(frozenset({person.scheme_id}))]
     )
     if not candidates:
         raise ValidationFailed(
@@ -160,7 +154,7 @@ def _allocate(tx: SqlTransaction, person: Person, pot_id: str | None, by: str) -
     tx.ledger.open_person(person.id)
     last_error: Exception | None = None
     for candidate in candidates:
-        pot = session.get(Pot, candidate)
+        pot = tx.pots.get(candidate)
         if pot is None or pot.scheme_id != person.scheme_id:
             raise NotFound("No pot with that id funds this scheme.")
         try:
@@ -173,9 +167,9 @@ def _allocate(tx: SqlTransaction, person: Person, pot_id: str | None, by: str) -
     raise last_error
 
 
-def get_person(db: Database, actor: Identity, person_id: str) -> dict[str, Any]:
-    with db.session() as session:
-        return person_view(session, person_for(session, actor, person_id))
+def get_person(db: Database | UnitOfWork, actor: Identity, person_id: str) -> dict[str, Any]:
+    with as_uow(db).read() as tx:
+        return tx.person_view(tx.visible_person(actor, person_id))
 
 
 def list_people(
@@ -190,116 +184,68 @@ def list_people(
         return result
 
 
-def person_view(session: Session, person: Person) -> dict[str, Any]:
-    return {
-        "id": person.id,
-        "scheme_id": person.scheme_id,
-        "pot_id": person.pot_id,
-        "case_reference": person.case_reference,
-        "birth_date": person.birth_date,
-        "advisor_sub": person.advisor_sub,
-        "consent_evaluation": person.consent_evaluation,
-        "consent_case_study": person.consent_case_study,
-        "referred_on": person.referred_on,
-        "enrolled_at": person.enrolled_at,
-        "status": person.status,
-        "left_on": person.left_on,
-        "eligibility": eligibility_view(session, person.id),
-        "budget": budget_view(session, person),
-    }
-
-
-def budget_view(session: Session, person: Person) -> dict[str, Any]:
-    remaining = ledger.balance(session, ledger.account_id(ledger.PERSON, person.id))
-    ids = list(
-        session.scalars(select(PurchaseRequest.id).where(PurchaseRequest.person_id == person.id))
-    ) + list(session.scalars(select(Package.id).where(Package.person_id == person.id)))
-    accounts = [ledger.account_id(k, i) for i in ids for k in (ledger.HOLD, ledger.PAID)]
-    found = ledger.balances(session, accounts) if accounts else {}
-    held = sum(v for k, v in found.items() if k.startswith("hold:"))
-    paid = sum(v for k, v in found.items() if k.startswith("paid:"))
-    return {
-        "allocation_pence": person.allocation_pence,
-        "held_pence": held,
-        "paid_pence": paid,
-        "remaining_pence": remaining,
-        "funding": funding_view(session, person),
-    }
-
-
-def funding_view(session: Session, person: Person) -> list[dict[str, Any]]:
-    """Where the allocation came from, pot by pot (health, education and social care apart)."""
-    given = ledger.allocations_by_pot(session, person.id)
-    pots = {p.id: p for p in session.scalars(select(Pot).where(Pot.id.in_(list(given))))}
-    return [
-        {
-            "pot_id": pot_id,
-            "pot_name": pots[pot_id].name,
-            "funder": pots[pot_id].funder,
-            "funding_stream": pots[pot_id].funding_stream,
-            "amount_pence": amount,
-        }
-        for pot_id, amount in given.items()
-        if amount > 0 and pot_id in pots
-    ]
-
-
-def reassign_person(db: Database, actor: Identity, person_id: str, advisor_sub: str) -> Person:
+def reassign_person(
+    db: Database | UnitOfWork, actor: Identity, person_id: str, advisor_sub: str
+) -> Person:
+    """Move a young person to another advisor's caseload (audited; outcomes is told)."""
     require(actor, "admin", "budget_holder")
-    return as_sql_uow(db).run(lambda tx: _reassign(tx, actor, person_id, advisor_sub))
+    uow = as_uow(db)
+    return uow.retrying(lambda: _reassign(uow, actor, person_id, advisor_sub))
 
 
-def _reassign(tx: SqlTransaction, actor: Identity, person_id: str, advisor_sub: str) -> Person:
-    session = tx.session
-    person = person_for(session, actor, person_id)
-    previous = person.advisor_sub
-    if previous == advisor_sub:
-        return person
-    person.advisor_sub = advisor_sub
-    session.add(
-        AuditRecord(
-            by_sub=actor.sub,
-            action="person.reassigned",
-            subject_id=person.id,
-            details={"from": previous, "to": advisor_sub},
+def _reassign(uow: UnitOfWork, actor: Identity, person_id: str, advisor_sub: str) -> Person:
+    with uow.write() as tx:
+        person = tx.visible_person(actor, person_id)
+        previous = person.advisor_sub
+        if previous == advisor_sub:
+            return person
+        person.advisor_sub = advisor_sub
+        tx.audit.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="person.reassigned",
+                subject_id=person.id,
+                details={"from": previous, "to": advisor_sub},
+            )
         )
-    )
-    events.publish(
-        session,
-        "person.reassigned",
-        {"person_id": person.id, "advisor_sub": advisor_sub, "previous_advisor_sub": previous},
-    )
-    return person
+        tx.publish(
+            "person.reassigned",
+            {"person_id": person.id, "advisor_sub": advisor_sub, "previous_advisor_sub": previous},
+        )
+        return person
 
 
-def change_consent(db: Database, actor: Identity, person_id: str, values: dict[str, Any]) -> Person:
+def change_consent(
+    db: Database | UnitOfWork, actor: Identity, person_id: str, values: dict[str, Any]
+) -> Person:
+    """Record the young person's consent to evaluation and case studies (audited; outcomes is told)."""
     require(actor, "advisor", "admin")
-    return as_sql_uow(db).run(lambda tx: _change_consent(tx, actor, person_id, values))
+    uow = as_uow(db)
+    return uow.retrying(lambda: _change_consent(uow, actor, person_id, values))
 
 
 def _change_consent(
-    tx: SqlTransaction, actor: Identity, person_id: str, values: dict[str, Any]
+    uow: UnitOfWork, actor: Identity, person_id: str, values: dict[str, Any]
 ) -> Person:
-    session = tx.session
-    person = person_for(session, actor, person_id)
-    for name in ("consent_evaluation", "consent_case_study"):
-        if name in values:
-            setattr(person, name, values[name])
-    session.add(
-        AuditRecord(
-            by_sub=actor.sub,
-            action="person.consent_changed",
-            subject_id=person.id,
-            details=values,
+    with uow.write() as tx:
+        person = tx.visible_person(actor, person_id)
+        for name in ("consent_evaluation", "consent_case_study"):
+            if name in values:
+                setattr(person, name, values[name])
+        tx.audit.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="person.consent_changed",
+                subject_id=person.id,
+                details=values,
+            )
         )
-    )
-    events.publish(
-        session,
-        "person.consent_changed",
-        {
-            "person_id": person.id,
-            "consent_evaluation": person.consent_evaluation,
-            "consent_case_study": person.consent_case_study,
-        },
-    )
-    return person
+        tx.publish(
+            "person.consent_changed",
+            {
+                "person_id": person.id,
+                "consent_evaluation": person.consent_evaluation,
+                "consent_case_study": person.consent_case_study,
+            },
+        )
+        return person

@@ -31,12 +31,13 @@ from services.budget.domain.schemes import RETURN_TO_POT
 from services.budget.domain.transfers import Settlement, settle
 from services.budget.service_layer import events, ledger
 from services.budget.service_layer.access import person_for, require
-from services.budget.service_layer.eligibility import (
+from services.budget.service_layer.eligibility import record_eligibility
+from services.budget.service_layer.people import allocation_asked
+from services.budget.service_layer.person_views import (
     current_record,
     eligibility_view,
-    record_eligibility,
+    person_view,
 )
-from services.budget.service_layer.people import allocation_asked, person_view
 from services.budget.service_layer.plans import plan_view
 from services.budget.service_layer.schemes import get_scheme
 from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow

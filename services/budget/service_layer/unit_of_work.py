@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
     AuditRecord,
+    EligibilityRecord,
     Goal,
     Person,
     Plan,
@@ -47,7 +48,7 @@ from services.budget.adapters.repository import (
     SqlRequests,
     SqlSchemes,
 )
-from services.budget.service_layer import access, events
+from services.budget.service_layer import access, events, person_views
 from services.budget.service_layer.idempotency import Idempotency, Outcome, Replay, problem_of
 from services.budget.service_layer.ledger import Ledger, MoneyRequest
 from shared.db import Database, is_retryable
@@ -81,6 +82,8 @@ class Requests(Protocol):
 class People(Protocol):
     def get(self, person_id: str) -> Person | None: ...
     def scheme_of(self, person_id: str) -> Scheme: ...
+    def add(self, person: Person) -> None: ...
+    def add_eligibility(self, record: EligibilityRecord) -> None: ...
 
 
 class Plans(Protocol):
@@ -138,6 +141,10 @@ class LedgerPort(Protocol):
     def recover(self, request: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int: ...
     def fund_pot(self, pot_id: str, amount_pence: int, *, by: str, memo: str) -> int: ...
     def balance(self, account: str) -> int: ...
+    def open_person(self, person_id: str) -> None: ...
+    def allocate(
+        self, person_id: str, pot_id: str, amount_pence: int, *, by: str, what: str
+    ) -> int: ...
 
 
 class Transaction(Protocol):
@@ -159,6 +166,7 @@ class Transaction(Protocol):
     def audit(self) -> Audit: ...
 
     def visible_person(self, actor: Identity, person_id: str) -> Person: ...
+    def person_view(self, person: Person) -> dict[str, Any]: ...
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest: ...
     def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
     def done(self, view: dict[str, Any]) -> dict[str, Any]: ...
@@ -207,6 +215,10 @@ class SqlTransaction:
 
     def visible_person(self, actor: Identity, person_id: str) -> Person:
         return access.person_for(self.session, actor, person_id)
+
+    def person_view(self, person: Person) -> dict[str, Any]:
+        """The young person as callers see them, budget and eligibility included."""
+        return person_views.person_view(self.session, person)
 
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest:
         return access.request_for(self.session, actor, request_id)

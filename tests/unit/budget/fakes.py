@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from services.budget.adapters.directory import Fundability
 from services.budget.adapters.orm import (
     AuditRecord,
+    EligibilityRecord,
     Goal,
     Person,
     Plan,
@@ -162,9 +163,20 @@ class FakePeople:
     def __init__(self, schemes: FakeSchemes | None = None) -> None:
         self.rows: dict[str, Person] = {}
         self.scheme_rows = schemes or FakeSchemes()
+        self.eligibility: list[EligibilityRecord] = []
 
     def get(self, person_id: str) -> Person | None:
         return self.rows.get(person_id)
+
+    def add(self, person: Person) -> None:
+        if person.id in self.rows:
+            raise AssertionError(f"person {person.id} added twice (the database refuses it)")
+        self.rows[person.id] = inserted(person)
+
+    def add_eligibility(self, record: EligibilityRecord) -> None:
+        if record.person_id not in self.rows:
+            raise AssertionError("an eligibility record names no person (the database refuses it)")
+        self.eligibility.append(inserted(record))
 
     def scheme_of(self, person_id: str) -> Scheme:
         person = self.rows.get(person_id)
@@ -255,6 +267,16 @@ class FakeLedger:
     def balance(self, account: str) -> int:
         return self.balances.get(account, 0)
 
+    def open_person(self, person_id: str) -> None:
+        self.balances.setdefault(f"person:{person_id}", 0)
+
+    def allocate(
+        self, person_id: str, pot_id: str, amount_pence: int, *, by: str, what: str
+    ) -> int:
+        return self._move(
+            "allocation", person_id, f"person:{person_id}", f"pot:{pot_id}", amount_pence
+        )
+
     def open_request(self, request_id: str) -> None:
         self.balances.update({f"hold:{request_id}": 0, f"paid:{request_id}": 0})
 
@@ -339,6 +361,20 @@ class FakeTransaction:
         if person is None or not self._sees(actor, person):
             raise NotFound("No young person with that id on your caseload.")
         return person
+
+    def person_view(self, person: Person) -> dict[str, Any]:
+        """The parts of `person_views.person_view` the fakes can know: the record and its money."""
+        return {
+            "id": person.id,
+            "scheme_id": person.scheme_id,
+            "pot_id": person.pot_id,
+            "advisor_sub": person.advisor_sub,
+            "status": person.status,
+            "budget": {
+                "allocation_pence": person.allocation_pence,
+                "remaining_pence": self.ledger.balance(f"person:{person.id}"),
+            },
+        }
 
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest:
         require(actor, *CASEWORK)
