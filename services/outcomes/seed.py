@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CaseStudy, CheckIn, FeedbackLink, Person
+from services.outcomes.adapters.repository import SqlCheckIns
 from services.outcomes.domain import instruments
 from services.outcomes.domain.instruments import Catalogue
 from services.outcomes.service_layer import checkins
@@ -307,7 +308,9 @@ def write_demo_links(db: Database, link_days: int) -> list[str]:
             session.query(FeedbackLink).filter(
                 FeedbackLink.token_hash == checkins.hash_token(token)
             ).delete()
-            issued = checkins._store_link(session, checkin, token, "demo-seed", link_days)
+            issued = checkins.store_link(
+                SqlCheckIns(session), checkin, token, "demo-seed", link_days
+            )
             person = session.get(Person, checkin.person_id)
             advisor = person.advisor_sub if person else "?"
             lines.append(f"{issued['page_path']}  ({advisor}'s young person, 12-week check-in)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import CarerLink, CheckIn, Person
@@ -21,7 +23,15 @@ PARENT_ACTS_BELOW_AGE = 16
 
 
 def person_for(session: Session, actor: Identity, person_id: str) -> Person:
-    person = session.get(Person, person_id)
+    return visible_person(
+        actor, session.get(Person, person_id), lambda person: acts_for(session, actor.sub, person)
+    )
+
+
+def visible_person(
+    actor: Identity, person: Person | None, carer_acts_for: Callable[[Person], bool]
+) -> Person:
+    """`person` if the caller may see them (over any store); someone else's is not found."""
     if person is None:
         raise NotFound("There is no young person with that id here.")
     if actor.is_service or actor.role == "admin":
@@ -31,17 +41,23 @@ def person_for(session: Session, actor: Identity, person_id: str) -> Person:
     if actor.role == "advisor":
         raise NotFound("There is no young person with that id on your caseload.")
     if actor.role == CARER:
-        if acts_for(session, actor.sub, person):
+        if carer_acts_for(person):
             return person
         raise NotFound("There is no child with that id you may act for.")
     raise Forbidden("Only the young person's advisor or an admin can see their check-ins.")
 
 
+def under_sixteen(person: Person) -> bool:
+    """Whether a parent or carer may still act for `person` (outcomes knows the birth year only)."""
+    return (
+        person.birth_year is not None
+        and clock.today().year - person.birth_year < PARENT_ACTS_BELOW_AGE
+    )
+
+
 def acts_for(session: Session, carer_sub: str, person: Person) -> bool:
     """Whether this parent or carer may act for `person`: linked, and the child under 16."""
-    if person.birth_year is None or clock.today().year - person.birth_year >= PARENT_ACTS_BELOW_AGE:
-        return False
-    return session.get(CarerLink, (person.id, carer_sub)) is not None
+    return under_sixteen(person) and session.get(CarerLink, (person.id, carer_sub)) is not None
 
 
 def checkin_for(session: Session, actor: Identity, checkin_id: str) -> CheckIn:

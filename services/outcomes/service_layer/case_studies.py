@@ -7,9 +7,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
+from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn
 from services.outcomes.domain.identifying import identifying_details
 from services.outcomes.service_layer.commands import ApproveCaseStudy, DraftCaseStudy
 from services.outcomes.service_layer.reports import age_band
@@ -57,7 +56,7 @@ def draft(cmd: DraftCaseStudy, uow: UnitOfWork) -> dict[str, Any]:
     if errors:
         raise ValidationFailed("The case study would identify someone.", errors=errors)
     with uow.write() as tx:
-        person = tx.session.get(Person, cmd.person_id)
+        person = tx.people.get(cmd.person_id)
         if person is None or person.advisor_sub != cmd.actor.sub:
             raise NotFound("There is no young person with that id on your caseload.")
         if not person.consent_case_study:
@@ -73,34 +72,20 @@ def draft(cmd: DraftCaseStudy, uow: UnitOfWork) -> dict[str, Any]:
             story=cmd.story.strip(),
             age_band=age_band(person.birth_year, date.today().year),
             place=PLACE,
-            category=_category(tx.session, person.id),
+            category=tx.people.latest_category(person.id),
             status="draft",
             created_at=utcnow(),
         )
-        tx.session.add(study)
-        tx.session.flush()
+        tx.case_studies.add(study)
         return view(study)
-
-
-def _category(session: Session, person_id: str) -> str | None:
-    return session.scalar(
-        select(Activity.category)
-        .where(Activity.person_id == person_id, Activity.category.is_not(None))
-        .order_by(Activity.approved_at.desc())
-        .limit(1)
-    )
 
 
 def list_studies(uow: UnitOfWork, actor: Identity, status: str | None) -> list[dict[str, Any]]:
     if actor.role not in ("advisor", "admin") and not actor.is_service:
         raise Forbidden("Only advisors and admins can see case studies.")
+    author = actor.sub if actor.role == "advisor" else None  # an advisor sees their own
     with uow.read() as tx:
-        stmt = select(CaseStudy).order_by(CaseStudy.created_at, CaseStudy.id)
-        if actor.role == "advisor":
-            stmt = stmt.where(CaseStudy.author_sub == actor.sub)
-        if status:
-            stmt = stmt.where(CaseStudy.status == status)
-        return [view(s) for s in tx.session.scalars(stmt)]
+        return [view(s) for s in tx.case_studies.listed(author_sub=author, status=status)]
 
 
 @retried
@@ -108,12 +93,12 @@ def approve(cmd: ApproveCaseStudy, uow: UnitOfWork) -> dict[str, Any]:
     if cmd.actor.role != "admin":
         raise Forbidden("Only an admin can approve a case study.")
     with uow.write() as tx:
-        study = tx.session.get(CaseStudy, cmd.study_id)
+        study = tx.case_studies.get(cmd.study_id)
         if study is None:
             raise NotFound("There is no case study with that id.")
         if study.status == "approved":
             raise Conflict("This case study is already approved.")
-        person = tx.session.get(Person, study.person_id)
+        person = tx.people.get(study.person_id)
         if person is None or not person.consent_case_study:
             raise Conflict("The young person's consent to a case study has been withdrawn.")
         study.status = "approved"

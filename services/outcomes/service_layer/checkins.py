@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import (
@@ -34,7 +34,12 @@ from services.outcomes.service_layer.commands import (
     AnswerByLink,
     IssueLink,
 )
-from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
+from services.outcomes.service_layer.unit_of_work import (
+    CheckIns,
+    Transaction,
+    UnitOfWork,
+    retried,
+)
 from shared import clock
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
@@ -112,13 +117,8 @@ def _new(
 # --- views ---------------------------------------------------------------------------------
 
 
-def _link_state(session: Session, checkin: CheckIn) -> dict[str, Any] | None:
-    link = session.scalar(
-        select(FeedbackLink)
-        .where(FeedbackLink.checkin_id == checkin.id)
-        .order_by(FeedbackLink.id.desc())
-        .limit(1)
-    )
+def _link_state(tx: Transaction, checkin: CheckIn) -> dict[str, Any] | None:
+    link = tx.checkins.latest_link(checkin.id)
     if link is None:
         return None
     now = utcnow()
@@ -134,8 +134,8 @@ def _link_state(session: Session, checkin: CheckIn) -> dict[str, Any] | None:
     return {"state": state, "issued_at": link.issued_at, "expires_at": link.expires_at}
 
 
-def checkin_view(session: Session, checkin: CheckIn, *, detail: bool = False) -> dict[str, Any]:
-    activity = session.get(Activity, checkin.activity_id) if checkin.activity_id else None
+def checkin_view(tx: Transaction, checkin: CheckIn, *, detail: bool = False) -> dict[str, Any]:
+    activity = tx.checkins.activity(checkin.activity_id) if checkin.activity_id else None
     view: dict[str, Any] = {
         "id": checkin.id,
         "person_id": checkin.person_id,
@@ -149,18 +149,14 @@ def checkin_view(session: Session, checkin: CheckIn, *, detail: bool = False) ->
         "instruments": list(checkin.instruments),
         "answered_at": checkin.answered_at,
         "answered_via": checkin.answered_via,
-        "link": _link_state(session, checkin),
+        "link": _link_state(tx, checkin),
     }
     if detail:
         view["answers"] = checkin.answers
         view["scores"] = checkin.scores
         view["observations"] = [
             {"id": o.id, "author_sub": o.author_sub, "text": o.text, "created_at": o.created_at}
-            for o in session.scalars(
-                select(Observation)
-                .where(Observation.checkin_id == checkin.id)
-                .order_by(Observation.created_at)
-            )
+            for o in tx.checkins.observations(checkin.id)
         ]
     return view
 
@@ -186,13 +182,13 @@ def list_checkins(uow: UnitOfWork, actor: Identity, args: dict[str, Any]) -> dic
         stmt = stmt.order_by(CheckIn.due_on, CheckIn.id)
         page: Page[Any] = paginate(session, stmt, args.get("page", 1), args.get("per_page", 20))
         rows = [c if isinstance(c, CheckIn) else c[0] for c in page.items]
-        return page.envelope([checkin_view(session, c) for c in rows])
+        return page.envelope([checkin_view(tx, c) for c in rows])
 
 
 def get_checkin(uow: UnitOfWork, actor: Identity, checkin_id: str) -> dict[str, Any]:
     require_staff_or_carer(actor)
     with uow.read() as tx:
-        return checkin_view(tx.session, tx.visible_checkin(actor, checkin_id), detail=True)
+        return checkin_view(tx, tx.visible_checkin(actor, checkin_id), detail=True)
 
 
 def person_summary(uow: UnitOfWork, actor: Identity, person_id: str) -> dict[str, Any]:
@@ -209,7 +205,7 @@ def person_summary(uow: UnitOfWork, actor: Identity, person_id: str) -> dict[str
             "advisor_sub": person.advisor_sub,
             "consent_evaluation": person.consent_evaluation,
             "consent_case_study": person.consent_case_study,
-            "checkins": [checkin_view(tx.session, c) for c in rows],
+            "checkins": [checkin_view(tx, c) for c in rows],
         }
 
 
@@ -225,22 +221,15 @@ def issue_link(cmd: IssueLink, uow: UnitOfWork) -> dict[str, Any]:
         checkin = tx.visible_checkin(cmd.actor, cmd.checkin_id)
         if checkin.status != OPEN:
             raise Conflict("This check-in has already been answered or closed.")
-        return _store_link(tx.session, checkin, token, cmd.actor.sub, cmd.link_days)
+        return store_link(tx.checkins, checkin, token, cmd.actor.sub, cmd.link_days)
 
 
-def _store_link(
-    session: Session, checkin: CheckIn, token: str, issued_by: str, days: int
+def store_link(
+    links: CheckIns, checkin: CheckIn, token: str, issued_by: str, days: int
 ) -> dict[str, Any]:
+    """Keep a new link's hash (the token itself is never stored); earlier live links stop working."""
     now = utcnow()
-    session.execute(
-        update(FeedbackLink)
-        .where(
-            FeedbackLink.checkin_id == checkin.id,
-            FeedbackLink.used_at.is_(None),
-            FeedbackLink.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    links.revoke_links(checkin.id, now)
     link = FeedbackLink(
         checkin_id=checkin.id,
         token_hash=hash_token(token),
@@ -248,8 +237,7 @@ def _store_link(
         issued_at=now,
         expires_at=now + timedelta(days=days),
     )
-    session.add(link)
-    session.flush()
+    links.add_link(link)
     return {
         "checkin_id": checkin.id,
         "token": token,
@@ -259,11 +247,11 @@ def _store_link(
     }
 
 
-def _live_link(session: Session, token: str) -> tuple[FeedbackLink, CheckIn]:
+def _live_link(tx: Transaction, token: str) -> tuple[FeedbackLink, CheckIn]:
     """The link and its check-in, or the same 404 for unknown, used, revoked and expired links."""
     if not token or len(token) > 200:
         raise NotFound(LINK_GONE)
-    link = session.scalar(select(FeedbackLink).where(FeedbackLink.token_hash == hash_token(token)))
+    link = tx.checkins.link_by_hash(hash_token(token))
     if (
         link is None
         or link.used_at is not None
@@ -271,7 +259,7 @@ def _live_link(session: Session, token: str) -> tuple[FeedbackLink, CheckIn]:
         or _utc(link.expires_at) <= utcnow()
     ):
         raise NotFound(LINK_GONE)
-    checkin = session.get(CheckIn, link.checkin_id)
+    checkin = tx.checkins.get(link.checkin_id)
     if checkin is None or checkin.status != OPEN:
         raise NotFound(LINK_GONE)
     return link, checkin
@@ -280,7 +268,7 @@ def _live_link(session: Session, token: str) -> tuple[FeedbackLink, CheckIn]:
 def feedback_form(uow: UnitOfWork, catalogue: Catalogue, token: str) -> dict[str, Any]:
     """The questions behind a link, in plain words, and nothing about the young person."""
     with uow.read() as tx:
-        link, checkin = _live_link(tx.session, token)
+        link, checkin = _live_link(tx, token)
         follow_up = checkin.kind == FOLLOW_UP
         return {
             "kind": checkin.kind,
@@ -298,15 +286,10 @@ def feedback_form(uow: UnitOfWork, catalogue: Catalogue, token: str) -> dict[str
 @retried
 def answer_by_link(cmd: AnswerByLink, uow: UnitOfWork, catalogue: Catalogue) -> dict[str, Any]:
     with uow.write() as tx:
-        link, checkin = _live_link(tx.session, cmd.token)
+        link, checkin = _live_link(tx, cmd.token)
         clean, scores = _validated(catalogue, checkin, cmd.answers)
         # Single use even under a race: only one transaction can flip used_at from NULL.
-        done = tx.session.execute(
-            update(FeedbackLink)
-            .where(FeedbackLink.id == link.id, FeedbackLink.used_at.is_(None))
-            .values(used_at=utcnow())
-        )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+        if not tx.checkins.use_link(link.id, utcnow()):
             raise NotFound(LINK_GONE)
         _record(checkin, clean, scores, "link")
         return {"status": "thank you", "message": "Thank you. Your answers have been saved."}
@@ -324,14 +307,9 @@ def answer_by_advisor(
         if checkin.status != OPEN:
             raise Conflict("This check-in has already been answered or closed.")
         clean, scores = _validated(catalogue, checkin, cmd.answers)
-        tx.session.execute(
-            update(FeedbackLink)
-            .where(FeedbackLink.checkin_id == checkin.id, FeedbackLink.used_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        tx.checkins.revoke_links(checkin.id, utcnow())
         _record(checkin, clean, scores, "carer" if cmd.actor.role == CARER else "advisor")
-        tx.session.flush()
-        return checkin_view(tx.session, checkin, detail=True)
+        return checkin_view(tx, checkin, detail=True)
 
 
 def _validated(
@@ -365,8 +343,7 @@ def add_observation(cmd: AddObservation, uow: UnitOfWork) -> dict[str, Any]:
             text=cmd.text.strip(),
             created_at=utcnow(),
         )
-        tx.session.add(note)
-        tx.session.flush()
+        tx.checkins.add_observation(note)
         return {
             "id": note.id,
             "author_sub": note.author_sub,

@@ -21,11 +21,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import CheckIn, InboxEvent, Person
+from services.outcomes.adapters.orm import (
+    Activity,
+    CaseStudy,
+    CheckIn,
+    FeedbackLink,
+    InboxEvent,
+    Observation,
+    Person,
+)
+from services.outcomes.adapters.repository import SqlCaseStudies, SqlCheckIns, SqlPeople
 from services.outcomes.service_layer import access
 from shared.db import Database, retrying
 from shared.identity import Identity
@@ -36,11 +46,45 @@ C = TypeVar("C")
 P = ParamSpec("P")
 
 
+class People(Protocol):
+    def get(self, person_id: str) -> Person | None: ...
+    def latest_category(self, person_id: str) -> str | None: ...
+
+
+class CaseStudies(Protocol):
+    def get(self, study_id: str) -> CaseStudy | None: ...
+    def add(self, study: CaseStudy) -> None: ...
+    def listed(self, *, author_sub: str | None, status: str | None) -> list[CaseStudy]: ...
+
+
+class CheckIns(Protocol):
+    def get(self, checkin_id: str) -> CheckIn | None: ...
+    def activity(self, request_id: str) -> Activity | None: ...
+    def latest_link(self, checkin_id: str) -> FeedbackLink | None: ...
+    def link_by_hash(self, token_hash: str) -> FeedbackLink | None: ...
+    def add_link(self, link: FeedbackLink) -> None: ...
+    def revoke_links(self, checkin_id: str, at: datetime) -> None: ...
+    def use_link(self, link_id: int, at: datetime) -> bool: ...
+    def add_observation(self, observation: Observation) -> None: ...
+    def observations(self, checkin_id: str) -> list[Observation]: ...
+
+
 class Transaction(Protocol):
-    """What a use case may do inside its transaction."""
+    """What a use case may do inside its transaction.
+
+    The check-in, feedback-link and case-study use cases use the ports only (`people`,
+    `checkins`, `case_studies`) and are tested against fakes; the event handlers and reports
+    still query through `session`.
+    """
 
     @property
     def session(self) -> Session: ...
+    @property
+    def people(self) -> People: ...
+    @property
+    def checkins(self) -> CheckIns: ...
+    @property
+    def case_studies(self) -> CaseStudies: ...
 
     def visible_person(self, actor: Identity, person_id: str) -> Person: ...
     def visible_checkin(self, actor: Identity, checkin_id: str) -> CheckIn: ...
@@ -68,6 +112,9 @@ def retried(
 class SqlTransaction:
     def __init__(self, session: Session):
         self.session = session
+        self.people = SqlPeople(session)
+        self.checkins = SqlCheckIns(session)
+        self.case_studies = SqlCaseStudies(session)
 
     def visible_person(self, actor: Identity, person_id: str) -> Person:
         return access.person_for(self.session, actor, person_id)
