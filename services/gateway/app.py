@@ -17,6 +17,7 @@ from services.gateway.oidc import install_oidc
 from services.gateway.security import install_headers, origin_of
 from services.gateway.sessions import DatabaseSessionInterface, SessionStore
 from services.gateway.settings import GatewaySettings
+from services.gateway.web import register as register_web
 from shared.config import SERVICES, ServiceSettings, database_url, env_float
 from shared.db import Database
 from shared.http import ServiceClient, deadline_var
@@ -80,7 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.bp)
     _install_health(app)
     install_metrics(app, "gateway")
-    _install_pages(app)
+    register_web(app, security)
     app.register_blueprint(signin.bp)
     app.register_blueprint(legal.bp)
     _install_brand(app, security)
@@ -185,17 +186,3 @@ def _install_health(app: Flask) -> None:
             ok = ok and body["rate_limits"]["ready"]
         body["status"] = "ok" if ok else "degraded"
         return jsonify(body), 200 if ok else 503
-
-
-def _install_pages(app: Flask) -> None:
-    """Web pages live in services.gateway.web once built; until then, a pointer to the docs."""
-    try:
-        from services.gateway.web import register as register_web
-    except ImportError:
-
-        @app.get("/")
-        def home() -> Response:
-            return jsonify(service="PHB Suite gateway", docs="/docs", health="/health")
-
-        return
-    register_web(app)

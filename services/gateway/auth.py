@@ -7,7 +7,7 @@ from flask import Flask, g, request
 from services.gateway.oidc import api_identity
 from services.gateway.settings import GatewaySettings, StartupRefused
 from services.gateway.tokens import DevIssuer, UserTokenVerifier
-from shared.config import env, var_dir
+from shared.config import var_dir
 from shared.db import Database
 from shared.errors import Unauthorized
 from shared.identity import Identity
@@ -21,11 +21,10 @@ def build_verifier(
     An OIDC bearer token names its user as the web sign-in does: the role through
     `OIDC_ROLE_MAP` (exactly one), a provider's organisation from its claim or the admin-managed
     table; never from a claim this suite did not configure."""
-    issuer = config.get("OIDC_ISSUER") or env("OIDC_ISSUER")
-    if issuer:
+    if security.oidc_issuer:
         return UserTokenVerifier.from_oidc_discovery(
-            issuer,
-            audience=config.get("OIDC_AUDIENCE") or env("OIDC_AUDIENCE") or "phb-suite",
+            security.oidc_issuer,
+            audience=security.oidc_audience,
             role_claim=security.oidc_role_claim,
             identity_from=lambda claims: api_identity(claims, security, db),
         )

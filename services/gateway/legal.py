@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
+from services.gateway.settings import GatewaySettings
 from services.gateway.web.core import render
-from shared.config import env
 
 bp = Blueprint("legal", __name__)
 
 
 def _facts() -> dict[str, str]:
-    settings = current_app.extensions["phb_gateway_settings"]
+    settings: GatewaySettings = current_app.extensions["phb_gateway_settings"]
     return {
-        "contact": env("ORG_CONTACT_EMAIL") or "wellbeing.budgets@council.example",
-        "dpo": env("ORG_DPO_EMAIL") or "dpo@council.example",
-        "retention": env("PRIVACY_RETENTION")
-        or "6 years after the young person leaves the programme, then deleted",
-        "statement_date": env("ACCESSIBILITY_STATEMENT_DATE") or "1 December 2026",
+        "contact": settings.org_contact_email,
+        "dpo": settings.org_dpo_email,
+        "retention": settings.privacy_retention,
+        "statement_date": settings.accessibility_statement_date,
         "idle_minutes": str(settings.session_idle_seconds // 60),
         "absolute_hours": str(settings.session_absolute_seconds // 3600),
     }

@@ -112,6 +112,12 @@ class GatewaySettings:
     org_url: str
     org_logo: str | None
     internal_signing_key_from_env: bool
+    oidc_audience: str = "phb-suite"
+    # What the accessibility statement and privacy notice say (services.gateway.legal).
+    org_contact_email: str = "wellbeing.budgets@council.example"
+    org_dpo_email: str = "dpo@council.example"
+    privacy_retention: str = "6 years after the young person leaves the programme, then deleted"
+    accessibility_statement_date: str = "1 December 2026"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -162,6 +168,13 @@ class GatewaySettings:
             org_logo=get("ORG_LOGO_URL"),
             internal_signing_key_from_env=bool(
                 get("INTERNAL_SIGNING_KEY_GATEWAY") or get("INTERNAL_SIGNING_KEY")
+            ),
+            oidc_audience=get("OIDC_AUDIENCE") or cls.oidc_audience,
+            org_contact_email=get("ORG_CONTACT_EMAIL") or cls.org_contact_email,
+            org_dpo_email=get("ORG_DPO_EMAIL") or cls.org_dpo_email,
+            privacy_retention=get("PRIVACY_RETENTION") or cls.privacy_retention,
+            accessibility_statement_date=(
+                get("ACCESSIBILITY_STATEMENT_DATE") or cls.accessibility_statement_date
             ),
         )
 

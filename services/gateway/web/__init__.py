@@ -12,26 +12,27 @@ from pathlib import Path
 from flask import Flask, Response, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from services.gateway.settings import GatewaySettings
 from services.gateway.web import core
 from services.gateway.web.pages import bp
 from services.gateway.web.undefined import OurTemplatesStrictUndefined, none_test
 from services.gateway.web.worklist.routes import nav_count
-from shared.config import env, generated_secret
+from shared.config import generated_secret
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, security: GatewaySettings) -> None:
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = env("GATEWAY_SESSION_SECRET") or generated_secret(
+        app.config["SECRET_KEY"] = security.session_secret or generated_secret(
             "gateway-session.key"
         )
     app.config.update(
         SESSION_COOKIE_NAME="phb_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=env("PHB_INSECURE_COOKIES") != "1",
+        SESSION_COOKIE_SECURE=security.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
     )
     app.jinja_options = {

@@ -396,3 +396,15 @@ def test_health_is_degraded_when_the_rate_limit_store_is_unreachable(tmp_path, m
 def test_health_names_no_store_when_limits_are_kept_in_memory(tmp_path, monkeypatch):
     app = make_app(tmp_path, monkeypatch)
     assert "rate_limits" not in app.test_client().get("/health").json
+
+
+def test_the_legal_pages_say_what_the_settings_read_at_start_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORG_CONTACT_EMAIL", "budgets@northshire.example")
+    app = make_app(tmp_path, monkeypatch, ORG_DPO_EMAIL="dpo@northshire.example")
+    monkeypatch.setenv("ORG_CONTACT_EMAIL", "changed-after-start@northshire.example")
+    client = app.test_client()
+    privacy = client.get("/privacy").text
+    assert "dpo@northshire.example" in privacy and "dpo@council.example" not in privacy
+    statement = client.get("/accessibility").text
+    assert "budgets@northshire.example" in statement
+    assert "changed-after-start" not in statement

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from services.directory.api.search.schemas import (
     SearchQueryArgsSchema,
     SearchResultSchema,
-    UnmetDemandArgsSchema,
+    UnmetDemandQueryArgsSchema,
     UnmetDemandSchema,
 )
 from services.directory.registry import directory_services
@@ -141,7 +141,7 @@ def _searcher() -> str | None:
 
 @blp.route("/unmet-demand")
 class UnmetDemand(MethodView):
-    @blp.arguments(UnmetDemandArgsSchema, location="query")
+    @blp.arguments(UnmetDemandQueryArgsSchema, location="query")
     @blp.response(200, UnmetDemandSchema)
     def get(self, args):
         """What people searched for and could not find nearby, by category and town (1-7 withheld)"""
@@ -151,7 +151,7 @@ class UnmetDemand(MethodView):
 
 @blp.route("/unmet-demand.csv")
 class UnmetDemandCsv(MethodView):
-    @blp.arguments(UnmetDemandArgsSchema, location="query")
+    @blp.arguments(UnmetDemandQueryArgsSchema, location="query")
     @blp.response(200, description="CSV: category, category_name, town, words, searches")
     def get(self, args):
         """The unmet-demand report as CSV (cells that a spreadsheet would run are neutralised)"""

@@ -162,7 +162,7 @@ class UnderstoodSchema(Schema):
     filters = fields.List(fields.Nested(UnderstoodFilterSchema))
 
 
-class UnmetDemandArgsSchema(Schema):
+class UnmetDemandQueryArgsSchema(Schema):
     days = fields.Integer(
         load_default=90,
         validate=validate.Range(min=1, max=3660),
