@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from services.budget import registry
 from services.budget.adapters.directory import HttpDirectory
 from services.budget.adapters.documents import document_store
 from services.budget.adapters.orm import OutboxEvent
@@ -49,9 +50,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         read_timeout=settings.read_timeout,
         retries=1,
     )
-    app.extensions["budget_directory"] = HttpDirectory(directory)
     # Uploaded invoices, receipts and evidence: files under var/, or a bucket (BUDGET_DOCUMENTS_URL).
-    app.extensions["budget_documents"] = document_store(DocumentStorageSettings.from_env())
+    documents = document_store(DocumentStorageSettings.from_env())
+    registry.install(
+        app, registry.BudgetServices(directory=HttpDirectory(directory), documents=documents)
+    )
     app.extensions["phb_relays"] = {"outcomes": relay}
     app.extensions["phb_background"] = [relay]
     add_ready_check(app, "outbox_to_outcomes", relay.lag)

@@ -99,6 +99,36 @@ def test_shared_imports_no_service():
     assert offenders == set()
 
 
+# What every service with its own database has, in the same places (docs/architecture.md).
+LAYOUT = (
+    "app.py",
+    "settings.py",
+    "registry.py",
+    "cli.py",
+    "jobs.py",
+    "seed.py",
+    "domain/__init__.py",
+    "service_layer/unit_of_work.py",
+    "service_layer/commands.py",
+    "adapters/orm.py",
+    "api/__init__.py",
+    "migrations/env.py",
+)
+
+
+@pytest.mark.parametrize("service", ["budget", "directory", "outcomes"])
+def test_every_service_has_the_same_layout(service):
+    folder = ROOT / "services" / service
+    assert [part for part in LAYOUT if not (folder / part).is_file()] == []
+    for package in sorted((folder / "api").iterdir()):
+        if package.is_dir() and package.name != "__pycache__":
+            assert sorted(p.name for p in package.glob("*.py")) == [
+                "__init__.py",
+                "routes.py",
+                "schemas.py",
+            ], package
+
+
 @pytest.mark.parametrize("service", ["budget", "directory", "outcomes"])
 def test_domain_packages_import_neither_the_web_framework_nor_the_database(service):
     folder = ROOT / "services" / service / "domain"

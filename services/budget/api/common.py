@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, json, request
+from flask import Response, json, request
 from marshmallow import fields, validate
 
-from services.budget.adapters.directory import HttpDirectory
+from services.budget.adapters.directory import DirectoryPort
+from services.budget.registry import budget_services
 from services.budget.service_layer.idempotency import Idempotency
 from services.budget.service_layer.unit_of_work import SqlUnitOfWork, run_once
 from shared.app import current_identity, database
@@ -29,8 +30,8 @@ IDEMPOTENCY_DOC = {
 }
 
 
-def directory() -> HttpDirectory:
-    return current_app.extensions["budget_directory"]
+def directory() -> DirectoryPort:
+    return budget_services().directory
 
 
 def money_call(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from services.budget.adapters.documents import DocumentStore
 from services.budget.api.documents.schemas import UPLOAD_DOC, DocumentSchema
 from services.budget.domain.documents import MAX_BYTES, TooLarge
+from services.budget.registry import budget_services
 from services.budget.service_layer import documents as svc
 from shared.app import current_identity, database
 from shared.openapi import refusal
@@ -24,8 +26,8 @@ NO_REQUEST = refusal("No purchase request with that id that you may see.")
 ENVELOPE = 64 * 1024
 
 
-def store():
-    return current_app.extensions["budget_documents"]
+def store() -> DocumentStore:
+    return budget_services().documents
 
 
 @blp.route("/requests/<request_id>/documents")
