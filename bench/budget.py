@@ -560,6 +560,9 @@ def main() -> None:
         help="also sample gateway and budget with py-spy in an extra, untimed round; summaries here",
     )
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
+    parser.add_argument(
+        "--no-oruk", action="store_true", help="skip the ORUK feed at 1,000,000 services (~5 min)"
+    )
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument(
         "--server",
@@ -648,6 +651,10 @@ def main() -> None:
             "not ceilings."
         )
     )
+    if POSTGRES_URL and args.only != "sqlite" and not args.no_oruk:
+        from bench import oruk_scale  # the ORUK feed at national scale (issue 16)
+
+        lines += ["", *oruk_scale.report(oruk_scale.measure())]
     section = "\n".join(lines) + "\n\n"
     print(section)
     if not args.no_write:
