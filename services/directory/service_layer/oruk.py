@@ -38,6 +38,7 @@ from services.directory.service_layer.oruk_json import (
     service_json,
     term_json,
 )
+from services.directory.service_layer.oruk_rows import page_records
 from services.directory.service_layer.unit_of_work import UnitOfWork
 from shared.errors import NotFound, ValidationFailed
 
@@ -99,7 +100,7 @@ def services_page(uow: UnitOfWork, args: dict[str, Any]) -> tuple[dict[str, Any]
     per_page = args["per_page"]
     with uow.read() as session:
         index = docs.term_index(session)
-        filtered = _services_query(args, index, paging.page_loaders())
+        filtered = _services_query(args, index, select(Service))
         found = paging.read_page(
             session, filtered, page=args["page"], per_page=per_page, cursor=args.get("cursor")
         )
@@ -111,7 +112,8 @@ def services_page(uow: UnitOfWork, args: dict[str, Any]) -> tuple[dict[str, Any]
                 {"id": s.id, "last_modified": docs.iso_utc(s.last_modified)} for s in found.services
             ]
         else:
-            items = [service_json(s, index, full=full) for s in found.services]
+            records = page_records(session, found.services, index)
+            items = [service_json(s, index, full=full) for s in records]
         body = envelope(
             items, paging.reconciled_total(counted, found, per_page), found.page, per_page
         )

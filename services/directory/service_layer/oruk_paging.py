@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
-from services.directory.adapters.orm import Service, ServiceAtLocation
+from services.directory.adapters.orm import Service
 from shared.errors import ValidationFailed
 
 LARGE_COUNT = 10_000  # counts from here on are kept for COUNT_TTL seconds
@@ -70,20 +70,9 @@ def _bad_cursor() -> ValidationFailed:
     return ValidationFailed("That cursor can't be read.", errors={"cursor": [BAD_CURSOR]})
 
 
-def page_loaders() -> Select[Service]:
-    """A page's services with what their ORUK records show, each relation in one query."""
-    return select(Service).options(
-        selectinload(Service.terms),
-        selectinload(Service.cost_options),
-        selectinload(Service.schedules),
-        selectinload(Service.service_at_locations).joinedload(ServiceAtLocation.location),
-        joinedload(Service.organization),
-    )
-
-
 @dataclass
 class KeysetPage:
-    services: list[Service]
+    services: list[Any]  # the page's rows (the services' columns); oruk_rows makes records
     page: int
     position: int  # rows of the feed before this page
     more: bool
@@ -111,7 +100,8 @@ def read_page(
                 return KeysetPage([], page, position, False, None, past_end=True)
             statement = statement.where(tuple_(*order) > tuple_(key.name, key.id))
     page = position // per_page + 1
-    rows = list(session.scalars(statement.order_by(*order).limit(per_page + 1)))
+    columns = statement.with_only_columns(*Service.__table__.columns)
+    rows = list(session.execute(columns.order_by(*order).limit(per_page + 1)))
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = None

@@ -5,9 +5,11 @@ PostgreSQL (the service layer the route calls, on a migrated database)."""
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from services.directory.adapters.orm import Organization, Service
 from services.directory.service_layer import oruk, oruk_paging
@@ -142,3 +144,45 @@ def test_large_counts_are_kept_a_while_small_ones_are_exact(uow, monkeypatch):
     monkeypatch.setattr(oruk_paging, "COUNT_TTL", 0.0)
     oruk_paging._counts.clear()
     assert oruk.services_page(uow, args(per_page=2))[0]["total_items"] == 6
+
+
+def test_a_page_shows_each_service_as_the_service_endpoint_does(uow):
+    """Pages are built from Core rows, one service from the ORM: the same record, nested parts
+    in the same order (prices and sessions by position, terms by the taxonomy's position)."""
+    from services.directory.adapters.orm import (
+        CostOption,
+        Location,
+        Schedule,
+        ServiceAtLocation,
+        TaxonomyTerm,
+    )
+
+    with uow.write() as session:
+        org = Organization(name="Fictional Nested Provider", email="hello@example.org")
+        terms = list(session.scalars(select(TaxonomyTerm).order_by(TaxonomyTerm.slug).limit(3)))
+        for n in range(3):
+            service = Service(
+                name=f"Nested club {n}",
+                organization=org,
+                minimum_age=11 + n,
+                languages=["en", "cy"][: n + 1],
+                accessibility=["step_free"] if n else [],
+                terms=list(reversed(terms[: n + 1])),
+            )
+            service.cost_options = [
+                CostOption(amount_pence=900 - 100 * p, unit="per_session", position=2 - p)
+                for p in range(n + 1)
+            ]
+            service.schedules = [
+                Schedule(byday=day, opens_at="18:00", closes_at="19:00", position=p)
+                for p, day in enumerate(["SA", "MO"][: n + 1])
+            ]
+            place = Location(name=f"Hall {n}", town="Lewes", postcode="BN7 1AA", latitude=50.87)
+            service.service_at_locations = [ServiceAtLocation(location=place)]
+            session.add(service)
+    body, _ = oruk.services_page(uow, args(per_page=10))
+    assert [i["name"] for i in body["contents"]] == [f"Nested club {n}" for n in range(3)]
+    for item in body["contents"]:
+        assert json.dumps(item) == json.dumps(oruk.service_detail(uow, item["id"]))
+    assert [len(i["attributes"]) for i in body["contents"]] == [1, 2, 3]
+    assert body["contents"][2]["cost_options"][0]["amount"] == 7.0
