@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
+from services.budget.adapters import report_summary
 from services.budget.adapters.orm import (
     Goal,
     Person,
@@ -174,6 +175,8 @@ def _seed(session: Session) -> str:
         if n >= FRESH:
             requests += _history(session, rng, n, person, goals)
     others = seed_other_schemes(session)
+    session.flush()
+    report_summary.rebuild(session)  # the requests above were written directly
     return f"{PEOPLE} young people, {requests} purchase requests, 3 pots; {others}"
 
 

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
+from services.budget.adapters import report_summary
 from services.budget.adapters.orm import (
     AuditRecord,
     EligibilityRecord,
@@ -71,13 +72,16 @@ class SqlRequests:
         first, checks `state` again on the version that transaction committed: the change happens
         only from the state this transaction saw change, and no read is needed before or after.
         """
-        return self.session.scalars(
+        changed = self.session.scalars(
             update(PurchaseRequest)
             .where(PurchaseRequest.id == request_id, PurchaseRequest.state == expected)
             .values(state=target, updated_at=utcnow(), **values)
             .returning(PurchaseRequest),
             execution_options={"synchronize_session": False, "populate_existing": True},
         ).one_or_none()
+        if changed is not None:  # the report's summary changes with it (report_summary)
+            report_summary.note_change(self.session, expected, changed, values)
+        return changed
 
     def record(
         self,

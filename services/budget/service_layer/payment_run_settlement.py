@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
+from services.budget.adapters import report_summary
 from services.budget.adapters.orm import (
     OutboxEvent,
     PaymentRun,
@@ -127,6 +128,7 @@ def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
     )
     if locked:
         tx.ledger.pay_in_full(holds, len(locked), by=actor.sub, reference=run.reference)
+        report_summary.note_run_paid(session, run.id, paid_on)
     instalments.pay(tx, actor, run, paying, paid_on)
     audit_run(
         session,

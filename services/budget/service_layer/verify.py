@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from services.budget.adapters import report_summary
 from services.budget.adapters.orm import (
     Goal,
     LedgerAccount,
@@ -41,6 +45,7 @@ from services.budget.service_layer.ledger import (
     account_id,
     entry_totals,
 )
+from shared.clock import as_utc
 from shared.db import Database
 from shared.identity import Identity
 
@@ -67,13 +72,63 @@ def verify_ledger(session: Session) -> VerifyReport:
     _people(session, requests, packages, recomputed, report)
     _requests(session, requests, recomputed, report)
     _packages(session, packages, recomputed, report)
+    summary_rows = _report_summary(session, report)
     report.checked.update(
         accounts=len(accounts),
         accounts_with_entries=len(totals),
         requests=len(requests),
         packages=len(packages),
+        report_summary_rows=summary_rows,
     )
     return report
+
+
+def _report_summary(session: Session, report: VerifyReport) -> int:
+    """The commissioners' report summary equals what the requests say (`report_summary`)."""
+    checked = 0
+    for table, expected, key in (
+        (report_summary.PEOPLE, report_summary.expected_people(), ("person_id",)),
+        (report_summary.POT_DAYS, report_summary.expected_pot_days(), ("pot_id", "day")),
+    ):
+        columns = [c.name for c in table.columns if c.name not in key]
+        kept = {
+            tuple(r[k] for k in key): _summary_values(r, columns)
+            for r in session.execute(select(table)).mappings()
+        }
+        wanted = {
+            tuple(r[k] for k in key): _summary_values(r, columns)
+            for r in session.execute(expected).mappings()
+        }
+        checked += len(kept)
+        for subject in sorted(set(kept) | set(wanted), key=str):
+            have, want = kept.get(subject), wanted.get(subject)
+            if (
+                have != want
+                and not (have is None and _empty(want))
+                and not (want is None and _empty(have))
+            ):
+                report.add(
+                    "report_summary", f"{table.name} {subject}: kept {have}, requests say {want}"
+                )
+    return checked
+
+
+def _summary_values(row: Any, columns: list[str]) -> tuple[object, ...]:
+    """Comparable values: instants in UTC (SQLite returns them without a zone), sums as int."""
+    out: list[object] = []
+    for c in columns:
+        value = row[c]
+        if isinstance(value, datetime):
+            value = as_utc(value)
+        elif isinstance(value, Decimal):
+            value = int(value)
+        out.append(value)
+    return tuple(out)
+
+
+def _empty(values: tuple[object, ...] | None) -> bool:
+    """A summary row that says nothing (no dates, nothing held or paid) may as well be absent."""
+    return values is not None and all(v in (None, 0) for v in values)
 
 
 def _balanced(session: Session, report: VerifyReport) -> None:

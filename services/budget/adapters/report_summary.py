@@ -1,0 +1,248 @@
+"""The commissioners' report summary: per young person and per pot and day, kept with the change.
+
+The report's figures are made from purchase requests; at national scale (millions of requests)
+reading them for every report is what makes it slow. So the budget service keeps two small
+summaries in the same transaction as every change they depend on:
+
+- `report_people`: per young person, the first approval, the first activity and the first payment,
+  and the money their approved or ordered requests hold now;
+- `report_pot_days`: per pot and day, what was paid that day (net of recoveries) for the young
+  people the pot funds now (a transfer to another pot moves their history with them, as the
+  report has always counted it).
+
+Every change is a commutative delta (an earliest date kept by `min`, an amount added), written by
+one `INSERT ... ON CONFLICT DO UPDATE`, so transactions racing on one young person or one pot-day
+both count and never overwrite each other. `expected_people` and `expected_pot_days` compute the
+same figures from the requests; the migration fills the tables from them, the demo seed rebuilds
+them, and `phb budget verify` compares them with the tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from services.budget.adapters.orm import Base, Person, PurchaseRequest
+from services.budget.domain import rules
+
+HOLDING = sorted(rules.HOLDING_STATES)
+
+# Index-only scans for the report's per-period counts of young people (reach; paid in the period).
+Index(
+    "ix_purchase_requests_approved_person", PurchaseRequest.approved_at, PurchaseRequest.person_id
+)
+Index("ix_purchase_requests_paid_person", PurchaseRequest.paid_on, PurchaseRequest.person_id)
+
+
+class ReportPerson(Base):
+    """A young person's firsts and the money held for them now (the commissioners' report)."""
+
+    __tablename__ = "report_people"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    first_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    first_activity_on: Mapped[date | None] = mapped_column(Date, index=True)
+    first_paid_on: Mapped[date | None] = mapped_column(Date)
+    held_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReportPotDay(Base):
+    """What a pot paid on a day, net of what was recovered (the commissioners' report)."""
+
+    __tablename__ = "report_pot_days"
+
+    pot_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    paid_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+PEOPLE = cast(Table, ReportPerson.__table__)
+POT_DAYS = cast(Table, ReportPotDay.__table__)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def _earliest(table: Any, excluded: Any, column: str) -> Any:
+    mine, theirs = table.c[column], excluded[column]
+    return case((theirs.is_not(None) & (mine.is_(None) | (theirs < mine)), theirs), else_=mine)
+
+
+def _add_to_people(session: Session, rows: Any) -> None:
+    """Upsert per-person deltas: rows of (person_id, first_approved_at, first_activity_on,
+    first_paid_on, held_pence) as values or a SELECT; earliest dates kept, held money added."""
+    stmt = _insert(session, PEOPLE)
+    stmt = (
+        stmt.from_select(list(_COLUMNS), rows) if hasattr(rows, "subquery") else stmt.values(rows)
+    )
+    ex = stmt.excluded
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[PEOPLE.c.person_id],
+            set_={
+                "first_approved_at": _earliest(PEOPLE, ex, "first_approved_at"),
+                "first_activity_on": _earliest(PEOPLE, ex, "first_activity_on"),
+                "first_paid_on": _earliest(PEOPLE, ex, "first_paid_on"),
+                "held_pence": PEOPLE.c.held_pence + ex.held_pence,
+            },
+        )
+    )
+
+
+_COLUMNS = ("person_id", "first_approved_at", "first_activity_on", "first_paid_on", "held_pence")
+
+
+def _add_to_pot_days(session: Session, rows: Any) -> None:
+    """Upsert (pot_id, day, paid_pence) deltas, as values or a SELECT."""
+    stmt = _insert(session, POT_DAYS)
+    stmt = (
+        stmt.from_select(["pot_id", "day", "paid_pence"], rows)
+        if hasattr(rows, "subquery")
+        else stmt.values(rows)
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[POT_DAYS.c.pot_id, POT_DAYS.c.day],
+            set_={"paid_pence": POT_DAYS.c.paid_pence + stmt.excluded.paid_pence},
+        )
+    )
+
+
+def note_change(
+    session: Session, before: str, req: PurchaseRequest, values: dict[str, Any]
+) -> None:
+    """One request moved from `before` to `req.state` with `values` set: its effect on the summary.
+
+    Money columns are set by two actions only: paying (from an unpaid request) and recovering
+    (once: recovered is a final state), so what they add is what they set.
+    """
+    held_before = req.amount_pence if before in rules.HOLDING_STATES else 0
+    if "amount_pence" in values and before in rules.HOLDING_STATES:
+        raise ValueError("an amount is changed only before approval")
+    held = (req.amount_pence if req.state in rules.HOLDING_STATES else 0) - held_before
+    paid = int(values.get("paid_pence", 0)) - (
+        int(values["recovered_pence"]) if "recovered_pence" in values else 0
+    )
+    firsts = {
+        "first_approved_at": values.get("approved_at"),
+        "first_activity_on": values.get("activity_started_on"),
+        "first_paid_on": values.get("paid_on"),
+    }
+    if held or any(v is not None for v in firsts.values()):
+        _add_to_people(session, {"person_id": req.person_id, **firsts, "held_pence": held})
+    if paid and req.paid_on is not None:
+        # Read under a share lock: a transfer moving this young person to another pot waits, or
+        # is waited for, so the payment lands on the pot their history is on.
+        pot_id = session.scalar(
+            select(Person.pot_id).where(Person.id == req.person_id).with_for_update(read=True)
+        )
+        _add_to_pot_days(session, {"pot_id": pot_id, "day": req.paid_on, "paid_pence": paid})
+
+
+def note_run_paid(session: Session, run_id: str, paid_on: date) -> None:
+    """A payment run's requests were paid in full on `paid_on` (their holds posted): in bulk."""
+    in_run = PurchaseRequest.payment_run_id == run_id
+    session.execute(  # their pots, under a share lock (see `note_change`)
+        select(Person.id)
+        .where(Person.id.in_(select(PurchaseRequest.person_id).where(in_run)))
+        .order_by(Person.id)
+        .with_for_update(read=True)
+    )
+    _add_to_people(
+        session,
+        select(
+            PurchaseRequest.person_id,
+            literal(None, DateTime(timezone=True)),
+            literal(None, Date),
+            literal(paid_on, Date),
+            -func.sum(PurchaseRequest.amount_pence),
+        )
+        .where(in_run)
+        .group_by(PurchaseRequest.person_id)
+        .order_by(PurchaseRequest.person_id),  # one lock order for every run
+    )
+    _add_to_pot_days(
+        session,
+        select(Person.pot_id, literal(paid_on, Date), func.sum(PurchaseRequest.paid_pence))
+        .join(Person, Person.id == PurchaseRequest.person_id)
+        .where(in_run)
+        .group_by(Person.pot_id)
+        .order_by(Person.pot_id),
+    )
+
+
+def move_person(session: Session, person_id: str, old_pot: str, new_pot: str) -> None:
+    """A young person now funded by another pot: what they were paid moves with them."""
+    if old_pot == new_pot:
+        return
+    days = session.execute(
+        select(PurchaseRequest.paid_on, func.sum(_net()))
+        .where(PurchaseRequest.person_id == person_id, PurchaseRequest.paid_on.is_not(None))
+        .group_by(PurchaseRequest.paid_on)
+        .order_by(PurchaseRequest.paid_on)
+    ).all()
+    for pot_id, sign in ((old_pot, -1), (new_pot, 1)):
+        rows = [{"pot_id": pot_id, "day": d, "paid_pence": sign * int(p)} for d, p in days if p]
+        if rows:
+            _add_to_pot_days(session, rows)
+
+
+def _net() -> Any:
+    return PurchaseRequest.paid_pence - PurchaseRequest.recovered_pence
+
+
+def expected_people() -> Any:
+    """`report_people` recomputed from the requests: a young person with any request has a row."""
+    return select(
+        PurchaseRequest.person_id.label("person_id"),
+        func.min(PurchaseRequest.approved_at).label("first_approved_at"),
+        func.min(PurchaseRequest.activity_started_on).label("first_activity_on"),
+        func.min(PurchaseRequest.paid_on).label("first_paid_on"),
+        func.sum(
+            case((PurchaseRequest.state.in_(HOLDING), PurchaseRequest.amount_pence), else_=0)
+        ).label("held_pence"),
+    ).group_by(PurchaseRequest.person_id)
+
+
+def expected_pot_days() -> Any:
+    """`report_pot_days` recomputed from the requests and each young person's pot now."""
+    return (
+        select(
+            Person.pot_id.label("pot_id"),
+            PurchaseRequest.paid_on.label("day"),
+            func.sum(_net()).label("paid_pence"),
+        )
+        .join(Person, Person.id == PurchaseRequest.person_id)
+        .where(PurchaseRequest.paid_on.is_not(None))
+        .group_by(Person.pot_id, PurchaseRequest.paid_on)
+    )
+
+
+def rebuild(session: Session) -> None:
+    """Both summaries recomputed from the requests (the demo seed, which writes requests directly)."""
+    session.execute(delete(POT_DAYS))
+    session.execute(delete(PEOPLE))
+    session.execute(insert(PEOPLE).from_select(list(_COLUMNS), expected_people()))
+    session.execute(
+        insert(POT_DAYS).from_select(["pot_id", "day", "paid_pence"], expected_pot_days())
+    )
