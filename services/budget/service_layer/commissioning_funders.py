@@ -1,48 +1,28 @@
 """The commissioners' report, funders: paid in the period by funder, with the young people it paid
 for, suppressed together.
+
+A young person is funded by one pot, so a funder's figures are its pots' sums (`pot_figures`):
+no query of its own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session
-
-from services.budget.adapters.orm import (
-    Person,
-    Pot,
-    PurchaseRequest,
-)
-from services.budget.service_layer.commissioning import (
-    Period,
-    net_paid,
-    scoped,
-    shown_money,
-)
+from services.budget.service_layer.commissioning import shown_money
 from shared.suppression import suppress, total_cell
 
 
-def funders_section(
-    session: Session, period: Period, scope: frozenset[str] | None
-) -> dict[str, Any]:
+def funders_section(pot_rows: list[Any]) -> dict[str, Any]:
     """Paid in the period by funder, with the young people it paid for (suppressed together)."""
-    stmt = scoped(
-        select(
-            Pot.funder,
-            func.count(distinct(PurchaseRequest.person_id)),
-            func.sum(net_paid()),
+    rows: dict[str, tuple[int, int]] = {}
+    for row in pot_rows:
+        people, pence = rows.get(row.Pot.funder, (0, 0))
+        rows[row.Pot.funder] = (
+            people + int(row.period_people or 0),
+            pence + int(row.period_pence or 0),
         )
-        .join(Person, Person.id == PurchaseRequest.person_id)
-        .join(Pot, Pot.id == Person.pot_id)
-        .where(PurchaseRequest.paid_on >= period.start, PurchaseRequest.paid_on <= period.end)
-        .group_by(Pot.funder),
-        Pot.scheme_id,
-        scope,
-    )
-    rows = {
-        funder: (int(people), int(pence or 0)) for funder, people, pence in session.execute(stmt)
-    }
+    rows = {funder: figures for funder, figures in rows.items() if figures[0]}
     cells = suppress({funder: people for funder, (people, _) in rows.items()})
     total_people = sum(people for people, _ in rows.values())
     total = total_cell(total_people)

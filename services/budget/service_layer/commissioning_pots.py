@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
@@ -15,54 +15,77 @@ from services.budget.adapters.orm import (
     Pot,
     PurchaseRequest,
 )
-from services.budget.domain import rules
+from services.budget.adapters.report_summary import ReportPerson, ReportPotDay
 from services.budget.service_layer.commissioning import (
     Period,
-    net_paid,
     scoped,
     shown_money,
 )
 from shared.suppression import THRESHOLD, Cell, suppress, total_cell
 
 
-def pots_section(
-    session: Session, period: Period, scope: frozenset[str] | None
-) -> list[dict[str, Any]]:
-    in_period = and_(PurchaseRequest.paid_on >= period.start, PurchaseRequest.paid_on <= period.end)
-    to_date = PurchaseRequest.paid_on <= period.end
-    holding = PurchaseRequest.state.in_(sorted(rules.HOLDING_STATES))
-    # One row per young person first (a hash aggregate), then per pot: counting distinct people
-    # per pot in one pass would sort every request four times over.
-    per_person = (
+def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) -> list[Any]:
+    """Each pot in scope with its figures, from the report summary (`report_summary`): money per
+    pot and day, each young person's first payment and held money; only the young people paid in
+    the period are counted from the requests (an index-only range of the period's payments)."""
+    days = ReportPotDay
+    money = (
         select(
-            Person.pot_id.label("pot_id"),
-            func.sum(case((in_period, net_paid()), else_=0)).label("period_pence"),
-            func.max(case((in_period, 1), else_=0)).label("in_period"),
-            func.sum(case((to_date, net_paid()), else_=0)).label("to_date_pence"),
-            func.sum(case((holding, PurchaseRequest.amount_pence), else_=0)).label("held_pence"),
+            days.pot_id.label("pot_id"),
+            func.sum(case((days.day >= period.start, days.paid_pence), else_=0)).label(
+                "period_pence"
+            ),
+            func.sum(days.paid_pence).label("to_date_pence"),
         )
-        .join(Person, Person.id == PurchaseRequest.person_id)
-        .where(to_date | holding)
-        .group_by(Person.pot_id, PurchaseRequest.person_id)
+        .where(days.day <= period.end)
+        .group_by(days.pot_id)
         .subquery()
     )
-    spent = (
+    # Everyone the pot paid by the period's end or holds money for now.
+    committed = (
         select(
-            per_person.c.pot_id,
-            func.sum(per_person.c.period_pence).label("period_pence"),
-            func.sum(per_person.c.in_period).label("period_people"),
-            func.sum(per_person.c.to_date_pence).label("to_date_pence"),
-            func.sum(per_person.c.held_pence).label("held_pence"),
+            Person.pot_id.label("pot_id"),
+            func.sum(ReportPerson.held_pence).label("held_pence"),
             func.count().label("committed_people"),
         )
-        .group_by(per_person.c.pot_id)
+        .join(Person, Person.id == ReportPerson.person_id)
+        .where((ReportPerson.first_paid_on <= period.end) | (ReportPerson.held_pence > 0))
+        .group_by(Person.pot_id)
+        .subquery()
+    )
+    paid = (
+        select(PurchaseRequest.person_id)
+        .where(PurchaseRequest.paid_on >= period.start, PurchaseRequest.paid_on <= period.end)
+        .distinct()
+        .subquery()
+    )
+    people = (
+        select(Person.pot_id.label("pot_id"), func.count().label("period_people"))
+        .join(paid, paid.c.person_id == Person.id)
+        .group_by(Person.pot_id)
         .subquery()
     )
     stmt = scoped(
-        select(Pot, spent).outerjoin(spent, spent.c.pot_id == Pot.id), Pot.scheme_id, scope
+        select(
+            Pot,
+            money.c.period_pence,
+            money.c.to_date_pence,
+            committed.c.held_pence,
+            committed.c.committed_people,
+            people.c.period_people,
+        )
+        .outerjoin(money, money.c.pot_id == Pot.id)
+        .outerjoin(committed, committed.c.pot_id == Pot.id)
+        .outerjoin(people, people.c.pot_id == Pot.id),
+        Pot.scheme_id,
+        scope,
     ).order_by(Pot.funder, Pot.starts_on, Pot.id)
-    rows = session.execute(stmt).all()
-    period_cells = _pot_cells(list(rows))
+    return list(session.execute(stmt).all())
+
+
+def pots_section(period: Period, rows: list[Any]) -> list[dict[str, Any]]:
+    """Each pot's spend in the period and to date, what it holds and has left, and its forecast."""
+    period_cells = _pot_cells(rows)
     out = []
     for row in rows:
         pot: Pot = row.Pot

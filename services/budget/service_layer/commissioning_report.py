@@ -22,7 +22,7 @@ from services.budget.service_layer.commissioning import (
     scoped,
 )
 from services.budget.service_layer.commissioning_funders import funders_section
-from services.budget.service_layer.commissioning_pots import pots_section
+from services.budget.service_layer.commissioning_pots import pot_figures, pots_section
 from services.budget.service_layer.commissioning_reach import reach_section
 from services.budget.service_layer.commissioning_reviews import reviews_section
 from services.budget.service_layer.commissioning_speed import speed_section
@@ -49,6 +49,7 @@ def commissioner_report(
                 Scheme.name, Scheme.id
             )
         ).all()
+        pot_rows = pot_figures(session, period, scope)
         return {
             "period": {"start": period.start, "end": period.end, "days": period.days},
             "as_of": today,
@@ -61,8 +62,8 @@ def commissioner_report(
                 f"from a total; no statistic from fewer than {THRESHOLD} young people.",
             },
             "reach": reach_section(session, period, scope, list(schemes)),
-            "pots": pots_section(session, period, scope),
-            "funders": funders_section(session, period, scope),
+            "pots": pots_section(period, pot_rows),
+            "funders": funders_section(pot_rows),
             "speed": speed_section(session, period, scope),
             "reviews": reviews_section(session, period, scope, today),
         }
