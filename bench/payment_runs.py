@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from services.budget.adapters import report_summary  # noqa: E402
 from services.budget.adapters.orm import (  # noqa: E402
     Goal,
     LedgerAccount,
@@ -215,6 +216,9 @@ def fill(db: Database, requests: int) -> None:
                 }
             )
         session.execute(insert(LedgerEntry), entries)
+        report_summary.rebuild(
+            session
+        )  # the commissioners' report summary, as the service keeps it
 
 
 def verified(db: Database) -> bool:

@@ -252,7 +252,7 @@ class PurchaseRequest(Base):
     approved_by: Mapped[str | None] = mapped_column(String(200))
     paid_by: Mapped[str | None] = mapped_column(String(200))
     payment_reference: Mapped[str | None] = mapped_column(String(100))
-    paid_on: Mapped[date | None] = mapped_column(Date, index=True)
+    paid_on: Mapped[date | None] = mapped_column(Date)  # indexed with person_id: report_summary
     paid_pence: Mapped[int] = mapped_column(Integer, default=0)
     recovered_pence: Mapped[int] = mapped_column(Integer, default=0)
     evidence_reference: Mapped[str | None] = mapped_column(String(200))
@@ -264,7 +264,8 @@ class PurchaseRequest(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # indexed with person_id (report_summary)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (

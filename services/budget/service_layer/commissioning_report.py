@@ -26,6 +26,7 @@ from services.budget.service_layer.commissioning_pots import pot_figures, pots_s
 from services.budget.service_layer.commissioning_reach import reach_section
 from services.budget.service_layer.commissioning_reviews import reviews_section
 from services.budget.service_layer.commissioning_speed import speed_section
+from services.budget.service_layer.unit_of_work import SqlUnitOfWork, as_sql_uow
 from shared.db import Database
 from shared.identity import Identity
 from shared.spreadsheet import csv_writer
@@ -33,7 +34,7 @@ from shared.suppression import MARK, THRESHOLD
 
 
 def commissioner_report(
-    db: Database,
+    db: Database | SqlUnitOfWork,
     actor: Identity,
     start: date | None,
     end: date | None,
@@ -42,7 +43,8 @@ def commissioner_report(
 ) -> dict[str, Any]:
     period = period_of(start, end)
     today = today or date.today()
-    with db.session() as session:
+    with as_sql_uow(db).read() as tx:
+        session = tx.session
         scope = scope_of(session, actor, scheme_id)
         schemes = session.execute(
             scoped(select(Scheme.id, Scheme.name), Scheme.id, scope).order_by(

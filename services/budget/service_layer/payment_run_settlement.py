@@ -146,12 +146,10 @@ def _check_separation(
 ) -> None:
     """Refuse the whole run (403, naming them) if the payer approved any of its requests or set
     up any package it pays an instalment of."""
-    waivers = {
-        person_id: waiver_of(scheme)
-        for person_id, scheme in session.execute(
-            select(Person.id, Scheme)
-            .join(Scheme, Scheme.id == Person.scheme_id)
-            .where(
+    # Each young person's scheme as plain rows, each scheme's setting read once.
+    schemes = dict(
+        session.execute(
+            select(Person.id, Person.scheme_id).where(
                 Person.id.in_(
                     select(PurchaseRequest.person_id).where(
                         PurchaseRequest.id.in_(
@@ -160,8 +158,13 @@ def _check_separation(
                     )
                 )
             )
-        )
+        ).all()
+    )
+    settings = {
+        scheme.id: waiver_of(scheme)
+        for scheme in session.scalars(select(Scheme).where(Scheme.id.in_(set(schemes.values()))))
     }
+    waivers = {person_id: settings[scheme_id] for person_id, scheme_id in schemes.items()}
     own = [
         r.id
         for r in locked

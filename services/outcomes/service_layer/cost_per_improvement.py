@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.outcomes.adapters.orm import Activity, CheckIn, Person
 from services.outcomes.domain import stats
 from services.outcomes.domain.instruments import Catalogue, Instrument, Score, all_scores
-from shared.db import Database
+from services.outcomes.service_layer.unit_of_work import UnitOfWork
 from shared.errors import Forbidden, ValidationFailed
 from shared.identity import Identity
 from shared.suppression import MARK, THRESHOLD, Cell, suppress, total_cell
@@ -72,7 +72,7 @@ def check_query(
 
 
 def report(
-    db: Database,
+    uow: UnitOfWork,
     catalogue: Catalogue,
     actor: Identity,
     start: date | None,
@@ -85,8 +85,8 @@ def report(
         raise Forbidden(f"This needs one of these roles: {', '.join(READERS)}.")
     query = check_query(catalogue, start, end, scheme_id, measure)
     instrument, score = all_scores(catalogue)[query.measure]
-    with db.session() as session:
-        rows = _grouped(session, query, score.higher_is_better)
+    with uow.read() as tx:
+        rows = _grouped(tx.session, query, score.higher_is_better)
     counts = {r.category: int(r.n) for r in rows}
     cells = suppress(counts)
     total = sum(counts.values())

@@ -1,5 +1,6 @@
 """the commissioners' report summary: per young person (firsts, money held) and per pot and day
-(paid), filled from the requests; indexes for the report's per-period counts of young people
+(paid), filled from the requests; (date, person) indexes for the report's per-period counts of
+young people in place of the date-only ones
 
 Revision ID: 0012
 Revises: 0011
@@ -43,6 +44,10 @@ def upgrade() -> None:
         sa.Column("paid_pence", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("pot_id", "day", name=op.f("pk_report_pot_days")),
     )
+    # The (date, person) indexes replace the date-only ones (whatever used those can use these):
+    # every index is written again when a payment run claims or pays its requests.
+    op.drop_index(op.f("ix_purchase_requests_paid_on"), table_name="purchase_requests")
+    op.drop_index(op.f("ix_purchase_requests_approved_at"), table_name="purchase_requests")
     op.create_index(
         "ix_purchase_requests_approved_person", "purchase_requests", ["approved_at", "person_id"]
     )
@@ -75,6 +80,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_purchase_requests_paid_person", table_name="purchase_requests")
     op.drop_index("ix_purchase_requests_approved_person", table_name="purchase_requests")
+    op.create_index(op.f("ix_purchase_requests_approved_at"), "purchase_requests", ["approved_at"])
+    op.create_index(op.f("ix_purchase_requests_paid_on"), "purchase_requests", ["paid_on"])
     op.drop_table("report_pot_days")
     op.drop_index(op.f("ix_report_people_first_activity_on"), table_name="report_people")
     op.drop_index(op.f("ix_report_people_first_approved_at"), table_name="report_people")

@@ -58,7 +58,7 @@ class CostPerImprovement(MethodView):
         """Change per £100 by kind of activity, with 95% intervals (commissioners and admins)"""
         services = outcomes_services()
         report = cost_per_improvement.report(
-            services.db,
+            services.uow,
             services.instruments,
             current_identity(),
             args["start"],
