@@ -8,7 +8,7 @@ national scale on PostgreSQL.
 Unattended and quiet: it makes two fresh databases on the server in TEST_POSTGRES_URL, migrates
 them with the services' own migrations, generates 200,000 young people, 2 million purchase
 requests and 400,000 check-ins with COPY, fills the budget's report summary from the requests
-(as migration 0012 does), runs VACUUM ANALYZE, then times each report 20 times (after
+(as migration 0013 does), runs VACUUM ANALYZE, then times each report 20 times (after
 one warm-up call) through the service layer, the same call the API makes (JSON over HTTP adds a
 few milliseconds). It prints one table with the machine's load beside it and drops the databases.
 Run it under `nice` on a shared machine. Target: every report's p95 under 2 s.
