@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from services.budget.domain.rules import add_months, pounds
+from services.budget.domain.worklist import age_limit_date
 from shared.errors import Conflict, ValidationFailed
 
 ACTIVE, ENDED, COMPLETED = "active", "ended", "completed"
@@ -43,6 +44,41 @@ def due_dates(frequency: str, starts_on: date, instalments: int) -> list[date]:
     if frequency == WEEKLY:
         return [starts_on + timedelta(weeks=n) for n in range(instalments)]
     return [add_months(starts_on, n) for n in range(instalments)]
+
+
+PAST_AGE_LIMIT_RULE = "package-past-age-limit"
+
+
+class PackagePastAgeLimit(Conflict):
+    """A package may not run past the day its young person becomes too old for the scheme."""
+
+    type_slug, title = PAST_AGE_LIMIT_RULE, "The package runs past the scheme's age limit"
+
+
+def refuse_past_age_limit(
+    frequency: str, starts_on: date, instalments: int, birth_date: date, max_age: int | None
+) -> None:
+    """409 naming the rule when an instalment would fall due on or after the age limit.
+
+    Refused rather than cut short: a shorter term changes what the provider was promised, so the
+    advisor chooses it (the refusal says how many payments fit before the limit).
+    """
+    if max_age is None:
+        return
+    limit = age_limit_date(birth_date, max_age)
+    dates = due_dates(frequency, starts_on, instalments)
+    if dates[-1] < limit:
+        return
+    fit = sum(1 for d in dates if d < limit)
+    raise PackagePastAgeLimit(
+        f"This scheme ends at age {max_age}: the young person reaches its limit on "
+        f"{limit.isoformat()} and the last payment would be due on {dates[-1].isoformat()} "
+        f"(rule: {PAST_AGE_LIMIT_RULE}). At most {fit} {frequency} payments fit before it.",
+        rule=PAST_AGE_LIMIT_RULE,
+        age_limit_on=limit.isoformat(),
+        last_due_on=dates[-1].isoformat(),
+        instalments_that_fit=fit,
+    )
 
 
 def require_active(state: str, what: str) -> None:

@@ -16,7 +16,8 @@ INFO_REQUESTED = "info_requested"
 AGEING_OUT = "ageing_out"
 CLOSING_REVIEW = "closing_review"
 NOT_STARTED = "not_started"
-KINDS = (PLAN_REVIEW, INFO_REQUESTED, AGEING_OUT, CLOSING_REVIEW, NOT_STARTED)
+PACKAGE_AGEING_OUT = "package_ageing_out"
+KINDS = (PLAN_REVIEW, INFO_REQUESTED, AGEING_OUT, CLOSING_REVIEW, PACKAGE_AGEING_OUT, NOT_STARTED)
 
 AGEING_OUT_DAYS = 90  # people reaching their scheme's age limit appear this long before
 NOT_STARTED_DAYS = 30  # an approved activity not started after this long needs a call
@@ -83,6 +84,17 @@ def age_limit(person_id: str, birth_date: date, max_age: int | None, today: date
     if (limit - today).days <= AGEING_OUT_DAYS:
         return Item(AGEING_OUT, person_id, limit, today)
     return None
+
+
+def package_near_age_limit(
+    package_id: str, person_id: str, birth_date: date, max_age: int | None, today: date
+) -> Item | None:
+    """A live package whose young person is within 90 days of the age limit, or past it: it must
+    end by then (or the person move scheme), so the advisor sees it before the money is stuck."""
+    person_item = age_limit(person_id, birth_date, max_age, today)
+    if person_item is None:
+        return None
+    return Item(PACKAGE_AGEING_OUT, person_id, person_item.due_on, today, package_id)
 
 
 def info_requested(request_id: str, person_id: str, sent_back_on: date, today: date) -> Item:

@@ -29,6 +29,7 @@ from services.budget.adapters.orm import (
 from services.budget.domain import duties
 from services.budget.domain import packages as rules
 from services.budget.domain import payment_runs as runs
+from services.budget.domain import rules as age_rules
 from services.budget.domain.rules import require_reason
 from services.budget.service_layer import ledger
 from services.budget.service_layer.access import (
@@ -86,9 +87,15 @@ def create_package(
             errors={"starts_on": [f"Must be {on.isoformat()} or later."]},
         )
     total = rules.check_term(values["frequency"], values["instalments"], instalment)
+    refuse_closed_budget(person, scheme, on)
+    rules.refuse_past_age_limit(
+        values["frequency"], starts_on, values["instalments"], person.birth_date, scheme.max_age
+    )
 
     def hold(tx: SqlTransaction) -> dict[str, Any]:
-        refuse_over_budget(tx.ledger.available(person.id, lock=True), total)
+        available = tx.ledger.available(person.id, lock=True)
+        _require_unmoved(tx.session, person)
+        refuse_over_budget(available, total)
         now = utcnow()
         package = Package(
             id=values.get("id") or str(uuid.uuid4()),
@@ -198,29 +205,36 @@ def end_package(db: Db, actor: Identity, package_id: str, reason: str | None) ->
         visible_package(session, actor, package_id)
         package = _lock(session, package_id)
         rules.require_active(package.state, "ended")
-        due = _due(session, package.id)
-        for i in due:  # an instalment waiting in an unpaid run goes only through that run
-            runs.refuse_if_instalment_in_open_run(i.number, i.state, i.payment_run_id)
-        cancelled = session.execute(
-            update(PackageInstalment)
-            .where(
-                PackageInstalment.package_id == package.id,
-                PackageInstalment.state == rules.DUE,
-                PackageInstalment.payment_run_id.is_(None),
-            )
-            .values(state=rules.CANCELLED)
-            .execution_options(synchronize_session=False)
-        )
-        if cancelled.rowcount != len(due):  # type: ignore[attr-defined]
-            raise Conflict("This package changed meanwhile; reload it and try again.")
-        _set_state(session, package, rules.ENDED, reason=why, ended_by=actor.sub, ended_at=utcnow())
-        rest = sum(i.amount_pence for i in due)
-        if rest:
-            tx.ledger.release_rest(package, rest, by=actor.sub, memo=f"ended early: {why}")
+        rest = end_live(tx, actor, package, why, f"ended early: {why}")
         _audit(session, actor, "package.ended", package, {"released_pence": rest})
         return tx.done(package_view(session, package, actor))
 
     return as_sql_uow(db).run(end)
+
+
+def end_live(tx: SqlTransaction, actor: Identity, package: Package, why: str, memo: str) -> int:
+    """End a locked, active package: cancel what is still due and release it (pence released)."""
+    session = tx.session
+    due = _due(session, package.id)
+    for i in due:  # an instalment waiting in an unpaid run goes only through that run
+        runs.refuse_if_instalment_in_open_run(i.number, i.state, i.payment_run_id)
+    cancelled = session.execute(
+        update(PackageInstalment)
+        .where(
+            PackageInstalment.package_id == package.id,
+            PackageInstalment.state == rules.DUE,
+            PackageInstalment.payment_run_id.is_(None),
+        )
+        .values(state=rules.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    if cancelled.rowcount != len(due):  # type: ignore[attr-defined]
+        raise Conflict("This package changed meanwhile; reload it and try again.")
+    _set_state(session, package, rules.ENDED, reason=why, ended_by=actor.sub, ended_at=utcnow())
+    rest = sum(i.amount_pence for i in due)
+    if rest:
+        tx.ledger.release_rest(package, rest, by=actor.sub, memo=memo)
+    return rest
 
 
 def get_package(db: Database, actor: Identity, package_id: str) -> dict[str, Any]:
@@ -342,6 +356,39 @@ def _goal_plan(session: Session, person_id: str, goal_id: str) -> str:
             errors={"goal_id": ["Not an active goal of this young person's plan."]},
         )
     return plan.id
+
+
+def refuse_closed_budget(person: Person, scheme: Scheme, on: date) -> None:
+    """No new package for someone who has left, or who has reached their scheme's age limit."""
+    if person.status == "transferred_out":
+        raise Conflict(
+            "This young person has transferred out; no new package can be set up.",
+            rule="person-transferred-out",
+        )
+    age_rules.refuse_past_age_limit(scheme.max_age, person.birth_date, on)
+
+
+def _require_unmoved(session: Session, person: Person) -> None:
+    """Under the budget's lock: still on the scheme, and still here, that the checks were made for
+    (a transfer takes the same lock, so a package and a transfer cannot cross)."""
+    now = session.execute(
+        select(Person.scheme_id, Person.status).where(Person.id == person.id)
+    ).one()
+    if (now.scheme_id, now.status) != (person.scheme_id, person.status):
+        raise Conflict("The young person moved meanwhile; read them again.", rule="moved-meanwhile")
+
+
+def live_packages(session: Session, person_id: str) -> list[Package]:
+    """The person's active packages, locked, oldest first."""
+    return list(
+        session.scalars(
+            select(Package)
+            .where(Package.person_id == person_id, Package.state == rules.ACTIVE)
+            .order_by(Package.created_at, Package.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def _lock(session: Session, package_id: str) -> Package:

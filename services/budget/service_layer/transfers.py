@@ -19,6 +19,7 @@ from services.budget.adapters.orm import (
     Goal,
     LedgerEntry,
     LedgerTransaction,
+    Package,
     Person,
     Plan,
     Pot,
@@ -30,7 +31,7 @@ from services.budget.domain import eligibility as rules_eligibility
 from services.budget.domain.rules import AgeRange, add_months
 from services.budget.domain.schemes import RETURN_TO_POT
 from services.budget.domain.transfers import Settlement, settle
-from services.budget.service_layer import events, ledger
+from services.budget.service_layer import events, ledger, packages
 from services.budget.service_layer.access import person_for, require
 from services.budget.service_layer.eligibility import record_eligibility
 from services.budget.service_layer.people import allocation_asked
@@ -84,7 +85,9 @@ def _transfer(
     )
     new_allocation = allocation_asked(new, values) if new is not None else 0
     rule = old.carry_over if new is not None else RETURN_TO_POT  # no ledger carries to a council
-    remaining = tx.ledger.available(person.id, lock=True)
+    tx.ledger.available(person.id, lock=True)  # no package or hold is made on the old scheme now
+    ended = _end_live_packages(tx, actor, person, new, values.get("to_council"), today)
+    remaining = tx.ledger.available(person.id)
     settlement = settle(remaining, rule, new_allocation)
     new_pot = _new_pot(session, new, values.get("pot_id"), settlement.top_up_pence)
     _move_person(session, person, old, new, new_pot, settlement, today)
@@ -98,10 +101,42 @@ def _transfer(
     plan = _plan_review_on_new_scheme(session, person.id, new, today)
     transfer = _record(session, actor, person, old, new, values, rule, settlement, today)
     session.expire(person)
-    view = {"transfer": transfer_view(transfer), "person": person_view(session, person)}
+    view = {
+        "transfer": transfer_view(transfer),
+        "person": person_view(session, person),
+        "packages_ended": ended,
+    }
     if new is None:
         view["export"] = export_record(session, person, plan)
     return tx.done(view)
+
+
+def _end_live_packages(
+    tx: SqlTransaction,
+    actor: Identity,
+    person: Person,
+    new: Scheme | None,
+    to_council: str | None,
+    today: date,
+) -> list[dict[str, Any]]:
+    """The rule for live packages: each ends on the transfer date, what it still held goes back to
+    the person's budget and is settled with the rest by the old scheme's rule. A commitment made
+    under one scheme's rules is not carried into another's; the advisor funds it again there."""
+    where = new.name if new is not None else (to_council or "another council")
+    why = f"Moved to {where} on {today.isoformat()}"
+    ended = []
+    for package in packages.live_packages(tx.session, person.id):
+        released = packages.end_live(tx, actor, package, why, f"transfer: {why}")
+        tx.session.add(
+            AuditRecord(
+                by_sub=actor.sub,
+                action="package.ended",
+                subject_id=package.id,
+                details={"released_pence": released, "transfer": True},
+            )
+        )
+        ended.append({"id": package.id, "item": package.item, "released_pence": released})
+    return ended
 
 
 def _receiving_scheme(
@@ -283,6 +318,12 @@ def transfers_of(db: Database, actor: Identity, person_id: str) -> list[dict[str
         return [transfer_view(t) for t in rows]
 
 
+def history_of(db: Database, actor: Identity, person_id: str) -> list[dict[str, Any]]:
+    """The person's money history, across every scheme they have been on."""
+    with db.session() as session:
+        return ledger_history(session, person_for(session, actor, person_id).id)
+
+
 def export_record(session: Session, person: Person, plan: Plan | None) -> dict[str, Any]:
     """What goes to the receiving council: the record, plan, goals (retired too) and the history."""
     goals: list[Goal] = (
@@ -319,9 +360,12 @@ def export_record(session: Session, person: Person, plan: Plan | None) -> dict[s
 def ledger_history(session: Session, person_id: str) -> list[dict[str, Any]]:
     """Every movement of the person's money, oldest first: allocations, holds, payments, returns."""
     request_ids = select(PurchaseRequest.id).where(PurchaseRequest.person_id == person_id)
-    own = select(LedgerEntry.transaction_id).where(
-        LedgerEntry.account_id == ledger.account_id(ledger.PERSON, person_id)
-    )
+    accounts = [ledger.account_id(ledger.PERSON, person_id)] + [
+        ledger.account_id(kind, package_id)
+        for package_id in session.scalars(select(Package.id).where(Package.person_id == person_id))
+        for kind in (ledger.HOLD, ledger.PAID)
+    ]
+    own = select(LedgerEntry.transaction_id).where(LedgerEntry.account_id.in_(accounts))
     rows = session.scalars(
         select(LedgerTransaction)
         .where((LedgerTransaction.id.in_(own)) | (LedgerTransaction.request_id.in_(request_ids)))

@@ -14,12 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
+    Package,
     Person,
     Plan,
     PurchaseRequest,
     RequestTransition,
     Scheme,
 )
+from services.budget.domain import packages as package_rules
 from services.budget.domain import rules
 from services.budget.domain import worklist as wl
 from services.budget.service_layer.access import require, require_people_reader, scope_people
@@ -43,6 +45,7 @@ def worklist(
         items = [
             *_reviews(session, people, schemes, today),
             *_ages(people, schemes, today),
+            *_packages(session, people, schemes, today),
             *_sent_back(session, people, today),
             *_not_started(session, people, today),
         ]
@@ -81,6 +84,24 @@ def _ages(people: dict[str, Person], schemes: dict[str, Scheme], today: date) ->
     found = []
     for person in people.values():
         item = wl.age_limit(person.id, person.birth_date, schemes[person.scheme_id].max_age, today)
+        if item is not None:
+            found.append(item)
+    return found
+
+
+def _packages(
+    session: Session, people: dict[str, Person], schemes: dict[str, Scheme], today: date
+) -> list[wl.Item]:
+    rows = session.execute(
+        select(Package.id, Package.person_id).where(
+            Package.state == package_rules.ACTIVE, Package.person_id.in_(list(people))
+        )
+    )
+    found = []
+    for package_id, person_id in rows:
+        person = people[person_id]
+        max_age = schemes[person.scheme_id].max_age
+        item = wl.package_near_age_limit(package_id, person_id, person.birth_date, max_age, today)
         if item is not None:
             found.append(item)
     return found

@@ -11,6 +11,7 @@ from services.budget.api.people.schemas import (
     ConsentSchema,
     EligibilityReviewSchema,
     EligibilitySchema,
+    LedgerMovementSchema,
     PersonPageSchema,
     PersonQueryArgsSchema,
     PersonSchema,
@@ -107,6 +108,14 @@ class Transfers(MethodView):
     def get(self, person_id):
         """The person's moves between schemes, oldest first"""
         return transfer_svc.transfers_of(database(), current_identity(), person_id)
+
+
+@blp.route("/<person_id>/ledger")
+class MoneyHistory(MethodView):
+    @blp.response(200, LedgerMovementSchema(many=True))
+    def get(self, person_id):
+        """Every movement of the person's money, oldest first, on every scheme they have been on"""
+        return transfer_svc.history_of(database(), current_identity(), person_id)
 
 
 @blp.route("/<person_id>/eligibility/reviews")

@@ -137,11 +137,38 @@ class TransferRecordSchema(Schema):
     transferred_on = fields.Date()
 
 
+class LedgerMovementSchema(Schema):
+    """One movement of the person's money: allocated, held, paid, released, returned."""
+
+    id = fields.Integer()
+    kind = fields.String(
+        metadata={"description": "allocation, hold, pay, release, package_hold, package_pay, ..."}
+    )
+    status = fields.String(metadata={"description": "pending or posted"})
+    request_id = fields.String(allow_none=True)
+    amount_pence = fields.Integer()
+    memo = fields.String(allow_none=True)
+    at = fields.String(metadata={"description": "When it was recorded (UTC, ISO 8601)"})
+
+
+class EndedPackageSchema(Schema):
+    id = fields.String()
+    item = fields.String()
+    released_pence = fields.Integer()
+
+
 class TransferResultSchema(Schema):
     transfer = fields.Nested(TransferRecordSchema)
     person = fields.Nested(PersonSchema)
     export = fields.Dict(
         metadata={"description": "Only to another council: the record, plan and ledger history."}
+    )
+    packages_ended = fields.List(
+        fields.Nested(EndedPackageSchema),
+        metadata={
+            "description": "Live packages end on the transfer date; what they still held goes "
+            "back to the budget and is settled with the rest by the old scheme's rule."
+        },
     )
 
 

@@ -21,7 +21,9 @@ class WorkItemSchema(Schema):
             "enum": list(wl.KINDS),
             "description": "plan_review (due or overdue, per the scheme's cadence), info_requested "
             "(a request sent back to the advisor), ageing_out (the scheme's age limit within "
-            f"{wl.AGEING_OUT_DAYS} days), closing_review (at the limit), not_started (approved "
+            f"{wl.AGEING_OUT_DAYS} days), closing_review (at the limit), package_ageing_out (a live "
+            "package whose young person is within that time of the limit or past it; subject_id "
+            "is the package), not_started (approved "
             f"{wl.NOT_STARTED_DAYS} days ago or more, no activity start recorded).",
         }
     )
@@ -30,7 +32,7 @@ class WorkItemSchema(Schema):
     scheme_id = fields.String()
     advisor_sub = fields.String()
     subject_id = fields.String(
-        allow_none=True, metadata={"description": "The plan or request the item is about."}
+        allow_none=True, metadata={"description": "The plan, request or package the item is about."}
     )
     due_on = fields.Date()
     days_late = fields.Integer(metadata={"description": "Days past due; negative: due in so many."})

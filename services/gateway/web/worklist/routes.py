@@ -27,6 +27,7 @@ KIND_NAMES = {
     "info_requested": "Request sent back for more information",
     "not_started": "Approved activity not started",
     "ageing_out": "Reaching the scheme's age limit",
+    "package_ageing_out": "Package to end before the age limit",
     "checkin": "Check-in due",
 }
 
