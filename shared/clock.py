@@ -23,9 +23,24 @@ def today() -> date:
 
     With `PHB_DEMO=1` (demos and tests, never production) `PHB_TODAY=YYYY-MM-DD` fixes it, so a
     worklist can be shown, and tested, on a seeded clock. Timestamps (`utcnow`) are never fixed:
-    tokens, sessions and the outbox keep real time.
+    tokens, sessions and the outbox keep real time. `PHB_TODAY_FILE` names a file holding the date
+    instead, so a test can move the date of processes already running.
     """
-    fixed = os.environ.get("PHB_TODAY") if os.environ.get("PHB_DEMO") == "1" else None
+    if os.environ.get("PHB_DEMO") != "1":
+        return datetime.now(UK).date()
+    fixed = os.environ.get("PHB_TODAY") or _date_in_file(os.environ.get("PHB_TODAY_FILE"))
     if fixed:
         return date.fromisoformat(fixed)
     return datetime.now(UK).date()
+
+
+def _date_in_file(path: str | None) -> str | None:
+    """`PHB_TODAY_FILE` (demo only): a file holding the date, read at every call, so a browser
+    journey can move every running process's date on (an 18th birthday) by writing one file."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read().strip() or None
+    except FileNotFoundError:
+        return None

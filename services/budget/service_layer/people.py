@@ -26,6 +26,7 @@ from services.budget.service_layer.access import page_of, require, scope_people
 from services.budget.service_layer.eligibility import eligibility_record, eligibility_recorded
 from services.budget.service_layer.person_views import person_view
 from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow
+from shared.clock import today as clock_today
 from shared.clock import utcnow
 from shared.db import Database
 from shared.errors import NotFound, ValidationFailed
@@ -48,7 +49,7 @@ def enrol_person(
             "Say whose caseload the young person is on.",
             errors={"advisor_sub": ["Required when an admin enrols someone."]},
         )
-    uow, on = as_uow(db), today or date.today()
+    uow, on = as_uow(db), today or clock_today()
     return uow.retrying(lambda: _enrol(uow, actor, values, advisor_sub, on))
 
 

@@ -16,6 +16,7 @@ from services.budget.adapters.orm import Goal, Plan, PlanReview
 from services.budget.domain.rules import check_review_date, first_review_date
 from services.budget.service_layer.access import require
 from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow
+from shared.clock import today as clock_today
 from shared.clock import utcnow
 from shared.concurrency import check_if_match
 from shared.db import Database
@@ -35,7 +36,7 @@ def create_plan(
 ) -> dict[str, Any]:
     """Make a young person's plan (one each): goals in their own words and the first review date."""
     require(actor, *WRITERS)
-    uow, on = as_uow(db), today or date.today()
+    uow, on = as_uow(db), today or clock_today()
     return uow.retrying(lambda: _create(uow, actor, person_id, values, on))
 
 
@@ -100,7 +101,7 @@ def change_plan(
     reviewers who read the same version can't both save.
     """
     require(actor, *WRITERS)
-    uow, on = as_uow(db), today or date.today()
+    uow, on = as_uow(db), today or clock_today()
     return uow.retrying(lambda: _change(uow, actor, plan_id, values, if_match, on))
 
 
