@@ -36,6 +36,7 @@ def test_an_admin_adds_a_funding_pot_and_it_is_funded_in_the_ledger(admin, suite
         "Choose the scheme this pot funds",
         "Enter the pot's name",
         "Enter who funds it",
+        "Choose whose budget the money comes from: health, education or social care",
         "Enter the amount in pounds, like 25000",
         "Enter a real start date, for example 1 4 2026",
     ]
@@ -45,6 +46,7 @@ def test_an_admin_adds_a_funding_pot_and_it_is_funded_in_the_ledger(admin, suite
             "scheme_id": scheme_id,
             "name": name,
             "funder": "East Sussex SEND <team>",
+            "funding_stream": "education",
             "amount": "12,500",
             "starts-day": "1",
             "starts-month": "4",
@@ -58,6 +60,9 @@ def test_an_admin_adds_a_funding_pot_and_it_is_funded_in_the_ledger(admin, suite
     pots = _json(suite.api("GET", "/api/budget/pots", role="admin"))
     mine = next(p for p in pots if p["name"] == name)
     assert (mine["amount_pence"], mine["unallocated_pence"]) == (1_250_000, 1_250_000)
+    assert mine["funding_stream"] == "education"
+    row = re.search(rf"<tr[^>]*>\s*<td[^>]*>{re.escape(name)}.*?</tr>", page.text, re.S)
+    assert row and '<td class="govuk-table__cell">Education</td>' in row.group(0)
     assert _json(suite.api("GET", "/api/budget/ledger/verify", role="finance"))["ok"] is True
 
 

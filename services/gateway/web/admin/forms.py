@@ -12,6 +12,11 @@ CHECK_KINDS = {
     "qualification": "Qualification",
 }
 YES_NO = ("yes", "no")
+FUNDING_STREAMS = {
+    "health": "Health (the NHS)",
+    "education": "Education",
+    "social_care": "Social care",
+}
 
 
 class PotForm(FormSchema):
@@ -20,6 +25,10 @@ class PotForm(FormSchema):
     scheme_id = Choice(invalid="Choose the scheme this pot funds")
     name = Text(required="Enter the pot's name", label="The pot's name")
     funder = Text(required="Enter who funds it", label="The funder")
+    funding_stream = Choice(
+        invalid="Choose whose budget the money comes from: health, education or social care",
+        choices=FUNDING_STREAMS,
+    )
     amount = Pounds(
         required="Enter the amount in pounds, like 25000",
         invalid="Enter the amount in pounds, like 25000",

@@ -12,6 +12,7 @@ from flask import flash, get_flashed_messages, redirect, request, url_for
 
 from services.gateway.web.admin.forms import (
     CHECK_KINDS,
+    FUNDING_STREAMS,
     AssignmentForm,
     CheckForm,
     ConsentForm,
@@ -54,6 +55,7 @@ def admin_pots():
                 "scheme_id": form.data.get("scheme_id"),
                 "name": form.data.get("name"),
                 "funder": form.data.get("funder"),
+                "funding_stream": form.data.get("funding_stream"),
                 "amount_pence": form.data.get("amount"),
                 "starts_on": form.data["starts"].isoformat() if form.valid else None,
             },
@@ -72,6 +74,7 @@ def admin_pots():
         pots=call("budget", "GET", "/pots"),
         schemes=schemes,
         scheme_names=names,
+        streams=FUNDING_STREAMS,
         messages=get_flashed_messages(),
         **form.context(),
         back="/admin",
