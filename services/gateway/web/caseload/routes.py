@@ -16,12 +16,27 @@ from services.gateway.web.core import (
     call,
     current_user,
     login_required,
+    money,
     render,
 )
 from services.gateway.web.forms import Form, choices, read, submit
 from services.gateway.web.lookups import latest_plan, my_people
+from shared import clock
 from shared.concurrency import etag
 from shared.errors import DomainError
+
+MOVEMENT_NAMES = {
+    "allocation": "Allocated from a pot",
+    "hold": "Set aside for an approved request",
+    "pay": "Paid",
+    "release": "Set aside no longer needed",
+    "recovery": "Recovered",
+    "reduction": "Allocation reduced",
+    "return": "Returned to the pot",
+    "package_hold": "Set aside for a package",
+    "package_pay": "Package payment",
+    "package_release": "Package ended: the rest came back",
+}
 
 
 @bp.get("/caseload")
@@ -62,11 +77,16 @@ def person(person_id: str):
     except ServiceError:
         checkins = []
     goals = {g["id"]: g["text"] for g in (plan or {}).get("goals", [])}
+    schemes = {s["id"]: s["name"] for s in call("budget", "GET", "/schemes")}
     return render(
         "web/person.html",
         title=f"Young person {young['case_reference']}",
         active="caseload",
         person=young,
+        scheme_names=schemes,
+        moves=call("budget", "GET", f"/people/{person_id}/transfers"),
+        history=call("budget", "GET", f"/people/{person_id}/ledger"),
+        movement_names=MOVEMENT_NAMES,
         plan=plan,
         goals=goals,
         requests=reqs.get("items", []),
@@ -220,6 +240,13 @@ def transfer(person_id: str):
         for s in call("budget", "GET", "/schemes")
         if s["active"] and s["id"] != young["scheme_id"]
     ]
+    live = call(
+        "budget",
+        "GET",
+        "/packages",
+        params={"person_id": person_id, "state": "active", "per_page": 100},
+    ).get("items", [])
+    current = call("budget", "GET", f"/schemes/{young['scheme_id']}")
     schema = choices(TransferForm(), "to_scheme_id", [*(s["id"] for s in others), COUNCIL])
     form = read(schema, request.form, when=request.method == "POST")
     if request.method == "POST":
@@ -238,7 +265,7 @@ def transfer(person_id: str):
         path = f"/people/{person_id}/transfer"
         moved = submit(form, "budget", "POST", path, json=body, idempotent=True)
         if moved is not None:
-            flash(_moved_message(moved["transfer"], others))
+            flash(_moved_message(moved, others))
             return redirect(url_for("web.person", person_id=person_id))
     return render(
         "web/transfer.html",
@@ -246,6 +273,9 @@ def transfer(person_id: str):
         active="caseload",
         person=young,
         schemes=others,
+        current=current,
+        live_packages=live,
+        on=clock.today(),
         sections=MHA_SECTIONS,
         **form.context(),
         back=url_for("web.person", person_id=person_id),
@@ -254,8 +284,14 @@ def transfer(person_id: str):
 
 def _moved_message(moved: dict[str, Any], schemes: list[dict[str, Any]]) -> str:
     names = {s["id"]: s["name"] for s in schemes}
-    where = names.get(moved["to_scheme_id"] or "", moved["to_council"] or "another council")
-    carried, returned = moved["carried_pence"] / 100, moved["returned_pence"] / 100
+    transfer = moved["transfer"]
+    where = names.get(transfer["to_scheme_id"] or "", transfer["to_council"] or "another council")
+    carried, returned = transfer["carried_pence"] / 100, transfer["returned_pence"] / 100
+    ended = "".join(
+        f" {p['item']} ended; {money(p['released_pence'])} it still held came back first."
+        for p in moved.get("packages_ended") or []
+    )
     return (
-        f"Moved to {where}: £{carried:,.2f} carried over, £{returned:,.2f} returned to the old pot."
+        f"Moved to {where}: £{carried:,.2f} carried over, £{returned:,.2f} returned to the old "
+        f"pot.{ended}"
     )
