@@ -209,6 +209,7 @@ def test_sign_in_with_the_keyboard_alone(page):
                 f"/admin/schemes/{demo_uuid('scheme', 1)}",
             ],
         ),
+        ("demo-carer", ["/", "/children", f"/children/{demo_uuid('person', 100)}"]),
         (
             "demo-provider",
             [

@@ -15,6 +15,7 @@ from services.gateway.web.caseload import documents as caseload_documents
 from services.gateway.web.caseload import routes as caseload
 from services.gateway.web.commissioning import routes as commissioning
 from services.gateway.web.dashboard import routes as dashboard
+from services.gateway.web.family import routes as family
 from services.gateway.web.feedback import routes as feedback
 from services.gateway.web.payments import instalments
 from services.gateway.web.payments import routes as payments
@@ -33,6 +34,7 @@ __all__ = [
     "caseload_documents",
     "commissioning",
     "dashboard",
+    "family",
     "feedback",
     "fund",
     "instalments",

@@ -36,6 +36,13 @@ HOME_LINKS = {
             "Reach, spend and run-out, speed, reviews, cost per improvement.",
         ),
     ],
+    "carer": [
+        (
+            "/children",
+            "Your children",
+            "Each child's budget, plan, what was bought and their check-ins.",
+        ),
+    ],
     "provider": [("/provider", "Your organisation", "Requests and payments for your activities.")],
     "admin": [
         ("/dashboard", "Programme dashboard", "Spend, reach, speed and outcomes."),
