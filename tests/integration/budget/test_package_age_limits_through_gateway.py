@@ -206,3 +206,24 @@ def test_a_package_whose_young_person_nears_the_age_limit_is_on_the_worklist(gw)
         (near["id"], gym["id"], limit.isoformat())
     ]
     assert mine[0]["days_late"] == -80
+
+
+def test_a_transfer_waits_for_an_instalment_in_an_unpaid_payment_run(gw):
+    leavers, _ = scheme(gw, "care_leavers", cap=50_000)
+    aftercare, _ = scheme(gw, "care_leavers", cap=50_000)
+    person = ok(enrol(gw, leavers, years_ago(20)), 201)
+    _plan, goal_id = with_plan(gw, person["id"])
+    gym = ok(package(gw, person["id"], goal_id, 3), 201)  # the first payment is due today
+    run = ok(call(gw, "POST", "/payment-runs", FINANCE, json={}), 201)
+    path = f"/people/{person['id']}/transfer"
+    body = {"to_scheme_id": aftercare, "reason": "Moved on"}
+    refused = call(gw, "POST", path, ADVISOR, json=body)
+    assert refused.status_code == 409
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert refused.json()["type"].endswith("/in-payment-run")
+    assert ok(call(gw, "GET", f"/people/{person['id']}", ADVISOR))["scheme_id"] == leavers
+    assert ok(call(gw, "GET", f"/packages/{gym['id']}", ADVISOR))["state"] == "active"
+    ok(call(gw, "POST", f"/payment-runs/{run['id']}/cancel", FINANCE, json={"reason": "Wait"}))
+    moved = ok(call(gw, "POST", path, ADVISOR, json=body))
+    assert moved["packages_ended"][0]["released_pence"] == 9_000
+    verify_clean(gw)
