@@ -36,6 +36,23 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def if_match(what: str) -> dict[str, Any]:
+    """`@blp.doc(**if_match("plan"))`: the If-Match header every edit of a versioned record needs
+    (`shared.concurrency.check_if_match`: 428 without it, 412 when it is stale)."""
+    return {
+        "parameters": [
+            {
+                "in": "header",
+                "name": "If-Match",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": f"The {what}'s ETag as you read it: 428 without it, 412 if it "
+                "moved on.",
+            }
+        ]
+    }
+
+
 def problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
 

@@ -199,3 +199,27 @@ def test_every_gateway_page_is_declared_open_or_sends_an_anonymous_caller_to_sig
 def test_every_declared_gateway_endpoint_exists(gateway):
     endpoints = {rule.endpoint for rule in gateway.url_map.iter_rules()}
     assert (GATEWAY_OPEN | GATEWAY_FORWARDED) - endpoints == set()
+
+
+def test_every_edit_that_can_answer_412_declares_the_if_match_header_it_needs(apps):
+    """One optimistic-concurrency helper, documented the same way for listings, plans, schemes."""
+    checked, undeclared = [], []
+    for name, app in apps.items():
+        document = app.test_client().get("/openapi.json").get_json()
+        for path, item in document["paths"].items():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "412" not in operation.get("responses", {}):
+                    continue
+                headers = {
+                    p["name"]: p.get("required", False)
+                    for p in operation.get("parameters", []) + item.get("parameters", [])
+                    if p.get("in") == "header"
+                }
+                checked.append((name, method, path))
+                if headers.get("If-Match") is not True:
+                    undeclared.append((name, method, path))
+    assert {
+        ("directory", "patch", "/listings/{listing_id}"),
+        ("budget", "patch", "/plans/{plan_id}"),
+    } <= set(checked)
+    assert undeclared == []

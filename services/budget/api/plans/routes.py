@@ -12,20 +12,9 @@ from services.budget.api.plans.schemas import PlanPatchSchema, PlanSchema
 from services.budget.service_layer import plans as svc
 from shared.app import current_identity, database
 from shared.concurrency import etag
+from shared.openapi import if_match
 
 blp = Blueprint("plans", __name__, url_prefix="", description="Health and wellbeing plans.")
-
-IF_MATCH_DOC = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "The plan's ETag as you read it: 428 without it, 412 if it moved on.",
-        }
-    ]
-}
 
 
 def _with_etag(plan: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -57,7 +46,7 @@ class PlanById(MethodView):
     @blp.response(200, PlanSchema)
     @blp.alt_response(412, description="The plan changed since you read it")
     @blp.alt_response(428, description="If-Match missing")
-    @blp.doc(**IF_MATCH_DOC)
+    @blp.doc(**if_match("plan"))
     def patch(self, values, plan_id):
         """Change the plan (a review); send If-Match with its ETag"""
         plan = svc.change_plan(

@@ -10,22 +10,11 @@ from services.budget.api.schemes.schemas import SchemePatchSchema, SchemeSchema
 from services.budget.service_layer import schemes as svc
 from shared.app import current_identity, database
 from shared.concurrency import etag
+from shared.openapi import if_match
 
 blp = Blueprint(
     "schemes", __name__, url_prefix="/schemes", description="PHB schemes (configuration)."
 )
-
-IF_MATCH_DOC = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "The scheme's ETag as you read it: 428 without it, 412 if it moved on.",
-        }
-    ]
-}
 
 
 def _with_etag(scheme):
@@ -61,7 +50,7 @@ class SchemeById(MethodView):
     @blp.response(200, SchemeSchema)
     @blp.alt_response(412, description="The scheme changed since you read it")
     @blp.alt_response(428, description="If-Match missing")
-    @blp.doc(**IF_MATCH_DOC)
+    @blp.doc(**if_match("scheme"))
     def patch(self, values, scheme_id):
         """Change a scheme's settings (admin; audited); send If-Match with its ETag"""
         actor = current_identity()

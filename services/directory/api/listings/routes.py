@@ -31,6 +31,7 @@ from services.directory.service_layer.fundability import fundability as check_fu
 from services.directory.service_layer.providers import STAFF
 from shared.app import public, require_role
 from shared.concurrency import etag
+from shared.openapi import if_match
 
 blp = Blueprint(
     "listings", __name__, url_prefix="/listings", description="Listings (HSDS services)."
@@ -79,6 +80,7 @@ class ListingItem(MethodView):
     @blp.response(200, ListingSchema)
     @blp.alt_response(428, description="If-Match missing")
     @blp.alt_response(412, description="The listing changed since it was read")
+    @blp.doc(**if_match("listing"))
     def put(self, values: dict[str, Any], listing_id: str) -> Tagged:
         """Replace a listing (If-Match required)."""
         return _change(listing_id, values, replace=True)
@@ -87,6 +89,7 @@ class ListingItem(MethodView):
     @blp.response(200, ListingSchema)
     @blp.alt_response(428, description="If-Match missing")
     @blp.alt_response(412, description="The listing changed since it was read")
+    @blp.doc(**if_match("listing"))
     def patch(self, values: dict[str, Any], listing_id: str) -> Tagged:
         """Change some fields of a listing (If-Match required)."""
         return _change(listing_id, values, replace=False)
@@ -94,6 +97,7 @@ class ListingItem(MethodView):
     @blp.response(200, ListingSchema)
     @blp.alt_response(428, description="If-Match missing")
     @blp.alt_response(412, description="The listing changed since it was read")
+    @blp.doc(**if_match("listing"))
     def delete(self, listing_id: str) -> Tagged:
         """Archive a listing (it stays in the audit trail; If-Match required)."""
         identity = require_role("provider", "admin")
@@ -118,6 +122,7 @@ def _change(listing_id: str, values: dict[str, Any], *, replace: bool) -> Tagged
 @blp.response(200, ListingSchema)
 @blp.alt_response(428, description="If-Match missing")
 @blp.alt_response(412, description="The listing changed since it was read")
+@blp.doc(**if_match("listing"))
 def assure(listing_id: str) -> Tagged:
     """An admin confirms the listing is right as of today (If-Match required)."""
     identity = require_role("admin")
