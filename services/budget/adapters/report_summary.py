@@ -30,11 +30,13 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    and_,
     case,
     delete,
     func,
     insert,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,6 +63,10 @@ class ReportPerson(Base):
     first_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     first_activity_on: Mapped[date | None] = mapped_column(Date, index=True)
     first_paid_on: Mapped[date | None] = mapped_column(Date)
+    # The latest too: whether someone was approved or paid in a period is then known from these
+    # two dates, unless the period falls strictly between them (then their requests are asked).
+    last_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_paid_on: Mapped[date | None] = mapped_column(Date)
     held_pence: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -88,9 +94,14 @@ def _earliest(table: Any, excluded: Any, column: str) -> Any:
     return case((theirs.is_not(None) & (mine.is_(None) | (theirs < mine)), theirs), else_=mine)
 
 
+def _latest(table: Any, excluded: Any, column: str) -> Any:
+    mine, theirs = table.c[column], excluded[column]
+    return case((theirs.is_not(None) & (mine.is_(None) | (theirs > mine)), theirs), else_=mine)
+
+
 def _add_to_people(session: Session, rows: Any) -> None:
-    """Upsert per-person deltas: rows of (person_id, first_approved_at, first_activity_on,
-    first_paid_on, held_pence) as values or a SELECT; earliest dates kept, held money added."""
+    """Upsert per-person deltas: rows of `_COLUMNS` as values or a SELECT; the earliest and latest
+    dates kept, held money added."""
     stmt = _insert(session, PEOPLE)
     stmt = (
         stmt.from_select(list(_COLUMNS), rows) if hasattr(rows, "subquery") else stmt.values(rows)
@@ -103,13 +114,23 @@ def _add_to_people(session: Session, rows: Any) -> None:
                 "first_approved_at": _earliest(PEOPLE, ex, "first_approved_at"),
                 "first_activity_on": _earliest(PEOPLE, ex, "first_activity_on"),
                 "first_paid_on": _earliest(PEOPLE, ex, "first_paid_on"),
+                "last_approved_at": _latest(PEOPLE, ex, "last_approved_at"),
+                "last_paid_on": _latest(PEOPLE, ex, "last_paid_on"),
                 "held_pence": PEOPLE.c.held_pence + ex.held_pence,
             },
         )
     )
 
 
-_COLUMNS = ("person_id", "first_approved_at", "first_activity_on", "first_paid_on", "held_pence")
+_COLUMNS = (
+    "person_id",
+    "first_approved_at",
+    "first_activity_on",
+    "first_paid_on",
+    "held_pence",
+    "last_approved_at",
+    "last_paid_on",
+)
 
 
 def _add_to_pot_days(session: Session, rows: Any) -> None:
@@ -147,6 +168,8 @@ def note_change(
         "first_approved_at": values.get("approved_at"),
         "first_activity_on": values.get("activity_started_on"),
         "first_paid_on": values.get("paid_on"),
+        "last_approved_at": values.get("approved_at"),
+        "last_paid_on": values.get("paid_on"),
     }
     if held or any(v is not None for v in firsts.values()):
         _add_to_people(session, {"person_id": req.person_id, **firsts, "held_pence": held})
@@ -176,6 +199,8 @@ def note_run_paid(session: Session, run_id: str, paid_on: date) -> None:
             literal(None, Date),
             literal(paid_on, Date),
             -func.sum(PurchaseRequest.amount_pence),
+            literal(None, DateTime(timezone=True)),
+            literal(paid_on, Date),
         )
         .where(in_run)
         .group_by(PurchaseRequest.person_id)
@@ -221,6 +246,8 @@ def expected_people() -> Any:
         func.sum(
             case((PurchaseRequest.state.in_(HOLDING), PurchaseRequest.amount_pence), else_=0)
         ).label("held_pence"),
+        func.max(PurchaseRequest.approved_at).label("last_approved_at"),
+        func.max(PurchaseRequest.paid_on).label("last_paid_on"),
     ).group_by(PurchaseRequest.person_id)
 
 
@@ -245,4 +272,14 @@ def rebuild(session: Session) -> None:
     session.execute(insert(PEOPLE).from_select(list(_COLUMNS), expected_people()))
     session.execute(
         insert(POT_DAYS).from_select(["pot_id", "day", "paid_pence"], expected_pot_days())
+    )
+
+
+def active_in(first: Any, last: Any, lo: Any, hi: Any, probe: Any) -> Any:
+    """SQL: a young person has a date in [lo, hi) given their first and last such dates; only
+    when the period lies strictly between the two is `probe` (an EXISTS on their requests) asked."""
+    return and_(
+        first < hi,
+        last >= lo,
+        or_(first >= lo, last < hi, probe),
     )

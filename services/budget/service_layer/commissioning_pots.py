@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
@@ -15,7 +15,7 @@ from services.budget.adapters.orm import (
     Pot,
     PurchaseRequest,
 )
-from services.budget.adapters.report_summary import ReportPerson, ReportPotDay
+from services.budget.adapters.report_summary import ReportPerson, ReportPotDay, active_in
 from services.budget.service_layer.commissioning import (
     Period,
     scoped,
@@ -26,8 +26,8 @@ from shared.suppression import THRESHOLD, Cell, suppress, total_cell
 
 def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) -> list[Any]:
     """Each pot in scope with its figures, from the report summary (`report_summary`): money per
-    pot and day, each young person's first payment and held money; only the young people paid in
-    the period are counted from the requests (an index-only range of the period's payments)."""
+    pot and day; each young person's first and last payment and held money (their requests are
+    asked only when the period lies strictly between their first and last payment)."""
     days = ReportPotDay
     money = (
         select(
@@ -53,15 +53,23 @@ def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) 
         .group_by(Person.pot_id)
         .subquery()
     )
-    paid = (
-        select(PurchaseRequest.person_id)
-        .where(PurchaseRequest.paid_on >= period.start, PurchaseRequest.paid_on <= period.end)
-        .distinct()
-        .subquery()
+    # Young people paid in the period, from their first and last payment (report_summary).
+    lo, hi = period.start, period.end + timedelta(days=1)
+    paid_between = (
+        exists()
+        .where(
+            PurchaseRequest.person_id == ReportPerson.person_id,
+            PurchaseRequest.paid_on >= lo,
+            PurchaseRequest.paid_on < hi,
+        )
+        .correlate(ReportPerson)
     )
     people = (
         select(Person.pot_id.label("pot_id"), func.count().label("period_people"))
-        .join(paid, paid.c.person_id == Person.id)
+        .join(ReportPerson, ReportPerson.person_id == Person.id)
+        .where(
+            active_in(ReportPerson.first_paid_on, ReportPerson.last_paid_on, lo, hi, paid_between)
+        )
         .group_by(Person.pot_id)
         .subquery()
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
@@ -14,6 +14,7 @@ from services.budget.adapters.orm import (
     Person,
     PurchaseRequest,
 )
+from services.budget.adapters.report_summary import ReportPerson, active_in
 from services.budget.service_layer.commissioning import (
     Period,
     scoped,
@@ -26,23 +27,32 @@ def reach_section(
     session: Session, period: Period, scope: frozenset[str] | None, schemes: list[Any]
 ) -> dict[str, Any]:
     """Young people with a request approved in the period, per scheme, against its cohort."""
-    # Each young person once (a hash of the period's approvals, read from the index on
-    # (approved_at, person_id) alone), then counted per scheme: a distinct count per scheme would
-    # sort every approval.
-    approved = (
-        select(PurchaseRequest.person_id)
+    # From each young person's first and last approval (report_summary): their requests are asked
+    # only when the period lies strictly between the two.
+    lo, hi = period.start_at, period.end_before
+    approved_between = (
+        exists()
         .where(
-            PurchaseRequest.approved_at >= period.start_at,
-            PurchaseRequest.approved_at < period.end_before,
+            PurchaseRequest.person_id == ReportPerson.person_id,
+            PurchaseRequest.approved_at >= lo,
+            PurchaseRequest.approved_at < hi,
         )
-        .distinct()
-        .subquery()
+        .correlate(ReportPerson)
     )
     reached: dict[str, int] = dict(
         session.execute(
             scoped(
                 select(Person.scheme_id, func.count())
-                .join(approved, approved.c.person_id == Person.id)
+                .join(ReportPerson, ReportPerson.person_id == Person.id)
+                .where(
+                    active_in(
+                        ReportPerson.first_approved_at,
+                        ReportPerson.last_approved_at,
+                        lo,
+                        hi,
+                        approved_between,
+                    )
+                )
                 .group_by(Person.scheme_id),
                 Person.scheme_id,
                 scope,

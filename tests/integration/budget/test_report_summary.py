@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from services.budget.adapters import report_summary
+from services.budget.adapters.orm import PurchaseRequest
 from services.budget.adapters.report_summary import ReportPerson, ReportPotDay
 from services.budget.seed import seed
 from services.budget.service_layer import payment_run_settlement, payment_runs, transfers
@@ -132,3 +133,63 @@ def test_the_demo_seed_fills_the_summary(tmp_path):
     seed(db)
     assert _people(db) and _pot_days(db)
     _clean(db)
+
+
+def test_who_was_approved_or_paid_in_a_period_is_read_from_the_first_and_last_dates(database_url):
+    """Reach and the young people paid: the first and last dates answer, and the requests are
+    asked only when the period lies strictly between them (a gap in the middle is not activity)."""
+    db = migrated(database_url)
+    scheme = create_scheme(db)
+    create_pot(db, scheme_id=scheme.id)
+    people = {}
+    for name, days in (("gap", (1, 30)), ("middle", (1, 15, 30)), ("early", (1,)), ("late", (30,))):
+        person, goal = create_young_person(db, scheme_id=scheme.id)
+        people[name] = person
+        for day in days:
+            req = create_request(db, person_id=person, goal_id=goal, state="paid")
+            with db.write() as s:  # the days are the test's: approved and paid that day of May
+                s.execute(
+                    update(PurchaseRequest)
+                    .where(PurchaseRequest.id == req["id"])
+                    .values(
+                        approved_at=datetime(2026, 5, day, 12, tzinfo=UTC),
+                        paid_on=date(2026, 5, day),
+                    )
+                )
+    with db.write() as s:
+        report_summary.rebuild(s)
+    _clean(db)
+    names = {v: k for k, v in people.items()}
+
+    def active(lo: date, hi: date) -> tuple[set[str], set[str]]:
+        rp = ReportPerson
+        found = []
+        with db.session() as s:
+            for first, last, column, low, high in (
+                (
+                    rp.first_approved_at,
+                    rp.last_approved_at,
+                    PurchaseRequest.approved_at,
+                    datetime.combine(lo, datetime.min.time(), UTC),
+                    datetime.combine(hi, datetime.min.time(), UTC),
+                ),
+                (rp.first_paid_on, rp.last_paid_on, PurchaseRequest.paid_on, lo, hi),
+            ):
+                probe = (
+                    exists()
+                    .where(PurchaseRequest.person_id == rp.person_id, column >= low, column < high)
+                    .correlate(rp)
+                )
+                ids = s.scalars(
+                    select(rp.person_id).where(
+                        report_summary.active_in(first, last, low, high, probe)
+                    )
+                )
+                found.append({names[i] for i in ids})
+        return found[0], found[1]
+
+    both = active(date(2026, 5, 10), date(2026, 5, 20))  # between first and last: asked
+    assert both == ({"middle"}, {"middle"})
+    assert active(date(2026, 5, 1), date(2026, 5, 2)) == ({"gap", "middle", "early"},) * 2
+    assert active(date(2026, 5, 30), date(2026, 6, 1)) == ({"gap", "middle", "late"},) * 2
+    assert active(date(2026, 6, 1), date(2026, 7, 1)) == (set(), set())
