@@ -74,9 +74,7 @@ def replay(url: str | None, everything: bool) -> None:
 
     db = _db(url)
     try:
-        result = run(
-            ReplayEvents(everything=everything), SqlUnitOfWork(db), _instruments().defaults
-        )
+        result = run(ReplayEvents(everything=everything), SqlUnitOfWork(db), _instruments())
     finally:
         db.dispose()
     click.echo(f"re-applied {result['reapplied']}, still held {result['still_held']}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -25,9 +24,8 @@ from services.outcomes.adapters.orm import CaseStudy, CheckIn, FeedbackLink, Per
 from services.outcomes.adapters.repository import SqlCheckIns
 from services.outcomes.domain import instruments
 from services.outcomes.domain.instruments import Catalogue
-from services.outcomes.service_layer import checkins
+from services.outcomes.service_layer import checkins, scheme_settings
 from services.outcomes.service_layer.events import apply
-from services.outcomes.service_layer.reports import age_band
 from services.outcomes.settings import OutcomesSettings
 from shared.config import var_dir
 from shared.db import Database
@@ -36,6 +34,18 @@ from shared.demo import DEMO_TODAY, demo_uuid
 PEOPLE = 80
 FRESH = 4
 SCHEME = demo_uuid("scheme", 0)
+# The budget seed's schemes, as its scheme.changed events would announce them.
+SCHEMES = (
+    (SCHEME, "Care leavers' wellbeing budget", "care_leavers", 16, 25),
+    (
+        demo_uuid("scheme", 1),
+        "Mental health aftercare (section 117)",
+        "mental_health_s117",
+        None,
+        None,
+    ),
+    (demo_uuid("scheme", 2), "Children and young people's PHB", "children_young_people", 0, 25),
+)
 # Categories weighted so one is small enough that the report must withhold it.
 CATEGORIES = (
     ["sport-fitness"] * 9 + ["dance"] * 3 + ["outdoor"] * 3 + ["cycling"] * 3 + ["creative"] * 2
@@ -106,8 +116,11 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 def _seed(session: Session, catalogue: Catalogue) -> str:
     rng = random.Random(6_2026_11_02)
+    for scheme_id, name, kind, min_age, max_age in SCHEMES:
+        facts = {"name": name, "kind": kind, "min_age": min_age, "max_age": max_age}
+        apply(session, "scheme.changed", {"scheme_id": scheme_id, **facts}, catalogue)
     for n in range(PEOPLE):
-        _enrol(session, rng, n, catalogue.defaults)
+        _enrol(session, rng, n, catalogue)
     answered = 0
     for n in range(FRESH, PEOPLE):
         answered += _journey(session, rng, n, catalogue)
@@ -116,7 +129,7 @@ def _seed(session: Session, catalogue: Catalogue) -> str:
     return f"{PEOPLE} young people, {answered} answered check-ins, {len(CASE_STUDIES)} case studies"
 
 
-def _enrol(session: Session, rng: random.Random, n: int, asks: Sequence[str]) -> None:
+def _enrol(session: Session, rng: random.Random, n: int, asks: Catalogue) -> None:
     person_id = demo_uuid("person", n)
     age = 17 if n in (5, 12, 30, 44) else rng.randint(18, 24)
     enrolled = DEMO_TODAY - timedelta(days=5 if n < FRESH else 300)
@@ -151,7 +164,7 @@ def _enrol(session: Session, rng: random.Random, n: int, asks: Sequence[str]) ->
 
 
 def _journey(session: Session, rng: random.Random, n: int, catalogue: Catalogue) -> int:
-    asks = catalogue.defaults
+    asks = catalogue
     person_id = demo_uuid("person", n)
     request_id = demo_uuid("request", f"{n}:0")
     if n in DEMO_LINK_PEOPLE:
@@ -267,7 +280,7 @@ def _case_study(session: Session, n: int, title: str, story: str, approved: bool
             author_sub=person.advisor_sub,
             title=title,
             story=story,
-            age_band=age_band(person.birth_year, DEMO_TODAY.year),
+            age_band=scheme_settings.person_band(session, person, DEMO_TODAY),
             place="East Sussex",
             category=None,
             status="approved" if approved else "draft",

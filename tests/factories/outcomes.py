@@ -35,7 +35,7 @@ def event(topic: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def deliver_to(db: Database) -> Deliver:
     """Events applied by the outcomes service layer on `db`."""
-    asks = load_catalogue().defaults
+    asks = load_catalogue()
     return lambda body: events.receive(ReceiveEvent.of(body), SqlUnitOfWork(db), asks)
 
 

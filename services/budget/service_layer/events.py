@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import Goal, OutboxEvent, Person, Plan
+from services.budget.adapters.orm import Goal, OutboxEvent, Person, Plan, Scheme
 from shared.outbox import add_event
 
 OUTCOMES = "outcomes"
@@ -27,6 +27,18 @@ def person_enrolled(person: Person) -> dict[str, Any]:
         "consent_evaluation": person.consent_evaluation,
         "consent_case_study": person.consent_case_study,
         "enrolled_at": person.enrolled_at.isoformat(),
+    }
+
+
+def scheme_changed(scheme: Scheme) -> dict[str, Any]:
+    """`scheme.changed`: a scheme set up or changed. Outcomes checks each scheme's outcome settings
+    (its age bands, a parent's proxy age) against its ages, and names it in reports."""
+    return {
+        "scheme_id": scheme.id,
+        "name": scheme.name,
+        "kind": scheme.kind,
+        "min_age": scheme.min_age,
+        "max_age": scheme.max_age,
     }
 
 

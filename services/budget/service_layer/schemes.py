@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.budget.adapters.orm import AuditRecord, Pot, Scheme, SchemeAssignment
 from services.budget.domain import schemes as kinds
 from services.budget.domain.duties import MAX_COMBINED_DUTIES_TEAM
-from services.budget.service_layer import ledger
+from services.budget.service_layer import events, ledger
 from services.budget.service_layer.access import CASEWORK, STAFF, in_scope, require, scope_for
 from services.budget.service_layer.ledger import Ledger
 from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow
@@ -93,6 +93,7 @@ def _create_scheme(uow: UnitOfWork, actor: Identity, values: dict[str, Any]) -> 
         tx.audit.add(
             AuditRecord(by_sub=actor.sub, action="scheme.created", subject_id=scheme.id, details={})
         )
+        tx.publish("scheme.changed", events.scheme_changed(scheme))
         return scheme
 
 
@@ -136,6 +137,7 @@ def _update_scheme(
                 details=dict(values),
             )
         )
+        tx.publish("scheme.changed", events.scheme_changed(scheme))
         return scheme
 
 

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 from services.outcomes.domain.instruments import Catalogue, Instrument, with_scoring_table
+from services.outcomes.domain.scheme_settings import InstrumentSet, parse_set
 
 SHIPPED = Path(__file__).resolve().parent.parent / "instruments"
 CHECKIN_SPEC = "checkin.json"
+SETS = "sets"  # instrument sets a scheme may choose, one file each
 
 
 def load_file(path: Path, scoring_dir: Path = SHIPPED) -> Instrument:
@@ -21,7 +23,8 @@ def load_file(path: Path, scoring_dir: Path = SHIPPED) -> Instrument:
 
 
 def load_catalogue(extra_dir: Path | None = None, shipped: Path = SHIPPED) -> Catalogue:
-    """The shipped instruments, plus those in `extra_dir`; the default check-in from the spec."""
+    """The shipped instruments and sets, plus those in `extra_dir` (its `sets/` folder too); the
+    default check-in from the spec."""
     found: dict[str, Instrument] = {}
     for folder in [shipped] + ([extra_dir] if extra_dir else []):
         for path in sorted(folder.glob("*.json")):
@@ -30,4 +33,9 @@ def load_catalogue(extra_dir: Path | None = None, shipped: Path = SHIPPED) -> Ca
             instrument = load_file(path, shipped)
             found[instrument.id] = instrument
     spec = json.loads((shipped / CHECKIN_SPEC).read_text())
-    return Catalogue(instruments=found, defaults=tuple(spec["instruments"]))
+    sets: dict[str, InstrumentSet] = {}
+    for folder in [shipped] + ([extra_dir] if extra_dir else []):
+        for path in sorted((folder / SETS).glob("*.json")):
+            found_set = parse_set(json.loads(path.read_text()))
+            sets[found_set.id] = found_set
+    return Catalogue(instruments=found, defaults=tuple(spec["instruments"]), sets=sets)

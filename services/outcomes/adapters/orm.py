@@ -66,6 +66,34 @@ class Person(Base):
     enrolled_at: Mapped[str | None] = mapped_column(String(40))
 
 
+class SchemeInfo(Base):
+    """A scheme as the budget service announced it (scheme.changed): its name, kind and ages."""
+
+    __tablename__ = "schemes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(30), default="")
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+
+
+class SchemeOutcomeSettings(Base):
+    """Which instrument set a scheme's check-ins ask, a parent's proxy set for a young child, and
+    the age bands its reports use. Outcomes owns these: it owns the instruments."""
+
+    __tablename__ = "scheme_outcome_settings"
+
+    scheme_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instrument_set: Mapped[str] = mapped_column(String(40))
+    proxy_set: Mapped[str | None] = mapped_column(String(40))
+    proxy_below_age: Mapped[int | None] = mapped_column(Integer)
+    age_bands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class CarerLink(Base):
     """A parent or carer the budget service says may act for this child (it ends at 16)."""
 
@@ -116,6 +144,10 @@ class CheckIn(Base):
     week: Mapped[int] = mapped_column(Integer, default=0)
     activity_id: Mapped[str] = mapped_column(String(36), default="", index=True)
     instruments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The scheme's set it was made from, and who answers it: the young person, or (proxy) their
+    # parent or carer. A transfer re-makes the open ones from the new scheme's set.
+    instrument_set: Mapped[str] = mapped_column(String(40), default="default")
+    respondent: Mapped[str] = mapped_column(String(10), default="self")
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -14,7 +14,31 @@ from services.outcomes.adapters.orm import (
     FeedbackLink,
     Observation,
     Person,
+    SchemeInfo,
+    SchemeOutcomeSettings,
 )
+from services.outcomes.domain.scheme_settings import OutcomeSettings, SchemeFacts, defaults_for
+
+
+def scheme_facts(session: Session, scheme_id: str) -> SchemeFacts | None:
+    """A scheme as the budget service announced it, or None if it has not (yet)."""
+    info = session.get(SchemeInfo, scheme_id)
+    if info is None:
+        return None
+    return SchemeFacts(info.id, info.name, info.kind, info.min_age, info.max_age)
+
+
+def outcome_settings(session: Session, scheme_id: str) -> OutcomeSettings:
+    """The scheme's chosen outcome settings, or its kind's defaults until an admin chooses."""
+    row = session.get(SchemeOutcomeSettings, scheme_id)
+    if row is None:
+        return defaults_for(scheme_facts(session, scheme_id))
+    return OutcomeSettings(
+        instrument_set=row.instrument_set,
+        age_bands=tuple(row.age_bands),
+        proxy_set=row.proxy_set,
+        proxy_below_age=row.proxy_below_age,
+    )
 
 
 class SqlPeople:
@@ -32,6 +56,10 @@ class SqlPeople:
             .order_by(Activity.approved_at.desc())
             .limit(1)
         )
+
+    def age_bands(self, scheme_id: str) -> tuple[str, ...]:
+        """The age bands the scheme's reports use (its own, or its kind's)."""
+        return outcome_settings(self.session, scheme_id).age_bands
 
 
 class SqlCaseStudies:

@@ -10,6 +10,7 @@ from services.outcomes.api.feedback.routes import blp as feedback_blp
 from services.outcomes.api.instruments.routes import blp as instruments_blp
 from services.outcomes.api.reports.routes import blp as reports_blp
 from services.outcomes.api.reports.routes import providers as providers_blp
+from services.outcomes.api.schemes.routes import blp as schemes_blp
 from shared.whoami import whoami_blueprint
 
 
@@ -24,4 +25,5 @@ def blueprints() -> list[Blueprint]:
         reports_blp,
         providers_blp,
         instruments_blp,
+        schemes_blp,
     ]

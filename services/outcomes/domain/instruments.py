@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.outcomes.domain.scheme_settings import DEFAULT_SET, SELF, InstrumentSet
+
 FREE_TEXT_MAX = 1000
 
 # Questions that are not from an instrument: asked at follow-ups only.
@@ -191,15 +193,30 @@ def _item_scores(items: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """The instruments this service knows, by id, and those a check-in asks by default."""
+    """The instruments this service knows, by id, those a check-in asks by default, and the sets
+    a scheme may choose (services.outcomes.domain.scheme_settings)."""
 
     instruments: dict[str, Instrument]
     defaults: tuple[str, ...]
+    sets: dict[str, InstrumentSet] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "defaults", tuple(i for i in self.defaults if i in self.instruments)
         )
+        unknown = {s.id: i for s in self.sets.values() for i in s.instruments}
+        missing = {k: v for k, v in unknown.items() if v not in self.instruments}
+        if missing:
+            raise InstrumentError(f"Instrument sets name unknown instruments: {missing}.")
+        if DEFAULT_SET not in self.sets:
+            default = InstrumentSet(
+                DEFAULT_SET, "Default", SELF, self.defaults, "How are things?", ""
+            )
+            object.__setattr__(self, "sets", {**self.sets, DEFAULT_SET: default})
+
+    def instrument_set(self, set_id: str | None) -> InstrumentSet:
+        """A set by id; the default for a check-in made before sets existed (or one retired)."""
+        return self.sets.get(set_id or DEFAULT_SET) or self.sets[DEFAULT_SET]
 
 
 def with_scoring_table(data: dict[str, Any], scoring: dict[str, Any] | None) -> Instrument:
@@ -223,9 +240,14 @@ def with_scoring_table(data: dict[str, Any], scoring: dict[str, Any] | None) -> 
 
 
 def questions(
-    catalogue: Catalogue, instrument_ids: list[str], follow_up: bool
+    catalogue: Catalogue,
+    instrument_ids: list[str],
+    follow_up: bool,
+    wording: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """What a check-in asks, section by section, in plain words (no personal data)."""
+    """What a check-in asks, section by section, in plain words (no personal data); `wording`
+    rephrases the follow-up questions (a parent's proxy set asks about "your child")."""
+    words = wording or {}
     cat = catalogue.instruments
     sections: list[dict[str, Any]] = []
     for iid in instrument_ids:
@@ -247,9 +269,12 @@ def questions(
                 "intro": "",
                 "attribution": "",
                 "items": [
-                    _question(HELPED["key"], HELPED, True),
-                    _question(ACTIVITY_RATING["key"], ACTIVITY_RATING, True),
-                    _question(DIFFERENCE["key"], DIFFERENCE, False),
+                    _question(q["key"], {**q, "text": words.get(q["key"], q["text"])}, required)
+                    for q, required in (
+                        (HELPED, True),
+                        (ACTIVITY_RATING, True),
+                        (DIFFERENCE, False),
+                    )
                 ],
             }
         )

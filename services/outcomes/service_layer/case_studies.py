@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn
 from services.outcomes.domain.identifying import identifying_details
+from services.outcomes.domain.scheme_settings import band_of
 from services.outcomes.service_layer.commands import ApproveCaseStudy, DraftCaseStudy
-from services.outcomes.service_layer.reports import age_band
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
@@ -70,7 +70,9 @@ def draft(cmd: DraftCaseStudy, uow: UnitOfWork) -> dict[str, Any]:
             author_sub=cmd.actor.sub,
             title=cmd.title.strip(),
             story=cmd.story.strip(),
-            age_band=age_band(person.birth_year, date.today().year),
+            age_band=band_of(
+                tx.people.age_bands(person.scheme_id), person.birth_year, date.today()
+            ),
             place=PLACE,
             category=tx.people.latest_category(person.id),
             status="draft",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from services.outcomes.adapters.orm import (
 )
 from services.outcomes.domain import instruments
 from services.outcomes.domain.instruments import Catalogue
+from services.outcomes.service_layer import scheme_settings
 from services.outcomes.service_layer.access import (
     CARER,
     PARENT_ACTS_BELOW_AGE,
@@ -60,7 +60,7 @@ def hash_token(token: str) -> str:
 
 
 def ensure_baseline(
-    session: Session, person_id: str, due_on: date, asks: Sequence[str]
+    session: Session, person_id: str, due_on: date, catalogue: Catalogue
 ) -> CheckIn | None:
     """One baseline per young person: made when the first request is approved (or an activity starts)."""
     existing = session.scalar(
@@ -68,13 +68,15 @@ def ensure_baseline(
     )
     if existing is not None:
         return None
-    checkin = _new(person_id, BASELINE, 0, "", due_on, asks)
+    checkin = _new(session, catalogue, person_id, BASELINE, 0, "", due_on)
     session.add(checkin)
     session.flush()
     return checkin
 
 
-def schedule_follow_ups(session: Session, activity: Activity, asks: Sequence[str]) -> list[CheckIn]:
+def schedule_follow_ups(
+    session: Session, activity: Activity, catalogue: Catalogue
+) -> list[CheckIn]:
     """Follow-ups 6 and 12 weeks after the activity starts (once each, whatever replays)."""
     made = []
     assert activity.started_on is not None
@@ -89,18 +91,43 @@ def schedule_follow_ups(session: Session, activity: Activity, asks: Sequence[str
         )
         due = activity.started_on + timedelta(weeks=week)
         if existing is None:
-            checkin = _new(activity.person_id, FOLLOW_UP, week, activity.request_id, due, asks)
+            checkin = _new(
+                session, catalogue, activity.person_id, FOLLOW_UP, week, activity.request_id, due
+            )
             session.add(checkin)
             made.append(checkin)
         elif existing.status == OPEN:
             existing.due_on = due  # a corrected start date moves what's still to come
+            scheme_settings.ask_scheme_set(session, catalogue, existing, due)
     session.flush()
     return made
 
 
+def follow_scheme(
+    session: Session, person_id: str, since: date | None, catalogue: Catalogue
+) -> int:
+    """After a transfer: every check-in still open asks the new scheme's set (as of the transfer,
+    or its due day if later); answered ones keep what they asked, on the same timeline."""
+    changed = 0
+    for checkin in session.scalars(
+        select(CheckIn).where(CheckIn.person_id == person_id, CheckIn.status == OPEN)
+    ):
+        on = max(checkin.due_on, since) if since else checkin.due_on
+        changed += scheme_settings.ask_scheme_set(session, catalogue, checkin, on)
+    session.flush()
+    return changed
+
+
 def _new(
-    person_id: str, kind: str, week: int, activity_id: str, due_on: date, asks: Sequence[str]
+    session: Session,
+    catalogue: Catalogue,
+    person_id: str,
+    kind: str,
+    week: int,
+    activity_id: str,
+    due_on: date,
 ) -> CheckIn:
+    set_id, respondent, asks = scheme_settings.checkin_set(session, catalogue, person_id, due_on)
     return CheckIn(
         id=str(uuid.uuid4()),
         person_id=person_id,
@@ -108,6 +135,8 @@ def _new(
         week=week,
         activity_id=activity_id,
         instruments=list(asks),
+        instrument_set=set_id,
+        respondent=respondent,
         due_on=due_on,
         status=OPEN,
         created_at=utcnow(),
@@ -147,6 +176,8 @@ def checkin_view(tx: Transaction, checkin: CheckIn, *, detail: bool = False) -> 
         "due": checkin.status == OPEN and checkin.due_on <= date.today(),
         "status": checkin.status,
         "instruments": list(checkin.instruments),
+        "instrument_set": checkin.instrument_set,
+        "respondent": checkin.respondent,
         "answered_at": checkin.answered_at,
         "answered_via": checkin.answered_via,
         "link": _link_state(tx, checkin),
@@ -269,18 +300,27 @@ def feedback_form(uow: UnitOfWork, catalogue: Catalogue, token: str) -> dict[str
     """The questions behind a link, in plain words, and nothing about the young person."""
     with uow.read() as tx:
         link, checkin = _live_link(tx, token)
-        follow_up = checkin.kind == FOLLOW_UP
         return {
             "kind": checkin.kind,
             "week": checkin.week,
-            "title": "How are things?",
-            "intro": (
-                "A few quick questions about how you've been. It takes about two minutes. "
-                "Your answers help show whether this kind of support works."
-            ),
             "expires_at": link.expires_at,
-            "sections": instruments.questions(catalogue, list(checkin.instruments), follow_up),
+            **form_words(catalogue, checkin),
         }
+
+
+def form_words(catalogue: Catalogue, checkin: CheckIn) -> dict[str, Any]:
+    """A check-in's title, introduction, respondent and questions, in its set's own words."""
+    chosen = catalogue.instrument_set(checkin.instrument_set)
+    follow_up = checkin.kind == FOLLOW_UP
+    return {
+        "title": chosen.form_title,
+        "intro": chosen.form_intro,
+        "respondent": checkin.respondent,
+        "instrument_set": chosen.id,
+        "sections": instruments.questions(
+            catalogue, list(checkin.instruments), follow_up, chosen.follow_up_wording
+        ),
+    }
 
 
 @retried

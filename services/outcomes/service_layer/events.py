@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import Activity, CarerLink, Person, Plan, ReceivedEvent
+from services.outcomes.adapters.orm import (
+    Activity,
+    CarerLink,
+    Person,
+    Plan,
+    ReceivedEvent,
+    SchemeInfo,
+)
+from services.outcomes.domain.instruments import Catalogue
 from services.outcomes.service_layer import checkins
 from services.outcomes.service_layer.commands import ReceiveEvent, ReplayEvents
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
 
 APPLIED, HELD = "applied", "held"
-# A handler applies one event's payload; `asks` are the instruments a new check-in asks.
-Handler = Callable[[Session, dict[str, Any], Sequence[str]], str]
+# A handler applies one event's payload; `catalogue` holds the instrument sets a new check-in
+# asks from (each scheme chooses its own: service_layer.scheme_settings).
+Handler = Callable[[Session, dict[str, Any], Catalogue], str]
 
 
 class NotTheirs(ValueError):
@@ -43,7 +52,7 @@ def _check_goal(session: Session, p: dict[str, Any]) -> None:
         raise NotTheirs(f"Goal {goal_id} belongs to another young person's plan.")
 
 
-def _person_enrolled(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _person_enrolled(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     person = session.get(Person, p["person_id"]) or Person(id=p["person_id"])
     person.scheme_id = p["scheme_id"]
     person.advisor_sub = p["advisor_sub"]
@@ -56,7 +65,7 @@ def _person_enrolled(session: Session, p: dict[str, Any], asks: Sequence[str]) -
     return APPLIED
 
 
-def _person_reassigned(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _person_reassigned(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     person = session.get(Person, p["person_id"])
     if person is None:
         return HELD
@@ -64,17 +73,41 @@ def _person_reassigned(session: Session, p: dict[str, Any], asks: Sequence[str])
     return APPLIED
 
 
-def _person_transferred(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
-    """Another scheme, the same person: check-ins and answers keep one timeline."""
+def _person_transferred(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
+    """Another scheme, the same person: check-ins and answers keep one timeline, and what is still
+    open asks the new scheme's set from the transfer on."""
     person = session.get(Person, p["person_id"])
     if person is None:
         return HELD
     if p.get("scheme_id"):
         person.scheme_id = p["scheme_id"]
+        session.flush()
+        checkins.follow_scheme(session, person.id, _day(p.get("transferred_on")), catalogue)
     return APPLIED
 
 
-def _carer_linked(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _scheme_changed(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
+    """A scheme set up or changed: its name, kind and ages (outcome settings are checked
+    against them)."""
+    scheme = session.get(SchemeInfo, p["scheme_id"]) or SchemeInfo(id=p["scheme_id"])
+    scheme.name = str(p.get("name") or "")[:200]
+    scheme.kind = str(p.get("kind") or "")[:30]
+    scheme.min_age = _age(p.get("min_age"))
+    scheme.max_age = _age(p.get("max_age"))
+    session.add(scheme)
+    session.flush()
+    return APPLIED
+
+
+def _age(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 130:
+        raise ValueError(f"Not an age: {value!r}")
+    return value
+
+
+def _carer_linked(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
     if session.get(CarerLink, (p["person_id"], p["carer_sub"])) is None:
@@ -83,7 +116,7 @@ def _carer_linked(session: Session, p: dict[str, Any], asks: Sequence[str]) -> s
     return APPLIED
 
 
-def _carer_unlinked(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _carer_unlinked(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     link = session.get(CarerLink, (p["person_id"], p["carer_sub"]))
     if link is not None:
         session.delete(link)
@@ -91,7 +124,7 @@ def _carer_unlinked(session: Session, p: dict[str, Any], asks: Sequence[str]) ->
     return APPLIED
 
 
-def _consent_changed(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _consent_changed(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     person = session.get(Person, p["person_id"])
     if person is None:
         return HELD
@@ -100,7 +133,7 @@ def _consent_changed(session: Session, p: dict[str, Any], asks: Sequence[str]) -
     return APPLIED
 
 
-def _plan(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _plan(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
     plan = _owned_plan(session, p["plan_id"], p["person_id"]) or Plan(
@@ -122,7 +155,7 @@ def _activity(session: Session, request_id: str, person_id: str) -> Activity:
     return activity
 
 
-def _request_approved(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _request_approved(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
     _check_goal(session, p)
@@ -133,11 +166,11 @@ def _request_approved(session: Session, p: dict[str, Any], asks: Sequence[str]) 
     activity.amount_pence = int(p.get("amount_pence") or 0)
     session.flush()
     approved_on = _day(p.get("approved_at")) or date.today()
-    checkins.ensure_baseline(session, p["person_id"], approved_on, asks)
+    checkins.ensure_baseline(session, p["person_id"], approved_on, catalogue)
     return APPLIED
 
 
-def _request_paid(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _request_paid(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     activity = session.get(Activity, p["request_id"])
     if activity is None:
         return HELD
@@ -148,7 +181,7 @@ def _request_paid(session: Session, p: dict[str, Any], asks: Sequence[str]) -> s
     return APPLIED
 
 
-def _activity_started(session: Session, p: dict[str, Any], asks: Sequence[str]) -> str:
+def _activity_started(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
     activity = _activity(session, p["request_id"], p["person_id"])
@@ -158,9 +191,9 @@ def _activity_started(session: Session, p: dict[str, Any], asks: Sequence[str]) 
     started = _day(p["started_on"])
     activity.started_on = started
     session.flush()
-    checkins.ensure_baseline(session, p["person_id"], started or date.today(), asks)
+    checkins.ensure_baseline(session, p["person_id"], started or date.today(), catalogue)
     if started is not None:
-        checkins.schedule_follow_ups(session, activity, asks)
+        checkins.schedule_follow_ups(session, activity, catalogue)
     return APPLIED
 
 
@@ -173,6 +206,7 @@ HANDLERS: dict[str, Handler] = {
     "person.enrolled": _person_enrolled,
     "person.reassigned": _person_reassigned,
     "person.transferred": _person_transferred,
+    "scheme.changed": _scheme_changed,
     "carer.linked": _carer_linked,
     "carer.unlinked": _carer_unlinked,
     "person.consent_changed": _consent_changed,
@@ -184,24 +218,24 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def apply(session: Session, topic: str, payload: dict[str, Any], asks: Sequence[str]) -> str:
+def apply(session: Session, topic: str, payload: dict[str, Any], catalogue: Catalogue) -> str:
     handler = HANDLERS.get(topic)
     if handler is None:
         return "ignored"
     try:
         with session.begin_nested():
-            return handler(session, payload, asks)
+            return handler(session, payload, catalogue)
     except (KeyError, TypeError, ValueError):
         return "invalid"
 
 
 @retried
-def receive(cmd: ReceiveEvent, uow: UnitOfWork, asks: Sequence[str]) -> str:
+def receive(cmd: ReceiveEvent, uow: UnitOfWork, catalogue: Catalogue) -> str:
     """Apply one event once: a redelivery of the same id answers "duplicate" and changes nothing."""
     with uow.write() as tx:
         if not tx.first_delivery(cmd.id, cmd.topic):
             return "duplicate"
-        status = apply(tx.session, cmd.topic, cmd.payload, asks)
+        status = apply(tx.session, cmd.topic, cmd.payload, catalogue)
         tx.session.add(
             ReceivedEvent(
                 event_id=cmd.id,
@@ -216,11 +250,11 @@ def receive(cmd: ReceiveEvent, uow: UnitOfWork, asks: Sequence[str]) -> str:
         )
         if status == APPLIED:
             tx.session.flush()
-            retry_held(tx.session, asks)
+            retry_held(tx.session, catalogue)
         return status
 
 
-def retry_held(session: Session, asks: Sequence[str]) -> int:
+def retry_held(session: Session, catalogue: Catalogue) -> int:
     """Apply held events that now can, oldest first, until a pass changes nothing."""
     applied = 0
     while True:
@@ -229,7 +263,7 @@ def retry_held(session: Session, asks: Sequence[str]) -> int:
         ).all()
         progress = 0
         for row in held:
-            status = apply(session, row.topic, row.payload, asks)
+            status = apply(session, row.topic, row.payload, catalogue)
             if status != HELD:
                 row.status = status
                 row.note = "Applied on replay." if status == APPLIED else row.note
@@ -241,15 +275,15 @@ def retry_held(session: Session, asks: Sequence[str]) -> int:
 
 
 @retried
-def replay(cmd: ReplayEvents, uow: UnitOfWork, asks: Sequence[str]) -> dict[str, int]:
+def replay(cmd: ReplayEvents, uow: UnitOfWork, catalogue: Catalogue) -> dict[str, int]:
     """Re-apply held events (or, with `everything`, every event in arrival order; handlers upsert)."""
     with uow.write() as tx:
         session = tx.session
         if cmd.everything:
             rows = session.scalars(select(ReceivedEvent).order_by(ReceivedEvent.seq)).all()
             for row in rows:
-                row.status = apply(session, row.topic, row.payload, asks)
+                row.status = apply(session, row.topic, row.payload, catalogue)
             session.flush()
-        retried_now = retry_held(session, asks)
+        retried_now = retry_held(session, catalogue)
         held = session.scalars(select(ReceivedEvent).where(ReceivedEvent.status == HELD)).all()
         return {"reapplied": retried_now, "still_held": len(held)}

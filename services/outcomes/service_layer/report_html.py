@@ -71,6 +71,7 @@ from {{ cell_text(r.activity_rating.n) }} ratings.{% else %}Too few ratings to s
 <tr>{% for k, c in r.helped.answers.items() %}{{ cell(c, c.pct) }}{% endfor %}</tr></table>
 {% for name, rows in r.breakdowns.items() %}
 <h2>{{ titles[name] }}</h2>
+{% if name == "age_band" and r.age_band_note %}<p class="note">{{ r.age_band_note }}</p>{% endif %}
 <table><tr><th>Group</th><th>Pairs</th>{% for m in r.measures %}<th>{{ m.label }} change</th>{% endfor %}</tr>
 {% for row in rows %}<tr><td>{{ row.group }}</td>{{ cell(row.pairs) }}
 {% for m in r.measures %}{% if m.key in row.mean_change %}<td>{{ row.mean_change[m.key] }}</td>{% else %}<td class="c">{{ mark }}</td>{% endif %}{% endfor %}

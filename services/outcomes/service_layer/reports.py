@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from services.outcomes.adapters.orm import Activity, CaseStudy, CheckIn, Person
 from services.outcomes.domain import instruments, stats
 from services.outcomes.domain.instruments import Catalogue, Instrument, Score
+from services.outcomes.domain.scheme_settings import FALLBACK, band_of
+from services.outcomes.service_layer import scheme_settings
 from services.outcomes.service_layer.unit_of_work import UnitOfWork
 from shared.spreadsheet import csv_writer
 from shared.suppression import MARK, THRESHOLD, is_small, suppress, total_cell
@@ -32,20 +34,14 @@ LIMITS = [
 BREAKDOWNS = ("category", "age_band", "scheme")
 BREAKDOWN_TITLES = {
     "category": "By activity category",
-    "age_band": "By age band",
+    "age_band": "By age band, within each scheme",
     "scheme": "By scheme",
 }
-
-
-def age_band(birth_year: int | None, year: int) -> str:
-    if birth_year is None:
-        return "unknown"
-    age = year - birth_year
-    if age <= 17:
-        return "16-17"
-    if age <= 20:
-        return "18-20"
-    return "21-25"
+AGE_BAND_NOTE = (
+    "Each scheme chooses the age bands its reports use (a children's scheme and an adult one do "
+    "not share bands), so age bands are shown within each scheme: 'scheme: band'. A person is "
+    "counted in the scheme they are on now; someone who moved keeps one timeline."
+)
 
 
 @dataclass
@@ -79,6 +75,8 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
             latest[c.person_id] = c
             by_week[c.person_id][c.week] = dict(c.scores or {})
     activities = {a.request_id: a for a in session.scalars(select(Activity))}
+    bands = scheme_settings.scheme_bands(session)
+    names = scheme_settings.scheme_names(session)
     pairs = []
     for person_id, base in baselines.items():
         follow = latest.get(person_id)
@@ -86,7 +84,10 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
             continue
         person = people[person_id]
         activity = activities.get(follow.activity_id)
-        year = base.due_on.year
+        scheme = names.get(person.scheme_id) or f"scheme {person.scheme_id[:8]}"
+        band = band_of(
+            bands.get(person.scheme_id, FALLBACK.age_bands), person.birth_year, base.due_on
+        )
         pairs.append(
             Pair(
                 person_id=person_id,
@@ -94,9 +95,9 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
                 after=dict(follow.scores or {}),
                 groups={
                     "category": (activity.category if activity else None) or "unknown",
-                    "age_band": age_band(person.birth_year, year),
-                    # Events carry no scheme names: a short id the programme team can match.
-                    "scheme": f"scheme {person.scheme_id[:8]}",
+                    "age_band": f"{scheme}: {band}",
+                    # A scheme's name as announced (scheme.changed), else a short id to match.
+                    "scheme": scheme,
                 },
                 rating=(follow.answers or {}).get("activity_rating"),
                 helped=(follow.answers or {}).get("helped"),
@@ -157,6 +158,7 @@ def build_report(
         "helped": _helped(pairs),
         "by_follow_up": _by_follow_up(pairs, keys),
         "breakdowns": {name: _breakdown(name, pairs, keys) for name in BREAKDOWNS},
+        "age_band_note": AGE_BAND_NOTE,
         "case_studies": case_studies,
     }
     return report

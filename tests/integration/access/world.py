@@ -61,6 +61,24 @@ ANSWERS = {
     "loneliness.how_often": 3,
     "sleep.quality": 6,
 }
+# Each scheme chooses its instrument set (a children's scheme: a short children's set, or a
+# parent's proxy set for a young child), so a check-in is answered in the set it asks.
+CHILD_ANSWERS = {
+    f"{instrument}.{item}": 3
+    for instrument, items in {
+        "child_wellbeing": ("happy", "worried", "sleep", "someone_to_talk_to"),
+        "parent_view": ("happy", "upset", "sleep", "joining_in"),
+    }.items()
+    for item in items
+}
+
+
+def answers_for(instruments: list[str]) -> dict[str, Any]:
+    """Valid answers to a baseline check-in that asks `instruments`."""
+    every = ANSWERS | CHILD_ANSWERS
+    return {k: v for k, v in every.items() if k.split(".")[0] in instruments}
+
+
 BUDGET, DIRECTORY, OUTCOMES = "/api/budget", "/api/directory", "/api/outcomes"
 
 
@@ -288,6 +306,18 @@ class World:
             time.sleep(0.1)
         raise AssertionError(f"no check-in for {person_id}")
 
+    def outcome_settings_etag(self, scheme_id: str) -> str:
+        """The ETag of a scheme's outcome settings, once outcomes has heard of the scheme (the
+        budget's scheme.changed event, relayed for real)."""
+        path = f"{OUTCOMES}/schemes/{scheme_id}/outcome-settings"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            answer = self.call("admin", "GET", path)
+            if answer.status_code == 200 and answer.json()["scheme"]:
+                return answer.headers["ETag"]
+            time.sleep(0.1)
+        raise AssertionError(f"outcomes never heard of scheme {scheme_id}")
+
     def feedback_token(self, checkin_id: str) -> str:
         link = self.made("advisor", "POST", f"{OUTCOMES}/checkins/{checkin_id}/link")
         return str(link["token"])
@@ -427,7 +457,7 @@ def _checkin(body: Any = None) -> Builder:
         checkin = w.checkin()
         return Target(
             params={"checkin_id": checkin["id"]},
-            body=body,
+            body=_answered(body, checkin),
             find=checkin["id"],
             read=f"{OUTCOMES}/checkins/{checkin['id']}",
         )
@@ -437,10 +467,49 @@ def _checkin(body: Any = None) -> Builder:
 
 def _feedback(body: Any = None) -> Builder:
     def build(w: World) -> Target:
-        token = w.feedback_token(w.checkin()["id"])
-        return Target(params={"token": token}, body=body)
+        checkin = w.checkin()
+        token = w.feedback_token(checkin["id"])
+        return Target(params={"token": token}, body=_answered(body, checkin))
 
     return build
+
+
+def _answered(body: Any, checkin: dict[str, Any]) -> Any:
+    """`{"answers": ANSWERS}` means answers to whatever set this check-in asks."""
+    if isinstance(body, dict) and body.get("answers") is ANSWERS:
+        return {"answers": answers_for(checkin["instruments"])}
+    return body
+
+
+def _outcome_settings(w: World) -> Target:
+    """Side A's scheme's outcome settings: the children's sets and bands, chosen again."""
+    path = f"{OUTCOMES}/schemes/{w.scheme_a}/outcome-settings"
+    return Target(
+        params={"scheme_id": w.scheme_a},
+        body=OUTCOME_SETTINGS,
+        headers={"If-Match": w.outcome_settings_etag(w.scheme_a)},
+        read=path,
+    )
+
+
+def _fresh_outcome_settings(w: World) -> Target:
+    """A scheme of its own (outcomes has heard of it), so each admin's change starts clean."""
+    scheme = w.made("admin", "POST", f"{BUDGET}/schemes", json=w.scheme_body())
+    path = f"{OUTCOMES}/schemes/{scheme['id']}/outcome-settings"
+    return Target(
+        params={"scheme_id": scheme["id"]},
+        body=OUTCOME_SETTINGS,
+        headers={"If-Match": w.outcome_settings_etag(scheme["id"])},
+        read=path,
+    )
+
+
+OUTCOME_SETTINGS = {
+    "instrument_set": "children",
+    "proxy_set": "parent-proxy",
+    "proxy_below_age": 8,
+    "age_bands": ["0-10", "11-15", "16-25"],
+}
 
 
 def _import(w: World) -> Target:
@@ -627,5 +696,7 @@ BUILDERS: dict[str, Builder] = {
     ),
     "event": _event,
     "instrument": lambda w: Target(params={"instrument_id": "ons4"}),
+    "outcome_settings": _outcome_settings,
+    "outcome_settings_put": _fresh_outcome_settings,
     "rating": lambda w: Target(params={"provider_id": w.org_a}),
 }

@@ -56,6 +56,7 @@ CONTRACT = {
         "started_on",
     },
     "person.reassigned": {"person_id", "advisor_sub", "previous_advisor_sub"},
+    "scheme.changed": {"scheme_id", "name", "kind", "min_age", "max_age"},
 }
 
 
@@ -92,6 +93,7 @@ def test_each_step_writes_the_contracted_event_and_nothing_personal(tmp_path):
     people.reassign_person(db, HOLDER, person_id, "advisor-9")
     written = events(db)
     assert [t for t, _ in written] == [
+        "scheme.changed",
         "person.enrolled",
         "plan.created",
         "request.approved",

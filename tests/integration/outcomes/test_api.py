@@ -200,7 +200,7 @@ def test_the_report_withholds_small_groups_and_the_cells_that_would_reveal_them(
     assert categories["animal-assisted"]["pairs"] == {"count": None, "suppressed": "primary"}
     assert categories["animal-assisted"]["mean_change"] == {}
     ages = {row["group"]: row["pairs"] for row in report["breakdowns"]["age_band"]}
-    assert ages["16-17"] == {"count": None, "suppressed": "primary"}
+    assert ages["Care leavers' wellbeing budget: 16-17"] == {"count": None, "suppressed": "primary"}
     assert "secondary" in [cell.get("suppressed") for cell in ages.values()]
     for breakdown in report["breakdowns"].values():
         withheld = [row for row in breakdown if row["pairs"]["count"] is None]

@@ -49,7 +49,7 @@ def test_the_instruments_given_at_creation_are_the_ones_served(world) -> None:
     var, url, _ = world
     shipped = load_catalogue()
     only_sleep = replace(
-        shipped, instruments={"sleep": shipped.instruments["sleep"]}, defaults=("sleep",)
+        shipped, instruments={"sleep": shipped.instruments["sleep"]}, defaults=("sleep",), sets={}
     )
     settings = OutcomesSettings(
         service=replace(ServiceSettings.from_env("outcomes"), database_url=url)

@@ -88,7 +88,7 @@ def approved(person_id, request_id):
 
 
 def receive(db, body):
-    return events.receive(ReceiveEvent.of(body), SqlUnitOfWork(db), CATALOGUE.defaults)
+    return events.receive(ReceiveEvent.of(body), SqlUnitOfWork(db), CATALOGUE)
 
 
 def issue(db, actor, checkin_id):
@@ -142,9 +142,7 @@ def test_activity_start_schedules_6_and_12_week_follow_ups_once_even_on_full_rep
         ),
     )
     assert (
-        events.replay(ReplayEvents(everything=True), SqlUnitOfWork(db), CATALOGUE.defaults)[
-            "still_held"
-        ]
+        events.replay(ReplayEvents(everything=True), SqlUnitOfWork(db), CATALOGUE)["still_held"]
         == 0
     )
     with db.session() as s:

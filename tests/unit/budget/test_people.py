@@ -46,6 +46,7 @@ def uow() -> FakeUnitOfWork:
     uow.pot_id = pot(uow, uow.scheme_id, 200_000, date(2026, 4, 1))
     schemes.assign_holder(uow, ADMIN, uow.scheme_id, "holder-1")
     uow.tx.answers.clear()
+    uow.tx.events.clear()  # setting up the scheme announced it (scheme.changed)
     return uow
 
 
@@ -86,6 +87,7 @@ def test_when_no_pot_can_cover_the_allocation_nothing_is_enrolled_or_moved():
     uow = FakeUnitOfWork()
     uow.scheme_id = scheme(uow)
     pot(uow, uow.scheme_id, 10_000, date(2026, 4, 1))
+    uow.tx.events.clear()  # setting up the scheme announced it (scheme.changed)
     moves = list(uow.tx.ledger.moves)
     with pytest.raises(InsufficientFunds):
         enrol(uow)

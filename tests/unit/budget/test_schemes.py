@@ -186,3 +186,20 @@ def test_a_budget_holder_sees_the_pots_of_their_schemes_only(uow):
         schemes.get_pot(uow, HOLDER, their_pot.id)
     with pytest.raises(Forbidden):
         schemes.list_pots(uow, ADVISOR)
+
+
+def test_setting_up_and_changing_a_scheme_announces_its_name_kind_and_ages_to_outcomes(uow):
+    scheme = new_scheme(uow, kind="children_young_people", min_age=0, max_age=25)
+    changed = {"max_age": 24, "age_bands": ["0-4", "5-10", "11-15", "16-17", "18-24"]}
+    schemes.update_scheme(uow, ADMIN, scheme.id, changed, if_match=etag(scheme.id, 1))
+    announced = [p for topic, p in uow.tx.events if topic == "scheme.changed"]
+    assert announced == [
+        {
+            "scheme_id": scheme.id,
+            "name": "Care leavers",
+            "kind": "children_young_people",
+            "min_age": 0,
+            "max_age": max_age,
+        }
+        for max_age in (25, 24)
+    ]

@@ -21,6 +21,7 @@ from services.outcomes.adapters.orm import (
     Observation,
     Person,
 )
+from services.outcomes.domain.scheme_settings import FALLBACK
 from services.outcomes.service_layer import access
 from shared.errors import NotFound
 from shared.identity import Identity
@@ -46,9 +47,13 @@ class FakePeople:
         self.rows: dict[str, Person] = {}
         self.carers: set[tuple[str, str]] = set()  # (person id, carer's sub)
         self.activities: dict[str, Activity] = {}
+        self.bands: dict[str, tuple[str, ...]] = {}  # a scheme's chosen age bands
 
     def get(self, person_id: str) -> Person | None:
         return self.rows.get(person_id)
+
+    def age_bands(self, scheme_id: str) -> tuple[str, ...]:
+        return self.bands.get(scheme_id, FALLBACK.age_bands)
 
     def latest_category(self, person_id: str) -> str | None:
         found = [

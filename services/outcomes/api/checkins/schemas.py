@@ -33,6 +33,10 @@ class CheckInSchema(Schema):
     due = fields.Boolean(metadata={"description": "Open and due today or earlier"})
     status = fields.String(metadata={"description": "open, answered or closed"})
     instruments = fields.List(fields.String())
+    instrument_set = fields.String(metadata={"description": "The scheme's set it asks"})
+    respondent = fields.String(
+        metadata={"description": "self, or proxy: the child's parent or carer answers"}
+    )
     answered_at = fields.DateTime(allow_none=True)
     answered_via = fields.String(
         allow_none=True,

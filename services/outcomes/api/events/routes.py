@@ -25,7 +25,7 @@ class Events(MethodView):
         """Receive one event (deduplicated by its id)"""
         require_role("service")
         app = outcomes_services()
-        status = events.receive(ReceiveEvent.of(event), app.uow, app.instruments.defaults)
+        status = events.receive(ReceiveEvent.of(event), app.uow, app.instruments)
         return {"id": str(event["id"]), "status": status}
 
 
@@ -36,6 +36,5 @@ class Replay(MethodView):
     def post(self, args):
         """Re-apply kept events: those held for an earlier one, or all (admin)"""
         require_role("admin")
-        defaults = outcomes_services().instruments.defaults
         cmd = ReplayEvents(everything=args["everything"])
-        return events.replay(cmd, outcomes_services().uow, defaults)
+        return events.replay(cmd, outcomes_services().uow, outcomes_services().instruments)

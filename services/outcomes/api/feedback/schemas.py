@@ -29,6 +29,10 @@ class FeedbackFormSchema(Schema):
     week = fields.Integer()
     title = fields.String()
     intro = fields.String()
+    respondent = fields.String(
+        metadata={"description": "self, or proxy: a parent or carer answers about their child"}
+    )
+    instrument_set = fields.String()
     expires_at = fields.DateTime()
     sections = fields.List(fields.Nested(SectionSchema))
 
