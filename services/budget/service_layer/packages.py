@@ -31,7 +31,7 @@ from services.budget.domain import packages as rules
 from services.budget.domain import payment_runs as runs
 from services.budget.domain import rules as age_rules
 from services.budget.domain.rules import require_reason
-from services.budget.service_layer import ledger
+from services.budget.service_layer import ledger, package_events
 from services.budget.service_layer.access import (
     page_of,
     person_for,
@@ -134,6 +134,7 @@ def create_package(
         tx.session.flush()
         tx.ledger.open_package(package.id)
         tx.ledger.hold_term(package, by=actor.sub)
+        package_events.package_set_up(tx.session, package)
         _audit(tx.session, actor, "package.created", package, {"amount_pence": total})
         return tx.done(package_view(tx.session, package, actor))
 
@@ -180,6 +181,7 @@ def pay_instalment(
         tx.ledger.pay_instalment(
             package, number, instalment.amount_pence, by=actor.sub, reference=reference
         )
+        package_events.instalments_paid(session, package, 1, utcnow())
         if not _due(session, package.id):
             _set_state(session, package, rules.COMPLETED)
         _audit(session, actor, "package.instalment_paid", package, {"number": number})

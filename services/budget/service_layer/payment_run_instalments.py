@@ -28,6 +28,7 @@ from services.budget.adapters.orm import (
 from services.budget.domain import duties
 from services.budget.domain import packages as package_rules
 from services.budget.domain import payment_runs as runs
+from services.budget.service_layer import package_events
 from services.budget.service_layer.request_queries import waiver_of
 from services.budget.service_layer.unit_of_work import SqlTransaction
 from shared.clock import utcnow
@@ -174,8 +175,10 @@ def pay(tx: SqlTransaction, actor: Identity, run: PaymentRun, paying: Paying, on
             by=actor.sub,
             reference=run.reference,
         )
+    now = utcnow()
     for package in paying.packages.values():
         numbers = [i.number for i in paying.instalments if i.package_id == package.id]
+        package_events.instalments_paid(session, package, len(numbers), now)
         _complete_if_done(session, package)
         session.add(
             AuditRecord(
