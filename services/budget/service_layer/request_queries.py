@@ -15,7 +15,14 @@ from services.budget.adapters.orm import (
     Scheme,
 )
 from services.budget.domain import duties, payment_runs
-from services.budget.service_layer.access import page_of, request_for, require, scope_requests
+from services.budget.domain.schemes import DIRECT_PAYMENT, NOTIONAL, THIRD_PARTY
+from services.budget.service_layer.access import (
+    CARER,
+    page_of,
+    request_for,
+    require,
+    scope_requests,
+)
 from services.budget.service_layer.unit_of_work import Transaction
 from shared.db import Database
 from shared.errors import Forbidden
@@ -85,15 +92,29 @@ def provider_requests(
                 select(PaymentRun.id, PaymentRun.reference).where(PaymentRun.id.in_(run_ids))
             ).all()
         )
+        schemes = {
+            person_id: (budget_type, third_party)
+            for person_id, budget_type, third_party in session.execute(
+                select(Person.id, Scheme.budget_type, Scheme.third_party_name)
+                .join(Scheme, Scheme.id == Person.scheme_id)
+                .where(Person.id.in_({r.person_id for r in result.items}))
+            )
+        }
         result.items = [
-            _remittance(r, references.get(r.payment_run_id or "")) for r in result.items
+            _remittance(r, references.get(r.payment_run_id or ""), *schemes[r.person_id])
+            for r in result.items
         ]
         return result
 
 
-def _remittance(req: PurchaseRequest, run_reference: str | None) -> dict[str, Any]:
-    """What a provider may know of a request for its listing: approved, in a run, paid, and when."""
+def _remittance(
+    req: PurchaseRequest, run_reference: str | None, budget_type: str, third_party: str | None
+) -> dict[str, Any]:
+    """What a provider may know of a request for its listing: approved, in a run, paid, and when,
+    and to whom the council pays it (the budget type decides: `paid_to`)."""
     return {
+        "paid_to": PAID_TO[budget_type],
+        "paid_to_name": third_party if budget_type == THIRD_PARTY else None,
         "id": req.id,
         "listing_id": req.listing_id,
         "cost_option_id": req.cost_option_id,
@@ -140,8 +161,25 @@ def answer(
     return tx.done(request_view(req, viewer, scheme))
 
 
+# Whom the council pays for a provider's request, by the scheme's budget type: the provider itself
+# (notional), the organisation managing the budget (third party, named), or the young person or
+# their carer (direct payment), who then pay the provider.
+PAID_TO = {NOTIONAL: "you", THIRD_PARTY: "third_party", DIRECT_PAYMENT: "young_person"}
+
+# What a parent or carer is not shown of a request unless the money is paid to them (a direct
+# payment): the council's, or the managing organisation's, payment to the provider.
+PAYMENT_DETAILS = ("payment_reference", "paid_on", "paid_by", "payment_run_id")
+
+
 def request_view(req: PurchaseRequest, viewer: Identity, scheme: Scheme) -> dict[str, Any]:
     """The request, with the steps `viewer` may take now (`actions`: pages show only those)."""
+    view = _request_view(req, viewer, scheme)
+    if viewer.role == CARER and scheme.budget_type != DIRECT_PAYMENT:
+        view.update(dict.fromkeys(PAYMENT_DETAILS), paid_pence=0)
+    return view
+
+
+def _request_view(req: PurchaseRequest, viewer: Identity, scheme: Scheme) -> dict[str, Any]:
     return {
         "id": req.id,
         "scheme_id": scheme.id,

@@ -11,6 +11,7 @@ from services.budget.api.people.schemas import (
     ConsentSchema,
     EligibilityReviewSchema,
     EligibilitySchema,
+    FamilyViewSchema,
     LedgerMovementSchema,
     PersonPageSchema,
     PersonQueryArgsSchema,
@@ -22,6 +23,7 @@ from services.budget.api.people.schemas import (
 )
 from services.budget.service_layer import carers as carer_svc
 from services.budget.service_layer import eligibility as eligibility_svc
+from services.budget.service_layer import family_view
 from services.budget.service_layer import people as svc
 from services.budget.service_layer import transfers as transfer_svc
 from shared import clock
@@ -127,6 +129,14 @@ class EligibilityReviews(MethodView):
         return eligibility_svc.review_eligibility(
             database(), current_identity(), person_id, values, today=clock.today()
         )
+
+
+@blp.route("/<person_id>/family-view")
+class FamilyView(MethodView):
+    @blp.response(200, FamilyViewSchema)
+    def get(self, person_id):
+        """The budget as the young person or their parent or carer sees it, by its budget type"""
+        return family_view.what_the_family_sees(database(), current_identity(), person_id)
 
 
 @blp.route("/<person_id>/carers")

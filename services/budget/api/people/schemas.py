@@ -180,3 +180,56 @@ class CarerLinkSchema(Schema):
     carer_sub = fields.String(required=True, validate=validate.Length(min=1, max=200))
     relationship = fields.String(required=True, validate=validate.Length(min=1, max=60))
     created_at = fields.DateTime(dump_only=True)
+
+
+class FamilyMoneySchema(Schema):
+    allocation_pence = fields.Integer()
+    held_pence = fields.Integer(metadata={"description": "Set aside for what is arranged."})
+    paid_pence = fields.Integer()
+    remaining_pence = fields.Integer(metadata={"description": "Still available to spend."})
+
+
+class FamilyPaymentSchema(Schema):
+    paid_on = fields.Date(allow_none=True)
+    item = fields.String()
+    amount_pence = fields.Integer()
+    reference = fields.String(allow_none=True)
+
+
+class FamilyActivitySchema(Schema):
+    kind = fields.String(metadata={"enum": ["purchase", "package"]})
+    item = fields.String()
+    provider = fields.String()
+    category = fields.String(allow_none=True)
+    status = fields.String(
+        metadata={"enum": ["approved", "booked", "paid", "ongoing", "finished", "ended"]}
+    )
+    arranged_on = fields.Date(allow_none=True)
+    starts_on = fields.Date(allow_none=True)
+    frequency = fields.String(allow_none=True, metadata={"enum": ["weekly", "monthly", None]})
+    amount_pence = fields.Integer(
+        allow_none=True,
+        metadata={"description": "What it costs (a package: each payment); none when notional."},
+    )
+
+
+class FamilyViewSchema(Schema):
+    """What the young person, or the parent or carer acting for them, sees of the budget."""
+
+    person_id = fields.String()
+    scheme_name = fields.String()
+    budget_type = fields.String(metadata={"enum": ["notional", "third_party", "direct_payment"]})
+    budget_type_name = fields.String()
+    managed_by = fields.String(
+        allow_none=True, metadata={"description": "The organisation holding a third-party budget."}
+    )
+    money = fields.Nested(
+        FamilyMoneySchema,
+        allow_none=True,
+        metadata={"description": "Shown for a direct payment or a third-party budget."},
+    )
+    payments_to_you = fields.List(
+        fields.Nested(FamilyPaymentSchema),
+        metadata={"description": "Payments to the young person or carer (direct payment only)."},
+    )
+    activities = fields.List(fields.Nested(FamilyActivitySchema))

@@ -29,6 +29,17 @@ class ProviderRequestSchema(Schema):
     paid_on = fields.Date(allow_none=True)
     paid_pence = fields.Integer()
     payment_reference = fields.String(allow_none=True)
+    paid_to = fields.String(
+        metadata={
+            "enum": ["you", "third_party", "young_person"],
+            "description": "Whom the council pays, by the scheme's budget type: the provider "
+            "(notional), the organisation managing the budget (third party, see paid_to_name), or "
+            "the young person or their carer (direct payment), who then pay the provider.",
+        }
+    )
+    paid_to_name = fields.String(
+        allow_none=True, metadata={"description": "The managing organisation (third party only)."}
+    )
 
 
 class ProviderRequestPageSchema(PageEnvelopeSchema):

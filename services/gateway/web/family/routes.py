@@ -43,6 +43,9 @@ def child(person_id: str):
         plan=plan,
         goals={g["id"]: g["text"] for g in (plan or {}).get("goals", [])},
         requests=bought.get("items", []),
+        # what the budget type lets the family see: a direct payment's payments to them, the
+        # organisation holding a third-party budget, a notional budget's regular activities
+        family=call("budget", "GET", f"/people/{person_id}/family-view"),
         history=call("budget", "GET", f"/people/{person_id}/ledger"),
         movement_names=MOVEMENT_NAMES,
         checkins=_checkins(person_id),
