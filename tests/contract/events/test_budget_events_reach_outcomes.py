@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from services.budget.adapters.orm import OutboxEvent
-from services.budget.service_layer import schemes, transfers
+from services.budget.service_layer import packages, schemes, transfers
 from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CheckIn, Person, SchemeInfo
 from services.outcomes.service_layer import events
 from services.outcomes.service_layer.commands import ReceiveEvent
 from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
 from tests.integration.budget import factories
+from tests.integration.budget.helpers import StubDirectory
 from tests.support import module_database, rolled_back
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "docs" / "contracts.md"
@@ -117,3 +118,57 @@ def test_a_scheme_and_a_transfer_reach_outcomes_exactly_as_documented(budget_db,
         kind = session.get(SchemeInfo, children.id).kind
         assert kind == "children_young_people"
         assert session.scalars(select(CheckIn)).all() == []
+
+
+PURCHASE_TOPICS = ("request.approved", "activity.started", "request.paid")
+
+
+def test_a_package_reaches_outcomes_as_a_purchase_does_and_gets_its_check_ins(
+    budget_db, outcomes_db
+):
+    scheme = factories.create_scheme(budget_db, name="Care leavers")
+    factories.create_pot(budget_db, scheme_id=scheme.id)
+    person = factories.create_person(budget_db, scheme_id=scheme.id)
+    goal_id = factories.create_plan(budget_db, person_id=person.id)["goals"][0]["id"]
+    package = packages.create_package(
+        budget_db,
+        StubDirectory(),
+        factories.ADVISOR,
+        {
+            "person_id": person.id,
+            "goal_id": goal_id,
+            "supplier": "Harbour Gym",
+            "item": "Gym membership",
+            "frequency": "monthly",
+            "instalments": 3,
+            "instalment_pence": 3_000,
+            "starts_on": factories.TODAY,
+        },
+        today=factories.TODAY,
+    )
+    packages.pay_instalment(budget_db, factories.FINANCE, package["id"], 1, {"reference": "B-1"})
+
+    documented = documented_fields()
+    sent = outbox(
+        budget_db, ("scheme.changed", "person.enrolled", "plan.created", *PURCHASE_TOPICS)
+    )
+    told = [(topic, payload) for _, topic, payload in sent if topic in PURCHASE_TOPICS]
+    assert [topic for topic, _ in told] == list(PURCHASE_TOPICS)
+    for topic, payload in told:
+        assert set(payload) == documented[topic] | {"package_id"}, topic
+        assert payload["request_id"] == payload["package_id"] == package["id"]
+    catalogue = load_catalogue()
+    uow = SqlUnitOfWork(outcomes_db)
+    for event_id, topic, payload in sent:
+        body = {"id": event_id, "topic": topic, "payload": payload, "occurred_at": "2026-11-24"}
+        assert events.receive(ReceiveEvent.of(body), uow, catalogue) == "applied", topic
+    with outcomes_db.session() as session:
+        checkins = session.scalars(
+            select(CheckIn).where(CheckIn.person_id == person.id).order_by(CheckIn.week)
+        ).all()
+    assert [(c.week, c.due_on) for c in checkins if c.week] == [
+        (6, date(2027, 1, 5)),
+        (12, date(2027, 2, 16)),
+    ]
+    assert {c.activity_id for c in checkins if c.week} == {package["id"]}
+    assert [c.week for c in checkins] == [0, 6, 12]
