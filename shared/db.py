@@ -107,6 +107,7 @@ class Database:
         writer = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else self.engine
         )
+        self._write_engine = writer
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
         # SQLite has one writer at a time. This process's writers queue here for their turn (woken
@@ -131,6 +132,17 @@ class Database:
             return
         with self._write_turn, self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on a bare connection, for one prebuilt Core statement or two: no
+        ORM session is built. It queues and locks as `write` does."""
+        if self._write_turn is None:
+            with self._write_engine.begin() as connection:
+                yield connection
+            return
+        with self._write_turn, self._write_engine.begin() as connection:
+            yield connection
 
     def run_write(self, work: Callable[[Session], T], *, attempts: int = 8) -> T:
         """Run `work` in a write transaction, retried on serialisation failures and lock timeouts."""

@@ -215,23 +215,19 @@ class TokenVerifier:
     def __init__(self, audience: str, trusted: dict[str, Sequence[PublicKey]]):
         self.audience = audience
         self._keys: dict[tuple[str, str], TrustedKey] = {}
+        # The key id names the key, and so (unless two callers were configured with one key) the
+        # caller: the token is then parsed once for its header and once as it is verified.
+        self._by_kid: dict[str, list[TrustedKey]] = {}
         for issuer, keys in trusted.items():
             for key in keys:
                 trusted_key = TrustedKey(issuer, key, algorithm_for(key), key_id(key))
                 self._keys[(issuer, trusted_key.kid)] = trusted_key
+                self._by_kid.setdefault(trusted_key.kid, []).append(trusted_key)
         self.clients = frozenset(trusted)
         self.replays: Replays = ReplayGuard()
 
     def verify(self, token: str) -> Identity:
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError as err:
-            raise Unauthorized("The internal identity token is not valid.") from err
-        issuer = unverified.get("iss")
-        trusted = self._keys.get((str(issuer), str(header.get("kid"))))
-        if issuer not in self.clients or trusted is None:
-            raise Unauthorized("The internal identity token comes from a caller not trusted here.")
+        trusted = self._trusted_key(token)
         try:
             claims = jwt.decode(
                 token,
@@ -255,6 +251,20 @@ class TokenVerifier:
         if not self.replays.first_use(str(claims["jti"]), float(claims["exp"])):
             raise Unauthorized("The internal identity token has been used before.")
         return Identity.from_claims(claims)
+
+    def _trusted_key(self, token: str) -> TrustedKey:
+        """The trusted key the token's header names (the caller it claims is checked on decoding)."""
+        try:
+            kid = str(jwt.get_unverified_header(token).get("kid"))
+            candidates = self._by_kid.get(kid, [])
+            if len(candidates) > 1:  # one key shared by several callers: the claim says which
+                issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+                candidates = [k for k in candidates if k.issuer == issuer]
+        except jwt.PyJWTError as err:
+            raise Unauthorized("The internal identity token is not valid.") from err
+        if not candidates:
+            raise Unauthorized("The internal identity token comes from a caller not trusted here.")
+        return candidates[0]
 
 
 # --- configuration -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, String, column, delete, insert, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Database
+from shared.db import Database, retrying
 
 TABLE_NAME = "used_token_ids"
 SWEEP_SECONDS = 60.0
@@ -36,6 +36,9 @@ _used = table(
     column("jti", String(64)),
     column("expires_at", DateTime(timezone=True)),
 )
+# Every call a service answers records its token id: built once, bound per call, on a bare
+# connection (no ORM session).
+_RECORD = insert(_used)
 
 
 class DatabaseReplayGuard:
@@ -52,12 +55,13 @@ class DatabaseReplayGuard:
 
     def first_use(self, jti: str, expires_at: float) -> bool:
         keep_until = datetime.fromtimestamp(expires_at + self.leeway_seconds, UTC)
+
+        def record() -> None:
+            with self.db.write_connection() as connection:
+                connection.execute(_RECORD, {"jti": jti[:64], "expires_at": keep_until})
+
         try:
-            self.db.run_write(
-                lambda session: session.execute(
-                    insert(_used).values(jti=jti[:64], expires_at=keep_until)
-                )
-            )
+            retrying(record)
         except IntegrityError:
             return False
         self._sweep_now_and_then()

@@ -71,6 +71,10 @@ class UserTokenVerifier:
         identity_from: Callable[[dict[str, Any]], Identity] | None = None,
     ):
         self.public_pem = public_pem
+        # The dev issuer's key is parsed once, not from PEM on every call.
+        self._public_key: Any = (
+            serialization.load_pem_public_key(public_pem) if public_pem else None
+        )
         self.issuer = issuer
         self.audience = audience
         self.role_claim = role_claim
@@ -100,7 +104,7 @@ class UserTokenVerifier:
 
     def verify(self, token: str) -> Identity:
         try:
-            key: Any = self.public_pem
+            key: Any = self._public_key
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
             claims = jwt.decode(

@@ -208,3 +208,35 @@ def test_phb_keys_new_prints_a_pair_that_works():
     signer = TokenSigner("gateway", load_private_key(result.output))
     verifier = TokenVerifier("budget", {"gateway": load_public_keys(result.output)})
     assert verifier.verify(signer.sign(ALEX, "budget")) == ALEX
+
+
+def test_one_key_configured_for_two_callers_still_tells_them_apart():
+    """The header's key id finds the key; when two callers share it, the claimed issuer decides,
+    and what each may claim is still checked (a service only as itself)."""
+    shared_key = ed()
+    verifier = TokenVerifier(
+        "outcomes", {"gateway": [shared_key.public_key()], "budget": [shared_key.public_key()]}
+    )
+    as_gateway = TokenSigner("gateway", shared_key).sign(ALEX, "outcomes")
+    assert verifier.verify(as_gateway) == ALEX
+    as_budget = TokenSigner("budget", shared_key).sign(service_identity("budget"), "outcomes")
+    assert verifier.verify(as_budget).is_service
+    now = int(time.time())
+    claims = {"sub": "x", "role": "admin", "iss": "directory", "aud": "outcomes", "jti": "j9"}
+    claims |= {"iat": now, "exp": now + 60}
+    kid = TokenSigner("gateway", shared_key).kid
+    stranger = jwt.encode(claims, shared_key, algorithm="EdDSA", headers={"kid": kid})
+    with pytest.raises(Unauthorized, match="not trusted"):
+        verifier.verify(stranger)
+
+
+def test_a_token_naming_a_trusted_key_but_another_issuer_is_refused(keys):
+    """The key id names the budget's key; a token signed with it claiming the gateway is refused
+    on decoding, since the issuer must be the key's owner."""
+    now = int(time.time())
+    claims = {"sub": "m", "role": "admin", "iss": "gateway", "aud": "outcomes", "jti": "j8"}
+    claims |= {"iat": now, "exp": now + 60}
+    kid = TokenSigner("budget", keys["budget"]).kid
+    token = jwt.encode(claims, keys["budget"], algorithm="EdDSA", headers={"kid": kid})
+    with pytest.raises(Unauthorized, match="not valid"):
+        verifier_for("outcomes", keys, "gateway", "budget").verify(token)
