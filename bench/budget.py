@@ -416,7 +416,7 @@ class Profiler:
                     "-p",
                     str(process.pid),
                     "-r",
-                    "200",
+                    "500",
                     "-f",
                     "raw",
                     "-o",

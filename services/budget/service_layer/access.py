@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
@@ -66,12 +66,17 @@ def in_scope(scope: frozenset[str] | None, scheme_id: str) -> bool:
     return scope is None or scheme_id in scope
 
 
-def can_see_person(session: Session, actor: Identity, person: Person) -> bool:
+def can_see_person(
+    session: Session, actor: Identity, person: Person, *, assigned: bool | None = None
+) -> bool:
+    """`assigned`: whether a budget holder is assigned to the person's scheme, if already read."""
     if actor.is_service or actor.role == "admin":
         return True
     if actor.role == "advisor":
         return person.advisor_sub == actor.sub
     if actor.role == "budget_holder":
+        if assigned is not None:
+            return assigned
         return in_scope(scheme_scope(session, actor), person.scheme_id)
     if actor.role == CARER:
         children: set[str] = set(session.scalars(cared_for(actor.sub)))
@@ -130,6 +135,43 @@ def request_for(session: Session, actor: Identity, request_id: str) -> PurchaseR
     if person is None or not can_see_person(session, actor, person):
         raise NotFound("No purchase request with that id.")
     return req
+
+
+# A request, its young person and their scheme in one statement; for a budget holder, whether they
+# are assigned to that scheme too. Built once, bound per call.
+_REQUEST_PERSON_SCHEME = (
+    select(PurchaseRequest, Person, Scheme)
+    .join(Person, Person.id == PurchaseRequest.person_id)
+    .join(Scheme, Scheme.id == Person.scheme_id)
+    .where(PurchaseRequest.id == bindparam("request_id"))
+)
+_WITH_ASSIGNMENT = _REQUEST_PERSON_SCHEME.add_columns(
+    exists().where(
+        SchemeAssignment.sub == bindparam("sub"), SchemeAssignment.scheme_id == Person.scheme_id
+    )
+)
+
+
+def request_with_scheme(
+    session: Session, actor: Identity, request_id: str
+) -> tuple[PurchaseRequest, Scheme]:
+    """`request_for` and the young person's scheme, read by one statement instead of four."""
+    require(actor, *CASEWORK, CARER)
+    holder = actor.role == "budget_holder" and not actor.is_service
+    if holder:
+        row = session.execute(
+            _WITH_ASSIGNMENT, {"request_id": request_id, "sub": actor.sub}
+        ).first()
+    else:
+        row = session.execute(_REQUEST_PERSON_SCHEME, {"request_id": request_id}).first()
+    if row is None:
+        raise NotFound("No purchase request with that id.")
+    req, person, scheme = row[0], row[1], row[2]
+    if actor.role == "finance":  # finance pays any scheme's requests
+        return req, scheme
+    if not can_see_person(session, actor, person, assigned=bool(row[3]) if holder else None):
+        raise NotFound("No purchase request with that id.")
+    return req, scheme
 
 
 def scope_people(session: Session, stmt: Select[Any], actor: Identity) -> Select[Any]:

@@ -142,9 +142,8 @@ def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> d
     """
     require(cmd.actor, *duties.ACTION_ROLES["approve"])
     with uow.read() as tx:
-        req = tx.visible_request(cmd.actor, cmd.request_id)
+        req, scheme = tx.visible_request_with_scheme(cmd.actor, cmd.request_id)
         rules.next_state("approve", req.state)
-        scheme = tx.people.scheme_of(req.person_id)
     # who raised it never changes, so checking before the write transaction is safe
     duties.check_separation("approve", cmd.actor.sub, participants(req), waiver_of(scheme))
     if cmd.amount_pence is not None:

@@ -168,6 +168,9 @@ class Transaction(Protocol):
     def visible_person(self, actor: Identity, person_id: str) -> Person: ...
     def person_view(self, person: Person) -> dict[str, Any]: ...
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest: ...
+    def visible_request_with_scheme(
+        self, actor: Identity, request_id: str
+    ) -> tuple[PurchaseRequest, Scheme]: ...
     def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
     def done(self, view: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -222,6 +225,11 @@ class SqlTransaction:
 
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest:
         return access.request_for(self.session, actor, request_id)
+
+    def visible_request_with_scheme(
+        self, actor: Identity, request_id: str
+    ) -> tuple[PurchaseRequest, Scheme]:
+        return access.request_with_scheme(self.session, actor, request_id)
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         events.publish(self.session, topic, payload)

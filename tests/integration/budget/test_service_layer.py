@@ -13,6 +13,7 @@ from services.budget.service_layer import requests as rq
 from services.budget.service_layer.ledger import InsufficientFunds
 from services.budget.service_layer.verify import verify_ledger
 from shared.errors import Conflict, NotFound, ValidationFailed
+from tests.integration.budget import factories
 from tests.integration.budget.helpers import (
     ADMIN,
     ADVISOR,
@@ -434,3 +435,38 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
         )
     with pytest.raises(NotFound):
         plans.change_plan(db, ADVISOR_2, plan["id"], {"needs": "x"}, if_match=current)
+
+
+def test_a_request_and_its_scheme_are_read_in_one_statement_for_those_who_may_see_it(db):
+    """The approval's read (`access.request_with_scheme`) lets through exactly whom `request_for`
+    does: the advisor of the caseload, the scheme's assigned budget holders, finance and admins."""
+    from sqlalchemy import event
+
+    from services.budget.service_layer.access import request_for, request_with_scheme
+    from shared.identity import Identity
+
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    req = factories.create_request(db, person_id=person_id, goal_id=goal_id)
+    unassigned = Identity(sub="holder-elsewhere", role="budget_holder")
+    statements: list[str] = []
+    with db.session() as session:
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(session.get_bind(), "before_cursor_execute", listen)
+        try:
+            for who in (ADVISOR, HOLDER, FINANCE, ADMIN):
+                statements.clear()
+                found, scheme = request_with_scheme(session, who, req["id"])
+                session.expunge_all()  # the next caller reads from the database, not the session
+                assert (found.id, scheme.id) == (req["id"], scheme_id)
+                # (the test's rolled-back database adds savepoints of its own)
+                assert [s for s in statements if "SAVEPOINT" not in s] == statements[-1:]
+            for who in (ADVISOR_2, unassigned):
+                with pytest.raises(NotFound):
+                    request_with_scheme(session, who, req["id"])
+                with pytest.raises(NotFound):
+                    request_for(session, who, req["id"])
+            with pytest.raises(NotFound):
+                request_with_scheme(session, ADMIN, str(uuid.uuid4()))
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", listen)

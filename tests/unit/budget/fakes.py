@@ -385,6 +385,12 @@ class FakeTransaction:
             raise NotFound("No purchase request with that id.")
         return req
 
+    def visible_request_with_scheme(
+        self, actor: Identity, request_id: str
+    ) -> tuple[PurchaseRequest, Scheme]:
+        req = self.visible_request(actor, request_id)
+        return req, self.people.scheme_of(req.person_id)
+
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         self.events.append((topic, payload))
 
