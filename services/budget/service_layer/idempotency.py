@@ -33,6 +33,13 @@ MAX_KEY_LENGTH = 200
 IN_FLIGHT, DONE = "in_flight", "done"
 KEYS = cast(Table, IdempotencyKey.__table__)
 _REMEMBER = update(KEYS).where(KEYS.c.key == bindparam("full_key"))
+# Holding a key, built once per dialect (both have INSERT ... ON CONFLICT DO NOTHING RETURNING).
+_CLAIM = {
+    name: dialect_insert(KEYS)
+    .on_conflict_do_nothing(index_elements=[KEYS.c.key])
+    .returning(KEYS.c.key)
+    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 @dataclass(frozen=True)
@@ -113,10 +120,13 @@ class Idempotency:
         # One statement: the insert waits for a transaction holding the same key, and does nothing
         # if that one committed (no savepoint: a conflict does not abort this transaction).
         held = session.execute(
-            _insert_for(session)(KEYS)
-            .values(key=self.full_key, body_hash=self.digest, state=IN_FLIGHT, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=[KEYS.c.key])
-            .returning(KEYS.c.key)
+            _CLAIM[session.get_bind().dialect.name],
+            {
+                "key": self.full_key,
+                "body_hash": self.digest,
+                "state": IN_FLIGHT,
+                "created_at": utcnow(),
+            },
         ).first()
         if held is not None:
             return
