@@ -215,6 +215,36 @@ def http_floor(client: Client, calls: int = 300) -> tuple[float, float]:
     return percentile(times, 0.5), percentile(times, 0.95)
 
 
+def identity_floor(client: Client, calls: int = PER_ROUND * 2) -> dict[str, Any]:
+    """The least an approval can cost: `GET /api/budget/whoami` through the same stack (the
+    gateway's user-token check, rate limit, signing and forwarding; the budget's internal-token
+    check and its token id recorded in the database; Flask, flask-smorest, waitress), doing
+    nothing else, at the same 16 clients. CPU ms per call by process, calls/s, p50/p95."""
+    meter = CpuMeter(client.suite)
+    latencies: list[float] = []
+
+    def call(_: int) -> None:
+        started = time.perf_counter()
+        ok(client.call("GET", "/whoami", "budget_holder"))
+        latencies.append(time.perf_counter() - started)
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(call, range(CLIENTS * 4)))  # warm up every client's connection
+    latencies.clear()
+    meter.start()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(call, range(calls)))
+    elapsed = time.perf_counter() - started
+    meter.stop()
+    return {
+        "per_s": calls / elapsed,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "cpu_ms": {part: seconds * 1000 / calls for part, seconds in meter.used.items()},
+    }
+
+
 def race(client: Client) -> dict[str, int]:
     scheme = ok(
         client.call("POST", "/schemes", "admin", json={"name": "race", "cap_pence": 50_000}), 201
@@ -516,6 +546,7 @@ def _rounds(client: Client, postgres: bool, rounds: int, profile: Path | None) -
         failures.extend(failed)
         rates.append(rate)
         latencies.extend(lat)
+    floor_calls = identity_floor(client)
     raced = race(client)
     verify = run_cli(["budget", "verify"], suite.suite.env)
     return {
@@ -529,6 +560,7 @@ def _rounds(client: Client, postgres: bool, rounds: int, profile: Path | None) -
         "cpu_ms": {part: seconds * 1000 / len(latencies) for part, seconds in meter.used.items()},
         "load": (load_before, os.getloadavg()[0]),
         "floor_ms": floor,
+        "identity_floor": floor_calls,
         "race": raced,
         "verify": "clean" if "ledger OK" in verify.stdout else "BROKEN",
     }
@@ -623,6 +655,22 @@ def main() -> None:
     for name, r in results.items():
         cells = [f"{r['cpu_ms'].get(part, 0.0):.2f}" for part in parts]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {sum(r['cpu_ms'].values()):.2f} |")
+    lines.append("")
+    lines.append(
+        f"The same stack doing nothing (`GET /api/budget/whoami` through the gateway, {CLIENTS} "
+        "clients, after the approvals; CPU ms a call by process):"
+    )
+    lines.append("")
+    lines.append("| database | calls/s | p50 ms | p95 ms | " + " | ".join(parts) + " | total |")
+    lines.append("|---|---|---|---|" + "---|" * (len(parts) + 1))
+    for name, r in results.items():
+        f = r["identity_floor"]
+        cells = [f"{f['cpu_ms'].get(part, 0.0):.2f}" for part in parts]
+        lines.append(
+            f"| {name} | {f['per_s']:.0f} | {f['p50_ms']:.1f} | {f['p95_ms']:.1f} | "
+            + " | ".join(cells)
+            + f" | {sum(f['cpu_ms'].values()):.2f} |"
+        )
     lines.append("")
     lines.append(
         f"Race: {RACERS} clients at once, each approving a £30 request against one £500 budget: "
