@@ -6,6 +6,7 @@ declarative base, so the tables live in that service's database and migrations.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -142,6 +143,10 @@ def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 60.0) -> floa
     return float(delay * random.uniform(0.75, 1.25))
 
 
+# How many events a PostgreSQL relay claims in one transaction (one SELECT and one UPDATE for all).
+CLAIM_SIZE = 20
+
+
 class OutboxRelay:
     """Delivers one destination's pending events in order; a failure waits, with backoff, and blocks later ones."""
 
@@ -202,42 +207,60 @@ class OutboxRelay:
         return delivered
 
     def _run_once_claiming(self) -> int:
-        """PostgreSQL: each event is claimed with FOR UPDATE SKIP LOCKED, delivered and marked in
-        one transaction, so relays in several processes never deliver the same row at once, and
-        a relay killed mid-delivery leaves its row to be delivered again (receivers dedupe)."""
+        """PostgreSQL: up to `CLAIM_SIZE` due events are claimed at once with FOR UPDATE SKIP
+        LOCKED, delivered in order and marked delivered by one UPDATE in the same transaction, so
+        relays in several processes never deliver the same row at once, and a relay killed
+        mid-delivery leaves its rows to be delivered again (receivers dedupe). A failed delivery
+        is recorded on its row and blocks the ones after it, as before."""
         m = self.model
         delivered = 0
         while delivered < self.batch_size and not self._stop.is_set():
             with self.db.write() as session:
-                event = session.scalars(
-                    select(m)
-                    .where(m.destination == self.destination, m.delivered_at.is_(None))
-                    .order_by(m.seq)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).first()
-                if event is None or as_utc(event.available_at) > utcnow():
-                    return delivered
-                message = Message(
-                    event.event_id,
-                    event.topic,
-                    event.payload,
-                    as_utc(event.created_at).isoformat(),
-                )
-                try:
-                    self.deliver(message)
-                except Exception as err:  # noqa: BLE001 - any failure is retried later
-                    attempts = event.attempts + 1
-                    self._log_failure(event.seq, attempts, err)
-                    event.attempts = attempts
-                    event.available_at = utcnow() + timedelta(
-                        seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
+                claimed = list(
+                    session.scalars(
+                        select(m)
+                        .where(m.destination == self.destination, m.delivered_at.is_(None))
+                        .order_by(m.seq)
+                        .limit(min(CLAIM_SIZE, self.batch_size - delivered))
+                        .with_for_update(skip_locked=True)
                     )
-                    event.last_error = str(err)[:1000]
-                    return delivered
-                event.delivered_at = utcnow()
-            delivered += 1
+                )
+                done, blocked = self._deliver_claimed(claimed)
+                if done:
+                    session.execute(
+                        update(m)
+                        .where(m.seq.in_(done))
+                        .values(delivered_at=utcnow())
+                        .execution_options(synchronize_session=False)
+                    )
+            delivered += len(done)
+            if blocked or len(claimed) < CLAIM_SIZE:
+                return delivered
         return delivered
+
+    def _deliver_claimed(self, claimed: list[Any]) -> tuple[list[int], bool]:
+        """Deliver claimed rows in order: (the seqs delivered, whether one not yet due or failed
+        stopped the rest)."""
+        done: list[int] = []
+        for event in claimed:
+            if as_utc(event.available_at) > utcnow():
+                return done, True
+            message = Message(
+                event.event_id, event.topic, event.payload, as_utc(event.created_at).isoformat()
+            )
+            try:
+                self.deliver(message)
+            except Exception as err:  # noqa: BLE001 - any failure is retried later
+                attempts = event.attempts + 1
+                self._log_failure(event.seq, attempts, err)
+                event.attempts = attempts
+                event.available_at = utcnow() + timedelta(
+                    seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
+                )
+                event.last_error = str(err)[:1000]
+                return done, True
+            done.append(event.seq)
+        return done, False
 
     def prune(self, older_than: timedelta) -> int:
         """Delete this destination's events delivered more than `older_than` ago."""
@@ -352,8 +375,13 @@ class HttpDelivery:
         self.identity = identity
 
     def __call__(self, message: Message) -> None:
-        response = self.client.post(self.path, json=message.as_json(), identity=self.identity)
-        if response.status_code >= 300:
-            raise RuntimeError(
-                f"{self.client.name} answered {response.status_code}: {response.text[:200]}"
-            )
+        response = self.client.forward(
+            "POST",
+            self.path,
+            identity=self.identity,
+            headers={"Content-Type": "application/json"},
+            body=json.dumps(message.as_json()).encode(),
+        )
+        if response.status >= 300:
+            text = response.content[:200].decode("utf-8", "replace")
+            raise RuntimeError(f"{self.client.name} answered {response.status}: {text}")

@@ -58,19 +58,25 @@ def forward(service: str, path: str) -> Response:
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
     headers["X-Request-ID"] = g.request_id
     headers["X-Forwarded-For"] = request.remote_addr or ""
-    upstream = clients[service].request(
+    upstream = clients[service].forward(
         request.method,
         path,
         identity=identity,
         headers=headers,
-        params=request.query_string.decode("latin-1") or None,
-        data=request.get_data() if request.method not in ("GET", "HEAD") else None,
-        allow_redirects=False,
+        query=request.query_string.decode("latin-1") or None,
+        body=request.get_data() if request.method not in ("GET", "HEAD") else None,
     )
-    response = Response(upstream.content, status=upstream.status_code)
-    for name, value in upstream.headers.items():
-        if name.lower() not in _DROP_RESPONSE:
+    response = Response(upstream.content, status=upstream.status)
+    passed: set[str] = set()
+    for name, value in upstream.headers:
+        key = name.lower()
+        if key in _DROP_RESPONSE:
+            continue
+        if key in passed:  # a header the service sent more than once goes on as it came
+            response.headers.add(name, value)
+        else:  # replaces the response's defaults (its content type)
             response.headers[name] = value
+            passed.add(key)
     return response
 
 

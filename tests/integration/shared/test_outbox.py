@@ -7,7 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import Database
-from shared.outbox import InboxMixin, Message, OutboxMixin, OutboxRelay, add_event, first_delivery
+from shared.outbox import (
+    CLAIM_SIZE,
+    InboxMixin,
+    Message,
+    OutboxMixin,
+    OutboxRelay,
+    add_event,
+    first_delivery,
+)
 
 
 class Base(DeclarativeBase):
@@ -102,3 +110,33 @@ def test_receiver_applies_each_event_id_once(db):
     with db.write() as session:
         assert first_delivery(session, Inbox, "e-1", "t") is False
         assert first_delivery(session, Inbox, "e-2", "t") is True
+
+
+class FailsOn:
+    """Fails the delivery of one payload `n` once, then takes it."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.received: list[Message] = []
+
+    def __call__(self, message: Message) -> None:
+        if message.payload["n"] == self.n:
+            self.n = -1
+            raise ConnectionError("receiver down")
+        self.received.append(message)
+
+
+def test_many_events_go_in_order_across_claims_and_a_failure_mid_claim_keeps_the_ones_before(db):
+    """On PostgreSQL a relay claims events in groups (one SELECT and one UPDATE for a group): the
+    order holds across groups, and a failure inside one keeps what went before it delivered,
+    blocks what comes after, and delivers the rest later, each once."""
+    ids = publish(db, CLAIM_SIZE * 2 + 5)
+    receiver = FailsOn(CLAIM_SIZE + 3)
+    relay = OutboxRelay(db, Outbox, "outcomes", receiver, base_delay=0.01, max_delay=0.05)
+    assert relay.run_once() == CLAIM_SIZE + 3
+    assert relay.lag()["pending"] == CLAIM_SIZE + 2
+    assert relay.drain(timeout=10)
+    assert [m.event_id for m in receiver.received] == ids
+    with db.session() as session:
+        failed = session.scalars(select(Outbox).where(Outbox.attempts == 1)).all()
+        assert [e.payload["n"] for e in failed] == [CLAIM_SIZE + 3]
