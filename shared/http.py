@@ -19,7 +19,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
@@ -167,7 +167,11 @@ class ServiceClient:
         attempts = 1 + (self.retries if method.upper() in IDEMPOTENT_METHODS else 0)
         for attempt in range(1, attempts + 1):
             limits = self._timeout(None)
-            all_headers = self._headers(headers, limits, identity)
+            # Names are case-insensitive and the last one set wins, as requests merges them (the
+            # proxy's own X-Request-ID replaces the caller's X-Request-Id).
+            all_headers = urllib3.HTTPHeaderDict()
+            for name, value in self._headers(headers, limits, identity).items():
+                all_headers[name] = value
             try:
                 response = self._pool.urlopen(
                     method,
@@ -180,7 +184,10 @@ class ServiceClient:
                     assert_same_host=False,
                 )
             except (Urllib3Timeout, MaxRetryError) as err:
-                if isinstance(err, Urllib3Timeout) or isinstance(err.reason, Urllib3Timeout):
+                cause = err.reason if isinstance(err, MaxRetryError) else err
+                # A refused connection is a NewConnectionError, which urllib3 files under
+                # connect timeouts: the service is down, not slow (requests tells them apart too).
+                if isinstance(cause, Urllib3Timeout) and not isinstance(cause, NewConnectionError):
                     raise DependencyTimeout(
                         f"The {self.name} service did not answer in time."
                     ) from err
