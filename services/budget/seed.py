@@ -119,7 +119,6 @@ def _seed(session: Session) -> str:
         cap_basis="per_plan",
         carry_over="carry",
         eligibility="section_117",
-        age_bands=["16-17", "18-25", "26-64", "65+"],
         created_at=_at(DEMO_TODAY - timedelta(days=400)),
     )
     session.add_all([scheme, aftercare])

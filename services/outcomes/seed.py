@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.outcomes import seed_schemes
 from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CaseStudy, CheckIn, FeedbackLink, Person
 from services.outcomes.adapters.repository import SqlCheckIns
@@ -126,7 +127,11 @@ def _seed(session: Session, catalogue: Catalogue) -> str:
         answered += _journey(session, rng, n, catalogue)
     for n, title, story, approved in CASE_STUDIES:
         _case_study(session, n, title, story, approved)
-    return f"{PEOPLE} young people, {answered} answered check-ins, {len(CASE_STUDIES)} case studies"
+    others = seed_schemes.seed_other_schemes(session, catalogue)
+    return (
+        f"{PEOPLE} young people, {answered} answered check-ins, {len(CASE_STUDIES)} case studies; "
+        f"{len(seed_schemes.PEOPLE)} on the newer schemes, {others} answered baselines"
+    )
 
 
 def _enrol(session: Session, rng: random.Random, n: int, asks: Catalogue) -> None:
@@ -304,7 +309,8 @@ def demo_checkins(session: Session) -> list[CheckIn]:
         )
         if checkin is not None:
             found.append(checkin)
-    return found
+    parent = seed_schemes.parent_demo_checkin(session)  # a parent answers for a young child
+    return found + ([parent] if parent is not None else [])
 
 
 def write_demo_links(db: Database, link_days: int) -> list[str]:
@@ -326,7 +332,12 @@ def write_demo_links(db: Database, link_days: int) -> list[str]:
             )
             person = session.get(Person, checkin.person_id)
             advisor = person.advisor_sub if person else "?"
-            lines.append(f"{issued['page_path']}  ({advisor}'s young person, 12-week check-in)")
+            what = (
+                "a parent's check-in for their young child"
+                if checkin.respondent == "proxy"
+                else f"{advisor}'s young person, 12-week check-in"
+            )
+            lines.append(f"{issued['page_path']}  ({what})")
         return lines
 
     lines = db.run_write(work)

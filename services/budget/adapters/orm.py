@@ -71,6 +71,8 @@ class Scheme(Base):
     carry_over: Mapped[str] = mapped_column(String(20), default="return")
     eligibility: Mapped[str] = mapped_column(String(30), default="none")
     parent_may_act: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Not read since the outcomes service owns a scheme's check-in questions and age bands (its
+    # /schemes/{id}/outcome-settings); kept until a migration drops them.
     instrument_set: Mapped[list[str]] = mapped_column(
         JSON, default=lambda: ["ons4", "loneliness", "sleep"]
     )

@@ -7,7 +7,6 @@ admin can make any of the three kinds (or a variation of one) without a change t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from shared.errors import ValidationFailed
@@ -47,8 +46,8 @@ ELIGIBILITY_RECORDS = (NO_RECORD, SECTION_117, EHC_OR_CONTINUING_CARE)
 # A parent or carer acts for a child below this age (Gillick: from 16 a young person decides).
 PARENT_ACTS_BELOW_AGE = 16
 
-AGE_BAND = re.compile(r"^(\d{1,3})(?:-(\d{1,3})|\+)$")
-INSTRUMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# A scheme's check-in questions and report age bands are the outcomes service's settings (it owns
+# the instruments): GET/PUT /schemes/{id}/outcome-settings there, checked against these ages.
 
 PRESETS: dict[str, dict[str, Any]] = {
     CARE_LEAVERS: {
@@ -59,8 +58,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "carry_over": RETURN_TO_POT,
         "eligibility": NO_RECORD,
         "parent_may_act": False,
-        "instrument_set": ["ons4", "loneliness", "sleep"],
-        "age_bands": ["16-17", "18-20", "21-25"],
     },
     MENTAL_HEALTH_S117: {
         "min_age": None,
@@ -70,8 +67,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "carry_over": CARRY_OVER,
         "eligibility": SECTION_117,
         "parent_may_act": False,
-        "instrument_set": ["ons4", "loneliness", "sleep"],
-        "age_bands": ["16-17", "18-25", "26-64", "65+"],
     },
     CHILDREN_YOUNG_PEOPLE: {
         "min_age": 0,
@@ -81,8 +76,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "carry_over": CARRY_OVER,
         "eligibility": EHC_OR_CONTINUING_CARE,
         "parent_may_act": True,
-        "instrument_set": ["ons4", "loneliness"],
-        "age_bands": ["0-4", "5-10", "11-15", "16-17", "18-25"],
     },
 }
 
@@ -91,25 +84,6 @@ def with_preset(values: dict[str, Any]) -> dict[str, Any]:
     """A new scheme's settings: its kind's defaults, overridden by whatever the admin gave."""
     kind = values.get("kind") or CARE_LEAVERS
     return {**PRESETS[kind], **values, "kind": kind}
-
-
-def parse_age_band(band: str) -> tuple[int, int | None]:
-    """'16-17' → (16, 17); '65+' → (65, None)."""
-    found = AGE_BAND.match(band)
-    if not found:
-        raise ValueError(band)
-    low = int(found.group(1))
-    high = int(found.group(2)) if found.group(2) is not None else None
-    return low, high
-
-
-def age_band_of(bands: list[str], age: int) -> str | None:
-    """The scheme's band for someone of `age`, or None when no band covers it."""
-    for band in bands:
-        low, high = parse_age_band(band)
-        if age >= low and (high is None or age <= high):
-            return band
-    return None
 
 
 def check_settings(values: dict[str, Any]) -> None:
@@ -125,34 +99,7 @@ def check_settings(values: dict[str, Any]) -> None:
             f"A parent or carer acts only for a child under {PARENT_ACTS_BELOW_AGE}; "
             f"this scheme starts at {low}."
         ]
-    band_errors = _band_errors(values.get("age_bands") or [], low, high)
-    if band_errors:
-        errors["age_bands"] = band_errors
     if values.get("auto_approve_pence", 0) > values.get("cap_pence", 0):
         errors["auto_approve_pence"] = ["Must not be more than the cap."]
     if errors:
         raise ValidationFailed("The scheme's settings do not fit together.", errors=errors)
-
-
-def _band_errors(bands: list[str], low: int | None, high: int | None) -> list[str]:
-    problems: list[str] = []
-    parsed: list[tuple[int, int | None]] = []
-    for band in bands:
-        try:
-            start, end = parse_age_band(band)
-        except ValueError:
-            problems.append(f"'{band}' is not an age band like 16-17 or 65+.")
-            continue
-        if end is not None and end < start:
-            problems.append(f"'{band}' is back to front.")
-        elif (low is not None and start < low) or (
-            high is not None and (end is None or end > high)
-        ):
-            problems.append(f"'{band}' reaches outside the scheme's ages.")
-        parsed.append((start, end))
-    parsed.sort()
-    for (_a, a_end), (b_start, _b) in zip(parsed, parsed[1:], strict=False):
-        if a_end is None or a_end >= b_start:
-            problems.append("Age bands must not overlap.")
-            break
-    return problems

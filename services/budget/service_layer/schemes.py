@@ -46,10 +46,8 @@ SCHEME_FIELDS = (
     "carry_over",
     "eligibility",
     "parent_may_act",
-    "instrument_set",
-    "age_bands",
 )
-LIST_FIELDS = ("combined_duties_team", "excluded_categories", "instrument_set", "age_bands")
+LIST_FIELDS = ("combined_duties_team", "excluded_categories")
 # What anyone signed in may know of a scheme; the rules behind it are for council staff.
 PUBLIC_SCHEME_FIELDS = (
     "id",

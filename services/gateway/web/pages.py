@@ -20,6 +20,7 @@ from services.gateway.web.feedback import routes as feedback
 from services.gateway.web.payments import instalments
 from services.gateway.web.payments import routes as payments
 from services.gateway.web.provider import routes as provider
+from services.gateway.web.schemes import outcomes as scheme_outcomes
 from services.gateway.web.schemes import routes as schemes
 from services.gateway.web.search import fund
 from services.gateway.web.search import routes as search
@@ -40,6 +41,7 @@ __all__ = [
     "instalments",
     "payments",
     "provider",
+    "scheme_outcomes",
     "schemes",
     "search",
     "start",

@@ -91,7 +91,7 @@ def test_a_scheme_and_a_transfer_reach_outcomes_exactly_as_documented(budget_db,
         budget_db,
         factories.ADMIN,
         adult.id,
-        {"max_age": 24, "age_bands": ["16-17", "18-20", "21-24"]},
+        {"max_age": 24},
         if_match=f'"{adult.id}.1"',
     )
     transfers.transfer_person(

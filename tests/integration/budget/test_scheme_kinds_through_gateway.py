@@ -66,7 +66,6 @@ def create(gw: RunningSuite, **settings):  # type: ignore[no-untyped-def]
                 "max_age": 25,
                 "eligibility": "ehc_or_continuing_care",
                 "parent_may_act": True,
-                "age_bands": ["0-4", "5-10", "11-15", "16-17", "18-25"],
                 "review_months": 6,
             },
         ),
@@ -88,13 +87,12 @@ def test_bad_settings_are_refused_naming_every_field(gw):
         kind="a-fourth-kind",
         budget_type="cash",
         carry_over="keep",
-        age_bands=["old"],
-        instrument_set=["<b>"],
+        min_age="old",
     )
     assert refused.status_code == 422
     assert refused.headers["Content-Type"].startswith("application/problem+json")
     fields = refused.json()["errors"]
-    assert {"kind", "budget_type", "carry_over", "age_bands", "instrument_set"} <= set(fields)
+    assert {"kind", "budget_type", "carry_over", "min_age"} <= set(fields)
 
 
 def test_settings_that_do_not_fit_together_are_refused_and_nothing_is_made(gw):
@@ -137,11 +135,11 @@ def test_a_change_is_checked_against_the_settings_it_keeps(gw):
         gw,
         "PATCH",
         path,
-        json={"min_age": 12, "parent_may_act": True, "age_bands": ["10-30"]},
+        json={"max_age": 15, "auto_approve_pence": 60_000},
         headers={"If-Match": made.headers["ETag"]},
     )
     assert refused.status_code == 422
-    assert set(refused.json()["errors"]) == {"age_bands"}
+    assert set(refused.json()["errors"]) == {"max_age", "auto_approve_pence"}
     assert call(gw, "GET", path).json()["version"] == 1
 
 
@@ -167,4 +165,4 @@ def test_a_provider_sees_a_schemes_kind_and_ages_but_not_its_rules(gw):
     made = create(gw, kind="mental_health_s117")
     seen = call(gw, "GET", f"/schemes/{made.json()['id']}", ("provider", "p-kinds")).json()
     assert seen["kind"] == "mental_health_s117"
-    assert "carry_over" not in seen and "eligibility" not in seen and "age_bands" not in seen
+    assert "carry_over" not in seen and "eligibility" not in seen

@@ -432,7 +432,7 @@ def test_past_the_schemes_age_limit_no_new_request_can_be_raised(gw):
             gw,
             "PATCH",
             f"/schemes/{leavers}",
-            json={"max_age": 24, "age_bands": ["16-17", "18-20", "21-24"]},
+            json={"max_age": 24},
             headers={"If-Match": read.headers["ETag"]},
         )
     )

@@ -46,7 +46,7 @@ def test_an_admin_sets_up_a_childrens_scheme_from_the_pages(web, suite):
     listed = web.get("/admin/schemes")
     assert name.replace("'", "&#39;") in listed.text
     page = web.get(f"/admin/schemes/{scheme_id}")
-    assert page.status_code == 200 and 'value="0-4, 5-10, 11-15, 16-17, 18-25"' in page.text
+    assert page.status_code == 200 and f'href="/admin/schemes/{scheme_id}/outcomes"' in page.text
 
 
 def test_an_admin_sets_up_a_section_117_scheme_with_a_third_party_from_the_pages(web, suite):
@@ -55,7 +55,6 @@ def test_an_admin_sets_up_a_section_117_scheme_with_a_third_party_from_the_pages
         "kind": "mental_health_s117",
         "cap": "3000",
         "budget_type": "third_party",
-        "instrument_set": "ons4",
     }
     refused = web.post("/admin/schemes/new", fields)
     assert refused.status_code == 400
@@ -64,14 +63,14 @@ def test_an_admin_sets_up_a_section_117_scheme_with_a_third_party_from_the_pages
     scheme = read_scheme(suite, scheme_id)
     assert scheme["eligibility"] == "section_117" and scheme["min_age"] is None
     assert scheme["third_party_name"] == "Fictional Support Trust"
-    assert scheme["instrument_set"] == ["ons4"]
+    assert "instrument_set" not in scheme and "age_bands" not in scheme
 
 
 def test_bad_settings_are_named_on_their_fields_and_nothing_is_set_up(web, suite):
     before = len(suite.api("GET", "/api/budget/schemes", role="admin", sub="demo-admin").json())
     page = web.post(
         "/admin/schemes/new",
-        {"name": "", "cap": "lots", "kind": "nonsense", "min_age": "old", "age_bands": "x"},
+        {"name": "", "cap": "lots", "kind": "nonsense", "min_age": "old"},
     )
     assert page.status_code == 400
     for field in ("name", "cap", "kind", "min_age"):
@@ -98,8 +97,6 @@ def test_a_change_saves_and_a_stale_change_is_refused_without_overwriting(web, s
         "carry_over": "return",
         "first_review_months": "3",
         "review_months": "6",
-        "age_bands": "16-17, 18-20, 21-25",
-        "instrument_set": "ons4",
         "version": version,
     }
     saved = web.post(path, current)

@@ -16,9 +16,7 @@ def test_every_kinds_defaults_are_consistent_settings(kind):
 
 
 def test_a_kind_fills_only_what_the_admin_left_out():
-    settings = kinds.with_preset(
-        {"kind": kinds.CHILDREN_YOUNG_PEOPLE, "max_age": 18, "age_bands": ["0-10", "11-18"]}
-    )
+    settings = kinds.with_preset({"kind": kinds.CHILDREN_YOUNG_PEOPLE, "max_age": 18})
     assert settings["min_age"] == 0 and settings["max_age"] == 18
     assert settings["eligibility"] == kinds.EHC_OR_CONTINUING_CARE
     assert settings["parent_may_act"] is True
@@ -39,7 +37,6 @@ def test_inconsistent_settings_are_named_field_by_field():
                 "max_age": 16,
                 "budget_type": kinds.THIRD_PARTY,
                 "parent_may_act": True,
-                "age_bands": ["16-17", "17-20", "nine"],
                 "cap_pence": 100,
                 "auto_approve_pence": 200,
             }
@@ -49,30 +46,11 @@ def test_inconsistent_settings_are_named_field_by_field():
         "max_age",
         "third_party_name",
         "parent_may_act",
-        "age_bands",
         "auto_approve_pence",
     }
 
 
-@pytest.mark.parametrize(
-    ("bands", "low", "high", "problem"),
-    [
-        (["16-17", "17-20"], 16, 25, "overlap"),
-        (["10-15"], 16, 25, "outside"),
-        (["20-18"], None, None, "back to front"),
-        (["18+"], 16, 25, "outside"),
-        (["x-y"], None, None, "not an age band"),
-    ],
-)
-def test_age_bands_must_sit_inside_the_scheme_without_overlapping(bands, low, high, problem):
-    with pytest.raises(ValidationFailed) as refused:
-        kinds.check_settings({"min_age": low, "max_age": high, "age_bands": bands})
-    assert any(problem in p for p in refused.value.errors["age_bands"])
-
-
-def test_a_childs_age_band_comes_from_the_scheme_not_the_care_leavers_bands():
-    bands = kinds.PRESETS[kinds.CHILDREN_YOUNG_PEOPLE]["age_bands"]
-    assert kinds.age_band_of(bands, 9) == "5-10"
-    assert kinds.age_band_of(bands, 17) == "16-17"
-    assert kinds.age_band_of(["16-17", "65+"], 70) == "65+"
-    assert kinds.age_band_of(["16-17"], 30) is None
+def test_check_in_questions_and_age_bands_are_not_the_budgets_to_keep():
+    """Outcomes owns them (its /schemes/{id}/outcome-settings, tests/unit/outcomes)."""
+    for kind in kinds.KINDS:
+        assert not {"instrument_set", "age_bands"} & set(kinds.PRESETS[kind])

@@ -59,7 +59,7 @@ def test_a_new_scheme_takes_its_kinds_defaults_under_the_admins_settings_and_is_
 def test_settings_that_do_not_fit_together_are_refused_field_by_field_and_nothing_is_made(uow):
     with pytest.raises(ValidationFailed) as refused:
         new_scheme(uow, min_age=20, max_age=18, auto_approve_pence=60_000)
-    assert set(refused.value.errors) == {"max_age", "auto_approve_pence", "age_bands"}
+    assert set(refused.value.errors) == {"max_age", "auto_approve_pence"}
     assert (uow.tx.schemes.rows, uow.tx.audit.records) == ({}, [])
 
 
@@ -190,7 +190,7 @@ def test_a_budget_holder_sees_the_pots_of_their_schemes_only(uow):
 
 def test_setting_up_and_changing_a_scheme_announces_its_name_kind_and_ages_to_outcomes(uow):
     scheme = new_scheme(uow, kind="children_young_people", min_age=0, max_age=25)
-    changed = {"max_age": 24, "age_bands": ["0-4", "5-10", "11-15", "16-17", "18-24"]}
+    changed = {"max_age": 24}
     schemes.update_scheme(uow, ADMIN, scheme.id, changed, if_match=etag(scheme.id, 1))
     announced = [p for topic, p in uow.tx.events if topic == "scheme.changed"]
     assert announced == [

@@ -1,4 +1,4 @@
-"""Schemes as configuration: kind, cap, ages, budget type, eligibility, reviews, outcomes."""
+"""Schemes as configuration: kind, cap, ages, budget type, eligibility, reviews (its outcomes are set in the outcomes service)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from marshmallow import Schema, fields, validate
 
 from services.budget.api.common import Pence
 from services.budget.domain import schemes as kinds
-
-AGE_BAND = validate.Regexp(kinds.AGE_BAND, error="An age band like 16-17 or 65+.")
-INSTRUMENT = validate.Regexp(kinds.INSTRUMENT, error="An instrument's short name, like ons4.")
 
 
 class SchemeSchema(Schema):
@@ -59,10 +56,6 @@ class SchemeSchema(Schema):
     parent_may_act = fields.Boolean(
         metadata={"description": "A linked parent or carer may act for a child under 16."}
     )
-    instrument_set = fields.List(
-        fields.String(validate=INSTRUMENT), validate=validate.Length(min=1, max=10)
-    )
-    age_bands = fields.List(fields.String(validate=AGE_BAND), validate=validate.Length(max=12))
     active = fields.Boolean()
     combined_duties_allowed = fields.Boolean(
         metadata={

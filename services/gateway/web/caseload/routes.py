@@ -103,11 +103,13 @@ def checkin_link(person_id: str, checkin_id: str):
     """A new feedback link for the young person: shown once here, only its hash is kept."""
     young = call("budget", "GET", f"/people/{person_id}")
     issued = call("outcomes", "POST", f"/checkins/{checkin_id}/link")
+    checkin = call("outcomes", "GET", f"/checkins/{checkin_id}")
     return render(
         "web/checkin_link.html",
         title="Check-in link",
         active="caseload",
         person=young,
+        proxy=checkin.get("respondent") == "proxy",
         link=public_url(issued["page_path"]),  # PUBLIC_BASE_URL, never the Host header
         expires_at=issued.get("expires_at"),
         back=url_for("web.person", person_id=person_id),

@@ -31,12 +31,6 @@ ELIGIBILITY = {
     "section_117": "Section 117 aftercare record",
     "ehc_or_continuing_care": "EHC plan or continuing-care decision",
 }
-INSTRUMENTS = {
-    "ons4": "ONS personal wellbeing (4 questions)",
-    "loneliness": "Loneliness (ONS direct question)",
-    "ucla3": "Loneliness (UCLA 3 questions)",
-    "sleep": "Sleep (not validated)",
-}
 YES_NO = {"yes": "Yes", "no": "No"}
 
 
@@ -67,8 +61,6 @@ class SchemeForm(FormSchema):
     parent_may_act = Choice(
         invalid="Say whether a parent or carer may act", choices=YES_NO, required=None
     )
-    instrument_set = Text(load_default="")
-    age_bands = Text(load_default="")
     version = WholeNumber(invalid="Open the scheme again and make your change")
     service_fields = {
         "cap_pence": "cap",
@@ -79,14 +71,14 @@ class SchemeForm(FormSchema):
     field_words = True
 
     def field_id(self, service_path: str, values: Mapping[str, Any]) -> str | None:
-        """`age_bands.1` and `instrument_set.0` are the box the list was typed in."""
+        """`excluded_categories.1` is the box the list was typed in."""
         head = service_path.split(".")[0]
-        if head in ("age_bands", "instrument_set", "excluded_categories"):
+        if head == "excluded_categories":
             return head
         return super().field_id(service_path, values)
 
 
-def settings_body(data: Mapping[str, Any], instruments: list[str], *, new: bool) -> dict[str, Any]:
+def settings_body(data: Mapping[str, Any], *, new: bool) -> dict[str, Any]:
     """The settings to send: on a new scheme only what was given (the kind fills the rest); on a
     change every setting on the page, an empty age meaning no limit."""
     body: dict[str, Any] = {
@@ -105,8 +97,6 @@ def settings_body(data: Mapping[str, Any], instruments: list[str], *, new: bool)
         "carry_over": data.get("carry_over"),
         "eligibility": data.get("eligibility"),
         "parent_may_act": {"yes": True, "no": False}.get(data.get("parent_may_act") or ""),
-        "instrument_set": instruments,
-        "age_bands": listed(data.get("age_bands")),
     }
     if new:
         return {k: v for k, v in body.items() if v not in (None, [], "")}
@@ -130,7 +120,6 @@ FIELDS = (
     "carry_over",
     "eligibility",
     "parent_may_act",
-    "age_bands",
     "version",
 )
 
@@ -155,7 +144,6 @@ def shown(values: Mapping[str, Any], scheme: Mapping[str, Any] | None) -> dict[s
             carry_over=scheme["carry_over"],
             eligibility=scheme["eligibility"],
             parent_may_act="yes" if scheme["parent_may_act"] else "no",
-            age_bands=", ".join(scheme["age_bands"]),
             version=str(scheme["version"]),
         )
     if values:

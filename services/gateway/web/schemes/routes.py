@@ -26,7 +26,6 @@ def _options() -> dict[str, Any]:
         "budget_types": forms.BUDGET_TYPES,
         "carry_rules": forms.CARRY_RULES,
         "eligibility_records": forms.ELIGIBILITY,
-        "instruments": forms.INSTRUMENTS,
     }
 
 
@@ -48,7 +47,7 @@ def schemes():
 def new_scheme():
     form = read(SchemeForm(), request.form, when=request.method == "POST")
     if request.method == "POST":
-        body = settings_body(form.data, request.form.getlist("instrument_set"), new=True)
+        body = settings_body(form.data, new=True)
         made = submit(form, "budget", "POST", "/schemes", json=body)
         if made is not None:
             flash(f"Scheme set up: {made['name']}.")
@@ -59,7 +58,6 @@ def new_scheme():
         active="admin",
         scheme=None,
         shown=forms.shown(request.form, None),
-        chosen=request.form.getlist("instrument_set"),
         **_options(),
         **form.context(),
         breadcrumbs=[
@@ -74,10 +72,8 @@ def new_scheme():
 def scheme(scheme_id: str):
     current = call("budget", "GET", f"/schemes/{scheme_id}")
     form = read(SchemeForm(), request.form, when=request.method == "POST")
-    chosen = list(current["instrument_set"])
     if request.method == "POST":
-        chosen = request.form.getlist("instrument_set")
-        body = settings_body(form.data, chosen, new=False)
+        body = settings_body(form.data, new=False)
         if form.data.get("version") is None:
             form.refuse("name", STALE)
         seen = {"If-Match": etag(scheme_id, form.data.get("version") or 0)}
@@ -88,7 +84,6 @@ def scheme(scheme_id: str):
             return redirect(url_for("web.scheme", scheme_id=scheme_id))
         if form.refusal is not None and form.refusal.status == 412:
             current = call("budget", "GET", f"/schemes/{scheme_id}")
-            chosen = list(current["instrument_set"])
             form = Form(form.schema, {}, errors={"name": STALE})
     return render(
         "web/scheme_form.html",
@@ -96,7 +91,6 @@ def scheme(scheme_id: str):
         active="admin",
         scheme=current,
         shown=forms.shown(form.values, current),
-        chosen=chosen,
         **_options(),
         **form.context(),
         breadcrumbs=[
