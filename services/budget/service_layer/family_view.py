@@ -5,7 +5,9 @@ Direct payment: the money is paid to the young person (or their carer), so they 
 available and every payment made to them, and what each activity costs. Third-party managed: an
 organisation holds the money for them, so they see who, what is available, and the activities with
 their costs, but not the payments (those go to the organisation). Notional: the council arranges
-and pays, so they see the activities arranged, with no amounts, payees' payments or references.
+and pays; as with every personal health budget, the young person and their family still know how
+much is available and what each activity costs, but see no payments or references (no money
+changes hands with them).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from services.budget.adapters.orm import Package, PackageInstalment, PurchaseReq
 from services.budget.domain import packages as package_rules
 from services.budget.domain import rules
 from services.budget.domain.payment_runs import PAID_STATES
-from services.budget.domain.schemes import BUDGET_TYPE_NAMES, DIRECT_PAYMENT, NOTIONAL, THIRD_PARTY
+from services.budget.domain.schemes import BUDGET_TYPE_NAMES, DIRECT_PAYMENT, THIRD_PARTY
 from services.budget.service_layer.access import PEOPLE_READERS, person_for, require
 from services.budget.service_layer.person_views import budget_view
 from shared.db import Database
@@ -48,10 +50,8 @@ def what_the_family_sees(db: Database, actor: Identity, person_id: str) -> dict[
         if scheme is None:  # a person always has a scheme; fail closed if not
             raise NotFound("No young person with that id.")
         budget_type = scheme.budget_type
-        shows_money = budget_type in (DIRECT_PAYMENT, THIRD_PARTY)
-        money = budget_view(session, person) if shows_money else None
-        if money is not None:
-            money.pop("funding")  # where the council's money came from is the council's business
+        money = budget_view(session, person)
+        money.pop("funding")  # where the council's money came from is the council's business
         return {
             "person_id": person.id,
             "scheme_name": scheme.name,
@@ -62,11 +62,11 @@ def what_the_family_sees(db: Database, actor: Identity, person_id: str) -> dict[
             "payments_to_you": _payments(session, person.id)
             if budget_type == DIRECT_PAYMENT
             else [],
-            "activities": _activities(session, person.id, with_amounts=budget_type != NOTIONAL),
+            "activities": _activities(session, person.id),
         }
 
 
-def _activities(session: Session, person_id: str, *, with_amounts: bool) -> list[dict[str, Any]]:
+def _activities(session: Session, person_id: str) -> list[dict[str, Any]]:
     """One-off purchases arranged and ongoing packages, newest first."""
     found: list[dict[str, Any]] = []
     for req in session.scalars(
@@ -84,7 +84,7 @@ def _activities(session: Session, person_id: str, *, with_amounts: bool) -> list
                 "arranged_on": req.approved_at.date() if req.approved_at else None,
                 "starts_on": req.activity_started_on,
                 "frequency": None,
-                "amount_pence": req.amount_pence if with_amounts else None,
+                "amount_pence": req.amount_pence,
             }
         )
     for package in session.scalars(select(Package).where(Package.person_id == person_id)):
@@ -98,7 +98,7 @@ def _activities(session: Session, person_id: str, *, with_amounts: bool) -> list
                 "arranged_on": package.created_at.date(),
                 "starts_on": package.starts_on,
                 "frequency": package.frequency,
-                "amount_pence": package.instalment_pence if with_amounts else None,
+                "amount_pence": package.instalment_pence,
             }
         )
     return sorted(

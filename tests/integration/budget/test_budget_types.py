@@ -1,6 +1,7 @@
 """The budget type decides who is paid and what the family sees, over real HTTP on SQLite and
 PostgreSQL: a direct payment shows the money and the payments to the family; a third-party budget
-who holds it; a notional budget the activities arranged, without the payments to providers."""
+who holds it; a notional budget what is available and the activities arranged, without the
+payments to providers."""
 
 from __future__ import annotations
 
@@ -150,7 +151,10 @@ def test_a_notional_budget_shows_the_activities_arranged_without_payment_details
 
     view = _family_view(budget_server, child["person"].id).json()
 
-    assert (view["budget_type"], view["money"], view["payments_to_you"]) == ("notional", None, [])
+    # No money changes hands, but the family still knows what is available (a PHB, not a secret).
+    assert (view["budget_type"], view["payments_to_you"]) == ("notional", [])
+    assert view["money"]["remaining_pence"] == 50_000 - 2_500 * 2 - 3_000
+    assert "funding" not in view["money"]
     assert sorted((a["item"], a["status"]) for a in view["activities"]) == sorted(
         [
             ("Gym membership", "ongoing"),
@@ -158,7 +162,7 @@ def test_a_notional_budget_shows_the_activities_arranged_without_payment_details
             (child["request"]["item"], "paid"),
         ]
     )
-    assert {a["amount_pence"] for a in view["activities"]} == {None}
+    assert {a["amount_pence"] for a in view["activities"]} == {1_000, 2_500}
     mine = requests.get(
         f"{budget_server.url}/requests/{child['request']['id']}",
         headers=_as(budget_server, PARENT),
