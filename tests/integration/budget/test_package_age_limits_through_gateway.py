@@ -96,7 +96,7 @@ def test_at_the_age_limit_no_package_can_be_set_up(gw):
             gw,
             "PATCH",
             f"/schemes/{leavers}",
-            json={"max_age": 24, "age_bands": ["16-17", "18-20", "21-24"]},
+            json={"max_age": 24},
             headers={"If-Match": read.headers["ETag"]},
         )
     )
