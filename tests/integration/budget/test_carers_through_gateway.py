@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.access.world import ANSWERS
+from tests.integration.access.world import answers_for
 from tests.integration.budget.test_transfers_through_gateway import (
     ADMIN,
     ADVISOR,
@@ -184,7 +184,7 @@ def test_a_parent_answers_their_own_childs_check_in_for_them_and_nobody_elses(gw
     other = gw.api("GET", path, role=OTHER_PARENT[0], sub=OTHER_PARENT[1])
     assert other.status_code == 404
     checkin_id = checkins[0]["id"]
-    answers = {"answers": ANSWERS}
+    answers = {"answers": answers_for(checkins[0]["instruments"])}  # the scheme's set
     refused = gw.api(
         "POST",
         f"/api/outcomes/checkins/{checkin_id}/answers",
