@@ -16,6 +16,7 @@ from jinja2 import UndefinedError
 from services.directory.domain.search import SearchDocument
 from services.directory.search.query import SearchHit
 from services.gateway import web
+from services.gateway.settings import GatewaySettings
 from services.gateway.web.core import render
 
 
@@ -23,7 +24,7 @@ from services.gateway.web.core import render
 def app() -> Flask:
     app = Flask("services.gateway")
     app.config["SECRET_KEY"] = "only-for-rendering-in-this-test"
-    web.register(app)
+    web.register(app, GatewaySettings.load(dict(app.config)))
     return app
 
 
