@@ -21,7 +21,7 @@ from services.launcher import free_port
 from services.outcomes.adapters.orm import InboxEvent, Person, ReceivedEvent
 from shared.db import Database
 from shared.migrations import upgrade
-from shared.outbox import add_event
+from shared.outbox import CLAIM_SIZE, add_event
 from tests.support import postgres_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -221,7 +221,10 @@ def test_two_workers_deliver_every_event_once_while_the_leader_is_killed(databas
             method="POST",
             status="202",
         )
-        assert posts is not None and EVENTS <= posts <= EVENTS + 1, posts
+        # At least once: the killed leader may have delivered its last claim (up to CLAIM_SIZE
+        # events, claimed and marked in one transaction) without marking it; outcomes keeps each
+        # once (the inbox count above), whatever the retries.
+        assert posts is not None and EVENTS <= posts <= EVENTS + CLAIM_SIZE, posts
     finally:
         for process in processes:
             stop(process)
