@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -22,7 +21,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from shared.config import SERVICES, database_url
+from shared.config import BackupSettings
 from shared.db import Database, is_sqlite, normalise_url
 
 MANIFEST = "manifest.json"
@@ -32,11 +31,11 @@ class BackupError(RuntimeError):
     pass
 
 
-def pg_tool(name: str) -> str:
-    """pg_dump / pg_restore: $PHB_PG_BIN, else PATH, else Debian's newest /usr/lib/postgresql."""
-    folder = os.environ.get("PHB_PG_BIN")
+def pg_tool(name: str, folder: Path | None = None) -> str:
+    """pg_dump / pg_restore: in `folder` ($PHB_PG_BIN), else PATH, else Debian's newest
+    /usr/lib/postgresql."""
     if folder:
-        return str(Path(folder) / name)
+        return str(folder / name)
     found = shutil.which(name)
     if found:
         return found
@@ -48,10 +47,10 @@ def pg_tool(name: str) -> str:
     raise BackupError(f"{name} not found: install PostgreSQL's client tools or set PHB_PG_BIN")
 
 
-def libpq_env(url: str) -> dict[str, str]:
+def libpq_env(url: str, inherited: dict[str, str]) -> dict[str, str]:
     """Connection settings as libpq environment variables, so no password is on a command line."""
     parsed = make_url(normalise_url(url))
-    env = dict(os.environ)
+    env = dict(inherited)
     values = {
         "PGHOST": parsed.host,
         "PGPORT": str(parsed.port) if parsed.port else None,
@@ -112,14 +111,14 @@ class Entry:
         return dict(self.__dict__)
 
 
-def backup(destination: Path, services: tuple[str, ...] = SERVICES) -> Path:
+def backup(destination: Path, services: tuple[str, ...], settings: BackupSettings) -> Path:
     """A new folder under `destination` with one file per service and the manifest."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     folder = destination / stamp
     folder.mkdir(parents=True, exist_ok=False)
     entries = []
     for service in services:
-        url = database_url(service)
+        url = settings.database_urls[service]
         if is_sqlite(url):
             target = folder / f"{service}.sqlite3"
             source = sqlite3.connect(sqlite_path(url))
@@ -134,13 +133,13 @@ def backup(destination: Path, services: tuple[str, ...] = SERVICES) -> Path:
             target = folder / f"{service}.dump"
             _run(
                 [
-                    pg_tool("pg_dump"),
+                    pg_tool("pg_dump", settings.pg_bin),
                     "--format=custom",
                     "--no-owner",
                     "--no-privileges",
                     f"--file={target}",
                 ],
-                libpq_env(url),
+                libpq_env(url, settings.environment),
             )
             fmt = "pg_dump-custom"
         target.chmod(0o600)
@@ -187,10 +186,10 @@ def is_empty(url: str) -> bool:
         db.dispose()
 
 
-def restore(folder: Path, services: tuple[str, ...] | None = None) -> list[str]:
+def restore(folder: Path, services: tuple[str, ...] | None, settings: BackupSettings) -> list[str]:
     """Each service's database restored from `folder`; every target must be empty first."""
     entries = [e for e in read_manifest(folder) if services is None or e.service in services]
-    targets = {entry.service: database_url(entry.service) for entry in entries}
+    targets = {entry.service: settings.database_urls[entry.service] for entry in entries}
     full = [service for service, url in targets.items() if not is_empty(url)]
     if full:
         raise BackupError(
@@ -219,15 +218,15 @@ def restore(folder: Path, services: tuple[str, ...] | None = None) -> list[str]:
                 raise BackupError(f"{entry.service}: a pg_dump backup needs a PostgreSQL database")
             _run(
                 [
-                    pg_tool("pg_restore"),
+                    pg_tool("pg_restore", settings.pg_bin),
                     "--no-owner",
                     "--no-privileges",
                     "--exit-on-error",
                     "--single-transaction",
-                    f"--dbname={libpq_env(url)['PGDATABASE']}",
+                    f"--dbname={libpq_env(url, settings.environment)['PGDATABASE']}",
                     str(file),
                 ],
-                libpq_env(url),
+                libpq_env(url, settings.environment),
             )
         revision = migration_revision(url)
         if revision != entry.revision:

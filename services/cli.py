@@ -12,14 +12,17 @@ from types import ModuleType
 
 import click
 
-from shared.config import DEFAULT_PORTS, SERVICES, database_url, var_dir
+from shared.config import DEFAULT_PORTS, SERVICES, BackupSettings, database_url, var_dir
 
 SEED_MARKER = ".seeded"
 
 
 @click.group(help="PHB Suite: personal health budgets for care-experienced young people.")
 def main() -> None:
-    pass
+    from shared import clock
+    from shared.config import ClockSettings
+
+    clock.configure(ClockSettings.from_env())  # commands that run use cases see the demo date
 
 
 def _service_module(service: str, module: str) -> ModuleType | None:
@@ -280,9 +283,9 @@ def backup(destination: Path | None, services: tuple[str, ...]) -> None:
     from services.backup import BackupError
     from services.backup import backup as run
 
-    folder = destination or Path(os.environ.get("PHB_BACKUP_DIR") or var_dir() / "backups")
+    settings = BackupSettings.from_env(MIGRATED)
     try:
-        made = run(folder, services or MIGRATED)
+        made = run(destination or settings.folder, services or MIGRATED, settings)
     except BackupError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"backed up to {made}")
@@ -297,7 +300,7 @@ def restore(folder: Path, services: tuple[str, ...]) -> None:
     from services.backup import restore as run
 
     try:
-        done = run(folder, services or None)
+        done = run(folder, services or None, BackupSettings.from_env(MIGRATED))
     except BackupError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"restored {', '.join(done)} from {folder}")

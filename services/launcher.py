@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import os
 import signal
 import socket
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from shared.config import DEFAULT_PORTS, SERVICES
+from shared.config import DEFAULT_PORTS, SERVICES, child_environment
 
 ALL = (*SERVICES, "gateway")
 
@@ -118,12 +117,8 @@ class Suite:
 def suite_env(
     ports: dict[str, int], var_dir: Path, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PHB_VAR_DIR"] = str(var_dir)
-    for name in ALL:
-        env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
-    env.update(extra or {})
-    return env
+    urls = {f"{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in ALL}
+    return child_environment({"PHB_VAR_DIR": str(var_dir), **urls, **(extra or {})})
 
 
 def make_suite(

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
+from shared import clock
 from shared.config import ServiceSettings
 from shared.db import Database
 from shared.errors import DomainError, Forbidden, Unauthorized
@@ -98,6 +99,7 @@ def create_service_app(
     settings = settings or ServiceSettings.from_env(name)
     if "DATABASE_URL" in config:
         settings.database_url = config.pop("DATABASE_URL")
+    clock.configure(settings.clock)
     app = Flask(f"services.{name}")
     app.config.update(
         API_TITLE=title,

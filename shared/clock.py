@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+if TYPE_CHECKING:
+    from shared.config import ClockSettings
+
 UK = ZoneInfo("Europe/London")
+# Set once at start-up (configure); until then, and in production, the date is the real one.
+_settings: ClockSettings | None = None
+
+
+def configure(settings: ClockSettings) -> None:
+    """This process's business-date settings, from its settings object at start-up."""
+    global _settings
+    _settings = settings
 
 
 def utcnow() -> datetime:
@@ -24,17 +36,21 @@ def today() -> date:
     With `PHB_DEMO=1` (demos and tests, never production) `PHB_TODAY=YYYY-MM-DD` fixes it, so a
     worklist can be shown, and tested, on a seeded clock. Timestamps (`utcnow`) are never fixed:
     tokens, sessions and the outbox keep real time. `PHB_TODAY_FILE` names a file holding the date
-    instead, so a test can move the date of processes already running.
+    instead, so a test can move the date of processes already running. Both come from the
+    process's settings (shared.config.ClockSettings), given to `configure` at start-up.
     """
-    if os.environ.get("PHB_DEMO") != "1":
+    settings = _settings
+    if settings is None or not settings.demo:
         return datetime.now(UK).date()
-    fixed = os.environ.get("PHB_TODAY") or _date_in_file(os.environ.get("PHB_TODAY_FILE"))
+    if settings.today is not None:
+        return settings.today
+    fixed = _date_in_file(settings.today_file)
     if fixed:
         return date.fromisoformat(fixed)
     return datetime.now(UK).date()
 
 
-def _date_in_file(path: str | None) -> str | None:
+def _date_in_file(path: Path | None) -> str | None:
     """`PHB_TODAY_FILE` (demo only): a file holding the date, read at every call, so a browser
     journey can move every running process's date on (an 18th birthday) by writing one file."""
     if not path:

@@ -1,10 +1,16 @@
-"""Configuration from environment variables, with safe embedded defaults and no secrets in code."""
+"""Configuration from environment variables, with safe embedded defaults and no secrets in code.
+
+The only module in `shared/` that reads the environment (a test walks the source): each process
+builds its settings here once, at start-up, and passes them to what needs them.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from shared.internal_tokens import (
@@ -32,6 +38,11 @@ def env(name: str, default: str | None = None) -> str | None:
 
 def env_float(name: str, default: float) -> float:
     return float(env(name, str(default)))  # type: ignore[arg-type]
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = env(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def var_dir() -> Path:
@@ -63,6 +74,17 @@ def generated_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def signing_key(name: str) -> str | None:
+    """`INTERNAL_SIGNING_KEY_<NAME>` (one environment for all processes), else `INTERNAL_SIGNING_KEY`."""
+    return env(f"INTERNAL_SIGNING_KEY_{name.upper()}") or env("INTERNAL_SIGNING_KEY")
+
+
+def public_keys(clients: Iterable[str]) -> dict[str, str]:
+    """Each caller's `INTERNAL_PUBLIC_KEYS_<CALLER>` that is set (the others use demo keys)."""
+    found = {client: env(f"INTERNAL_PUBLIC_KEYS_{client.upper()}") for client in clients}
+    return {client: keys for client, keys in found.items() if keys}
+
+
 def service_url(name: str) -> str:
     port = DEFAULT_PORTS[name]
     return env(f"{name.upper()}_URL", f"http://127.0.0.1:{port}")  # type: ignore[return-value]
@@ -75,6 +97,69 @@ def database_url(service: str) -> str:
         or env("DATABASE_URL")
         or f"sqlite:///{var_dir() / (service + '.db')}"
     )
+
+
+@dataclass(frozen=True)
+class ClockSettings:
+    """The business date (shared.clock): real, unless demo mode (`PHB_DEMO=1`) fixes it.
+
+    `PHB_TODAY=YYYY-MM-DD` fixes it; `PHB_TODAY_FILE` names a file holding the date, read at every
+    call, so a test can move the date of processes already running. Outside demo mode neither is
+    read, and the clock ignores them even if given (it checks `demo` itself).
+    """
+
+    demo: bool = False
+    today: date | None = None
+    today_file: Path | None = None
+
+    @classmethod
+    def from_env(cls) -> ClockSettings:
+        if env("PHB_DEMO") != "1":
+            return cls()
+        fixed, file = env("PHB_TODAY"), env("PHB_TODAY_FILE")
+        return cls(
+            demo=True,
+            today=date.fromisoformat(fixed) if fixed else None,
+            today_file=Path(file) if file else None,
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """A long-running process's connection pool to PostgreSQL (SQLite keeps its own).
+
+    `PHB_DB_POOL_SIZE`, `PHB_DB_MAX_OVERFLOW`, `PHB_DB_POOL_TIMEOUT` (s) and
+    `PHB_DB_STATEMENT_TIMEOUT_MS` (0: none beyond the database role's own).
+    """
+
+    pool_size: int = 10
+    max_overflow: int = 20
+    pool_timeout: float = 30.0
+    statement_timeout_ms: int = 0
+
+    def engine_options(self, url: str) -> dict[str, object]:
+        """The engine's options for `url` (none for SQLite)."""
+        if url.startswith("sqlite"):
+            return {}
+        options: dict[str, object] = {
+            "pool_size": self.pool_size,
+            "max_overflow": self.max_overflow,
+            "pool_timeout": self.pool_timeout,
+        }
+        if self.statement_timeout_ms > 0:
+            options["connect_args"] = {
+                "options": f"-c statement_timeout={self.statement_timeout_ms}"
+            }
+        return options
+
+    @classmethod
+    def from_env(cls, *, pool_size: int = 10, max_overflow: int = 20) -> DatabaseSettings:
+        return cls(
+            pool_size=int(env_float("PHB_DB_POOL_SIZE", pool_size)),
+            max_overflow=int(env_float("PHB_DB_MAX_OVERFLOW", max_overflow)),
+            pool_timeout=env_float("PHB_DB_POOL_TIMEOUT", 30.0),
+            statement_timeout_ms=int(env_float("PHB_DB_STATEMENT_TIMEOUT_MS", 0)),
+        )
 
 
 @dataclass
@@ -92,33 +177,66 @@ class ServiceSettings:
     relay_interval: float = 0.5
     # Connections kept open to PostgreSQL per process: one for each serving thread and the relays,
     # so no call waits for a new connection (an overflow connection is closed after each use).
-    db_pool_size: int = 18
-    db_max_overflow: int = 4
-    db_pool_timeout: float = 30.0
+    database: DatabaseSettings = DatabaseSettings(pool_size=18, max_overflow=4)
+    clock: ClockSettings = ClockSettings()
     extra: dict[str, object] = field(default_factory=dict)
 
     def pool_options(self) -> dict[str, object]:
-        """The engine's pool settings (none for SQLite, which keeps its own)."""
-        if self.database_url.startswith("sqlite"):
-            return {}
-        return {
-            "pool_size": self.db_pool_size,
-            "max_overflow": self.db_max_overflow,
-            "pool_timeout": self.db_pool_timeout,
-        }
+        """The engine's options (none for SQLite, which keeps its own pool)."""
+        return self.database.engine_options(self.database_url)
 
     @classmethod
     def from_env(cls, name: str) -> ServiceSettings:
         return cls(
             name=name,
             database_url=database_url(name),
-            signer=signer_from_config(name, var_dir()),
-            verifier=verifier_from_config(name, INTERNAL_CLIENTS[name], var_dir()),
+            signer=signer_from_config(name, var_dir(), signing_key(name)),
+            verifier=verifier_from_config(
+                name, INTERNAL_CLIENTS[name], var_dir(), public_keys(INTERNAL_CLIENTS[name])
+            ),
             urls={svc: service_url(svc) for svc in (*SERVICES, "gateway")},
             connect_timeout=env_float("PHB_CONNECT_TIMEOUT", 1.0),
             read_timeout=env_float("PHB_READ_TIMEOUT", 2.0),
             relay_interval=env_float("PHB_RELAY_INTERVAL", 0.5),
-            db_pool_size=int(env_float("PHB_DB_POOL_SIZE", env_float("PHB_THREADS", 16) + 2)),
-            db_max_overflow=int(env_float("PHB_DB_MAX_OVERFLOW", 4)),
-            db_pool_timeout=env_float("PHB_DB_POOL_TIMEOUT", 30.0),
+            database=DatabaseSettings.from_env(
+                pool_size=int(env_float("PHB_THREADS", 16) + 2), max_overflow=4
+            ),
+            clock=ClockSettings.from_env(),
         )
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """`phb backup` and `phb restore`: each database's URL, where backups go, PostgreSQL's tools."""
+
+    database_urls: dict[str, str]
+    folder: Path  # `PHB_BACKUP_DIR`, else var/backups
+    pg_bin: Path | None = None  # `PHB_PG_BIN`: the folder holding pg_dump and pg_restore
+    # What pg_dump and pg_restore inherit (libpq reads its own PG* variables from it).
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, services: Iterable[str]) -> BackupSettings:
+        folder, pg_bin = env("PHB_BACKUP_DIR"), env("PHB_PG_BIN")
+        return cls(
+            database_urls={service: database_url(service) for service in services},
+            folder=Path(folder) if folder else var_dir() / "backups",
+            pg_bin=Path(pg_bin) if pg_bin else None,
+            environment=dict(os.environ),
+        )
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with `extra` on top: what a process it starts inherits."""
+    return {**os.environ, **(extra or {})}
+
+
+def healthcheck_url() -> str:
+    """What the image's HEALTHCHECK asks (shared.healthcheck): `PHB_HEALTHCHECK_URL`, else a worker's
+    (`PHB_ROLE=worker`) metrics on `PHB_METRICS_PORT` (9100), else `/ready` on `PORT` (8000)."""
+    explicit = env("PHB_HEALTHCHECK_URL")
+    if explicit:
+        return explicit
+    if env("PHB_ROLE") == "worker":
+        return f"http://127.0.0.1:{env('PHB_METRICS_PORT', '9100')}/metrics"
+    return f"http://127.0.0.1:{env('PORT', '8000')}/ready"

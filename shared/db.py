@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -58,23 +57,16 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         engine.dialect.colspecs = {**engine.dialect.colspecs, DateTime: _UtcSQLiteDateTime}
         _configure_sqlite(engine)
         return engine
+    # Pool sizes and the statement timeout are passed in (shared.config.DatabaseSettings), so
+    # replicas x pools fit the server.
     options: dict[str, Any] = {
         "pool_pre_ping": True,
-        "pool_size": _env_int("PHB_DB_POOL_SIZE", 10),
-        "max_overflow": _env_int("PHB_DB_MAX_OVERFLOW", 20),
-        "pool_timeout": _env_int("PHB_DB_POOL_TIMEOUT", 30),
+        "pool_size": 10,
+        "max_overflow": 20,
+        "pool_timeout": 30,
     }
-    timeout_ms = _env_int("PHB_DB_STATEMENT_TIMEOUT_MS", 0)
-    if timeout_ms > 0:
-        options["connect_args"] = {"options": f"-c statement_timeout={timeout_ms}"}
     options.update(kwargs)
     return create_engine(url, **options)
-
-
-def _env_int(name: str, default: int) -> int:
-    """Pool sizes and timeouts come from the environment, so replicas x pools fit the server."""
-    value = os.environ.get(name, "")
-    return int(value) if value.strip() else default
 
 
 def _configure_sqlite(engine: Engine) -> None:

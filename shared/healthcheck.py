@@ -5,23 +5,15 @@ is asked its metrics port. PHB_HEALTHCHECK_URL overrides both."""
 
 from __future__ import annotations
 
-import os
 import sys
 import urllib.request
 
-
-def url() -> str:
-    explicit = os.environ.get("PHB_HEALTHCHECK_URL")
-    if explicit:
-        return explicit
-    if os.environ.get("PHB_ROLE") == "worker":
-        return f"http://127.0.0.1:{os.environ.get('PHB_METRICS_PORT', '9100')}/metrics"
-    return f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/ready"
+from shared.config import healthcheck_url
 
 
 def main() -> int:
     try:
-        with urllib.request.urlopen(url(), timeout=3) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(healthcheck_url(), timeout=3) as response:  # noqa: S310 - loopback only
             return 0 if response.status == 200 else 1
     except OSError as err:
         print(f"unhealthy: {err}", file=sys.stderr)

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -268,32 +268,27 @@ class TokenVerifier:
 
 
 # --- configuration -------------------------------------------------------------------------
+# The keys themselves are read from the environment once, by shared.config, and passed in here.
 
 
-def _env(name: str) -> str | None:
-    value = os.environ.get(name)
-    return value if value else None
-
-
-def configured_signing_key(name: str) -> str | None:
-    """`INTERNAL_SIGNING_KEY_<NAME>` (one environment for all processes), else `INTERNAL_SIGNING_KEY`."""
-    return _env(f"INTERNAL_SIGNING_KEY_{name.upper()}") or _env("INTERNAL_SIGNING_KEY")
-
-
-def signer_from_config(name: str, var_dir: Path) -> TokenSigner:
-    """This process's signer: its configured key, else its demo key under var/keys."""
-    configured = configured_signing_key(name)
+def signer_from_config(name: str, var_dir: Path, configured: str | None = None) -> TokenSigner:
+    """This process's signer: its configured key (PEM), else its demo key under var/keys."""
     key = load_private_key(configured) if configured else demo_key(var_dir, name)
     return TokenSigner(name, key)
 
 
-def verifier_from_config(name: str, clients: Iterable[str], var_dir: Path) -> TokenVerifier:
-    """What `name` accepts: each expected caller's `INTERNAL_PUBLIC_KEYS_<CALLER>`, else its demo key."""
+def verifier_from_config(
+    name: str,
+    clients: Iterable[str],
+    var_dir: Path,
+    configured: Mapping[str, str] | None = None,
+) -> TokenVerifier:
+    """What `name` accepts: each expected caller's configured public keys, else its demo key."""
+    configured = configured or {}
     trusted: dict[str, Sequence[PublicKey]] = {}
     for client in clients:
-        configured = _env(f"INTERNAL_PUBLIC_KEYS_{client.upper()}")
-        if configured:
-            trusted[client] = load_public_keys(configured)
+        if configured.get(client):
+            trusted[client] = load_public_keys(configured[client])
         else:
             trusted[client] = [demo_key(var_dir, client).public_key()]
     return TokenVerifier(name, trusted)

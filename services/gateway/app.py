@@ -18,7 +18,8 @@ from services.gateway.security import install_headers, origin_of
 from services.gateway.sessions import DatabaseSessionInterface, SessionStore
 from services.gateway.settings import GatewaySettings
 from services.gateway.web import register as register_web
-from shared.config import SERVICES, ServiceSettings, database_url, env_float
+from shared import clock
+from shared.config import SERVICES, ServiceSettings, database_url
 from shared.db import Database
 from shared.http import ServiceClient, deadline_var
 from shared.logs import request_id_var
@@ -34,12 +35,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.check()
     settings = ServiceSettings.from_env("gateway")
     settings.urls.update(config.pop("SERVICE_URLS", {}))
+    clock.configure(settings.clock)
     app = Flask("services.gateway")
     app.config.update(
         MAX_CONTENT_LENGTH=2_000_000,
-        CONNECT_TIMEOUT=env_float("GATEWAY_CONNECT_TIMEOUT", 1.0),
-        READ_TIMEOUT=env_float("GATEWAY_READ_TIMEOUT", 10.0),
-        READY_TIMEOUT=env_float("GATEWAY_READY_TIMEOUT", 1.5),
+        CONNECT_TIMEOUT=security.connect_timeout,
+        READ_TIMEOUT=security.read_timeout,
+        READY_TIMEOUT=security.ready_timeout,
     )
     app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -105,7 +107,7 @@ def _install_sessions(app: Flask, security: GatewaySettings, url: str | None) ->
         from shared.migrations import upgrade
 
         upgrade("gateway", db_url)
-    db = Database(db_url)
+    db = Database(db_url, **security.database.engine_options(db_url))
     app.extensions["phb_gateway_db"] = db
     app.config["SECRET_KEY"] = security.session_secret
     store = SessionStore(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.config import env, generated_secret
+from shared.config import DatabaseSettings, env, generated_secret
 
 # Values seen in examples, tutorials and our own docs: never accepted as a production secret.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -118,6 +118,13 @@ class GatewaySettings:
     org_dpo_email: str = "dpo@council.example"
     privacy_retention: str = "6 years after the young person leaves the programme, then deleted"
     accessibility_statement_date: str = "1 December 2026"
+    # Calls to the services (`GATEWAY_CONNECT_TIMEOUT`, `GATEWAY_READ_TIMEOUT`: one deadline for
+    # everything a request asks of them) and the readiness probe's (`GATEWAY_READY_TIMEOUT`), in s.
+    connect_timeout: float = 1.0
+    read_timeout: float = 10.0
+    ready_timeout: float = 1.5
+    # The gateway's own database (web sessions): `PHB_DB_*` as for the services.
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -176,6 +183,10 @@ class GatewaySettings:
             accessibility_statement_date=(
                 get("ACCESSIBILITY_STATEMENT_DATE") or cls.accessibility_statement_date
             ),
+            connect_timeout=float(get("GATEWAY_CONNECT_TIMEOUT") or cls.connect_timeout),
+            read_timeout=float(get("GATEWAY_READ_TIMEOUT") or cls.read_timeout),
+            ready_timeout=float(get("GATEWAY_READY_TIMEOUT") or cls.ready_timeout),
+            database=DatabaseSettings.from_env(),
         )
 
     # --- start-up checks ----------------------------------------------------------------------

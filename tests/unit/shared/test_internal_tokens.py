@@ -12,6 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from shared.config import public_keys, signing_key
 from shared.errors import Unauthorized
 from shared.identity import Identity, service_identity
 from shared.internal_tokens import (
@@ -185,8 +186,8 @@ def test_keys_from_configuration_with_escaped_newlines(tmp_path, monkeypatch):
     monkeypatch.setenv("INTERNAL_SIGNING_KEY", private_pem(gateway).decode().replace("\n", "\\n"))
     both = public_pem(older).decode() + public_pem(gateway).decode()
     monkeypatch.setenv("INTERNAL_PUBLIC_KEYS_GATEWAY", both)
-    signer = signer_from_config("gateway", tmp_path)
-    verifier = verifier_from_config("budget", ["gateway"], tmp_path)
+    signer = signer_from_config("gateway", tmp_path, signing_key("gateway"))
+    verifier = verifier_from_config("budget", ["gateway"], tmp_path, public_keys(["gateway"]))
     assert verifier.verify(signer.sign(ALEX, "budget")) == ALEX
     assert not (tmp_path / "keys").exists()  # nothing generated when configured
 
