@@ -12,7 +12,15 @@ from types import ModuleType
 
 import click
 
-from shared.config import DEFAULT_PORTS, SERVICES, BackupSettings, database_url, var_dir
+from shared.config import (
+    DEFAULT_PORTS,
+    SERVICES,
+    BackupSettings,
+    ServeSettings,
+    database_url,
+    signing_key,
+    var_dir,
+)
 
 SEED_MARKER = ".seeded"
 
@@ -134,8 +142,7 @@ def up(port: int, do_seed: bool) -> None:
     from services.launcher import make_suite
     from shared.internal_tokens import demo_key
 
-    os.environ["PHB_DEMO"] = "1"  # demo sign-in and the dev token issuer: only here
-    if not os.environ.get("INTERNAL_SIGNING_KEY"):
+    if not signing_key("gateway"):
         for name in (*SERVICES, "gateway"):
             demo_key(var_dir(), name)  # each party's demo key, before any process needs it
     click.echo("Migrating databases...")
@@ -144,6 +151,7 @@ def up(port: int, do_seed: bool) -> None:
         click.echo("Seeding demo data (first start)...")
         seed_all()
     ports = {**DEFAULT_PORTS, "gateway": port}
+    # Demo sign-in and the dev token issuer: only here.
     suite = make_suite(var_dir(), ports=ports, extra_env={"PHB_DEMO": "1"})
     stopping = False
 
@@ -215,26 +223,19 @@ def serve(service: str, workers: int | None, threads: int | None, do_migrate: bo
             raise click.ClickException(f"gateway refused to start: {problems[0]}")
     if do_migrate:
         migrate_all((service,))
-    argv = gunicorn_argv(service, workers, threads)
-    os.execv(argv[0], argv)  # this Python's gunicorn, whether or not its bin/ is on PATH
+    settings = ServeSettings.from_env(service)
+    settings.multiprocess_dir.mkdir(parents=True, exist_ok=True)
+    argv = gunicorn_argv(settings, workers, threads)
+    # This Python's gunicorn, whether or not its bin/ is on PATH.
+    os.execve(argv[0], argv, settings.environment())
 
 
 def gunicorn_argv(
-    service: str, workers: int | None = None, threads: int | None = None
+    settings: ServeSettings, workers: int | None = None, threads: int | None = None
 ) -> list[str]:
-    """The gunicorn command line for SERVICE; sets the environment it needs as a side effect."""
-    import tempfile
-
+    """The gunicorn command line for `settings.service` (run it with `settings.environment()`)."""
     import gunicorn
 
-    port = os.environ.get("PORT", str(DEFAULT_PORTS[service]))
-    os.environ["PHB_SERVICE"] = service
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        folder = Path(tempfile.gettempdir()) / f"phb-metrics-{service}-{os.getpid()}"
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
-    workers = workers or int(os.environ.get("WEB_CONCURRENCY") or 2)
-    threads = threads or int(os.environ.get("PHB_THREADS") or 8)
     # gunicorn 27's control socket sits at one path per user: replicas on a host would share it.
     extra = ["--no-control-socket"] if gunicorn.version_info >= (27,) else []
     return [
@@ -244,15 +245,15 @@ def gunicorn_argv(
         "--config",
         "python:shared.gunicorn_conf",
         "--bind",
-        f"{os.environ.get('PHB_BIND_HOST', '0.0.0.0')}:{port}",
+        f"{settings.bind_host}:{settings.port}",
         "--workers",
-        str(workers),
+        str(workers or settings.workers),
         "--threads",
-        str(threads),
+        str(threads or settings.threads),
         "--worker-class",
         "gthread",
         *extra,
-        f"shared.server:gunicorn_app({service!r})",
+        f"shared.server:gunicorn_app({settings.service!r})",
     ]
 
 

@@ -24,11 +24,11 @@ from typing import Any
 
 from flask import Flask
 
-from shared.config import env
+from shared.config import ObservabilitySettings, ProcessSettings, WorkerSettings
 from shared.leader import LeaderLock
 from shared.logs import configure_logging
 from shared.metrics import JOB_ITEMS, JOB_RUNS, WORKER_LEADER, OutboxCollector
-from shared.server import inline_workers, start_background, stop_background
+from shared.server import start_background, stop_background
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +54,14 @@ class Job:
         self.next_due = due.timestamp()
 
 
-def seconds_setting(name: str, default: float) -> float:
-    return float(env(name, str(default)))  # type: ignore[arg-type]
+def prune_outbox_job(app: Flask, *, retention: timedelta) -> int:
+    """Delivered outbox rows older than `retention` (PHB_OUTBOX_RETENTION_DAYS) are deleted."""
+    return sum(relay.prune(retention) for relay in app.extensions.get("phb_relays", {}).values())
 
 
-def daily_setting(name: str, default: str) -> clock:
-    hours, minutes = (env(name, default) or default).split(":")
-    return clock(int(hours), int(minutes))
-
-
-def retention() -> timedelta:
-    """How long delivered outbox rows and received inbox ids are kept (PHB_OUTBOX_RETENTION_DAYS)."""
-    return timedelta(days=seconds_setting("PHB_OUTBOX_RETENTION_DAYS", 7))
-
-
-def prune_outbox_job(app: Flask) -> int:
-    return sum(relay.prune(retention()) for relay in app.extensions.get("phb_relays", {}).values())
-
-
-def service_jobs(service: str) -> list[Job]:
+def service_jobs(service: str, settings: WorkerSettings) -> list[Job]:
     module = importlib.import_module(f"services.{service}.jobs")
-    return list(module.jobs())
+    return list(module.jobs(settings))
 
 
 def create_worker_app(service: str) -> Flask:
@@ -83,8 +70,17 @@ def create_worker_app(service: str) -> Flask:
 
 
 class Worker:
-    def __init__(self, service: str, app: Flask, jobs: list[Job]):
+    def __init__(
+        self,
+        service: str,
+        app: Flask,
+        jobs: list[Job],
+        *,
+        process: ProcessSettings,
+        settings: WorkerSettings,
+    ):
         self.service = service
+        self.settings = settings
         self.app = app
         self.jobs = jobs
         self.db = app.extensions["phb_db"]
@@ -92,10 +88,10 @@ class Worker:
         self.leading = False
         self.lost = False
         self.stopping = threading.Event()
-        self.retry = seconds_setting("PHB_LEADER_RETRY_SECONDS", 2.0)
+        self.retry = settings.leader_retry_seconds
         # Where the web processes relay themselves (SQLite; a directory with a local tantivy
         # index), a second relay would split the events between them: the worker runs jobs only.
-        self.relays = not inline_workers(service, self.db.url)
+        self.relays = not process.relays_inline(self.db.url)
 
     def lead(self) -> bool:
         """Become leader if nobody is; True while this process leads."""
@@ -184,34 +180,37 @@ class Worker:
                 self.run_job(job)
             relays = self.app.extensions.get("phb_relays", {}) if self.relays else {}
             for relay in relays.values():
-                relay.drain(timeout=seconds_setting("PHB_DRAIN_TIMEOUT", 60))
+                relay.drain(timeout=self.settings.drain_timeout)
         finally:
             self.lock.release()
         return 0
 
 
-def serve_metrics(service: str, app: Flask) -> None:
+def serve_metrics(
+    service: str, app: Flask, settings: WorkerSettings, observability: ObservabilitySettings
+) -> None:
     """The worker's own /metrics (job runs, leadership, ledger checks, outbox lag)."""
-    port = int(env("PHB_METRICS_PORT", "9100") or 0)
-    if not port:
+    if not settings.metrics_port:
         return
     from prometheus_client import start_http_server
 
     from shared.metrics import registry_for_scrape
 
     collector = OutboxCollector(service, lambda: app.extensions.get("phb_relays", {}))
-    registry = registry_for_scrape([collector])
-    start_http_server(port, addr=env("PHB_METRICS_HOST", "0.0.0.0") or "0.0.0.0", registry=registry)
-    log.info("metrics", extra={"fields": {"port": port}})
+    registry = registry_for_scrape([collector], multiprocess=bool(observability.multiprocess_dir))
+    start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
+    log.info("metrics", extra={"fields": {"port": settings.metrics_port}})
 
 
 def run_worker(service: str, *, once: bool = False) -> int:
-    configure_logging(f"{service}-worker", os.environ.get("LOG_LEVEL", "INFO"))
+    process, settings = ProcessSettings.from_env(service), WorkerSettings.from_env()
+    configure_logging(f"{service}-worker", process.log_level)
     app = create_worker_app(service)
-    worker = Worker(service, app, service_jobs(service))
+    jobs = service_jobs(service, settings)
+    worker = Worker(service, app, jobs, process=process, settings=settings)
     if once:
         return worker.run_once()
-    serve_metrics(service, app)
+    serve_metrics(service, app, settings, ObservabilitySettings.from_env())
 
     def _stop(signum: int, _frame: Any) -> None:
         log.info("stopping", extra={"fields": {"signal": signum}})

@@ -124,7 +124,7 @@ def create_service_app(
 
     _install_request_context(app)
     _install_health(app, name)
-    install_metrics(app, name)
+    install_metrics(app, name, settings.observability)
 
     api = ProblemApi(app, spec_kwargs={"extra_plugins": [TruthfulDocsPlugin(app, is_public)]})
     api.spec.components.security_scheme(

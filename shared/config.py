@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from shared.internal_tokens import (
@@ -162,6 +163,108 @@ class DatabaseSettings:
         )
 
 
+@dataclass(frozen=True)
+class ObservabilitySettings:
+    """Metrics and traces. `PHB_METRICS_TOKEN`: the bearer token a scrape of /metrics must present;
+    `PROMETHEUS_MULTIPROC_DIR` (set by `phb serve`): the folder where gunicorn's processes pool
+    their samples; `OTEL_EXPORTER_OTLP_ENDPOINT` turns tracing on, named `OTEL_SERVICE_NAME` (else
+    `phb-<service>`)."""
+
+    metrics_token: str | None = None
+    multiprocess_dir: str | None = None
+    otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
+
+    @classmethod
+    def from_env(cls) -> ObservabilitySettings:
+        return cls(
+            metrics_token=env("PHB_METRICS_TOKEN"),
+            multiprocess_dir=env("PROMETHEUS_MULTIPROC_DIR"),
+            otlp_endpoint=env("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            otel_service_name=env("OTEL_SERVICE_NAME"),
+        )
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """How one process of a service runs: `LOG_LEVEL`; waitress's `PHB_HOST`, `PORT` and
+    `PHB_THREADS` (`python -m services.NAME`); whether web processes run the outbox relays
+    themselves (`PHB_INLINE_WORKERS=auto|1|0`), which for the directory depends on where its
+    index is (`SEARCH_BACKEND`)."""
+
+    name: str
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 16
+    inline_workers: str = "auto"
+    search_backend: str = "tantivy"
+
+    def relays_inline(self, database_url: str | None) -> bool:
+        """Whether web processes run the relays: auto is yes on SQLite (embedded mode is one
+        process) and for a directory whose index is a local tantivy folder; no on PostgreSQL,
+        where `phb worker SERVICE` runs them apart."""
+        if self.inline_workers in ("1", "true", "yes", "on"):
+            return True
+        if self.inline_workers in ("0", "false", "no", "off"):
+            return False
+        if database_url is None or database_url.startswith("sqlite"):
+            return True
+        return self.name == "directory" and self.search_backend == "tantivy"
+
+    @classmethod
+    def from_env(cls, name: str) -> ProcessSettings:
+        return cls(
+            name=name,
+            log_level=env("LOG_LEVEL", "INFO") or "INFO",
+            host=env("PHB_HOST", "127.0.0.1") or "127.0.0.1",
+            port=int(env("PORT") or DEFAULT_PORTS.get(name, 8000)),
+            threads=int(env("PHB_THREADS") or 16),
+            inline_workers=(env("PHB_INLINE_WORKERS") or "auto").lower(),
+            search_backend=(env("SEARCH_BACKEND") or "tantivy").lower(),
+        )
+
+
+def _daily(name: str, default: str) -> time:
+    hours, minutes = (env(name, default) or default).split(":")
+    return time(int(hours), int(minutes))
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """`phb worker SERVICE`: its metrics endpoint, leadership, and every job's schedule (UTC)."""
+
+    metrics_port: int = 9100  # `PHB_METRICS_PORT`; 0: no metrics endpoint
+    metrics_host: str = "0.0.0.0"  # `PHB_METRICS_HOST`
+    leader_retry_seconds: float = 2.0  # `PHB_LEADER_RETRY_SECONDS`
+    drain_timeout: float = 60.0  # `PHB_DRAIN_TIMEOUT`: `--once` waits this long for the outbox
+    outbox_retention: timedelta = timedelta(days=7)  # `PHB_OUTBOX_RETENTION_DAYS`
+    prune_every: float = 3600.0  # `PHB_PRUNE_EVERY`
+    expire_holds_every: float = 3600.0  # `PHB_EXPIRE_HOLDS_EVERY` (budget)
+    verify_at: time = time(2, 30)  # `PHB_VERIFY_AT` (budget)
+    close_checkins_every: float = 3600.0  # `PHB_CLOSE_CHECKINS_EVERY` (outcomes)
+    checkin_close_days: int = 28  # `PHB_CHECKIN_CLOSE_DAYS` (outcomes)
+    remind_at: time = time(7, 0)  # `PHB_REMIND_AT` (directory)
+    due_diligence_days: int = 30  # `PHB_DUE_DILIGENCE_DAYS` (directory)
+
+    @classmethod
+    def from_env(cls) -> WorkerSettings:
+        return cls(
+            metrics_port=int(env("PHB_METRICS_PORT", "9100") or 0),
+            metrics_host=env("PHB_METRICS_HOST", "0.0.0.0") or "0.0.0.0",
+            leader_retry_seconds=env_float("PHB_LEADER_RETRY_SECONDS", 2.0),
+            drain_timeout=env_float("PHB_DRAIN_TIMEOUT", 60.0),
+            outbox_retention=timedelta(days=env_float("PHB_OUTBOX_RETENTION_DAYS", 7)),
+            prune_every=env_float("PHB_PRUNE_EVERY", 3600.0),
+            expire_holds_every=env_float("PHB_EXPIRE_HOLDS_EVERY", 3600.0),
+            verify_at=_daily("PHB_VERIFY_AT", "02:30"),
+            close_checkins_every=env_float("PHB_CLOSE_CHECKINS_EVERY", 3600.0),
+            checkin_close_days=int(env_float("PHB_CHECKIN_CLOSE_DAYS", 28)),
+            remind_at=_daily("PHB_REMIND_AT", "07:00"),
+            due_diligence_days=int(env_float("PHB_DUE_DILIGENCE_DAYS", 30)),
+        )
+
+
 @dataclass
 class ServiceSettings:
     """Everything a service process reads from its environment, resolved once at start-up."""
@@ -179,6 +282,7 @@ class ServiceSettings:
     # so no call waits for a new connection (an overflow connection is closed after each use).
     database: DatabaseSettings = DatabaseSettings(pool_size=18, max_overflow=4)
     clock: ClockSettings = ClockSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
     extra: dict[str, object] = field(default_factory=dict)
 
     def pool_options(self) -> dict[str, object]:
@@ -202,6 +306,7 @@ class ServiceSettings:
                 pool_size=int(env_float("PHB_THREADS", 16) + 2), max_overflow=4
             ),
             clock=ClockSettings.from_env(),
+            observability=ObservabilitySettings.from_env(),
         )
 
 
@@ -240,3 +345,37 @@ def healthcheck_url() -> str:
     if env("PHB_ROLE") == "worker":
         return f"http://127.0.0.1:{env('PHB_METRICS_PORT', '9100')}/metrics"
     return f"http://127.0.0.1:{env('PORT', '8000')}/ready"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """`phb serve SERVICE`: gunicorn on `PHB_BIND_HOST` (0.0.0.0) and `PORT`, `WEB_CONCURRENCY`
+    processes (2) of `PHB_THREADS` threads (8), pooling their metrics in `PROMETHEUS_MULTIPROC_DIR`
+    (else a new folder under the temporary folder)."""
+
+    service: str
+    port: int
+    multiprocess_dir: Path
+    bind_host: str = "0.0.0.0"
+    workers: int = 2
+    threads: int = 8
+
+    def environment(self) -> dict[str, str]:
+        """What gunicorn runs with: this environment, the service's name and the metrics folder
+        (set before anything imports prometheus_client)."""
+        return child_environment(
+            {"PHB_SERVICE": self.service, "PROMETHEUS_MULTIPROC_DIR": str(self.multiprocess_dir)}
+        )
+
+    @classmethod
+    def from_env(cls, service: str) -> ServeSettings:
+        folder = env("PROMETHEUS_MULTIPROC_DIR")
+        fresh = Path(tempfile.gettempdir()) / f"phb-metrics-{service}-{os.getpid()}"
+        return cls(
+            service=service,
+            port=int(env("PORT") or DEFAULT_PORTS[service]),
+            multiprocess_dir=Path(folder) if folder else fresh,
+            bind_host=env("PHB_BIND_HOST", "0.0.0.0") or "0.0.0.0",
+            workers=int(env("WEB_CONCURRENCY") or 2),
+            threads=int(env("PHB_THREADS") or 8),
+        )

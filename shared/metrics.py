@@ -9,10 +9,9 @@ time instead, so they are right whichever process answers.
 from __future__ import annotations
 
 import hmac
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -27,8 +26,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-TOKEN_ENV = "PHB_METRICS_TOKEN"
+if TYPE_CHECKING:
+    from shared.config import ObservabilitySettings
 
 REQUESTS = Counter(
     "phb_http_requests_total",
@@ -96,10 +95,13 @@ DUE_DILIGENCE_EXPIRING = Gauge(
 SkipPaths = frozenset({"/metrics", "/health", "/ready"})
 
 
-def registry_for_scrape(extra: Iterable[Any] = ()) -> CollectorRegistry:
-    """A registry with every process's samples (or this process's, outside gunicorn) and `extra`."""
+def registry_for_scrape(
+    extra: Iterable[Any] = (), *, multiprocess: bool = False
+) -> CollectorRegistry:
+    """A registry with every process's samples (`multiprocess`: under gunicorn) or this
+    process's, and `extra`."""
     registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get(MULTIPROC_ENV):
+    if multiprocess:
         MultiProcessCollector(registry)
     else:
         registry.register(_Proxy(REGISTRY))
@@ -145,23 +147,25 @@ class OutboxCollector:
         yield oldest
 
 
-def metrics_response(extra: Iterable[Any] = ()) -> Response:
-    """The scrape. With PHB_METRICS_TOKEN set, only a caller presenting it as a bearer token gets
-    an answer; without it, only a direct caller: a request that came through a proxy (the gateway's
-    /api/... forwarding, an ingress) carries X-Forwarded-For and is refused."""
-    token = os.environ.get(TOKEN_ENV)
+def metrics_response(
+    extra: Iterable[Any] = (), *, token: str | None = None, multiprocess: bool = False
+) -> Response:
+    """The scrape. With a `token` (PHB_METRICS_TOKEN), only a caller presenting it as a bearer
+    token gets an answer; without it, only a direct caller: a request that came through a proxy
+    (the gateway's /api/... forwarding, an ingress) carries X-Forwarded-For and is refused."""
     if token:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             return Response("metrics need the scrape token\n", 401, mimetype="text/plain")
     elif "X-Forwarded-For" in request.headers:
         return Response("not found\n", 404, mimetype="text/plain")
-    body = generate_latest(registry_for_scrape(extra))
+    body = generate_latest(registry_for_scrape(extra, multiprocess=multiprocess))
     return Response(body, 200, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def install_metrics(app: Flask, service: str) -> None:
-    """Request counts and latency by endpoint, and `/metrics` (public, or behind PHB_METRICS_TOKEN)."""
+def install_metrics(app: Flask, service: str, settings: ObservabilitySettings) -> None:
+    """Request counts and latency by endpoint, `/metrics` (public, or behind PHB_METRICS_TOKEN),
+    and traces if configured."""
 
     def _start_timer() -> None:
         g.metrics_started = time.perf_counter()
@@ -184,11 +188,12 @@ def install_metrics(app: Flask, service: str) -> None:
 
     from shared.tracing import install_tracing
 
-    install_tracing(app, service)
+    install_tracing(app, service, settings)
     relays = OutboxCollector(service, lambda: current_app.extensions.get("phb_relays", {}))
+    multiprocess = bool(settings.multiprocess_dir)
 
     def metrics() -> Response:
-        return metrics_response([relays])
+        return metrics_response([relays], token=settings.metrics_token, multiprocess=multiprocess)
 
     app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
 

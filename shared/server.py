@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from shared.config import DEFAULT_PORTS
+from shared.config import ProcessSettings
 from shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -33,15 +32,14 @@ def stop_background(app: Flask) -> None:
 
 
 def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | None = None) -> None:
+    process = ProcessSettings.from_env(name)
     parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
-    parser.add_argument("--host", default=os.environ.get("PHB_HOST", "127.0.0.1"))
-    parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORTS[name]))
-    )
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("PHB_THREADS", "16")))
+    parser.add_argument("--host", default=process.host)
+    parser.add_argument("--port", type=int, default=process.port)
+    parser.add_argument("--threads", type=int, default=process.threads)
     args = parser.parse_args(argv)
 
-    configure_logging(name, os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(name, process.log_level)
     app = create_app()
     start_background(app)
 
@@ -72,28 +70,14 @@ def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | N
     server.run()
 
 
-def inline_workers(name: str, database_url: str | None) -> bool:
-    """Whether web processes run the relays themselves (`PHB_INLINE_WORKERS=auto|1|0`).
-
-    auto: yes on SQLite (embedded mode is one process) and for a directory whose search index is a
-    local tantivy folder; no on PostgreSQL, where `phb worker SERVICE` runs them apart."""
-    setting = (os.environ.get("PHB_INLINE_WORKERS") or "auto").lower()
-    if setting in ("1", "true", "yes", "on"):
-        return True
-    if setting in ("0", "false", "no", "off"):
-        return False
-    if database_url is None or database_url.startswith("sqlite"):
-        return True
-    return name == "directory" and (os.environ.get("SEARCH_BACKEND") or "tantivy") == "tantivy"
-
-
 def gunicorn_app(name: str) -> Flask:
     """Entry point for production (`gunicorn 'shared.server:gunicorn_app("budget")'`)."""
     module = __import__(f"services.{name}.app", fromlist=["create_app"])
-    configure_logging(name, os.environ.get("LOG_LEVEL", "INFO"))
+    process = ProcessSettings.from_env(name)
+    configure_logging(name, process.log_level)
     app = module.create_app()
     settings = app.extensions.get("phb_settings")
     url = getattr(settings, "database_url", None) if name != "gateway" else None
-    if name != "gateway" and inline_workers(name, url):
+    if name != "gateway" and process.relays_inline(url):
         start_background(app)
     return app

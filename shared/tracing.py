@@ -7,10 +7,12 @@ by OTEL_SERVICE_NAME (default `phb-<service>`)."""
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from shared.config import ObservabilitySettings
 
 log = logging.getLogger(__name__)
 _provider: Any = None
@@ -43,13 +45,10 @@ def _scrub_response(span: Any, _status: str, _headers: Any) -> None:
         _scrub(span, request.path)
 
 
-def tracing_enabled() -> bool:
-    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
-
-
-def install_tracing(app: Flask, service: str) -> bool:
-    """Instrument `app` if tracing is configured; True if it was."""
-    if not tracing_enabled():
+def install_tracing(app: Flask, service: str, settings: ObservabilitySettings) -> bool:
+    """Instrument `app` if tracing is configured; True if it was. The exporter reads the OTLP
+    endpoint (and any OTEL_EXPORTER_OTLP_* options) from the environment itself."""
+    if not settings.otlp_endpoint:
         return False
     try:
         from opentelemetry import trace
@@ -63,7 +62,7 @@ def install_tracing(app: Flask, service: str) -> bool:
         return False
     global _provider
     if _provider is None:
-        name = os.environ.get("OTEL_SERVICE_NAME") or f"phb-{service}"
+        name = settings.otel_service_name or f"phb-{service}"
         _provider = TracerProvider(resource=Resource.create({"service.name": name}))
         _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(_provider)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Flask
 
-from services.worker import Job, daily_setting, prune_outbox_job, seconds_setting
+from services.worker import Job, prune_outbox_job
+from shared.config import WorkerSettings
 from shared.metrics import record_ledger_verification
 
 log = logging.getLogger(__name__)
@@ -33,9 +35,10 @@ def verify(app: Flask) -> int:
     return len(report.breaches)
 
 
-def jobs() -> list[Job]:
+def jobs(settings: WorkerSettings) -> list[Job]:
+    prune = partial(prune_outbox_job, retention=settings.outbox_retention)
     return [
-        Job("expire-holds", expire_holds, every=seconds_setting("PHB_EXPIRE_HOLDS_EVERY", 3600)),
-        Job("verify-ledger", verify, at=daily_setting("PHB_VERIFY_AT", "02:30")),
-        Job("prune-outbox", prune_outbox_job, every=seconds_setting("PHB_PRUNE_EVERY", 3600)),
+        Job("expire-holds", expire_holds, every=settings.expire_holds_every),
+        Job("verify-ledger", verify, at=settings.verify_at),
+        Job("prune-outbox", prune, every=settings.prune_every),
     ]

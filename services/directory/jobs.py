@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Flask
 
-from services.worker import Job, daily_setting, prune_outbox_job, seconds_setting
+from services.worker import Job, prune_outbox_job
+from shared.config import WorkerSettings
 from shared.metrics import DUE_DILIGENCE_EXPIRING
 
 log = logging.getLogger(__name__)
 
 
-def remind_due_diligence(app: Flask) -> int:
-    """A warning for each provider whose checks expire within PHB_DUE_DILIGENCE_DAYS
-    (default 30), have lapsed or are missing: the admins' log alert and dashboard read these."""
+def remind_due_diligence(app: Flask, *, within: int = 30) -> int:
+    """A warning for each provider whose checks expire within `within` days
+    (PHB_DUE_DILIGENCE_DAYS), have lapsed or are missing: the admins' log alert and dashboard read
+    these."""
     from services.directory.registry import EXTENSION
     from services.directory.service_layer.providers import expiring
 
-    within = int(seconds_setting("PHB_DUE_DILIGENCE_DAYS", 30))
     providers = expiring(app.extensions[EXTENSION].uow, within)
     for provider in providers:
         log.warning(
@@ -37,10 +39,10 @@ def remind_due_diligence(app: Flask) -> int:
     return len(providers)
 
 
-def jobs() -> list[Job]:
+def jobs(settings: WorkerSettings) -> list[Job]:
+    remind = partial(remind_due_diligence, within=settings.due_diligence_days)
+    prune = partial(prune_outbox_job, retention=settings.outbox_retention)
     return [
-        Job(
-            "remind-due-diligence", remind_due_diligence, at=daily_setting("PHB_REMIND_AT", "07:00")
-        ),
-        Job("prune-outbox", prune_outbox_job, every=seconds_setting("PHB_PRUNE_EVERY", 3600)),
+        Job("remind-due-diligence", remind, at=settings.remind_at),
+        Job("prune-outbox", prune, every=settings.prune_every),
     ]

@@ -82,7 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(proxy.bp)
     app.register_blueprint(docs.bp)
     _install_health(app)
-    install_metrics(app, "gateway")
+    install_metrics(app, "gateway", settings.observability)
     register_web(app, security)
     app.register_blueprint(signin.bp)
     app.register_blueprint(legal.bp)

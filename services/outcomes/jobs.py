@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from functools import partial
 
 from flask import Flask
 from sqlalchemy import delete, update
 
-from services.worker import Job, retention, seconds_setting
+from services.worker import Job
+from shared.config import WorkerSettings
 from shared.outbox import prune_inbox, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def close_after_days() -> int:
-    """Days after its due date an open check-in is closed unanswered (PHB_CHECKIN_CLOSE_DAYS)."""
-    return int(seconds_setting("PHB_CHECKIN_CLOSE_DAYS", 28))
-
-
-def close_unanswered(app: Flask, *, today: date | None = None) -> int:
-    """Open check-ins past their due date by more than the limit are closed; their links stop
-    working. Conditional on the check-in still being open, so an answer arriving meanwhile wins."""
+def close_unanswered(app: Flask, *, after_days: int = 28, today: date | None = None) -> int:
+    """Open check-ins more than `after_days` (PHB_CHECKIN_CLOSE_DAYS) past their due date are
+    closed; their links stop working. Conditional on the check-in still being open, so an answer
+    arriving meanwhile wins."""
     from services.outcomes.adapters.orm import CheckIn
     from services.outcomes.service_layer.checkins import CLOSED, OPEN
 
-    cutoff = (today or utcnow().date()) - timedelta(days=close_after_days())
+    cutoff = (today or utcnow().date()) - timedelta(days=after_days)
     closed = app.extensions["phb_db"].run_write(
         lambda s: (
             s.execute(
@@ -40,11 +38,12 @@ def close_unanswered(app: Flask, *, today: date | None = None) -> int:
     return closed
 
 
-def prune(app: Flask) -> int:
+def prune(app: Flask, *, retention: timedelta = timedelta(days=7)) -> int:
+    """Delivered outbox rows and received inbox ids older than `retention` are deleted."""
     from services.outcomes.adapters.orm import InboxEvent, OutboxEvent
 
     db = app.extensions["phb_db"]
-    cutoff = utcnow() - retention()
+    cutoff = utcnow() - retention
     outbox = db.run_write(
         lambda s: (
             s.execute(
@@ -54,15 +53,13 @@ def prune(app: Flask) -> int:
             ).rowcount
         )
     )
-    return outbox + prune_inbox(db, InboxEvent, retention())
+    return outbox + prune_inbox(db, InboxEvent, retention)
 
 
-def jobs() -> list[Job]:
+def jobs(settings: WorkerSettings) -> list[Job]:
+    close = partial(close_unanswered, after_days=settings.checkin_close_days)
+    prune_old = partial(prune, retention=settings.outbox_retention)
     return [
-        Job(
-            "close-checkins",
-            close_unanswered,
-            every=seconds_setting("PHB_CLOSE_CHECKINS_EVERY", 3600),
-        ),
-        Job("prune-outbox-inbox", prune, every=seconds_setting("PHB_PRUNE_EVERY", 3600)),
+        Job("close-checkins", close, every=settings.close_checkins_every),
+        Job("prune-outbox-inbox", prune_old, every=settings.prune_every),
     ]

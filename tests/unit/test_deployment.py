@@ -364,11 +364,11 @@ def test_the_gunicorn_entry_point_builds_each_app(tmp_path, monkeypatch):
 def test_web_processes_leave_relays_to_the_workers_on_postgresql(
     monkeypatch, setting, url, service, inline
 ):
-    from shared.server import inline_workers
+    from shared.config import ProcessSettings
 
     monkeypatch.setenv("PHB_INLINE_WORKERS", setting)
     monkeypatch.delenv("SEARCH_BACKEND", raising=False)
-    assert inline_workers(service, url) is inline
+    assert ProcessSettings.from_env(service).relays_inline(url) is inline
 
 
 def test_every_service_has_a_single_migration_head():

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from services.worker import Job, Worker
+from shared.config import ProcessSettings, WorkerSettings
 from shared.db import Database
 from shared.metrics import JOB_RUNS, LEDGER_VERIFY_OK
 from shared.migrations import upgrade
@@ -30,7 +31,6 @@ def test_unanswered_checkins_close_after_the_limit_and_answered_ones_stay(
     from services.outcomes.adapters.orm import CheckIn, Person
     from services.outcomes.jobs import close_unanswered
 
-    monkeypatch.setenv("PHB_CHECKIN_CLOSE_DAYS", "28")
     app = make_app("outcomes", database_url, tmp_path, monkeypatch)
     db: Database = app.extensions["phb_db"]
     today = date(2026, 12, 1)
@@ -59,11 +59,11 @@ def test_unanswered_checkins_close_after_the_limit_and_answered_ones_stay(
         stale = checkin(29, "open", 6)
         recent = checkin(27, "open", 12)
         answered = checkin(60, "answered", 18)
-    assert close_unanswered(app, today=today) == 1
+    assert close_unanswered(app, after_days=28, today=today) == 1
     with db.session() as s:
         status = dict(s.execute(select(CheckIn.id, CheckIn.status)).all())
     assert status == {stale: "closed", recent: "open", answered: "answered"}
-    assert close_unanswered(app, today=today) == 0  # closing is done once
+    assert close_unanswered(app, after_days=28, today=today) == 0  # closing is done once
     db.dispose()
 
 
@@ -73,7 +73,6 @@ def test_delivered_events_and_inbox_ids_are_pruned_after_the_retention(
     from services.budget.adapters.orm import OutboxEvent
     from services.worker import prune_outbox_job
 
-    monkeypatch.setenv("PHB_OUTBOX_RETENTION_DAYS", "7")
     app = make_app("budget", database_url, tmp_path, monkeypatch)
     db: Database = app.extensions["phb_db"]
     with db.write() as s:
@@ -87,7 +86,7 @@ def test_delivered_events_and_inbox_ids_are_pruned_after_the_retention(
                 .where(OutboxEvent.event_id == event_id)
                 .values(delivered_at=delivered)
             )
-    assert prune_outbox_job(app) == 1
+    assert prune_outbox_job(app, retention=timedelta(days=7)) == 1
     with db.session() as s:
         left = set(s.scalars(select(OutboxEvent.event_id)))
     assert left == {fresh, pending}
@@ -98,13 +97,12 @@ def test_inbox_ids_are_forgotten_after_the_retention(database_url, tmp_path, mon
     from services.outcomes.adapters.orm import InboxEvent
     from services.outcomes.jobs import prune
 
-    monkeypatch.setenv("PHB_OUTBOX_RETENTION_DAYS", "7")
     app = make_app("outcomes", database_url, tmp_path, monkeypatch)
     db: Database = app.extensions["phb_db"]
     with db.write() as s:
         s.add(InboxEvent(event_id="old", topic="t", received_at=utcnow() - timedelta(days=9)))
         s.add(InboxEvent(event_id="new", topic="t", received_at=utcnow()))
-    assert prune(app) == 1
+    assert prune(app, retention=timedelta(days=7)) == 1
     with db.session() as s:
         assert set(s.scalars(select(InboxEvent.event_id))) == {"new"}
     db.dispose()
@@ -169,7 +167,6 @@ def test_the_due_diligence_reminder_names_each_provider_needing_renewal(
     from shared.identity import Identity
     from shared.metrics import DUE_DILIGENCE_EXPIRING
 
-    monkeypatch.setenv("PHB_DUE_DILIGENCE_DAYS", "30")
     app = make_app("directory", database_url, tmp_path, monkeypatch)
     uow = app.extensions[EXTENSION].uow
     admin = Identity(sub="admin-jobs", role="admin")
@@ -188,7 +185,7 @@ def test_the_due_diligence_reminder_names_each_provider_needing_renewal(
     unchecked = providers.add_provider(never, uow)["id"]
 
     with caplog.at_level("WARNING", logger="services.directory.jobs"):
-        assert remind_due_diligence(app) == 2
+        assert remind_due_diligence(app, within=30) == 2
     named = {r.fields["provider_id"] for r in caplog.records}  # type: ignore[attr-defined]
     assert named == {made["Renewing Soon Ltd"], unchecked}
     assert DUE_DILIGENCE_EXPIRING._value.get() == 2
@@ -214,7 +211,13 @@ def test_a_worker_relays_only_where_the_web_processes_do_not(
     monkeypatch.setenv("SEARCH_BACKEND", search)
     db = Database(url)
     try:
-        worker = Worker(service, SimpleNamespace(extensions={"phb_db": db}), [])  # type: ignore[arg-type]
+        worker = Worker(
+            service,
+            SimpleNamespace(extensions={"phb_db": db}),  # type: ignore[arg-type]
+            [],
+            process=ProcessSettings.from_env(service),
+            settings=WorkerSettings(),
+        )
         assert worker.relays is relays
     finally:
         db.dispose()

@@ -11,16 +11,23 @@ from shared.outbox import OutboxRelay, add_event
 from tests.integration.ops.test_workers import metric
 
 
-@pytest.fixture
-def budget_app(database_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def make_budget_app(database_url, tmp_path, monkeypatch, token=None):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("BUDGET_DATABASE_URL", database_url)
-    monkeypatch.delenv("PHB_METRICS_TOKEN", raising=False)
+    if token:
+        monkeypatch.setenv("PHB_METRICS_TOKEN", token)
+    else:
+        monkeypatch.delenv("PHB_METRICS_TOKEN", raising=False)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     upgrade("budget", database_url)
     from services.budget.app import create_app
 
-    app = create_app()
+    return create_app()
+
+
+@pytest.fixture
+def budget_app(database_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    app = make_budget_app(database_url, tmp_path, monkeypatch)
     yield app
     app.extensions["phb_db"].dispose()
 
@@ -85,24 +92,34 @@ def test_requests_are_counted_by_endpoint_and_status(budget_app):
     )
 
 
-def test_metrics_through_a_proxy_or_without_the_token_are_refused(budget_app, monkeypatch):
+def test_metrics_through_a_proxy_are_refused_when_there_is_no_token(budget_app):
     client = budget_app.test_client()
     assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
-    monkeypatch.setenv("PHB_METRICS_TOKEN", "scrape-secret")
-    assert client.get("/metrics").status_code == 401
-    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
-    assert ok.status_code == 200 and "phb_outbox_pending" in ok.get_data(as_text=True)
+
+
+def test_metrics_without_the_token_are_refused(database_url, tmp_path, monkeypatch):
+    # The token is read once, at start-up (shared.config.ObservabilitySettings).
+    app = make_budget_app(database_url, tmp_path, monkeypatch, token="scrape-secret")
+    monkeypatch.delenv("PHB_METRICS_TOKEN")
+    try:
+        client = app.test_client()
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+        assert ok.status_code == 200 and "phb_outbox_pending" in ok.get_data(as_text=True)
+    finally:
+        app.extensions["phb_db"].dispose()
 
 
 def test_budget_decisions_are_counted_by_who_approved_and_why_refused():
     """The observer reads the budget's answers: approvals by rule or holder, refusals by reason."""
     from flask import Flask, jsonify
 
+    from shared.config import ObservabilitySettings
     from shared.metrics import DECISIONS, install_metrics, observe_budget_decisions
 
     app = Flask("decisions")
-    install_metrics(app, "budget-test")
+    install_metrics(app, "budget-test", ObservabilitySettings())
     observe_budget_decisions(app)
     answers = {
         "rule": ({"state": "approved"}, 201),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import threading
 
+from shared.config import ObservabilitySettings
 from shared.tracing import install_tracing
 
 
@@ -37,7 +38,7 @@ def test_tracing_is_off_by_default(tmp_path, monkeypatch):
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     app = make_outcomes_app(tmp_path, monkeypatch)
     assert "phb_tracer_provider" not in app.extensions
-    assert install_tracing(app, "outcomes") is False
+    assert install_tracing(app, "outcomes", ObservabilitySettings.from_env()) is False
 
 
 def test_requests_become_spans_without_tokens(tmp_path, monkeypatch):
