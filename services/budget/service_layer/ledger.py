@@ -3,6 +3,7 @@
 Balances are debits minus credits. A credit on an account that may not go negative is a
 conditional `UPDATE ... WHERE balance_pence >= :amount`; if no row changes, nothing was spent and
 the whole transaction is refused. The application never reads a balance and then writes it.
+Each movement is `ledger_moves.move` (one statement on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,57 +17,26 @@ from sqlalchemy import (
     String,
     Subquery,
     Table,
-    bindparam,
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import LedgerAccount, LedgerEntry, LedgerTransaction
-from services.budget.domain.rules import pounds
+
+# Re-exported: the ledger is where callers find the accounts' names and its refusal.
+from services.budget.service_layer.ledger_moves import FUNDING as FUNDING
+from services.budget.service_layer.ledger_moves import HOLD as HOLD
+from services.budget.service_layer.ledger_moves import PAID as PAID
+from services.budget.service_layer.ledger_moves import PERSON as PERSON
+from services.budget.service_layer.ledger_moves import POT as POT
+from services.budget.service_layer.ledger_moves import InsufficientFunds as InsufficientFunds
+from services.budget.service_layer.ledger_moves import account_id as account_id
+from services.budget.service_layer.ledger_moves import move
 from shared.clock import utcnow
-from shared.errors import Conflict
-
-FUNDING, POT, PERSON, HOLD, PAID = "funding", "pot", "person", "hold", "paid"
-ACCOUNTS = cast(Table, LedgerAccount.__table__)
-TRANSACTIONS = cast(Table, LedgerTransaction.__table__)
-ENTRIES = cast(Table, LedgerEntry.__table__)
-# The hot path of every approval as Core statements built once (bound per call): no ORM bulk layer,
-# no statement construction or cache-key computation per call.
-_TAKE = (
-    update(ACCOUNTS)
-    .where(
-        ACCOUNTS.c.id == bindparam("account"),
-        or_(ACCOUNTS.c.kind == FUNDING, ACCOUNTS.c.balance_pence >= bindparam("amount")),
-    )
-    .values(balance_pence=ACCOUNTS.c.balance_pence - bindparam("amount"))
-)
-_GIVE = (
-    update(ACCOUNTS)
-    .where(ACCOUNTS.c.id == bindparam("account"))
-    .values(balance_pence=ACCOUNTS.c.balance_pence + bindparam("amount"))
-)
-_OPEN_TRANSACTION = insert(TRANSACTIONS).returning(TRANSACTIONS.c.id)
-
-
-def account_id(kind: str, owner_id: str) -> str:
-    return f"{kind}:{owner_id}"
-
-
-class InsufficientFunds(Conflict):
-    type_slug, title = "insufficient-funds", "Not enough money left"
-
-    def __init__(self, account: str, available: int, wanted: int, what: str):
-        super().__init__(
-            f"{what} has {pounds(available)} left; {pounds(wanted)} was asked for.",
-            account=account,
-            available_pence=available,
-            requested_pence=wanted,
-        )
 
 
 class MoneyRequest(Protocol):
@@ -89,61 +59,6 @@ def open_accounts(session: Session, *accounts: tuple[str, str]) -> None:
     for kind, owner in accounts:
         session.add(LedgerAccount(id=account_id(kind, owner), kind=kind, balance_pence=0))
     session.flush()
-
-
-def move(
-    session: Session,
-    *,
-    kind: str,
-    debit: str,
-    credit: str,
-    amount_pence: int,
-    by: str,
-    request_id: str | None = None,
-    memo: str = "",
-    pending: bool = False,
-    what: str = "The account",
-) -> int:
-    """Move `amount_pence` from `credit` to `debit` as one balanced transaction; returns its id."""
-    if amount_pence <= 0:
-        raise ValueError("ledger amounts are positive")
-    taken = session.execute(_TAKE, {"account": credit, "amount": amount_pence})
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        # This read happens only to explain a refusal; nothing is written after it.
-        available = session.scalar(select(ACCOUNTS.c.balance_pence).where(ACCOUNTS.c.id == credit))
-        raise InsufficientFunds(credit, int(available or 0), amount_pence, what)
-    given = session.execute(_GIVE, {"account": debit, "amount": amount_pence})
-    if given.rowcount != 1:  # type: ignore[attr-defined]
-        raise LookupError(f"no ledger account {debit}")
-    txn_id = session.execute(
-        _OPEN_TRANSACTION,
-        {
-            "kind": kind,
-            "status": "pending" if pending else "posted",
-            "request_id": request_id,
-            "memo": memo,
-            "created_by": by,
-            "created_at": utcnow(),
-        },
-    ).scalar_one()
-    session.execute(
-        insert(ENTRIES),
-        [
-            {
-                "transaction_id": txn_id,
-                "account_id": debit,
-                "debit_pence": amount_pence,
-                "credit_pence": 0,
-            },
-            {
-                "transaction_id": txn_id,
-                "account_id": credit,
-                "debit_pence": 0,
-                "credit_pence": amount_pence,
-            },
-        ],
-    )
-    return int(txn_id)
 
 
 def post_holds(session: Session, paying: Subquery, expected: int, *, by: str, memo: str) -> int:
