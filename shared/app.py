@@ -18,6 +18,7 @@ from shared.http import DEADLINE_HEADER, deadline_from_header, deadline_var
 from shared.identity import INTERNAL_HEADER, Identity
 from shared.internal_tokens import LEEWAY_SECONDS
 from shared.json_limits import MAX_JSON_DEPTH, nests_too_deeply
+from shared.json_provider import install_json
 from shared.logs import request_id_var
 from shared.metrics import install_metrics
 from shared.openapi import INTERNAL_SCHEME, ProblemApi, TruthfulDocsPlugin
@@ -113,7 +114,7 @@ def create_service_app(
         SERVICE_NAME=name,
     )
     app.config.update(config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    install_json(app)
     app.extensions["phb_settings"] = settings
     app.extensions["phb_db"] = Database(settings.database_url, **settings.pool_options())
     # A token id is refused once any process of this service has seen it (shared.replay).

@@ -22,6 +22,7 @@ from shared import clock
 from shared.config import SERVICES, ServiceSettings, database_url
 from shared.db import Database
 from shared.http import ServiceClient, deadline_var
+from shared.json_provider import install_json
 from shared.logs import request_id_var
 from shared.metrics import install_metrics
 from shared.problems import register_error_handlers
@@ -44,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         READY_TIMEOUT=security.ready_timeout,
     )
     app.config.update(config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    install_json(app)
     app.extensions["phb_settings"] = settings
     app.extensions["phb_gateway_settings"] = security
     _install_sessions(app, security, config.get("GATEWAY_DATABASE_URL"))

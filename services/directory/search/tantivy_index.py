@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy
+import orjson
 import tantivy
 from tantivy import Filter, Query, TextAnalyzerBuilder, Tokenizer
 
@@ -239,7 +240,11 @@ def load_document(searcher: tantivy.Searcher, address: Any) -> SearchDocument:
     raw = searcher.doc(address).get_first("doc")
     if raw is None:
         raise LookupError("an indexed document has no stored body")
-    return SearchDocument.from_dict(json.loads(bytes(raw)))
+    try:
+        fields = orjson.loads(bytes(raw))
+    except orjson.JSONDecodeError:  # a NaN or Infinity, which json.dumps writes and orjson refuses
+        fields = json.loads(bytes(raw))
+    return SearchDocument.from_dict(fields)
 
 
 def document_words(doc: SearchDocument) -> set[str]:

@@ -194,3 +194,29 @@ def test_the_dashboard_only_charts_metrics_the_suite_exports():
     for name in used:
         base = re.sub(r"_(bucket|count|sum|total)$", "", name)
         assert name in exported or base in exported, name
+
+
+def test_searches_are_counted_by_whether_they_found_anything(tmp_path, monkeypatch):
+    """The count comes from the view (`g.search_total`), not from parsing the answer back."""
+    from services.directory.app import create_app as create_directory
+    from services.directory.search.install import search_backend
+    from tests.contract.search.fixtures import doc
+
+    monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("SEARCH_BACKEND", "tantivy")
+    url = f"sqlite:///{tmp_path / 'directory.db'}"
+    upgrade("directory", url)
+    app = create_directory({"DATABASE_URL": url})
+    with app.app_context():
+        search_backend().upsert([doc(1, "Salsa for beginners", "Dance classes", "Eastbourne")])
+    client = app.test_client()
+
+    def counted(result: str) -> float:
+        response = client.get("/metrics")
+        return metric(response.get_data(as_text=True), "phb_searches_total", result=result) or 0
+
+    found, zero = counted("found"), counted("zero")
+    assert client.get("/search", query_string={"q": "beginners"}).json["total"] == 1
+    assert client.get("/search", query_string={"q": "zzqxv", "category": "art"}).json["total"] == 0
+    assert (counted("found"), counted("zero")) == (found + 1, zero + 1)
+    app.extensions["phb_db"].dispose()

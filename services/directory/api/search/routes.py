@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -128,6 +128,7 @@ class Search(MethodView):
             )
         except SearchUnavailable as err:
             raise DependencyUnavailable(f"Search is unavailable: {err}") from err
+        g.search_total = body["total"]  # for the search metrics (shared.metrics.observe_search)
         return body, {"Server-Timing": f"understand;dur={found.understanding_ms:.3f}"}
 
 
