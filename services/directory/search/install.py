@@ -103,11 +103,17 @@ class SearchSync:
         self.building = True
         summary = reindex(self.backend, documents)
         log.info("search index built", extra={"fields": {"listings": summary.indexed}})
-        # Mitigation, cause not found: after this session's changes the directory process
-        # segfaulted in the garbage collector (seen in SQLite fetches during /records/export, in
-        # about half of the OpenAPI fuzz runs). Moving what exists after the index build out of
-        # the collector's reach stopped it (4 runs of 4). Objects are still freed by reference
-        # counting; only cycles among them are never collected.
+        # Mitigation, cause still being narrowed: without it the directory process segfaulted
+        # in the garbage collector during /records/export in 2 of 6 OpenAPI fuzz runs through the
+        # gateway (2026-12-01). A core dump of one shows a corrupt generation-0 list, not a bad
+        # finalizer: a live list (a selectinload collection, refcount 1) has a NULL "next" in its
+        # GC header while its predecessor still links to it, which is what pymalloc writes when
+        # it frees a block; so some block was freed while still in use (an over-decref, double
+        # free or write after free), and the collector trips on it later. No sqlite3 or tantivy
+        # object was found in the cyclic garbage (gc.DEBUG_SAVEALL census), and the other
+        # threads were idle at the crash. Moving what exists after the index build out of the
+        # collector's reach made it rare (6 runs of 6 passed). Objects are still freed by
+        # reference counting; only cycles among them are never collected.
         gc.freeze()
         return summary.indexed
 
