@@ -12,6 +12,11 @@ requests and 400,000 check-ins with COPY, fills the budget's report summary from
 one warm-up call) through the service layer, the same call the API makes (JSON over HTTP adds a
 few milliseconds). It prints one table with the machine's load beside it and drops the databases.
 Run it under `nice` on a shared machine. Target: every report's p95 under 2 s.
+
+    .venv/bin/python bench/reports.py --keep rep15       # keep the databases rep15_budget, rep15_outcomes
+    .venv/bin/python bench/reports.py --reuse rep15      # time them again: migrations, summary refreshed
+    .venv/bin/python bench/reports.py --reuse rep15 --dump before.json     # the 45 reports, to compare
+    .venv/bin/python bench/reports.py --reuse rep15 --compare before.json  # every figure the same?
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -402,52 +408,182 @@ def _analyze(url: str) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-def _time(call: Callable[[], Any]) -> tuple[float, float]:
+def _time(call: Callable[[], Any], runs: int = RUNS) -> tuple[float, float]:
     call()  # warm-up
     seconds = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         began = time.perf_counter()
         call()
         seconds.append(time.perf_counter() - began)
     seconds.sort()
-    return statistics.median(seconds), seconds[int(0.95 * (RUNS - 1))]
+    return statistics.median(seconds), seconds[int(0.95 * (runs - 1))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=200_000)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument(
+        "--keep", metavar="NAME", help="keep the generated databases as NAME_budget, NAME_outcomes"
+    )
+    parser.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="time databases kept by --keep NAME (pending migrations run, summary refreshed)",
+    )
+    parser.add_argument(
+        "--dump", metavar="FILE", help="write the 45 comparison reports (JSON) to FILE"
+    )
+    parser.add_argument(
+        "--compare", metavar="FILE", help="check the 45 reports equal those --dump wrote"
+    )
+    parser.add_argument("--runs", type=int, default=RUNS, help="timed runs of each report")
     args = parser.parse_args()
     if not POSTGRES_URL:
         sys.exit(
             "Set TEST_POSTGRES_URL to a PostgreSQL server (this benchmark makes two databases)."
         )
-    people, requests, checkins = args.people, args.people * 10, args.people * 2
-    rng = random.Random(15)
     load_before = os.getloadavg()
-    with postgres_database() as budget_url, postgres_database() as outcomes_url:
+    with _databases(args.keep or args.reuse, fresh=not args.reuse) as (budget_url, outcomes_url):
         began = time.perf_counter()
         upgrade("budget", budget_url)
         upgrade("outcomes", outcomes_url)
-        made = generate_budget(_plain(budget_url), people, requests, rng)
-        summarise(budget_url)
-        generate_outcomes(_plain(outcomes_url), made["people"], made["schemes"], checkins, rng)
-        _analyze(_plain(budget_url))
-        _analyze(_plain(outcomes_url))
+        if args.reuse:
+            summarise(budget_url)
+            _analyze(_plain(budget_url))
+            _analyze(_plain(outcomes_url))
+            people, requests, checkins = _sizes(budget_url, outcomes_url)
+            schemes = _scheme_ids(budget_url)
+        else:
+            people, requests, checkins = args.people, args.people * 10, args.people * 2
+            rng = random.Random(15)
+            made = generate_budget(_plain(budget_url), people, requests, rng)
+            summarise(budget_url)
+            generate_outcomes(_plain(outcomes_url), made["people"], made["schemes"], checkins, rng)
+            _analyze(_plain(budget_url))
+            _analyze(_plain(outcomes_url))
+            schemes = made["schemes"]
         generated = time.perf_counter() - began
-        figures = _measure(budget_url, outcomes_url, made["schemes"][0])
+        if args.dump or args.compare:
+            _check_reports(budget_url, outcomes_url, schemes, args.dump, args.compare)
+        figures = _measure(budget_url, outcomes_url, schemes[0], args.runs)
     load_after = os.getloadavg()
-    table = _table(figures, people, requests, checkins, generated, load_before, load_after)
+    table = _table(
+        figures,
+        people,
+        requests,
+        checkins,
+        generated,
+        load_before,
+        load_after,
+        bool(args.reuse),
+        args.runs,
+    )
     print(table)
     if args.write:
         _write(table)
+
+
+@contextmanager
+def _databases(name: str | None, *, fresh: bool) -> Iterator[tuple[str, str]]:
+    """Two fresh databases dropped afterwards, or NAME_budget and NAME_outcomes, kept."""
+    if name is None:
+        with postgres_database() as budget_url, postgres_database() as outcomes_url:
+            yield budget_url, outcomes_url
+        return
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
+        sys.exit("NAME: lower-case letters, digits and _, starting with a letter.")
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    names = (f"{name}_budget", f"{name}_outcomes")
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        for db_name in names:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db_name,))
+            if fresh and exists.fetchone():
+                sys.exit(f"{db_name} exists: --reuse {name}, or drop it first.")
+            if not fresh and not exists.fetchone():
+                sys.exit(f"{db_name} does not exist: make it with --keep {name}.")
+            if fresh:
+                conn.execute(f'CREATE DATABASE "{db_name}"')
+    yield f"{base}/{names[0]}", f"{base}/{names[1]}"
+
+
+def _sizes(budget_url: str, outcomes_url: str) -> tuple[int, int, int]:
+    with psycopg.connect(_plain(budget_url)) as conn:
+        people = conn.execute("SELECT count(*) FROM people").fetchone()
+        requests = conn.execute("SELECT count(*) FROM purchase_requests").fetchone()
+    with psycopg.connect(_plain(outcomes_url)) as conn:
+        checkins = conn.execute("SELECT count(*) FROM checkins").fetchone()
+    assert people and requests and checkins
+    return people[0], requests[0], checkins[0]
+
+
+def _scheme_ids(budget_url: str) -> list[str]:
+    with psycopg.connect(_plain(budget_url)) as conn:
+        rows = conn.execute(
+            "SELECT id FROM schemes WHERE name LIKE 'Bench scheme %%' ORDER BY name"
+        )
+        return [str(row[0]) for row in rows]
+
+
+PERIODS = (
+    (date(2026, 4, 1), date(2026, 6, 30)),
+    (date(2026, 1, 1), date(2026, 12, 31)),
+    (date(2025, 4, 1), date(2026, 3, 31)),
+    (date(2025, 10, 1), date(2025, 10, 31)),
+    (date(2025, 4, 1), date(2027, 3, 31)),
+)
+MEASURES = ("ons4.life_satisfaction", "ons4.anxious")
+TODAY = date(2026, 12, 1)  # fixed, so that a comparison made after midnight still compares
+
+
+def _check_reports(
+    budget_url: str, outcomes_url: str, schemes: list[str], dump: str | None, compare: str | None
+) -> None:
+    """The 45 reports (5 periods x all schemes and each scheme x the commissioners' report and
+    cost per improvement for two measures), written to a file or compared with one."""
+    from services.budget.service_layer.commissioning_report import commissioner_report
+    from services.outcomes.adapters.instrument_files import load_catalogue
+    from services.outcomes.service_layer.cost_per_improvement import report as cost_report
+    from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
+
+    budget, outcomes = Database(budget_url), Database(outcomes_url)
+    uow, catalogue = SqlUnitOfWork(outcomes), load_catalogue()
+    reports: dict[str, Any] = {}
+    try:
+        for start, end in PERIODS:
+            for scheme in (None, *schemes):
+                key = f"{start}..{end} {scheme or 'all'}"
+                reports[f"commissioner {key}"] = commissioner_report(
+                    budget, ADMIN, start, end, scheme, today=TODAY
+                )
+                for measure in MEASURES:
+                    reports[f"cost {measure} {key}"] = cost_report(
+                        uow, catalogue, ADMIN, start, end, scheme, measure
+                    )
+    finally:
+        budget.dispose()
+        outcomes.dispose()
+    text = json.dumps(reports, sort_keys=True, indent=1, default=str)
+    if dump:
+        Path(dump).write_text(text, encoding="utf-8")
+        print(f"{len(reports)} reports written to {dump}")
+    if compare:
+        expected = json.loads(Path(compare).read_text(encoding="utf-8"))
+        actual = json.loads(text)
+        differ = [key for key in expected if expected[key] != actual.get(key)]
+        differ += [key for key in actual if key not in expected]
+        if differ:
+            sys.exit(f"{len(differ)} of {len(expected)} reports differ: {differ[:5]}")
+        print(f"{len(actual)} reports equal those in {compare}")
 
 
 def _plain(url: str) -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
 
 
-def _measure(budget_url: str, outcomes_url: str, scheme_id: str) -> list[tuple[str, float, float]]:
+def _measure(
+    budget_url: str, outcomes_url: str, scheme_id: str, runs: int = RUNS
+) -> list[tuple[str, float, float]]:
     from services.budget.service_layer.commissioning_report import commissioner_report
     from services.outcomes.adapters.instrument_files import load_catalogue
     from services.outcomes.service_layer.cost_per_improvement import report as cost_report
@@ -471,7 +607,7 @@ def _measure(budget_url: str, outcomes_url: str, scheme_id: str) -> list[tuple[s
         ),
     }
     try:
-        return [(name, *_time(call)) for name, call in calls.items()]
+        return [(name, *_time(call, runs)) for name, call in calls.items()]
     finally:
         budget.dispose()
         outcomes.dispose()
@@ -485,6 +621,8 @@ def _table(
     generated: float,
     before: tuple[float, float, float],
     after: tuple[float, float, float],
+    reused: bool = False,
+    runs: int = RUNS,
 ) -> str:
     out = io.StringIO()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -494,7 +632,12 @@ def _table(
         f"{before[0]:.1f}/{before[1]:.1f}/{before[2]:.1f} before, "
         f"{after[0]:.1f}/{after[1]:.1f}/{after[2]:.1f} after (other engineers' work on the same "
         f"cores). {people:,} young people, {requests:,} purchase requests, {checkins:,} check-ins "
-        f"generated with COPY and migrated in {generated:.0f} s. {RUNS} runs each after a warm-up, "
+        + (
+            f"reused (migrated, summary refreshed and analysed in {generated:.0f} s). "
+            if reused
+            else f"generated with COPY and migrated in {generated:.0f} s. "
+        )
+        + f"{runs} runs each after a warm-up, "
         f"through the service layer. Target: p95 under {TARGET_S:.0f} s.\n\n"
         "| report | median s | p95 s | under target |\n|---|---|---|---|\n"
     )
