@@ -5,10 +5,16 @@ reading them for every report is what makes it slow. So the budget service keeps
 summaries in the same transaction as every change they depend on:
 
 - `report_people`: per young person, the first approval, the first activity and the first payment,
-  and the money their approved or ordered requests hold now;
+  and the money their approved or ordered requests and their packages' instalments still due hold
+  now;
 - `report_pot_days`: per pot and day, what was paid that day (net of recoveries) for the young
   people the pot funds now (a transfer to another pot moves their history with them, as the
   report has always counted it).
+
+Every way money is paid counts: a purchase request (alone or in a payment run) and an ongoing
+package's instalment (alone or in a run). A package is approved when it is set up (its whole term
+held, as `request.approved` announces it), its activity starts on its start day once an
+instalment is paid (as `activity.started` says), and each instalment is paid on its day.
 
 Every change is a commutative delta (an earliest date kept by `min`, an amount added), written by
 one `INSERT ... ON CONFLICT DO UPDATE`, so transactions racing on one young person or one pot-day
@@ -33,16 +39,26 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    exists,
     func,
     insert,
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.budget.adapters.orm import Base, Person, PurchaseRequest
+from services.budget.adapters.orm import (
+    Base,
+    Package,
+    PackageInstalment,
+    PaymentRunInstalment,
+    Person,
+    PurchaseRequest,
+)
+from services.budget.domain import packages as package_rules
 from services.budget.domain import rules
 
 HOLDING = sorted(rules.HOLDING_STATES)
@@ -194,48 +210,124 @@ def note_change(
 
 
 def note_run_paid(session: Session, run_id: str, paid_on: date) -> None:
-    """A payment run's requests were paid in full on `paid_on` (their holds posted): in bulk."""
-    in_run = PurchaseRequest.payment_run_id == run_id
+    """A payment run was paid on `paid_on`: its requests in full and its package instalments (their
+    holds posted), in bulk, each young person once, in one lock order for every run."""
+    no_time = literal(None, DateTime(timezone=True))
+    requests = select(
+        PurchaseRequest.person_id.label("person_id"),
+        literal(None, Date).label("activity_on"),
+        (-PurchaseRequest.amount_pence).label("held_pence"),
+        PurchaseRequest.paid_pence.label("paid_pence"),
+    ).where(PurchaseRequest.payment_run_id == run_id)
+    instalments = (
+        select(
+            Package.person_id,
+            Package.starts_on,
+            -PackageInstalment.amount_pence,
+            PackageInstalment.amount_pence,
+        )
+        .select_from(PaymentRunInstalment)
+        .join(PackageInstalment, PackageInstalment.id == PaymentRunInstalment.instalment_id)
+        .join(Package, Package.id == PackageInstalment.package_id)
+        .where(
+            PaymentRunInstalment.run_id == run_id,
+            PackageInstalment.state == package_rules.PAID,
+        )
+    )
+    paid = union_all(requests, instalments).subquery()
     session.execute(  # their pots, under a share lock (see `note_change`)
         select(Person.id)
-        .where(Person.id.in_(select(PurchaseRequest.person_id).where(in_run)))
+        .where(Person.id.in_(select(paid.c.person_id)))
         .order_by(Person.id)
         .with_for_update(read=True)
     )
     _add_to_people(
         session,
         select(
-            PurchaseRequest.person_id,
-            literal(None, DateTime(timezone=True)),
-            literal(None, Date),
+            paid.c.person_id,
+            no_time,
+            func.min(paid.c.activity_on),
             literal(paid_on, Date),
-            -func.sum(PurchaseRequest.amount_pence),
-            literal(None, DateTime(timezone=True)),
+            func.sum(paid.c.held_pence),
+            no_time,
             literal(paid_on, Date),
         )
-        .where(in_run)
-        .group_by(PurchaseRequest.person_id)
-        .order_by(PurchaseRequest.person_id),  # one lock order for every run
+        .group_by(paid.c.person_id)
+        .order_by(paid.c.person_id),
     )
     _add_to_pot_days(
         session,
-        select(Person.pot_id, literal(paid_on, Date), func.sum(PurchaseRequest.paid_pence))
-        .join(Person, Person.id == PurchaseRequest.person_id)
-        .where(in_run)
+        select(Person.pot_id, literal(paid_on, Date), func.sum(paid.c.paid_pence))
+        .join(Person, Person.id == paid.c.person_id)
         .group_by(Person.pot_id)
         .order_by(Person.pot_id),
     )
+
+
+def note_package_set_up(session: Session, package: Package) -> None:
+    """A package was set up: approved when made, its whole term held."""
+    _add_to_people(
+        session,
+        {
+            "person_id": package.person_id,
+            "first_approved_at": package.created_at,
+            "first_activity_on": None,
+            "first_paid_on": None,
+            "held_pence": package.amount_pence,
+            "last_approved_at": package.created_at,
+            "last_paid_on": None,
+        },
+    )
+
+
+def note_instalment_paid(session: Session, package: Package, paid_on: date, pence: int) -> None:
+    """One instalment of a package, of `pence`, was paid on `paid_on` from its hold (its activity
+    has started on the package's start day)."""
+    _add_to_people(
+        session,
+        {
+            "person_id": package.person_id,
+            "first_approved_at": None,
+            "first_activity_on": package.starts_on,
+            "first_paid_on": paid_on,
+            "held_pence": -pence,
+            "last_approved_at": None,
+            "last_paid_on": paid_on,
+        },
+    )
+    pot_id = session.scalar(  # under a share lock (see `note_change`)
+        select(Person.pot_id).where(Person.id == package.person_id).with_for_update(read=True)
+    )
+    _add_to_pot_days(session, {"pot_id": pot_id, "day": paid_on, "paid_pence": pence})
+
+
+def note_released(session: Session, person_id: str, pence: int) -> None:
+    """Money a package held was given back (it ended early)."""
+    if pence:
+        _add_to_people(
+            session,
+            {
+                "person_id": person_id,
+                "first_approved_at": None,
+                "first_activity_on": None,
+                "first_paid_on": None,
+                "held_pence": -pence,
+                "last_approved_at": None,
+                "last_paid_on": None,
+            },
+        )
 
 
 def move_person(session: Session, person_id: str, old_pot: str, new_pot: str) -> None:
     """A young person now funded by another pot: what they were paid moves with them."""
     if old_pot == new_pot:
         return
+    paid = _paid_days().subquery()
     days = session.execute(
-        select(PurchaseRequest.paid_on, func.sum(_net()))
-        .where(PurchaseRequest.person_id == person_id, PurchaseRequest.paid_on.is_not(None))
-        .group_by(PurchaseRequest.paid_on)
-        .order_by(PurchaseRequest.paid_on)
+        select(paid.c.day, func.sum(paid.c.paid_pence))
+        .where(paid.c.person_id == person_id)
+        .group_by(paid.c.day)
+        .order_by(paid.c.day)
     ).all()
     for pot_id, sign in ((old_pot, -1), (new_pot, 1)):
         rows = [{"pot_id": pot_id, "day": d, "paid_pence": sign * int(p)} for d, p in days if p]
@@ -247,32 +339,76 @@ def _net() -> Any:
     return PurchaseRequest.paid_pence - PurchaseRequest.recovered_pence
 
 
-def expected_people() -> Any:
-    """`report_people` recomputed from the requests: a young person with any request has a row."""
-    return select(
+def _paid_days() -> Any:
+    """(person_id, day, paid_pence): what was paid per young person and day, every way."""
+    requests = select(
         PurchaseRequest.person_id.label("person_id"),
-        func.min(PurchaseRequest.approved_at).label("first_approved_at"),
-        func.min(PurchaseRequest.activity_started_on).label("first_activity_on"),
-        func.min(PurchaseRequest.paid_on).label("first_paid_on"),
-        func.sum(
-            case((PurchaseRequest.state.in_(HOLDING), PurchaseRequest.amount_pence), else_=0)
-        ).label("held_pence"),
-        func.max(PurchaseRequest.approved_at).label("last_approved_at"),
-        func.max(PurchaseRequest.paid_on).label("last_paid_on"),
-    ).group_by(PurchaseRequest.person_id)
+        PurchaseRequest.paid_on.label("day"),
+        _net().label("paid_pence"),
+    ).where(PurchaseRequest.paid_on.is_not(None))
+    instalments = (
+        select(Package.person_id, PackageInstalment.paid_on, PackageInstalment.amount_pence)
+        .join(Package, Package.id == PackageInstalment.package_id)
+        .where(PackageInstalment.state == package_rules.PAID)
+    )
+    return union_all(requests, instalments)
+
+
+def _marks() -> Any:
+    """Every approval, activity start, payment and held amount of a young person, one per row:
+    their requests, their packages (set up = approved) and their packages' instalments."""
+    no_time, no_day = literal(None, DateTime(timezone=True)), literal(None, Date)
+    requests = select(
+        PurchaseRequest.person_id.label("person_id"),
+        PurchaseRequest.approved_at.label("approved_at"),
+        PurchaseRequest.activity_started_on.label("activity_on"),
+        PurchaseRequest.paid_on.label("paid_on"),
+        case((PurchaseRequest.state.in_(HOLDING), PurchaseRequest.amount_pence), else_=0).label(
+            "held_pence"
+        ),
+    )
+    packages = select(Package.person_id, Package.created_at, no_day, no_day, literal(0))
+    paid = PackageInstalment.state == package_rules.PAID
+    instalments = select(
+        Package.person_id,
+        no_time,
+        case((paid, Package.starts_on), else_=None),
+        case((paid, PackageInstalment.paid_on), else_=None),
+        case(
+            (PackageInstalment.state == package_rules.DUE, PackageInstalment.amount_pence),
+            else_=0,
+        ),
+    ).join(Package, Package.id == PackageInstalment.package_id)
+    return union_all(requests, packages, instalments)
+
+
+def expected_people() -> Any:
+    """`report_people` recomputed from the requests and packages: a young person with any request
+    or package has a row."""
+    marks = _marks().subquery()
+    return select(
+        marks.c.person_id.label("person_id"),
+        func.min(marks.c.approved_at).label("first_approved_at"),
+        func.min(marks.c.activity_on).label("first_activity_on"),
+        func.min(marks.c.paid_on).label("first_paid_on"),
+        func.sum(marks.c.held_pence).label("held_pence"),
+        func.max(marks.c.approved_at).label("last_approved_at"),
+        func.max(marks.c.paid_on).label("last_paid_on"),
+    ).group_by(marks.c.person_id)
 
 
 def expected_pot_days() -> Any:
-    """`report_pot_days` recomputed from the requests and each young person's pot now."""
+    """`report_pot_days` recomputed from the requests, the packages' instalments and each young
+    person's pot now."""
+    paid = _paid_days().subquery()
     return (
         select(
             Person.pot_id.label("pot_id"),
-            PurchaseRequest.paid_on.label("day"),
-            func.sum(_net()).label("paid_pence"),
+            paid.c.day.label("day"),
+            func.sum(paid.c.paid_pence).label("paid_pence"),
         )
-        .join(Person, Person.id == PurchaseRequest.person_id)
-        .where(PurchaseRequest.paid_on.is_not(None))
-        .group_by(Person.pot_id, PurchaseRequest.paid_on)
+        .join(Person, Person.id == paid.c.person_id)
+        .group_by(Person.pot_id, paid.c.day)
     )
 
 
@@ -293,4 +429,48 @@ def active_in(first: Any, last: Any, lo: Any, hi: Any, probe: Any) -> Any:
         first < hi,
         last >= lo,
         or_(first >= lo, last < hi, probe),
+    )
+
+
+def approved_between(lo: Any, hi: Any) -> Any:
+    """SQL, correlated to `report_people`: the young person had a request approved, or a package
+    set up, in [lo, hi)."""
+    person = PEOPLE.c.person_id
+    return (
+        exists()
+        .where(
+            PurchaseRequest.person_id == person,
+            PurchaseRequest.approved_at >= lo,
+            PurchaseRequest.approved_at < hi,
+        )
+        .correlate(PEOPLE)
+    ) | (
+        exists()
+        .where(Package.person_id == person, Package.created_at >= lo, Package.created_at < hi)
+        .correlate(PEOPLE)
+    )
+
+
+def paid_between(lo: Any, hi: Any) -> Any:
+    """SQL, correlated to `report_people`: the young person had a request or an instalment of a
+    package paid in [lo, hi)."""
+    person = PEOPLE.c.person_id
+    return (
+        exists()
+        .where(
+            PurchaseRequest.person_id == person,
+            PurchaseRequest.paid_on >= lo,
+            PurchaseRequest.paid_on < hi,
+        )
+        .correlate(PEOPLE)
+    ) | (
+        exists()
+        .where(
+            Package.person_id == person,
+            PackageInstalment.package_id == Package.id,
+            PackageInstalment.state == package_rules.PAID,
+            PackageInstalment.paid_on >= lo,
+            PackageInstalment.paid_on < hi,
+        )
+        .correlate(PEOPLE)
     )

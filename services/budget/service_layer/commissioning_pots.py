@@ -7,15 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
     Person,
     Pot,
-    PurchaseRequest,
 )
-from services.budget.adapters.report_summary import ReportPerson, ReportPotDay, active_in
+from services.budget.adapters.report_summary import (
+    ReportPerson,
+    ReportPotDay,
+    active_in,
+    paid_between,
+)
 from services.budget.service_layer.commissioning import (
     Period,
     scoped,
@@ -55,20 +59,17 @@ def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) 
     )
     # Young people paid in the period, from their first and last payment (report_summary).
     lo, hi = period.start, period.end + timedelta(days=1)
-    paid_between = (
-        exists()
-        .where(
-            PurchaseRequest.person_id == ReportPerson.person_id,
-            PurchaseRequest.paid_on >= lo,
-            PurchaseRequest.paid_on < hi,
-        )
-        .correlate(ReportPerson)
-    )
     people = (
         select(Person.pot_id.label("pot_id"), func.count().label("period_people"))
         .join(ReportPerson, ReportPerson.person_id == Person.id)
         .where(
-            active_in(ReportPerson.first_paid_on, ReportPerson.last_paid_on, lo, hi, paid_between)
+            active_in(
+                ReportPerson.first_paid_on,
+                ReportPerson.last_paid_on,
+                lo,
+                hi,
+                paid_between(lo, hi),
+            )
         )
         .group_by(Person.pot_id)
         .subquery()

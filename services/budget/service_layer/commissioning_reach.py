@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
     CohortSize,
     Person,
-    PurchaseRequest,
 )
-from services.budget.adapters.report_summary import ReportPerson, active_in
+from services.budget.adapters.report_summary import ReportPerson, active_in, approved_between
 from services.budget.service_layer.commissioning import (
     Period,
     scoped,
@@ -27,18 +26,9 @@ def reach_section(
     session: Session, period: Period, scope: frozenset[str] | None, schemes: list[Any]
 ) -> dict[str, Any]:
     """Young people with a request approved in the period, per scheme, against its cohort."""
-    # From each young person's first and last approval (report_summary): their requests are asked
-    # only when the period lies strictly between the two.
+    # From each young person's first and last approval (report_summary): their requests and
+    # packages are asked only when the period lies strictly between the two.
     lo, hi = period.start_at, period.end_before
-    approved_between = (
-        exists()
-        .where(
-            PurchaseRequest.person_id == ReportPerson.person_id,
-            PurchaseRequest.approved_at >= lo,
-            PurchaseRequest.approved_at < hi,
-        )
-        .correlate(ReportPerson)
-    )
     reached: dict[str, int] = dict(
         session.execute(
             scoped(
@@ -50,7 +40,7 @@ def reach_section(
                         ReportPerson.last_approved_at,
                         lo,
                         hi,
-                        approved_between,
+                        approved_between(lo, hi),
                     )
                 )
                 .group_by(Person.scheme_id),

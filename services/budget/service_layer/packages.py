@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from services.budget.adapters import report_summary
 from services.budget.adapters.directory import DirectoryPort
 from services.budget.adapters.orm import (
     AuditRecord,
@@ -134,6 +135,7 @@ def create_package(
         tx.session.flush()
         tx.ledger.open_package(package.id)
         tx.ledger.hold_term(package, by=actor.sub)
+        report_summary.note_package_set_up(tx.session, package)
         package_events.package_set_up(tx.session, package)
         _audit(tx.session, actor, "package.created", package, {"amount_pence": total})
         return tx.done(package_view(tx.session, package, actor))
@@ -166,6 +168,7 @@ def pay_instalment(
             raise NotFound(f"This package has no instalment {number}.")
         rules.require_due(number, instalment.state)
         runs.refuse_if_instalment_in_open_run(number, instalment.state, instalment.payment_run_id)
+        paid_on = values.get("paid_on") or clock_today()
         _change(
             session,
             update(PackageInstalment).where(
@@ -175,12 +178,13 @@ def pay_instalment(
             ),
             state=rules.PAID,
             payment_reference=reference,
-            paid_on=values.get("paid_on") or clock_today(),
+            paid_on=paid_on,
             paid_by=actor.sub,
         )
         tx.ledger.pay_instalment(
             package, number, instalment.amount_pence, by=actor.sub, reference=reference
         )
+        report_summary.note_instalment_paid(session, package, paid_on, instalment.amount_pence)
         package_events.instalments_paid(session, package, 1, utcnow())
         if not _due(session, package.id):
             _set_state(session, package, rules.COMPLETED)
@@ -236,6 +240,7 @@ def end_live(tx: SqlTransaction, actor: Identity, package: Package, why: str, me
     rest = sum(i.amount_pence for i in due)
     if rest:
         tx.ledger.release_rest(package, rest, by=actor.sub, memo=memo)
+        report_summary.note_released(session, package.person_id, rest)
     return rest
 
 

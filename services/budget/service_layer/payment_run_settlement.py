@@ -128,8 +128,9 @@ def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
     )
     if locked:
         tx.ledger.pay_in_full(holds, len(locked), by=actor.sub, reference=run.reference)
-        report_summary.note_run_paid(session, run.id, paid_on)
     instalments.pay(tx, actor, run, paying, paid_on)
+    if locked or paying.instalments:  # its requests and instalments, each young person once
+        report_summary.note_run_paid(session, run.id, paid_on)
     audit_run(
         session,
         actor,
