@@ -16,10 +16,12 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.outcomes import seed_schemes
+from services.outcomes.adapters import checkin_scores
+from services.outcomes.adapters.checkin_scores import SCORES
 from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CaseStudy, CheckIn, FeedbackLink, Person
 from services.outcomes.adapters.repository import SqlCheckIns
@@ -128,6 +130,8 @@ def _seed(session: Session, catalogue: Catalogue) -> str:
     for n, title, story, approved in CASE_STUDIES:
         _case_study(session, n, title, story, approved)
     others = seed_schemes.seed_other_schemes(session, catalogue)
+    session.flush()
+    checkin_scores.rebuild(session)  # the check-ins above were answered directly
     return (
         f"{PEOPLE} young people, {answered} answered check-ins, {len(CASE_STUDIES)} case studies; "
         f"{len(seed_schemes.PEOPLE)} on the newer schemes, {others} answered baselines"
@@ -323,6 +327,7 @@ def write_demo_links(db: Database, link_days: int) -> list[str]:
                 checkin.status = checkins.OPEN  # a demo can be run again
                 checkin.answers = checkin.scores = checkin.answered_at = None
                 checkin.answered_via = None
+                session.execute(delete(SCORES).where(SCORES.c.checkin_id == checkin.id))
             token = demo_token(k)
             session.query(FeedbackLink).filter(
                 FeedbackLink.token_hash == checkins.hash_token(token)

@@ -201,3 +201,7 @@ class CaseStudy(Base):
     approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Answered check-ins' scores as rows are this service's too (imported so the metadata has them).
+from services.outcomes.adapters import checkin_scores as _checkin_scores  # noqa: E402,F401

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.outcomes.adapters import checkin_scores
 from services.outcomes.adapters.orm import (
     Activity,
     CaseStudy,
@@ -91,6 +92,10 @@ class SqlCheckIns:
 
     def activity(self, request_id: str) -> Activity | None:
         return self.session.get(Activity, request_id)
+
+    def record_scores(self, checkin: CheckIn) -> None:
+        """An answered check-in's scores as rows (`checkin_scores`), in this transaction."""
+        checkin_scores.record(self.session, checkin)
 
     def latest_link(self, checkin_id: str) -> FeedbackLink | None:
         return self.session.scalar(

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import Activity, CheckIn, Person
+from services.outcomes.adapters.checkin_scores import CheckInScore
+from services.outcomes.adapters.orm import Activity, Person
 from services.outcomes.domain import stats
 from services.outcomes.domain.instruments import Catalogue, Instrument, Score, all_scores
 from services.outcomes.service_layer.unit_of_work import UnitOfWork
@@ -138,27 +139,30 @@ def _grouped(session: Session, query: Query, higher_is_better: bool) -> list[Any
         .group_by(Activity.person_id, category)
         .subquery()
     )
-    score = cast(CheckIn.scores[query.measure].as_float(), Float)
+    # The scores as rows (`checkin_scores`, kept as check-ins are answered): the baselines and
+    # the follow-ups of the period's young people only, each found by index.
+    scores = CheckInScore
+    in_period = scores.person_id.in_(select(spend.c.person_id))
     before = (
-        select(CheckIn.person_id, score.label("before"))
-        .where(CheckIn.kind == "baseline", CheckIn.status == "answered", score.is_not(None))
+        select(scores.person_id, scores.score.label("before"))
+        .where(scores.measure == query.measure, scores.kind == "baseline", in_period)
         .subquery()
     )
     follow_category = func.coalesce(Activity.category, UNCATEGORISED)
     ranked = (
         select(
-            CheckIn.person_id,
+            scores.person_id,
             follow_category.label("category"),
-            score.label("after"),
+            scores.score.label("after"),
             func.row_number()
             .over(
-                partition_by=(CheckIn.person_id, follow_category),
-                order_by=(CheckIn.week.desc(), CheckIn.answered_at.desc(), CheckIn.id),
+                partition_by=(scores.person_id, follow_category),
+                order_by=(scores.week.desc(), scores.answered_at.desc(), scores.checkin_id),
             )
             .label("rn"),
         )
-        .join(Activity, Activity.request_id == CheckIn.activity_id)
-        .where(CheckIn.kind == "follow_up", CheckIn.status == "answered", score.is_not(None))
+        .join(Activity, Activity.request_id == scores.activity_id)
+        .where(scores.measure == query.measure, scores.kind == "follow_up", in_period)
         .subquery()
     )
     sign = 1.0 if higher_is_better else -1.0

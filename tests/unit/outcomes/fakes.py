@@ -92,11 +92,16 @@ class FakeCheckIns:
         self.rows: dict[str, CheckIn] = {}
         self.links: list[FeedbackLink] = []
         self.notes: list[Observation] = []
+        self.scored: list[str] = []  # check-ins whose scores were recorded as rows
         self.people = people
         self.last_link_id = 0
 
     def get(self, checkin_id: str) -> CheckIn | None:
         return self.rows.get(checkin_id)
+
+    def record_scores(self, checkin: CheckIn) -> None:
+        assert checkin.status == "answered" and checkin.scores is not None
+        self.scored.append(checkin.id)
 
     def activity(self, request_id: str) -> Activity | None:
         return self.people.activities.get(request_id)

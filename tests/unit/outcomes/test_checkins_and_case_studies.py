@@ -57,6 +57,7 @@ def test_a_link_is_stored_as_a_hash_and_opens_its_check_in_exactly_once(uow):
     assert "person-1" not in str(form) and "adv-1" not in str(form)  # nothing about them
     assert by_link(uow, issued["token"])["status"] == "thank you"
     checkin = uow.tx.checkins.rows["checkin-1"]
+    assert uow.tx.checkins.scored == ["checkin-1"]
     assert (checkin.status, checkin.answered_via, checkin.scores["ons4.happy"]) == (
         "answered",
         "link",
@@ -108,6 +109,7 @@ def test_answering_with_the_advisor_revokes_the_link_and_a_second_answer_conflic
         by_link(uow, issued["token"])
     with pytest.raises(Conflict):
         checkins.answer_by_advisor(cmd, uow, CATALOGUE)
+    assert uow.tx.checkins.scored == ["checkin-1"]  # its scores recorded once, as rows
     with pytest.raises(Conflict):
         issue(uow)
 
