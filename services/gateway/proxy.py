@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.gateway.auth import bearer_identity
-from shared.errors import NotFound
+from shared.errors import DomainError, NotFound
 from shared.http import DEADLINE_HEADER
 from shared.identity import INTERNAL_HEADER
 
@@ -45,11 +46,19 @@ bp = Blueprint("proxy", __name__)
 # Uploads of invoices and receipts may be larger than any other body: 5 MB and the form around it
 # (the budget service judges the file itself; every other call keeps the app's limit).
 UPLOADS = re.compile(r"budget/requests/[^/]+/documents")
-UPLOAD_BODY_BYTES = 5 * 1024 * 1024 + 64 * 1024
+UPLOAD_FILE_BYTES = 5 * 1024 * 1024
+UPLOAD_BODY_BYTES = UPLOAD_FILE_BYTES + 64 * 1024
+
+
+class UploadTooLarge(DomainError):
+    """An upload over the limit, refused here as the budget service would (its problem type)."""
+
+    status, type_slug, title = 413, "too-large", "The file is too large"
 
 
 def forward(service: str, path: str) -> Response:
-    if request.method == "POST" and UPLOADS.fullmatch(f"{service}/{path}"):
+    upload = request.method == "POST" and UPLOADS.fullmatch(f"{service}/{path}") is not None
+    if upload:
         request.max_content_length = UPLOAD_BODY_BYTES
     clients = current_app.extensions["phb_clients"]
     if service not in clients:
@@ -64,7 +73,7 @@ def forward(service: str, path: str) -> Response:
         identity=identity,
         headers=headers,
         query=request.query_string.decode("latin-1") or None,
-        body=request.get_data() if request.method not in ("GET", "HEAD") else None,
+        body=_body(upload),
     )
     response = Response(upstream.content, status=upstream.status)
     passed: set[str] = set()
@@ -78,6 +87,21 @@ def forward(service: str, path: str) -> Response:
             response.headers[name] = value
             passed.add(key)
     return response
+
+
+def _body(upload: bool) -> bytes | None:
+    """The body to send on; an upload over the limit is refused naming its file field."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    try:
+        return request.get_data()
+    except RequestEntityTooLarge:
+        if not upload:
+            raise
+        raise UploadTooLarge(
+            f"A file can be at most {UPLOAD_FILE_BYTES // (1024 * 1024)} MB; nothing is stored.",
+            errors={"file": [f"At most {UPLOAD_FILE_BYTES} bytes."]},
+        ) from None
 
 
 @bp.route("/api/<service>/", defaults={"path": ""}, methods=METHODS)

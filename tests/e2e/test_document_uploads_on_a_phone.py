@@ -94,3 +94,24 @@ def test_a_provider_uploads_an_invoice_from_a_phone_after_a_refused_file(suite, 
 
     documents = suite.api("GET", f"/api/budget/requests/{request['id']}/documents", role="finance")
     assert [(d["kind"], d["filename"]) for d in documents.json()] == [("receipt", "receipt.png")]
+
+
+def test_a_photo_over_5_mb_from_a_phone_gets_the_form_back_with_the_message(suite, phone, shots):
+    _scheme_id, request = _approved_request(suite)
+    sign_in(phone, "demo-provider")
+    phone.goto(f"/provider/requests/{request['id']}/documents")
+    big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (7 * 1024 * 1024)
+    phone.get_by_label("Receipt", exact=True).check()
+    phone.set_input_files(
+        "#file", files=[{"name": "photo.png", "mimeType": "image/png", "buffer": big}]
+    )
+    with phone.expect_navigation() as sent:
+        phone.get_by_role("button", name="Upload", exact=True).click()
+    assert sent.value.status == 413
+    assert "The selected file must be smaller than 5MB" in phone.get_by_role("alert").inner_text()
+    assert "The selected file must be smaller than 5MB" in phone.inner_text("#file-error")
+    phone.screenshot(path=shots / "32-provider-too-big.png", full_page=True)
+    _checked(phone)
+
+    documents = suite.api("GET", f"/api/budget/requests/{request['id']}/documents", role="finance")
+    assert documents.json() == []

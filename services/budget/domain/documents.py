@@ -21,6 +21,8 @@ UPLOADERS: dict[str, tuple[str, ...]] = {
     "admin": KINDS,
 }
 READERS = ("provider", "advisor", "finance", "admin")
+# What evidences a paid request's purchase, from someone who may evidence it (not a provider).
+EVIDENCE_KINDS = ("evidence", "receipt")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9 ._()-]+")
 
 

@@ -3,6 +3,12 @@
 The bytes go to the store before the record is written; if the record can't be written the bytes
 are removed, so a refused upload leaves nothing behind. Only the request's own provider, the
 advisor whose caseload it is on, finance and admins may read them.
+
+Evidence of purchase (or a receipt) from someone who may evidence a request, uploaded once the
+request is paid, moves it on to `evidenced` in the same transaction as the document's record:
+conditional on it being `paid` then, so a request recovered or evidenced meanwhile is left as it
+is (the document is still kept). Before payment the document is kept and the state is not
+touched: the life cycle goes paid -> evidenced, never round payment.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from sqlalchemy.orm import Session
 
 from services.budget.adapters.documents import DocumentStore
 from services.budget.adapters.orm import Document, PurchaseRequest
+from services.budget.adapters.repository import SqlRequests
 from services.budget.domain import documents as rules
+from services.budget.domain import duties
+from services.budget.domain import rules as life_cycle
 from services.budget.service_layer.access import request_for, require
 from shared.clock import utcnow
 from shared.db import Database
@@ -77,10 +86,33 @@ def upload(
             )
             session.add(document)
             session.flush()
+            _evidence_purchase(session, actor, document)
             return view(document)
     except BaseException:
         _discard(store, key)
         raise
+
+
+def _evidence_purchase(session: Session, actor: Identity, document: Document) -> None:
+    """A paid request with evidence of purchase is evidenced: only from `paid`, decided by the update."""
+    if document.kind not in rules.EVIDENCE_KINDS:
+        return
+    if actor.role not in duties.ACTION_ROLES["evidence"]:
+        return
+    requests = SqlRequests(session)
+    note = f"Evidence of purchase uploaded: {document.filename}"
+    changed = requests.change_state(
+        document.request_id, life_cycle.PAID, life_cycle.EVIDENCED, {"evidence_note": note}
+    )
+    if changed is not None:
+        requests.record(
+            document.request_id,
+            life_cycle.PAID,
+            life_cycle.EVIDENCED,
+            actor,
+            note,
+            {"document_id": document.id},
+        )
 
 
 def _discard(store: DocumentStore, key: str) -> None:

@@ -6,21 +6,22 @@ from flask import Blueprint, abort, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from services.gateway.web.core import ServiceError, check_csrf, render, sign_out
+from services.gateway.web.uploads import upload_too_large
 from shared.errors import DomainError
 
 bp = Blueprint("web", __name__)
 
 
-# A page that sends a file on: room for one over the 5 MB limit, so the budget service's refusal
-# is shown on the form rather than cut off here.
+# Pages that send a file on. Their body may be a 5 MB file and its form (uploads.UPLOAD_PAGE_BYTES);
+# a larger one is never read, so its CSRF token can't be: the page then changes nothing and
+# answers with its form and the size message (uploads.receive).
 UPLOAD_PAGES = frozenset({"web.provider_request_documents", "web.request_documents"})
-UPLOAD_PAGE_BYTES = 12 * 1024 * 1024
 
 
 @bp.before_request
 def _protect() -> None:
-    if request.endpoint in UPLOAD_PAGES:
-        request.max_content_length = UPLOAD_PAGE_BYTES
+    if request.endpoint in UPLOAD_PAGES and request.method == "POST" and upload_too_large():
+        return
     check_csrf()
 
 

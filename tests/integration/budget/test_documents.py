@@ -12,10 +12,11 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, select
 
-from services.budget.adapters.orm import Document
+from services.budget.adapters.orm import Document, RequestTransition
 from services.budget.service_layer import requests as rq
 from shared.identity import Identity
 from tests.integration.budget.factories import (
+    FINANCE,
     HOLDER,
     create_pot,
     create_scheme,
@@ -207,3 +208,35 @@ def test_the_advisor_uploads_evidence_of_purchase_and_a_provider_may_not(budget_
     )
     assert elsewhere.status_code == 404
     assert _stored(server) == (1, 1)
+
+
+def _evidence(server, request_id):  # type: ignore[no-untyped-def]
+    headers = _as(server, "advisor", sub=ADVISOR.sub)
+    return _upload(
+        server, request_id, headers, PNG, name="bike.png", kind="evidence", mime="image/png"
+    )
+
+
+def test_evidence_of_purchase_evidences_a_paid_request_and_only_a_paid_one(budget_server):
+    server = budget_server
+    paid = _provider_request(server)
+    rq.pay_request(server.db, FINANCE, paid["id"], {"reference": "BACS-1"})
+    recovered = _provider_request(server)
+    rq.pay_request(server.db, FINANCE, recovered["id"], {"reference": "BACS-2"})
+    rq.recover_request(server.db, FINANCE, recovered["id"], 4_000, "Class cancelled.")
+
+    for req in (paid, recovered):
+        assert _evidence(server, req["id"]).status_code == 201
+    assert _evidence(server, paid["id"]).status_code == 201  # evidenced already: kept, no change
+
+    after = {r["id"]: rq.get_request(server.db, FINANCE, r["id"]) for r in (paid, recovered)}
+    assert after[paid["id"]]["state"] == "evidenced"
+    assert after[recovered["id"]]["state"] == "recovered"  # not paid when the file came: untouched
+    with server.db.session() as session:
+        moves = session.execute(
+            select(RequestTransition.from_state, RequestTransition.by_sub)
+            .where(RequestTransition.request_id == paid["id"])
+            .where(RequestTransition.to_state == "evidenced")
+        ).all()
+    assert [tuple(m) for m in moves] == [("paid", ADVISOR.sub)]
+    assert _stored(server) == (3, 3)

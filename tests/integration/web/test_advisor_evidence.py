@@ -50,13 +50,16 @@ def test_the_advisor_uploads_evidence_from_the_person_page_and_bad_files_are_nam
     assert nothing.status_code == 400
     assert problems(nothing) == ["Select a photo or PDF of the evidence"]
     assert 'id="file-error"' in nothing.text  # the message is on the field itself
-    too_big = _send(
-        web, path, "bike.pdf", b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024), "application/pdf"
-    )
-    assert too_big.status_code == 400
-    assert problems(too_big) == ["The selected file must be smaller than 5MB"]
+    for size in (5 * 1024 * 1024, 6 * 1024 * 1024, 13 * 1024 * 1024):
+        too_big = _send(web, path, "bike.pdf", b"%PDF-1.4\n" + b"0" * size, "application/pdf")
+        assert too_big.status_code == 413, size
+        assert problems(too_big) == ["The selected file must be smaller than 5MB"], size
+        assert 'id="file-error"' in too_big.text and 'name="csrf_token"' in too_big.text
     lying = _send(web, path, "bike.png", b"<svg onload=alert(1)></svg>", "image/png")
+    assert lying.status_code == 415
     assert problems(lying) == ["The selected file must be a PDF, JPG or PNG"]
+    refused = suite.api("GET", f"/api/budget/requests/{request_id}/documents", role="finance")
+    assert refused.json() == []
     wrong_kind = _send(web, path, "bike.png", PNG, "image/png", kind="invoice")
     assert problems(wrong_kind) == ["Select whether it is evidence of purchase or a receipt"]
 
@@ -104,3 +107,49 @@ def test_only_advisors_reach_the_evidence_pages(suite):
         assert web.get(path).status_code == 403, sub
     anonymous = WebClient(suite.gateway).get(path)
     assert anonymous.status_code == 302 and "/sign-in" in anonymous.headers["Location"]
+
+
+def _state(suite, request_id: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    got = suite.api("GET", f"/api/budget/requests/{request_id}", role="finance")
+    assert got.status_code == 200, got.text
+    return got.json()
+
+
+def test_evidence_of_purchase_moves_a_paid_request_on_to_evidenced_once(suite):
+    person_id, request_id = _approved_equipment(suite)
+    web = WebClient(suite.gateway)
+    web.sign_in("demo-advisor")
+    path = f"/caseload/{person_id}/requests/{request_id}/documents"
+
+    # Before payment the evidence is kept and the request stays approved (paid comes first).
+    assert _send(web, path, "order.png", PNG, "image/png").status_code == 302
+    assert _state(suite, request_id)["state"] == "approved"
+
+    paid = suite.api(
+        "POST",
+        f"/api/budget/requests/{request_id}/pay",
+        role="finance",
+        json={"reference": "BACS-77"},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["state"] == "paid"
+
+    assert _send(web, path, "bike.png", PNG, "image/png").status_code == 302
+    evidenced = _state(suite, request_id)
+    assert evidenced["state"] == "evidenced"
+    assert evidenced["evidence_note"] == "Evidence of purchase uploaded: bike.png"
+    # A second file is kept; the request is evidenced already and nothing else changes.
+    assert _send(web, path, "bike2.png", PNG, "image/png", kind="receipt").status_code == 302
+    again = _state(suite, request_id)
+    assert (again["state"], again["updated_at"]) == ("evidenced", evidenced["updated_at"])
+    documents = suite.api("GET", f"/api/budget/requests/{request_id}/documents", role="finance")
+    assert [d["filename"] for d in documents.json()] == ["order.png", "bike.png", "bike2.png"]
+    closed = suite.api(
+        "POST",
+        f"/api/budget/requests/{request_id}/close",
+        role="finance",
+        json={},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert closed.status_code == 200, closed.text

@@ -114,10 +114,16 @@ def test_too_big_and_wrong_type_are_413_and_415_and_the_bucket_is_untouched(s3_s
     before = bucket.keys()
 
     big = _upload(suite, request_id, provider, PDF + b"0" * (5 * 1024 * 1024))
+    # Over the gateway's limit for an upload's body: refused there, with the same problem.
+    bigger = _upload(suite, request_id, provider, PDF + b"0" * (6 * 1024 * 1024))
     html = _upload(suite, request_id, provider, b"<html><script>x</script>", mime="text/html")
 
-    assert (big.status_code, html.status_code) == (413, 415)
-    assert big.headers["Content-Type"] == html.headers["Content-Type"] == "application/problem+json"
+    assert (big.status_code, bigger.status_code, html.status_code) == (413, 413, 415)
+    for refused in (big, bigger, html):
+        assert refused.headers["Content-Type"] == "application/problem+json"
+    for refused in (big, bigger):
+        assert refused.json()["type"].endswith("/too-large")
+        assert list(refused.json()["errors"]) == ["file"]
     assert bucket.keys() == before
     assert _documents(suite, request_id) == []
 

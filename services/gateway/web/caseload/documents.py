@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 
 from services.gateway.web.blueprint import bp
 from services.gateway.web.core import call, login_required, render
-from services.gateway.web.uploads import download, send_file
+from services.gateway.web.uploads import download, receive
 
 KINDS = ("evidence", "receipt")
 
@@ -31,22 +31,18 @@ def request_documents(person_id: str, request_id: str):
     if req.get("person_id") != person_id:
         abort(404)
     young = call("budget", "GET", f"/people/{person_id}")
-    errors: dict[str, str] = {}
-    kind = request.form.get("kind", "evidence") if request.method == "POST" else "evidence"
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if kind not in KINDS:
-            errors["kind"] = "Select whether it is evidence of purchase or a receipt"
-        if upload is None or not upload.filename:
-            errors["file"] = "Select a photo or PDF of the evidence"
-        if not errors and upload is not None:
-            stored, refused = send_file(request_id, upload, kind)
-            if stored is not None:
-                flash(f"Uploaded: {stored['filename']}.")
-                return redirect(
-                    url_for("web.request_documents", person_id=person_id, request_id=request_id)
-                )
-            errors["file"] = refused or ""
+    got = receive(
+        request_id,
+        default_kind="evidence",
+        kinds=KINDS,
+        kind_error="Select whether it is evidence of purchase or a receipt",
+        file_error="Select a photo or PDF of the evidence",
+    )
+    if got.stored is not None:
+        flash(f"Uploaded: {got.stored['filename']}.")
+        return redirect(
+            url_for("web.request_documents", person_id=person_id, request_id=request_id)
+        )
     documents = call("budget", "GET", f"/requests/{request_id}/documents")
     return render(
         "web/caseload_documents.html",
@@ -55,11 +51,11 @@ def request_documents(person_id: str, request_id: str):
         person=young,
         req=req,
         documents=documents,
-        kind=kind,
-        field_errors=errors,
-        errors=[{"text": t, "href": "#" + f} for f, t in errors.items()],
+        kind=got.kind,
+        field_errors=got.errors,
+        errors=[{"text": t, "href": "#" + f} for f, t in got.errors.items()],
         back=url_for("web.person", person_id=person_id),
-    ), (400 if errors else 200)
+    ), got.status
 
 
 @bp.get("/caseload/documents/<document_id>")

@@ -22,7 +22,7 @@ from services.gateway.web.provider.forms import (
     EditListingForm,
     NewListingForm,
 )
-from services.gateway.web.uploads import download, send_file
+from services.gateway.web.uploads import download, receive
 
 
 @bp.get("/provider")
@@ -135,20 +135,16 @@ def provider_request_documents(request_id: str):
     req = next((r for r in mine if r["id"] == request_id), None)
     if req is None:
         abort(404)
-    errors: dict[str, str] = {}
-    kind = request.form.get("kind", "invoice") if request.method == "POST" else "invoice"
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if kind not in ("invoice", "receipt"):
-            errors["kind"] = "Select whether it is an invoice or a receipt"
-        if upload is None or not upload.filename:
-            errors["file"] = "Select an invoice or receipt"
-        if not errors and upload is not None:
-            stored, refused = send_file(request_id, upload, kind)
-            if stored is not None:
-                flash(f"Uploaded: {stored['filename']}.")
-                return redirect(url_for("web.provider_request_documents", request_id=request_id))
-            errors["file"] = refused or ""
+    got = receive(
+        request_id,
+        default_kind="invoice",
+        kinds=("invoice", "receipt"),
+        kind_error="Select whether it is an invoice or a receipt",
+        file_error="Select an invoice or receipt",
+    )
+    if got.stored is not None:
+        flash(f"Uploaded: {got.stored['filename']}.")
+        return redirect(url_for("web.provider_request_documents", request_id=request_id))
     documents = call("budget", "GET", f"/requests/{request_id}/documents")
     return render(
         "web/provider_documents.html",
@@ -156,11 +152,11 @@ def provider_request_documents(request_id: str):
         active="provider",
         req=req,
         documents=documents,
-        kind=kind,
-        field_errors=errors,
-        errors=[{"text": t, "href": "#" + f} for f, t in errors.items()],
+        kind=got.kind,
+        field_errors=got.errors,
+        errors=[{"text": t, "href": "#" + f} for f, t in got.errors.items()],
         back="/provider",
-    ), (400 if errors else 200)
+    ), got.status
 
 
 @bp.get("/provider/documents/<document_id>")
