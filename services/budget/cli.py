@@ -51,3 +51,37 @@ def expire_holds(url: str | None) -> None:
     finally:
         db.dispose()
     click.echo(f"expired {len(expired)} approvals")
+
+
+@group.group("documents")
+def documents() -> None:
+    """Uploaded invoices, receipts and evidence."""
+
+
+@documents.command("sweep")
+@click.option("--database-url", "url", default=None, help="Defaults to the budget database.")
+@click.option(
+    "--older-than-minutes",
+    "minutes",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Only bytes written at least this long ago (an upload in progress is younger).",
+)
+def sweep_documents(url: str | None, minutes: int) -> None:
+    """Delete stored files that no document records (left when an upload failed twice over)."""
+    from datetime import timedelta
+
+    from services.budget.adapters.documents import document_store
+    from services.budget.service_layer.documents import sweep
+    from services.budget.settings import DocumentStorageSettings
+
+    store = document_store(DocumentStorageSettings.from_env())
+    db = Database(url or database_url("budget"))
+    try:
+        swept = sweep(db, store, older_than=timedelta(minutes=minutes))
+    finally:
+        db.dispose()
+    for key in swept:
+        click.echo(f"  deleted {key}")
+    click.echo(f"swept {len(swept)} files with no record")

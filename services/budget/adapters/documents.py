@@ -9,19 +9,24 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from services.budget.settings import DocumentStorageSettings
 from shared.errors import DependencyUnavailable
 
-_KEY = re.compile(r"^[0-9a-f]{32}$")
+KEY_PATTERN = _KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
 class DocumentStore(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...
     def delete(self, key: str) -> None: ...
+    def keys_before(self, moment: datetime) -> Iterator[str]:
+        """Every key of ours whose bytes were last written before `moment` (for the sweep)."""
+        ...
 
 
 class StoreUnavailable(DependencyUnavailable):
@@ -67,6 +72,16 @@ class DiskStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def keys_before(self, moment: datetime) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("??/*"):
+            if not _KEY.match(path.name) or path.parent.name != path.name[:2]:
+                continue  # a temporary file of a write in progress, or not ours
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            if written < moment:
+                yield path.name
 
 
 def document_store(settings: DocumentStorageSettings) -> DocumentStore:

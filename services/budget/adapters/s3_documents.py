@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from services.budget.adapters.documents import StoreUnavailable, checked_key
+from services.budget.adapters.documents import KEY_PATTERN, StoreUnavailable, checked_key
 from services.budget.settings import DocumentStorageSettings
 
 
@@ -72,5 +74,23 @@ class S3Store:
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+        except (BotoCoreError, ClientError) as failed:
+            raise StoreUnavailable() from failed
+
+    def keys_before(self, moment: datetime) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        try:
+            for page in pages:
+                for item in page.get("Contents", []):
+                    key = str(item["Key"])[len(self.prefix) :]
+                    head, _, name = key.partition("/")
+                    if (
+                        KEY_PATTERN.match(name)
+                        and head == name[:2]
+                        and item["LastModified"] < moment
+                    ):
+                        yield name
         except (BotoCoreError, ClientError) as failed:
             raise StoreUnavailable() from failed

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -116,11 +117,49 @@ def _evidence_purchase(session: Session, actor: Identity, document: Document) ->
 
 
 def _discard(store: DocumentStore, key: str) -> None:
-    """Remove bytes whose record was not written; if the store is down too, say so and go on."""
+    """Remove bytes whose record was not written; if the store is down too, say so and go on
+    (`sweep` removes them later)."""
     try:
         store.delete(key)
     except Exception:
         log.warning("document bytes %s left in the store with no record", key, exc_info=True)
+
+
+SWEEP_BATCH = 500
+
+
+def sweep(
+    db: Database, store: DocumentStore, *, older_than: timedelta, now: datetime | None = None
+) -> list[str]:
+    """Delete the stored bytes that no document records and that were written before `older_than`
+    ago: what an upload left when its record failed and so did removing its bytes. The bytes of an
+    upload still in progress are younger than any sensible `older_than` (minutes), so never swept.
+    """
+    if older_than < timedelta(0):
+        raise ValueError("older_than is a length of time, not negative")
+    moment = (now or utcnow()) - older_than
+    swept: list[str] = []
+    batch: list[str] = []
+    for key in store.keys_before(moment):
+        batch.append(key)
+        if len(batch) >= SWEEP_BATCH:
+            swept += _sweep_batch(db, store, batch)
+            batch = []
+    if batch:
+        swept += _sweep_batch(db, store, batch)
+    return swept
+
+
+def _sweep_batch(db: Database, store: DocumentStore, keys: list[str]) -> list[str]:
+    with db.session() as session:
+        recorded = set(
+            session.scalars(select(Document.storage_key).where(Document.storage_key.in_(keys)))
+        )
+    orphans = [key for key in keys if key not in recorded]
+    for key in orphans:
+        store.delete(key)
+        log.info("swept document bytes %s: no record", key)
+    return orphans
 
 
 def list_for_request(db: Database, actor: Identity, request_id: str) -> list[dict[str, Any]]:

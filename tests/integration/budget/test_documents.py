@@ -6,12 +6,16 @@ by the request's own provider, the advisor whose caseload it is on, finance and 
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from pathlib import Path
 
 import requests
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from services.budget import cli
 from services.budget.adapters.orm import Document, RequestTransition
 from services.budget.service_layer import requests as rq
 from shared.identity import Identity
@@ -240,3 +244,33 @@ def test_evidence_of_purchase_evidences_a_paid_request_and_only_a_paid_one(budge
         ).all()
     assert [tuple(m) for m in moves] == [("paid", ADVISOR.sub)]
     assert _stored(server) == (3, 3)
+
+
+def test_the_sweep_deletes_old_files_with_no_record_and_keeps_the_rest(budget_server):
+    server = budget_server
+    req = _provider_request(server)
+    kept = _upload(server, req["id"], _as(server, "provider", provider_id=req["provider_id"]), PDF)
+    assert kept.status_code == 201, kept.text
+    root = Path(server.var_dir, "budget-documents")
+    orphan, young = uuid.uuid4().hex, uuid.uuid4().hex
+    for key in (orphan, young):
+        (root / key[:2]).mkdir(parents=True, exist_ok=True)
+        (root / key[:2] / key).write_bytes(PDF)
+    an_hour_ago = time.time() - 3600
+    for path in root.rglob("*"):
+        if path.is_file() and path.name != young:  # the recorded file is as old as the orphan
+            os.utime(path, (an_hour_ago, an_hour_ago))
+
+    swept = CliRunner().invoke(
+        cli.group,
+        ["documents", "sweep", "--older-than-minutes", "30", "--database-url", server.database_url],
+    )
+
+    assert swept.exit_code == 0, swept.output
+    assert f"deleted {orphan}" in swept.output and "swept 1 files" in swept.output
+    left = sorted(p.name for p in root.rglob("*") if p.is_file())
+    with server.db.session() as session:
+        recorded = session.get(Document, kept.json()["id"]).storage_key
+    assert left == sorted([recorded, young])
+    refused = CliRunner().invoke(cli.group, ["documents", "sweep", "--older-than-minutes", "0"])
+    assert refused.exit_code == 2  # at least a minute: never the bytes of an upload in progress
