@@ -54,3 +54,61 @@ def suppress(counts: dict[str, int], threshold: int = THRESHOLD) -> dict[str, Ce
 
 def total_cell(total: int, threshold: int = THRESHOLD) -> Cell:
     return Cell(None, "primary") if is_small(total, threshold) else Cell(total)
+
+
+def suppress_with_wholes(
+    counts: dict[str, int],
+    wholes: dict[str, int],
+    total_whole: int | None,
+    threshold: int = THRESHOLD,
+) -> tuple[dict[str, Cell], Cell]:
+    """Cells of a breakdown published with their total and each beside a whole (a cohort size):
+    (the cells, the total's cell).
+
+    The remainder (whole minus count: those not reached) is as good as published, so it is
+    protected like a count: a cell whose remainder is 1..threshold-1 is withheld (secondary), and
+    cells are withheld together until neither the withheld counts nor, where every one of them has
+    a whole, the withheld remainders add up to 1..threshold-1, and no withheld cell is alone beside
+    the total. The total is withheld when it, or its remainder against `total_whole`, is small, or
+    when its withheld cells could not be protected any other way.
+    """
+    remainder = {k: wholes[k] - v for k, v in counts.items() if k in wholes and wholes[k] >= v}
+    cells = {k: Cell(v) for k, v in counts.items()}
+    for key, value in counts.items():
+        if is_small(value, threshold):
+            cells[key] = Cell(None, "primary")
+        elif is_small(remainder.get(key, 0), threshold):
+            cells[key] = Cell(None, "secondary")
+    withheld = {k for k, cell in cells.items() if cell.suppressed}
+
+    def leaks() -> bool:
+        if not withheld:
+            return False
+        if len(withheld) == 1 or is_small(sum(counts[k] for k in withheld), threshold):
+            return True
+        known = all(k in remainder for k in withheld)
+        return known and is_small(sum(remainder[k] for k in withheld), threshold)
+
+    while leaks():
+        candidates = sorted(
+            (v, k)
+            for k, v in counts.items()
+            if k not in withheld and (v > 0 or remainder.get(k, 0) > 0)
+        )
+        if not candidates:
+            break
+        _, key = candidates[0]
+        withheld.add(key)
+        cells[key] = Cell(None, "secondary")
+    total = sum(counts.values())
+    if is_small(total, threshold):
+        return cells, Cell(None, "primary")
+    if (
+        total_whole is not None
+        and total_whole >= total
+        and is_small(total_whole - total, threshold)
+    ):
+        return cells, Cell(None, "secondary")
+    if leaks():
+        return cells, Cell(None, "secondary")
+    return cells, Cell(total)

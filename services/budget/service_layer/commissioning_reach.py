@@ -1,5 +1,7 @@
 """The commissioners' report, reach: young people with a request approved in the period, per
-scheme and in all, against each scheme's cohort size (suppressed counts give no share).
+scheme and in all, against each scheme's cohort size (suppressed counts give no share). Beside
+a cohort, the count not reached is as good as published, so it is protected as a count is
+(`suppress_with_wholes`): "95 of 100" never says that 5 were not reached.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from services.budget.service_layer.commissioning import (
     scoped,
 )
 from shared.report_sql import days_between
-from shared.suppression import Cell, suppress, total_cell
+from shared.suppression import Cell, suppress_with_wholes
 
 
 def reach_section(
@@ -51,7 +53,13 @@ def reach_section(
     )
     cohorts = _cohorts(session, period, scope)
     counts = {s.id: int(reached.get(s.id, 0)) for s in schemes}
-    cells = suppress(counts)
+    total_cohort = (
+        sum(c["size"] for c in cohorts.values())
+        if schemes and all(s.id in cohorts for s in schemes)
+        else None
+    )
+    sizes = {k: int(c["size"]) for k, c in cohorts.items() if k in counts}
+    cells, total = suppress_with_wholes(counts, sizes, total_cohort)
     rows = []
     for s in schemes:
         cohort = cohorts.get(s.id)
@@ -63,17 +71,11 @@ def reach_section(
                 **_cohort_share(cells[s.id], cohort),
             }
         )
-    total = sum(counts.values())
-    total_cohort = (
-        sum(c["size"] for c in cohorts.values())
-        if schemes and all(s.id in cohorts for s in schemes)
-        else None
-    )
     return {
         "by_scheme": rows,
         "total": {
-            "reached": total_cell(total).as_dict(),
-            **_cohort_share(total_cell(total), {"size": total_cohort} if total_cohort else None),
+            "reached": total.as_dict(),
+            **_cohort_share(total, {"size": total_cohort} if total_cohort else None),
         },
     }
 

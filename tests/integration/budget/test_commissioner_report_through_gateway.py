@@ -347,3 +347,36 @@ def test_a_pot_never_shows_what_its_funders_withheld_cell_hides(gw, world):
     assert pot["people_paid_in_period"] == {"count": None, "suppressed": "secondary"}
     assert pot["paid_in_period_pence"] is None
     assert pot["forecast"]["status"] == "withheld"
+
+
+def test_reach_whose_not_reached_remainder_is_small_is_withheld_with_the_total(gw, world):
+    """8 reached of a cohort of 10 would say 2 were not reached: the count, its share and the
+    total go; in the CSV and the JSON alike."""
+    last_ten = {"from": (TODAY - timedelta(days=9)).isoformat(), "to": TODAY.isoformat()}
+    answer = gw.api(
+        "PUT",
+        COHORTS,
+        role="commissioner",
+        json={
+            "scheme_id": world["eight"].id,
+            "period_start": last_ten["from"],
+            "period_end": last_ten["to"],
+            "size": 10,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    params = {**last_ten, "scheme_id": world["eight"].id}
+    got = gw.api("GET", REPORT, role="commissioner", params=params)
+    assert got.status_code == 200, got.text
+    reach = got.json()["reach"]
+    [row] = reach["by_scheme"]
+    assert row["cohort"] == 10
+    assert row["reached"] == {"count": None, "suppressed": "secondary"}
+    assert row["reached_share"] is None
+    assert reach["total"]["reached"] == {"count": None, "suppressed": "secondary"}
+    assert reach["total"]["reached_share"] is None
+    as_csv = gw.api("GET", REPORT, role="commissioner", params={**params, "format": "csv"})
+    assert as_csv.status_code == 200, as_csv.text
+    reach_rows = [r for r in csv.reader(io.StringIO(as_csv.text)) if r and r[0] == "reach"]
+    assert reach_rows, as_csv.text
+    assert not any(cell in ("8", "0.8", "2") for r in reach_rows for cell in r[3:]), reach_rows
