@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -99,7 +100,7 @@ def create_service_app(
     config = dict(config or {})
     settings = settings or ServiceSettings.from_env(name)
     if "DATABASE_URL" in config:
-        settings.database_url = config.pop("DATABASE_URL")
+        settings = dataclasses.replace(settings, database_url=config.pop("DATABASE_URL"))
     clock.configure(settings.clock)
     app = Flask(f"services.{name}")
     app.config.update(

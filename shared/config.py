@@ -265,7 +265,7 @@ class WorkerSettings:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceSettings:
     """Everything a service process reads from its environment, resolved once at start-up."""
 
@@ -283,7 +283,6 @@ class ServiceSettings:
     database: DatabaseSettings = DatabaseSettings(pool_size=18, max_overflow=4)
     clock: ClockSettings = ClockSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
-    extra: dict[str, object] = field(default_factory=dict)
 
     def pool_options(self) -> dict[str, object]:
         """The engine's options (none for SQLite, which keeps its own pool)."""

@@ -11,7 +11,7 @@ from services.budget.adapters.directory import HttpDirectory
 from services.budget.adapters.documents import document_store
 from services.budget.adapters.orm import OutboxEvent
 from services.budget.api import blueprints
-from services.budget.settings import DocumentStorageSettings
+from services.budget.settings import BudgetSettings
 from shared.app import add_ready_check, create_service_app
 from shared.http import ServiceClient
 from shared.identity import service_identity
@@ -19,21 +19,26 @@ from shared.metrics import observe_budget_decisions
 from shared.outbox import HttpDelivery, OutboxRelay
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    config: dict[str, Any] | None = None, *, settings: BudgetSettings | None = None
+) -> Flask:
+    """The budget app. Settings are read from the environment once, here, unless given."""
+    budget = settings or BudgetSettings.from_env()
     app = create_service_app(
         "budget",
         title="PHB budget",
         description="Schemes, pots, young people, plans, purchase requests and the ledger.",
         blueprints=blueprints(),
         config=config,
+        settings=budget.service,
     )
-    settings = app.extensions["phb_settings"]
+    common = budget.service
     outcomes = ServiceClient(
         "outcomes",
-        settings.urls["outcomes"],
-        signer=settings.signer,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
+        common.urls["outcomes"],
+        signer=common.signer,
+        connect_timeout=common.connect_timeout,
+        read_timeout=common.read_timeout,
         retries=0,
     )
     relay = OutboxRelay(
@@ -44,14 +49,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     directory = ServiceClient(
         "directory",
-        settings.urls["directory"],
-        signer=settings.signer,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
+        common.urls["directory"],
+        signer=common.signer,
+        connect_timeout=common.connect_timeout,
+        read_timeout=common.read_timeout,
         retries=1,
     )
     # Uploaded invoices, receipts and evidence: files under var/, or a bucket (BUDGET_DOCUMENTS_URL).
-    documents = document_store(DocumentStorageSettings.from_env())
+    documents = document_store(budget.documents)
     registry.install(
         app, registry.BudgetServices(directory=HttpDirectory(directory), documents=documents)
     )

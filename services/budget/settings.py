@@ -1,11 +1,11 @@
-"""The budget service's own settings: where uploaded documents are kept, read once at start-up."""
+"""The budget service's settings, read from the environment once, at start-up, and passed in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from shared.config import env, env_float, var_dir
+from shared.config import ServiceSettings, env, env_float, var_dir
 
 SCHEMES = ("file", "s3")
 
@@ -77,3 +77,15 @@ class DocumentStorageSettings:
             s3_read_timeout=env_float("BUDGET_DOCUMENTS_S3_READ_TIMEOUT", 20.0),
             s3_max_attempts=int(env_float("BUDGET_DOCUMENTS_S3_MAX_ATTEMPTS", 3)),
         ).check()
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    service: ServiceSettings
+    documents: DocumentStorageSettings  # where uploaded documents are kept
+
+    @classmethod
+    def from_env(cls) -> BudgetSettings:
+        return cls(
+            service=ServiceSettings.from_env("budget"), documents=DocumentStorageSettings.from_env()
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security = GatewaySettings.load(config)
     security.check()
     settings = ServiceSettings.from_env("gateway")
-    settings.urls.update(config.pop("SERVICE_URLS", {}))
+    urls = {**settings.urls, **config.pop("SERVICE_URLS", {})}
+    settings = dataclasses.replace(settings, urls=urls)
     clock.configure(settings.clock)
     app = Flask("services.gateway")
     app.config.update(

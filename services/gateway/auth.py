@@ -30,10 +30,11 @@ def build_verifier(
         )
     if not demo:
         raise StartupRefused("no OIDC_ISSUER to verify bearer tokens with outside demo mode")
-    return UserTokenVerifier(public_pem=dev_issuer().public_pem)
+    return UserTokenVerifier(public_pem=DevIssuer(security.keys_dir).public_pem)
 
 
 def dev_issuer() -> DevIssuer:
+    """The development issuer of `phb token` and `phb up` (entry points: PHB_VAR_DIR/keys)."""
     return DevIssuer(var_dir() / "keys")
 
 

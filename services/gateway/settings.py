@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.config import DatabaseSettings, env, generated_secret
+from shared.config import DatabaseSettings, env, generated_secret, var_dir
 
 # Values seen in examples, tutorials and our own docs: never accepted as a production secret.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -86,7 +87,7 @@ def parse_role_map(text: str | None) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-@dataclass
+@dataclass(frozen=True)
 class GatewaySettings:
     demo: bool
     session_secret: str
@@ -125,7 +126,8 @@ class GatewaySettings:
     ready_timeout: float = 1.5
     # The gateway's own database (web sessions): `PHB_DB_*` as for the services.
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Demo mode's development token issuer keeps its key here (`PHB_VAR_DIR/keys`).
+    keys_dir: Path = Path("var") / "keys"
 
     @property
     def oidc(self) -> bool:
@@ -187,6 +189,7 @@ class GatewaySettings:
             read_timeout=float(get("GATEWAY_READ_TIMEOUT") or cls.read_timeout),
             ready_timeout=float(get("GATEWAY_READY_TIMEOUT") or cls.ready_timeout),
             database=DatabaseSettings.from_env(),
+            keys_dir=var_dir() / "keys",
         )
 
     # --- start-up checks ----------------------------------------------------------------------
