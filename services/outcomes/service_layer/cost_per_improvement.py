@@ -143,9 +143,9 @@ def _grouped(session: Session, query: Query, higher_is_better: bool) -> list[Any
     # the follow-ups of the period's young people only, each found by index.
     scores = CheckInScore
     in_period = scores.person_id.in_(select(spend.c.person_id))
-    before = (
+    before = (  # joined to the period's young people below, by index
         select(scores.person_id, scores.score.label("before"))
-        .where(scores.measure == query.measure, scores.kind == "baseline", in_period)
+        .where(scores.measure == query.measure, scores.kind == "baseline")
         .subquery()
     )
     follow_category = func.coalesce(Activity.category, UNCATEGORISED)
