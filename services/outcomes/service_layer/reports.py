@@ -55,8 +55,9 @@ class Pair:
     by_week: dict[int, dict[str, float]]
 
 
-def _pairs(session: Session) -> tuple[list[Pair], int, int]:
-    """Matched pairs (baseline, latest answered follow-up) for consenting people; also counts."""
+def _pairs(session: Session) -> tuple[list[Pair], list[str], int]:
+    """Matched pairs (baseline, latest answered follow-up) for consenting people; the names of the
+    schemes of everyone with a baseline (the report's population); the number of baselines."""
     people = {
         p.id: p for p in session.scalars(select(Person).where(Person.consent_evaluation.is_(True)))
     }
@@ -104,7 +105,23 @@ def _pairs(session: Session) -> tuple[list[Pair], int, int]:
                 by_week=by_week[person_id],
             )
         )
-    return pairs, len(people), len(baselines)
+    schemes = {
+        names.get(people[p].scheme_id) or f"scheme {people[p].scheme_id[:8]}" for p in baselines
+    }
+    return pairs, sorted(schemes), len(baselines)
+
+
+MAX_SCHEMES_IN_TITLE = 3
+
+
+def report_title(schemes: Sequence[str]) -> str:
+    """The report's title from the schemes it covers, not one programme's name for all of them."""
+    if not schemes:
+        return "Personal health budgets: evaluation"
+    if len(schemes) > MAX_SCHEMES_IN_TITLE:
+        return f"Personal health budgets in {len(schemes)} schemes: evaluation"
+    named = schemes[0] if len(schemes) == 1 else f"{', '.join(schemes[:-1])} and {schemes[-1]}"
+    return f"Personal health budgets, {named}: evaluation"
 
 
 def build_report(
@@ -112,7 +129,7 @@ def build_report(
 ) -> dict[str, Any]:
     with uow.read() as tx:
         session = tx.session
-        pairs, _consenting, baselines = _pairs(session)
+        pairs, schemes, baselines = _pairs(session)
         studies = session.scalars(
             select(CaseStudy)
             .join(Person, Person.id == CaseStudy.person_id)
@@ -134,7 +151,8 @@ def build_report(
     measures = [_measure(scores[key], key, pairs, baselines) for key in keys]
     n = len(pairs)
     report: dict[str, Any] = {
-        "title": "Personal health budgets for care leavers: evaluation",
+        "title": report_title(schemes),
+        "schemes": schemes,
         "generated_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "suppression": {
             "threshold": THRESHOLD,

@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from services.outcomes.seed import demo_token
+from services.outcomes.service_layer import reports
 from shared.demo import DEMO_PROVIDER_ID, demo_uuid
 from tests.integration.web.factories import create_scheme
 
@@ -193,6 +194,11 @@ def test_the_report_over_demo_data_has_at_least_60_pairs_and_shows_change(report
     assert set(life["bands"]["before"]) == {"low", "medium", "high", "very high"}
     assert len(report["case_studies"]) >= 3
     assert report["limits"]
+    # The demo's schemes (care leavers, section 117 aftercare, children's): named, or counted.
+    paired = {row["group"] for row in report["breakdowns"]["scheme"]}
+    assert paired <= set(report["schemes"]) and len(report["schemes"]) > 1
+    assert report["title"] == reports.report_title(report["schemes"])
+    assert "for care leavers" not in report["title"]
 
 
 def test_the_report_withholds_small_groups_and_the_cells_that_would_reveal_them(report):

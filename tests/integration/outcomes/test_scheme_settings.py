@@ -20,6 +20,7 @@ from services.outcomes.service_layer.commands import (
     IssueLink,
     ReceiveEvent,
 )
+from services.outcomes.service_layer.report_html import to_html
 from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
 from shared.errors import (
     Forbidden,
@@ -286,3 +287,23 @@ def test_the_report_groups_ages_within_each_scheme_in_its_own_bands(db):
     measured = {m["key"] for m in report["measures"]}
     assert "child_wellbeing.happy" in measured
     assert "Children's PHB: 5-10" in reports.to_csv(report)
+    assert report["title"] == "Personal health budgets, Care leavers and Children's PHB: evaluation"
+    assert report["schemes"] == ["Care leavers", "Children's PHB"]
+
+
+def test_the_reports_title_names_its_scheme_not_care_leavers(db):
+    aftercare = scheme(db, "mental_health_s117", 18, 99, name="Section 117 aftercare")
+    for person_id in [person(db, aftercare, 40) for _ in range(2)]:
+        rows = timeline(db, person_id)
+        answer(db, rows[0][0], ADULT_ANSWERS)
+    report = reports.build_report(SqlUnitOfWork(db), CATALOGUE)
+    assert report["title"] == "Personal health budgets, Section 117 aftercare: evaluation"
+    assert "care leavers" not in report["title"].lower()
+    assert "<title>Personal health budgets, Section 117 aftercare: evaluation</title>" in (
+        to_html(report)
+    )
+
+
+def test_a_report_over_many_schemes_counts_them_in_its_title():
+    assert reports.report_title([]) == "Personal health budgets: evaluation"
+    assert reports.report_title(list("abcd")) == "Personal health budgets in 4 schemes: evaluation"
