@@ -82,7 +82,8 @@ def _create(
         ]
         tx.plans.add(plan, goals)
         if not values.get("seeding"):
-            tx.publish("plan.created", plan_event(plan, goals))
+            # agreed_on: the day the plan was made, when outcomes makes the baseline check-in due
+            tx.publish("plan.created", {**plan_event(plan, goals), "agreed_on": today.isoformat()})
         return plan_view(plan, goals)
 
 

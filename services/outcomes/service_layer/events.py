@@ -145,6 +145,16 @@ def _plan(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     return APPLIED
 
 
+def _plan_created(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
+    """A plan agreed: the young person's baseline check-in is due that day (once: an approval
+    later finds it made). An event from before plans carried `agreed_on` leaves it to approval."""
+    status = _plan(session, p, catalogue)
+    agreed_on = _day(p.get("agreed_on"))
+    if status == APPLIED and agreed_on is not None:
+        checkins.ensure_baseline(session, p["person_id"], agreed_on, catalogue)
+    return status
+
+
 def _activity(session: Session, request_id: str, person_id: str) -> Activity:
     activity = session.get(Activity, request_id)
     if activity is not None and activity.person_id != person_id:
@@ -210,7 +220,7 @@ HANDLERS: dict[str, Handler] = {
     "carer.linked": _carer_linked,
     "carer.unlinked": _carer_unlinked,
     "person.consent_changed": _consent_changed,
-    "plan.created": _plan,
+    "plan.created": _plan_created,
     "plan.changed": _plan,
     "request.approved": _request_approved,
     "request.paid": _request_paid,

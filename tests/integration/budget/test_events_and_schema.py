@@ -38,7 +38,7 @@ CONTRACT = {
         "consent_case_study",
         "enrolled_at",
     },
-    "plan.created": {"person_id", "plan_id", "goals", "next_review_date"},
+    "plan.created": {"person_id", "plan_id", "goals", "next_review_date", "agreed_on"},
     "request.approved": {
         "request_id",
         "person_id",
