@@ -207,3 +207,29 @@ def test_a_parent_answers_their_own_childs_check_in_for_them_and_nobody_elses(gw
     assert answered.status_code == 200, answered.text
     assert answered.json()["status"] == "answered"
     assert answered.json()["answered_via"] == "carer"
+
+
+def test_a_parent_reads_their_own_childs_ledger_and_another_parent_is_refused(gw, family):
+    """GET /people/{id}/ledger: the child's own money only, to their own parent; another child's
+    parent (or one with no child) gets 404, as for anything of someone else's."""
+    mine = ok(raise_for(gw, ADVISOR, family["child"], family["goal"]), 201)
+    ok(call(gw, "POST", f"/requests/{mine['id']}/approve", HOLDER))
+    theirs = ok(raise_for(gw, ADVISOR, family["other"], family["other_goal"]), 201)
+    ok(call(gw, "POST", f"/requests/{theirs['id']}/approve", HOLDER))
+
+    history = ok(call(gw, "GET", f"/people/{family['child']}/ledger", PARENT))
+    kinds = [m["kind"] for m in history]
+    assert kinds[0] == "allocation" and history[0]["amount_pence"] == 20_000
+    child_requests = {r["id"] for r in ok(call(gw, "GET", "/requests", PARENT))["items"]}
+    moved = {m["request_id"] for m in history if m["request_id"]}
+    assert mine["id"] in moved and moved <= child_requests
+    assert theirs["id"] not in moved
+
+    for who, person in ((OTHER_PARENT, family["child"]), (PARENT, family["other"])):
+        refused = call(gw, "GET", f"/people/{person}/ledger", who)
+        assert refused.status_code == 404, refused.text
+        assert refused.headers["Content-Type"] == "application/problem+json"
+    stranger = call(gw, "GET", f"/people/{family['child']}/ledger", ("carer", "carer-nobody"))
+    assert stranger.status_code == 404
+    # the other parent still reads their own child's ledger: the refusal is about whose child
+    assert ok(call(gw, "GET", f"/people/{family['other']}/ledger", OTHER_PARENT))

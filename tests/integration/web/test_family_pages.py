@@ -76,6 +76,28 @@ def test_a_carer_cannot_open_another_childs_page(suite, family):
     assert carer.get(f"/children/{family['other']}").status_code == 404
 
 
+def test_an_unrelated_carer_finds_neither_the_childs_page_nor_its_ledger(suite, family):
+    """A child of another parent: its page and its money history are 404 to the demo parent, as
+    any object of someone else's is; each parent reads their own child's ledger through the API."""
+    theirs, their_reference = _child(
+        suite, create_scheme(suite, kind="children_young_people", cap=100_000), "carer-w2"
+    )
+    carer = WebClient(suite.gateway)
+    carer.sign_in(CARER)
+    assert carer.get(f"/children/{theirs}").status_code == 404
+    assert their_reference not in carer.get("/children").text
+    for person, sub, expected in (
+        (theirs, CARER, 404),
+        (family["mine"], "carer-w2", 404),
+        (theirs, "carer-w2", 200),
+        (family["mine"], CARER, 200),
+    ):
+        got = suite.api("GET", f"/api/budget/people/{person}/ledger", role="carer", sub=sub)
+        assert got.status_code == expected, (person, sub, got.text)
+    mine = suite.api("GET", f"/api/budget/people/{family['mine']}/ledger", role="carer", sub=CARER)
+    assert [(m["kind"], m["amount_pence"]) for m in mine.json()] == [("allocation", 60_000)]
+
+
 @pytest.mark.parametrize("sub", ["demo-advisor", "demo-admin", "demo-finance"])
 def test_the_family_pages_are_for_parents_and_carers_only(suite, family, sub):
     client = WebClient(suite.gateway)
