@@ -90,9 +90,18 @@ class Pounds(FormField, fields.Field):
     """An amount typed in pounds ('£12.50', '12.5', '12'), read as whole pence: above zero, or
     zero too for a `free` price."""
 
-    def __init__(self, *args: Any, invalid: str, free: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        invalid: str,
+        free: bool = False,
+        most_pence: int = 99_999_999,
+        too_much: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.invalid, self.free = invalid, free
+        self.most_pence, self.too_much = most_pence, too_much or invalid
 
     def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kw: Any) -> Any:
         if isinstance(value, str):
@@ -103,6 +112,8 @@ class Pounds(FormField, fields.Field):
         pence = parse_pounds(str(value))
         if pence is None or (pence == 0 and not self.free):
             raise ValidationError(self.invalid)
+        if pence > self.most_pence:
+            raise ValidationError(self.too_much)
         return pence
 
 

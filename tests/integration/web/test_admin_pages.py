@@ -66,6 +66,53 @@ def test_an_admin_adds_a_funding_pot_and_it_is_funded_in_the_ledger(admin, suite
     assert _json(suite.api("GET", "/api/budget/ledger/verify", role="finance"))["ok"] is True
 
 
+def test_a_pot_of_millions_is_taken_up_to_the_apis_limit_and_not_beyond(admin, suite):
+    """A council's whole section 117 or continuing-care budget: the form takes what the budget API
+    and its BIGINT columns take (at most £10,000,000,000), and says so above it."""
+    scheme_id = create_scheme(suite)
+
+    def add(amount: str, name: str):  # type: ignore[no-untyped-def]
+        return admin.post(
+            "/admin/pots",
+            {
+                "scheme_id": scheme_id,
+                "name": name,
+                "funder": "NHS Sussex",
+                "funding_stream": "health",
+                "amount": amount,
+                "starts-day": "1",
+                "starts-month": "4",
+                "starts-year": str(date.today().year),
+            },
+        )
+
+    big = f"Section 117 aftercare {uuid.uuid4().hex[:6]}"
+    saved = add("£4,250,000.50", big)
+    assert saved.status_code == 302, problems(saved)
+    most = f"The most {uuid.uuid4().hex[:6]}"
+    assert add("10,000,000,000", most).status_code == 302
+    too_much = add("10,000,000,000.01", f"Too much {uuid.uuid4().hex[:6]}")
+    assert too_much.status_code == 400
+    assert problems(too_much) == ["The amount must be £10,000,000,000 or less"]
+    pots = {p["name"]: p for p in _json(suite.api("GET", "/api/budget/pots", role="admin"))}
+    assert pots[big]["amount_pence"] == 425_000_050
+    assert pots[most]["amount_pence"] == 10**12
+    over = suite.api(
+        "POST",
+        "/api/budget/pots",
+        role="admin",
+        json={
+            "scheme_id": scheme_id,
+            "name": "Over",
+            "funder": "NHS Sussex",
+            "amount_pence": 10**12 + 1,
+            "starts_on": date.today().isoformat(),
+        },
+    )
+    assert over.status_code == 422 and list(over.json()["errors"]) == ["amount_pence"]
+    assert _json(suite.api("GET", "/api/budget/ledger/verify", role="finance"))["ok"] is True
+
+
 def test_an_admin_gives_a_budget_holder_a_scheme_and_takes_it_away(admin, suite):
     scheme_id = create_scheme(suite)
     holder = f"holder-{uuid.uuid4().hex[:6]}"

@@ -12,6 +12,9 @@ CHECK_KINDS = {
     "qualification": "Qualification",
 }
 YES_NO = ("yes", "no")
+# The most a pot may hold: the budget API's limit (its PotSchema; pots.amount_pence and the
+# ledger are BIGINT). A council's whole section 117 or continuing-care budget can be millions.
+POT_MOST_PENCE = 10**12
 FUNDING_STREAMS = {
     "health": "Health (the NHS)",
     "education": "Education",
@@ -32,6 +35,8 @@ class PotForm(FormSchema):
     amount = Pounds(
         required="Enter the amount in pounds, like 25000",
         invalid="Enter the amount in pounds, like 25000",
+        most_pence=POT_MOST_PENCE,
+        too_much="The amount must be £10,000,000,000 or less",
     )
     starts = DateParts("starts", invalid="Enter a real start date, for example 1 4 2026")
     service_fields = {"amount_pence": "amount", "starts_on": "starts-day"}
