@@ -82,8 +82,10 @@ def _create(
         ]
         tx.plans.add(plan, goals)
         if not values.get("seeding"):
-            # agreed_on: the day the plan was made, when outcomes makes the baseline check-in due
-            tx.publish("plan.created", {**plan_event(plan, goals), "agreed_on": today.isoformat()})
+            # agreed_on: the day the plan was made (as request.approved's approved_at, from the
+            # record's timestamp), when outcomes makes the baseline check-in due
+            agreed = {"agreed_on": now.date().isoformat()}
+            tx.publish("plan.created", {**plan_event(plan, goals), **agreed})
         return plan_view(plan, goals)
 
 
