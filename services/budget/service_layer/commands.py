@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from shared.identity import Identity
 
@@ -119,3 +120,133 @@ class CancelPaymentRun:
     actor: Identity
     run_id: str
     reason: str | None
+
+
+# --- young people, their plans, schemes and pots (people.py, plans.py, schemes.py) ---------
+
+
+@dataclass(frozen=True, kw_only=True)
+class FundingPart:
+    """One pot's part of a jointly funded allocation (health, education, social care)."""
+
+    pot_id: str
+    amount_pence: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrolPerson:
+    """Enrol a young person: their allocation is drawn from `pot_id` (or the scheme's first pot
+    that can cover it), or from each pot of a joint `funding`."""
+
+    actor: Identity
+    scheme_id: str
+    case_reference: str
+    birth_date: date
+    advisor_sub: str | None = None
+    pot_id: str | None = None
+    allocation_pence: int | None = None
+    funding: tuple[FundingPart, ...] = ()
+    eligibility: dict[str, Any] | None = None
+    consent_evaluation: bool = False
+    consent_case_study: bool = False
+    referred_on: date | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReassignPerson:
+    actor: Identity
+    person_id: str
+    advisor_sub: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeConsent:
+    """The consent choices to record; `None` leaves a choice as it is."""
+
+    actor: Identity
+    person_id: str
+    consent_evaluation: bool | None = None
+    consent_case_study: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanGoal:
+    """A goal in the young person's words; with an `id`, an existing goal kept (and reworded)."""
+
+    text: str
+    id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatePlan:
+    actor: Identity
+    person_id: str
+    goals: tuple[PlanGoal, ...]
+    needs: str = ""
+    ideas: str = ""
+    next_review_date: date | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangePlan:
+    """A review: what is `None` stays; `goals`, when given, replace the active goals.
+
+    `if_match` is the ETag of the version the caller saw."""
+
+    actor: Identity
+    plan_id: str
+    if_match: str | None
+    needs: str | None = None
+    ideas: str | None = None
+    goals: tuple[PlanGoal, ...] | None = None
+    next_review_date: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateScheme:
+    """A scheme: `settings` by name (`schemes.SCHEME_FIELDS`); its kind's preset fills the rest."""
+
+    actor: Identity
+    settings: dict[str, Any]
+    id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateScheme:
+    """Change the named settings; `if_match` is the ETag of the version the caller saw."""
+
+    actor: Identity
+    scheme_id: str
+    changes: dict[str, Any]
+    if_match: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignHolder:
+    actor: Identity
+    scheme_id: str
+    sub: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnassignHolder:
+    actor: Identity
+    assignment_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatePot:
+    """A funding pot of a scheme; its money enters the ledger from its funder."""
+
+    actor: Identity
+    scheme_id: str
+    name: str
+    funder: str
+    amount_pence: int
+    starts_on: date
+    ends_on: date | None = None
+    funding_stream: str | None = None
+    cost_code: str | None = None
+    id: str | None = None

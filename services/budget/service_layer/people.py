@@ -8,6 +8,7 @@ the read side in `person_views.py`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -23,9 +24,15 @@ from services.budget.domain import schemes as kinds
 from services.budget.domain.rules import AgeRange
 from services.budget.service_layer import events, ledger
 from services.budget.service_layer.access import page_of, require, scope_people
+from services.budget.service_layer.commands import (
+    ChangeConsent,
+    EnrolPerson,
+    FundingPart,
+    ReassignPerson,
+)
 from services.budget.service_layer.eligibility import eligibility_record, eligibility_recorded
 from services.budget.service_layer.person_views import person_view
-from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow
+from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow, retried
 from shared.clock import today as clock_today
 from shared.clock import utcnow
 from shared.db import Database
@@ -34,75 +41,66 @@ from shared.identity import Identity
 from shared.pagination import Page
 
 
-def enrol_person(
-    db: Database | UnitOfWork,
-    actor: Identity,
-    values: dict[str, Any],
-    *,
-    today: date | None = None,
-) -> Person:
+@retried
+def enrol_person(cmd: EnrolPerson, uow: UnitOfWork, *, today: date | None = None) -> Person:
     """Enrol a young person on a scheme: their allocation is drawn from a pot in the same transaction."""
-    require(actor, "advisor", "admin")
-    advisor_sub = actor.sub if actor.role == "advisor" else values.get("advisor_sub")
+    require(cmd.actor, "advisor", "admin")
+    advisor_sub = cmd.actor.sub if cmd.actor.role == "advisor" else cmd.advisor_sub
     if not advisor_sub:
         raise ValidationFailed(
             "Say whose caseload the young person is on.",
             errors={"advisor_sub": ["Required when an admin enrols someone."]},
         )
-    uow, on = as_uow(db), today or clock_today()
-    return uow.retrying(lambda: _enrol(uow, actor, values, advisor_sub, on))
-
-
-def _enrol(
-    uow: UnitOfWork, actor: Identity, values: dict[str, Any], advisor_sub: str, today: date
-) -> Person:
+    on = today or clock_today()
     with uow.write() as tx:
-        scheme = tx.schemes.get(values["scheme_id"])
-        if scheme is None:
-            raise NotFound("No scheme with that id.")
-        if not scheme.active:
-            raise ValidationFailed(
-                "That scheme is closed.", errors={"scheme_id": ["Closed to new people."]}
-            )
-        refusal = AgeRange(scheme.min_age, scheme.max_age).refusal(values["birth_date"], today)
+        scheme = _open_scheme(tx, cmd.scheme_id)
+        refusal = AgeRange(scheme.min_age, scheme.max_age).refusal(cmd.birth_date, on)
         if refusal:
             raise ValidationFailed(refusal, errors={"birth_date": [refusal]})
-        eligibility.check_record(scheme.eligibility, values.get("eligibility"), today)
+        eligibility.check_record(scheme.eligibility, cmd.eligibility, on)
         person = Person(
-            id=values.get("id") or str(uuid.uuid4()),
+            id=cmd.id or str(uuid.uuid4()),
             scheme_id=scheme.id,
             pot_id="",
-            case_reference=values["case_reference"],
-            birth_date=values["birth_date"],
+            case_reference=cmd.case_reference,
+            birth_date=cmd.birth_date,
             advisor_sub=advisor_sub,
-            consent_evaluation=values.get("consent_evaluation", False),
-            consent_case_study=values.get("consent_case_study", False),
-            allocation_pence=allocation_asked(scheme, values),
-            referred_on=values.get("referred_on") or today,
-            enrolled_at=values.get("enrolled_at") or utcnow(),
-            enrolled_by=actor.sub,
+            consent_evaluation=cmd.consent_evaluation,
+            consent_case_study=cmd.consent_case_study,
+            allocation_pence=allocation_asked(scheme, cmd.allocation_pence, cmd.funding),
+            referred_on=cmd.referred_on or on,
+            enrolled_at=utcnow(),
+            enrolled_by=cmd.actor.sub,
         )
-        if values.get("funding"):
-            person.pot_id = _allocate_jointly(tx, person, values["funding"], actor.sub)
+        if cmd.funding:
+            person.pot_id = _allocate_jointly(tx, person, cmd.funding, cmd.actor.sub)
         else:
-            person.pot_id = _allocate(tx, person, values.get("pot_id"), actor.sub)
+            person.pot_id = _allocate(tx, person, cmd.pot_id, cmd.actor.sub)
         tx.people.add(person)
-        if values.get("eligibility"):
-            record = eligibility_record(person.id, values["eligibility"], actor.sub)
+        if cmd.eligibility:
+            record = eligibility_record(person.id, cmd.eligibility, cmd.actor.sub)
             tx.people.add_eligibility(record)
             tx.audit.add(eligibility_recorded(record))
-        if not values.get("seeding"):
-            tx.publish("person.enrolled", events.person_enrolled(person))
+        tx.publish("person.enrolled", events.person_enrolled(person))
         tx.done(tx.person_view(person))
         return person
 
 
-def allocation_asked(scheme: Scheme, values: dict[str, Any]) -> int:
+def _open_scheme(tx: Transaction, scheme_id: str) -> Scheme:
+    scheme = tx.schemes.get(scheme_id)
+    if scheme is None:
+        raise NotFound("No scheme with that id.")
+    if not scheme.active:
+        raise ValidationFailed(
+            "That scheme is closed.", errors={"scheme_id": ["Closed to new people."]}
+        )
+    return scheme
+
+
+def allocation_asked(scheme: Scheme, asked: int | None, funding: Sequence[FundingPart] = ()) -> int:
     """The allocation: the cap (one cap for all), or what the plan sets (per plan), never above it."""
-    funding = values.get("funding") or []
-    asked = values.get("allocation_pence")
     if funding:
-        total = sum(part["amount_pence"] for part in funding)
+        total = sum(part.amount_pence for part in funding)
         if asked is not None and asked != total:
             raise ValidationFailed(
                 "The funding parts do not add up to the allocation.",
@@ -124,13 +122,13 @@ def allocation_asked(scheme: Scheme, values: dict[str, Any]) -> int:
 
 
 def _allocate_jointly(
-    tx: Transaction, person: Person, funding: list[dict[str, Any]], by: str
+    tx: Transaction, person: Person, funding: Sequence[FundingPart], by: str
 ) -> str:
     """Joint funding: each part drawn from its own pot (health, education, social care)."""
     tx.ledger.open_person(person.id)
     seen: set[str] = set()
     for part in funding:
-        pot = tx.pots.get(part["pot_id"])
+        pot = tx.pots.get(part.pot_id)
         if pot is None or pot.scheme_id != person.scheme_id:
             raise NotFound("No pot with that id funds this scheme.")
         if pot.id in seen:
@@ -139,8 +137,8 @@ def _allocate_jointly(
             )
         seen.add(pot.id)
         what = f"The pot '{pot.name}'"
-        tx.ledger.allocate(person.id, pot.id, part["amount_pence"], by=by, what=what)
-    return str(funding[0]["pot_id"])
+        tx.ledger.allocate(person.id, pot.id, part.amount_pence, by=by, what=what)
+    return funding[0].pot_id
 
 
 def _allocate(tx: Transaction, person: Person, pot_id: str | None, by: str) -> str:
@@ -185,62 +183,46 @@ def list_people(
         return result
 
 
-def reassign_person(
-    db: Database | UnitOfWork, actor: Identity, person_id: str, advisor_sub: str
-) -> Person:
+@retried
+def reassign_person(cmd: ReassignPerson, uow: UnitOfWork) -> Person:
     """Move a young person to another advisor's caseload (audited; outcomes is told)."""
-    require(actor, "admin", "budget_holder")
-    uow = as_uow(db)
-    return uow.retrying(lambda: _reassign(uow, actor, person_id, advisor_sub))
-
-
-def _reassign(uow: UnitOfWork, actor: Identity, person_id: str, advisor_sub: str) -> Person:
+    require(cmd.actor, "admin", "budget_holder")
     with uow.write() as tx:
-        person = tx.visible_person(actor, person_id)
+        person = tx.visible_person(cmd.actor, cmd.person_id)
         previous = person.advisor_sub
-        if previous == advisor_sub:
+        if previous == cmd.advisor_sub:
             return person
-        person.advisor_sub = advisor_sub
-        tx.audit.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="person.reassigned",
-                subject_id=person.id,
-                details={"from": previous, "to": advisor_sub},
-            )
-        )
+        person.advisor_sub = cmd.advisor_sub
+        details = {"from": previous, "to": cmd.advisor_sub}
+        tx.audit.add(_audit(cmd.actor, "person.reassigned", person, details))
         tx.publish(
             "person.reassigned",
-            {"person_id": person.id, "advisor_sub": advisor_sub, "previous_advisor_sub": previous},
+            {
+                "person_id": person.id,
+                "advisor_sub": cmd.advisor_sub,
+                "previous_advisor_sub": previous,
+            },
         )
         return person
 
 
-def change_consent(
-    db: Database | UnitOfWork, actor: Identity, person_id: str, values: dict[str, Any]
-) -> Person:
+@retried
+def change_consent(cmd: ChangeConsent, uow: UnitOfWork) -> Person:
     """Record the young person's consent to evaluation and case studies (audited; outcomes is told)."""
-    require(actor, "advisor", "admin")
-    uow = as_uow(db)
-    return uow.retrying(lambda: _change_consent(uow, actor, person_id, values))
-
-
-def _change_consent(
-    uow: UnitOfWork, actor: Identity, person_id: str, values: dict[str, Any]
-) -> Person:
-    with uow.write() as tx:
-        person = tx.visible_person(actor, person_id)
-        for name in ("consent_evaluation", "consent_case_study"):
-            if name in values:
-                setattr(person, name, values[name])
-        tx.audit.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="person.consent_changed",
-                subject_id=person.id,
-                details=values,
-            )
+    require(cmd.actor, "advisor", "admin")
+    changes = {
+        name: value
+        for name, value in (
+            ("consent_evaluation", cmd.consent_evaluation),
+            ("consent_case_study", cmd.consent_case_study),
         )
+        if value is not None
+    }
+    with uow.write() as tx:
+        person = tx.visible_person(cmd.actor, cmd.person_id)
+        for name, value in changes.items():
+            setattr(person, name, value)
+        tx.audit.add(_audit(cmd.actor, "person.consent_changed", person, changes))
         tx.publish(
             "person.consent_changed",
             {
@@ -250,3 +232,7 @@ def _change_consent(
             },
         )
         return person
+
+
+def _audit(actor: Identity, action: str, person: Person, details: dict[str, Any]) -> AuditRecord:
+    return AuditRecord(by_sub=actor.sub, action=action, subject_id=person.id, details=details)

@@ -15,7 +15,8 @@ from typing import Any
 from services.budget.adapters.orm import Goal, Plan, PlanReview
 from services.budget.domain.rules import check_review_date, first_review_date
 from services.budget.service_layer.access import require
-from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow
+from services.budget.service_layer.commands import ChangePlan, CreatePlan, PlanGoal
+from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow, retried
 from shared.clock import today as clock_today
 from shared.clock import utcnow
 from shared.concurrency import check_if_match
@@ -26,125 +27,68 @@ from shared.identity import Identity
 WRITERS = ("advisor", "admin")
 
 
-def create_plan(
-    db: Database | UnitOfWork,
-    actor: Identity,
-    person_id: str,
-    values: dict[str, Any],
-    *,
-    today: date | None = None,
-) -> dict[str, Any]:
+@retried
+def create_plan(cmd: CreatePlan, uow: UnitOfWork, *, today: date | None = None) -> dict[str, Any]:
     """Make a young person's plan (one each): goals in their own words and the first review date."""
-    require(actor, *WRITERS)
-    uow, on = as_uow(db), today or clock_today()
-    return uow.retrying(lambda: _create(uow, actor, person_id, values, on))
-
-
-def _create(
-    uow: UnitOfWork, actor: Identity, person_id: str, values: dict[str, Any], today: date
-) -> dict[str, Any]:
+    require(cmd.actor, *WRITERS)
+    on = today or clock_today()
     with uow.write() as tx:
-        person = tx.visible_person(actor, person_id)
+        person = tx.visible_person(cmd.actor, cmd.person_id)
         if tx.plans.of_person(person.id):
             raise Conflict("This young person already has a plan; change it instead.")
         scheme = tx.people.scheme_of(person.id)
-        review = values.get("next_review_date") or first_review_date(
-            today, scheme.first_review_months
-        )
+        review = cmd.next_review_date or first_review_date(on, scheme.first_review_months)
         check_review_date(
             review,
-            today,
+            on,
             first_plan=True,
             first_months=scheme.first_review_months,
             later_months=scheme.review_months,
         )
         now = utcnow()
         plan = Plan(
-            id=values.get("id") or str(uuid.uuid4()),
+            id=cmd.id or str(uuid.uuid4()),
             person_id=person.id,
-            needs=values.get("needs", ""),
-            ideas=values.get("ideas", ""),
+            needs=cmd.needs,
+            ideas=cmd.ideas,
             next_review_date=review,
             version=1,
-            created_by=actor.sub,
+            created_by=cmd.actor.sub,
             created_at=now,
             updated_at=now,
         )
-        goals = [
-            Goal(
-                id=goal.get("id") or str(uuid.uuid4()),
-                plan_id=plan.id,
-                text=goal["text"],
-                position=position,
-                active=True,
-            )
-            for position, goal in enumerate(values["goals"])
-        ]
+        goals = [_goal(plan, goal, position) for position, goal in enumerate(cmd.goals)]
         tx.plans.add(plan, goals)
-        if not values.get("seeding"):
-            # agreed_on: the day the plan was made (as request.approved's approved_at, from the
-            # record's timestamp), when outcomes makes the baseline check-in due
-            agreed = {"agreed_on": now.date().isoformat()}
-            tx.publish("plan.created", {**plan_event(plan, goals), **agreed})
+        # agreed_on: the day the plan was made (as request.approved's approved_at, from the
+        # record's timestamp), when outcomes makes the baseline check-in due
+        agreed = {"agreed_on": now.date().isoformat()}
+        tx.publish("plan.created", {**plan_event(plan, goals), **agreed})
         return plan_view(plan, goals)
 
 
-def change_plan(
-    db: Database | UnitOfWork,
-    actor: Identity,
-    plan_id: str,
-    values: dict[str, Any],
-    *,
-    if_match: str | None,
-    today: date | None = None,
-) -> dict[str, Any]:
+@retried
+def change_plan(cmd: ChangePlan, uow: UnitOfWork, *, today: date | None = None) -> dict[str, Any]:
     """Change a plan (a review): goals given with an id are kept, others added, missing ones retired.
 
     The caller sends the plan's ETag (If-Match); it is checked under the plan's row lock, so two
     reviewers who read the same version can't both save.
     """
-    require(actor, *WRITERS)
-    uow, on = as_uow(db), today or clock_today()
-    return uow.retrying(lambda: _change(uow, actor, plan_id, values, if_match, on))
-
-
-def _change(
-    uow: UnitOfWork,
-    actor: Identity,
-    plan_id: str,
-    values: dict[str, Any],
-    if_match: str | None,
-    today: date,
-) -> dict[str, Any]:
+    require(cmd.actor, *WRITERS)
+    on = today or clock_today()
     with uow.write() as tx:
-        _visible_plan(tx, actor, plan_id)
-        plan = tx.plans.lock(plan_id)
+        _visible_plan(tx, cmd.actor, cmd.plan_id)
+        plan = tx.plans.lock(cmd.plan_id)
         if plan is None:
             raise NotFound("No plan with that id.")
-        check_if_match(if_match, plan, what="plan")
-        if "next_review_date" in values:
-            scheme = tx.people.scheme_of(plan.person_id)
-            # Setting the next review date is a review: the one that was due is done today.
-            tx.plans.add_review(
-                PlanReview(
-                    plan_id=plan.id,
-                    due_on=plan.next_review_date,
-                    reviewed_on=today,
-                    reviewed_by=actor.sub,
-                )
-            )
-            plan.next_review_date = check_review_date(
-                values["next_review_date"],
-                today,
-                first_plan=False,
-                first_months=scheme.first_review_months,
-                later_months=scheme.review_months,
-            )
-        for name in ("needs", "ideas"):
-            if name in values:
-                setattr(plan, name, values[name])
-        if "goals" in values:
-            _replace_goals(tx, plan, values["goals"])
+        check_if_match(cmd.if_match, plan, what="plan")
+        if cmd.next_review_date is not None:
+            _review(tx, cmd.actor, plan, cmd.next_review_date, on)
+        if cmd.needs is not None:
+            plan.needs = cmd.needs
+        if cmd.ideas is not None:
+            plan.ideas = cmd.ideas
+        if cmd.goals is not None:
+            _replace_goals(tx, plan, cmd.goals)
         plan.version += 1
         plan.updated_at = utcnow()
         goals = active_goals(tx, plan.id)
@@ -152,28 +96,49 @@ def _change(
         return plan_view(plan, goals)
 
 
-def _replace_goals(tx: Transaction, plan: Plan, goals: list[dict[str, Any]]) -> None:
+def _review(tx: Transaction, actor: Identity, plan: Plan, next_review: date, today: date) -> None:
+    """Setting the next review date is a review: the one that was due is done today."""
+    scheme = tx.people.scheme_of(plan.person_id)
+    tx.plans.add_review(
+        PlanReview(
+            plan_id=plan.id,
+            due_on=plan.next_review_date,
+            reviewed_on=today,
+            reviewed_by=actor.sub,
+        )
+    )
+    plan.next_review_date = check_review_date(
+        next_review,
+        today,
+        first_plan=False,
+        first_months=scheme.first_review_months,
+        later_months=scheme.review_months,
+    )
+
+
+def _goal(plan: Plan, goal: PlanGoal, position: int) -> Goal:
+    return Goal(
+        id=goal.id or str(uuid.uuid4()),
+        plan_id=plan.id,
+        text=goal.text,
+        position=position,
+        active=True,
+    )
+
+
+def _replace_goals(tx: Transaction, plan: Plan, goals: Iterable[PlanGoal]) -> None:
     current = {g.id: g for g in tx.plans.goals_of(plan.id)}
     kept: set[str] = set()
     for position, goal in enumerate(goals):
-        goal_id = goal.get("id")
-        if goal_id:
-            if goal_id not in current:
-                raise NotFound(f"No goal {goal_id} in this plan.")
-            current[goal_id].text = goal["text"]
-            current[goal_id].position = position
-            current[goal_id].active = True
-            kept.add(goal_id)
-        else:
-            tx.plans.add_goal(
-                Goal(
-                    id=str(uuid.uuid4()),
-                    plan_id=plan.id,
-                    text=goal["text"],
-                    position=position,
-                    active=True,
-                )
-            )
+        if goal.id is None:
+            tx.plans.add_goal(_goal(plan, goal, position))
+            continue
+        if goal.id not in current:
+            raise NotFound(f"No goal {goal.id} in this plan.")
+        current[goal.id].text = goal.text
+        current[goal.id].position = position
+        current[goal.id].active = True
+        kept.add(goal.id)
     for goal_id, retired in current.items():
         if goal_id not in kept:
             retired.active = False  # retired, never deleted: past purchases still name it

@@ -17,8 +17,15 @@ from services.budget.domain import schemes as kinds
 from services.budget.domain.duties import MAX_COMBINED_DUTIES_TEAM
 from services.budget.service_layer import events, ledger
 from services.budget.service_layer.access import CASEWORK, STAFF, in_scope, require, scope_for
+from services.budget.service_layer.commands import (
+    AssignHolder,
+    CreatePot,
+    CreateScheme,
+    UnassignHolder,
+    UpdateScheme,
+)
 from services.budget.service_layer.ledger import Ledger
-from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow
+from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow, retried
 from shared.clock import utcnow
 from shared.concurrency import check_if_match
 from shared.db import Database
@@ -70,73 +77,47 @@ def _check_team(values: dict[str, Any]) -> None:
         )
 
 
-def create_scheme(db: Database | UnitOfWork, actor: Identity, values: dict[str, Any]) -> Scheme:
+@retried
+def create_scheme(cmd: CreateScheme, uow: UnitOfWork) -> Scheme:
     """A scheme of any kind: the kind's defaults, then the admin's settings, checked together."""
-    require(actor, "admin")
-    values = kinds.with_preset(values)
-    kinds.check_settings(values)
-    _check_team(values)
-    uow = as_uow(db)
-    return uow.retrying(lambda: _create_scheme(uow, actor, values))
-
-
-def _create_scheme(uow: UnitOfWork, actor: Identity, values: dict[str, Any]) -> Scheme:
+    require(cmd.actor, "admin")
+    settings = kinds.with_preset(cmd.settings)
+    kinds.check_settings(settings)
+    _check_team(settings)
     with uow.write() as tx:
-        scheme = Scheme(id=values.get("id") or str(uuid.uuid4()))
+        scheme = Scheme(id=cmd.id or str(uuid.uuid4()))
         for name in SCHEME_FIELDS:
-            if name in values:
-                setattr(scheme, name, values[name])
+            if name in settings:
+                setattr(scheme, name, settings[name])
         scheme.version = 1
         tx.schemes.add(scheme)
-        tx.audit.add(
-            AuditRecord(by_sub=actor.sub, action="scheme.created", subject_id=scheme.id, details={})
-        )
+        tx.audit.add(_audit(cmd.actor, "scheme.created", scheme.id, {}))
         tx.publish("scheme.changed", events.scheme_changed(scheme))
         return scheme
 
 
-def update_scheme(
-    db: Database | UnitOfWork,
-    actor: Identity,
-    scheme_id: str,
-    values: dict[str, Any],
-    *,
-    if_match: str | None,
-) -> Scheme:
+@retried
+def update_scheme(cmd: UpdateScheme, uow: UnitOfWork) -> Scheme:
     """Change a scheme's settings; the caller sends the ETag it read (checked under the row lock)."""
-    require(actor, "admin")
-    uow = as_uow(db)
-    return uow.retrying(lambda: _update_scheme(uow, actor, scheme_id, values, if_match))
-
-
-def _update_scheme(
-    uow: UnitOfWork,
-    actor: Identity,
-    scheme_id: str,
-    values: dict[str, Any],
-    if_match: str | None,
-) -> Scheme:
+    require(cmd.actor, "admin")
     with uow.write() as tx:
-        scheme = tx.schemes.lock(scheme_id)
+        scheme = tx.schemes.lock(cmd.scheme_id)
         if scheme is None:
             raise NotFound("No scheme with that id.")
-        check_if_match(if_match, scheme, what="scheme")
-        merged = {n: getattr(scheme, n) for n in SCHEME_FIELDS} | values
+        check_if_match(cmd.if_match, scheme, what="scheme")
+        merged = {n: getattr(scheme, n) for n in SCHEME_FIELDS} | cmd.changes
         kinds.check_settings(merged)
         _check_team(merged)
-        for name, value in values.items():
+        for name, value in cmd.changes.items():
             setattr(scheme, name, value)
         scheme.version += 1
-        tx.audit.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="scheme.changed",
-                subject_id=scheme.id,
-                details=dict(values),
-            )
-        )
+        tx.audit.add(_audit(cmd.actor, "scheme.changed", scheme.id, dict(cmd.changes)))
         tx.publish("scheme.changed", events.scheme_changed(scheme))
         return scheme
+
+
+def _audit(actor: Identity, action: str, scheme_id: str, details: dict[str, Any]) -> AuditRecord:
+    return AuditRecord(by_sub=actor.sub, action=action, subject_id=scheme_id, details=details)
 
 
 def get_scheme(session: Session, scheme_id: str) -> Scheme:
@@ -191,58 +172,36 @@ def scheme_view(scheme: Scheme, actor: Identity) -> dict[str, Any]:
 # --- who holds each scheme's budget -------------------------------------------------------
 
 
-def assign_holder(
-    db: Database | UnitOfWork, actor: Identity, scheme_id: str, sub: str
-) -> SchemeAssignment:
+@retried
+def assign_holder(cmd: AssignHolder, uow: UnitOfWork) -> SchemeAssignment:
     """An admin assigns a budget holder to a scheme (audited); until then they see none of it."""
-    require(actor, "admin")
-    uow = as_uow(db)
-    return uow.retrying(lambda: _assign_holder(uow, actor, scheme_id, sub))
-
-
-def _assign_holder(uow: UnitOfWork, actor: Identity, scheme_id: str, sub: str) -> SchemeAssignment:
+    require(cmd.actor, "admin")
     with uow.write() as tx:
-        _scheme(tx, scheme_id)
-        if tx.schemes.assignment_of(scheme_id, sub) is not None:
+        _scheme(tx, cmd.scheme_id)
+        if tx.schemes.assignment_of(cmd.scheme_id, cmd.sub) is not None:
             raise Conflict("That budget holder is already assigned to this scheme.")
         assignment = SchemeAssignment(
             id=str(uuid.uuid4()),
-            scheme_id=scheme_id,
-            sub=sub,
-            created_by=actor.sub,
+            scheme_id=cmd.scheme_id,
+            sub=cmd.sub,
+            created_by=cmd.actor.sub,
             created_at=utcnow(),
         )
         tx.schemes.assign(assignment)
-        tx.audit.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="scheme.holder_assigned",
-                subject_id=scheme_id,
-                details={"sub": sub},
-            )
-        )
+        details = {"sub": cmd.sub}
+        tx.audit.add(_audit(cmd.actor, "scheme.holder_assigned", cmd.scheme_id, details))
         return assignment
 
 
-def unassign_holder(db: Database | UnitOfWork, actor: Identity, assignment_id: str) -> None:
-    require(actor, "admin")
-    uow = as_uow(db)
-    uow.retrying(lambda: _unassign_holder(uow, actor, assignment_id))
-
-
-def _unassign_holder(uow: UnitOfWork, actor: Identity, assignment_id: str) -> None:
+@retried
+def unassign_holder(cmd: UnassignHolder, uow: UnitOfWork) -> None:
+    require(cmd.actor, "admin")
     with uow.write() as tx:
-        assignment = tx.schemes.assignment(assignment_id)
+        assignment = tx.schemes.assignment(cmd.assignment_id)
         if assignment is None:
             raise NotFound("No assignment with that id.")
-        tx.audit.add(
-            AuditRecord(
-                by_sub=actor.sub,
-                action="scheme.holder_unassigned",
-                subject_id=assignment.scheme_id,
-                details={"sub": assignment.sub},
-            )
-        )
+        details = {"sub": assignment.sub}
+        tx.audit.add(_audit(cmd.actor, "scheme.holder_unassigned", assignment.scheme_id, details))
         tx.schemes.unassign(assignment)
 
 
@@ -262,34 +221,30 @@ def list_assignments(
         return tx.schemes.assignments(scheme_id=scheme_id, sub=sub)
 
 
-def create_pot(db: Database | UnitOfWork, actor: Identity, values: dict[str, Any]) -> Pot:
+@retried
+def create_pot(cmd: CreatePot, uow: UnitOfWork) -> Pot:
     """A funding pot, funded in the ledger in the same transaction."""
-    require(actor, "admin")
-    if values.get("ends_on") and values["ends_on"] < values["starts_on"]:
+    require(cmd.actor, "admin")
+    if cmd.ends_on and cmd.ends_on < cmd.starts_on:
         raise ValidationFailed(
             "The pot ends before it starts.", errors={"ends_on": ["Must be after starts_on."]}
         )
-    uow = as_uow(db)
-    return uow.retrying(lambda: _add_pot(uow, actor, values))
-
-
-def _add_pot(uow: UnitOfWork, actor: Identity, values: dict[str, Any]) -> Pot:
     with uow.write() as tx:
-        _scheme(tx, values["scheme_id"])
+        _scheme(tx, cmd.scheme_id)
         pot = Pot(
-            id=values.get("id") or str(uuid.uuid4()),
-            scheme_id=values["scheme_id"],
-            name=values["name"],
-            funder=values["funder"],
-            amount_pence=values["amount_pence"],
-            funding_stream=values.get("funding_stream") or "health",
-            starts_on=values["starts_on"],
-            ends_on=values.get("ends_on"),
-            cost_code=values.get("cost_code"),
+            id=cmd.id or str(uuid.uuid4()),
+            scheme_id=cmd.scheme_id,
+            name=cmd.name,
+            funder=cmd.funder,
+            amount_pence=cmd.amount_pence,
+            funding_stream=cmd.funding_stream or "health",
+            starts_on=cmd.starts_on,
+            ends_on=cmd.ends_on,
+            cost_code=cmd.cost_code,
         )
         tx.pots.add(pot)
         # The pot's money enters the ledger from its funder.
-        tx.ledger.fund_pot(pot.id, pot.amount_pence, by=actor.sub, memo=_funding_memo(pot))
+        tx.ledger.fund_pot(pot.id, pot.amount_pence, by=cmd.actor.sub, memo=_funding_memo(pot))
         tx.done(pot_view(tx, pot))
         return pot
 

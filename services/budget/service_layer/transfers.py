@@ -83,7 +83,7 @@ def _transfer(
         if values.get("to_scheme_id")
         else None
     )
-    new_allocation = allocation_asked(new, values) if new is not None else 0
+    new_allocation = allocation_asked(new, values.get("allocation_pence")) if new else 0
     rule = old.carry_over if new is not None else RETURN_TO_POT  # no ledger carries to a council
     tx.ledger.available(person.id, lock=True)  # no package or hold is made on the old scheme now
     ended = _end_live_packages(tx, actor, person, new, values.get("to_council"), today)

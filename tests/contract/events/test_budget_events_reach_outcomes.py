@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from services.budget.adapters.orm import OutboxEvent
 from services.budget.service_layer import packages, schemes, transfers
+from services.budget.service_layer.commands import UpdateScheme
+from services.budget.service_layer.unit_of_work import as_uow
 from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.adapters.orm import CheckIn, Person, SchemeInfo
 from services.outcomes.service_layer import events
@@ -88,11 +90,13 @@ def test_a_scheme_and_a_transfer_reach_outcomes_exactly_as_documented(budget_db,
         budget_db, scheme_id=children.id, birth_date=date(2008, 11, 24)
     )
     schemes.update_scheme(
-        budget_db,
-        factories.ADMIN,
-        adult.id,
-        {"max_age": 24},
-        if_match=f'"{adult.id}.1"',
+        UpdateScheme(
+            actor=factories.ADMIN,
+            scheme_id=adult.id,
+            changes={"max_age": 24},
+            if_match=f'"{adult.id}.1"',
+        ),
+        as_uow(budget_db),
     )
     transfers.transfer_person(
         budget_db,

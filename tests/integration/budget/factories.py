@@ -15,6 +15,15 @@ from typing import Any
 from services.budget.adapters.orm import Person, Pot, Scheme
 from services.budget.service_layer import people, plans, schemes
 from services.budget.service_layer import requests as rq
+from services.budget.service_layer.commands import (
+    AssignHolder,
+    CreatePlan,
+    CreatePot,
+    CreateScheme,
+    EnrolPerson,
+    PlanGoal,
+)
+from services.budget.service_layer.unit_of_work import as_uow
 from shared.db import Database
 from shared.identity import Identity
 
@@ -42,22 +51,20 @@ def create_scheme(
     **settings: Any,
 ) -> Scheme:
     """A scheme, with `holders` assigned to it (a budget holder sees only their schemes)."""
-    scheme = schemes.create_scheme(
-        db,
-        ADMIN,
-        {
-            "name": name,
-            "cap_pence": cap_pence,
-            "min_age": min_age,
-            "max_age": max_age,
-            "auto_approve_pence": auto_approve_pence,
-            "hold_expiry_days": hold_expiry_days,
-            "excluded_categories": list(excluded_categories),
-            **settings,
-        },
-    )
+    uow = as_uow(db)
+    values = {
+        "name": name,
+        "cap_pence": cap_pence,
+        "min_age": min_age,
+        "max_age": max_age,
+        "auto_approve_pence": auto_approve_pence,
+        "hold_expiry_days": hold_expiry_days,
+        "excluded_categories": list(excluded_categories),
+        **settings,
+    }
+    scheme = schemes.create_scheme(CreateScheme(actor=ADMIN, settings=values), uow)
     for holder in holders:
-        schemes.assign_holder(db, ADMIN, scheme.id, holder)
+        schemes.assign_holder(AssignHolder(actor=ADMIN, scheme_id=scheme.id, sub=holder), uow)
     return scheme
 
 
@@ -71,18 +78,16 @@ def create_pot(
     starts_on: date = date(2026, 4, 1),
     cost_code: str | None = None,
 ) -> Pot:
-    return schemes.create_pot(
-        db,
-        ADMIN,
-        {
-            "scheme_id": scheme_id,
-            "name": name,
-            "funder": funder,
-            "amount_pence": amount_pence,
-            "starts_on": starts_on,
-            "cost_code": cost_code,
-        },
+    cmd = CreatePot(
+        actor=ADMIN,
+        scheme_id=scheme_id,
+        name=name,
+        funder=funder,
+        amount_pence=amount_pence,
+        starts_on=starts_on,
+        cost_code=cost_code,
     )
+    return schemes.create_pot(cmd, as_uow(db))
 
 
 def create_person(
@@ -95,18 +100,15 @@ def create_person(
     pot_id: str | None = None,
     case_reference: str | None = None,
 ) -> Person:
-    return people.enrol_person(
-        db,
-        advisor,
-        {
-            "scheme_id": scheme_id,
-            "case_reference": case_reference or f"LC-{next(_numbers)}",
-            "birth_date": birth_date,
-            "allocation_pence": allocation_pence,
-            "pot_id": pot_id,
-        },
-        today=TODAY,
+    cmd = EnrolPerson(
+        actor=advisor,
+        scheme_id=scheme_id,
+        case_reference=case_reference or f"LC-{next(_numbers)}",
+        birth_date=birth_date,
+        allocation_pence=allocation_pence,
+        pot_id=pot_id,
     )
+    return people.enrol_person(cmd, as_uow(db), today=TODAY)
 
 
 def create_plan(
@@ -116,9 +118,10 @@ def create_plan(
     advisor: Identity = ADVISOR,
     goals: Sequence[str] = ("Sleep better",),
 ) -> dict[str, Any]:
-    return plans.create_plan(
-        db, advisor, person_id, {"goals": [{"text": g} for g in goals]}, today=TODAY
+    cmd = CreatePlan(
+        actor=advisor, person_id=person_id, goals=tuple(PlanGoal(text=g) for g in goals)
     )
+    return plans.create_plan(cmd, as_uow(db), today=TODAY)
 
 
 # How a request is brought to each state, one step after another.

@@ -15,7 +15,8 @@ from services.budget.service_layer import payment_run_settlement as settlement
 from services.budget.service_layer import payment_runs as runs
 from services.budget.service_layer import people
 from services.budget.service_layer import requests as rq
-from services.budget.service_layer.commands import CreatePaymentRun, MarkRunPaid
+from services.budget.service_layer.commands import CreatePaymentRun, MarkRunPaid, ReassignPerson
+from services.budget.service_layer.unit_of_work import as_uow
 from services.budget.service_layer.verify import verify_ledger
 from tests.integration.budget.helpers import (
     ADVISOR,
@@ -96,7 +97,8 @@ def test_each_step_writes_the_contracted_event_and_nothing_personal(tmp_path):
         rq.approve_request(db, directory, HOLDER, req["id"])
     rq.pay_request(db, FINANCE, req["id"], {"reference": "B"})
     rq.add_evidence(db, ADVISOR, req["id"], {"reference": "r", "activity_started_on": TODAY})
-    people.reassign_person(db, HOLDER, person_id, "advisor-9")
+    cmd = ReassignPerson(actor=HOLDER, person_id=person_id, advisor_sub="advisor-9")
+    people.reassign_person(cmd, as_uow(db))
     written = events(db)
     assert [t for t, _ in written] == [
         "scheme.changed",

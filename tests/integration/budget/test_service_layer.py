@@ -10,7 +10,15 @@ from sqlalchemy import text
 
 from services.budget.service_layer import people, plans, reports, schemes
 from services.budget.service_layer import requests as rq
+from services.budget.service_layer.commands import (
+    ChangePlan,
+    CreatePot,
+    CreateScheme,
+    EnrolPerson,
+    PlanGoal,
+)
 from services.budget.service_layer.ledger import InsufficientFunds
+from services.budget.service_layer.unit_of_work import as_uow
 from services.budget.service_layer.verify import verify_ledger
 from shared.errors import Conflict, NotFound, ValidationFailed
 from tests.integration.budget import factories
@@ -261,35 +269,40 @@ def test_a_young_person_outside_the_schemes_ages_is_refused(db):
     scheme_id, _ = funded_scheme(db)
     with pytest.raises(ValidationFailed) as err:
         people.enrol_person(
-            db,
-            ADVISOR,
-            {"scheme_id": scheme_id, "case_reference": "LC-2", "birth_date": date(1995, 1, 1)},
+            EnrolPerson(
+                actor=ADVISOR,
+                scheme_id=scheme_id,
+                case_reference="LC-2",
+                birth_date=date(1995, 1, 1),
+            ),
+            as_uow(db),
             today=TODAY,
         )
     assert "ends at age 25" in err.value.detail
 
 
 def test_a_second_scheme_with_a_bigger_cap_and_no_age_limit_needs_no_code(db):
-    aftercare = schemes.create_scheme(
-        db,
-        ADMIN,
-        {"name": "s117 aftercare", "cap_pence": 150_000, "min_age": None, "max_age": None},
-    )
+    settings = {"name": "s117 aftercare", "cap_pence": 150_000, "min_age": None, "max_age": None}
+    aftercare = schemes.create_scheme(CreateScheme(actor=ADMIN, settings=settings), as_uow(db))
     schemes.create_pot(
-        db,
-        ADMIN,
-        {
-            "scheme_id": aftercare.id,
-            "name": "ICB",
-            "funder": "ICB",
-            "amount_pence": 300_000,
-            "starts_on": TODAY,
-        },
+        CreatePot(
+            actor=ADMIN,
+            scheme_id=aftercare.id,
+            name="ICB",
+            funder="ICB",
+            amount_pence=300_000,
+            starts_on=TODAY,
+        ),
+        as_uow(db),
     )
     person = people.enrol_person(
-        db,
-        ADVISOR,
-        {"scheme_id": aftercare.id, "case_reference": "MH-1", "birth_date": date(1970, 1, 1)},
+        EnrolPerson(
+            actor=ADVISOR,
+            scheme_id=aftercare.id,
+            case_reference="MH-1",
+            birth_date=date(1970, 1, 1),
+        ),
+        as_uow(db),
         today=TODAY,
     )
     assert person.allocation_pence == 150_000
@@ -298,11 +311,13 @@ def test_a_second_scheme_with_a_bigger_cap_and_no_age_limit_needs_no_code(db):
 
 def test_allocations_never_exceed_the_pot(db):
     scheme_id, pot_id = funded_scheme(db, pot_pence=120_000)
-    values = {"scheme_id": scheme_id, "case_reference": "LC", "birth_date": date(2006, 1, 1)}
-    people.enrol_person(db, ADVISOR, values, today=TODAY)
-    people.enrol_person(db, ADVISOR, values, today=TODAY)
+    cmd = EnrolPerson(
+        actor=ADVISOR, scheme_id=scheme_id, case_reference="LC", birth_date=date(2006, 1, 1)
+    )
+    people.enrol_person(cmd, as_uow(db), today=TODAY)
+    people.enrol_person(cmd, as_uow(db), today=TODAY)
     with pytest.raises(InsufficientFunds):
-        people.enrol_person(db, ADVISOR, values, today=TODAY)
+        people.enrol_person(cmd, as_uow(db), today=TODAY)
     assert schemes.get_pot(db, ADMIN, pot_id)["unallocated_pence"] == 20_000
     assert_ledger_clean(db)
 
@@ -395,11 +410,14 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
     scheme_id, _ = funded_scheme(db)
     person_id, goal_id = person_with_plan(db, scheme_id)
     plan = plans.plans_of(db, ADVISOR, person_id)[0]
-    changed = plans.change_plan(
-        db,
-        ADVISOR,
-        plan["id"],
-        {"goals": [{"text": "Join a club"}], "next_review_date": date(2027, 9, 1)},
+
+    def change(actor=ADVISOR, today=None, **values):
+        cmd = ChangePlan(actor=actor, plan_id=plan["id"], **values)
+        return plans.change_plan(cmd, as_uow(db), today=today)
+
+    changed = change(
+        goals=(PlanGoal(text="Join a club"),),
+        next_review_date=date(2027, 9, 1),
         if_match=etag(plan["id"], plan["version"]),
         today=TODAY,
     )
@@ -407,19 +425,12 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
     assert changed["version"] == plan["version"] + 1
     stale = etag(plan["id"], plan["version"])
     with pytest.raises(PreconditionFailed):
-        plans.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_match=stale)
+        change(needs="x", if_match=stale)
     with pytest.raises(PreconditionRequired):
-        plans.change_plan(db, ADVISOR, plan["id"], {"needs": "x"}, if_match=None)
+        change(needs="x", if_match=None)
     current = etag(plan["id"], changed["version"])
     with pytest.raises(ValidationFailed):
-        plans.change_plan(
-            db,
-            ADVISOR,
-            plan["id"],
-            {"next_review_date": date(2028, 6, 1)},
-            if_match=current,
-            today=TODAY,
-        )
+        change(next_review_date=date(2028, 6, 1), if_match=current, today=TODAY)
     with pytest.raises(ValidationFailed):  # a retired goal can't be spent against
         rq.create_request(
             db,
@@ -434,7 +445,7 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
             },
         )
     with pytest.raises(NotFound):
-        plans.change_plan(db, ADVISOR_2, plan["id"], {"needs": "x"}, if_match=current)
+        change(actor=ADVISOR_2, needs="x", if_match=current)
 
 
 def test_a_request_and_its_scheme_are_read_in_one_statement_for_those_who_may_see_it(db):

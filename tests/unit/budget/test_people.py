@@ -7,6 +7,15 @@ from datetime import date
 import pytest
 
 from services.budget.service_layer import people, schemes
+from services.budget.service_layer.commands import (
+    AssignHolder,
+    ChangeConsent,
+    CreatePot,
+    CreateScheme,
+    EnrolPerson,
+    FundingPart,
+    ReassignPerson,
+)
 from services.budget.service_layer.ledger import InsufficientFunds
 from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
@@ -24,19 +33,20 @@ SEVENTEEN = date(2009, 1, 15)
 
 def scheme(uow: FakeUnitOfWork, **values) -> str:
     values = {"name": "Care leavers", "cap_pence": 50_000, "min_age": 16, "max_age": 25, **values}
-    return schemes.create_scheme(uow, ADMIN, values).id
+    return schemes.create_scheme(CreateScheme(actor=ADMIN, settings=values), uow).id
 
 
 def pot(uow: FakeUnitOfWork, scheme_id: str, pence: int, starts_on: date, **values) -> str:
-    values = {
-        "scheme_id": scheme_id,
-        "name": f"Pot from {starts_on}",
-        "funder": "NHS ICB",
-        "amount_pence": pence,
-        "starts_on": starts_on,
+    cmd = CreatePot(
+        actor=ADMIN,
+        scheme_id=scheme_id,
+        name=f"Pot from {starts_on}",
+        funder="NHS ICB",
+        amount_pence=pence,
+        starts_on=starts_on,
         **values,
-    }
-    return schemes.create_pot(uow, ADMIN, values).id
+    )
+    return schemes.create_pot(cmd, uow).id
 
 
 @pytest.fixture
@@ -44,7 +54,7 @@ def uow() -> FakeUnitOfWork:
     uow = FakeUnitOfWork()
     uow.scheme_id = scheme(uow)
     uow.pot_id = pot(uow, uow.scheme_id, 200_000, date(2026, 4, 1))
-    schemes.assign_holder(uow, ADMIN, uow.scheme_id, "holder-1")
+    schemes.assign_holder(AssignHolder(actor=ADMIN, scheme_id=uow.scheme_id, sub="holder-1"), uow)
     uow.tx.answers.clear()
     uow.tx.events.clear()  # setting up the scheme announced it (scheme.changed)
     return uow
@@ -57,7 +67,8 @@ def enrol(uow: FakeUnitOfWork, actor: Identity = ADVISOR, **values):
         "birth_date": SEVENTEEN,
         **values,
     }
-    return people.enrol_person(uow, actor, values, today=TODAY)
+    cmd = EnrolPerson(actor=actor, **values)
+    return people.enrol_person(cmd, uow, today=TODAY)
 
 
 def test_enrolling_draws_the_cap_from_the_schemes_pot_and_tells_outcomes(uow):
@@ -149,22 +160,22 @@ def test_on_a_per_plan_scheme_the_allocation_is_required_and_never_above_the_cap
 
 def test_joint_funding_draws_each_part_from_its_own_pot_and_must_add_up(uow):
     education = pot(uow, uow.scheme_id, 50_000, date(2026, 4, 2), funding_stream="education")
-    parts = [
-        {"pot_id": uow.pot_id, "amount_pence": 30_000},
-        {"pot_id": education, "amount_pence": 10_000},
-    ]
+    parts = (
+        FundingPart(pot_id=uow.pot_id, amount_pence=30_000),
+        FundingPart(pot_id=education, amount_pence=10_000),
+    )
     with pytest.raises(ValidationFailed) as refused:
         enrol(uow, funding=parts, allocation_pence=45_000)
     assert refused.value.errors == {"funding": ["They add up to 40000, not 45000."]}
     with pytest.raises(ValidationFailed):
-        enrol(uow, funding=[parts[0], parts[0]])
+        enrol(uow, funding=(parts[0], parts[0]))
     person = enrol(uow, funding=parts)
     assert (person.allocation_pence, person.pot_id) == (40_000, uow.pot_id)
     assert uow.tx.ledger.balance(f"pot:{education}") == 40_000
     assert uow.tx.ledger.balance(f"person:{person.id}") == 40_000
     other = pot(uow, scheme(uow, name="Elsewhere"), 50_000, date(2026, 4, 1))
     with pytest.raises(NotFound):
-        enrol(uow, funding=[{"pot_id": other, "amount_pence": 1_000}])
+        enrol(uow, funding=(FundingPart(pot_id=other, amount_pence=1_000),))
 
 
 def test_a_scheme_that_needs_an_eligibility_record_keeps_it_with_an_audit_record(uow):
@@ -191,16 +202,16 @@ def test_a_scheme_that_needs_an_eligibility_record_keeps_it_with_an_audit_record
     assert uow.tx.audit.actions()[-1] == ("eligibility.recorded", person.id, "advisor-1")
 
 
-def test_a_seeded_young_person_tells_nobody(uow):
-    enrol(uow, seeding=True)
-    assert uow.tx.events == []
+def reassign(uow: FakeUnitOfWork, actor: Identity, person_id: str, advisor_sub: str):
+    cmd = ReassignPerson(actor=actor, person_id=person_id, advisor_sub=advisor_sub)
+    return people.reassign_person(cmd, uow)
 
 
 def test_reassigning_moves_the_caseload_audits_it_and_tells_outcomes_unless_unchanged(uow):
     person = enrol(uow)
-    people.reassign_person(uow, HOLDER, person.id, "advisor-1")
+    reassign(uow, HOLDER, person.id, "advisor-1")
     assert [t for t, _ in uow.tx.events] == ["person.enrolled"]
-    people.reassign_person(uow, HOLDER, person.id, "advisor-2")
+    reassign(uow, HOLDER, person.id, "advisor-2")
     assert uow.tx.events[-1] == (
         "person.reassigned",
         {"person_id": person.id, "advisor_sub": "advisor-2", "previous_advisor_sub": "advisor-1"},
@@ -209,15 +220,17 @@ def test_reassigning_moves_the_caseload_audits_it_and_tells_outcomes_unless_unch
     with pytest.raises(NotFound):  # no longer on their caseload
         people.get_person(uow, ADVISOR, person.id)
     with pytest.raises(NotFound):  # a budget holder for other schemes
-        people.reassign_person(uow, OTHER_HOLDER, person.id, "advisor-3")
+        reassign(uow, OTHER_HOLDER, person.id, "advisor-3")
     with pytest.raises(Forbidden):
-        people.reassign_person(uow, ADVISOR, person.id, "advisor-3")
+        reassign(uow, ADVISOR, person.id, "advisor-3")
     assert uow.tx.people.rows[person.id].advisor_sub == "advisor-2"
 
 
 def test_consent_changes_are_audited_and_sent_on_and_only_caseworkers_change_them(uow):
     person = enrol(uow)
-    people.change_consent(uow, ADVISOR, person.id, {"consent_case_study": True})
+    people.change_consent(
+        ChangeConsent(actor=ADVISOR, person_id=person.id, consent_case_study=True), uow
+    )
     topic, payload = uow.tx.events[-1]
     assert (topic, payload["consent_case_study"], payload["consent_evaluation"]) == (
         "person.consent_changed",
@@ -226,7 +239,11 @@ def test_consent_changes_are_audited_and_sent_on_and_only_caseworkers_change_the
     )
     assert uow.tx.audit.actions()[-1] == ("person.consent_changed", person.id, "advisor-1")
     with pytest.raises(NotFound):
-        people.change_consent(uow, OTHER_ADVISOR, person.id, {"consent_case_study": False})
+        people.change_consent(
+            ChangeConsent(actor=OTHER_ADVISOR, person_id=person.id, consent_case_study=False), uow
+        )
     with pytest.raises(Forbidden):
-        people.change_consent(uow, HOLDER, person.id, {"consent_case_study": False})
+        people.change_consent(
+            ChangeConsent(actor=HOLDER, person_id=person.id, consent_case_study=False), uow
+        )
     assert uow.tx.people.rows[person.id].consent_case_study is True

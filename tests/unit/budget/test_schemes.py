@@ -7,6 +7,13 @@ from datetime import date
 import pytest
 
 from services.budget.service_layer import schemes
+from services.budget.service_layer.commands import (
+    AssignHolder,
+    CreatePot,
+    CreateScheme,
+    UnassignHolder,
+    UpdateScheme,
+)
 from shared.concurrency import etag
 from shared.errors import (
     Conflict,
@@ -33,19 +40,31 @@ def uow() -> FakeUnitOfWork:
 
 def new_scheme(uow: FakeUnitOfWork, **values):
     values = {"name": "Care leavers", "cap_pence": 50_000, "min_age": 16, "max_age": 25, **values}
-    return schemes.create_scheme(uow, ADMIN, values)
+    return schemes.create_scheme(CreateScheme(actor=ADMIN, settings=values), uow)
 
 
 def new_pot(uow: FakeUnitOfWork, scheme_id: str, **values):
     values = {
-        "scheme_id": scheme_id,
         "name": "ICB grant",
         "funder": "NHS ICB",
         "amount_pence": 1_000_000,
         "starts_on": date(2026, 4, 1),
         **values,
     }
-    return schemes.create_pot(uow, ADMIN, values)
+    return schemes.create_pot(CreatePot(actor=ADMIN, scheme_id=scheme_id, **values), uow)
+
+
+def update(uow: FakeUnitOfWork, actor: Identity, scheme_id: str, changes: dict, *, if_match):
+    cmd = UpdateScheme(actor=actor, scheme_id=scheme_id, changes=changes, if_match=if_match)
+    return schemes.update_scheme(cmd, uow)
+
+
+def assign(uow: FakeUnitOfWork, actor: Identity, scheme_id: str, sub: str):
+    return schemes.assign_holder(AssignHolder(actor=actor, scheme_id=scheme_id, sub=sub), uow)
+
+
+def unassign(uow: FakeUnitOfWork, actor: Identity, assignment_id: str) -> None:
+    schemes.unassign_holder(UnassignHolder(actor=actor, assignment_id=assignment_id), uow)
 
 
 def test_a_new_scheme_takes_its_kinds_defaults_under_the_admins_settings_and_is_audited(uow):
@@ -73,43 +92,47 @@ def test_only_a_small_team_may_combine_duties(uow):
 def test_only_admins_configure_schemes_holders_and_pots(uow, actor):
     scheme = new_scheme(uow)
     with pytest.raises(Forbidden):
-        schemes.create_scheme(uow, actor, {"name": "x", "cap_pence": 1})
+        schemes.create_scheme(CreateScheme(actor=actor, settings={"name": "x"}), uow)
     with pytest.raises(Forbidden):
-        schemes.update_scheme(uow, actor, scheme.id, {"name": "y"}, if_match="*")
+        update(uow, actor, scheme.id, {"name": "y"}, if_match="*")
     with pytest.raises(Forbidden):
-        schemes.assign_holder(uow, actor, scheme.id, "holder-9")
+        assign(uow, actor, scheme.id, "holder-9")
     with pytest.raises(Forbidden):
-        schemes.create_pot(uow, actor, {"scheme_id": scheme.id, "starts_on": date(2026, 4, 1)})
+        cmd = CreatePot(
+            actor=actor,
+            scheme_id=scheme.id,
+            name="x",
+            funder="y",
+            amount_pence=1,
+            starts_on=date(2026, 4, 1),
+        )
+        schemes.create_pot(cmd, uow)
     assert len(uow.tx.audit.records) == 1
 
 
 def test_a_change_needs_the_etag_read_and_is_checked_against_the_whole_configuration(uow):
     scheme = new_scheme(uow)
     with pytest.raises(PreconditionRequired):
-        schemes.update_scheme(uow, ADMIN, scheme.id, {"name": "New"}, if_match=None)
+        update(uow, ADMIN, scheme.id, {"name": "New"}, if_match=None)
     with pytest.raises(ValidationFailed) as refused:
         # above the stored cap: only the two together break the rule
-        schemes.update_scheme(
-            uow, ADMIN, scheme.id, {"auto_approve_pence": 60_000}, if_match=etag(scheme.id, 1)
-        )
+        update(uow, ADMIN, scheme.id, {"auto_approve_pence": 60_000}, if_match=etag(scheme.id, 1))
     assert list(refused.value.errors) == ["auto_approve_pence"]
-    changed = schemes.update_scheme(
-        uow, ADMIN, scheme.id, {"name": "New"}, if_match=etag(scheme.id, 1)
-    )
+    changed = update(uow, ADMIN, scheme.id, {"name": "New"}, if_match=etag(scheme.id, 1))
     assert (changed.name, changed.version) == ("New", 2)
     with pytest.raises(PreconditionFailed):
-        schemes.update_scheme(uow, ADMIN, scheme.id, {"name": "Lost"}, if_match=etag(scheme.id, 1))
+        update(uow, ADMIN, scheme.id, {"name": "Lost"}, if_match=etag(scheme.id, 1))
     assert uow.tx.schemes.rows[scheme.id].name == "New"
     assert [a for a, _, _ in uow.tx.audit.actions()] == ["scheme.created", "scheme.changed"]
     assert uow.tx.audit.records[-1].details == {"name": "New"}
     with pytest.raises(NotFound):
-        schemes.update_scheme(uow, ADMIN, "no-such-scheme", {"name": "x"}, if_match="*")
+        update(uow, ADMIN, "no-such-scheme", {"name": "x"}, if_match="*")
 
 
 def test_a_budget_holder_sees_only_the_schemes_assigned_to_them(uow):
     mine, theirs = new_scheme(uow, name="Mine"), new_scheme(uow, name="Theirs")
     assert schemes.list_schemes(uow, HOLDER) == []
-    schemes.assign_holder(uow, ADMIN, mine.id, "holder-1")
+    assign(uow, ADMIN, mine.id, "holder-1")
     assert [s["name"] for s in schemes.list_schemes(uow, HOLDER)] == ["Mine"]
     assert schemes.read_scheme(uow, HOLDER, mine.id)["name"] == "Mine"
     with pytest.raises(NotFound):
@@ -128,18 +151,18 @@ def test_a_provider_learns_a_schemes_name_cap_and_ages_but_not_its_rules(uow):
 
 def test_a_holder_is_assigned_once_and_unassigned_with_an_audit_record_each_time(uow):
     scheme = new_scheme(uow)
-    assignment = schemes.assign_holder(uow, ADMIN, scheme.id, "holder-1")
+    assignment = assign(uow, ADMIN, scheme.id, "holder-1")
     with pytest.raises(Conflict):
-        schemes.assign_holder(uow, ADMIN, scheme.id, "holder-1")
+        assign(uow, ADMIN, scheme.id, "holder-1")
     with pytest.raises(NotFound):
-        schemes.assign_holder(uow, ADMIN, "no-such-scheme", "holder-1")
-    schemes.assign_holder(uow, ADMIN, scheme.id, "holder-2")
+        assign(uow, ADMIN, "no-such-scheme", "holder-1")
+    assign(uow, ADMIN, scheme.id, "holder-2")
     assert [a.sub for a in schemes.list_assignments(uow, HOLDER)] == ["holder-1"]
     assert schemes.list_assignments(uow, HOLDER, sub="holder-2") == []
     assert len(schemes.list_assignments(uow, ADMIN, scheme_id=scheme.id)) == 2
-    schemes.unassign_holder(uow, ADMIN, assignment.id)
+    unassign(uow, ADMIN, assignment.id)
     with pytest.raises(NotFound):
-        schemes.unassign_holder(uow, ADMIN, assignment.id)
+        unassign(uow, ADMIN, assignment.id)
     assert [a.sub for a in schemes.list_assignments(uow, ADMIN)] == ["holder-2"]
     assert [(a, details) for a, details in _audit(uow)][1:] == [
         ("scheme.holder_assigned", {"sub": "holder-1"}),
@@ -176,7 +199,7 @@ def test_a_pot_that_ends_before_it_starts_or_names_no_scheme_is_refused_and_move
 
 def test_a_budget_holder_sees_the_pots_of_their_schemes_only(uow):
     mine, theirs = new_scheme(uow, name="Mine"), new_scheme(uow, name="Theirs")
-    schemes.assign_holder(uow, ADMIN, mine.id, "holder-1")
+    assign(uow, ADMIN, mine.id, "holder-1")
     my_pot = new_pot(uow, mine.id, starts_on=date(2026, 5, 1))
     their_pot = new_pot(uow, theirs.id, starts_on=date(2026, 4, 1))
     assert [p["id"] for p in schemes.list_pots(uow, HOLDER)] == [my_pot.id]
@@ -191,7 +214,7 @@ def test_a_budget_holder_sees_the_pots_of_their_schemes_only(uow):
 def test_setting_up_and_changing_a_scheme_announces_its_name_kind_and_ages_to_outcomes(uow):
     scheme = new_scheme(uow, kind="children_young_people", min_age=0, max_age=25)
     changed = {"max_age": 24}
-    schemes.update_scheme(uow, ADMIN, scheme.id, changed, if_match=etag(scheme.id, 1))
+    update(uow, ADMIN, scheme.id, changed, if_match=etag(scheme.id, 1))
     announced = [p for topic, p in uow.tx.events if topic == "scheme.changed"]
     assert announced == [
         {

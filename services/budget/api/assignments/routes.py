@@ -7,6 +7,8 @@ from flask_smorest import Blueprint
 
 from services.budget.api.assignments.schemas import AssignmentQueryArgsSchema, AssignmentSchema
 from services.budget.service_layer import schemes as svc
+from services.budget.service_layer.commands import AssignHolder, UnassignHolder
+from services.budget.service_layer.unit_of_work import as_uow
 from shared.app import current_identity, database
 
 blp = Blueprint(
@@ -31,7 +33,8 @@ class Assignments(MethodView):
     @blp.response(201, AssignmentSchema)
     def post(self, values):
         """Assign a budget holder to a scheme (admin; audited)"""
-        return svc.assign_holder(database(), current_identity(), values["scheme_id"], values["sub"])
+        cmd = AssignHolder(actor=current_identity(), **values)
+        return svc.assign_holder(cmd, as_uow(database()))
 
 
 @blp.route("/<assignment_id>")
@@ -39,4 +42,5 @@ class AssignmentById(MethodView):
     @blp.response(204)
     def delete(self, assignment_id):
         """Take a budget holder off a scheme (admin; audited)"""
-        svc.unassign_holder(database(), current_identity(), assignment_id)
+        cmd = UnassignHolder(actor=current_identity(), assignment_id=assignment_id)
+        svc.unassign_holder(cmd, as_uow(database()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -26,8 +28,16 @@ from services.budget.service_layer import eligibility as eligibility_svc
 from services.budget.service_layer import family_view
 from services.budget.service_layer import people as svc
 from services.budget.service_layer import transfers as transfer_svc
+from services.budget.service_layer.commands import (
+    ChangeConsent,
+    EnrolPerson,
+    FundingPart,
+    ReassignPerson,
+)
+from services.budget.service_layer.unit_of_work import as_uow
 from shared import clock
 from shared.app import current_identity, database
+from shared.identity import Identity
 
 blp = Blueprint("people", __name__, url_prefix="/people", description="Young people on a scheme.")
 
@@ -51,10 +61,16 @@ class People(MethodView):
         actor = current_identity()
 
         def work(uow):
-            person = svc.enrol_person(uow, actor, values)
+            person = svc.enrol_person(_enrolment(actor, values), uow)
             return PersonSchema().dump(svc.get_person(database(), actor, person.id))
 
         return money_call(work, 201, PersonSchema().dump)
+
+
+def _enrolment(actor: Identity, values: dict[str, Any]) -> EnrolPerson:
+    rest = {name: value for name, value in values.items() if name != "funding"}
+    funding = tuple(FundingPart(**part) for part in values.get("funding") or ())
+    return EnrolPerson(actor=actor, funding=funding, **rest)
 
 
 @blp.route("/<person_id>")
@@ -72,7 +88,8 @@ class Reassign(MethodView):
     def post(self, values, person_id):
         """Move a young person to another advisor's caseload (audited)"""
         actor = current_identity()
-        svc.reassign_person(database(), actor, person_id, values["advisor_sub"])
+        cmd = ReassignPerson(actor=actor, person_id=person_id, advisor_sub=values["advisor_sub"])
+        svc.reassign_person(cmd, as_uow(database()))
         return svc.get_person(database(), actor, person_id)
 
 
@@ -83,7 +100,9 @@ class Consent(MethodView):
     def put(self, values, person_id):
         """Record the young person's consent choices"""
         actor = current_identity()
-        svc.change_consent(database(), actor, person_id, values)
+        svc.change_consent(
+            ChangeConsent(actor=actor, person_id=person_id, **values), as_uow(database())
+        )
         return svc.get_person(database(), actor, person_id)
 
 

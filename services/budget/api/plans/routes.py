@@ -10,6 +10,8 @@ from flask_smorest import Blueprint
 
 from services.budget.api.plans.schemas import PlanPatchSchema, PlanSchema
 from services.budget.service_layer import plans as svc
+from services.budget.service_layer.commands import ChangePlan, CreatePlan, PlanGoal
+from services.budget.service_layer.unit_of_work import as_uow
 from shared.app import current_identity, database
 from shared.concurrency import etag
 from shared.openapi import if_match
@@ -32,7 +34,8 @@ class PersonPlans(MethodView):
     @blp.response(201, PlanSchema)
     def post(self, values, person_id):
         """Make the plan: needs, goals in their own words, ideas, the first review date"""
-        return _with_etag(svc.create_plan(database(), current_identity(), person_id, values))
+        cmd = CreatePlan(actor=current_identity(), person_id=person_id, **_with_goals(values))
+        return _with_etag(svc.create_plan(cmd, as_uow(database())))
 
 
 @blp.route("/plans/<plan_id>")
@@ -49,11 +52,18 @@ class PlanById(MethodView):
     @blp.doc(**if_match("plan"))
     def patch(self, values, plan_id):
         """Change the plan (a review); send If-Match with its ETag"""
-        plan = svc.change_plan(
-            database(),
-            current_identity(),
-            plan_id,
-            values,
+        cmd = ChangePlan(
+            actor=current_identity(),
+            plan_id=plan_id,
             if_match=request.headers.get("If-Match"),
+            **_with_goals(values),
         )
-        return _with_etag(plan)
+        return _with_etag(svc.change_plan(cmd, as_uow(database())))
+
+
+def _with_goals(values: dict[str, Any]) -> dict[str, Any]:
+    """The plan's fields, its goals (when given) as the command's goals."""
+    if "goals" not in values:
+        return values
+    goals = tuple(PlanGoal(text=g["text"], id=g.get("id") or None) for g in values["goals"])
+    return values | {"goals": goals}

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from services.budget.api.common import IDEMPOTENCY_DOC, money_call
 from services.budget.api.pots.schemas import PotSchema
 from services.budget.service_layer import schemes as svc
+from services.budget.service_layer.commands import CreatePot
 from shared.app import current_identity, database
 
 blp = Blueprint("pots", __name__, url_prefix="/pots", description="Funding pots.")
@@ -28,7 +29,7 @@ class Pots(MethodView):
         actor = current_identity()
 
         def work(uow):
-            pot = svc.create_pot(uow, actor, values)
+            pot = svc.create_pot(CreatePot(actor=actor, **values), uow)
             return PotSchema().dump(svc.get_pot(database(), actor, pot.id))
 
         return money_call(work, 201, PotSchema().dump)

@@ -8,6 +8,8 @@ from flask_smorest import Blueprint
 
 from services.budget.api.schemes.schemas import SchemePatchSchema, SchemeSchema
 from services.budget.service_layer import schemes as svc
+from services.budget.service_layer.commands import CreateScheme, UpdateScheme
+from services.budget.service_layer.unit_of_work import as_uow
 from shared.app import current_identity, database
 from shared.concurrency import etag
 from shared.openapi import if_match
@@ -35,7 +37,7 @@ class Schemes(MethodView):
     def post(self, values):
         """Create a scheme of any kind (admin); its kind's defaults fill what is not given"""
         actor = current_identity()
-        scheme = svc.create_scheme(database(), actor, values)
+        scheme = svc.create_scheme(CreateScheme(actor=actor, settings=values), as_uow(database()))
         return _with_etag(svc.read_scheme(database(), actor, scheme.id))
 
 
@@ -54,7 +56,11 @@ class SchemeById(MethodView):
     def patch(self, values, scheme_id):
         """Change a scheme's settings (admin; audited); send If-Match with its ETag"""
         actor = current_identity()
-        svc.update_scheme(
-            database(), actor, scheme_id, values, if_match=request.headers.get("If-Match")
+        cmd = UpdateScheme(
+            actor=actor,
+            scheme_id=scheme_id,
+            changes=values,
+            if_match=request.headers.get("If-Match"),
         )
+        svc.update_scheme(cmd, as_uow(database()))
         return _with_etag(svc.read_scheme(database(), actor, scheme_id))
