@@ -7,12 +7,9 @@ write that raises commits nothing (the fake snapshots its records and puts them 
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from services.budget.adapters.directory import Fundability
 from services.budget.adapters.orm import (
@@ -32,8 +29,8 @@ from services.budget.service_layer.ledger import InsufficientFunds, MoneyRequest
 from shared.clock import utcnow
 from shared.errors import NotFound
 from shared.identity import Identity
-
-T = TypeVar("T")
+from tests.unit.fakes import FakeOutbox, by_id, inserted
+from tests.unit.fakes import FakeUnitOfWork as BaseFakeUnitOfWork
 
 
 class FakeRequests:
@@ -102,7 +99,7 @@ class FakeSchemes:
         self.rows[scheme.id] = inserted(scheme)
 
     def listed(self, only: frozenset[str] | None) -> list[Scheme]:
-        return sorted((s for s in self.rows.values() if only is None or s.id in only), key=_by_id)
+        return sorted((s for s in self.rows.values() if only is None or s.id in only), key=by_id)
 
     def assigned_to(self, sub: str) -> list[str]:
         return [a.scheme_id for a in self.holders.values() if a.sub == sub]
@@ -199,7 +196,7 @@ class FakePlans:
         return self.plans.get(plan_id)
 
     def of_person(self, person_id: str) -> list[Plan]:
-        return sorted((p for p in self.plans.values() if p.person_id == person_id), key=_by_id)
+        return sorted((p for p in self.plans.values() if p.person_id == person_id), key=by_id)
 
     def lock(self, plan_id: str) -> Plan | None:
         return self.plans.get(plan_id)
@@ -222,23 +219,6 @@ class FakePlans:
 
     def add_review(self, review: PlanReview) -> None:
         self.reviews.append(inserted(review))
-
-
-def _by_id(row: Any) -> str:
-    return str(row.id)
-
-
-def inserted(row: T) -> T:
-    """The row as the database stores it: each column left unset takes its column default."""
-    for column in type(row).__table__.columns:
-        default = column.default
-        if default is None or getattr(row, column.key, None) is not None:
-            continue
-        if default.is_scalar:
-            setattr(row, column.key, copy.copy(default.arg))
-        elif default.is_callable:
-            setattr(row, column.key, default.arg(None))
-    return row
 
 
 class FakeLedger:
@@ -331,7 +311,9 @@ class FakeLedger:
 
 
 @dataclass
-class FakeTransaction:
+class FakeTransaction(FakeOutbox):
+    """The ports of one transaction; `publish` (from FakeOutbox) keeps the events in order."""
+
     requests: FakeRequests = field(default_factory=FakeRequests)
     schemes: FakeSchemes = field(default_factory=FakeSchemes)
     people: FakePeople = field(init=False)
@@ -339,7 +321,6 @@ class FakeTransaction:
     pots: FakePots = field(default_factory=FakePots)
     ledger: FakeLedger = field(default_factory=FakeLedger)
     audit: FakeAudit = field(default_factory=FakeAudit)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -391,39 +372,16 @@ class FakeTransaction:
         req = self.visible_request(actor, request_id)
         return req, self.people.scheme_of(req.person_id)
 
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        self.events.append((topic, payload))
-
     def done(self, view: dict[str, Any]) -> dict[str, Any]:
         self.answers.append(view)
         return view
 
 
-class FakeUnitOfWork:
-    """One in-memory world; `commits` counts the write transactions that committed."""
+class FakeUnitOfWork(BaseFakeUnitOfWork[FakeTransaction]):
+    """One in-memory budget world; `commits` counts the write transactions that committed."""
 
     def __init__(self) -> None:
-        self.tx = FakeTransaction()
-        self.commits = 0
-        self.attempts = 0
-
-    @contextmanager
-    def read(self) -> Iterator[FakeTransaction]:
-        yield self.tx
-
-    @contextmanager
-    def write(self) -> Iterator[FakeTransaction]:
-        saved = copy.deepcopy(self.tx.__dict__)
-        try:
-            yield self.tx
-        except BaseException:
-            self.tx.__dict__.update(saved)  # rolled back: nothing of the failed write stays
-            raise
-        self.commits += 1
-
-    def retrying(self, call: Callable[[], T]) -> T:
-        self.attempts += 1
-        return call()
+        super().__init__(FakeTransaction())
 
 
 @dataclass

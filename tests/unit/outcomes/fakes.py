@@ -7,11 +7,8 @@ write that raises commits nothing (the fake snapshots its records and puts them 
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from services.outcomes.adapters.orm import (
     Activity,
@@ -25,21 +22,8 @@ from services.outcomes.domain.scheme_settings import FALLBACK
 from services.outcomes.service_layer import access
 from shared.errors import NotFound
 from shared.identity import Identity
-
-T = TypeVar("T")
-
-
-def inserted(row: T) -> T:
-    """The row as the database stores it: each column left unset takes its column default."""
-    for column in type(row).__table__.columns:
-        default = column.default
-        if default is None or getattr(row, column.key, None) is not None:
-            continue
-        if default.is_scalar:
-            setattr(row, column.key, copy.copy(default.arg))
-        elif default.is_callable:
-            setattr(row, column.key, default.arg(None))
-    return row
+from tests.unit.fakes import FakeUnitOfWork as BaseFakeUnitOfWork
+from tests.unit.fakes import inserted
 
 
 class FakePeople:
@@ -165,29 +149,11 @@ class FakeTransaction:
         return checkin
 
 
-class FakeUnitOfWork:
-    """One in-memory world; `commits` counts the write transactions that committed."""
+class FakeUnitOfWork(BaseFakeUnitOfWork[FakeTransaction]):
+    """One in-memory outcomes world; `commits` counts the write transactions that committed."""
 
     def __init__(self) -> None:
-        self.tx = FakeTransaction()
-        self.commits = 0
-
-    @contextmanager
-    def read(self) -> Iterator[FakeTransaction]:
-        yield self.tx
-
-    @contextmanager
-    def write(self) -> Iterator[FakeTransaction]:
-        saved = copy.deepcopy(self.tx.__dict__)
-        try:
-            yield self.tx
-        except BaseException:
-            self.tx.__dict__.update(saved)  # rolled back: nothing of the failed write stays
-            raise
-        self.commits += 1
-
-    def retrying(self, call: Callable[[], T]) -> T:
-        return call()
+        super().__init__(FakeTransaction())
 
 
 # --- a small world, built keyword-only --------------------------------------------------------
