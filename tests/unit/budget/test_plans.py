@@ -68,6 +68,7 @@ def test_a_new_plan_is_reviewed_within_the_schemes_first_cadence_and_outcomes_he
         "plan_id": plan["id"],
         "goals": plan["goals"],
         "next_review_date": "2026-09-01",
+        "agreed_on": plan["created_at"].date().isoformat(),  # the day the plan was made
     }
     assert uow.commits == 1
 
