@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote, urlencode
 
 from shared.errors import DependencyUnavailable, NotFound, ValidationFailed
 from shared.http import ServiceClient
@@ -47,26 +49,27 @@ class DirectoryPort(Protocol):
 
 
 class HttpDirectory:
-    """Asks the directory over HTTP, as the budget service itself."""
+    """Asks the directory over HTTP, as the budget service itself: through the client's urllib3
+    pool of keep-alive connections (`ServiceClient.forward`, as the gateway's proxy), with its
+    timeouts, retries of this idempotent GET, deadline header and signed token."""
 
     def __init__(self, client: ServiceClient):
         self.client = client
         self.identity = service_identity("budget")
 
     def fundability(self, listing_id: str, cost_option_id: str | None) -> Fundability:
-        params = {"cost_option_id": cost_option_id} if cost_option_id else None
-        response = self.client.get(
-            f"/listings/{listing_id}/fundability", params=params, identity=self.identity
-        )
-        if response.status_code == 404:
+        query = urlencode({"cost_option_id": cost_option_id}) if cost_option_id else None
+        path = f"/listings/{quote(str(listing_id), safe='')}/fundability"
+        answer = self.client.forward("GET", path, query=query, identity=self.identity)
+        if answer.status == 404:
             raise NotFound("The directory has no such listing.")
-        if response.status_code == 422:
+        if answer.status == 422:
             raise ValidationFailed(
                 "The directory refused the listing or cost option.",
                 errors={"cost_option_id": ["Not a cost option of this listing."]},
             )
-        if response.status_code != 200:
+        if answer.status != 200:
             raise DependencyUnavailable(
-                f"The directory answered {response.status_code}; nothing was changed."
+                f"The directory answered {answer.status}; nothing was changed."
             )
-        return Fundability.from_json(response.json())
+        return Fundability.from_json(json.loads(answer.content))
