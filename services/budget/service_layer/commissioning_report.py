@@ -29,6 +29,7 @@ from services.budget.service_layer.commissioning_speed import speed_section
 from services.budget.service_layer.unit_of_work import SqlUnitOfWork, as_sql_uow
 from shared.db import Database
 from shared.identity import Identity
+from shared.report_sql import for_reports
 from shared.spreadsheet import csv_writer
 from shared.suppression import MARK, THRESHOLD
 
@@ -45,6 +46,7 @@ def commissioner_report(
     today = today or date.today()
     with as_sql_uow(db).read() as tx:
         session = tx.session
+        for_reports(session)
         scope = scope_of(session, actor, scheme_id)
         schemes = session.execute(
             scoped(select(Scheme.id, Scheme.name), Scheme.id, scope).order_by(

@@ -23,6 +23,7 @@ from services.outcomes.domain.instruments import Catalogue, Instrument, Score, a
 from services.outcomes.service_layer.unit_of_work import UnitOfWork
 from shared.errors import Forbidden, ValidationFailed
 from shared.identity import Identity
+from shared.report_sql import for_reports
 from shared.suppression import MARK, THRESHOLD, Cell, suppress, total_cell
 
 READERS = ("commissioner", "admin")
@@ -126,6 +127,7 @@ def _measure(key: str, instrument: Instrument, score: Score) -> dict[str, Any]:
 
 
 def _grouped(session: Session, query: Query, higher_is_better: bool) -> list[Any]:
+    for_reports(session)
     start_iso = query.start.isoformat()
     end_iso = (query.end + timedelta(days=1)).isoformat()
     category = func.coalesce(Activity.category, UNCATEGORISED).label("category")
