@@ -17,16 +17,17 @@ from shared.db import Database
 from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.http import DEADLINE_HEADER, deadline_from_header, deadline_var
 from shared.identity import INTERNAL_HEADER, Identity
-from shared.internal_tokens import LEEWAY_SECONDS
+from shared.internal_tokens import LEEWAY_SECONDS, USED_BEFORE
 from shared.json_limits import MAX_JSON_DEPTH, nests_too_deeply
 from shared.json_provider import install_json
 from shared.logs import request_id_var
 from shared.metrics import install_metrics
 from shared.openapi import INTERNAL_SCHEME, ProblemApi, TruthfulDocsPlugin
-from shared.problems import register_error_handlers
+from shared.problems import problem, register_error_handlers
 from shared.replay import DatabaseReplayGuard
 
 MAX_BODY_BYTES = 1_000_000
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A request that names no deadline (one not from the gateway: health checks) gets this long.
 MAX_REQUEST_SECONDS = 30.0
 ReadyCheck = Callable[[], dict[str, Any] | None]
@@ -47,13 +48,26 @@ def public(view: Any) -> Any:
 
 def is_public(view: Any, method: str) -> bool:
     """Whether `view` (as registered in `app.view_functions`) answers `method` without identity."""
+    return _marked(view, method, "_phb_public")
+
+
+def records_token_with_write(view: Any) -> Any:
+    """Mark a view (or one method of a MethodView) whose every write is a `Database.write`
+    transaction: its caller's token id is recorded in the first of them instead of in a
+    transaction of its own (shared.replay), so a write costs one commit. Not for views that
+    write any other way (a read session that commits, an object store, another service)."""
+    view._phb_token_with_write = True
+    return view
+
+
+def _marked(view: Any, method: str, mark: str) -> bool:
     view_class = getattr(view, "view_class", None)
     if view_class is None:
-        return bool(getattr(view, "_phb_public", False))
+        return bool(getattr(view, mark, False))
     handler = getattr(view_class, method.lower(), None)
     if handler is None and method.upper() == "HEAD":
         handler = getattr(view_class, "get", None)
-    return bool(getattr(handler, "_phb_public", False))
+    return bool(getattr(handler, mark, False))
 
 
 def current_identity() -> Identity:
@@ -136,6 +150,7 @@ def create_service_app(
         api.register_blueprint(blueprint)
     app.extensions["phb_api"] = api
     register_error_handlers(app)  # after Api(): flask-smorest installs its own JSON handlers
+    _install_token_settling(app)
     return app
 
 
@@ -149,9 +164,7 @@ def _install_request_context(app: Flask) -> None:
             deadline_from_header(request.headers.get(DEADLINE_HEADER), MAX_REQUEST_SECONDS)
         )
         token = request.headers.get(INTERNAL_HEADER)
-        g.identity = (
-            current_app.extensions["phb_settings"].verifier.verify(token) if token else None
-        )
+        g.identity = _identify(app, token) if token else None
         if g.identity is None and not _is_public(app):
             raise Unauthorized("This service only answers calls that come through the gateway.")
         _refuse_deep_json()
@@ -163,12 +176,48 @@ def _install_request_context(app: Flask) -> None:
 
     @app.teardown_request
     def _reset(_exc: BaseException | None) -> None:
+        DatabaseReplayGuard.forget()
         token = g.pop("request_id_token", None)
         if token is not None:
             request_id_var.reset(token)
         deadline = g.pop("deadline_token", None)
         if deadline is not None:
             deadline_var.reset(deadline)
+
+
+def _identify(app: Flask, token: str) -> Identity:
+    """The caller; a write call marked `records_token_with_write` has its token id recorded by its
+    first write transaction (or, if none commits, before it answers: `_settle_token`)."""
+    verifier = app.extensions["phb_settings"].verifier
+    guard = verifier.replays
+    if (
+        request.method in WRITE_METHODS
+        and isinstance(guard, DatabaseReplayGuard)
+        and request.endpoint is not None
+        and _marked(
+            app.view_functions.get(request.endpoint), request.method, "_phb_token_with_write"
+        )
+    ):
+        identity, jti, expires_at = verifier.check(token)
+        guard.defer(jti, expires_at)
+        return identity
+    return verifier.verify(token)
+
+
+def _install_token_settling(app: Flask) -> None:
+    """Registered last, so it runs before every other after-request hook (Flask runs them in
+    reverse): a call whose token id no committed write recorded records it now; a replay that got
+    there first turns the answer into 401, whatever it was."""
+
+    @app.after_request
+    def _settle_token(response: Response) -> Response:
+        guard = app.extensions["phb_settings"].verifier.replays
+        if isinstance(guard, DatabaseReplayGuard) and not guard.settle():
+            err = Unauthorized(USED_BEFORE)
+            return problem(
+                err.status, err.title, err.detail, type_slug=err.type_slug, headers=err.headers()
+            )
+        return response
 
 
 def _refuse_deep_json() -> None:

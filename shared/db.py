@@ -89,8 +89,16 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+WriteHook = Callable[[Callable[[], Connection]], Callable[[], None] | None]
+
+
 class Database:
     """One service's database: sessions for reading, and serialised write transactions."""
+
+    # Called as each write transaction begins, with a way to its connection: it may write first
+    # in that transaction (the replay guard records a call's token id there) and returns what to
+    # run once the transaction has committed (or None).
+    write_hook: WriteHook | None = None
 
     def __init__(self, url: str, **engine_kwargs: object):
         self.url = normalise_url(url)
@@ -120,10 +128,14 @@ class Database:
         """A write transaction: on SQLite it holds the write lock from its first statement."""
         if self._write_turn is None:
             with self._writer() as session, session.begin():
+                committed = self._begin_write(session.connection)
                 yield session
-            return
-        with self._write_turn, self._writer() as session, session.begin():
-            yield session
+        else:
+            with self._write_turn, self._writer() as session, session.begin():
+                committed = self._begin_write(session.connection)
+                yield session
+        if committed is not None:
+            committed()
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
@@ -131,10 +143,18 @@ class Database:
         ORM session is built. It queues and locks as `write` does."""
         if self._write_turn is None:
             with self._write_engine.begin() as connection:
+                committed = self._begin_write(lambda: connection)
                 yield connection
-            return
-        with self._write_turn, self._write_engine.begin() as connection:
-            yield connection
+        else:
+            with self._write_turn, self._write_engine.begin() as connection:
+                committed = self._begin_write(lambda: connection)
+                yield connection
+        if committed is not None:
+            committed()
+
+    def _begin_write(self, connection: Callable[[], Connection]) -> Callable[[], None] | None:
+        hook = self.write_hook
+        return hook(connection) if hook is not None else None
 
     def run_write(self, work: Callable[[Session], T], *, attempts: int = 8) -> T:
         """Run `work` in a write transaction, retried on serialisation failures and lock timeouts."""

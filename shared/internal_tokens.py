@@ -38,6 +38,7 @@ GATEWAY = "gateway"
 ALGORITHMS = ("EdDSA", "ES256")
 DEFAULT_TTL_SECONDS = 60
 LEEWAY_SECONDS = 5
+USED_BEFORE = "The internal identity token has been used before."
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 _PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
@@ -227,6 +228,15 @@ class TokenVerifier:
         self.replays: Replays = ReplayGuard()
 
     def verify(self, token: str) -> Identity:
+        """The caller the token names, if it is good and its id has not been used before."""
+        identity, jti, expires_at = self.check(token)
+        if not self.replays.first_use(jti, expires_at):
+            raise Unauthorized(USED_BEFORE)
+        return identity
+
+    def check(self, token: str) -> tuple[Identity, str, float]:
+        """Everything `verify` checks but the replay: (the caller, the token's id, when it expires).
+        Whoever calls this must record the id before anything the call does is kept."""
         trusted = self._trusted_key(token)
         try:
             claims = jwt.decode(
@@ -248,9 +258,7 @@ class TokenVerifier:
                 raise Unauthorized("The internal identity token names no known role.")
         elif role != SERVICE_ROLE or claims["sub"] != trusted.issuer:
             raise Unauthorized("A service may only act as itself.")
-        if not self.replays.first_use(str(claims["jti"]), float(claims["exp"])):
-            raise Unauthorized("The internal identity token has been used before.")
-        return Identity.from_claims(claims)
+        return Identity.from_claims(claims), str(claims["jti"]), float(claims["exp"])
 
     def _trusted_key(self, token: str) -> TrustedKey:
         """The trusted key the token's header names (the caller it claims is checked on decoding)."""

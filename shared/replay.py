@@ -4,19 +4,38 @@ Each service keeps the ids in its own database (`used_token_ids`, a table every 
 and migrations include through `UsedTokenMixin`) until the token has expired, so a token captured
 on its way to one process is refused by all of them, not only by the one that saw it. A process
 sweeps expired ids now and then; the primary key makes the first use the only one under any race.
+
+A call that writes (views marked `shared.app.records_token_with_write`) does not spend a
+transaction of its own on the record: its token id is deferred (`defer`) and inserted as the first
+statement of the call's first write transaction (`Database.write_hook`), so the call's change and
+the record of its token commit together or not at all:
+
+- a replay of a token whose call committed is refused by every process, as before (the id is in
+  the table), and one racing the first call waits on the id's row and is refused once it commits;
+- a call whose transaction rolled back (a refusal, a lost race retried, a crash) took its record
+  with it, so nothing of it is left: its token could be accepted once more, but nothing it did
+  was kept, so the token's effects still happen at most once. A call that answers without any
+  committed write (refused, or replayed by its idempotency key) records the id in a transaction
+  of its own before it answers (`settle`): if a replay committed meanwhile, the answer is 401.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, String, column, delete, insert, table
+from sqlalchemy import Connection, DateTime, String, column, delete, insert, table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Database, retrying
+from shared.errors import Unauthorized
+from shared.internal_tokens import USED_BEFORE
 
 TABLE_NAME = "used_token_ids"
 SWEEP_SECONDS = 60.0
@@ -39,6 +58,27 @@ _used = table(
 # Every call a service answers records its token id: built once, bound per call, on a bare
 # connection (no ORM session).
 _RECORD = insert(_used)
+# In a call's write transaction: nothing inserted (no error, the transaction goes on to roll back)
+# when the id is there already.
+_RECORD_ONCE = {
+    name: dialect.insert(_used)
+    .on_conflict_do_nothing(index_elements=["jti"])
+    .returning(_used.c.jti)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+@dataclass
+class DeferredToken:
+    """A call's token id, to be recorded with the call's first write (or `settle`d at its end)."""
+
+    guard: DatabaseReplayGuard
+    jti: str
+    keep_until: datetime
+    recorded: bool = False
+
+
+_deferred: ContextVar[DeferredToken | None] = ContextVar("phb_deferred_token", default=None)
 
 
 class DatabaseReplayGuard:
@@ -52,10 +92,51 @@ class DatabaseReplayGuard:
         self.sweep_seconds = sweep_seconds
         self._next_sweep = 0.0
         self._lock = threading.Lock()
+        db.write_hook = self._in_write
 
     def first_use(self, jti: str, expires_at: float) -> bool:
-        keep_until = datetime.fromtimestamp(expires_at + self.leeway_seconds, UTC)
+        return self._record(jti, self._keep_until(expires_at))
 
+    def defer(self, jti: str, expires_at: float) -> None:
+        """This call's token id is recorded by its first write transaction (or by `settle`)."""
+        _deferred.set(DeferredToken(self, jti[:64], self._keep_until(expires_at)))
+
+    def settle(self) -> bool:
+        """At the end of a call whose token id was deferred: record it now unless a committed write
+        of the call did; False if another call used the token first."""
+        token = _deferred.get()
+        if token is None or token.recorded or token.guard is not self:
+            return True
+        token.recorded = True  # (so the record's own transaction does not insert it twice)
+        return self._record(token.jti, token.keep_until)
+
+    @staticmethod
+    def forget() -> None:
+        """The call is over: no token id is deferred any more in this thread."""
+        _deferred.set(None)
+
+    def _in_write(self, connection: Callable[[], Connection]) -> Callable[[], None] | None:
+        """The first statement of a write transaction of a call with a deferred id: its record."""
+        token = _deferred.get()
+        if token is None or token.recorded or token.guard is not self:
+            return None
+        bound = connection()
+        inserted = bound.execute(
+            _RECORD_ONCE[bound.dialect.name], {"jti": token.jti, "expires_at": token.keep_until}
+        ).first()
+        if inserted is None:
+            raise Unauthorized(USED_BEFORE)
+
+        def committed() -> None:
+            token.recorded = True
+            self._sweep_now_and_then()
+
+        return committed
+
+    def _keep_until(self, expires_at: float) -> datetime:
+        return datetime.fromtimestamp(expires_at + self.leeway_seconds, UTC)
+
+    def _record(self, jti: str, keep_until: datetime) -> bool:
         def record() -> None:
             with self.db.write_connection() as connection:
                 connection.execute(_RECORD, {"jti": jti[:64], "expires_at": keep_until})

@@ -40,6 +40,8 @@ _CLAIM = {
     .returning(KEYS.c.key)
     for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
+# A refusal kept as the key's answer, unless another call's answer got there first.
+_STORE_REFUSAL = _CLAIM
 
 
 @dataclass(frozen=True)
@@ -155,34 +157,37 @@ class Idempotency:
         )
 
     def remember_failure_once(self, db: Database, err: DomainError) -> Outcome | None:
-        """A refusal before any transaction held the key: stored, unless the key already has an
-        answer, which is returned instead (KeyReused if that was for another body)."""
+        """A refusal of a call whose transactions committed nothing: stored as the key's answer,
+        unless the key already has one, which is returned instead (KeyReused if that was for
+        another body). The insert decides: a twin that held the key meanwhile is waited for, and
+        if it committed an answer, that answer is every caller's."""
         problem = problem_of(err)
 
         def store(session: Session) -> Outcome | None:
             earlier = self.answered(session)
             if earlier is not None:
                 return earlier
-            session.execute(
-                _insert_for(session)(KEYS)
-                .values(
-                    key=self.full_key,
-                    body_hash=self.digest,
-                    state=DONE,
-                    status_code=err.status,
-                    response=problem,
-                    created_at=utcnow(),
-                )
-                .on_conflict_do_nothing(index_elements=[KEYS.c.key])
-            )
-            return None
+            stored = session.execute(
+                _STORE_REFUSAL[session.get_bind().dialect.name],
+                {
+                    "key": self.full_key,
+                    "body_hash": self.digest,
+                    "state": DONE,
+                    "status_code": err.status,
+                    "response": problem,
+                    "created_at": utcnow(),
+                },
+            ).first()
+            return None if stored is not None else self.answered(session)
 
         return db.run_write(store)
 
 
-def _insert_for(session: Session) -> Callable[..., Any]:
-    """The dialect's INSERT, which has ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike)."""
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+def kept_as_answer(err: DomainError) -> bool:
+    """Whether a refusal becomes the key's answer: the call's own refusals do; a server's failure
+    (5xx) does not, nor a call refused as unauthenticated (a replayed internal token: the key's
+    own caller, retrying with a fresh token, must still get the call made)."""
+    return err.status < 500 and err.status != 401
 
 
 def problem_of(err: DomainError) -> dict[str, Any]:

@@ -12,8 +12,9 @@ A use case takes a command and a unit of work and reads top to bottom:
 `@retried` runs the use case again on a serialisation failure or a lock timeout (nothing of the
 failed attempt was committed). When the call carries an Idempotency-Key, the write transaction
 first holds the key (see `idempotency.Idempotency.claim`), `tx.done(view)` stores the answer in
-the same transaction as the change, and a refusal raised inside the transaction is stored as the
-key's answer while the change itself is rolled back.
+the same transaction as the change, and a refusal raised inside the transaction rolls all of it
+back and is then stored as the key's answer (`SqlUnitOfWork.write`, `run_once`): no savepoint
+on the way of every call for the sake of the few refused.
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ from services.budget.adapters.repository import (
     SqlSchemes,
 )
 from services.budget.service_layer import access, events, person_views
-from services.budget.service_layer.idempotency import Idempotency, Outcome, Replay, problem_of
+from services.budget.service_layer.idempotency import (
+    Idempotency,
+    Outcome,
+    Replay,
+    kept_as_answer,
+    problem_of,
+)
 from services.budget.service_layer.ledger import Ledger, MoneyRequest
 from shared.db import Database, is_retryable
 from shared.errors import DomainError
@@ -259,30 +266,32 @@ class SqlUnitOfWork:
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
+        """A write transaction; with a key, the call's first one holds it (no savepoint).
+
+        A refusal rolls the whole transaction back, the key's hold with it: `run_once` then keeps
+        the refusal as the key's answer in a transaction of its own (unless a twin committed an
+        answer first). A refusal in a later transaction of a call whose key an earlier one holds
+        replaces the key's answer, in a transaction of its own, at once.
+        """
         key = self.idempotency
-        failure: DomainError | None = None
-        with self.db.write() as session:
-            if key is not None and not self.claimed:
-                key.claim(session)
-            tx = SqlTransaction(session, self)
-            work = session.begin_nested() if key is not None else None
-            try:
+        try:
+            with self.db.write() as session:
+                if key is not None and not self.claimed:
+                    key.claim(session)
+                tx = SqlTransaction(session, self)
                 yield tx
-            except DomainError as err:
-                if key is None or work is None or err.status >= 500:
-                    raise
-                work.rollback()  # the change goes; the refusal stays as the key's answer
-                key.remember(session, err.status, problem_of(err))
-                failure = err
-            else:
-                if work is not None:
-                    work.commit()
                 if key is not None and not tx.answered:
                     raise RuntimeError("an idempotent write must end with tx.done(answer)")
+        except DomainError as err:
+            if key is not None and self.claimed and kept_as_answer(err):
+                self._replace_answer(key, err)
+            raise
         if key is not None:
             self.claimed = self.answered = True
-        if failure is not None:
-            raise failure
+
+    def _replace_answer(self, key: Idempotency, err: DomainError) -> None:
+        refusal = problem_of(err)
+        self.db.run_write(lambda session: key.remember(session, err.status, refusal))
 
     def retrying(self, call: Callable[[], T]) -> T:
         for attempt in range(1, ATTEMPTS + 1):
@@ -329,7 +338,7 @@ def run_once(
     except Replay as replay:
         return replay.outcome
     except DomainError as err:
-        if not uow.answered and err.status < 500:
+        if not uow.answered and kept_as_answer(err):
             earlier = key.remember_failure_once(db, err)
             if earlier is not None:
                 return earlier

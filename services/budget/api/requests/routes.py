@@ -19,7 +19,7 @@ from services.budget.api.requests.schemas import (
 )
 from services.budget.domain import duties
 from services.budget.service_layer import requests as svc
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 from shared.openapi import refusal
 
 blp = Blueprint(
@@ -52,6 +52,7 @@ class Requests(MethodView):
     @blp.arguments(RequestSchema)
     @blp.response(201, RequestSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @records_token_with_write  # every write of a request's life cycle is in its unit of work
     @blp.doc(
         responses={
             "404": refusal("No such young person on your caseload, or goal in their plan."),
@@ -120,7 +121,7 @@ def _action(path: str, summary: str, schema=None):
 
         view.__name__ = f"request_{path.replace('-', '_')}"
         view.__doc__ = summary
-        decorated = blp.response(200, RequestSchema)(view)
+        decorated = blp.response(200, RequestSchema)(records_token_with_write(view))
         decorated = blp.doc(**IDEMPOTENCY_DOC)(decorated)
         decorated = blp.doc(responses=_refusals(path.replace("-", "_")))(decorated)
         if schema is not None:
