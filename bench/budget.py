@@ -443,6 +443,7 @@ class Profiler:
                     "record",
                     "--nonblocking",
                     "--gil",
+                    "--subprocesses",  # gunicorn (--server gunicorn) serves from workers under its master
                     "-p",
                     str(process.pid),
                     "-r",
