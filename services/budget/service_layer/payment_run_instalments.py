@@ -23,13 +23,10 @@ from services.budget.adapters.orm import (
     PaymentRun,
     PaymentRunInstalment,
     Person,
-    Scheme,
 )
-from services.budget.domain import duties
 from services.budget.domain import packages as package_rules
 from services.budget.domain import payment_runs as runs
 from services.budget.service_layer import package_events
-from services.budget.service_layer.request_queries import waiver_of
 from services.budget.service_layer.unit_of_work import SqlTransaction
 from shared.clock import utcnow
 from shared.identity import Identity
@@ -124,26 +121,6 @@ def lock_for_paying(session: Session, run_id: str) -> Paying:
         )
     )
     return Paying(packages, instalments)
-
-
-def set_up_by(session: Session, actor: Identity, paying: Paying) -> list[str]:
-    """The instalments of packages the payer set up (they may not pay them, unless waived)."""
-    schemes = {
-        person_id: scheme
-        for person_id, scheme in session.execute(
-            select(Person.id, Scheme)
-            .join(Scheme, Scheme.id == Person.scheme_id)
-            .where(Person.id.in_({p.person_id for p in paying.packages.values()}))
-        )
-    }
-    own = []
-    for i in paying.instalments:
-        package = paying.packages[i.package_id]
-        creator = duties.Participants(raised_by=package.created_by, approved_by=package.created_by)
-        waiver = waiver_of(schemes[package.person_id])
-        if duties.separation_refusal("pay", actor.sub, creator, waiver):
-            own.append(line_key(i.package_id, i.number))
-    return own
 
 
 def pay(tx: SqlTransaction, actor: Identity, run: PaymentRun, paying: Paying, on: date) -> None:

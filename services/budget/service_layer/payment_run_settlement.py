@@ -3,8 +3,8 @@
 Marking a run paid changes the run and every request on the state it locked, records each
 request's transition and `request.paid` event, and posts every hold through the ledger's
 `pay_in_full`; each package instalment in the run is paid from its package's hold
-(`payment_run_instalments.pay`); all in one transaction: all are paid, or none. The payer may not have approved any of
-the run's requests. Cancelling frees its requests for the next run. A run already paid (or
+(`payment_run_instalments.pay`); all in one transaction: all are paid, or none. Whether the run
+may be paid (or cancelled) is decided first, from the rows locked, in `payment_run_checks`. Cancelling frees its requests for the next run. A run already paid (or
 cancelled) is answered unchanged.
 """
 
@@ -24,6 +24,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    union,
     update,
 )
 from sqlalchemy import cast as cast_
@@ -32,6 +33,8 @@ from sqlalchemy.orm import Session
 from services.budget.adapters import report_summary
 from services.budget.adapters.orm import (
     OutboxEvent,
+    Package,
+    PackageInstalment,
     PaymentRun,
     PaymentRunItem,
     Person,
@@ -41,6 +44,7 @@ from services.budget.adapters.orm import (
 )
 from services.budget.domain import duties, rules
 from services.budget.domain import payment_runs as runs
+from services.budget.service_layer import payment_run_checks as checks
 from services.budget.service_layer import payment_run_instalments as instalments
 from services.budget.service_layer.access import require
 from services.budget.service_layer.commands import (
@@ -54,7 +58,6 @@ from services.budget.service_layer.request_queries import waiver_of
 from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
 from shared.clock import utcnow
 from shared.db import Database
-from shared.errors import NotFound
 from shared.identity import Identity
 
 
@@ -66,33 +69,11 @@ def mark_paid(db: Database | SqlUnitOfWork, cmd: MarkRunPaid) -> dict[str, Any]:
 
 def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
     session, now, actor = tx.session, utcnow(), cmd.actor
-    run = _lock_run(session, cmd.run_id)
-    if run.state == runs.PAID:  # paid already: nothing is recorded twice
+    to_pay = checks.run_to_pay(SqlRunLocks(session), actor, cmd.run_id)
+    run, locked, paying = to_pay.run, to_pay.requests, to_pay.paying
+    if to_pay.paid_already:
         return tx.done(run_view(session, run, actor))
-    if run.state != runs.OPEN:
-        raise runs.RunClosed(f"Payment run {run.reference} was cancelled; it can't be paid.")
     paid_on = cmd.paid_on or now.date()
-    # Locked as plain rows: what paying needs of each request, without 10,000 ORM objects.
-    locked = list(
-        session.execute(
-            select(
-                PurchaseRequest.id,
-                PurchaseRequest.state,
-                PurchaseRequest.person_id,
-                PurchaseRequest.amount_pence,
-                PurchaseRequest.created_by,
-                PurchaseRequest.approved_by,
-            )
-            .where(PurchaseRequest.payment_run_id == run.id)
-            .order_by(PurchaseRequest.id)
-            .with_for_update()
-        )
-    )
-    paying = instalments.lock_for_paying(session, run.id)
-    unpayable = [u for r in locked if (u := runs.why_unpayable(r.id, r.state, None)) is not None]
-    if unpayable or paying.refusals():  # paying or ending one alone is refused while in a run
-        raise runs.NotPayable(unpayable, paying.refusals())
-    _check_separation(session, actor, run.id, locked, instalments.set_up_by(session, actor, paying))
     session.execute(
         update(PaymentRun)
         .where(PaymentRun.id == run.id, PaymentRun.state == runs.OPEN)
@@ -140,50 +121,6 @@ def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
     )
     session.refresh(run)
     return tx.done(run_view(session, run, actor))
-
-
-def _check_separation(
-    session: Session, actor: Identity, run_id: str, locked: list[Any], own_instalments: list[str]
-) -> None:
-    """Refuse the whole run (403, naming them) if the payer approved any of its requests or set
-    up any package it pays an instalment of."""
-    # Each young person's scheme as plain rows, each scheme's setting read once.
-    schemes = dict(
-        session.execute(
-            select(Person.id, Person.scheme_id).where(
-                Person.id.in_(
-                    select(PurchaseRequest.person_id).where(
-                        PurchaseRequest.id.in_(
-                            select(PaymentRunItem.request_id).where(PaymentRunItem.run_id == run_id)
-                        )
-                    )
-                )
-            )
-        ).all()
-    )
-    settings = {
-        scheme.id: waiver_of(scheme)
-        for scheme in session.scalars(select(Scheme).where(Scheme.id.in_(set(schemes.values()))))
-    }
-    waivers = {person_id: settings[scheme_id] for person_id, scheme_id in schemes.items()}
-    own = [
-        r.id
-        for r in locked
-        if duties.separation_refusal(
-            "pay",
-            actor.sub,
-            duties.Participants(raised_by=r.created_by, approved_by=r.approved_by),
-            waivers[r.person_id],
-        )
-    ]
-    if own or own_instalments:
-        raise duties.SeparationOfDuties(
-            "You approved requests or set up packages in this run, so someone else must mark it "
-            f"paid (rule: {duties.APPROVER_MAY_NOT_PAY}): {', '.join(own + own_instalments)}",
-            rule=duties.APPROVER_MAY_NOT_PAY,
-            request_ids=own,
-            instalments=own_instalments,
-        )
 
 
 def _record_payments(session: Session, actor: Identity, run: PaymentRun, now: datetime) -> None:
@@ -262,11 +199,9 @@ def cancel_run(db: Database | SqlUnitOfWork, cmd: CancelPaymentRun) -> dict[str,
 
 def _cancel(tx: SqlTransaction, cmd: CancelPaymentRun, reason: str) -> dict[str, Any]:
     session = tx.session
-    run = _lock_run(session, cmd.run_id)
-    if run.state == runs.RUN_CANCELLED:
+    run, to_cancel = checks.run_to_cancel(SqlRunLocks(session), cmd.run_id)
+    if not to_cancel:
         return tx.done(run_view(session, run, cmd.actor))
-    if run.state != runs.OPEN:
-        raise runs.RunClosed(f"Payment run {run.reference} is paid; it can't be cancelled.")
     session.execute(
         update(PaymentRun)
         .where(PaymentRun.id == run.id, PaymentRun.state == runs.OPEN)
@@ -290,13 +225,61 @@ def _cancel(tx: SqlTransaction, cmd: CancelPaymentRun, reason: str) -> dict[str,
     return tx.done(run_view(session, run, cmd.actor))
 
 
-def _lock_run(session: Session, run_id: str) -> PaymentRun:
-    run = session.scalar(
-        select(PaymentRun)
-        .where(PaymentRun.id == run_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if run is None:
-        raise NotFound("No payment run with that id.")
-    return run
+class SqlRunLocks:
+    """`payment_run_checks.RunLocks` on the database: each read locks its rows (FOR UPDATE)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def run(self, run_id: str) -> PaymentRun | None:
+        return self.session.scalar(
+            select(PaymentRun)
+            .where(PaymentRun.id == run_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    def requests(self, run_id: str) -> list[checks.RunRequest]:
+        # Locked as plain rows: what paying needs of each request, without 10,000 ORM objects.
+        rows = self.session.execute(
+            select(
+                PurchaseRequest.id,
+                PurchaseRequest.state,
+                PurchaseRequest.person_id,
+                PurchaseRequest.amount_pence,
+                PurchaseRequest.created_by,
+                PurchaseRequest.approved_by,
+            )
+            .where(PurchaseRequest.payment_run_id == run_id)
+            .order_by(PurchaseRequest.id)
+            .with_for_update()
+        )
+        return [checks.RunRequest(*row) for row in rows]
+
+    def instalments(self, run_id: str) -> instalments.Paying:
+        return instalments.lock_for_paying(self.session, run_id)
+
+    def waivers(self, run_id: str) -> dict[str, duties.CombinedDuties]:
+        paid_for = union(
+            select(PurchaseRequest.person_id).where(PurchaseRequest.payment_run_id == run_id),
+            select(Package.person_id).where(
+                Package.id.in_(
+                    select(PackageInstalment.package_id).where(
+                        PackageInstalment.payment_run_id == run_id
+                    )
+                )
+            ),
+        )
+        # Each young person's scheme as plain rows, each scheme's setting read once.
+        schemes = dict(
+            self.session.execute(
+                select(Person.id, Person.scheme_id).where(Person.id.in_(paid_for))
+            ).all()
+        )
+        settings = {
+            scheme.id: waiver_of(scheme)
+            for scheme in self.session.scalars(
+                select(Scheme).where(Scheme.id.in_(set(schemes.values())))
+            )
+        }
+        return {person_id: settings[scheme_id] for person_id, scheme_id in schemes.items()}

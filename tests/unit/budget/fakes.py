@@ -16,6 +16,8 @@ from services.budget.adapters.orm import (
     AuditRecord,
     EligibilityRecord,
     Goal,
+    Package,
+    PaymentRun,
     Person,
     Plan,
     PlanReview,
@@ -24,8 +26,11 @@ from services.budget.adapters.orm import (
     Scheme,
     SchemeAssignment,
 )
+from services.budget.domain.duties import CombinedDuties
 from services.budget.service_layer.access import CASEWORK, require, require_people_reader
 from services.budget.service_layer.ledger import InsufficientFunds, MoneyRequest
+from services.budget.service_layer.payment_run_checks import RunRequest
+from services.budget.service_layer.payment_run_instalments import Paying
 from shared.clock import utcnow
 from shared.errors import NotFound
 from shared.identity import Identity
@@ -520,3 +525,86 @@ def add_request(
         ledger.balances[person] -= paid_pence
         ledger.balances[f"paid:{request_id}"] = paid_pence
     return req
+
+
+# --- a payment run's locked rows (payment_run_checks.RunLocks) ---------------------------------
+
+
+@dataclass
+class FakeInstalment:
+    """An instalment row as the run locks it: id, package, number, state, amount."""
+
+    id: int
+    package_id: str
+    number: int
+    state: str
+    amount_pence: int
+
+
+@dataclass
+class FakeRunLocks:
+    """Runs, their requests and package instalments, and each person's scheme waiver, in memory;
+    `locked` lists what was read, in order, as the SQL version locks it."""
+
+    runs: dict[str, PaymentRun] = field(default_factory=dict)
+    in_run: dict[str, list[RunRequest]] = field(default_factory=dict)
+    packages: dict[str, Package] = field(default_factory=dict)
+    instalment_rows: dict[str, list[FakeInstalment]] = field(default_factory=dict)
+    scheme_waivers: dict[str, CombinedDuties] = field(default_factory=dict)
+    locked: list[str] = field(default_factory=list)
+
+    def run(self, run_id: str) -> PaymentRun | None:
+        self.locked.append("run")
+        return self.runs.get(run_id)
+
+    def requests(self, run_id: str) -> list[RunRequest]:
+        self.locked.append("requests")
+        return sorted(self.in_run.get(run_id, []), key=lambda r: r.id)
+
+    def instalments(self, run_id: str) -> Paying:
+        self.locked.append("instalments")
+        rows = sorted(self.instalment_rows.get(run_id, []), key=lambda i: (i.package_id, i.number))
+        return Paying({i.package_id: self.packages[i.package_id] for i in rows}, list(rows))
+
+    def waivers(self, run_id: str) -> dict[str, CombinedDuties]:
+        people = {r.person_id for r in self.in_run.get(run_id, [])} | {
+            self.packages[i.package_id].person_id for i in self.instalment_rows.get(run_id, [])
+        }
+        return {p: self.scheme_waivers.get(p, CombinedDuties()) for p in people}
+
+    def add_run(self, run_id: str = "run-1", *, state: str = "open") -> PaymentRun:
+        run = PaymentRun(id=run_id, reference=f"PHB261201-{run_id[-2:].upper()}", state=state)
+        self.runs[run_id] = run
+        return run
+
+    def add_request(
+        self,
+        request_id: str,
+        *,
+        run_id: str = "run-1",
+        state: str = "approved",
+        person_id: str = "person-1",
+        approved_by: str = "holder-1",
+        amount_pence: int = 1_000,
+    ) -> RunRequest:
+        row = RunRequest(request_id, state, person_id, amount_pence, "advisor-1", approved_by)
+        self.in_run.setdefault(run_id, []).append(row)
+        return row
+
+    def add_package(
+        self,
+        package_id: str,
+        *,
+        run_id: str = "run-1",
+        numbers: tuple[int, ...] = (1,),
+        state: str = "active",
+        instalment_state: str = "due",
+        person_id: str = "person-1",
+        created_by: str = "advisor-1",
+    ) -> Package:
+        package = Package(id=package_id, person_id=person_id, state=state, created_by=created_by)
+        self.packages[package_id] = package
+        rows = self.instalment_rows.setdefault(run_id, [])
+        for number in numbers:
+            rows.append(FakeInstalment(len(rows) + 1, package_id, number, instalment_state, 500))
+        return package
