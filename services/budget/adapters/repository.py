@@ -147,6 +147,14 @@ class SqlPeople:
         self.session.add(record)
         self.session.flush()
 
+    def current_eligibility(self, person_id: str) -> EligibilityRecord | None:
+        return self.session.scalar(
+            select(EligibilityRecord)
+            .where(EligibilityRecord.person_id == person_id, EligibilityRecord.ended_on.is_(None))
+            .order_by(EligibilityRecord.recorded_at.desc(), EligibilityRecord.id)
+            .limit(1)
+        )
+
     def scheme_of(self, person_id: str) -> SchemeRow:
         person = self.session.get(Person, person_id)
         scheme = self.session.get(SchemeRow, person.scheme_id) if person else None

@@ -16,6 +16,7 @@ from services.budget.adapters.orm import (
     Pot,
     PurchaseRequest,
 )
+from services.budget.adapters.repository import SqlPeople
 from services.budget.service_layer import ledger
 
 ELIGIBILITY_FIELDS = (
@@ -32,12 +33,7 @@ ELIGIBILITY_FIELDS = (
 
 def current_record(session: Session, person_id: str) -> EligibilityRecord | None:
     """The person's record still in force (the latest one not ended)."""
-    return session.scalar(
-        select(EligibilityRecord)
-        .where(EligibilityRecord.person_id == person_id, EligibilityRecord.ended_on.is_(None))
-        .order_by(EligibilityRecord.recorded_at.desc(), EligibilityRecord.id)
-        .limit(1)
-    )
+    return SqlPeople(session).current_eligibility(person_id)
 
 
 def eligibility_view(session: Session, person_id: str) -> dict[str, Any] | None:

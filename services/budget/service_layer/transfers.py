@@ -22,7 +22,6 @@ from services.budget.adapters.orm import (
     Package,
     Person,
     Plan,
-    Pot,
     PurchaseRequest,
     Scheme,
     SchemeTransfer,
@@ -36,13 +35,17 @@ from services.budget.service_layer.access import person_for, require
 from services.budget.service_layer.eligibility import record_eligibility
 from services.budget.service_layer.people import allocation_asked
 from services.budget.service_layer.person_views import (
-    current_record,
     eligibility_view,
     person_view,
 )
 from services.budget.service_layer.plans import plan_view
 from services.budget.service_layer.schemes import get_scheme
-from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOfWork, as_sql_uow
+from services.budget.service_layer.unit_of_work import (
+    SqlTransaction,
+    SqlUnitOfWork,
+    Transaction,
+    as_sql_uow,
+)
 from shared import clock
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed
@@ -78,9 +81,10 @@ def _transfer(
     if person.status != ACTIVE:
         raise Conflict("This young person has already transferred out.", rule="transferred-out")
     old = get_scheme(session, person.scheme_id)
+    to_scheme_id, eligibility = values.get("to_scheme_id"), values.get("eligibility")
     new = (
-        _receiving_scheme(session, person, old, values, today)
-        if values.get("to_scheme_id")
+        receiving_scheme(tx, person, old, to_scheme_id, eligibility, today)
+        if to_scheme_id
         else None
     )
     new_allocation = allocation_asked(new, values.get("allocation_pence")) if new else 0
@@ -89,7 +93,7 @@ def _transfer(
     ended = _end_live_packages(tx, actor, person, new, values.get("to_council"), today)
     remaining = tx.ledger.available(person.id)
     settlement = settle(remaining, rule, new_allocation)
-    new_pot = _new_pot(session, new, values.get("pot_id"), settlement.top_up_pence)
+    new_pot = pot_for_top_up(tx, new, values.get("pot_id"), settlement.top_up_pence)
     _move_person(session, person, old, new, new_pot, settlement, today)
     _return_to_pots(tx, person.id, settlement.returned_pence, actor.sub)
     if new is not None and new_pot is not None and settlement.top_up_pence:
@@ -139,10 +143,19 @@ def _end_live_packages(
     return ended
 
 
-def _receiving_scheme(
-    session: Session, person: Person, old: Scheme, values: dict[str, Any], today: date
+def receiving_scheme(
+    tx: Transaction,
+    person: Person,
+    old: Scheme,
+    to_scheme_id: str,
+    eligibility: dict[str, Any] | None,
+    today: date,
 ) -> Scheme:
-    new = get_scheme(session, values["to_scheme_id"])
+    """The scheme the person moves to, if it takes them: open, their age, and their eligibility
+    record (the one in force, or the one sent with the move) one it accepts."""
+    new = tx.schemes.get(to_scheme_id)
+    if new is None:
+        raise NotFound("No scheme with that id.")
     if new.id == old.id:
         raise Conflict("The young person is already on that scheme.", rule="same-scheme")
     if not new.active:
@@ -152,30 +165,30 @@ def _receiving_scheme(
     refusal = AgeRange(new.min_age, new.max_age).refusal(person.birth_date, today)
     if refusal:
         raise ValidationFailed(refusal, errors={"to_scheme_id": [refusal]})
-    record = current_record(session, person.id)
+    record = tx.people.current_eligibility(person.id)
     if not rules_eligibility.satisfies(new.eligibility, record.basis if record else None):
-        rules_eligibility.check_record(new.eligibility, values.get("eligibility"), today)
+        rules_eligibility.check_record(new.eligibility, eligibility, today)
     return new
 
 
-def _new_pot(session: Session, new: Scheme | None, pot_id: str | None, top_up: int) -> str | None:
+def pot_for_top_up(
+    tx: Transaction, new: Scheme | None, pot_id: str | None, top_up: int
+) -> str | None:
     """The pot the top-up comes from: the one named, or the new scheme's first that can cover it."""
     if new is None:
         return None
     if pot_id:
-        pot = session.get(Pot, pot_id)
+        pot = tx.pots.get(pot_id)
         if pot is None or pot.scheme_id != new.id:
             raise NotFound("No pot with that id funds the new scheme.")
         return pot.id
-    pots = list(
-        session.scalars(select(Pot).where(Pot.scheme_id == new.id).order_by(Pot.starts_on, Pot.id))
-    )
+    pots = tx.pots.listed(frozenset({new.id}))
     if not pots:
         raise ValidationFailed(
             "The new scheme has no funding pot.", errors={"pot_id": ["No pot funds that scheme."]}
         )
     for pot in pots:
-        if ledger.balance(session, ledger.account_id(ledger.POT, pot.id)) >= top_up:
+        if tx.ledger.balance(ledger.account_id(ledger.POT, pot.id)) >= top_up:
             return pot.id
     return pots[0].id  # the ledger refuses it, naming what is left
 

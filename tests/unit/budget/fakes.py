@@ -180,6 +180,11 @@ class FakePeople:
             raise AssertionError("an eligibility record names no person (the database refuses it)")
         self.eligibility.append(inserted(record))
 
+    def current_eligibility(self, person_id: str) -> EligibilityRecord | None:
+        """The latest record not ended, as the SQL one orders them."""
+        live = [r for r in self.eligibility if r.person_id == person_id and r.ended_on is None]
+        return max(live, key=lambda r: r.recorded_at, default=None)
+
     def scheme_of(self, person_id: str) -> Scheme:
         person = self.rows.get(person_id)
         scheme = self.scheme_rows.get(person.scheme_id) if person else None
