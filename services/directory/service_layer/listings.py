@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -77,13 +77,42 @@ def change_listing(cmd: ChangeListing, uow: UnitOfWork, geocoder: Geocoder) -> d
 def archive_listing(cmd: ArchiveListing, uow: UnitOfWork) -> dict[str, Any]:
     """Archive a listing: it leaves search and the feed, and stays in the audit trail."""
     with uow.write() as session:
-        return listing_dict(_archive(session, cmd.actor, cmd.listing_id, cmd.if_match))
+        return listing_dict(archive(SqlListingStore(session), cmd))
 
 
 @retried
 def assure_listing(cmd: AssureListing, uow: UnitOfWork) -> dict[str, Any]:
+    """An admin confirms the listing is right today."""
     with uow.write() as session:
-        return listing_dict(_assure(session, cmd.actor, cmd.listing_id, cmd.if_match))
+        return listing_dict(assure(SqlListingStore(session), cmd))
+
+
+def archive(store: ListingStore, cmd: ArchiveListing) -> Service:
+    """The listing archived (once: archiving it again changes nothing), if the caller may edit it
+    and read this version."""
+    service = store.lock(cmd.listing_id)
+    may_edit(cmd.actor, service.organization_id)
+    check_if_match(service, cmd.if_match)
+    if service.archived_at is None:
+        before = store.snapshot(service)
+        service.archived_at = utcnow()
+        service.version += 1
+        service.last_modified = utcnow()
+        store.changed(cmd.actor, service, before, "archived")
+    return service
+
+
+def assure(store: ListingStore, cmd: AssureListing) -> Service:
+    """Its assured date moves to today, last_modified too, if the caller read this version."""
+    service = store.lock(cmd.listing_id)
+    check_if_match(service, cmd.if_match)
+    before = store.snapshot(service)
+    service.assured_date = docs.today()
+    service.assurer = cmd.actor.sub
+    service.version += 1
+    service.last_modified = utcnow()
+    store.changed(cmd.actor, service, before, "assured")
+    return service
 
 
 def _listings_page(
@@ -222,31 +251,33 @@ def _update(
     return service
 
 
-def _archive(
-    session: Session, identity: Identity, listing_id: str, if_match: str | None
-) -> Service:
-    service = get_listing_for_update(session, listing_id)
-    may_edit(identity, service.organization_id)
-    check_if_match(service, if_match)
-    if service.archived_at is None:
-        before = snapshot(service)
-        service.archived_at = utcnow()
-        service.version += 1
-        service.last_modified = utcnow()
-        record_changes(session, identity, service, before, "archived")
-        docs.emit_upserted(session, service, docs.term_index(session))
-    return service
+class ListingStore(Protocol):
+    """A write transaction's listings: each locked for its change, which is audited field by
+    field and announced to the search index in the same transaction."""
+
+    def lock(self, listing_id: str) -> Service: ...
+
+    def snapshot(self, service: Service) -> dict[str, Any]:
+        """What the audit trail compares, as the listing is now."""
+        ...
+
+    def changed(
+        self, actor: Identity, service: Service, before: dict[str, Any], action: str
+    ) -> None: ...
 
 
-def _assure(session: Session, identity: Identity, listing_id: str, if_match: str | None) -> Service:
-    """An admin confirms the listing is right today: its assured date moves, last_modified too."""
-    service = get_listing_for_update(session, listing_id)
-    check_if_match(service, if_match)
-    before = snapshot(service)
-    service.assured_date = docs.today()
-    service.assurer = identity.sub
-    service.version += 1
-    service.last_modified = utcnow()
-    record_changes(session, identity, service, before, "assured")
-    docs.emit_upserted(session, service, docs.term_index(session))
-    return service
+class SqlListingStore:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def lock(self, listing_id: str) -> Service:
+        return get_listing_for_update(self.session, listing_id)
+
+    def snapshot(self, service: Service) -> dict[str, Any]:
+        return snapshot(service)
+
+    def changed(
+        self, actor: Identity, service: Service, before: dict[str, Any], action: str
+    ) -> None:
+        record_changes(self.session, actor, service, before, action)
+        docs.emit_upserted(self.session, service, docs.term_index(self.session))
