@@ -58,6 +58,19 @@ def receive(uow: FakeUnitOfWork, scheme_id: str = "scheme-2", eligibility=None) 
     return transfers.receiving_scheme(uow.tx, uow.person, uow.old, scheme_id, eligibility, TODAY)
 
 
+def keep_record(uow: FakeUnitOfWork, ended_on: date | None = None) -> None:
+    """A section 117 record kept for the person (in force unless ended)."""
+    record = EligibilityRecord(
+        id="record-1",
+        person_id=uow.person.id,
+        basis="section_117",
+        recorded_by="advisor-1",
+        recorded_at=datetime(2026, 5, 2, tzinfo=UTC),
+        ended_on=ended_on,
+    )
+    uow.tx.people.eligibility.append(record)
+
+
 def test_an_open_scheme_for_the_persons_age_takes_them(uow):
     assert receive(uow, new_scheme(uow).id).id == "scheme-2"
 
@@ -88,30 +101,13 @@ def test_a_scheme_needing_a_record_takes_the_one_in_force_or_the_one_sent_with_t
         receive(uow)
     assert list(refused.value.errors) == ["eligibility"]
     assert receive(uow, eligibility=S117_RECORD).id == "scheme-2"
-    uow.tx.people.eligibility.append(
-        EligibilityRecord(
-            id="record-1",
-            person_id=uow.person.id,
-            basis="section_117",
-            recorded_by="advisor-1",
-            recorded_at=datetime(2026, 5, 2, tzinfo=UTC),
-        )
-    )
+    keep_record(uow)
     assert receive(uow).id == "scheme-2"  # the record in force is enough
 
 
 def test_an_ended_record_is_not_in_force(uow):
     new_scheme(uow, eligibility="section_117")
-    uow.tx.people.eligibility.append(
-        EligibilityRecord(
-            id="record-1",
-            person_id=uow.person.id,
-            basis="section_117",
-            recorded_by="advisor-1",
-            recorded_at=datetime(2026, 5, 2, tzinfo=UTC),
-            ended_on=date(2026, 5, 30),
-        )
-    )
+    keep_record(uow, ended_on=date(2026, 5, 30))
     with pytest.raises(ValidationFailed):
         receive(uow)
 
