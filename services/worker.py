@@ -28,6 +28,7 @@ from shared.config import ObservabilitySettings, ProcessSettings, WorkerSettings
 from shared.leader import LeaderLock
 from shared.logs import configure_logging
 from shared.metrics import JOB_ITEMS, JOB_RUNS, WORKER_LEADER, OutboxCollector
+from shared.registry import app_parts, service_core
 from shared.server import start_background, stop_background
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class Job:
 
 def prune_outbox_job(app: Flask, *, retention: timedelta) -> int:
     """Delivered outbox rows older than `retention` (PHB_OUTBOX_RETENTION_DAYS) are deleted."""
-    return sum(relay.prune(retention) for relay in app.extensions.get("phb_relays", {}).values())
+    return sum(relay.prune(retention) for relay in app_parts(app).relays.values())
 
 
 def service_jobs(service: str, settings: WorkerSettings) -> list[Job]:
@@ -83,7 +84,7 @@ class Worker:
         self.settings = settings
         self.app = app
         self.jobs = jobs
-        self.db = app.extensions["phb_db"]
+        self.db = service_core(app).db
         self.lock = LeaderLock(self.db, f"phb-worker-{service}")
         self.leading = False
         self.lost = False
@@ -178,7 +179,7 @@ class Worker:
         try:
             for job in self.jobs:
                 self.run_job(job)
-            relays = self.app.extensions.get("phb_relays", {}) if self.relays else {}
+            relays = app_parts(self.app).relays if self.relays else {}
             for relay in relays.values():
                 relay.drain(timeout=self.settings.drain_timeout)
         finally:
@@ -196,7 +197,7 @@ def serve_metrics(
 
     from shared.metrics import registry_for_scrape
 
-    collector = OutboxCollector(service, lambda: app.extensions.get("phb_relays", {}))
+    collector = OutboxCollector(service, lambda: app_parts(app).relays)
     registry = registry_for_scrape([collector], multiprocess=bool(observability.multiprocess_dir))
     start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
     log.info("metrics", extra={"fields": {"port": settings.metrics_port}})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Blueprint
 
 from shared import clock
@@ -24,13 +24,13 @@ from shared.logs import request_id_var
 from shared.metrics import install_metrics
 from shared.openapi import INTERNAL_SCHEME, ProblemApi, TruthfulDocsPlugin
 from shared.problems import problem, register_error_handlers
+from shared.registry import ReadyCheck, ServiceCore, install_core, service_core
 from shared.replay import DatabaseReplayGuard
 
 MAX_BODY_BYTES = 1_000_000
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A request that names no deadline (one not from the gateway: health checks) gets this long.
 MAX_REQUEST_SECONDS = 30.0
-ReadyCheck = Callable[[], dict[str, Any] | None]
 
 
 def public(view: Any) -> Any:
@@ -90,16 +90,16 @@ def require_role(*roles: str) -> Identity:
 
 
 def database() -> Database:
-    return current_app.extensions["phb_db"]
+    return service_core().db
 
 
 def settings() -> ServiceSettings:
-    return current_app.extensions["phb_settings"]
+    return service_core().settings
 
 
 def add_ready_check(app: Flask, name: str, check: ReadyCheck) -> None:
     """A check `/ready` runs: it returns details (or None) when ready and raises when not."""
-    app.extensions["phb_ready_checks"][name] = check
+    service_core(app).ready_checks[name] = check
 
 
 def create_service_app(
@@ -130,13 +130,11 @@ def create_service_app(
     )
     app.config.update(config)
     install_json(app)
-    app.extensions["phb_settings"] = settings
-    app.extensions["phb_db"] = Database(settings.database_url, **settings.pool_options())
+    db = Database(settings.database_url, **settings.pool_options())
+    core = ServiceCore(settings=settings, db=db, ready_checks={"database": db.ping})
+    install_core(app, core)
     # A token id is refused once any process of this service has seen it (shared.replay).
-    settings.verifier.replays = DatabaseReplayGuard(
-        app.extensions["phb_db"], leeway_seconds=LEEWAY_SECONDS
-    )
-    app.extensions["phb_ready_checks"] = {"database": lambda: app.extensions["phb_db"].ping()}
+    settings.verifier.replays = DatabaseReplayGuard(db, leeway_seconds=LEEWAY_SECONDS)
 
     _install_request_context(app)
     _install_health(app, name)
@@ -148,7 +146,7 @@ def create_service_app(
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    app.extensions["phb_api"] = api
+    core.api = api
     register_error_handlers(app)  # after Api(): flask-smorest installs its own JSON handlers
     _install_token_settling(app)
     return app
@@ -188,7 +186,7 @@ def _install_request_context(app: Flask) -> None:
 def _identify(app: Flask, token: str) -> Identity:
     """The caller; a write call marked `records_token_with_write` has its token id recorded by its
     first write transaction (or, if none commits, before it answers: `_settle_token`)."""
-    verifier = app.extensions["phb_settings"].verifier
+    verifier = service_core(app).settings.verifier
     guard = verifier.replays
     if (
         request.method in WRITE_METHODS
@@ -211,7 +209,7 @@ def _install_token_settling(app: Flask) -> None:
 
     @app.after_request
     def _settle_token(response: Response) -> Response:
-        guard = app.extensions["phb_settings"].verifier.replays
+        guard = service_core(app).settings.verifier.replays
         if isinstance(guard, DatabaseReplayGuard) and not guard.settle():
             err = Unauthorized(USED_BEFORE)
             return problem(
@@ -258,7 +256,7 @@ def _install_health(app: Flask, name: str) -> None:
     def ready() -> tuple[Response, int]:
         checks: dict[str, Any] = {}
         ok = True
-        for check_name, check in app.extensions["phb_ready_checks"].items():
+        for check_name, check in service_core(app).ready_checks.items():
             try:
                 details = check()
                 checks[check_name] = {"ok": True, **(details or {})}

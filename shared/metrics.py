@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -25,6 +25,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from shared.registry import app_parts
 
 if TYPE_CHECKING:
     from shared.config import ObservabilitySettings
@@ -182,14 +184,14 @@ def install_metrics(app: Flask, service: str, settings: ObservabilitySettings) -
         elapsed = time.perf_counter() - started
         REQUESTS.labels(service, endpoint, request.method, str(response.status_code)).inc()
         LATENCY.labels(service, endpoint, request.method).observe(elapsed)
-        for observer in app.extensions.get("phb_metric_observers", ()):
+        for observer in app_parts(app).metric_observers:
             observer(response, elapsed)
         return response
 
     from shared.tracing import install_tracing
 
     install_tracing(app, service, settings)
-    relays = OutboxCollector(service, lambda: current_app.extensions.get("phb_relays", {}))
+    relays = OutboxCollector(service, lambda: app_parts(app).relays)
     multiprocess = bool(settings.multiprocess_dir)
 
     def metrics() -> Response:
@@ -199,7 +201,7 @@ def install_metrics(app: Flask, service: str, settings: ObservabilitySettings) -
 
 
 def add_observer(app: Flask, observer: Callable[[Response, float], None]) -> None:
-    app.extensions.setdefault("phb_metric_observers", []).append(observer)
+    app_parts(app).metric_observers.append(observer)
 
 
 def _problem_slug(response: Response) -> str:

@@ -13,21 +13,20 @@ from flask import Flask
 
 from shared.config import ProcessSettings
 from shared.logs import configure_logging
+from shared.registry import app_parts, service_core
 
 log = logging.getLogger(__name__)
 
 
 def start_background(app: Flask) -> None:
     """Start whatever the service registered to run beside it (outbox relays)."""
-    interval = (
-        app.extensions["phb_settings"].relay_interval if "phb_settings" in app.extensions else 0.5
-    )
-    for worker in app.extensions.get("phb_background", []):
-        worker.start(interval)
+    parts = app_parts(app)
+    for worker in parts.background:
+        worker.start(parts.relay_interval)
 
 
 def stop_background(app: Flask) -> None:
-    for worker in app.extensions.get("phb_background", []):
+    for worker in app_parts(app).background:
         worker.stop()
 
 
@@ -76,8 +75,6 @@ def gunicorn_app(name: str) -> Flask:
     process = ProcessSettings.from_env(name)
     configure_logging(name, process.log_level)
     app = module.create_app()
-    settings = app.extensions.get("phb_settings")
-    url = getattr(settings, "database_url", None) if name != "gateway" else None
-    if name != "gateway" and process.relays_inline(url):
+    if name != "gateway" and process.relays_inline(service_core(app).settings.database_url):
         start_background(app)
     return app

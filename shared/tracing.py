@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+from shared.registry import app_parts
+
 if TYPE_CHECKING:
     from shared.config import ObservabilitySettings
 
@@ -73,5 +75,5 @@ def install_tracing(app: Flask, service: str, settings: ObservabilitySettings) -
         request_hook=_scrub_request,
         response_hook=_scrub_response,
     )
-    app.extensions["phb_tracer_provider"] = _provider
+    app_parts(app).tracer_provider = _provider
     return True

@@ -17,6 +17,7 @@ from shared.http import ServiceClient
 from shared.identity import service_identity
 from shared.metrics import observe_budget_decisions
 from shared.outbox import HttpDelivery, OutboxRelay
+from shared.registry import app_parts, service_core
 
 
 def create_app(
@@ -33,6 +34,7 @@ def create_app(
         settings=budget.service,
     )
     common = budget.service
+    core = service_core(app)
     outcomes = ServiceClient(
         "outcomes",
         common.urls["outcomes"],
@@ -42,7 +44,7 @@ def create_app(
         retries=0,
     )
     relay = OutboxRelay(
-        app.extensions["phb_db"],
+        core.db,
         OutboxEvent,
         "outcomes",
         HttpDelivery(outcomes, "/events", service_identity("budget")),
@@ -60,8 +62,9 @@ def create_app(
     registry.install(
         app, registry.BudgetServices(directory=HttpDirectory(directory), documents=documents)
     )
-    app.extensions["phb_relays"] = {"outcomes": relay}
-    app.extensions["phb_background"] = [relay]
+    parts = app_parts(app)
+    parts.relays["outcomes"] = relay
+    parts.background.append(relay)
     add_ready_check(app, "outbox_to_outcomes", relay.lag)
     observe_budget_decisions(app)
     return app

@@ -10,6 +10,7 @@ from flask import Flask
 from services.worker import Job, prune_outbox_job
 from shared.config import WorkerSettings
 from shared.metrics import record_ledger_verification
+from shared.registry import service_core
 
 log = logging.getLogger(__name__)
 
@@ -17,14 +18,14 @@ log = logging.getLogger(__name__)
 def expire_holds(app: Flask) -> int:
     from services.budget.service_layer.requests import expire_stale_holds
 
-    return len(expire_stale_holds(app.extensions["phb_db"]))
+    return len(expire_stale_holds(service_core(app).db))
 
 
 def verify(app: Flask) -> int:
     """Every ledger invariant recomputed; a breach is logged as an error and counted."""
     from services.budget.service_layer.verify import verify_ledger
 
-    with app.extensions["phb_db"].session() as session:
+    with service_core(app).db.session() as session:
         report = verify_ledger(session)
     for breach in report.breaches:
         log.error(

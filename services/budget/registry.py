@@ -24,7 +24,8 @@ def install(app: Flask, services: BudgetServices) -> None:
     app.extensions[EXTENSION] = services
 
 
-def budget_services() -> BudgetServices:
-    services = current_app.extensions[EXTENSION]
+def budget_services(app: Flask | None = None) -> BudgetServices:
+    """The budget app's services (`current_app`'s unless named: jobs run outside a request)."""
+    services = (app if app is not None else current_app).extensions[EXTENSION]
     assert isinstance(services, BudgetServices)
     return services

@@ -15,8 +15,8 @@ from services.directory.service_layer.search_documents import every_listing_docu
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from services.directory.settings import DirectorySettings
 from shared.app import create_service_app
-from shared.db import Database
 from shared.metrics import observe_search
+from shared.registry import service_core
 
 
 def create_app(
@@ -37,12 +37,14 @@ def create_app(
         config=config,
         settings=settings.service,
     )
-    db: Database = app.extensions["phb_db"]
+    db = service_core(app).db
     uow = SqlUnitOfWork(db)
-    install(
-        app,
-        DirectoryServices(settings=settings, uow=uow, geocoder=geocoder or OfflineGeocoder()),
+    search = install_search(
+        app, db, lambda: every_listing_document(uow), settings.search, search_backend
     )
-    install_search(app, db, lambda: every_listing_document(uow), settings.search, search_backend)
+    services = DirectoryServices(
+        settings=settings, uow=uow, geocoder=geocoder or OfflineGeocoder(), search=search
+    )
+    install(app, services)
     observe_search(app)
     return app

@@ -18,10 +18,10 @@ def remind_due_diligence(app: Flask, *, within: int = 30) -> int:
     """A warning for each provider whose checks expire within `within` days
     (PHB_DUE_DILIGENCE_DAYS), have lapsed or are missing: the admins' log alert and dashboard read
     these."""
-    from services.directory.registry import EXTENSION
+    from services.directory.registry import directory_services
     from services.directory.service_layer.providers import expiring
 
-    providers = expiring(app.extensions[EXTENSION].uow, within)
+    providers = expiring(directory_services(app).uow, within)
     for provider in providers:
         log.warning(
             "due diligence needs renewing",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from services.directory.adapters.geocode import Geocoder
+from services.directory.search.backend import SearchBackend
 from services.directory.service_layer.unit_of_work import UnitOfWork
 from services.directory.settings import DirectorySettings
 
@@ -20,13 +21,15 @@ class DirectoryServices:
     settings: DirectorySettings
     uow: UnitOfWork
     geocoder: Geocoder
+    search: SearchBackend
 
 
 def install(app: Flask, services: DirectoryServices) -> None:
     app.extensions[EXTENSION] = services
 
 
-def directory_services() -> DirectoryServices:
-    services = current_app.extensions[EXTENSION]
+def directory_services(app: Flask | None = None) -> DirectoryServices:
+    """The directory app's services (`current_app`'s unless named: jobs run outside a request)."""
+    services = (app if app is not None else current_app).extensions[EXTENSION]
     assert isinstance(services, DirectoryServices)
     return services

@@ -11,10 +11,11 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.gateway import docs, legal, proxy, signin
+from services.gateway import docs, legal, proxy, registry, signin
 from services.gateway.auth import build_verifier
 from services.gateway.limits import attach_limits, install_limits
 from services.gateway.oidc import install_oidc
+from services.gateway.registry import GatewayServices, gateway_services
 from services.gateway.security import install_headers, origin_of
 from services.gateway.sessions import DatabaseSessionInterface, SessionStore
 from services.gateway.settings import GatewaySettings
@@ -48,12 +49,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     install_json(app)
-    app.extensions["phb_settings"] = settings
-    app.extensions["phb_gateway_settings"] = security
-    _install_sessions(app, security, config.get("GATEWAY_DATABASE_URL"))
-    app.extensions["phb_verifier"] = build_verifier(
-        app.config, demo=security.demo, security=security, db=app.extensions["phb_gateway_db"]
-    )
+    db, sessions = _install_sessions(app, security, config.get("GATEWAY_DATABASE_URL"))
+    verifier = build_verifier(app.config, demo=security.demo, security=security, db=db)
     if security.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
@@ -62,7 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             x_host=security.proxy_hops,
             x_port=security.proxy_hops,
         )
-    app.extensions["phb_clients"] = {
+    clients = {
         name: ServiceClient(
             name,
             settings.urls[name],
@@ -80,8 +77,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         form_targets=tuple(o for o in [origin_of(security.oidc_issuer)] if o),
     )
-    install_limits(app, security)
-    install_oidc(app, security)
+    limiter = install_limits(app, security)
+    oauth = install_oidc(app, security)
+    registry.install(
+        app,
+        GatewayServices(
+            settings=settings,
+            security=security,
+            db=db,
+            sessions=sessions,
+            verifier=verifier,
+            clients=clients,
+            limiter=limiter,
+            oidc=oauth,
+        ),
+    )
     app.register_blueprint(proxy.bp)
     app.register_blueprint(docs.bp)
     _install_health(app)
@@ -103,7 +113,9 @@ def _install_brand(app: Flask, security: GatewaySettings) -> None:
         return {"org": brand, "org_name": security.org_name, "demo_mode": security.demo}
 
 
-def _install_sessions(app: Flask, security: GatewaySettings, url: str | None) -> None:
+def _install_sessions(
+    app: Flask, security: GatewaySettings, url: str | None
+) -> tuple[Database, SessionStore]:
     """Web sessions in the gateway's own database; demo mode brings its schema up to date."""
     db_url = url or database_url("gateway")
     if security.demo:
@@ -111,13 +123,12 @@ def _install_sessions(app: Flask, security: GatewaySettings, url: str | None) ->
 
         upgrade("gateway", db_url)
     db = Database(db_url, **security.database.engine_options(db_url))
-    app.extensions["phb_gateway_db"] = db
     app.config["SECRET_KEY"] = security.session_secret
     store = SessionStore(
         db, idle=security.session_idle_seconds, absolute=security.session_absolute_seconds
     )
-    app.extensions["phb_sessions"] = store
     app.session_interface = DatabaseSessionInterface(store, secure=security.secure_cookies)
+    return db, store
 
 
 def _install_request_ids(app: Flask) -> None:
@@ -148,7 +159,7 @@ def _install_health(app: Flask) -> None:
     pool = ThreadPoolExecutor(max_workers=len(SERVICES) + 1, thread_name_prefix="ready")
 
     def readiness(name: str) -> dict[str, Any]:
-        client = app.extensions["phb_clients"][name]
+        client = gateway_services(app).clients[name]
         timeout = (app.config["READY_TIMEOUT"], app.config["READY_TIMEOUT"])
         try:
             response = client.get("/ready", timeout=timeout)
@@ -163,14 +174,14 @@ def _install_health(app: Flask) -> None:
         services too, so one service down never takes the gateway out of rotation."""
         return jsonify(status="ready", service="gateway")
 
-    security: GatewaySettings = app.extensions["phb_gateway_settings"]
+    security = gateway_services(app).security
     shared_limits = security.ratelimit_enabled and not security.ratelimit_storage.startswith(
         "memory:"
     )
 
     def rate_limit_store() -> dict[str, Any]:
         """The store the rate limits share between replicas (Redis), named but not addressed."""
-        storage = app.extensions["phb_limiter"].storage
+        storage = gateway_services(app).limiter.storage
         kind = security.ratelimit_storage.split(":", 1)[0]
         try:
             return {"ready": bool(storage.check()), "storage": kind}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 
 from services.gateway.oidc import api_identity
+from services.gateway.registry import gateway_services
 from services.gateway.settings import GatewaySettings, StartupRefused
 from services.gateway.tokens import DevIssuer, UserTokenVerifier
 from shared.config import var_dir
@@ -49,6 +50,6 @@ def bearer_identity(app: Flask) -> Identity | None:
     cached = g.get("phb_bearer")
     if cached is not None and cached[0] == token:
         return cached[1]
-    identity = app.extensions["phb_verifier"].verify(token.strip())
+    identity = gateway_services(app).verifier.verify(token.strip())
     g.phb_bearer = (token, identity)
     return identity

@@ -10,12 +10,12 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     jsonify,
     render_template,
     send_from_directory,
 )
 
+from services.gateway.registry import gateway_services
 from shared.config import SERVICES
 
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -49,7 +49,7 @@ def service_spec(service: str) -> Response:
     """The service's own document, with its server set to the gateway's route to it."""
     if service not in SERVICES:
         abort(404)
-    upstream = current_app.extensions["phb_clients"][service].get("/openapi.json")
+    upstream = gateway_services().clients[service].get("/openapi.json")
     if upstream.status_code != 200:
         abort(502)
     return jsonify(as_seen_through_the_gateway(upstream.json(), service))

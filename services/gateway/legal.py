@@ -3,16 +3,16 @@ from the young person's check-in), and cookies. Their facts come from configurat
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
-from services.gateway.settings import GatewaySettings
+from services.gateway.registry import gateway_services
 from services.gateway.web.core import render
 
 bp = Blueprint("legal", __name__)
 
 
 def _facts() -> dict[str, str]:
-    settings: GatewaySettings = current_app.extensions["phb_gateway_settings"]
+    settings = gateway_services().security
     return {
         "contact": settings.org_contact_email,
         "dpo": settings.org_dpo_email,

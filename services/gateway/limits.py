@@ -20,6 +20,7 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits.storage import MemoryStorage
 
+from services.gateway.registry import gateway_services
 from services.gateway.settings import GatewaySettings
 from shared.errors import DomainError
 from shared.problems import problem
@@ -124,7 +125,6 @@ def install_limits(app: Flask, settings: GatewaySettings) -> Limiter:
         enabled=settings.ratelimit_enabled,
         key_prefix="phb-gateway",
     )
-    app.extensions["phb_limiter"] = limiter
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(err: RateLimitExceeded) -> Response:
@@ -141,9 +141,11 @@ def install_limits(app: Flask, settings: GatewaySettings) -> Limiter:
     return limiter
 
 
-def attach_limits(app: Flask, settings: GatewaySettings) -> None:
-    """Wrap the view of every URL rule a limit names; call once all blueprints are registered."""
-    limiter: Limiter = app.extensions["phb_limiter"]
+def attach_limits(app: Flask, settings: GatewaySettings) -> set[str]:
+    """Wrap the view of every URL rule a limit names; call once all blueprints are registered.
+
+    Returns the endpoints wrapped."""
+    limiter = gateway_services(app).limiter
     wrapped: set[str] = set()
     for rule in app.url_map.iter_rules():
         for name, pattern, methods, key in RULES:
@@ -158,4 +160,4 @@ def attach_limits(app: Flask, settings: GatewaySettings) -> None:
             )(view)
             wrapped.add(rule.endpoint)
             break
-    app.extensions["phb_limited_endpoints"] = wrapped
+    return wrapped

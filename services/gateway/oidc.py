@@ -19,6 +19,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask
 from sqlalchemy import delete, insert, select
 
+from services.gateway.registry import gateway_services
 from services.gateway.settings import GatewaySettings
 from services.gateway.tables import provider_users
 from shared.db import Database
@@ -57,12 +58,13 @@ def install_oidc(app: Flask, settings: GatewaySettings) -> OAuth | None:
         server_metadata_url=metadata,
         client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"},
     )
-    app.extensions["phb_oidc"] = oauth
     return oauth
 
 
 def client(app: Flask) -> Any:
-    return app.extensions["phb_oidc"].oidc
+    oauth = gateway_services(app).oidc
+    assert oauth is not None, "OIDC sign-in is not configured"
+    return oauth.oidc
 
 
 # --- from the provider's claims to a user of this suite ---------------------------------------

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.gateway.auth import bearer_identity
+from services.gateway.registry import gateway_services
 from shared.errors import DomainError, NotFound
 from shared.http import DEADLINE_HEADER
 from shared.identity import INTERNAL_HEADER
@@ -60,7 +61,7 @@ def forward(service: str, path: str) -> Response:
     upload = request.method == "POST" and UPLOADS.fullmatch(f"{service}/{path}") is not None
     if upload:
         request.max_content_length = UPLOAD_BODY_BYTES
-    clients = current_app.extensions["phb_clients"]
+    clients = gateway_services().clients
     if service not in clients:
         raise NotFound(f"There is no service called '{service}'.")
     identity = bearer_identity(current_app)

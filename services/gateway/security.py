@@ -9,7 +9,9 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
+
+from services.gateway.registry import gateway_services
 
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
@@ -117,6 +119,6 @@ def safe_next(target: str | None, default: str = "/") -> str:
 def public_url(path: str) -> str:
     """An absolute link for someone outside (a young person's check-in): from `PUBLIC_BASE_URL`,
     never from the request's Host header."""
-    settings = current_app.extensions["phb_gateway_settings"]
-    base = settings.public_base_url or current_app.extensions["phb_settings"].urls["gateway"]
+    services = gateway_services()
+    base = services.security.public_base_url or services.settings.urls["gateway"]
     return base.rstrip("/") + "/" + path.lstrip("/")

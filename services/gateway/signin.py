@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 from urllib.parse import urlencode
 
 from authlib.integrations.base_client.errors import OAuthError
@@ -19,7 +18,9 @@ from flask import Blueprint, current_app, redirect, request, session
 from werkzeug.wrappers import Response
 
 from services.gateway.oidc import SignInRefused, client, user_from_claims
+from services.gateway.registry import gateway_services
 from services.gateway.security import public_url, safe_next
+from services.gateway.settings import GatewaySettings
 from services.gateway.web.core import render, sign_in, sign_out
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,8 @@ NEXT_KEY = "sign_in_next"
 ID_TOKEN_KEY = "oidc_id_token"
 
 
-def _settings() -> Any:
-    return current_app.extensions["phb_gateway_settings"]
+def _settings() -> GatewaySettings:
+    return gateway_services().security
 
 
 def _problem_page(title: str, message: str, status: int) -> tuple[str, int]:
@@ -75,7 +76,7 @@ def callback() -> Response | tuple[str, int]:
         )
     next_url = safe_next(session.get(NEXT_KEY))
     try:
-        signed = user_from_claims(dict(claims), settings, current_app.extensions["phb_gateway_db"])
+        signed = user_from_claims(dict(claims), settings, gateway_services().db)
     except SignInRefused as err:
         sign_out()
         log.info("sign-in refused", extra={"fields": {"reason": err.title}})

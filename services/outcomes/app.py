@@ -12,7 +12,7 @@ from services.outcomes.domain.instruments import Catalogue
 from services.outcomes.registry import OutcomesServices, install
 from services.outcomes.settings import OutcomesSettings
 from shared.app import create_service_app
-from shared.db import Database
+from shared.registry import service_core
 
 
 def create_app(
@@ -32,7 +32,7 @@ def create_app(
         config=config,
         settings=settings.service,
     )
-    db: Database = app.extensions["phb_db"]
+    db = service_core(app).db
     catalogue = instruments or load_catalogue(settings.instrument_dir)
     install(app, OutcomesServices(settings=settings, db=db, instruments=catalogue))
     return app

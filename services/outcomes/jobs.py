@@ -7,11 +7,13 @@ from datetime import date, timedelta
 from functools import partial
 
 from flask import Flask
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, Executable, delete, update
+from sqlalchemy.orm import Session
 
 from services.worker import Job
 from shared.config import WorkerSettings
 from shared.outbox import prune_inbox, utcnow
+from shared.registry import service_core
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +26,12 @@ def close_unanswered(app: Flask, *, after_days: int = 28, today: date | None = N
     from services.outcomes.service_layer.checkins import CLOSED, OPEN
 
     cutoff = (today or utcnow().date()) - timedelta(days=after_days)
-    closed = app.extensions["phb_db"].run_write(
-        lambda s: (
-            s.execute(
-                update(CheckIn)
-                .where(CheckIn.status == OPEN, CheckIn.due_on < cutoff)
-                .values(status=CLOSED)
-            ).rowcount
+    closed = service_core(app).db.run_write(
+        lambda s: _rows_changed(
+            s,
+            update(CheckIn)
+            .where(CheckIn.status == OPEN, CheckIn.due_on < cutoff)
+            .values(status=CLOSED),
         )
     )
     if closed:
@@ -38,19 +39,24 @@ def close_unanswered(app: Flask, *, after_days: int = 28, today: date | None = N
     return closed
 
 
+def _rows_changed(session: Session, statement: Executable) -> int:
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)  # what an UPDATE or DELETE answers
+    return result.rowcount
+
+
 def prune(app: Flask, *, retention: timedelta = timedelta(days=7)) -> int:
     """Delivered outbox rows and received inbox ids older than `retention` are deleted."""
     from services.outcomes.adapters.orm import InboxEvent, OutboxEvent
 
-    db = app.extensions["phb_db"]
+    db = service_core(app).db
     cutoff = utcnow() - retention
     outbox = db.run_write(
-        lambda s: (
-            s.execute(
-                delete(OutboxEvent).where(
-                    OutboxEvent.delivered_at.is_not(None), OutboxEvent.delivered_at < cutoff
-                )
-            ).rowcount
+        lambda s: _rows_changed(
+            s,
+            delete(OutboxEvent).where(
+                OutboxEvent.delivered_at.is_not(None), OutboxEvent.delivered_at < cutoff
+            ),
         )
     )
     return outbox + prune_inbox(db, InboxEvent, retention)

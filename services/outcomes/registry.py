@@ -32,7 +32,8 @@ def install(app: Flask, services: OutcomesServices) -> None:
     app.extensions[EXTENSION] = services
 
 
-def outcomes_services() -> OutcomesServices:
-    services = current_app.extensions[EXTENSION]
+def outcomes_services(app: Flask | None = None) -> OutcomesServices:
+    """The outcomes app's services (`current_app`'s unless named: jobs run outside a request)."""
+    services = (app if app is not None else current_app).extensions[EXTENSION]
     assert isinstance(services, OutcomesServices)
     return services

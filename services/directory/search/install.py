@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.config import make_backend
@@ -20,6 +20,7 @@ from services.directory.settings import SearchSettings
 from shared.app import add_ready_check
 from shared.db import Database
 from shared.outbox import OutboxRelay
+from shared.registry import app_parts
 
 log = logging.getLogger(__name__)
 
@@ -141,21 +142,16 @@ def install_search(
     documents: DocumentSource,
     settings: SearchSettings,
     backend: SearchBackend | None = None,
-) -> None:
+) -> SearchBackend:
+    """Build the search backend (unless given), its relay and sync; the backend is returned for
+    the app's registry."""
     from services.directory.adapters.orm import OutboxEvent
 
     backend = backend or make_backend(settings)
     relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))
     sync = SearchSync(backend, relay, documents, lock_path=settings.relay_lock_path)
-    app.extensions["phb_search"] = backend
-    app.extensions.setdefault("phb_relays", {})[DESTINATION] = relay
-    app.extensions.setdefault("phb_background", []).append(sync)
+    parts = app_parts(app)
+    parts.relays[DESTINATION] = relay
+    parts.background.append(sync)
     add_ready_check(app, "search", sync.ready)
-
-
-def search_backend() -> SearchBackend:
-    return current_app.extensions["phb_search"]
-
-
-def search_relay() -> OutboxRelay:
-    return current_app.extensions["phb_relays"][DESTINATION]
+    return backend

@@ -13,9 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import ImmutableMultiDict
 
+from services.gateway.registry import gateway_services
 from shared.demo import DEMO_USERS
 from shared.identity import ROLES, Identity
 
@@ -191,7 +192,7 @@ def call_raw(
     if identity is True:
         user = current_user()
         identity = user.identity if user else None
-    client = current_app.extensions["phb_clients"][service]
+    client = gateway_services().clients[service]
     headers = {"X-Request-ID": g.get("request_id", ""), **kwargs.pop("headers", {})}
     return client.request(
         method,

@@ -14,6 +14,7 @@ from waitress import create_server
 from services.launcher import free_port
 from shared.db import Database
 from shared.identity import Identity
+from shared.registry import service_core
 from tests.integration.budget.helpers import ADVISOR, migrated
 from tests.object_store import Bucket, CuttingProxy, moto_bucket
 from tests.support import internal_headers
@@ -96,5 +97,5 @@ def serve_budget(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]:
         server.task_dispatcher.shutdown()
         server.close()
         thread.join(5)
-        app.extensions["phb_db"].dispose()
+        service_core(app).db.dispose()
         db.dispose()

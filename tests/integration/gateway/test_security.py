@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from services.gateway.app import create_app
+from services.gateway.registry import gateway_services
 from services.gateway.security import safe_next
 from services.gateway.sessions import SessionStore, _hash
 from services.gateway.tables import web_sessions
@@ -61,7 +62,7 @@ def test_the_cookie_holds_only_a_random_id_and_the_row_is_keyed_by_its_hash(tmp_
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", sid)
     cookie = signed.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    db: Database = app.extensions["phb_gateway_db"]
+    db = gateway_services(app).db
     with db.session() as s:
         rows = s.execute(select(web_sessions)).all()
     assert [r.id_hash for r in rows] == [_hash(sid)]
@@ -76,7 +77,7 @@ def test_signing_in_gives_a_new_id_so_a_planted_cookie_is_not_fixed(tmp_path, mo
     before = cookie_of(client.get("/sign-in"))  # the anonymous session holding the CSRF token
     after = cookie_of(demo_sign_in(client))
     assert before != after
-    assert app.extensions["phb_sessions"].load(before) is None
+    assert gateway_services(app).sessions.load(before) is None
 
 
 def test_sessions_survive_a_restart_are_shared_by_replicas_and_sign_out_ends_them(
@@ -99,7 +100,7 @@ def test_sessions_survive_a_restart_are_shared_by_replicas_and_sign_out_ends_the
     old.set_cookie("phb_session", sid)
     assert "Sam (personal advisor)" not in old.get("/").text
     assert old.get("/caseload").status_code == 302
-    assert first.extensions["phb_sessions"].count() == 0
+    assert gateway_services(first).sessions.count() == 0
 
 
 def test_session_store_ends_idle_and_old_sessions(database_url):
@@ -128,7 +129,7 @@ def test_session_store_ends_idle_and_old_sessions(database_url):
 
 def test_idle_timeout_is_configurable(tmp_path, monkeypatch):
     app = make_app(tmp_path, monkeypatch, SESSION_IDLE_MINUTES="5", SESSION_ABSOLUTE_HOURS="2")
-    store = app.extensions["phb_sessions"]
+    store = gateway_services(app).sessions
     assert (store.idle, store.absolute) == (300, 7200)
 
 
@@ -368,7 +369,7 @@ def test_assets_and_the_api_never_read_or_start_a_session(tmp_path, monkeypatch)
     app = make_app(tmp_path, monkeypatch)
     client = app.test_client()
     sid = cookie_of(demo_sign_in(client))
-    store = app.extensions["phb_sessions"]
+    store = gateway_services(app).sessions
     calls: list[str] = []
     original = store.load
     monkeypatch.setattr(store, "load", lambda s, now=None: calls.append(s) or original(s, now))

@@ -15,6 +15,7 @@ from shared.db import Database
 from shared.metrics import JOB_RUNS, LEDGER_VERIFY_OK
 from shared.migrations import upgrade
 from shared.outbox import add_event, utcnow
+from shared.registry import service_core
 
 
 def make_app(service: str, database_url: str, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
@@ -32,7 +33,7 @@ def test_unanswered_checkins_close_after_the_limit_and_answered_ones_stay(
     from services.outcomes.jobs import close_unanswered
 
     app = make_app("outcomes", database_url, tmp_path, monkeypatch)
-    db: Database = app.extensions["phb_db"]
+    db = service_core(app).db
     today = date(2026, 12, 1)
     person = str(uuid.uuid4())
 
@@ -74,7 +75,7 @@ def test_delivered_events_and_inbox_ids_are_pruned_after_the_retention(
     from services.worker import prune_outbox_job
 
     app = make_app("budget", database_url, tmp_path, monkeypatch)
-    db: Database = app.extensions["phb_db"]
+    db = service_core(app).db
     with db.write() as s:
         old, fresh, pending = (
             add_event(s, OutboxEvent, "outcomes", "t", {"n": n}) for n in range(3)
@@ -98,7 +99,7 @@ def test_inbox_ids_are_forgotten_after_the_retention(database_url, tmp_path, mon
     from services.outcomes.jobs import prune
 
     app = make_app("outcomes", database_url, tmp_path, monkeypatch)
-    db: Database = app.extensions["phb_db"]
+    db = service_core(app).db
     with db.write() as s:
         s.add(InboxEvent(event_id="old", topic="t", received_at=utcnow() - timedelta(days=9)))
         s.add(InboxEvent(event_id="new", topic="t", received_at=utcnow()))
@@ -117,7 +118,7 @@ def test_the_nightly_verify_records_a_clean_ledger_in_the_metrics(
     LEDGER_VERIFY_OK.set(0)
     assert verify(app) == 0
     assert LEDGER_VERIFY_OK._value.get() == 1
-    app.extensions["phb_db"].dispose()
+    service_core(app).db.dispose()
 
 
 def test_a_failing_job_is_counted_and_the_others_still_run(tmp_path):
@@ -161,14 +162,14 @@ def test_the_due_diligence_reminder_names_each_provider_needing_renewal(
     database_url, tmp_path, monkeypatch, caplog
 ):
     from services.directory.jobs import remind_due_diligence
-    from services.directory.registry import EXTENSION
+    from services.directory.registry import directory_services
     from services.directory.service_layer import providers
     from services.directory.service_layer.commands import AddProvider, RecordCheck
     from shared.identity import Identity
     from shared.metrics import DUE_DILIGENCE_EXPIRING
 
     app = make_app("directory", database_url, tmp_path, monkeypatch)
-    uow = app.extensions[EXTENSION].uow
+    uow = directory_services(app).uow
     admin = Identity(sub="admin-jobs", role="admin")
     soon = date.today() + timedelta(days=10)
     later = date.today() + timedelta(days=300)
@@ -189,7 +190,7 @@ def test_the_due_diligence_reminder_names_each_provider_needing_renewal(
     named = {r.fields["provider_id"] for r in caplog.records}  # type: ignore[attr-defined]
     assert named == {made["Renewing Soon Ltd"], unchecked}
     assert DUE_DILIGENCE_EXPIRING._value.get() == 2
-    app.extensions["phb_db"].dispose()
+    service_core(app).db.dispose()
 
 
 @pytest.mark.parametrize(
@@ -203,17 +204,23 @@ def test_the_due_diligence_reminder_names_each_provider_needing_renewal(
     ],
 )
 def test_a_worker_relays_only_where_the_web_processes_do_not(
-    monkeypatch, service, url, search, relays
+    monkeypatch, tmp_path, service, url, search, relays
 ):
-    from types import SimpleNamespace
+    from flask import Flask
+
+    from shared.config import ServiceSettings
+    from shared.registry import ServiceCore, install_core
 
     monkeypatch.delenv("PHB_INLINE_WORKERS", raising=False)
     monkeypatch.setenv("SEARCH_BACKEND", search)
+    monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     db = Database(url)
     try:
+        app = Flask(__name__)
+        install_core(app, ServiceCore(settings=ServiceSettings.from_env(service), db=db))
         worker = Worker(
             service,
-            SimpleNamespace(extensions={"phb_db": db}),  # type: ignore[arg-type]
+            app,
             [],
             process=ProcessSettings.from_env(service),
             settings=WorkerSettings(),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.budget.adapters.orm import OutboxEvent
-from shared.db import Database
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay, add_event
+from shared.registry import service_core
 from tests.integration.ops.test_workers import metric
 
 
@@ -29,7 +29,7 @@ def make_budget_app(database_url, tmp_path, monkeypatch, token=None):  # type: i
 def budget_app(database_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     app = make_budget_app(database_url, tmp_path, monkeypatch)
     yield app
-    app.extensions["phb_db"].dispose()
+    service_core(app).db.dispose()
 
 
 def scrape(client) -> str:  # type: ignore[no-untyped-def]
@@ -42,7 +42,7 @@ def scrape(client) -> str:  # type: ignore[no-untyped-def]
 def test_outbox_gauges_follow_the_backlog(budget_app):
     client = budget_app.test_client()
     assert metric(scrape(client), "phb_outbox_pending", destination="outcomes") == 0
-    db: Database = budget_app.extensions["phb_db"]
+    db = service_core(budget_app).db
     with db.write() as session:
         for n in range(3):
             add_event(session, OutboxEvent, "outcomes", "thing.happened", {"n": n})

@@ -7,6 +7,7 @@ import http.server
 import threading
 
 from shared.config import ObservabilitySettings
+from shared.registry import app_parts
 from shared.tracing import install_tracing
 
 
@@ -37,7 +38,7 @@ def make_outcomes_app(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
 def test_tracing_is_off_by_default(tmp_path, monkeypatch):
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     app = make_outcomes_app(tmp_path, monkeypatch)
-    assert "phb_tracer_provider" not in app.extensions
+    assert app_parts(app).tracer_provider is None
     assert install_tracing(app, "outcomes", ObservabilitySettings.from_env()) is False
 
 
@@ -50,7 +51,8 @@ def test_requests_become_spans_without_tokens(tmp_path, monkeypatch):
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
         monkeypatch.setenv("OTEL_SERVICE_NAME", "phb-outcomes-test")
         app = make_outcomes_app(tmp_path, monkeypatch)
-        provider = app.extensions["phb_tracer_provider"]
+        provider = app_parts(app).tracer_provider
+        assert provider is not None
         token = "Zq8" * 12
         response = app.test_client().get(f"/feedback/{token}?code=secret-oauth-code")
         assert response.status_code == 404  # an unknown link

@@ -17,7 +17,6 @@ from services.directory.api.search.schemas import (
 )
 from services.directory.registry import directory_services
 from services.directory.search.backend import SearchUnavailable
-from services.directory.search.install import search_backend
 from services.directory.search.query import FACETS, GeoPoint, SearchQuery
 from services.directory.service_layer.search_log import (
     record_funded,
@@ -119,7 +118,7 @@ class Search(MethodView):
         try:
             body, found = search_listings(
                 directory_services().uow,
-                search_backend(),
+                directory_services().search,
                 query,
                 explicit=explicit_filters(args),
                 geocoder=directory_services().geocoder,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, request
+from flask import redirect, request
 
+from services.gateway.registry import gateway_services
 from services.gateway.security import safe_next
 from services.gateway.web.blueprint import bp
 from services.gateway.web.core import (
@@ -62,7 +63,7 @@ def home():
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
 def sign_in_page():
     next_url = safe_next(request.values.get("next"))
-    settings = current_app.extensions["phb_gateway_settings"]
+    settings = gateway_services().security
     if settings.oidc or not settings.demo:
         return render("web/sign_in_oidc.html", title="Sign in", next_url=next_url)
     errors = {}
