@@ -108,7 +108,7 @@ def test_metrics_without_the_token_are_refused(database_url, tmp_path, monkeypat
         ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
         assert ok.status_code == 200 and "phb_outbox_pending" in ok.get_data(as_text=True)
     finally:
-        app.extensions["phb_db"].dispose()
+        service_core(app).db.dispose()
 
 
 def test_budget_decisions_are_counted_by_who_approved_and_why_refused():
