@@ -219,4 +219,4 @@ def test_searches_are_counted_by_whether_they_found_anything(tmp_path, monkeypat
     assert client.get("/search", query_string={"q": "beginners"}).json["total"] == 1
     assert client.get("/search", query_string={"q": "zzqxv", "category": "art"}).json["total"] == 0
     assert (counted("found"), counted("zero")) == (found + 1, zero + 1)
-    app.extensions["phb_db"].dispose()
+    service_core(app).db.dispose()
