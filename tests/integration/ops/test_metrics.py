@@ -199,7 +199,7 @@ def test_the_dashboard_only_charts_metrics_the_suite_exports():
 def test_searches_are_counted_by_whether_they_found_anything(tmp_path, monkeypatch):
     """The count comes from the view (`g.search_total`), not from parsing the answer back."""
     from services.directory.app import create_app as create_directory
-    from services.directory.search.install import search_backend
+    from services.directory.registry import directory_services
     from tests.contract.search.fixtures import doc
 
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
@@ -208,7 +208,9 @@ def test_searches_are_counted_by_whether_they_found_anything(tmp_path, monkeypat
     upgrade("directory", url)
     app = create_directory({"DATABASE_URL": url})
     with app.app_context():
-        search_backend().upsert([doc(1, "Salsa for beginners", "Dance classes", "Eastbourne")])
+        directory_services().search.upsert(
+            [doc(1, "Salsa for beginners", "Dance classes", "Eastbourne")]
+        )
     client = app.test_client()
 
     def counted(result: str) -> float:
