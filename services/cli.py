@@ -33,13 +33,9 @@ def main() -> None:
     clock.configure(ClockSettings.from_env())  # commands that run use cases see the demo date
 
 
-def _service_module(service: str, module: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"services.{service}.{module}")
-    except ModuleNotFoundError as err:
-        if err.name == f"services.{service}.{module}":
-            return None
-        raise
+def _service_module(service: str, module: str) -> ModuleType:
+    """Every service has its `seed` and `cli` (tests/unit/test_architecture.py checks the layout)."""
+    return importlib.import_module(f"services.{service}.{module}")
 
 
 MIGRATED = (*SERVICES, "gateway")  # the gateway's own database holds web sessions
@@ -61,8 +57,6 @@ def seed_all() -> None:
 
     for service in SERVICES:
         module = _service_module(service, "seed")
-        if module is None:
-            continue
         db = Database(database_url(service))
         try:
             summary = module.seed(db)
@@ -327,9 +321,7 @@ def db_revision(service: str, message: str) -> None:
 
 
 for _service in SERVICES:
-    _module = _service_module(_service, "cli")
-    if _module is not None:
-        main.add_command(_module.group, _service)
+    main.add_command(_service_module(_service, "cli").group, _service)
 
 from services.gateway.cli import group as _gateway_group  # noqa: E402
 

@@ -52,16 +52,14 @@ def install_tracing(app: Flask, service: str, settings: ObservabilitySettings) -
     endpoint (and any OTEL_EXPORTER_OTLP_* options) from the environment itself."""
     if not settings.otlp_endpoint:
         return False
-    try:
-        from opentelemetry import trace
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.instrumentation.flask import FlaskInstrumentor
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    except ImportError:
-        log.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set but the otel extra is not installed")
-        return False
+    # Imported only when tracing is configured; without the otel extra, start-up fails here.
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     global _provider
     if _provider is None:
         name = settings.otel_service_name or f"phb-{service}"

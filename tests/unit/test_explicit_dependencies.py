@@ -93,3 +93,12 @@ def test_app_extensions_are_touched_only_in_the_registry_modules():
 
 def test_every_registry_module_named_exists():
     assert sorted(r for r in REGISTRIES if not (ROOT / r).is_file()) == []
+
+
+def test_a_missing_dependency_fails_loudly_instead_of_falling_back():
+    offenders = {
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _python_files("services", "shared")
+        for line in import_fallbacks(path.read_text())
+    }
+    assert offenders == set()
