@@ -176,3 +176,24 @@ def test_every_csv_the_suite_writes_goes_through_the_one_safe_writer():
         if "csv" in imports_of(path) and path != ROOT / "shared" / "spreadsheet.py"
     }
     assert offenders == set()
+
+
+# Issue 13: a file a newcomer must read whole stays short. Data and migrations are exempt.
+MAX_LINES = 500
+DATA_FILES = {"services/directory/demo_data.py"}  # the fictional demo catalogue, as data
+
+
+def test_no_source_file_is_over_500_lines():
+    too_long = {
+        str(path.relative_to(ROOT)): n
+        for path in _python_files("services", "shared")
+        if "migrations" not in path.relative_to(ROOT).parts
+        and str(path.relative_to(ROOT)) not in DATA_FILES
+        and (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert too_long == {}
+
+
+def test_the_exempt_data_files_still_exist():
+    """An exemption for a file that has gone would let its name be reused for code."""
+    assert all((ROOT / name).is_file() for name in DATA_FILES)
