@@ -33,6 +33,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from services.components import package  # noqa: E402
 from services.directory.search.tantivy_backend import TantivyBackend  # noqa: E402
 from services.directory.service_layer.oruk_paging import Cursor  # noqa: E402
 from shared.migrations import upgrade  # noqa: E402
@@ -108,7 +109,7 @@ def _copy(cur: psycopg.Cursor[Any], table: str, columns: str, lines: Iterator[st
 def generate(url: str, services: int) -> float:
     """Migrate `url` and fill it; returns the seconds it took."""
     started = time.perf_counter()
-    upgrade("directory", url)
+    upgrade(package("directory"), url)
     now = datetime.now(UTC).isoformat()
     today = date.today().isoformat()
     towns = list(TOWNS.items())

@@ -47,6 +47,7 @@ from services.budget.adapters.orm import (  # noqa: E402
 from services.budget.service_layer import payment_run_settlement, payment_runs  # noqa: E402
 from services.budget.service_layer.commands import CreatePaymentRun, MarkRunPaid  # noqa: E402
 from services.budget.service_layer.verify import verify_ledger  # noqa: E402
+from services.components import package  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.identity import Identity  # noqa: E402
 from shared.migrations import upgrade  # noqa: E402
@@ -230,7 +231,7 @@ def verified(db: Database) -> bool:
 
 
 def run(url: str, requests: int) -> dict[str, Any]:
-    upgrade("budget", url)
+    upgrade(package("budget"), url)
     db = Database(url)
     try:
         started = time.perf_counter()

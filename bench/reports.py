@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from services.components import package  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.identity import Identity  # noqa: E402
 from shared.migrations import upgrade  # noqa: E402
@@ -446,8 +447,8 @@ def main() -> None:
     load_before = os.getloadavg()
     with _databases(args.keep or args.reuse, fresh=not args.reuse) as (budget_url, outcomes_url):
         began = time.perf_counter()
-        upgrade("budget", budget_url)
-        upgrade("outcomes", outcomes_url)
+        upgrade(package("budget"), budget_url)
+        upgrade(package("outcomes"), outcomes_url)
         if args.reuse:
             summarise(budget_url)
             _analyze(_plain(budget_url))

@@ -376,13 +376,14 @@ def understanding_run(mix: list[tuple[str, SearchQuery]]) -> tuple[float, float]
 
 def demo_relevance(work: Path) -> dict[str, Any]:
     """The judged set on the demo catalogue (seeded into SQLite, indexed in tantivy)."""
+    from services.components import package
     from services.directory.seed import seed
     from services.directory.service_layer.search_documents import all_search_documents
     from shared.db import Database
     from shared.migrations import upgrade
 
     url = f"sqlite:///{work / 'demo.db'}"
-    upgrade("directory", url)
+    upgrade(package("directory"), url)
     db = Database(url)
     seed(db)
     with db.session() as session:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import click
 
+from services.budget.cli import group as budget_commands
+from services.directory.cli import group as directory_commands
+from services.gateway.cli import group as gateway_commands
+from services.outcomes.cli import group as outcomes_commands
 from shared.config import (
     DEFAULT_PORTS,
     SERVICES,
@@ -33,33 +35,30 @@ def main() -> None:
     clock.configure(ClockSettings.from_env())  # commands that run use cases see the demo date
 
 
-def _service_module(service: str, module: str) -> ModuleType:
-    """Every service has its `seed` and `cli` (tests/unit/test_architecture.py checks the layout)."""
-    return importlib.import_module(f"services.{service}.{module}")
-
-
 MIGRATED = (*SERVICES, "gateway")  # the gateway's own database holds web sessions
 
 
 def migrate_all(services: tuple[str, ...] = MIGRATED) -> None:
+    from services.components import package
     from shared.migrations import migration_lock, upgrade
 
     for service in services:
         url = database_url(service)
         with migration_lock(service, url):
-            upgrade(service, url)
+            upgrade(package(service), url)
         click.echo(f"  {service}: migrated")
 
 
 def seed_all() -> None:
     """Each service seeds its own database, in dependency order, and each seed is idempotent."""
+    from services.components import seeder
     from shared.db import Database
 
     for service in SERVICES:
-        module = _service_module(service, "seed")
+        seed = seeder(service)
         db = Database(database_url(service))
         try:
-            summary = module.seed(db)
+            summary = seed(db)
         finally:
             db.dispose()
         click.echo(f"  {service}: {summary}")
@@ -77,9 +76,10 @@ def migrate(services: tuple[str, ...], check_heads: bool) -> None:
     Production runs this once per release as its own job (compose's `migrate` service, the
     Kubernetes Job); an advisory lock makes a second migrator wait rather than race."""
     if check_heads:
+        from services.components import package
         from shared.migrations import heads
 
-        found = {s: heads(s) for s in services or MIGRATED}
+        found = {s: heads(package(s)) for s in services or MIGRATED}
         for service, revisions in found.items():
             click.echo(f"  {service}: {len(revisions)} head(s) {', '.join(revisions)}")
         if any(len(revisions) != 1 for revisions in found.values()):
@@ -247,7 +247,7 @@ def gunicorn_argv(
         "--worker-class",
         "gthread",
         *extra,
-        f"shared.server:gunicorn_app({settings.service!r})",
+        f"services.components:gunicorn_app({settings.service!r})",
     ]
 
 
@@ -311,18 +311,17 @@ def db() -> None:
 @click.option("-m", "--message", required=True)
 def db_revision(service: str, message: str) -> None:
     """Write a migration from the difference between SERVICE's models and its database."""
+    from services.components import package
     from shared.migrations import revision
 
     scratch = Path(var_dir()) / f"revision-{service}-{os.getpid()}.db"
     try:
-        revision(service, f"sqlite:///{scratch}", message)
+        revision(package(service), f"sqlite:///{scratch}", message)
     finally:
         scratch.unlink(missing_ok=True)
 
 
-for _service in SERVICES:
-    main.add_command(_service_module(_service, "cli").group, _service)
-
-from services.gateway.cli import group as _gateway_group  # noqa: E402
-
-main.add_command(_gateway_group, "gateway")
+main.add_command(budget_commands, "budget")
+main.add_command(directory_commands, "directory")
+main.add_command(outcomes_commands, "outcomes")
+main.add_command(gateway_commands, "gateway")

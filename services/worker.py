@@ -10,7 +10,6 @@ Jobs (each service's `jobs.py` lists its own) run every `every` seconds or daily
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
@@ -61,13 +60,15 @@ def prune_outbox_job(app: Flask, *, retention: timedelta) -> int:
 
 
 def service_jobs(service: str, settings: WorkerSettings) -> list[Job]:
-    module = importlib.import_module(f"services.{service}.jobs")
-    return list(module.jobs(settings))
+    from services.components import jobs
+
+    return list(jobs(service, settings))
 
 
 def create_worker_app(service: str) -> Flask:
-    module = importlib.import_module(f"services.{service}.app")
-    return module.create_app()
+    from services.components import app_factory
+
+    return app_factory(service)()
 
 
 class Worker:

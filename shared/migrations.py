@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from alembic import command
 from alembic.config import Config
@@ -19,24 +19,27 @@ from shared.leader import LeaderLock
 log = logging.getLogger(__name__)
 
 
-def migrations_dir(service: str) -> Path:
-    package = importlib.import_module(f"services.{service}")
-    return Path(package.__file__).parent / "migrations"  # type: ignore[arg-type]
+def migrations_dir(package: ModuleType) -> Path:
+    """The `migrations` folder of a service's package (`services.budget`), which the caller passes:
+    shared/ never imports a service."""
+    if package.__file__ is None:
+        raise ValueError(f"{package.__name__} is not a package with a folder")
+    return Path(package.__file__).parent / "migrations"
 
 
-def alembic_config(service: str, database_url: str) -> Config:
+def alembic_config(package: ModuleType, database_url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(migrations_dir(service)))
+    config.set_main_option("script_location", str(migrations_dir(package)))
     config.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
-    config.attributes["service"] = service
+    config.attributes["service"] = package.__name__.rsplit(".", 1)[-1]
     return config
 
 
-def heads(service: str) -> tuple[str, ...]:
+def heads(package: ModuleType) -> tuple[str, ...]:
     """The service's migration heads: exactly one, or two branches need a merge revision."""
     from alembic.script import ScriptDirectory
 
-    return tuple(ScriptDirectory.from_config(alembic_config(service, "sqlite://")).get_heads())
+    return tuple(ScriptDirectory.from_config(alembic_config(package, "sqlite://")).get_heads())
 
 
 @contextmanager
@@ -62,17 +65,19 @@ def migration_lock(service: str, database_url: str, timeout: float = 600.0) -> I
         db.dispose()
 
 
-def upgrade(service: str, database_url: str, revision: str = "head") -> None:
+def upgrade(package: ModuleType, database_url: str, revision: str = "head") -> None:
+    """Bring the database of the service whose package is `package` up to `revision`."""
     if is_sqlite(database_url):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(service, database_url), revision)
+    command.upgrade(alembic_config(package, database_url), revision)
 
 
-def revision(service: str, database_url: str, message: str) -> None:
-    """Write a new migration for `service` by comparing its models with an up-to-date database."""
-    config = alembic_config(service, database_url)
+def revision(package: ModuleType, database_url: str, message: str) -> None:
+    """Write a new migration for the service whose package is `package` by comparing its models
+    with an up-to-date database."""
+    config = alembic_config(package, database_url)
     command.upgrade(config, "head")
     command.revision(config, message=message, autogenerate=True)
 

@@ -69,12 +69,11 @@ def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | N
     server.run()
 
 
-def gunicorn_app(name: str) -> Flask:
-    """Entry point for production (`gunicorn 'shared.server:gunicorn_app("budget")'`)."""
-    module = __import__(f"services.{name}.app", fromlist=["create_app"])
+def gunicorn_app(name: str, create_app: Callable[[], Flask]) -> Flask:
+    """A gunicorn worker's app (services.components.gunicorn_app names the factory)."""
     process = ProcessSettings.from_env(name)
     configure_logging(name, process.log_level)
-    app = module.create_app()
+    app = create_app()
     if name != "gateway" and process.relays_inline(service_core(app).settings.database_url):
         start_background(app)
     return app

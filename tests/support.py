@@ -224,6 +224,7 @@ def module_database(service: str) -> Any:
     PostgreSQL when TEST_POSTGRES_URL is set), shared by the module's tests through `rolled_back`."""
     import pytest
 
+    from services.components import package
     from shared.migrations import upgrade
 
     @pytest.fixture(
@@ -243,7 +244,7 @@ def module_database(service: str) -> Any:
                 )
             else:
                 pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL")
-            upgrade(service, url)
+            upgrade(package(service), url)
             database = Database(url)
             stack.callback(database.dispose)
             yield database

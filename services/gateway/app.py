@@ -119,9 +119,10 @@ def _install_sessions(
     """Web sessions in the gateway's own database; demo mode brings its schema up to date."""
     db_url = url or database_url("gateway")
     if security.demo:
+        from services import gateway
         from shared.migrations import upgrade
 
-        upgrade("gateway", db_url)
+        upgrade(gateway, db_url)
     db = Database(db_url, **security.database.engine_options(db_url))
     app.config["SECRET_KEY"] = security.session_secret
     store = SessionStore(

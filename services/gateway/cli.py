@@ -20,10 +20,11 @@ def provider_user() -> None:
 
 
 def _db() -> Database:
+    from services import gateway
     from shared.migrations import upgrade
 
     url = database_url("gateway")
-    upgrade("gateway", url)
+    upgrade(gateway, url)
     return Database(url)
 
 

@@ -340,7 +340,8 @@ def test_the_assets_lock_pins_the_version_the_gateway_expects():
 
 
 def test_the_gunicorn_entry_point_builds_each_app(tmp_path, monkeypatch):
-    from shared.server import gunicorn_app, stop_background
+    from services.components import gunicorn_app
+    from shared.server import stop_background
 
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("PHB_DEMO", "1")  # the gateway refuses production mode unconfigured

@@ -102,3 +102,13 @@ def test_a_missing_dependency_fails_loudly_instead_of_falling_back():
         for line in import_fallbacks(path.read_text())
     }
     assert offenders == set()
+
+
+def test_no_module_is_imported_by_a_name_built_at_run_time():
+    """`services/components.py` maps a command line's service name to direct imports instead."""
+    offenders = {
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _python_files("services", "shared")
+        for line in imports_by_name(path.read_text())
+    }
+    assert offenders == set()

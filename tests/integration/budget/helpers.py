@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.budget.adapters.directory import Fundability
+from services.components import package
 from shared.db import Database
 from shared.identity import Identity
 from shared.migrations import upgrade
@@ -22,7 +23,7 @@ TODAY = factories.TODAY
 
 
 def migrated(url: str) -> Database:
-    upgrade("budget", url)
+    upgrade(package("budget"), url)
     return Database(url)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from services.components import package
 from services.directory.app import create_app
 from services.directory.registry import directory_services
 from services.directory.settings import DirectorySettings, SearchSettings
@@ -26,7 +27,7 @@ class Atlantis:
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DirectorySettings:
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     url = f"sqlite:///{tmp_path / 'directory.db'}"
-    upgrade("directory", url)
+    upgrade(package("directory"), url)
     service = replace(ServiceSettings.from_env("directory"), database_url=url)
     search = SearchSettings(
         backend="tantivy",

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
+from services.components import package
 from services.directory import demo_data
 from services.directory.adapters.orm import Base, Organization, OutboxEvent, Service, TaxonomyTerm
 from services.directory.domain.taxonomy import TERMS
@@ -17,7 +18,7 @@ from shared.migrations import upgrade
 
 
 def migrated(url: str) -> Database:
-    upgrade("directory", url)
+    upgrade(package("directory"), url)
     return Database(url)
 
 

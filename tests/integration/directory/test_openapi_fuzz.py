@@ -10,6 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from services.components import package
 from services.directory.app import create_app
 from services.directory.seed import seed
 from shared.db import Database
@@ -24,7 +25,7 @@ CALLS: list[int] = []
 def directory_app(tmp_path_factory):
     var = tmp_path_factory.mktemp("directory-fuzz")
     url = f"sqlite:///{var / 'directory.db'}"
-    upgrade("directory", url)
+    upgrade(package("directory"), url)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PHB_VAR_DIR", str(var))
         db = Database(url)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from services.components import package
 from services.directory.adapters.orm import Organization, Service
 from services.directory.service_layer import oruk, oruk_paging
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
@@ -23,7 +24,7 @@ _names = itertools.count(1)
 
 @pytest.fixture
 def uow(database_url: str):
-    upgrade("directory", database_url)
+    upgrade(package("directory"), database_url)
     db = Database(database_url)
     yield SqlUnitOfWork(db)
     db.dispose()

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from services.components import package
 from services.directory.adapters.orm import SearchLogEntry
 from services.directory.search.answering import answer
 from services.directory.search.query import GeoPoint, SearchQuery
@@ -27,7 +28,7 @@ from tests.contract.search.fixtures import doc
 
 @pytest.fixture
 def db(database_url: str) -> Database:
-    upgrade("directory", database_url)
+    upgrade(package("directory"), database_url)
     return Database(database_url)
 
 

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from services.cli import main
+from services.components import package
 from services.gateway.oidc import SignInRefused, link_provider_user, user_from_claims
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
@@ -23,7 +24,7 @@ def settings(**config: str) -> GatewaySettings:
 
 @pytest.fixture
 def db(database_url):  # type: ignore[no-untyped-def]
-    upgrade("gateway", database_url)
+    upgrade(package("gateway"), database_url)
     database = Database(database_url)
     yield database
     database.dispose()

@@ -9,6 +9,7 @@ from datetime import time as clock
 import pytest
 from sqlalchemy import select
 
+from services.components import app_factory, package
 from services.worker import Job, Worker
 from shared.config import ProcessSettings, WorkerSettings
 from shared.db import Database
@@ -21,9 +22,8 @@ from shared.registry import service_core
 def make_app(service: str, database_url: str, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     monkeypatch.setenv(f"{service.upper()}_DATABASE_URL", database_url)
-    upgrade(service, database_url)
-    module = __import__(f"services.{service}.app", fromlist=["create_app"])
-    return module.create_app()
+    upgrade(package(service), database_url)
+    return app_factory(service)()
 
 
 def test_unanswered_checkins_close_after_the_limit_and_answered_ones_stay(

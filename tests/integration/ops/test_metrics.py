@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.budget.adapters.orm import OutboxEvent
+from services.components import package
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay, add_event
 from shared.registry import service_core
@@ -19,7 +20,7 @@ def make_budget_app(database_url, tmp_path, monkeypatch, token=None):  # type: i
     else:
         monkeypatch.delenv("PHB_METRICS_TOKEN", raising=False)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    upgrade("budget", database_url)
+    upgrade(package("budget"), database_url)
     from services.budget.app import create_app
 
     return create_app()
@@ -205,7 +206,7 @@ def test_searches_are_counted_by_whether_they_found_anything(tmp_path, monkeypat
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("SEARCH_BACKEND", "tantivy")
     url = f"sqlite:///{tmp_path / 'directory.db'}"
-    upgrade("directory", url)
+    upgrade(package("directory"), url)
     app = create_directory({"DATABASE_URL": url})
     with app.app_context():
         directory_services().search.upsert(

@@ -27,9 +27,10 @@ class Collector(http.server.BaseHTTPRequestHandler):
 def make_outcomes_app(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("OUTCOMES_DATABASE_URL", f"sqlite:///{tmp_path / 'outcomes.db'}")
+    from services.components import package
     from shared.migrations import upgrade
 
-    upgrade("outcomes", f"sqlite:///{tmp_path / 'outcomes.db'}")
+    upgrade(package("outcomes"), f"sqlite:///{tmp_path / 'outcomes.db'}")
     from services.outcomes.app import create_app
 
     return create_app()

@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import func, select
 
 from services.budget.adapters.orm import OutboxEvent
+from services.components import package
 from services.launcher import free_port
 from services.outcomes.adapters.orm import InboxEvent, Person, ReceivedEvent
 from shared.db import Database
@@ -94,8 +95,8 @@ def stop(process: subprocess.Popen) -> None:
 def databases():  # type: ignore[no-untyped-def]
     _require_postgres()
     with postgres_database() as budget, postgres_database() as outcomes:
-        upgrade("budget", budget)
-        upgrade("outcomes", outcomes)
+        upgrade(package("budget"), budget)
+        upgrade(package("outcomes"), outcomes)
         yield budget, outcomes
 
 

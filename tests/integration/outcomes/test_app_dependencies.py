@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from services.components import package
 from services.outcomes.adapters.instrument_files import load_catalogue
 from services.outcomes.app import create_app
 from services.outcomes.settings import OutcomesSettings
@@ -24,7 +25,7 @@ from tests.support import internal_headers
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     url = f"sqlite:///{tmp_path / 'outcomes.db'}"
-    upgrade("outcomes", url)
+    upgrade(package("outcomes"), url)
     db = Database(url)
     yield tmp_path, url, db
     db.dispose()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Float, case, cast, func, select
 
+from services.components import package
 from services.outcomes.adapters import checkin_scores
 from services.outcomes.adapters.checkin_scores import CheckInScore
 from services.outcomes.adapters.instrument_files import load_catalogue
@@ -176,7 +177,7 @@ def _checkin(person: str, kind: str, week: int, activity: str, on: date, rng: ra
 
 @pytest.fixture
 def db(database_url):
-    upgrade("outcomes", database_url)
+    upgrade(package("outcomes"), database_url)
     database = Database(database_url)
     _world(database)
     yield database

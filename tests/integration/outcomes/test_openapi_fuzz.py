@@ -9,6 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from services.components import package
 from services.outcomes.app import create_app
 from services.outcomes.seed import seed
 from shared.db import Database
@@ -23,7 +24,7 @@ CALLS: list[int] = []
 def outcomes_app(tmp_path_factory):
     var = tmp_path_factory.mktemp("outcomes-fuzz")
     url = f"sqlite:///{var / 'outcomes.db'}"
-    upgrade("outcomes", url)
+    upgrade(package("outcomes"), url)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PHB_VAR_DIR", str(var))
         db = Database(url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from services.components import package
 from services.outcomes.adapters.orm import Activity, Plan
 from shared.db import Database
 from shared.migrations import upgrade
@@ -21,7 +22,7 @@ from tests.factories.outcomes import (
 
 @pytest.fixture
 def db(database_url):
-    upgrade("outcomes", database_url)
+    upgrade(package("outcomes"), database_url)
     database = Database(database_url)
     yield database
     database.dispose()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from services.components import package
 from services.directory.adapters.orm import OutboxEvent
 from services.directory.search.query import SearchQuery
 from services.directory.search.sync import DELETED, DESTINATION, UPSERTED, IndexDelivery
@@ -23,7 +24,7 @@ from tests.contract.search.fixtures import catalogue
 
 @pytest.fixture
 def db(database_url: str):  # type: ignore[no-untyped-def]
-    upgrade("directory", database_url)
+    upgrade(package("directory"), database_url)
     database = Database(database_url)
     yield database
     database.dispose()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from services.components import package
 from services.directory.adapters.orm import OutboxEvent
 from services.directory.search import install
 from services.directory.search.backend import SearchUnavailable
@@ -21,7 +22,7 @@ from tests.contract.search.fixtures import catalogue
 @pytest.fixture
 def sync(tmp_path: Path) -> install.SearchSync:
     url = f"sqlite:///{tmp_path / 'directory.db'}"
-    upgrade("directory", url)
+    upgrade(package("directory"), url)
     db = Database(url)
     backend = TantivyBackend(tmp_path / "index")
     relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))

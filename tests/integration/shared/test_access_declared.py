@@ -7,7 +7,6 @@ identity with 401 before any view code runs.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.views import MethodView
 
+from services.components import app_factory
 from shared.app import OPEN_ENDPOINTS, is_public, public
 
 SERVICES = ("budget", "directory", "outcomes")
@@ -53,8 +53,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Flask]]
         mp.setenv("PHB_VAR_DIR", str(var))
         built = {}
         for name in SERVICES:
-            module = importlib.import_module(f"services.{name}.app")
-            built[name] = module.create_app(
+            built[name] = app_factory(name)(
                 {"DATABASE_URL": f"sqlite:///{var / name}.db", "TESTING": True}
             )
         yield built

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from services.components import package
 from services.launcher import Suite, ephemeral_ports, free_port, make_suite
 from shared.db import Database
 from shared.identity import Identity
@@ -36,7 +37,7 @@ ADMIN = Identity(sub="admin-replay", role="admin")
 
 @pytest.fixture
 def two_budget_processes(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    upgrade("budget", database_url)
+    upgrade(package("budget"), database_url)
     suites: list[Suite] = []
     try:
         for _ in range(2):
@@ -69,7 +70,7 @@ def test_a_token_one_process_accepted_is_refused_by_the_other(two_budget_process
 
 
 def test_expired_token_ids_are_swept(database_url):
-    upgrade("budget", database_url)
+    upgrade(package("budget"), database_url)
     db = Database(database_url)
     try:
         guard = DatabaseReplayGuard(db, leeway_seconds=LEEWAY_SECONDS)

@@ -161,7 +161,7 @@ def test_the_gunicorn_command_line(monkeypatch, tmp_path):
     assert argv[argv.index("--bind") + 1] == "0.0.0.0:8123"
     assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--threads") + 1] == "3"
     assert gunicorn_argv(settings, workers=5)[argv.index("--workers") + 1] == "5"
-    assert argv[-1] == "shared.server:gunicorn_app('budget')"
+    assert argv[-1] == "services.components:gunicorn_app('budget')"
 
 
 def test_database_settings_give_postgresql_its_pool_and_timeout(monkeypatch):
