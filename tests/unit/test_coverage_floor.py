@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The floor last agreed. Raising fail_under in pyproject.toml is welcome; lowering it below this
 # figure fails here, so it cannot happen by accident (docs/architecture.md, "Coverage").
-AGREED_FLOOR = 79
+AGREED_FLOOR = 83
 
 
 def coverage_config() -> dict:  # type: ignore[type-arg]
