@@ -146,7 +146,6 @@ def create_service_app(
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    core.api = api
     register_error_handlers(app)  # after Api(): flask-smorest installs its own JSON handlers
     _install_token_settling(app)
     return app

@@ -16,7 +16,6 @@ from flask import Flask, Response, current_app
 if TYPE_CHECKING:
     from shared.config import ServiceSettings
     from shared.db import Database
-    from shared.openapi import ProblemApi
     from shared.outbox import OutboxRelay
 
 PARTS = "phb_parts"
@@ -52,7 +51,6 @@ class ServiceCore:
     settings: ServiceSettings
     db: Database
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
-    api: ProblemApi | None = None
 
 
 def _app(app: Flask | None) -> Flask:
