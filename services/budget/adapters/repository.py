@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from services.budget.adapters import report_summary
 from services.budget.adapters.orm import (
     AuditRecord,
+    Document,
     EligibilityRecord,
     Goal,
     Person,
@@ -125,6 +126,25 @@ class SqlRequests:
                 "details": details,
             },
         )
+
+    def evidence_of(
+        self, request_ids: Any, kinds: tuple[str, ...], roles: tuple[str, ...]
+    ) -> list[Document]:
+        """Each request's earliest document of one of `kinds` uploaded by one of `roles`
+        (`request_ids`: a list or a subquery of ids)."""
+        earliest = (
+            select(Document)
+            .where(
+                Document.request_id.in_(request_ids),
+                Document.kind.in_(kinds),
+                Document.uploaded_role.in_(roles),
+            )
+            .order_by(Document.request_id, Document.uploaded_at, Document.id)
+        )
+        found: dict[str, Document] = {}
+        for document in self.session.scalars(earliest):
+            found.setdefault(document.request_id, document)
+        return list(found.values())
 
     def approved_before(self, person_id: str, request_id: str) -> int:
         """Whether any other request of this young person was ever approved (1) or not (0)."""

@@ -8,7 +8,7 @@ Evidence of purchase (or a receipt) from someone who may evidence a request, upl
 request is paid, moves it on to `evidenced` in the same transaction as the document's record:
 conditional on it being `paid` then, so a request recovered or evidenced meanwhile is left as it
 is (the document is still kept). Before payment the document is kept and the state is not
-touched: the life cycle goes paid -> evidenced, never round payment.
+touched: the payment, when it comes, lands in `evidenced` (`evidence_on_payment`).
 """
 
 from __future__ import annotations
@@ -71,6 +71,9 @@ def upload(
     store.put(key, body, content_type)
     try:
         with db.write() as session:
+            # Locked first: a payment racing this upload either commits before it (and this
+            # upload evidences the paid request) or waits for it (and sees this document).
+            SqlRequests(session).lock(request_id)
             _request(session, actor, request_id)
             document = Document(
                 id=str(uuid.uuid4()),

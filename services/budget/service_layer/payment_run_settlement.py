@@ -52,6 +52,7 @@ from services.budget.service_layer.commands import (
     MarkRunPaid,
 )
 from services.budget.service_layer.events import OUTCOMES
+from services.budget.service_layer.evidence_on_payment import evidence_paid
 from services.budget.service_layer.payment_run_queries import PAYERS, run_view
 from services.budget.service_layer.payment_runs import audit_run
 from services.budget.service_layer.request_queries import waiver_of
@@ -110,6 +111,9 @@ def _mark_paid(tx: SqlTransaction, cmd: MarkRunPaid) -> dict[str, Any]:
     if locked:
         tx.ledger.pay_in_full(holds, len(locked), by=actor.sub, reference=run.reference)
     instalments.pay(tx, actor, run, paying, paid_on)
+    if locked:  # those whose evidence of purchase came first are evidenced with the payment
+        in_run = select(PurchaseRequest.id).where(PurchaseRequest.payment_run_id == run.id)
+        evidence_paid(tx.requests, in_run, actor)
     if locked or paying.instalments:  # its requests and instalments, each young person once
         report_summary.note_run_paid(session, run.id, paid_on)
     audit_run(

@@ -20,6 +20,7 @@ from services.budget.service_layer.commands import (
     PayRequest,
     RecoverMoney,
 )
+from services.budget.service_layer.evidence_on_payment import evidence_paid
 from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
 from services.budget.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork, retried
@@ -90,6 +91,8 @@ def pay(cmd: PayRequest, uow: UnitOfWork) -> dict[str, Any]:
                 "paid_at": utcnow().isoformat(),
             },
         )
+        for evidenced in evidence_paid(tx.requests, [req.id], cmd.actor):
+            req = evidenced
         return answer(tx, req, cmd.actor)
 
 

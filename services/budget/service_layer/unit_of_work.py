@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import (
     AuditRecord,
+    Document,
     EligibilityRecord,
     Goal,
     Person,
@@ -84,6 +85,9 @@ class Requests(Protocol):
         details: dict[str, Any] | None = None,
     ) -> None: ...
     def approved_before(self, person_id: str, request_id: str) -> int: ...
+    def evidence_of(
+        self, request_ids: Any, kinds: tuple[str, ...], roles: tuple[str, ...]
+    ) -> list[Document]: ...
 
 
 class People(Protocol):

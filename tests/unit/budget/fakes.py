@@ -77,6 +77,11 @@ class FakeRequests:
     ) -> None:
         self.history.append((request_id, from_state, to_state, actor.sub, reason))
 
+    def evidence_of(
+        self, request_ids: Any, kinds: tuple[str, ...], roles: tuple[str, ...]
+    ) -> list[Any]:
+        return []  # documents are stored by the SQL adapter only (tests/integration/budget)
+
     def approved_before(self, person_id: str, request_id: str) -> int:
         return sum(
             1
