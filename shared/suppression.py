@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,39 @@ def suppress(counts: dict[str, int], threshold: int = THRESHOLD) -> dict[str, Ce
             _, key = candidates[0]
             withheld.add(key)
             cells[key] = Cell(None, "secondary")
+    return cells
+
+
+def suppress_overlapping(
+    counts: dict[str, int],
+    total: int,
+    people_in: Callable[[frozenset[str]], int],
+    threshold: int = THRESHOLD,
+) -> dict[str, Cell]:
+    """Cells of a breakdown in which one young person may be in several cells (each cell counts
+    distinct people: spend by category, payee or month), published beside the number of distinct
+    people in all and a sum of money that is the cells' sum.
+
+    The money withheld is the total less the cells shown, so withheld cells go at least two
+    together and until the distinct people across them (`people_in(keys)`: their counts overlap,
+    so their sum says nothing) are not 1..threshold-1. Beside the total, those outside a cell are
+    as good as published, so a cell that leaves 1..threshold-1 of the total outside it is withheld
+    too (secondary).
+    """
+    cells = {k: Cell(v) for k, v in counts.items()}
+    for key, value in counts.items():
+        if is_small(value, threshold):
+            cells[key] = Cell(None, "primary")
+        elif is_small(total - value, threshold):
+            cells[key] = Cell(None, "secondary")
+    withheld = {k for k, cell in cells.items() if cell.suppressed}
+    while withheld and (len(withheld) == 1 or is_small(people_in(frozenset(withheld)), threshold)):
+        candidates = sorted((v, k) for k, v in counts.items() if k not in withheld and v > 0)
+        if not candidates:
+            break
+        _, key = candidates[0]
+        withheld.add(key)
+        cells[key] = Cell(None, "secondary")
     return cells
 
 

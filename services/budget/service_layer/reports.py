@@ -13,7 +13,7 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, distinct, extract, func, literal, select
+from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import LedgerAccount, Person, Plan, Pot, PurchaseRequest
@@ -24,7 +24,7 @@ from shared.errors import NotFound
 from shared.identity import Identity
 from shared.report_sql import days_between, median_and_count
 from shared.spreadsheet import csv_writer
-from shared.suppression import MARK, THRESHOLD, Cell, suppress, total_cell
+from shared.suppression import MARK, THRESHOLD, Cell, suppress, suppress_overlapping, total_cell
 
 RULE = (
     f"Counts of 1-{THRESHOLD - 1} young people are withheld, with another figure where a total"
@@ -78,13 +78,35 @@ def _money(cell: Cell, pence: Any) -> int | None:
     return None if cell.suppressed or cell.count is None else int(pence or 0)
 
 
-def _breakdown(rows: list[Any]) -> list[dict[str, Any]]:
-    """(name, young people, pence) rows as published: small groups and their protectors withheld."""
-    cells = suppress({name: int(people) for name, people, _ in rows})
+def _breakdown(
+    session: Session,
+    schemes: frozenset[str] | None,
+    total_people: int,
+    rows: list[tuple[str, Any, int, Any]],
+) -> list[dict[str, Any]]:
+    """(name, condition, young people, pence) rows as published: small groups and their
+    protectors withheld. One young person can be in several rows, so the withheld rows' young
+    people are counted together (`condition` selects a row's requests) before the money they
+    leave out of the total (the total less the rows shown) is let stand."""
+    conditions = {name: condition for name, condition, _, _ in rows}
+
+    def people_in(names: frozenset[str]) -> int:
+        stmt = _paid(func.count(distinct(PurchaseRequest.person_id))).where(
+            or_(*(conditions[name] for name in sorted(names)))
+        )
+        return int(session.scalar(_scoped(stmt, schemes)) or 0)
+
+    cells = suppress_overlapping(
+        {name: int(people) for name, _, people, _ in rows}, total_people, people_in
+    )
     return [
         {"name": name, "people": cells[name].as_dict(), "paid_pence": _money(cells[name], pence)}
-        for name, _, pence in rows
+        for name, _, _, pence in rows
     ]
+
+
+def _equals(column: Any, value: Any) -> Any:
+    return column.is_(None) if value is None else column == value
 
 
 def _spend(session: Session, schemes: frozenset[str] | None) -> dict[str, Any]:
@@ -101,23 +123,44 @@ def _spend(session: Session, schemes: frozenset[str] | None) -> dict[str, Any]:
         .group_by(year, month)
         .order_by(year, month)
     ).all()
+    category, payee = PurchaseRequest.category, PurchaseRequest.payee
+    everyone = int(total_people or 0)
     return {
         "people_paid": total.as_dict(),
         "total_paid_pence": _money(total, total_pence),
         "by_category": _breakdown(
+            session,
+            schemes,
+            everyone,
             [
-                (name or "uncategorised", n, pence)
-                for name, n, pence in _grouped(
-                    session, schemes, PurchaseRequest.category, people, money
-                )
-            ]
+                (name or "uncategorised", _equals(category, name), n, pence)
+                for name, n, pence in _grouped(session, schemes, category, people, money)
+            ],
         ),
-        "by_provider": _breakdown(_grouped(session, schemes, PurchaseRequest.payee, people, money)),
-        "by_month": _breakdown(
+        "by_provider": _breakdown(
+            session,
+            schemes,
+            everyone,
             [
-                (f"{int(y):04d}-{int(m):02d}" if y is not None else "unknown", n, pence)
+                (name, _equals(payee, name), n, pence)
+                for name, n, pence in _grouped(session, schemes, payee, people, money)
+            ],
+        ),
+        "by_month": _breakdown(
+            session,
+            schemes,
+            everyone,
+            [
+                (
+                    f"{int(y):04d}-{int(m):02d}" if y is not None else "unknown",
+                    and_(year == y, month == m)
+                    if y is not None
+                    else PurchaseRequest.paid_on.is_(None),
+                    n,
+                    pence,
+                )
                 for y, m, n, pence in by_month
-            ]
+            ],
         ),
     }
 
