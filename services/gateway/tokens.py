@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,10 +42,17 @@ class DevIssuer:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        tmp = self.private_path.with_suffix(".tmp")
+        # Several processes may start at once (gunicorn's workers of one gateway): the first to
+        # link its key in wins and every other reads that one, so all verify the same tokens.
+        tmp = self.private_path.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex}.tmp")
         tmp.write_bytes(pem)
         tmp.chmod(0o600)
-        tmp.replace(self.private_path)
+        try:
+            os.link(tmp, self.private_path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def issue(self, identity: Identity, *, ttl_seconds: int = 8 * 3600) -> str:
         now = int(time.time())

@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 import jwt
 import pytest
@@ -19,6 +20,17 @@ def test_dev_issuer_tokens_verify_with_its_public_key(tmp_path):
 def test_dev_issuer_key_is_generated_once_and_kept(tmp_path):
     first = DevIssuer(tmp_path).public_pem
     assert DevIssuer(tmp_path).public_pem == first
+
+
+def test_workers_starting_together_keep_the_first_workers_key(tmp_path, monkeypatch):
+    """Two gunicorn workers of one gateway both find no key and make one: the first to land it
+    wins and the other uses that one, so a token either signs is accepted by both."""
+    first = DevIssuer(tmp_path)
+    monkeypatch.setattr(Path, "exists", lambda _self: False)  # the second looked before it landed
+    second = DevIssuer(tmp_path)
+    assert second.public_pem == first.public_pem
+    assert UserTokenVerifier(public_pem=first.public_pem).verify(second.issue(ALEX)) == ALEX
+    assert [p.name for p in tmp_path.iterdir()] == ["dev-issuer.pem"]  # no temporary file left
 
 
 def test_user_token_from_another_issuer_key_is_refused(tmp_path):
