@@ -3,6 +3,7 @@ and a median computed by the database with window functions (no rows loaded into
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Integer, func, select, text
@@ -67,10 +68,21 @@ def median_and_count(session: Session, values: Subquery, column: str) -> tuple[f
     return (float(row[0]) if count else None), count
 
 
-def for_reports(session: Session) -> None:
+def for_reports(session: Session, *, work_mem: str | None = None) -> None:
     """A report's read transaction on PostgreSQL: no JIT compilation. A report's estimated cost
     counts every correlated EXISTS as if run for every row (they run for a few), which puts it
     over `jit_above_cost`; compiling the plan then took more than half of a commissioners' report
-    (EXPLAIN ANALYZE at 200,000 young people: 3.9 s of JIT in 7.2 s) for queries that run once."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
+    (EXPLAIN ANALYZE at 200,000 young people: 3.9 s of JIT in 7.2 s) for queries that run once.
+
+    `work_mem` (e.g. "32MB"), for this transaction only: a report whose sorts or hashes spill to
+    disk at the server's default may ask for more (each caller says why)."""
+    if work_mem is not None and not _MEMORY.fullmatch(work_mem):
+        raise ValueError(f"work_mem {work_mem!r}: a whole number of kB or MB, e.g. '32MB'")
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SET LOCAL jit = off"))
+    if work_mem is not None:
+        session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
+
+
+_MEMORY = re.compile(r"[1-9][0-9]{0,5}(kB|MB)")

@@ -27,7 +27,15 @@ class CheckInScore(Base):
 
     __tablename__ = "checkin_scores"
     __table_args__ = (
-        Index("ix_checkin_scores_measure_kind_person", "measure", "kind", "person_id"),
+        # On PostgreSQL the index carries every column cost per improvement reads (migration
+        # 0008): a young person's baseline and follow-ups are an index-only scan.
+        Index(
+            "ix_checkin_scores_measure_kind_person",
+            "measure",
+            "kind",
+            "person_id",
+            postgresql_include=["activity_id", "week", "answered_at", "checkin_id", "score"],
+        ),
     )
 
     checkin_id: Mapped[str] = mapped_column(ForeignKey("checkins.id"), primary_key=True)
