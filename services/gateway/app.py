@@ -77,7 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         form_targets=tuple(o for o in [origin_of(security.oidc_issuer)] if o),
     )
-    limiter = install_limits(app, security)
+    limiter = install_limits(security)
     oauth = install_oidc(app, security)
     registry.install(
         app,

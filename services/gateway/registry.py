@@ -10,8 +10,8 @@ from flask import Flask, current_app
 
 if TYPE_CHECKING:
     from authlib.integrations.flask_client import OAuth
-    from flask_limiter import Limiter
 
+    from services.gateway.limits import RateLimits
     from services.gateway.sessions import SessionStore
     from services.gateway.settings import GatewaySettings
     from services.gateway.tokens import UserTokenVerifier
@@ -32,7 +32,7 @@ class GatewayServices:
     sessions: SessionStore
     verifier: UserTokenVerifier  # bearer tokens on /api/...
     clients: Mapping[str, ServiceClient]  # one per service, by name
-    limiter: Limiter
+    limiter: RateLimits  # the rate limits and the store they count in
     oidc: OAuth | None  # None unless OIDC sign-in is configured
 
 

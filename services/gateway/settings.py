@@ -45,8 +45,8 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 PLACEHOLDER_PREFIXES = ("replace-with", "change-me", "changeme", "your-", "<")
 MIN_SECRET_LENGTH = 32
 
-# Production defaults for rate limits (Flask-Limiter notation); demo mode is lenient so a
-# developer (or the test suite) clicking quickly is never slowed.
+# Production defaults for rate limits (`limits` notation; several may be joined by ";"); demo mode
+# is lenient so a developer (or the test suite) clicking quickly is never slowed.
 PRODUCTION_LIMITS = {
     "sign_in": "10 per minute",
     "feedback": "30 per minute",

@@ -14,12 +14,10 @@ from services.gateway.limits import LazyMemoryStorage
 
 
 def test_demo_modes_in_memory_limits_use_the_lazy_storage():
-    from flask import Flask
-
     from services.gateway.limits import install_limits
 
     settings = SimpleNamespace(ratelimit_storage="memory://", ratelimit_enabled=True)
-    limiter = install_limits(Flask(__name__), settings)  # type: ignore[arg-type]
+    limiter = install_limits(settings)  # type: ignore[arg-type]
     assert isinstance(limiter.storage, LazyMemoryStorage)
     assert isinstance(storage_from_string("phb-memory://"), LazyMemoryStorage)
 
