@@ -3,7 +3,9 @@
     .venv/bin/python bench/budget.py              # SQLite, and PostgreSQL when TEST_POSTGRES_URL is set
     .venv/bin/python bench/budget.py --no-write
 
-For each database it starts the real suite (gateway + services, fresh databases), sets up a scheme,
+For each database it starts the real suite (gateway + services, fresh databases) on production's
+server (gunicorn gthread as `phb serve` starts it; `--server waitress` for the tests' server,
+bench/serving.py), sets up a scheme,
 a pot, young people with plans and submitted equipment requests through the API, then 16 clients
 approve them through the gateway (3 rounds; medians). Then 32 clients race to spend one young
 person's budget, and `phb budget verify` must be clean. On PostgreSQL it also measures the raw
@@ -35,6 +37,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import serving  # noqa: E402
 from tests.support import POSTGRES_URL, RunningSuite, postgres_database, run_cli, running_suite  # noqa: E402
 
 CLIENTS = 16
@@ -45,6 +48,9 @@ REQUESTS_EACH = 20  # so 24 young people a round
 # A loaded machine's slow calls are measured, not cut off by the gateway's 2 s read timeout.
 SUITE_ENV = {"PHB_READ_TIMEOUT": "10"}
 AMOUNT = 100
+FLOOR_CALLS = 1000
+# gunicorn's processes each build their app: on a loaded machine the suite takes a minute to start.
+READY_TIMEOUT = 180
 
 
 class Client:
@@ -198,21 +204,30 @@ def approve_all(
     return (len(ids) - len(failures)) / elapsed, latencies, failures
 
 
-def http_floor(client: Client, calls: int = 300) -> tuple[float, float]:
-    """`GET /api/directory/health` through the gateway, one client, keep-alive: (p50, p95) ms."""
+def http_floor(client: Client, calls: int = FLOOR_CALLS) -> dict[str, Any]:
+    """`GET /api/directory/health` through the gateway, one client, keep-alive: p50 and p95 ms,
+    and CPU ms a call by process (this client's own apart: it is on the same cores)."""
     session = requests.Session()
     session.trust_env = False
     url = client.suite.gateway + "/api/directory/health"
     times = []
+    meter = CpuMeter(client.suite)
     for i in range(calls + 30):
+        if i == 30:  # after warming up
+            meter.start()
         started = time.perf_counter()
         response = session.get(url, timeout=10)
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise RuntimeError(f"health through the gateway: {response.status_code}")
-        if i >= 30:  # after warming up
+        if i >= 30:
             times.append(elapsed * 1000)
-    return percentile(times, 0.5), percentile(times, 0.95)
+    meter.stop()
+    return {
+        "p50_ms": percentile(times, 0.5),
+        "p95_ms": percentile(times, 0.95),
+        "cpu_ms": {part: seconds * 1000 / calls for part, seconds in meter.used.items()},
+    }
 
 
 def identity_floor(client: Client, calls: int = PER_ROUND * 2) -> dict[str, Any]:
@@ -516,7 +531,9 @@ def measure(postgres: bool, rounds: int, profile: Path | None = None) -> dict[st
 def _measure(postgres: bool, rounds: int, profile: Path | None = None) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_suite(Path(tmp) / "var", postgres=postgres, extra_env=SUITE_ENV) as suite,
+        running_suite(
+            Path(tmp) / "var", postgres=postgres, extra_env=SUITE_ENV, ready_timeout=READY_TIMEOUT
+        ) as suite,
     ):
         client = Client(suite)
         try:
@@ -597,14 +614,9 @@ def main() -> None:
         "--no-oruk", action="store_true", help="skip the ORUK feed at 1,000,000 services (~5 min)"
     )
     parser.add_argument("--rounds", type=int, default=ROUNDS)
-    parser.add_argument(
-        "--server",
-        choices=["waitress", "gunicorn"],
-        default="waitress",
-        help="waitress as `phb up` and the tests start the suite; gunicorn gthread as `phb serve`",
-    )
+    serving.add_options(parser)
     args = parser.parse_args()
-    SUITE_ENV["PHB_SUITE_SERVER"] = args.server
+    SUITE_ENV.update(serving.environment(args))
     load_before = os.getloadavg()[0]
     results = {}
     if args.only != "postgresql":
@@ -620,7 +632,7 @@ def main() -> None:
         f"{os.cpu_count()} cores, 24 GiB ({machine_state(load_before)}), "
         f"Python {platform.python_version()}.",
         f"Approvals of submitted equipment requests (no directory call) end to end through the gateway, "
-        f"{CLIENTS} concurrent clients, {args.rounds} rounds of {PER_ROUND}, served by {args.server}; each approval is a conditional state "
+        f"{CLIENTS} concurrent clients, {args.rounds} rounds of {PER_ROUND}, served by {serving.describe(args)}; each approval is a conditional state "
         "change, a conditional ledger update, two entries, a transition record, an outbox event and an "
         "idempotency key, in one transaction. Median of rounds; latency percentiles over all approvals.",
         "",
@@ -640,12 +652,19 @@ def main() -> None:
             failed = ", ".join(f"{n} × {code}" for code, n in r["failures"].items())
             lines.append(f"\n{name}: {failed} of {r['approvals']} approvals failed.")
     lines.append("")
-    floors = ", ".join(
-        f"{name} suite p50 {r['floor_ms'][0]:.2f} ms, p95 {r['floor_ms'][1]:.2f} ms"
+    floors = "; ".join(
+        f"{name} suite p50 {r['floor_ms']['p50_ms']:.2f} ms, p95 {r['floor_ms']['p95_ms']:.2f} ms, "
+        "CPU ms a call "
+        + ", ".join(
+            f"{part} {ms:.2f}"
+            for part, ms in sorted(r["floor_ms"]["cpu_ms"].items())
+            if ms >= 0.005
+        )
         for name, r in results.items()
     )
     lines.append(
-        f"HTTP floor (`GET /api/directory/health` through the gateway, 1 client, 300 calls): {floors}."
+        "HTTP floor (`GET /api/directory/health` through the gateway, 1 client, "
+        f"{FLOOR_CALLS} calls; the bench client's CPU is its own, on the same cores): {floors}."
     )
     lines.append("")
     lines.append("CPU ms per approval, by process (all approvals of all rounds):")
@@ -703,7 +722,7 @@ def main() -> None:
     if POSTGRES_URL and args.only != "sqlite" and not args.no_oruk:
         from bench import oruk_scale  # the ORUK feed at national scale (issue 16)
 
-        lines += ["", *oruk_scale.report(oruk_scale.measure())]
+        lines += ["", *oruk_scale.report(oruk_scale.measure(extra_env=serving.environment(args)))]
     section = "\n".join(lines) + "\n\n"
     print(section)
     if not args.no_write:

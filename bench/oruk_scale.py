@@ -33,6 +33,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import serving  # noqa: E402
 from services.components import package  # noqa: E402
 from services.directory.search.tantivy_backend import TantivyBackend  # noqa: E402
 from services.directory.service_layer.oruk_paging import Cursor  # noqa: E402
@@ -265,8 +266,9 @@ def _sql_ms(url: str, sql: str, runs: int = 3) -> float:
     return statistics.median(samples)
 
 
-def measure(services: int = SERVICES) -> dict[str, Any]:
-    """Generate, start the suite on it, and time the pages. Needs TEST_POSTGRES_URL."""
+def measure(services: int = SERVICES, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Generate, start the suite on it (with `extra_env`: the server, bench/serving.py), and time
+    the pages. Needs TEST_POSTGRES_URL."""
     if not POSTGRES_URL:
         raise SystemExit("the ORUK feed at scale is measured on PostgreSQL: set TEST_POSTGRES_URL")
     load_before = os.getloadavg()[0]
@@ -286,8 +288,8 @@ def measure(services: int = SERVICES) -> dict[str, Any]:
         before_ms = _sql_ms(url, f"SELECT * {live} ORDER BY name, id OFFSET {last} LIMIT 50")
         count_ms = _sql_ms(url, f"SELECT count(*) {live}")
         index = one_listing_index(Path(tmp) / "index")
-        env = {"DIRECTORY_DATABASE_URL": url, "SEARCH_INDEX_PATH": str(index)}
-        with running_suite(Path(tmp) / "var", extra_env=env) as suite:
+        env = {**(extra_env or {}), "DIRECTORY_DATABASE_URL": url, "SEARCH_INDEX_PATH": str(index)}
+        with running_suite(Path(tmp) / "var", extra_env=env, ready_timeout=180) as suite:
             feed = f"{suite.gateway}/oruk/services"
 
             def get(**params: Any) -> Callable[[], Any]:
@@ -408,8 +410,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=SERVICES)
     parser.add_argument("--write", action="store_true")
+    serving.add_options(parser)
     args = parser.parse_args()
-    lines = report(measure(args.services))
+    lines = report(measure(args.services, extra_env=serving.environment(args)))
     print("\n".join(lines))
     if args.write:
         write(lines)

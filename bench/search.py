@@ -38,6 +38,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import serving  # noqa: E402
 from services.directory.domain.search import SearchDocument  # noqa: E402
 from services.directory.search.answering import answer  # noqa: E402
 from services.directory.search.backend import SearchBackend  # noqa: E402
@@ -432,11 +433,17 @@ def peak_rss_mb(pid: int) -> float:
     return max(peaks, default=float("nan"))
 
 
-def end_to_end(var_dir: Path, mix: list[tuple[str, SearchQuery]]) -> dict[str, Any]:
+def end_to_end(
+    var_dir: Path, mix: list[tuple[str, SearchQuery]], server_env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The floor and searches through the gateway, the suite served as `server_env` says
+    (bench/serving.py: production's gunicorn unless told otherwise)."""
     from services.launcher import ephemeral_ports, make_suite
 
     suite = make_suite(
-        var_dir, ports=ephemeral_ports(), extra_env={"LOG_LEVEL": "WARNING", "PHB_DEMO": "1"}
+        var_dir,
+        ports=ephemeral_ports(),
+        extra_env={**(server_env or {}), "LOG_LEVEL": "WARNING", "PHB_DEMO": "1"},
     )
     subprocess.run(
         [sys.executable, "-c", "from services.cli import main; main()", "migrate"],
@@ -446,7 +453,7 @@ def end_to_end(var_dir: Path, mix: list[tuple[str, SearchQuery]]) -> dict[str, A
     )
     suite.start_all()
     try:
-        suite.wait_ready(timeout=120)
+        suite.wait_ready(timeout=180)  # gunicorn's processes each build their app
         session = requests.Session()
         url = suite.gateway + "/api/directory/search"
         health = suite.gateway + "/api/directory/health"
@@ -600,6 +607,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="profile the engine path (cProfile) at --e2e-size"
     )
+    serving.add_options(parser)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     mix = query_mix(args.queries)
@@ -655,7 +663,7 @@ def main() -> None:
             del backend, docs
             if size == args.e2e_size:
                 print("   end to end through the gateway...", flush=True)
-                e2e = end_to_end(var_dir, mix)
+                e2e = end_to_end(var_dir, mix, serving.environment(args))
                 print(f"   {e2e}", flush=True)
             shutil.rmtree(var_dir, ignore_errors=True)
     finally:
@@ -823,7 +831,8 @@ def render(
         cpu = ", ".join(f"{name} {v:.2f}" for name, v in e2e["cpu_ms"].items())
         floor_cpu = ", ".join(f"{name} {v:.2f}" for name, v in e2e.get("floor_cpu_ms", {}).items())
         lines += [
-            f"End to end through the gateway at {args.e2e_size:,} listings (real processes, HTTP):",
+            f"End to end through the gateway at {args.e2e_size:,} listings (real processes, HTTP; "
+            f"served by {serving.describe(args)}):",
             "",
             "| measure | p50 (ms) | p95 (ms) | load after |",
             "|---|---|---|---|",

@@ -120,6 +120,7 @@ def running_suite(
     postgres: bool = False,
     extra_env: dict[str, str] | None = None,
     ports: dict[str, int] | None = None,
+    ready_timeout: float = 60,
 ) -> Iterator[RunningSuite]:
     """Migrate (and optionally seed) fresh databases, start all four processes, stop them after."""
     env_extra = dict(extra_env or {})
@@ -134,7 +135,7 @@ def running_suite(
             run_cli(["seed"], suite.env)
         try:
             suite.start_all()
-            suite.wait_ready(timeout=60)
+            suite.wait_ready(timeout=ready_timeout)
             yield RunningSuite(suite, var_dir)
         finally:
             suite.stop_all()
