@@ -53,7 +53,8 @@ th{background:#f3f2f1}.c{background:#fff7bf;font-weight:bold}.note{color:#505a5f
 </table>
 <table><tr>{% for k in m.band_movement %}<th>{{ k|capitalize }}</th>{% endfor %}</tr>
 <tr>{% for k, c in m.band_movement.items() %}{{ cell(c, c.pct) }}{% endfor %}</tr></table>{% endif %}
-{% if m.benchmark %}<p>Low life satisfaction: {{ pct(m.benchmark.baseline_pct) }} at baseline,
+{% if m.benchmark %}<p class="benchmark">Low life satisfaction{% if not m.benchmark.all_pairs %} (young people on
+care leavers' schemes only){% endif %}: {{ pct(m.benchmark.baseline_pct) }} at baseline,
 {{ pct(m.benchmark.follow_up_pct) }} at follow-up; {{ m.benchmark.care_leavers_pct }}% of care leavers and
 {{ m.benchmark.all_16_24_pct }}% of all 16-24 year olds nationally.</p>{% endif %}
 {% else %}<p class="c">{{ m.withheld }}</p>{% endif %}

@@ -17,6 +17,7 @@ from services.outcomes.domain import instruments, stats
 from services.outcomes.domain.instruments import Catalogue, Instrument, Score
 from services.outcomes.domain.scheme_settings import FALLBACK, band_of
 from services.outcomes.service_layer import scheme_settings
+from services.outcomes.service_layer.report_protection import benchmark, protect_differences
 from services.outcomes.service_layer.unit_of_work import UnitOfWork
 from shared.spreadsheet import csv_writer
 from shared.suppression import MARK, THRESHOLD, is_small, suppress, total_cell
@@ -53,6 +54,7 @@ class Pair:
     rating: int | None
     helped: int | None
     by_week: dict[int, dict[str, float]]
+    scheme_kind: str = ""
 
 
 def _pairs(session: Session) -> tuple[list[Pair], list[str], int]:
@@ -78,6 +80,7 @@ def _pairs(session: Session) -> tuple[list[Pair], list[str], int]:
     activities = {a.request_id: a for a in session.scalars(select(Activity))}
     bands = scheme_settings.scheme_bands(session)
     names = scheme_settings.scheme_names(session)
+    kinds = scheme_settings.scheme_kinds(session)
     pairs = []
     for person_id, base in baselines.items():
         follow = latest.get(person_id)
@@ -103,6 +106,7 @@ def _pairs(session: Session) -> tuple[list[Pair], list[str], int]:
                 rating=(follow.answers or {}).get("activity_rating"),
                 helped=(follow.answers or {}).get("helped"),
                 by_week=by_week[person_id],
+                scheme_kind=kinds.get(person.scheme_id, ""),
             )
         )
     schemes = {
@@ -179,6 +183,7 @@ def build_report(
         "age_band_note": AGE_BAND_NOTE,
         "case_studies": case_studies,
     }
+    protect_differences(report)
     return report
 
 
@@ -257,7 +262,9 @@ def _measure(
         out["bands"] = _bands(score.bands, before, after)
         out["band_movement"] = _band_movement(score.bands, before, after, score.higher_is_better)
     if inst.benchmark and inst.benchmark.get("score") == score.key:
-        out["benchmark"] = _benchmark(inst.benchmark, score.bands, before, after)
+        compared = benchmark(inst.benchmark, score.bands, matched, key)
+        if compared is not None:
+            out["benchmark"] = compared
     return out
 
 
@@ -297,29 +304,6 @@ def _band_movement(
         step = step if higher else -step
         counts["better band" if step > 0 else "worse band" if step < 0 else "same band"] += 1
     return {k: _pct_cell(c, len(before)) for k, c in suppress(counts).items()}
-
-
-def _benchmark(
-    bench: dict[str, Any],
-    bands: tuple[dict[str, Any], ...],
-    before: list[float],
-    after: list[float],
-) -> dict[str, Any]:
-    band = bench["band"]
-
-    def pct(values: list[float]) -> float | None:
-        count = sum(1 for v in values if instruments.band_of(bands, v) == band)
-        small = 0 < count < THRESHOLD or 0 < len(values) - count < THRESHOLD
-        return None if small else round(100 * count / len(values), 1)
-
-    return {
-        "band": band,
-        "baseline_pct": pct(before),
-        "follow_up_pct": pct(after),
-        "care_leavers_pct": bench["care_leavers_pct"],
-        "all_16_24_pct": bench["all_16_24_pct"],
-        "note": bench.get("note", ""),
-    }
 
 
 def _rating(pairs: list[Pair]) -> dict[str, Any]:

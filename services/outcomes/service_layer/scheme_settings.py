@@ -92,6 +92,11 @@ def scheme_names(session: Session) -> dict[str, str]:
     return {s.id: s.name for s in session.scalars(select(SchemeInfo)) if s.name}
 
 
+def scheme_kinds(session: Session) -> dict[str, str]:
+    """Each announced scheme's kind (care_leavers, mental_health_s117, ...), by scheme id."""
+    return {s.id: s.kind for s in session.scalars(select(SchemeInfo)) if s.kind}
+
+
 # --- use cases -------------------------------------------------------------------------------
 
 
