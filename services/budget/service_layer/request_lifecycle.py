@@ -1,12 +1,15 @@
 """Use cases for a request up to its approval: raise, submit, approve (the money is held), decide.
 
-The directory is asked before the write transaction starts: no lock is held across HTTP.
+The directory is asked before the write transaction starts: no lock is held across HTTP. A step
+that asks the directory nothing reads what it decides on in its write transaction.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy import inspect as mapped
 
 from services.budget.adapters.directory import DirectoryPort
 from services.budget.adapters.orm import Person, PurchaseRequest, Scheme
@@ -29,13 +32,14 @@ from services.budget.service_layer.fundability import (
 from services.budget.service_layer.ledger import InsufficientFunds
 from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
-from services.budget.service_layer.unit_of_work import Requests, UnitOfWork, retried
+from services.budget.service_layer.unit_of_work import Requests, Transaction, UnitOfWork, retried
 from shared import clock
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
 
 RULE = Identity(sub="scheme-rule", role="service")
+R = TypeVar("R", PurchaseRequest, Scheme)
 
 
 def create(cmd: CreateRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
@@ -136,15 +140,52 @@ def _submit(cmd: SubmitRequest, uow: UnitOfWork) -> dict[str, Any]:
 
 
 def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
-    """A budget holder approves: the directory is asked again, then the money is held.
+    """A budget holder approves: the directory is asked again (for a listing), the money is held.
 
-    Approving less than was asked (a reduction) needs a written reason.
+    Approving less than was asked (a reduction) needs a written reason. A request that names no
+    listing asks the directory nothing, so it is read, checked and approved in one transaction;
+    one that names a listing is checked, then the directory is asked with no transaction open
+    (no lock held across HTTP), then it is approved.
     """
     require(cmd.actor, *duties.ACTION_ROLES["approve"])
-    with uow.read() as tx:
+    try:
+        return _approve_unlisted(cmd, uow)
+    except _AskDirectory as ask:  # that transaction was rolled back: nothing of it stays
+        req, scheme = ask.request, ask.scheme
+    recheck(directory, req, scheme)
+    return hold_approved(cmd, uow, scheme=scheme)
+
+
+class _AskDirectory(Exception):  # noqa: N818 - a signal, not an error
+    """The request names a listing: the directory must be asked outside any transaction."""
+
+    def __init__(self, request: PurchaseRequest, scheme: Scheme):
+        super().__init__("ask the directory")
+        self.request, self.scheme = request, scheme
+
+
+@retried
+def _approve_unlisted(cmd: ApproveRequest, uow: UnitOfWork) -> dict[str, Any]:
+    with uow.write() as tx:
         req, scheme = tx.visible_request_with_scheme(cmd.actor, cmd.request_id)
-        rules.next_state("approve", req.state)
-    # who raised it never changes, so checking before the write transaction is safe
+        _may_approve(cmd, req, scheme)
+        if req.listing_id:  # (copies: the rollback expires what this transaction loaded)
+            raise _AskDirectory(_copy(req), _copy(scheme))
+        return _hold(tx, cmd, None, scheme)
+
+
+def _copy(row: R) -> R:
+    """A row's columns in a new object of its class, bound to no session."""
+    return type(row)(
+        **{column.key: getattr(row, column.key) for column in mapped(row).mapper.column_attrs}
+    )
+
+
+def _may_approve(cmd: ApproveRequest, req: PurchaseRequest, scheme: Scheme) -> None:
+    """The refusals an approval meets before any money moves, in this order: the request's state
+    (409), the separation of duties (403), the amount (422)."""
+    rules.next_state("approve", req.state)
+    # who raised it never changes, so deciding on what was read is safe
     duties.check_separation("approve", cmd.actor.sub, participants(req), waiver_of(scheme))
     if cmd.amount_pence is not None:
         rules.check_amount(cmd.amount_pence)
@@ -158,8 +199,6 @@ def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> d
                 "A reduction needs a written reason.",
                 errors={"reason": ["Say why less is approved than was asked."]},
             )
-    recheck(directory, req, scheme)
-    return hold_approved(cmd, uow, scheme=scheme)
 
 
 def approve_by_rule(request_id: str, uow: UnitOfWork, *, answering: Identity) -> dict[str, Any]:
@@ -193,19 +232,26 @@ def hold_approved(
             rules.next_state("approve", locked.state)
             if locked.amount_pence > tx.ledger.available(locked.person_id, lock=True):
                 return answer(tx, locked, answering or cmd.actor, scheme)
-        now = utcnow()
-        changes: dict[str, Any] = {"approved_at": now, "approved_by": cmd.actor.sub}
-        if cmd.amount_pence is not None:
-            changes.update(amount_pence=cmd.amount_pence, reason=cmd.reason)
-        _, req = move_on(tx, cmd.request_id, "approve", cmd.actor, note=cmd.reason, **changes)
-        try:
-            tx.ledger.hold(req, by=cmd.actor.sub)
-        except InsufficientFunds as err:  # the conditional update took nothing; all is undone
-            raise over_budget_on_approval(
-                int(err.extra.get("available_pence") or 0), req.amount_pence
-            ) from None
-        tx.publish("request.approved", _approved_event(req, now.isoformat(), tx.requests))
-        return answer(tx, req, answering or cmd.actor, scheme)
+        return _hold(tx, cmd, answering, scheme)
+
+
+def _hold(
+    tx: Transaction, cmd: ApproveRequest, answering: Identity | None, scheme: Scheme | None
+) -> dict[str, Any]:
+    """In the caller's transaction: the state change, the hold, the event and the answer."""
+    now = utcnow()
+    changes: dict[str, Any] = {"approved_at": now, "approved_by": cmd.actor.sub}
+    if cmd.amount_pence is not None:
+        changes.update(amount_pence=cmd.amount_pence, reason=cmd.reason)
+    _, req = move_on(tx, cmd.request_id, "approve", cmd.actor, note=cmd.reason, **changes)
+    try:
+        tx.ledger.hold(req, by=cmd.actor.sub)
+    except InsufficientFunds as err:  # the conditional update took nothing; all is undone
+        raise over_budget_on_approval(
+            int(err.extra.get("available_pence") or 0), req.amount_pence
+        ) from None
+    tx.publish("request.approved", _approved_event(req, now.isoformat(), tx.requests))
+    return answer(tx, req, answering or cmd.actor, scheme)
 
 
 def _approved_event(req: PurchaseRequest, at: str, requests: Requests) -> dict[str, Any]:

@@ -481,3 +481,90 @@ def test_a_request_and_its_scheme_are_read_in_one_statement_for_those_who_may_se
                 request_with_scheme(session, ADMIN, str(uuid.uuid4()))
         finally:
             event.remove(session.get_bind(), "before_cursor_execute", listen)
+
+
+def test_an_approval_that_asks_the_directory_nothing_is_one_transaction(db):
+    """Equipment: read, checked and approved in one transaction. A listing: checked, then the
+    directory is asked with no transaction open, then approved (nothing kept of the first)."""
+    from sqlalchemy import event
+
+    scheme_id, _ = funded_scheme(db)
+    person_id, goal_id = person_with_plan(db, scheme_id)
+    equipment = factories.create_request(db, person_id=person_id, goal_id=goal_id)
+    opened: list[str] = []  # (every transaction of the rolled-back test database is a savepoint)
+    closed: list[str] = []
+    open_when_asked: list[int] = []
+
+    class WatchedDirectory(StubDirectory):
+        def fundability(self, listing_id, cost_option_id):
+            open_when_asked.append(len(opened) - len(closed))
+            return super().fundability(listing_id, cost_option_id)
+
+    directory = WatchedDirectory()
+    listing = directory.add(str(uuid.uuid4()), price=2_500)
+    listed = rq.create_request(
+        db,
+        directory,
+        ADVISOR,
+        {"person_id": person_id, "goal_id": goal_id, "listing_id": listing, "submit": True},
+    )
+
+    def listen(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if statement.startswith("SAVEPOINT"):
+            opened.append(statement)
+        elif statement.startswith(("RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            closed.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", listen)
+    open_when_asked.clear()
+    try:
+        approved = rq.approve_request(db, directory, HOLDER, equipment["id"])
+        assert (approved["state"], len(opened)) == ("approved", 1)
+        opened.clear(), closed.clear()
+        approved = rq.approve_request(db, directory, HOLDER, listed["id"])
+        assert (approved["state"], len(opened)) == ("approved", 2)
+        assert open_when_asked == [0]
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    with db.session() as session:
+        held = session.scalar(
+            text("SELECT count(*) FROM request_transitions WHERE to_state = 'approved'")
+        )
+    assert held == 2  # the listing's first transaction left nothing
+    assert_ledger_clean(db)
+
+
+def test_an_approval_is_refused_in_the_same_order_as_before_and_changes_nothing(db):
+    """404 for a request the caller may not see, 409 for its state, 403 for whoever raised it,
+    422 for the amount: checked in that order, inside the one transaction, which is rolled back."""
+    from services.budget.domain.duties import RAISER_MAY_NOT_APPROVE
+    from shared.errors import Forbidden
+    from shared.identity import Identity
+
+    scheme_id, _ = funded_scheme(db)
+    # "holder" advises this young person and raised the request, and holds the scheme's budget
+    advising = Identity(sub="holder", role="advisor")
+    person_id, goal_id = person_with_plan(db, scheme_id, advisor=advising)
+    req = factories.create_request(db, person_id=person_id, goal_id=goal_id, advisor=advising)
+    elsewhere = Identity(sub="holder-elsewhere", role="budget_holder")
+    raiser = Identity(sub="holder", role="budget_holder")
+    too_much = {"amount_pence": req["amount_pence"] + 1}
+    with pytest.raises(NotFound):
+        rq.approve_request(db, StubDirectory(), elsewhere, req["id"], too_much)
+    with pytest.raises(Forbidden) as refused:
+        rq.approve_request(db, StubDirectory(), raiser, req["id"], too_much)
+    assert refused.value.extra.get("rule") == RAISER_MAY_NOT_APPROVE
+    with pytest.raises(ValidationFailed) as refused:
+        rq.approve_request(db, StubDirectory(), HOLDER, req["id"], too_much)
+    assert "amount_pence" in refused.value.errors
+    rq.reject_request(db, HOLDER, req["id"], "not needed")
+    with pytest.raises(Conflict):
+        rq.approve_request(db, StubDirectory(), raiser, req["id"], too_much)
+    with db.session() as session:
+        states = session.execute(
+            text("SELECT to_state FROM request_transitions WHERE request_id = :id ORDER BY id"),
+            {"id": req["id"]},
+        ).scalars()
+        assert list(states) == ["draft", "submitted", "rejected"]
+    assert_ledger_clean(db)
