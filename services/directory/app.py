@@ -12,11 +12,12 @@ from services.directory.registry import DirectoryServices, install
 from services.directory.search.backend import SearchBackend
 from services.directory.search.install import install_search
 from services.directory.service_layer.search_documents import every_listing_document
+from services.directory.service_layer.search_log_writer import SearchLogWriter
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from services.directory.settings import DirectorySettings
 from shared.app import create_service_app
 from shared.metrics import observe_search
-from shared.registry import service_core
+from shared.registry import app_parts, service_core
 
 
 def create_app(
@@ -42,8 +43,14 @@ def create_app(
     search = install_search(
         app, db, lambda: every_listing_document(uow), settings.search, search_backend
     )
+    search_log = SearchLogWriter(uow, max_wait=settings.search_log_wait)
+    app_parts(app).background.append(search_log)  # the server's shutdown writes what waits
     services = DirectoryServices(
-        settings=settings, uow=uow, geocoder=geocoder or OfflineGeocoder(), search=search
+        settings=settings,
+        uow=uow,
+        geocoder=geocoder or OfflineGeocoder(),
+        search=search,
+        search_log=search_log,
     )
     install(app, services)
     observe_search(app)

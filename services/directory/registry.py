@@ -8,6 +8,7 @@ from flask import Flask, current_app
 
 from services.directory.adapters.geocode import Geocoder
 from services.directory.search.backend import SearchBackend
+from services.directory.service_layer.search_log_writer import SearchLogWriter
 from services.directory.service_layer.unit_of_work import UnitOfWork
 from services.directory.settings import DirectorySettings
 
@@ -22,6 +23,7 @@ class DirectoryServices:
     uow: UnitOfWork
     geocoder: Geocoder
     search: SearchBackend
+    search_log: SearchLogWriter  # the search log's rows, written in batches off the request
 
 
 def install(app: Flask, services: DirectoryServices) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import ServiceSettings, env, var_dir
+from shared.config import ServiceSettings, env, env_float, var_dir
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,14 @@ class SearchSettings:
 class DirectorySettings:
     service: ServiceSettings
     search: SearchSettings
+    # how long a search-log row may wait for others before their batch is written
+    # (`SEARCH_LOG_WAIT_SECONDS`); a batch is written sooner at 500 rows, a report or shutdown
+    search_log_wait: float = 1.0
 
     @classmethod
     def from_env(cls) -> DirectorySettings:
-        return cls(service=ServiceSettings.from_env("directory"), search=SearchSettings.from_env())
+        return cls(
+            service=ServiceSettings.from_env("directory"),
+            search=SearchSettings.from_env(),
+            search_log_wait=env_float("SEARCH_LOG_WAIT_SECONDS", 1.0),
+        )

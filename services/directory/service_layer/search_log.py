@@ -7,32 +7,26 @@ listing was funded afterwards. The report withholds every count of 1-7.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import io
-import logging
-import queue
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from services.directory.adapters.geocode import normalise_postcode
 from services.directory.adapters.orm import SearchLogEntry
 from services.directory.domain import taxonomy
 from services.directory.search.answering import Answer
+from services.directory.service_layer.search_log_writer import TABLE, SearchLogWriter
 from services.directory.service_layer.unit_of_work import UnitOfWork
 from shared.errors import NotFound
 from shared.outbox import utcnow
 from shared.spreadsheet import csv_writer
 
-log = logging.getLogger(__name__)
 THRESHOLD = 8  # counts 1..7 are withheld (the suite's small-number rule)
 MAX_WORDS_LENGTH = 400
 NO_CATEGORY = ""
@@ -91,6 +85,30 @@ def searcher_digest(sub: str) -> str:
     return hashlib.sha256(f"phb-search-log:{sub}".encode()).hexdigest()
 
 
+def search_row(
+    found: Answer,
+    near: str | None = None,
+    search_id: str | None = None,
+    searcher: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The search's log row as a plain record (columns by name), nothing that places a person."""
+    return {
+        "id": search_id or str(uuid.uuid4()),
+        "at": at or utcnow(),
+        "words": searched_words(found),
+        "categories": list(found.categories),
+        "filters": logged_filters(found),
+        "town": town_named(found, near),
+        "results": found.result.total,
+        "nearby": found.nearby,
+        "unmet": found.unmet,
+        "changes": [c.kind for c in found.changes],
+        "funded": False,
+        "searcher": searcher_digest(searcher) if searcher else None,
+    }
+
+
 def record_search(
     session: Session,
     found: Answer,
@@ -98,21 +116,11 @@ def record_search(
     search_id: str | None = None,
     searcher: str | None = None,
 ) -> str:
-    entry = SearchLogEntry(
-        id=search_id or str(uuid.uuid4()),
-        words=searched_words(found),
-        categories=list(found.categories),
-        filters=logged_filters(found),
-        town=town_named(found, near),
-        results=found.result.total,
-        nearby=found.nearby,
-        unmet=found.unmet,
-        changes=[c.kind for c in found.changes],
-        funded=False,
-        searcher=searcher_digest(searcher) if searcher else None,
-    )
-    session.add(entry)  # flushed with the rest of the writer's batch, in one INSERT of many rows
-    return entry.id
+    """Write one search's row now, in `session`'s transaction (searches themselves hand their
+    rows to the SearchLogWriter instead)."""
+    row = search_row(found, near, search_id, searcher)
+    session.execute(insert(TABLE), [row])
+    return str(row["id"])
 
 
 def mark_funded(session: Session, search_id: str, searcher: str) -> bool:
@@ -154,101 +162,24 @@ def unmet_demand(
     return {"days": days, "since": since.date().isoformat(), "threshold": THRESHOLD, "rows": found}
 
 
-class SearchLogWriter:
-    """Log rows written by one background thread, in batches, while the answer goes to the
-    person: the log costs no search any time, not even a disk sync. A report, or a later change
-    to a row, waits for this process's rows to land first."""
-
-    MAX_BATCH = 500
-
-    def __init__(self) -> None:
-        # None asks the thread to stop once what is queued before it is written
-        self._queue: queue.SimpleQueue[tuple[UnitOfWork, Callable[[Session], object]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._count = 0
-        self._settled = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._registered = False
-
-    def submit(self, uow: UnitOfWork, work: Callable[[Session], object]) -> None:
-        with self._settled:
-            self._count += 1
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="search-log", daemon=True)
-                self._thread.start()
-                if not self._registered:
-                    # finish and stop before the interpreter finalises: a daemon thread caught
-                    # inside sqlite or psycopg then can crash the process on its way out
-                    atexit.register(self.close)
-                    self._registered = True
-        self._queue.put((uow, work))
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued, then stop the thread (a later submit starts a new one)."""
-        thread = self._thread
-        if thread is None or not thread.is_alive():
-            return
-        self._queue.put(None)
-        thread.join(timeout)
-
-    def settle(self, timeout: float = 5.0) -> None:
-        with self._settled:
-            self._settled.wait_for(lambda: self._count == 0, timeout=timeout)
-
-    def _run(self) -> None:
-        while True:
-            taken = [self._queue.get()]
-            while len(taken) < self.MAX_BATCH:
-                try:
-                    taken.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stopping = None in taken
-            batch = [item for item in taken if item is not None]
-            for uow in {id(u): u for u, _w in batch}.values():
-                works = [w for u, w in batch if u is uow]
-                try:
-                    uow.run(_all_of(works))
-                except SQLAlchemyError as err:  # the log must never cost anyone their search
-                    log.warning(
-                        "searches not logged",
-                        extra={"fields": {"error": type(err).__name__, "rows": len(works)}},
-                    )
-            with self._settled:
-                self._count -= len(batch)
-                self._settled.notify_all()
-            if stopping and self._queue.empty():
-                return
-
-
-def _all_of(works: list[Callable[[Session], object]]) -> Callable[[Session], None]:
-    def write(session: Session) -> None:
-        for work in works:
-            work(session)
-
-    return write
-
-
-PENDING = SearchLogWriter()
-
-
-def record_funded(uow: UnitOfWork, search_id: str, searcher: str) -> None:
+def record_funded(uow: UnitOfWork, writer: SearchLogWriter, search_id: str, searcher: str) -> None:
     """Only the person who searched may say their search led to a request: anyone else's
     search, like one that does not exist, is not found."""
-    PENDING.settle()
+    writer.settle()
     if not uow.run(lambda session: mark_funded(session, search_id, searcher)):
         raise NotFound(f"There is no search {search_id} of yours.")
 
 
-def unmet_demand_report(uow: UnitOfWork, *, days: int = 90) -> dict[str, Any]:
-    PENDING.settle()
+def unmet_demand_report(
+    uow: UnitOfWork, writer: SearchLogWriter, *, days: int = 90
+) -> dict[str, Any]:
+    writer.settle()  # this process's searches are in the report
     with uow.read() as session:
         return unmet_demand(session, days=days)
 
 
-def unmet_demand_report_csv(uow: UnitOfWork, *, days: int = 90) -> str:
-    return unmet_demand_csv(unmet_demand_report(uow, days=days))
+def unmet_demand_report_csv(uow: UnitOfWork, writer: SearchLogWriter, *, days: int = 90) -> str:
+    return unmet_demand_csv(unmet_demand_report(uow, writer, days=days))
 
 
 def _row(key: tuple[str, str, str], n: int) -> dict[str, Any]:

@@ -10,12 +10,13 @@ from services.directory.domain import taxonomy
 from services.directory.search.answering import Answer, answer
 from services.directory.search.backend import SearchBackend
 from services.directory.search.query import SearchQuery
-from services.directory.service_layer.search_log import PENDING, record_search
-from services.directory.service_layer.unit_of_work import UnitOfWork
+from services.directory.service_layer.search_log import search_row
+from services.directory.service_layer.search_log_writer import SearchLogWriter
+from shared.outbox import utcnow
 
 
 def search_listings(
-    uow: UnitOfWork,
+    search_log: SearchLogWriter,
     backend: SearchBackend,
     query: SearchQuery,
     *,
@@ -25,11 +26,13 @@ def search_listings(
     searcher: str | None = None,
 ) -> tuple[dict[str, Any], Answer]:
     """The answer as the API gives it, and the answer itself (for its timings). Its search-log
-    row is written in the background while the answer goes back; `searcher` is the signed-in
-    caller's sub (kept only as a digest), None for a search without a sign-in."""
+    row is built and written in the background, with others, while the answer goes back;
+    `searcher` is the signed-in caller's sub (kept only as a digest), None for a search without a
+    sign-in."""
     found = answer(backend, query, explicit=explicit, geocoder=geocoder)
     search_id = str(uuid.uuid4())
-    PENDING.submit(uow, lambda session: record_search(session, found, near, search_id, searcher))
+    at = utcnow()
+    search_log.submit(lambda: search_row(found, near, search_id, searcher, at))
     return answer_body(found, search_id), found
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+import time
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,9 +18,13 @@ from services.directory.search.tantivy_backend import TantivyBackend
 from services.directory.service_layer.search_log import (
     mark_funded,
     record_search,
+    search_row,
     unmet_demand,
     unmet_demand_csv,
+    unmet_demand_report,
 )
+from services.directory.service_layer.search_log_writer import SearchLogWriter
+from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from shared.db import Database
 from shared.migrations import upgrade
 from shared.outbox import utcnow
@@ -174,35 +179,86 @@ def test_csv_cells_a_spreadsheet_would_run_get_a_leading_quote() -> None:
     assert table[1] == ["", "(no category)", "'=cmd|' /c calc'!A1", "'@SUM(A1)", "9"]
 
 
-def test_rows_written_in_the_background_land_before_a_report_is_read(db, backend) -> None:
-    from services.directory.service_layer.search_log import PENDING, unmet_demand_report
-    from services.directory.service_layer.unit_of_work import SqlUnitOfWork
+def writer_for(db: Database, **bounds: float) -> SearchLogWriter:
+    return SearchLogWriter(SqlUnitOfWork(db), **bounds)  # type: ignore[arg-type]
 
-    uow = SqlUnitOfWork(db)
+
+def test_rows_written_in_the_background_land_before_a_report_is_read(db, backend) -> None:
+    writer = writer_for(db, max_wait=60)  # nothing would be written for a minute unless asked
     found = answer(backend, SearchQuery(text="fishing in Eastbourne"))
     for _ in range(12):
-        PENDING.submit(uow, lambda s: record_search(s, found, None))
-    report = unmet_demand_report(uow)
+        writer.submit(lambda: search_row(found))
+    assert entries(db) == [] and writer.pending == 12
+    report = unmet_demand_report(SqlUnitOfWork(db), writer)
     rows = {(r["category"], r["town"]): r["searches"] for r in report["rows"]}
     assert rows[("fishing", "Eastbourne")] == 12
+    writer.close()
+
+
+def test_rows_wait_for_others_then_land_within_the_time_bound(db, backend) -> None:
+    writer = writer_for(db, max_wait=0.5)
+    found = answer(backend, SearchQuery(text="fishing"))
+    started = time.monotonic()
+    for _ in range(5):
+        writer.submit(lambda: search_row(found))
+    while writer.pending and time.monotonic() < started + 30:
+        time.sleep(0.02)
+    assert time.monotonic() - started >= 0.5  # they waited for others (a lower bound: no race)
+    assert len(entries(db)) == 5  # written by the time bound alone: no flush, no close
+    writer.close()
+
+
+def test_a_full_batch_is_written_without_waiting_for_the_time_bound(db, backend) -> None:
+    writer = writer_for(db, max_rows=10, max_wait=60)
+    found = answer(backend, SearchQuery(text="fishing"))
+    for _ in range(25):
+        writer.submit(lambda: search_row(found))
+    deadline = time.monotonic() + 30
+    while writer.pending > 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(entries(db)) == 20 and writer.pending == 5  # two batches of 10; 5 still wait
+    writer.close()
+    assert len(entries(db)) == 25
+
+
+def test_a_row_keeps_the_moment_of_its_search_not_of_its_batch(db, backend) -> None:
+    writer = writer_for(db, max_wait=60)
+    found = answer(backend, SearchQuery(text="fishing"))
+    searched = utcnow() - timedelta(seconds=40)
+    writer.submit(lambda: search_row(found, search_id="s-1", at=searched))
+    writer.settle()
+    (entry,) = entries(db)
+    assert entry.id == "s-1"
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)  # SQLite keeps it naive
+    assert abs((at - searched).total_seconds()) < 1
+
+
+def test_a_failing_database_costs_the_rows_not_the_writer(db, backend, tmp_path) -> None:
+    broken = Database(f"sqlite:///{tmp_path / 'no-tables.db'}")  # never migrated
+    writer = SearchLogWriter(SqlUnitOfWork(broken), max_wait=60)
+    found = answer(backend, SearchQuery(text="fishing"))
+    writer.submit(lambda: search_row(found))
+    writer.settle()
+    assert writer.pending == 0
+    writer.uow = SqlUnitOfWork(db)
+    writer.submit(lambda: search_row(found))  # the same thread goes on with the next batch
+    writer.settle()
+    assert len(entries(db)) == 1
+    writer.close()
 
 
 def test_closing_the_writer_writes_what_is_queued_and_stops_its_thread(db, backend) -> None:
     """At exit the writer finishes and stops, so no thread is inside sqlite or psycopg while the
     interpreter finalises (a daemon thread there can crash the process on its way out)."""
-    from services.directory.service_layer.search_log import SearchLogWriter
-    from services.directory.service_layer.unit_of_work import SqlUnitOfWork
-
-    writer = SearchLogWriter()
-    uow = SqlUnitOfWork(db)
+    writer = writer_for(db, max_wait=60)
     found = answer(backend, SearchQuery(text="fishing"))
     for _ in range(30):
-        writer.submit(uow, lambda s: record_search(s, found, None))
+        writer.submit(lambda: search_row(found))
     thread = writer._thread
     writer.close()
     assert thread is not None and not thread.is_alive()
     assert len(entries(db)) == 30
-    writer.submit(uow, lambda s: record_search(s, found, None))  # a later row starts it again
+    writer.submit(lambda: search_row(found))  # a later row starts it again
     writer.settle()
     assert len(entries(db)) == 31
     writer.close()

@@ -117,7 +117,7 @@ class Search(MethodView):
         query = query_from_args(args)
         try:
             body, found = search_listings(
-                directory_services().uow,
+                directory_services().search_log,
                 directory_services().search,
                 query,
                 explicit=explicit_filters(args),
@@ -146,7 +146,8 @@ class UnmetDemand(MethodView):
     def get(self, args):
         """What people searched for and could not find nearby, by category and town (1-7 withheld)"""
         require_role(*REPORT_ROLES)
-        return unmet_demand_report(directory_services().uow, days=args["days"])
+        app = directory_services()
+        return unmet_demand_report(app.uow, app.search_log, days=args["days"])
 
 
 @blp.route("/unmet-demand.csv")
@@ -156,8 +157,9 @@ class UnmetDemandCsv(MethodView):
     def get(self, args):
         """The unmet-demand report as CSV (cells that a spreadsheet would run are neutralised)"""
         require_role(*REPORT_ROLES)
+        app = directory_services()
         return Response(
-            unmet_demand_report_csv(directory_services().uow, days=args["days"]),
+            unmet_demand_report_csv(app.uow, app.search_log, days=args["days"]),
             mimetype="text/csv",
             headers={"Content-Disposition": 'attachment; filename="unmet-demand.csv"'},
         )
@@ -170,4 +172,5 @@ class SearchFunded(MethodView):
         """Record that a request to fund a listing this search found was raised (the advisor
         who searched; anyone else's search is 404)"""
         actor = require_role("advisor")
-        record_funded(directory_services().uow, str(search_id), actor.sub)
+        app = directory_services()
+        record_funded(app.uow, app.search_log, str(search_id), actor.sub)

@@ -1,0 +1,176 @@
+"""The search log's writer: rows go to the database from one background thread, in batches.
+
+A search hands its row over (a function that builds it, and the moment it was made) and answers
+at once; the thread builds the rows and writes them with one multi-row INSERT when `max_rows`
+have gathered or the oldest has waited `max_wait` seconds, whichever is first. With one person
+searching that is one transaction a second instead of one a search, and the ORM is not involved:
+a row is a dict for SQLAlchemy Core.
+
+Nothing queued is lost when the process stops: `close()` (the server's shutdown, and at exit)
+writes what is waiting at once and stops the thread; `settle()` (a report, marking a search
+funded) writes what is waiting at once and returns when it has landed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from services.directory.adapters.orm import SearchLogEntry
+from services.directory.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+TABLE = cast(Table, SearchLogEntry.__table__)
+MAX_ROWS = 500
+MAX_WAIT = 1.0  # seconds
+
+
+class _Signal:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return self.name
+
+
+FLUSH = _Signal("FLUSH")  # write what is waiting now
+STOP = _Signal("STOP")  # write what is waiting now, then end the thread
+
+
+class SearchLogWriter:
+    """Rows of one database's search log, written in batches by a thread of their own."""
+
+    def __init__(
+        self, uow: UnitOfWork, *, max_rows: int = MAX_ROWS, max_wait: float = MAX_WAIT
+    ) -> None:
+        self.uow = uow
+        self.max_rows = max_rows
+        self.max_wait = max_wait
+        self._queue: queue.SimpleQueue[Callable[[], Row] | _Signal] = queue.SimpleQueue()
+        self._count = 0  # rows submitted and not yet written (or given up on)
+        self._settled = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._registered = False
+
+    # The server's background protocol (shared.registry.Background): nothing to start until the
+    # first row; stopping writes what is waiting.
+    def start(self, interval: float = 0.5) -> None:
+        del interval
+
+    def stop(self) -> None:
+        self.close()
+
+    def submit(self, row: Callable[[], Row]) -> None:
+        """Queue a row (built by the thread, so the search does not pay for it)."""
+        with self._settled:
+            self._count += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="search-log", daemon=True)
+                self._thread.start()
+                if not self._registered:
+                    # finish and stop before the interpreter finalises: a daemon thread caught
+                    # inside sqlite or psycopg then can crash the process on its way out
+                    atexit.register(self.close)
+                    self._registered = True
+        self._queue.put(row)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread (a later submit starts a new one)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._queue.put(STOP)
+        thread.join(timeout)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Write what is queued now and wait until it has landed."""
+        with self._settled:
+            if self._count == 0:
+                return
+        self._queue.put(FLUSH)
+        with self._settled:
+            self._settled.wait_for(lambda: self._count == 0, timeout=timeout)
+
+    @property
+    def pending(self) -> int:
+        with self._settled:
+            return self._count
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            rows, stopping = self._gather()
+            try:
+                if rows:
+                    self._write(rows)
+            finally:
+                with self._settled:
+                    self._count -= len(rows)
+                    self._settled.notify_all()
+                    # a row submitted while stopping found this thread alive: keep going for it
+                    done = stopping and self._count == 0
+                    if done:
+                        self._thread = None
+
+    def _gather(self) -> tuple[list[Callable[[], Row]], bool]:
+        """The next batch: up to max_rows, the first having waited at most max_wait seconds;
+        sooner if asked to flush or stop."""
+        rows: list[Callable[[], Row]] = []
+        item = self._queue.get()
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            if item is STOP:
+                return rows + self._drain(), True
+            if item is not FLUSH:
+                rows.append(item)  # type: ignore[arg-type]
+            if item is FLUSH or len(rows) >= self.max_rows:
+                return rows, False
+            remaining = deadline - time.monotonic()
+            try:
+                item = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else self._queue.get_nowait()
+                )
+            except queue.Empty:
+                return rows, False
+
+    def _drain(self) -> list[Callable[[], Row]]:
+        rows: list[Callable[[], Row]] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return rows
+            if not isinstance(item, _Signal):
+                rows.append(item)
+
+    def _write(self, makers: list[Callable[[], Row]]) -> None:
+        for start in range(0, len(makers), self.max_rows):
+            rows = [make() for make in makers[start : start + self.max_rows]]
+            try:
+                self.uow.run(_inserting(rows))
+            except SQLAlchemyError as err:
+                # the log must never cost anyone their search
+                log.warning(
+                    "searches not logged",
+                    extra={"fields": {"error": type(err).__name__, "rows": len(rows)}},
+                )
+
+
+def _inserting(rows: list[Row]) -> Callable[[Session], object]:
+    def write(session: Session) -> object:
+        return session.execute(insert(TABLE), rows)  # one multi-row INSERT
+
+    return write
