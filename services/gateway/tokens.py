@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 import jwt
 import requests
+from cachetools import TLRUCache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -19,6 +21,14 @@ from shared.identity import ROLES, Identity
 
 DEV_ISSUER = "phb-dev-issuer"
 DEV_AUDIENCE = "phb-suite"
+LEEWAY_SECONDS = 30
+# A bearer token whose signature and claims were checked is not checked again for this long (and
+# never past its own expiry): a caller's next calls skip the RSA verification and the parsing. A
+# bearer token is the caller's to use many times, unlike the services' single-use internal tokens;
+# who it names is still worked out on every call (an OIDC user's role map and organisation), and
+# the provider's signing keys are themselves cached for an hour (PyJWKClient).
+VERIFIED_SECONDS = 60.0
+VERIFIED_TOKENS = 4096
 
 
 class DevIssuer:
@@ -78,6 +88,7 @@ class UserTokenVerifier:
         jwks_url: str | None = None,
         role_claim: str = "role",
         identity_from: Callable[[dict[str, Any]], Identity] | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self.public_pem = public_pem
         # The dev issuer's key is parsed once, not from PEM on every call.
@@ -91,6 +102,12 @@ class UserTokenVerifier:
         # one role only, a provider's organisation): services.gateway.oidc.user_from_claims.
         self.identity_from = identity_from
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600) if jwks_url else None
+        self._clock = clock
+        # token -> (its verified claims, until when they may be reused)
+        self._verified: TLRUCache[str, tuple[dict[str, Any], float]] = TLRUCache(
+            maxsize=VERIFIED_TOKENS, ttu=lambda _token, entry, _now: entry[1], timer=clock
+        )
+        self._lock = threading.Lock()
 
     @classmethod
     def from_oidc_discovery(
@@ -112,6 +129,30 @@ class UserTokenVerifier:
         )
 
     def verify(self, token: str) -> Identity:
+        claims = self._verified_claims(token)
+        if self.identity_from is not None:
+            return self.identity_from(claims)
+        role = claims.get(self.role_claim)
+        if isinstance(role, list):  # OIDC providers often send a list of app roles
+            role = next((r for r in role if r in ROLES), None)
+        if role not in ROLES:
+            raise Unauthorized("The bearer token carries no role this suite knows.")
+        claims["role"] = role
+        return Identity.from_claims(claims)
+
+    def _verified_claims(self, token: str) -> dict[str, Any]:
+        """The token's claims (a copy), checked now or within the last VERIFIED_SECONDS."""
+        with self._lock:
+            entry = self._verified.get(token)
+        if entry is not None:
+            return dict(entry[0])
+        claims = self._decode(token)
+        until = min(self._clock() + VERIFIED_SECONDS, float(claims["exp"]) + LEEWAY_SECONDS)
+        with self._lock:
+            self._verified[token] = (claims, until)
+        return dict(claims)
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
             key: Any = self._public_key
             if self._jwks is not None:
@@ -123,18 +164,10 @@ class UserTokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "sub"]},
-                leeway=30,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError as err:
             raise Unauthorized("Your sign-in has expired; please sign in again.") from err
         except jwt.PyJWTError as err:
             raise Unauthorized("The bearer token is not valid.") from err
-        if self.identity_from is not None:
-            return self.identity_from(claims)
-        role = claims.get(self.role_claim)
-        if isinstance(role, list):  # OIDC providers often send a list of app roles
-            role = next((r for r in role if r in ROLES), None)
-        if role not in ROLES:
-            raise Unauthorized("The bearer token carries no role this suite knows.")
-        claims["role"] = role
-        return Identity.from_claims(claims)
+        return dict(claims)

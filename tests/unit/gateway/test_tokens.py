@@ -79,3 +79,66 @@ def test_oidc_role_lists_pick_the_first_known_role(tmp_path):
     )
     verifier = UserTokenVerifier(public_pem=issuer.public_pem, role_claim="roles")
     assert verifier.verify(token).role == "finance"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    decoded: list[str] = []
+    real = jwt.decode
+
+    def counting(token, *args, **kwargs):  # type: ignore[no-untyped-def]
+        decoded.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr("services.gateway.tokens.jwt.decode", counting)
+    return decoded
+
+
+def test_a_verified_token_is_checked_again_only_after_a_minute(tmp_path, monkeypatch):
+    issuer = DevIssuer(tmp_path)
+    clock = _Clock()
+    verifier = UserTokenVerifier(public_pem=issuer.public_pem, clock=clock)
+    decoded = _counting_decodes(monkeypatch)
+    alex, sam = issuer.issue(ALEX), issuer.issue(Identity(sub="sam", role="admin"))
+    assert [verifier.verify(alex) for _ in range(3)] == [ALEX] * 3
+    assert verifier.verify(sam) == Identity(sub="sam", role="admin")  # each token its own entry
+    assert decoded == [alex, sam]
+    clock.now += 59
+    assert verifier.verify(alex) == ALEX
+    assert decoded == [alex, sam]
+    clock.now += 2
+    assert verifier.verify(alex) == ALEX
+    assert decoded == [alex, sam, alex]
+
+
+def test_a_verified_token_is_never_reused_past_its_own_expiry(tmp_path, monkeypatch):
+    issuer = DevIssuer(tmp_path)
+    clock = _Clock()
+    verifier = UserTokenVerifier(public_pem=issuer.public_pem, clock=clock)
+    decoded = _counting_decodes(monkeypatch)
+    token = issuer.issue(ALEX, ttl_seconds=10)  # usable until 10 s + the 30 s leeway from now
+    assert verifier.verify(token) == ALEX
+    clock.now += 39
+    assert verifier.verify(token) == ALEX
+    assert len(decoded) == 1
+    clock.now += 2  # past its expiry and leeway (by this clock): checked again in full
+    assert verifier.verify(token) == ALEX  # (the real clock says it is still good)
+    assert len(decoded) == 2
+
+
+def test_a_refused_token_is_refused_every_time_and_kept_nowhere(tmp_path, monkeypatch):
+    ours, theirs = DevIssuer(tmp_path / "a"), DevIssuer(tmp_path / "b")
+    verifier = UserTokenVerifier(public_pem=ours.public_pem)
+    decoded = _counting_decodes(monkeypatch)
+    forged = theirs.issue(ALEX)
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            verifier.verify(forged)
+    assert decoded == [forged, forged]
