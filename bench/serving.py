@@ -3,11 +3,20 @@
 Production serves every process with gunicorn gthread (`phb serve`, shared/gunicorn_conf.py: JSON
 access log, multiprocess metrics, keep-alive); `phb up` and the tests serve with waitress
 (`python -m services.NAME`). A benchmark measures what production runs unless told otherwise,
-and says which it ran (`--server waitress` measures the development server)."""
+and says which it ran (`--server waitress` measures the development server).
+
+Tuned for the benchmark machine: its two cores serve all four processes and the client, so each
+service runs one gunicorn process of 16 threads (the clients' 16 calls in flight), not
+`phb serve`'s default 2 x 8, which a pod of its own uses to put a second core to work: on two
+shared cores the second process costs each call more CPU (docs/benchmarks.md, "HTTP floor:
+production's server"). `--workers` and `--threads` measure other shapes."""
 
 from __future__ import annotations
 
 import argparse
+
+WORKERS = 1
+THREADS = 16
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -21,41 +30,34 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=None,
-        help="gunicorn processes per service (default: `phb serve`'s, $WEB_CONCURRENCY or 2)",
+        default=WORKERS,
+        help=f"gunicorn processes per service (default {WORKERS}; waitress is always one)",
     )
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="threads per process (default: $PHB_THREADS, else gunicorn 8, waitress 16)",
+        "--threads", type=int, default=THREADS, help=f"threads per process (default {THREADS})"
     )
 
 
 def environment(args: argparse.Namespace) -> dict[str, str]:
     """What the launcher needs to start the suite as `args` says."""
-    env = {"PHB_SUITE_SERVER": args.server}
+    env = {"PHB_SUITE_SERVER": args.server, "PHB_THREADS": str(args.threads)}
     if args.server == "gunicorn":
+        env["WEB_CONCURRENCY"] = str(args.workers)
         # Production relays outbox events from `phb worker SERVICE`; the launcher starts no
         # workers, so the web processes relay, as waitress's always do: the same work is measured.
         env["PHB_INLINE_WORKERS"] = "1"
-    if args.workers is not None:
-        env["WEB_CONCURRENCY"] = str(args.workers)
-    if args.threads is not None:
-        env["PHB_THREADS"] = str(args.threads)
     return env
 
 
 def describe(args: argparse.Namespace) -> str:
     """The server in words, for the figures' heading."""
-    import os
-
     if args.server == "waitress":
-        threads = args.threads or os.environ.get("PHB_THREADS") or 16
-        return f"waitress (`python -m services.NAME`, {threads} threads; development and tests)"
-    workers = args.workers or os.environ.get("WEB_CONCURRENCY") or 2
-    threads = args.threads or os.environ.get("PHB_THREADS") or 8
+        return (
+            f"waitress (`python -m services.NAME`, one process of {args.threads} threads a "
+            "service; development and tests)"
+        )
     return (
-        f"gunicorn gthread as `phb serve` starts it in production ({workers} processes x "
-        f"{threads} threads a service, JSON access log, multiprocess metrics, keep-alive; relays in the web processes)"
+        f"gunicorn gthread as `phb serve` starts it in production ({args.workers} process(es) x "
+        f"{args.threads} threads a service, JSON access log, multiprocess metrics, keep-alive; "
+        "relays in the web processes)"
     )
