@@ -13,10 +13,11 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select
+from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import LedgerAccount, Person, Plan, Pot, PurchaseRequest
+from services.budget.adapters.orm_packages import Package
 from services.budget.service_layer import ledger
 from services.budget.service_layer.access import STAFF, in_scope, require, scheme_scope
 from shared.db import Database
@@ -24,7 +25,15 @@ from shared.errors import NotFound
 from shared.identity import Identity
 from shared.report_sql import days_between, median_and_count
 from shared.spreadsheet import csv_writer
-from shared.suppression import MARK, THRESHOLD, Cell, suppress, suppress_overlapping, total_cell
+from shared.suppression import (
+    MARK,
+    THRESHOLD,
+    Cell,
+    is_small,
+    suppress,
+    suppress_overlapping,
+    total_cell,
+)
 
 RULE = (
     f"Counts of 1-{THRESHOLD - 1} young people are withheld, with another figure where a total"
@@ -255,21 +264,51 @@ def _pots(session: Session, schemes: frozenset[str] | None) -> list[dict[str, An
     }
     member_cells = suppress({p.id: members.get(p.id, (0, 0))[0] for p in pots})
     paid_cells = suppress({p.id: paid.get(p.id, (0, 0))[0] for p in pots})
+    holding = _holders(session, schemes)
     return [
         _pot_row(
             pot,
             member_cells[pot.id],
             paid_cells[pot.id],
             unallocated[ledger.account_id(ledger.POT, pot.id)],
-            members.get(pot.id, (0, 0))[1],
+            # What its young people have not spent is their allocations less what was paid and
+            # what is held: with the money paid shown, it gives the held money away, so it goes
+            # with the count of those holding money as well as with those paid.
+            _unspent(paid_cells[pot.id], holding.get(pot.id, 0), members.get(pot.id, (0, 0))[1]),
             paid.get(pot.id, (0, 0))[1],
         )
         for pot in pots
     ]
 
 
+def _unspent(people_paid: Cell, holders: int, unspent: int) -> int | None:
+    return None if people_paid.suppressed or is_small(holders) else unspent
+
+
+def _holders(session: Session, schemes: frozenset[str] | None) -> dict[str, int]:
+    """Per pot, the young people for whom a request or a package holds money now."""
+    held = []
+    for owner in (PurchaseRequest, Package):
+        account = literal(f"{ledger.HOLD}:").concat(owner.id)
+        held.append(
+            _scoped(
+                select(Person.pot_id.label("pot_id"), owner.person_id.label("person_id"))
+                .select_from(owner)
+                .join(Person, Person.id == owner.person_id)
+                .join(LedgerAccount, LedgerAccount.id == account)
+                .where(LedgerAccount.balance_pence > 0),
+                schemes,
+            )
+        )
+    both = union(*held).subquery()
+    rows = session.execute(
+        select(both.c.pot_id, func.count(distinct(both.c.person_id))).group_by(both.c.pot_id)
+    )
+    return {pot_id: int(n) for pot_id, n in rows}
+
+
 def _pot_row(
-    pot: Pot, people: Cell, people_paid: Cell, unallocated: int, unspent: int, paid: int
+    pot: Pot, people: Cell, people_paid: Cell, unallocated: int, unspent: int | None, paid: int
 ) -> dict[str, Any]:
     # What is left unallocated tells what was allocated, and so (at a fixed allocation) how
     # many young people the pot has: it goes with their count.
@@ -285,7 +324,7 @@ def _pot_row(
         "people_paid": people_paid.as_dict(),
         "allocated_pence": None if left is None else pot.amount_pence - left,
         "unallocated_pence": left,
-        "unspent_allocations_pence": _money(people, unspent),
+        "unspent_allocations_pence": None if unspent is None else _money(people, unspent),
         "paid_pence": spent,
         "average_spend_per_person_pence": average,
         "more_people_fundable_at_average": (

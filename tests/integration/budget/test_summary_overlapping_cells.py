@@ -104,3 +104,50 @@ def test_every_breakdown_leaves_no_small_group_behind_the_total(database_url):
     assert len(set().union(*(people[n] for n in withheld_payees))) >= 8
     [pot] = report["pots"]
     assert pot["paid_pence"] == spend["total_paid_pence"]
+
+
+def _pot_with(db, paid: int, holding: int, waiting: int):  # type: ignore[no-untyped-def]
+    """A scheme whose pot has `paid` young people paid, `holding` with a request approved and
+    not yet paid, and `waiting` with nothing yet: (scheme id, pot id)."""
+    scheme = create_scheme(db)
+    pot = create_pot(db, scheme_id=scheme.id, amount_pence=5_000_000)
+    for state, n in (("paid", paid), ("approved", holding)):
+        for _ in range(n):
+            person_id, goal_id = create_young_person(db, scheme_id=scheme.id)
+            create_request(
+                db, person_id=person_id, goal_id=goal_id, amount_pence=2_300, state=state
+            )
+    for _ in range(waiting):
+        create_young_person(db, scheme_id=scheme.id)
+    return scheme.id, pot.id
+
+
+def test_what_a_pots_young_people_have_not_spent_never_gives_away_a_small_groups_money(
+    database_url,
+):
+    db = migrated(database_url)
+    # 3 paid among 12: allocated less unspent would be their 3 payments.
+    few_paid, _ = _pot_with(db, paid=3, holding=0, waiting=9)
+    # 9 paid and 2 holding: with the 9's payments shown, it would give the 2's holds away.
+    few_holding, _ = _pot_with(db, paid=9, holding=2, waiting=1)
+    # 9 paid, none holding: nothing small behind it.
+    shown, _ = _pot_with(db, paid=9, holding=0, waiting=1)
+
+    pots = {
+        name: reports.summary(db, HOLDER, scheme_id)["pots"][0]
+        for name, scheme_id in (
+            ("few_paid", few_paid),
+            ("few_holding", few_holding),
+            ("shown", shown),
+        )
+    }
+
+    assert pots["few_paid"]["people"] == {"count": 12}
+    assert pots["few_paid"]["allocated_pence"] is not None
+    assert pots["few_paid"]["unspent_allocations_pence"] is None
+    assert pots["few_holding"]["paid_pence"] == 9 * 2_300
+    assert pots["few_holding"]["unspent_allocations_pence"] is None
+    pot = pots["shown"]
+    assert (
+        pot["allocated_pence"] - pot["unspent_allocations_pence"] == pot["paid_pence"] == 9 * 2_300
+    )
