@@ -18,6 +18,7 @@ from shared.config import (
     DEFAULT_PORTS,
     SERVICES,
     BackupSettings,
+    ProcessSettings,
     ServeSettings,
     database_url,
     signing_key,
@@ -146,7 +147,11 @@ def up(port: int, do_seed: bool) -> None:
         seed_all()
     ports = {**DEFAULT_PORTS, "gateway": port}
     # Demo sign-in and the dev token issuer: only here.
-    suite = make_suite(var_dir(), ports=ports, extra_env={"PHB_DEMO": "1"})
+    # One process per service and no `phb worker`: its web processes relay their events, on
+    # PostgreSQL too (`auto` would leave that to a worker), unless PHB_INLINE_WORKERS says 0.
+    inline = ProcessSettings.from_env("gateway").inline_workers
+    extra = {"PHB_DEMO": "1", "PHB_INLINE_WORKERS": "1" if inline == "auto" else inline}
+    suite = make_suite(var_dir(), ports=ports, extra_env=extra)
     stopping = False
 
     def _stop(signum: int, _frame: object) -> None:
@@ -159,7 +164,7 @@ def up(port: int, do_seed: bool) -> None:
     try:
         suite.start_all()
         started = time.monotonic()
-        suite.wait_ready(timeout=60)
+        suite.wait_ready()
         click.echo(f"\nPHB Suite is ready ({time.monotonic() - started:.1f}s):")
         click.echo(f"  web and API    {suite.gateway}/")
         click.echo(f"  health         {suite.gateway}/health")

@@ -73,7 +73,8 @@ class Suite:
         for name in ALL:
             self.start(name)
 
-    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        # 30 s: a loaded machine can take more than a few seconds to finish requests in flight.
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
@@ -88,30 +89,100 @@ class Suite:
         for name in list(self.processes):
             self.stop(name)
 
-    def wait_ready(self, timeout: float = 60, names: tuple[str, ...] = ALL) -> None:
-        deadline = time.monotonic() + timeout
+    def wait_ready(
+        self, timeout: float = 120, names: tuple[str, ...] = ALL, limit: float = 900
+    ) -> None:
+        """Wait until every one of `names` answers its health check.
+
+        A process that has exited fails at once, with its log. One still starting is given time
+        for as long as it makes progress (uses CPU, or writes to its log): on a loaded machine a
+        start-up can take a minute or more, and that is not a failure. Only a process that goes
+        `timeout` seconds without answering or making progress, or all of them not being ready
+        after `limit` seconds, is."""
+        started = time.monotonic()
+        watches = {
+            name: Progress(self.processes.get(name), self.log_dir / f"{name}.log") for name in names
+        }
         pending = list(names)
         while pending:
-            name = pending[0]
-            process = self.processes.get(name)
-            if process is not None and process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}: {self.tail(name)}")
-            try:
-                path = "/health" if name == "gateway" else "/ready"
-                if requests.get(self.url(name) + path, timeout=2).status_code == 200:
-                    pending.pop(0)
+            now = time.monotonic()
+            for name in list(pending):
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}: {self.tail(name)}"
+                    )
+                if self._answers(name):
+                    pending.remove(name)
                     continue
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} was not ready within {timeout}s: {self.tail(name)}")
-            time.sleep(0.1)
+                idle = watches[name].idle_for(now)
+                if idle > timeout:
+                    raise TimeoutError(
+                        f"{name} was not ready and made no progress for {idle:.0f}s: {self.tail(name)}"
+                    )
+            if pending and now - started > limit:
+                raise TimeoutError(f"{pending} not ready within {limit}s: {self.tail(pending[0])}")
+            if pending:
+                time.sleep(0.1)
+
+    def _answers(self, name: str) -> bool:
+        path = "/health" if name == "gateway" else "/ready"
+        try:
+            return requests.get(self.url(name) + path, timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
 
     def tail(self, name: str, lines: int = 30) -> str:
         path = self.log_dir / f"{name}.log"
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Progress:
+    """Whether a starting process is getting anywhere: the CPU time it and its children have used
+    (Linux /proc; gunicorn's workers are its children) and the size of its log."""
+
+    def __init__(self, process: subprocess.Popen | None, log: Path):
+        self.pid = process.pid if process is not None else None
+        self.log = log
+        self.seen = self._reading()
+        self.since = time.monotonic()
+
+    def idle_for(self, now: float) -> float:
+        """Seconds since the last sign of progress (0 when there is some now)."""
+        reading = self._reading()
+        if reading != self.seen:
+            self.seen, self.since = reading, now
+        return now - self.since
+
+    def _reading(self) -> tuple[int, int]:
+        try:
+            size = self.log.stat().st_size
+        except OSError:
+            size = -1
+        return (cpu_ticks(self.pid) if self.pid is not None else 0, size)
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system CPU ticks of `pid` and its children (0 where /proc cannot tell)."""
+    total = 0
+    for one in (pid, *_children(pid)):
+        try:
+            with open(f"/proc/{one}/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as children:
+            return [int(child) for child in children.read().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def suite_env(

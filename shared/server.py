@@ -30,6 +30,13 @@ def stop_background(app: Flask) -> None:
         worker.stop()
 
 
+def relays_here(name: str, app: Flask, process: ProcessSettings) -> bool:
+    """Whether this web process runs the service's relays (`PHB_INLINE_WORKERS`, see
+    ProcessSettings.relays_inline): never the gateway, which has none; otherwise as set, and on
+    `auto` only where `phb worker` would not run them (SQLite, a local tantivy index)."""
+    return name != "gateway" and process.relays_inline(service_core(app).settings.database_url)
+
+
 def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | None = None) -> None:
     process = ProcessSettings.from_env(name)
     parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
@@ -40,7 +47,13 @@ def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | N
 
     configure_logging(name, process.log_level)
     app = create_app()
-    start_background(app)
+    relaying = relays_here(name, app, process)
+    if relaying:
+        start_background(app)
+    log.info(
+        "outbox relays run in this process" if relaying else "outbox relays left to phb worker",
+        extra={"fields": {"inline_workers": process.inline_workers}},
+    )
 
     from waitress import create_server
 
@@ -56,7 +69,7 @@ def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | N
 
     def _shutdown(signum: int, _frame: Any) -> None:
         log.info("stopping", extra={"fields": {"signal": signum}})
-        stop_background(app)
+        stop_background(app)  # every part, started or not: the search log writes what waits
         server.close()
         # Let requests in flight finish before the interpreter finalises: a daemon thread still
         # inside native code then (tantivy, sqlite) can crash the process on its way out.
@@ -74,6 +87,6 @@ def gunicorn_app(name: str, create_app: Callable[[], Flask]) -> Flask:
     process = ProcessSettings.from_env(name)
     configure_logging(name, process.log_level)
     app = create_app()
-    if name != "gateway" and process.relays_inline(service_core(app).settings.database_url):
+    if relays_here(name, app, process):
         start_background(app)
     return app

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
 from services.gateway.tokens import DevIssuer
-from services.launcher import Suite, ephemeral_ports, make_suite
+from services.launcher import Progress, Suite, ephemeral_ports, make_suite
 from shared.config import SERVICES
 from shared.db import Database
 from shared.identity import INTERNAL_HEADER, Identity
@@ -99,6 +99,46 @@ class RunningSuite:
         return self.http.request(method, self.gateway + path, headers=headers, **kwargs)
 
 
+def wait_serving(
+    process: subprocess.Popen, url: str, log: Path, *, timeout: float = 120, limit: float = 900
+) -> None:
+    """Wait for one process the test started to answer `url` with 200, as `Suite.wait_ready`
+    waits: a process that exits fails at once with its log; one still starting (using CPU or
+    writing its log) is not a failure, however loaded the machine; `timeout` seconds without
+    progress, or `limit` in all, is."""
+    import time
+
+    started = time.monotonic()
+    progress = Progress(process, log)
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}: {_tail(log)}")
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        now = time.monotonic()
+        if progress.idle_for(now) > timeout or now - started > limit:
+            process.kill()
+            raise TimeoutError(f"{url} was not ready: {_tail(log)}")
+        time.sleep(0.05)
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# How long a test waits for something relayed between processes (an outbox event delivered, the
+# search index updated): the wait ends as soon as it arrives, so only a real failure costs this
+# long, and a loaded machine (load 30 on two cores) can take tens of seconds.
+RELAY_WAIT = 120
+
+# Long enough for a process to finish what it has in flight on a loaded machine (SIGTERM).
+STOP_TIMEOUT = 60
+
+
 def run_cli(
     args: list[str], env: dict[str, str], timeout: float = 600
 ) -> subprocess.CompletedProcess:
@@ -120,12 +160,14 @@ def running_suite(
     postgres: bool = False,
     extra_env: dict[str, str] | None = None,
     ports: dict[str, int] | None = None,
-    ready_timeout: float = 60,
+    ready_timeout: float = 120,  # seconds without progress (Suite.wait_ready), not in all
 ) -> Iterator[RunningSuite]:
     """Migrate (and optionally seed) fresh databases, start all four processes, stop them after."""
     env_extra = dict(extra_env or {})
     env_extra.setdefault("PHB_RELAY_INTERVAL", "0.1")
     env_extra.setdefault("PHB_DEMO", "1")
+    # One process per service and no `phb worker`: the web processes relay, on PostgreSQL too.
+    env_extra.setdefault("PHB_INLINE_WORKERS", "1")
     with _databases(postgres) as urls:
         for service, url in urls.items():
             env_extra[f"{service.upper()}_DATABASE_URL"] = url
@@ -178,7 +220,7 @@ def redis_server(folder: Path) -> Iterator[str]:
     )
     url = f"redis://127.0.0.1:{port}/0"
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # fails at once if the server exits
         while True:
             try:
                 redis.Redis.from_url(url).ping()

@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from tests.factories.directory import create_listing, create_organization, listing_body
-from tests.support import RunningSuite
+from tests.support import RELAY_WAIT, RunningSuite
 
 ACTORS = (
     "anonymous",
@@ -298,7 +298,7 @@ class World:
         outcomes service makes from the budget's events (relayed for real)."""
         person_id, _, goal_id = self.fresh_person()
         self.request("approved", (person_id, goal_id))
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + RELAY_WAIT
         while time.monotonic() < deadline:
             answer = self.call("admin", "GET", f"{OUTCOMES}/people/{person_id}/checkins")
             if answer.status_code == 200 and answer.json()["checkins"]:
@@ -310,7 +310,7 @@ class World:
         """The ETag of a scheme's outcome settings, once outcomes has heard of the scheme (the
         budget's scheme.changed event, relayed for real)."""
         path = f"{OUTCOMES}/schemes/{scheme_id}/outcome-settings"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + RELAY_WAIT
         while time.monotonic() < deadline:
             answer = self.call("admin", "GET", path)
             if answer.status_code == 200 and answer.json()["scheme"]:

@@ -22,7 +22,7 @@ from tests.integration.budget.test_transfers_through_gateway import (
     with_plan,
     years_ago,
 )
-from tests.support import RunningSuite, running_suite
+from tests.support import RELAY_WAIT, RunningSuite, running_suite
 
 PARENT = ("carer", "carer-own")
 OTHER_PARENT = ("carer", "carer-other")
@@ -173,7 +173,7 @@ def test_a_parent_answers_their_own_childs_check_in_for_them_and_nobody_elses(gw
     raised = ok(raise_for(gw, ADVISOR, family["child"], family["goal"]), 201)
     ok(call(gw, "POST", f"/requests/{raised['id']}/approve", HOLDER))
     path = f"/api/outcomes/people/{family['child']}/checkins"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + RELAY_WAIT
     checkins: list = []  # type: ignore[type-arg]
     while time.monotonic() < deadline and not checkins:
         seen = gw.api("GET", path, role=PARENT[0], sub=PARENT[1])

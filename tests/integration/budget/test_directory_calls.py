@@ -81,7 +81,7 @@ def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
             suite.suite.stop("budget")
             suite.suite.env = {**suite.suite.env, "DIRECTORY_URL": relay.url}
             suite.suite.start("budget")
-            suite.suite.wait_ready(timeout=60, names=("budget",))
+            suite.suite.wait_ready(names=("budget",))
             yield suite, relay
         finally:
             relay.close()

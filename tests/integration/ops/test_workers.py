@@ -23,9 +23,10 @@ from services.outcomes.adapters.orm import InboxEvent, Person, ReceivedEvent
 from shared.db import Database
 from shared.migrations import upgrade
 from shared.outbox import CLAIM_SIZE, add_event
-from tests.support import postgres_database
+from tests.support import STOP_TIMEOUT, postgres_database, wait_serving
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+# Several processes start and stop in each test: more than the default 300 s on a loaded machine.
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 
 EVENTS = 300
 
@@ -58,9 +59,11 @@ def scrape(url: str) -> str:
     return response.text
 
 
-def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
+def wait_for(check, timeout: float, what: str, alive=()):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        for process in alive:
+            assert process.poll() is None, f"{process.args} exited while waiting for {what}"
         try:
             value = check()
         except requests.RequestException:
@@ -85,7 +88,7 @@ def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(15)
+            process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
@@ -147,7 +150,7 @@ def test_two_workers_deliver_every_event_once_while_the_leader_is_killed(databas
         )
         processes.append(outcomes)
         outcomes_base = f"http://127.0.0.1:{ports['outcomes']}"
-        wait_for(lambda: requests.get(outcomes_base + "/ready", timeout=2).ok, 60, "outcomes ready")
+        wait_serving(outcomes, outcomes_base + "/ready", tmp_path / "outcomes.log")
         ids = enrol_events(budget, EVENTS)
 
         workers = {}
@@ -169,7 +172,9 @@ def test_two_workers_deliver_every_event_once_while_the_leader_is_killed(databas
                     return name
             return None
 
-        first = wait_for(leader, 60, "a leader")
+        # Generous waits: each returns as soon as its condition holds, and a loaded machine can take
+        # a minute to start a worker; a worker that dies fails the wait at once (wait_for).
+        first = wait_for(leader, 240, "a leader", alive=list(workers.values()))
         follower = next(name for name in workers if name != first)
         # The follower's outbox gauge reads the database too: it sees the backlog shrink.
         wait_for(
@@ -181,19 +186,22 @@ def test_two_workers_deliver_every_event_once_while_the_leader_is_killed(databas
                 )
                 < EVENTS
             ),
-            60,
+            240,
             "the leader to deliver some events",
+            list(workers.values()),
         )
         workers[first].send_signal(signal.SIGKILL)
-        workers[first].wait(10)
+        workers[first].wait(STOP_TIMEOUT)
 
-        assert wait_for(leader, 30, "the follower to take over") == follower
+        survivors = [workers[follower], outcomes]
+        assert wait_for(leader, 120, "the follower to take over", survivors) == follower
         wait_for(
             lambda: (
                 metric(scrape(urls[follower]), "phb_outbox_pending", destination="outcomes") == 0
             ),
-            120,
+            300,
             "every event to be delivered",
+            survivors,
         )
         assert metric(
             scrape(urls[follower]), "phb_outbox_oldest_age_seconds", destination="outcomes"

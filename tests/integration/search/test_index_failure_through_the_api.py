@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import tantivy
 
-from tests.support import RunningSuite, running_suite
+from tests.support import RELAY_WAIT, RunningSuite, running_suite
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def seeded(tmp_path: Path) -> Iterator[RunningSuite]:
         yield running
 
 
-def _until(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+def _until(predicate, timeout: float = RELAY_WAIT) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -20,6 +20,7 @@ from shared.db import Database
 from shared.migrations import upgrade
 from shared.outbox import Message, OutboxRelay, add_event
 from tests.contract.search.fixtures import catalogue
+from tests.support import RELAY_WAIT
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def _delete(db: Database, listing_id: str) -> None:
     db.run_write(lambda s: add_event(s, OutboxEvent, DESTINATION, DELETED, {"id": listing_id}))
 
 
-def _wait(predicate, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+def _wait(predicate, timeout: float = RELAY_WAIT) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

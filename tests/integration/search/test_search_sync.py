@@ -17,6 +17,7 @@ from shared.db import Database
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
 from tests.contract.search.fixtures import catalogue
+from tests.support import RELAY_WAIT
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_only_one_process_relays_to_the_index(sync: install.SearchSync, tmp_path
         time.sleep(0.3)
         assert sync.relay._thread is None and not sync.building
         fcntl.flock(other, fcntl.LOCK_UN)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + RELAY_WAIT
     while sync.relay._thread is None and time.monotonic() < deadline:
         time.sleep(0.05)
     try:

@@ -13,6 +13,7 @@ import pytest
 from tests.factories.directory import create_organization
 from tests.integration.web.client import WebClient, problems
 from tests.integration.web.factories import create_person, create_scheme
+from tests.support import RELAY_WAIT
 
 
 @pytest.fixture
@@ -181,7 +182,7 @@ def test_an_admin_approves_a_case_study(admin, suite):
     )
     # Digits only: six hex characters can spell a postcode ("b12ab"), which the check rightly refuses.
     title = f"Back on the bike {uuid.uuid4().int % 10**6:06d}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + RELAY_WAIT
     while True:  # outcomes learns of the person from the budget's events
         drafted = suite.api(
             "POST",

@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from tests.integration.web.client import WebClient, problems
+from tests.support import RELAY_WAIT
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def childrens_scheme(web: WebClient, suite) -> str:  # type: ignore[no-untyped-d
     assert made.status_code == 302, problems(made)
     scheme_id = made.headers["Location"].rstrip("/").split("/")[-1]
     path = f"/api/outcomes/schemes/{scheme_id}/outcome-settings"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + RELAY_WAIT
     while time.monotonic() < deadline:  # outcomes hears of it from the budget's outbox
         answer = suite.api("GET", path, role="admin", sub="demo-admin")
         if answer.status_code == 200 and answer.json()["scheme"]:

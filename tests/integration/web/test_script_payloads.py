@@ -16,6 +16,7 @@ from shared.demo import DEMO_PROVIDER_ID
 from tests.factories.directory import create_listing, create_organization
 from tests.integration.web.client import WebClient
 from tests.integration.web.factories import create_scheme, move_request
+from tests.support import RELAY_WAIT
 
 RAW = ("<script>", "<img src=x onerror", "<svg/onload")
 
@@ -82,7 +83,7 @@ def test_the_public_listing_page_escapes_every_directory_field(suite, directory_
 
 def test_search_results_escape_a_listing_and_its_provider(suite, directory_data):
     web = WebClient(suite.gateway)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + RELAY_WAIT
     while True:  # the search index is updated from the directory's events
         page = web.get("/search?q=alert")
         if escaped("listing") in page.text or time.monotonic() > deadline:
@@ -208,7 +209,7 @@ def test_the_check_in_page_escapes_a_young_persons_comment(suite, budget_data):
     web = WebClient(suite.gateway)
     web.sign_in("demo-advisor")
     person = f"/caseload/{budget_data['person_id']}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + RELAY_WAIT
     while True:  # the approval reaches the outcomes service by event; its check-in follows
         page = web.get(person)
         actions = re.findall(r'action="(/caseload/[^"]+/checkins/[^"]+/link)"', page.text)
@@ -257,7 +258,7 @@ def test_the_link_for_a_young_person_ignores_the_host_header(suite, budget_data)
 
 def test_the_evaluation_report_escapes_a_case_study(suite, budget_data):
     person_id = budget_data["person_id"]
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + RELAY_WAIT
     while True:  # the outcomes service learns of the person from the budget's events
         made = suite.api(
             "POST",
