@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support import RunningSuite, postgres_available, postgres_database, running_suite
+
+# The business date is the UK's (shared.clock.today), and some code and many tests take
+# `date.today()`, the machine's: on a UTC machine in British Summer Time the two differ from
+# 23:00 to midnight UTC, and a test comparing them would fail in that hour. The tests and every
+# process they start (which inherit the environment) keep UK time, so both dates agree. Stored
+# timestamps are unaffected: they are always UTC (shared.clock.utcnow).
+os.environ["TZ"] = "Europe/London"
+time.tzset()
 
 IN_CI = os.environ.get("CI") == "true"
 

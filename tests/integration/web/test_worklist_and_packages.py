@@ -48,9 +48,9 @@ def test_the_worklist_page_combines_both_services_on_a_seeded_clock(frozen):
     tag = uuid.uuid4().hex[:4]
     # reaches 26 (past the 16-25 scheme) 30 days after the seeded date
     limit = ON + timedelta(days=30)
-    ageing = _enrol(
-        frozen, scheme_id, f"LC-AGE-{tag}", limit.replace(year=limit.year - 26), "demo-advisor"
-    )
+    # 29 February has no date 26 years back: the 28th then (a day early, still within the 30)
+    born = date(limit.year - 26, limit.month, min(limit.day, 28 if limit.month == 2 else 31))
+    ageing = _enrol(frozen, scheme_id, f"LC-AGE-{tag}", born, "demo-advisor")
     reviewed = _enrol(frozen, scheme_id, f"LC-REV-{tag}", date(2008, 5, 1), "demo-advisor")
     goal = create_plan(frozen, reviewed)["goals"][0]["id"]
     bike = _ok(
