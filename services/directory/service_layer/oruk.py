@@ -3,12 +3,9 @@ are delivered (nearest first from a postcode), each page in the ORUK envelope.""
 
 from __future__ import annotations
 
-import json
-import math
-from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from services.directory.adapters.geocode import Geocoder
@@ -16,7 +13,6 @@ from services.directory.adapters.orm import (
     Organization,
     Service,
     ServiceAtLocation,
-    TaxonomyTerm,
 )
 from services.directory.domain.taxonomy import (
     TAXONOMY_DESCRIPTION,
@@ -25,12 +21,13 @@ from services.directory.domain.taxonomy import (
 )
 from services.directory.service_layer import documents as docs
 from services.directory.service_layer import oruk_paging as paging
+from services.directory.service_layer import oruk_places
 from services.directory.service_layer.access import (
-    descendant_ids,
     get_listing,
     get_provider,
     valid_uuid,
 )
+from services.directory.service_layer.oruk_filters import filter_key, services_query
 from services.directory.service_layer.oruk_json import (
     envelope,
     organization_json,
@@ -40,40 +37,7 @@ from services.directory.service_layer.oruk_json import (
 )
 from services.directory.service_layer.oruk_rows import page_records
 from services.directory.service_layer.unit_of_work import UnitOfWork
-from shared.errors import NotFound, ValidationFailed
-
-
-def _services_query(
-    args: dict[str, Any], index: dict[str, TaxonomyTerm], base: Select[Service] | None = None
-) -> Select[Service]:
-    statement = (docs.listing_query() if base is None else base).where(
-        Service.archived_at.is_(None)
-    )
-    text = args.get("text") or args.get("search")
-    if text:
-        like = f"%{text.strip().lower()}%"
-        statement = statement.where(
-            or_(func.lower(Service.name).like(like), func.lower(Service.description).like(like))
-        )
-    term_ref = args.get("taxonomy_term_id")
-    if term_ref:
-        term = index.get(term_ref) or next((t for t in index.values() if t.slug == term_ref), None)
-        if term is None:
-            raise ValidationFailed(
-                "Unknown taxonomy term.", errors={"taxonomy_term_id": ["No such term."]}
-            )
-        wanted = descendant_ids(term.id, index)
-        statement = statement.where(Service.terms.any(TaxonomyTerm.id.in_(wanted)))
-    if args.get("taxonomy_id") and args["taxonomy_id"] != TAXONOMY_ID:
-        statement = statement.where(Service.id.is_(None))
-    if args.get("organization_id"):
-        statement = statement.where(Service.organization_id == args["organization_id"])
-    if args.get("modified_after"):
-        moment = args["modified_after"]
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        statement = statement.where(Service.last_modified >= moment)
-    return statement
+from shared.errors import NotFound
 
 
 def _count(session: Session, statement: Select[Any]) -> int:
@@ -82,30 +46,17 @@ def _count(session: Session, statement: Select[Any]) -> int:
     )
 
 
-def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    )
-    return 2 * 6_371_000 * math.asin(math.sqrt(h))
-
-
-FILTERS = ("text", "search", "taxonomy_term_id", "taxonomy_id", "organization_id", "modified_after")
-
-
 def services_page(uow: UnitOfWork, args: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """Services, paged by keyset (see oruk_paging); filters combine with AND; a parent taxonomy
     term includes its children. Returns the page and the next page's cursor (None on the last)."""
     per_page = args["per_page"]
     with uow.read() as session:
         index = docs.term_index(session)
-        filtered = _services_query(args, index, select(Service))
+        filtered = services_query(args, index, select(Service))
         found = paging.read_page(
             session, filtered, page=args["page"], per_page=per_page, cursor=args.get("cursor")
         )
-        key = json.dumps({k: str(args[k]) for k in FILTERS if args.get(k)}, sort_keys=True)
-        counted = paging.total(session, filtered, key)
+        counted = paging.total(session, filtered, filter_key(args))
         full = args.get("full", True)  # nested unless full=false: a feed reader needs no 2nd call
         if args.get("minimal"):
             items = [
@@ -197,50 +148,10 @@ def organization(uow: UnitOfWork, organization_id: str, *, full_service: bool) -
 
 def service_at_locations_page(
     uow: UnitOfWork, geocoder: Geocoder, args: dict[str, Any]
-) -> dict[str, Any]:
-    """Where services are delivered; with `postcode` (and `proximity` in metres), nearest first."""
-    page, per_page = args["page"], args["per_page"]
-    origin = None
-    if args.get("postcode"):
-        origin = geocoder.locate(args["postcode"])
-        if origin is None:
-            raise ValidationFailed(
-                "We can't place that postcode.",
-                errors={"postcode": [f"We can't place {args['postcode']!r}."]},
-            )
-    elif args.get("proximity"):
-        raise ValidationFailed(
-            "Proximity needs a postcode.", errors={"proximity": ["Give a postcode too."]}
-        )
-    with uow.read() as session:
-        index = docs.term_index(session)
-        services = session.scalars(_services_query(args, index)).all()
-        pairs: list[tuple[float | None, ServiceAtLocation]] = []
-        for service in services:
-            for sal in service.service_at_locations:
-                distance = None
-                lat, lng = sal.location.latitude, sal.location.longitude
-                if origin and lat is not None and lng is not None:
-                    distance = _distance_m(origin, (lat, lng))
-                if origin and args.get("proximity"):
-                    if distance is None or distance > args["proximity"]:
-                        continue
-                pairs.append((distance, sal))
-        if origin:
-            pairs.sort(key=lambda p: (p[0] is None, p[0] or 0.0, p[1].service.name))
-        else:
-            pairs.sort(key=lambda p: (p[1].service.name, p[1].id))
-        chunk = pairs[(page - 1) * per_page : page * per_page]
-        items = []
-        for distance, sal in chunk:
-            body = sal_json(sal)
-            if args.get("full"):
-                body["service"] = service_json(sal.service, index, full=False)
-            if distance is not None:
-                body["proximity"] = round(distance)
-            body["postcode"] = sal.location.postcode
-            items.append(body)
-        return envelope(items, len(pairs), page, per_page)
+) -> tuple[dict[str, Any], str | None]:
+    """Where services are delivered, paged by keyset (see oruk_places); with `postcode` (and
+    `proximity` in metres), nearest first. Returns the page and the next page's cursor."""
+    return oruk_places.places_page(uow, geocoder, args)
 
 
 def service_at_location(uow: UnitOfWork, sal_id: str) -> dict[str, Any]:

@@ -215,3 +215,28 @@ def test_the_page_answered_is_what_its_schema_would_dump(suite):
         body = suite.api("GET", "/oruk/services", params=params).json()
         assert body["contents"]
         assert json.dumps(schema.dump(body)) == json.dumps(body)
+
+
+def test_the_link_header_walks_the_places_by_cursor_as_for_services(suite, feed):
+    """service_at_locations pages by keyset too: the Link walk validates page by page, sees each
+    place once, and its pages are the pages asked by number; nearest first walks the same way."""
+    for asked in ("per_page=30", "per_page=25&postcode=BN21+4AB&proximity=50000&full=true"):
+        pages, path = [], f"/oruk/service_at_locations?{asked}"
+        while path:
+            response = suite.api("GET", path)
+            assert response.status_code == 200, response.text[:300]
+            body = response.json()
+            assert set(body) == ENVELOPE
+            assert problems("service_at_location_list.json", body) == []
+            assert response.links["first"]["url"] == f"/oruk/service_at_locations?{asked}"
+            pages.append(body)
+            path = response.links.get("next", {}).get("url")
+            assert (path is None) == body["last_page"]
+        walked = [i["id"] for p in pages for i in p["contents"]]
+        assert len(walked) == len(set(walked)) == pages[0]["total_items"] and len(pages) > 2
+        assert [p["page_number"] for p in pages] == list(range(1, len(pages) + 1))
+        params = dict(pair.split("=") for pair in asked.replace("+", " ").split("&"))
+        numbered = [feed("/service_at_locations", page=n, **params) for n in (2, len(pages))]
+        assert numbered == [pages[1], pages[-1]]
+    distances = [i["proximity"] for i in pages[0]["contents"]]
+    assert distances == sorted(distances) and pages[0]["contents"][0]["service"]["name"]
