@@ -104,17 +104,13 @@ class SearchSync:
         self.building = True
         summary = reindex(self.backend, documents)
         log.info("search index built", extra={"fields": {"listings": summary.indexed}})
-        # Mitigation, cause still being narrowed: without it the directory process segfaulted
-        # in the garbage collector during /records/export in 2 of 6 OpenAPI fuzz runs through the
-        # gateway (2026-12-01). A core dump of one shows a corrupt generation-0 list, not a bad
-        # finalizer: a live list (a selectinload collection, refcount 1) has a NULL "next" in its
-        # GC header while its predecessor still links to it, which is what pymalloc writes when
-        # it frees a block; so some block was freed while still in use (an over-decref, double
-        # free or write after free), and the collector trips on it later. No sqlite3 or tantivy
-        # object was found in the cyclic garbage (gc.DEBUG_SAVEALL census), and the other
-        # threads were idle at the crash. Moving what exists after the index build out of the
-        # collector's reach made it rare (6 runs of 6 passed). Objects are still freed by
-        # reference counting; only cycles among them are never collected.
+        # Mitigation only (docs/operations.md, "A native crash in the directory"): without it the
+        # directory segfaulted in the garbage collector during /records/export in 2 of 6 OpenAPI
+        # fuzz runs through the gateway (2026-12-01); with it, 6 of 6 passed. It does not remove
+        # the cause: bench/directory_crash.py under PYTHONMALLOC=debug still finds a double free
+        # with the freeze in place. Moving what exists after the index build out of the
+        # collector's reach changes the collector's timing; objects are still freed by reference
+        # counting, only cycles among them are never collected.
         gc.freeze()
         return summary.indexed
 
