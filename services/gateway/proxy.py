@@ -76,18 +76,10 @@ def forward(service: str, path: str) -> Response:
         query=request.query_string.decode("latin-1") or None,
         body=_body(upload),
     )
-    response = Response(upstream.content, status=upstream.status)
-    passed: set[str] = set()
-    for name, value in upstream.headers:
-        key = name.lower()
-        if key in _DROP_RESPONSE:
-            continue
-        if key in passed:  # a header the service sent more than once goes on as it came
-            response.headers.add(name, value)
-        else:  # replaces the response's defaults (its content type)
-            response.headers[name] = value
-            passed.add(key)
-    return response
+    # Every header the service sent goes on as it came, repeated ones too; its content type
+    # replaces the default (a body without one is text/html, as before), the length is ours.
+    kept = [(name, value) for name, value in upstream.headers if name.lower() not in _DROP_RESPONSE]
+    return Response(upstream.content, status=upstream.status, headers=kept)
 
 
 def _body(upload: bool) -> bytes | None:
