@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from waitress import create_server
+from werkzeug.serving import make_server
 
 from services.gateway.app import create_app
 
@@ -33,10 +33,13 @@ def _upstream(environ, start_response):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def upstream() -> Iterator[str]:
-    server = create_server(_upstream, host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    server = make_server("127.0.0.1", 0, _upstream, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()  # its loop stops before the socket closes (no error left in its thread)
+    thread.join(10)
+    server.server_close()
 
 
 def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, directory_url: str) -> Flask:
