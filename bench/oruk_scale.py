@@ -349,9 +349,7 @@ def measure(services: int = SERVICES, extra_env: dict[str, str] | None = None) -
                     f"places: last page ({services // PER_PAGE:,}) by cursor": get(
                         sal, cursor=place_cursors[last]
                     ),
-                    f"places: middle page ({middle // PER_PAGE + 1:,}) by number": get(
-                        sal, page=middle // PER_PAGE + 1
-                    ),
+                    "places: page 101 by number": get(sal, page=101),
                     "places: nearest BN21 4AB within 1 km, first page": get(
                         sal, postcode="BN21 4AB", proximity=1000
                     ),
@@ -416,7 +414,10 @@ def report(r: dict[str, Any]) -> list[str]:
         f"feed {r['count_ms']:.0f} ms (a count of 10,000 or more is kept 30 s per filter).",
         f'`service_at_locations` ("places", one a service here) pages by keyset on the same '
         f"index; nearest first from BN21 4AB within 1 km reads the {r['nearby']:,} places "
-        "inside the box and sorts them by distance on every page.",
+        "inside the box and sorts them by distance on every page. A places page by number walks "
+        "the join up to it (the middle page at 1,000,000: 6.4 s on the server at load 20, "
+        "against 1 ms by cursor): follow the `Link` header; counting the places (a join) is "
+        "1-3 s at 1,000,000, kept 30 s like the services' count.",
         f"Target (issue 16): p95 < {TARGET_MS:.0f} ms for a page of 50 by cursor at 1,000,000: "
         + ("met" if met else "**NOT met**")
         + (f" (at {n:,} services only)" if n != SERVICES else "")
