@@ -237,6 +237,23 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and every process under it (gunicorn's workers are children of
+    the process the suite started)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(process_cpu(p) for p in tree)
+
+
 def cpu_now(suite: Any, url: str) -> dict[str, float]:
     """CPU seconds so far of the directory, the gateway, the PostgreSQL server processes serving
     the directory's database, and this client."""
@@ -250,8 +267,8 @@ def cpu_now(suite: Any, url: str) -> dict[str, float]:
         ]
     processes = suite.suite.processes
     return {
-        "directory": process_cpu(processes["directory"].pid),
-        "gateway": process_cpu(processes["gateway"].pid),
+        "directory": tree_cpu(processes["directory"].pid),
+        "gateway": tree_cpu(processes["gateway"].pid),
         "postgresql": sum(process_cpu(pid) for pid in backends),
         "bench client": time.process_time(),
     }
