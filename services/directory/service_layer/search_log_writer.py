@@ -1,8 +1,9 @@
 """The search log's writer: rows go to the database from one background thread, in batches.
 
 A search hands its row over (a function that builds it, and the moment it was made) and answers
-at once; the thread builds the rows and writes them with one multi-row INSERT when `max_rows`
-have gathered or the oldest has waited `max_wait` seconds, whichever is first. With one person
+at once; the thread, asleep meanwhile (a row does not wake it), builds the rows and writes them
+with one multi-row INSERT when `max_rows` have gathered or the oldest has waited `max_wait`
+seconds, whichever is first. With one person
 searching that is one transaction a second instead of one a search, and the ORM is not involved:
 a row is a dict for SQLAlchemy Core.
 
@@ -17,7 +18,6 @@ import atexit
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -60,6 +60,7 @@ class SearchLogWriter:
         self._queue: queue.SimpleQueue[Callable[[], Row] | _Signal] = queue.SimpleQueue()
         self._count = 0  # rows submitted and not yet written (or given up on)
         self._settled = threading.Condition()
+        self._hurry = threading.Event()  # flush, stop, or a full batch: write without waiting
         self._thread: threading.Thread | None = None
         self._registered = False
 
@@ -83,7 +84,10 @@ class SearchLogWriter:
                     # inside sqlite or psycopg then can crash the process on its way out
                     atexit.register(self.close)
                     self._registered = True
-        self._queue.put(row)
+            self._queue.put(row)  # with the count, so every row counted is in the queue
+            full = self._count >= self.max_rows
+        if full:
+            self._hurry.set()
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop the thread (a later submit starts a new one)."""
@@ -91,6 +95,7 @@ class SearchLogWriter:
         if thread is None or not thread.is_alive():
             return
         self._queue.put(STOP)
+        self._hurry.set()
         thread.join(timeout)
 
     def settle(self, timeout: float = 10.0) -> None:
@@ -99,6 +104,7 @@ class SearchLogWriter:
             if self._count == 0:
                 return
         self._queue.put(FLUSH)
+        self._hurry.set()
         with self._settled:
             self._settled.wait_for(lambda: self._count == 0, timeout=timeout)
 
@@ -122,39 +128,29 @@ class SearchLogWriter:
                     done = stopping and self._count == 0
                     if done:
                         self._thread = None
+                    elif self._count >= self.max_rows:  # a backlog: the next batch is full
+                        self._hurry.set()
 
     def _gather(self) -> tuple[list[Callable[[], Row]], bool]:
-        """The next batch: up to max_rows, the first having waited at most max_wait seconds;
-        sooner if asked to flush or stop."""
-        rows: list[Callable[[], Row]] = []
-        item = self._queue.get()
-        deadline = time.monotonic() + self.max_wait
-        while True:
-            if item is STOP:
-                return rows + self._drain(), True
-            if item is not FLUSH:
-                rows.append(item)  # type: ignore[arg-type]
-            if item is FLUSH or len(rows) >= self.max_rows:
-                return rows, False
-            remaining = deadline - time.monotonic()
-            try:
-                item = (
-                    self._queue.get(timeout=remaining)
-                    if remaining > 0
-                    else self._queue.get_nowait()
-                )
-            except queue.Empty:
-                return rows, False
-
-    def _drain(self) -> list[Callable[[], Row]]:
-        rows: list[Callable[[], Row]] = []
-        while True:
+        """The next batch: up to max_rows, the first having waited at most max_wait seconds for
+        others (asleep: a search's row does not wake the thread); sooner if asked to flush or to
+        stop, or when a batch is full."""
+        first = self._queue.get()
+        if not isinstance(first, _Signal):
+            self._hurry.wait(self.max_wait)
+        self._hurry.clear()
+        rows = [] if isinstance(first, _Signal) else [first]
+        stopping = first is STOP
+        while stopping or len(rows) < self.max_rows:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return rows
-            if not isinstance(item, _Signal):
+                break
+            if item is STOP:
+                stopping = True
+            elif not isinstance(item, _Signal):
                 rows.append(item)
+        return rows, stopping
 
     def _write(self, makers: list[Callable[[], Row]]) -> None:
         for start in range(0, len(makers), self.max_rows):
