@@ -76,6 +76,20 @@ def on_starting(server: Any) -> None:
     logging.getLogger("gunicorn.error").info("starting", extra={"fields": {"service": SERVICE}})
 
 
+def worker_exit(server: Any, worker: Any) -> None:
+    """In a worker that has stopped serving (SIGTERM: the requests in flight answered), stop the
+    relays its app started before the interpreter ends: a relay thread left running into
+    finalisation can be inside native code (sqlite, tantivy) when the process goes. gunicorn also
+    calls this in the master for a worker that was already gone; it has no app there."""
+    from flask import Flask
+
+    from shared.server import stop_background
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        stop_background(app)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

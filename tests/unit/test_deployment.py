@@ -376,3 +376,22 @@ def test_every_service_has_a_single_migration_head():
     result = CliRunner().invoke(main, ["migrate", "--check-heads"])
     assert result.exit_code == 0, result.output
     assert result.output.count("1 head(s)") == len(DATABASES)
+
+
+def test_a_stopping_gunicorn_worker_stops_its_apps_relays(tmp_path, monkeypatch):
+    """shared/gunicorn_conf.py's worker_exit: after a SIGTERM'd worker has answered what it had,
+    its relay threads are stopped before the process ends, not left to the interpreter's exit."""
+    from types import SimpleNamespace
+
+    from services.components import gunicorn_app
+    from shared import gunicorn_conf
+    from shared.registry import app_parts
+
+    monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'budget'}.db")
+    app = gunicorn_app("budget")  # SQLite: the web process relays
+    threads = [worker._thread for worker in app_parts(app).background]
+    assert threads and all(thread is not None and thread.is_alive() for thread in threads)
+    gunicorn_conf.worker_exit(None, SimpleNamespace(wsgi=app))
+    assert not any(thread.is_alive() for thread in threads)
+    gunicorn_conf.worker_exit(None, SimpleNamespace())  # the master's call: no app, nothing to do
