@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -46,6 +47,7 @@ from sqlalchemy import (
     or_,
     select,
     union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -84,6 +86,12 @@ class ReportPerson(Base):
     last_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_paid_on: Mapped[date | None] = mapped_column(Date)
     held_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Who they are for the report, now (migration 0016): their scheme, pot and referral day, taken
+    # from `people` when the row is made (under a share lock on the young person) and moved by a
+    # transfer in the same transaction, so no section of the report joins `people`.
+    scheme_id: Mapped[str] = mapped_column(String(36))
+    pot_id: Mapped[str] = mapped_column(String(36))
+    referred_on: Mapped[date] = mapped_column(Date)
 
 
 class ReportPotDay(Base):
@@ -97,6 +105,7 @@ class ReportPotDay(Base):
 
 
 PEOPLE = cast(Table, ReportPerson.__table__)
+PLACE = ("scheme_id", "pot_id", "referred_on")  # who a row is for, not what happened to them
 POT_DAYS = cast(Table, ReportPotDay.__table__)
 
 
@@ -139,23 +148,6 @@ def _upsert_pot_days(stmt: Any) -> Any:
     )
 
 
-# One young person's or one pot-day's delta (every approval, payment and recovery writes one): built
-# once per dialect and bound per call. Building the upsert's CASE expressions on every call was
-# half of the budget's CPU on the approval path.
-_UPSERT_ONE = {
-    name: (_upsert_people(dialect.insert(PEOPLE)), _upsert_pot_days(dialect.insert(POT_DAYS)))
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
-
-
-def _add_to_people(session: Session, rows: Any) -> None:
-    """Upsert per-person deltas: one row of `_COLUMNS` as a dict, or rows as a SELECT."""
-    if isinstance(rows, dict):
-        session.execute(_UPSERT_ONE[session.get_bind().dialect.name][0], rows)
-        return
-    session.execute(_upsert_people(_insert(session, PEOPLE).from_select(list(_COLUMNS), rows)))
-
-
 _COLUMNS = (
     "person_id",
     "first_approved_at",
@@ -164,7 +156,48 @@ _COLUMNS = (
     "held_pence",
     "last_approved_at",
     "last_paid_on",
+    *PLACE,
 )
+
+
+def _one_person(dialect: Any) -> Any:
+    """One young person's delta, bound per call: their scheme, pot and referral day read from
+    `people` in the same statement, under a share lock (a transfer moving them waits, or is waited
+    for and then read), for the case where this makes their row."""
+    moment, day = DateTime(timezone=True), Date()
+    delta = select(
+        Person.id,
+        bindparam("first_approved_at", type_=moment),
+        bindparam("first_activity_on", type_=day),
+        bindparam("first_paid_on", type_=day),
+        bindparam("held_pence", type_=BigInteger()),
+        bindparam("last_approved_at", type_=moment),
+        bindparam("last_paid_on", type_=day),
+        Person.scheme_id,
+        Person.pot_id,
+        Person.referred_on,
+    ).where(Person.id == bindparam("person_id"))
+    return _upsert_people(
+        dialect.insert(PEOPLE).from_select(list(_COLUMNS), delta.with_for_update(read=True))
+    )
+
+
+# One young person's or one pot-day's delta (every approval, payment and recovery writes one): built
+# once per dialect and bound per call. Building the upsert's CASE expressions on every call was
+# half of the budget's CPU on the approval path.
+_UPSERT_ONE = {
+    name: (_one_person(dialect), _upsert_pot_days(dialect.insert(POT_DAYS)))
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+def _add_to_people(session: Session, rows: Any) -> None:
+    """Upsert per-person deltas: one row (a dict of `_COLUMNS` but `PLACE`), or rows as a SELECT
+    of `_COLUMNS`."""
+    if isinstance(rows, dict):
+        session.execute(_UPSERT_ONE[session.get_bind().dialect.name][0], rows)
+        return
+    session.execute(_upsert_people(_insert(session, PEOPLE).from_select(list(_COLUMNS), rows)))
 
 
 def _add_to_pot_days(session: Session, rows: Any) -> None:
@@ -251,8 +284,12 @@ def note_run_paid(session: Session, run_id: str, paid_on: date) -> None:
             func.sum(paid.c.held_pence),
             no_time,
             literal(paid_on, Date),
+            Person.scheme_id,
+            Person.pot_id,
+            Person.referred_on,
         )
-        .group_by(paid.c.person_id)
+        .join(Person, Person.id == paid.c.person_id)
+        .group_by(paid.c.person_id, Person.scheme_id, Person.pot_id, Person.referred_on)
         .order_by(paid.c.person_id),
     )
     _add_to_pot_days(
@@ -318,8 +355,17 @@ def note_released(session: Session, person_id: str, pence: int) -> None:
         )
 
 
-def move_person(session: Session, person_id: str, old_pot: str, new_pot: str) -> None:
-    """A young person now funded by another pot: what they were paid moves with them."""
+def move_person(
+    session: Session, person_id: str, old_pot: str, new_pot: str, new_scheme: str
+) -> None:
+    """A young person now on `new_scheme`, funded by `new_pot` (the transfer has moved them in
+    `people`, holding their row): their summary row says so, and what they were paid moves with
+    them."""
+    session.execute(
+        update(PEOPLE)
+        .where(PEOPLE.c.person_id == person_id)
+        .values(scheme_id=new_scheme, pot_id=new_pot)
+    )
     if old_pot == new_pot:
         return
     paid = _paid_days().subquery()
@@ -384,17 +430,24 @@ def _marks() -> Any:
 
 def expected_people() -> Any:
     """`report_people` recomputed from the requests and packages: a young person with any request
-    or package has a row."""
+    or package has a row, with their scheme, pot and referral day now."""
     marks = _marks().subquery()
-    return select(
-        marks.c.person_id.label("person_id"),
-        func.min(marks.c.approved_at).label("first_approved_at"),
-        func.min(marks.c.activity_on).label("first_activity_on"),
-        func.min(marks.c.paid_on).label("first_paid_on"),
-        func.sum(marks.c.held_pence).label("held_pence"),
-        func.max(marks.c.approved_at).label("last_approved_at"),
-        func.max(marks.c.paid_on).label("last_paid_on"),
-    ).group_by(marks.c.person_id)
+    return (
+        select(
+            marks.c.person_id.label("person_id"),
+            func.min(marks.c.approved_at).label("first_approved_at"),
+            func.min(marks.c.activity_on).label("first_activity_on"),
+            func.min(marks.c.paid_on).label("first_paid_on"),
+            func.sum(marks.c.held_pence).label("held_pence"),
+            func.max(marks.c.approved_at).label("last_approved_at"),
+            func.max(marks.c.paid_on).label("last_paid_on"),
+            Person.scheme_id.label("scheme_id"),
+            Person.pot_id.label("pot_id"),
+            Person.referred_on.label("referred_on"),
+        )
+        .join(Person, Person.id == marks.c.person_id)
+        .group_by(marks.c.person_id, Person.scheme_id, Person.pot_id, Person.referred_on)
+    )
 
 
 def expected_pot_days() -> Any:

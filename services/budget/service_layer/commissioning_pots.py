@@ -10,10 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import (
-    Person,
-    Pot,
-)
+from services.budget.adapters.orm import Pot
 from services.budget.adapters.report_summary import (
     ReportPerson,
     ReportPotDay,
@@ -30,8 +27,9 @@ from shared.suppression import THRESHOLD, Cell, suppress, total_cell
 
 def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) -> list[Any]:
     """Each pot in scope with its figures, from the report summary (`report_summary`): money per
-    pot and day; each young person's first and last payment and held money (their requests are
-    asked only when the period lies strictly between their first and last payment)."""
+    pot and day; and one pass over each young person's row (their pot now, first and last payment
+    and held money) for everyone the pot has committed to and those paid in the period (their
+    requests are asked only when the period lies strictly between their first and last payment)."""
     days = ReportPotDay
     money = (
         select(
@@ -45,33 +43,24 @@ def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) 
         .group_by(days.pot_id)
         .subquery()
     )
-    # Everyone the pot paid by the period's end or holds money for now.
-    committed = (
-        select(
-            Person.pot_id.label("pot_id"),
-            func.sum(ReportPerson.held_pence).label("held_pence"),
-            func.count().label("committed_people"),
-        )
-        .join(Person, Person.id == ReportPerson.person_id)
-        .where((ReportPerson.first_paid_on <= period.end) | (ReportPerson.held_pence > 0))
-        .group_by(Person.pot_id)
-        .subquery()
-    )
-    # Young people paid in the period, from their first and last payment (report_summary).
+    rp = ReportPerson
     lo, hi = period.start, period.end + timedelta(days=1)
-    people = (
-        select(Person.pot_id.label("pot_id"), func.count().label("period_people"))
-        .join(ReportPerson, ReportPerson.person_id == Person.id)
-        .where(
-            active_in(
-                ReportPerson.first_paid_on,
-                ReportPerson.last_paid_on,
-                lo,
-                hi,
-                paid_between(lo, hi),
-            )
+    # Everyone the pot paid by the period's end or holds money for now. Anyone paid in the period
+    # was paid by its end, so is among them.
+    committed = (rp.first_paid_on <= period.end) | (rp.held_pence > 0)
+    paid_in_period = active_in(rp.first_paid_on, rp.last_paid_on, lo, hi, paid_between(lo, hi))
+    # Grouped for every pot and joined to those in scope: a scan of the summary reads every row
+    # whichever the scope (no index narrows it), and a filter on the pots in scope led PostgreSQL
+    # to a nested loop over a materialised copy of it.
+    people_sq = (
+        select(
+            rp.pot_id.label("pot_id"),
+            func.sum(rp.held_pence).label("held_pence"),
+            func.count().label("committed_people"),
+            func.sum(case((paid_in_period, 1), else_=0)).label("period_people"),
         )
-        .group_by(Person.pot_id)
+        .where(committed)
+        .group_by(rp.pot_id)
         .subquery()
     )
     stmt = scoped(
@@ -79,13 +68,12 @@ def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) 
             Pot,
             money.c.period_pence,
             money.c.to_date_pence,
-            committed.c.held_pence,
-            committed.c.committed_people,
-            people.c.period_people,
+            people_sq.c.held_pence,
+            people_sq.c.committed_people,
+            people_sq.c.period_people,
         )
         .outerjoin(money, money.c.pot_id == Pot.id)
-        .outerjoin(committed, committed.c.pot_id == Pot.id)
-        .outerjoin(people, people.c.pot_id == Pot.id),
+        .outerjoin(people_sq, people_sq.c.pot_id == Pot.id),
         Pot.scheme_id,
         scope,
     ).order_by(Pot.funder, Pot.starts_on, Pot.id)

@@ -11,10 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.budget.adapters.orm import (
-    CohortSize,
-    Person,
-)
+from services.budget.adapters.orm import CohortSize
 from services.budget.adapters.report_summary import ReportPerson, active_in, approved_between
 from services.budget.service_layer.commissioning import (
     Period,
@@ -30,12 +27,12 @@ def reach_section(
     """Young people with a request approved in the period, per scheme, against its cohort."""
     # From each young person's first and last approval (report_summary): their requests and
     # packages are asked only when the period lies strictly between the two.
+    # Each young person's scheme now is on their summary row: no join to people.
     lo, hi = period.start_at, period.end_before
     reached: dict[str, int] = dict(
         session.execute(
             scoped(
-                select(Person.scheme_id, func.count())
-                .join(ReportPerson, ReportPerson.person_id == Person.id)
+                select(ReportPerson.scheme_id, func.count())
                 .where(
                     active_in(
                         ReportPerson.first_approved_at,
@@ -45,8 +42,8 @@ def reach_section(
                         approved_between(lo, hi),
                     )
                 )
-                .group_by(Person.scheme_id),
-                Person.scheme_id,
+                .group_by(ReportPerson.scheme_id),
+                ReportPerson.scheme_id,
                 scope,
             )
         ).all()

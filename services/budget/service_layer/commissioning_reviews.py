@@ -15,10 +15,7 @@ from services.budget.adapters.orm import (
     Plan,
     PlanReview,
 )
-from services.budget.service_layer.commissioning import (
-    Period,
-    scoped,
-)
+from services.budget.service_layer.commissioning import Period
 from shared.suppression import suppress, total_cell
 
 
@@ -26,29 +23,25 @@ def reviews_section(
     session: Session, period: Period, scope: frozenset[str] | None, today: date
 ) -> dict[str, Any]:
     """Plan reviews due in the period: done by the due date, done late, or still outstanding."""
-    done = scoped(
+    done = _of_schemes(
         select(
             func.sum(case((PlanReview.reviewed_on <= PlanReview.due_on, 1), else_=0)),
             func.sum(case((PlanReview.reviewed_on > PlanReview.due_on, 1), else_=0)),
         )
         .join(Plan, Plan.id == PlanReview.plan_id)
-        .join(Person, Person.id == Plan.person_id)
         .where(PlanReview.due_on >= period.start, PlanReview.due_on <= period.end),
-        Person.scheme_id,
         scope,
     )
     on_time, late = session.execute(done).one()
     overdue = session.scalar(
-        scoped(
+        _of_schemes(
             select(func.count())
             .select_from(Plan)
-            .join(Person, Person.id == Plan.person_id)
             .where(
                 Plan.next_review_date >= period.start,
                 Plan.next_review_date <= period.end,
                 Plan.next_review_date < today,
             ),
-            Person.scheme_id,
             scope,
         )
     )
@@ -64,3 +57,11 @@ def reviews_section(
         **{k: c.as_dict() for k, c in cells.items()},
         "on_time_share": share,
     }
+
+
+def _of_schemes(stmt: Any, scope: frozenset[str] | None) -> Any:
+    """`stmt` (over plans) limited to the young people on the schemes in `scope`: joined to people
+    only then (every plan has its young person, so for every scheme no join is needed)."""
+    if scope is None:
+        return stmt
+    return stmt.join(Person, Person.id == Plan.person_id).where(Person.scheme_id.in_(scope))

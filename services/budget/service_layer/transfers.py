@@ -221,7 +221,7 @@ def _move_person(
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("The young person moved meanwhile; read them again.", rule="moved-meanwhile")
     if new is not None and new_pot is not None:  # what they were paid moves to the new pot
-        report_summary.move_person(session, person.id, person.pot_id, new_pot)
+        report_summary.move_person(session, person.id, person.pot_id, new_pot, new.id)
 
 
 def _return_to_pots(tx: SqlTransaction, person_id: str, amount: int, by: str) -> None:
