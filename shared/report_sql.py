@@ -81,6 +81,12 @@ def for_reports(session: Session, *, work_mem: str | None = None) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     session.execute(text("SET LOCAL jit = off"))
+    # psycopg prepares a statement on the server after a few runs, and PostgreSQL may then plan it
+    # once for any parameters (a generic plan): for a report, whose best plan depends on the
+    # period and the scheme, that chose nested loops that ran for minutes (a year's cost per
+    # improvement for one scheme, the 6th run of the same statement). Planning takes a
+    # millisecond; a report always plans for its own parameters.
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if work_mem is not None:
         session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
 

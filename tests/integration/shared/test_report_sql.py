@@ -1,5 +1,5 @@
 """A report's read transaction (`shared.report_sql.for_reports`), on SQLite and PostgreSQL: on
-PostgreSQL no JIT and, when a report asks, more memory for its sorts and hashes, for that
+PostgreSQL no JIT, no generic plan and, when a report asks, more memory for its sorts and hashes, for that
 transaction only; SQLite has neither setting and is left alone; a malformed amount is refused
 on both."""
 
@@ -12,12 +12,13 @@ from shared.db import Database
 from shared.report_sql import for_reports
 
 
-def _settings(db: Database, **kwargs: str) -> tuple[str, str]:
+def _settings(db: Database, **kwargs: str) -> tuple[str, str, str]:
     with db.session() as s:
         for_reports(s, **kwargs)
         return (
             s.execute(text("SELECT current_setting('work_mem')")).scalar_one(),
             s.execute(text("SELECT current_setting('jit')")).scalar_one(),
+            s.execute(text("SELECT current_setting('plan_cache_mode')")).scalar_one(),
         )
 
 
@@ -31,7 +32,8 @@ def test_a_report_transaction_sets_its_memory_and_no_jit_for_itself_only(databas
             return
         with db.session() as s:
             default = s.execute(text("SELECT current_setting('work_mem')")).scalar_one()
-        assert _settings(db, work_mem="32MB") == ("32MB", "off")
+        # Planned for its own parameters every time, never a generic plan of a prepared statement.
+        assert _settings(db, work_mem="32MB") == ("32MB", "off", "force_custom_plan")
         assert _settings(db)[0] == default
         with db.session() as s:  # the next transaction on the connection has the server's own
             assert s.execute(text("SELECT current_setting('work_mem')")).scalar_one() == default
