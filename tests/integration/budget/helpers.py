@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.budget.adapters.directory import Fundability
-from services.components import package
 from shared.db import Database
 from shared.identity import Identity
-from shared.migrations import upgrade
 from tests.integration.budget import factories
+from tests.support import migrate
 
 ADMIN, ADVISOR, HOLDER, FINANCE = (
     factories.ADMIN,
@@ -23,7 +22,7 @@ TODAY = factories.TODAY
 
 
 def migrated(url: str) -> Database:
-    upgrade(package("budget"), url)
+    migrate("budget", url)
     return Database(url)
 
 

@@ -11,20 +11,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.components import package
 from services.directory.adapters.orm import Organization, Service
 from services.directory.service_layer import oruk, oruk_paging
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from shared.db import Database
 from shared.errors import ValidationFailed
-from shared.migrations import upgrade
+from tests.support import migrate
 
 _names = itertools.count(1)
 
 
 @pytest.fixture
 def uow(database_url: str):
-    upgrade(package("directory"), database_url)
+    migrate("directory", database_url)
     db = Database(database_url)
     yield SqlUnitOfWork(db)
     db.dispose()

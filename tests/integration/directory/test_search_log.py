@@ -10,7 +10,6 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.components import package
 from services.directory.adapters.orm import SearchLogEntry
 from services.directory.search.answering import answer
 from services.directory.search.query import GeoPoint, SearchQuery
@@ -26,14 +25,14 @@ from services.directory.service_layer.search_log import (
 from services.directory.service_layer.search_log_writer import SearchLogWriter
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from shared.db import Database
-from shared.migrations import upgrade
 from shared.outbox import utcnow
 from tests.contract.search.fixtures import doc
+from tests.support import migrate
 
 
 @pytest.fixture
 def db(database_url: str) -> Database:
-    upgrade(package("directory"), database_url)
+    migrate("directory", database_url)
     return Database(database_url)
 
 

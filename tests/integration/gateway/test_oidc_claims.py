@@ -9,11 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from services.cli import main
-from services.components import package
 from services.gateway.oidc import SignInRefused, link_provider_user, user_from_claims
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
-from shared.migrations import upgrade
+from tests.support import migrate
 
 ORG = str(uuid.uuid4())
 
@@ -24,7 +23,7 @@ def settings(**config: str) -> GatewaySettings:
 
 @pytest.fixture
 def db(database_url):  # type: ignore[no-untyped-def]
-    upgrade(package("gateway"), database_url)
+    migrate("gateway", database_url)
     database = Database(database_url)
     yield database
     database.dispose()

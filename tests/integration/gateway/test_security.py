@@ -13,7 +13,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from services.components import package
 from services.gateway.app import create_app
 from services.gateway.registry import gateway_services
 from services.gateway.security import safe_next
@@ -22,7 +21,7 @@ from services.gateway.tables import web_sessions
 from services.launcher import free_port
 from shared.db import Database
 from shared.internal_tokens import new_private_key, private_pem
-from shared.migrations import upgrade
+from tests.support import migrate
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -105,7 +104,7 @@ def test_sessions_survive_a_restart_are_shared_by_replicas_and_sign_out_ends_the
 
 
 def test_session_store_ends_idle_and_old_sessions(database_url):
-    upgrade(package("gateway"), database_url)
+    migrate("gateway", database_url)
     db = Database(database_url)
     try:
         store = SessionStore(db, idle=30 * 60, absolute=10 * 3600)

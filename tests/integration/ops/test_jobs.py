@@ -9,20 +9,20 @@ from datetime import time as clock
 import pytest
 from sqlalchemy import select
 
-from services.components import app_factory, package
+from services.components import app_factory
 from services.worker import Job, Worker
 from shared.config import ProcessSettings, WorkerSettings
 from shared.db import Database
 from shared.metrics import JOB_RUNS, LEDGER_VERIFY_OK
-from shared.migrations import upgrade
 from shared.outbox import add_event, utcnow
 from shared.registry import service_core
+from tests.support import migrate
 
 
 def make_app(service: str, database_url: str, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
     monkeypatch.setenv(f"{service.upper()}_DATABASE_URL", database_url)
-    upgrade(package(service), database_url)
+    migrate(service, database_url)
     return app_factory(service)()
 
 

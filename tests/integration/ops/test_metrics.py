@@ -10,6 +10,7 @@ from shared.migrations import upgrade
 from shared.outbox import OutboxRelay, add_event
 from shared.registry import service_core
 from tests.integration.ops.test_workers import metric
+from tests.support import migrate
 
 
 def make_budget_app(database_url, tmp_path, monkeypatch, token=None):  # type: ignore[no-untyped-def]
@@ -20,7 +21,7 @@ def make_budget_app(database_url, tmp_path, monkeypatch, token=None):  # type: i
     else:
         monkeypatch.delenv("PHB_METRICS_TOKEN", raising=False)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    upgrade(package("budget"), database_url)
+    migrate("budget", database_url)
     from services.budget.app import create_app
 
     return create_app()

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Float, case, cast, func, select
 
-from services.components import package
 from services.outcomes.adapters import checkin_scores
 from services.outcomes.adapters.checkin_scores import CheckInScore
 from services.outcomes.adapters.instrument_files import load_catalogue
@@ -24,7 +23,7 @@ from services.outcomes.service_layer import cost_per_improvement as cpi
 from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
 from shared.db import Database
 from shared.identity import Identity
-from shared.migrations import upgrade
+from tests.support import migrate
 
 ADMIN = Identity(sub="test-admin", role="admin")
 SCHEMES = ("scheme-a", "scheme-b")
@@ -177,7 +176,7 @@ def _checkin(person: str, kind: str, week: int, activity: str, on: date, rng: ra
 
 @pytest.fixture
 def db(database_url):
-    upgrade(package("outcomes"), database_url)
+    migrate("outcomes", database_url)
     database = Database(database_url)
     _world(database)
     yield database

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from services.components import package
 from services.outcomes.adapters.orm import Activity, Plan
 from shared.db import Database
-from shared.migrations import upgrade
 from tests.factories.outcomes import (
     approval,
     create_activity,
@@ -18,11 +16,12 @@ from tests.factories.outcomes import (
     deliver_to,
     event,
 )
+from tests.support import migrate
 
 
 @pytest.fixture
 def db(database_url):
-    upgrade(package("outcomes"), database_url)
+    migrate("outcomes", database_url)
     database = Database(database_url)
     yield database
     database.dispose()

@@ -11,21 +11,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from services.components import package
 from services.directory.adapters.orm import OutboxEvent
 from services.directory.search.query import SearchQuery
 from services.directory.search.sync import DELETED, DESTINATION, UPSERTED, IndexDelivery
 from services.directory.search.tantivy_backend import TantivyBackend
 from shared.db import Database
-from shared.migrations import upgrade
 from shared.outbox import Message, OutboxRelay, add_event
 from tests.contract.search.fixtures import catalogue
-from tests.support import RELAY_WAIT
+from tests.support import RELAY_WAIT, migrate
 
 
 @pytest.fixture
 def db(database_url: str):  # type: ignore[no-untyped-def]
-    upgrade(package("directory"), database_url)
+    migrate("directory", database_url)
     database = Database(database_url)
     yield database
     database.dispose()

@@ -16,12 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from services.components import package
 from services.launcher import Suite, ephemeral_ports, free_port, make_suite
 from shared.db import Database
 from shared.identity import Identity
 from shared.internal_tokens import LEEWAY_SECONDS
-from shared.migrations import upgrade
 from shared.replay import DatabaseReplayGuard
 from tests.integration.budget.factories import (
     HOLDER,
@@ -30,14 +28,14 @@ from tests.integration.budget.factories import (
     create_scheme,
     create_young_person,
 )
-from tests.support import internal_headers
+from tests.support import internal_headers, migrate
 
 ADMIN = Identity(sub="admin-replay", role="admin")
 
 
 @pytest.fixture
 def two_budget_processes(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    upgrade(package("budget"), database_url)
+    migrate("budget", database_url)
     suites: list[Suite] = []
     try:
         for _ in range(2):
@@ -70,7 +68,7 @@ def test_a_token_one_process_accepted_is_refused_by_the_other(two_budget_process
 
 
 def test_expired_token_ids_are_swept(database_url):
-    upgrade(package("budget"), database_url)
+    migrate("budget", database_url)
     db = Database(database_url)
     try:
         guard = DatabaseReplayGuard(db, leeway_seconds=LEEWAY_SECONDS)
