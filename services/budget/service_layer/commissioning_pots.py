@@ -22,7 +22,7 @@ from services.budget.service_layer.commissioning import (
     scoped,
     shown_money,
 )
-from shared.suppression import THRESHOLD, Cell, suppress, total_cell
+from shared.suppression import THRESHOLD, Cell, is_small, suppress
 
 
 def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) -> list[Any]:
@@ -58,6 +58,13 @@ def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) 
             func.sum(rp.held_pence).label("held_pence"),
             func.count().label("committed_people"),
             func.sum(case((paid_in_period, 1), else_=0)).label("period_people"),
+            # the groups each of its money figures is made from (small-number suppression)
+            _count_if(rp.held_pence > 0).label("holders"),
+            _count_if(rp.first_paid_on <= period.end).label("paid_people"),
+            _count_if(rp.first_paid_on < period.start).label("paid_before_people"),
+            _count_if((rp.first_paid_on < period.start) | (rp.held_pence > 0)).label(
+                "before_or_holding"
+            ),
         )
         .where(committed)
         .group_by(rp.pot_id)
@@ -71,6 +78,10 @@ def pot_figures(session: Session, period: Period, scope: frozenset[str] | None) 
             people_sq.c.held_pence,
             people_sq.c.committed_people,
             people_sq.c.period_people,
+            people_sq.c.holders,
+            people_sq.c.paid_people,
+            people_sq.c.paid_before_people,
+            people_sq.c.before_or_holding,
         )
         .outerjoin(money, money.c.pot_id == Pot.id)
         .outerjoin(people_sq, people_sq.c.pot_id == Pot.id),
@@ -88,16 +99,7 @@ def pots_section(period: Period, rows: list[Any]) -> list[dict[str, Any]]:
         pot: Pot = row.Pot
         period_cell = period_cells[pot.id]
         period_pence = shown_money(period_cell, row.period_pence)
-        # Paid to date, held and what is left are sums over everyone the pot paid or holds money
-        # for: shown when that group is large enough.
-        committed = total_cell(int(row.committed_people or 0))
-        to_date_pence = shown_money(committed, row.to_date_pence)
-        held_pence = shown_money(committed, row.held_pence)
-        remaining = (
-            None
-            if committed.suppressed
-            else pot.amount_pence - int(row.to_date_pence or 0) - int(row.held_pence or 0)
-        )
+        to_date_pence, held_pence, remaining = _pot_money(pot, row, period_cell)
         out.append(
             {
                 "id": pot.id,
@@ -116,6 +118,44 @@ def pots_section(period: Period, rows: list[Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _count_if(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _to_date_and_held(row: Any, period_cell: Cell) -> tuple[int | None, int | None]:
+    """Paid to date and held now, each shown only when no small group's money can be had from
+    it: paid to date is made from everyone paid by the period's end, and less the period's money
+    it is what those paid before the period were paid (so they must not be 1-7 when the period's
+    money is shown, and not none when it is withheld: it would be the withheld money); held is
+    made from those holding money now. What is left (the pot less both) needs both."""
+    paid, before = int(row.paid_people or 0), int(row.paid_before_people or 0)
+    hidden_by_difference = (
+        is_small(before) if not period_cell.suppressed else before == 0 and paid > 0
+    )
+    to_date = None if is_small(paid) or hidden_by_difference else int(row.to_date_pence or 0)
+    held = None if is_small(int(row.holders or 0)) else int(row.held_pence or 0)
+    return to_date, held
+
+
+def _pot_money(pot: Pot, row: Any, period_cell: Cell) -> tuple[int | None, int | None, int | None]:
+    """(paid to date, held, what is left). What is left gives away paid to date and held
+    together: with both shown, or neither. When the held money is withheld, what is left is
+    shown (and paid to date withheld instead) if paid to date and held together, less the
+    period's money when that is shown, come from 8 or more young people; so the forecast
+    stands."""
+    to_date, held = _to_date_and_held(row, period_cell)
+    left = pot.amount_pence - int(row.to_date_pence or 0) - int(row.held_pence or 0)
+    if to_date is not None and held is not None:
+        return to_date, held, left
+    if held is None:
+        group = int(row.committed_people or 0)
+        if not period_cell.suppressed:
+            group = int(row.before_or_holding or 0)
+        if not is_small(group):
+            return None, None, left
+    return to_date, held, None
 
 
 def _pot_cells(rows: list[Any]) -> dict[str, Cell]:
