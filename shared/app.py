@@ -60,6 +60,12 @@ def records_token_with_write(view: Any) -> Any:
     return view
 
 
+def token_recorded_with_write(view: Any, method: str) -> bool:
+    """Whether `view` (as registered in `app.view_functions`) records its caller's token id in its
+    first write transaction when called with `method` (`records_token_with_write`)."""
+    return _marked(view, method, "_phb_token_with_write")
+
+
 def _marked(view: Any, method: str, mark: str) -> bool:
     view_class = getattr(view, "view_class", None)
     if view_class is None:
@@ -191,9 +197,7 @@ def _identify(app: Flask, token: str) -> Identity:
         request.method in WRITE_METHODS
         and isinstance(guard, DatabaseReplayGuard)
         and request.endpoint is not None
-        and _marked(
-            app.view_functions.get(request.endpoint), request.method, "_phb_token_with_write"
-        )
+        and token_recorded_with_write(app.view_functions.get(request.endpoint), request.method)
     ):
         identity, jti, expires_at = verifier.check(token)
         guard.defer(jti, expires_at)

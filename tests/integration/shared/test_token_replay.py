@@ -13,12 +13,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwt
+import psycopg
 import pytest
 import requests
 
 from services.launcher import Suite, ephemeral_ports, free_port, make_suite
 from shared.db import Database
-from shared.identity import Identity
+from shared.identity import INTERNAL_HEADER, Identity
 from shared.internal_tokens import LEEWAY_SECONDS
 from shared.replay import DatabaseReplayGuard
 from tests.integration.budget.factories import (
@@ -148,3 +150,122 @@ def test_a_replayed_token_leaves_its_idempotency_key_free_for_the_callers_own_ca
     assert approved.status_code == 200, approved.text
     assert "Idempotent-Replayed" not in approved.headers
     assert approved.json()["state"] == "approved"
+
+
+def test_every_budget_write_call_records_its_token_with_its_write(tmp_path, monkeypatch):
+    """Every budget call that writes does so only in `Database.write` transactions, so each records
+    its caller's token id in the first of them; the one that also writes elsewhere (a document's
+    bytes go to the object store before its record) records it in a transaction of its own."""
+    from services.budget.app import create_app
+    from shared.app import WRITE_METHODS, token_recorded_with_write
+
+    monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'budget.db'}"})
+    writes = {
+        f"{method} {rule.rule}": token_recorded_with_write(
+            app.view_functions[rule.endpoint], method
+        )
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods & WRITE_METHODS
+    }
+    assert [call for call, folded in writes.items() if not folded] == [
+        "POST /requests/<request_id>/documents"
+    ]
+    assert len(writes) > 30  # (people, plans, pots, packages, payment runs, requests, schemes...)
+
+
+def test_tokens_of_the_other_write_calls_are_spent_whether_they_committed_or_were_refused(
+    two_budget_processes, database_url, tmp_path
+):
+    """Pots, people, plans, packages and payment runs: each call's token, committed or refused
+    (inside its write transaction or before any), is refused afterwards by both processes."""
+    first, second = two_budget_processes
+    db = Database(database_url)
+    try:
+        scheme = create_scheme(db)
+        create_pot(db, scheme_id=scheme.id)
+        person_id, goal_id = create_young_person(db, scheme_id=scheme.id, allocation_pence=50_000)
+        approved = create_request(db, person_id=person_id, goal_id=goal_id, state="approved")
+    finally:
+        db.dispose()
+    admin, advisor, finance = (
+        Identity(sub="admin-replay", role="admin"),
+        Identity(sub="advisor-1", role="advisor"),  # the factories' young people's advisor
+        Identity(sub="finance-replay", role="finance"),
+    )
+    spent: list[dict[str, str]] = []
+
+    def call(who: Identity, method: str, path: str, expected: int, **body: object) -> dict:
+        headers = internal_headers(tmp_path, who, "budget")
+        answer = requests.request(method, f"{first}{path}", headers=headers, json=body, timeout=30)
+        assert answer.status_code == expected, answer.text
+        spent.append(headers)
+        return answer.json() if answer.content else {}
+
+    missing = "00000000-0000-4000-8000-000000000000"
+    pot = {"name": "Replay pot", "funder": "NHS", "amount_pence": 10_000, "starts_on": "2026-04-01"}
+    call(admin, "POST", "/pots", 201, scheme_id=scheme.id, **pot)
+    call(admin, "POST", "/pots", 404, scheme_id=missing, **pot)  # refused in its transaction
+    enrol = {"case_reference": "LC-replay", "birth_date": "2006-05-01", "allocation_pence": 1_000}
+    enrolled = call(advisor, "POST", "/people", 201, scheme_id=scheme.id, **enrol)
+    call(advisor, "POST", "/people", 404, scheme_id=missing, **enrol)
+    goals = [{"text": "Get to college"}]
+    call(advisor, "POST", f"/people/{enrolled['id']}/plans", 201, goals=goals)
+    call(advisor, "POST", f"/people/{missing}/plans", 404, goals=goals)
+    call(advisor, "POST", f"/people/{enrolled['id']}/plans", 422, goals=[])  # before any write
+    package = {
+        "supplier": "Harbour Gym",
+        "item": "Gym membership",
+        "frequency": "monthly",
+        "instalments": 2,
+        "instalment_pence": 1_000,
+    }
+    made = call(advisor, "POST", "/packages", 201, person_id=person_id, goal_id=goal_id, **package)
+    call(advisor, "POST", f"/packages/{made['id']}/end", 200, reason="no longer needed")
+    call(advisor, "POST", f"/packages/{missing}/end", 404, reason="replayed")
+    run = call(finance, "POST", "/payment-runs", 201, request_ids=[approved["id"]])
+    call(finance, "POST", f"/payment-runs/{run['id']}/cancel", 200, reason="wrong date")
+    call(finance, "POST", f"/payment-runs/{missing}/paid", 404, paid_on="2026-12-01")
+    for headers in spent:
+        for url in (second, first):
+            assert_used_before(requests.get(f"{url}/schemes", headers=headers, timeout=30))
+    fresh = internal_headers(tmp_path, admin, "budget")
+    assert requests.get(f"{second}/schemes", headers=fresh, timeout=30).status_code == 200
+
+
+def test_a_replayed_token_leaves_a_pots_idempotency_key_free(
+    two_budget_processes, database_url, tmp_path
+):
+    first, second = two_budget_processes
+    db = Database(database_url)
+    try:
+        scheme_id = create_scheme(db).id
+    finally:
+        db.dispose()
+    spent = internal_headers(tmp_path, ADMIN, "budget")
+    assert requests.get(f"{first}/whoami", headers=spent, timeout=30).status_code == 200
+    keyed = {"Idempotency-Key": "pot-after-a-replay"}
+    pot = {
+        "scheme_id": scheme_id,
+        "name": "Keyed pot",
+        "funder": "NHS",
+        "amount_pence": 10_000,
+        "starts_on": "2026-04-01",
+    }
+    replayed = requests.post(f"{second}/pots", headers={**spent, **keyed}, json=pot, timeout=30)
+    assert_used_before(replayed)
+    fresh = {**internal_headers(tmp_path, ADMIN, "budget"), **keyed}
+    made = requests.post(f"{first}/pots", headers=fresh, json=pot, timeout=30)
+    assert made.status_code == 201, made.text
+    assert "Idempotent-Replayed" not in made.headers
+    assert made.json()["name"] == "Keyed pot"
+    if database_url.startswith("postgresql"):  # the token's record and the pot: one transaction
+        jti = jwt.decode(fresh[INTERNAL_HEADER], options={"verify_signature": False})["jti"]
+        with psycopg.connect(database_url) as conn:
+            (token_xid,) = conn.execute(
+                "SELECT xmin::text FROM used_token_ids WHERE jti = %s", (jti,)
+            ).fetchone()
+            (pot_xid,) = conn.execute(
+                "SELECT xmin::text FROM pots WHERE id = %s", (made.json()["id"],)
+            ).fetchone()
+        assert token_xid == pot_xid

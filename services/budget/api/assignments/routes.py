@@ -9,7 +9,7 @@ from services.budget.api.assignments.schemas import AssignmentQueryArgsSchema, A
 from services.budget.service_layer import schemes as svc
 from services.budget.service_layer.commands import AssignHolder, UnassignHolder
 from services.budget.service_layer.unit_of_work import as_uow
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 
 blp = Blueprint(
     "assignments",
@@ -31,6 +31,7 @@ class Assignments(MethodView):
 
     @blp.arguments(AssignmentSchema)
     @blp.response(201, AssignmentSchema)
+    @records_token_with_write
     def post(self, values):
         """Assign a budget holder to a scheme (admin; audited)"""
         cmd = AssignHolder(actor=current_identity(), **values)
@@ -40,6 +41,7 @@ class Assignments(MethodView):
 @blp.route("/<assignment_id>")
 class AssignmentById(MethodView):
     @blp.response(204)
+    @records_token_with_write
     def delete(self, assignment_id):
         """Take a budget holder off a scheme (admin; audited)"""
         cmd = UnassignHolder(actor=current_identity(), assignment_id=assignment_id)

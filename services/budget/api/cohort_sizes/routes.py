@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from services.budget.api.cohort_sizes.schemas import CohortSizeQueryArgsSchema, CohortSizeSchema
 from services.budget.service_layer import cohort_sizes as svc
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 
 blp = Blueprint(
     "cohort_sizes",
@@ -27,6 +27,7 @@ class CohortSizes(MethodView):
 
     @blp.arguments(CohortSizeSchema)
     @blp.response(200, CohortSizeSchema)
+    @records_token_with_write
     def put(self, values):
         """Enter or correct a scheme's cohort for a period (commissioner, admin, its budget holder)"""
         return svc.set_cohort_size(database(), current_identity(), values)

@@ -15,7 +15,7 @@ from services.budget.api.packages.schemas import (
 )
 from services.budget.domain import duties
 from services.budget.service_layer import packages as svc
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 from shared.openapi import refusal
 
 blp = Blueprint(
@@ -57,6 +57,7 @@ class Packages(MethodView):
             "409": refusal("Not enough money is left for the whole term."),
         }
     )
+    @records_token_with_write
     def post(self, values):
         """Set up a package for a plan goal; its whole term is held from the budget"""
         actor = current_identity()
@@ -93,6 +94,7 @@ class InstalmentPayment(MethodView):
             "409": CHANGED,
         }
     )
+    @records_token_with_write
     def post(self, values, package_id, number):
         """Record one instalment's payment (finance): it is posted from the package's hold"""
         actor = current_identity()
@@ -109,6 +111,7 @@ class PackageEnding(MethodView):
     @blp.response(200, PackageSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
     @blp.doc(responses={"404": NOT_FOUND, "409": CHANGED})
+    @records_token_with_write
     def post(self, values, package_id):
         """End a package early, with a reason; the instalments not yet paid are released"""
         actor = current_identity()

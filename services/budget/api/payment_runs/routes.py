@@ -23,7 +23,7 @@ from services.budget.service_layer.commands import (
     CreatePaymentRun,
     MarkRunPaid,
 )
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 from shared.openapi import refusal
 from shared.pagination import PageArgsSchema
 
@@ -72,6 +72,7 @@ class PaymentRuns(MethodView):
             )
         }
     )
+    @records_token_with_write
     def post(self, values):
         """Batch every approved or ordered request due for payment, grouped by payee (finance)"""
         cmd = CreatePaymentRun(
@@ -128,6 +129,7 @@ class PaymentRunLinesFile(MethodView):
         "409": CLOSED,
     }
 )
+@records_token_with_write
 def payment_run_paid(values, run_id):
     """Record every payment of the run with its reference, at once; paid twice records nothing"""
     cmd = MarkRunPaid(actor=current_identity(), run_id=run_id, paid_on=values["paid_on"])
@@ -139,6 +141,7 @@ def payment_run_paid(values, run_id):
 @blp.response(200, PaymentRunSchema)
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.doc(responses={"404": NOT_FOUND, "409": CLOSED})
+@records_token_with_write
 def payment_run_cancel(values, run_id):
     """Cancel an unpaid run, with a reason: its requests wait for the next run"""
     cmd = CancelPaymentRun(actor=current_identity(), run_id=run_id, reason=values["reason"])

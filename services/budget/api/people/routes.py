@@ -36,7 +36,7 @@ from services.budget.service_layer.commands import (
 )
 from services.budget.service_layer.unit_of_work import as_uow
 from shared import clock
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 from shared.identity import Identity
 
 blp = Blueprint("people", __name__, url_prefix="/people", description="Young people on a scheme.")
@@ -56,6 +56,7 @@ class People(MethodView):
     @blp.arguments(PersonSchema)
     @blp.response(201, PersonSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @records_token_with_write
     def post(self, values):
         """Enrol a young person; their allocation is drawn from a pot"""
         actor = current_identity()
@@ -85,6 +86,7 @@ class PersonById(MethodView):
 class Reassign(MethodView):
     @blp.arguments(ReassignmentSchema)
     @blp.response(200, PersonSchema)
+    @records_token_with_write
     def post(self, values, person_id):
         """Move a young person to another advisor's caseload (audited)"""
         actor = current_identity()
@@ -97,6 +99,7 @@ class Reassign(MethodView):
 class Consent(MethodView):
     @blp.arguments(ConsentSchema)
     @blp.response(200, PersonSchema)
+    @records_token_with_write
     def put(self, values, person_id):
         """Record the young person's consent choices"""
         actor = current_identity()
@@ -111,6 +114,7 @@ class Transfer(MethodView):
     @blp.arguments(TransferSchema)
     @blp.response(200, TransferResultSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @records_token_with_write
     def post(self, values, person_id):
         """Move the person to another scheme (or council): plan and history go with them; what is
         left is returned or carried over by the old scheme's rule"""
@@ -143,6 +147,7 @@ class MoneyHistory(MethodView):
 class EligibilityReviews(MethodView):
     @blp.arguments(EligibilityReviewSchema)
     @blp.response(201, EligibilitySchema)
+    @records_token_with_write
     def post(self, values, person_id):
         """Record an aftercare (or annual) review: eligibility continues to a next review, or ends"""
         return eligibility_svc.review_eligibility(
@@ -167,6 +172,7 @@ class Carers(MethodView):
 
     @blp.arguments(CarerLinkSchema)
     @blp.response(201, CarerLinkSchema)
+    @records_token_with_write
     def post(self, values, person_id):
         """Link a parent or carer to a child under 16 (the child's advisor or an admin; audited)"""
         return carer_svc.link_carer(
@@ -177,6 +183,7 @@ class Carers(MethodView):
 @blp.route("/<person_id>/carers/<link_id>")
 class CarerById(MethodView):
     @blp.response(204)
+    @records_token_with_write
     def delete(self, person_id, link_id):
         """Remove a parent or carer's link (audited)"""
         carer_svc.unlink_carer(database(), current_identity(), person_id, link_id)

@@ -12,7 +12,7 @@ from services.budget.api.plans.schemas import PlanPatchSchema, PlanSchema
 from services.budget.service_layer import plans as svc
 from services.budget.service_layer.commands import ChangePlan, CreatePlan, PlanGoal
 from services.budget.service_layer.unit_of_work import as_uow
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 from shared.concurrency import etag
 from shared.openapi import if_match
 
@@ -32,6 +32,7 @@ class PersonPlans(MethodView):
 
     @blp.arguments(PlanSchema)
     @blp.response(201, PlanSchema)
+    @records_token_with_write
     def post(self, values, person_id):
         """Make the plan: needs, goals in their own words, ideas, the first review date"""
         cmd = CreatePlan(actor=current_identity(), person_id=person_id, **_with_goals(values))
@@ -50,6 +51,7 @@ class PlanById(MethodView):
     @blp.alt_response(412, description="The plan changed since you read it")
     @blp.alt_response(428, description="If-Match missing")
     @blp.doc(**if_match("plan"))
+    @records_token_with_write
     def patch(self, values, plan_id):
         """Change the plan (a review); send If-Match with its ETag"""
         cmd = ChangePlan(

@@ -9,7 +9,7 @@ from services.budget.api.common import IDEMPOTENCY_DOC, money_call
 from services.budget.api.pots.schemas import PotSchema
 from services.budget.service_layer import schemes as svc
 from services.budget.service_layer.commands import CreatePot
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 
 blp = Blueprint("pots", __name__, url_prefix="/pots", description="Funding pots.")
 
@@ -24,6 +24,7 @@ class Pots(MethodView):
     @blp.arguments(PotSchema)
     @blp.response(201, PotSchema)
     @blp.doc(**IDEMPOTENCY_DOC)
+    @records_token_with_write
     def post(self, values):
         """Add a funding pot (admin); its money enters the ledger"""
         actor = current_identity()

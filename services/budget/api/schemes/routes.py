@@ -10,7 +10,7 @@ from services.budget.api.schemes.schemas import SchemePatchSchema, SchemeSchema
 from services.budget.service_layer import schemes as svc
 from services.budget.service_layer.commands import CreateScheme, UpdateScheme
 from services.budget.service_layer.unit_of_work import as_uow
-from shared.app import current_identity, database
+from shared.app import current_identity, database, records_token_with_write
 from shared.concurrency import etag
 from shared.openapi import if_match
 
@@ -34,6 +34,7 @@ class Schemes(MethodView):
 
     @blp.arguments(SchemeSchema)
     @blp.response(201, SchemeSchema)
+    @records_token_with_write
     def post(self, values):
         """Create a scheme of any kind (admin); its kind's defaults fill what is not given"""
         actor = current_identity()
@@ -53,6 +54,7 @@ class SchemeById(MethodView):
     @blp.alt_response(412, description="The scheme changed since you read it")
     @blp.alt_response(428, description="If-Match missing")
     @blp.doc(**if_match("scheme"))
+    @records_token_with_write
     def patch(self, values, scheme_id):
         """Change a scheme's settings (admin; audited); send If-Match with its ETag"""
         actor = current_identity()
