@@ -50,10 +50,11 @@ def run_service(name: str, create_app: Callable[..., Flask], argv: list[str] | N
     relaying = relays_here(name, app, process)
     if relaying:
         start_background(app)
-    log.info(
-        "outbox relays run in this process" if relaying else "outbox relays left to phb worker",
-        extra={"fields": {"inline_workers": process.inline_workers}},
-    )
+    if name != "gateway":  # the gateway has no relays
+        log.info(
+            "outbox relays run in this process" if relaying else "outbox relays left to phb worker",
+            extra={"fields": {"inline_workers": process.inline_workers}},
+        )
 
     from waitress import create_server
 

@@ -7,16 +7,10 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from scipy import stats as sps
+
 MIN_PEOPLE = 8  # no statistic from fewer people than this (DOMAIN.md small-number rules)
 SMALL_SAMPLE = 30  # under this many pairs the report says to lean on case studies
-
-
-def _scipy_stats() -> Any:
-    """scipy.stats, imported on first use: it (with numpy) was over half of the outcomes service's
-    start-up imports, and only the evaluation reports need it."""
-    from scipy import stats
-
-    return stats
 
 
 def mean_ci(values: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
@@ -26,7 +20,7 @@ def mean_ci(values: list[float], confidence: float = 0.95) -> tuple[float, float
     if n < 2:
         return mean, mean, mean
     sd = statistics.stdev(values)
-    half = _scipy_stats().t.ppf((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
+    half = sps.t.ppf((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
     return mean, mean - half, mean + half
 
 
@@ -34,7 +28,7 @@ def wilson_ci(successes: int, n: int, confidence: float = 0.95) -> tuple[float, 
     """Wilson score interval for a proportion."""
     if n == 0:
         return 0.0, 0.0
-    z = _scipy_stats().norm.ppf((1 + confidence) / 2)
+    z = sps.norm.ppf((1 + confidence) / 2)
     p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
@@ -152,9 +146,9 @@ def _test(
     if all(c == 0 for c in changes):
         return None, None
     if ordinal:
-        result = _scipy_stats().wilcoxon(after, before, zero_method="wilcox")
+        result = sps.wilcoxon(after, before, zero_method="wilcox")
     else:
-        result = _scipy_stats().ttest_rel(after, before)
+        result = sps.ttest_rel(after, before)
     return float(result.statistic), float(result.pvalue)
 
 
@@ -176,5 +170,5 @@ def mean_ci_from_sums(
     if n < 2:
         return MeanFromSums(n, mean, mean, mean)
     variance = max(0.0, (total_of_squares - n * mean * mean) / (n - 1))
-    half = float(_scipy_stats().t.ppf((1 + confidence) / 2, n - 1)) * math.sqrt(variance / n)
+    half = float(sps.t.ppf((1 + confidence) / 2, n - 1)) * math.sqrt(variance / n)
     return MeanFromSums(n, mean, mean - half, mean + half)
