@@ -11,12 +11,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import Pot
-from services.budget.adapters.report_summary import (
-    ReportPerson,
-    ReportPotDay,
-    active_in,
-    paid_between,
-)
+from services.budget.adapters.report_periods import active_in, paid_between
+from services.budget.adapters.report_summary import ReportPerson, ReportPotDay
 from services.budget.service_layer.commissioning import (
     Period,
     scoped,

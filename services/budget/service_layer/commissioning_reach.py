@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import CohortSize
-from services.budget.adapters.report_summary import ReportPerson, active_in, approved_between
+from services.budget.adapters.report_periods import active_in, approved_between
+from services.budget.adapters.report_summary import ReportPerson
 from services.budget.service_layer.commissioning import (
     Period,
     scoped,

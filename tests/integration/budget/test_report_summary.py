@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import exists, select, update
 
-from services.budget.adapters import report_summary
+from services.budget.adapters import report_periods, report_summary
 from services.budget.adapters.orm import PurchaseRequest
 from services.budget.adapters.report_summary import ReportPerson, ReportPotDay
 from services.budget.seed import seed
@@ -182,7 +182,7 @@ def test_who_was_approved_or_paid_in_a_period_is_read_from_the_first_and_last_da
                 )
                 ids = s.scalars(
                     select(rp.person_id).where(
-                        report_summary.active_in(first, last, low, high, probe)
+                        report_periods.active_in(first, last, low, high, probe)
                     )
                 )
                 found.append({names[i] for i in ids})
