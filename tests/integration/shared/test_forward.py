@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from waitress import create_server
+from werkzeug.serving import make_server
 
 from shared.errors import DependencyTimeout, DependencyUnavailable
 from shared.http import ServiceClient
@@ -26,10 +26,15 @@ def _echo(environ, start_response):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def echo() -> Iterator[str]:
-    server = create_server(_echo, host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    server = make_server("127.0.0.1", 0, _echo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    # Its loop stops before its socket closes: waitress closed under its running loop could leave
+    # an EBADF in its thread, which pytest pins on whichever test runs next.
+    server.shutdown()
+    thread.join(10)
+    server.server_close()
 
 
 def test_forward_sends_one_of_each_header_and_returns_every_header_it_got(echo):
