@@ -25,7 +25,8 @@ MEASURE_FIGURES = ("summary", "direction", "bands", "band_movement", "benchmark"
 
 def protect_differences(report: dict[str, Any]) -> None:
     """Withhold (secondary) each measure whose pairs differ from a count published before it by
-    1..THRESHOLD-1: the overall pairs, the baselines, then the measures in order."""
+    1..THRESHOLD-1: the overall pairs, the baselines, then the measures in order; with it, its
+    means by follow-up week and by group."""
     population = report["population"]
     published = [
         count
@@ -35,14 +36,25 @@ def protect_differences(report: dict[str, Any]) -> None:
         )
         if count
     ]
+    withheld = set()
     for measure in report["measures"]:
         count = measure["pairs"].get("count")
         if not count:
             continue
         if any(is_small(abs(count - other)) for other in published):
             _withhold(measure)
+            withheld.add(measure["key"])
         else:
             published.append(count)
+    # A withheld measure's means by follow-up week and by group are its statistics again (with
+    # one follow-up week, that week's mean is the withheld mean change itself).
+    for row in [*report.get("by_follow_up", ()), *_breakdown_rows(report)]:
+        for key in withheld:
+            row["mean_change"].pop(key, None)
+
+
+def _breakdown_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [row for rows in report.get("breakdowns", {}).values() for row in rows]
 
 
 def _withhold(measure: dict[str, Any]) -> None:

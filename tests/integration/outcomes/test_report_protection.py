@@ -65,6 +65,8 @@ def test_a_measure_answered_by_all_but_five_is_withheld_whole(db):
     assert life["pairs"] == {"count": None, "suppressed": "secondary"}
     assert "summary" not in life and "benchmark" not in life and "direction" not in life
     assert "fewer than 8" in life["withheld"]
+    for row in [*report["by_follow_up"], *itertools.chain(*report["breakdowns"].values())]:
+        assert "ons4.life_satisfaction" not in row["mean_change"], row
     counts = _published_pair_counts(report)
     assert 12 not in counts
     for a, b in itertools.combinations(counts, 2):
