@@ -115,16 +115,7 @@ def _state(suite, request_id: str) -> dict:  # type: ignore[no-untyped-def,type-
     return got.json()
 
 
-def test_evidence_of_purchase_moves_a_paid_request_on_to_evidenced_once(suite):
-    person_id, request_id = _approved_equipment(suite)
-    web = WebClient(suite.gateway)
-    web.sign_in("demo-advisor")
-    path = f"/caseload/{person_id}/requests/{request_id}/documents"
-
-    # Before payment the evidence is kept and the request stays approved (paid comes first).
-    assert _send(web, path, "order.png", PNG, "image/png").status_code == 302
-    assert _state(suite, request_id)["state"] == "approved"
-
+def _pay(suite, request_id: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
     paid = suite.api(
         "POST",
         f"/api/budget/requests/{request_id}/pay",
@@ -133,7 +124,15 @@ def test_evidence_of_purchase_moves_a_paid_request_on_to_evidenced_once(suite):
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
     assert paid.status_code == 200, paid.text
-    assert paid.json()["state"] == "paid"
+    return paid.json()
+
+
+def test_evidence_of_purchase_moves_a_paid_request_on_to_evidenced_once(suite):
+    person_id, request_id = _approved_equipment(suite)
+    web = WebClient(suite.gateway)
+    web.sign_in("demo-advisor")
+    path = f"/caseload/{person_id}/requests/{request_id}/documents"
+    assert _pay(suite, request_id)["state"] == "paid"
 
     assert _send(web, path, "bike.png", PNG, "image/png").status_code == 302
     evidenced = _state(suite, request_id)
@@ -144,7 +143,7 @@ def test_evidence_of_purchase_moves_a_paid_request_on_to_evidenced_once(suite):
     again = _state(suite, request_id)
     assert (again["state"], again["updated_at"]) == ("evidenced", evidenced["updated_at"])
     documents = suite.api("GET", f"/api/budget/requests/{request_id}/documents", role="finance")
-    assert [d["filename"] for d in documents.json()] == ["order.png", "bike.png", "bike2.png"]
+    assert [d["filename"] for d in documents.json()] == ["bike.png", "bike2.png"]
     closed = suite.api(
         "POST",
         f"/api/budget/requests/{request_id}/close",
@@ -153,3 +152,24 @@ def test_evidence_of_purchase_moves_a_paid_request_on_to_evidenced_once(suite):
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
     assert closed.status_code == 200, closed.text
+
+
+def test_evidence_uploaded_before_payment_lands_the_payment_in_evidenced(suite):
+    person_id, request_id = _approved_equipment(suite)
+    web = WebClient(suite.gateway)
+    web.sign_in("demo-advisor")
+    path = f"/caseload/{person_id}/requests/{request_id}/documents"
+
+    # Before payment the evidence is kept and the request stays approved (paid comes first) ...
+    assert _send(web, path, "order.png", PNG, "image/png").status_code == 302
+    assert _state(suite, request_id)["state"] == "approved"
+    # ... and the payment moves it on to evidenced in the same change.
+    paid = _pay(suite, request_id)
+    assert paid["state"] == "evidenced"
+    assert paid["evidence_note"] == "Evidence of purchase uploaded before payment: order.png"
+
+    assert _send(web, path, "bike.png", PNG, "image/png").status_code == 302
+    again = _state(suite, request_id)
+    assert (again["state"], again["updated_at"]) == ("evidenced", paid["updated_at"])
+    documents = suite.api("GET", f"/api/budget/requests/{request_id}/documents", role="finance")
+    assert [d["filename"] for d in documents.json()] == ["order.png", "bike.png"]
