@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import RunningSuite, postgres_available, postgres_database, running_suite
+from tests.support import (
+    RunningSuite,
+    postgres_available,
+    postgres_database,
+    require_postgres,
+    running_suite,
+)
 
 # The business date is the UK's (shared.clock.today), and some code and many tests take
 # `date.today()`, the machine's: on a UTC machine in British Summer Time the two differ from
@@ -19,16 +25,6 @@ from tests.support import RunningSuite, postgres_available, postgres_database, r
 os.environ["TZ"] = "Europe/London"
 time.tzset()
 
-IN_CI = os.environ.get("CI") == "true"
-
-
-def _require_postgres() -> None:
-    if postgres_available():
-        return
-    if IN_CI:
-        pytest.fail("CI must run database tests on PostgreSQL: TEST_POSTGRES_URL is not set")
-    pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -36,7 +32,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    _require_postgres()
+    require_postgres()
     with postgres_database() as url:
         yield url
 

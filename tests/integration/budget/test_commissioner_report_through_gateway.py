@@ -16,14 +16,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import _require_postgres
 from tests.integration.web.factories import (
     create_plan,
     create_request,
     create_scheme,
     move_request,
 )
-from tests.support import RunningSuite, running_suite
+from tests.support import RunningSuite, require_postgres, running_suite
 
 REPORT = "/api/budget/reports/commissioner"
 COHORTS = "/api/budget/cohort-sizes"
@@ -39,7 +38,7 @@ def gw(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSuite]:
     if request.param == "postgresql":
-        _require_postgres()
+        require_postgres()
     with running_suite(
         tmp_path_factory.mktemp("commissioner-var"), postgres=request.param == "postgresql"
     ) as running:

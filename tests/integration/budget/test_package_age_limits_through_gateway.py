@@ -11,7 +11,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import _require_postgres
 from tests.integration.budget.test_transfers_through_gateway import (
     ADVISOR,
     EHC,
@@ -26,7 +25,7 @@ from tests.integration.budget.test_transfers_through_gateway import (
     with_plan,
     years_ago,
 )
-from tests.support import RunningSuite, running_suite
+from tests.support import RunningSuite, require_postgres, running_suite
 
 
 @pytest.fixture(
@@ -34,7 +33,7 @@ from tests.support import RunningSuite, running_suite
 )
 def gw(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSuite]:
     if request.param == "postgresql":
-        _require_postgres()
+        require_postgres()
     var = tmp_path_factory.mktemp("package-ages-var")
     with running_suite(var, postgres=request.param == "postgresql") as running:
         yield running

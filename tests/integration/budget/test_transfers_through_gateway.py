@@ -10,8 +10,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import _require_postgres
-from tests.support import RunningSuite, running_suite
+from tests.support import RunningSuite, require_postgres, running_suite
 
 BASE = "/api/budget"
 ADMIN = ("admin", "admin-transfers")
@@ -35,7 +34,7 @@ EHC = {"basis": "ehc_plan", "ehc_plan_reference": "EHC-FICT-0001"}
 )
 def gw(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSuite]:
     if request.param == "postgresql":
-        _require_postgres()
+        require_postgres()
     var = tmp_path_factory.mktemp("transfers-var")
     with running_suite(var, postgres=request.param == "postgresql") as running:
         yield running

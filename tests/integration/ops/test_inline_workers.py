@@ -15,7 +15,7 @@ import pytest
 from services.components import package
 from services.launcher import free_port
 from shared.migrations import upgrade
-from tests.support import STOP_TIMEOUT, postgres_available, postgres_database, wait_serving
+from tests.support import STOP_TIMEOUT, postgres_database, require_postgres, wait_serving
 
 
 def budget_log(tmp_path: Path, database: str, setting: str) -> str:
@@ -23,12 +23,9 @@ def budget_log(tmp_path: Path, database: str, setting: str) -> str:
     with ExitStack() as stack:
         if database == "sqlite":
             url = f"sqlite:///{tmp_path / 'budget.db'}"
-        elif postgres_available():
-            url = stack.enter_context(postgres_database())
-        elif os.environ.get("CI") == "true":
-            pytest.fail("CI must run database tests on PostgreSQL: TEST_POSTGRES_URL is not set")
         else:
-            pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL")
+            require_postgres()
+            url = stack.enter_context(postgres_database())
         upgrade(package("budget"), url)
         port = free_port()
         env = {

@@ -23,20 +23,12 @@ from services.outcomes.adapters.orm import InboxEvent, Person, ReceivedEvent
 from shared.db import Database
 from shared.migrations import upgrade
 from shared.outbox import CLAIM_SIZE, add_event
-from tests.support import STOP_TIMEOUT, postgres_database, wait_serving
+from tests.support import STOP_TIMEOUT, postgres_database, require_postgres, wait_serving
 
 # Several processes start and stop in each test: more than the default 300 s on a loaded machine.
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(900)]
 
 EVENTS = 300
-
-
-def _require_postgres() -> None:
-    if os.environ.get("TEST_POSTGRES_URL"):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI must run the worker tests on PostgreSQL: TEST_POSTGRES_URL is not set")
-    pytest.skip("the worker tests need TEST_POSTGRES_URL")
 
 
 def metric(text: str, name: str, **labels: str) -> float | None:
@@ -96,7 +88,7 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def databases():  # type: ignore[no-untyped-def]
-    _require_postgres()
+    require_postgres()
     with postgres_database() as budget, postgres_database() as outcomes:
         upgrade(package("budget"), budget)
         upgrade(package("outcomes"), outcomes)

@@ -15,9 +15,8 @@ from collections.abc import Iterator
 import pytest
 from scipy import stats as sps
 
-from tests.conftest import _require_postgres
 from tests.factories.outcomes import create_paired_activity_through
-from tests.support import RunningSuite, running_suite
+from tests.support import RunningSuite, require_postgres, running_suite
 
 REPORT = "/api/outcomes/reports/cost-per-improvement"
 PERIOD = {"from": "2026-10-01", "to": "2026-10-31"}
@@ -35,7 +34,7 @@ def gw(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSuite]:
     if request.param == "postgresql":
-        _require_postgres()
+        require_postgres()
     with running_suite(
         tmp_path_factory.mktemp("cost-var"), postgres=request.param == "postgresql"
     ) as running:

@@ -22,17 +22,16 @@ from services.components import package
 from services.launcher import ephemeral_ports, free_port, make_suite
 from shared.db import Database, normalise_url
 from shared.migrations import upgrade
-from tests.conftest import _require_postgres
 from tests.integration.budget.factories import HOLDER
 from tests.integration.shared.test_token_replay import submitted_requests
-from tests.support import internal_headers, postgres_database
+from tests.support import internal_headers, postgres_database, require_postgres
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    _require_postgres()
+    require_postgres()
     with postgres_database() as url:
         yield url
 
