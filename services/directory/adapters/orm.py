@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -171,12 +172,31 @@ class Location(Base):
 
 class ServiceAtLocation(Base):
     __tablename__ = "service_at_locations"
+    # the places feed's order, on the place row: (service name, service id, id) over places whose
+    # service is in the feed; the two copies are the database's to keep (triggers, migration 0007)
+    __table_args__ = (
+        Index(
+            "ix_service_at_locations_feed_order",
+            "service_name",
+            "service_id",
+            "id",
+            postgresql_where=text("service_archived_at IS NULL"),
+            sqlite_where=text("service_archived_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     service_id: Mapped[str] = mapped_column(
         ForeignKey("services.id", ondelete="CASCADE"), index=True
     )
     location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+    # copies of the service's name and archived_at, kept by triggers; never written from here
+    service_name: Mapped[str | None] = mapped_column(
+        String(200), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
+    service_archived_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
 
     service: Mapped[Service] = relationship(back_populates="service_at_locations")
     location: Mapped[Location] = relationship(lazy="joined")

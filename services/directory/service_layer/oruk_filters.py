@@ -24,8 +24,8 @@ def filter_key(args: dict[str, Any]) -> str:
 
 
 def services_query(
-    args: dict[str, Any], index: dict[str, TaxonomyTerm], base: Select[Service] | None = None
-) -> Select[Service]:
+    args: dict[str, Any], index: dict[str, TaxonomyTerm], base: Select[Any] | None = None
+) -> Select[Any]:
     statement = (docs.listing_query() if base is None else base).where(
         Service.archived_at.is_(None)
     )

@@ -115,8 +115,9 @@ _counts: dict[tuple[str, str], tuple[float, int]] = {}
 _counts_lock = threading.Lock()
 
 
-def total(session: Session, filtered: Select[Any], key: str) -> int:
-    """How many services `filtered` selects: exact, or for a large feed up to COUNT_TTL old."""
+def total(session: Session, filtered: Select[Any], key: str, column: Any = Service.id) -> int:
+    """How many rows (services, or `column`'s) `filtered` selects: exact, or for a large feed up
+    to COUNT_TTL old."""
     cache_key = (session.get_bind().engine.url.render_as_string(hide_password=True), key)
     now = time.monotonic()
     with _counts_lock:
@@ -126,7 +127,7 @@ def total(session: Session, filtered: Select[Any], key: str) -> int:
     counted = (
         session.scalar(
             select(func.count()).select_from(
-                filtered.with_only_columns(Service.id).order_by(None).subquery()
+                filtered.with_only_columns(column).order_by(None).subquery()
             )
         )
         or 0

@@ -1,10 +1,12 @@
 """The ORUK feed's `service_at_locations`, paged by keyset like the services feed.
 
 Without a postcode the order is the services feed's, (service name, service id), then the place's
-id: a page reads its 51 (service, place) pairs from the feed-order index onwards, wherever it is,
-and its `Link` header carries the next page's cursor (the last pair's key and the rows before the
-next page). `page=N` without a cursor finds its start by OFFSET over the keys alone, then reads by
-keyset. With a postcode the order is nearest first, then name and id: only the candidates' keys
+id. The place row carries its service's name and archived_at (copies the database keeps true:
+migration 0007's triggers), so the order lives on one partial index of the places: a page reads
+its 51 keys from that index onwards, wherever it is, and its `Link` header carries the next
+page's cursor (the last key and the rows before the next page); `page=N` without a cursor finds
+its start by OFFSET over that index alone (index-only on PostgreSQL), then reads by keyset; the
+count reads the index alone. The feed's filters on services join the services only when given. With a postcode the order is nearest first, then name and id: only the candidates' keys
 and coordinates are read (inside the `proximity` box when one is given), sorted, and the page's
 records loaded; the cursor is then (distance, name, id).
 
@@ -28,7 +30,7 @@ from services.directory.adapters.geocode import Geocoder
 from services.directory.adapters.orm import Location, Service, ServiceAtLocation
 from services.directory.service_layer import documents as docs
 from services.directory.service_layer import oruk_paging as paging
-from services.directory.service_layer.oruk_filters import filter_key, services_query
+from services.directory.service_layer.oruk_filters import FILTERS, filter_key, services_query
 from services.directory.service_layer.oruk_json import envelope, sal_json, service_json
 from services.directory.service_layer.oruk_rows import page_records
 from services.directory.service_layer.unit_of_work import UnitOfWork
@@ -118,12 +120,11 @@ def places_page(
     origin = _origin(geocoder, args)
     with uow.read() as session:
         index = docs.term_index(session)
-        filtered = services_query(args, index, select(Service)).join(
-            ServiceAtLocation, ServiceAtLocation.service_id == Service.id
-        )
+        filtered = feed_query(args, index)
         if origin is None:
             window = _feed_window(session, filtered, args, per_page)
-            counted = paging.total(session, filtered, "places:" + filter_key(args))
+            key = "places:" + filter_key(args)
+            counted = paging.total(session, filtered, key, column=SAL.c.id)
         else:
             window, counted = _nearest_window(session, filtered, args, per_page, origin)
         items = _items(session, window.keys, index, full=bool(args.get("full")))
@@ -135,12 +136,22 @@ def places_page(
 
 
 SAL = ServiceAtLocation.__table__
+ORDER = (SAL.c.service_name, SAL.c.service_id, SAL.c.id)
+
+
+def feed_query(args: dict[str, Any], index: dict[str, Any]) -> Select[Any]:
+    """The places in the feed with the feed's filters: the place rows alone unless a filter on
+    services is given."""
+    live = select(SAL).where(SAL.c.service_archived_at.is_(None))
+    if not any(args.get(name) for name in FILTERS):
+        return live
+    return services_query(args, index, live.join(Service, Service.id == SAL.c.service_id))
 
 
 def _feed_window(
     session: Session, filtered: Select[Any], args: dict[str, Any], per_page: int
 ) -> Window:
-    order = (Service.name, Service.id, ServiceAtLocation.id)
+    order = ORDER
     statement = filtered
     if args.get("cursor"):
         after = PlaceCursor.decode(args["cursor"], FEED)
@@ -156,12 +167,7 @@ def _feed_window(
                 return Window([], args["page"], position, False, None, past_end=True)
             last = tuple(found)
     if last is not None:
-        name, service_id, sal_id = last
-        # the services' part of the key bounds the index scan; the place's id breaks the tie
-        statement = statement.where(
-            tuple_(Service.name, Service.id) >= tuple_(name, service_id),
-            tuple_(*order) > tuple_(name, service_id, sal_id),
-        )
+        statement = statement.where(tuple_(*order) > tuple_(*last))
     rows = list(
         session.execute(statement.with_only_columns(*order).order_by(*order).limit(per_page + 1))
     )
@@ -185,7 +191,7 @@ def _nearest_window(
     """Every candidate's key and coordinates (inside the proximity's box when one is given),
     nearest first; the page cut from them by cursor or by number."""
     lat, lng = Location.latitude, Location.longitude
-    statement = filtered.join(Location, Location.id == ServiceAtLocation.location_id)
+    statement = filtered.join(Location, Location.id == SAL.c.location_id)
     proximity = args.get("proximity")
     if proximity:
         rise = math.degrees(proximity / EARTH_M)
@@ -196,7 +202,7 @@ def _nearest_window(
         )
     found = []
     for sal_id, name, at_lat, at_lng in session.execute(
-        statement.with_only_columns(ServiceAtLocation.id, Service.name, lat, lng)
+        statement.with_only_columns(SAL.c.id, SAL.c.service_name, lat, lng)
     ):
         distance = None
         if at_lat is not None and at_lng is not None:
