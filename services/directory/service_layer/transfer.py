@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from services.directory.domain import rules
 from services.directory.service_layer import documents as docs
 from services.directory.service_layer.access import get_provider, valid_uuid
 from services.directory.service_layer.listing_parts import apply_values, check_ages
+from services.directory.service_layer.oruk_rows import page_records
 from services.directory.service_layer.unit_of_work import UnitOfWork
 from services.directory.service_layer.views import check_dict, listing_dict
 from shared.errors import DomainError
@@ -42,7 +44,17 @@ from shared.outbox import utcnow
 COMPUTED = ("organization_name", "stale", "provider_state")
 
 
-def organization_record(org: Organization) -> dict[str, Any]:
+# Rows a page of the export reads at a time: memory stays bounded at any directory size.
+EXPORT_PAGE = 500
+
+ORG = Organization.__table__
+CHECK = DueDiligenceRecord.__table__
+SERVICE = Service.__table__
+TERM = TaxonomyTerm.__table__
+
+
+def organization_record(org: Any) -> dict[str, Any]:
+    """An organisation with its checks (an ORM object or a record with the same attributes)."""
     return {
         "record": "organization",
         "id": org.id,
@@ -58,19 +70,63 @@ def organization_record(org: Organization) -> dict[str, Any]:
     }
 
 
-def service_record(service: Service) -> dict[str, Any]:
+def service_record(service: Any) -> dict[str, Any]:
+    """A listing as the API shows it, less what is computed (an ORM object or a record)."""
     body = listing_dict(service, provider=rules.DueDiligence("unchecked"))
     for key in COMPUTED:
         body.pop(key, None)
     return {"record": "service", **body, "created_at": docs.iso_utc(service.created_at)}
 
 
-def export_lines(uow: UnitOfWork) -> Iterator[str]:
-    with uow.read() as session:
-        for org in session.scalars(select(Organization).order_by(Organization.id)):
-            yield json.dumps(organization_record(org), sort_keys=True)
-        for service in session.scalars(docs.listing_query().order_by(Service.id)):
-            yield json.dumps(service_record(service), sort_keys=True)
+def export_lines(uow: UnitOfWork, page_size: int = EXPORT_PAGE) -> Iterator[str]:
+    """Every organisation (with its checks) by id, then every listing by id, one JSON object a line.
+
+    Read with Core in keyset pages, each page in a read session of its own that is closed before
+    its lines are yielded: no ORM object is built and nothing is held across a yield. Building
+    the whole directory as ORM objects crashed the process on CPython 3.11 (docs/operations.md,
+    "A native crash in the directory"). Each page is read consistently; a record changed while a
+    long export runs appears as its page found it (an import names a listing whose provider is
+    missing)."""
+    after = ""
+    while True:
+        with uow.read() as session:
+            records = _organization_page(session, after, page_size)
+        yield from (json.dumps(record, sort_keys=True) for record in records)
+        if len(records) < page_size:
+            break
+        after = records[-1]["id"]
+    after = ""
+    while True:
+        with uow.read() as session:
+            records = _service_page(session, after, page_size)
+        yield from (json.dumps(record, sort_keys=True) for record in records)
+        if len(records) < page_size:
+            break
+        after = records[-1]["id"]
+
+
+def _organization_page(session: Session, after: str, size: int) -> list[dict[str, Any]]:
+    rows = session.execute(select(ORG).where(ORG.c.id > after).order_by(ORG.c.id).limit(size))
+    orgs = {row.id: SimpleNamespace(**row._mapping, due_diligence=[]) for row in rows}
+    if orgs:
+        checks = (
+            select(CHECK)
+            .where(CHECK.c.organization_id.in_(list(orgs)))
+            .order_by(CHECK.c.recorded_at, CHECK.c.id)
+        )
+        for row in session.execute(checks):
+            orgs[row.organization_id].due_diligence.append(row)
+    return [organization_record(org) for org in orgs.values()]
+
+
+def _service_page(session: Session, after: str, size: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(SERVICE).where(SERVICE.c.id > after).order_by(SERVICE.c.id).limit(size)
+    ).all()
+    # page_records reads a term's id, slug and position, as the ORM's terms relationship orders them
+    terms = session.execute(select(TERM.c.id, TERM.c.slug, TERM.c.position))
+    index = cast(dict[str, TaxonomyTerm], {row.id: row for row in terms})
+    return [service_record(record) for record in page_records(session, rows, index)]
 
 
 # ---- reading a feed ------------------------------------------------------------------------

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
 from services.directory import demo_data
 from services.directory.adapters.geocode import OfflineGeocoder
+from services.directory.adapters.orm import Organization, Service
 from services.directory.seed import seed
+from services.directory.service_layer import documents as docs
 from services.directory.service_layer import transfer
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from shared.identity import Identity
@@ -33,6 +38,41 @@ def test_export_import_export_round_trips(database_url, tmp_path):
     finally:
         source.dispose()
         target.dispose()
+
+
+def test_the_export_reads_no_orm_objects_and_matches_the_orm_built_records(database_url):
+    """Core rows in keyset pages (pages of 7 here, so boundaries fall inside the catalogue) give
+    the same lines, in the same order, as records built from the ORM's objects; and not one ORM
+    object is loaded (docs/operations.md, "A native crash in the directory")."""
+    db = migrated(database_url)
+    loaded = []
+
+    def count(_session, instance):
+        loaded.append(instance)
+
+    try:
+        seed(db)
+        event.listen(Session, "loaded_as_persistent", count)
+        try:
+            lines = list(transfer.export_lines(SqlUnitOfWork(db), page_size=7))
+        finally:
+            event.remove(Session, "loaded_as_persistent", count)
+        assert loaded == []
+        with db.session() as session:
+            expected = []
+            for org in session.scalars(select(Organization).order_by(Organization.id)):
+                record = transfer.organization_record(org)
+                # checks by recorded_at as the relationship orders them, ties (the seed records
+                # several at one moment) by id: the ORM left those in the database's order
+                record["checks"].sort(key=lambda check: (check["recorded_at"], check["id"]))
+                expected.append(json.dumps(record, sort_keys=True))
+            services = session.scalars(docs.listing_query().order_by(Service.id))
+            expected += [json.dumps(transfer.service_record(s), sort_keys=True) for s in services]
+        assert len(expected) == demo_data.PROVIDERS + demo_data.ALL_LISTINGS
+        assert lines == expected
+        assert list(transfer.export_lines(SqlUnitOfWork(db), page_size=len(expected))) == expected
+    finally:
+        db.dispose()
 
 
 def test_a_bad_record_is_rejected_whole_and_named(database_url):
