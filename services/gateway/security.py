@@ -1,7 +1,10 @@
 """Response headers every gateway answer carries, safe redirect targets, and public links.
 
-The Content-Security-Policy allows scripts and styles from the gateway itself, plus inline ones
-carrying this response's nonce (`csp_nonce()` in templates; GOV.UK Frontend's `cspNonce`).
+The Content-Security-Policy allows scripts and styles from the gateway itself, plus, on pages,
+inline ones carrying this response's nonce (`csp_nonce()` in templates; GOV.UK Frontend's
+`cspNonce`). An answer that is not a page and rendered no template (JSON, problem+json, CSV, the
+ORUK feed, files) gets the same policy without a nonce: nothing in it may run inline, and it
+costs no random bytes a call.
 """
 
 from __future__ import annotations
@@ -38,13 +41,15 @@ def csp_nonce() -> str:
     return nonce
 
 
-def content_security_policy(nonce: str, form_targets: tuple[str, ...] = ()) -> str:
+def content_security_policy(nonce: str | None, form_targets: tuple[str, ...] = ()) -> str:
+    """The policy; with `nonce` None, no inline script or style may run at all."""
     forms = " ".join(("'self'", *form_targets))
+    inline = f" 'nonce-{nonce}'" if nonce is not None else ""
     return "; ".join(
         (
             "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'",
-            f"style-src 'self' 'nonce-{nonce}'",
+            f"script-src 'self'{inline}",
+            f"style-src 'self'{inline}",
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",
@@ -65,8 +70,13 @@ def origin_of(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# Answers that a browser may render as a page, and so may run inline scripts with a nonce.
+PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml"})
+
+
 def install_headers(app: Flask, *, form_targets: tuple[str, ...] = ()) -> None:
     """`form_targets`: other origins a form may end up at (the OIDC provider's sign-out page)."""
+    static_csp = content_security_policy(None, form_targets)
 
     @app.context_processor
     def _nonce() -> dict[str, object]:
@@ -76,7 +86,10 @@ def install_headers(app: Flask, *, form_targets: tuple[str, ...] = ()) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), form_targets)
+        if "csp_nonce" in g or response.mimetype in PAGE_TYPES:
+            headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), form_targets)
+        else:
+            headers["Content-Security-Policy"] = static_csp
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "no-referrer"

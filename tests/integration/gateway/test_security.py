@@ -136,7 +136,9 @@ def test_idle_timeout_is_configurable(tmp_path, monkeypatch):
 # --- headers on every answer -----------------------------------------------------------------
 
 
-def _assert_security_headers(response, *, https: bool = False) -> str:  # type: ignore[no-untyped-def]
+def _assert_security_headers(response, *, https: bool = False, page: bool = True) -> str | None:  # type: ignore[no-untyped-def]
+    """Every header every answer carries; a page's nonce (a fresh one: see below), or None for an
+    answer that is not a page, whose policy then lets nothing run inline at all."""
     csp = response.headers["Content-Security-Policy"]
     for part in (
         "default-src 'self'",
@@ -148,8 +150,17 @@ def _assert_security_headers(response, *, https: bool = False) -> str:  # type: 
         assert part in csp, (part, csp)
     script = re.search(r"script-src ([^;]+)", csp).group(1)  # type: ignore[union-attr]
     assert "'unsafe-inline'" not in script and "'unsafe-eval'" not in script
-    nonce = re.search(r"'nonce-([A-Za-z0-9_-]{20,})'", script).group(1)  # type: ignore[union-attr]
+    style = re.search(r"style-src ([^;]+)", csp).group(1)  # type: ignore[union-attr]
+    if page:
+        nonce = re.search(r"'nonce-([A-Za-z0-9_-]{20,})'", script).group(1)  # type: ignore[union-attr]
+        assert style == f"'self' 'nonce-{nonce}'"
+    else:
+        nonce = None
+        assert response.mimetype != "text/html"
+        assert (script, style) == ("'self'", "'self'"), csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "camera=()" in response.headers["Permissions-Policy"]
     assert ("Strict-Transport-Security" in response.headers) is https
@@ -173,13 +184,16 @@ def test_headers_on_a_page_an_api_answer_a_404_and_a_500(tmp_path, monkeypatch):
     assert _assert_security_headers(client.get("/sign-in")) != nonce  # a new nonce each time
     api = client.get("/api/budget/requests", headers={"Authorization": "Bearer nonsense"})
     assert api.status_code == 401 and api.mimetype == "application/problem+json"
-    _assert_security_headers(api)
+    _assert_security_headers(api, page=False)  # an API answer: the strict policy, no nonce
     missing = client.get("/no-such-page")
-    assert missing.status_code == 404
-    _assert_security_headers(missing)
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    _assert_security_headers(missing, page=False)
     broken = client.get("/__boom")
     assert broken.status_code == 500 and "a bug" not in broken.text
-    _assert_security_headers(broken)
+    _assert_security_headers(broken, page=False)
+    redirect = client.get("/api/budget")  # werkzeug's redirect is a small page: it keeps a nonce
+    assert redirect.status_code == 308 and redirect.mimetype == "text/html"
+    _assert_security_headers(redirect)
     secure = client.get("/sign-in", base_url="https://phb.example.gov.uk")
     _assert_security_headers(secure, https=True)
     assert "max-age=31536000" in secure.headers["Strict-Transport-Security"]
@@ -189,7 +203,7 @@ def test_the_oruk_feed_keeps_cors_for_everyone(tmp_path, monkeypatch):
     app = make_app(tmp_path, monkeypatch)
     feed = app.test_client().get("/oruk/services")
     assert feed.headers["Access-Control-Allow-Origin"] == "*"
-    _assert_security_headers(feed)
+    _assert_security_headers(feed, page=False)
 
 
 # --- rate limits -----------------------------------------------------------------------------
@@ -210,7 +224,7 @@ def test_the_eleventh_sign_in_in_a_minute_from_one_address_is_429(tmp_path, monk
     assert limited.mimetype == "application/problem+json"
     assert limited.json["status"] == 429 and "Try again" in limited.json["detail"]
     assert 1 <= int(limited.headers["Retry-After"]) <= 61
-    _assert_security_headers(limited)
+    _assert_security_headers(limited, page=False)
     other = app.test_client()
     fresh = other.post("/sign-in", environ_base={"REMOTE_ADDR": "10.9.8.7"})
     # another address has its own count: its form (no CSRF token) is refused, not limited
