@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
+import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -142,14 +143,28 @@ def demo_key(var_dir: Path, name: str) -> PrivateKey:
 # --- signing -------------------------------------------------------------------------------
 
 
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
 class TokenSigner:
-    """Signs internal tokens as `issuer` with its private key."""
+    """Signs internal tokens as `issuer` with its private key.
+
+    A token is a standard compact JWS (RFC 7515) as `jwt.encode` writes it: the header
+    (`alg`, `kid`, `typ`) is the same for every token this signer makes, so it is encoded once
+    here; the claims are compact JSON (orjson), a fresh `jti` each; the signature is PyJWT's own
+    algorithm's. Receivers verify it with `jwt.decode` unchanged (TokenVerifier)."""
 
     def __init__(self, issuer: str, key: PrivateKey):
         self.issuer = issuer
         self.key = key
         self.algorithm = algorithm_for(key)
         self.kid = key_id(key)
+        header = {"alg": self.algorithm, "kid": self.kid, "typ": "JWT"}
+        self._header = _b64url(orjson.dumps(header, option=orjson.OPT_SORT_KEYS))
+        # PyJWT's implementation of the algorithm: for ES256 it also turns the DER signature
+        # into JWS's fixed-length r || s.
+        self._jws_algorithm = jwt.get_algorithm_by_name(self.algorithm)
 
     def sign(
         self,
@@ -169,9 +184,11 @@ class TokenSigner:
             "aud": audience,
             "iat": now,
             "exp": now + math.ceil(ttl_seconds),
-            "jti": uuid.uuid4().hex,
+            "jti": os.urandom(16).hex(),  # 128 random bits, as a uuid4's hex had (122)
         }
-        return jwt.encode(claims, self.key, algorithm=self.algorithm, headers={"kid": self.kid})
+        signing_input = f"{self._header}.{_b64url(orjson.dumps(claims))}"
+        signature = self._jws_algorithm.sign(signing_input.encode("ascii"), self.key)
+        return f"{signing_input}.{_b64url(signature)}"
 
 
 # --- verifying -----------------------------------------------------------------------------

@@ -57,6 +57,71 @@ def test_es256_keys_work_too():
     assert jwt.get_unverified_header(token)["alg"] == "ES256"
 
 
+@pytest.mark.parametrize("make_key", [ed, lambda: ec.generate_private_key(ec.SECP256R1())])
+def test_a_token_is_a_standard_jws_that_pyjwt_reads_as_its_own(make_key):
+    """The signer writes the JWS itself (a fixed header segment, compact JSON claims): PyJWT's
+    own `decode` with the public key, as the services verify, reads what `jwt.encode` would."""
+    key = make_key()
+    signer = TokenSigner("gateway", key)
+    before = int(time.time())
+    token = signer.sign(ACME, "directory", ttl_seconds=30.5)
+    header, payload, signature = token.split(".")
+    assert "=" not in token and "+" not in token and "/" not in token  # base64url, no padding
+    assert jwt.get_unverified_header(token) == {
+        "alg": signer.algorithm,
+        "kid": signer.kid,
+        "typ": "JWT",
+    }
+    claims = jwt.decode(
+        token, key.public_key(), algorithms=[signer.algorithm], audience="directory"
+    )
+    assert claims == {
+        "sub": "p1",
+        "role": "provider",
+        "provider_id": "org-1",
+        "scheme_ids": ["s1"],
+        "iss": "gateway",
+        "aud": "directory",
+        "iat": claims["iat"],
+        "exp": claims["iat"] + 31,
+        "jti": claims["jti"],
+    }
+    assert before <= claims["iat"] <= int(time.time())
+    assert len(claims["jti"]) == 32 and int(claims["jti"], 16) >= 0
+    # the same claims signed by PyJWT itself decode to the same thing with the same header
+    reference = jwt.encode(claims, key, algorithm=signer.algorithm, headers={"kid": signer.kid})
+    assert reference.split(".")[0] == header
+    assert (
+        jwt.decode(reference, key.public_key(), algorithms=[signer.algorithm], audience="directory")
+        == claims
+    )
+    # a changed claim or header no longer verifies
+    forged = f"{header}.{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
+    with pytest.raises(jwt.PyJWTError):
+        jwt.decode(forged, key.public_key(), algorithms=[signer.algorithm], audience="directory")
+
+
+def test_every_token_has_a_fresh_id_and_the_verifier_takes_each_once(keys):
+    signer = TokenSigner("gateway", keys["gateway"])
+    verifier = verifier_for("budget", keys, "gateway")
+    tokens = [signer.sign(ALEX, "budget") for _ in range(50)]
+    assert len({jwt.decode(t, options={"verify_signature": False})["jti"] for t in tokens}) == 50
+    assert all(verifier.verify(t) == ALEX for t in tokens)
+    with pytest.raises(Unauthorized):
+        verifier.verify(tokens[0])
+
+
+def test_an_identity_without_a_provider_or_schemes_leaves_them_out():
+    assert ALEX.claims() == {"sub": "alex", "role": "advisor"}
+    assert ACME.claims() == {
+        "sub": "p1",
+        "role": "provider",
+        "provider_id": "org-1",
+        "scheme_ids": ["s1"],
+    }
+    assert Identity.from_claims(ACME.claims()) == ACME
+
+
 def test_a_token_for_another_service_is_refused(keys):
     token = TokenSigner("gateway", keys["gateway"]).sign(ALEX, "budget")
     with pytest.raises(Unauthorized):
