@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -136,7 +136,8 @@ def _install_request_ids(app: Flask) -> None:
     @app.before_request
     def _begin() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex
+        # 32 hex digits, as a uuid4's were, without building a UUID a call
+        g.request_id = incoming if 0 < len(incoming) <= 128 else os.urandom(16).hex()
         g.request_id_token = request_id_var.set(g.request_id)
         # Everything this request asks of the services shares one deadline, passed on to them.
         g.deadline_token = deadline_var.set(time.monotonic() + app.config["READ_TIMEOUT"])
