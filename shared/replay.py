@@ -30,10 +30,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, DateTime, String, column, delete, insert, table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Database, retrying
+from shared.db import Database
 from shared.errors import Unauthorized
 from shared.internal_tokens import USED_BEFORE
 
@@ -55,8 +54,8 @@ _used = table(
     column("jti", String(64)),
     column("expires_at", DateTime(timezone=True)),
 )
-# Every call a service answers records its token id: built once, bound per call, on a bare
-# connection (no ORM session).
+# Every call a service answers records its token id: built once, run as one statement committed
+# on its own (`Database.insert_once`).
 _RECORD = insert(_used)
 # In a call's write transaction: nothing inserted (no error, the transaction goes on to roll back)
 # when the id is there already.
@@ -137,13 +136,7 @@ class DatabaseReplayGuard:
         return datetime.fromtimestamp(expires_at + self.leeway_seconds, UTC)
 
     def _record(self, jti: str, keep_until: datetime) -> bool:
-        def record() -> None:
-            with self.db.write_connection() as connection:
-                connection.execute(_RECORD, {"jti": jti[:64], "expires_at": keep_until})
-
-        try:
-            retrying(record)
-        except IntegrityError:
+        if not self.db.insert_once(_RECORD, {"jti": jti[:64], "expires_at": keep_until}):
             return False
         self._sweep_now_and_then()
         return True
