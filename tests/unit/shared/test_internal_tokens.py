@@ -306,3 +306,39 @@ def test_a_token_naming_a_trusted_key_but_another_issuer_is_refused(keys):
     token = jwt.encode(claims, keys["budget"], algorithm="EdDSA", headers={"kid": kid})
     with pytest.raises(Unauthorized, match="not valid"):
         verifier_for("outcomes", keys, "gateway", "budget").verify(token)
+
+
+def _segment(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda token: token.replace(".", ""),  # one segment: no header to read
+        lambda token: "!!!!" + token,  # not base64url
+        lambda token: token.split(".", 1)[0][:-1] + "." + token.split(".", 1)[1],  # cut short
+        lambda token: _segment(b"[1, 2]") + "." + token.split(".", 1)[1],  # not an object
+        lambda token: _segment(b"{not json") + "." + token.split(".", 1)[1],
+        lambda token: _segment(b'{"alg": "EdDSA", "kid": 7}') + "." + token.split(".", 1)[1],
+        lambda token: _segment(b'{"alg": "EdDSA"}') + "." + token.split(".", 1)[1],  # no kid
+    ],
+)
+def test_a_token_whose_header_names_no_key_is_refused_before_any_signature_check(keys, mangle):
+    verifier = verifier_for("budget", keys, "gateway")
+    token = TokenSigner("gateway", keys["gateway"]).sign(ALEX, "budget")
+    with pytest.raises(Unauthorized, match="not valid|not trusted"):
+        verifier.verify(mangle(token))
+    assert verifier.verify(token) == ALEX  # the untouched token still passes, once
+
+
+def test_a_header_naming_a_trusted_key_is_still_checked_in_full_when_verified(keys):
+    """The key id is read from the header alone to find the key; the header itself is then checked
+    by the decode: an algorithm other than the key's is refused."""
+    verifier = verifier_for("budget", keys, "gateway")
+    token = TokenSigner("gateway", keys["gateway"]).sign(ALEX, "budget")
+    header, rest = token.split(".", 1)
+    fields = json.loads(base64.urlsafe_b64decode(header + "=="))
+    forged = _segment(json.dumps({**fields, "alg": "none"}).encode()) + "." + rest
+    with pytest.raises(Unauthorized, match="not valid"):
+        verifier.verify(forged)
