@@ -6,16 +6,25 @@ else is on the clock (the whole-stack figures of bench/budget.py move by 15 % on
 A fresh PostgreSQL database, one young person with a large budget and submitted equipment
 requests. Each approval is made as the budget's API makes it: its token id deferred into the
 write (shared.replay), an Idempotency-Key and `run_once`, the answer dumped by the request schema.
-Three ways, taking turns approval by approval so that the machine's load falls on each alike:
+Ways, taking turns approval by approval so that the machine's load falls on each alike:
 
-- `before`: as before issue 16's fourth pass: every pool checkout pinged (`pool_pre_ping`), and
-  the request read in a transaction of its own before the one that approves it;
-- `no ping`: pooled connections pinged only when they may have died, the read still apart;
-- `after`: no ping, and the read in the approving transaction (`request_lifecycle.approve`).
+- `before`: the approval as it was before issue 16's fifth pass (main at f03511e), rebuilt here
+  from the pieces still in use: the request, its young person and their scheme read as three whole
+  ORM rows, the generic state change (`UPDATE ... RETURNING *` made into an ORM object, then the
+  transition record), "first approval" a statement of its own, the answer dumped twice (once for
+  the key, once for the response);
+- `after`: `request_lifecycle.approve` now (the columns it decides on, the state change returning
+  what the answer uses with its record and "first approval" in the same statement, one dump);
+- `after, prepare off` / `after, prepare at once`: the same with psycopg's `prepare_threshold`
+  None (never a server-side prepared statement) and 0 (prepared on first use) instead of its
+  default 5 (prepared from a statement's sixth run on a connection).
 
 Each way has its own engine (same pool sizes); 20 approvals each to warm up, then `--timed` each,
 each timed with `time.process_time` (this process's CPU). Statements (SQLAlchemy's cursor
-executions), transactions (BEGINs) and pool pings per approval are counted with engine events.
+executions), transactions (BEGINs), pool pings and statements SQLAlchemy compiled afresh instead
+of taking from its compiled cache are counted per approval with engine events; PostgreSQL's CPU
+per approval is the CPU (/proc, user + system) of the server processes of each way's connections
+over the timed approvals.
 """
 
 from __future__ import annotations
@@ -33,16 +42,24 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import bindparam, event, exists, select  # noqa: E402
+from sqlalchemy.engine.default import CACHE_HIT  # noqa: E402
 
+from services.budget.adapters.orm import (  # noqa: E402
+    Person,
+    PurchaseRequest,
+    Scheme,
+    SchemeAssignment,
+)
 from services.budget.api.requests.schemas import RequestSchema  # noqa: E402
-from services.budget.domain import duties, rules  # noqa: E402
 from services.budget.service_layer import request_lifecycle as lifecycle  # noqa: E402
 from services.budget.service_layer.commands import ApproveRequest  # noqa: E402
 from services.budget.service_layer.idempotency import Idempotency  # noqa: E402
-from services.budget.service_layer.request_queries import participants, waiver_of  # noqa: E402
-from services.budget.service_layer.unit_of_work import UnitOfWork, run_once  # noqa: E402
+from services.budget.service_layer.request_queries import answer  # noqa: E402
+from services.budget.service_layer.transitions import move_on  # noqa: E402
+from services.budget.service_layer.unit_of_work import run_once  # noqa: E402
 from services.components import package  # noqa: E402
+from shared.clock import utcnow  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.identity import Identity  # noqa: E402
 from shared.internal_tokens import LEEWAY_SECONDS  # noqa: E402
@@ -54,6 +71,7 @@ from tests.support import postgres_database  # noqa: E402
 HOLDER = Identity(sub="holder-1", role="budget_holder")
 WARM_UP = 20
 SCHEMA = RequestSchema()
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class NoDirectory:  # equipment requests name no listing: the directory is never asked
@@ -61,24 +79,89 @@ class NoDirectory:  # equipment requests name no listing: the directory is never
         raise AssertionError("an equipment approval asks the directory nothing")
 
 
-def approve_read_apart(cmd: ApproveRequest, uow: UnitOfWork, _directory: Any) -> dict[str, Any]:
-    """The approval before the fold: the read in a transaction of its own (equipment only)."""
-    with uow.read() as tx:
-        req, scheme = tx.visible_request_with_scheme(cmd.actor, cmd.request_id)
-        rules.next_state("approve", req.state)
-    duties.check_separation("approve", cmd.actor.sub, participants(req), waiver_of(scheme))
-    return lifecycle.hold_approved(cmd, uow, scheme=scheme)
+# The approval before the fifth pass: its read and its "first approval" statement.
+_OLD_READ = (
+    select(PurchaseRequest, Person, Scheme)
+    .join(Person, Person.id == PurchaseRequest.person_id)
+    .join(Scheme, Scheme.id == Person.scheme_id)
+    .where(PurchaseRequest.id == bindparam("request_id"))
+    .add_columns(
+        exists().where(
+            SchemeAssignment.sub == bindparam("sub"),
+            SchemeAssignment.scheme_id == Person.scheme_id,
+        )
+    )
+)
+_OLD_APPROVED_BEFORE = select(
+    exists().where(
+        PurchaseRequest.person_id == bindparam("person"),
+        PurchaseRequest.approved_at.is_not(None),
+        PurchaseRequest.id != bindparam("request"),
+    )
+)
+
+
+def approve_before(cmd: ApproveRequest, uow: Any, _directory: Any) -> dict[str, Any]:
+    """main at f03511e, for an assigned budget holder approving equipment (as the bench does)."""
+    with uow.write() as tx:
+        row = tx.session.execute(_OLD_READ, {"request_id": cmd.request_id, "sub": cmd.actor.sub})
+        req, _person, scheme, assigned = row.first()
+        assert assigned and not req.listing_id
+        lifecycle._may_approve(cmd, req, scheme)
+        now = utcnow()
+        changes = {"approved_at": now, "approved_by": cmd.actor.sub}
+        _, changed = move_on(tx, cmd.request_id, "approve", cmd.actor, note=cmd.reason, **changes)
+        tx.ledger.hold(changed, by=cmd.actor.sub)
+        first = not tx.session.scalar(
+            _OLD_APPROVED_BEFORE, {"person": changed.person_id, "request": changed.id}
+        )
+        tx.publish(
+            "request.approved",
+            {
+                "request_id": changed.id,
+                "person_id": changed.person_id,
+                "plan_id": changed.plan_id,
+                "goal_id": changed.goal_id,
+                "listing_id": changed.listing_id,
+                "cost_option_id": changed.cost_option_id,
+                "provider_id": changed.provider_id,
+                "category": changed.category,
+                "amount_pence": changed.amount_pence,
+                "approved_at": now.isoformat(),
+                "first_for_person": first,
+            },
+        )
+        return answer(tx, changed, cmd.actor, scheme)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (/proc), 0 if it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 class Way:
-    def __init__(self, name: str, db: Database, approve: Callable[..., dict[str, Any]]):
-        self.name, self.db, self.approve = name, db, approve
+    def __init__(
+        self,
+        name: str,
+        db: Database,
+        approve: Callable[..., dict[str, Any]],
+        *,
+        dump_once: bool,
+    ):
+        self.name, self.db, self.approve, self.dump_once = name, db, approve, dump_once
         self.guard = DatabaseReplayGuard(db, leeway_seconds=LEEWAY_SECONDS)
         self.cpu: list[float] = []
-        self.counts = {"statements": 0, "transactions": 0, "pings": 0}
+        self.counts = {"statements": 0, "transactions": 0, "pings": 0, "compiled": 0}
         self.counting = False
-        event.listen(db.engine, "before_cursor_execute", lambda *_: self._count("statements"))
+        self.backends: set[int] = set()
+        self.server_cpu = 0.0
+        event.listen(db.engine, "before_cursor_execute", self._executed)
         event.listen(db.engine, "begin", lambda *_: self._count("transactions"))
+        event.listen(db.engine, "connect", self._connected)
         ping = db.engine.dialect.do_ping
 
         def counted_ping(dbapi_connection: Any) -> bool:
@@ -87,9 +170,23 @@ class Way:
 
         db.engine.dialect.do_ping = counted_ping  # type: ignore[method-assign]
 
+    def _connected(self, dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.backends.add(cursor.fetchone()[0])
+        dbapi_connection.commit()
+
+    def _executed(self, _conn: Any, _cursor: Any, _statement: Any, _params: Any, context: Any, *_):
+        self._count("statements")
+        if context.cache_hit is not CACHE_HIT:  # compiled for this call, not taken from the cache
+            self._count("compiled")
+
     def _count(self, name: str) -> None:
         if self.counting:
             self.counts[name] += 1
+
+    def server_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.backends)
 
     def run(self, request_id: str, *, timed: bool) -> None:
         self.counting = timed
@@ -103,9 +200,12 @@ class Way:
                 dump=SCHEMA.dump,
             )
             cmd = ApproveRequest(actor=HOLDER, request_id=request_id)
-            outcome = run_once(
-                self.db, key, lambda uow: SCHEMA.dump(self.approve(cmd, uow, NoDirectory()))
-            )
+
+            def work(uow: Any) -> dict[str, Any]:
+                view = self.approve(cmd, uow, NoDirectory())
+                return uow.body(view, SCHEMA.dump) if self.dump_once else SCHEMA.dump(view)
+
+            outcome = run_once(self.db, key, work)
             assert outcome.status == 200 and outcome.body["state"] == "approved", outcome
             assert self.guard.settle()
         finally:
@@ -123,22 +223,39 @@ def measure(url: str, timed: int) -> list[Way]:
         person_id, goal_id = factories.create_young_person(
             setup, scheme_id=scheme.id, allocation_pence=5_000_000
         )
+        ways_count = 4
         ids = [
             factories.create_request(setup, person_id=person_id, goal_id=goal_id, amount_pence=100)[
                 "id"
             ]
-            for _ in range(3 * (WARM_UP + timed))
+            for _ in range(ways_count * (WARM_UP + timed))
         ]
     finally:
         setup.dispose()
     ways = [
-        Way("before", Database(url, pool_pre_ping=True), approve_read_apart),
-        Way("no ping", Database(url), approve_read_apart),
-        Way("after", Database(url), lifecycle.approve),
+        Way("before", Database(url), approve_before, dump_once=False),
+        Way("after", Database(url), lifecycle.approve, dump_once=True),
+        Way(
+            "after, prepare off",
+            Database(url, connect_args={"prepare_threshold": None}),
+            lifecycle.approve,
+            dump_once=True,
+        ),
+        Way(
+            "after, prepare at once",
+            Database(url, connect_args={"prepare_threshold": 0}),
+            lifecycle.approve,
+            dump_once=True,
+        ),
     ]
     try:
         for n, request_id in enumerate(ids):
-            ways[n % 3].run(request_id, timed=n >= 3 * WARM_UP)
+            if n == len(ways) * WARM_UP:
+                for way in ways:
+                    way.server_cpu = -way.server_seconds()
+            ways[n % len(ways)].run(request_id, timed=n >= len(ways) * WARM_UP)
+        for way in ways:
+            way.server_cpu += way.server_seconds()
     finally:
         for way in ways:
             way.db.dispose()
@@ -162,11 +279,13 @@ def main() -> None:
             cpu = sorted(way.cpu)
             each = {name: count / len(cpu) for name, count in way.counts.items()}
             print(
-                f"  {way.name:8} CPU ms an approval: mean {1000 * statistics.fmean(cpu):.2f},"
+                f"  {way.name:22} CPU ms an approval: mean {1000 * statistics.fmean(cpu):.2f},"
                 f" median {1000 * statistics.median(cpu):.2f},"
                 f" p10 {1000 * cpu[len(cpu) // 10]:.2f};"
+                f" PostgreSQL {1000 * way.server_cpu / len(cpu):.2f};"
                 f" {each['statements']:.2f} statements in {each['transactions']:.2f}"
-                f" transactions, {each['pings']:.2f} pings",
+                f" transactions, {each['pings']:.2f} pings,"
+                f" {each['compiled']:.2f} compiled afresh",
                 flush=True,
             )
 

@@ -26,7 +26,7 @@ them, and `phb budget verify` compares them with the tables.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -59,6 +59,9 @@ from services.budget.adapters.orm import (
 )
 from services.budget.domain import packages as package_rules
 from services.budget.domain import rules
+
+if TYPE_CHECKING:  # (the approval's statements use this module's: no import at run time)
+    from services.budget.adapters.approval import ApprovedRequest
 
 HOLDING = sorted(rules.HOLDING_STATES)
 
@@ -207,7 +210,7 @@ def _add_to_pot_days(session: Session, rows: Any) -> None:
 
 
 def note_change(
-    session: Session, before: str, req: PurchaseRequest, values: dict[str, Any]
+    session: Session, before: str, req: PurchaseRequest | ApprovedRequest, values: dict[str, Any]
 ) -> None:
     """One request moved from `before` to `req.state` with `values` set: its effect on the summary.
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from services.budget.adapters import report_summary
+from services.budget.adapters import approval, report_summary
 from services.budget.adapters.orm import (
     AuditRecord,
     Document,
@@ -42,15 +42,8 @@ _CHANGE_STATE = (
     .where(REQUESTS.c.id == bindparam("where_id"), REQUESTS.c.state == bindparam("where_state"))
     .returning(*REQUESTS.c)
 )
-# Built once, bound per call: every approval runs them.
+# Built once, bound per call.
 _RECORD = insert(TRANSITIONS)
-_APPROVED_BEFORE = select(
-    exists().where(
-        PurchaseRequest.person_id == bindparam("person"),
-        PurchaseRequest.approved_at.is_not(None),
-        PurchaseRequest.id != bindparam("request"),
-    )
-)
 
 
 class SqlRequests:
@@ -146,10 +139,36 @@ class SqlRequests:
             found.setdefault(document.request_id, document)
         return list(found.values())
 
-    def approved_before(self, person_id: str, request_id: str) -> int:
-        """Whether any other request of this young person was ever approved (1) or not (0)."""
-        found = self.session.scalar(_APPROVED_BEFORE, {"person": person_id, "request": request_id})
-        return int(bool(found))
+    def approve(
+        self,
+        request_id: str,
+        expected: str,
+        target: str,
+        values: dict[str, Any],
+        actor: Identity,
+        note: str | None,
+    ) -> approval.ApprovedRequest | None:
+        """The approval's state change (`approval.change`: its record and whether an approval came
+        before, in the same statement on PostgreSQL), or None if the request had moved on; `values`
+        are `approved_at` and `approved_by`, and a reduction's `amount_pence` and `reason`."""
+        changed = approval.change(
+            self.session,
+            request_id,
+            expected,
+            target,
+            at=values["approved_at"],
+            by_sub=actor.sub,
+            by_role=actor.role,
+            amount_pence=values.get("amount_pence"),
+            note=note,
+        )
+        if changed is None:
+            return None
+        held = self.session.identity_map.get(self.session.identity_key(PurchaseRequest, request_id))
+        if held is not None:  # the session's own copy, if it holds one, is read again when used
+            self.session.expire(held)
+        report_summary.note_change(self.session, expected, changed, values)
+        return changed
 
 
 class SqlPeople:

@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from services.budget.adapters import approval
+from services.budget.adapters.approval import ApprovalRead, SchemeTerms
 from services.budget.adapters.orm import (
     CarerLink,
     Person,
@@ -70,17 +72,36 @@ def can_see_person(
     session: Session, actor: Identity, person: Person, *, assigned: bool | None = None
 ) -> bool:
     """`assigned`: whether a budget holder is assigned to the person's scheme, if already read."""
+    return _sees(
+        session,
+        actor,
+        person_id=person.id,
+        advisor_sub=person.advisor_sub,
+        scheme_id=person.scheme_id,
+        assigned=assigned,
+    )
+
+
+def _sees(
+    session: Session,
+    actor: Identity,
+    *,
+    person_id: str,
+    advisor_sub: str,
+    scheme_id: str,
+    assigned: bool | None,
+) -> bool:
     if actor.is_service or actor.role == "admin":
         return True
     if actor.role == "advisor":
-        return person.advisor_sub == actor.sub
+        return advisor_sub == actor.sub
     if actor.role == "budget_holder":
         if assigned is not None:
             return assigned
-        return in_scope(scheme_scope(session, actor), person.scheme_id)
+        return in_scope(scheme_scope(session, actor), scheme_id)
     if actor.role == CARER:
         children: set[str] = set(session.scalars(cared_for(actor.sub)))
-        return person.id in children
+        return person_id in children
     return False
 
 
@@ -137,39 +158,27 @@ def request_for(session: Session, actor: Identity, request_id: str) -> PurchaseR
     return req
 
 
-# A request, its young person and their scheme in one statement; for a budget holder, whether they
-# are assigned to that scheme too. Built once, bound per call.
-_REQUEST_PERSON_SCHEME = (
-    select(PurchaseRequest, Person, Scheme)
-    .join(Person, Person.id == PurchaseRequest.person_id)
-    .join(Scheme, Scheme.id == Person.scheme_id)
-    .where(PurchaseRequest.id == bindparam("request_id"))
-)
-_WITH_ASSIGNMENT = _REQUEST_PERSON_SCHEME.add_columns(
-    exists().where(
-        SchemeAssignment.sub == bindparam("sub"), SchemeAssignment.scheme_id == Person.scheme_id
-    )
-)
-
-
-def request_with_scheme(
+def approval_read(
     session: Session, actor: Identity, request_id: str
-) -> tuple[PurchaseRequest, Scheme]:
-    """`request_for` and the young person's scheme, read by one statement instead of four."""
+) -> tuple[ApprovalRead, SchemeTerms]:
+    """What an approval decides on, if the caller may see the request (`request_for`'s rule): the
+    request's columns it uses and its scheme's terms, read by one statement of those columns."""
     require(actor, *CASEWORK, CARER)
     holder = actor.role == "budget_holder" and not actor.is_service
-    if holder:
-        row = session.execute(
-            _WITH_ASSIGNMENT, {"request_id": request_id, "sub": actor.sub}
-        ).first()
-    else:
-        row = session.execute(_REQUEST_PERSON_SCHEME, {"request_id": request_id}).first()
-    if row is None:
+    found = approval.read(session, request_id, actor.sub if holder else None)
+    if found is None:
         raise NotFound("No purchase request with that id.")
-    req, person, scheme = row[0], row[1], row[2]
+    req, scheme, assigned = found
     if actor.role == "finance":  # finance pays any scheme's requests
         return req, scheme
-    if not can_see_person(session, actor, person, assigned=bool(row[3]) if holder else None):
+    if not _sees(
+        session,
+        actor,
+        person_id=req.person_id,
+        advisor_sub=req.advisor_sub,
+        scheme_id=req.scheme_id,
+        assigned=assigned,
+    ):
         raise NotFound("No purchase request with that id.")
     return req, scheme
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.budget.adapters.approval import ApprovalRead, SchemeTerms
 from services.budget.adapters.directory import DirectoryPort, Fundability
 from services.budget.adapters.orm import PurchaseRequest, Scheme
 from services.budget.domain import rules
@@ -102,7 +103,11 @@ def describe(directory: DirectoryPort, cmd: CreateRequest, excluded: list[str]) 
     return Purchase(payee=cmd.supplier, item=cmd.item, category=category, provider_verified=False)
 
 
-def recheck(directory: DirectoryPort, req: PurchaseRequest, scheme: Scheme) -> Fundability | None:
+def recheck(
+    directory: DirectoryPort,
+    req: PurchaseRequest | ApprovalRead,
+    scheme: Scheme | SchemeTerms,
+) -> Fundability | None:
     """The directory is asked again before a submission or an approval."""
     if not req.listing_id:
         return None

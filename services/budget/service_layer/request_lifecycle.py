@@ -7,10 +7,9 @@ that asks the directory nothing reads what it decides on in its write transactio
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import inspect as mapped
-
+from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
 from services.budget.adapters.directory import DirectoryPort
 from services.budget.adapters.orm import Person, PurchaseRequest, Scheme
 from services.budget.domain import duties, rules
@@ -32,14 +31,13 @@ from services.budget.service_layer.fundability import (
 from services.budget.service_layer.ledger import InsufficientFunds
 from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
-from services.budget.service_layer.unit_of_work import Requests, Transaction, UnitOfWork, retried
+from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, retried
 from shared import clock
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Identity
 
 RULE = Identity(sub="scheme-rule", role="service")
-R = TypeVar("R", PurchaseRequest, Scheme)
 
 
 def create(cmd: CreateRequest, uow: UnitOfWork, directory: DirectoryPort) -> dict[str, Any]:
@@ -159,7 +157,7 @@ def approve(cmd: ApproveRequest, uow: UnitOfWork, directory: DirectoryPort) -> d
 class _AskDirectory(Exception):  # noqa: N818 - a signal, not an error
     """The request names a listing: the directory must be asked outside any transaction."""
 
-    def __init__(self, request: PurchaseRequest, scheme: Scheme):
+    def __init__(self, request: ApprovalRead, scheme: SchemeTerms):
         super().__init__("ask the directory")
         self.request, self.scheme = request, scheme
 
@@ -167,21 +165,14 @@ class _AskDirectory(Exception):  # noqa: N818 - a signal, not an error
 @retried
 def _approve_unlisted(cmd: ApproveRequest, uow: UnitOfWork) -> dict[str, Any]:
     with uow.write() as tx:
-        req, scheme = tx.visible_request_with_scheme(cmd.actor, cmd.request_id)
+        req, scheme = tx.visible_for_approval(cmd.actor, cmd.request_id)
         _may_approve(cmd, req, scheme)
-        if req.listing_id:  # (copies: the rollback expires what this transaction loaded)
-            raise _AskDirectory(_copy(req), _copy(scheme))
+        if req.listing_id:  # (what was read is plain values: the rollback leaves them be)
+            raise _AskDirectory(req, scheme)
         return _hold(tx, cmd, None, scheme)
 
 
-def _copy(row: R) -> R:
-    """A row's columns in a new object of its class, bound to no session."""
-    return type(row)(
-        **{column.key: getattr(row, column.key) for column in mapped(row).mapper.column_attrs}
-    )
-
-
-def _may_approve(cmd: ApproveRequest, req: PurchaseRequest, scheme: Scheme) -> None:
+def _may_approve(cmd: ApproveRequest, req: ApprovalRead, scheme: SchemeTerms) -> None:
     """The refusals an approval meets before any money moves, in this order: the request's state
     (409), the separation of duties (403), the amount (422)."""
     rules.next_state("approve", req.state)
@@ -217,7 +208,7 @@ def hold_approved(
     uow: UnitOfWork,
     *,
     answering: Identity | None = None,
-    scheme: Scheme | None = None,
+    scheme: Scheme | SchemeTerms | None = None,
 ) -> dict[str, Any]:
     """Approve and hold the money, in one transaction, on the state this transaction changed.
 
@@ -236,25 +227,32 @@ def hold_approved(
 
 
 def _hold(
-    tx: Transaction, cmd: ApproveRequest, answering: Identity | None, scheme: Scheme | None
+    tx: Transaction,
+    cmd: ApproveRequest,
+    answering: Identity | None,
+    scheme: Scheme | SchemeTerms | None,
 ) -> dict[str, Any]:
     """In the caller's transaction: the state change, the hold, the event and the answer."""
     now = utcnow()
     changes: dict[str, Any] = {"approved_at": now, "approved_by": cmd.actor.sub}
     if cmd.amount_pence is not None:
         changes.update(amount_pence=cmd.amount_pence, reason=cmd.reason)
-    _, req = move_on(tx, cmd.request_id, "approve", cmd.actor, note=cmd.reason, **changes)
+    (before,), target = rules.TRANSITIONS["approve"]
+    req = tx.requests.approve(cmd.request_id, before, target, changes, cmd.actor, cmd.reason)
+    if req is None:  # refused: say why from the state it is in now (404 if none)
+        rules.next_state("approve", tx.requests.lock(cmd.request_id).state)
+        raise Conflict("This request changed meanwhile; reload it and try again.")
     try:
         tx.ledger.hold(req, by=cmd.actor.sub)
     except InsufficientFunds as err:  # the conditional update took nothing; all is undone
         raise over_budget_on_approval(
             int(err.extra.get("available_pence") or 0), req.amount_pence
         ) from None
-    tx.publish("request.approved", _approved_event(req, now.isoformat(), tx.requests))
+    tx.publish("request.approved", _approved_event(req, now.isoformat()))
     return answer(tx, req, answering or cmd.actor, scheme)
 
 
-def _approved_event(req: PurchaseRequest, at: str, requests: Requests) -> dict[str, Any]:
+def _approved_event(req: ApprovedRequest, at: str) -> dict[str, Any]:
     return {
         "request_id": req.id,
         "person_id": req.person_id,
@@ -266,7 +264,7 @@ def _approved_event(req: PurchaseRequest, at: str, requests: Requests) -> dict[s
         "category": req.category,
         "amount_pence": req.amount_pence,
         "approved_at": at,
-        "first_for_person": not requests.approved_before(req.person_id, req.id),
+        "first_for_person": not req.approved_before,
     }
 
 

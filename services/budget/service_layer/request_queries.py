@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
 from services.budget.adapters.orm import (
     PaymentRun,
     Person,
@@ -138,7 +139,7 @@ def _scheme(session: Session, req: PurchaseRequest) -> Scheme:
     return scheme
 
 
-def waiver_of(scheme: Scheme) -> duties.CombinedDuties:
+def waiver_of(scheme: Scheme | SchemeTerms) -> duties.CombinedDuties:
     """The scheme's setting that lets its named small team combine duties (off by default)."""
     return duties.CombinedDuties(
         allowed=bool(scheme.combined_duties_allowed),
@@ -146,12 +147,15 @@ def waiver_of(scheme: Scheme) -> duties.CombinedDuties:
     )
 
 
-def participants(req: PurchaseRequest) -> duties.Participants:
+def participants(req: PurchaseRequest | ApprovedRequest | ApprovalRead) -> duties.Participants:
     return duties.Participants(raised_by=req.created_by, approved_by=req.approved_by)
 
 
 def answer(
-    tx: Transaction, req: PurchaseRequest, viewer: Identity, scheme: Scheme | None = None
+    tx: Transaction,
+    req: PurchaseRequest | ApprovedRequest,
+    viewer: Identity,
+    scheme: Scheme | SchemeTerms | None = None,
 ) -> dict[str, Any]:
     """A write's answer: the request as `viewer` sees it, remembered with the change.
 
@@ -171,7 +175,9 @@ PAID_TO = {NOTIONAL: "you", THIRD_PARTY: "third_party", DIRECT_PAYMENT: "young_p
 PAYMENT_DETAILS = ("payment_reference", "paid_on", "paid_by", "payment_run_id")
 
 
-def request_view(req: PurchaseRequest, viewer: Identity, scheme: Scheme) -> dict[str, Any]:
+def request_view(
+    req: PurchaseRequest | ApprovedRequest, viewer: Identity, scheme: Scheme | SchemeTerms
+) -> dict[str, Any]:
     """The request, with the steps `viewer` may take now (`actions`: pages show only those)."""
     view = _request_view(req, viewer, scheme)
     if viewer.role == CARER and scheme.budget_type != DIRECT_PAYMENT:
@@ -179,7 +185,9 @@ def request_view(req: PurchaseRequest, viewer: Identity, scheme: Scheme) -> dict
     return view
 
 
-def _request_view(req: PurchaseRequest, viewer: Identity, scheme: Scheme) -> dict[str, Any]:
+def _request_view(
+    req: PurchaseRequest | ApprovedRequest, viewer: Identity, scheme: Scheme | SchemeTerms
+) -> dict[str, Any]:
     return {
         "id": req.id,
         "scheme_id": scheme.id,

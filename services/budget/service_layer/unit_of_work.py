@@ -29,6 +29,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
 from services.budget.adapters.orm import (
     AuditRecord,
     Document,
@@ -84,7 +85,15 @@ class Requests(Protocol):
         reason: str | None,
         details: dict[str, Any] | None = None,
     ) -> None: ...
-    def approved_before(self, person_id: str, request_id: str) -> int: ...
+    def approve(
+        self,
+        request_id: str,
+        expected: str,
+        target: str,
+        values: dict[str, Any],
+        actor: Identity,
+        note: str | None,
+    ) -> ApprovedRequest | None: ...
     def evidence_of(
         self, request_ids: Any, kinds: tuple[str, ...], roles: tuple[str, ...]
     ) -> list[Document]: ...
@@ -182,9 +191,9 @@ class Transaction(Protocol):
     def visible_person(self, actor: Identity, person_id: str) -> Person: ...
     def person_view(self, person: Person) -> dict[str, Any]: ...
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest: ...
-    def visible_request_with_scheme(
+    def visible_for_approval(
         self, actor: Identity, request_id: str
-    ) -> tuple[PurchaseRequest, Scheme]: ...
+    ) -> tuple[ApprovalRead, SchemeTerms]: ...
     def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
     def done(self, view: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -240,10 +249,10 @@ class SqlTransaction:
     def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest:
         return access.request_for(self.session, actor, request_id)
 
-    def visible_request_with_scheme(
+    def visible_for_approval(
         self, actor: Identity, request_id: str
-    ) -> tuple[PurchaseRequest, Scheme]:
-        return access.request_with_scheme(self.session, actor, request_id)
+    ) -> tuple[ApprovalRead, SchemeTerms]:
+        return access.approval_read(self.session, actor, request_id)
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         events.publish(self.session, topic, payload)
@@ -251,8 +260,10 @@ class SqlTransaction:
     def done(self, view: dict[str, Any]) -> dict[str, Any]:
         """The answer of this write; with an Idempotency-Key, remembered in this transaction."""
         key = self.uow.idempotency if self.uow else None
-        if key is not None:
-            key.remember(self.session, key.status, key.dump(view))
+        if key is not None and self.uow is not None:
+            body = key.dump(view)
+            key.remember(self.session, key.status, body)
+            self.uow.dumped = (view, key.dump, body)
         self.answered = True
         return view
 
@@ -265,6 +276,16 @@ class SqlUnitOfWork:
         self.idempotency = idempotency
         self.claimed = False  # this call's key is held by a committed transaction of this call
         self.answered = False  # a transaction of this call stored the key's answer
+        # (view, dump, dump(view)): the answer as the key stored it, so it is dumped once
+        self.dumped: tuple[dict[str, Any], Callable[..., Any], dict[str, Any]] | None = None
+
+    def body(
+        self, view: dict[str, Any], dump: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """`dump(view)`: the body the key stored if this call's answer was `view`, dumped so."""
+        if self.dumped is not None and self.dumped[0] is view and self.dumped[1] == dump:
+            return self.dumped[2]
+        return dump(view)
 
     @contextmanager
     def read(self) -> Iterator[SqlTransaction]:

@@ -449,11 +449,12 @@ def test_a_plan_review_keeps_named_goals_retires_missing_ones_and_refuses_a_stal
 
 
 def test_a_request_and_its_scheme_are_read_in_one_statement_for_those_who_may_see_it(db):
-    """The approval's read (`access.request_with_scheme`) lets through exactly whom `request_for`
-    does: the advisor of the caseload, the scheme's assigned budget holders, finance and admins."""
+    """The approval's read (`access.approval_read`) lets through exactly whom `request_for` does:
+    the advisor of the caseload, the scheme's assigned budget holders, finance and admins; it reads
+    what an approval decides on, as the database holds it, in one statement."""
     from sqlalchemy import event
 
-    from services.budget.service_layer.access import request_for, request_with_scheme
+    from services.budget.service_layer.access import approval_read, request_for
     from shared.identity import Identity
 
     scheme_id, _ = funded_scheme(db)
@@ -467,18 +468,20 @@ def test_a_request_and_its_scheme_are_read_in_one_statement_for_those_who_may_se
         try:
             for who in (ADVISOR, HOLDER, FINANCE, ADMIN):
                 statements.clear()
-                found, scheme = request_with_scheme(session, who, req["id"])
-                session.expunge_all()  # the next caller reads from the database, not the session
-                assert (found.id, scheme.id) == (req["id"], scheme_id)
+                found, scheme = approval_read(session, who, req["id"])
+                assert (found.id, found.person_id, scheme.id) == (req["id"], person_id, scheme_id)
+                assert (found.state, found.amount_pence) == (req["state"], req["amount_pence"])
+                assert (found.created_by, found.approved_by) == (req["created_by"], None)
+                assert (found.listing_id, found.scheme_id) == (None, scheme_id)
                 # (the test's rolled-back database adds savepoints of its own)
                 assert [s for s in statements if "SAVEPOINT" not in s] == statements[-1:]
             for who in (ADVISOR_2, unassigned):
                 with pytest.raises(NotFound):
-                    request_with_scheme(session, who, req["id"])
+                    approval_read(session, who, req["id"])
                 with pytest.raises(NotFound):
                     request_for(session, who, req["id"])
             with pytest.raises(NotFound):
-                request_with_scheme(session, ADMIN, str(uuid.uuid4()))
+                approval_read(session, ADMIN, str(uuid.uuid4()))
         finally:
             event.remove(session.get_bind(), "before_cursor_execute", listen)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
 from services.budget.adapters.directory import Fundability
 from services.budget.adapters.orm import (
     AuditRecord,
@@ -82,12 +83,27 @@ class FakeRequests:
     ) -> list[Any]:
         return []  # documents are stored by the SQL adapter only (tests/integration/budget)
 
-    def approved_before(self, person_id: str, request_id: str) -> int:
-        return sum(
-            1
+    def approve(
+        self,
+        request_id: str,
+        expected: str,
+        target: str,
+        values: dict[str, Any],
+        actor: Identity,
+        note: str | None,
+    ) -> ApprovedRequest | None:
+        row = self.rows.get(request_id)
+        before = any(
+            r.person_id == (row.person_id if row else None) and r.approved_at is not None
             for r in self.rows.values()
-            if r.person_id == person_id and r.approved_at is not None and r.id != request_id
+            if r.id != request_id
         )
+        changed = self.change_state(request_id, expected, target, values)
+        if changed is None:
+            return None
+        self.record(request_id, expected, target, actor, note)
+        fields = {name: getattr(changed, name) for name in ApprovedRequest._fields[:-1]}
+        return ApprovedRequest(**fields, approved_before=before)
 
 
 class FakeSchemes:
@@ -381,11 +397,18 @@ class FakeTransaction(FakeOutbox):
             raise NotFound("No purchase request with that id.")
         return req
 
-    def visible_request_with_scheme(
+    def visible_for_approval(
         self, actor: Identity, request_id: str
-    ) -> tuple[PurchaseRequest, Scheme]:
+    ) -> tuple[ApprovalRead, SchemeTerms]:
         req = self.visible_request(actor, request_id)
-        return req, self.people.scheme_of(req.person_id)
+        person = self.people.rows[req.person_id]
+        scheme = self.people.scheme_of(req.person_id)
+        read = {name: getattr(req, name) for name in ApprovalRead._fields[:-2]}
+        terms = {name: getattr(scheme, name) for name in SchemeTerms._fields}
+        return (
+            ApprovalRead(**read, advisor_sub=person.advisor_sub, scheme_id=person.scheme_id),
+            SchemeTerms(**terms),
+        )
 
     def done(self, view: dict[str, Any]) -> dict[str, Any]:
         self.answers.append(view)

@@ -35,6 +35,7 @@ _REQUEST = RequestSchema()
 
 
 def _dump(result):
+    """A request's answer as the API shows it; once a call (`SqlUnitOfWork.body`)."""
     return _REQUEST.dump(result)
 
 
@@ -66,7 +67,9 @@ class Requests(MethodView):
             if values.get(name) is not None:
                 values[name] = str(values[name])
         return money_call(
-            lambda uow: _dump(svc.create_request(uow, directory(), actor, values)), 201, _dump
+            lambda uow: uow.body(svc.create_request(uow, directory(), actor, values), _dump),
+            201,
+            _dump,
         )
 
 
@@ -117,7 +120,9 @@ def _action(path: str, summary: str, schema=None):
             values = args[0] if args else {}
             actor = current_identity()
             request_id = kwargs["request_id"]
-            return money_call(lambda uow: _dump(call(uow, actor, request_id, values)), dump=_dump)
+            return money_call(
+                lambda uow: uow.body(call(uow, actor, request_id, values), _dump), dump=_dump
+            )
 
         view.__name__ = f"request_{path.replace('-', '_')}"
         view.__doc__ = summary

@@ -1,0 +1,283 @@
+"""The approval's own statements, built once and bound per call.
+
+- `read`: what an approval decides on (the request's state, amount and who raised it, whom it may
+  be shown to, its scheme's terms), one statement of the columns it uses, not three whole rows;
+- `change`: the state change, conditional on the state it starts from, returning the columns the
+  answer and the steps after it use, whether the young person had an approval before, and (on
+  PostgreSQL, as a data-modifying CTE run only on the row the update returned) the transition
+  record: one statement where there were three.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    exists,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from services.budget.adapters.orm import (
+    Person,
+    PurchaseRequest,
+    RequestTransition,
+    Scheme,
+    SchemeAssignment,
+)
+
+REQUESTS = cast(Table, PurchaseRequest.__table__)
+PEOPLE = cast(Table, Person.__table__)
+SCHEMES = cast(Table, Scheme.__table__)
+ASSIGNMENTS = cast(Table, SchemeAssignment.__table__)
+TRANSITIONS = cast(Table, RequestTransition.__table__)
+
+
+class ApprovalRead(NamedTuple):
+    """What an approval decides on, of the request and its young person."""
+
+    id: str
+    person_id: str
+    state: str
+    amount_pence: int
+    created_by: str
+    approved_by: str | None
+    listing_id: str | None
+    cost_option_id: str | None
+    advisor_sub: str
+    scheme_id: str
+
+
+class SchemeTerms(NamedTuple):
+    """What an approval and its answer use of the young person's scheme."""
+
+    id: str
+    budget_type: str
+    combined_duties_allowed: bool
+    combined_duties_team: list[str]
+    excluded_categories: list[str]
+
+
+class ApprovedRequest(NamedTuple):
+    """The request as the approval left it (every column its answer shows), and whether another
+    request of the same young person was approved before."""
+
+    id: str
+    person_id: str
+    plan_id: str
+    goal_id: str
+    listing_id: str | None
+    cost_option_id: str | None
+    provider_id: str | None
+    payee: str
+    item: str
+    category: str | None
+    provider_verified: bool
+    amount_pence: int
+    state: str
+    reason: str | None
+    approved_by: str | None
+    paid_by: str | None
+    payment_reference: str | None
+    paid_on: date | None
+    paid_pence: int
+    recovered_pence: int
+    evidence_reference: str | None
+    evidence_note: str | None
+    activity_started_on: date | None
+    payment_run_id: str | None
+    created_by: str
+    created_at: datetime
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    updated_at: datetime
+    approved_before: bool
+
+
+_READ_COLUMNS = (
+    *(REQUESTS.c[name] for name in ApprovalRead._fields[:-2]),
+    PEOPLE.c.advisor_sub,
+    PEOPLE.c.scheme_id,
+    *(SCHEMES.c[name] for name in SchemeTerms._fields),
+)
+_READ = (
+    select(*_READ_COLUMNS)
+    .join_from(REQUESTS, PEOPLE, PEOPLE.c.id == REQUESTS.c.person_id)
+    .join(SCHEMES, SCHEMES.c.id == PEOPLE.c.scheme_id)
+    .where(REQUESTS.c.id == bindparam("request_id"))
+)
+# For a budget holder, whether they are assigned to that scheme too.
+_READ_ASSIGNED = _READ.add_columns(
+    exists()
+    .where(ASSIGNMENTS.c.sub == bindparam("sub"), ASSIGNMENTS.c.scheme_id == PEOPLE.c.scheme_id)
+    .label("assigned")
+)
+_SCHEME_AT = len(ApprovalRead._fields)
+_ASSIGNED_AT = _SCHEME_AT + len(SchemeTerms._fields)
+
+
+def read(
+    session: Session, request_id: str, holder_sub: str | None
+) -> tuple[ApprovalRead, SchemeTerms, bool | None] | None:
+    """The request, its young person and their scheme as an approval sees them, or None if there is
+    no such request; with `holder_sub`, whether that budget holder is assigned to the scheme."""
+    if holder_sub is None:
+        row = session.execute(_READ, {"request_id": request_id}).first()
+    else:
+        row = session.execute(_READ_ASSIGNED, {"request_id": request_id, "sub": holder_sub}).first()
+    if row is None:
+        return None
+    assigned = bool(row[_ASSIGNED_AT]) if holder_sub is not None else None
+    return (
+        ApprovalRead(*row[:_SCHEME_AT]),
+        SchemeTerms(*row[_SCHEME_AT:_ASSIGNED_AT]),
+        assigned,
+    )
+
+
+_RETURNED = tuple(REQUESTS.c[name] for name in ApprovedRequest._fields[:-1])
+_OTHER = REQUESTS.alias("other")
+_RECORDED_COLUMNS = [
+    "request_id",
+    "from_state",
+    "to_state",
+    "at",
+    "by_sub",
+    "by_role",
+    "reason",
+    "details",
+]
+
+
+def _approved_before(request_id: Any, person_id: Any) -> Any:
+    return (
+        exists()
+        .where(
+            _OTHER.c.person_id == person_id,
+            _OTHER.c.approved_at.is_not(None),
+            _OTHER.c.id != request_id,
+        )
+        .label("approved_before")
+    )
+
+
+def _update(reduced: bool) -> Any:
+    """`UPDATE ... WHERE id = :request_id AND state = :expected`; a reduction sets the amount and
+    its reason too. (Bound names differ from the columns': SET reserves those.)"""
+    values: dict[str, Any] = {
+        "state": bindparam("target", type_=String),
+        "approved_at": bindparam("moved_at", type_=DateTime(timezone=True)),
+        "approved_by": bindparam("moved_by", type_=String),
+        "updated_at": bindparam("moved_at", type_=DateTime(timezone=True)),
+    }
+    if reduced:
+        values.update(
+            amount_pence=bindparam("new_amount", type_=Integer),
+            reason=bindparam("note", type_=String),
+        )
+    return (
+        update(REQUESTS)
+        .where(
+            REQUESTS.c.id == bindparam("request_id"),
+            REQUESTS.c.state == bindparam("expected", type_=String),
+        )
+        .values(values)
+    )
+
+
+def _in_one(reduced: bool) -> Any:
+    """PostgreSQL: the update, the transition record made from the row it returned (none if it
+    changed nothing) and whether an approval came before, in one statement."""
+    changed = _update(reduced).returning(*_RETURNED).cte("changed")
+    recorded = insert(TRANSITIONS).from_select(
+        _RECORDED_COLUMNS,
+        select(
+            changed.c.id,
+            bindparam("expected", type_=String),
+            bindparam("target", type_=String),
+            bindparam("moved_at", type_=DateTime(timezone=True)),
+            bindparam("moved_by", type_=String),
+            bindparam("moved_role", type_=String),
+            bindparam("note", type_=String),
+            bindparam("details", type_=JSON),
+        ),
+    )
+    return select(*changed.c, _approved_before(changed.c.id, changed.c.person_id)).add_cte(
+        recorded.cte("recorded")
+    )
+
+
+def _returning(reduced: bool) -> Any:
+    """SQLite (no data-modifying CTEs; a subquery in RETURNING loses its qualified names): the
+    update returning the same columns; the record and the look for an earlier approval follow."""
+    return _update(reduced).returning(*_RETURNED)
+
+
+_CHANGE = {
+    "postgresql": {reduced: _in_one(reduced) for reduced in (False, True)},
+    "sqlite": {reduced: _returning(reduced) for reduced in (False, True)},
+}
+_RECORD = insert(TRANSITIONS)
+_APPROVED_BEFORE = select(
+    _approved_before(bindparam("request_id", type_=String), bindparam("person_id", type_=String))
+)
+
+
+def change(
+    session: Session,
+    request_id: str,
+    expected: str,
+    target: str,
+    *,
+    at: datetime,
+    by_sub: str,
+    by_role: str,
+    amount_pence: int | None = None,
+    note: str | None = None,
+) -> ApprovedRequest | None:
+    """Approve: the state change from `expected` to `target` with who and when (and, with
+    `amount_pence`, the reduced amount and `note` as its reason), its transition record; the
+    request as changed, or None if it was not in `expected` (nothing was written)."""
+    dialect = session.get_bind().dialect.name
+    reduced = amount_pence is not None
+    params: dict[str, Any] = {
+        "request_id": request_id,
+        "expected": expected,
+        "target": target,
+        "moved_at": at,
+        "moved_by": by_sub,
+        "moved_role": by_role,
+        "note": note,
+        "details": None,
+    }
+    if reduced:
+        params["new_amount"] = amount_pence
+    row = session.execute(_CHANGE[dialect][reduced], params).first()
+    if row is None:
+        return None
+    if dialect == "postgresql":
+        return ApprovedRequest(*row)
+    session.execute(
+        _RECORD,
+        {
+            "request_id": request_id,
+            "from_state": expected,
+            "to_state": target,
+            "at": at,
+            "by_sub": by_sub,
+            "by_role": by_role,
+            "reason": note,
+            "details": None,
+        },
+    )
+    before = session.scalar(_APPROVED_BEFORE, {"request_id": request_id, "person_id": row[1]})
+    return ApprovedRequest._make((*row, bool(before)))
