@@ -3,9 +3,10 @@
 - `read`: what an approval decides on (the request's state, amount and who raised it, whom it may
   be shown to, its scheme's terms), one statement of the columns it uses, not three whole rows;
 - `change`: the state change, conditional on the state it starts from, returning the columns the
-  answer and the steps after it use, whether the young person had an approval before, and (on
-  PostgreSQL, as a data-modifying CTE run only on the row the update returned) the transition
-  record: one statement where there were three.
+  answer and the steps after it use and whether the young person had an approval before, with the
+  transition record and the report summary's delta made from the row the update returned (on
+  PostgreSQL data-modifying CTEs of the same statement, so none if it changed nothing): one
+  statement where there were four. SQLite has no data-modifying CTEs: four statements there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Integer,
     String,
@@ -22,11 +24,13 @@ from sqlalchemy import (
     bindparam,
     exists,
     insert,
+    null,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
+from services.budget.adapters import report_summary
 from services.budget.adapters.orm import (
     Person,
     PurchaseRequest,
@@ -34,6 +38,7 @@ from services.budget.adapters.orm import (
     Scheme,
     SchemeAssignment,
 )
+from services.budget.domain.rules import HOLDING_STATES
 
 REQUESTS = cast(Table, PurchaseRequest.__table__)
 PEOPLE = cast(Table, Person.__table__)
@@ -195,9 +200,29 @@ def _update(reduced: bool) -> Any:
 
 
 def _in_one(reduced: bool) -> Any:
-    """PostgreSQL: the update, the transition record made from the row it returned (none if it
-    changed nothing) and whether an approval came before, in one statement."""
+    """PostgreSQL: the update; from the row it returned (none if it changed nothing) the transition
+    record and the report summary's delta (`report_summary.note_change` for an approval: the
+    amount now held, the approval's time as the young person's first and latest, their scheme, pot
+    and referral day read under a share lock as it reads them); whether an approval came before;
+    in one statement."""
     changed = _update(reduced).returning(*_RETURNED).cte("changed")
+    no_day = null().cast(Date)
+    summarised = report_summary.people_upsert(
+        select(
+            PEOPLE.c.id,
+            changed.c.approved_at,
+            no_day,
+            no_day,
+            changed.c.amount_pence,
+            changed.c.approved_at,
+            no_day,
+            PEOPLE.c.scheme_id,
+            PEOPLE.c.pot_id,
+            PEOPLE.c.referred_on,
+        )
+        .join_from(changed, PEOPLE, PEOPLE.c.id == changed.c.person_id)
+        .with_for_update(read=True, of=PEOPLE)
+    )
     recorded = insert(TRANSITIONS).from_select(
         _RECORDED_COLUMNS,
         select(
@@ -212,7 +237,7 @@ def _in_one(reduced: bool) -> Any:
         ),
     )
     return select(*changed.c, _approved_before(changed.c.id, changed.c.person_id)).add_cte(
-        recorded.cte("recorded")
+        recorded.cte("recorded"), summarised.cte("summarised")
     )
 
 
@@ -244,9 +269,12 @@ def change(
     amount_pence: int | None = None,
     note: str | None = None,
 ) -> ApprovedRequest | None:
-    """Approve: the state change from `expected` to `target` with who and when (and, with
-    `amount_pence`, the reduced amount and `note` as its reason), its transition record; the
-    request as changed, or None if it was not in `expected` (nothing was written)."""
+    """Approve: the state change from `expected` to `target` (into a state holding money) with who
+    and when (and, with `amount_pence`, the reduced amount and `note` as its reason), its transition
+    record and its report summary's delta; the request as changed, or None if it was not in
+    `expected` (then nothing was written)."""
+    if expected in HOLDING_STATES or target not in HOLDING_STATES:
+        raise ValueError("the approval's statement holds money from a state that held none")
     dialect = session.get_bind().dialect.name
     reduced = amount_pence is not None
     params: dict[str, Any] = {
@@ -280,4 +308,9 @@ def change(
         },
     )
     before = session.scalar(_APPROVED_BEFORE, {"request_id": request_id, "person_id": row[1]})
-    return ApprovedRequest._make((*row, bool(before)))
+    changed = ApprovedRequest._make((*row, bool(before)))
+    values = {"approved_at": at, "approved_by": by_sub}
+    if reduced:
+        values.update(amount_pence=amount_pence, reason=note)
+    report_summary.note_change(session, expected, changed, values)
+    return changed

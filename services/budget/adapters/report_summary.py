@@ -191,6 +191,12 @@ _UPSERT_ONE = {
 }
 
 
+def people_upsert(rows: Any) -> Any:
+    """PostgreSQL's upsert of the per-person deltas `rows` selects (`_COLUMNS`), to run inside
+    another statement (the approval's: `adapters.approval`)."""
+    return _upsert_people(postgresql.insert(PEOPLE).from_select(list(_COLUMNS), rows))
+
+
 def _add_to_people(session: Session, rows: Any) -> None:
     """Upsert per-person deltas: one row (a dict of `_COLUMNS` but `PLACE`), or rows as a SELECT
     of `_COLUMNS`."""

@@ -148,9 +148,10 @@ class SqlRequests:
         actor: Identity,
         note: str | None,
     ) -> approval.ApprovedRequest | None:
-        """The approval's state change (`approval.change`: its record and whether an approval came
-        before, in the same statement on PostgreSQL), or None if the request had moved on; `values`
-        are `approved_at` and `approved_by`, and a reduction's `amount_pence` and `reason`."""
+        """The approval's state change (`approval.change`: its record, the report summary's delta and
+        whether an approval came before, in the same statement on PostgreSQL), or None if the
+        request had moved on; `values` are `approved_at` and `approved_by`, and a reduction's
+        `amount_pence` and `reason`."""
         changed = approval.change(
             self.session,
             request_id,
@@ -167,7 +168,6 @@ class SqlRequests:
         held = self.session.identity_map.get(self.session.identity_key(PurchaseRequest, request_id))
         if held is not None:  # the session's own copy, if it holds one, is read again when used
             self.session.expire(held)
-        report_summary.note_change(self.session, expected, changed, values)
         return changed
 
 
