@@ -39,13 +39,13 @@ def search_listings(
 def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
     result, query, understood = found.result, found.query, found.understanding
     near = query.near
-    return {
-        "free_only": query.free_only,
-        "near": {"lat": near.lat, "lng": near.lng} if near else None,
+    return {  # in SearchResultSchema's order: the route answers this as it is
         "total": result.total,
         "page": result.page,
         "per_page": result.per_page,
         "total_pages": result.total_pages,
+        "free_only": query.free_only,
+        "near": {"lat": near.lat, "lng": near.lng} if near else None,
         "words_used": result.words_used,
         "hits": [hit.as_dict() for hit in result.hits],
         "facets": {

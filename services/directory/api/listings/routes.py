@@ -52,13 +52,13 @@ def _if_match() -> str | None:
 @blp.route("/")
 class Listings(MethodView):
     @public
-    @blp.arguments(ListingQueryArgsSchema, location="query")
+    @blp.arguments(ListingQueryArgsSchema(), location="query")
     @blp.response(200, ListingPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Listings, filtered by provider, category (children included), status or staleness."""
         return listings.find_listings(directory_services().uow, **args)
 
-    @blp.arguments(ListingCreateSchema)
+    @blp.arguments(ListingCreateSchema())
     @blp.response(201, ListingSchema)
     def post(self, values: dict[str, Any]) -> Tagged:
         """Create a listing: a provider for its own organisation, or an admin for any."""
@@ -76,7 +76,7 @@ class ListingItem(MethodView):
         """One listing, with its ETag."""
         return _tagged(listings.read_listing(directory_services().uow, listing_id))
 
-    @blp.arguments(ListingCreateSchema)
+    @blp.arguments(ListingCreateSchema())
     @blp.response(200, ListingSchema)
     @blp.alt_response(428, description="If-Match missing")
     @blp.alt_response(412, description="The listing changed since it was read")
@@ -139,7 +139,7 @@ def listing_audit(listing_id: str) -> list[dict[str, Any]]:
 
 
 @blp.route("/<listing_id>/fundability")
-@blp.arguments(FundabilityQueryArgsSchema, location="query")
+@blp.arguments(FundabilityQueryArgsSchema(), location="query")
 @blp.response(200, FundabilitySchema)
 def fundability(args: dict[str, Any], listing_id: str) -> dict[str, Any]:
     """Can this listing's cost option be funded now, and if not, why (docs/contracts.md)."""

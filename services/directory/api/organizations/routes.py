@@ -26,13 +26,13 @@ blp = Blueprint(
 @blp.route("/")
 class Providers(MethodView):
     @public
-    @blp.arguments(ProviderQueryArgsSchema, location="query")
+    @blp.arguments(ProviderQueryArgsSchema(), location="query")
     @blp.response(200, ProviderSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """Providers with their derived due diligence state."""
         return providers.list_providers(directory_services().uow, **args)
 
-    @blp.arguments(ProviderCreateSchema)
+    @blp.arguments(ProviderCreateSchema())
     @blp.response(201, ProviderSchema)
     def post(self, values: dict[str, Any]) -> dict[str, Any]:
         """An admin adds a provider (unchecked until its due diligence is recorded)."""
@@ -58,7 +58,7 @@ def provider_checks(provider_id: str) -> dict[str, Any]:
 
 
 @blp.route("/<provider_id>/due-diligence", methods=["POST"])
-@blp.arguments(DueDiligenceCheckCreateSchema)
+@blp.arguments(DueDiligenceCheckCreateSchema())
 @blp.response(201, ProviderSchema)
 def record_check(values: dict[str, Any], provider_id: str) -> dict[str, Any]:
     """An admin records a check (insurance, safeguarding, DBS, qualification) and its expiry."""

@@ -66,7 +66,7 @@ def api_details() -> dict[str, Any]:
 
 @blp.route("/services")
 @public
-@blp.arguments(ServiceQueryArgsSchema, location="query")
+@blp.arguments(ServiceQueryArgsSchema(), location="query")
 @blp.response(200, OrukServicePageSchema)
 def services(args: dict[str, Any]) -> Response:
     """Services, paged; filters combine with AND; a parent taxonomy term includes its children.
@@ -100,7 +100,7 @@ def service_detail(service_id: str) -> dict[str, Any]:
 
 @blp.route("/taxonomies")
 @public
-@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.arguments(PageQueryArgsSchema(), location="query")
 @blp.response(200, OrukTaxonomyPageSchema)
 def taxonomies(args: dict[str, Any]) -> dict[str, Any]:
     """The one taxonomy this directory uses."""
@@ -120,7 +120,7 @@ def taxonomy(taxonomy_id: str) -> dict[str, Any]:
 
 @blp.route("/taxonomy_terms")
 @public
-@blp.arguments(TaxonomyTermQueryArgsSchema, location="query")
+@blp.arguments(TaxonomyTermQueryArgsSchema(), location="query")
 @blp.response(200, OrukTaxonomyTermPageSchema)
 def taxonomy_terms(args: dict[str, Any]) -> dict[str, Any]:
     """Taxonomy terms, paged; `top_only` and `parent_id` narrow them."""
@@ -136,7 +136,7 @@ def taxonomy_term(term_id: str) -> dict[str, Any]:
 
 @blp.route("/organizations")
 @public
-@blp.arguments(OrganizationQueryArgsSchema, location="query")
+@blp.arguments(OrganizationQueryArgsSchema(), location="query")
 @blp.response(200, OrukOrganizationPageSchema)
 def organizations(args: dict[str, Any]) -> dict[str, Any]:
     """Providers, paged."""
@@ -153,7 +153,7 @@ def organization(organization_id: str) -> dict[str, Any]:
 
 @blp.route("/service_at_locations")
 @public
-@blp.arguments(ServiceAtLocationQueryArgsSchema, location="query")
+@blp.arguments(ServiceAtLocationQueryArgsSchema(), location="query")
 @blp.response(200, OrukServiceAtLocationPageSchema)
 def service_at_locations(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Where services are delivered, paged; with `postcode` (and `proximity` in metres), nearest

@@ -25,7 +25,7 @@ blp = Blueprint(
 
 
 @blp.route("/due-diligence/expiring")
-@blp.arguments(ExpiringQueryArgsSchema, location="query")
+@blp.arguments(ExpiringQueryArgsSchema(), location="query")
 @blp.response(200, ExpiringProviderSchema(many=True))
 def expiring(args: dict[str, Any]) -> list[dict[str, Any]]:
     """Providers with checks expiring within `within_days` (default 30), lapsed or missing."""
@@ -34,7 +34,7 @@ def expiring(args: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @blp.route("/audit")
-@blp.arguments(AuditQueryArgsSchema, location="query")
+@blp.arguments(AuditQueryArgsSchema(), location="query")
 @blp.response(200, AuditEntrySchema(many=True))
 def audit_trail(args: dict[str, Any]) -> list[dict[str, Any]]:
     """The audit trail, newest first (admins)."""
