@@ -22,9 +22,9 @@ THREADS = 16
 def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server",
-        choices=["gunicorn", "waitress"],
+        choices=["gunicorn", "granian", "waitress"],
         default="gunicorn",
-        help="gunicorn gthread as `phb serve` starts it (production, the default); "
+        help="gunicorn gthread or granian as `phb serve` starts it (production); "
         "waitress as `phb up` and the tests start the suite",
     )
     parser.add_argument(
@@ -41,7 +41,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def environment(args: argparse.Namespace) -> dict[str, str]:
     """What the launcher needs to start the suite as `args` says."""
     env = {"PHB_SUITE_SERVER": args.server, "PHB_THREADS": str(args.threads)}
-    if args.server == "gunicorn":
+    if args.server in ("gunicorn", "granian"):
         env["WEB_CONCURRENCY"] = str(args.workers)
         # Production relays outbox events from `phb worker SERVICE`; the launcher starts no
         # workers, so the web processes relay, as waitress's always do: the same work is measured.
@@ -55,6 +55,12 @@ def describe(args: argparse.Namespace) -> str:
         return (
             f"waitress (`python -m services.NAME`, one process of {args.threads} threads a "
             "service; development and tests)"
+        )
+    if args.server == "granian":
+        return (
+            f"granian as `phb serve` starts it with PHB_SERVER=granian ({args.workers} worker "
+            f"process(es) x {args.threads} threads a service, JSON access log, multiprocess "
+            "metrics, keep-alive; relays in the web processes)"
         )
     return (
         f"gunicorn gthread as `phb serve` starts it in production ({args.workers} process(es) x "

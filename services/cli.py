@@ -208,7 +208,8 @@ def up(port: int, do_seed: bool) -> None:
     help="Migrate first (development only: production runs `phb migrate` as a job).",
 )
 def serve(service: str, workers: int | None, threads: int | None, do_migrate: bool) -> None:
-    """Production: serve SERVICE with gunicorn on $PORT (JSON logs, multiprocess /metrics).
+    """Production: serve SERVICE on $PORT with $PHB_SERVER (granian or gunicorn; JSON logs,
+    multiprocess /metrics).
 
     It never migrates unless told to; relays and schedules run in `phb worker SERVICE` on
     PostgreSQL (see PHB_INLINE_WORKERS). The gateway first checks its security configuration
@@ -223,9 +224,18 @@ def serve(service: str, workers: int | None, threads: int | None, do_migrate: bo
     if do_migrate:
         migrate_all((service,))
     settings = ServeSettings.from_env(service)
-    settings.multiprocess_dir.mkdir(parents=True, exist_ok=True)
-    argv = gunicorn_argv(settings, workers, threads)
-    # This Python's gunicorn, whether or not its bin/ is on PATH.
+    if settings.server == "granian":
+        from shared.granian_serve import granian_argv
+
+        argv = granian_argv(settings, workers, threads)
+    elif settings.server == "gunicorn":
+        settings.multiprocess_dir.mkdir(parents=True, exist_ok=True)
+        argv = gunicorn_argv(settings, workers, threads)
+    else:
+        raise click.ClickException(
+            f"PHB_SERVER must be granian or gunicorn, not {settings.server!r}"
+        )
+    # This Python's server, whether or not its bin/ is on PATH.
     os.execve(argv[0], argv, settings.environment())
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -87,6 +87,17 @@ def seeder(service: str) -> Callable[[Database], str]:
 
         return seed_outcomes
     raise _unknown(service)
+
+
+def granian_app() -> Callable[..., Any]:
+    """Entry point for `phb serve` under granian (`granian --factory
+    services.components:granian_app`): the app of the service `PHB_SERVICE` names, built in
+    granian's worker process."""
+    from shared.config import ServeSettings
+    from shared.granian_serve import worker_app
+
+    service = ServeSettings.served().service
+    return worker_app(service, app_factory(service))
 
 
 def gunicorn_app(service: str) -> Flask:

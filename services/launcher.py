@@ -49,11 +49,13 @@ class Suite:
 
     def command(self, name: str) -> tuple[list[str], dict[str, str]]:
         """How `name` is started: waitress (`python -m services.NAME`), or with
-        `PHB_SUITE_SERVER=gunicorn` the production server as `phb serve NAME` starts it."""
+        `PHB_SUITE_SERVER=gunicorn` or `granian` the production server as `phb serve NAME`
+        starts it."""
         port = str(self.ports[name])
-        if self.env.get("PHB_SUITE_SERVER") == "gunicorn":
+        server = self.env.get("PHB_SUITE_SERVER")
+        if server in ("gunicorn", "granian"):
             serve = "from services.cli import main; main()"
-            env = {**self.env, "PORT": port, "PHB_BIND_HOST": "127.0.0.1"}
+            env = {**self.env, "PORT": port, "PHB_BIND_HOST": "127.0.0.1", "PHB_SERVER": server}
             return [sys.executable, "-c", serve, "serve", name], env
         return [sys.executable, "-m", f"services.{name}", "--port", port], self.env
 

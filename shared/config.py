@@ -348,9 +348,10 @@ def healthcheck_url() -> str:
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """`phb serve SERVICE`: gunicorn on `PHB_BIND_HOST` (0.0.0.0) and `PORT`, `WEB_CONCURRENCY`
-    processes (2) of `PHB_THREADS` threads (8), pooling their metrics in `PROMETHEUS_MULTIPROC_DIR`
-    (else a new folder under the temporary folder)."""
+    """`phb serve SERVICE`: `PHB_SERVER` (granian or gunicorn) on `PHB_BIND_HOST` (0.0.0.0) and
+    `PORT`, `WEB_CONCURRENCY` processes (2) of `PHB_THREADS` threads (8), pooling their metrics in
+    `PROMETHEUS_MULTIPROC_DIR` (else a new folder under the temporary folder); keep-alive
+    `PHB_KEEPALIVE` seconds, `PHB_GRACEFUL_TIMEOUT` seconds to answer what is in flight on SIGTERM."""
 
     service: str
     port: int
@@ -358,6 +359,8 @@ class ServeSettings:
     bind_host: str = "0.0.0.0"
     workers: int = 2
     threads: int = 8
+    server: str = "gunicorn"
+    graceful_timeout: int = 25
 
     def environment(self) -> dict[str, str]:
         """What gunicorn runs with: this environment, the service's name and the metrics folder
@@ -365,6 +368,11 @@ class ServeSettings:
         return child_environment(
             {"PHB_SERVICE": self.service, "PROMETHEUS_MULTIPROC_DIR": str(self.multiprocess_dir)}
         )
+
+    @classmethod
+    def served(cls) -> ServeSettings:
+        """The settings of the service `phb serve` named (`PHB_SERVICE`, which it sets)."""
+        return cls.from_env(env("PHB_SERVICE") or "")
 
     @classmethod
     def from_env(cls, service: str) -> ServeSettings:
@@ -377,4 +385,6 @@ class ServeSettings:
             bind_host=env("PHB_BIND_HOST", "0.0.0.0") or "0.0.0.0",
             workers=int(env("WEB_CONCURRENCY") or 2),
             threads=int(env("PHB_THREADS") or 8),
+            server=(env("PHB_SERVER") or "gunicorn").lower(),
+            graceful_timeout=int(env("PHB_GRACEFUL_TIMEOUT") or 25),
         )

@@ -395,3 +395,39 @@ def test_a_stopping_gunicorn_worker_stops_its_apps_relays(tmp_path, monkeypatch)
     gunicorn_conf.worker_exit(None, SimpleNamespace(wsgi=app))
     assert not any(thread.is_alive() for thread in threads)
     gunicorn_conf.worker_exit(None, SimpleNamespace())  # the master's call: no app, nothing to do
+
+
+def test_the_granian_entry_point_builds_the_app_and_its_exit_stops_the_relays(
+    tmp_path, monkeypatch
+):
+    """services.components.granian_app (what each granian worker calls): the app named by
+    PHB_SERVICE behind the JSON access log, its relays running; the worker's exit handler stops
+    them and removes its live metrics files."""
+    from services.components import granian_app
+    from shared import granian_serve
+    from shared.registry import app_parts
+
+    monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'budget'}.db")
+    monkeypatch.setenv("PHB_SERVICE", "budget")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    served = granian_app()
+    assert isinstance(served, granian_serve.AccessLog)
+    app = served.app
+    assert app.name == "services.budget"
+    threads = [worker._thread for worker in app_parts(app).background]
+    assert threads and all(thread is not None and thread.is_alive() for thread in threads)
+    granian_serve._leave(app)
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_granian_logs_its_own_lines_as_json():
+    import logging.config
+
+    from shared import granian_serve
+    from shared.logs import JsonFormatter
+
+    config = granian_serve._logging_config("budget")
+    logging.config.dictConfig(config)
+    handler = logging.getLogger("_granian").handlers[0]
+    assert isinstance(handler.formatter, JsonFormatter) and handler.formatter.service == "budget"

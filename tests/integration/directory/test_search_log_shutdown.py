@@ -1,5 +1,6 @@
 """SIGTERM to a directory process whose search-log rows are still waiting for their batch: every
-search answered is in the log after the process has stopped, under waitress and gunicorn."""
+search answered is in the log after the process has stopped, under waitress, gunicorn and
+granian."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def _wait_ready(process: subprocess.Popen, url: str, log: Path) -> None:
     raise AssertionError(f"directory was not ready: {log.read_text()}")
 
 
-@pytest.mark.parametrize("server", ["waitress", "gunicorn"])
+@pytest.mark.parametrize("server", ["waitress", "gunicorn", "granian"])
 def test_sigterm_writes_every_waiting_search_log_row(tmp_path: Path, server: str) -> None:
     url = f"sqlite:///{tmp_path / 'directory.db'}"
     upgrade(package("directory"), url)
@@ -62,6 +63,7 @@ def test_sigterm_writes_every_waiting_search_log_row(tmp_path: Path, server: str
         "PHB_BIND_HOST": "127.0.0.1",
         "PHB_INLINE_WORKERS": "1",
         "SEARCH_LOG_WAIT_SECONDS": "600",  # the rows would wait ten minutes if not for the stop
+        "PHB_SERVER": "granian" if server == "granian" else "gunicorn",
     }
     log = tmp_path / "directory.log"
     with open(log, "ab") as out:

@@ -136,7 +136,8 @@ def test_observability_settings(monkeypatch):
 
 
 def test_serve_settings_and_the_environment_gunicorn_gets(monkeypatch, tmp_path):
-    clear(monkeypatch, "PORT", "PHB_BIND_HOST", "WEB_CONCURRENCY", "PHB_THREADS")
+    clear(monkeypatch, "PORT", "PHB_BIND_HOST", "WEB_CONCURRENCY", "PHB_THREADS", "PHB_SERVER")
+    clear(monkeypatch, "PHB_GRACEFUL_TIMEOUT")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "m"))
     monkeypatch.setenv("PHB_TEST_PASSED_ON", "yes")
     settings = ServeSettings.from_env("outcomes")
@@ -162,6 +163,34 @@ def test_the_gunicorn_command_line(monkeypatch, tmp_path):
     assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--threads") + 1] == "3"
     assert gunicorn_argv(settings, workers=5)[argv.index("--workers") + 1] == "5"
     assert argv[-1] == "services.components:gunicorn_app('budget')"
+
+
+def test_the_server_and_its_graceful_timeout_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PHB_SERVER", "Granian")
+    monkeypatch.setenv("PHB_GRACEFUL_TIMEOUT", "40")
+    settings = ServeSettings.from_env("budget")
+    assert settings.server == "granian" and settings.graceful_timeout == 40
+
+
+def test_the_granian_command_line(tmp_path):
+    from shared.granian_serve import granian_argv
+
+    settings = ServeSettings(service="budget", port=8123, multiprocess_dir=tmp_path, threads=3)
+    argv = granian_argv(settings)
+    assert argv[1:3] == ["-m", "shared.granian_serve"]
+    assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--threads") + 1] == "3"
+    assert granian_argv(settings, workers=5)[argv.index("--workers") + 1] == "5"
+
+
+def test_an_unknown_server_is_refused_with_one_line(monkeypatch):
+    from click.testing import CliRunner
+
+    from services.cli import main
+
+    monkeypatch.setenv("PHB_SERVER", "uwsgi")
+    result = CliRunner().invoke(main, ["serve", "budget"])
+    assert result.exit_code != 0
+    assert "PHB_SERVER must be granian or gunicorn, not 'uwsgi'" in result.output
 
 
 def test_database_settings_give_postgresql_its_pool_and_timeout(monkeypatch):
