@@ -24,7 +24,7 @@ each timed with `time.process_time` (this process's CPU). Statements (SQLAlchemy
 executions), transactions (BEGINs), pool pings and statements SQLAlchemy compiled afresh instead
 of taking from its compiled cache are counted per approval with engine events; PostgreSQL's CPU
 per approval is the CPU (/proc, user + system) of the server processes of each way's connections
-over the timed approvals.
+over the timed approvals. The ledger is verified after each run (as `phb budget verify` does).
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from services.budget.service_layer.idempotency import Idempotency  # noqa: E402
 from services.budget.service_layer.request_queries import answer  # noqa: E402
 from services.budget.service_layer.transitions import move_on  # noqa: E402
 from services.budget.service_layer.unit_of_work import run_once  # noqa: E402
+from services.budget.service_layer.verify import verify_ledger  # noqa: E402
 from services.components import package  # noqa: E402
 from shared.clock import utcnow  # noqa: E402
 from shared.db import Database  # noqa: E402
@@ -259,6 +260,14 @@ def measure(url: str, timed: int) -> list[Way]:
     finally:
         for way in ways:
             way.db.dispose()
+    checked = Database(url)
+    try:  # what `phb budget verify` checks: every approval of every way left the ledger whole
+        with checked.session() as session:
+            report = verify_ledger(session)
+        if not report.ok:
+            sys.exit(f"the ledger does not verify: {report.as_dict()}")
+    finally:
+        checked.dispose()
     return ways
 
 
@@ -274,7 +283,7 @@ def main() -> None:
             upgrade(package("budget"), url)
             load = os.getloadavg()[0]
             ways = measure(url, args.timed)
-        print(f"run {run} (load {load:.1f} -> {os.getloadavg()[0]:.1f}):")
+        print(f"run {run} (load {load:.1f} -> {os.getloadavg()[0]:.1f}; ledger verified):")
         for way in ways:
             cpu = sorted(way.cpu)
             each = {name: count / len(cpu) for name, count in way.counts.items()}
