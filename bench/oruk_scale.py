@@ -197,6 +197,8 @@ def generate(url: str, services: int) -> float:
                 for n in range(services)
             ),
         )
+        # the feed's kept counts (migration 0008): the triggers that keep them were skipped too
+        cur.execute("UPDATE feed_counts SET n = CASE WHEN slot = 0 THEN %s ELSE 0 END", (services,))
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -339,10 +341,18 @@ def measure(services: int = SERVICES, extra_env: dict[str, str] | None = None) -
             "places: last page's start, place index": _sql_ms(
                 url, f"SELECT service_name, service_id, id {places} OFFSET {last - 1} LIMIT 1"
             ),
+            "places: last page's start, backwards from the kept count": _sql_ms(
+                url,
+                "SELECT service_name, service_id, id FROM service_at_locations "
+                "WHERE service_archived_at IS NULL "
+                "ORDER BY service_name DESC, service_id DESC, id DESC "
+                f"OFFSET {PER_PAGE} LIMIT 1",
+            ),
             "places: count, join": _sql_ms(url, f"SELECT count(*) {joined}", runs=1),
             "places: count, place index": _sql_ms(
                 url, "SELECT count(*) FROM service_at_locations WHERE service_archived_at IS NULL"
             ),
+            "count, kept": _sql_ms(url, "SELECT sum(n) FROM feed_counts WHERE feed = 'places'"),
         }
         index = one_listing_index(Path(tmp) / "index")
         env = {**(extra_env or {}), "DIRECTORY_DATABASE_URL": url, "SEARCH_INDEX_PATH": str(index)}

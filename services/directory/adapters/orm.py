@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -200,6 +201,17 @@ class ServiceAtLocation(Base):
 
     service: Mapped[Service] = relationship(back_populates="service_at_locations")
     location: Mapped[Location] = relationship(lazy="joined")
+
+
+class FeedCount(Base):
+    """How many services ("services") and places ("places") are in the ORUK feed: the sum of a
+    feed's slots, kept exact by triggers (migration 0008); never written from here."""
+
+    __tablename__ = "feed_counts"
+
+    feed: Mapped[str] = mapped_column(String(20), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class CostOption(Base):

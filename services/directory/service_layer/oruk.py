@@ -27,7 +27,7 @@ from services.directory.service_layer.access import (
     get_provider,
     valid_uuid,
 )
-from services.directory.service_layer.oruk_filters import filter_key, services_query
+from services.directory.service_layer.oruk_filters import FILTERS, filter_key, services_query
 from services.directory.service_layer.oruk_json import (
     envelope,
     organization_json,
@@ -53,10 +53,16 @@ def services_page(uow: UnitOfWork, args: dict[str, Any]) -> tuple[dict[str, Any]
     with uow.read() as session:
         index = docs.term_index(session)
         filtered = services_query(args, index, select(Service))
+        whole = None if any(args.get(name) for name in FILTERS) else "services"
         found = paging.read_page(
-            session, filtered, page=args["page"], per_page=per_page, cursor=args.get("cursor")
+            session,
+            filtered,
+            page=args["page"],
+            per_page=per_page,
+            cursor=args.get("cursor"),
+            feed=whole,
         )
-        counted = paging.total(session, filtered, filter_key(args))
+        counted = paging.total(session, filtered, filter_key(args), feed=whole)
         full = args.get("full", True)  # nested unless full=false: a feed reader needs no 2nd call
         if args.get("minimal"):
             items = [

@@ -5,8 +5,8 @@ id. The place row carries its service's name and archived_at (copies the databas
 migration 0007's triggers), so the order lives on one partial index of the places: a page reads
 its 51 keys from that index onwards, wherever it is, and its `Link` header carries the next
 page's cursor (the last key and the rows before the next page); `page=N` without a cursor finds
-its start by OFFSET over that index alone (index-only on PostgreSQL), then reads by keyset; the
-count reads the index alone. The feed's filters on services join the services only when given. With a postcode the order is nearest first, then name and id: only the candidates' keys
+its start by OFFSET over that index alone (index-only on PostgreSQL) from the nearer end, then
+reads by keyset; the whole feed's count is kept by the database (migration 0008). The feed's filters on services join the services only when given. With a postcode the order is nearest first, then name and id: only the candidates' keys
 and coordinates are read (inside the `proximity` box when one is given), sorted, and the page's
 records loaded; the cursor is then (distance, name, id).
 
@@ -122,9 +122,10 @@ def places_page(
         index = docs.term_index(session)
         filtered = feed_query(args, index)
         if origin is None:
-            window = _feed_window(session, filtered, args, per_page)
+            whole = None if any(args.get(name) for name in FILTERS) else "places"
+            window = _feed_window(session, filtered, args, per_page, whole)
             key = "places:" + filter_key(args)
-            counted = paging.total(session, filtered, key, column=SAL.c.id)
+            counted = paging.total(session, filtered, key, column=SAL.c.id, feed=whole)
         else:
             window, counted = _nearest_window(session, filtered, args, per_page, origin)
         items = _items(session, window.keys, index, full=bool(args.get("full")))
@@ -149,7 +150,7 @@ def feed_query(args: dict[str, Any], index: dict[str, Any]) -> Select[Any]:
 
 
 def _feed_window(
-    session: Session, filtered: Select[Any], args: dict[str, Any], per_page: int
+    session: Session, filtered: Select[Any], args: dict[str, Any], per_page: int, whole: str | None
 ) -> Window:
     order = ORDER
     statement = filtered
@@ -160,12 +161,9 @@ def _feed_window(
         position = (args["page"] - 1) * per_page
         last = None
         if position:
-            found = session.execute(
-                filtered.with_only_columns(*order).order_by(*order).offset(position - 1).limit(1)
-            ).first()
-            if found is None:  # past the end
+            last = paging.start_key(session, filtered, order, position, whole)
+            if last is None:  # past the end
                 return Window([], args["page"], position, False, None, past_end=True)
-            last = tuple(found)
     if last is not None:
         statement = statement.where(tuple_(*order) > tuple_(*last))
     rows = list(

@@ -127,23 +127,28 @@ def test_a_cursor_the_feed_did_not_give_is_refused(uow, cursor):
     assert "cursor" in refused.value.errors
 
 
-def test_large_counts_are_kept_a_while_small_ones_are_exact(uow, monkeypatch):
+def test_large_filtered_counts_are_kept_a_while_small_ones_and_the_whole_feeds_are_exact(
+    uow, monkeypatch
+):
     add_services(uow, [f"Counted {n}" for n in range(4)])
-    first, _ = oruk.services_page(uow, args())
+    first, _ = oruk.services_page(uow, args(text="counted"))
     assert first["total_items"] == 4
     add_services(uow, ["Counted 9"])
-    assert oruk.services_page(uow, args())[0]["total_items"] == 5  # exact: small
+    assert oruk.services_page(uow, args(text="counted"))[0]["total_items"] == 5  # exact: small
     monkeypatch.setattr(oruk_paging, "LARGE_COUNT", 3)
-    assert oruk.services_page(uow, args(per_page=2))[0]["total_items"] == 5  # counted, kept
+    counted = oruk.services_page(uow, args(per_page=2, text="counted"))
+    assert counted[0]["total_items"] == 5  # counted, kept
     add_services(uow, ["Counted 10"])
-    kept, _ = oruk.services_page(uow, args(per_page=2))
+    kept, _ = oruk.services_page(uow, args(per_page=2, text="counted"))
     assert kept["total_items"] == 5 and kept["total_pages"] == 3
+    # the whole feed's count is the database's, exact at once
+    assert oruk.services_page(uow, args(per_page=2))[0]["total_items"] == 6
     # the last page says what the walk saw, whatever the kept count
-    last, cursor = oruk.services_page(uow, args(page=3, per_page=2))
+    last, cursor = oruk.services_page(uow, args(page=3, per_page=2, text="counted"))
     assert cursor is None and last["last_page"] and last["total_items"] == 6
     monkeypatch.setattr(oruk_paging, "COUNT_TTL", 0.0)
     oruk_paging._counts.clear()
-    assert oruk.services_page(uow, args(per_page=2))[0]["total_items"] == 6
+    assert oruk.services_page(uow, args(per_page=2, text="counted"))[0]["total_items"] == 6
 
 
 def test_a_page_shows_each_service_as_the_service_endpoint_does(uow):

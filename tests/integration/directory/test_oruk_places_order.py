@@ -1,8 +1,9 @@
 """The places feed's order lives on the place row: each service_at_location carries its service's
-name and archived_at (migration 0007), kept true by the database on every write path (a provider's
-edit, archiving, an import that renames or restores, a place moved, plain SQL) and filled for the
-rows there before the migration; the feed read from them equals the feed read through the join.
-On SQLite and PostgreSQL."""
+name and archived_at (migration 0007), and the feed's counts are kept (migration 0008), both true
+by the database on every write path (a provider's edit, archiving, an import that renames or
+restores, a place moved, plain SQL, a rollback, a delete) and filled for the rows there before the
+migrations; the feed read from them equals the feed read through the join. On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from services.components import package
 from services.directory.adapters.geocode import OfflineGeocoder
-from services.directory.adapters.orm import Location, Organization, Service, ServiceAtLocation
+from services.directory.adapters.orm import (
+    FeedCount,
+    Location,
+    Organization,
+    Service,
+    ServiceAtLocation,
+)
 from services.directory.service_layer import oruk, transfer
 from services.directory.service_layer.commands import ArchiveListing, ChangeListing
 from services.directory.service_layer.listings import archive_listing, change_listing
@@ -53,7 +60,8 @@ def make(uow: SqlUnitOfWork, names: list[str], spots: int = 2) -> list[str]:
 
 
 def copies_are_true(uow: SqlUnitOfWork) -> list[tuple[str, str | None, bool]]:
-    """Every place's copies equal its service's; the places as (name copy, service id, live)."""
+    """Every place's copies equal its service's and the kept counts are the feed's; the places as
+    (name copy, service id, live)."""
     with uow.read() as session:
         rows = session.execute(
             select(
@@ -64,8 +72,17 @@ def copies_are_true(uow: SqlUnitOfWork) -> list[tuple[str, str | None, bool]]:
                 Service.id,
             ).join(Service, Service.id == ServiceAtLocation.service_id)
         ).all()
+        kept = dict(
+            session.execute(
+                select(FeedCount.feed, func.sum(FeedCount.n)).group_by(FeedCount.feed)
+            ).all()
+        )
+        live = select(func.count()).select_from(Service).where(Service.archived_at.is_(None))
+        services = session.scalar(live)
+        places = session.scalar(live.join(ServiceAtLocation))
     for copy_name, copy_archived, name, archived, _id in rows:
         assert (copy_name, copy_archived) == (name, archived)
+    assert kept == {"services": services, "places": places}  # migration 0008's counts
     return sorted((row[0], row[4], row[1] is None) for row in rows)
 
 
@@ -157,6 +174,13 @@ def test_every_write_path_keeps_the_copies_true_and_the_feed_equal_to_the_join(u
     copies_are_true(uow)
     assert feed(uow) == joined(uow)
 
+    # a write that fails changes no count
+    with pytest.raises(RuntimeError), uow.write() as session:
+        session.add(Service(name="Never club", organization_id=org_id))
+        session.flush()
+        raise RuntimeError("rolled back")
+    copies_are_true(uow)
+
     # deleting a service takes its places with it
     with uow.write() as session:
         session.delete(session.get(Service, yoga))
@@ -215,3 +239,25 @@ def test_a_page_is_the_same_bytes_as_before(uow):
     item = body["contents"][0]
     assert json.dumps(item) == json.dumps(oruk.service_at_location(uow, item["id"]))
     assert "service_name" not in json.dumps(body)
+
+
+def test_a_start_found_from_the_end_is_the_start_found_from_the_beginning(uow):
+    """For every position up to past the end, the backward walk from the kept count finds the
+    same key as the forward walk (services and places; names repeat, one archived)."""
+    from services.directory.service_layer import oruk_paging, oruk_places
+
+    ids = make(uow, [f"Club {n % 3}" for n in range(7)])
+    archive_listing(ArchiveListing(actor=ADMIN, listing_id=ids[2], if_match=etag(ids[2], 1)), uow)
+    services = select(Service).where(Service.archived_at.is_(None))
+    places = oruk_places.feed_query({}, {})
+    cases = [
+        ("services", services, (Service.name, Service.id), 6),
+        ("places", places, oruk_places.ORDER, 12),
+    ]
+    with uow.read() as session:
+        for feed, query, order, rows in cases:
+            for position in range(1, rows + 3):
+                forward = oruk_paging.start_key(session, query, order, position, None)
+                backward = oruk_paging.start_key(session, query, order, position, feed)
+                assert backward == forward, (feed, position)
+                assert (forward is None) == (position > rows)
