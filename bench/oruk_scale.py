@@ -413,6 +413,9 @@ def measure(services: int = SERVICES, extra_env: dict[str, str] | None = None) -
                     "places: nearest BN21 4AB within 1 km, first page": get(
                         sal, postcode="BN21 4AB", proximity=1000
                     ),
+                    "places: nearest BN21 4AB (no distance), first page": get(
+                        sal, postcode="BN21 4AB"
+                    ),
                 }
             )
             near = get(sal, postcode="BN21 4AB", proximity=1000)().json()

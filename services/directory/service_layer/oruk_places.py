@@ -6,9 +6,13 @@ migration 0007's triggers), so the order lives on one partial index of the place
 its 51 keys from that index onwards, wherever it is, and its `Link` header carries the next
 page's cursor (the last key and the rows before the next page); `page=N` without a cursor finds
 its start by OFFSET over that index alone (index-only on PostgreSQL) from the nearer end, then
-reads by keyset; the whole feed's count is kept by the database (migration 0008). The feed's filters on services join the services only when given. With a postcode the order is nearest first, then name and id: only the candidates' keys
-and coordinates are read (inside the `proximity` box when one is given), sorted, and the page's
-records loaded; the cursor is then (distance, name, id).
+reads by keyset; the whole feed's count is kept by the database (migration 0008). The feed's
+filters on services join the services only when given.
+
+With a postcode the order is nearest first, then name and id: only the candidates' keys and
+coordinates are read (inside the `proximity` box when one is given; without one, inside a circle
+that grows until it holds the page), sorted, and the page's records loaded; the cursor is then
+(distance, name, id).
 
 A page's records are read with Core (`oruk_rows.page_records`), never the whole feed's ORM
 objects.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import math
 from dataclasses import dataclass
@@ -121,13 +126,13 @@ def places_page(
     with uow.read() as session:
         index = docs.term_index(session)
         filtered = feed_query(args, index)
+        whole = None if any(args.get(name) for name in FILTERS) else "places"
         if origin is None:
-            whole = None if any(args.get(name) for name in FILTERS) else "places"
             window = _feed_window(session, filtered, args, per_page, whole)
             key = "places:" + filter_key(args)
             counted = paging.total(session, filtered, key, column=SAL.c.id, feed=whole)
         else:
-            window, counted = _nearest_window(session, filtered, args, per_page, origin)
+            window, counted = _nearest_window(session, filtered, args, per_page, origin, whole)
         items = _items(session, window.keys, index, full=bool(args.get("full")))
         seen = paging.KeysetPage(
             window.keys, window.page, window.position, window.more, None, window.past_end
@@ -179,21 +184,26 @@ def _feed_window(
     return Window([(row[2], None) for row in rows], page, position, more, next_cursor)
 
 
-def _nearest_window(
-    session: Session,
-    filtered: Select[Any],
-    args: dict[str, Any],
-    per_page: int,
-    origin: tuple[float, float],
-) -> tuple[Window, int]:
-    """Every candidate's key and coordinates (inside the proximity's box when one is given),
-    nearest first; the page cut from them by cursor or by number."""
+FIRST_RADIUS_M = 1_000  # nearest first without a proximity: the first circle read
+WIDEST_RADIUS_M = 800_000  # beyond it, every candidate is read (those without coordinates too)
+
+
+def _box(origin: tuple[float, float], radius: float) -> tuple[float, float]:
+    """Half the height and half the width, in degrees, of a box that holds every point within
+    `radius` metres of `origin` on the sphere."""
+    angle = radius / EARTH_M
+    ratio = math.sin(angle) / max(math.cos(math.radians(origin[0])), 1e-9)
+    return math.degrees(angle), 180.0 if ratio >= 1 else math.degrees(math.asin(ratio))
+
+
+def _candidates(
+    session: Session, statement: Select[Any], origin: tuple[float, float], radius: float | None
+) -> list[tuple[float, str, str]]:
+    """(distance, name, id) of the candidates within `radius` metres (every candidate when None,
+    those without coordinates last), nearest first."""
     lat, lng = Location.latitude, Location.longitude
-    statement = filtered.join(Location, Location.id == SAL.c.location_id)
-    proximity = args.get("proximity")
-    if proximity:
-        rise = math.degrees(proximity / EARTH_M)
-        run = rise / max(math.cos(math.radians(origin[0])), 0.01)
+    if radius is not None:
+        rise, run = _box(origin, radius)
         statement = statement.where(
             lat.between(origin[0] - rise, origin[0] + rise),
             lng.between(origin[1] - run, origin[1] + run),
@@ -205,16 +215,36 @@ def _nearest_window(
         distance = None
         if at_lat is not None and at_lng is not None:
             distance = distance_m(origin, (at_lat, at_lng))
-        if proximity and (distance is None or distance > proximity):
+        if radius is not None and (distance is None or distance > radius):
             continue
         found.append((NO_PLACE if distance is None else distance, name, sal_id))
     found.sort()
-    if args.get("cursor"):
-        after = PlaceCursor.decode(args["cursor"], NEAREST)
-        position = after.position
-        start = next((n for n, key in enumerate(found) if key > after.key), len(found))
-    else:
-        position = start = (args["page"] - 1) * per_page
+    return found
+
+
+def _nearest_window(
+    session: Session,
+    filtered: Select[Any],
+    args: dict[str, Any],
+    per_page: int,
+    origin: tuple[float, float],
+    whole: str | None,
+) -> tuple[Window, int]:
+    """The page nearest first, by cursor or by number. With a proximity, every candidate inside
+    it is read (the count needs them). Without, the candidates within a circle are read, the
+    circle growing fourfold until it holds the page and one more (the places within a circle,
+    sorted, are the start of the whole order), and the count is the feed's."""
+    statement = filtered.join(Location, Location.id == SAL.c.location_id)
+    proximity = args.get("proximity")
+    after = PlaceCursor.decode(args["cursor"], NEAREST) if args.get("cursor") else None
+    position = after.position if after else (args["page"] - 1) * per_page
+    radius: float | None = proximity or FIRST_RADIUS_M
+    while True:
+        found = _candidates(session, statement, origin, radius)
+        start = bisect.bisect_right(found, tuple(after.key)) if after else position
+        if proximity or radius is None or len(found) - start > per_page:
+            break
+        radius = radius * 4 if radius * 4 <= WIDEST_RADIUS_M else None
     chunk = found[start : start + per_page]
     more = start + per_page < len(found)
     next_cursor = None
@@ -223,7 +253,10 @@ def _nearest_window(
     keys = [(sal_id, None if d == NO_PLACE else d) for d, _name, sal_id in chunk]
     past_end = not chunk and start > 0
     window = Window(keys, position // per_page + 1, position, more, next_cursor, past_end)
-    return window, len(found)
+    if proximity:
+        return window, len(found)
+    key = "places:" + filter_key(args)
+    return window, paging.total(session, filtered, key, column=SAL.c.id, feed=whole)
 
 
 def _items(

@@ -22,7 +22,7 @@ from services.directory.adapters.orm import (
     Service,
     ServiceAtLocation,
 )
-from services.directory.service_layer import oruk, transfer
+from services.directory.service_layer import oruk, oruk_places, transfer
 from services.directory.service_layer.commands import ArchiveListing, ChangeListing
 from services.directory.service_layer.listings import archive_listing, change_listing
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
@@ -261,3 +261,47 @@ def test_a_start_found_from_the_end_is_the_start_found_from_the_beginning(uow):
                 backward = oruk_paging.start_key(session, query, order, position, feed)
                 assert backward == forward, (feed, position)
                 assert (forward is None) == (position > rows)
+
+
+def test_nearest_first_without_a_distance_reads_a_growing_circle_and_ends_with_the_unplaced(uow):
+    """Without `proximity` the page is cut from a circle that grows until it holds the page: the
+    walk by cursor and every page by number equal the order of every place by distance, places
+    far away and those without coordinates (last) included; the total is the whole feed's."""
+    from services.directory.adapters.geocode import OfflineGeocoder as Offline
+
+    origin = Offline().locate("BN21 4AB")
+    assert origin is not None
+    with uow.write() as session:
+        org = Organization(name="Fictional Far Provider")
+        spots = [(0.0, 0.0004 * n) for n in range(7)] + [(0.05, 0.0), (1.5, 0.0), (3.0, 1.0)]
+        for n in range(len(spots) + 1):  # the last without coordinates
+            service = Service(name=f"Spot {n % 3}", organization=org)
+            place = Location(name=f"Spot {n}", town="Somewhere")
+            if n < len(spots):
+                north, east = spots[n]
+                place.latitude, place.longitude = origin[0] + north, origin[1] + east
+            service.service_at_locations.append(ServiceAtLocation(location=place))
+            session.add(service)
+    expected = []
+    with uow.read() as session:
+        for sal in session.scalars(select(ServiceAtLocation)):
+            at = (sal.location.latitude, sal.location.longitude)
+            distance = 1e12 if at[0] is None else oruk_places.distance_m(origin, at)
+            expected.append((distance, sal.service.name, sal.id))
+    expected = [sal_id for *_, sal_id in sorted(expected)]
+    walked, cursor, pages = [], None, []
+    while True:
+        body, cursor = oruk.service_at_locations_page(
+            uow, Offline(), {"page": 1, "per_page": 3, "cursor": cursor, "postcode": "BN21 4AB"}
+        )
+        pages.append(body)
+        walked += [item["id"] for item in body["contents"]]
+        if cursor is None:
+            break
+    assert walked == expected and len(walked) == 11
+    assert "proximity" not in pages[-1]["contents"][-1]  # the place without coordinates
+    for number, body in enumerate(pages, start=1):
+        again, _ = oruk.service_at_locations_page(
+            uow, Offline(), {"page": number, "per_page": 3, "postcode": "BN21 4AB"}
+        )
+        assert again == body and again["total_items"] == 11

@@ -72,7 +72,7 @@ def services(args: dict[str, Any]) -> Response:
     """Services, paged; filters combine with AND; a parent taxonomy term includes its children.
 
     The `Link` header (RFC 8288) names the first page and, unless this is the last, the next one
-    by cursor: following it is fast at any depth, where `page=N` counts past the pages before."""
+    by cursor. `page=N` walks the feed's index to its page, from the nearer end."""
     body, next_cursor = oruk.services_page(directory_services().uow, args)
     # The page is already in the records' shape: dumping 50 nested services through the schema
     # again cost a third of the page's CPU and changed nothing (a test holds them equal).
