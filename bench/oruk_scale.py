@@ -477,7 +477,8 @@ def report(r: dict[str, Any]) -> list[str]:
         "",
         f"A page is {r['page_bytes'] / 1024:.1f} KiB. On the server alone, the last page by "
         f"OFFSET (the feed before keyset) took {r['offset_before_ms']:.0f} ms and counting the "
-        f"feed {r['count_ms']:.0f} ms (a count of 10,000 or more is kept 30 s per filter).",
+        f"feed {r['count_ms']:.0f} ms (the whole feed's total is the count the database keeps, "
+        "migration 0008; a filtered count of 10,000 or more is kept 30 s per filter).",
         '`service_at_locations` ("places", one a service here) pages by keyset on its own '
         "index of the place rows (the service's name copied onto each, migration 0007); nearest "
         f"first from BN21 4AB within 1 km reads the {r['nearby']:,} places inside the box and "
