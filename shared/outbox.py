@@ -6,7 +6,6 @@ declarative base, so the tables live in that service's database and migrations.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -28,13 +27,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.clock import as_utc, utcnow
 from shared.db import Database
-from shared.http import ServiceClient
-from shared.identity import Identity
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +127,24 @@ def first_delivery(session: Session, model: type[Any], event_id: str, topic: str
     return True
 
 
+def first_deliveries(session: Session, model: type[Any], events: list[tuple[str, str]]) -> set[str]:
+    """Of `events` ((event id, topic), ids distinct), the ids seen for the first time, marked in
+    the inbox with the caller's changes by one INSERT ... ON CONFLICT DO NOTHING: on PostgreSQL a
+    concurrent delivery of the same id waits for the other transaction and then counts as seen."""
+    if not events:
+        return set()
+    table = model.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    stmt = (
+        dialect.insert(table)
+        .values([{"event_id": e, "topic": t, "received_at": now} for e, t in events])
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(table.c.event_id)
+    )
+    return set(session.scalars(stmt))
+
+
 def prune_inbox(db: Database, model: type[Any], older_than: timedelta) -> int:
     """Forget event ids received more than `older_than` ago (far longer than any redelivery)."""
     cutoff = utcnow() - older_than
@@ -143,28 +159,61 @@ def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 60.0) -> floa
     return float(delay * random.uniform(0.75, 1.25))
 
 
-# How many events a PostgreSQL relay claims in one transaction (one SELECT and one UPDATE for all).
-CLAIM_SIZE = 20
+# How many events a PostgreSQL relay claims in one transaction (one SELECT and one UPDATE for all),
+# and the most a receiver's batch endpoint takes in one call.
+CLAIM_SIZE = 100
+MAX_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What one delivery achieved: the receiver took the first `count` messages, in order; if
+    `error` is set, message `count` was not taken, for that reason, nor any after it."""
+
+    count: int
+    error: str | None = None
+
+
+DeliverBatch = Callable[[list[Message]], Delivered]
+
+
+def one_at_a_time(deliver: Callable[[Message], None]) -> DeliverBatch:
+    """A receiver that takes one message a call, as a batch delivery: in order, up to a failure."""
+
+    def run(messages: list[Message]) -> Delivered:
+        for index, message in enumerate(messages):
+            try:
+                deliver(message)
+            except Exception as err:  # noqa: BLE001 - any failure is retried later
+                return Delivered(index, str(err))
+        return Delivered(len(messages))
+
+    return run
 
 
 class OutboxRelay:
-    """Delivers one destination's pending events in order; a failure waits, with backoff, and blocks later ones."""
+    """Delivers one destination's pending events in order; a failure waits, with backoff, and blocks
+    later ones. `deliver` takes one message a call; `deliver_batch` (instead) takes the due events
+    of a pass together, in order, and says how many it took (`Delivered`)."""
 
     def __init__(
         self,
         db: Database,
         model: type[Any],
         destination: str,
-        deliver: Callable[[Message], None],
+        deliver: Callable[[Message], None] | None = None,
         *,
+        deliver_batch: DeliverBatch | None = None,
         batch_size: int = 200,
         base_delay: float = 0.5,
         max_delay: float = 60.0,
     ):
+        if (deliver is None) == (deliver_batch is None):
+            raise TypeError("an OutboxRelay takes one of deliver and deliver_batch")
         self.db = db
         self.model = model
         self.destination = destination
-        self.deliver = deliver
+        self.deliver_batch = deliver_batch or one_at_a_time(deliver)  # type: ignore[arg-type]
         self.batch_size = batch_size
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -189,21 +238,18 @@ class OutboxRelay:
         # SQLite (embedded mode): one process relays, and a write transaction would hold the
         # whole database's write lock for the length of an HTTP call, so read, deliver, mark.
         with self.db.session() as session:
-            events = self.pending(session, self.batch_size)
-        if events and as_utc(events[0].available_at) > utcnow():
-            return 0
+            events = self._due(self.pending(session, self.batch_size))
         delivered = 0
-        for event in events:
-            message = Message(
-                event.event_id, event.topic, event.payload, as_utc(event.created_at).isoformat()
-            )
-            try:
-                self.deliver(message)
-            except Exception as err:  # noqa: BLE001 - any failure is retried later
-                self._record_failure(event.seq, event.attempts + 1, err)
+        for start in range(0, len(events), CLAIM_SIZE):
+            group = events[start : start + CLAIM_SIZE]
+            result = self._send(group)
+            if result.count:
+                self._mark_delivered([event.seq for event in group[: result.count]])
+            delivered += result.count
+            if result.error is not None:
+                failed = group[result.count]
+                self._record_failure(failed.seq, failed.attempts + 1, result.error)
                 break
-            self._mark_delivered(event.seq)
-            delivered += 1
         return delivered
 
     def _run_once_claiming(self) -> int:
@@ -239,28 +285,49 @@ class OutboxRelay:
         return delivered
 
     def _deliver_claimed(self, claimed: list[Any]) -> tuple[list[int], bool]:
-        """Deliver claimed rows in order: (the seqs delivered, whether one not yet due or failed
-        stopped the rest)."""
-        done: list[int] = []
-        for event in claimed:
-            if as_utc(event.available_at) > utcnow():
-                return done, True
-            message = Message(
-                event.event_id, event.topic, event.payload, as_utc(event.created_at).isoformat()
+        """Deliver the claimed rows that are due, in order, in one batch: (the seqs delivered,
+        whether one not yet due or failed stopped the rest). A failure is recorded on its row,
+        in the claiming transaction."""
+        due = self._due(claimed)
+        result = self._send(due) if due else Delivered(0)
+        if result.error is not None:
+            event = due[result.count]
+            attempts = event.attempts + 1
+            self._log_failure(event.seq, attempts, result.error)
+            event.attempts = attempts
+            event.available_at = utcnow() + timedelta(
+                seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
             )
-            try:
-                self.deliver(message)
-            except Exception as err:  # noqa: BLE001 - any failure is retried later
-                attempts = event.attempts + 1
-                self._log_failure(event.seq, attempts, err)
-                event.attempts = attempts
-                event.available_at = utcnow() + timedelta(
-                    seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
-                )
-                event.last_error = str(err)[:1000]
-                return done, True
-            done.append(event.seq)
-        return done, False
+            event.last_error = result.error[:1000]
+        done = [event.seq for event in due[: result.count]]
+        return done, result.error is not None or len(due) < len(claimed)
+
+    @staticmethod
+    def _due(events: list[Any]) -> list[Any]:
+        """The events up to the first not yet due (one waiting out its backoff)."""
+        now = utcnow()
+        for index, event in enumerate(events):
+            if as_utc(event.available_at) > now:
+                return events[:index]
+        return events
+
+    def _send(self, events: list[Any]) -> Delivered:
+        """Hand `events` to the receiver; whatever it raises leaves them all pending."""
+        messages = [
+            Message(e.event_id, e.topic, e.payload, as_utc(e.created_at).isoformat())
+            for e in events
+        ]
+        try:
+            result = self.deliver_batch(messages)
+        except Exception as err:  # noqa: BLE001 - any failure is retried later
+            return Delivered(0, str(err) or type(err).__name__)
+        # All taken and no error, or some taken and an error for the next: anything else is not
+        # an answer about these events.
+        if not 0 <= result.count <= len(events) or (result.error is None) != (
+            result.count == len(events)
+        ):
+            return Delivered(0, f"the receiver took {result.count} of {len(events)} events")
+        return result
 
     def prune(self, older_than: timedelta) -> int:
         """Delete this destination's events delivered more than `older_than` ago."""
@@ -278,13 +345,18 @@ class OutboxRelay:
             )
         )
 
-    def _mark_delivered(self, seq: int) -> None:
+    def _mark_delivered(self, seqs: list[int]) -> None:
         m = self.model
         self.db.run_write(
-            lambda s: s.execute(update(m).where(m.seq == seq).values(delivered_at=utcnow()))
+            lambda s: s.execute(
+                update(m)
+                .where(m.seq.in_(seqs))
+                .values(delivered_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
         )
 
-    def _record_failure(self, seq: int, attempts: int, err: Exception) -> None:
+    def _record_failure(self, seq: int, attempts: int, err: str) -> None:
         m = self.model
         due = utcnow() + timedelta(
             seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
@@ -294,11 +366,11 @@ class OutboxRelay:
             lambda s: s.execute(
                 update(m)
                 .where(m.seq == seq)
-                .values(attempts=attempts, available_at=due, last_error=str(err)[:1000])
+                .values(attempts=attempts, available_at=due, last_error=err[:1000])
             )
         )
 
-    def _log_failure(self, seq: int, attempts: int, err: Exception) -> None:
+    def _log_failure(self, seq: int, attempts: int, err: str) -> None:
         log.warning(
             "event delivery failed",
             extra={
@@ -306,7 +378,7 @@ class OutboxRelay:
                     "destination": self.destination,
                     "seq": seq,
                     "attempts": attempts,
-                    "error": str(err)[:300],
+                    "error": err[:300],
                 }
             },
         )
@@ -364,24 +436,3 @@ class OutboxRelay:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-
-class HttpDelivery:
-    """Delivers a message by HTTP POST to a receiver, as this service's own identity."""
-
-    def __init__(self, client: ServiceClient, path: str, identity: Identity):
-        self.client = client
-        self.path = path
-        self.identity = identity
-
-    def __call__(self, message: Message) -> None:
-        response = self.client.forward(
-            "POST",
-            self.path,
-            identity=self.identity,
-            headers={"Content-Type": "application/json"},
-            body=json.dumps(message.as_json()).encode(),
-        )
-        if response.status >= 300:
-            text = response.content[:200].decode("utf-8", "replace")
-            raise RuntimeError(f"{self.client.name} answered {response.status}: {text}")

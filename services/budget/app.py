@@ -16,8 +16,11 @@ from shared.app import add_ready_check, create_service_app
 from shared.http import ServiceClient
 from shared.identity import service_identity
 from shared.metrics import observe_budget_decisions
-from shared.outbox import HttpDelivery, OutboxRelay
+from shared.outbox import OutboxRelay
+from shared.outbox_http import HttpBatchDelivery
 from shared.registry import app_parts, service_core
+
+RELAY_READ_TIMEOUT = 15.0
 
 
 def create_app(
@@ -40,14 +43,15 @@ def create_app(
         common.urls["outcomes"],
         signer=common.signer,
         connect_timeout=common.connect_timeout,
-        read_timeout=common.read_timeout,
+        # No one waits on the relay, and a batch of events is more work than a user's call.
+        read_timeout=max(common.read_timeout, RELAY_READ_TIMEOUT),
         retries=0,
     )
     relay = OutboxRelay(
         core.db,
         OutboxEvent,
         "outcomes",
-        HttpDelivery(outcomes, "/events", service_identity("budget")),
+        deliver_batch=HttpBatchDelivery(outcomes, "/events/batch", service_identity("budget")),
     )
     directory = ServiceClient(
         "directory",

@@ -47,10 +47,13 @@ def deliver_through(suite: RunningSuite) -> Deliver:
             suite.var_dir, service_identity("budget"), "outcomes", issuer="budget"
         )
         answer = suite.http.post(
-            suite.url("outcomes") + "/events", json=body, headers=headers, timeout=30
+            suite.url("outcomes") + "/events/batch",
+            json={"events": [body]},
+            headers=headers,
+            timeout=30,
         )
-        assert answer.status_code == 202, answer.text
-        return str(answer.json()["status"])
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["received"][0]["status"])
 
     return deliver
 

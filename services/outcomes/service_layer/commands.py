@@ -74,6 +74,14 @@ class ReceiveEvent:
         )
 
 
+@dataclass(frozen=True)
+class ReceiveEvents:
+    """Events from the budget service in the order it wrote them, applied in one transaction, each
+    once whatever the redeliveries."""
+
+    events: tuple[ReceiveEvent, ...]
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReplayEvents:
     """Re-apply held events (or, with `everything`, every kept event in arrival order)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import (
@@ -19,8 +21,12 @@ from services.outcomes.adapters.orm import (
 )
 from services.outcomes.domain.instruments import Catalogue
 from services.outcomes.service_layer import checkins
-from services.outcomes.service_layer.commands import ReceiveEvent, ReplayEvents
+from services.outcomes.service_layer.commands import ReceiveEvent, ReceiveEvents, ReplayEvents
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
+from shared.db import is_retryable
+from shared.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 APPLIED, HELD = "applied", "held"
 # A handler applies one event's payload; `catalogue` holds the instrument sets a new check-in
@@ -239,29 +245,85 @@ def apply(session: Session, topic: str, payload: dict[str, Any], catalogue: Cata
         return "invalid"
 
 
-@retried
+class EventNotApplied(DomainError):
+    """An event of a batch could not be applied: the batch changed nothing, and this names it."""
+
+    status, type_slug, title = 422, "event-not-applied", "An event could not be applied"
+
+
 def receive(cmd: ReceiveEvent, uow: UnitOfWork, catalogue: Catalogue) -> str:
     """Apply one event once: a redelivery of the same id answers "duplicate" and changes nothing."""
+    return receive_batch(ReceiveEvents((cmd,)), uow, catalogue)[0]
+
+
+@retried
+def receive_batch(cmd: ReceiveEvents, uow: UnitOfWork, catalogue: Catalogue) -> list[str]:
+    """Apply events in order, in one transaction, each once by its id: one already received (or
+    earlier in the same batch) answers "duplicate" and changes nothing. If one cannot be applied
+    (an error other than the invalid payloads `apply` records), none is: `EventNotApplied` names
+    it, and the sender delivers the ones before it again on their own."""
     with uow.write() as tx:
-        if not tx.first_delivery(cmd.id, cmd.topic):
-            return "duplicate"
-        status = apply(tx.session, cmd.topic, cmd.payload, catalogue)
-        tx.session.add(
-            ReceivedEvent(
-                event_id=cmd.id,
-                topic=cmd.topic,
-                payload=cmd.payload,
-                occurred_at=cmd.occurred_at,
-                status=status,
-                note="Waiting for an earlier event (e.g. the person's enrolment)."
-                if status == HELD
-                else None,
+        firsts: dict[str, str] = {}
+        for event in cmd.events:
+            firsts.setdefault(event.id, event.topic)
+        fresh = tx.first_deliveries(list(firsts.items()))
+        held_waiting = (
+            tx.session.scalar(
+                select(ReceivedEvent.seq).where(ReceivedEvent.status == HELD).limit(1)
             )
+            is not None
         )
-        if status == APPLIED:
-            tx.session.flush()
-            retry_held(tx.session, catalogue)
-        return status
+        statuses = []
+        for index, event in enumerate(cmd.events):
+            if event.id not in fresh:
+                statuses.append("duplicate")
+                continue
+            fresh.discard(event.id)
+            try:
+                status = _receive_one(tx.session, event, catalogue, held_waiting)
+            except DBAPIError as err:
+                if is_retryable(err):
+                    raise
+                raise _not_applied(index, event, err) from err
+            except Exception as err:  # noqa: BLE001 - named to the sender, the batch undone
+                raise _not_applied(index, event, err) from err
+            held_waiting = held_waiting or status == HELD
+            statuses.append(status)
+        return statuses
+
+
+def _receive_one(session: Session, event: ReceiveEvent, catalogue: Catalogue, held: bool) -> str:
+    status = apply(session, event.topic, event.payload, catalogue)
+    session.add(
+        ReceivedEvent(
+            event_id=event.id,
+            topic=event.topic,
+            payload=event.payload,
+            occurred_at=event.occurred_at,
+            status=status,
+            note="Waiting for an earlier event (e.g. the person's enrolment)."
+            if status == HELD
+            else None,
+        )
+    )
+    if status == APPLIED and held:
+        session.flush()
+        retry_held(session, catalogue)
+    return status
+
+
+def _not_applied(index: int, event: ReceiveEvent, err: Exception) -> EventNotApplied:
+    log.warning(
+        "event not applied",
+        exc_info=err,
+        extra={"fields": {"event_id": event.id, "topic": event.topic}},
+    )
+    return EventNotApplied(
+        f"Event {index} ({event.id}, {event.topic}) could not be applied "
+        f"({type(err).__name__}); nothing in this batch was applied.",
+        event_index=index,
+        event_id=event.id,
+    )
 
 
 def retry_held(session: Session, catalogue: Catalogue) -> int:

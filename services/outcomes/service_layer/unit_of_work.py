@@ -11,9 +11,9 @@ A use case takes a command and a unit of work and reads top to bottom:
 
 `@retried` runs the whole use case again on a serialisation failure or a lock timeout (nothing of
 the failed attempt was committed). The outcomes service publishes no events of its own; what it
-receives is answered once: `tx.first_delivery(event_id, topic)` marks an event id in the inbox in
-the same transaction as its effects, so a redelivery gets the answer "duplicate" and changes
-nothing.
+receives is answered once: `tx.first_deliveries([(event_id, topic), ...])` marks event ids in the
+inbox in the same transaction as their effects, so a redelivery gets the answer "duplicate" and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from services.outcomes.adapters.repository import SqlCaseStudies, SqlCheckIns, S
 from services.outcomes.service_layer import access
 from shared.db import Database, retrying
 from shared.identity import Identity
-from shared.outbox import first_delivery
+from shared.outbox import first_deliveries
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -90,7 +90,7 @@ class Transaction(Protocol):
 
     def visible_person(self, actor: Identity, person_id: str) -> Person: ...
     def visible_checkin(self, actor: Identity, checkin_id: str) -> CheckIn: ...
-    def first_delivery(self, event_id: str, topic: str) -> bool: ...
+    def first_deliveries(self, events: list[tuple[str, str]]) -> set[str]: ...
 
 
 class UnitOfWork(Protocol):
@@ -124,8 +124,8 @@ class SqlTransaction:
     def visible_checkin(self, actor: Identity, checkin_id: str) -> CheckIn:
         return access.checkin_for(self.session, actor, checkin_id)
 
-    def first_delivery(self, event_id: str, topic: str) -> bool:
-        return first_delivery(self.session, InboxEvent, event_id, topic)
+    def first_deliveries(self, events: list[tuple[str, str]]) -> set[str]:
+        return first_deliveries(self.session, InboxEvent, events)
 
 
 class SqlUnitOfWork:

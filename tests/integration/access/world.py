@@ -520,19 +520,18 @@ def _import(w: World) -> Target:
     return Target(raw=line + "\n", headers={"Content-Type": "application/x-ndjson"})
 
 
-def _event(w: World) -> Target:
-    return Target(
-        body={
-            "id": str(uuid.uuid4()),
-            "topic": "person.consent_changed",
-            "payload": {
-                "person_id": w.person_a,
-                "consent_evaluation": False,
-                "consent_case_study": False,
-            },
-            "occurred_at": "2026-11-24T10:00:00+00:00",
-        }
-    )
+def _events(w: World) -> Target:
+    event = {
+        "id": str(uuid.uuid4()),
+        "topic": "person.consent_changed",
+        "payload": {
+            "person_id": w.person_a,
+            "consent_evaluation": False,
+            "consent_case_study": False,
+        },
+        "occurred_at": "2026-11-24T10:00:00+00:00",
+    }
+    return Target(body={"events": [event]})
 
 
 def _checked_on(w: World) -> str:
@@ -694,7 +693,7 @@ BUILDERS: dict[str, Builder] = {
     "case_study": lambda w: (lambda study: Target(params={"study_id": study}, find=study))(
         w.case_study()
     ),
-    "event": _event,
+    "events": _events,
     "instrument": lambda w: Target(params={"instrument_id": "ons4"}),
     "outcome_settings": _outcome_settings,
     "outcome_settings_put": _fresh_outcome_settings,

@@ -343,10 +343,13 @@ def post_event(suite, topic, payload):  # type: ignore[no-untyped-def]
         "occurred_at": "2026-11-24T10:00:00+00:00",
     }
     answer = suite.http.post(
-        suite.url("outcomes") + "/events", json=body, headers=headers, timeout=30
+        suite.url("outcomes") + "/events/batch",
+        json={"events": [body]},
+        headers=headers,
+        timeout=30,
     )
-    assert answer.status_code == 202, answer.text
-    return answer.json()["status"]
+    assert answer.status_code == 200, answer.text
+    return answer.json()["received"][0]["status"]
 
 
 def test_an_event_that_arrives_before_the_enrolment_is_kept_and_applied_when_it_can(suite):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import DeclarativeBase
@@ -9,12 +11,13 @@ from sqlalchemy.orm import DeclarativeBase
 from shared.db import Database
 from shared.outbox import (
     CLAIM_SIZE,
+    Delivered,
     InboxMixin,
     Message,
     OutboxMixin,
     OutboxRelay,
     add_event,
-    first_delivery,
+    first_deliveries,
 )
 
 
@@ -106,10 +109,31 @@ def test_destinations_do_not_block_each_other(db):
 
 def test_receiver_applies_each_event_id_once(db):
     with db.write() as session:
-        assert first_delivery(session, Inbox, "e-1", "t") is True
+        assert first_deliveries(session, Inbox, [("e-1", "t")]) == {"e-1"}
     with db.write() as session:
-        assert first_delivery(session, Inbox, "e-1", "t") is False
-        assert first_delivery(session, Inbox, "e-2", "t") is True
+        assert first_deliveries(session, Inbox, [("e-1", "t"), ("e-2", "t")]) == {"e-2"}
+        assert first_deliveries(session, Inbox, []) == set()
+
+
+def test_two_receivers_of_one_event_at_once_apply_it_once(db):
+    """Two transactions mark the same ids at once (a redelivery racing the first delivery): each
+    id is first in exactly one of them (on PostgreSQL the second waits for the first's commit)."""
+    ids = [(f"race-{i}", "t") for i in range(20)]
+    start = threading.Barrier(2)
+    firsts: list[set[str]] = []
+
+    def receive() -> None:
+        start.wait(timeout=30)
+        with db.write() as session:
+            firsts.append(first_deliveries(session, Inbox, ids))
+
+    threads = [threading.Thread(target=receive) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(firsts) == 2
+    assert firsts[0] | firsts[1] == {e for e, _ in ids} and not firsts[0] & firsts[1]
 
 
 class FailsOn:
@@ -140,3 +164,96 @@ def test_many_events_go_in_order_across_claims_and_a_failure_mid_claim_keeps_the
     with db.session() as session:
         failed = session.scalars(select(Outbox).where(Outbox.attempts == 1)).all()
         assert [e.payload["n"] for e in failed] == [CLAIM_SIZE + 3]
+
+
+class BatchReceiver:
+    """Takes whole batches; fails once at payload `fail_at` (taking the ones before it), or, with
+    `down`, raises for whole calls (a failed HTTP call)."""
+
+    def __init__(self, fail_at: int = -1, down: int = 0):
+        self.fail_at = fail_at
+        self.down = down
+        self.calls: list[list[Message]] = []
+
+    def __call__(self, messages: list[Message]) -> Delivered:
+        if self.down > 0:
+            self.down -= 1
+            raise ConnectionError("receiver down")
+        self.calls.append(messages)
+        for index, message in enumerate(messages):
+            if message.payload["n"] == self.fail_at:
+                self.fail_at = -1
+                self.calls[-1] = messages[:index]
+                return Delivered(index, "event refused")
+        return Delivered(len(messages))
+
+    @property
+    def received(self) -> list[Message]:
+        return [m for call in self.calls for m in call]
+
+
+def test_a_batch_receiver_gets_the_due_events_in_one_call_in_order(db):
+    ids = publish(db, 7)
+    receiver = BatchReceiver()
+    relay = OutboxRelay(db, Outbox, "outcomes", deliver_batch=receiver)
+    assert relay.run_once() == 7
+    assert [[m.event_id for m in call] for call in receiver.calls] == [ids]
+    assert relay.lag()["pending"] == 0
+    assert relay.run_once() == 0 and len(receiver.calls) == 1
+
+
+def test_a_failure_inside_a_batch_keeps_the_ones_before_and_blocks_the_ones_after(db):
+    ids = publish(db, 6)
+    receiver = BatchReceiver(fail_at=3)
+    relay = OutboxRelay(
+        db, Outbox, "outcomes", deliver_batch=receiver, base_delay=0.01, max_delay=0.05
+    )
+    assert relay.run_once() == 3
+    assert relay.lag()["pending"] == 3
+    with db.session() as session:
+        rows = session.scalars(select(Outbox).order_by(Outbox.seq)).all()
+        assert [r.delivered_at is not None for r in rows] == [True] * 3 + [False] * 3
+        assert [r.attempts for r in rows] == [0, 0, 0, 1, 0, 0]
+        assert rows[3].last_error == "event refused"
+    assert relay.drain(timeout=10)
+    assert [m.event_id for m in receiver.received] == ids
+
+
+def test_a_failed_batch_call_leaves_every_event_pending_with_backoff_on_the_first(db):
+    ids = publish(db, 4)
+    receiver = BatchReceiver(down=1)
+    relay = OutboxRelay(db, Outbox, "outcomes", deliver_batch=receiver, base_delay=30)
+    assert relay.run_once() == 0
+    assert relay.run_once() == 0  # the first event waits out its backoff; the rest wait behind it
+    assert receiver.calls == []
+    with db.session() as session:
+        rows = session.scalars(select(Outbox).order_by(Outbox.seq)).all()
+        assert [r.attempts for r in rows] == [1, 0, 0, 0]
+        assert all(r.delivered_at is None for r in rows)
+        assert "receiver down" in rows[0].last_error
+    assert [r.event_id for r in rows] == ids
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [Delivered(2), Delivered(9), Delivered(-1), Delivered(5, "late"), Delivered(4, "x")],
+    ids=str,
+)
+def test_a_receiver_that_answers_for_other_events_than_it_was_sent_delivers_none(db, answer):
+    publish(db, 4)
+    relay = OutboxRelay(db, Outbox, "outcomes", deliver_batch=lambda messages: answer)
+    assert relay.run_once() == 0
+    assert relay.lag()["pending"] == 4
+
+
+def test_a_relay_takes_one_way_to_deliver():
+    with pytest.raises(TypeError):
+        OutboxRelay(None, Outbox, "outcomes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        OutboxRelay(
+            None,  # type: ignore[arg-type]
+            Outbox,
+            "outcomes",
+            FlakyReceiver(0),
+            deliver_batch=BatchReceiver(),
+        )

@@ -1,32 +1,63 @@
-"""`POST /events`: events from the budget service, applied once each."""
+"""`POST /events/batch`: the budget service's events, many to a call, applied once each."""
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import ValidationError as MarshmallowError
 
 from services.outcomes.api.events.schemas import (
-    EventReceiptSchema,
+    BatchReceiptSchema,
+    EventBatchSchema,
     EventSchema,
     ReplayQueryArgsSchema,
     ReplayResultSchema,
 )
 from services.outcomes.registry import outcomes_services
 from services.outcomes.service_layer import events
-from services.outcomes.service_layer.commands import ReceiveEvent, ReplayEvents
-from shared.app import require_role
+from services.outcomes.service_layer.commands import ReceiveEvent, ReceiveEvents, ReplayEvents
+from shared.app import current_identity, require_role
+from shared.errors import Forbidden, ValidationFailed
 
 blp = Blueprint("events", __name__, url_prefix="/events", description="Events from other services.")
+# The only sender of events (docs/contracts.md): no other service, and no user, may post them.
+SENDER = "budget"
 
 
-@blp.route("")
-class Events(MethodView):
-    @blp.arguments(EventSchema)
-    @blp.response(202, EventReceiptSchema)
-    def post(self, event):
-        """Receive one event (deduplicated by its id)"""
-        require_role("service")
+@blp.route("/batch")
+class EventBatch(MethodView):
+    @blp.arguments(EventBatchSchema)
+    @blp.response(200, BatchReceiptSchema)
+    def post(self, batch):
+        """Receive the budget service's events in order, in one transaction (each deduplicated by its id)"""
+        caller = current_identity()
+        if not (caller.is_service and caller.sub == SENDER):
+            raise Forbidden("Only the budget service sends events.")
+        cmd = ReceiveEvents(tuple(ReceiveEvent.of(e) for e in _valid(batch["events"])))
         app = outcomes_services()
-        status = events.receive(ReceiveEvent.of(event), app.uow, app.instruments)
-        return {"id": str(event["id"]), "status": status}
+        statuses = events.receive_batch(cmd, app.uow, app.instruments)
+        # Each receipt names its event as the sender wrote the id (a UUID in any of its spellings:
+        # the budget's payment runs on SQLite write 32 hex digits); outcomes keys it canonically.
+        sent = [str(e["id"]) for e in batch["events"]]
+        return {"received": [{"id": i, "status": s} for i, s in zip(sent, statuses, strict=True)]}
+
+
+def _valid(raw: list[dict]) -> list[dict]:
+    """Every event checked as EventSchema: 422 names every bad field (`events.<i>.<field>`) and
+    the first bad event (`event_index`), and nothing is applied."""
+    schema = EventSchema()
+    loaded, errors, first = [], {}, None
+    for index, event in enumerate(raw):
+        try:
+            loaded.append(schema.load(event))
+        except MarshmallowError as err:
+            first = index if first is None else first
+            errors.update({f"events.{index}.{name}": m for name, m in err.messages_dict.items()})
+    if first is not None:
+        raise ValidationFailed(
+            f"Event {first} is not a valid event; nothing in this batch was applied.",
+            errors=errors,
+            event_index=first,
+        )
+    return loaded
 
 
 @blp.route("/replay")

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from shared.outbox import MAX_BATCH
+
 
 class EventSchema(Schema):
     id = fields.UUID(required=True)
@@ -12,7 +14,26 @@ class EventSchema(Schema):
 
 class EventReceiptSchema(Schema):
     id = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "applied, duplicate or held"})
+    status = fields.String(
+        required=True,
+        metadata={"description": "applied, duplicate, held, invalid or ignored (unknown topic)"},
+    )
+
+
+class EventBatchSchema(Schema):
+    events = fields.List(
+        fields.Dict(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH),
+        metadata={
+            "description": "Events in the order they were written, each as EventSchema "
+            f"(id, topic, payload, occurred_at); at most {MAX_BATCH}."
+        },
+    )
+
+
+class BatchReceiptSchema(Schema):
+    received = fields.List(fields.Nested(EventReceiptSchema), required=True)
 
 
 class ReplayQueryArgsSchema(Schema):
