@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import serving  # noqa: E402
+from bench.keepalive import KeepAliveClient  # noqa: E402
 from tests.support import POSTGRES_URL, RunningSuite, postgres_database, run_cli, running_suite  # noqa: E402
 
 CLIENTS = 16
@@ -51,6 +52,9 @@ AMOUNT = 100
 FLOOR_CALLS = 1000
 # gunicorn's processes each build their app: on a loaded machine the suite takes a minute to start.
 READY_TIMEOUT = 180
+# The timed calls' HTTP client: "lean" (bench/keepalive.py, http.client kept alive per thread) or
+# "requests" (the figures before 2 December's sixth session); the client shares the suite's cores.
+CLIENT = {"kind": "lean"}
 
 
 class Client:
@@ -65,19 +69,22 @@ class Client:
             )
         }
         self.local = threading.local()
+        self.lean = KeepAliveClient(timeout=60)
 
-    def call(self, method: str, path: str, role: str, **kwargs: Any) -> requests.Response:
-        session = getattr(self.local, "session", None)
-        if session is None:
-            session = self.local.session = requests.Session()
-            session.trust_env = False  # no proxy or .netrc lookups on every call
+    def call(self, method: str, path: str, role: str, **kwargs: Any) -> Any:
+        session: Any = self.lean
+        if CLIENT["kind"] == "requests":
+            session = getattr(self.local, "session", None)
+            if session is None:
+                session = self.local.session = requests.Session()
+                session.trust_env = False  # no proxy or .netrc lookups on every call
         headers = {"Authorization": f"Bearer {self.tokens[role]}", **kwargs.pop("headers", {})}
         return session.request(
             method, self.suite.gateway + "/api/budget" + path, headers=headers, timeout=60, **kwargs
         )
 
 
-def ok(response: requests.Response, status: int = 200) -> dict[str, Any]:
+def ok(response: Any, status: int = 200) -> dict[str, Any]:
     if response.status_code != status:
         raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
     return response.json()
@@ -207,8 +214,10 @@ def approve_all(
 def http_floor(client: Client, calls: int = FLOOR_CALLS) -> dict[str, Any]:
     """`GET /api/directory/health` through the gateway, one client, keep-alive: p50 and p95 ms,
     and CPU ms a call by process (this client's own apart: it is on the same cores)."""
-    session = requests.Session()
-    session.trust_env = False
+    session: Any = KeepAliveClient(timeout=10)
+    if CLIENT["kind"] == "requests":
+        session = requests.Session()
+        session.trust_env = False
     url = client.suite.gateway + "/api/directory/health"
     times = []
     meter = CpuMeter(client.suite)
@@ -614,8 +623,15 @@ def main() -> None:
         "--no-oruk", action="store_true", help="skip the ORUK feed at 1,000,000 services (~5 min)"
     )
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument(
+        "--client",
+        choices=["lean", "requests"],
+        default="lean",
+        help="the timed calls' HTTP client (it runs on the suite's cores)",
+    )
     serving.add_options(parser)
     args = parser.parse_args()
+    CLIENT["kind"] = args.client
     SUITE_ENV.update(serving.environment(args))
     load_before = os.getloadavg()[0]
     results = {}
@@ -632,7 +648,7 @@ def main() -> None:
         f"{os.cpu_count()} cores, 24 GiB ({machine_state(load_before)}), "
         f"Python {platform.python_version()}.",
         f"Approvals of submitted equipment requests (no directory call) end to end through the gateway, "
-        f"{CLIENTS} concurrent clients, {args.rounds} rounds of {PER_ROUND}, served by {serving.describe(args)}; each approval is a conditional state "
+        f"{CLIENTS} concurrent clients, {args.rounds} rounds of {PER_ROUND}, served by {serving.describe(args)}, timed calls by the {'`requests` library' if args.client == 'requests' else 'lean keep-alive client (bench/keepalive.py)'}; each approval is a conditional state "
         "change, a conditional ledger update, two entries, a transition record, an outbox event and an "
         "idempotency key, in one transaction. Median of rounds; latency percentiles over all approvals.",
         "",

@@ -27,6 +27,7 @@ from services.budget.service_layer.commissioning_reach import reach_section
 from services.budget.service_layer.commissioning_reviews import reviews_section
 from services.budget.service_layer.commissioning_speed import speed_section
 from services.budget.service_layer.unit_of_work import SqlUnitOfWork, as_sql_uow
+from shared import clock
 from shared.db import Database
 from shared.identity import Identity
 from shared.report_sql import for_reports
@@ -43,7 +44,7 @@ def commissioner_report(
     today: date | None = None,
 ) -> dict[str, Any]:
     period = period_of(start, end)
-    today = today or date.today()
+    today = today or clock.today()
     with as_sql_uow(db).read() as tx:
         session = tx.session
         for_reports(session)

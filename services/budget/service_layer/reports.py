@@ -20,6 +20,7 @@ from services.budget.adapters.orm import LedgerAccount, Person, Plan, Pot, Purch
 from services.budget.adapters.orm_packages import Package
 from services.budget.service_layer import ledger
 from services.budget.service_layer.access import STAFF, in_scope, require, scheme_scope
+from shared import clock
 from shared.db import Database
 from shared.errors import NotFound
 from shared.identity import Identity
@@ -46,7 +47,7 @@ def summary(
     db: Database, actor: Identity, scheme_id: str | None = None, today: date | None = None
 ) -> dict[str, Any]:
     require(actor, *STAFF)
-    today = today or date.today()
+    today = today or clock.today()
     with db.session() as session:
         scope = scheme_scope(session, actor)  # a budget holder: their assigned schemes only
         if scheme_id and not in_scope(scope, scheme_id):

@@ -6,7 +6,7 @@ so any of them can race any other and the ledger still agrees with every request
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from services.budget.service_layer.evidence_on_payment import evidence_paid
 from services.budget.service_layer.request_queries import answer, participants, waiver_of
 from services.budget.service_layer.transitions import move_on
 from services.budget.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWork, retried
+from shared import clock
 from shared.clock import as_utc, utcnow
 from shared.db import Database
 from shared.errors import Conflict, ValidationFailed
@@ -77,7 +78,7 @@ def pay(cmd: PayRequest, uow: UnitOfWork) -> dict[str, Any]:
             note=cmd.reason,
             details={"reference": cmd.reference, "amount_pence": amount},
             payment_reference=cmd.reference,
-            paid_on=cmd.paid_on or date.today(),
+            paid_on=cmd.paid_on or clock.today(),
             paid_pence=amount,
             paid_by=cmd.actor.sub,
         )

@@ -26,6 +26,7 @@ from services.budget.service_layer.commands import (
 )
 from services.budget.service_layer.ledger import Ledger
 from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, as_uow, retried
+from shared import clock
 from shared.clock import utcnow
 from shared.concurrency import check_if_match
 from shared.db import Database
@@ -292,4 +293,4 @@ def pot_view(tx: Transaction, pot: Pot) -> dict[str, Any]:
 
 
 def today() -> date:
-    return date.today()
+    return clock.today()

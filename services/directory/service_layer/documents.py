@@ -18,13 +18,14 @@ from services.directory.adapters.orm import (
 )
 from services.directory.domain import rules
 from services.directory.domain.search import PARTS_OF_DAY, SearchDocument, parts_of_day
+from shared import clock
 from shared.outbox import add_event
 
 SEARCH = "search"
 
 
 def today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def iso_utc(moment: datetime | None) -> str | None:

@@ -17,6 +17,7 @@ from flask import abort, g, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import ImmutableMultiDict
 
 from services.gateway.registry import gateway_services
+from shared import clock
 from shared.demo import DEMO_USERS
 from shared.identity import ROLES, Identity
 
@@ -304,7 +305,7 @@ def days_since(value: Any) -> int | None:
     if parsed is None:
         return None
     day = parsed.date() if isinstance(parsed, datetime) else parsed
-    return (date.today() - day).days
+    return (clock.today() - day).days
 
 
 def distance(metres: Any) -> str:

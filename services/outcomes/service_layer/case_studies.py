@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from services.outcomes.domain.identifying import identifying_details
 from services.outcomes.domain.scheme_settings import band_of
 from services.outcomes.service_layer.commands import ApproveCaseStudy, DraftCaseStudy
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
+from shared import clock
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.outbox import utcnow
@@ -71,7 +71,7 @@ def draft(cmd: DraftCaseStudy, uow: UnitOfWork) -> dict[str, Any]:
             title=cmd.title.strip(),
             story=cmd.story.strip(),
             age_band=band_of(
-                tx.people.age_bands(person.scheme_id), person.birth_year, date.today()
+                tx.people.age_bands(person.scheme_id), person.birth_year, clock.today()
             ),
             place=PLACE,
             category=tx.people.latest_category(person.id),

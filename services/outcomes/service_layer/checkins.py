@@ -173,7 +173,7 @@ def checkin_view(tx: Transaction, checkin: CheckIn, *, detail: bool = False) -> 
         "activity_id": checkin.activity_id or None,
         "category": activity.category if activity else None,
         "due_on": checkin.due_on,
-        "due": checkin.status == OPEN and checkin.due_on <= date.today(),
+        "due": checkin.status == OPEN and checkin.due_on <= clock.today(),
         "status": checkin.status,
         "instruments": list(checkin.instruments),
         "instrument_set": checkin.instrument_set,

@@ -23,6 +23,7 @@ from services.outcomes.domain.instruments import Catalogue
 from services.outcomes.service_layer import checkins
 from services.outcomes.service_layer.commands import ReceiveEvent, ReceiveEvents, ReplayEvents
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
+from shared import clock
 from shared.db import is_retryable
 from shared.errors import DomainError
 
@@ -181,7 +182,7 @@ def _request_approved(session: Session, p: dict[str, Any], catalogue: Catalogue)
             setattr(activity, key, p[key])
     activity.amount_pence = int(p.get("amount_pence") or 0)
     session.flush()
-    approved_on = _day(p.get("approved_at")) or date.today()
+    approved_on = _day(p.get("approved_at")) or clock.today()
     checkins.ensure_baseline(session, p["person_id"], approved_on, catalogue)
     return APPLIED
 
@@ -207,7 +208,7 @@ def _activity_started(session: Session, p: dict[str, Any], catalogue: Catalogue)
     started = _day(p["started_on"])
     activity.started_on = started
     session.flush()
-    checkins.ensure_baseline(session, p["person_id"], started or date.today(), catalogue)
+    checkins.ensure_baseline(session, p["person_id"], started or clock.today(), catalogue)
     if started is not None:
         checkins.schedule_follow_ups(session, activity, catalogue)
     return APPLIED

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from flask import flash, get_flashed_messages, redirect, request, url_for
@@ -49,7 +48,7 @@ def caseload():
             "outcomes",
             "GET",
             "/checkins",
-            params={"status": "open", "due_by": date.today().isoformat(), "per_page": 100},
+            params={"status": "open", "due_by": clock.today().isoformat(), "per_page": 100},
         )
         for item in open_checkins.get("items", []):
             due[item["person_id"]] = due.get(item["person_id"], 0) + 1

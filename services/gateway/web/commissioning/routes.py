@@ -22,6 +22,7 @@ from services.gateway.web.core import (
     login_required,
     render,
 )
+from shared import clock
 
 READERS = ("commissioner", "admin", "budget_holder")
 # Cost per improvement pairs people's spend with their check-ins: programme-wide, so only for
@@ -38,7 +39,7 @@ def _quarter_of(day: date) -> tuple[date, date]:
 
 def _period() -> dict[str, str]:
     """The period asked for; the last full quarter by default."""
-    start, end = _quarter_of(_quarter_of(date.today())[0] - timedelta(days=1))
+    start, end = _quarter_of(_quarter_of(clock.today())[0] - timedelta(days=1))
     chosen = {
         "from": request.args.get("from") or start.isoformat(),
         "to": request.args.get("to") or end.isoformat(),

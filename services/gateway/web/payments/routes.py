@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from flask import Response, flash, get_flashed_messages, redirect, request, url_for
@@ -13,6 +12,7 @@ from services.gateway.web.core import ServiceError, call, call_raw, login_requir
 from services.gateway.web.forms import read, submit
 from services.gateway.web.lookups import requests_in
 from services.gateway.web.payments.forms import CancelRunForm, NewRunForm, PayForm
+from shared import clock
 
 
 @bp.get("/payments")
@@ -92,7 +92,7 @@ def payment_run():
 @bp.route("/payments/runs/new", methods=["GET", "POST"])
 @login_required("finance", "admin")
 def new_run():
-    today = date.today()
+    today = clock.today()
     sent = (
         request.form
         if request.method == "POST"

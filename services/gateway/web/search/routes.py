@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +14,7 @@ from services.gateway.web.core import call, current_user, login_required, render
 from services.gateway.web.forms import read, submit
 from services.gateway.web.search.forms import SearchForm
 from services.gateway.web.search.understood import removable_filters, searching_for
+from shared import clock
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PRICE_CHOICES: tuple[tuple[str, str], ...] = (
@@ -83,7 +83,7 @@ def search():
     user = current_user()
     person = None
     if user is not None and user.role == "advisor":
-        person = searching_for(values.get("for"), date.today())
+        person = searching_for(values.get("for"), clock.today())
         if person and person["age"] is not None and not values.get("age"):
             values["age"] = str(person["age"])  # the young person's age pre-fills the filter
     searched = any(
