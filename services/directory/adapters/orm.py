@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -41,6 +42,20 @@ def new_id() -> str:
 
 class Base(DeclarativeBase):
     metadata = service_metadata()
+
+
+# Where a session keeps every object it loaded, until the session itself is dropped.
+LOADED = "phb_loaded"
+
+
+@event.listens_for(Base, "load", propagate=True)
+def _keep_until_the_session_ends(target: Base, context: Any) -> None:
+    """CPython 3.11 can free memory twice when a collection frees a mapped object while the
+    session is storing on that object's state (docs/operations.md, "A native crash in the
+    directory"). Listings and providers refer to each other, so a loaded listing the caller has
+    let go of is garbage only the collector frees; held here, it cannot be freed before its
+    session has committed and closed, and SQLAlchemy stores on no state after that."""
+    context.session.info.setdefault(LOADED, []).append(target)
 
 
 class OutboxEvent(OutboxMixin, Base):
