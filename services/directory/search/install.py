@@ -104,13 +104,11 @@ class SearchSync:
         self.building = True
         summary = reindex(self.backend, documents)
         log.info("search index built", extra={"fields": {"listings": summary.indexed}})
-        # Mitigation only (docs/operations.md, "A native crash in the directory"): without it the
-        # directory segfaulted in the garbage collector during /records/export in 2 of 6 OpenAPI
-        # fuzz runs through the gateway (2026-12-01); with it, 6 of 6 passed. It does not remove
-        # the cause: bench/directory_crash.py under PYTHONMALLOC=debug still finds a double free
-        # with the freeze in place. Moving what exists after the index build out of the
-        # collector's reach changes the collector's timing; objects are still freed by reference
-        # counting, only cycles among them are never collected.
+        # Added against the native crash in /records/export (docs/operations.md, "A native crash
+        # in the directory"), whose cause it never touched: a CPython 3.11 bug met by young ORM
+        # objects in cycles, removed from the export by reading Core rows. Moving what exists
+        # after the index build out of the collector's reach only spares later collections that
+        # walk; objects are still freed by reference counting, only cycles among them never are.
         gc.freeze()
         return summary.indexed
 
