@@ -4,7 +4,7 @@
     .venv/bin/python bench/budget.py --no-write
 
 For each database it starts the real suite (gateway + services, fresh databases) on production's
-server (gunicorn gthread as `phb serve` starts it; `--server waitress` for the tests' server,
+server (granian as `phb serve` starts it; `--server gunicorn|waitress` for the others,
 bench/serving.py), sets up a scheme,
 a pot, young people with plans and submitted equipment requests through the API, then 16 clients
 approve them through the gateway (3 rounds; medians). Then 32 clients race to spend one young

@@ -1,12 +1,13 @@
 """Which server the benchmarks start the suite with: production's by default.
 
-Production serves every process with gunicorn gthread (`phb serve`, shared/gunicorn_conf.py: JSON
-access log, multiprocess metrics, keep-alive); `phb up` and the tests serve with waitress
-(`python -m services.NAME`). A benchmark measures what production runs unless told otherwise,
-and says which it ran (`--server waitress` measures the development server).
+Production serves every process with granian (`phb serve`, shared/granian_serve.py: JSON access
+log, multiprocess metrics, keep-alive; `--server gunicorn` for gunicorn gthread, the way back);
+`phb up` and the tests serve with waitress (`python -m services.NAME`). A benchmark measures what
+production runs unless told otherwise, and says which it ran (`--server waitress` measures the
+development server).
 
 Tuned for the benchmark machine: its two cores serve all four processes and the client, so each
-service runs one gunicorn process of 16 threads (the clients' 16 calls in flight), not
+service runs one server process of 16 threads (the clients' 16 calls in flight), not
 `phb serve`'s default 2 x 8, which a pod of its own uses to put a second core to work: on two
 shared cores the second process costs each call more CPU (docs/benchmarks.md, "HTTP floor:
 production's server"). `--workers` and `--threads` measure other shapes."""
@@ -23,15 +24,15 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server",
         choices=["gunicorn", "granian", "waitress"],
-        default="gunicorn",
-        help="gunicorn gthread or granian as `phb serve` starts it (production); "
+        default="granian",
+        help="granian (production's, the default) or gunicorn gthread as `phb serve` starts it; "
         "waitress as `phb up` and the tests start the suite",
     )
     parser.add_argument(
         "--workers",
         type=int,
         default=WORKERS,
-        help=f"gunicorn processes per service (default {WORKERS}; waitress is always one)",
+        help=f"server processes per service (default {WORKERS}; waitress is always one)",
     )
     parser.add_argument(
         "--threads", type=int, default=THREADS, help=f"threads per process (default {THREADS})"
@@ -58,12 +59,12 @@ def describe(args: argparse.Namespace) -> str:
         )
     if args.server == "granian":
         return (
-            f"granian as `phb serve` starts it with PHB_SERVER=granian ({args.workers} worker "
+            f"granian as `phb serve` starts it in production ({args.workers} worker "
             f"process(es) x {args.threads} threads a service, JSON access log, multiprocess "
             "metrics, keep-alive; relays in the web processes)"
         )
     return (
-        f"gunicorn gthread as `phb serve` starts it in production ({args.workers} process(es) x "
+        f"gunicorn gthread as `phb serve` starts it with PHB_SERVER=gunicorn ({args.workers} process(es) x "
         f"{args.threads} threads a service, JSON access log, multiprocess metrics, keep-alive; "
         "relays in the web processes)"
     )

@@ -359,7 +359,7 @@ class ServeSettings:
     bind_host: str = "0.0.0.0"
     workers: int = 2
     threads: int = 8
-    server: str = "gunicorn"
+    server: str = "granian"
     graceful_timeout: int = 25
 
     def environment(self) -> dict[str, str]:
@@ -385,6 +385,6 @@ class ServeSettings:
             bind_host=env("PHB_BIND_HOST", "0.0.0.0") or "0.0.0.0",
             workers=int(env("WEB_CONCURRENCY") or 2),
             threads=int(env("PHB_THREADS") or 8),
-            server=(env("PHB_SERVER") or "gunicorn").lower(),
+            server=(env("PHB_SERVER") or "granian").lower(),
             graceful_timeout=int(env("PHB_GRACEFUL_TIMEOUT") or 25),
         )

@@ -1,5 +1,5 @@
 """Production mode end to end: a real OIDC provider (oidc-provider-mock) started by the test, the
-gateway under gunicorn (`phb serve gateway`) with sessions in its database and limits in Redis,
+gateway under production's server (`phb serve gateway`: granian) with sessions in its database and limits in Redis,
 and Debian's Chromium signing in as an advisor and as a provider user, then signing out.
 
 Afterwards no log line holds a session id, a bearer or ID token, or a young person's link."""
@@ -110,8 +110,8 @@ def production(oidc_provider, tmp_path_factory) -> Iterator[dict]:  # type: igno
             var_dir, seed=True, postgres=postgres_available(), extra_env=env, ports=ports
         ) as running:
             suite = running.suite
-            suite.stop("gateway")  # production serves it with gunicorn, access log on
-            log_path = suite.log_dir / "gateway-gunicorn.log"
+            suite.stop("gateway")  # production serves it with granian, access log on
+            log_path = suite.log_dir / "gateway-serve.log"
             state = {
                 "base": base,
                 "running": running,
@@ -273,19 +273,19 @@ def test_no_log_line_holds_a_session_id_token_or_feedback_link(production):
     answer = requests.get(base + path, timeout=10)
     assert answer.status_code == 200, answer.text[:300]
     feedback_token = path.rsplit("/", 1)[1]
-    time.sleep(1)  # let gunicorn flush its access log
+    time.sleep(1)  # let the server flush its access log
     logs = {
         p.name: p.read_text(errors="replace")
         for p in production["running"].suite.log_dir.glob("*.log")
     }
     assert re.search(
         r'"method": "GET", "path": "/(feedback|check-in)/\[redacted\]"',
-        logs["gateway-gunicorn.log"],
+        logs["gateway-serve.log"],
     )  # the access log is on, one JSON object a line
     access = [
         json.loads(line)
-        for line in logs["gateway-gunicorn.log"].splitlines()
-        if '"logger": "gunicorn.access"' in line
+        for line in logs["gateway-serve.log"].splitlines()
+        if '"logger": "phb.access"' in line
     ]
     assert access and all(len(entry["request_id"]) >= 16 for entry in access)
     assert not any("?" in entry["path"] for entry in access)  # query strings are never logged
