@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -55,13 +56,33 @@ def serve(settings: ServeSettings, workers: int, threads: int) -> None:
     """granian's main process: a fresh metrics folder, then the workers, until SIGTERM."""
     from granian.constants import HTTPModes, Interfaces
     from granian.log import LogLevels
-    from granian.server import Server
+    from granian.server.mp import MPServer
 
     shutil.rmtree(settings.multiprocess_dir, ignore_errors=True)  # no samples of a previous run
     settings.multiprocess_dir.mkdir(parents=True, exist_ok=True)
     os.register_at_fork(after_in_child=_guard_starting_worker)
     level = ProcessSettings.from_env(settings.service).log_level.lower()
-    server = Server(
+
+    class PhbServer(MPServer):
+        def _stop_workers(self) -> None:
+            """granian sends each worker one SIGTERM. One that lands in the instant a worker
+            starts serving can be lost (2 stops of 79 start/stop cycles under load waited for
+            the kill timeout): repeat it every second until the workers have gone."""
+            done = threading.Event()
+
+            def repeat() -> None:
+                while not done.wait(1.0):
+                    for worker in list(self.wrks):
+                        if worker.is_alive():  # not reaped: the pid is still this worker's
+                            os.kill(worker._id(), signal.SIGTERM)
+
+            threading.Thread(target=repeat, name="stop-repeat", daemon=True).start()
+            try:
+                super()._stop_workers()
+            finally:
+                done.set()
+
+    server = PhbServer(
         "services.components:granian_app",
         address=settings.bind_host,
         port=settings.port,
