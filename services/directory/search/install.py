@@ -142,7 +142,7 @@ def install_search(
     from services.directory.adapters.orm import OutboxEvent
 
     backend = backend or make_backend(settings)
-    relay = OutboxRelay(db, OutboxEvent, DESTINATION, IndexDelivery(backend))
+    relay = OutboxRelay(db, OutboxEvent, DESTINATION, deliver_batch=IndexDelivery(backend).batch)
     sync = SearchSync(backend, relay, documents, lock_path=settings.relay_lock_path)
     parts = app_parts(app)
     parts.relays[DESTINATION] = relay

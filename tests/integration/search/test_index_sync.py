@@ -5,6 +5,7 @@ tantivy index; the failure is tantivy's own writer lock held by someone else).""
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from services.directory.search.query import SearchQuery
 from services.directory.search.sync import DELETED, DESTINATION, UPSERTED, IndexDelivery
 from services.directory.search.tantivy_backend import TantivyBackend
 from shared.db import Database
-from shared.outbox import Message, OutboxRelay, add_event
+from shared.outbox import Delivered, Message, OutboxRelay, add_event
 from tests.contract.search.fixtures import catalogue
 from tests.support import RELAY_WAIT, migrate
 
@@ -53,7 +54,12 @@ def test_an_index_failure_during_a_burst_of_edits_loses_nothing(
 ) -> None:
     backend = TantivyBackend(tmp_path / "index")
     relay = OutboxRelay(
-        db, OutboxEvent, DESTINATION, IndexDelivery(backend), base_delay=0.05, max_delay=0.3
+        db,
+        OutboxEvent,
+        DESTINATION,
+        deliver_batch=IndexDelivery(backend).batch,
+        base_delay=0.05,
+        max_delay=0.3,
     )
     listings = catalogue()
     expected = {d.id: d for d in listings}
@@ -99,6 +105,39 @@ def test_an_unknown_event_is_not_silently_dropped(tmp_path: Path) -> None:
     delivery = IndexDelivery(TantivyBackend(tmp_path / "index"))
     with pytest.raises(ValueError, match="listing.renamed"):
         delivery(Message("e1", "listing.renamed", {}, "2026-11-24T10:00:00+00:00"))
+
+
+def _message(topic: str, payload: dict) -> Message:  # type: ignore[type-arg]
+    return Message(str(uuid.uuid4()), topic, payload, "2026-11-24T10:00:00+00:00")
+
+
+def test_a_batch_applies_runs_of_edits_in_order_and_stops_at_an_unknown_event(
+    tmp_path: Path,
+) -> None:
+    backend = TantivyBackend(tmp_path / "index")
+    delivery = IndexDelivery(backend)
+    a, b, c = catalogue()[:3]
+    first = [
+        _message(UPSERTED, {"document": a.as_dict()}),
+        _message(UPSERTED, {"document": b.as_dict()}),
+        _message(UPSERTED, {"document": replace(a, name="A v2").as_dict()}),
+        _message(DELETED, {"id": b.id}),
+        _message(UPSERTED, {"document": replace(b, name="B again").as_dict()}),
+        _message(DELETED, {"id": a.id}),
+    ]
+    assert delivery.batch(first) == Delivered(6)
+    assert backend.all_ids() == {b.id}
+    assert backend.get(b.id).name == "B again"
+    second = [
+        _message(UPSERTED, {"document": c.as_dict()}),
+        _message("listing.renamed", {}),
+        _message(DELETED, {"id": b.id}),
+    ]
+    result = delivery.batch(second)
+    assert result.count == 1 and "listing.renamed" in (result.error or "")
+    assert backend.all_ids() == {b.id, c.id}  # the one after the unknown event is not applied
+    broken = delivery.batch([_message(UPSERTED, {"no document": 1})])
+    assert broken.count == 0 and broken.error
 
 
 def test_a_reader_sees_every_commit_made_by_another_writer(tmp_path: Path) -> None:
