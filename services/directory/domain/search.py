@@ -75,4 +75,8 @@ class SearchDocument:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchDocument:
         known = cls.__dataclass_fields__
+        if data.keys() == known.keys():  # as the index stores it: every field, nothing else
+            doc = object.__new__(cls)  # each field given: __init__ would only copy them in
+            doc.__dict__.update(data)
+            return doc
         return cls(**{k: v for k, v in data.items() if k in known})

@@ -31,11 +31,18 @@ from services.directory.search.query import (
 )
 from services.directory.search.text import all_words
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 CATEGORY_SLOTS = 8  # category codes held in fast fields per listing (more: read the document)
 FOLD = "fold"
 NO_MAX_AGE = 1000
-FACET_FIELDS = {"category": "category", "town": "town", "price_band": "price_band", "day": "day"}
+FACET_TERMS = 10_000  # values one facet aggregation returns (category sets beyond: counted apart)
+# the column each facet is counted from over everything a query matches
+AGGREGATED = {
+    "category": "category_set",
+    "town": "town",
+    "price_band": "price_band",
+    "day": "day_mask",
+}
 
 
 def document_key(doc_id: str) -> int:
@@ -59,6 +66,7 @@ def schema() -> tantivy.Schema:
     sb.add_text_field("text", tokenizer_name=FOLD)
     for raw in (
         "category",
+        "category_set",
         "town",
         "day",
         "time",
@@ -91,6 +99,12 @@ def analyzer() -> tantivy.TextAnalyzer:
     )
 
 
+def category_set(categories: list[str]) -> str:
+    """A listing's categories as one value (slugs hold no spaces), so a facet counts each listing's
+    set once and splits it after: one single-valued column instead of a column per slot."""
+    return " ".join(dict.fromkeys(categories))
+
+
 def to_document(doc: SearchDocument) -> tantivy.Document:
     """A listing as the index holds it: its words, its filters, and its facets as numbers."""
     out = tantivy.Document()
@@ -108,6 +122,8 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
         out.add_text("text", part)
     for slug in doc.categories:
         out.add_text("category", slug)
+    if doc.categories:
+        out.add_text("category_set", category_set(doc.categories))
     out.add_text("town", town_value(doc))
     for day in doc.days:
         out.add_text("day", day)
@@ -134,8 +150,9 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
     out.add_integer("town_code", value_code(town_value(doc)))
     out.add_integer("band_code", PRICE_BAND_ORDER.index(price_band(doc)))
     out.add_integer("day_mask", sum(1 << DAYS.index(d) for d in set(doc.days) if d in DAYS))
-    out.add_integer("cat_more", 1 if len(doc.categories) > CATEGORY_SLOTS else 0)
-    for slot, slug in enumerate(doc.categories[:CATEGORY_SLOTS]):
+    categories = list(dict.fromkeys(doc.categories))  # a listing counts once in a category
+    out.add_integer("cat_more", 1 if len(categories) > CATEGORY_SLOTS else 0)
+    for slot, slug in enumerate(categories[:CATEGORY_SLOTS]):
         out.add_integer(f"cat{slot}", value_code(slug))
     if doc.lat is not None and doc.lng is not None:
         out.add_float("lat", float(doc.lat))
@@ -170,7 +187,7 @@ def count_facets(
         categories = decode(codes)
         overflow = [a for a, more in zip(addresses, column("cat_more"), strict=True) if more]
         for address in overflow:  # more categories than slots: read the document
-            for slug in load(address).categories[CATEGORY_SLOTS:]:
+            for slug in list(dict.fromkeys(load(address).categories))[CATEGORY_SLOTS:]:
                 categories[slug] = categories.get(slug, 0) + 1
         counts["category"] = categories
     return {name: order_facet(name, counts[name]) for name in names if name in counts}
@@ -180,57 +197,57 @@ def aggregate_facets(
     searcher: tantivy.Searcher,
     query: Query,
     names: tuple[str, ...],
-    decode: Callable[[Counter[Any]], dict[str, int]],
 ) -> dict[str, list[Any]]:
     """Facet counts over everything a query matches, by tantivy's terms aggregations, in one
-    request. Days and categories are counted from their single-valued number columns (a mask
-    of days; a code per category slot): a terms aggregation over a multi-valued text field
-    costs several times more."""
+    request of one single-valued column a facet: days from a mask of days, categories from each
+    listing's set of categories (`category_set`) split after counting. A terms aggregation over
+    a multi-valued text field costs several times more, and a column per category slot cost one
+    aggregation a slot."""
     wanted = [n for n in names if n in FACETS]
     if not wanted:
         return {}
 
     def terms(field: str) -> dict[str, Any]:
-        return {"terms": {"field": field, "size": 10_000, "segment_size": 10_000}}
+        return {"terms": {"field": field, "size": FACET_TERMS, "segment_size": FACET_TERMS}}
 
-    spec: dict[str, Any] = {}
-    for name in wanted:
-        if name == "day":
-            spec["day"] = terms("day_mask")
-        elif name == "category":
-            spec.update({f"cat{slot}": terms(f"cat{slot}") for slot in range(CATEGORY_SLOTS)})
-            spec["cat_more"] = terms("cat_more")
-        else:
-            spec[name] = terms(FACET_FIELDS[name])
+    spec = {name: terms(AGGREGATED[name]) for name in wanted}
     answer = searcher.aggregate(query, spec)
 
-    def buckets(key: str) -> dict[Any, int]:
-        return {b["key"]: int(b["doc_count"]) for b in answer.get(key, {}).get("buckets", [])}
+    def buckets(key: str, found: dict[str, Any] = answer) -> dict[Any, int]:
+        return {b["key"]: int(b["doc_count"]) for b in found.get(key, {}).get("buckets", [])}
 
     counts: dict[str, dict[str, int]] = {}
     for name in wanted:
         if name == "day":
             counts["day"] = _days(buckets("day"))
         elif name == "category":
-            if buckets("cat_more").get(1):  # more categories than slots: count the text field
-                category = searcher.aggregate(query, {"c": terms("category")})
-                found = category.get("c", {}).get("buckets", [])
-                counts["category"] = {str(b["key"]): int(b["doc_count"]) for b in found}
+            if answer.get("category", {}).get("sum_other_doc_count"):
+                # more sets than one aggregation returns: count the categories' own field
+                every = {"terms": {"field": "category", "size": 10_000, "segment_size": 10_000}}
+                found = searcher.aggregate(query, {"c": every})
+                counts["category"] = {str(k): n for k, n in buckets("c", found).items()}
             else:
-                codes: Counter[Any] = Counter()
-                for slot in range(CATEGORY_SLOTS):
-                    codes.update(buckets(f"cat{slot}"))
-                counts["category"] = decode(codes)
+                categories: Counter[str] = Counter()
+                for key, n in buckets("category").items():
+                    for slug in str(key).split():
+                        categories[slug] += n
+                counts["category"] = dict(categories)
         else:
             counts[name] = {str(k): n for k, n in buckets(name).items()}
     return {name: order_facet(name, counts[name]) for name in wanted}
 
 
+# which day names each mask of days holds (bit i: DAYS[i])
+_MASK_DAYS = tuple(
+    tuple(d for bit, d in enumerate(DAYS) if mask & (1 << bit)) for mask in range(128)
+)
+
+
 def _days(masks: dict[Any, int]) -> dict[str, int]:
     days: dict[str, int] = {}
     for mask, n in masks.items():
-        for bit, day in enumerate(DAYS):
-            if mask and int(mask) & (1 << bit):
+        if mask:
+            for day in _MASK_DAYS[int(mask) & 127]:
                 days[day] = days.get(day, 0) + n
     return days
 

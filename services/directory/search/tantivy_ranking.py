@@ -318,7 +318,7 @@ class RankedSearch(TermExpansion):
     def _facets(
         self, searcher: tantivy.Searcher, query: Query, names: tuple[str, ...]
     ) -> dict[str, list[Any]]:
-        return aggregate_facets(searcher, query, names, lambda c: self._decode(searcher, c))
+        return aggregate_facets(searcher, query, names)
 
     def _decode(self, searcher: tantivy.Searcher, codes: Counter[Any]) -> dict[str, int]:
         if any(code is not None and code not in self._codes for code in codes):

@@ -281,6 +281,29 @@ def test_facet_counts_are_exact_over_the_whole_match_set(loaded: SearchBackend) 
     }
 
 
+def test_a_listing_counts_once_in_a_category_it_names_twice(empty: SearchBackend) -> None:
+    def at(listing: SearchDocument, north: float, east: float) -> SearchDocument:
+        return replace(listing, lat=EASTBOURNE.lat + north, lng=EASTBOURNE.lng + east)
+
+    empty.upsert(
+        [
+            at(doc(300, "Salsa Club", "Dance.", "Eastbourne", categories=["dance", "dance"]), 0, 0),
+            at(
+                doc(301, "Salsa Social", "Dance.", "Eastbourne", categories=["dance", "salsa"]),
+                0,
+                0,
+            ),
+            # inside a 5 km circle's bounding box, outside the circle: counted over the circle
+            at(doc(302, "Corner Salsa", "Dance.", "Eastbourne", categories=["salsa"]), 0.04, 0.06),
+        ]
+    )
+    everything = empty.search(SearchQuery())
+    assert everything.facet_counts("category") == {"dance": 2, "salsa": 2}
+    circle = empty.search(SearchQuery(near=EASTBOURNE, radius_km=5))
+    assert circle.total == 2
+    assert circle.facet_counts("category") == {"dance": 2, "salsa": 1}
+
+
 # ---- geography, sorting, paging ------------------------------------------------------------
 
 
