@@ -17,9 +17,11 @@ from services.directory.domain.search import SearchDocument
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.query import SearchQuery, SearchResult, town_value
 from services.directory.search.tantivy_index import (
+    CODED_FIELDS,
     FOLD,
     SCHEMA_VERSION,
     analyzer,
+    category_set,
     document_words,
     load_document,
     schema,
@@ -55,7 +57,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
         self._vocabulary: list[str] = []
         self._vocabulary_set: set[str] = set()
         self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
-        self._codes: dict[int, str] = {}  # facet value codes -> values (towns, categories)
+        self._codes: dict[int, str] = {}  # facet value codes -> values (towns, category sets)
         self.index = self._open()
 
     # ---- index files -------------------------------------------------------------------------
@@ -131,7 +133,12 @@ class TantivyBackend(RankedSearch, SearchBackend):
             self._vocabulary_set = self._vocabulary_set | new_words
         self._expansions = {}
         for doc in added:
-            for value in (town_value(doc), *doc.categories):
+            values = (
+                [town_value(doc), category_set(doc.categories)]
+                if doc.categories
+                else [town_value(doc)]
+            )
+            for value in values:
                 self._codes[value_code(value)] = value
         self._known = self._files_version()
 
@@ -146,9 +153,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
             self._vocabulary_set = set(terms)
             self._expansions = {}
             values = [
-                t
-                for field in ("town", "category")
-                for t, _n in searcher.terms_with_prefix(field, "")
+                t for field in CODED_FIELDS for t, _n in searcher.terms_with_prefix(field, "")
             ]
             self._codes = {value_code(v): v for v in values}
             self._known = version

@@ -31,11 +31,12 @@ from services.directory.search.query import (
 )
 from services.directory.search.text import all_words
 
-SCHEMA_VERSION = "4"
-CATEGORY_SLOTS = 8  # category codes held in fast fields per listing (more: read the document)
+SCHEMA_VERSION = "5"
 FOLD = "fold"
 NO_MAX_AGE = 1000
 FACET_TERMS = 10_000  # values one facet aggregation returns (category sets beyond: counted apart)
+# the text fields whose values are held as codes (value_code) in number columns for circles
+CODED_FIELDS = ("town", "category_set")
 # the column each facet is counted from over everything a query matches
 AGGREGATED = {
     "category": "category_set",
@@ -80,10 +81,8 @@ def schema() -> tantivy.Schema:
     for number in ("price", "price_sort", "free", "min_age", "max_age", "fundable_until"):
         sb.add_integer_field(number, indexed=True, fast=True)
     # facet values as numbers in fast fields, so a radius search can count them in bulk
-    for code in ("town_code", "band_code", "day_mask", "cat_more"):
+    for code in ("town_code", "band_code", "day_mask", "category_set_code"):
         sb.add_integer_field(code, fast=True)
-    for slot in range(CATEGORY_SLOTS):
-        sb.add_integer_field(f"cat{slot}", fast=True)
     sb.add_float_field("lat", indexed=True, fast=True)
     sb.add_float_field("lng", indexed=True, fast=True)
     return sb.build()
@@ -150,10 +149,10 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
     out.add_integer("town_code", value_code(town_value(doc)))
     out.add_integer("band_code", PRICE_BAND_ORDER.index(price_band(doc)))
     out.add_integer("day_mask", sum(1 << DAYS.index(d) for d in set(doc.days) if d in DAYS))
-    categories = list(dict.fromkeys(doc.categories))  # a listing counts once in a category
-    out.add_integer("cat_more", 1 if len(categories) > CATEGORY_SLOTS else 0)
-    for slot, slug in enumerate(categories[:CATEGORY_SLOTS]):
-        out.add_integer(f"cat{slot}", value_code(slug))
+    # 0: no categories (no value's code is 0)
+    out.add_integer(
+        "category_set_code", value_code(category_set(doc.categories)) if doc.categories else 0
+    )
     if doc.lat is not None and doc.lng is not None:
         out.add_float("lat", float(doc.lat))
         out.add_float("lng", float(doc.lng))
@@ -165,9 +164,9 @@ def count_facets(
     addresses: list[Any],
     names: tuple[str, ...],
     decode: Callable[[Counter[Any]], dict[str, int]],
-    load: Callable[[Any], SearchDocument],
 ) -> dict[str, list[Any]]:
-    """Facet counts over an exact set of documents (those inside a circle), from fast fields."""
+    """Facet counts over an exact set of documents (those inside a circle), from fast fields:
+    one column a facet (`decode` names the towns and category sets their codes stand for)."""
 
     def column(field: str) -> list[Any]:
         return searcher.fast_field_values(field, addresses) if addresses else []
@@ -181,15 +180,9 @@ def count_facets(
     if "day" in names:
         counts["day"] = _days(Counter(column("day_mask")))
     if "category" in names:
-        codes: Counter[int] = Counter()
-        for slot in range(CATEGORY_SLOTS):
-            codes.update(column(f"cat{slot}"))
-        categories = decode(codes)
-        overflow = [a for a, more in zip(addresses, column("cat_more"), strict=True) if more]
-        for address in overflow:  # more categories than slots: read the document
-            for slug in list(dict.fromkeys(load(address).categories))[CATEGORY_SLOTS:]:
-                categories[slug] = categories.get(slug, 0) + 1
-        counts["category"] = categories
+        sets = Counter(column("category_set_code"))
+        sets.pop(0, None)  # listings with no category
+        counts["category"] = _split_sets(decode(sets))
     return {name: order_facet(name, counts[name]) for name in names if name in counts}
 
 
@@ -227,14 +220,19 @@ def aggregate_facets(
                 found = searcher.aggregate(query, {"c": every})
                 counts["category"] = {str(k): n for k, n in buckets("c", found).items()}
             else:
-                categories: Counter[str] = Counter()
-                for key, n in buckets("category").items():
-                    for slug in str(key).split():
-                        categories[slug] += n
-                counts["category"] = dict(categories)
+                counts["category"] = _split_sets(buckets("category"))
         else:
             counts[name] = {str(k): n for k, n in buckets(name).items()}
     return {name: order_facet(name, counts[name]) for name in wanted}
+
+
+def _split_sets(sets: dict[Any, int]) -> dict[str, int]:
+    """Counts of category sets as counts of categories (a listing is in each of its set's)."""
+    categories: dict[str, int] = {}
+    for key, n in sets.items():
+        for slug in str(key).split():
+            categories[slug] = categories.get(slug, 0) + n
+    return categories
 
 
 # which day names each mask of days holds (bit i: DAYS[i])

@@ -24,6 +24,7 @@ from services.directory.search.query import (
     haversine_m,
 )
 from services.directory.search.tantivy_index import (
+    CODED_FIELDS,
     aggregate_facets,
     count_facets,
     distances_m,
@@ -45,7 +46,9 @@ class RankedSearch(TermExpansion):
     """Queries, ranking and paging over one searcher; the index itself is the backend's."""
 
     schema: tantivy.Schema
-    _codes: dict[int, str]  # facet value codes -> values (towns, categories), kept by the backend
+    _codes: dict[
+        int, str
+    ]  # facet value codes -> values (towns, category sets), kept by the backend
 
     def _word_query(self, word: str, last: bool) -> tuple[Query | None, list[str]]:
         """Any of the index terms a typed word stands for, each weighted; None when none is."""
@@ -302,7 +305,6 @@ class RankedSearch(TermExpansion):
                 [addresses[i] for i in keep],
                 query.facets,
                 lambda codes: self._decode(searcher, codes),
-                lambda address: load_document(searcher, address),
             )
         inside = kept_words[keep]
         return SearchResult(
@@ -322,9 +324,7 @@ class RankedSearch(TermExpansion):
 
     def _decode(self, searcher: tantivy.Searcher, codes: Counter[Any]) -> dict[str, int]:
         if any(code is not None and code not in self._codes for code in codes):
-            values = [
-                t for f in ("town", "category") for t, _n in searcher.terms_with_prefix(f, "")
-            ]
+            values = [t for f in CODED_FIELDS for t, _n in searcher.terms_with_prefix(f, "")]
             self._codes.update((value_code(v), v) for v in values)
         out: dict[str, int] = {}
         for code, n in codes.items():
