@@ -199,6 +199,17 @@ class ServiceClient:
             time.sleep(0.1 * attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def limits(self) -> tuple[float, float]:
+        """(connect, read) seconds for a call made now: this client's, within the deadline."""
+        return self._timeout(None)
+
+    def headers_for(
+        self, headers: dict[str, str] | None, limits: tuple[float, float], identity: Identity | None
+    ) -> dict[str, str]:
+        """`headers` and what every call carries: the request id, the time left and a freshly
+        signed internal token (the gateway's own forwarding: services/gateway/upstream.py)."""
+        return self._headers(headers, limits, identity)
+
     def _headers(
         self, headers: dict[str, str] | None, limits: tuple[float, float], identity: Identity | None
     ) -> dict[str, str]:

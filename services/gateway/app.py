@@ -19,6 +19,7 @@ from services.gateway.registry import GatewayServices, gateway_services
 from services.gateway.security import install_headers, origin_of
 from services.gateway.sessions import DatabaseSessionInterface, SessionStore
 from services.gateway.settings import GatewaySettings
+from services.gateway.upstream import CurlForwarder
 from services.gateway.web import register as register_web
 from shared import clock
 from shared.config import SERVICES, ServiceSettings, database_url
@@ -88,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             sessions=sessions,
             verifier=verifier,
             clients=clients,
+            upstreams={name: CurlForwarder(client) for name, client in clients.items()},
             limiter=limiter,
             oidc=oauth,
         ),

@@ -29,12 +29,16 @@ _DROP_REQUEST = {
     INTERNAL_HEADER.lower(),
     DEADLINE_HEADER.lower(),
     "cookie",
+    # set below by the gateway itself
+    "x-request-id",
+    "x-forwarded-for",
 }
+# The body goes on as the service sent it (libcurl decodes no content encoding), so its
+# Content-Encoding goes with it; its length is worked out again.
 _DROP_RESPONSE = {
     "connection",
     "keep-alive",
     "transfer-encoding",
-    "content-encoding",
     "content-length",
     "server",
     "date",
@@ -61,14 +65,14 @@ def forward(service: str, path: str) -> Response:
     upload = request.method == "POST" and UPLOADS.fullmatch(f"{service}/{path}") is not None
     if upload:
         request.max_content_length = UPLOAD_BODY_BYTES
-    clients = gateway_services().clients
-    if service not in clients:
+    upstreams = gateway_services().upstreams
+    if service not in upstreams:
         raise NotFound(f"There is no service called '{service}'.")
     identity = bearer_identity(current_app)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
     headers["X-Request-ID"] = g.request_id
     headers["X-Forwarded-For"] = request.remote_addr or ""
-    upstream = clients[service].forward(
+    upstream = upstreams[service].forward(
         request.method,
         path,
         identity=identity,

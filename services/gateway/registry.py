@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from services.gateway.sessions import SessionStore
     from services.gateway.settings import GatewaySettings
     from services.gateway.tokens import UserTokenVerifier
+    from services.gateway.upstream import CurlForwarder
     from shared.config import ServiceSettings
     from shared.db import Database
     from shared.http import ServiceClient
@@ -32,6 +33,7 @@ class GatewayServices:
     sessions: SessionStore
     verifier: UserTokenVerifier  # bearer tokens on /api/...
     clients: Mapping[str, ServiceClient]  # one per service, by name
+    upstreams: Mapping[str, CurlForwarder]  # the API proxy's forwarding, one per service
     limiter: RateLimits  # the rate limits and the store they count in
     oidc: OAuth | None  # None unless OIDC sign-in is configured
 

@@ -77,3 +77,84 @@ def test_an_answer_without_a_type_gets_the_default_one(tmp_path, monkeypatch, up
     assert answer.status_code == 200
     assert answer.headers.getlist("Content-Type") == ["text/html; charset=utf-8"]
     assert answer.headers["X-Upstream"] == "1"
+
+
+def _echo(environ, start_response):  # type: ignore[no-untyped-def]
+    """A stand-in upstream that answers with what it was sent, as JSON."""
+    import json
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    seen = {
+        "method": environ["REQUEST_METHOD"],
+        "path": environ["PATH_INFO"].encode("latin-1").decode("utf-8"),
+        "raw": environ.get("RAW_URI") or environ.get("REQUEST_URI"),
+        "query": environ.get("QUERY_STRING", ""),
+        "body": environ["wsgi.input"].read(length).decode("latin-1") if length else "",
+        "headers": {
+            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+        },
+        "content_type": environ.get("CONTENT_TYPE"),
+        "content_length": environ.get("CONTENT_LENGTH"),
+    }
+    body = json.dumps(seen).encode()
+    start_response(
+        "200 OK",
+        [("Content-Type", "application/json"), ("Content-Encoding", "identity"), ("X-Empty", "")],
+    )
+    return [body] if environ["REQUEST_METHOD"] != "HEAD" else []
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, _echo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join(10)
+    server.server_close()
+
+
+def test_methods_bodies_paths_and_queries_reach_the_service_as_sent(tmp_path, monkeypatch, echo):
+    client = make_app(tmp_path, monkeypatch, echo).test_client()
+    got = client.get("/api/directory/a b/caf\u00e9?q=two+words&x=%2F&e=", headers={"X-Blank": ""})
+    assert got.status_code == 200, got.text
+    seen = got.json
+    assert (seen["method"], seen["path"], seen["query"]) == (
+        "GET",
+        "/a b/caf\u00e9",
+        "q=two+words&x=%2F&e=",
+    )
+    assert seen["body"] == "" and seen["content_type"] in (None, "")
+    assert "expect" not in seen["headers"] and seen["headers"]["x-blank"] == ""
+    assert "x-internal-token" not in seen["headers"]  # anonymous: no identity to sign for
+    assert seen["headers"]["x-request-id"] == got.headers["X-Request-ID"]
+    assert int(seen["headers"]["x-deadline-ms"]) > 0
+    assert got.headers["Content-Encoding"] == "identity" and got.headers["X-Empty"] == ""
+
+    posted = client.post("/api/directory/things", data=b'{"a": 1}', content_type="application/json")
+    assert posted.json["method"] == "POST" and posted.json["body"] == '{"a": 1}'
+    assert posted.json["content_type"] == "application/json"
+    assert posted.json["content_length"] == "8"
+    assert "expect" not in posted.json["headers"]
+
+    empty = client.post("/api/directory/things")  # no body, no type: none invented
+    assert empty.json["body"] == "" and not empty.json["content_type"]
+    assert empty.json["content_length"] == "0"
+
+    for method in ("PUT", "PATCH", "DELETE"):
+        answer = client.open(
+            "/api/directory/things/1",
+            method=method,
+            data=b"x=1",
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert answer.json["method"] == method and answer.json["body"] == "x=1"
+    deleted = client.delete("/api/directory/things/1")
+    assert deleted.json["method"] == "DELETE" and deleted.json["body"] == ""
+
+    head = client.head("/api/directory/things/1")
+    assert head.status_code == 200 and head.get_data() == b""
+    # and the next GET on the same thread's connection is a GET again, with its body
+    again = client.get("/api/directory/after-head")
+    assert again.json["method"] == "GET" and again.json["path"] == "/after-head"
