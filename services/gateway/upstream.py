@@ -122,8 +122,10 @@ class CurlForwarder:
                 curl.setopt(pycurl.CUSTOMREQUEST, method)
             if body is not None or method in ("POST", "PUT", "PATCH"):
                 curl.setopt(pycurl.POST, 1)
+                # the bytes themselves (pycurl holds them until the next call): a body may hold
+                # any byte, NUL too, which COPYPOSTFIELDS would refuse
+                curl.setopt(pycurl.POSTFIELDS, body or b"")
                 curl.setopt(pycurl.POSTFIELDSIZE_LARGE, len(body or b""))
-                curl.setopt(pycurl.COPYPOSTFIELDS, body or b"")
         # libcurl's limit is on the whole call where urllib3's was on each read: a service answers
         # in one piece, so the read limit (never past the caller's deadline) bounds it all.
         curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(min(limits) * 1000)))

@@ -3,6 +3,7 @@ came, hop-by-hop ones dropped, and the gateway's own on top."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,6 +138,15 @@ def test_methods_bodies_paths_and_queries_reach_the_service_as_sent(tmp_path, mo
     assert posted.json["content_type"] == "application/json"
     assert posted.json["content_length"] == "8"
     assert "expect" not in posted.json["headers"]
+
+    binary = bytes(range(256)) * 4  # NUL and every other byte, as an upload's file may hold
+    uploaded = client.post(
+        "/api/directory/things",
+        data={"kind": "invoice", "file": (io.BytesIO(binary), "till receipt.jpg", "image/jpeg")},
+    )
+    assert uploaded.json["content_type"].startswith("multipart/form-data; boundary=")
+    assert binary.decode("latin-1") in uploaded.json["body"]
+    assert uploaded.json["content_length"] == str(len(uploaded.json["body"].encode("latin-1")))
 
     empty = client.post("/api/directory/things")  # no body, no type: none invented
     assert empty.json["body"] == "" and not empty.json["content_type"]
