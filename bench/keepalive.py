@@ -35,6 +35,10 @@ class Response:
     def json(self) -> Any:
         return jsonlib.loads(self.content)
 
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise RuntimeError(f"{self.status_code}: {self.text[:300]}")
+
 
 class KeepAliveClient:
     """`request(method, url, ...)` over a connection kept per thread and host."""

@@ -33,12 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import serving  # noqa: E402
+from bench.keepalive import KeepAliveClient  # noqa: E402
 from services.directory.domain.search import SearchDocument  # noqa: E402
 from services.directory.search.answering import answer  # noqa: E402
 from services.directory.search.backend import SearchBackend  # noqa: E402
@@ -454,13 +453,14 @@ def end_to_end(
     suite.start_all()
     try:
         suite.wait_ready(timeout=180)  # gunicorn's processes each build their app
-        session = requests.Session()
+        # Timed calls by the lean keep-alive client: the client shares the suite's two cores.
+        session = KeepAliveClient(timeout=30)
         url = suite.gateway + "/api/directory/search"
         health = suite.gateway + "/api/directory/health"
         for _kind, query in mix[:50]:
             session.get(url, params=as_params(query), timeout=30).raise_for_status()
 
-        def timed(get_url: str, params: dict[str, Any] | None, s: requests.Session) -> float:
+        def timed(get_url: str, params: dict[str, Any] | None, s: KeepAliveClient) -> float:
             started = time.perf_counter()
             response = s.get(get_url, params=params, timeout=30)
             elapsed = time.perf_counter() - started
@@ -487,10 +487,10 @@ def end_to_end(
         cpu["bench client"] = (time.process_time() - client_before) * 1000 / len(mix)
         loads["after one client"] = load_now()
 
-        sessions = [requests.Session() for _ in range(8)]
-
         def client(n: int) -> list[float]:
-            return [timed(url, as_params(q), sessions[n]) for _k, q in mix[n::8]]
+            return [
+                timed(url, as_params(q), session) for _k, q in mix[n::8]
+            ]  # a connection a thread
 
         started = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:
@@ -545,7 +545,7 @@ def tree_cpu_s(pid: int) -> float:
     return sum(used.get(p, 0.0) for p in tree_pids(pid, parents))
 
 
-def page_bytes(session: requests.Session, url: str, mix: list[tuple[str, SearchQuery]]) -> float:
+def page_bytes(session: KeepAliveClient, url: str, mix: list[tuple[str, SearchQuery]]) -> float:
     """Mean size of a search answer's body over the wire (20 hits a page)."""
     sizes = [len(session.get(url, params=as_params(q), timeout=30).content) for _k, q in mix[:100]]
     return statistics.mean(sizes)
