@@ -191,10 +191,12 @@ class TantivyBackend(RankedSearch, SearchBackend):
 
     # ---- reads -------------------------------------------------------------------------------
 
-    def _searcher(self) -> tantivy.Searcher:
+    def _searcher(self, version: int | None = None) -> tantivy.Searcher:
         # Reload only when the index files changed (a commit here or in another process, such
-        # as `phb directory reindex`): a stat is cheaper than a reload.
-        version = self._files_version()
+        # as `phb directory reindex`): a stat is cheaper than a reload. `version`: the files'
+        # version the caller has just read (a search reads it once, not twice).
+        if version is None:
+            version = self._files_version()
         if version != self._loaded:
             self.index.reload()
             self._loaded = version
@@ -226,6 +228,6 @@ class TantivyBackend(RankedSearch, SearchBackend):
 
     def _search_words(self, query: SearchQuery, query_words: list[str], last: bool) -> SearchResult:
         version = self._files_version()
-        searcher = self._searcher()
+        searcher = self._searcher(version)
         self._sync_caches(searcher, version)
         return self._rank(searcher, query, query_words, last)

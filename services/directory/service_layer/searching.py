@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from services.directory.adapters.geocode import Geocoder
@@ -39,6 +40,7 @@ def search_listings(
 def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
     result, query, understood = found.result, found.query, found.understanding
     near = query.near
+    today = date.today()  # once for the page: each hit's funding_ready is as of the same day
     return {  # in SearchResultSchema's order: the route answers this as it is
         "total": result.total,
         "page": result.page,
@@ -47,7 +49,7 @@ def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
         "free_only": query.free_only,
         "near": {"lat": near.lat, "lng": near.lng} if near else None,
         "words_used": result.words_used,
-        "hits": [hit.as_dict() for hit in result.hits],
+        "hits": [hit.as_dict(today) for hit in result.hits],
         "facets": {
             name: [{"value": f.value, "count": f.count} for f in values]
             for name, values in result.facets.items()
