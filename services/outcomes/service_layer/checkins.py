@@ -58,11 +58,22 @@ def hash_token(token: str) -> str:
 
 # --- scheduling (called by event handlers) --------------------------------------------------
 
+# In `session.info` while a batch of events applies: people whose baseline was committed before it.
+BASELINES = "outcomes.baselines"
+
+
+def baselines_of(session: Session, people: set[str]) -> set[str]:
+    """Of `people`, those who have a baseline check-in (one statement for all)."""
+    query = select(CheckIn.person_id).where(CheckIn.kind == BASELINE, CheckIn.person_id.in_(people))
+    return set(session.scalars(query))
+
 
 def ensure_baseline(
     session: Session, person_id: str, due_on: date, catalogue: Catalogue
 ) -> CheckIn | None:
     """One baseline per young person: made when the first request is approved (or an activity starts)."""
+    if person_id in session.info.get(BASELINES, ()):
+        return None
     existing = session.scalar(
         select(CheckIn).where(CheckIn.person_id == person_id, CheckIn.kind == BASELINE)
     )

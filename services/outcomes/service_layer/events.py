@@ -163,12 +163,15 @@ def _plan_created(session: Session, p: dict[str, Any], catalogue: Catalogue) -> 
 
 
 def _activity(session: Session, request_id: str, person_id: str) -> Activity:
-    activity = session.get(Activity, request_id)
+    absent = session.info.get(ABSENT_ACTIVITIES, ())
+    activity = None if request_id in absent else session.get(Activity, request_id)
     if activity is not None and activity.person_id != person_id:
         raise NotTheirs(f"Activity {request_id} belongs to another young person.")
     if activity is None:
         activity = Activity(request_id=request_id, person_id=person_id, amount_pence=0)
         session.add(activity)
+        if request_id in absent:
+            absent.discard(request_id)  # from here on it is in the session (or, undone, looked up)
     return activity
 
 
@@ -188,7 +191,8 @@ def _request_approved(session: Session, p: dict[str, Any], catalogue: Catalogue)
 
 
 def _request_paid(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    activity = session.get(Activity, p["request_id"])
+    absent = session.info.get(ABSENT_ACTIVITIES, ())
+    activity = None if p["request_id"] in absent else session.get(Activity, p["request_id"])
     if activity is None:
         return HELD
     if p.get("person_id") not in (None, activity.person_id):
@@ -268,29 +272,74 @@ def receive_batch(cmd: ReceiveEvents, uow: UnitOfWork, catalogue: Catalogue) -> 
         for event in cmd.events:
             firsts.setdefault(event.id, event.topic)
         fresh = tx.first_deliveries(list(firsts.items()))
-        held_waiting = (
-            tx.session.scalar(
-                select(ReceivedEvent.seq).where(ReceivedEvent.status == HELD).limit(1)
-            )
-            is not None
-        )
-        statuses = []
-        for index, event in enumerate(cmd.events):
-            if event.id not in fresh:
-                statuses.append("duplicate")
-                continue
-            fresh.discard(event.id)
-            try:
-                status = _receive_one(tx.session, event, catalogue, held_waiting)
-            except DBAPIError as err:
-                if is_retryable(err):
-                    raise
-                raise _not_applied(index, event, err) from err
-            except Exception as err:  # noqa: BLE001 - named to the sender, the batch undone
-                raise _not_applied(index, event, err) from err
-            held_waiting = held_waiting or status == HELD
-            statuses.append(status)
-        return statuses
+        loaded = _prefetch(tx.session, [e for e in cmd.events if e.id in fresh])
+        try:
+            return _receive_fresh(tx.session, cmd, fresh, catalogue)
+        finally:
+            del loaded
+            tx.session.info.pop(ABSENT_ACTIVITIES, None)
+            tx.session.info.pop(checkins.BASELINES, None)
+
+
+def _receive_fresh(
+    session: Session, cmd: ReceiveEvents, fresh: set[str], catalogue: Catalogue
+) -> list[str]:
+    held_waiting = (
+        session.scalar(select(ReceivedEvent.seq).where(ReceivedEvent.status == HELD).limit(1))
+        is not None
+    )
+    statuses = []
+    for index, event in enumerate(cmd.events):
+        if event.id not in fresh:
+            statuses.append("duplicate")
+            continue
+        fresh.discard(event.id)
+        try:
+            status = _receive_one(session, event, catalogue, held_waiting)
+        except DBAPIError as err:
+            if is_retryable(err):
+                raise
+            raise _not_applied(index, event, err) from err
+        except Exception as err:  # noqa: BLE001 - named to the sender, the batch undone
+            raise _not_applied(index, event, err) from err
+        held_waiting = held_waiting or status == HELD
+        statuses.append(status)
+    return statuses
+
+
+# Batch-scoped knowledge in `session.info`, set by `_prefetch` and dropped with the batch:
+# request ids with no activity row when the batch began (and none added since).
+ABSENT_ACTIVITIES = "outcomes.absent_activities"
+_ACTIVITY_TOPICS = frozenset({"request.approved", "request.paid", "activity.started"})
+
+
+def _prefetch(session: Session, fresh: list[ReceiveEvent]) -> list[object]:
+    """Read what a batch's events name in one statement a table instead of one an event: the
+    people, plans and activities (kept in the session's identity map while the caller holds the
+    returned rows), which activities do not exist yet, and who already has a baseline check-in.
+    Only rows already committed are taken as known; anything else is still looked up."""
+    people: set[str] = set()
+    plans: set[str] = set()
+    requests: set[str] = set()
+    for event in fresh:
+        p = event.payload if isinstance(event.payload, dict) else {}
+        if isinstance(p.get("person_id"), str):
+            people.add(p["person_id"])
+        if isinstance(p.get("plan_id"), str):
+            plans.add(p["plan_id"])
+        if event.topic in _ACTIVITY_TOPICS and isinstance(p.get("request_id"), str):
+            requests.add(p["request_id"])
+    rows: list[object] = []
+    if people:
+        rows += session.scalars(select(Person).where(Person.id.in_(people))).all()
+        session.info[checkins.BASELINES] = checkins.baselines_of(session, people)
+    if plans:
+        rows += session.scalars(select(Plan).where(Plan.id.in_(plans))).all()
+    if requests:
+        found = session.scalars(select(Activity).where(Activity.request_id.in_(requests))).all()
+        rows += found
+        session.info[ABSENT_ACTIVITIES] = requests - {a.request_id for a in found}
+    return rows
 
 
 def _receive_one(session: Session, event: ReceiveEvent, catalogue: Catalogue, held: bool) -> str:

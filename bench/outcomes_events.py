@@ -1,0 +1,147 @@
+"""CPU per event of applying the budget's approval events in batches (`events.receive_batch`), in
+one process, on SQLite and (with TEST_POSTGRES_URL) PostgreSQL: statements per event counted by
+SQLAlchemy engine events, CPU by `time.process_time`, and a cProfile summary with `--profile`.
+
+    .venv/bin/python -m bench.outcomes_events [--batches 20] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from sqlalchemy import event as sa_event
+
+from services.outcomes.adapters.instrument_files import load_catalogue
+from services.outcomes.service_layer import events
+from services.outcomes.service_layer.commands import ReceiveEvent, ReceiveEvents
+from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
+from shared.db import Database
+from tests.support import migrate, postgres_database
+
+BATCH = 100
+PEOPLE = 40
+
+
+def _event(topic: str, payload: dict) -> ReceiveEvent:
+    return ReceiveEvent(
+        id=str(uuid.uuid4()), topic=topic, payload=payload, occurred_at="2026-11-24T10:00:00+00:00"
+    )
+
+
+def _setup(uow: SqlUnitOfWork, catalogue) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    people = []
+    setup = []
+    for n in range(PEOPLE):
+        person, plan, goal = f"yp-{n}", f"plan-{n}", f"goal-{n}"
+        people.append((person, plan, goal))
+        setup.append(
+            _event(
+                "person.enrolled",
+                {"person_id": person, "scheme_id": "s-1", "advisor_sub": "adv-1"},
+            )
+        )
+        setup.append(
+            _event(
+                "plan.created",
+                {"person_id": person, "plan_id": plan, "goals": [{"id": goal, "text": "Swim"}]},
+            )
+        )
+    events.receive_batch(ReceiveEvents(tuple(setup)), uow, catalogue)
+    return people
+
+
+def _approvals(people: list[tuple[str, str, str]], n: int) -> ReceiveEvents:
+    out = []
+    for i in range(BATCH):
+        person, plan, goal = people[(n * BATCH + i) % len(people)]
+        out.append(
+            _event(
+                "request.approved",
+                {
+                    "request_id": str(uuid.uuid4()),
+                    "person_id": person,
+                    "plan_id": plan,
+                    "goal_id": goal,
+                    "listing_id": "l-1",
+                    "provider_id": "p-1",
+                    "category": "sport",
+                    "amount_pence": 2500,
+                    "approved_at": "2026-11-24T10:00:00+00:00",
+                    "first_for_person": False,
+                },
+            )
+        )
+    return ReceiveEvents(tuple(out))
+
+
+@contextmanager
+def _database(backend: str, tmp: str) -> Iterator[Database]:
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp}/outcomes-{uuid.uuid4().hex[:8]}.db"
+        else:
+            url = stack.enter_context(postgres_database())
+        migrate("outcomes", url)
+        db = Database(url)
+        stack.callback(db.dispose)
+        yield db
+
+
+def run(backend: str, batches: int, profile: bool, tmp: str) -> None:
+    catalogue = load_catalogue()
+    with _database(backend, tmp) as db:
+        uow = SqlUnitOfWork(db)
+        people = _setup(uow, catalogue)
+        events.receive_batch(_approvals(people, 0), uow, catalogue)  # warm
+        statements = [0]
+        sa_event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda *a: statements.__setitem__(0, statements[0] + 1),
+        )
+        prof = cProfile.Profile(time.process_time) if profile else None
+        cmds = [_approvals(people, n + 1) for n in range(batches)]
+        start = time.process_time()
+        if prof:
+            prof.enable()
+        for cmd in cmds:
+            statuses = events.receive_batch(cmd, uow, catalogue)
+            assert statuses == ["applied"] * BATCH, statuses[:3]
+        if prof:
+            prof.disable()
+        cpu = time.process_time() - start
+        n = batches * BATCH
+        print(
+            f"{backend}: {cpu / n * 1000:.3f} ms CPU an event, "
+            f"{statements[0] / n:.2f} statements an event ({n} events, batches of {BATCH}; "
+            f"load {os.getloadavg()[0]:.2f})"
+        )
+        if prof:
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+        for backend in backends:
+            if backend == "postgresql" and not os.environ.get("TEST_POSTGRES_URL"):
+                continue
+            run(backend, args.batches, args.profile, tmp)
+
+
+if __name__ == "__main__":
+    main()
