@@ -197,3 +197,22 @@ def test_no_source_file_is_over_500_lines():
 def test_the_exempt_data_files_still_exist():
     """An exemption for a file that has gone would let its name be reused for code."""
     assert all((ROOT / name).is_file() for name in DATA_FILES)
+
+
+# Business dates are the UK's, and the demo clock's where it is set (shared.clock.today); the
+# machine's own date (`date.today()`) is neither on a UTC host for an hour around midnight in summer.
+MACHINE_DATE_ALLOWED = {
+    # The demo catalogue's anchor: the later of the real date and the demo's, on purpose.
+    "services/directory/seed.py",
+}
+
+
+def test_business_dates_come_from_the_clock_not_the_machine():
+    offenders = {
+        str(path.relative_to(ROOT))
+        for path in _python_files("services", "shared")
+        if "date.today()" in path.read_text()
+        and str(path.relative_to(ROOT)) not in MACHINE_DATE_ALLOWED
+    }
+    assert offenders == set()
+    assert all((ROOT / name).is_file() for name in MACHINE_DATE_ALLOWED)

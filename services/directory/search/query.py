@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from services.directory.domain.search import PARTS_OF_DAY, SearchDocument
+from shared import clock
 
 SORTS = ("relevance", "distance", "price")
 FACETS = ("category", "town", "price_band", "day")
@@ -233,7 +234,7 @@ class SearchHit:
         body["description"] = crop(document.description)
         body["price_band"] = price_band(document)
         body["highlights"] = self.highlights
-        body["funding_ready"] = document.funding_ready_on(today or date.today())
+        body["funding_ready"] = document.funding_ready_on(today or clock.today())
         body["distance_m"] = self.distance_m  # always present: null when no place was given
         return body
 

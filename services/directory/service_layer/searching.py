@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from services.directory.adapters.geocode import Geocoder
@@ -13,6 +12,7 @@ from services.directory.search.backend import SearchBackend
 from services.directory.search.query import SearchQuery
 from services.directory.service_layer.search_log import search_row
 from services.directory.service_layer.search_log_writer import SearchLogWriter
+from shared import clock
 from shared.outbox import utcnow
 
 
@@ -40,7 +40,7 @@ def search_listings(
 def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
     result, query, understood = found.result, found.query, found.understanding
     near = query.near
-    today = date.today()  # once for the page: each hit's funding_ready is as of the same day
+    today = clock.today()  # once for the page: each hit's funding_ready is as of the same day
     return {  # in SearchResultSchema's order: the route answers this as it is
         "total": result.total,
         "page": result.page,
