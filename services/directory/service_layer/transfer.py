@@ -87,22 +87,15 @@ def export_lines(uow: UnitOfWork, page_size: int = EXPORT_PAGE) -> Iterator[str]
     "A native crash in the directory"). Each page is read consistently; a record changed while a
     long export runs appears as its page found it (an import names a listing whose provider is
     missing)."""
-    after = ""
-    while True:
-        with uow.read() as session:
-            records = _organization_page(session, after, page_size)
-        yield from (json.dumps(record, sort_keys=True) for record in records)
-        if len(records) < page_size:
-            break
-        after = records[-1]["id"]
-    after = ""
-    while True:
-        with uow.read() as session:
-            records = _service_page(session, after, page_size)
-        yield from (json.dumps(record, sort_keys=True) for record in records)
-        if len(records) < page_size:
-            break
-        after = records[-1]["id"]
+    for read_page in (_organization_page, _service_page):  # providers first, then listings
+        after = ""
+        while True:
+            with uow.read() as session:
+                records = read_page(session, after, page_size)
+            yield from (json.dumps(record, sort_keys=True) for record in records)
+            if len(records) < page_size:
+                break
+            after = records[-1]["id"]
 
 
 def _organization_page(session: Session, after: str, size: int) -> list[dict[str, Any]]:
