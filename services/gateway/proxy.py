@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -61,7 +62,42 @@ class UploadTooLarge(DomainError):
     status, type_slug, title = 413, "too-large", "The file is too large"
 
 
+class DotSegments(DomainError):
+    """A path naming `.` or `..` as a segment: refused, never resolved (the service reached would
+    not be the one, or the part of it, the caller was allowed)."""
+
+    status, type_slug, title = 400, "dot-segments", "The path is not allowed"
+
+
+def check_path(service: str, path: str) -> None:
+    """Refuses a proxied path with a `.` or `..` segment: as sent, percent-encoded (`%2e%2e`:
+    the server has decoded it once already, so it arrives as dots; an encoded slash `%2f` has
+    become a slash and so a segment boundary here and upstream alike) or encoded again
+    (`%252e`, which a later decoding would make dots). HTTP clients and libcurl
+    resolve such segments before sending, so `/api/directory/../budget/...` would reach a path
+    the gateway never authorised; the gateway forwards the path exactly as it checked it."""
+    if "." not in path and "%" not in path and "." not in service and "%" not in service:
+        return
+    if any(_dot_segment(segment) for segment in (service, *path.split("/"))):
+        raise DotSegments(
+            "A path may not hold '.' or '..' segments (as sent or percent-encoded).",
+            errors={"path": ["Name the resource directly, without '.' or '..' segments."]},
+        )
+
+
+def _dot_segment(segment: str) -> bool:
+    """`.` or `..`, however many times percent-encoded (each decoding that changes a segment
+    shortens it, so this ends)."""
+    while segment not in (".", ".."):
+        decoded = unquote(segment)
+        if decoded == segment:
+            return False
+        segment = decoded
+    return True
+
+
 def forward(service: str, path: str) -> Response:
+    check_path(service, path)
     upload = request.method == "POST" and UPLOADS.fullmatch(f"{service}/{path}") is not None
     if upload:
         request.max_content_length = UPLOAD_BODY_BYTES

@@ -90,6 +90,9 @@ class CurlForwarder:
         curl.setopt(pycurl.FOLLOWLOCATION, 0)
         curl.setopt(pycurl.PROXY, "")  # straight to the service: no proxy from the environment
         curl.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
+        # The path as the gateway checked and authorised it: libcurl would otherwise resolve any
+        # `.` or `..` segment (services.gateway.proxy.check_path refuses them before this).
+        curl.setopt(pycurl.PATH_AS_IS, 1)
         return curl
 
     def _perform(

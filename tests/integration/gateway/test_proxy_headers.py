@@ -4,6 +4,7 @@ came, hop-by-hop ones dropped, and the gateway's own on top."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +169,16 @@ def test_methods_bodies_paths_and_queries_reach_the_service_as_sent(tmp_path, mo
     # and the next GET on the same thread's connection is a GET again, with its body
     again = client.get("/api/directory/after-head")
     assert again.json["method"] == "GET" and again.json["path"] == "/after-head"
+
+
+def test_the_forwarder_sends_a_path_exactly_as_given(echo):
+    """libcurl resolves `.` and `..` unless told not to: the gateway's forwarder tells it not to,
+    so a service is asked for the path the gateway checked (which refuses dot segments before
+    this: tests/integration/gateway/test_dot_segments.py)."""
+    from services.gateway.upstream import CurlForwarder
+    from shared.http import ServiceClient
+
+    forwarder = CurlForwarder(ServiceClient("echo", echo, retries=0))
+    answer = forwarder.forward("GET", "a/./b/../c")
+    assert answer.status == 200
+    assert json.loads(answer.content)["raw"] == "/a/./b/../c"
