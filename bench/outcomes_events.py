@@ -1,14 +1,18 @@
 """CPU per event of applying the budget's approval events in batches (`events.receive_batch`), in
 one process, on SQLite and (with TEST_POSTGRES_URL) PostgreSQL: statements per event counted by
 SQLAlchemy engine events, CPU by `time.process_time`, and a cProfile summary with `--profile`.
+`--http` posts the same batches to the outcomes app's `POST /events/batch` (Flask's test client,
+bodies encoded before the clock starts, signed as the budget service), so the route's checks and
+the answer count too.
 
-    .venv/bin/python -m bench.outcomes_events [--batches 20] [--profile]
+    .venv/bin/python -m bench.outcomes_events [--batches 20] [--profile] [--http]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
 import time
@@ -94,32 +98,77 @@ def _database(backend: str, tmp: str) -> Iterator[Database]:
         yield db
 
 
-def run(backend: str, batches: int, profile: bool, tmp: str) -> None:
+def _poster(db: Database, tmp: str, catalogue):  # type: ignore[no-untyped-def]
+    """What applies a batch: the service layer, or (--http) the app's route, signed as the budget."""
+    from pathlib import Path
+
+    from services.outcomes.app import create_app
+    from shared.identity import service_identity
+    from tests.support import internal_headers
+
+    os.environ["PHB_VAR_DIR"] = tmp
+    app = create_app({"DATABASE_URL": db.url, "TESTING": True}, instruments=catalogue)
+    client = app.test_client()
+
+    def body(cmd: ReceiveEvents) -> tuple[bytes, dict[str, str]]:
+        # A token is good for one call (the replay guard): each body gets its own, signed now.
+        identity = service_identity("budget")
+        headers = internal_headers(
+            Path(tmp), identity, "outcomes", issuer="budget", ttl_seconds=600
+        )
+        events_ = [
+            {"id": e.id, "topic": e.topic, "payload": e.payload, "occurred_at": e.occurred_at}
+            for e in cmd.events
+        ]
+        headers["Content-Type"] = "application/json"
+        return json.dumps({"events": events_}).encode(), headers
+
+    def post(call: tuple[bytes, dict[str, str]]) -> list[str]:
+        response = client.post("/events/batch", data=call[0], headers=call[1])
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        return [r["status"] for r in response.get_json()["received"]]
+
+    return body, post, app
+
+
+def run(backend: str, batches: int, profile: bool, tmp: str, http: bool) -> None:
     catalogue = load_catalogue()
     with _database(backend, tmp) as db:
         uow = SqlUnitOfWork(db)
         people = _setup(uow, catalogue)
-        events.receive_batch(_approvals(people, 0), uow, catalogue)  # warm
+        if http:
+            body, post, app = _poster(db, tmp, catalogue)
+            engine = outcomes_services_db(app).engine
+        else:
+
+            def body(cmd: ReceiveEvents) -> ReceiveEvents:  # type: ignore[misc]
+                return cmd
+
+            def post(cmd: ReceiveEvents) -> list[str]:  # type: ignore[misc]
+                return events.receive_batch(cmd, uow, catalogue)
+
+            engine = db.engine
+        post(body(_approvals(people, 0)))  # warm
         statements = [0]
         sa_event.listen(
-            db.engine,
+            engine,
             "before_cursor_execute",
             lambda *a: statements.__setitem__(0, statements[0] + 1),
         )
         prof = cProfile.Profile(time.process_time) if profile else None
-        cmds = [_approvals(people, n + 1) for n in range(batches)]
+        cmds = [body(_approvals(people, n + 1)) for n in range(batches)]
         start = time.process_time()
         if prof:
             prof.enable()
         for cmd in cmds:
-            statuses = events.receive_batch(cmd, uow, catalogue)
+            statuses = post(cmd)
             assert statuses == ["applied"] * BATCH, statuses[:3]
         if prof:
             prof.disable()
         cpu = time.process_time() - start
         n = batches * BATCH
         print(
-            f"{backend}: {cpu / n * 1000:.3f} ms CPU an event, "
+            f"{backend}{' http' if http else ''}: {cpu / n * 1000:.3f} ms CPU an event, "
             f"{statements[0] / n:.2f} statements an event ({n} events, batches of {BATCH}; "
             f"load {os.getloadavg()[0]:.2f})"
         )
@@ -127,10 +176,17 @@ def run(backend: str, batches: int, profile: bool, tmp: str) -> None:
             pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
 
 
+def outcomes_services_db(app):  # type: ignore[no-untyped-def]
+    from services.outcomes.registry import outcomes_services
+
+    return outcomes_services(app).db
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--http", action="store_true", help="through the app's route")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
     import tempfile
@@ -140,7 +196,7 @@ def main() -> None:
         for backend in backends:
             if backend == "postgresql" and not os.environ.get("TEST_POSTGRES_URL"):
                 continue
-            run(backend, args.batches, args.profile, tmp)
+            run(backend, args.batches, args.profile, tmp, args.http)
 
 
 if __name__ == "__main__":

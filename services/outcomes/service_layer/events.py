@@ -1,253 +1,44 @@
-"""Applying events from the budget service: each once, kept for replay, and held until it can apply."""
+"""Applying events from the budget service: each once, kept for replay, and held until it can apply.
+
+A batch is applied in one transaction. Its first deliveries are marked in the inbox by one
+INSERT, what its events name is read by one SELECT a table (`_prefetch`), and then, unless an
+earlier event is held, it is applied in bulk: every event's handler in one savepoint for the
+batch, its activities and its received events written by one INSERT each. If any event of the
+batch is held, invalid or fails as it is written, that savepoint is undone and the batch applied
+again an event at a time, each in a savepoint of its own, so one bad event neither sinks the
+others nor is half-applied, and a held event is retried as the events after it arrive.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import (
-    Activity,
-    CarerLink,
-    Person,
-    Plan,
-    ReceivedEvent,
-    SchemeInfo,
-)
+from services.outcomes.adapters.orm import Activity, Person, Plan, ReceivedEvent
 from services.outcomes.domain.instruments import Catalogue
 from services.outcomes.service_layer import checkins
 from services.outcomes.service_layer.commands import ReceiveEvent, ReceiveEvents, ReplayEvents
+from services.outcomes.service_layer.event_handlers import (
+    ABSENT_ACTIVITIES,
+    APPLIED,
+    HANDLERS,
+    HELD,
+    IGNORED,
+    apply,
+)
 from services.outcomes.service_layer.unit_of_work import UnitOfWork, retried
-from shared import clock
 from shared.db import is_retryable
 from shared.errors import DomainError
+from shared.outbox import utcnow
+
+__all__ = ["EventNotApplied", "apply", "receive", "receive_batch", "replay", "retry_held"]
 
 log = logging.getLogger(__name__)
-
-APPLIED, HELD = "applied", "held"
-# A handler applies one event's payload; `catalogue` holds the instrument sets a new check-in
-# asks from (each scheme chooses its own: service_layer.scheme_settings).
-Handler = Callable[[Session, dict[str, Any], Catalogue], str]
-
-
-class NotTheirs(ValueError):
-    """An event names a plan, goal or activity that belongs to another young person: it is
-    recorded as invalid and changes nothing, whoever sent it."""
-
-
-def _owned_plan(session: Session, plan_id: str, person_id: str) -> Plan | None:
-    plan = session.get(Plan, plan_id)
-    if plan is not None and plan.person_id != person_id:
-        raise NotTheirs(f"Plan {plan_id} belongs to another young person.")
-    return plan
-
-
-def _check_goal(session: Session, p: dict[str, Any]) -> None:
-    """A goal must be one of the young person's own: in the plan the event names, or (a goal
-    since retired from it) in no other young person's plan."""
-    goal_id, plan_id = p.get("goal_id"), p.get("plan_id")
-    plan = _owned_plan(session, plan_id, p["person_id"]) if plan_id else None
-    if goal_id is None or (plan is not None and any(g["id"] == goal_id for g in plan.goals)):
-        return
-    others = session.scalars(select(Plan).where(Plan.person_id != p["person_id"]))
-    if any(g.get("id") == goal_id for other in others for g in other.goals):
-        raise NotTheirs(f"Goal {goal_id} belongs to another young person's plan.")
-
-
-def _person_enrolled(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    person = session.get(Person, p["person_id"]) or Person(id=p["person_id"])
-    person.scheme_id = p["scheme_id"]
-    person.advisor_sub = p["advisor_sub"]
-    person.birth_year = p.get("birth_year")
-    person.consent_evaluation = bool(p.get("consent_evaluation"))
-    person.consent_case_study = bool(p.get("consent_case_study"))
-    person.enrolled_at = p.get("enrolled_at")
-    session.add(person)
-    session.flush()
-    return APPLIED
-
-
-def _person_reassigned(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    person = session.get(Person, p["person_id"])
-    if person is None:
-        return HELD
-    person.advisor_sub = p["advisor_sub"]
-    return APPLIED
-
-
-def _person_transferred(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    """Another scheme, the same person: check-ins and answers keep one timeline, and what is still
-    open asks the new scheme's set from the transfer on."""
-    person = session.get(Person, p["person_id"])
-    if person is None:
-        return HELD
-    if p.get("scheme_id"):
-        person.scheme_id = p["scheme_id"]
-        session.flush()
-        checkins.follow_scheme(session, person.id, _day(p.get("transferred_on")), catalogue)
-    return APPLIED
-
-
-def _scheme_changed(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    """A scheme set up or changed: its name, kind and ages (outcome settings are checked
-    against them)."""
-    scheme = session.get(SchemeInfo, p["scheme_id"]) or SchemeInfo(id=p["scheme_id"])
-    scheme.name = str(p.get("name") or "")[:200]
-    scheme.kind = str(p.get("kind") or "")[:30]
-    scheme.min_age = _age(p.get("min_age"))
-    scheme.max_age = _age(p.get("max_age"))
-    session.add(scheme)
-    session.flush()
-    return APPLIED
-
-
-def _age(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 130:
-        raise ValueError(f"Not an age: {value!r}")
-    return value
-
-
-def _carer_linked(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    if session.get(Person, p["person_id"]) is None:
-        return HELD
-    if session.get(CarerLink, (p["person_id"], p["carer_sub"])) is None:
-        session.add(CarerLink(person_id=p["person_id"], carer_sub=p["carer_sub"]))
-        session.flush()
-    return APPLIED
-
-
-def _carer_unlinked(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    link = session.get(CarerLink, (p["person_id"], p["carer_sub"]))
-    if link is not None:
-        session.delete(link)
-        session.flush()
-    return APPLIED
-
-
-def _consent_changed(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    person = session.get(Person, p["person_id"])
-    if person is None:
-        return HELD
-    person.consent_evaluation = bool(p["consent_evaluation"])
-    person.consent_case_study = bool(p["consent_case_study"])
-    return APPLIED
-
-
-def _plan(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    if session.get(Person, p["person_id"]) is None:
-        return HELD
-    plan = _owned_plan(session, p["plan_id"], p["person_id"]) or Plan(
-        id=p["plan_id"], person_id=p["person_id"]
-    )
-    plan.goals = [{"id": g["id"], "text": g["text"]} for g in p.get("goals", [])]
-    plan.next_review_date = p.get("next_review_date")
-    session.add(plan)
-    return APPLIED
-
-
-def _plan_created(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    """A plan agreed: the young person's baseline check-in is due that day (once: an approval
-    later finds it made). An event from before plans carried `agreed_on` leaves it to approval."""
-    status = _plan(session, p, catalogue)
-    agreed_on = _day(p.get("agreed_on"))
-    if status == APPLIED and agreed_on is not None:
-        checkins.ensure_baseline(session, p["person_id"], agreed_on, catalogue)
-    return status
-
-
-def _activity(session: Session, request_id: str, person_id: str) -> Activity:
-    absent = session.info.get(ABSENT_ACTIVITIES, ())
-    activity = None if request_id in absent else session.get(Activity, request_id)
-    if activity is not None and activity.person_id != person_id:
-        raise NotTheirs(f"Activity {request_id} belongs to another young person.")
-    if activity is None:
-        activity = Activity(request_id=request_id, person_id=person_id, amount_pence=0)
-        session.add(activity)
-        if request_id in absent:
-            absent.discard(request_id)  # from here on it is in the session (or, undone, looked up)
-    return activity
-
-
-def _request_approved(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    if session.get(Person, p["person_id"]) is None:
-        return HELD
-    _check_goal(session, p)
-    activity = _activity(session, p["request_id"], p["person_id"])
-    for key in ("plan_id", "goal_id", "listing_id", "provider_id", "category", "approved_at"):
-        if p.get(key) is not None:
-            setattr(activity, key, p[key])
-    activity.amount_pence = int(p.get("amount_pence") or 0)
-    session.flush()
-    approved_on = _day(p.get("approved_at")) or clock.today()
-    checkins.ensure_baseline(session, p["person_id"], approved_on, catalogue)
-    return APPLIED
-
-
-def _request_paid(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    absent = session.info.get(ABSENT_ACTIVITIES, ())
-    activity = None if p["request_id"] in absent else session.get(Activity, p["request_id"])
-    if activity is None:
-        return HELD
-    if p.get("person_id") not in (None, activity.person_id):
-        raise NotTheirs(f"Activity {p['request_id']} belongs to another young person.")
-    activity.paid_at = p.get("paid_at")
-    activity.paid_pence = int(p.get("amount_pence") or 0)
-    return APPLIED
-
-
-def _activity_started(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
-    if session.get(Person, p["person_id"]) is None:
-        return HELD
-    activity = _activity(session, p["request_id"], p["person_id"])
-    for key in ("listing_id", "provider_id", "category"):
-        if p.get(key) is not None:
-            setattr(activity, key, p[key])
-    started = _day(p["started_on"])
-    activity.started_on = started
-    session.flush()
-    checkins.ensure_baseline(session, p["person_id"], started or clock.today(), catalogue)
-    if started is not None:
-        checkins.schedule_follow_ups(session, activity, catalogue)
-    return APPLIED
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value[:10]) if value else None
-
-
-# topic -> handler(session, payload); a handler returns "applied" or "held" (e.g. unknown person).
-HANDLERS: dict[str, Handler] = {
-    "person.enrolled": _person_enrolled,
-    "person.reassigned": _person_reassigned,
-    "person.transferred": _person_transferred,
-    "scheme.changed": _scheme_changed,
-    "carer.linked": _carer_linked,
-    "carer.unlinked": _carer_unlinked,
-    "person.consent_changed": _consent_changed,
-    "plan.created": _plan_created,
-    "plan.changed": _plan,
-    "request.approved": _request_approved,
-    "request.paid": _request_paid,
-    "activity.started": _activity_started,
-}
-
-
-def apply(session: Session, topic: str, payload: dict[str, Any], catalogue: Catalogue) -> str:
-    handler = HANDLERS.get(topic)
-    if handler is None:
-        return "ignored"
-    try:
-        with session.begin_nested():
-            return handler(session, payload, catalogue)
-    except (KeyError, TypeError, ValueError):
-        return "invalid"
+HELD_NOTE = "Waiting for an earlier event (e.g. the person's enrolment)."
 
 
 class EventNotApplied(DomainError):
@@ -272,28 +63,101 @@ def receive_batch(cmd: ReceiveEvents, uow: UnitOfWork, catalogue: Catalogue) -> 
         for event in cmd.events:
             firsts.setdefault(event.id, event.topic)
         fresh = tx.first_deliveries(list(firsts.items()))
-        loaded = _prefetch(tx.session, [e for e in cmd.events if e.id in fresh])
+        todo: list[tuple[int, ReceiveEvent]] = []  # first deliveries, with their place
+        for index, event in enumerate(cmd.events):
+            if event.id in fresh:
+                fresh.discard(event.id)  # a second copy in the same batch is a duplicate
+                todo.append((index, event))
+        loaded = _prefetch(tx.session, [event for _, event in todo])
         try:
-            return _receive_fresh(tx.session, cmd, fresh, catalogue)
+            applied = _receive_fresh(tx.session, todo, catalogue)
         finally:
             del loaded
             tx.session.info.pop(ABSENT_ACTIVITIES, None)
             tx.session.info.pop(checkins.BASELINES, None)
+        statuses = ["duplicate"] * len(cmd.events)
+        for (index, _), status in zip(todo, applied, strict=True):
+            statuses[index] = status
+        return statuses
 
 
 def _receive_fresh(
-    session: Session, cmd: ReceiveEvents, fresh: set[str], catalogue: Catalogue
+    session: Session, todo: list[tuple[int, ReceiveEvent]], catalogue: Catalogue
 ) -> list[str]:
+    """The statuses of `todo` (first deliveries, in order), applied in bulk if they can be."""
+    if not todo:
+        return []
     held_waiting = (
         session.scalar(select(ReceivedEvent.seq).where(ReceivedEvent.status == HELD).limit(1))
         is not None
     )
+    if not held_waiting:
+        statuses = _in_bulk(session, [event for _, event in todo], catalogue)
+        if statuses is not None:
+            return statuses
+    return _one_at_a_time(session, todo, catalogue, held_waiting)
+
+
+class _NotInBulk(Exception):
+    """An event of the batch was held or invalid: the batch is applied an event at a time."""
+
+
+def _in_bulk(session: Session, todo: list[ReceiveEvent], catalogue: Catalogue) -> list[str] | None:
+    """Apply every event of `todo` in one savepoint, without one an event, and write the received
+    events in one INSERT; None, with nothing of it written, if any event is held, invalid or fails
+    as it is applied or written (the caller then applies them one at a time: a held event must be
+    retried as later ones arrive, and an invalid one must leave nothing while the others apply).
+    A failure the database asks to retry ends the whole transaction, to be run again."""
+    absent = session.info.get(ABSENT_ACTIVITIES)
+    absent_before = set(absent) if absent is not None else None
+    statuses: list[str] = []
+    try:
+        with session.begin_nested():
+            for event in todo:
+                handler = HANDLERS.get(event.topic)
+                status = IGNORED if handler is None else handler(session, event.payload, catalogue)
+                if status not in (APPLIED, IGNORED):
+                    raise _NotInBulk(status)
+                statuses.append(status)
+            now = utcnow()
+            session.execute(
+                insert(ReceivedEvent),
+                [
+                    {
+                        "event_id": e.id,
+                        "topic": e.topic,
+                        "payload": e.payload,
+                        "occurred_at": e.occurred_at,
+                        "received_at": now,
+                        "status": status,
+                        "note": None,
+                    }
+                    for e, status in zip(todo, statuses, strict=True)
+                ],
+            )
+    except DBAPIError as err:
+        if is_retryable(err):
+            raise
+        _forget_bulk(session, absent_before)
+        return None
+    except Exception:  # noqa: BLE001 - held, invalid or failed: applied again one at a time
+        _forget_bulk(session, absent_before)
+        return None
+    return statuses
+
+
+def _forget_bulk(session: Session, absent_before: set[str] | None) -> None:
+    """What the undone bulk attempt learnt is forgotten with its rows: the activities it added
+    are absent again."""
+    if absent_before is not None:
+        session.info[ABSENT_ACTIVITIES] = absent_before
+
+
+def _one_at_a_time(
+    session: Session, todo: list[tuple[int, ReceiveEvent]], catalogue: Catalogue, held_waiting: bool
+) -> list[str]:
     statuses = []
-    for index, event in enumerate(cmd.events):
-        if event.id not in fresh:
-            statuses.append("duplicate")
-            continue
-        fresh.discard(event.id)
+    for index, event in todo:
         try:
             status = _receive_one(session, event, catalogue, held_waiting)
         except DBAPIError as err:
@@ -307,9 +171,6 @@ def _receive_fresh(
     return statuses
 
 
-# Batch-scoped knowledge in `session.info`, set by `_prefetch` and dropped with the batch:
-# request ids with no activity row when the batch began (and none added since).
-ABSENT_ACTIVITIES = "outcomes.absent_activities"
 _ACTIVITY_TOPICS = frozenset({"request.approved", "request.paid", "activity.started"})
 
 
@@ -322,7 +183,7 @@ def _prefetch(session: Session, fresh: list[ReceiveEvent]) -> list[object]:
     plans: set[str] = set()
     requests: set[str] = set()
     for event in fresh:
-        p = event.payload if isinstance(event.payload, dict) else {}
+        p: dict[str, Any] = event.payload if isinstance(event.payload, dict) else {}
         if isinstance(p.get("person_id"), str):
             people.add(p["person_id"])
         if isinstance(p.get("plan_id"), str):
@@ -351,9 +212,7 @@ def _receive_one(session: Session, event: ReceiveEvent, catalogue: Catalogue, he
             payload=event.payload,
             occurred_at=event.occurred_at,
             status=status,
-            note="Waiting for an earlier event (e.g. the person's enrolment)."
-            if status == HELD
-            else None,
+            note=HELD_NOTE if status == HELD else None,
         )
     )
     if status == APPLIED and held:

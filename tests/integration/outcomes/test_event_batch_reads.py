@@ -1,7 +1,9 @@
 """A batch of events reads what its events name once for the batch (people, plans, activities,
-baselines), on SQLite and PostgreSQL, and what it stores is what one-by-one applying stores: an
-event undone as invalid leaves nothing behind for the events after it, and a young person first
-seen in the batch gets one baseline however many approvals follow."""
+baselines) and writes in bulk (one savepoint for the batch, one INSERT a table), on SQLite and
+PostgreSQL, and what it stores is what one-by-one applying stores: an event undone as invalid
+leaves nothing behind for the events after it, an event that fails as it is written is named and
+undoes the batch, a young person first seen in the batch gets one baseline however many approvals
+follow, and the received events keep the batch's order."""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ import uuid
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.outcomes.adapters.instrument_files import load_catalogue
-from services.outcomes.adapters.orm import Activity, CheckIn
+from services.outcomes.adapters.orm import Activity, CheckIn, InboxEvent, ReceivedEvent
 from services.outcomes.service_layer import events
 from services.outcomes.service_layer.commands import ReceiveEvent, ReceiveEvents
 from services.outcomes.service_layer.unit_of_work import SqlUnitOfWork
@@ -46,7 +48,7 @@ def _plan(person, plan, goal):
     return _event("plan.created", {"person_id": person, "plan_id": plan, "goals": goals})
 
 
-def _approved(person, plan, goal, request, amount=2500):
+def _approved(person, plan, goal, request, amount=2500, listing="l-1"):
     return _event(
         "request.approved",
         {
@@ -54,6 +56,7 @@ def _approved(person, plan, goal, request, amount=2500):
             "person_id": person,
             "plan_id": plan,
             "goal_id": goal,
+            "listing_id": listing,
             "category": "sport",
             "amount_pence": amount,
             "approved_at": "2026-11-24T10:00:00+00:00",
@@ -65,11 +68,11 @@ def _batch(db, *evts):
     return events.receive_batch(ReceiveEvents(tuple(evts)), SqlUnitOfWork(db), CATALOGUE)
 
 
-def _selects(db, *evts):
+def _selects(db, *evts, kinds=("SELECT",)):
     seen = []
 
     def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(kinds):
             seen.append(statement)
 
     sa_event.listen(db.engine, "before_cursor_execute", count)
@@ -132,3 +135,126 @@ def test_a_person_first_seen_in_a_batch_gets_one_baseline(db):
     assert statuses == ["held", "applied", "applied", "applied", "applied"]
     assert _count(db, CheckIn, CheckIn.person_id == person, CheckIn.kind == "baseline") == 1
     assert _count(db, Activity, Activity.person_id == person) == 4
+
+
+def _enrolled_with_plan(db):
+    person, plan, goal = (str(uuid.uuid4()) for _ in range(3))
+    _batch(db, _enrolled(person), _plan(person, plan, goal))
+    _batch(db, _approved(person, plan, goal, str(uuid.uuid4())))  # the baseline
+    return person, plan, goal
+
+
+def test_writes_of_a_batch_do_not_grow_with_its_approvals(db):
+    """One savepoint for the batch, one INSERT a table: not a savepoint, a flush and an INSERT of
+    each row an event."""
+    person, plan, goal = _enrolled_with_plan(db)
+
+    def approvals(n):
+        return [_approved(person, plan, goal, str(uuid.uuid4())) for _ in range(n)]
+
+    writes = ("INSERT", "UPDATE", "SAVEPOINT", "RELEASE", "ROLLBACK")
+    few_statuses, few = _selects(db, *approvals(3), kinds=writes)
+    many_statuses, many = _selects(db, *approvals(30), kinds=writes)
+    assert few_statuses == ["applied"] * 3 and many_statuses == ["applied"] * 30
+    assert many == few
+    # the inbox, the activities and the received events; the batch's savepoint and its release;
+    # and the savepoint and release `rolled_back` makes of the transaction itself
+    assert few <= 7
+    assert _count(db, Activity, Activity.person_id == person) == 34
+
+
+def test_received_events_keep_the_batchs_order_and_each_id_applies_once(db):
+    person, plan, goal = _enrolled_with_plan(db)
+    first, second = (_approved(person, plan, goal, str(uuid.uuid4())) for _ in range(2))
+    other = _event("someone.elses", {"person_id": person})
+    statuses = _batch(db, first, other, first, second, other)
+    assert statuses == ["applied", "ignored", "duplicate", "applied", "duplicate"]
+    with db.session() as s:
+        rows = s.execute(
+            select(ReceivedEvent.event_id, ReceivedEvent.status)
+            .where(ReceivedEvent.event_id.in_([first.id, second.id, other.id]))
+            .order_by(ReceivedEvent.seq)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (first.id, "applied"),
+        (other.id, "ignored"),
+        (second.id, "applied"),
+    ]
+    # a later batch redelivering them changes nothing
+    assert _batch(db, second, first) == ["duplicate", "duplicate"]
+    assert _count(db, Activity, Activity.person_id == person) == 3
+
+
+def _refuse_listing(db, listing):
+    """A trigger that makes the database refuse an activity for `listing` as it is written."""
+    with db.write() as s:
+        if db.sqlite:
+            s.execute(
+                text(
+                    "CREATE TRIGGER refuse_listing BEFORE INSERT ON activities "
+                    f"WHEN NEW.listing_id = '{listing}' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused listing'); END"
+                )
+            )
+        else:
+            s.execute(
+                text(
+                    "CREATE FUNCTION refuse_listing() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"BEGIN IF NEW.listing_id = '{listing}' THEN "
+                    "RAISE EXCEPTION 'refused listing'; END IF; RETURN NEW; END $$"
+                )
+            )
+            s.execute(
+                text(
+                    "CREATE TRIGGER refuse_listing BEFORE INSERT ON activities "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_listing()"
+                )
+            )
+
+
+def test_an_approval_the_database_refuses_as_it_is_written_is_named_and_undoes_the_batch(db):
+    """The batch's INSERT fails for all its rows at once; applied again one event at a time, the
+    failing event is named, and nothing of the batch is kept (not even its ids in the inbox)."""
+    person, plan, goal = _enrolled_with_plan(db)
+    _refuse_listing(db, "refused")
+    batch = [
+        _approved(person, plan, goal, str(uuid.uuid4())),
+        _approved(person, plan, goal, str(uuid.uuid4())),
+        _approved(person, plan, goal, str(uuid.uuid4()), listing="refused"),
+        _approved(person, plan, goal, str(uuid.uuid4())),
+    ]
+    with pytest.raises(events.EventNotApplied) as refused:
+        _batch(db, *batch)
+    assert refused.value.extra == {"event_index": 2, "event_id": batch[2].id}
+    assert "Event 2" in refused.value.detail
+    ids = [e.id for e in batch]
+    assert _count(db, Activity, Activity.person_id == person) == 1
+    assert _count(db, ReceivedEvent, ReceivedEvent.event_id.in_(ids)) == 0
+    assert _count(db, InboxEvent, InboxEvent.event_id.in_(ids)) == 0
+    # the sender delivers the ones before it again on their own: applied, once
+    assert _batch(db, *batch[:2]) == ["applied", "applied"]
+    assert _count(db, Activity, Activity.person_id == person) == 3
+
+
+def test_a_held_event_sends_the_batch_one_event_at_a_time_and_is_retried_in_it(db):
+    """An approval before its young person's enrolment in the middle of a batch: the ones before
+    it apply, it is held, and the enrolment later in the same batch applies it."""
+    person, plan, goal = _enrolled_with_plan(db)
+    newcomer = str(uuid.uuid4())
+    early = _event(
+        "request.approved",
+        {"request_id": str(uuid.uuid4()), "person_id": newcomer, "amount_pence": 100},
+    )
+    statuses = _batch(
+        db,
+        _approved(person, plan, goal, str(uuid.uuid4())),
+        early,
+        _approved(person, plan, goal, str(uuid.uuid4())),
+        _enrolled(newcomer),
+    )
+    assert statuses == ["applied", "held", "applied", "applied"]
+    with db.session() as s:
+        row = s.scalar(select(ReceivedEvent).where(ReceivedEvent.event_id == early.id))
+        assert row is not None and row.status == "applied" and row.note == "Applied on replay."
+    assert _count(db, Activity, Activity.person_id == newcomer) == 1
+    assert _count(db, Activity, Activity.person_id == person) == 3
