@@ -1,11 +1,11 @@
 """The search log's writer: rows go to the database from one background thread, in batches.
 
-A search hands its row over (a function that builds it, and the moment it was made) and answers
-at once; the thread, asleep meanwhile (a row does not wake it), builds the rows and writes them
-with one multi-row INSERT when `max_rows` have gathered or the oldest has waited `max_wait`
-seconds, whichever is first. With one person
-searching that is one transaction a second instead of one a search, and the ORM is not involved:
-a row is a dict for SQLAlchemy Core.
+A search hands its row over (a function that returns it; `GET /search` builds its few small
+objects itself, so nothing of the answer waits with it) and answers at once; the thread, asleep
+meanwhile (a row does not wake it), gathers the rows and writes them with one multi-row INSERT
+when `max_rows` have gathered or the oldest has waited `max_wait` seconds, whichever is first.
+With one person searching that is one transaction a second instead of one a search, and the ORM
+is not involved: a row is a dict for SQLAlchemy Core.
 
 Nothing queued is lost when the process stops: `close()` (the server's shutdown, and at exit)
 writes what is waiting at once and stops the thread; `settle()` (a report, marking a search
@@ -73,7 +73,7 @@ class SearchLogWriter:
         self.close()
 
     def submit(self, row: Callable[[], Row]) -> None:
-        """Queue a row (built by the thread, so the search does not pay for it)."""
+        """Queue a row (`row()` gives it, called by the thread)."""
         with self._settled:
             self._count += 1
             if self._thread is None or not self._thread.is_alive():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+import weakref
 from datetime import UTC, timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from services.directory.service_layer.search_log import (
     unmet_demand_report,
 )
 from services.directory.service_layer.search_log_writer import SearchLogWriter
+from services.directory.service_layer.searching import search_listings
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from shared.db import Database
 from shared.outbox import utcnow
@@ -230,6 +232,23 @@ def test_a_row_keeps_the_moment_of_its_search_not_of_its_batch(db, backend) -> N
     assert entry.id == "s-1"
     at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)  # SQLite keeps it naive
     assert abs((at - searched).total_seconds()) < 1
+
+
+def test_a_search_waiting_to_be_logged_does_not_keep_its_answer_alive(db, backend) -> None:
+    """The row waits up to a second for its batch; the answer (hits, documents) does not wait with
+    it, or the garbage collector walks every waiting answer (bench/search_request.py)."""
+    writer = writer_for(db, max_wait=60)
+    body, found = search_listings(
+        writer, backend, SearchQuery(text="fishing in Eastbourne"), explicit=frozenset()
+    )
+    answered = weakref.ref(found)
+    del found
+    assert answered() is None and writer.pending == 1  # freed while its row still waits
+    writer.settle()
+    (entry,) = entries(db)
+    assert (entry.id, entry.words, entry.town) == (body["search_id"], "fishing", "Eastbourne")
+    assert entry.categories == ["fishing"] and entry.results == body["total"]
+    writer.close()
 
 
 def test_a_failing_database_costs_the_rows_not_the_writer(db, backend, tmp_path) -> None:
