@@ -361,6 +361,12 @@ class ServeSettings:
     threads: int = 8
     server: str = "granian"
     graceful_timeout: int = 25
+    # granian only: the interpreter's switch interval in each worker (`PHB_SWITCH_INTERVAL_MS`,
+    # Python's 5 ms when unset), the Rust runtime's mode (`PHB_RUNTIME_MODE`: st, mt or auto)
+    # and the requests a worker takes in at once (`PHB_BACKPRESSURE`; unset: granian's, 1024 / workers).
+    switch_interval_ms: float | None = None
+    runtime_mode: str = "auto"
+    backpressure: int | None = None
 
     def environment(self) -> dict[str, str]:
         """What gunicorn runs with: this environment, the service's name and the metrics folder
@@ -387,4 +393,9 @@ class ServeSettings:
             threads=int(env("PHB_THREADS") or 8),
             server=(env("PHB_SERVER") or "granian").lower(),
             graceful_timeout=int(env("PHB_GRACEFUL_TIMEOUT") or 25),
+            switch_interval_ms=float(interval)
+            if (interval := env("PHB_SWITCH_INTERVAL_MS"))
+            else None,
+            runtime_mode=(env("PHB_RUNTIME_MODE") or "auto").lower(),
+            backpressure=int(pressure) if (pressure := env("PHB_BACKPRESSURE")) else None,
         )

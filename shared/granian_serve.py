@@ -54,7 +54,7 @@ def granian_argv(
 
 def serve(settings: ServeSettings, workers: int, threads: int) -> None:
     """granian's main process: a fresh metrics folder, then the workers, until SIGTERM."""
-    from granian.constants import HTTPModes, Interfaces
+    from granian.constants import HTTPModes, Interfaces, RuntimeModes
     from granian.log import LogLevels
     from granian.server.mp import MPServer
 
@@ -62,6 +62,11 @@ def serve(settings: ServeSettings, workers: int, threads: int) -> None:
     settings.multiprocess_dir.mkdir(parents=True, exist_ok=True)
     os.register_at_fork(after_in_child=_guard_starting_worker)
     level = ProcessSettings.from_env(settings.service).log_level.lower()
+    if settings.switch_interval_ms:  # inherited by the workers forked below
+        sys.setswitchinterval(settings.switch_interval_ms / 1000)
+    options: dict[str, Any] = {"runtime_mode": RuntimeModes(settings.runtime_mode)}
+    if settings.backpressure:
+        options["backpressure"] = settings.backpressure
 
     class PhbServer(MPServer):
         def _stop_workers(self) -> None:
@@ -97,6 +102,7 @@ def serve(settings: ServeSettings, workers: int, threads: int) -> None:
         log_level=LogLevels(level) if level in {v.value for v in LogLevels} else LogLevels.info,
         log_dictconfig=_logging_config(settings.service),
         log_access=False,  # written by AccessLog below, as JSON, with no query string
+        **options,
     )
     server.serve()
 
@@ -177,17 +183,41 @@ def _leave(app: Flask, metrics_dir: str | None = None) -> None:
         multiprocess.mark_process_dead(os.getpid())
 
 
+# WSGI and CGI keys granian's own scope sets on every request (never taken as inherited).
+_SERVER_KEYS = frozenset(
+    {
+        "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE",
+        "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
+        "GATEWAY_INTERFACE", "SERVER_SOFTWARE",
+    }
+)  # fmt: skip
+
+
 class AccessLog:
     """One JSON line a request, like gunicorn's (shared/gunicorn_conf.py): the method, the path
     without its query string and with any token replaced, the status, the bytes of the body, the
     time taken and the request id; never headers, cookies or the client's address. Written when
-    the body has been sent (or the client went), so streamed answers are timed whole."""
+    the body has been sent (or the client went), so streamed answers are timed whole.
 
-    def __init__(self, app: Callable[..., Any]):
+    First it takes out of the request's environ what granian put there from the process's
+    environment: granian (2.x, CGI style) starts every request's environ from a copy of
+    `os.environ`, so the app would see the database URLs with their passwords, the signing
+    secrets, and any variable named `HTTP_*` as a header the client never sent (the gateway
+    forwards headers: `HTTP_PROXY` in its environment would reach every service as `Proxy:`).
+    A key is taken out when its value is the process's (a client's header of the same name and
+    another value is kept)."""
+
+    def __init__(self, app: Callable[..., Any], inherited: dict[str, str] | None = None):
         self.app = app
+        process = dict(os.environ) if inherited is None else inherited
+        self.inherited = {k: v for k, v in process.items() if k not in _SERVER_KEYS}
+        self.inherited_keys = self.inherited.keys()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         started = time.perf_counter()
+        for key in self.inherited_keys & environ.keys():
+            if environ[key] == self.inherited[key]:
+                del environ[key]
         seen: dict[str, Any] = {}
 
         def record(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

@@ -134,6 +134,29 @@ def test_two_workers_answer_on_kept_alive_connections_and_log_json(served):
     assert any(line["logger"] == "_granian" for line in lines)  # granian's own lines, as JSON
 
 
+def test_the_process_environment_never_reaches_a_request(tmp_path):
+    """granian copies the process's environment into every request's environ (CGI style): a
+    variable named like a header read as one the client never sent, and the app could see the
+    database URL's password. Served for real, neither reaches the app."""
+    server = Served(
+        tmp_path,
+        workers=1,
+        HTTP_X_REQUEST_ID="leaked-from-the-process-env",
+        PHB_TEST_SECRET="s3cr3t",
+    )
+    try:
+        server.wait_ready()
+        answer = requests.get(server.base + "/health", timeout=10)  # no X-Request-Id sent
+        assert answer.status_code == 200
+        assert answer.headers["X-Request-ID"] != "leaked-from-the-process-env"
+        assert len(answer.headers["X-Request-ID"]) == 32  # the service's own, new id
+        sent = requests.get(server.base + "/health", headers={"X-Request-ID": "c" * 32}, timeout=10)
+        assert sent.headers["X-Request-ID"] == "c" * 32  # a header the client sends still counts
+        assert "s3cr3t" not in server.log.read_text()
+    finally:
+        server.stop()
+
+
 def _read_answer(raw: socket.socket) -> bytes:
     data = b""
     while b"\r\n\r\n" not in data:

@@ -82,3 +82,44 @@ def test_a_client_gone_midway_still_closes_the_body_and_logs_what_was_sent(caplo
     assert body.closed
     (line,) = access_lines(caplog)
     assert line["bytes"] == 9
+
+
+def seen_by_app(into: dict[str, Any]) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        into.update(environ)
+        start_response("200 OK", [])
+        return [b""]
+
+    return app
+
+
+def test_what_granian_copied_from_the_process_environment_never_reaches_the_app():
+    """granian starts each request's environ from `os.environ`: the app must see none of it (a
+    database URL's password, or `HTTP_*` variables that would read as headers never sent)."""
+    process = {
+        "BUDGET_DATABASE_URL": "postgresql://phb:hunter2@db/budget",
+        "HTTP_PROXY": "http://proxy.internal:3128",
+        "HTTP_X_REQUEST_ID": "from-the-process",
+        "SCRIPT_NAME": "",
+    }
+    granian_environ = {
+        **process,
+        **environ("/api/x", ""),
+        "SCRIPT_NAME": "",
+        "HTTP_X_REQUEST_ID": "sent-by-the-client",  # the client's header wins in granian's merge
+        "wsgi.url_scheme": "http",
+    }
+    seen: dict[str, Any] = {}
+    AccessLog(seen_by_app(seen), inherited=process)(granian_environ, lambda *args: None)
+    assert "BUDGET_DATABASE_URL" not in seen and "HTTP_PROXY" not in seen
+    assert "hunter2" not in repr(seen)
+    assert seen["HTTP_X_REQUEST_ID"] == "sent-by-the-client"  # a real header is kept
+    assert seen["SCRIPT_NAME"] == "" and seen["PATH_INFO"] == "/api/x"  # the server's keys stay
+    assert seen["wsgi.url_scheme"] == "http"
+
+
+def test_by_default_the_inherited_keys_are_the_process_environment(monkeypatch):
+    monkeypatch.setenv("PHB_TEST_SECRET", "s3cr3t")
+    seen: dict[str, Any] = {}
+    AccessLog(seen_by_app(seen))({**environ(), "PHB_TEST_SECRET": "s3cr3t"}, lambda *a: None)
+    assert "PHB_TEST_SECRET" not in seen and seen["REQUEST_METHOD"] == "GET"

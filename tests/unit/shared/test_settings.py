@@ -235,3 +235,57 @@ def test_the_healthcheck_asks_the_right_address(monkeypatch, variables, url):
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     assert healthcheck_url() == url
+
+
+def test_granian_tuning_comes_from_the_environment(monkeypatch):
+    clear(monkeypatch, "PHB_SWITCH_INTERVAL_MS", "PHB_RUNTIME_MODE", "PHB_BACKPRESSURE")
+    plain = ServeSettings.from_env("budget")
+    assert (plain.switch_interval_ms, plain.runtime_mode, plain.backpressure) == (
+        None,
+        "auto",
+        None,
+    )
+    monkeypatch.setenv("PHB_SWITCH_INTERVAL_MS", "1.5")
+    monkeypatch.setenv("PHB_RUNTIME_MODE", "ST")
+    monkeypatch.setenv("PHB_BACKPRESSURE", "12")
+    tuned = ServeSettings.from_env("budget")
+    assert (tuned.switch_interval_ms, tuned.runtime_mode, tuned.backpressure) == (1.5, "st", 12)
+
+
+def test_granian_is_given_the_tuning(monkeypatch, tmp_path):
+    """serve() hands granian the runtime mode and backpressure, and sets the switch interval the
+    forked workers inherit."""
+    import sys
+
+    from granian.server import mp
+
+    from shared import granian_serve
+
+    given: dict = {}
+
+    class Recorded:
+        def __init__(self, target: str, **options: object) -> None:
+            given.update(options, target=target)
+
+        def serve(self) -> None:
+            given["interval"] = sys.getswitchinterval()
+
+    monkeypatch.setattr(mp, "MPServer", Recorded)
+    monkeypatch.setattr(granian_serve.os, "register_at_fork", lambda **hooks: None)
+    before = sys.getswitchinterval()
+    settings = ServeSettings(
+        service="budget",
+        port=8123,
+        multiprocess_dir=tmp_path / "m",
+        switch_interval_ms=2.0,
+        runtime_mode="st",
+        backpressure=6,
+    )
+    try:
+        granian_serve.serve(settings, workers=1, threads=4)
+    finally:
+        sys.setswitchinterval(before)
+    assert given["interval"] == 0.002
+    assert given["runtime_mode"].value == "st" and given["backpressure"] == 6
+    assert given["workers"] == 1 and given["blocking_threads"] == 4
+    assert (tmp_path / "m").is_dir()
