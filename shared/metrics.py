@@ -204,6 +204,19 @@ def add_observer(app: Flask, observer: Callable[[Response, float], None]) -> Non
     app_parts(app).metric_observers.append(observer)
 
 
+def note_answer(body: dict[str, Any]) -> None:
+    """The body of this call's answer as the view built it, for observers that read it (so they
+    need not parse the response back)."""
+    g.phb_answer = body
+
+
+def _answer(response: Response) -> dict[str, Any]:
+    body = g.get("phb_answer")
+    if body is None:
+        body = response.get_json(silent=True) or {}
+    return body if isinstance(body, dict) else {}
+
+
 def _problem_slug(response: Response) -> str:
     body = response.get_json(silent=True) or {}
     kind = str(body.get("type") or "")
@@ -225,7 +238,7 @@ def observe_budget_decisions(app: Flask) -> None:
             if response.status_code in (409, 422) and not rule.endswith("/reject"):
                 DECISIONS.labels("refused", _problem_slug(response)).inc()
             return
-        body = response.get_json(silent=True) or {}
+        body = _answer(response)
         if rule.endswith("/reject"):
             DECISIONS.labels("refused", "rejected-by-budget-holder").inc()
         elif body.get("state") == "approved":
