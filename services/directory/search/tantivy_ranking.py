@@ -27,6 +27,7 @@ from services.directory.search.tantivy_index import (
     CODED_FIELDS,
     aggregate_facets,
     count_facets,
+    count_matches,
     distances_m,
     load_document,
     value_code,
@@ -192,10 +193,14 @@ class RankedSearch(TermExpansion):
                 n = found.count or 0  # type: ignore[attr-defined]  # the stub lacks count
             counts.append((k, n))
             consumed += n
+        facets: dict[str, list[Any]] = {}
         if len(counts) == len(buckets):
             total = consumed
-        else:
-            total = searcher.search(union, 1, count=True).count or 0  # type: ignore[attr-defined]
+            if total:
+                facets = self._facets(searcher, union, query.facets)
+        else:  # the page is full before the last bucket: the union's count, with its facets
+            found_facets, union_total = aggregate_facets(searcher, union, query.facets, total=True)
+            facets, total = found_facets, union_total or 0
         hits = [
             self._hit(searcher, address, matched, query.near, metres, k)
             for k, address, metres in page
@@ -205,7 +210,7 @@ class RankedSearch(TermExpansion):
             page=query.page,
             per_page=query.per_page,
             hits=hits,
-            facets=self._facets(searcher, union, query.facets) if total else {},
+            facets=facets,
             matched_all=counts[0][1] if counts else 0,
             best_matched=_best(counts),
         )
@@ -217,7 +222,7 @@ class RankedSearch(TermExpansion):
         the better match first at the same distance, those with no location last), found in
         growing circles: once a circle holds `wanted` listings, none outside it is nearer. A
         circle's square is counted before its listings are read, so a busy town reads few."""
-        total = _count(searcher, query)
+        total = count_matches(searcher, query)
         if not total:
             return 0, []
         enough = min(wanted, total)
@@ -231,7 +236,7 @@ class RankedSearch(TermExpansion):
                     (Occur.Must, Query.range_query(s, "lng", FieldType.Float, min_lng, max_lng)),
                 ]
             )
-            in_box = _count(searcher, boxed)
+            in_box = count_matches(searcher, boxed)
             if in_box < enough and in_box < total:
                 continue
             found = searcher.search(boxed, in_box, count=False).hits
@@ -248,7 +253,7 @@ class RankedSearch(TermExpansion):
         ]
 
     def _all(self, searcher: tantivy.Searcher, query: Query) -> list[tuple[float, Any]]:
-        total = searcher.search(query, 1, count=True).count or 0  # type: ignore[attr-defined]
+        total = count_matches(searcher, query)
         return searcher.search(query, total, count=False).hits if total else []
 
     def _geo_search(
@@ -320,7 +325,7 @@ class RankedSearch(TermExpansion):
     def _facets(
         self, searcher: tantivy.Searcher, query: Query, names: tuple[str, ...]
     ) -> dict[str, list[Any]]:
-        return aggregate_facets(searcher, query, names)
+        return aggregate_facets(searcher, query, names)[0]
 
     def _decode(self, searcher: tantivy.Searcher, codes: Counter[Any]) -> dict[str, int]:
         if any(code is not None and code not in self._codes for code in codes):
@@ -353,10 +358,6 @@ class RankedSearch(TermExpansion):
         return SearchHit(
             document=doc, highlights=highlights, distance_m=rounded, words_matched=words_matched
         )
-
-
-def _count(searcher: tantivy.Searcher, query: Query) -> int:
-    return searcher.search(query, 1, count=True).count or 0  # type: ignore[attr-defined]
 
 
 def _best(counts: list[tuple[int, int]]) -> int:

@@ -123,6 +123,19 @@ def highlight(text: str | None, matched: set[str]) -> str:
     if not matched:
         return html.escape(text)
     escape = html.escape if _MARKUP.search(text) else _same
+    if text.isascii():
+        # folding ASCII is lower-casing, which keeps each character's place and kind: the text
+        # lower-cased splits into the same parts, its words folded, with no call a word
+        folded = _SPLIT.split(text.lower())
+        if matched.isdisjoint(folded[1::2]):
+            return escape(text)
+        parts = _SPLIT.split(text)
+        for i in range(1, len(parts), 2):
+            if folded[i] in matched:  # a word holds no markup: nothing in it to escape
+                parts[i] = f"{HIGHLIGHT_PRE}{parts[i]}{HIGHLIGHT_POST}"
+        if escape is not _same:
+            parts[::2] = [escape(p) for p in parts[::2]]
+        return "".join(parts)
     parts = _SPLIT.split(text)  # non-word, word, non-word, ... (words at odd positions)
     for i in range(len(parts)):
         if i % 2 and fold(parts[i]) in matched:

@@ -51,3 +51,73 @@ def test_many_categories_inside_a_circle_count_once_each(tmp_path: Path) -> None
     assert result.total == 2
     counts = result.facet_counts("category")
     assert counts == {**{slug: 1 for slug in many}, many[-1]: 2}
+
+
+def _listings(count: int) -> list:  # type: ignore[type-arg]
+    """`count` listings: the first three match "salsa club", the rest "salsa" alone; days,
+    towns and prices vary so every facet has several values."""
+    days = ["monday", "tuesday", "saturday", "sunday"]
+    towns = ["Eastbourne", "Hastings", "Lewes"]
+    return [
+        doc(
+            n,
+            f"Salsa {'Club' if n <= 3 else 'Night'} {n}",
+            "Dance.",
+            towns[n % 3],
+            # some with no category: category sets don't add up to the total
+            categories=["dance", "salsa"] if n % 2 else ([] if n % 4 == 0 else ["dance"]),
+            days=days[: n % 4 + 1],
+            min_price_pence=None if n % 5 == 0 else 100 * n,
+            is_free=n % 7 == 0,
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+@pytest.mark.parametrize(
+    "facets",
+    [("category", "town", "price_band", "day"), ("category", "day"), ("category",), ()],
+)
+def test_a_page_filled_before_the_last_bucket_counts_the_total_with_its_facets(
+    tmp_path: Path, facets: tuple[str, ...]
+) -> None:
+    backend = TantivyBackend(tmp_path / "index")
+    listings = _listings(30)
+    backend.upsert(listings)
+    # a page of 2: filled by the 3 listings matching both words, before those matching "salsa"
+    result = backend.search(SearchQuery(text="salsa club", per_page=2, facets=facets))
+    assert [h.words_matched for h in result.hits] == [2, 2]
+    assert result.matched_all == 3
+    assert result.total == 30
+    # the facets are those of every match, as when every bucket is read (a page of 50)
+    whole = backend.search(SearchQuery(text="salsa club", per_page=50, facets=facets))
+    assert whole.total == 30 and len(whole.hits) == 30
+    assert result.facets == whole.facets
+    assert set(result.facets) == set(facets)
+    if "day" in facets:
+        expected = {d: sum(1 for x in listings if d in x.days) for d in ("monday", "sunday")}
+        assert {d: whole.facet_counts("day")[d] for d in expected} == expected
+
+
+def test_counting_by_aggregation_matches_tantivys_count(tmp_path: Path) -> None:
+    backend = TantivyBackend(tmp_path / "index")
+    backend.upsert(_listings(12))
+    backend.delete([_listings(12)[0].id])  # deleted documents are not counted
+    searcher = backend._searcher()
+    for query in (
+        tantivy_index.Query.all_query(),
+        tantivy_index.Query.term_query(backend.schema, "text", "club"),
+        tantivy_index.Query.term_query(backend.schema, "text", "nothing"),
+    ):
+        counted = searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]
+        assert tantivy_index.count_matches(searcher, query) == counted
+
+
+def test_day_counts_from_masks_as_numbers_or_their_decimals() -> None:
+    # bit i is DAYS[i]: 1 monday, 2 tuesday, 64 sunday; 0 and a missing column count nothing
+    assert tantivy_index._days({"1": 2, "3": 1, "64": 4, "0": 9}) == {
+        "monday": 3,
+        "tuesday": 1,
+        "sunday": 4,
+    }
+    assert tantivy_index._days({65: 1, None: 5}) == {"monday": 1, "sunday": 1}

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import html
+import itertools
+import re
+
 import pytest
 
-from services.directory.search.text import highlight, load_synonyms, typo_budget, typo_cost, words
+from services.directory.search.text import (
+    fold,
+    highlight,
+    load_synonyms,
+    typo_budget,
+    typo_cost,
+    words,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,6 +64,40 @@ def test_highlights_escape_markup_and_mark_only_matched_words() -> None:
     assert "<script>" not in marked
     assert marked.startswith("&lt;script&gt;")
     assert marked.endswith("<em>Salsa</em> &amp; <em>salsa</em>-ish")
+
+
+def _highlight_word_by_word(text: str, matched: set[str]) -> str:
+    """The rule spelt out: every word folded and looked up, everything else escaped."""
+    parts = re.split(r"([^\W_]+)", text)
+    return "".join(
+        f"<em>{html.escape(p)}</em>" if i % 2 and fold(p) in matched else html.escape(p)
+        for i, p in enumerate(parts)
+    )
+
+
+PIECES = ["Swim", "swim", "POOL", "Café", "O'Brien", "<b>", "&", "x_y", "club's", "42", "naïve"]
+GAPS = [" ", ", ", "-", "", "_", "…", "'"]
+MATCHED = [
+    set(),
+    {"swim"},
+    {"pool", "club", "s"},
+    {"cafe", "naive", "o", "brien", "b"},
+    {"x_y", "dance-class", "Swim", "42", "y"},  # terms no word can fold to are never marked
+]
+
+
+@pytest.mark.parametrize("matched", MATCHED)
+def test_highlights_in_ascii_text_mark_the_same_words_as_folding_each_word(
+    matched: set[str],
+) -> None:
+    texts = [
+        "".join(piece + gap for piece, gap in zip(combo, itertools.cycle(GAPS), strict=False))
+        for size in (1, 2, 3)
+        for combo in itertools.permutations(PIECES, size)
+    ]
+    assert any(t.isascii() for t in texts) and any(not t.isascii() for t in texts)
+    for text in texts:
+        assert highlight(text, matched) == _highlight_word_by_word(text, matched), text
 
 
 def test_a_misspelt_synonym_is_corrected_within_the_typo_budget() -> None:
