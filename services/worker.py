@@ -116,7 +116,8 @@ class Worker:
             WORKER_LEADER.labels(self.service).set(1)
             log.info("leading", extra={"fields": {"pid": os.getpid(), "relays": self.relays}})
             if self.relays:
-                start_background(self.app)
+                # The events come from the web processes' commits, which wake nothing here.
+                start_background(self.app, woken=False)
             now = time.time()
             for job in self.jobs:
                 # Interval jobs run at once when a leader starts; daily ones wait for their time.

@@ -278,6 +278,10 @@ class ServiceSettings:
     connect_timeout: float = 1.0
     read_timeout: float = 2.0
     relay_interval: float = 0.5
+    # A relay in a web process is woken by that process's commits of events (shared.outbox_wake):
+    # its poll, for events other processes wrote, comes this often (never more often than
+    # `relay_interval`). `phb worker`'s relays, which no commit wakes, poll every `relay_interval`.
+    relay_idle_interval: float = 2.0
     # Connections kept open to PostgreSQL per process: one for each serving thread and the relays,
     # so no call waits for a new connection (an overflow connection is closed after each use).
     database: DatabaseSettings = DatabaseSettings(pool_size=18, max_overflow=4)
@@ -301,6 +305,7 @@ class ServiceSettings:
             connect_timeout=env_float("PHB_CONNECT_TIMEOUT", 1.0),
             read_timeout=env_float("PHB_READ_TIMEOUT", 2.0),
             relay_interval=env_float("PHB_RELAY_INTERVAL", 0.5),
+            relay_idle_interval=env_float("PHB_RELAY_IDLE_INTERVAL", 2.0),
             database=DatabaseSettings.from_env(
                 pool_size=int(env_float("PHB_THREADS", 16) + 2), max_overflow=4
             ),

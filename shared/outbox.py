@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -28,11 +29,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.clock import as_utc, utcnow
-from shared.db import Database
+from shared.db import Database, retrying
+from shared.outbox_sql import by_seq, relay_statements
+from shared.outbox_wake import listen, unlisten, written
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +70,9 @@ class InboxMixin:
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
+    """One event as a receiver is handed it (immutable; a tuple, cheap to make by the hundred)."""
+
     event_id: str
     topic: str
     payload: dict[str, Any]
@@ -101,6 +106,7 @@ def add_event(
             "attempts": 0,
         },
     )
+    written(session, destination)
     return event_id
 
 
@@ -194,7 +200,13 @@ def one_at_a_time(deliver: Callable[[Message], None]) -> DeliverBatch:
 class OutboxRelay:
     """Delivers one destination's pending events in order; a failure waits, with backoff, and blocks
     later ones. `deliver` takes one message a call; `deliver_batch` (instead) takes the due events
-    of a pass together, in order, and says how many it took (`Delivered`)."""
+    of a pass together, in order, and says how many it took (`Delivered`).
+
+    Started (`start`), it runs a pass when this process commits an event for its destination
+    (`written`, `notify`), at most one pass every `linger` seconds while events keep coming (so a
+    burst goes in batches that fill, not one call an event), at once again while a pass leaves
+    more pending, and otherwise every `interval` seconds, for events written by other processes.
+    While the first pending event waits out its backoff, nothing wakes it before that is over."""
 
     def __init__(
         self,
@@ -207,6 +219,7 @@ class OutboxRelay:
         batch_size: int = 200,
         base_delay: float = 0.5,
         max_delay: float = 60.0,
+        linger: float = 0.2,
     ):
         if (deliver is None) == (deliver_batch is None):
             raise TypeError("an OutboxRelay takes one of deliver and deliver_batch")
@@ -217,31 +230,32 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.linger = linger
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # When the first pending event is next due, while it waits out a backoff (else None).
+        self._blocked_until: datetime | None = None
+        self._claim, self._read = relay_statements(model, destination)
 
     def pending(self, session: Session, limit: int) -> list[Any]:
-        m = self.model
-        stmt = (
-            select(m)
-            .where(m.destination == self.destination, m.delivered_at.is_(None))
-            .order_by(m.seq)
-            .limit(limit)
-        )
-        return list(session.scalars(stmt))
+        """Up to `limit` undelivered events, oldest first (rows: seq, event_id, topic, payload,
+        created_at, available_at, attempts)."""
+        return list(session.execute(self._read, {"limit": limit}).all())
 
     def run_once(self) -> int:
         """Deliver what is due; returns how many were delivered."""
+        self._blocked_until = None
         if not self.db.sqlite:
             return self._run_once_claiming()
         # SQLite (embedded mode): one process relays, and a write transaction would hold the
         # whole database's write lock for the length of an HTTP call, so read, deliver, mark.
         with self.db.session() as session:
-            events = self._due(self.pending(session, self.batch_size))
+            events = self.pending(session, self.batch_size)
+        due = self._due(events)
         delivered = 0
-        for start in range(0, len(events), CLAIM_SIZE):
-            group = events[start : start + CLAIM_SIZE]
+        for start in range(0, len(due), CLAIM_SIZE):
+            group = due[start : start + CLAIM_SIZE]
             result = self._send(group)
             if result.count:
                 self._mark_delivered([event.seq for event in group[: result.count]])
@@ -253,61 +267,55 @@ class OutboxRelay:
         return delivered
 
     def _run_once_claiming(self) -> int:
-        """PostgreSQL: up to `CLAIM_SIZE` due events are claimed at once with FOR UPDATE SKIP
-        LOCKED, delivered in order and marked delivered by one UPDATE in the same transaction, so
-        relays in several processes never deliver the same row at once, and a relay killed
-        mid-delivery leaves its rows to be delivered again (receivers dedupe). A failed delivery
-        is recorded on its row and blocks the ones after it, as before."""
-        m = self.model
+        """PostgreSQL: up to `CLAIM_SIZE` events are claimed and marked delivered by one statement
+        (`UPDATE ... WHERE seq IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`), delivered in
+        order, and the transaction commits only once they are delivered: relays in several
+        processes never deliver the same row at once, and a relay killed mid-delivery leaves its
+        rows to be delivered again (receivers dedupe). Those not due, not taken or after a failure
+        lose their mark again before the commit; a failure is recorded on its row and blocks the
+        ones after it."""
         delivered = 0
         while delivered < self.batch_size and not self._stop.is_set():
-            with self.db.write() as session:
-                claimed = list(
-                    session.scalars(
-                        select(m)
-                        .where(m.destination == self.destination, m.delivered_at.is_(None))
-                        .order_by(m.seq)
-                        .limit(min(CLAIM_SIZE, self.batch_size - delivered))
-                        .with_for_update(skip_locked=True)
-                    )
+            with self.db.write_connection() as connection:
+                claimed: list[Any] = sorted(  # RETURNING keeps no order
+                    connection.execute(
+                        self._claim,
+                        {"limit": min(CLAIM_SIZE, self.batch_size - delivered), "now": utcnow()},
+                    ).all(),
+                    key=by_seq,
                 )
-                done, blocked = self._deliver_claimed(claimed)
-                if done:
-                    session.execute(
-                        update(m)
-                        .where(m.seq.in_(done))
-                        .values(delivered_at=utcnow())
-                        .execution_options(synchronize_session=False)
-                    )
-            delivered += len(done)
+                done, blocked = self._deliver_claimed(connection, claimed)
+            delivered += done
             if blocked or len(claimed) < CLAIM_SIZE:
                 return delivered
         return delivered
 
-    def _deliver_claimed(self, claimed: list[Any]) -> tuple[list[int], bool]:
-        """Deliver the claimed rows that are due, in order, in one batch: (the seqs delivered,
-        whether one not yet due or failed stopped the rest). A failure is recorded on its row,
-        in the claiming transaction."""
+    def _deliver_claimed(self, connection: Connection, claimed: list[Any]) -> tuple[int, bool]:
+        """Deliver the claimed rows that are due, in order, in one batch; unmark the rest in the
+        claiming transaction, and record a failure there: (how many were delivered, whether one
+        not yet due or failed stopped the rest)."""
         due = self._due(claimed)
         result = self._send(due) if due else Delivered(0)
+        kept = claimed[result.count :]
+        if kept:
+            m = self.model
+            connection.execute(
+                update(m.__table__)
+                .where(m.seq.in_([event.seq for event in kept]))
+                .values(delivered_at=None)
+            )
         if result.error is not None:
             event = due[result.count]
-            attempts = event.attempts + 1
-            self._log_failure(event.seq, attempts, result.error)
-            event.attempts = attempts
-            event.available_at = utcnow() + timedelta(
-                seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
-            )
-            event.last_error = result.error[:1000]
-        done = [event.seq for event in due[: result.count]]
-        return done, result.error is not None or len(due) < len(claimed)
+            self._record_failure_on(connection, event.seq, event.attempts + 1, result.error)
+        return result.count, bool(kept)
 
-    @staticmethod
-    def _due(events: list[Any]) -> list[Any]:
+    def _due(self, events: list[Any]) -> list[Any]:
         """The events up to the first not yet due (one waiting out its backoff)."""
         now = utcnow()
         for index, event in enumerate(events):
-            if as_utc(event.available_at) > now:
+            available = as_utc(event.available_at)
+            if available > now:
+                self._blocked_until = available
                 return events[:index]
         return events
 
@@ -347,28 +355,35 @@ class OutboxRelay:
 
     def _mark_delivered(self, seqs: list[int]) -> None:
         m = self.model
-        self.db.run_write(
-            lambda s: s.execute(
-                update(m)
-                .where(m.seq.in_(seqs))
-                .values(delivered_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        )
+
+        def mark() -> None:
+            with self.db.write_connection() as connection:
+                connection.execute(
+                    update(m.__table__).where(m.seq.in_(seqs)).values(delivered_at=utcnow())
+                )
+
+        retrying(mark)
 
     def _record_failure(self, seq: int, attempts: int, err: str) -> None:
+        def record() -> None:
+            with self.db.write_connection() as connection:
+                self._record_failure_on(connection, seq, attempts, err)
+
+        retrying(record)
+
+    def _record_failure_on(self, connection: Connection, seq: int, attempts: int, err: str) -> None:
+        """The failed delivery on its row: its attempts, when it is next due, why it failed."""
         m = self.model
         due = utcnow() + timedelta(
             seconds=backoff_seconds(attempts, self.base_delay, self.max_delay)
         )
         self._log_failure(seq, attempts, err)
-        self.db.run_write(
-            lambda s: s.execute(
-                update(m)
-                .where(m.seq == seq)
-                .values(attempts=attempts, available_at=due, last_error=err[:1000])
-            )
+        connection.execute(
+            update(m.__table__)
+            .where(m.seq == seq)
+            .values(attempts=attempts, available_at=due, last_error=err[:1000])
         )
+        self._blocked_until = due
 
     def _log_failure(self, seq: int, attempts: int, err: str) -> None:
         log.warning(
@@ -412,13 +427,22 @@ class OutboxRelay:
     def start(self, interval: float = 0.5) -> None:
         if self._thread is not None:
             return
+        self._stop.clear()
+        listen(self)
         self._thread = threading.Thread(
             target=self._loop, args=(interval,), name=f"relay-{self.destination}", daemon=True
         )
         self._thread.start()
 
     def _loop(self, interval: float) -> None:
+        last_pass = -self.linger
         while not self._stop.is_set():
+            # A batch gathers for `linger` after the last pass began; the wake is cleared before
+            # the pass, so a commit during it is not missed.
+            if self._stop.wait(max(0.0, last_pass + self.linger - time.monotonic())):
+                break
+            self._wake.clear()
+            last_pass = time.monotonic()
             try:
                 delivered = self.run_once()
             except Exception:  # noqa: BLE001 - the relay must outlive a database hiccup
@@ -426,11 +450,17 @@ class OutboxRelay:
                     "relay pass failed", extra={"fields": {"destination": self.destination}}
                 )
                 delivered = 0
-            if delivered < self.batch_size:
+            if delivered >= self.batch_size:
+                continue
+            blocked = self._blocked_until
+            if blocked is None:
                 self._wake.wait(interval)
-                self._wake.clear()
+            else:  # nothing can go before the first pending event: no pass until it is due
+                wait = (blocked - utcnow()).total_seconds()
+                self._stop.wait(min(interval, max(0.0, wait)))
 
     def stop(self) -> None:
+        unlisten(self)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

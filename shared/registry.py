@@ -38,6 +38,7 @@ class AppParts:
     """Filled in while an app is built; read by the server, the worker, metrics and tracing."""
 
     relay_interval: float = 0.5
+    relay_idle_interval: float = 2.0
     relays: dict[str, OutboxRelay] = field(default_factory=dict)
     background: list[Background] = field(default_factory=list)
     metric_observers: list[Observer] = field(default_factory=list)
@@ -66,7 +67,9 @@ def app_parts(app: Flask | None = None) -> AppParts:
 
 def install_core(app: Flask, core: ServiceCore) -> None:
     app.extensions[CORE] = core
-    app_parts(app).relay_interval = core.settings.relay_interval
+    parts = app_parts(app)
+    parts.relay_interval = core.settings.relay_interval
+    parts.relay_idle_interval = core.settings.relay_idle_interval
 
 
 def service_core(app: Flask | None = None) -> ServiceCore:

@@ -18,11 +18,16 @@ from shared.registry import app_parts, service_core
 log = logging.getLogger(__name__)
 
 
-def start_background(app: Flask) -> None:
-    """Start whatever the service registered to run beside it (outbox relays)."""
+def start_background(app: Flask, *, woken: bool = True) -> None:
+    """Start whatever the service registered to run beside it (outbox relays). In a web process
+    (`woken`) the process's own commits of events wake its relays, which poll only for other
+    processes' events, every `relay_idle_interval`; `phb worker`'s poll every `relay_interval`."""
     parts = app_parts(app)
+    interval = (
+        max(parts.relay_interval, parts.relay_idle_interval) if woken else parts.relay_interval
+    )
     for worker in parts.background:
-        worker.start(parts.relay_interval)
+        worker.start(interval)
 
 
 def stop_background(app: Flask) -> None:

@@ -60,6 +60,7 @@ from services.budget.service_layer.unit_of_work import SqlTransaction, SqlUnitOf
 from shared.clock import utcnow
 from shared.db import Database
 from shared.identity import Identity
+from shared.outbox_wake import written
 
 
 def mark_paid(db: Database | SqlUnitOfWork, cmd: MarkRunPaid) -> dict[str, Any]:
@@ -187,6 +188,7 @@ def _record_payments(session: Session, actor: Identity, run: PaymentRun, now: da
             ).where(in_run),
         )
     )
+    written(session, OUTCOMES)  # the relay sends them once this commits
 
 
 def _text(value: str) -> Any:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
+import uuid
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import String, insert, literal, select
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import Database
@@ -19,6 +22,7 @@ from shared.outbox import (
     add_event,
     first_deliveries,
 )
+from shared.outbox_wake import listen, unlisten, written
 
 
 class Base(DeclarativeBase):
@@ -257,3 +261,138 @@ def test_a_relay_takes_one_way_to_deliver():
             FlakyReceiver(0),
             deliver_batch=BatchReceiver(),
         )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_started_relay_delivers_when_its_process_commits_not_at_its_next_poll(db):
+    """Polling once an hour, a started relay still sends each event as its commit wakes it."""
+    receiver = BatchReceiver()
+    relay = OutboxRelay(db, Outbox, "outcomes", deliver_batch=receiver, linger=0)
+    relay.start(interval=3600)
+    try:
+        first = publish(db, 1)
+        wait_until(lambda: len(receiver.received) == 1, 60, "the first event")
+        second = publish(db, 2)
+        wait_until(lambda: len(receiver.received) == 3, 60, "the next two")
+    finally:
+        relay.stop()
+    assert [m.event_id for m in receiver.received] == first + second
+
+
+def test_only_a_committed_write_of_its_destination_wakes_a_relay(db):
+    relay = OutboxRelay(db, Outbox, "outcomes", FlakyReceiver(0))
+    listen(relay)  # as `start` does, without the loop that would clear the wake
+    try:
+        with pytest.raises(RuntimeError), db.write() as session:
+            add_event(session, Outbox, "outcomes", "thing.happened", {})
+            raise RuntimeError("the change failed")
+        assert not relay._wake.is_set()
+        publish(db, 1, "search")
+        assert not relay._wake.is_set()
+        with db.write() as session:  # an INSERT ... SELECT says what it wrote itself
+            session.execute(
+                insert(Outbox).from_select(
+                    [
+                        "event_id",
+                        "destination",
+                        "topic",
+                        "payload",
+                        "created_at",
+                        "available_at",
+                        "attempts",
+                    ],
+                    select(
+                        literal(str(uuid.uuid4()), String),
+                        literal("outcomes", String),
+                        Outbox.topic,
+                        Outbox.payload,
+                        Outbox.created_at,
+                        Outbox.available_at,
+                        Outbox.attempts,
+                    ).where(Outbox.destination == "search"),
+                )
+            )
+            assert not relay._wake.is_set()  # not before the commit
+            written(session, "outcomes")
+        assert relay._wake.is_set()
+    finally:
+        unlisten(relay)
+    relay._wake.clear()
+    publish(db, 1)
+    assert not relay._wake.is_set()  # a stopped relay is no longer woken
+
+
+def test_events_committed_during_a_pass_go_together_in_the_next(db):
+    entered, release = threading.Event(), threading.Event()
+
+    class Held(BatchReceiver):
+        def __call__(self, messages: list[Message]) -> Delivered:
+            if not entered.is_set():
+                entered.set()
+                release.wait(60)
+            return super().__call__(messages)
+
+    receiver = Held()
+    relay = OutboxRelay(db, Outbox, "outcomes", deliver_batch=receiver, linger=0)
+    relay.start(interval=3600)
+    try:
+        ids = publish(db, 1)
+        assert entered.wait(60)
+        for _ in range(5):  # five commits while the first call is out
+            ids += publish(db, 1)
+        release.set()
+        wait_until(lambda: len(receiver.received) == 6, 60, "all six events")
+    finally:
+        release.set()
+        relay.stop()
+    assert [len(call) for call in receiver.calls] == [1, 5]
+    assert [m.event_id for m in receiver.received] == ids
+
+
+def test_a_relay_lingers_between_passes_and_stops_while_it_lingers(db):
+    """After a pass, the next waits `linger` for more events to gather, however soon it is woken."""
+    receiver = BatchReceiver()
+    first = publish(db, 1)
+    relay = OutboxRelay(db, Outbox, "outcomes", deliver_batch=receiver, linger=3600)
+    relay.start(interval=3600)
+    try:
+        wait_until(lambda: len(receiver.received) == 1, 60, "the first pass")
+        publish(db, 1)
+        time.sleep(1.0)
+        assert [m.event_id for m in receiver.received] == first
+    finally:
+        started = time.monotonic()
+        relay.stop()
+    assert time.monotonic() - started < 5 and relay._thread is None
+
+
+def test_a_relay_waiting_out_a_backoff_is_not_woken_by_new_events(db):
+    """Nothing may go before the first pending event: while it waits out its backoff, commits do
+    not start passes that could only find it not yet due."""
+    publish(db, 1)
+    receiver = FlakyReceiver(failures=99)
+    relay = OutboxRelay(db, Outbox, "outcomes", receiver, base_delay=30, max_delay=60, linger=0)
+    passes: list[int] = []
+    run_once = relay.run_once
+
+    def counted() -> int:
+        passes.append(1)
+        return run_once()
+
+    relay.run_once = counted  # type: ignore[method-assign]
+    relay.start(interval=3600)
+    try:
+        wait_until(lambda: receiver.failures == 98, 60, "the failed first delivery")
+        for _ in range(3):
+            publish(db, 1)
+        time.sleep(1.0)
+    finally:
+        relay.stop()
+    assert len(passes) == 1 and receiver.failures == 98
+    assert relay.lag()["pending"] == 4
