@@ -6,18 +6,17 @@ log, multiprocess metrics, keep-alive; `--server gunicorn` for gunicorn gthread,
 production runs unless told otherwise, and says which it ran (`--server waitress` measures the
 development server).
 
-Tuned for the benchmark machine: its two cores serve all four processes and the client, so each
-service runs one server process of 16 threads (the clients' 16 calls in flight), not
-`phb serve`'s default 2 x 8, which a pod of its own uses to put a second core to work: on two
-shared cores the second process costs each call more CPU (docs/benchmarks.md, "HTTP floor:
-production's server"). `--workers` and `--threads` measure other shapes."""
+The shape is production's default (`phb serve`: one process of 8 threads a service): on the two
+cores shared by all four processes and the client, a second process costs each call more CPU and
+16 threads cost a little more than 8 for no more throughput (docs/benchmarks.md, "Server shape",
+measured in turns with bench/shapes.py). `--workers` and `--threads` measure other shapes."""
 
 from __future__ import annotations
 
 import argparse
 
 WORKERS = 1
-THREADS = 16
+THREADS = 8
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

@@ -199,7 +199,7 @@ def up(port: int, do_seed: bool) -> None:
 
 @main.command()
 @click.argument("service", type=click.Choice([*SERVICES, "gateway"]))
-@click.option("--workers", default=None, type=int, help="Default: $WEB_CONCURRENCY, else 2.")
+@click.option("--workers", default=None, type=int, help="Default: $WEB_CONCURRENCY, else 1.")
 @click.option("--threads", default=None, type=int, help="Default: $PHB_THREADS, else 8.")
 @click.option(
     "--migrate/--no-migrate",

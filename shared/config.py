@@ -37,6 +37,12 @@ def env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def process_environment() -> dict[str, str]:
+    """A copy of the whole environment, for what must recognise it (a granian worker takes it out
+    of each request's environ, shared/granian_serve.py), never to read a setting from."""
+    return dict(os.environ)
+
+
 def env_float(name: str, default: float) -> float:
     return float(env(name, str(default)))  # type: ignore[arg-type]
 
@@ -354,7 +360,9 @@ def healthcheck_url() -> str:
 @dataclass(frozen=True)
 class ServeSettings:
     """`phb serve SERVICE`: `PHB_SERVER` (granian or gunicorn) on `PHB_BIND_HOST` (0.0.0.0) and
-    `PORT`, `WEB_CONCURRENCY` processes (2) of `PHB_THREADS` threads (8), pooling their metrics in
+    `PORT`, `WEB_CONCURRENCY` processes (1: a second process costs every call CPU and helps only
+    with a second core of the pod's own; docs/operations.md) of `PHB_THREADS` threads (8),
+    pooling their metrics in
     `PROMETHEUS_MULTIPROC_DIR` (else a new folder under the temporary folder); keep-alive
     `PHB_KEEPALIVE` seconds, `PHB_GRACEFUL_TIMEOUT` seconds to answer what is in flight on SIGTERM."""
 
@@ -362,7 +370,7 @@ class ServeSettings:
     port: int
     multiprocess_dir: Path
     bind_host: str = "0.0.0.0"
-    workers: int = 2
+    workers: int = 1
     threads: int = 8
     server: str = "granian"
     graceful_timeout: int = 25
@@ -394,7 +402,7 @@ class ServeSettings:
             port=int(env("PORT") or DEFAULT_PORTS[service]),
             multiprocess_dir=Path(folder) if folder else fresh,
             bind_host=env("PHB_BIND_HOST", "0.0.0.0") or "0.0.0.0",
-            workers=int(env("WEB_CONCURRENCY") or 2),
+            workers=int(env("WEB_CONCURRENCY") or 1),
             threads=int(env("PHB_THREADS") or 8),
             server=(env("PHB_SERVER") or "granian").lower(),
             graceful_timeout=int(env("PHB_GRACEFUL_TIMEOUT") or 25),

@@ -30,7 +30,12 @@ from typing import Any
 
 from flask import Flask
 
-from shared.config import ObservabilitySettings, ProcessSettings, ServeSettings
+from shared.config import (
+    ObservabilitySettings,
+    ProcessSettings,
+    ServeSettings,
+    process_environment,
+)
 from shared.logs import configure_logging, loggable_path
 from shared.server import relays_here, start_background, stop_background
 
@@ -113,10 +118,12 @@ def _logging_config(service: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "shared.logs.JsonFormatter", "service": service}},
+        "filters": {"shape": {"()": "shared.granian_serve.ChosenShape"}},
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": "json",
+                "filters": ["shape"],
                 "stream": "ext://sys.stderr",
             }
         },
@@ -125,6 +132,15 @@ def _logging_config(service: str) -> dict[str, Any]:
             "granian.access": {"handlers": ["console"], "propagate": False},
         },
     }
+
+
+class ChosenShape(logging.Filter):
+    """Leaves out granian's start-up warning that a worker's threads exceed twice the machine's
+    cores plus one: the shape is chosen and measured (docs/operations.md, "Server shape"), and
+    the line reads as a fault on every start. Every other line passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Configuration allows spawning up to")
 
 
 def _guard_starting_worker() -> None:
@@ -209,7 +225,7 @@ class AccessLog:
 
     def __init__(self, app: Callable[..., Any], inherited: dict[str, str] | None = None):
         self.app = app
-        process = dict(os.environ) if inherited is None else inherited
+        process = process_environment() if inherited is None else inherited
         self.inherited = {k: v for k, v in process.items() if k not in _SERVER_KEYS}
         self.inherited_keys = self.inherited.keys()
 

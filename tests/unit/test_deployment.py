@@ -431,3 +431,12 @@ def test_granian_logs_its_own_lines_as_json():
     logging.config.dictConfig(config)
     handler = logging.getLogger("_granian").handlers[0]
     assert isinstance(handler.formatter, JsonFormatter) and handler.formatter.service == "budget"
+    record = logging.LogRecord("_granian", logging.WARNING, __file__, 1, "", None, None)
+    record.msg = (
+        "Configuration allows spawning up to 8 Python threads, which seems quite high compared to "
+        "the number of CPU cores available."
+    )
+    kept = logging.LogRecord(
+        "_granian", logging.WARNING, __file__, 1, "Killing worker-1", None, None
+    )
+    assert [r for r in (record, kept) if handler.filter(r)] == [kept]  # the shape is chosen

@@ -42,7 +42,7 @@ def _alive(pid: int) -> bool:
 
 
 class Served:
-    def __init__(self, tmp_path: Path, workers: int = 2, **extra: str) -> None:
+    def __init__(self, tmp_path: Path, workers: int = 2, threads: int = 4, **extra: str) -> None:
         url = f"sqlite:///{tmp_path / 'outcomes.db'}"
         upgrade(package("outcomes"), url)
         self.port = free_port()
@@ -65,7 +65,7 @@ class Served:
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from services.cli import main; main()", "serve"]
-                + ["outcomes", "--workers", str(workers), "--threads", "4"],
+                + ["outcomes", "--workers", str(workers), "--threads", str(threads)],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -141,6 +141,7 @@ def test_the_process_environment_never_reaches_a_request(tmp_path):
     server = Served(
         tmp_path,
         workers=1,
+        threads=16,  # above 2 x cores + 1 here: granian's warning about it is left out
         HTTP_X_REQUEST_ID="leaked-from-the-process-env",
         PHB_TEST_SECRET="s3cr3t",
     )
@@ -153,6 +154,8 @@ def test_the_process_environment_never_reaches_a_request(tmp_path):
         sent = requests.get(server.base + "/health", headers={"X-Request-ID": "c" * 32}, timeout=10)
         assert sent.headers["X-Request-ID"] == "c" * 32  # a header the client sends still counts
         assert "s3cr3t" not in server.log.read_text()
+        assert "Configuration allows spawning" not in server.log.read_text()
+        assert any(line["logger"] == "_granian" for line in server.lines())
     finally:
         server.stop()
 

@@ -160,7 +160,7 @@ def test_the_gunicorn_command_line(monkeypatch, tmp_path):
     settings = ServeSettings(service="budget", port=8123, multiprocess_dir=tmp_path, threads=3)
     argv = gunicorn_argv(settings)
     assert argv[argv.index("--bind") + 1] == "0.0.0.0:8123"
-    assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--threads") + 1] == "3"
+    assert argv[argv.index("--workers") + 1] == "1" and argv[argv.index("--threads") + 1] == "3"
     assert gunicorn_argv(settings, workers=5)[argv.index("--workers") + 1] == "5"
     assert argv[-1] == "services.components:gunicorn_app('budget')"
 
@@ -178,7 +178,7 @@ def test_the_granian_command_line(tmp_path):
     settings = ServeSettings(service="budget", port=8123, multiprocess_dir=tmp_path, threads=3)
     argv = granian_argv(settings)
     assert argv[1:3] == ["-m", "shared.granian_serve"]
-    assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--threads") + 1] == "3"
+    assert argv[argv.index("--workers") + 1] == "1" and argv[argv.index("--threads") + 1] == "3"
     assert granian_argv(settings, workers=5)[argv.index("--workers") + 1] == "5"
 
 
