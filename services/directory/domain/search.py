@@ -31,6 +31,12 @@ def parts_of_day(byday: str, opens_at: str, closes_at: str) -> list[str]:
     return found
 
 
+def fundable_on(fundable_until: str | None, day: str) -> bool:
+    """Whether a listing fundable until `fundable_until` (ISO date, None: never) can be funded on
+    `day` (ISO date)."""
+    return fundable_until is not None and fundable_until >= day
+
+
 @dataclass
 class SearchDocument:
     id: str  # the listing (HSDS service) id
@@ -70,7 +76,7 @@ class SearchDocument:
 
     def funding_ready_on(self, day: date) -> bool:
         """Whether the listing can be funded on `day` (the directory's rule; pages only show it)."""
-        return self.fundable_until is not None and self.fundable_until >= day.isoformat()
+        return fundable_on(self.fundable_until, day.isoformat())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchDocument:

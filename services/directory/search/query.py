@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import operator
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.directory.domain.search import PARTS_OF_DAY, SearchDocument
+from services.directory.domain.search import PARTS_OF_DAY, SearchDocument, fundable_on
 from shared import clock
 
 SORTS = ("relevance", "distance", "price")
@@ -33,14 +34,18 @@ PRICE_BANDS: tuple[tuple[str, str, int, int], ...] = (
 PRICE_BAND_ORDER = [band[0] for band in PRICE_BANDS] + ["unpriced"]
 
 
+_BAND_HIGHS = [band[3] for band in PRICE_BANDS]  # ascending: a price's band is the first above it
+
+
 def price_band(doc: SearchDocument) -> str:
     if doc.is_free:
         return "free"
-    if doc.min_price_pence is None:
+    price = doc.min_price_pence
+    if price is None:
         return "unpriced"
-    for slug, _label, low, high in PRICE_BANDS:
-        if low <= doc.min_price_pence <= high:
-            return slug
+    index = bisect_left(_BAND_HIGHS, price)
+    if index < len(PRICE_BANDS) and PRICE_BANDS[index][2] <= price:
+        return PRICE_BANDS[index][0]
     return "unpriced"
 
 
@@ -185,7 +190,8 @@ CROP_MARKER = "…"
 
 def crop(text: str | None, words: int = CROP_WORDS) -> str:
     """The first `words` words of `text`, with a marker when some were cut."""
-    parts = (text or "").split()
+    # split no further than the words kept: one more part (the rest) means some were cut
+    parts = (text or "").split(maxsplit=words)
     if len(parts) <= words:
         return text or ""
     return " ".join(parts[:words]) + CROP_MARKER
@@ -226,7 +232,11 @@ class SearchHit:
 
     def as_dict(self, today: date | None = None) -> dict[str, Any]:
         """The hit as a list of results shows it (LIST_FIELDS, the description cropped);
-        `today` (default: today) decides funding_ready, given once for a page of hits."""
+        `today` (default: today) decides funding_ready (a page's hits: `listed`)."""
+        return self.listed((today or clock.today()).isoformat())
+
+    def listed(self, day: str) -> dict[str, Any]:
+        """`as_dict` with the day (ISO) already written, as a page of hits shares it."""
         # shallow: dataclasses.asdict deep-copies, which costs more than the search itself; the
         # fields are read from the instance's dict in one C call, not a getattr a field
         document = self.document
@@ -234,9 +244,15 @@ class SearchHit:
         body["description"] = crop(document.description)
         body["price_band"] = price_band(document)
         body["highlights"] = self.highlights
-        body["funding_ready"] = document.funding_ready_on(today or clock.today())
+        body["funding_ready"] = fundable_on(document.fundable_until, day)
         body["distance_m"] = self.distance_m  # always present: null when no place was given
         return body
+
+
+def listed_hits(hits: list[SearchHit], today: date) -> list[dict[str, Any]]:
+    """A page of hits as a list of results shows them, each as of the same `today`."""
+    day = today.isoformat()
+    return [hit.listed(day) for hit in hits]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from services.directory.adapters.geocode import Geocoder
 from services.directory.domain import taxonomy
 from services.directory.search.answering import Answer, answer
 from services.directory.search.backend import SearchBackend
-from services.directory.search.query import SearchQuery
+from services.directory.search.query import SearchQuery, listed_hits
 from services.directory.service_layer.search_log import search_row
 from services.directory.service_layer.search_log_writer import SearchLogWriter
 from shared import clock
@@ -52,7 +52,7 @@ def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
         "free_only": query.free_only,
         "near": {"lat": near.lat, "lng": near.lng} if near else None,
         "words_used": result.words_used,
-        "hits": [hit.as_dict(today) for hit in result.hits],
+        "hits": listed_hits(result.hits, today),
         "facets": {
             name: [{"value": f.value, "count": f.count} for f in values]
             for name, values in result.facets.items()

@@ -9,6 +9,7 @@ from flask import Response, g, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from services.directory.api.search.arguments import QuickQueryParser
 from services.directory.api.search.schemas import (
     SearchQueryArgsSchema,
     SearchResultSchema,
@@ -29,6 +30,8 @@ from shared.errors import DependencyUnavailable, ValidationFailed
 
 REPORT_ROLES = ("admin", "budget_holder")  # who commissions: the programme lead, budget holders
 blp = Blueprint("search", __name__, url_prefix="/search", description="Search the directory.")
+# query strings read field by field, by the schemas' own fields; anything unsure by the schema
+blp.ARGUMENTS_PARSER = QuickQueryParser()
 
 _LAT_LNG = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -115,13 +118,14 @@ class Search(MethodView):
     def get(self, args):
         """Search active listings: words read as people say them, filters, facets, distance"""
         query = query_from_args(args)
+        services = directory_services()
         try:
             body, found = search_listings(
-                directory_services().search_log,
-                directory_services().search,
+                services.search_log,
+                services.search,
                 query,
                 explicit=explicit_filters(args),
-                geocoder=directory_services().geocoder,
+                geocoder=services.geocoder,
                 near=args.get("near"),
                 searcher=_searcher(),
             )
