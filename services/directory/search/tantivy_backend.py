@@ -20,6 +20,7 @@ from services.directory.search.tantivy_index import (
     CODED_FIELDS,
     FOLD,
     SCHEMA_VERSION,
+    DecodedDocuments,
     analyzer,
     category_set,
     document_words,
@@ -58,6 +59,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
         self._vocabulary_set: set[str] = set()
         self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
         self._codes: dict[int, str] = {}  # facet value codes -> values (towns, category sets)
+        self._decoded = DecodedDocuments()  # a page's listings, kept decoded by content
         self.index = self._open()
 
     # ---- index files -------------------------------------------------------------------------

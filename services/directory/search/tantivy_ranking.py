@@ -13,6 +13,7 @@ import numpy
 import tantivy
 from tantivy import FieldType, Occur, Query
 
+from services.directory.domain.search import SearchDocument
 from services.directory.search.query import (
     GeoPoint,
     SearchHit,
@@ -25,11 +26,11 @@ from services.directory.search.query import (
 )
 from services.directory.search.tantivy_index import (
     CODED_FIELDS,
+    DecodedDocuments,
     aggregate_facets,
     count_facets,
     count_matches,
     distances_m,
-    load_document,
     value_code,
 )
 from services.directory.search.tantivy_terms import TermExpansion
@@ -47,6 +48,7 @@ class RankedSearch(TermExpansion):
     """Queries, ranking and paging over one searcher; the index itself is the backend's."""
 
     schema: tantivy.Schema
+    _decoded: DecodedDocuments  # the page's listings, kept decoded by the backend
     _codes: dict[
         int, str
     ]  # facet value codes -> values (towns, category sets), kept by the backend
@@ -201,9 +203,10 @@ class RankedSearch(TermExpansion):
         else:  # the page is full before the last bucket: the union's count, with its facets
             found_facets, union_total = aggregate_facets(searcher, union, query.facets, total=True)
             facets, total = found_facets, union_total or 0
+        docs = self._decoded.load(searcher, [address for _k, address, _metres in page])
         hits = [
-            self._hit(searcher, address, matched, query.near, metres, k)
-            for k, address, metres in page
+            self._hit(doc, matched, query.near, metres, k)
+            for doc, (k, _address, metres) in zip(docs, page, strict=True)
         ]
         return SearchResult(
             total=total,
@@ -289,16 +292,16 @@ class RankedSearch(TermExpansion):
             keys = (distances[keep], -scores[keep])
         order = keep[numpy.lexsort((*keys, -kept_words[keep]))]
         chosen = order[query.offset : query.offset + query.per_page]
+        docs = self._decoded.load(searcher, [addresses[i] for i in chosen])
         hits = [
             self._hit(
-                searcher,
-                addresses[i],
+                doc,
                 matched,
                 query.near,
                 None if numpy.isnan(distances[i]) else float(distances[i]),
                 int(kept_words[i]),
             )
-            for i in chosen
+            for doc, i in zip(docs, chosen, strict=True)
         ]
         if not len(keep):
             facets: dict[str, list[Any]] = {}
@@ -340,14 +343,12 @@ class RankedSearch(TermExpansion):
 
     def _hit(
         self,
-        searcher: tantivy.Searcher,
-        address: Any,
+        doc: SearchDocument,
         matched: set[str],
         centre: GeoPoint | None,
         distance: float | None,
         words_matched: int,
     ) -> SearchHit:
-        doc = load_document(searcher, address)
         highlights = {
             "name": highlight(doc.name, matched),
             "description": highlight(crop(doc.description), matched),

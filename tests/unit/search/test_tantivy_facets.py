@@ -1,5 +1,6 @@
-"""The embedded engine's facet counts where its fast paths run out: more category sets than one
-aggregation returns, and many categories, some named twice, inside a circle."""
+"""The embedded engine's own paths: facet counts where its fast paths run out (more category sets
+than one aggregation returns; many categories, some named twice, inside a circle), the total of
+a page filled early, counting without scoring, and the page's listings kept decoded."""
 
 from __future__ import annotations
 
@@ -113,11 +114,51 @@ def test_counting_by_aggregation_matches_tantivys_count(tmp_path: Path) -> None:
         assert tantivy_index.count_matches(searcher, query) == counted
 
 
-def test_day_counts_from_masks_as_numbers_or_their_decimals() -> None:
+def test_day_counts_from_masks_of_days() -> None:
     # bit i is DAYS[i]: 1 monday, 2 tuesday, 64 sunday; 0 and a missing column count nothing
-    assert tantivy_index._days({"1": 2, "3": 1, "64": 4, "0": 9}) == {
+    assert tantivy_index._days({1: 2, 3: 1, 64: 4, 0: 9}) == {
         "monday": 3,
         "tuesday": 1,
         "sunday": 4,
     }
     assert tantivy_index._days({65: 1, None: 5}) == {"monday": 1, "sunday": 1}
+
+
+def test_a_page_is_decoded_once_and_an_edited_listing_is_never_served_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = TantivyBackend(tmp_path / "index")
+    listings = _listings(6)
+    backend.upsert(listings)
+    loads: list[object] = []
+    real_load = tantivy_index.load_document
+    monkeypatch.setattr(
+        tantivy_index, "load_document", lambda s, a: loads.append(a) or real_load(s, a)
+    )
+    first = backend.search(SearchQuery(text="salsa"))
+    assert len(loads) == 6
+    again = backend.search(SearchQuery(text="salsa"))
+    assert len(loads) == 6  # every hit was kept decoded
+    assert [h.document for h in again.hits] == [h.document for h in first.hits]
+    assert {h.document.id: h.document for h in again.hits} == {d.id: d for d in listings}
+
+    edited = replace(listings[0], name="Salsa Club renamed")
+    backend.upsert([edited])
+    after = backend.search(SearchQuery(text="salsa"))
+    assert len(loads) == 7  # only the edited listing's new body is read
+    names = {h.document.id: h.document.name for h in after.hits}
+    assert names[edited.id] == "Salsa Club renamed"
+
+
+def test_the_decoded_listings_kept_are_bounded(tmp_path: Path) -> None:
+    backend = TantivyBackend(tmp_path / "index")
+    backend._decoded = tantivy_index.DecodedDocuments(limit=4)
+    listings = _listings(10)
+    backend.upsert(listings)
+    for _round in range(2):
+        result = backend.search(SearchQuery(text="salsa", per_page=10))
+        assert sorted(h.document.id for h in result.hits) == sorted(d.id for d in listings)
+        assert [h.document for h in result.hits] == [
+            backend.get(h.document.id) for h in result.hits
+        ]
+        assert len(backend._decoded) <= 4
