@@ -16,27 +16,50 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 # Secrets that travel in URLs and headers, scrubbed from every log line (access logs included):
 # a young person's feedback link, bearer and ID tokens (JWTs), session cookies, OAuth codes.
+# Each pattern comes with text that every match contains (in the line lowered, for the pattern
+# that ignores case): a line without any of it cannot match, so the pattern is not run on it.
+# Running the case-blind bearer pattern over every line cost more than formatting the line.
 _SECRETS = (
-    (re.compile(r"/(feedback|check-in)/[A-Za-z0-9_.~%-]+"), r"/\1/[redacted]"),
-    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_.~+/=-]+"), r"\1[redacted]"),
-    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
-    (re.compile(r"(phb_session=)[^;\s\"]+"), r"\1[redacted]"),
+    (
+        re.compile(r"/(feedback|check-in)/[A-Za-z0-9_.~%-]+"),
+        r"/\1/[redacted]",
+        ("/feedback/", "/check-in/"),
+        False,
+    ),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_.~+/=-]+"), r"\1[redacted]", ("bearer",), True),
+    (
+        re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+        "[redacted-jwt]",
+        ("eyJ",),
+        False,
+    ),
+    (re.compile(r"(phb_session=)[^;\s\"]+"), r"\1[redacted]", ("phb_session=",), False),
     (
         re.compile(r"([?&](?:code|state|token|id_token_hint|session_state)=)[^&\s\"]+"),
         r"\1[redacted]",
+        ("=",),
+        False,
     ),
 )
 
 
 def redact(text: str) -> str:
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, needles, folded in _SECRETS:
+        # No character but the ASCII letters lowers to b, e, a or r, so a case-blind match of
+        # "bearer" is always "bearer" in the lowered line.
+        haystack = text.lower() if folded else text
+        if any(needle in haystack for needle in needles):
+            text = pattern.sub(replacement, text)
     return text
 
 
 def loggable_path(path: str) -> str:
     """A request path fit for a log: no query string, and no token in it."""
     return redact(path.split("?", 1)[0])
+
+
+# json.dumps(entry, default=str) builds this encoder afresh for every line.
+_LINE = json.JSONEncoder(default=str)
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,7 +83,7 @@ class JsonFormatter(logging.Formatter):
             entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, default=str))
+        return redact(_LINE.encode(entry))
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -175,15 +175,28 @@ def install_metrics(app: Flask, service: str, settings: ObservabilitySettings) -
     # First of the before-request hooks, so requests another hook refuses (401) are timed too.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
 
+    # Each (endpoint, method, status)'s two samples, found once: `labels()` checks and locks on
+    # every call. The series are never removed, so a child found once stays the one counted.
+    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
     @app.after_request
     def _observe(response: Response) -> Response:
         started = g.pop("metrics_started", None)
         if started is None or request.path in SkipPaths:
             return response
-        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        rule = request.url_rule
+        endpoint = rule.rule if rule is not None else "unmatched"
         elapsed = time.perf_counter() - started
-        REQUESTS.labels(service, endpoint, request.method, str(response.status_code)).inc()
-        LATENCY.labels(service, endpoint, request.method).observe(elapsed)
+        method, status = request.method, response.status_code
+        found = children.get((endpoint, method, status))
+        if found is None:
+            found = (
+                REQUESTS.labels(service, endpoint, method, str(status)),
+                LATENCY.labels(service, endpoint, method),
+            )
+            children[(endpoint, method, status)] = found
+        found[0].inc()
+        found[1].observe(elapsed)
         for observer in app_parts(app).metric_observers:
             observer(response, elapsed)
         return response
