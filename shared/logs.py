@@ -48,8 +48,10 @@ def redact(text: str) -> str:
         # No character but the ASCII letters lowers to b, e, a or r, so a case-blind match of
         # "bearer" is always "bearer" in the lowered line.
         haystack = text.lower() if folded else text
-        if any(needle in haystack for needle in needles):
-            text = pattern.sub(replacement, text)
+        for needle in needles:
+            if needle in haystack:
+                text = pattern.sub(replacement, text)
+                break
     return text
 
 
