@@ -36,6 +36,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads", type=int, default=THREADS, help=f"threads per process (default {THREADS})"
     )
+    parser.add_argument(
+        "--service-workers",
+        default="",
+        help="server processes for some services only, e.g. directory=2 (granian, gunicorn)",
+    )
 
 
 def environment(args: argparse.Namespace) -> dict[str, str]:
@@ -43,10 +48,24 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
     env = {"PHB_SUITE_SERVER": args.server, "PHB_THREADS": str(args.threads)}
     if args.server in ("gunicorn", "granian"):
         env["WEB_CONCURRENCY"] = str(args.workers)
+        for name, workers in service_workers(args).items():
+            env[f"PHB_SUITE_WORKERS_{name.upper()}"] = str(workers)
         # Production relays outbox events from `phb worker SERVICE`; the launcher starts no
         # workers, so the web processes relay, as waitress's always do: the same work is measured.
         env["PHB_INLINE_WORKERS"] = "1"
     return env
+
+
+def _except(args: argparse.Namespace) -> str:
+    other = service_workers(args)
+    return "".join(f", the {name} {count}" for name, count in other.items())
+
+
+def service_workers(args: argparse.Namespace) -> dict[str, int]:
+    """`--service-workers directory=2,gateway=1` as {"directory": 2, "gateway": 1}."""
+    given = getattr(args, "service_workers", "") or ""
+    pairs = (item.split("=", 1) for item in given.split(",") if item.strip())
+    return {name.strip(): int(count) for name, count in pairs}
 
 
 def describe(args: argparse.Namespace) -> str:
@@ -59,7 +78,7 @@ def describe(args: argparse.Namespace) -> str:
     if args.server == "granian":
         return (
             f"granian as `phb serve` starts it in production ({args.workers} worker "
-            f"process(es) x {args.threads} threads a service, JSON access log, multiprocess "
+            f"process(es) x {args.threads} threads a service{_except(args)}, JSON access log, multiprocess "
             "metrics, keep-alive; relays in the web processes)"
         )
     return (

@@ -50,12 +50,16 @@ class Suite:
     def command(self, name: str) -> tuple[list[str], dict[str, str]]:
         """How `name` is started: waitress (`python -m services.NAME`), or with
         `PHB_SUITE_SERVER=gunicorn` or `granian` the production server as `phb serve NAME`
-        starts it."""
+        starts it, in `PHB_SUITE_WORKERS_<NAME>` processes where that is set (else
+        `WEB_CONCURRENCY`: a benchmark's shape can differ by service)."""
         port = str(self.ports[name])
         server = self.env.get("PHB_SUITE_SERVER")
         if server in ("gunicorn", "granian"):
             serve = "from services.cli import main; main()"
             env = {**self.env, "PORT": port, "PHB_BIND_HOST": "127.0.0.1", "PHB_SERVER": server}
+            workers = self.env.get(f"PHB_SUITE_WORKERS_{name.upper()}")
+            if workers:
+                env["WEB_CONCURRENCY"] = workers
             return [sys.executable, "-c", serve, "serve", name], env
         return [sys.executable, "-m", f"services.{name}", "--port", port], self.env
 
