@@ -183,12 +183,17 @@ def outcomes_services_db(app):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    global BATCH
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--http", action="store_true", help="through the app's route")
+    parser.add_argument(
+        "--size", type=int, default=BATCH, help="events a batch (the relay's 1-100)"
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
+    BATCH = args.size
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

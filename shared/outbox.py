@@ -142,13 +142,15 @@ def first_deliveries(session: Session, model: type[Any], events: list[tuple[str,
     table = model.__table__
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = utcnow()
+    # One statement however many events (SQLAlchemy sends the rows as one multi-row INSERT), and
+    # one compiled form for every batch: the rows are parameters, not part of the statement.
     stmt = (
         dialect.insert(table)
-        .values([{"event_id": e, "topic": t, "received_at": now} for e, t in events])
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(table.c.event_id)
     )
-    return set(session.scalars(stmt))
+    rows = [{"event_id": e, "topic": t, "received_at": now} for e, t in events]
+    return set(session.scalars(stmt, rows))
 
 
 def prune_inbox(db: Database, model: type[Any], older_than: timedelta) -> int:

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import (
@@ -62,10 +62,14 @@ def hash_token(token: str) -> str:
 BASELINES = "outcomes.baselines"
 
 
-def baselines_of(session: Session, people: set[str]) -> set[str]:
-    """Of `people`, those who have a baseline check-in (one statement for all)."""
-    query = select(CheckIn.person_id).where(CheckIn.kind == BASELINE, CheckIn.person_id.in_(people))
-    return set(session.scalars(query))
+def people_with_baselines(session: Session, people: set[str]) -> list[tuple[Person, bool]]:
+    """Those of `people` who are known, each with whether they have a baseline check-in (one
+    statement for all)."""
+    has_baseline = (
+        exists().where(CheckIn.person_id == Person.id, CheckIn.kind == BASELINE).label("baseline")
+    )
+    query = select(Person, has_baseline).where(Person.id.in_(people))
+    return [(person, bool(baseline)) for person, baseline in session.execute(query)]
 
 
 def ensure_baseline(

@@ -2,11 +2,12 @@
 
 A batch is applied in one transaction. Its first deliveries are marked in the inbox by one
 INSERT, what its events name is read by one SELECT a table (`_prefetch`), and then, unless an
-earlier event is held, it is applied in bulk: every event's handler in one savepoint for the
-batch, its activities and its received events written by one INSERT each. If any event of the
-batch is held, invalid or fails as it is written, that savepoint is undone and the batch applied
-again an event at a time, each in a savepoint of its own, so one bad event neither sinks the
-others nor is half-applied, and a held event is retried as the events after it arrive.
+earlier event is held, it is applied in bulk: every event's handler with no savepoint of its
+own, its activities and its received events written by one INSERT each. If any event of the
+batch is held, invalid or fails as it is written, that transaction is rolled back and the batch
+applied again, in a new one, an event at a time, each in a savepoint of its own, so one bad event
+neither sinks the others nor is half-applied, and a held event is retried as the events after it
+arrive.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from services.outcomes.adapters.orm import Activity, Person, Plan, ReceivedEvent
+from services.outcomes.adapters.orm import Activity, Plan, ReceivedEvent
 from services.outcomes.domain.instruments import Catalogue
 from services.outcomes.service_layer import checkins
 from services.outcomes.service_layer.commands import ReceiveEvent, ReceiveEvents, ReplayEvents
@@ -57,8 +58,19 @@ def receive_batch(cmd: ReceiveEvents, uow: UnitOfWork, catalogue: Catalogue) -> 
     """Apply events in order, in one transaction, each once by its id: one already received (or
     earlier in the same batch) answers "duplicate" and changes nothing. If one cannot be applied
     (an error other than the invalid payloads `apply` records), none is: `EventNotApplied` names
-    it, and the sender delivers the ones before it again on their own."""
+    it, and the sender delivers the ones before it again on their own.
+
+    The batch is first applied in bulk; if that fails, its transaction is rolled back (the inbox's
+    marks with it) and the batch is applied again, in a new transaction, an event at a time."""
+    try:
+        return _receive(cmd, uow, catalogue, bulk=True)
+    except _NotInBulk:
+        return _receive(cmd, uow, catalogue, bulk=False)
+
+
+def _receive(cmd: ReceiveEvents, uow: UnitOfWork, catalogue: Catalogue, bulk: bool) -> list[str]:
     with uow.write() as tx:
+        session = tx.session
         firsts: dict[str, str] = {}
         for event in cmd.events:
             firsts.setdefault(event.id, event.topic)
@@ -68,89 +80,75 @@ def receive_batch(cmd: ReceiveEvents, uow: UnitOfWork, catalogue: Catalogue) -> 
             if event.id in fresh:
                 fresh.discard(event.id)  # a second copy in the same batch is a duplicate
                 todo.append((index, event))
-        loaded = _prefetch(tx.session, [event for _, event in todo])
+        statuses = ["duplicate"] * len(cmd.events)
+        if not todo:
+            return statuses
+        loaded = _prefetch(session, [event for _, event in todo])
         try:
-            applied = _receive_fresh(tx.session, todo, catalogue)
+            held_waiting = (
+                session.scalar(
+                    select(ReceivedEvent.seq).where(ReceivedEvent.status == HELD).limit(1)
+                )
+                is not None
+            )
+            if bulk and not held_waiting:
+                applied = _in_bulk(session, [event for _, event in todo], catalogue)
+            else:
+                applied = _one_at_a_time(session, todo, catalogue, held_waiting)
         finally:
             del loaded
-            tx.session.info.pop(ABSENT_ACTIVITIES, None)
-            tx.session.info.pop(checkins.BASELINES, None)
-        statuses = ["duplicate"] * len(cmd.events)
+            session.info.pop(ABSENT_ACTIVITIES, None)
+            session.info.pop(checkins.BASELINES, None)
         for (index, _), status in zip(todo, applied, strict=True):
             statuses[index] = status
         return statuses
 
 
-def _receive_fresh(
-    session: Session, todo: list[tuple[int, ReceiveEvent]], catalogue: Catalogue
-) -> list[str]:
-    """The statuses of `todo` (first deliveries, in order), applied in bulk if they can be."""
-    if not todo:
-        return []
-    held_waiting = (
-        session.scalar(select(ReceivedEvent.seq).where(ReceivedEvent.status == HELD).limit(1))
-        is not None
-    )
-    if not held_waiting:
-        statuses = _in_bulk(session, [event for _, event in todo], catalogue)
-        if statuses is not None:
-            return statuses
-    return _one_at_a_time(session, todo, catalogue, held_waiting)
-
-
 class _NotInBulk(Exception):
-    """An event of the batch was held or invalid: the batch is applied an event at a time."""
+    """An event of the batch was held, invalid or failed as it was written: the batch's
+    transaction is undone, and the batch applied again an event at a time."""
 
 
-def _in_bulk(session: Session, todo: list[ReceiveEvent], catalogue: Catalogue) -> list[str] | None:
-    """Apply every event of `todo` in one savepoint, without one an event, and write the received
-    events in one INSERT; None, with nothing of it written, if any event is held, invalid or fails
-    as it is applied or written (the caller then applies them one at a time: a held event must be
-    retried as later ones arrive, and an invalid one must leave nothing while the others apply).
-    A failure the database asks to retry ends the whole transaction, to be run again."""
-    absent = session.info.get(ABSENT_ACTIVITIES)
-    absent_before = set(absent) if absent is not None else None
+def _in_bulk(session: Session, todo: list[ReceiveEvent], catalogue: Catalogue) -> list[str]:
+    """Apply every event of `todo` with no savepoint of its own, and write the received events in
+    one INSERT. `_NotInBulk` (the caller's transaction then rolls back, taking everything of the
+    batch with it) if any event is held, invalid or fails as it is applied or written: a held
+    event must be retried as later ones arrive, and an invalid one must leave nothing while the
+    others apply. A failure the database asks to retry goes up as it is, to run the batch again."""
     statuses: list[str] = []
     try:
-        with session.begin_nested():
-            for event in todo:
-                handler = HANDLERS.get(event.topic)
-                status = IGNORED if handler is None else handler(session, event.payload, catalogue)
-                if status not in (APPLIED, IGNORED):
-                    raise _NotInBulk(status)
-                statuses.append(status)
-            now = utcnow()
-            session.execute(
-                insert(ReceivedEvent),
-                [
-                    {
-                        "event_id": e.id,
-                        "topic": e.topic,
-                        "payload": e.payload,
-                        "occurred_at": e.occurred_at,
-                        "received_at": now,
-                        "status": status,
-                        "note": None,
-                    }
-                    for e, status in zip(todo, statuses, strict=True)
-                ],
-            )
+        for event in todo:
+            handler = HANDLERS.get(event.topic)
+            status = IGNORED if handler is None else handler(session, event.payload, catalogue)
+            if status not in (APPLIED, IGNORED):
+                raise _NotInBulk(status)
+            statuses.append(status)
+        now = utcnow()
+        session.execute(
+            insert(ReceivedEvent),
+            [
+                {
+                    "event_id": e.id,
+                    "topic": e.topic,
+                    "payload": e.payload,
+                    "occurred_at": e.occurred_at,
+                    "received_at": now,
+                    "status": status,
+                    "note": None,
+                }
+                for e, status in zip(todo, statuses, strict=True)
+            ],
+        )
+        session.flush()
+    except _NotInBulk:
+        raise
     except DBAPIError as err:
         if is_retryable(err):
             raise
-        _forget_bulk(session, absent_before)
-        return None
-    except Exception:  # noqa: BLE001 - held, invalid or failed: applied again one at a time
-        _forget_bulk(session, absent_before)
-        return None
+        raise _NotInBulk(type(err).__name__) from err
+    except Exception as err:  # noqa: BLE001 - invalid or failed: applied again one at a time
+        raise _NotInBulk(type(err).__name__) from err
     return statuses
-
-
-def _forget_bulk(session: Session, absent_before: set[str] | None) -> None:
-    """What the undone bulk attempt learnt is forgotten with its rows: the activities it added
-    are absent again."""
-    if absent_before is not None:
-        session.info[ABSENT_ACTIVITIES] = absent_before
 
 
 def _one_at_a_time(
@@ -192,8 +190,9 @@ def _prefetch(session: Session, fresh: list[ReceiveEvent]) -> list[object]:
             requests.add(p["request_id"])
     rows: list[object] = []
     if people:
-        rows += session.scalars(select(Person).where(Person.id.in_(people))).all()
-        session.info[checkins.BASELINES] = checkins.baselines_of(session, people)
+        known = checkins.people_with_baselines(session, people)
+        rows += [person for person, _ in known]
+        session.info[checkins.BASELINES] = {person.id for person, baseline in known if baseline}
     if plans:
         rows += session.scalars(select(Plan).where(Plan.id.in_(plans))).all()
     if requests:
