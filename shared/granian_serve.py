@@ -220,19 +220,26 @@ class AccessLog:
     `os.environ`, so the app would see the database URLs with their passwords, the signing
     secrets, and any variable named `HTTP_*` as a header the client never sent (the gateway
     forwards headers: `HTTP_PROXY` in its environment would reach every service as `Proxy:`).
-    A key is taken out when its value is the process's (a client's header of the same name and
-    another value is kept)."""
+    A variable named like a header (`HTTP_*`, `CONTENT_*`) is taken out only when its value is
+    the process's (a client's header of the same name and another value is kept); any other is
+    taken out whatever it holds (granian's own keys are never inherited: `_SERVER_KEYS`). About
+    2 µs a request with 35 variables, a third of comparing every one."""
 
     def __init__(self, app: Callable[..., Any], inherited: dict[str, str] | None = None):
         self.app = app
         process = process_environment() if inherited is None else inherited
-        self.inherited = {k: v for k, v in process.items() if k not in _SERVER_KEYS}
-        self.inherited_keys = self.inherited.keys()
+        inherited = {k: v for k, v in process.items() if k not in _SERVER_KEYS}
+        headerlike = ("HTTP_", "CONTENT_")
+        self.plain = tuple(k for k in inherited if not k.startswith(headerlike))
+        self.compared = tuple((k, v) for k, v in inherited.items() if k.startswith(headerlike))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         started = time.perf_counter()
-        for key in self.inherited_keys & environ.keys():
-            if environ[key] == self.inherited[key]:
+        pop = environ.pop
+        for key in self.plain:
+            pop(key, None)
+        for key, value in self.compared:
+            if environ.get(key) == value:
                 del environ[key]
         seen: dict[str, Any] = {}
 
