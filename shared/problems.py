@@ -64,39 +64,50 @@ def _flatten_webargs(messages: Any) -> dict[str, Any]:
     return flat
 
 
+def domain_problem(err: DomainError) -> Response:
+    return problem(
+        err.status,
+        err.title,
+        err.detail,
+        type_slug=err.type_slug,
+        errors=err.errors,
+        headers=err.headers(),
+        **err.extra,
+    )
+
+
+def http_problem(err: HTTPException) -> Response:
+    status = err.code or 500
+    data = getattr(err, "data", None) or {}
+    errors = _flatten_webargs(data.get("messages")) if data.get("messages") else None
+    if status == 400 and errors:
+        status = 422
+    headers = {}
+    valid_methods = getattr(err, "valid_methods", None)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
+    title = err.name if status != 422 else "Invalid input"
+    detail = err.description if status != 422 else "One or more fields are invalid."
+    return problem(status, title, detail, errors=errors, headers=headers)
+
+
+def unexpected_problem(err: Exception) -> Response:
+    log.exception("unhandled error", exc_info=err)
+    return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
+
+
+def problem_for(err: Exception) -> Response:
+    """The answer `register_error_handlers` gives for `err` (in an app context), for code that
+    answers outside Flask's dispatch (the gateway's lean API path)."""
+    if isinstance(err, DomainError):
+        return domain_problem(err)
+    if isinstance(err, HTTPException):
+        return http_problem(err)
+    return unexpected_problem(err)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Every error leaves as problem+json; no stack trace ever reaches a client."""
-
-    @app.errorhandler(DomainError)
-    def _domain(err: DomainError) -> Response:
-        return problem(
-            err.status,
-            err.title,
-            err.detail,
-            type_slug=err.type_slug,
-            errors=err.errors,
-            headers=err.headers(),
-            **err.extra,
-        )
-
-    @app.errorhandler(HTTPException)
-    def _http(err: HTTPException) -> Response:
-        status = err.code or 500
-        data = getattr(err, "data", None) or {}
-        errors = _flatten_webargs(data.get("messages")) if data.get("messages") else None
-        if status == 400 and errors:
-            status = 422
-        headers = {}
-        valid_methods = getattr(err, "valid_methods", None)
-        if status == 405 and valid_methods:
-            headers["Allow"] = ", ".join(valid_methods)
-        title = err.name if status != 422 else "Invalid input"
-        detail = err.description if status != 422 else "One or more fields are invalid."
-        return problem(status, title, detail, errors=errors, headers=headers)
-
-    @app.errorhandler(Exception)
-    def _unexpected(err: Exception) -> Response:
-        log.exception("unhandled error", exc_info=err)
-        return problem(
-            500, "Internal error", "Something went wrong on our side; it has been logged."
-        )
+    app.register_error_handler(DomainError, domain_problem)
+    app.register_error_handler(HTTPException, http_problem)
+    app.register_error_handler(Exception, unexpected_problem)

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.gateway import docs, legal, proxy, registry, signin
+from services.gateway import docs, lean, legal, proxy, registry, signin
 from services.gateway.auth import build_verifier
 from services.gateway.limits import attach_limits, install_limits
 from services.gateway.oidc import install_oidc
@@ -52,14 +52,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_json(app)
     db, sessions = _install_sessions(app, security, config.get("GATEWAY_DATABASE_URL"))
     verifier = build_verifier(app.config, demo=security.demo, security=security, db=db)
-    if security.proxy_hops:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app,
-            x_for=security.proxy_hops,
-            x_proto=security.proxy_hops,
-            x_host=security.proxy_hops,
-            x_port=security.proxy_hops,
-        )
     clients = {
         name: ServiceClient(
             name,
@@ -74,7 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     }
     register_error_handlers(app)
     _install_request_ids(app)
-    install_headers(
+    answer_headers = install_headers(
         app,
         form_targets=tuple(o for o in [origin_of(security.oidc_issuer)] if o),
     )
@@ -103,6 +95,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(legal.bp)
     _install_brand(app, security)
     attach_limits(app, security)
+    # The API's proxied calls without Flask's dispatch (services/gateway/lean.py), once every
+    # hook, route and limit it must mirror is in place; behind ProxyFix, which runs first.
+    lean.install(app, answer_headers)
+    if security.proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=security.proxy_hops,
+            x_proto=security.proxy_hops,
+            x_host=security.proxy_hops,
+            x_port=security.proxy_hops,
+        )
     return app
 
 

@@ -44,12 +44,19 @@ def bearer_identity(app: Flask) -> Identity | None:
     header = request.headers.get("Authorization", "")
     if not header:
         return None
+    cached = g.get("phb_bearer")
+    if cached is not None and cached[0] == header:
+        return cached[1]
+    identity = identity_from_header(header, gateway_services(app).verifier)
+    g.phb_bearer = (header, identity)
+    return identity
+
+
+def identity_from_header(header: str, verifier: UserTokenVerifier) -> Identity | None:
+    """`bearer_identity` for an `Authorization` header's value (the API's lean path, lean.py)."""
+    if not header:
+        return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send your token as 'Authorization: Bearer <token>'.")
-    cached = g.get("phb_bearer")
-    if cached is not None and cached[0] == token:
-        return cached[1]
-    identity = gateway_services(app).verifier.verify(token.strip())
-    g.phb_bearer = (token, identity)
-    return identity
+    return verifier.verify(token.strip())

@@ -47,7 +47,8 @@ def client_address() -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _user_key(sub: str) -> str:
+def user_key(sub: str) -> str:
+    """The per-user key of a verified caller (the count of their API calls)."""
     return "user:" + hashlib.sha256(sub.encode()).hexdigest()[:32]
 
 
@@ -61,7 +62,7 @@ def api_caller() -> str:
     except DomainError:
         identity = None
     if identity is not None:
-        return _user_key(identity.sub)
+        return user_key(identity.sub)
     return "addr:" + client_address()
 
 
@@ -166,13 +167,19 @@ class RateLimits:
         """Counts this call under `rule`; None when it is within the limit, else the 429."""
         if rule.methods is not None and request.method not in rule.methods:
             return None
-        identifiers = (KEY_PREFIX, rule.key(), rule.name)
+        over = self.exceeded(rule, rule.key())
+        return None if over is None else self.too_many(rule, *over)
+
+    def exceeded(self, rule: Rule, caller: str) -> tuple[RateLimitItem, tuple[str, ...]] | None:
+        """Counts a call by `caller` under `rule` (whose methods the caller has checked): None
+        within the limit, else the limit it broke and its count's identifiers."""
+        identifiers = (KEY_PREFIX, caller, rule.name)
         for item in rule.items:
             if not self.strategy.hit(item, *identifiers):
-                return self._too_many(rule, item, identifiers)
+                return item, identifiers
         return None
 
-    def _too_many(self, rule: Rule, item: RateLimitItem, identifiers: tuple[str, ...]) -> Response:
+    def too_many(self, rule: Rule, item: RateLimitItem, identifiers: tuple[str, ...]) -> Response:
         reset_at = int(self.strategy.get_window_stats(item, *identifiers).reset_time + 1)
         wait = max(1, math.ceil(reset_at - time.time()))
         log.info("rate limit reached", extra={"fields": {"limit": rule.name, "per": str(item)}})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from flask import Blueprint, Response, current_app, g, request
@@ -11,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from services.gateway.auth import bearer_identity
 from services.gateway.registry import gateway_services
 from shared.errors import DomainError, NotFound
-from shared.http import DEADLINE_HEADER
+from shared.http import DEADLINE_HEADER, Forwarded
 from shared.identity import INTERNAL_HEADER
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and ones the gateway owns are never forwarded.
@@ -96,30 +98,56 @@ def _dot_segment(segment: str) -> bool:
     return True
 
 
-def forward(service: str, path: str) -> Response:
+def admit(method: str, service: str, path: str, upstreams: Mapping[str, Any]) -> bool:
+    """The checks on what a call names, before its caller's identity: no dot segment, a service
+    that exists. True when it is an upload (its body may be larger)."""
     check_path(service, path)
-    upload = request.method == "POST" and UPLOADS.fullmatch(f"{service}/{path}") is not None
-    if upload:
-        request.max_content_length = UPLOAD_BODY_BYTES
-    upstreams = gateway_services().upstreams
+    upload = method == "POST" and UPLOADS.fullmatch(f"{service}/{path}") is not None
     if service not in upstreams:
         raise NotFound(f"There is no service called '{service}'.")
+    return upload
+
+
+def outgoing_headers(
+    received: Iterable[tuple[str, str]], request_id: str, remote_addr: str | None
+) -> dict[str, str]:
+    """The caller's headers as the service gets them: hop-by-hop and the gateway's own dropped."""
+    headers = {k: v for k, v in received if k.lower() not in _DROP_REQUEST}
+    headers["X-Request-ID"] = request_id
+    headers["X-Forwarded-For"] = remote_addr or ""
+    return headers
+
+
+def kept_headers(upstream: Forwarded) -> list[tuple[str, str]]:
+    """Every header the service sent goes on as it came, repeated ones too; its content type
+    replaces the default (a body without one is text/html, as before), the length is ours."""
+    return [(name, value) for name, value in upstream.headers if name.lower() not in _DROP_RESPONSE]
+
+
+def upload_refused() -> UploadTooLarge:
+    return UploadTooLarge(
+        f"A file can be at most {UPLOAD_FILE_BYTES // (1024 * 1024)} MB; nothing is stored.",
+        errors={"file": [f"At most {UPLOAD_FILE_BYTES} bytes."]},
+    )
+
+
+def forward(service: str, path: str) -> Response:
+    """Flask's way to a service (the API's lean path, lean.py, does the same outside Flask for
+    the calls it takes)."""
+    upstreams = gateway_services().upstreams
+    upload = admit(request.method, service, path, upstreams)
+    if upload:
+        request.max_content_length = UPLOAD_BODY_BYTES
     identity = bearer_identity(current_app)
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
-    headers["X-Request-ID"] = g.request_id
-    headers["X-Forwarded-For"] = request.remote_addr or ""
     upstream = upstreams[service].forward(
         request.method,
         path,
         identity=identity,
-        headers=headers,
+        headers=outgoing_headers(request.headers.items(), g.request_id, request.remote_addr),
         query=request.query_string.decode("latin-1") or None,
         body=_body(upload),
     )
-    # Every header the service sent goes on as it came, repeated ones too; its content type
-    # replaces the default (a body without one is text/html, as before), the length is ours.
-    kept = [(name, value) for name, value in upstream.headers if name.lower() not in _DROP_RESPONSE]
-    return Response(upstream.content, status=upstream.status, headers=kept)
+    return Response(upstream.content, status=upstream.status, headers=kept_headers(upstream))
 
 
 def _body(upload: bool) -> bytes | None:
@@ -131,10 +159,7 @@ def _body(upload: bool) -> bytes | None:
     except RequestEntityTooLarge:
         if not upload:
             raise
-        raise UploadTooLarge(
-            f"A file can be at most {UPLOAD_FILE_BYTES // (1024 * 1024)} MB; nothing is stored.",
-            errors={"file": [f"At most {UPLOAD_FILE_BYTES} bytes."]},
-        ) from None
+        raise upload_refused() from None
 
 
 @bp.route("/api/<service>/", defaults={"path": ""}, methods=METHODS)

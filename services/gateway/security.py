@@ -37,7 +37,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 def csp_nonce() -> str:
     nonce = g.get("csp_nonce")
     if nonce is None:
-        nonce = g.csp_nonce = secrets.token_urlsafe(18)
+        nonce = g.csp_nonce = csp_nonce_value()
     return nonce
 
 
@@ -74,9 +74,56 @@ def origin_of(url: str | None) -> str | None:
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml"})
 
 
-def install_headers(app: Flask, *, form_targets: tuple[str, ...] = ()) -> None:
+class AnswerHeaders:
+    """The headers every answer leaves with, set over any the answer had (one place for the
+    Flask hook below and the API's lean path, services/gateway/lean.py)."""
+
+    def __init__(self, form_targets: tuple[str, ...] = ()):
+        self.form_targets = form_targets
+        self.static_csp = content_security_policy(None, form_targets)
+
+    def for_answer(
+        self,
+        mimetype: str | None,
+        *,
+        nonce: str | None,
+        secure: bool,
+        path: str,
+        has_cache_control: bool,
+    ) -> list[tuple[str, str]]:
+        """`nonce`: this answer's when it rendered a template (None: a fresh one for a page, or
+        the nonce-free policy for anything else)."""
+        if nonce is None and mimetype in PAGE_TYPES:
+            nonce = csp_nonce_value()
+        csp = (
+            self.static_csp if nonce is None else content_security_policy(nonce, self.form_targets)
+        )
+        headers = [
+            ("Content-Security-Policy", csp),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Permissions-Policy", PERMISSIONS_POLICY),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+        ]
+        if secure:
+            headers.append(("Strict-Transport-Security", HSTS))
+        if path == "/oruk" or path.startswith("/oruk/"):
+            headers.append(
+                ("Access-Control-Allow-Origin", "*")
+            )  # the open data feed is for everyone
+        elif mimetype == "text/html" and not has_cache_control:
+            headers.append(("Cache-Control", "no-store"))
+        return headers
+
+
+def csp_nonce_value() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def install_headers(app: Flask, *, form_targets: tuple[str, ...] = ()) -> AnswerHeaders:
     """`form_targets`: other origins a form may end up at (the OIDC provider's sign-out page)."""
-    static_csp = content_security_policy(None, form_targets)
+    answer_headers = AnswerHeaders(form_targets)
 
     @app.context_processor
     def _nonce() -> dict[str, object]:
@@ -86,22 +133,17 @@ def install_headers(app: Flask, *, form_targets: tuple[str, ...] = ()) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        if "csp_nonce" in g or response.mimetype in PAGE_TYPES:
-            headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), form_targets)
-        else:
-            headers["Content-Security-Policy"] = static_csp
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "no-referrer"
-        headers["Permissions-Policy"] = PERMISSIONS_POLICY
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if request.is_secure:
-            headers["Strict-Transport-Security"] = HSTS
-        if request.path == "/oruk" or request.path.startswith("/oruk/"):
-            headers["Access-Control-Allow-Origin"] = "*"  # the open data feed is for everyone
-        elif response.mimetype == "text/html" and "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
+        for name, value in answer_headers.for_answer(
+            response.mimetype,
+            nonce=g.get("csp_nonce"),
+            secure=request.is_secure,
+            path=request.path,
+            has_cache_control="Cache-Control" in headers,
+        ):
+            headers[name] = value
         return response
+
+    return answer_headers
 
 
 # --- where a sign-in may send the browser back to --------------------------------------------
