@@ -4,7 +4,7 @@
         [--clients 1] [--profile FOLDER]
 
 Starts the suite on SQLite as the budget benchmark does (production's server, bench/serving.py:
-granian, one process of 16 threads a service) and, beside its gateway ("this"), one more gateway
+granian, bench/serving.py's shape: one process a service) and, beside its gateway ("this"), one more gateway
 process for each `--other LABEL=SOURCE_TREE` (a checkout of another commit, e.g. made with
 `git archive COMMIT | tar -x -C DIR`) in front of the same services, with the same keys. Then in
 rounds, each gateway in turn (the order rotating each round so the machine's load falls on each
@@ -38,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import serving  # noqa: E402
 from bench.budget import descendants, process_cpu, summarise  # noqa: E402
 from bench.keepalive import KeepAliveClient  # noqa: E402
 from services.launcher import free_port  # noqa: E402
@@ -103,8 +104,8 @@ def main() -> None:
     calls = args.only or list(CALLS)
     env = {
         "PHB_SUITE_SERVER": "granian",
-        "WEB_CONCURRENCY": "1",
-        "PHB_THREADS": "16",
+        "WEB_CONCURRENCY": str(serving.WORKERS),
+        "PHB_THREADS": str(serving.THREADS),
         "PHB_INLINE_WORKERS": "1",
         "PHB_READ_TIMEOUT": "10",
         # one client calls far faster than a person: the per-user limit is not what is measured
