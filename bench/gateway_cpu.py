@@ -4,7 +4,7 @@
         [--clients 1] [--profile FOLDER]
 
 Starts the suite on SQLite as the budget benchmark does (production's server, bench/serving.py:
-granian, bench/serving.py's shape: one process a service) and, beside its gateway ("this"), one more gateway
+granian in its shape there) and, beside its gateway ("this"), one more gateway
 process for each `--other LABEL=SOURCE_TREE` (a checkout of another commit, e.g. made with
 `git archive COMMIT | tar -x -C DIR`) in front of the same services, with the same keys. Then in
 rounds, each gateway in turn (the order rotating each round so the machine's load falls on each
