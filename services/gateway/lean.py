@@ -51,6 +51,7 @@ from shared.identity import Identity
 from shared.logs import request_id_var
 from shared.metrics import LATENCY, REQUESTS
 from shared.problems import domain_problem, http_problem, problem_for, unexpected_problem
+from shared.registry import app_parts
 
 log = logging.getLogger(__name__)
 
@@ -342,6 +343,8 @@ def mirrors(app: Flask) -> dict[str, Rule | None] | None:
         problems.append(f"error handlers {handlers}")
     if app.teardown_appcontext_funcs:
         problems.append("app context teardowns")
+    if app_parts(app).metric_observers:
+        problems.append("metric observers")
     proxied = {
         rule.rule: rule.endpoint
         for rule in app.url_map.iter_rules()

@@ -23,7 +23,7 @@ from services.gateway.app import create_app
 from services.gateway.tokens import DevIssuer
 from services.launcher import free_port
 from shared.identity import Identity
-from shared.metrics import REQUESTS
+from shared.metrics import REQUESTS, add_observer
 
 ANSWERS: dict[str, tuple[str, list[tuple[str, str]], bytes]] = {
     "/json": ("200 OK", [("Content-Type", "application/json")], b'{"a": 1}'),
@@ -308,6 +308,7 @@ def test_behind_proxies_the_lean_path_sees_the_callers_address(tmp_path, monkeyp
         "route",
         "view",
         "teardown_appcontext",
+        "metric_observer",
     ],
 )
 def test_anything_the_lean_path_does_not_mirror_leaves_every_call_to_flask(app, change):
@@ -324,6 +325,8 @@ def test_anything_the_lean_path_does_not_mirror_leaves_every_call_to_flask(app, 
         app.add_url_rule("/api/special", "special", lambda: "special")
     elif change == "view":
         app.view_functions["proxy.api"] = lambda **_kwargs: "bypassed"
+    elif change == "metric_observer":
+        add_observer(app, lambda _response, _elapsed: None)
     else:
         app.teardown_appcontext(lambda _exc: None)
     assert lean.mirrors(app) is None
