@@ -12,11 +12,11 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from services.directory.api.search.arguments import QueryReader, QuickQueryParser
 from services.directory.api.search.schemas import (
     SearchQueryArgsSchema,
     UnmetDemandQueryArgsSchema,
 )
+from shared.query_args import QueryReader, QuickQueryParser
 
 APP = Flask(__name__)
 SCHEMA = SearchQueryArgsSchema()

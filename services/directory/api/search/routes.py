@@ -9,7 +9,6 @@ from flask import Response, g, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.directory.api.search.arguments import QuickQueryParser
 from services.directory.api.search.schemas import (
     SearchQueryArgsSchema,
     SearchResultSchema,
@@ -27,6 +26,7 @@ from services.directory.service_layer.search_log import (
 from services.directory.service_layer.searching import search_listings
 from shared.app import optional_identity, public, require_role
 from shared.errors import DependencyUnavailable, ValidationFailed
+from shared.query_args import QuickQueryParser
 
 REPORT_ROLES = ("admin", "budget_holder")  # who commissions: the programme lead, budget holders
 blp = Blueprint("search", __name__, url_prefix="/search", description="Search the directory.")

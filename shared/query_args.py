@@ -1,4 +1,5 @@
-"""Reading a query string quickly, by its own schema's fields, and by the schema whenever unsure.
+"""Reading a query string quickly, by its own schema's fields, and by the schema whenever unsure
+(any service's `GET` view: an API package holds only its routes and schemas).
 
 webargs reads a query string through marshmallow's `Schema.load`: a proxy over the arguments, a
 store for errors, hooks, a getter closure and a call a field. For `GET /search` that machinery,
