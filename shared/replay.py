@@ -17,6 +17,10 @@ the record of its token commit together or not at all:
   was kept, so the token's effects still happen at most once. A call that answers without any
   committed write (refused, or replayed by its idempotency key) records the id in a transaction
   of its own before it answers (`settle`): if a replay committed meanwhile, the answer is 401.
+
+On PostgreSQL a caller whose write transaction begins with a statement of its own (the budget's
+idempotency key's claim) may carry the record in that statement instead (`carry`, `record_once`):
+one round trip, the record still the transaction's first write and its refusal the first checked.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, DateTime, String, column, delete, insert, table
+from sqlalchemy import Connection, DateTime, String, bindparam, column, delete, insert, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,6 +72,29 @@ _RECORD_ONCE = {
 }
 
 
+def record_once() -> Any:
+    """PostgreSQL: the token id's record as a CTE (`token`, returning the id if it was inserted)
+    for a carrying statement to put first; bound with `DeferredToken.params`."""
+    return (
+        postgresql.insert(_used)
+        .values(jti=bindparam("jti"), expires_at=bindparam("token_expires_at"))
+        .on_conflict_do_nothing(index_elements=["jti"])
+        .returning(_used.c.jti)
+        .cte("token")
+    )
+
+
+def carry(db: Database) -> DeferredToken | None:
+    """The call's deferred token id, if its record is still to be made: the next write transaction
+    on `db` leaves it to its own first statement, which must include `record_once` (and then
+    `check` what it returned). Reset by that transaction's start (or by the caller, if it never began)."""
+    token = _deferred.get()
+    if token is None or token.recorded or token.guard.db is not db:
+        return None
+    token.carried = True
+    return token
+
+
 @dataclass
 class DeferredToken:
     """A call's token id, to be recorded with the call's first write (or `settle`d at its end)."""
@@ -75,6 +103,18 @@ class DeferredToken:
     jti: str
     keep_until: datetime
     recorded: bool = False
+    carried: bool = False  # the next write transaction's own first statement records it
+
+    def params(self) -> dict[str, object]:
+        """`record_once`'s bound values."""
+        return {"jti": self.jti, "token_expires_at": self.keep_until}
+
+    @staticmethod
+    def check(recorded: bool) -> None:
+        """After the carrying statement: 401 if the id was there already (the transaction is then
+        refused, and everything it wrote with it)."""
+        if not recorded:
+            raise Unauthorized(USED_BEFORE)
 
 
 _deferred: ContextVar[DeferredToken | None] = ContextVar("phb_deferred_token", default=None)
@@ -119,12 +159,15 @@ class DatabaseReplayGuard:
         token = _deferred.get()
         if token is None or token.recorded or token.guard is not self:
             return None
-        bound = connection()
-        inserted = bound.execute(
-            _RECORD_ONCE[bound.dialect.name], {"jti": token.jti, "expires_at": token.keep_until}
-        ).first()
-        if inserted is None:
-            raise Unauthorized(USED_BEFORE)
+        if token.carried:  # the transaction's first statement, the caller's, records it
+            token.carried = False
+        else:
+            bound = connection()
+            inserted = bound.execute(
+                _RECORD_ONCE[bound.dialect.name], {"jti": token.jti, "expires_at": token.keep_until}
+            ).first()
+            if inserted is None:
+                raise Unauthorized(USED_BEFORE)
 
         def committed() -> None:
             token.recorded = True

@@ -2,11 +2,12 @@
 
 - `read`: what an approval decides on (the request's state, amount and who raised it, whom it may
   be shown to, its scheme's terms), one statement of the columns it uses, not three whole rows;
-- `change`: the state change, conditional on the state it starts from, returning the columns the
-  answer and the steps after it use and whether the young person had an approval before, with the
-  transition record and the report summary's delta made from the row the update returned (on
-  PostgreSQL data-modifying CTEs of the same statement, so none if it changed nothing): one
-  statement where there were four. SQLite has no data-modifying CTEs: four statements there.
+- the state change, conditional on the state it starts from, returning the columns the answer
+  and the steps after it use and whether the young person had an approval before, with the
+  transition record and the report summary's delta made from the row the update returned: on
+  PostgreSQL `changed_statement`'s data-modifying CTEs (so none if it changed nothing), which
+  `service_layer.approval_write` makes one statement with the hold and the event; SQLite has no
+  data-modifying CTEs: `change`, four statements there.
 """
 
 from __future__ import annotations
@@ -130,22 +131,38 @@ _SCHEME_AT = len(ApprovalRead._fields)
 _ASSIGNED_AT = _SCHEME_AT + len(SchemeTerms._fields)
 
 
-def read(
-    session: Session, request_id: str, holder_sub: str | None
-) -> tuple[ApprovalRead, SchemeTerms, bool | None] | None:
-    """The request, its young person and their scheme as an approval sees them, or None if there is
-    no such request; with `holder_sub`, whether that budget holder is assigned to the scheme."""
+READ = {False: _READ, True: _READ_ASSIGNED}  # by whether a budget holder's assignment is read
+
+
+def read_params(request_id: str, holder_sub: str | None) -> dict[str, Any]:
+    """`READ[holder_sub is not None]`'s bound values."""
     if holder_sub is None:
-        row = session.execute(_READ, {"request_id": request_id}).first()
-    else:
-        row = session.execute(_READ_ASSIGNED, {"request_id": request_id, "sub": holder_sub}).first()
-    if row is None:
+        return {"request_id": request_id}
+    return {"request_id": request_id, "sub": holder_sub}
+
+
+def read_row(
+    row: Any, holder_sub: str | None
+) -> tuple[ApprovalRead, SchemeTerms, bool | None] | None:
+    """What `READ` selected (a row of NULLs, or none, if there is no such request)."""
+    if row is None or row[0] is None:
         return None
     assigned = bool(row[_ASSIGNED_AT]) if holder_sub is not None else None
     return (
         ApprovalRead(*row[:_SCHEME_AT]),
         SchemeTerms(*row[_SCHEME_AT:_ASSIGNED_AT]),
         assigned,
+    )
+
+
+def read(
+    session: Session, request_id: str, holder_sub: str | None
+) -> tuple[ApprovalRead, SchemeTerms, bool | None] | None:
+    """The request, its young person and their scheme as an approval sees them, or None if there is
+    no such request; with `holder_sub`, whether that budget holder is assigned to the scheme."""
+    statement = READ[holder_sub is not None]
+    return read_row(
+        session.execute(statement, read_params(request_id, holder_sub)).first(), holder_sub
     )
 
 
@@ -163,7 +180,8 @@ _RECORDED_COLUMNS = [
 ]
 
 
-def _approved_before(request_id: Any, person_id: Any) -> Any:
+def approved_before(request_id: Any, person_id: Any) -> Any:
+    """Whether another request of the young person was approved before (as `approved_before`)."""
     return (
         exists()
         .where(
@@ -199,12 +217,14 @@ def _update(reduced: bool) -> Any:
     )
 
 
-def _in_one(reduced: bool) -> Any:
-    """PostgreSQL: the update; from the row it returned (none if it changed nothing) the transition
-    record and the report summary's delta (`report_summary.note_change` for an approval: the
-    amount now held, the approval's time as the young person's first and latest, their scheme, pot
-    and referral day read under a share lock as it reads them); whether an approval came before;
-    in one statement."""
+def changed_statement(reduced: bool) -> Any:
+    """PostgreSQL: the conditional update returning the changed row's columns (`ApprovedRequest`'s
+    but the last), as a CTE named `changed`, and the statements written from the row it returned
+    (none if it changed nothing), as CTEs to add to the same statement: the transition record and
+    the report summary's delta (`report_summary.note_change` for an approval: the amount now held,
+    the approval's time as the young person's first and latest, their scheme, pot and referral day
+    read under a share lock as it reads them). `service_layer.approval_write` adds the hold and the
+    event."""
     changed = _update(reduced).returning(*_RETURNED).cte("changed")
     no_day = null().cast(Date)
     summarised = report_summary.people_upsert(
@@ -236,24 +256,43 @@ def _in_one(reduced: bool) -> Any:
             bindparam("details", type_=JSON),
         ),
     )
-    return select(*changed.c, _approved_before(changed.c.id, changed.c.person_id)).add_cte(
-        recorded.cte("recorded"), summarised.cte("summarised")
-    )
+    return changed, (recorded.cte("recorded"), summarised.cte("summarised"))
 
 
-def _returning(reduced: bool) -> Any:
-    """SQLite (no data-modifying CTEs; a subquery in RETURNING loses its qualified names): the
-    update returning the same columns; the record and the look for an earlier approval follow."""
-    return _update(reduced).returning(*_RETURNED)
+def change_params(
+    request_id: str,
+    expected: str,
+    target: str,
+    *,
+    at: datetime,
+    by_sub: str,
+    by_role: str,
+    amount_pence: int | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The state change's bound values (its statements' and `changed_statement`'s)."""
+    if expected in HOLDING_STATES or target not in HOLDING_STATES:
+        raise ValueError("the approval's statement holds money from a state that held none")
+    params: dict[str, Any] = {
+        "request_id": request_id,
+        "expected": expected,
+        "target": target,
+        "moved_at": at,
+        "moved_by": by_sub,
+        "moved_role": by_role,
+        "note": note,
+        "details": None,
+    }
+    if amount_pence is not None:
+        params["new_amount"] = amount_pence
+    return params
 
 
-_CHANGE = {
-    "postgresql": {reduced: _in_one(reduced) for reduced in (False, True)},
-    "sqlite": {reduced: _returning(reduced) for reduced in (False, True)},
-}
+# (SQLite: no data-modifying CTEs; a subquery in RETURNING loses its qualified names.)
+_CHANGE = {reduced: _update(reduced).returning(*_RETURNED) for reduced in (False, True)}
 _RECORD = insert(TRANSITIONS)
 _APPROVED_BEFORE = select(
-    _approved_before(bindparam("request_id", type_=String), bindparam("person_id", type_=String))
+    approved_before(bindparam("request_id", type_=String), bindparam("person_id", type_=String))
 )
 
 
@@ -269,31 +308,25 @@ def change(
     amount_pence: int | None = None,
     note: str | None = None,
 ) -> ApprovedRequest | None:
-    """Approve: the state change from `expected` to `target` (into a state holding money) with who
-    and when (and, with `amount_pence`, the reduced amount and `note` as its reason), its transition
-    record and its report summary's delta; the request as changed, or None if it was not in
-    `expected` (then nothing was written)."""
-    if expected in HOLDING_STATES or target not in HOLDING_STATES:
-        raise ValueError("the approval's statement holds money from a state that held none")
-    dialect = session.get_bind().dialect.name
+    """Approve, step by step (SQLite's way; PostgreSQL's is one statement with the hold and the
+    event, `service_layer.approval_write`): the state change from `expected` to `target` (into a
+    state holding money) with who and when (and, with `amount_pence`, the reduced amount and `note`
+    as its reason), its transition record and its report summary's delta; the request as changed,
+    or None if it was not in `expected` (then nothing was written). Four statements."""
+    params = change_params(
+        request_id,
+        expected,
+        target,
+        at=at,
+        by_sub=by_sub,
+        by_role=by_role,
+        amount_pence=amount_pence,
+        note=note,
+    )
     reduced = amount_pence is not None
-    params: dict[str, Any] = {
-        "request_id": request_id,
-        "expected": expected,
-        "target": target,
-        "moved_at": at,
-        "moved_by": by_sub,
-        "moved_role": by_role,
-        "note": note,
-        "details": None,
-    }
-    if reduced:
-        params["new_amount"] = amount_pence
-    row = session.execute(_CHANGE[dialect][reduced], params).first()
+    row = session.execute(_CHANGE[reduced], params).first()
     if row is None:
         return None
-    if dialect == "postgresql":
-        return ApprovedRequest(*row)
     session.execute(
         _RECORD,
         {

@@ -163,12 +163,16 @@ class SqlRequests:
             amount_pence=values.get("amount_pence"),
             note=note,
         )
-        if changed is None:
-            return None
-        held = self.session.identity_map.get(self.session.identity_key(PurchaseRequest, request_id))
-        if held is not None:  # the session's own copy, if it holds one, is read again when used
-            self.session.expire(held)
+        if changed is not None:
+            self.forget(request_id)
         return changed
+
+    def forget(self, request_id: str) -> None:
+        """After a change made by a Core statement: the session's own copy of the request, if it
+        holds one, is read again when next used."""
+        held = self.session.identity_map.get(self.session.identity_key(PurchaseRequest, request_id))
+        if held is not None:
+            self.session.expire(held)
 
 
 class SqlPeople:

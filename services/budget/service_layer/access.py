@@ -158,14 +158,23 @@ def request_for(session: Session, actor: Identity, request_id: str) -> PurchaseR
     return req
 
 
+def approval_holder(actor: Identity) -> str | None:
+    """The budget holder whose assignment an approval's read looks for (None: nobody's)."""
+    return actor.sub if actor.role == "budget_holder" and not actor.is_service else None
+
+
 def approval_read(
-    session: Session, actor: Identity, request_id: str
+    session: Session, actor: Identity, request_id: str, ahead: tuple[Any, ...] | None = None
 ) -> tuple[ApprovalRead, SchemeTerms]:
     """What an approval decides on, if the caller may see the request (`request_for`'s rule): the
-    request's columns it uses and its scheme's terms, read by one statement of those columns."""
+    request's columns it uses and its scheme's terms, read by one statement of those columns
+    (`ahead`: that statement's row, read already by the transaction's first statement)."""
     require(actor, *CASEWORK, CARER)
-    holder = actor.role == "budget_holder" and not actor.is_service
-    found = approval.read(session, request_id, actor.sub if holder else None)
+    holder = approval_holder(actor)
+    if ahead is None:
+        found = approval.read(session, request_id, holder)
+    else:
+        found = approval.read_row(ahead, holder)
     if found is None:
         raise NotFound("No purchase request with that id.")
     req, scheme, assigned = found

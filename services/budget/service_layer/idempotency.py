@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, update
+from sqlalchemy import Table, bindparam, delete, func, literal_column, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import IdempotencyKey
+from shared import replay
 from shared.clock import utcnow
 from shared.db import Database
 from shared.errors import DomainError, ValidationFailed
@@ -42,6 +43,38 @@ _CLAIM = {
 }
 # A refusal kept as the key's answer, unless another call's answer got there first.
 _STORE_REFUSAL = _CLAIM
+
+
+def claim_statement(*, token: bool, ahead: Any = None) -> Any:
+    """PostgreSQL: the key's claim as one statement selecting whether it was inserted; with
+    `token`, the call's token id recorded first (`replay.record_once`), and whether it was; with
+    `ahead` (a SELECT of one row or none), that read's columns after (NULLs if it found none)."""
+    claim = (
+        postgresql_insert(KEYS)
+        .values({name: bindparam(name) for name in ("key", "body_hash", "state", "created_at")})
+        .on_conflict_do_nothing(index_elements=[KEYS.c.key])
+        .returning(KEYS.c.key)
+        .cte("claim")
+    )
+    inserted = [claim] if not token else [replay.record_once(), claim]
+    counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in inserted]
+    if ahead is None:
+        return select(*counts)
+    found = ahead.subquery("ahead")
+    one = select(literal_column("1").label("one")).subquery("one")
+    return select(*counts, *found.c).select_from(one.outerjoin(found, true()))
+
+
+_CLAIM_WITH_TOKEN = claim_statement(token=True)
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A read a write's first statement makes with the key's claim (PostgreSQL): the statements
+    `claim_statement` built with it, without and with the token id's record, and its values."""
+
+    statements: dict[bool, Any]
+    params: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -109,29 +142,47 @@ class Idempotency:
             )
         return Outcome(int(row.status_code or 200), dict(row.response or {}), True)
 
-    def claim(self, session: Session) -> None:
+    def claim(
+        self,
+        session: Session,
+        token: replay.DeferredToken | None = None,
+        ahead: Ahead | None = None,
+    ) -> tuple[Any, ...] | None:
         """Hold the key for this transaction, or raise Replay with the answer another call committed.
 
         The insert waits while another transaction holds the same key; if that one commits we replay
-        its answer, if it rolls back (or its process dies) the key is ours.
+        its answer, if it rolls back (or its process dies) the key is ours. On PostgreSQL, with
+        `token` (`replay.carry`) the call's token id is recorded by the same statement, and checked
+        first; with `ahead`, its read is made by the same statement too, and its row returned.
         """
-        if random.random() < 0.01:
-            session.execute(
-                delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEEP_FOR)
-            )
         # One statement: the insert waits for a transaction holding the same key, and does nothing
         # if that one committed (no savepoint: a conflict does not abort this transaction).
-        held = session.execute(
-            _CLAIM[session.get_bind().dialect.name],
-            {
-                "key": self.full_key,
-                "body_hash": self.digest,
-                "state": IN_FLIGHT,
-                "created_at": utcnow(),
-            },
-        ).first()
-        if held is not None:
-            return
+        params = {
+            "key": self.full_key,
+            "body_hash": self.digest,
+            "state": IN_FLIGHT,
+            "created_at": utcnow(),
+        }
+        read: tuple[Any, ...] | None = None
+        if token is not None or ahead is not None:
+            if token is not None:
+                params.update(token.params())
+            statement = _CLAIM_WITH_TOKEN if ahead is None else ahead.statements[token is not None]
+            got = tuple(
+                session.execute(statement, {**params, **(ahead.params if ahead else {})}).one()
+            )
+            if token is not None:
+                token.check(bool(got[0]))
+                got = got[1:]
+            held, read = got[0], got[1:]
+        else:
+            held = session.execute(_CLAIM[session.get_bind().dialect.name], params).first()
+        if held:
+            if random.random() < 0.01:  # now and then, the keys of two days ago go (not this one)
+                session.execute(
+                    delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEEP_FOR)
+                )
+            return read
         answer = self.answered(session)
         if answer is not None:
             raise Replay(answer)
@@ -148,6 +199,7 @@ class Idempotency:
             .values(created_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+        return read
 
     def remember(self, session: Session, status: int, body: dict[str, Any]) -> None:
         """Store the answer in the caller's transaction: the change and its answer commit together."""

@@ -151,12 +151,12 @@ def move(
         named_apart = {f"txn_{name}": value for name, value in transaction.items()}
         taken, txn_id = session.execute(_MOVE_IN_ONE, {**accounts, **named_apart}).one()
         if not taken:
-            _refuse(session, credit, amount_pence, what)
+            refuse(session, credit, amount_pence, what)
         if txn_id is None:  # taken but given to no account: the caller's transaction is refused
             raise LookupError(f"no ledger account {debit}")
         return int(txn_id)
     if session.execute(_TAKE, accounts).rowcount != 1:  # type: ignore[attr-defined]
-        _refuse(session, credit, amount_pence, what)
+        refuse(session, credit, amount_pence, what)
     if session.execute(_GIVE, accounts).rowcount != 1:  # type: ignore[attr-defined]
         raise LookupError(f"no ledger account {debit}")
     txn_id = session.execute(_OPEN_TRANSACTION, transaction).scalar_one()
@@ -169,7 +169,7 @@ def move(
     return int(txn_id)
 
 
-def _refuse(session: Session, credit: str, amount_pence: int, what: str) -> NoReturn:
+def refuse(session: Session, credit: str, amount_pence: int, what: str) -> NoReturn:
     """Nothing was taken: say what is left (read only to explain the refusal; nothing follows)."""
     available = session.scalar(select(ACCOUNTS.c.balance_pence).where(ACCOUNTS.c.id == credit))
     raise InsufficientFunds(credit, int(available or 0), amount_pence, what)

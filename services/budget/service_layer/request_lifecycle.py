@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
+from services.budget.adapters.approval import ApprovalRead, SchemeTerms
 from services.budget.adapters.directory import DirectoryPort
 from services.budget.adapters.orm import Person, PurchaseRequest, Scheme
 from services.budget.domain import duties, rules
@@ -164,7 +164,7 @@ class _AskDirectory(Exception):  # noqa: N818 - a signal, not an error
 
 @retried
 def _approve_unlisted(cmd: ApproveRequest, uow: UnitOfWork) -> dict[str, Any]:
-    with uow.write() as tx:
+    with uow.write_for_approval(cmd.actor, cmd.request_id) as tx:
         req, scheme = tx.visible_for_approval(cmd.actor, cmd.request_id)
         _may_approve(cmd, req, scheme)
         if req.listing_id:  # (what was read is plain values: the rollback leaves them be)
@@ -238,34 +238,16 @@ def _hold(
     if cmd.amount_pence is not None:
         changes.update(amount_pence=cmd.amount_pence, reason=cmd.reason)
     (before,), target = rules.TRANSITIONS["approve"]
-    req = tx.requests.approve(cmd.request_id, before, target, changes, cmd.actor, cmd.reason)
+    try:
+        req = tx.approve_and_hold(cmd.request_id, before, target, changes, cmd.actor, cmd.reason)
+    except InsufficientFunds as err:  # the conditional update took nothing; all is undone
+        raise over_budget_on_approval(
+            int(err.extra.get("available_pence") or 0), int(err.extra["requested_pence"])
+        ) from None
     if req is None:  # refused: say why from the state it is in now (404 if none)
         rules.next_state("approve", tx.requests.lock(cmd.request_id).state)
         raise Conflict("This request changed meanwhile; reload it and try again.")
-    try:
-        tx.ledger.hold(req, by=cmd.actor.sub)
-    except InsufficientFunds as err:  # the conditional update took nothing; all is undone
-        raise over_budget_on_approval(
-            int(err.extra.get("available_pence") or 0), req.amount_pence
-        ) from None
-    tx.publish("request.approved", _approved_event(req, now.isoformat()))
     return answer(tx, req, answering or cmd.actor, scheme)
-
-
-def _approved_event(req: ApprovedRequest, at: str) -> dict[str, Any]:
-    return {
-        "request_id": req.id,
-        "person_id": req.person_id,
-        "plan_id": req.plan_id,
-        "goal_id": req.goal_id,
-        "listing_id": req.listing_id,
-        "cost_option_id": req.cost_option_id,
-        "provider_id": req.provider_id,
-        "category": req.category,
-        "amount_pence": req.amount_pence,
-        "approved_at": at,
-        "first_for_person": not req.approved_before,
-    }
 
 
 @retried

@@ -51,8 +51,9 @@ from services.budget.adapters.repository import (
     SqlRequests,
     SqlSchemes,
 )
-from services.budget.service_layer import access, events, person_views
+from services.budget.service_layer import access, approval_write, events, person_views
 from services.budget.service_layer.idempotency import (
+    Ahead,
     Idempotency,
     Outcome,
     Replay,
@@ -60,6 +61,7 @@ from services.budget.service_layer.idempotency import (
     problem_of,
 )
 from services.budget.service_layer.ledger import Ledger, MoneyRequest
+from shared import replay
 from shared.db import Database, is_retryable
 from shared.errors import DomainError
 from shared.identity import Identity
@@ -195,12 +197,32 @@ class Transaction(Protocol):
         self, actor: Identity, request_id: str
     ) -> tuple[ApprovalRead, SchemeTerms]: ...
     def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
+    def approve_and_hold(
+        self,
+        request_id: str,
+        expected: str,
+        target: str,
+        values: dict[str, Any],
+        actor: Identity,
+        note: str | None,
+    ) -> ApprovedRequest | None:
+        """The approval's state change, its hold and its event (`approval_write`); None if the
+        request was not in `expected`; InsufficientFunds if the budget can't cover it (the caller
+        refuses the whole transaction)."""
+        ...
+
     def done(self, view: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class UnitOfWork(Protocol):
     def read(self) -> AbstractContextManager[Transaction, bool | None]: ...
     def write(self) -> AbstractContextManager[Transaction, bool | None]: ...
+    def write_for_approval(
+        self, actor: Identity, request_id: str
+    ) -> AbstractContextManager[Transaction, bool | None]:
+        """`write`, whose first statement may make the approval's read (`visible_for_approval`)."""
+        ...
+
     def retrying(self, call: Callable[[], T]) -> T: ...
 
 
@@ -225,6 +247,8 @@ class SqlTransaction:
         self.plans = SqlPlans(session)
         self.ledger = Ledger(session)
         self.answered = False
+        # (request id, budget holder or None): the approval's read, made by the first statement
+        self.ahead: tuple[tuple[str, str | None], tuple[Any, ...]] | None = None
 
     # Built when a use case first asks: the approval path never does.
     @functools.cached_property
@@ -252,10 +276,33 @@ class SqlTransaction:
     def visible_for_approval(
         self, actor: Identity, request_id: str
     ) -> tuple[ApprovalRead, SchemeTerms]:
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None and ahead[0] == (request_id, access.approval_holder(actor)):
+            return access.approval_read(self.session, actor, request_id, ahead[1])
         return access.approval_read(self.session, actor, request_id)
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         events.publish(self.session, topic, payload)
+
+    def approve_and_hold(
+        self,
+        request_id: str,
+        expected: str,
+        target: str,
+        values: dict[str, Any],
+        actor: Identity,
+        note: str | None,
+    ) -> ApprovedRequest | None:
+        if self.session.get_bind().dialect.name != "postgresql":
+            return approval_write.step_by_step(
+                self, request_id, expected, target, values, actor, note
+            )
+        changed = approval_write.in_one(
+            self.session, request_id, expected, target, values, actor, note
+        )
+        if changed is not None:
+            self.requests.forget(request_id)
+        return changed
 
     def done(self, view: dict[str, Any]) -> dict[str, Any]:
         """The answer of this write; with an Idempotency-Key, remembered in this transaction."""
@@ -293,20 +340,31 @@ class SqlUnitOfWork:
             yield SqlTransaction(session)
 
     @contextmanager
-    def write(self) -> Iterator[SqlTransaction]:
+    def write(
+        self, ahead: tuple[tuple[str, str | None], Ahead] | None = None
+    ) -> Iterator[SqlTransaction]:
         """A write transaction; with a key, the call's first one holds it (no savepoint).
 
         A refusal rolls the whole transaction back, the key's hold with it: `run_once` then keeps
         the refusal as the key's answer in a transaction of its own (unless a twin committed an
         answer first). A refusal in a later transaction of a call whose key an earlier one holds
         replaces the key's answer, in a transaction of its own, at once.
+
+        On PostgreSQL the key's claim records the call's token id too, and makes `ahead`'s read
+        (what it is for, and how), for the transaction to use: one statement, not three.
         """
         key = self.idempotency
+        claiming = key is not None and not self.claimed
+        postgresql = claiming and not self.db.sqlite
+        token = replay.carry(self.db) if postgresql else None
         try:
             with self.db.write() as session:
-                if key is not None and not self.claimed:
-                    key.claim(session)
+                read = None
+                if key is not None and claiming:
+                    read = key.claim(session, token, ahead[1] if ahead and postgresql else None)
                 tx = SqlTransaction(session, self)
+                if ahead is not None and read is not None:
+                    tx.ahead = (ahead[0], read)
                 yield tx
                 if key is not None and not tx.answered:
                     raise RuntimeError("an idempotent write must end with tx.done(answer)")
@@ -314,8 +372,18 @@ class SqlUnitOfWork:
             if key is not None and self.claimed and kept_as_answer(err):
                 self._replace_answer(key, err)
             raise
+        finally:
+            if token is not None:
+                token.carried = False  # (reset by the transaction's start, unless it never began)
         if key is not None:
             self.claimed = self.answered = True
+
+    def write_for_approval(
+        self, actor: Identity, request_id: str
+    ) -> AbstractContextManager[SqlTransaction]:
+        holder = access.approval_holder(actor)
+        ahead = approval_write.ahead(request_id, holder)
+        return self.write(((request_id, holder), ahead))
 
     def _replace_answer(self, key: Idempotency, err: DomainError) -> None:
         refusal = problem_of(err)

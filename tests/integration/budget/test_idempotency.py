@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import event, text
 
 from services.budget.service_layer import requests as rq
 from services.budget.service_layer.idempotency import Idempotency
 from services.budget.service_layer.unit_of_work import SqlUnitOfWork, run_once
+from shared.errors import Conflict, Unauthorized
+from shared.internal_tokens import LEEWAY_SECONDS
+from shared.replay import DatabaseReplayGuard
 from tests.integration.budget.factories import (
     ADMIN,
     HOLDER,
@@ -114,5 +119,101 @@ def test_twin_calls_with_one_key_approve_once_and_both_get_the_answer(database_u
         assert sorted(o.replayed for o in outcomes) == [False, True, True, True]
         held = rq.get_request(db, ADMIN, request_id)
         assert held["state"] == "approved"
+    finally:
+        db.dispose()
+
+
+def _statements(db):  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if not statement.startswith("BEGIN"):  # (SQLite's BEGIN IMMEDIATE)
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    return seen, lambda: event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _keyed_approval(db, guard, jti, request_id, key_name):  # type: ignore[no-untyped-def]
+    """A keyed approval as the API makes it: its token id deferred into its write."""
+    guard.defer(jti, time.time() + 60)
+    try:
+        key = Idempotency.for_call(key_name, "test", b"{}", dump=as_json)
+        return run_once(db, key, approve(request_id))
+    finally:
+        guard.forget()
+
+
+def _held_keys(db, key_name):  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        return session.scalar(
+            text("SELECT count(*) FROM idempotency_keys WHERE key = :key"),
+            {"key": f"test|{key_name}"},
+        )
+
+
+def test_a_keyed_write_records_its_token_id_with_the_claim_and_a_replay_writes_nothing(
+    database_url,
+):
+    """On PostgreSQL the key's claim records the call's token id and makes the approval's read in
+    the same statement (SQLite: the write's first statement records it, then the claim, then the
+    read): three statements an approval. Either way the id commits with the approval, and the
+    same token on another keyed call is refused (401) before anything of that call is kept: its
+    key is not held, its request not approved."""
+    db = migrated(database_url)
+    guard = DatabaseReplayGuard(db, leeway_seconds=LEEWAY_SECONDS)
+    try:
+        first, second = submitted_request(db), submitted_request(db)
+        jti = uuid.uuid4().hex
+        seen, stop = _statements(db)
+        try:
+            outcome = _keyed_approval(db, guard, jti, first, "k-first")
+        finally:
+            stop()
+        assert (outcome.status, outcome.body["state"]) == (200, "approved")
+        written = [  # (what the transaction sent: not the now-and-then sweeps)
+            " ".join(statement.split()) for statement in seen if not statement.startswith("DELETE")
+        ]
+        if db.sqlite:  # the record, then the claim, then the read
+            assert "used_token_ids" in written[0] and "idempotency_keys" in written[1]
+            assert "FROM purchase_requests JOIN people" in written[2]
+        else:  # the record first, the claim and the approval's read in one statement; the
+            # change with all it writes; the key's answer
+            assert written[0].startswith("WITH token AS (INSERT INTO used_token_ids")
+            assert "INSERT INTO idempotency_keys" in written[0]
+            assert "FROM purchase_requests JOIN people" in written[0]
+            assert written[1].startswith("WITH changed AS (UPDATE purchase_requests")
+            assert written[2].startswith("UPDATE idempotency_keys")
+            assert len(written) == 3
+        assert not guard.first_use(jti, time.time() + 60)  # recorded with the approval's commit
+        with pytest.raises(Unauthorized):
+            _keyed_approval(db, guard, jti, second, "k-second")
+        assert _held_keys(db, "k-second") == 0
+        assert rq.get_request(db, ADMIN, second)["state"] == "submitted"
+        # the key is free for the caller's own call with a fresh token
+        fresh = _keyed_approval(db, guard, uuid.uuid4().hex, second, "k-second")
+        assert (fresh.status, fresh.replayed, fresh.body["state"]) == (200, False, "approved")
+    finally:
+        db.dispose()
+
+
+def test_a_keyed_write_refused_after_its_claim_leaves_its_token_to_be_settled(database_url):
+    """The carried record rolls back with a refused transaction (409 here, kept as the key's
+    answer): the token is then recorded by `settle` as before, once."""
+    db = migrated(database_url)
+    guard = DatabaseReplayGuard(db, leeway_seconds=LEEWAY_SECONDS)
+    try:
+        request_id = submitted_request(db)
+        assert _keyed_approval(db, guard, uuid.uuid4().hex, request_id, "k-1").status == 200
+        jti = uuid.uuid4().hex
+        guard.defer(jti, time.time() + 60)
+        try:
+            key = Idempotency.for_call("k-2", "test", b"{}", dump=as_json)
+            with pytest.raises(Conflict):
+                run_once(db, key, approve(request_id))
+            assert guard.settle()  # the refused write took its record with it: recorded now
+        finally:
+            guard.forget()
+        assert not guard.first_use(jti, time.time() + 60)
     finally:
         db.dispose()

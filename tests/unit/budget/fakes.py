@@ -7,6 +7,7 @@ write that raises commits nothing (the fake snapshots its records and puts them 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,6 +29,7 @@ from services.budget.adapters.orm import (
     SchemeAssignment,
 )
 from services.budget.domain.duties import CombinedDuties
+from services.budget.service_layer import approval_write
 from services.budget.service_layer.access import CASEWORK, require, require_people_reader
 from services.budget.service_layer.ledger import InsufficientFunds, MoneyRequest
 from services.budget.service_layer.payment_run_checks import RunRequest
@@ -410,6 +412,17 @@ class FakeTransaction(FakeOutbox):
             SchemeTerms(**terms),
         )
 
+    def approve_and_hold(
+        self,
+        request_id: str,
+        expected: str,
+        target: str,
+        values: dict[str, Any],
+        actor: Identity,
+        note: str | None,
+    ) -> ApprovedRequest | None:
+        return approval_write.step_by_step(self, request_id, expected, target, values, actor, note)
+
     def done(self, view: dict[str, Any]) -> dict[str, Any]:
         self.answers.append(view)
         return view
@@ -420,6 +433,11 @@ class FakeUnitOfWork(BaseFakeUnitOfWork[FakeTransaction]):
 
     def __init__(self) -> None:
         super().__init__(FakeTransaction())
+
+    def write_for_approval(
+        self, actor: Identity, request_id: str
+    ) -> AbstractContextManager[FakeTransaction]:
+        return self.write()
 
 
 @dataclass
