@@ -6,18 +6,22 @@ else is on the clock (the whole-stack figures of bench/budget.py move by 15 % on
 A fresh PostgreSQL database, one young person with a large budget and submitted equipment
 requests. Each approval is made as the budget's API makes it: its token id deferred into the
 write (shared.replay), an Idempotency-Key and `run_once`, the answer dumped by the request schema.
-Ways, taking turns approval by approval so that the machine's load falls on each alike:
+Ways (`--ways`, default `main,now`), taking turns approval by approval so that the machine's load falls on each alike:
 
 - `before`: the approval as it was before issue 16's fifth pass (main at f03511e), rebuilt here
   from the pieces still in use: the request, its young person and their scheme read as three whole
   ORM rows, the generic state change (`UPDATE ... RETURNING *` made into an ORM object, then the
   transition record), "first approval" a statement of its own, the answer dumped twice (once for
   the key, once for the response);
-- `after`: `request_lifecycle.approve` now (the columns it decides on, the state change returning
-  what the answer uses with its record and "first approval" in the same statement, one dump);
-- `after, prepare off` / `after, prepare at once`: the same with psycopg's `prepare_threshold`
-  None (never a server-side prepared statement) and 0 (prepared on first use) instead of its
-  default 5 (prepared from a statement's sixth run on a connection).
+- `main`: the approval as it was at main a12fdbf (before `onewrite`), rebuilt here from the pieces
+  still in use: the token id's record and the key's claim two statements, the state change (with
+  its record, summary and "first approval"), the hold and the outbox event three statements;
+- `now`: `request_lifecycle.approve` now (on PostgreSQL the token id's record and the key's claim
+  one statement; the state change, its record and summary, the hold and its entries and the event
+  one statement);
+- `now, prepare off` / `now, prepare at once` (`--ways`): the same with psycopg's
+  `prepare_threshold` None (never a server-side prepared statement) and 0 (prepared on first use)
+  instead of its default 5 (prepared from a statement's sixth run on a connection).
 
 Each way has its own engine (same pool sizes); 20 approvals each to warm up, then `--timed` each,
 each timed with `time.process_time` (this process's CPU). Statements (SQLAlchemy's cursor
@@ -45,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import bindparam, event, exists, select  # noqa: E402
 from sqlalchemy.engine.default import CACHE_HIT  # noqa: E402
 
+from services.budget.adapters import approval  # noqa: E402
 from services.budget.adapters.orm import (  # noqa: E402
     Person,
     PurchaseRequest,
@@ -52,6 +57,7 @@ from services.budget.adapters.orm import (  # noqa: E402
     SchemeAssignment,
 )
 from services.budget.api.requests.schemas import RequestSchema  # noqa: E402
+from services.budget.service_layer import approval_write  # noqa: E402
 from services.budget.service_layer import request_lifecycle as lifecycle  # noqa: E402
 from services.budget.service_layer.commands import ApproveRequest  # noqa: E402
 from services.budget.service_layer.idempotency import Idempotency  # noqa: E402
@@ -60,6 +66,7 @@ from services.budget.service_layer.transitions import move_on  # noqa: E402
 from services.budget.service_layer.unit_of_work import run_once  # noqa: E402
 from services.budget.service_layer.verify import verify_ledger  # noqa: E402
 from services.components import package  # noqa: E402
+from shared import replay  # noqa: E402
 from shared.clock import utcnow  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.identity import Identity  # noqa: E402
@@ -132,6 +139,49 @@ def approve_before(cmd: ApproveRequest, uow: Any, _directory: Any) -> dict[str, 
                 "first_for_person": first,
             },
         )
+        return answer(tx, changed, cmd.actor, scheme)
+
+
+# The approval at main a12fdbf: its state change statement (the update with its record, summary
+# and "first approval"; the hold and the event were statements of their own).
+def _main_change(reduced: bool) -> Any:
+    changed, written = approval.changed_statement(reduced)
+    return select(*changed.c, approval.approved_before(changed.c.id, changed.c.person_id)).add_cte(
+        *written
+    )
+
+
+_MAIN_CHANGE = {reduced: _main_change(reduced) for reduced in (False, True)}
+
+
+def approve_main(cmd: ApproveRequest, uow: Any, _directory: Any) -> dict[str, Any]:
+    """main at a12fdbf, for an approval of equipment (as the bench makes): `_approve_unlisted` and
+    `_hold` with the statements of then (and the token id not carried by the claim)."""
+    carry, replay.carry = replay.carry, lambda _db: None
+    try:
+        return uow.retrying(lambda: _approve_main(cmd, uow))
+    finally:
+        replay.carry = carry
+
+
+def _approve_main(cmd: ApproveRequest, uow: Any) -> dict[str, Any]:
+    with uow.write() as tx:
+        req, scheme = tx.visible_for_approval(cmd.actor, cmd.request_id)
+        lifecycle._may_approve(cmd, req, scheme)
+        assert not req.listing_id
+        now = utcnow()
+        params = approval.change_params(
+            cmd.request_id,
+            "submitted",
+            "approved",
+            at=now,
+            by_sub=cmd.actor.sub,
+            by_role=cmd.actor.role,
+        )
+        row = tx.session.execute(_MAIN_CHANGE[False], params).first()
+        changed = approval.ApprovedRequest(*row)
+        tx.ledger.hold(changed, by=cmd.actor.sub)
+        tx.publish("request.approved", approval_write.approved_event(changed, now.isoformat()))
         return answer(tx, changed, cmd.actor, scheme)
 
 
@@ -216,7 +266,26 @@ class Way:
         self.counting = False
 
 
-def measure(url: str, timed: int) -> list[Way]:
+WAYS: dict[str, Callable[[str], Way]] = {
+    "before": lambda url: Way("before", Database(url), approve_before, dump_once=False),
+    "main": lambda url: Way("main", Database(url), approve_main, dump_once=True),
+    "now": lambda url: Way("now", Database(url), lifecycle.approve, dump_once=True),
+    "now, prepare off": lambda url: Way(
+        "now, prepare off",
+        Database(url, connect_args={"prepare_threshold": None}),
+        lifecycle.approve,
+        dump_once=True,
+    ),
+    "now, prepare at once": lambda url: Way(
+        "now, prepare at once",
+        Database(url, connect_args={"prepare_threshold": 0}),
+        lifecycle.approve,
+        dump_once=True,
+    ),
+}
+
+
+def measure(url: str, timed: int, names: list[str]) -> list[Way]:
     setup = Database(url)
     try:
         scheme = factories.create_scheme(setup, cap_pence=10_000_000)
@@ -224,31 +293,15 @@ def measure(url: str, timed: int) -> list[Way]:
         person_id, goal_id = factories.create_young_person(
             setup, scheme_id=scheme.id, allocation_pence=5_000_000
         )
-        ways_count = 4
         ids = [
             factories.create_request(setup, person_id=person_id, goal_id=goal_id, amount_pence=100)[
                 "id"
             ]
-            for _ in range(ways_count * (WARM_UP + timed))
+            for _ in range(len(names) * (WARM_UP + timed))
         ]
     finally:
         setup.dispose()
-    ways = [
-        Way("before", Database(url), approve_before, dump_once=False),
-        Way("after", Database(url), lifecycle.approve, dump_once=True),
-        Way(
-            "after, prepare off",
-            Database(url, connect_args={"prepare_threshold": None}),
-            lifecycle.approve,
-            dump_once=True,
-        ),
-        Way(
-            "after, prepare at once",
-            Database(url, connect_args={"prepare_threshold": 0}),
-            lifecycle.approve,
-            dump_once=True,
-        ),
-    ]
+    ways = [WAYS[name](url) for name in names]
     try:
         for n, request_id in enumerate(ids):
             if n == len(ways) * WARM_UP:
@@ -275,14 +328,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timed", type=int, default=200, help="timed approvals each way a run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--ways", default="main,now", help=f"comma-separated, of: {', '.join(WAYS)}"
+    )
     args = parser.parse_args()
+    names = [name.strip() for name in args.ways.split(",")]
+    if unknown := set(names) - set(WAYS):
+        sys.exit(f"unknown ways: {sorted(unknown)}")
     if not os.environ.get("TEST_POSTGRES_URL"):
         sys.exit("Set TEST_POSTGRES_URL to a PostgreSQL server this run may create databases on.")
     for run in range(1, args.runs + 1):
         with postgres_database() as url:
             upgrade(package("budget"), url)
             load = os.getloadavg()[0]
-            ways = measure(url, args.timed)
+            ways = measure(url, args.timed, names)
         print(f"run {run} (load {load:.1f} -> {os.getloadavg()[0]:.1f}; ledger verified):")
         for way in ways:
             cpu = sorted(way.cpu)
