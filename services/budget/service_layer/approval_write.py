@@ -58,6 +58,7 @@ from services.budget.service_layer.ledger_moves import (
     account_id,
     refuse,
 )
+from shared import outbox_wake
 from shared.identity import Identity
 
 if TYPE_CHECKING:
@@ -223,6 +224,7 @@ def in_one(
         refuse(session, account_id(PERSON, req.person_id), req.amount_pence, HELD_FROM)
     if transaction_id is None:  # taken but given to no account: the caller's transaction is refused
         raise LookupError(f"no ledger account {account_id(HOLD, req.id)}")
+    outbox_wake.written(session, OUTCOMES)  # (its relay here runs as the transaction commits)
     return req
 
 

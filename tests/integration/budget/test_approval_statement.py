@@ -21,6 +21,7 @@ from services.budget.service_layer.ledger import InsufficientFunds
 from services.budget.service_layer.unit_of_work import SqlTransaction, run_once
 from services.budget.service_layer.verify import verify_ledger
 from shared.clock import utcnow
+from shared.outbox_wake import listen, unlisten
 from tests.integration.budget import factories
 from tests.integration.budget.helpers import HOLDER, StubDirectory, funded_scheme, person_with_plan
 from tests.support import module_database, rolled_back
@@ -187,6 +188,14 @@ def test_a_keyed_approval_is_dumped_once_and_its_replay_is_the_same_body(db):
     assert (replay.body, replay.replayed, len(dumps)) == (first.body, True, 1)
 
 
+class _Relay:
+    def __init__(self, destination):  # type: ignore[no-untyped-def]
+        self.destination, self.woken = destination, 0
+
+    def notify(self):  # type: ignore[no-untyped-def]
+        self.woken += 1
+
+
 def _loaded(payload):  # type: ignore[no-untyped-def]
     return payload if isinstance(payload, dict) else json.loads(payload)
 
@@ -251,6 +260,8 @@ def test_the_approval_holds_and_queues_its_event_in_one_statement_on_postgresql(
     left = _balance(db, f"person:{person_id}")
     statements, stop = _counted(db)
     at = utcnow()
+    relay = _Relay("outcomes")
+    listen(relay)  # (a relay of this process for the event's destination: woken by the commit)
     try:
         with db.write() as session:
             statements.clear()
@@ -259,8 +270,11 @@ def test_the_approval_holds_and_queues_its_event_in_one_statement_on_postgresql(
             )
             postgresql = session.get_bind().dialect.name == "postgresql"
             assert len(statements) == (1 if postgresql else 9)
+            assert relay.woken == 0
     finally:
         stop()
+        unlisten(relay)
+    assert relay.woken == 1
     assert changed is not None
     assert (changed.state, changed.amount_pence, changed.approved_before) == (
         "approved",
