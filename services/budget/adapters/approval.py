@@ -256,6 +256,7 @@ def changed_statement(reduced: bool) -> Any:
             bindparam("details", type_=JSON),
         ),
     )
+    summarised = summarised.returning(report_summary.PEOPLE.c.person_id)
     return changed, (recorded.cte("recorded"), summarised.cte("summarised"))
 
 

@@ -90,10 +90,16 @@ def approved_event(req: ApprovedRequest, at: str) -> dict[str, Any]:
 
 
 def _in_one(reduced: bool) -> Any:
-    changed, written = approval.changed_statement(reduced)
-    seen = select(*changed.c, approval.approved_before(changed.c.id, changed.c.person_id)).cte(
-        "seen"
-    )
+    changed, (recorded, summarised) = approval.changed_statement(reduced)
+    # The summary's upsert runs as `seen` is made, so before the accounts are taken: the young
+    # person's rows are locked in the order every other movement locks them (the request, the
+    # young person's summary, then the accounts), or an approval and a release of the same young
+    # person's money could deadlock.
+    seen = select(
+        *changed.c,
+        approval.approved_before(changed.c.id, changed.c.person_id),
+        select(func.count()).select_from(summarised).scalar_subquery().label("summarised"),
+    ).cte("seen")
     person = literal(f"{PERSON}:", String) + seen.c.person_id
     hold = literal(f"{HOLD}:", String) + seen.c.id
     amount = seen.c.amount_pence
@@ -164,10 +170,10 @@ def _in_one(reduced: bool) -> Any:
         ).select_from(after_transaction),
     )
     return select(
-        *seen.c,
+        *(seen.c[name] for name in ApprovedRequest._fields),
         select(func.count()).select_from(taken).scalar_subquery().label("taken"),
         select(transaction.c.id).scalar_subquery().label("transaction_id"),
-    ).add_cte(*written, entries.cte("entries"), queued.cte("event"))
+    ).add_cte(recorded, entries.cte("entries"), queued.cte("event"))
 
 
 _IN_ONE = {reduced: _in_one(reduced) for reduced in (False, True)}
