@@ -36,7 +36,7 @@ from shared.config import (
     ServeSettings,
     process_environment,
 )
-from shared.logs import configure_logging, loggable_path
+from shared.logs import configure_logging, log_fields, loggable_path
 from shared.server import relays_here, start_background, stop_background
 
 access_log = logging.getLogger("phb.access")
@@ -268,7 +268,7 @@ class AccessLog:
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             "request_id": request_id,
         }
-        access_log.info("request", extra={"fields": fields})
+        log_fields(access_log, "request", fields)
 
 
 class _Counted:
