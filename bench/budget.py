@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import serving  # noqa: E402
 from bench.keepalive import KeepAliveClient  # noqa: E402
+from bench.loadgen import LoadGenerator, Result  # noqa: E402
 from tests.support import POSTGRES_URL, RunningSuite, postgres_database, run_cli, running_suite  # noqa: E402
 
 CLIENTS = 16
@@ -52,9 +53,17 @@ AMOUNT = 100
 FLOOR_CALLS = 1000
 # gunicorn's processes each build their app: on a loaded machine the suite takes a minute to start.
 READY_TIMEOUT = 180
-# The timed calls' HTTP client: "lean" (bench/keepalive.py, http.client kept alive per thread) or
-# "requests" (the figures before 2 December's sixth session); the client shares the suite's cores.
-CLIENT = {"kind": "lean"}
+# The timed calls' HTTP client, which shares the suite's cores: "loop" (bench/loadgen.py: raw
+# sockets, every client driven by one thread's event loop; from 2 December's eighth session),
+# "lean" (bench/keepalive.py, http.client kept alive per thread; the sixth and seventh sessions'
+# figures) or "requests" (the figures before the sixth).
+CLIENT = {"kind": "loop"}
+CLIENT_NAMES = {
+    "loop": "load generator (bench/loadgen.py: raw sockets, the 16 clients driven by one thread's "
+    "event loop)",
+    "lean": "lean keep-alive client (bench/keepalive.py, http.client, a thread a client)",
+    "requests": "`requests` library (a thread a client)",
+}
 
 
 class Client:
@@ -70,6 +79,14 @@ class Client:
         }
         self.local = threading.local()
         self.lean = KeepAliveClient(timeout=60)
+        self.loadgen = LoadGenerator(suite.gateway, CLIENTS, timeout=60)
+
+    def encode(
+        self, method: str, path: str, role: str, headers: dict[str, str] | None = None
+    ) -> bytes:
+        """A timed call's request, as bytes for the load generator (`call`'s headers exactly)."""
+        sent = {"Authorization": f"Bearer {self.tokens[role]}", **(headers or {})}
+        return self.loadgen.request(method, "/api/budget" + path, sent)
 
     def call(self, method: str, path: str, role: str, **kwargs: Any) -> Any:
         session: Any = self.lean
@@ -178,6 +195,8 @@ def approve_all(
     meter: CpuMeter | None = None,
     profiler: Profiler | None = None,
 ) -> tuple[float, list[float], list[int]]:
+    if CLIENT["kind"] == "loop":
+        return approve_all_loop(client, ids, meter, profiler)
     latencies: list[float] = []
     failures: list[int] = []
     lock = threading.Lock()
@@ -211,9 +230,51 @@ def approve_all(
     return (len(ids) - len(failures)) / elapsed, latencies, failures
 
 
+def approve_all_loop(
+    client: Client,
+    ids: list[str],
+    meter: CpuMeter | None = None,
+    profiler: Profiler | None = None,
+) -> tuple[float, list[float], list[int]]:
+    """`approve_all` by the load generator: the same requests (each its own Idempotency-Key and
+    the holder's bearer token), built and sent inside the timed window, 16 clients."""
+    if profiler is not None:
+        profiler.start()
+    if meter is not None:
+        meter.start()
+    started = time.perf_counter()
+    requests_ = [
+        client.encode(
+            "POST",
+            f"/requests/{request_id}/approve",
+            "budget_holder",
+            {"Idempotency-Key": request_id},
+        )
+        for request_id in ids
+    ]
+    results = client.loadgen.run(requests_)
+    elapsed = time.perf_counter() - started
+    if meter is not None:
+        meter.stop()
+    if profiler is not None:
+        profiler.stop()
+    failures = [r.status for r in results if r.status != 200]
+    return (len(ids) - len(failures)) / elapsed, [r.seconds for r in results], failures
+
+
+def checked(result: Result, what: str) -> Result:
+    if result.status != 200:
+        raise RuntimeError(
+            f"{what}: {result.status}: {result.body[:300].decode('utf-8', 'replace')}"
+        )
+    return result
+
+
 def http_floor(client: Client, calls: int = FLOOR_CALLS) -> dict[str, Any]:
     """`GET /api/directory/health` through the gateway, one client, keep-alive: p50 and p95 ms,
     and CPU ms a call by process (this client's own apart: it is on the same cores)."""
+    if CLIENT["kind"] == "loop":
+        return http_floor_loop(client, calls)
     session: Any = KeepAliveClient(timeout=10)
     if CLIENT["kind"] == "requests":
         session = requests.Session()
@@ -239,12 +300,49 @@ def http_floor(client: Client, calls: int = FLOOR_CALLS) -> dict[str, Any]:
     }
 
 
+def http_floor_loop(client: Client, calls: int) -> dict[str, Any]:
+    """`http_floor` by the load generator, one client, one request at a time."""
+    with LoadGenerator(client.suite.gateway, 1, timeout=10) as one:
+        request = one.request("GET", "/api/directory/health")
+        for _ in range(30):  # warming up
+            checked(one.call(request), "health through the gateway")
+        meter = CpuMeter(client.suite)
+        meter.start()
+        results = one.run([request] * calls)
+        meter.stop()
+    for result in results:
+        checked(result, "health through the gateway")
+    times = [r.seconds * 1000 for r in results]
+    return {
+        "p50_ms": percentile(times, 0.5),
+        "p95_ms": percentile(times, 0.95),
+        "cpu_ms": {part: seconds * 1000 / calls for part, seconds in meter.used.items()},
+    }
+
+
 def identity_floor(client: Client, calls: int = PER_ROUND * 2) -> dict[str, Any]:
     """The least an approval can cost: `GET /api/budget/whoami` through the same stack (the
     gateway's user-token check, rate limit, signing and forwarding; the budget's internal-token
     check and its token id recorded in the database; Flask, flask-smorest, waitress), doing
     nothing else, at the same 16 clients. CPU ms per call by process, calls/s, p50/p95."""
     meter = CpuMeter(client.suite)
+    if CLIENT["kind"] == "loop":
+        request = client.encode("GET", "/whoami", "budget_holder")
+        for result in client.loadgen.run([request] * CLIENTS * 4):  # every connection warmed up
+            checked(result, "whoami")
+        meter.start()
+        started = time.perf_counter()
+        results = client.loadgen.run([request] * calls)
+        elapsed = time.perf_counter() - started
+        meter.stop()
+        for result in results:
+            checked(result, "whoami")
+        return {
+            "per_s": calls / elapsed,
+            "p50_ms": percentile([r.seconds for r in results], 0.5) * 1000,
+            "p95_ms": percentile([r.seconds for r in results], 0.95) * 1000,
+            "cpu_ms": {part: seconds * 1000 / calls for part, seconds in meter.used.items()},
+        }
     latencies: list[float] = []
 
     def call(_: int) -> None:
@@ -428,14 +526,20 @@ class CpuMeter:
             for name, process in self.suite.suite.processes.items()
         }
         parts["postgresql"] = {pid: process_cpu(pid) for pid in database_backends(self.suite)}
-        parts["bench client"] = {0: time.process_time()}
         return parts
 
+    # The meter's own work (reading every process's /proc entry, asking PostgreSQL for its
+    # backends: 15-25 ms a snapshot) is not the load's: this process's CPU is read after it at
+    # the start and before it at the stop (until 2 December's eighth session the stop's snapshot
+    # counted as the bench client's, 0.03-0.05 ms an approval of a 480-approval round).
     def start(self) -> None:
         self.before = self.snapshot()
+        self.before["bench client"] = {0: time.process_time()}
 
     def stop(self) -> dict[str, float]:
+        client = time.process_time()
         after = self.snapshot()
+        after["bench client"] = {0: client}
         for part, pids in after.items():
             earlier = self.before.get(part, {})
             self.used[part] = self.used.get(part, 0.0) + sum(
@@ -625,8 +729,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument(
         "--client",
-        choices=["lean", "requests"],
-        default="lean",
+        choices=["loop", "lean", "requests"],
+        default="loop",
         help="the timed calls' HTTP client (it runs on the suite's cores)",
     )
     serving.add_options(parser)
@@ -648,7 +752,7 @@ def main() -> None:
         f"{os.cpu_count()} cores, 24 GiB ({machine_state(load_before)}), "
         f"Python {platform.python_version()}.",
         f"Approvals of submitted equipment requests (no directory call) end to end through the gateway, "
-        f"{CLIENTS} concurrent clients, {args.rounds} rounds of {PER_ROUND}, served by {serving.describe(args)}, timed calls by the {'`requests` library' if args.client == 'requests' else 'lean keep-alive client (bench/keepalive.py)'}; each approval is a conditional state "
+        f"{CLIENTS} concurrent clients, {args.rounds} rounds of {PER_ROUND}, served by {serving.describe(args)}, timed calls by the {CLIENT_NAMES[args.client]}; each approval is a conditional state "
         "change, a conditional ledger update, two entries, a transition record, an outbox event and an "
         "idempotency key, in one transaction. Median of rounds; latency percentiles over all approvals.",
         "",
