@@ -13,7 +13,7 @@ same functions where they can be shared:
    bearer token's subject or the address; the ORUK feed's per address);
 3. `proxy.admit`: no `.` or `..` segment, a service that exists; the bearer token verified on
    every call (`auth.identity_from_header`; 401 problem+json when invalid); the caller's headers
-   filtered (`proxy.outgoing_headers`); the body within the app's limit (or an upload's);
+   filtered (`proxy.outgoing_from_environ`, as `proxy.outgoing_headers`); the body within the app's limit (or an upload's);
 4. the service's answer with its headers (`proxy.kept_headers`), the gateway's own on top
    (`security.AnswerHeaders`, the request id), its length, and the request's metrics;
 5. any error as Flask's handlers answer it (`shared.problems.problem_for`: problem+json, no
@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, g
-from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
@@ -205,9 +204,7 @@ class LeanProxy:
             method,
             path,
             identity=identity,
-            headers=proxy.outgoing_headers(
-                EnvironHeaders(environ).items(), request_id, environ.get("REMOTE_ADDR")
-            ),
+            headers=proxy.outgoing_from_environ(environ, request_id, environ.get("REMOTE_ADDR")),
             query=environ.get("QUERY_STRING") or None,
             body=body,
         )

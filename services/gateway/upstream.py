@@ -133,22 +133,28 @@ class CurlForwarder:
         # in one piece, so the read limit (never past the caller's deadline) bounds it all.
         curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(min(limits) * 1000)))
         curl.setopt(pycurl.TIMEOUT_MS, max(1, int(limits[1] * 1000)))
-        received: list[tuple[str, str]] = []
-
-        def header(line: bytes) -> None:
-            text = line.decode("latin-1").rstrip("\r\n")
-            if text.startswith("HTTP/"):
-                received.clear()  # a new answer (after a 100 Continue): its headers only
-            elif text[:1] in (" ", "\t") and received:
-                name, value = received[-1]
-                received[-1] = (name, f"{value} {text.strip()}")  # an obsolete folded line
-            elif ":" in text:
-                name, _, value = text.partition(":")
-                received.append((name.strip(), value.strip()))
-
+        # The header lines as libcurl hands them over (a list's append: no Python frame a
+        # line), read once the answer is in.
+        answer_lines: list[bytes] = []
         chunks: list[bytes] = []
-        curl.setopt(pycurl.HEADERFUNCTION, header)
+        curl.setopt(pycurl.HEADERFUNCTION, answer_lines.append)
         curl.setopt(pycurl.WRITEFUNCTION, chunks.append)
         curl.perform()
         status = int(curl.getinfo(pycurl.RESPONSE_CODE))
-        return Forwarded(status, received, b"".join(chunks))
+        return Forwarded(status, _headers(answer_lines), b"".join(chunks))
+
+
+def _headers(lines: list[bytes]) -> list[tuple[str, str]]:
+    """The last answer's headers from libcurl's header lines (status lines included)."""
+    received: list[tuple[str, str]] = []
+    for line in lines:
+        text = line.decode("latin-1").rstrip("\r\n")
+        if text.startswith("HTTP/"):
+            received.clear()  # a new answer (after a 100 Continue): its headers only
+        elif text[:1] in (" ", "\t") and received:
+            name, value = received[-1]
+            received[-1] = (name, f"{value} {text.strip()}")  # an obsolete folded line
+        elif ":" in text:
+            name, _, value = text.partition(":")
+            received.append((name.strip(), value.strip()))
+    return received
