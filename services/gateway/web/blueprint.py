@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from services.gateway.web.core import ServiceError, check_csrf, render, sign_out
+from services.gateway.web.segments import check_view_args
 from services.gateway.web.uploads import upload_too_large
 from shared.errors import DomainError
 
@@ -20,6 +21,11 @@ UPLOAD_PAGES = frozenset({"web.provider_request_documents", "web.request_documen
 
 @bp.before_request
 def _protect() -> None:
+    # Every page's URL values in their own format first (web/segments.py): the page's 404
+    # otherwise, before the sign-in redirect or the CSRF check, and before any service call.
+    # (A hook of the blueprint's own, not a URL value preprocessor: lean.py's API path mirrors
+    # Flask's dispatch only while the app has none.)
+    check_view_args(request.view_args)
     if request.endpoint in UPLOAD_PAGES and request.method == "POST" and upload_too_large():
         return
     check_csrf()

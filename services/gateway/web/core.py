@@ -17,6 +17,7 @@ from flask import abort, g, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import ImmutableMultiDict
 
 from services.gateway.registry import gateway_services
+from services.gateway.web.segments import refuse_unsafe_path
 from shared import clock
 from shared.demo import DEMO_USERS
 from shared.identity import ROLES, Identity
@@ -190,6 +191,7 @@ def call(
 def call_raw(
     service: str, method: str, path: str, *, identity: Identity | None | bool = True, **kwargs: Any
 ) -> requests.Response:
+    refuse_unsafe_path(path)
     if identity is True:
         user = current_user()
         identity = user.identity if user else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.gateway.web.core import call
+from services.gateway.web.segments import seg
 
 
 def my_people(user: Any) -> list[dict[str, Any]]:
@@ -23,7 +24,7 @@ def my_people(user: Any) -> list[dict[str, Any]]:
 
 
 def latest_plan(person_id: str) -> dict[str, Any] | None:
-    plans = call("budget", "GET", f"/people/{person_id}/plans")
+    plans = call("budget", "GET", f"/people/{seg(person_id)}/plans")
     if not plans:
         return None
     return max(plans, key=lambda p: (p.get("created_at") or "", p.get("version") or 0))

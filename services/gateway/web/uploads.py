@@ -11,6 +11,7 @@ from flask import Response, abort, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.gateway.web.core import ServiceError, call_raw
+from services.gateway.web.segments import seg
 
 FILE_REFUSALS = {
     413: "The selected file must be smaller than 5MB",
@@ -73,7 +74,7 @@ def send_file(
     answer = call_raw(
         "budget",
         "POST",
-        f"/requests/{request_id}/documents",
+        f"/requests/{seg(request_id)}/documents",
         files={"file": (upload.filename, upload.stream.read(), upload.mimetype)},
         data={"kind": kind},
     )
@@ -90,7 +91,7 @@ def download(document_id: str) -> Response:
         uuid.UUID(document_id)
     except ValueError:
         abort(404)
-    answer = call_raw("budget", "GET", f"/documents/{document_id}")
+    answer = call_raw("budget", "GET", f"/documents/{seg(document_id)}")
     if answer.status_code != 200:
         abort(404 if answer.status_code in (403, 404) else 503)
     return Response(

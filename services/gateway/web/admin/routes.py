@@ -22,6 +22,7 @@ from services.gateway.web.admin.forms import (
 from services.gateway.web.blueprint import bp
 from services.gateway.web.core import call, login_required, money, render
 from services.gateway.web.forms import choices, read, submit
+from services.gateway.web.segments import seg
 
 ADMIN = "admin"
 
@@ -117,7 +118,7 @@ def admin_assignments():
 @bp.post("/admin/assignments/<assignment_id>/remove")
 @login_required(ADMIN)
 def admin_unassign(assignment_id: str):
-    call("budget", "DELETE", f"/assignments/{assignment_id}", expect=(204,))
+    call("budget", "DELETE", f"/assignments/{seg(assignment_id)}", expect=(204,))
     flash("The budget holder no longer holds that scheme's budget.")
     return redirect(url_for("web.admin_assignments"))
 
@@ -150,7 +151,7 @@ def admin_provider(provider_id: str):
             form,
             "directory",
             "POST",
-            f"/providers/{provider_id}/due-diligence",
+            f"/providers/{seg(provider_id)}/due-diligence",
             json={
                 "kind": form.data.get("kind"),
                 "expires_on": form.data["expires"].isoformat() if form.valid else None,
@@ -161,7 +162,7 @@ def admin_provider(provider_id: str):
         if done is not None:
             flash(f"{CHECK_KINDS[form.data['kind']]} recorded for {done['name']}.")
             return redirect(url_for("web.admin_provider", provider_id=provider_id))
-    provider = call("directory", "GET", f"/providers/{provider_id}/due-diligence")
+    provider = call("directory", "GET", f"/providers/{seg(provider_id)}/due-diligence")
     return render(
         "web/admin/provider.html",
         title=f"{provider['name']}: due diligence",
@@ -190,7 +191,7 @@ def admin_case_studies():
 @bp.post("/admin/case-studies/<study_id>/approve")
 @login_required(ADMIN)
 def admin_approve_case_study(study_id: str):
-    approved = call("outcomes", "POST", f"/case-studies/{study_id}/approve")
+    approved = call("outcomes", "POST", f"/case-studies/{seg(study_id)}/approve")
     flash(f"Approved for reports: {approved['title']}.")
     return redirect(url_for("web.admin_case_studies"))
 
@@ -198,7 +199,7 @@ def admin_approve_case_study(study_id: str):
 @bp.route("/admin/people/<person_id>", methods=["GET", "POST"])
 @login_required(ADMIN)
 def admin_person(person_id: str):
-    person = call("budget", "GET", f"/people/{person_id}")
+    person = call("budget", "GET", f"/people/{seg(person_id)}")
     which = request.form.get("form") if request.method == "POST" else None
     reassign = read(ReassignForm(), request.form, when=which == "reassign")
     consent = read(ConsentForm(), request.form, when=which == "consent")
@@ -207,7 +208,7 @@ def admin_person(person_id: str):
             reassign,
             "budget",
             "POST",
-            f"/people/{person_id}/reassign",
+            f"/people/{seg(person_id)}/reassign",
             json={"advisor_sub": reassign.data.get("advisor_sub")},
         )
         if done is not None:
@@ -218,7 +219,7 @@ def admin_person(person_id: str):
             consent,
             "budget",
             "PUT",
-            f"/people/{person_id}/consent",
+            f"/people/{seg(person_id)}/consent",
             json={
                 "consent_evaluation": consent.data.get("consent_evaluation") == "yes",
                 "consent_case_study": consent.data.get("consent_case_study") == "yes",

@@ -16,6 +16,7 @@ from services.gateway.web.core import (
 )
 from services.gateway.web.forms import choices, read, submit
 from services.gateway.web.lookups import requests_in
+from services.gateway.web.segments import seg
 
 
 @bp.get("/approvals")
@@ -36,18 +37,19 @@ def approvals():
 @bp.route("/approvals/<request_id>", methods=["GET", "POST"])
 @login_required("budget_holder", "admin")
 def decide(request_id: str):
-    req = call("budget", "GET", f"/requests/{request_id}")
+    req = call("budget", "GET", f"/requests/{seg(request_id)}")
     offered = [action for action in req["actions"] if action in DONE]
     form = read(
         choices(DecisionForm(), "decision", offered), request.form, when=request.method == "POST"
     )
     if request.method == "POST":
         decision = form.data.get("decision", "")
+        # a decision the form refused is never sent (nor put into a path): one it offered is
         done = submit(
             form,
             "budget",
             "POST",
-            f"/requests/{request_id}/{decision}",
+            f"/requests/{seg(request_id)}/{seg(decision)}" if form.valid else "",
             json={"reason": form.data.get("reason", "")} if decision != "approve" else None,
             idempotent=True,
         )
@@ -56,7 +58,7 @@ def decide(request_id: str):
             return redirect(url_for("web.approvals"))
     person = None
     try:
-        person = call("budget", "GET", f"/people/{req['person_id']}")
+        person = call("budget", "GET", f"/people/{seg(req['person_id'])}")
     except ServiceError:
         person = None
     return render(

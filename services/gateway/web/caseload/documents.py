@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, url_for
 
 from services.gateway.web.blueprint import bp
 from services.gateway.web.core import call, login_required, render
+from services.gateway.web.segments import seg
 from services.gateway.web.uploads import download, receive
 
 KINDS = ("evidence", "receipt")
@@ -27,10 +28,10 @@ def _uuid_or_404(*values: str) -> None:
 @login_required("advisor")
 def request_documents(person_id: str, request_id: str):
     _uuid_or_404(person_id, request_id)
-    req = call("budget", "GET", f"/requests/{request_id}")
+    req = call("budget", "GET", f"/requests/{seg(request_id)}")
     if req.get("person_id") != person_id:
         abort(404)
-    young = call("budget", "GET", f"/people/{person_id}")
+    young = call("budget", "GET", f"/people/{seg(person_id)}")
     got = receive(
         request_id,
         default_kind="evidence",
@@ -43,7 +44,7 @@ def request_documents(person_id: str, request_id: str):
         return redirect(
             url_for("web.request_documents", person_id=person_id, request_id=request_id)
         )
-    documents = call("budget", "GET", f"/requests/{request_id}/documents")
+    documents = call("budget", "GET", f"/requests/{seg(request_id)}/documents")
     return render(
         "web/caseload_documents.html",
         title="Evidence of purchase",

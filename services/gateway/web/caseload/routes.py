@@ -20,6 +20,7 @@ from services.gateway.web.core import (
 )
 from services.gateway.web.forms import Form, choices, read, submit
 from services.gateway.web.lookups import latest_plan, my_people
+from services.gateway.web.segments import seg
 from shared import clock
 from shared.concurrency import etag
 from shared.errors import DomainError
@@ -67,12 +68,12 @@ def caseload():
 @bp.get("/caseload/<person_id>")
 @login_required("advisor", "admin")
 def person(person_id: str):
-    young = call("budget", "GET", f"/people/{person_id}")
+    young = call("budget", "GET", f"/people/{seg(person_id)}")
     plan = latest_plan(person_id)
     reqs = call("budget", "GET", "/requests", params={"person_id": person_id, "per_page": 100})
     packages = call("budget", "GET", "/packages", params={"person_id": person_id, "per_page": 100})
     try:
-        checkins = call("outcomes", "GET", f"/people/{person_id}/checkins").get("checkins", [])
+        checkins = call("outcomes", "GET", f"/people/{seg(person_id)}/checkins").get("checkins", [])
     except ServiceError:
         checkins = []
     goals = {g["id"]: g["text"] for g in (plan or {}).get("goals", [])}
@@ -83,8 +84,8 @@ def person(person_id: str):
         active="caseload",
         person=young,
         scheme_names=schemes,
-        moves=call("budget", "GET", f"/people/{person_id}/transfers"),
-        history=call("budget", "GET", f"/people/{person_id}/ledger"),
+        moves=call("budget", "GET", f"/people/{seg(person_id)}/transfers"),
+        history=call("budget", "GET", f"/people/{seg(person_id)}/ledger"),
         movement_names=MOVEMENT_NAMES,
         plan=plan,
         goals=goals,
@@ -100,9 +101,9 @@ def person(person_id: str):
 @login_required("advisor")
 def checkin_link(person_id: str, checkin_id: str):
     """A new feedback link for the young person: shown once here, only its hash is kept."""
-    young = call("budget", "GET", f"/people/{person_id}")
-    issued = call("outcomes", "POST", f"/checkins/{checkin_id}/link")
-    checkin = call("outcomes", "GET", f"/checkins/{checkin_id}")
+    young = call("budget", "GET", f"/people/{seg(person_id)}")
+    issued = call("outcomes", "POST", f"/checkins/{seg(checkin_id)}/link")
+    checkin = call("outcomes", "GET", f"/checkins/{seg(checkin_id)}")
     return render(
         "web/checkin_link.html",
         title="Check-in link",
@@ -123,7 +124,7 @@ def resubmit(person_id: str, request_id: str):
         done = call(
             "budget",
             "POST",
-            f"/requests/{request_id}/submit",
+            f"/requests/{seg(request_id)}/submit",
             headers={"Idempotency-Key": request.form.get("idempotency_key") or uuid.uuid4().hex},
         )
     except ServiceError as err:
@@ -181,7 +182,7 @@ STALE_PLAN = (
 @bp.route("/caseload/<person_id>/plan", methods=["GET", "POST"])
 @login_required("advisor")
 def plan(person_id: str):
-    young = call("budget", "GET", f"/people/{person_id}")
+    young = call("budget", "GET", f"/people/{seg(person_id)}")
     current = latest_plan(person_id)
     form = read(PlanForm(), request.form, when=request.method == "POST")
     stale = False
@@ -194,7 +195,7 @@ def plan(person_id: str):
         }
         saved = None
         if current is None:
-            saved = submit(form, "budget", "POST", f"/people/{person_id}/plans", json=body)
+            saved = submit(form, "budget", "POST", f"/people/{seg(person_id)}/plans", json=body)
         elif form.data.get("version") is None:
             stale = form.valid  # a change that names no version it was made to is not saved
         else:
@@ -204,7 +205,7 @@ def plan(person_id: str):
                 {**({"id": old["id"]} if old else {}), "text": g}
                 for g, old in zip(goals, [*current["goals"], *[None] * len(goals)], strict=False)
             ]
-            path = f"/plans/{current['id']}"
+            path = f"/plans/{seg(current['id'])}"
             saved = submit(
                 form, "budget", "PATCH", path, json=body, headers=seen, refusals=(412, 422)
             )
@@ -235,7 +236,7 @@ COUNCIL = "council"
 def transfer(person_id: str):
     """Move a young person to another scheme (at 18, or into aftercare) or to another council:
     their plan and history go with them; the old scheme's rule says what happens to what is left."""
-    young = call("budget", "GET", f"/people/{person_id}")
+    young = call("budget", "GET", f"/people/{seg(person_id)}")
     others = [
         s
         for s in call("budget", "GET", "/schemes")
@@ -247,7 +248,7 @@ def transfer(person_id: str):
         "/packages",
         params={"person_id": person_id, "state": "active", "per_page": 100},
     ).get("items", [])
-    current = call("budget", "GET", f"/schemes/{young['scheme_id']}")
+    current = call("budget", "GET", f"/schemes/{seg(young['scheme_id'])}")
     schema = choices(TransferForm(), "to_scheme_id", [*(s["id"] for s in others), COUNCIL])
     form = read(schema, request.form, when=request.method == "POST")
     if request.method == "POST":
@@ -263,7 +264,7 @@ def transfer(person_id: str):
             "allocation_pence": form.data.get("allocation"),
             "eligibility": TransferForm.record(form.data),
         }
-        path = f"/people/{person_id}/transfer"
+        path = f"/people/{seg(person_id)}/transfer"
         moved = submit(form, "budget", "POST", path, json=body, idempotent=True)
         if moved is not None:
             flash(_moved_message(moved, others))

@@ -11,6 +11,7 @@ from services.gateway.web.blueprint import bp
 from services.gateway.web.caseload.routes import MOVEMENT_NAMES
 from services.gateway.web.core import ServiceError, call, login_required, render
 from services.gateway.web.lookups import latest_plan
+from services.gateway.web.segments import seg
 from shared.errors import DomainError
 
 CARER = "carer"
@@ -31,7 +32,7 @@ def children():
 @bp.get("/children/<person_id>")
 @login_required(CARER)
 def child(person_id: str):
-    young = call("budget", "GET", f"/people/{person_id}")
+    young = call("budget", "GET", f"/people/{seg(person_id)}")
     plan = latest_plan(person_id)
     bought = call("budget", "GET", "/requests", params={"person_id": person_id, "per_page": 100})
     return render(
@@ -39,14 +40,14 @@ def child(person_id: str):
         title=f"Your child {young['case_reference']}",
         active="children",
         person=young,
-        scheme=call("budget", "GET", f"/schemes/{young['scheme_id']}"),
+        scheme=call("budget", "GET", f"/schemes/{seg(young['scheme_id'])}"),
         plan=plan,
         goals={g["id"]: g["text"] for g in (plan or {}).get("goals", [])},
         requests=bought.get("items", []),
         # what the budget type lets the family see: a direct payment's payments to them, the
         # organisation holding a third-party budget, a notional budget's regular activities
-        family=call("budget", "GET", f"/people/{person_id}/family-view"),
-        history=call("budget", "GET", f"/people/{person_id}/ledger"),
+        family=call("budget", "GET", f"/people/{seg(person_id)}/family-view"),
+        history=call("budget", "GET", f"/people/{seg(person_id)}/ledger"),
         movement_names=MOVEMENT_NAMES,
         checkins=_checkins(person_id),
         breadcrumbs=[{"text": "Your children", "href": "/children"}],
@@ -57,7 +58,9 @@ def _checkins(person_id: str) -> list[dict[str, Any]] | None:
     """The child's check-ins: none yet when outcomes has heard of none; None when outcomes is not
     answering (the budget still shows)."""
     try:
-        return list(call("outcomes", "GET", f"/people/{person_id}/checkins").get("checkins", []))
+        return list(
+            call("outcomes", "GET", f"/people/{seg(person_id)}/checkins").get("checkins", [])
+        )
     except ServiceError as err:
         return [] if err.status == 404 else None
     except DomainError:

@@ -10,12 +10,13 @@ from services.gateway.web.blueprint import bp
 from services.gateway.web.core import ServiceError, call_raw, render
 from services.gateway.web.feedback.forms import answers, feedback_form, field_id
 from services.gateway.web.forms import read, submit
+from services.gateway.web.segments import seg
 
 
 def _feedback_form(token: str) -> dict[str, Any] | None:
     if len(token) > 200:
         return None
-    answer = call_raw("outcomes", "GET", f"/feedback/{token}", identity=False)
+    answer = call_raw("outcomes", "GET", f"/feedback/{seg(token)}", identity=False)
     if answer.status_code == 404:
         return None
     if answer.status_code != 200:
@@ -36,7 +37,7 @@ def feedback(token: str):
             form,
             "outcomes",
             "POST",
-            f"/feedback/{token}",
+            f"/feedback/{seg(token)}",
             identity=False,
             json={"answers": answers(schema, form.data)},
             refusals=(404, 422),

@@ -11,6 +11,7 @@ from services.gateway.web.blueprint import bp
 from services.gateway.web.core import call, login_required, money, render
 from services.gateway.web.forms import read, submit
 from services.gateway.web.payments.forms import InstalmentForm
+from services.gateway.web.segments import seg
 from shared.clock import today
 
 AHEAD_DAYS = 7  # instalments falling due within a week can be paid now
@@ -50,7 +51,7 @@ def instalments():
 @bp.route("/payments/packages/<package_id>/instalments/<int:number>", methods=["GET", "POST"])
 @login_required("finance", "admin")
 def pay_instalment(package_id: str, number: int):
-    package = call("budget", "GET", f"/packages/{package_id}")
+    package = call("budget", "GET", f"/packages/{seg(package_id)}")
     instalment = next((i for i in package["schedule"] if i["number"] == number), None)
     if instalment is None:
         return redirect(url_for("web.instalments"))
@@ -60,7 +61,7 @@ def pay_instalment(package_id: str, number: int):
             form,
             "budget",
             "POST",
-            f"/packages/{package_id}/instalments/{number}/pay",
+            f"/packages/{seg(package_id)}/instalments/{seg(number)}/pay",
             json={"reference": form.data.get("reference")},
             idempotent=True,
         )

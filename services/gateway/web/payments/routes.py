@@ -12,6 +12,7 @@ from services.gateway.web.core import ServiceError, call, call_raw, login_requir
 from services.gateway.web.forms import read, submit
 from services.gateway.web.lookups import requests_in
 from services.gateway.web.payments.forms import CancelRunForm, NewRunForm, PayForm
+from services.gateway.web.segments import seg
 from shared import clock
 
 
@@ -36,7 +37,7 @@ def order(request_id: str):
     done = call(
         "budget",
         "POST",
-        f"/requests/{request_id}/order",
+        f"/requests/{seg(request_id)}/order",
         json={"reference": reference},
         headers={"Idempotency-Key": request.form.get("idempotency_key") or uuid.uuid4().hex},
     )
@@ -47,7 +48,7 @@ def order(request_id: str):
 @bp.route("/payments/<request_id>/pay", methods=["GET", "POST"])
 @login_required("finance", "admin")
 def pay(request_id: str):
-    req = call("budget", "GET", f"/requests/{request_id}")
+    req = call("budget", "GET", f"/requests/{seg(request_id)}")
     form = read(PayForm(), request.form, when=request.method == "POST")
     if request.method == "POST":
         body: dict[str, Any] = {"reference": form.data.get("reference")}
@@ -59,7 +60,7 @@ def pay(request_id: str):
             form,
             "budget",
             "POST",
-            f"/requests/{request_id}/pay",
+            f"/requests/{seg(request_id)}/pay",
             json=body,
             idempotent=True,
         )
@@ -134,7 +135,7 @@ def new_run():
 @login_required("finance", "admin")
 def payment_run_page(run_id: str):
     return _run_page(
-        call("budget", "GET", f"/payment-runs/{run_id}"), read(CancelRunForm(), {}, when=False)
+        call("budget", "GET", f"/payment-runs/{seg(run_id)}"), read(CancelRunForm(), {}, when=False)
     )
 
 
@@ -156,7 +157,7 @@ def mark_run_paid(run_id: str):
     run = call(
         "budget",
         "POST",
-        f"/payment-runs/{run_id}/paid",
+        f"/payment-runs/{seg(run_id)}/paid",
         json={},
         headers={"Idempotency-Key": request.form.get("idempotency_key") or uuid.uuid4().hex},
     )
@@ -175,12 +176,12 @@ def cancel_run(run_id: str):
         form,
         "budget",
         "POST",
-        f"/payment-runs/{run_id}/cancel",
+        f"/payment-runs/{seg(run_id)}/cancel",
         json={"reason": form.data.get("reason")},
         idempotent=True,
     )
     if run is None:
-        return _run_page(call("budget", "GET", f"/payment-runs/{run_id}"), form)
+        return _run_page(call("budget", "GET", f"/payment-runs/{seg(run_id)}"), form)
     flash(f"Payment run {run['reference']} cancelled.")
     return redirect(url_for("web.payment_run_page", run_id=run_id))
 
@@ -188,13 +189,13 @@ def cancel_run(run_id: str):
 @bp.get("/payments/runs/<run_id>/payees.csv")
 @login_required("finance", "admin")
 def payment_run_payees(run_id: str):
-    return _csv(f"/payment-runs/{run_id}.csv")
+    return _csv(f"/payment-runs/{seg(run_id)}.csv")
 
 
 @bp.get("/payments/runs/<run_id>/lines.csv")
 @login_required("finance", "admin")
 def payment_run_lines(run_id: str):
-    return _csv(f"/payment-runs/{run_id}/lines.csv")
+    return _csv(f"/payment-runs/{seg(run_id)}/lines.csv")
 
 
 def _csv(path: str) -> Response:

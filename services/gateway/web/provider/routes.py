@@ -22,6 +22,7 @@ from services.gateway.web.provider.forms import (
     EditListingForm,
     NewListingForm,
 )
+from services.gateway.web.segments import seg
 from services.gateway.web.uploads import download, receive
 
 
@@ -33,7 +34,7 @@ def provider_home():
     listings = call(
         "directory", "GET", "/listings/", params={"provider_id": provider_id, "per_page": 100}
     )
-    checks = call("directory", "GET", f"/providers/{provider_id}/due-diligence")
+    checks = call("directory", "GET", f"/providers/{seg(provider_id)}/due-diligence")
     return render(
         "web/provider.html",
         title="Your organisation",
@@ -89,7 +90,7 @@ def edit_listing(listing_id: str):
         uuid.UUID(listing_id)
     except ValueError:
         abort(404)
-    response = call_raw("directory", "GET", f"/listings/{listing_id}")
+    response = call_raw("directory", "GET", f"/listings/{seg(listing_id)}")
     if response.status_code != 200:
         abort(404)
     found, etag = response.json(), response.headers.get("ETag", "")
@@ -103,7 +104,7 @@ def edit_listing(listing_id: str):
             form,
             "directory",
             "PATCH",
-            f"/listings/{listing_id}",
+            f"/listings/{seg(listing_id)}",
             json=body,
             headers={"If-Match": form.data.get("etag", "")},
             refusals=(412, 422, 428),
@@ -145,7 +146,7 @@ def provider_request_documents(request_id: str):
     if got.stored is not None:
         flash(f"Uploaded: {got.stored['filename']}.")
         return redirect(url_for("web.provider_request_documents", request_id=request_id))
-    documents = call("budget", "GET", f"/requests/{request_id}/documents")
+    documents = call("budget", "GET", f"/requests/{seg(request_id)}/documents")
     return render(
         "web/provider_documents.html",
         title="Invoices and receipts",

@@ -12,6 +12,7 @@ from services.gateway.web.blueprint import bp
 from services.gateway.web.core import call, login_required, render
 from services.gateway.web.forms import Choice, Form, FormSchema, Text, WholeNumber, read, submit
 from services.gateway.web.schemes.forms import listed
+from services.gateway.web.segments import seg
 from shared.concurrency import etag
 
 NO_PROXY = "none"
@@ -69,8 +70,8 @@ def shown(values: dict[str, Any], current: dict[str, Any]) -> dict[str, str]:
 @bp.route("/admin/schemes/<scheme_id>/outcomes", methods=["GET", "POST"])
 @login_required("admin")
 def scheme_outcomes(scheme_id: str):
-    scheme = call("budget", "GET", f"/schemes/{scheme_id}")
-    path = f"/schemes/{scheme_id}/outcome-settings"
+    scheme = call("budget", "GET", f"/schemes/{seg(scheme_id)}")
+    path = f"/schemes/{seg(scheme_id)}/outcome-settings"
     current = call("outcomes", "GET", path)
     form = read(OutcomeSettingsForm(), request.form, when=request.method == "POST")
     if request.method == "POST":
@@ -103,6 +104,6 @@ def scheme_outcomes(scheme_id: str):
         breadcrumbs=[
             {"text": "Administration", "href": "/admin"},
             {"text": "Schemes", "href": "/admin/schemes"},
-            {"text": scheme["name"], "href": f"/admin/schemes/{scheme_id}"},
+            {"text": scheme["name"], "href": f"/admin/schemes/{seg(scheme_id)}"},
         ],
     ), form.status

@@ -11,6 +11,7 @@ from services.gateway.web.core import call, login_required, render
 from services.gateway.web.forms import Form, read, submit
 from services.gateway.web.schemes import forms
 from services.gateway.web.schemes.forms import SchemeForm, settings_body
+from services.gateway.web.segments import seg
 from shared.concurrency import etag
 
 STALE = (
@@ -70,20 +71,20 @@ def new_scheme():
 @bp.route("/admin/schemes/<scheme_id>", methods=["GET", "POST"])
 @login_required("admin")
 def scheme(scheme_id: str):
-    current = call("budget", "GET", f"/schemes/{scheme_id}")
+    current = call("budget", "GET", f"/schemes/{seg(scheme_id)}")
     form = read(SchemeForm(), request.form, when=request.method == "POST")
     if request.method == "POST":
         body = settings_body(form.data, new=False)
         if form.data.get("version") is None:
             form.refuse("name", STALE)
         seen = {"If-Match": etag(scheme_id, form.data.get("version") or 0)}
-        path = f"/schemes/{scheme_id}"
+        path = f"/schemes/{seg(scheme_id)}"
         saved = submit(form, "budget", "PATCH", path, json=body, headers=seen, refusals=(412, 422))
         if saved is not None:
             flash("Scheme settings saved.")
             return redirect(url_for("web.scheme", scheme_id=scheme_id))
         if form.refusal is not None and form.refusal.status == 412:
-            current = call("budget", "GET", f"/schemes/{scheme_id}")
+            current = call("budget", "GET", f"/schemes/{seg(scheme_id)}")
             form = Form(form.schema, {}, errors={"name": STALE})
     return render(
         "web/scheme_form.html",

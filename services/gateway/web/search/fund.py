@@ -20,6 +20,7 @@ from services.gateway.web.core import (
 from services.gateway.web.forms import choices, read, submit
 from services.gateway.web.lookups import latest_plan, my_people
 from services.gateway.web.search.forms import DIRECTORY_AWAY, FundForm, MonthlyForm
+from services.gateway.web.segments import seg
 from shared.errors import DependencyTimeout, DependencyUnavailable
 
 
@@ -68,7 +69,7 @@ def _found_by_search(search_id: str) -> None:
     if not search_id:
         return
     try:
-        call("directory", "POST", f"/search/{search_id}/funded", expect=(204,))
+        call("directory", "POST", f"/search/{seg(search_id)}/funded", expect=(204,))
     except (ServiceError, DependencyUnavailable, DependencyTimeout):
         pass  # an unknown search, or the directory away: the request stands all the same
 
@@ -93,9 +94,9 @@ def fund_choose_person():
 @login_required("advisor")
 def fund_request(person_id: str):
     listing = _listing_from_args(request.values)
-    person = call("budget", "GET", f"/people/{person_id}")
+    person = call("budget", "GET", f"/people/{seg(person_id)}")
     plan = latest_plan(person_id)
-    scheme = call("budget", "GET", f"/schemes/{person['scheme_id']}")
+    scheme = call("budget", "GET", f"/schemes/{seg(person['scheme_id'])}")
     schema = choices(FundForm(), "goal_id", (g["id"] for g in (plan or {}).get("goals", [])))
     form = read(schema, request.form, when=request.method == "POST")
     if request.method == "POST":
@@ -146,7 +147,7 @@ def fund_request(person_id: str):
 def fund_monthly(person_id: str):
     """Fund an activity monthly: an ongoing package whose whole term is held from the budget."""
     listing = _listing_from_args(request.values)
-    person = call("budget", "GET", f"/people/{person_id}")
+    person = call("budget", "GET", f"/people/{seg(person_id)}")
     plan = latest_plan(person_id)
     schema = choices(MonthlyForm(), "goal_id", (g["id"] for g in (plan or {}).get("goals", [])))
     form = read(schema, request.form, when=request.method == "POST")

@@ -14,6 +14,7 @@ from services.gateway.web.core import call, current_user, login_required, render
 from services.gateway.web.forms import read, submit
 from services.gateway.web.search.forms import SearchForm
 from services.gateway.web.search.understood import removable_filters, searching_for
+from services.gateway.web.segments import seg
 from shared import clock
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -147,7 +148,7 @@ def listing(listing_id: str):
         uuid.UUID(listing_id)
     except ValueError:
         abort(404)
-    found = call("directory", "GET", f"/listings/{listing_id}", identity=False)
+    found = call("directory", "GET", f"/listings/{seg(listing_id)}", identity=False)
     fund_links = []
     for option in found.get("cost_options") or []:
         query = urlencode(

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from services.gateway.web.core import ServiceError, call
+from services.gateway.web.segments import seg, valid_id
 
 
 def removable_filters(
@@ -38,10 +39,10 @@ def age_on(birth_date: str, today: date) -> int | None:
 def searching_for(person_id: str | None, today: date) -> dict[str, Any] | None:
     """The young person an advisor is searching for (their own caseload only: the budget
     service refuses anyone else's), with their age; None when there is no such person."""
-    if not person_id or len(person_id) > 36:
+    if not person_id or not valid_id(person_id):  # nothing else names a person (web/segments.py)
         return None
     try:
-        person = call("budget", "GET", f"/people/{person_id}")
+        person = call("budget", "GET", f"/people/{seg(person_id)}")
     except ServiceError as err:
         if err.status in (403, 404, 422):
             return None
