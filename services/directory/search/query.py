@@ -223,12 +223,27 @@ LIST_FIELDS = (
 _LIST_VALUES = operator.itemgetter(*LIST_FIELDS)  # read from a document's __dict__ in one call
 
 
+def shown_fields(document: SearchDocument) -> dict[str, Any]:
+    """What a list of results shows of a listing that depends on the listing alone: LIST_FIELDS
+    (the description cropped) and its price band, in the order a hit shows them. An engine
+    that keeps a listing decoded may keep this with it (`SearchHit.shown`)."""
+    # shallow: dataclasses.asdict deep-copies, which costs more than the search itself; the
+    # fields are read from the instance's dict in one C call, not a getattr a field
+    body = dict(zip(LIST_FIELDS, _LIST_VALUES(vars(document)), strict=True))
+    body["description"] = crop(document.description)
+    body["price_band"] = price_band(document)
+    return body
+
+
 @dataclass
 class SearchHit:
     document: SearchDocument
     highlights: dict[str, str] = field(default_factory=dict)
     distance_m: int | None = None
     words_matched: int = 0  # how many of the query's words, from the front, it matched
+    # shown_fields(document), when the engine kept it with the decoded listing (None: built
+    # when listed); read only, shared by every hit of the same listing
+    shown: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self, today: date | None = None) -> dict[str, Any]:
         """The hit as a list of results shows it (LIST_FIELDS, the description cropped);
@@ -237,12 +252,9 @@ class SearchHit:
 
     def listed(self, day: str) -> dict[str, Any]:
         """`as_dict` with the day (ISO) already written, as a page of hits shares it."""
-        # shallow: dataclasses.asdict deep-copies, which costs more than the search itself; the
-        # fields are read from the instance's dict in one C call, not a getattr a field
         document = self.document
-        body = dict(zip(LIST_FIELDS, _LIST_VALUES(vars(document)), strict=True))
-        body["description"] = crop(document.description)
-        body["price_band"] = price_band(document)
+        shown = self.shown
+        body = dict(shown) if shown is not None else shown_fields(document)
         body["highlights"] = self.highlights
         body["funding_ready"] = fundable_on(document.fundable_until, day)
         body["distance_m"] = self.distance_m  # always present: null when no place was given

@@ -21,6 +21,7 @@ from services.directory.search.tantivy_index import (
     FOLD,
     SCHEMA_VERSION,
     DecodedDocuments,
+    KeptFacets,
     analyzer,
     category_set,
     document_words,
@@ -46,6 +47,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
     def __init__(self, path: str | Path, *, synonyms_file: str | None = None):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
+        self._meta = str(self.path / "meta.json")
         self.schema = schema()
         self._write_lock = threading.Lock()
         self._vocab_lock = threading.Lock()
@@ -60,6 +62,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
         self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
         self._codes: dict[int, str] = {}  # facet value codes -> values (towns, category sets)
         self._decoded = DecodedDocuments()  # a page's listings, kept decoded by content
+        self._kept_facets = KeptFacets()  # searches without words: facets, for a files version
         self.index = self._open()
 
     # ---- index files -------------------------------------------------------------------------
@@ -122,7 +125,8 @@ class TantivyBackend(RankedSearch, SearchBackend):
         """Changes with every commit, by any process: meta.json carries the commit's opstamp
         (its mtime alone can repeat within a clock tick)."""
         try:
-            return hash((self.path / "meta.json").read_bytes())
+            with open(self._meta, "rb") as meta:  # a search reads it: no Path built a call
+                return hash(meta.read())
         except FileNotFoundError:
             return 0
 
@@ -232,4 +236,4 @@ class TantivyBackend(RankedSearch, SearchBackend):
         version = self._files_version()
         searcher = self._searcher(version)
         self._sync_caches(searcher, version)
-        return self._rank(searcher, query, query_words, last)
+        return self._rank(searcher, query, query_words, last, version)

@@ -27,15 +27,20 @@ from services.directory.search.query import (
     order_facet,
     price_band,
     price_sort_key,
+    shown_fields,
     town_value,
 )
-from services.directory.search.text import all_words
+from services.directory.search.text import all_words, highlight
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 FOLD = "fold"
 NO_MAX_AGE = 1000
-FACET_TERMS = 10_000
-DECODED_DOCUMENTS = 4096  # listings kept decoded (a few MB), by the content key of their body  # values one facet aggregation returns (category sets beyond: counted apart)
+FACET_TERMS = 10_000  # values one facet aggregation returns (category sets beyond: counted apart)
+KEPT_FACETS = 512  # searches without words whose facets are kept (KeptFacets)
+DECODED_DOCUMENTS = 4096  # listings kept decoded (a few MB), by the content key of their body
+# Gentle boosts for what young people are told matters (issue 12): a little score for each, so
+# they order listings that match equally well and never lift a weaker match above a better one.
+WELCOME_BOOSTS = {"care_experienced": 0.2, "first_session_free": 0.2, "bring_a_friend": 0.2}
 # the text fields whose values are held as codes (value_code) in number columns for circles
 CODED_FIELDS = ("town", "category_set")
 # the column each facet is counted from over everything a query matches
@@ -43,11 +48,11 @@ AGGREGATED = {
     "category": "category_set",
     "town": "town",
     "price_band": "price_band",
-    "day": "day_mask",
+    "day": "day_set",
 }
 # columns with one value in every document: the total a query matches is the sum of the counts
 # of any one of them (not category_set: a listing may have no category)
-EVERY_DOCUMENT = ("town", "price_band", "day_mask")
+EVERY_DOCUMENT = ("town", "price_band", "day_set")
 # a number column every document has, to count a query's matches without scoring them
 COUNTED = {"n": {"value_count": {"field": "key"}}}
 
@@ -75,6 +80,9 @@ def schema() -> tantivy.Schema:
     sb.add_integer_field("key", indexed=True, fast=True)
     sb.add_bytes_field("doc", stored=True)
     sb.add_integer_field("rev", fast=True)  # content_key of "doc": which decoded copy is current
+    # how many of WELCOME_BOOSTS' welcomes a listing has: with no words to score, the order the
+    # boosts give (welcome_rank), read from a column instead of scoring every match
+    sb.add_integer_field("welcome_rank", fast=True)
     sb.add_text_field("name", tokenizer_name=FOLD)
     sb.add_text_field("text", tokenizer_name=FOLD)
     for raw in (
@@ -88,6 +96,10 @@ def schema() -> tantivy.Schema:
         "access",
         "language",
         "status",
+        # day_mask as text: a terms aggregation counts a text column by its terms' numbers,
+        # about half the cost of counting a number column's values (bench/search.py's 100k:
+        # 130 against 270 us over every listing, 29 against 42 over 5,000)
+        "day_set",
     ):
         sb.add_text_field(raw, tokenizer_name="raw", fast=True)
     for number in ("price", "price_sort", "free", "min_age", "max_age", "fundable_until"):
@@ -108,6 +120,12 @@ def analyzer() -> tantivy.TextAnalyzer:
         .filter(Filter.ascii_fold())
         .build()
     )
+
+
+def welcome_rank(welcomes: list[str]) -> int:
+    """How many of the boosted welcomes a listing has (each counted once, as a term query's
+    match counts it): the welcome boosts' share of its score, in steps of one boost."""
+    return len(WELCOME_BOOSTS.keys() & set(welcomes))
 
 
 def category_set(categories: list[str]) -> str:
@@ -144,6 +162,7 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
         out.add_text("time", part)
     for welcome in doc.welcomes:
         out.add_text("welcome", welcome)
+    out.add_integer("welcome_rank", welcome_rank(doc.welcomes))
     out.add_text("price_band", price_band(doc))
     for feature in doc.accessibility:
         out.add_text("access", feature)
@@ -162,7 +181,9 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
         out.add_integer("fundable_until", fundable)
     out.add_integer("town_code", value_code(town_value(doc)))
     out.add_integer("band_code", PRICE_BAND_ORDER.index(price_band(doc)))
-    out.add_integer("day_mask", sum(1 << DAYS.index(d) for d in set(doc.days) if d in DAYS))
+    day_mask = sum(1 << DAYS.index(d) for d in set(doc.days) if d in DAYS)
+    out.add_integer("day_mask", day_mask)
+    out.add_text("day_set", str(day_mask))
     # 0: no categories (no value's code is 0)
     out.add_integer(
         "category_set_code", value_code(category_set(doc.categories)) if doc.categories else 0
@@ -301,39 +322,88 @@ def load_document(searcher: tantivy.Searcher, address: Any) -> SearchDocument:
     return SearchDocument.from_dict(fields)
 
 
+Decoded = tuple[SearchDocument, dict[str, Any], dict[str, str]]
+
+
+def decoded(doc: SearchDocument) -> Decoded:
+    """A listing with what a hit shows of it whatever was searched: its shown fields
+    (`shown_fields`) and its highlights when no word was matched."""
+    shown = shown_fields(doc)
+    plain = {
+        "name": highlight(doc.name, set()),
+        "description": highlight(shown["description"], set()),
+    }
+    return doc, shown, plain
+
+
 class DecodedDocuments:
     """Listings decoded from the document store, kept by the content key of their stored body:
     a page's hits are read from the store (a block decompressed, the JSON parsed, a
-    `SearchDocument` built: 5-15 µs each) only when not already kept. A key names content, not
-    a listing, so an edited listing is never served stale: its new body has a new key. At
-    `limit`, everything kept is dropped at once (one atomic step under concurrent searches).
-    Those kept are shared between searches, which only read them."""
+    `SearchDocument` built: 5-15 µs each) only when not already kept, and with each what a hit
+    shows of it whatever was searched (`decoded`), so a page's hits build less. A key names
+    content, not a listing, so an edited listing is never served stale: its new body has a new
+    key. At `limit`, everything kept is dropped at once (one atomic step under concurrent
+    searches). Those kept are shared between searches, which only read them."""
 
     def __init__(self, limit: int = DECODED_DOCUMENTS):
         self.limit = limit
-        self._kept: dict[int, SearchDocument] = {}
+        self._kept: dict[int, Decoded] = {}
 
     def __len__(self) -> int:
         return len(self._kept)
 
     def load(self, searcher: tantivy.Searcher, addresses: list[Any]) -> list[SearchDocument]:
         """The listings at `addresses`, in their order: one fast-field read for their keys."""
+        return [found[0] for found in self.load_shown(searcher, addresses)]
+
+    def load_shown(self, searcher: tantivy.Searcher, addresses: list[Any]) -> list[Decoded]:
+        """`load`, each listing with what a hit shows of it (`decoded`)."""
         if not addresses:
             return []
         kept = self._kept
-        found: list[SearchDocument] = []
+        found: list[Decoded] = []
         for address, key in zip(
             addresses, searcher.fast_field_values("rev", addresses), strict=True
         ):
-            doc = kept.get(key) if isinstance(key, int) else None
-            if doc is None:
-                doc = load_document(searcher, address)
+            known = kept.get(key) if isinstance(key, int) else None
+            if known is None:
+                known = decoded(load_document(searcher, address))
                 if isinstance(key, int):
                     if len(kept) >= self.limit:
                         kept.clear()
-                    kept[key] = doc
-            found.append(doc)
+                    kept[key] = known
+            found.append(known)
         return found
+
+
+class KeptFacets:
+    """The facet counts and total of searches without words, kept for one version of the index
+    files: the same filters over the same files count the same, so a later search with the
+    same filters reads them instead of aggregating every match again. A search with words is
+    never kept (its match set is its own). Every commit, by any process, changes the version,
+    and the first search of a new version drops everything kept (as does reaching `limit`;
+    `limit` 0 keeps nothing). Those kept are shared between searches, which only read them."""
+
+    def __init__(self, limit: int = KEPT_FACETS):
+        self.limit = limit
+        self._version: int | None = None
+        self._kept: dict[Any, tuple[dict[str, list[Any]], int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, version: int, key: Any) -> tuple[dict[str, list[Any]], int] | None:
+        if version != self._version:
+            return None
+        return self._kept.get(key)
+
+    def put(self, version: int, key: Any, counted: tuple[dict[str, list[Any]], int]) -> None:
+        if not self.limit:
+            return
+        if version != self._version or len(self._kept) >= self.limit:
+            self._kept = {}  # one step: a search reading the old dict still reads a whole one
+            self._version = version
+        self._kept[key] = counted
 
 
 def document_words(doc: SearchDocument) -> set[str]:

@@ -13,20 +13,21 @@ import numpy
 import tantivy
 from tantivy import FieldType, Occur, Query
 
-from services.directory.domain.search import SearchDocument
 from services.directory.search.query import (
     GeoPoint,
     SearchHit,
     SearchQuery,
     SearchResult,
     bounding_box,
-    crop,
     date_number,
     haversine_m,
 )
 from services.directory.search.tantivy_index import (
     CODED_FIELDS,
+    WELCOME_BOOSTS,
+    Decoded,
     DecodedDocuments,
+    KeptFacets,
     aggregate_facets,
     count_facets,
     count_matches,
@@ -37,11 +38,15 @@ from services.directory.search.tantivy_terms import TermExpansion
 from services.directory.search.text import highlight
 
 NAME_BOOST = 3.0  # the "attribute" rule: a word in the name outranks one in the description
-# Gentle boosts for what young people are told matters (issue 12): a little score for each, so
-# they order listings that match equally well and never lift a weaker match above a better one.
-WELCOME_BOOSTS = {"care_experienced": 0.2, "first_session_free": 0.2, "bring_a_friend": 0.2}
+# With no words, a listing's score is its welcome boosts alone: equal boosts order listings as the
+# number of them each has does (`welcome_rank`, a column), ties by address as scores tie.
+RANK_BY_COLUMN = len(set(WELCOME_BOOSTS.values())) == 1 and min(WELCOME_BOOSTS.values()) > 0
+BY_WELCOME_RANK: dict[str, Any] = {"order_by_field": "welcome_rank", "order": tantivy.Order.Desc}
+BY_PRICE: dict[str, Any] = {"order_by_field": "price_sort", "order": tantivy.Order.Asc}
 # circles a nearest-first search grows through (km) before it reads every match's location
 NEAREST_RINGS_KM = (0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 60.0)
+# matches a search reads with their count when it needs them all (more: searched again for all)
+ALL_AT_ONCE = 2048
 
 
 class RankedSearch(TermExpansion):
@@ -49,6 +54,7 @@ class RankedSearch(TermExpansion):
 
     schema: tantivy.Schema
     _decoded: DecodedDocuments  # the page's listings, kept decoded by the backend
+    _kept_facets: KeptFacets  # searches without words: their facets and totals, by the backend
     _codes: dict[
         int, str
     ]  # facet value codes -> values (towns, category sets), kept by the backend
@@ -132,21 +138,55 @@ class RankedSearch(TermExpansion):
             found.append(Query.range_query(s, "lng", FieldType.Float, min_lng, max_lng))
         return found
 
+    def _filter_key(self, query: SearchQuery) -> tuple[Any, ...]:
+        """Everything `_filters` reads, and the facets asked for: searches with equal keys and
+        no words match the same listings and count the same facets."""
+        return (
+            query.categories,
+            query.ceiling_pence(),
+            query.age,
+            query.day,
+            query.days,
+            query.times,
+            query.welcomes,
+            query.accessibility,
+            query.language,
+            date_number(query.today) if query.funding_ready_only else None,
+            (query.near, query.radius_m) if query.radius_m is not None else None,
+            query.facets,
+        )
+
     def _rank(
-        self, searcher: tantivy.Searcher, query: SearchQuery, query_words: list[str], last: bool
+        self,
+        searcher: tantivy.Searcher,
+        query: SearchQuery,
+        query_words: list[str],
+        last: bool,
+        version: int | None = None,
     ) -> SearchResult:
         """The page for `query_words`: listings matching every word first, then fewer (words
-        dropped from the end), down to the first word when `last` allows dropping, else none."""
+        dropped from the end), down to the first word when `last` allows dropping, else none.
+        `version`: of the index files `searcher` reads (read before it was opened), under which
+        a search without words keeps its facets; None keeps nothing."""
         prefixes, matched = self._prefix_queries(query_words)
         most = len(prefixes) - 1  # the most words a listing can match
         at_least = min(1, len(query_words)) if last else len(query_words)
         if most < at_least:  # a word that must match stands for nothing indexed
             return SearchResult(total=0, page=query.page, per_page=query.per_page, hits=[])
         base = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filters(query)]
-        base += [
-            (Occur.Should, Query.const_score_query(Query.term_query(self.schema, "welcome", w), b))
-            for w, b in WELCOME_BOOSTS.items()
-        ]
+        # Listings' scores, in the order they rank them: with words, tantivy's scores (the words'
+        # and the welcome boosts'); with none, every score would be the boosts' alone, so the
+        # `welcome_rank` column orders them the same (ties by address, as equal scores) without
+        # scoring every match (`order` for `searcher.search`: {} to score)
+        order: dict[str, Any] = BY_WELCOME_RANK if RANK_BY_COLUMN and not query_words else {}
+        if not order:
+            base += [
+                (
+                    Occur.Should,
+                    Query.const_score_query(Query.term_query(self.schema, "welcome", w), b),
+                )
+                for w, b in WELCOME_BOOSTS.items()
+            ]
 
         def matching(k: int) -> Query:
             """Listings matching the first k words and not the first k + 1."""
@@ -159,9 +199,10 @@ class RankedSearch(TermExpansion):
         union = Query.boolean_query(base + [(Occur.Must, q) for q in prefixes[at_least]])
         buckets = [(k, matching(k)) for k in range(most, at_least - 1, -1)]
         if query.near is not None and query.radius_m is not None:
-            result = self._geo_search(searcher, query, union, buckets, matched)
+            result = self._geo_search(searcher, query, union, buckets, matched, order)
         else:
-            result = self._ranked_search(searcher, query, union, buckets, matched)
+            kept = None if query_words or version is None else (version, self._filter_key(query))
+            result = self._ranked_search(searcher, query, union, buckets, matched, order, kept)
         result.matched_all = result.matched_all if most == len(query_words) else 0
         return result
 
@@ -172,13 +213,42 @@ class RankedSearch(TermExpansion):
         union: Query,
         buckets: list[tuple[int, Query]],
         matched: set[str],
+        ranked: dict[str, Any],
+        kept: tuple[int, Any] | None = None,
     ) -> SearchResult:
         """The page, bucket after bucket (more words matched first); a bucket is asked for
-        only while the page has room, and the total is one count of the union."""
-        order: dict[str, Any] = {}
-        if query.sort == "price":
-            order = {"order_by_field": "price_sort", "order": tantivy.Order.Asc}
-        page: list[tuple[int, Any, float | None]] = []
+        only while the page has room, and the total is one count of the union. `ranked`: how
+        `searcher.search` orders a bucket by relevance ({}: by score). `kept`: (files version,
+        filters) under which a search without words keeps its facets and total (KeptFacets)."""
+        order = BY_PRICE if query.sort == "price" else ranked
+        nearest = query.sort == "distance" and query.near is not None
+        if len(buckets) == 1 and query.facets:
+            # One bucket (no words, or every word required): its count and facets in one
+            # aggregation, then only its page read; none when nothing matched
+            known = self._kept_facets.get(*kept) if kept else None
+            if known is None:
+                counted, union_total = aggregate_facets(searcher, union, query.facets, total=True)
+                known = (counted, union_total or 0)
+                if kept:
+                    self._kept_facets.put(*kept, known)
+            counted, total = dict(known[0]), known[1]
+            k, bucket = buckets[0]
+            page: list[tuple[int, Any, float | None]] = []
+            if total and nearest:
+                assert query.near is not None
+                _n, nearby = self._nearest(
+                    searcher, bucket, query.near, query.offset + query.per_page, order, total
+                )
+                page = [(k, address, metres) for metres, address in nearby[query.offset :]]
+            elif total:
+                hits = searcher.search(
+                    bucket, query.per_page, count=False, offset=query.offset, **order
+                ).hits
+                page = [(k, address, None) for _key, address in hits[: query.per_page]]
+            return self._page(
+                searcher, query, page, matched, total, counted if total else {}, [(k, total)]
+            )
+        page = []
         counts: list[tuple[int, int]] = []
         consumed = 0
         for k, bucket in buckets:
@@ -186,9 +256,10 @@ class RankedSearch(TermExpansion):
             if room <= 0:
                 break
             skip = max(0, query.offset - consumed)
-            if query.sort == "distance" and query.near is not None:
-                n, nearest = self._nearest(searcher, bucket, query.near, skip + room)
-                page.extend((k, address, metres) for metres, address in nearest[skip:])
+            if nearest:
+                assert query.near is not None
+                n, near = self._nearest(searcher, bucket, query.near, skip + room, order)
+                page.extend((k, address, metres) for metres, address in near[skip:])
             else:
                 found = searcher.search(bucket, room, count=True, offset=skip, **order)
                 page.extend((k, address, None) for _key, address in found.hits[:room])
@@ -203,7 +274,20 @@ class RankedSearch(TermExpansion):
         else:  # the page is full before the last bucket: the union's count, with its facets
             found_facets, union_total = aggregate_facets(searcher, union, query.facets, total=True)
             facets, total = found_facets, union_total or 0
-        docs = self._decoded.load(searcher, [address for _k, address, _metres in page])
+        return self._page(searcher, query, page, matched, total, facets, counts)
+
+    def _page(
+        self,
+        searcher: tantivy.Searcher,
+        query: SearchQuery,
+        page: list[tuple[int, Any, float | None]],
+        matched: set[str],
+        total: int,
+        facets: dict[str, list[Any]],
+        counts: list[tuple[int, int]],
+    ) -> SearchResult:
+        """The result of a page of (words matched, address, metres or None) hits."""
+        docs = self._decoded.load_shown(searcher, [address for _k, address, _metres in page])
         hits = [
             self._hit(doc, matched, query.near, metres, k)
             for doc, (k, _address, metres) in zip(docs, page, strict=True)
@@ -219,13 +303,21 @@ class RankedSearch(TermExpansion):
         )
 
     def _nearest(
-        self, searcher: tantivy.Searcher, query: Query, centre: GeoPoint, wanted: int
+        self,
+        searcher: tantivy.Searcher,
+        query: Query,
+        centre: GeoPoint,
+        wanted: int,
+        ranked: dict[str, Any],
+        total: int | None = None,
     ) -> tuple[int, list[tuple[float | None, Any]]]:
-        """How many listings `query` matches, and the nearest `wanted` of them (nearest first,
-        the better match first at the same distance, those with no location last), found in
-        growing circles: once a circle holds `wanted` listings, none outside it is nearer. A
-        circle's square is counted before its listings are read, so a busy town reads few."""
-        total = count_matches(searcher, query)
+        """How many listings `query` matches (`total`, when already counted), and the nearest
+        `wanted` of them (nearest first, the better match first at the same distance, those
+        with no location last), found in growing circles: once a circle holds `wanted`
+        listings, none outside it is nearer. A circle's square is counted before its listings
+        are read, so a busy town reads few. `ranked`: how `searcher.search` ranks matches."""
+        if total is None:
+            total = count_matches(searcher, query)
         if not total:
             return 0, []
         enough = min(wanted, total)
@@ -239,15 +331,14 @@ class RankedSearch(TermExpansion):
                     (Occur.Must, Query.range_query(s, "lng", FieldType.Float, min_lng, max_lng)),
                 ]
             )
-            in_box = count_matches(searcher, boxed)
+            in_box, found = self._every(searcher, boxed, ranked)
             if in_box < enough and in_box < total:
                 continue
-            found = searcher.search(boxed, in_box, count=False).hits
             metres = distances_m(searcher, [a for _s, a in found], centre)
             if in_box == total or int((metres <= radius_km * 1000.0).sum()) >= enough:
                 break
         else:
-            found = self._all(searcher, query)
+            found = self._all(searcher, query, ranked)
             metres = distances_m(searcher, [a for _s, a in found], centre)
         scores = numpy.array([score for score, _a in found], dtype=float)
         order = numpy.lexsort((-scores, metres))[:wanted]  # NaN (no location) sorts last
@@ -255,9 +346,23 @@ class RankedSearch(TermExpansion):
             (None if numpy.isnan(metres[i]) else float(metres[i]), found[i][1]) for i in order
         ]
 
-    def _all(self, searcher: tantivy.Searcher, query: Query) -> list[tuple[float, Any]]:
-        total = count_matches(searcher, query)
-        return searcher.search(query, total, count=False).hits if total else []
+    def _all(
+        self, searcher: tantivy.Searcher, query: Query, ranked: dict[str, Any]
+    ) -> list[tuple[float, Any]]:
+        """Every match as (its rank: a score or its `welcome_rank`, address), best first."""
+        return self._every(searcher, query, ranked)[1]
+
+    def _every(
+        self, searcher: tantivy.Searcher, query: Query, ranked: dict[str, Any]
+    ) -> tuple[int, list[tuple[float, Any]]]:
+        """How many listings `query` matches, and every one (as `_all`): read with their count
+        in one search when they are few enough (ALL_AT_ONCE), else searched again for all of
+        them (a search's limit sizes what it holds, so not every listing each time)."""
+        found = searcher.search(query, ALL_AT_ONCE, count=True, **ranked)
+        total = found.count or 0  # type: ignore[attr-defined]  # the stub lacks count
+        if total > ALL_AT_ONCE:
+            found = searcher.search(query, total, count=False, **ranked)
+        return total, found.hits
 
     def _geo_search(
         self,
@@ -266,13 +371,16 @@ class RankedSearch(TermExpansion):
         union: Query,
         buckets: list[tuple[int, Query]],
         matched: set[str],
+        ranked: dict[str, Any],
     ) -> SearchResult:
         """Every match's distance is needed: the filters already hold the radius's bounding box,
         so read the candidates' coordinates from fast fields and keep those inside the circle.
         More words matched still comes first; within that, the order asked for."""
         assert query.near is not None
         found = [
-            (k, score, address) for k, q in buckets for score, address in self._all(searcher, q)
+            (k, score, address)
+            for k, q in buckets
+            for score, address in self._all(searcher, q, ranked)
         ]
         addresses = [address for _k, _score, address in found]
         distances = distances_m(searcher, addresses, query.near) if found else numpy.zeros(0)
@@ -292,7 +400,7 @@ class RankedSearch(TermExpansion):
             keys = (distances[keep], -scores[keep])
         order = keep[numpy.lexsort((*keys, -kept_words[keep]))]
         chosen = order[query.offset : query.offset + query.per_page]
-        docs = self._decoded.load(searcher, [addresses[i] for i in chosen])
+        docs = self._decoded.load_shown(searcher, [addresses[i] for i in chosen])
         hits = [
             self._hit(
                 doc,
@@ -343,21 +451,29 @@ class RankedSearch(TermExpansion):
 
     def _hit(
         self,
-        doc: SearchDocument,
+        decoded: Decoded,
         matched: set[str],
         centre: GeoPoint | None,
         distance: float | None,
         words_matched: int,
     ) -> SearchHit:
-        highlights = {
-            "name": highlight(doc.name, matched),
-            "description": highlight(crop(doc.description), matched),
-        }
+        doc, shown, plain = decoded
+        if matched:
+            highlights = {
+                "name": highlight(doc.name, matched),
+                "description": highlight(shown["description"], matched),  # cropped
+            }
+        else:
+            highlights = dict(plain)  # its own: a hit's highlights are its answer's
         if distance is None and centre is not None and doc.lat is not None and doc.lng is not None:
             distance = haversine_m(centre, doc.lat, doc.lng)
         rounded = None if distance is None else round(distance)
         return SearchHit(
-            document=doc, highlights=highlights, distance_m=rounded, words_matched=words_matched
+            document=doc,
+            highlights=highlights,
+            distance_m=rounded,
+            words_matched=words_matched,
+            shown=shown,
         )
 
 

@@ -120,9 +120,9 @@ def highlight(text: str | None, matched: set[str]) -> str:
     """`text` HTML-escaped, with each word whose folded form was matched wrapped in <em>."""
     if not text:
         return ""
+    escape = html.escape if _MARKUP.search(text) else _same  # html.escape changes only these
     if not matched:
-        return html.escape(text)
-    escape = html.escape if _MARKUP.search(text) else _same
+        return escape(text)
     if text.isascii():
         # folding ASCII is lower-casing, which keeps each character's place and kind: the text
         # lower-cased splits into the same parts, its words folded, with no call a word

@@ -1,0 +1,246 @@
+"""The embedded engine's searches without words, held to the slow way's answers: with no words a
+listing's score is its welcome boosts alone, so the `welcome_rank` column orders matches (ties by
+address, as equal scores tie) instead of tantivy scoring every one; and a search of one bucket
+takes its total from the facets' own aggregation instead of a count. Each query is answered both
+ways on one index and must give the same hits in the same order, totals and facets."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import fields, replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services.directory.search import tantivy_ranking
+from services.directory.search.query import SearchQuery, SearchResult
+from services.directory.search.tantivy_backend import TantivyBackend
+from services.directory.search.tantivy_index import WELCOME_BOOSTS, KeptFacets, welcome_rank
+from tests.contract.search.fixtures import EASTBOURNE, TOWNS, doc
+
+WELCOMES = [*WELCOME_BOOSTS, "quiet_space"]  # one welcome that is not boosted
+
+
+def _listings(count: int) -> list:  # type: ignore[type-arg]
+    rng = random.Random(3)
+    towns = list(TOWNS)
+    found = []
+    for n in range(1, count + 1):
+        welcomes = rng.sample(WELCOMES, rng.choice([0, 0, 1, 1, 2, 3, 4]))
+        if n % 11 == 0:
+            welcomes = welcomes + welcomes  # a welcome named twice counts once
+        found.append(
+            doc(
+                n,
+                f"Listing {n}",
+                "Something to do.",
+                towns[n % len(towns)],
+                categories=rng.choice([["sport-fitness", "gym"], ["dance"], ["music"], []]),
+                days=rng.sample(["monday", "tuesday", "saturday"], rng.randrange(0, 3)),
+                min_price_pence=rng.choice([None, 0, 500, 1500, 4000]),
+                is_free=rng.random() < 0.1,
+                welcomes=welcomes,
+                status="active" if rng.random() < 0.9 else "inactive",
+                min_age=rng.choice([None, 11, 16]),
+            )
+        )
+    return found
+
+
+QUERIES = [
+    SearchQuery(),
+    SearchQuery(per_page=7, page=3),
+    SearchQuery(page=40),  # past the last page
+    SearchQuery(categories=("sport-fitness",)),
+    SearchQuery(categories=("dance",), sort="price"),
+    SearchQuery(sort="price", per_page=13, page=2),
+    SearchQuery(welcomes=("bring_a_friend",)),
+    SearchQuery(day="saturday", age=17, max_price_pence=2000),
+    SearchQuery(categories=("nothing-here",)),
+    SearchQuery(facets=()),
+    SearchQuery(facets=("category",)),
+    SearchQuery(near=EASTBOURNE, sort="distance"),
+    SearchQuery(near=EASTBOURNE, sort="distance", page=2, per_page=9),
+    SearchQuery(near=EASTBOURNE, radius_km=30, sort="distance"),
+    SearchQuery(near=EASTBOURNE, radius_km=30),
+    SearchQuery(near=EASTBOURNE, radius_km=30, sort="price"),
+    SearchQuery(near=EASTBOURNE, radius_km=1, categories=("music",)),
+]
+
+
+def _shown(result: SearchResult) -> tuple:  # type: ignore[type-arg]
+    return (
+        result.total,
+        [(h.document.id, h.distance_m, h.words_matched, h.highlights) for h in result.hits],
+        result.facets,
+        result.matched_all,
+        result.best_matched,
+    )
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> TantivyBackend:
+    found = TantivyBackend(tmp_path_factory.mktemp("without-words") / "index")
+    listings = _listings(400)
+    for start in range(0, len(listings), 100):  # several segments: ties across segments too
+        found.upsert(listings[start : start + 100])
+    return found
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=repr)
+def test_a_search_without_words_answers_as_scoring_every_match_does(
+    backend: TantivyBackend, query: SearchQuery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = backend.search_words(query, [])
+    again = backend.search_words(query, [])  # its facets and total as kept
+    monkeypatch.setattr(tantivy_ranking, "RANK_BY_COLUMN", False)
+    monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
+    slow = backend.search_words(query, [])
+    assert len(backend._kept_facets) == 0
+    assert _shown(fast) == _shown(slow)
+    assert _shown(again) == _shown(slow)
+
+
+def test_the_boosts_decide_the_first_page_of_a_search_without_words(
+    backend: TantivyBackend,
+) -> None:
+    """Not a vacuous comparison: the first page is ordered by the boosts, then by address."""
+    hits = backend.search_words(SearchQuery(per_page=100), []).hits
+    ranks = [welcome_rank(h.document.welcomes) for h in hits]
+    assert ranks == sorted(ranks, reverse=True) and ranks[0] == 3 and ranks[-1] < 3
+
+
+@pytest.mark.parametrize(
+    "words", [["listing"], ["listing", "something"], ["nothingatall"]], ids=repr
+)
+@pytest.mark.parametrize(
+    "query",
+    [SearchQuery(), SearchQuery(categories=("dance",), facets=("town",)), SearchQuery(page=2)],
+    ids=repr,
+)
+def test_one_bucket_takes_its_total_from_the_facets_as_a_count_gives_it(
+    backend: TantivyBackend, query: SearchQuery, words: list[str]
+) -> None:
+    with_facets = backend.search_words(query, words)
+    counted = backend.search_words(replace(query, facets=()), words)
+    assert with_facets.total == counted.total
+    assert [h.document.id for h in with_facets.hits] == [h.document.id for h in counted.hits]
+    assert _shown(with_facets)[3:] == _shown(counted)[3:]
+
+
+def test_equal_boosts_are_what_lets_a_column_rank() -> None:
+    assert len(set(WELCOME_BOOSTS.values())) == 1
+    assert tantivy_ranking.RANK_BY_COLUMN
+    assert welcome_rank(["bring_a_friend", "bring_a_friend", "quiet_space"]) == 1
+
+
+def test_kept_facets_are_dropped_by_every_commit_here_or_in_another_process(
+    tmp_path: Path,
+) -> None:
+    here = TantivyBackend(tmp_path / "index")
+    here.upsert(_listings(30))
+    query = SearchQuery(categories=("dance",))
+    before = here.search_words(query, [])
+    assert len(here._kept_facets) == 1
+    assert _shown(here.search_words(query, [])) == _shown(before)
+    dancing = replace(_listings(1)[0], id="00000000-0000-4000-8000-000000000999")
+    dancing = replace(dancing, categories=["dance"], town="Lewes", status="active")
+    here.upsert([dancing])  # a commit here
+    after = here.search_words(query, [])
+    assert after.total == before.total + 1
+    assert after.facet_counts("town")["Lewes"] == before.facet_counts("town").get("Lewes", 0) + 1
+    other = TantivyBackend(tmp_path / "index")  # another process's writer, as a reindex
+    other.delete([dancing.id])
+    assert _shown(here.search_words(query, [])) == _shown(before)
+    other.clear()
+    assert here.search_words(query, []).total == 0
+
+
+def test_a_search_with_words_keeps_nothing(tmp_path: Path) -> None:
+    here = TantivyBackend(tmp_path / "index")
+    here.upsert(_listings(30))
+    here.search_words(SearchQuery(), ["listing"])
+    assert len(here._kept_facets) == 0
+
+
+def test_kept_facets_are_bounded() -> None:
+    kept = KeptFacets(limit=2)
+    for n in range(5):
+        kept.put(1, n, ({}, n))
+        assert len(kept) <= 2
+    assert kept.get(1, 4) == ({}, 4) and kept.get(2, 4) is None
+    kept.put(2, "a", ({}, 0))
+    assert kept.get(1, 4) is None and len(kept) == 1
+
+
+# SearchQuery's fields that never change which listings match (the page, its order, the words)
+NOT_FILTERS = {"text", "sort", "page", "per_page"}
+CHANGED = {
+    "categories": ("dance",),
+    "max_price_pence": 500,
+    "free_only": True,
+    "age": 12,
+    "near": EASTBOURNE,
+    "radius_km": 5.0,
+    "day": "monday",
+    "days": ("monday",),
+    "times": ("evening",),
+    "welcomes": ("bring_a_friend",),
+    "accessibility": ("wheelchair_accessible",),
+    "language": "ar",
+    "funding_ready_only": True,
+    "today": date(2031, 1, 2),
+    "facets": ("town",),
+}
+
+
+def test_every_filter_a_search_reads_is_in_the_key_its_facets_are_kept_under(
+    backend: TantivyBackend,
+) -> None:
+    """A new SearchQuery field must be named here: either it filters (and is in the key) or
+    it does not; two queries differing in a filter never share kept facets."""
+    names = {f.name for f in fields(SearchQuery)}
+    assert names == NOT_FILTERS | CHANGED.keys()
+    # near alone and today alone change nothing matched: each only counts with its partner
+    partners = {"near": {"radius_km": 5.0}, "today": {"funding_ready_only": True}}
+    for name, value in CHANGED.items():
+        given = partners.get(name, {})
+        plain = SearchQuery(near=EASTBOURNE) if name == "radius_km" else SearchQuery(**given)
+        changed = replace(plain, **{name: value})
+        assert backend._filter_key(changed) != backend._filter_key(plain), name
+
+
+@pytest.mark.parametrize("words", [[], ["listing"]], ids=repr)
+def test_a_hit_shows_what_its_listing_built_afresh_shows(
+    backend: TantivyBackend, words: list[str]
+) -> None:
+    """The shown fields kept with a decoded listing give each hit's body exactly (key order
+    included) what building it from the listing gives; an answer changing its body changes
+    nothing kept."""
+    query = SearchQuery(per_page=30, near=EASTBOURNE)
+    for hit in backend.search_words(query, words).hits:
+        assert hit.shown is not None
+        listed = hit.listed("2030-01-01")
+        afresh = replace(hit, shown=None).listed("2030-01-01")
+        assert list(listed.items()) == list(afresh.items())
+        listed["name"] = "changed"
+        listed["highlights"]["name"] = "changed"
+    for hit in backend.search_words(query, words).hits:
+        assert hit.listed("2030-01-01")["name"] != "changed"
+        assert hit.highlights["name"] != "changed"
+
+
+@pytest.mark.parametrize("words", [[], ["listing"]], ids=repr)
+@pytest.mark.parametrize(
+    "query", [q for q in QUERIES if q.near is not None] + [SearchQuery()], ids=repr
+)
+def test_matches_read_with_their_count_or_searched_again_are_the_same(
+    backend: TantivyBackend, query: SearchQuery, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Radius and nearest-first searches read every match in a circle with its count in one
+    search when there are at most ALL_AT_ONCE, else search again for them all: either way the
+    same answer."""
+    at_once = backend.search_words(query, words)
+    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    assert _shown(backend.search_words(query, words)) == _shown(at_once)
