@@ -2,6 +2,7 @@
 else is on the clock (the whole-stack figures of bench/budget.py move by 15 % on a loaded machine).
 
     TEST_POSTGRES_URL=... .venv/bin/python bench/approval_cpu.py [--timed 200] [--runs 3]
+    .venv/bin/python bench/approval_cpu.py --sqlite [--ways steps,now]   # a fresh SQLite file
 
 A fresh PostgreSQL database, one young person with a large budget and submitted equipment
 requests. Each approval is made as the budget's API makes it: its token id deferred into the
@@ -19,16 +20,21 @@ Ways (`--ways`, default `main,now`), taking turns approval by approval so that t
 - `now`: `request_lifecycle.approve` now (on PostgreSQL the token id's record and the key's claim
   one statement; the state change, its record and summary, the hold and its entries and the event
   one statement);
+- `steps` (SQLite): `now` with the approval's write made through the transaction's ports
+  (`approval_write.step_by_step`: the state change, its record, "first approval" and summary, the
+  hold's take, give, transaction and entries, the event, each a statement), as SQLite made it
+  before `approval_write.on_sqlite`;
 - `now, prepare off` / `now, prepare at once` (`--ways`): the same with psycopg's
   `prepare_threshold` None (never a server-side prepared statement) and 0 (prepared on first use)
   instead of its default 5 (prepared from a statement's sixth run on a connection).
 
 Each way has its own engine (same pool sizes); 20 approvals each to warm up, then `--timed` each,
 each timed with `time.process_time` (this process's CPU). Statements (SQLAlchemy's cursor
-executions), transactions (BEGINs), pool pings and statements SQLAlchemy compiled afresh instead
+executions; on SQLite every statement the library ran, BEGIN and COMMIT included: some bypass
+SQLAlchemy), transactions (BEGINs), pool pings and statements SQLAlchemy compiled afresh instead
 of taking from its compiled cache are counted per approval with engine events; PostgreSQL's CPU
 per approval is the CPU (/proc, user + system) of the server processes of each way's connections
-over the timed approvals. The ledger is verified after each run (as `phb budget verify` does).
+over the timed approvals (none on SQLite: the library runs in this process). The ledger is verified after each run (as `phb budget verify` does).
 """
 
 from __future__ import annotations
@@ -37,9 +43,11 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +71,7 @@ from services.budget.service_layer.commands import ApproveRequest  # noqa: E402
 from services.budget.service_layer.idempotency import Idempotency  # noqa: E402
 from services.budget.service_layer.request_queries import answer  # noqa: E402
 from services.budget.service_layer.transitions import move_on  # noqa: E402
-from services.budget.service_layer.unit_of_work import run_once  # noqa: E402
+from services.budget.service_layer.unit_of_work import SqlTransaction, run_once  # noqa: E402
 from services.budget.service_layer.verify import verify_ledger  # noqa: E402
 from services.components import package  # noqa: E402
 from shared import replay  # noqa: E402
@@ -185,6 +193,21 @@ def _approve_main(cmd: ApproveRequest, uow: Any) -> dict[str, Any]:
         return answer(tx, changed, cmd.actor, scheme)
 
 
+def _approve_steps(self: SqlTransaction, *args: Any) -> Any:
+    return approval_write.step_by_step(self, *args)
+
+
+def approve_steps(cmd: ApproveRequest, uow: Any, directory: Any) -> dict[str, Any]:
+    """SQLite before `approval_write.on_sqlite`: `request_lifecycle.approve`, its write made step
+    by step through the transaction's ports."""
+    approve_and_hold = SqlTransaction.approve_and_hold
+    SqlTransaction.approve_and_hold = _approve_steps  # type: ignore[method-assign]
+    try:
+        return lifecycle.approve(cmd, uow, directory)
+    finally:
+        SqlTransaction.approve_and_hold = approve_and_hold  # type: ignore[method-assign]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far (/proc), 0 if it has gone."""
     try:
@@ -222,13 +245,17 @@ class Way:
         db.engine.dialect.do_ping = counted_ping  # type: ignore[method-assign]
 
     def _connected(self, dbapi_connection: Any, _record: Any) -> None:
+        if self.db.sqlite:  # every statement the library runs (some bypass SQLAlchemy's events)
+            dbapi_connection.set_trace_callback(lambda _sql: self._count("statements"))
+            return
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             self.backends.add(cursor.fetchone()[0])
         dbapi_connection.commit()
 
     def _executed(self, _conn: Any, _cursor: Any, _statement: Any, _params: Any, context: Any, *_):
-        self._count("statements")
+        if not self.db.sqlite:
+            self._count("statements")
         if context.cache_hit is not CACHE_HIT:  # compiled for this call, not taken from the cache
             self._count("compiled")
 
@@ -269,6 +296,7 @@ class Way:
 WAYS: dict[str, Callable[[str], Way]] = {
     "before": lambda url: Way("before", Database(url), approve_before, dump_once=False),
     "main": lambda url: Way("main", Database(url), approve_main, dump_once=True),
+    "steps": lambda url: Way("steps", Database(url), approve_steps, dump_once=True),
     "now": lambda url: Way("now", Database(url), lifecycle.approve, dump_once=True),
     "now, prepare off": lambda url: Way(
         "now, prepare off",
@@ -324,21 +352,28 @@ def measure(url: str, timed: int, names: list[str]) -> list[Way]:
     return ways
 
 
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    """A fresh SQLite file (WAL, as `phb serve` makes it), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="phb-approval-cpu-") as folder:
+        yield f"sqlite:///{folder}/budget.db"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timed", type=int, default=200, help="timed approvals each way a run")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument(
-        "--ways", default="main,now", help=f"comma-separated, of: {', '.join(WAYS)}"
-    )
+    parser.add_argument("--ways", help=f"comma-separated, of: {', '.join(WAYS)}")
+    parser.add_argument("--sqlite", action="store_true", help="a fresh SQLite file, not PostgreSQL")
     args = parser.parse_args()
+    args.ways = args.ways or ("steps,now" if args.sqlite else "main,now")
     names = [name.strip() for name in args.ways.split(",")]
     if unknown := set(names) - set(WAYS):
         sys.exit(f"unknown ways: {sorted(unknown)}")
-    if not os.environ.get("TEST_POSTGRES_URL"):
+    if not args.sqlite and not os.environ.get("TEST_POSTGRES_URL"):
         sys.exit("Set TEST_POSTGRES_URL to a PostgreSQL server this run may create databases on.")
     for run in range(1, args.runs + 1):
-        with postgres_database() as url:
+        with sqlite_database() if args.sqlite else postgres_database() as url:
             upgrade(package("budget"), url)
             load = os.getloadavg()[0]
             ways = measure(url, args.timed, names)
@@ -346,11 +381,12 @@ def main() -> None:
         for way in ways:
             cpu = sorted(way.cpu)
             each = {name: count / len(cpu) for name, count in way.counts.items()}
+            server = "" if args.sqlite else f" PostgreSQL {1000 * way.server_cpu / len(cpu):.2f};"
             print(
                 f"  {way.name:22} CPU ms an approval: mean {1000 * statistics.fmean(cpu):.2f},"
                 f" median {1000 * statistics.median(cpu):.2f},"
                 f" p10 {1000 * cpu[len(cpu) // 10]:.2f};"
-                f" PostgreSQL {1000 * way.server_cpu / len(cpu):.2f};"
+                f"{server}"
                 f" {each['statements']:.2f} statements in {each['transactions']:.2f}"
                 f" transactions, {each['pings']:.2f} pings,"
                 f" {each['compiled']:.2f} compiled afresh",

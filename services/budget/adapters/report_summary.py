@@ -191,6 +191,12 @@ _UPSERT_ONE = {
 }
 
 
+def person_delta(dialect_name: str) -> Any:
+    """The upsert of one young person's delta (`_add_to_people`'s), bound by `_COLUMNS`' names, for
+    a caller that runs it itself (SQLite's approval: `service_layer.approval_sqlite`)."""
+    return _UPSERT_ONE[dialect_name][0]
+
+
 def people_upsert(rows: Any) -> Any:
     """PostgreSQL's upsert of the per-person deltas `rows` selects (`_COLUMNS`), to run inside
     another statement (the approval's: `adapters.approval`)."""

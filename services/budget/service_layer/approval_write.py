@@ -17,7 +17,7 @@ So the statement either changes the request, holds the money and queues the even
 budget can't cover it) leaves the request changed and nothing held: the caller refuses the whole
 transaction then (422 with what is left), as it does when nothing changed (the request had moved
 on). The accounts are locked in the order `move` locks them (paid from, then paid to), after the
-request. SQLite has no data-modifying CTEs: there the steps are the ports' own (`step_by_step`).
+request. SQLite has no data-modifying CTEs: there it is seven statements (`approval_sqlite`).
 """
 
 from __future__ import annotations
@@ -243,7 +243,8 @@ def step_by_step(
     actor: Identity,
     note: str | None,
 ) -> ApprovedRequest | None:
-    """The same through the transaction's ports (SQLite, and the unit tests' fakes)."""
+    """The same through the transaction's ports (the unit tests' fakes; SQLite's before
+    `approval_sqlite`, which the tests compare it with)."""
     req = tx.requests.approve(request_id, expected, target, values, actor, note)
     if req is None:
         return None

@@ -51,7 +51,13 @@ from services.budget.adapters.repository import (
     SqlRequests,
     SqlSchemes,
 )
-from services.budget.service_layer import access, approval_write, events, person_views
+from services.budget.service_layer import (
+    access,
+    approval_sqlite,
+    approval_write,
+    events,
+    person_views,
+)
 from services.budget.service_layer.idempotency import (
     Ahead,
     Idempotency,
@@ -293,13 +299,14 @@ class SqlTransaction:
         actor: Identity,
         note: str | None,
     ) -> ApprovedRequest | None:
-        if self.session.get_bind().dialect.name != "postgresql":
-            return approval_write.step_by_step(
-                self, request_id, expected, target, values, actor, note
+        if self.session.get_bind().dialect.name == "postgresql":
+            changed = approval_write.in_one(
+                self.session, request_id, expected, target, values, actor, note
             )
-        changed = approval_write.in_one(
-            self.session, request_id, expected, target, values, actor, note
-        )
+        else:
+            changed = approval_sqlite.approve_and_hold(
+                self.session, request_id, expected, target, values, actor, note
+            )
         if changed is not None:
             self.requests.forget(request_id)
         return changed

@@ -250,7 +250,7 @@ def _approve_and_hold(session, request_id, *, amount_pence=None, note=None, at=N
     )
 
 
-def test_the_approval_holds_and_queues_its_event_in_one_statement_on_postgresql(db):
+def test_the_approval_holds_and_queues_its_event_in_one_statement_on_postgresql_seven_on_sqlite(db):
     scheme_id, _ = funded_scheme(db)
     person_id, goal_id = person_with_plan(db, scheme_id)
     first, second = (
@@ -264,12 +264,17 @@ def test_the_approval_holds_and_queues_its_event_in_one_statement_on_postgresql(
     listen(relay)  # (a relay of this process for the event's destination: woken by the commit)
     try:
         with db.write() as session:
+            postgresql = session.get_bind().dialect.name == "postgresql"
+            if not postgresql:  # (SQLite's run on the driver: counted by the library itself)
+                driver = session.connection().connection.driver_connection
+                driver.set_trace_callback(lambda sql: statements.append(sql))
             statements.clear()
             changed = _approve_and_hold(
                 session, first["id"], amount_pence=600, note="only the cheaper one", at=at
             )
-            postgresql = session.get_bind().dialect.name == "postgresql"
-            assert len(statements) == (1 if postgresql else 9)
+            if not postgresql:
+                driver.set_trace_callback(None)
+            assert len(statements) == (1 if postgresql else 7)
             assert relay.woken == 0
     finally:
         stop()

@@ -1,0 +1,145 @@
+"""`shared.sqlite_prepared`: a statement run on the driver sends what SQLAlchemy sends and returns what
+SQLAlchemy returns (its types' processors on the engine's dialect), raises SQLAlchemy's errors, and
+refuses to prepare what SQLAlchemy completes as it runs (then the caller keeps SQLAlchemy)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
+
+from shared.clock import utcnow
+from shared.db import Database
+from shared.sqlite_prepared import Prepared, PreparedSet, Unprepared
+
+META = MetaData()
+THINGS = Table(
+    "things",
+    META,
+    Column("id", String(36), primary_key=True),
+    Column("at", DateTime(timezone=True)),
+    Column("day", Date),
+    Column("flag", Boolean),
+    Column("doc", JSON),
+    Column("pence", BigInteger),
+    Column("kind", String(10)),
+)
+DEFAULTED = Table(
+    "defaulted",
+    META,
+    Column("id", String(36), primary_key=True),
+    Column("at", DateTime(timezone=True), default=utcnow),
+)
+ADD = insert(THINGS).values(
+    id=bindparam("id"),
+    at=bindparam("at", type_=DateTime(timezone=True)),
+    day=bindparam("day", type_=Date),
+    flag=bindparam("flag", type_=Boolean),
+    doc=bindparam("doc", type_=JSON),
+    pence=bindparam("pence", type_=BigInteger),
+    kind=literal("fixed", String),
+)
+CHANGE = (
+    update(THINGS)
+    .where(THINGS.c.id == bindparam("which"))
+    .values(pence=THINGS.c.pence + bindparam("more", type_=BigInteger))
+    .returning(*THINGS.c)
+)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'things.db'}")
+    META.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+VALUES = {
+    "id": "t-1",
+    "at": datetime(2026, 12, 2, 11, 40, 1, 250000, tzinfo=UTC),
+    "day": date(2026, 12, 2),
+    "flag": True,
+    "doc": {"a": [1, "two", None], "b": "é"},
+    "pence": 1200,
+}
+
+
+def test_it_writes_and_returns_what_sqlalchemy_writes_and_returns(db: Database) -> None:
+    add, change = Prepared(ADD, db.engine.dialect), Prepared(CHANGE, db.engine.dialect)
+    with db.write() as session:
+        driver = session.connection().connection.driver_connection
+        add.run(driver, VALUES)
+        session.execute(ADD, {**VALUES, "id": "t-2"})
+        by_driver = change.rows(driver, {"which": "t-1", "more": 5})
+        by_sqlalchemy = [tuple(row) for row in session.execute(CHANGE, {"which": "t-2", "more": 5})]
+    assert [row[1:] for row in by_driver] == [row[1:] for row in by_sqlalchemy]
+    (row,) = by_driver
+    assert row == ("t-1", VALUES["at"], VALUES["day"], True, VALUES["doc"], 1205, "fixed")
+    with db.session() as session:  # stored alike, byte for byte
+        stored = session.connection().connection.driver_connection.execute(
+            "SELECT at, day, flag, doc, pence, kind FROM things ORDER BY id"
+        )
+        first, second = stored.fetchall()
+    assert first == second
+
+
+def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(db: Database) -> None:
+    add = Prepared(ADD, db.engine.dialect)
+    with pytest.raises(IntegrityError), db.write() as session:
+        driver = session.connection().connection.driver_connection
+        add.run(driver, VALUES)
+        add.run(driver, VALUES)
+
+
+def test_a_missing_value_is_refused_before_it_runs(db: Database) -> None:
+    add = Prepared(ADD, db.engine.dialect)
+    with pytest.raises(KeyError):
+        add.parameters({k: v for k, v in VALUES.items() if k != "pence"})
+
+
+def test_what_sqlalchemy_completes_as_it_runs_is_not_prepared(db: Database) -> None:
+    with pytest.raises(Unprepared):  # a Python-side default
+        Prepared(insert(DEFAULTED).values(id=bindparam("id")), db.engine.dialect)
+    with pytest.raises(Unprepared):  # a value computed as it runs
+        Prepared(
+            select(THINGS.c.id).where(THINGS.c.id == bindparam("id", callable_=lambda: "x")),
+            db.engine.dialect,
+        )
+    with pytest.raises(Unprepared):  # another database's dialect
+        Prepared(ADD, postgresql.dialect())
+
+
+def test_a_set_that_cannot_be_prepared_leaves_it_to_sqlalchemy(db: Database) -> None:
+    prepared = PreparedSet({"add": ADD, "defaulted": insert(DEFAULTED).values(id=bindparam("id"))})
+    with db.write() as session:
+        assert prepared.on(session) is None
+    ready = PreparedSet({"add": ADD})
+    with db.write() as session:
+        found = ready.on(session)
+        assert found is not None
+        driver, statements = found
+        assert driver is session.connection().connection.driver_connection
+        statements["add"].run(driver, VALUES)
+    with db.session() as session:
+        assert session.scalar(select(THINGS.c.kind)) == "fixed"
