@@ -24,15 +24,20 @@ Ways (`--ways`, default `main,now`), taking turns approval by approval so that t
   (`approval_write.step_by_step`: the state change, its record, "first approval" and summary, the
   hold's take, give, transaction and entries, the event, each a statement), as SQLite made it
   before `approval_write.on_sqlite`;
-- `now, prepare off` / `now, prepare at once` (`--ways`): the same with psycopg's
+- `now-sqlalchemy` (PostgreSQL, `--ways`): `now` with every statement run by SQLAlchemy
+  (`session.execute`), as before `shared.driver_sql` (an inert `handle_error` listener on its
+  engine turns the driver path off);
+- `now-prepare-off` / `now-prepare-at-once` (`--ways`): the same with psycopg's
   `prepare_threshold` None (never a server-side prepared statement) and 0 (prepared on first use)
   instead of its default 5 (prepared from a statement's sixth run on a connection).
 
 Each way has its own engine (same pool sizes); 20 approvals each to warm up, then `--timed` each,
-each timed with `time.process_time` (this process's CPU). Statements (SQLAlchemy's cursor
-executions; on SQLite every statement the library ran, BEGIN and COMMIT included: some bypass
-SQLAlchemy), transactions (BEGINs), pool pings and statements SQLAlchemy compiled afresh instead
-of taking from its compiled cache are counted per approval with engine events; PostgreSQL's CPU
+each timed with `time.process_time` (this process's CPU). Statements (on PostgreSQL psycopg's
+cursor executions, SQLAlchemy's and `shared.driver_sql`'s alike, counted by wrapping psycopg's
+`Cursor.execute`: an engine event would turn the driver path off; on SQLite every statement the
+library ran, BEGIN and COMMIT included: some bypass SQLAlchemy), transactions (BEGINs), pool pings
+and (SQLite) statements SQLAlchemy compiled afresh instead of taking from its compiled cache are
+counted per approval; PostgreSQL's CPU
 per approval is the CPU (/proc, user + system) of the server processes of each way's connections
 over the timed approvals (none on SQLite: the library runs in this process). The ledger is verified after each run (as `phb budget verify` does).
 """
@@ -54,6 +59,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 from sqlalchemy import bindparam, event, exists, select  # noqa: E402
 from sqlalchemy.engine.default import CACHE_HIT  # noqa: E402
 
@@ -233,7 +239,8 @@ class Way:
         self.counting = False
         self.backends: set[int] = set()
         self.server_cpu = 0.0
-        event.listen(db.engine, "before_cursor_execute", self._executed)
+        if db.sqlite:  # (on PostgreSQL statements are counted at psycopg: `_counted_execute`)
+            event.listen(db.engine, "before_cursor_execute", self._executed)
         event.listen(db.engine, "begin", lambda *_: self._count("transactions"))
         event.listen(db.engine, "connect", self._connected)
         ping = db.engine.dialect.do_ping
@@ -254,8 +261,6 @@ class Way:
         dbapi_connection.commit()
 
     def _executed(self, _conn: Any, _cursor: Any, _statement: Any, _params: Any, context: Any, *_):
-        if not self.db.sqlite:
-            self._count("statements")
         if context.cache_hit is not CACHE_HIT:  # compiled for this call, not taken from the cache
             self._count("compiled")
 
@@ -267,6 +272,8 @@ class Way:
         return sum(cpu_seconds(pid) for pid in self.backends)
 
     def run(self, request_id: str, *, timed: bool) -> None:
+        global _RUNNING
+        _RUNNING = None if self.db.sqlite else self
         self.counting = timed
         started = time.process_time()
         self.guard.defer(uuid.uuid4().hex, time.time() + 60)
@@ -293,19 +300,41 @@ class Way:
         self.counting = False
 
 
+def _sqlalchemy_executes(db: Database) -> Database:
+    """`db` with an inert error listener: `shared.driver_sql` then leaves every statement to
+    SQLAlchemy's own execution (`session.execute`), as the approval ran before it."""
+    event.listen(db.engine, "handle_error", lambda _context: None)
+    return db
+
+
+_RUNNING: Way | None = None  # the way whose approval runs (they take turns in one thread)
+_EXECUTE = psycopg.Cursor.execute
+
+
+def _counted_execute(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+    if _RUNNING is not None:
+        _RUNNING._count("statements")
+    return _EXECUTE(cursor, *args, **kwargs)
+
+
+psycopg.Cursor.execute = _counted_execute  # type: ignore[method-assign,assignment]
+
 WAYS: dict[str, Callable[[str], Way]] = {
     "before": lambda url: Way("before", Database(url), approve_before, dump_once=False),
     "main": lambda url: Way("main", Database(url), approve_main, dump_once=True),
     "steps": lambda url: Way("steps", Database(url), approve_steps, dump_once=True),
     "now": lambda url: Way("now", Database(url), lifecycle.approve, dump_once=True),
-    "now, prepare off": lambda url: Way(
-        "now, prepare off",
+    "now-sqlalchemy": lambda url: Way(
+        "now-sqlalchemy", _sqlalchemy_executes(Database(url)), lifecycle.approve, dump_once=True
+    ),
+    "now-prepare-off": lambda url: Way(
+        "now-prepare-off",
         Database(url, connect_args={"prepare_threshold": None}),
         lifecycle.approve,
         dump_once=True,
     ),
-    "now, prepare at once": lambda url: Way(
-        "now, prepare at once",
+    "now-prepare-at-once": lambda url: Way(
+        "now-prepare-at-once",
         Database(url, connect_args={"prepare_threshold": 0}),
         lifecycle.approve,
         dump_once=True,
@@ -313,7 +342,7 @@ WAYS: dict[str, Callable[[str], Way]] = {
 }
 
 
-def measure(url: str, timed: int, names: list[str]) -> list[Way]:
+def measure(url: str, timed: int, names: list[str], *, analyze: bool = False) -> list[Way]:
     setup = Database(url)
     try:
         scheme = factories.create_scheme(setup, cap_pence=10_000_000)
@@ -327,6 +356,11 @@ def measure(url: str, timed: int, names: list[str]) -> list[Way]:
             ]
             for _ in range(len(names) * (WARM_UP + timed))
         ]
+        if analyze:  # statistics, as autovacuum keeps them on a database in service
+            with setup.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "ANALYZE"
+                )
     finally:
         setup.dispose()
     ways = [WAYS[name](url) for name in names]
@@ -365,6 +399,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ways", help=f"comma-separated, of: {', '.join(WAYS)}")
     parser.add_argument("--sqlite", action="store_true", help="a fresh SQLite file, not PostgreSQL")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="ANALYZE after the set-up (a fresh database has no statistics: the planner then finds"
+        " the request to approve through the index on its state, reading every submitted one)",
+    )
     args = parser.parse_args()
     args.ways = args.ways or ("steps,now" if args.sqlite else "main,now")
     names = [name.strip() for name in args.ways.split(",")]
@@ -376,7 +416,7 @@ def main() -> None:
         with sqlite_database() if args.sqlite else postgres_database() as url:
             upgrade(package("budget"), url)
             load = os.getloadavg()[0]
-            ways = measure(url, args.timed, names)
+            ways = measure(url, args.timed, names, analyze=args.analyze)
         print(f"run {run} (load {load:.1f} -> {os.getloadavg()[0]:.1f}; ledger verified):")
         for way in ways:
             cpu = sorted(way.cpu)
@@ -388,8 +428,8 @@ def main() -> None:
                 f" p10 {1000 * cpu[len(cpu) // 10]:.2f};"
                 f"{server}"
                 f" {each['statements']:.2f} statements in {each['transactions']:.2f}"
-                f" transactions, {each['pings']:.2f} pings,"
-                f" {each['compiled']:.2f} compiled afresh",
+                f" transactions, {each['pings']:.2f} pings"
+                + (f", {each['compiled']:.2f} compiled afresh" if args.sqlite else ""),
                 flush=True,
             )
 

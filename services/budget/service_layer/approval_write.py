@@ -59,6 +59,7 @@ from services.budget.service_layer.ledger_moves import (
     refuse,
 )
 from shared import outbox_wake
+from shared.driver_sql import DriverStatement
 from shared.identity import Identity
 
 if TYPE_CHECKING:
@@ -176,12 +177,15 @@ def _in_one(reduced: bool) -> Any:
     ).add_cte(recorded, entries.cte("entries"), queued.cte("event"))
 
 
-_IN_ONE = {reduced: _in_one(reduced) for reduced in (False, True)}
+# Run on the session's driver connection (`shared.driver_sql`): the hot path's statements.
+_IN_ONE = {reduced: DriverStatement(_in_one(reduced)) for reduced in (False, True)}
 # The approval's read made by the key's claim (PostgreSQL): by whether a budget holder's
 # assignment is read, then whether the call's token id is recorded too.
 _CLAIM_AND_READ = {
     holder: {
-        token: idempotency.claim_statement(token=token, ahead=approval.READ[holder])
+        token: DriverStatement(
+            idempotency.claim_statement(token=token, ahead=approval.READ[holder])
+        )
         for token in (False, True)
     }
     for holder in (False, True)
@@ -221,7 +225,7 @@ def in_one(
         note=note,
     )
     params.update(event_id=str(uuid.uuid4()), event_at=at.isoformat())
-    row = session.execute(_IN_ONE[amount_pence is not None], params).first()
+    row = _IN_ONE[amount_pence is not None].first(session, params)
     if row is None:
         return None
     *columns, taken, transaction_id = row

@@ -27,13 +27,24 @@ from services.budget.adapters.orm import IdempotencyKey
 from shared import replay
 from shared.clock import utcnow
 from shared.db import Database
+from shared.driver_sql import DriverStatement
 from shared.errors import DomainError, ValidationFailed
 
 KEEP_FOR = timedelta(hours=48)
 MAX_KEY_LENGTH = 200
 IN_FLIGHT, DONE = "in_flight", "done"
 KEYS = cast(Table, IdempotencyKey.__table__)
-_REMEMBER = update(KEYS).where(KEYS.c.key == bindparam("full_key"))
+# The answer stored (bound names differ from the columns': SET reserves those); on PostgreSQL run on
+# the session's driver connection (`shared.driver_sql`), the JSON serialised as SQLAlchemy does.
+_REMEMBER = DriverStatement(
+    update(KEYS)
+    .where(KEYS.c.key == bindparam("full_key"))
+    .values(
+        state=bindparam("new_state", type_=KEYS.c.state.type),
+        status_code=bindparam("new_status", type_=KEYS.c.status_code.type),
+        response=bindparam("new_response", type_=KEYS.c.response.type),
+    )
+)
 # Holding a key, built once per dialect (both have INSERT ... ON CONFLICT DO NOTHING RETURNING).
 _CLAIM = {
     name: dialect_insert(KEYS)
@@ -65,7 +76,7 @@ def claim_statement(*, token: bool, ahead: Any = None) -> Any:
     return select(*counts, *found.c).select_from(one.outerjoin(found, true()))
 
 
-_CLAIM_WITH_TOKEN = claim_statement(token=True)
+_CLAIM_WITH_TOKEN = DriverStatement(claim_statement(token=True))
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,7 @@ class Ahead:
     """A read a write's first statement makes with the key's claim (PostgreSQL): the statements
     `claim_statement` built with it, without and with the token id's record, and its values."""
 
-    statements: dict[bool, Any]
+    statements: dict[bool, DriverStatement]
     params: dict[str, Any]
 
 
@@ -168,9 +179,9 @@ class Idempotency:
             if token is not None:
                 params.update(token.params())
             statement = _CLAIM_WITH_TOKEN if ahead is None else ahead.statements[token is not None]
-            got = tuple(
-                session.execute(statement, {**params, **(ahead.params if ahead else {})}).one()
-            )
+            got = statement.first(session, {**params, **(ahead.params if ahead else {})})
+            if got is None:  # (it selects one row, always)
+                raise RuntimeError("the key's claim returned no row")
             if token is not None:
                 token.check(bool(got[0]))
                 got = got[1:]
@@ -203,9 +214,14 @@ class Idempotency:
 
     def remember(self, session: Session, status: int, body: dict[str, Any]) -> None:
         """Store the answer in the caller's transaction: the change and its answer commit together."""
-        session.execute(
-            _REMEMBER,
-            {"full_key": self.full_key, "state": DONE, "status_code": status, "response": body},
+        _REMEMBER.run(
+            session,
+            {
+                "full_key": self.full_key,
+                "new_state": DONE,
+                "new_status": status,
+                "new_response": body,
+            },
         )
 
     def remember_failure_once(self, db: Database, err: DomainError) -> Outcome | None:
