@@ -148,13 +148,14 @@ def probe_lines(folder: Path, ports: dict[str, int], since: float, until: float)
     found: dict[str, dict[str, list[Any]]] = {}
     for path in folder.glob("*.txt"):
         name = by_port.get(path.name.split("-", 1)[0], path.name)
-        mine = found.setdefault(name, {"late": [], "gc": []})
+        mine = found.setdefault(name, {"late": [], "gc": [], "late_at": []})
         for line in path.read_text().splitlines():
             kind, *rest = line.split()
             if not since <= float(rest[0]) <= until:
                 continue
             if kind == "probe":
                 mine["late"].append(float(rest[1]))
+                mine["late_at"].append((float(rest[0]), float(rest[1])))
             else:
                 mine["gc"].append((float(rest[0]), int(rest[1]), float(rest[2])))
     return found
@@ -200,6 +201,7 @@ class DatabaseSampler:
         self.url = url
         self.counts: dict[str, int] = {}
         self.samples = 0
+        self.timeline: list[tuple[float, str]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -210,14 +212,22 @@ class DatabaseSampler:
         with psycopg.connect(self.url, autocommit=True) as conn:
             while not self._stop.wait(0.01):
                 rows = conn.execute(
-                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> pg_backend_pid() AND state IS NOT NULL",
+                    "SELECT a.state, a.wait_event_type, a.wait_event, "
+                    "(SELECT string_agg(DISTINCT l.locktype || ' ' || "
+                    "coalesce(l.relation::regclass::text, ''), ',') "
+                    "FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted) "
+                    "FROM pg_stat_activity a "
+                    "WHERE a.datname = %s AND a.pid <> pg_backend_pid() AND a.state IS NOT NULL",
                     (name,),
                 ).fetchall()
                 self.samples += 1
-                for state, kind, event in rows:
+                now = time.time()
+                for state, kind, event, waiting in rows:
                     key = state if state != "active" else f"active {kind or 'cpu'}:{event or ''}"
+                    if waiting:
+                        key += f" ({waiting})"
                     self.counts[key] = self.counts.get(key, 0) + 1
+                    self.timeline.append((now, key))
 
     def start(self) -> None:
         self._thread.start()
@@ -228,6 +238,24 @@ class DatabaseSampler:
         return {k: round(v / max(1, self.samples), 2) for k, v in sorted(self.counts.items())}
 
 
+def drained(suite: Any, relaying: bool, limit: float = 60) -> None:
+    """Wait until the budget's outbox has nothing pending (a turn without the relay leaves a
+    backlog the next turn's relay would deliver while that turn is measured)."""
+    time.sleep(0.5)
+    url = suite.env.get("BUDGET_DATABASE_URL", "")
+    if not relaying or not url.startswith("postgres"):
+        return
+    import psycopg
+
+    deadline = time.monotonic() + limit
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()
+            if row is None or row[0] == 0:
+                return
+            time.sleep(0.5)
+
+
 def turn(
     running: Any, client: budget.Client, shape: Shape, args: argparse.Namespace, tag: str
 ) -> dict[str, Any]:
@@ -236,9 +264,12 @@ def turn(
     people = args.calls // budget.REQUESTS_EACH
     ids = budget.setup(client, people, budget.REQUESTS_EACH)
     person = {request_id: index % people for index, request_id in enumerate(ids)}
-    warm, ids = ids[: budget.CLIENTS * 2], ids[budget.CLIENTS * 2 :]
+    # `PHB_TAIL_WARM=people` in a shape: the warm-up approves every young person's first request
+    # (their first approval, with its own summary rows), so the timed calls start on second ones
+    first = people if shape.extra.get("PHB_TAIL_WARM") == "people" else budget.CLIENTS * 2
+    warm, ids = ids[:first], ids[first:]
     budget.approve_all(client, warm)
-    time.sleep(0.5)  # the warm-up's events delivered
+    drained(suite, relaying="PHB_INLINE_WORKERS=0" not in str(shape))
     meter = budget.CpuMeter(running)
     logs = {name: suite.log_dir / f"{name}.log" for name in ("gateway", "budget", "outcomes")}
     offsets = {name: path.stat().st_size for name, path in logs.items()}
@@ -254,6 +285,11 @@ def turn(
     records = approvals(client, ids, tag, person)
     finished = time.time()
     backends = sampler.stop() if sampler is not None else None
+    early: dict[str, int] = {}
+    if sampler is not None:  # the first 300 ms of the turn, apart
+        for stamp, key in sampler.timeline:
+            if stamp < started + 0.3:
+                early[key] = early.get(key, 0) + 1
     cpu_after = tree_cpu(suite)
     meter.stop()
     waited_after = delays(suite)
@@ -319,6 +355,19 @@ def turn(
     }
     if backends is not None:
         result["budget database backends (mean count)"] = backends
+        result["budget database backends, first 300 ms (samples)"] = early
+    if args.json:  # every approval, for a closer look (start, client ms, gateway ms, budget ms)
+        result["records"] = [
+            (
+                round(r["start"] - started, 4),
+                round(r["ms"], 2),
+                gateway.get(r["rid"]),
+                service.get(r["rid"]),
+                r["person"],
+            )
+            for r in sorted(records, key=lambda r: r["start"])
+        ]
+        result["batches"] = [(round(a - started, 4), round(b - started, 4)) for a, b in batches]
     if args.probe:
         probed = probe_lines(Path(args.probe_dir), suite.ports, started, finished)
         summary = {}
@@ -340,6 +389,12 @@ def turn(
                     )
                     for gen in (0, 1, 2)
                 },
+                "gc gen1-2 (s into the turn, generation, ms)": [
+                    (round(t - started, 3), gen, ms) for t, gen, ms in gcs if gen > 0
+                ],
+                "lock waits over 10 ms (s into the turn, ms)": [
+                    (round(t - started, 3), late) for t, late in found["late_at"] if late > 10
+                ],
                 "overlap gen2: middle / tail": (
                     overlapping(middle, full),
                     overlapping(tail, full),
@@ -431,7 +486,12 @@ def main() -> None:
             for number in range(args.turns):
                 for index, shape in enumerate(shapes):
                     found = turn(running, client, shape, args, f"t{number}s{index}")
-                    print(json.dumps(found), flush=True)
+                    print(
+                        json.dumps(
+                            {k: v for k, v in found.items() if k not in ("records", "batches")}
+                        ),
+                        flush=True,
+                    )
                     results.append(found)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
