@@ -257,9 +257,11 @@ class AccessLog:
     @staticmethod
     def _log(environ: dict[str, Any], seen: dict[str, Any], sent: int, started: float) -> None:
         status = str(seen.get("status", "500")).split(" ", 1)[0]
-        request_id = next(
-            (v for k, v in seen.get("headers", ()) if k.lower() == "x-request-id"), ""
-        )
+        request_id = ""
+        for name, value in seen.get("headers", ()):
+            if name.lower() == "x-request-id":
+                request_id = value
+                break
         fields = {
             "method": environ.get("REQUEST_METHOD"),
             "path": loggable_path(environ.get("PATH_INFO", "")),

@@ -113,8 +113,7 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        for key, value in fields.items():
-            entry[key] = value
+        entry.update(fields.items())
         if exception is not None:
             entry["exception"] = exception
         return redact(_LINE.encode(entry))
