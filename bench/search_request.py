@@ -3,6 +3,7 @@
     .venv/bin/python bench/search_request.py                   # 100k listings, 1,000 searches
     .venv/bin/python bench/search_request.py --size 20000 --rounds 3
     .venv/bin/python bench/search_request.py --profile         # cProfile (CPU clock), by own time
+    .venv/bin/python bench/search_request.py --no-kept-facets  # no facets kept between searches
 
 The directory app as `create_app` builds it (SQLite, multiprocess metrics as `phb serve` sets them,
 the search log's writer thread) over `bench/search.py`'s synthetic catalogue in a tantivy index.
@@ -66,6 +67,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile the requests instead")
+    parser.add_argument(
+        "--no-kept-facets",
+        action="store_true",
+        help="keep no facets of searches without words (the engine's KeptFacets): what a "
+        "stream of searches that never repeat their filters costs",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="phb-bench-search-request-"))
     os.environ["PHB_VAR_DIR"] = str(work)
@@ -92,6 +99,8 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     backend, build = build_tantivy(work / "index", synthetic_catalogue(args.size))
     print(f"== {args.size:,} listings indexed in {build:.1f} s", flush=True)
+    if args.no_kept_facets:
+        backend._kept_facets.limit = 0
     app = create_app(settings=DirectorySettings.from_env(), search_backend=backend)
     mix = query_mix(args.queries)
     strings = [urlencode(as_params(q), doseq=True) for _k, q in mix]
