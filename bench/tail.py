@@ -25,7 +25,12 @@ but waited for a core), so a wait for a core is told apart from a wait for the i
 `--probe` loads bench/tail_probe/sitecustomize.py into the suite's processes: a thread that wakes
 every 2 ms and notes how late (the lock's wait as any thread back from I/O sees it) and each GC
 pause; it costs the processes a little, so compare probed turns with probed turns only.
+`--pg-sample` samples the budget database's backends every 10 ms (running, waiting for a lock,
+idle in a transaction), `--json FILE` keeps every approval's figures. A shape may carry
+`PHB_TAIL_WARM=people` (read here, ignored by the suite): the warm-up then approves every young
+person's first request, so the timed calls start on later ones.
 On a shared machine compare settings only in turns; the load is printed with each turn.
+Findings: docs/benchmarks.md, "Budget: what makes the tail".
 """
 
 from __future__ import annotations
