@@ -18,7 +18,7 @@ from shared.db import Database
 from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.http import DEADLINE_HEADER, deadline_from_header, deadline_var
 from shared.identity import INTERNAL_HEADER, Identity
-from shared.internal_tokens import LEEWAY_SECONDS, USED_BEFORE
+from shared.internal_tokens import LEEWAY_SECONDS, USED_BEFORE, TokenVerifier
 from shared.json_limits import MAX_JSON_DEPTH, nests_too_deeply
 from shared.json_provider import install_json
 from shared.logs import request_id_var
@@ -32,6 +32,7 @@ MAX_BODY_BYTES = 1_000_000
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A request that names no deadline (one not from the gateway: health checks) gets this long.
 MAX_REQUEST_SECONDS = 30.0
+GATEWAY_ONLY = "This service only answers calls that come through the gateway."
 
 
 def public(view: Any) -> Any:
@@ -188,7 +189,7 @@ def _install_request_context(app: Flask) -> None:
         token = request.headers.get(INTERNAL_HEADER)
         g.identity = _identify(app, token) if token else None
         if g.identity is None and not _is_public(app):
-            raise Unauthorized("This service only answers calls that come through the gateway.")
+            raise Unauthorized(GATEWAY_ONLY)
         _refuse_deep_json()
 
     @app.after_request
@@ -210,18 +211,40 @@ def _install_request_context(app: Flask) -> None:
 def _identify(app: Flask, token: str) -> Identity:
     """The caller; a write call marked `records_token_with_write` has its token id recorded by its
     first write transaction (or, if none commits, before it answers: `_settle_token`)."""
-    verifier = service_core(app).settings.verifier
-    guard = verifier.replays
-    if (
+    with_write = (
         request.method in WRITE_METHODS
-        and isinstance(guard, DatabaseReplayGuard)
         and request.endpoint is not None
         and token_recorded_with_write(app.view_functions.get(request.endpoint), request.method)
-    ):
+    )
+    return identify_caller(service_core(app).settings.verifier, token, with_write=with_write)
+
+
+def identify_caller(verifier: TokenVerifier, token: str, *, with_write: bool) -> Identity:
+    """The caller the token names. `with_write` (a write call whose view records the token with
+    its first write): the token is checked and its id deferred to that write (shared.replay);
+    otherwise verified and its id recorded now. Also used outside Flask's dispatch (shared.lean)."""
+    guard = verifier.replays
+    if with_write and isinstance(guard, DatabaseReplayGuard):
         identity, jti, expires_at = verifier.check(token)
         guard.defer(jti, expires_at)
         return identity
     return verifier.verify(token)
+
+
+def token_settled(verifier: TokenVerifier) -> bool:
+    """At the end of a call: its deferred token id recorded if no committed write of the call
+    recorded it (`DatabaseReplayGuard.settle`); False if another call used the token first."""
+    guard = verifier.replays
+    return not isinstance(guard, DatabaseReplayGuard) or guard.settle()
+
+
+def used_before_problem() -> Response:
+    """The 401 a call gets when its token id was recorded first by another call (in an app
+    context: the body names the request id)."""
+    err = Unauthorized(USED_BEFORE)
+    return problem(
+        err.status, err.title, err.detail, type_slug=err.type_slug, headers=err.headers()
+    )
 
 
 def _install_token_settling(app: Flask) -> None:
@@ -231,12 +254,8 @@ def _install_token_settling(app: Flask) -> None:
 
     @app.after_request
     def _settle_token(response: Response) -> Response:
-        guard = service_core(app).settings.verifier.replays
-        if isinstance(guard, DatabaseReplayGuard) and not guard.settle():
-            err = Unauthorized(USED_BEFORE)
-            return problem(
-                err.status, err.title, err.detail, type_slug=err.type_slug, headers=err.headers()
-            )
+        if not token_settled(service_core(app).settings.verifier):
+            return used_before_problem()
         return response
 
 

@@ -23,14 +23,20 @@ class OrjsonProvider(DefaultJSONProvider):
     sort_keys = False
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
-        if (self.compact is None and self._app.debug) or self.compact is False:
-            return super().response(*args, **kwargs)  # indented, for people reading it
-        obj = self._prepare_response_obj(args, kwargs)
-        try:
-            body = orjson.dumps(obj, default=self.default, option=_OPTIONS)
-        except TypeError:  # orjson.JSONEncodeError is a TypeError
+        body = self.body_of(self._prepare_response_obj(args, kwargs))
+        if body is None:
             return super().response(*args, **kwargs)
-        return self._app.response_class(body + b"\n", mimetype=self.mimetype)  # type: ignore[arg-type]
+        return self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[arg-type]
+
+    def body_of(self, obj: Any) -> bytes | None:
+        """The body `response(obj)` answers with, or None when Flask's own provider writes it:
+        indented for people reading it (debug), or a value orjson refuses."""
+        if (self.compact is None and self._app.debug) or self.compact is False:
+            return None
+        try:
+            return orjson.dumps(obj, default=self.default, option=_OPTIONS) + b"\n"
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            return None
 
 
 def install_json(app: Flask) -> None:

@@ -230,35 +230,70 @@ def _answer(response: Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def problem_slug(response: Response) -> str:
+    """A problem answer's type, as the decisions count it (`http-<status>` if it names none)."""
+    return _problem_slug(response)
+
+
 def _problem_slug(response: Response) -> str:
     body = response.get_json(silent=True) or {}
     kind = str(body.get("type") or "")
     return kind.rstrip("/").rsplit("/", 1)[-1] or f"http-{response.status_code}"
 
 
+def count_decision(
+    method: str,
+    rule: str | None,
+    status: int,
+    answer: Callable[[], dict[str, Any]],
+    slug: Callable[[], str],
+) -> None:
+    """An approval (by the scheme's rule or a budget holder) or a refusal (by reason), as answered:
+    `answer` gives the answer's body, `slug` a problem's type (each asked only when needed)."""
+    if method != "POST" or rule is None:
+        return
+    if not (rule.endswith("/approve") or rule.endswith("/reject") or rule.endswith("/requests")):
+        return
+    if status >= 400:
+        if status in (409, 422) and not rule.endswith("/reject"):
+            DECISIONS.labels("refused", slug()).inc()
+        return
+    if rule.endswith("/reject"):
+        DECISIONS.labels("refused", "rejected-by-budget-holder").inc()
+    elif answer().get("state") == "approved":
+        who = "scheme-rule" if rule.endswith("/requests") else "budget-holder"
+        DECISIONS.labels("approved", who).inc()
+
+
+class DecisionObserver:
+    """The budget's decisions counted from each answer (`count_decision`); `outside_request` is
+    the same count for a call answered outside Flask's dispatch (shared.lean)."""
+
+    def __call__(self, response: Response, _elapsed: float) -> None:
+        rule = request.url_rule
+        count_decision(
+            request.method,
+            rule.rule if rule is not None else None,
+            response.status_code,
+            lambda: _answer(response),
+            lambda: _problem_slug(response),
+        )
+
+    @staticmethod
+    def outside_request(
+        method: str,
+        rule: str,
+        status: int,
+        answer: Callable[[], dict[str, Any]],
+        slug: Callable[[], str],
+        _elapsed: float,
+    ) -> None:
+        count_decision(method, rule, status, answer, slug)
+
+
 def observe_budget_decisions(app: Flask) -> None:
     """Approvals (by the scheme's rule or a budget holder) and refusals (by reason), as answered."""
-
-    def observe(response: Response, _elapsed: float) -> None:
-        if request.method != "POST" or request.url_rule is None:
-            return
-        rule = request.url_rule.rule
-        if not (
-            rule.endswith("/approve") or rule.endswith("/reject") or rule.endswith("/requests")
-        ):
-            return
-        if response.status_code >= 400:
-            if response.status_code in (409, 422) and not rule.endswith("/reject"):
-                DECISIONS.labels("refused", _problem_slug(response)).inc()
-            return
-        body = _answer(response)
-        if rule.endswith("/reject"):
-            DECISIONS.labels("refused", "rejected-by-budget-holder").inc()
-        elif body.get("state") == "approved":
-            who = "scheme-rule" if rule.endswith("/requests") else "budget-holder"
-            DECISIONS.labels("approved", who).inc()
-
-    add_observer(app, observe)
+    add_observer(app, DecisionObserver())
 
 
 def observe_search(app: Flask, endpoint: str = "/search") -> None:

@@ -11,7 +11,9 @@ from services.budget.adapters.directory import HttpDirectory
 from services.budget.adapters.documents import document_store
 from services.budget.adapters.orm import OutboxEvent
 from services.budget.api import blueprints
+from services.budget.api.lean import lean_routes
 from services.budget.settings import BudgetSettings
+from shared import lean
 from shared.app import add_ready_check, create_service_app
 from shared.http import ServiceClient
 from shared.identity import service_identity
@@ -71,4 +73,6 @@ def create_app(
     parts.background.append(relay)
     add_ready_check(app, "outbox_to_outcomes", relay.lag)
     observe_budget_decisions(app)
+    # Last: the approval and whoami answered without Flask's dispatch, when it mirrors it exactly.
+    lean.install(app, lean_routes(app))
     return app

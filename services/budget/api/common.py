@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from flask import Response, current_app, json, request
+from flask import Response, current_app, request
+from flask.json.provider import JSONProvider
 from marshmallow import fields, validate
 
 from services.budget.adapters.directory import DirectoryPort
 from services.budget.registry import budget_services
-from services.budget.service_layer.idempotency import Idempotency
+from services.budget.service_layer.idempotency import Idempotency, Outcome
 from services.budget.service_layer.unit_of_work import SqlUnitOfWork, run_once
 from shared.app import current_identity, database
+from shared.db import Database
 from shared.errors import PROBLEM_BASE, PROBLEM_JSON
 from shared.metrics import note_answer
 
@@ -45,21 +47,47 @@ def money_call(
     `work` gets the unit of work to pass to the use case; `dump` is how the use case's answer is
     serialised, so the answer is stored in the same transaction as the change it reports.
     """
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return _json(status, work(SqlUnitOfWork(database())))
-    scope = f"{current_identity().sub}|{request.method} {request.path}"
-    call = Idempotency.for_call(key, scope, request.get_data(), status=status, dump=dump)
-    outcome = run_once(database(), call, work)
+    outcome = money_outcome(
+        database(),
+        work,
+        status,
+        dump,
+        request.headers.get("Idempotency-Key"),
+        lambda: f"{current_identity().sub}|{request.method} {request.path}",
+        request.get_data,
+    )
     if outcome.status >= 400:  # a replayed failure stays the same failure
-        body = dict(outcome.body)
-        body["type"] = PROBLEM_BASE + body.pop("type_slug", "error")
-        response = Response(json.dumps(body), status=outcome.status, mimetype=PROBLEM_JSON)
+        response = replayed_refusal(outcome, current_app.json)
     else:
         response = _json(outcome.status, outcome.body)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def money_outcome(
+    db: Database,
+    work: Callable[[SqlUnitOfWork], dict[str, Any]],
+    status: int,
+    dump: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    key: str | None,
+    scope: Callable[[], str],
+    data: Callable[[], bytes],
+) -> Outcome:
+    """`money_call`'s outcome, for a call with `key` (the Idempotency-Key header, if sent),
+    `scope` (caller, method and path) and `data` (the body): without Flask's request, so a call
+    answered outside Flask's dispatch (services.budget.api.lean) runs the same code."""
+    if key is None:
+        return Outcome(status, work(SqlUnitOfWork(db)))
+    call = Idempotency.for_call(key, scope(), data(), status=status, dump=dump)
+    return run_once(db, call, work)
+
+
+def replayed_refusal(outcome: Outcome, provider: JSONProvider) -> Response:
+    """A refusal stored as a key's answer, replayed as problem+json."""
+    body = dict(outcome.body)
+    body["type"] = PROBLEM_BASE + body.pop("type_slug", "error")
+    return Response(provider.dumps(body), status=outcome.status, mimetype=PROBLEM_JSON)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:

@@ -42,6 +42,9 @@ def _dump(result):
     return _DUMP_REQUEST(result)
 
 
+dump_request = _dump
+
+
 @blp.route("")
 class Requests(MethodView):
     @blp.arguments(RequestQueryArgsSchema, location="query")
@@ -115,6 +118,12 @@ def _refusals(action: str) -> dict:
     }
 
 
+# Each step's view as registered, and its body's schema (the lean path mirrors the approval's:
+# services/budget/api/lean.py).
+VIEWS: dict = {}
+ARGUMENTS: dict = {}
+
+
 def _action(path: str, summary: str, schema=None):
     """Register POST /requests/<id>/<path>: a life-cycle step, idempotent by key."""
 
@@ -134,8 +143,10 @@ def _action(path: str, summary: str, schema=None):
         decorated = blp.doc(responses=_refusals(path.replace("-", "_")))(decorated)
         if schema is not None:
             # An instance: given the class, webargs would build the schema again on every call.
-            decorated = blp.arguments(schema())(decorated)
+            ARGUMENTS[path] = schema()
+            decorated = blp.arguments(ARGUMENTS[path])(decorated)
         blp.route(f"/<request_id>/{path}", methods=["POST"], endpoint=view.__name__)(decorated)
+        VIEWS[path] = decorated
         return call
 
     return register
