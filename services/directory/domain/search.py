@@ -6,7 +6,8 @@ through the outbox (destination "search"); the search backends only ever see the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -37,16 +38,21 @@ def fundable_on(fundable_until: str | None, day: str) -> bool:
     return fundable_until is not None and fundable_until >= day
 
 
-@dataclass
+@dataclass(frozen=True)
 class SearchDocument:
+    """One listing as the index holds it. Immutable (frozen; its lists are tuples): the engine
+    keeps decoded documents and shares them between searches (tantivy_index.DecodedDocuments),
+    so code that changed one would change every later search's; it builds another instead
+    (`dataclasses.replace`)."""
+
     id: str  # the listing (HSDS service) id
     name: str
     description: str
     organization_id: str
     organization_name: str
     # taxonomy term slugs of the listing AND all their ancestors, so a parent filter matches children
-    categories: list[str] = field(default_factory=list)
-    category_labels: list[str] = field(default_factory=list)  # labels of the listing's own terms
+    categories: Sequence[str] = ()
+    category_labels: Sequence[str] = ()  # labels of the listing's own terms
     town: str | None = None
     postcode: str | None = None
     lat: float | None = None
@@ -56,13 +62,11 @@ class SearchDocument:
     is_free: bool = False
     min_age: int | None = None
     max_age: int | None = None
-    days: list[str] = field(default_factory=list)  # "monday" ... "sunday"
-    accessibility: list[str] = field(default_factory=list)  # e.g. "wheelchair_accessible"
-    languages: list[str] = field(default_factory=list)  # ISO 639 codes, e.g. "en", "ar"
-    welcomes: list[str] = field(
-        default_factory=list
-    )  # care_experienced, first_session_free, bring_a_friend
-    times: list[str] = field(default_factory=list)  # parts of the day it runs: PARTS_OF_DAY
+    days: Sequence[str] = ()  # "monday" ... "sunday"
+    accessibility: Sequence[str] = ()  # e.g. "wheelchair_accessible"
+    languages: Sequence[str] = ()  # ISO 639 codes, e.g. "en", "ar"
+    welcomes: Sequence[str] = ()  # care_experienced, first_session_free, bring_a_friend
+    times: Sequence[str] = ()  # parts of the day it runs: PARTS_OF_DAY
     status: str = "active"  # active, inactive, defunct, temporarily_closed
     provider_state: str = "unchecked"  # verified, expiring, lapsed, unchecked (as of indexing)
     # last day (ISO date) the listing can be funded on: None when it can't be funded at all.
@@ -70,6 +74,12 @@ class SearchDocument:
     fundable_until: str | None = None
     assured_date: str | None = None
     last_modified: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in SEQUENCE_FIELDS:  # given as lists by whoever built it: kept as tuples
+            value = self.__dict__[name]
+            if type(value) is not tuple:
+                object.__setattr__(self, name, tuple(value or ()))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +93,24 @@ class SearchDocument:
         known = cls.__dataclass_fields__
         if data.keys() == known.keys():  # as the index stores it: every field, nothing else
             doc = object.__new__(cls)  # each field given: __init__ would only copy them in
-            doc.__dict__.update(data)
+            fields = doc.__dict__  # written directly: frozen only refuses setattr
+            fields.update(data)
+            try:
+                for name in SEQUENCE_FIELDS:  # JSON's arrays, read-only from here on
+                    fields[name] = tuple(fields[name])
+            except TypeError:  # a null where a list belongs: as __init__ takes it
+                return cls(**data)
             return doc
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# The fields that hold several values: tuples on every document.
+SEQUENCE_FIELDS = (
+    "categories",
+    "category_labels",
+    "days",
+    "accessibility",
+    "languages",
+    "welcomes",
+    "times",
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy
@@ -122,13 +122,13 @@ def analyzer() -> tantivy.TextAnalyzer:
     )
 
 
-def welcome_rank(welcomes: list[str]) -> int:
+def welcome_rank(welcomes: Sequence[str]) -> int:
     """How many of the boosted welcomes a listing has (each counted once, as a term query's
     match counts it): the welcome boosts' share of its score, in steps of one boost."""
     return len(WELCOME_BOOSTS.keys() & set(welcomes))
 
 
-def category_set(categories: list[str]) -> str:
+def category_set(categories: Sequence[str]) -> str:
     """A listing's categories as one value (slugs hold no spaces), so a facet counts each listing's
     set once and splits it after: one single-valued column instead of a column per slot."""
     return " ".join(dict.fromkeys(categories))

@@ -47,7 +47,7 @@ def test_seed_lays_out_the_demo_catalogue_once(database_url):
             documents = {d.id: d for d in all_search_documents(session)}
         assert len(documents) == demo_data.ALL_LISTINGS
         gym = documents[demo_uuid("listing", 0)]
-        assert gym.categories == ["gym", "sport-fitness"]
+        assert gym.categories == ("gym", "sport-fitness")
         assert gym.provider_state == "verified" and gym.fundable_until is not None
         assert (
             gym.town == "Hastings"

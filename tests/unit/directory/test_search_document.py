@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -66,9 +67,7 @@ def test_a_description_is_cropped_to_its_first_words(text, cropped) -> None:
 
 
 def _priced(pence: int | None, free: bool = False) -> SearchDocument:
-    doc = _doc(None)
-    doc.min_price_pence, doc.is_free = pence, free
-    return doc
+    return replace(_doc(None), min_price_pence=pence, is_free=free)
 
 
 def test_a_price_falls_in_the_band_whose_range_holds_it() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -219,8 +220,9 @@ def test_listings_welcoming_young_people_are_a_last_custom_ranking_rule() -> Non
     rules = index_settings(load_synonyms())["rankingRules"]
     assert rules[:-1] == ["words", "typo", "proximity", "attribute", "sort", "exactness"]
     assert rules[-1] == "youth_welcomes:desc"  # only orders what every rule before finds equal
-    welcoming = catalogue()[0]
-    welcoming.welcomes = ["care_experienced", "bring_a_friend", "not_a_welcome"]
+    welcoming = replace(
+        catalogue()[0], welcomes=["care_experienced", "bring_a_friend", "not_a_welcome"]
+    )
     assert meili_document(welcoming)["youth_welcomes"] == 2
 
 
