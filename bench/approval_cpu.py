@@ -402,8 +402,8 @@ def main() -> None:
     parser.add_argument(
         "--analyze",
         action="store_true",
-        help="ANALYZE after the set-up (a fresh database has no statistics: the planner then finds"
-        " the request to approve through the index on its state, reading every submitted one)",
+        help="ANALYZE after the set-up (a fresh database has no statistics; a database in service"
+        " has autovacuum's)",
     )
     args = parser.parse_args()
     args.ways = args.ways or ("steps,now" if args.sqlite else "main,now")

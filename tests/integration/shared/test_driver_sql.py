@@ -205,3 +205,14 @@ def test_a_connection_broken_mid_transaction_is_invalidated_and_replaced(postgre
         assert VALUES.sql(session.connection()) is not None
         assert VALUES.first(session, PARAMS) is not None
         assert session.execute(text("SELECT pg_backend_pid()")).scalar() != backend
+
+
+@pytest.mark.postgres
+def test_a_statement_is_prepared_on_the_server_from_its_first_run(postgresql):
+    with postgresql.session() as session:  # (a new database: a new connection, nothing prepared)
+        connection = session.connection()
+        sql = VALUES.sql(connection)
+        prepared = text("SELECT count(*) FROM pg_prepared_statements WHERE statement = :sql")
+        before = session.execute(prepared, {"sql": sql}).scalar()
+        VALUES.first(session, PARAMS)
+        assert session.execute(prepared, {"sql": sql}).scalar() == before + 1 == 1
