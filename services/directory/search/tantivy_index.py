@@ -32,7 +32,8 @@ from services.directory.search.query import (
 )
 from services.directory.search.text import all_words, highlight
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
+ACTIVE = "active"  # the status a listing is searched in
 FOLD = "fold"
 NO_MAX_AGE = 1000
 FACET_TERMS = 10_000  # values one facet aggregation returns (category sets beyond: counted apart)
@@ -102,6 +103,10 @@ def schema() -> tantivy.Schema:
         "day_set",
     ):
         sb.add_text_field(raw, tokenizer_name="raw", fast=True)
+    # one term ("1") in every listing whose status is not "active": a search that has other
+    # filters or words to go on leaves these out (MustNot over a few) instead of intersecting
+    # with every active listing's posting (Must status:active)
+    sb.add_text_field("unlisted", tokenizer_name="raw")
     for number in ("price", "price_sort", "free", "min_age", "max_age", "fundable_until"):
         sb.add_integer_field(number, indexed=True, fast=True)
     # facet values as numbers in fast fields, so a radius search can count them in bulk
@@ -169,6 +174,8 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
     for language in doc.languages:
         out.add_text("language", language)
     out.add_text("status", doc.status)
+    if doc.status != ACTIVE:
+        out.add_text("unlisted", "1")
     price = min_price_for_filter(doc)
     if price is not None:
         out.add_integer("price", price)

@@ -23,6 +23,7 @@ from services.directory.search.query import (
     haversine_m,
 )
 from services.directory.search.tantivy_index import (
+    ACTIVE,
     CODED_FIELDS,
     WELCOME_BOOSTS,
     Decoded,
@@ -98,8 +99,9 @@ class RankedSearch(TermExpansion):
         return found, matched
 
     def _filters(self, query: SearchQuery) -> list[Query]:
+        """What a listing must match beyond being active (`_listed` adds that)."""
         s = self.schema
-        found = [Query.term_query(s, "status", "active")]
+        found = []
         if query.categories:
             found.append(
                 Query.boolean_query(
@@ -156,6 +158,18 @@ class RankedSearch(TermExpansion):
             query.facets,
         )
 
+    def _listed(self, narrowed: bool) -> tuple[Occur, Query]:
+        """Only active listings: when something else narrows the search (`narrowed`: a filter
+        or a word every listing must match), by leaving out the few that are not (their
+        `unlisted` term), which costs less than intersecting with every active listing;
+        with nothing else to go on, by the active listings themselves (a search of nothing
+        but exclusions would walk every document)."""
+        if narrowed:
+            return Occur.MustNot, Query.term_query(self.schema, "unlisted", "1")
+        return Occur.Must, Query.const_score_query(
+            Query.term_query(self.schema, "status", ACTIVE), 0.0
+        )
+
     def _rank(
         self,
         searcher: tantivy.Searcher,
@@ -173,7 +187,9 @@ class RankedSearch(TermExpansion):
         at_least = min(1, len(query_words)) if last else len(query_words)
         if most < at_least:  # a word that must match stands for nothing indexed
             return SearchResult(total=0, page=query.page, per_page=query.per_page, hits=[])
-        base = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in self._filters(query)]
+        filters = self._filters(query)
+        base = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
+        base.append(self._listed(bool(filters or query_words)))
         # Listings' scores, in the order they rank them: with words, tantivy's scores (the words'
         # and the welcome boosts'); with none, every score would be the boosts' alone, so the
         # `welcome_rank` column orders them the same (ties by address, as equal scores) without

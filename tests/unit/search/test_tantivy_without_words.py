@@ -1,8 +1,11 @@
-"""The embedded engine's searches without words, held to the slow way's answers: with no words a
-listing's score is its welcome boosts alone, so the `welcome_rank` column orders matches (ties by
-address, as equal scores tie) instead of tantivy scoring every one; and a search of one bucket
-takes its total from the facets' own aggregation instead of a count. Each query is answered both
-ways on one index and must give the same hits in the same order, totals and facets."""
+"""The embedded engine's fast paths, held to the slow way's answers: with no words a listing's
+score is its welcome boosts alone, so the `welcome_rank` column orders matches (ties by address,
+as equal scores tie) instead of tantivy scoring every one; a search of one bucket takes its total
+from the facets' own aggregation instead of a count; the facets of searches without words are
+kept for a version of the index files; a hit's body comes from what is kept with its decoded
+listing; circles are read with their count; listings not active are left out by their
+`unlisted` term. Each query is answered both ways on one index and must give the same hits in
+the same order, totals and facets."""
 
 from __future__ import annotations
 
@@ -17,9 +20,11 @@ from services.directory.search import tantivy_ranking
 from services.directory.search.query import SearchQuery, SearchResult
 from services.directory.search.tantivy_backend import TantivyBackend
 from services.directory.search.tantivy_index import WELCOME_BOOSTS, KeptFacets, welcome_rank
+from services.directory.search.tantivy_ranking import RankedSearch
 from tests.contract.search.fixtures import EASTBOURNE, TOWNS, doc
 
 WELCOMES = [*WELCOME_BOOSTS, "quiet_space"]  # one welcome that is not boosted
+STATUSES = ["inactive", "defunct", "temporarily_closed", "Active", ""]  # none searched
 
 
 def _listings(count: int) -> list:  # type: ignore[type-arg]
@@ -41,7 +46,7 @@ def _listings(count: int) -> list:  # type: ignore[type-arg]
                 min_price_pence=rng.choice([None, 0, 500, 1500, 4000]),
                 is_free=rng.random() < 0.1,
                 welcomes=welcomes,
-                status="active" if rng.random() < 0.9 else "inactive",
+                status="active" if rng.random() < 0.9 else rng.choice(STATUSES),
                 min_age=rng.choice([None, 11, 16]),
             )
         )
@@ -244,3 +249,18 @@ def test_matches_read_with_their_count_or_searched_again_are_the_same(
     at_once = backend.search_words(query, words)
     monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
     assert _shown(backend.search_words(query, words)) == _shown(at_once)
+
+
+@pytest.mark.parametrize("words", [[], ["listing"], ["listing", "something"]], ids=repr)
+@pytest.mark.parametrize("query", QUERIES, ids=repr)
+def test_listings_not_active_are_left_out_as_requiring_active_does(
+    backend: TantivyBackend, query: SearchQuery, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a filter or a word to go on, a search leaves out the listings that are not active
+    (their `unlisted` term) instead of requiring status "active": the same answers."""
+    left_out = backend.search_words(query, words, last=True)
+    assert all(h.document.status == "active" for h in left_out.hits)
+    requiring = RankedSearch._listed.__get__(backend)
+    monkeypatch.setattr(backend, "_listed", lambda _narrowed: requiring(False))
+    monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
+    assert _shown(left_out) == _shown(backend.search_words(query, words, last=True))
