@@ -389,28 +389,31 @@ class KeptFacets:
     same filters reads them instead of aggregating every match again. A search with words is
     never kept (its match set is its own). Every commit, by any process, changes the version,
     and the first search of a new version drops everything kept (as does reaching `limit`;
-    `limit` 0 keeps nothing). Those kept are shared between searches, which only read them."""
+    `limit` 0 keeps nothing). Those kept are shared between searches, which only read them.
+    A search running while a commit lands may count the newer files under the older version,
+    as it may read either files; searches that read the newer version never see those."""
 
     def __init__(self, limit: int = KEPT_FACETS):
         self.limit = limit
-        self._version: int | None = None
-        self._kept: dict[Any, tuple[dict[str, list[Any]], int]] = {}
+        # (version, what is kept for it), replaced in one step: a dict only ever holds what
+        # was counted for the version it is paired with, whatever searches run at once
+        self._state: tuple[int | None, dict[Any, tuple[dict[str, list[Any]], int]]] = (None, {})
 
     def __len__(self) -> int:
-        return len(self._kept)
+        return len(self._state[1])
 
     def get(self, version: int, key: Any) -> tuple[dict[str, list[Any]], int] | None:
-        if version != self._version:
-            return None
-        return self._kept.get(key)
+        kept_for, kept = self._state
+        return kept.get(key) if kept_for == version else None
 
     def put(self, version: int, key: Any, counted: tuple[dict[str, list[Any]], int]) -> None:
         if not self.limit:
             return
-        if version != self._version or len(self._kept) >= self.limit:
-            self._kept = {}  # one step: a search reading the old dict still reads a whole one
-            self._version = version
-        self._kept[key] = counted
+        kept_for, kept = self._state
+        if kept_for != version or len(kept) >= self.limit:
+            kept = {}
+            self._state = (version, kept)
+        kept[key] = counted
 
 
 def document_words(doc: SearchDocument) -> set[str]:
