@@ -18,6 +18,10 @@ answer's dump and JSON, metrics and the access log. Kinds, taking turns call by 
 - `whoami`: `GET /whoami` (the do-nothing call);
 - `health`: `GET /health` (no token).
 
+With `--flask-too`, each kind but `health` is also timed through Flask's own dispatch in the same
+process, taking turns call by call with the lean path (shared/lean.py) in front of it: `approve
+(Flask)` and so on (the app's `wsgi_app.flask_wsgi`, behind the same access log).
+
 Access-log and application log lines go to /dev/null through the JSON formatter, as they would to
 a pipe. To compare two trees, run this script from each in turns (`--tree`): it imports the
 services from that tree.
@@ -44,6 +48,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose code runs")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the timed calls here")
+    parser.add_argument(
+        "--flask-too",
+        action="store_true",
+        help="also time each kind through Flask's own dispatch (behind the lean path), in turns",
+    )
     args = parser.parse_args()
     if not os.environ.get("TEST_POSTGRES_URL"):
         sys.exit("Set TEST_POSTGRES_URL to a PostgreSQL server this run may create databases on.")
@@ -75,9 +84,13 @@ def run(args: argparse.Namespace, var_dir: Path) -> None:
 
     holder = Identity(sub="holder-1", role="budget_holder")
     signer = demo_signer(var_dir)
-    kinds = ("approve", "approve {}", "whoami", "health")
+    kinds: tuple[str, ...] = ("approve", "approve {}", "whoami", "health")
+    if args.flask_too:
+        kinds = ("approve", "approve (Flask)", "approve {}", "approve {} (Flask)")
+        kinds += ("whoami", "whoami (Flask)", "health")
 
     def environ(kind: str, request_id: str | None) -> dict[str, Any]:
+        kind = kind.removesuffix(" (Flask)")
         headers = {
             "X-Request-ID": uuid.uuid4().hex,
             "X-Forwarded-For": "127.0.0.1",
@@ -110,7 +123,9 @@ def run(args: argparse.Namespace, var_dir: Path) -> None:
                     factories.create_request(
                         setup, person_id=person_id, goal_id=goal_id, amount_pence=100
                     )["id"]
-                    for _ in range(2 * (warm + args.calls))
+                    for _ in range(
+                        sum(k.startswith("approve") for k in kinds) * (warm + args.calls)
+                    )
                 ]
             finally:
                 setup.dispose()
@@ -120,6 +135,9 @@ def run(args: argparse.Namespace, var_dir: Path) -> None:
                 handler.setStream(sink)  # type: ignore[attr-defined]
             flask_app = create_app()
             app = AccessLog(flask_app)
+            # Flask's own dispatch, behind the lean path when it is installed (shared/lean.py).
+            dispatch = getattr(flask_app.wsgi_app, "flask_wsgi", flask_app.wsgi_app)
+            through_flask = AccessLog(dispatch)
             cpu: dict[str, list[float]] = {kind: [] for kind in kinds}
             statuses: dict[str, set[str]] = {kind: set() for kind in kinds}
             profiler = None
@@ -142,7 +160,7 @@ def run(args: argparse.Namespace, var_dir: Path) -> None:
                     if profiler is not None and timed:
                         profiler.enable()
                     started = time.process_time()
-                    body = app(env, start_response)
+                    body = (through_flask if kind.endswith("(Flask)") else app)(env, start_response)
                     try:
                         b"".join(body)
                     finally:
@@ -166,7 +184,7 @@ def run(args: argparse.Namespace, var_dir: Path) -> None:
         for kind in kinds:
             times = sorted(cpu[kind])
             print(
-                f"  {kind:11} CPU ms a call: mean {1000 * statistics.fmean(times):.3f},"
+                f"  {kind:18} CPU ms a call: mean {1000 * statistics.fmean(times):.3f},"
                 f" median {1000 * statistics.median(times):.3f},"
                 f" p10 {1000 * times[len(times) // 10]:.3f}",
                 flush=True,
