@@ -24,6 +24,8 @@ Ways (`--ways`, default `main,now`), taking turns approval by approval so that t
   (`approval_write.step_by_step`: the state change, its record, "first approval" and summary, the
   hold's take, give, transaction and entries, the event, each a statement), as SQLite made it
   before `approval_write.on_sqlite`;
+- `now-four-sqlalchemy` (SQLite): `now` with the token id's record, the key's claim, the read
+  and the key's answer run by SQLAlchemy, not on the driver (`shared.sqlite_prepared.first`);
 - `now-sqlalchemy` (PostgreSQL, `--ways`): `now` with every statement run by SQLAlchemy
   (`session.execute`), as before `shared.driver_sql` (an inert `handle_error` listener on its
   engine turns the driver path off);
@@ -62,6 +64,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from sqlalchemy import bindparam, event, exists, select  # noqa: E402
 from sqlalchemy.engine.default import CACHE_HIT  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from services.budget.adapters import approval  # noqa: E402
 from services.budget.adapters.orm import (  # noqa: E402
@@ -80,7 +83,7 @@ from services.budget.service_layer.transitions import move_on  # noqa: E402
 from services.budget.service_layer.unit_of_work import SqlTransaction, run_once  # noqa: E402
 from services.budget.service_layer.verify import verify_ledger  # noqa: E402
 from services.components import package  # noqa: E402
-from shared import replay  # noqa: E402
+from shared import replay, sqlite_prepared  # noqa: E402
 from shared.clock import utcnow  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.identity import Identity  # noqa: E402
@@ -214,6 +217,21 @@ def approve_steps(cmd: ApproveRequest, uow: Any, directory: Any) -> dict[str, An
         SqlTransaction.approve_and_hold = approve_and_hold  # type: ignore[method-assign]
 
 
+def _first_by_sqlalchemy(bind: Any, statement: Any, values: Any) -> Any:
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    return sqlite_prepared._by_sqlalchemy(connection, statement, values)
+
+
+def approve_four_by_sqlalchemy(cmd: ApproveRequest, uow: Any, directory: Any) -> dict[str, Any]:
+    """`now` with the token id's record, the key's claim, the read and the key's answer run by
+    SQLAlchemy, as before they went to SQLite's driver (`shared.sqlite_prepared.first`)."""
+    first, sqlite_prepared.first = sqlite_prepared.first, _first_by_sqlalchemy
+    try:
+        return lifecycle.approve(cmd, uow, directory)
+    finally:
+        sqlite_prepared.first = first
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far (/proc), 0 if it has gone."""
     try:
@@ -323,6 +341,9 @@ WAYS: dict[str, Callable[[str], Way]] = {
     "before": lambda url: Way("before", Database(url), approve_before, dump_once=False),
     "main": lambda url: Way("main", Database(url), approve_main, dump_once=True),
     "steps": lambda url: Way("steps", Database(url), approve_steps, dump_once=True),
+    "now-four-sqlalchemy": lambda url: Way(
+        "now-four-sqlalchemy", Database(url), approve_four_by_sqlalchemy, dump_once=True
+    ),
     "now": lambda url: Way("now", Database(url), lifecycle.approve, dump_once=True),
     "now-sqlalchemy": lambda url: Way(
         "now-sqlalchemy", _sqlalchemy_executes(Database(url)), lifecycle.approve, dump_once=True

@@ -37,6 +37,7 @@ from sqlalchemy import Connection, DateTime, String, bindparam, column, delete, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared import sqlite_prepared
 from shared.db import Database
 from shared.errors import Unauthorized
 from shared.internal_tokens import USED_BEFORE
@@ -163,9 +164,11 @@ class DatabaseReplayGuard:
             token.carried = False
         else:
             bound = connection()
-            inserted = bound.execute(
-                _RECORD_ONCE[bound.dialect.name], {"jti": token.jti, "expires_at": token.keep_until}
-            ).first()
+            inserted = sqlite_prepared.first(  # (on SQLite, run on the driver)
+                bound,
+                _RECORD_ONCE[bound.dialect.name],
+                {"jti": token.jti, "expires_at": token.keep_until},
+            )
             if inserted is None:
                 raise Unauthorized(USED_BEFORE)
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Dialect
+from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -36,10 +36,12 @@ class Unprepared(Exception):  # noqa: N818 - a signal: run it through SQLAlchemy
 class Prepared:
     """`statement` compiled for `dialect` (a SQLite engine's), run with `run` / `rows`."""
 
-    def __init__(self, statement: Any, dialect: Dialect):
+    def __init__(self, statement: Any, dialect: Dialect, column_keys: list[str] | None = None):
         if dialect.name != "sqlite" or not dialect.positional:
             raise Unprepared(f"a {dialect.name} dialect")
-        compiled = statement.compile(dialect=dialect)
+        # (`column_keys`: an INSERT or UPDATE without values sets the columns its values name, as
+        # SQLAlchemy compiles it for those values)
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         # (a Python-side default or `onupdate` is computed by the execution context)
         if compiled.insert_prefetch or compiled.update_prefetch:
             raise Unprepared("SQLAlchemy completes this statement's values as it runs")
@@ -58,7 +60,8 @@ class Prepared:
             else:
                 fixed = processor(bind.value) if processor is not None else bind.value
                 self._values.append((None, fixed, None))
-        returning = getattr(statement, "exported_columns", None) if compiled.returning else None
+        returns = compiled.returning or getattr(statement, "is_select", False)
+        returning = getattr(statement, "exported_columns", None) if returns else None
         self._results: list[Processor] = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in (returning or ())
@@ -122,3 +125,38 @@ class PreparedSet:
         if prepared is None:
             return None
         return connection.connection.driver_connection, prepared
+
+
+_ONE: WeakKeyDictionary[Dialect, dict[tuple[Any, tuple[str, ...]], Prepared | None]] = (
+    WeakKeyDictionary()
+)
+
+
+def first(bind: Session | Connection, statement: Any, values: Mapping[str, Any]) -> Any:
+    """`statement`'s first row with `values` (None if it returned none): on SQLite run on the
+    transaction's driver connection, prepared once per engine and set of value names; elsewhere, or
+    if it can't be prepared, `bind.execute(statement, values).first()` (a Row; here a tuple; None
+    for a statement that returns no rows)."""
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        return _by_sqlalchemy(connection, statement, values)
+    prepared_here = _ONE.get(dialect)
+    if prepared_here is None:
+        prepared_here = _ONE[dialect] = {}
+    key = (statement, tuple(values))
+    if key not in prepared_here:
+        try:
+            prepared_here[key] = Prepared(statement, dialect, list(values))
+        except Unprepared:
+            prepared_here[key] = None
+    prepared = prepared_here[key]
+    if prepared is None:
+        return _by_sqlalchemy(connection, statement, values)
+    rows = prepared.rows(connection.connection.driver_connection, values)
+    return rows[0] if rows else None
+
+
+def _by_sqlalchemy(connection: Connection, statement: Any, values: Mapping[str, Any]) -> Any:
+    result = connection.execute(statement, values)
+    return result.first() if result.returns_rows else None

@@ -40,6 +40,7 @@ from services.budget.adapters.orm import (
     SchemeAssignment,
 )
 from services.budget.domain.rules import HOLDING_STATES
+from shared import sqlite_prepared
 
 REQUESTS = cast(Table, PurchaseRequest.__table__)
 PEOPLE = cast(Table, Person.__table__)
@@ -161,9 +162,9 @@ def read(
     """The request, its young person and their scheme as an approval sees them, or None if there is
     no such request; with `holder_sub`, whether that budget holder is assigned to the scheme."""
     statement = READ[holder_sub is not None]
-    return read_row(
-        session.execute(statement, read_params(request_id, holder_sub)).first(), holder_sub
-    )
+    params = read_params(request_id, holder_sub)
+    # (on SQLite, run on the driver: `shared.sqlite_prepared`)
+    return read_row(sqlite_prepared.first(session, statement, params), holder_sub)
 
 
 _RETURNED = tuple(REQUESTS.c[name] for name in ApprovedRequest._fields[:-1])

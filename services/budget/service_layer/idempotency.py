@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.budget.adapters.orm import IdempotencyKey
-from shared import replay
+from shared import replay, sqlite_prepared
 from shared.clock import utcnow
 from shared.db import Database
 from shared.driver_sql import DriverStatement
@@ -187,7 +187,8 @@ class Idempotency:
                 got = got[1:]
             held, read = got[0], got[1:]
         else:
-            held = session.execute(_CLAIM[session.get_bind().dialect.name], params).first()
+            claim = _CLAIM[session.get_bind().dialect.name]
+            held = sqlite_prepared.first(session, claim, params)  # (on SQLite, run on the driver)
         if held:
             if random.random() < 0.01:  # now and then, the keys of two days ago go (not this one)
                 session.execute(
@@ -214,14 +215,18 @@ class Idempotency:
 
     def remember(self, session: Session, status: int, body: dict[str, Any]) -> None:
         """Store the answer in the caller's transaction: the change and its answer commit together."""
+        values = {
+            "full_key": self.full_key,
+            "new_state": DONE,
+            "new_status": status,
+            "new_response": body,
+        }
+        if session.get_bind().dialect.name == "sqlite":  # (run on SQLite's driver)
+            sqlite_prepared.first(session, _REMEMBER.statement, values)
+            return
         _REMEMBER.run(
             session,
-            {
-                "full_key": self.full_key,
-                "new_state": DONE,
-                "new_status": status,
-                "new_response": body,
-            },
+            values,
         )
 
     def remember_failure_once(self, db: Database, err: DomainError) -> Outcome | None:

@@ -124,14 +124,35 @@ def test_twin_calls_with_one_key_approve_once_and_both_get_the_answer(database_u
 
 
 def _statements(db):  # type: ignore[no-untyped-def]
+    """The statements sent, from here until the returned function is called. On SQLite some go to
+    the driver itself (`shared.sqlite_prepared`): the library's own trace callback counts them."""
     seen: list[str] = []
+    traced: list = []
 
     def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
         if not statement.startswith("BEGIN"):  # (SQLite's BEGIN IMMEDIATE)
             seen.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count)
-    return seen, lambda: event.remove(db.engine, "before_cursor_execute", count)
+    def trace(connection):  # type: ignore[no-untyped-def]
+        driver = connection.connection.driver_connection
+        driver.set_trace_callback(
+            lambda sql: None if sql.startswith(("BEGIN", "COMMIT")) else seen.append(sql)
+        )
+        traced.append(driver)
+
+    def stop():  # type: ignore[no-untyped-def]
+        if db.sqlite:
+            event.remove(db.engine, "begin", trace)
+            for driver in traced:
+                driver.set_trace_callback(None)
+        else:
+            event.remove(db.engine, "before_cursor_execute", count)
+
+    if db.sqlite:
+        event.listen(db.engine, "begin", trace)
+    else:
+        event.listen(db.engine, "before_cursor_execute", count)
+    return seen, stop
 
 
 def _keyed_approval(db, guard, jti, request_id, key_name):  # type: ignore[no-untyped-def]

@@ -25,12 +25,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from shared.clock import utcnow
 from shared.db import Database
-from shared.sqlite_prepared import Prepared, PreparedSet, Unprepared
+from shared.sqlite_prepared import Prepared, PreparedSet, Unprepared, first
 
 META = MetaData()
 THINGS = Table(
@@ -143,3 +143,24 @@ def test_a_set_that_cannot_be_prepared_leaves_it_to_sqlalchemy(db: Database) -> 
         statements["add"].run(driver, VALUES)
     with db.session() as session:
         assert session.scalar(select(THINGS.c.kind)) == "fixed"
+
+
+def test_first_row_of_a_statement_as_sqlalchemy_gives_it(db: Database) -> None:
+    """`first`: an INSERT or UPDATE without values sets the columns its values name (as SQLAlchemy
+    compiles it for them), a SELECT's row comes back processed, a statement returning no rows gives
+    None, and one that can't be prepared is run by SQLAlchemy (its defaults filled)."""
+    claim = (
+        sqlite.insert(THINGS).on_conflict_do_nothing(index_elements=["id"]).returning(THINGS.c.id)
+    )
+    read = select(THINGS).where(THINGS.c.id == bindparam("which"))
+    change = update(THINGS).where(THINGS.c.id == bindparam("which"))
+    with db.write() as session:
+        assert first(session, claim, VALUES) == ("t-1",)
+        assert first(session, claim, VALUES) is None  # (the key is there: nothing inserted)
+        assert first(session, change, {"which": "t-1", "pence": 7, "kind": "k"}) is None
+        by_driver = first(session, read, {"which": "t-1"})
+        by_sqlalchemy = session.execute(read, {"which": "t-1"}).first()
+        assert by_driver == tuple(by_sqlalchemy)
+        assert by_driver == ("t-1", VALUES["at"], VALUES["day"], True, VALUES["doc"], 7, "k")
+        assert first(session, insert(DEFAULTED), {"id": "d-1"}) is None  # (SQLAlchemy's default)
+        assert first(session.connection(), select(DEFAULTED.c.at), {}) is not None
