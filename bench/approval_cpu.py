@@ -64,7 +64,6 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from sqlalchemy import bindparam, event, exists, select  # noqa: E402
 from sqlalchemy.engine.default import CACHE_HIT  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 
 from services.budget.adapters import approval  # noqa: E402
 from services.budget.adapters.orm import (  # noqa: E402
@@ -218,8 +217,7 @@ def approve_steps(cmd: ApproveRequest, uow: Any, directory: Any) -> dict[str, An
 
 
 def _first_by_sqlalchemy(bind: Any, statement: Any, values: Any) -> Any:
-    connection = bind.connection() if isinstance(bind, Session) else bind
-    return sqlite_prepared._by_sqlalchemy(connection, statement, values)
+    return sqlite_prepared._by_sqlalchemy(bind, statement, values)
 
 
 def approve_four_by_sqlalchemy(cmd: ApproveRequest, uow: Any, directory: Any) -> dict[str, Any]:

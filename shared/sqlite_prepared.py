@@ -13,7 +13,9 @@ Only statements whose every value comes from the caller or from the statement it
 that SQLAlchemy would complete at execution (a column's Python-side default, an `onupdate`, a
 callable bound value) is refused when it is built (`Unprepared`), so the caller keeps SQLAlchemy's
 execution for it. The connection is the session's: the statement runs in its transaction. No
-`before_cursor_execute` event fires for these statements.
+`before_cursor_execute` event fires for these statements. A session holding ORM changes that its
+autoflush would write before a statement runs it by SQLAlchemy (so they are written first, as
+before).
 """
 
 from __future__ import annotations
@@ -110,7 +112,10 @@ class PreparedSet:
         self._prepared: WeakKeyDictionary[Dialect, dict[str, Prepared] | None] = WeakKeyDictionary()
 
     def on(self, session: Session) -> tuple[Any, dict[str, Prepared]] | None:
-        """(the session's driver connection, in its transaction; the statements) or None."""
+        """(the session's driver connection, in its transaction; the statements) or None (also
+        when the session holds ORM changes its autoflush would write before a statement)."""
+        if _pending(session):
+            return None
         connection = session.connection()
         dialect = connection.dialect
         if dialect not in self._prepared:
@@ -137,10 +142,12 @@ def first(bind: Session | Connection, statement: Any, values: Mapping[str, Any])
     transaction's driver connection, prepared once per engine and set of value names; elsewhere, or
     if it can't be prepared, `bind.execute(statement, values).first()` (a Row; here a tuple; None
     for a statement that returns no rows)."""
+    if isinstance(bind, Session) and _pending(bind):  # (its autoflush writes them first)
+        return _by_sqlalchemy(bind, statement, values)
     connection = bind.connection() if isinstance(bind, Session) else bind
     dialect = connection.dialect
     if dialect.name != "sqlite":
-        return _by_sqlalchemy(connection, statement, values)
+        return _by_sqlalchemy(bind, statement, values)
     prepared_here = _ONE.get(dialect)
     if prepared_here is None:
         prepared_here = _ONE[dialect] = {}
@@ -152,11 +159,16 @@ def first(bind: Session | Connection, statement: Any, values: Mapping[str, Any])
             prepared_here[key] = None
     prepared = prepared_here[key]
     if prepared is None:
-        return _by_sqlalchemy(connection, statement, values)
+        return _by_sqlalchemy(bind, statement, values)
     rows = prepared.rows(connection.connection.driver_connection, values)
     return rows[0] if rows else None
 
 
-def _by_sqlalchemy(connection: Connection, statement: Any, values: Mapping[str, Any]) -> Any:
-    result = connection.execute(statement, values)
-    return result.first() if result.returns_rows else None
+def _by_sqlalchemy(bind: Session | Connection, statement: Any, values: Mapping[str, Any]) -> Any:
+    result = bind.execute(statement, dict(values))
+    return result.first() if getattr(result, "returns_rows", True) else None
+
+
+def _pending(session: Session) -> bool:
+    """Whether the session's autoflush would write ORM changes before a statement it runs."""
+    return bool(session.autoflush and (session.new or session.dirty or session.deleted))

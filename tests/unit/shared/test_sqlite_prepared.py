@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import registry
 
 from shared.clock import utcnow
 from shared.db import Database
@@ -164,3 +165,24 @@ def test_first_row_of_a_statement_as_sqlalchemy_gives_it(db: Database) -> None:
         assert by_driver == ("t-1", VALUES["at"], VALUES["day"], True, VALUES["doc"], 7, "k")
         assert first(session, insert(DEFAULTED), {"id": "d-1"}) is None  # (SQLAlchemy's default)
         assert first(session.connection(), select(DEFAULTED.c.at), {}) is not None
+
+
+class _Defaulted:  # (mapped below: an ORM object the session holds before it is written)
+    id: str
+
+
+registry().map_imperatively(_Defaulted, DEFAULTED)
+
+
+def test_orm_changes_the_session_holds_are_written_first_as_its_autoflush_writes_them(
+    db: Database,
+) -> None:
+    read = select(DEFAULTED.c.id).where(DEFAULTED.c.id == bindparam("which"))
+    ready = PreparedSet({"read": read})
+    with db.write() as session:
+        held = _Defaulted()
+        held.id = "o-1"
+        session.add(held)
+        assert ready.on(session) is None  # (the set leaves it to SQLAlchemy)
+        assert first(session, read, {"which": "o-1"}) == ("o-1",)  # flushed, then read
+        assert ready.on(session) is not None  # nothing pending now: on the driver
