@@ -308,7 +308,8 @@ class LeanService:
                     self.app.logger.exception(
                         "Request finalizing failed with an error while handling an error"
                     )
-            status, headers, body = self._finish(answer, environ, request_id)
+            # (an after-hook failing twice leaves the later ones unrun, the request id unset)
+            status, headers, body = self._finish(answer, environ, request_id, state.finished)
         finally:
             DatabaseReplayGuard.forget()
             deadline_var.reset(deadline_token)
@@ -348,17 +349,20 @@ class LeanService:
                 observer(
                     state.method, state.rule, answer.status, answer.answer, answer.slug, elapsed
                 )
-        return answer  # (_finish: the request id is set on the way out)
+        state.finished = True  # _finish: the request id is set on the way out
+        return answer
 
     def _finish(
-        self, answer: Answer, environ: dict[str, Any], request_id: str
+        self, answer: Answer, environ: dict[str, Any], request_id: str, hooked: bool
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         if answer.response is None:
             headers = answer.headers
-            headers.append(("X-Request-ID", request_id))
+            if hooked:
+                headers.append(("X-Request-ID", request_id))
             return answer.status, headers, answer.body
         response = answer.response
-        response.headers["X-Request-ID"] = request_id
+        if hooked:
+            response.headers["X-Request-ID"] = request_id
         iterable, status, wsgi_headers = response.get_wsgi_response(environ)
         try:
             body = b"".join(iterable)
@@ -380,13 +384,14 @@ class LeanService:
 
 
 class _Finishing:
-    __slots__ = ("rule", "method", "started", "observed")
+    __slots__ = ("rule", "method", "started", "observed", "finished")
 
     def __init__(self, rule: str, method: str, started: float):
         self.rule = rule
         self.method = method
         self.started = started
         self.observed = False
+        self.finished = False
 
 
 def _hooks(funcs: dict[Any, list[Callable[..., Any]]]) -> dict[Any, list[str]]:

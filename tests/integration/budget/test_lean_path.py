@@ -760,3 +760,32 @@ def test_the_lean_path_takes_a_body_only_as_webargs_loads_it(app, body, content_
         assert loaded is not None and prepared == (loaded, body)
     elif content_type == "application/json" or (content_type is None and not body):
         assert loaded is None  # Flask refuses it too (anything else is no body the lean path takes)
+
+
+@pytest.mark.parametrize("where", ["use case", "token's settling"])
+def test_an_unexpected_error_is_answered_as_flask_answers_it(twins, monkeypatch, where):
+    """A failure in the view is the handlers' 500 problem; one after it (the token's record) is
+    Flask's own 500 answer, the after-hooks run again: no detail or trace reaches the caller."""
+    from services.budget.service_layer import requests as svc
+    from shared.replay import DatabaseReplayGuard
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("secret detail")
+
+    if where == "use case":
+        monkeypatch.setattr(svc, "approve_request", broken)
+        path = f"/requests/{twins.world.requests[0]}/approve"
+    else:
+        monkeypatch.setattr(DatabaseReplayGuard, "settle", broken)
+        path = "/requests/nope/approve"  # refused: its token id is recorded as it answers
+    headers = {INTERNAL_HEADER: _token(twins.world), "X-Request-ID": "rid-err"}
+    case = Case(where, "POST", path, headers)
+    before = _metrics()
+    lean_answer = _in_process(twins.lean_app.wsgi_app, case)
+    moved_lean = _moved(before, _metrics())
+    before = _metrics()
+    flask_answer = _in_process(_flask_of(twins), case)
+    assert moved_lean == _moved(before, _metrics())
+    assert lean_answer == flask_answer
+    assert lean_answer[0].startswith("500") and b"secret" not in lean_answer[2]
+    assert twins.fell_back == [0]
