@@ -244,3 +244,28 @@ def _broken(access: logging.Logger, monkeypatch: Any, broken: io.StringIO) -> No
     log_fields(access, "request", {"path": "/feedback/tok"})  # never raises
     (record,) = reported
     assert record.name == access.name and record.fields == {"path": "/feedback/tok"}  # type: ignore[attr-defined]
+
+
+def test_redactions_quick_check_is_made_from_every_patterns_texts() -> None:
+    # A pattern added to _SECRETS with a text of its own is looked for: the quick check that
+    # passes most lines through unread is built from the patterns' own texts, not a list beside them.
+    for _, _, texts, folded in logs._SECRETS:
+        quick = logs._FOLDED_NEEDLES if folded else logs._PLAIN_NEEDLES
+        for text in texts:
+            assert any(needle in text for needle in quick), text
+
+
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        ("GET /x phb_session=abc", "GET /x phb_session=[redacted]"),
+        ("GET /done?code=abc&x", "GET /done?code=[redacted]&x"),
+        ("Authorization: BeArEr abc.def", "Authorization: BeArEr [redacted]"),
+        ("GET /check-in/tok_123 200", "GET /check-in/[redacted] 200"),
+        ("GET /feedback/tok_123", "GET /feedback/[redacted]"),
+        ("t eyJhbGciOi.eyJzdWIiOi.sig", "t [redacted-jwt]"),
+        ("a plain line, nothing to hide", "a plain line, nothing to hide"),
+    ],
+)
+def test_each_patterns_text_alone_is_enough_to_be_redacted(line: str, redacted: str) -> None:
+    assert logs.redact(line) == redacted
