@@ -13,6 +13,13 @@ end-to-end size (100k by default) it starts the real suite on that index and mea
 mix through the gateway at 1 and 8 concurrent clients, the directory's `/health` through the
 same gateway as the HTTP floor, and the directory process's peak memory. Meilisearch is
 measured too when MEILI_URL is set. Figures go to the "## Search" section of docs/benchmarks.md.
+
+The fixed mix repeats its questions (1,000 queries, 336 different questions to the engine), so
+most searches reuse what an earlier one left (facets kept for searches without words, listings
+already decoded). Beside its figures (the headline's, unchanged in meaning) come two more: the
+same mix with no facets kept (in process), and a mix in which no query repeats (`fresh_mix`,
+`--fresh-queries` at 1 client and as many others at 8), in process and end to end. Timed calls
+go through bench/loadgen.py (one thread, raw sockets, requests' bytes built before the window).
 """
 
 from __future__ import annotations
@@ -28,22 +35,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import serving  # noqa: E402
-from bench.keepalive import KeepAliveClient  # noqa: E402
+from bench.loadgen import LoadGenerator, Result  # noqa: E402
 from services.directory.domain.search import SearchDocument  # noqa: E402
 from services.directory.search.answering import answer  # noqa: E402
 from services.directory.search.backend import SearchBackend  # noqa: E402
 from services.directory.search.judging import load_judged, score  # noqa: E402
 from services.directory.search.query import GeoPoint, SearchQuery  # noqa: E402
 from services.directory.search.tantivy_backend import TantivyBackend  # noqa: E402
+from services.directory.search.tantivy_index import KeptFacets  # noqa: E402
 from services.directory.search.understanding import understand  # noqa: E402
 
 TOWNS = {  # real town centres and postcode districts
@@ -298,6 +306,143 @@ def query_mix(count: int = 1000, seed: int = 11) -> list[tuple[str, SearchQuery]
     return mix
 
 
+KINDS = (
+    "one word",
+    "two words",
+    "misspelt",
+    "filtered + faceted",
+    "geo radius by distance",
+    "sentence",
+)
+# Sentences for the mix in which no query repeats: an activity, a place, an age, a day, a price
+FRESH_SENTENCES = [
+    "somewhere to do {act} in {town}",
+    "I'm {age} and want to do {act} in {town} on {day}s",
+    "free things to do near {town} on {day}s",
+    "cheap {act} under £{pounds} a month in {town}",
+    "{act} for beginners near {town}",
+    "{act} after school for a {age} year old",
+    "wheelchair accessible {act} in {town}",
+    "things to do in {town} for a {age} year old",
+    "{act} on {day} evenings near {town}",
+    "my son is {age} and likes {act}",
+]
+
+
+def catalogue_words() -> list[str]:
+    """Every word a synthetic listing's text is made of, and the places and days a person may
+    type alone: the vocabulary the mix in which no query repeats draws its words from."""
+    words = {w for activity in ACTIVITIES for w in activity[3].split()}
+    words |= {w.lower() for w in ADJECTIVES + NOUNS} | set(FILLER) | set(DAYS)
+    words |= {t.lower() for t in TOWNS} | {district for _lat, _lng, district in TOWNS.values()}
+    words |= set(ONE_WORD) | {w for phrase in TWO_WORDS for w in phrase.split()}
+    return sorted(w for w in words if len(w) > 2)
+
+
+def engine_key(query: SearchQuery) -> tuple[Any, ...]:
+    """What reaches the engine first for `query`: the query once its words are read (filters,
+    categories and places set from them) and the words left to search. Two queries with the same
+    key are one question to the engine (its facets kept for searches without words included)."""
+    from services.directory.adapters.geocode import OfflineGeocoder
+    from services.directory.search.answering import _apply
+
+    locate = OfflineGeocoder().locate
+    understood = understand(query.text, locate=locate)
+    base, _applied, _place = _apply(query, understood, explicit(query), locate)
+    return (
+        base,
+        tuple(understood.words),
+        tuple(understood.soft_words),
+        tuple(c.phrase for c in understood.concepts),
+    )
+
+
+def misspelling(rng: random.Random, word: str) -> str:
+    """One typing slip in `word` (of 3 letters or more), never the word itself: a letter dropped,
+    doubled, swapped with the next or replaced; the first letter kept."""
+    while True:
+        i = rng.randrange(1, len(word) - 1)
+        slip = rng.randrange(4)
+        if slip == 0:
+            typed = word[:i] + word[i + 1 :]
+        elif slip == 1:
+            typed = word[:i] + word[i] + word[i:]
+        elif slip == 2:
+            typed = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        else:
+            typed = word[:i] + rng.choice("aeiourstnl") + word[i + 1 :]
+        if typed != word:
+            return typed
+
+
+def fresh_mix(
+    count: int,
+    avoid: list[tuple[str, SearchQuery]] = (),
+    seed: int = 23,  # type: ignore[assignment]
+) -> list[tuple[str, SearchQuery]]:
+    """A mix like `query_mix` (the same six kinds in turn, the same filters and radius) in which
+    no query reaches the engine twice (`engine_key`), nor as any query of `avoid` does: no
+    search is answered from what an earlier one left behind (facets kept for searches without
+    words, a page's listings already decoded for the same question). Its words come from the
+    whole catalogue's vocabulary, places from its towns (centres moved up to 2 km), prices,
+    ages and days from their whole ranges."""
+    rng = random.Random(seed)
+    words = catalogue_words()
+    long_words = [w for w in words if len(w) >= 5 and not w[-1].isdigit()]
+    activities = [w for activity in ACTIVITIES for w in activity[3].split() if len(w) > 3]
+    towns = list(TOWNS)
+    parents = sorted({activity[0] for activity in ACTIVITIES})
+    seen = {engine_key(query) for _kind, query in avoid}
+
+    def candidate(kind: str) -> SearchQuery:
+        if kind == "one word":
+            return SearchQuery(text=rng.choice(words))
+        if kind == "two words":
+            return SearchQuery(text=" ".join(rng.sample(words, 2)))
+        if kind == "misspelt":
+            slip = misspelling(rng, rng.choice(long_words))
+            return SearchQuery(text=slip if slip not in words else "")
+        if kind == "filtered + faceted":
+            return SearchQuery(
+                text="" if rng.randrange(11) == 0 else rng.choice(words),
+                categories=(rng.choice(parents),),
+                max_price_pence=rng.randrange(500, 10_001, 250),
+                age=rng.randrange(11, 26),
+                day=rng.choice(DAYS),
+            )
+        if kind == "geo radius by distance":
+            lat, lng, _ = TOWNS[rng.choice(towns)]
+            return SearchQuery(
+                text=rng.choice(words),
+                near=GeoPoint(lat + rng.uniform(-0.018, 0.018), lng + rng.uniform(-0.028, 0.028)),
+                radius_km=10,
+                sort="distance",
+            )
+        text = rng.choice(FRESH_SENTENCES).format(
+            act=rng.choice(activities),
+            town=rng.choice(towns),
+            age=rng.randrange(11, 26),
+            day=rng.choice(DAYS),
+            pounds=rng.randrange(5, 60),
+        )
+        return SearchQuery(text=text)
+
+    mix: list[tuple[str, SearchQuery]] = []
+    for i in range(count):
+        kind = KINDS[i % len(KINDS)]
+        for _attempt in range(5000):
+            query = candidate(kind)
+            key = engine_key(query)
+            if query.text or kind == "filtered + faceted":
+                if key not in seen:
+                    break
+        else:
+            raise ValueError(f"no {kind} query left that the mix has not asked already ({i})")
+        seen.add(key)
+        mix.append((kind, query))
+    return mix
+
+
 def as_params(query: SearchQuery) -> dict[str, Any]:
     params: dict[str, Any] = {"q": query.text, "sort": query.sort}
     if query.categories:
@@ -331,9 +476,12 @@ def explicit(query: SearchQuery) -> frozenset[str]:
     return frozenset(name for name, value in given.items() if value)
 
 
-def engine_run(backend: SearchBackend, mix: list[tuple[str, SearchQuery]]) -> dict[str, Any]:
-    """Each query as `GET /search` answers it: understanding, the engine, any fallbacks."""
-    for _kind, query in mix[:50]:  # warm caches as a running service would be
+def engine_run(
+    backend: SearchBackend, mix: list[tuple[str, SearchQuery]], warm: bool = True
+) -> dict[str, Any]:
+    """Each query as `GET /search` answers it: understanding, the engine, any fallbacks.
+    `warm`: the mix's first 50 asked first, untimed (not for a mix that must not repeat)."""
+    for _kind, query in mix[:50] if warm else ():  # warm caches as a running service would be
         answer(backend, query, explicit=explicit(query))
     timings: dict[str, list[float]] = {}
     every: list[float] = []
@@ -433,10 +581,14 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def end_to_end(
-    var_dir: Path, mix: list[tuple[str, SearchQuery]], server_env: dict[str, str] | None = None
+    var_dir: Path,
+    mix: list[tuple[str, SearchQuery]],
+    server_env: dict[str, str] | None = None,
+    fresh: list[tuple[str, SearchQuery]] | None = None,
 ) -> dict[str, Any]:
     """The floor and searches through the gateway, the suite served as `server_env` says
-    (bench/serving.py: production's gunicorn unless told otherwise)."""
+    (bench/serving.py: production's granian unless told otherwise); then, after the fixed mix,
+    `fresh` (queries none of which was asked before): its first half at 1 client, the rest at 8."""
     from services.launcher import ephemeral_ports, make_suite
 
     suite = make_suite(
@@ -452,64 +604,86 @@ def end_to_end(
     )
     suite.start_all()
     try:
-        suite.wait_ready(timeout=180)  # gunicorn's processes each build their app
-        # Timed calls by the lean keep-alive client: the client shares the suite's two cores.
-        session = KeepAliveClient(timeout=30)
-        url = suite.gateway + "/api/directory/search"
-        health = suite.gateway + "/api/directory/health"
-        for _kind, query in mix[:50]:
-            session.get(url, params=as_params(query), timeout=30).raise_for_status()
-
-        def timed(get_url: str, params: dict[str, Any] | None, s: KeepAliveClient) -> float:
-            started = time.perf_counter()
-            response = s.get(get_url, params=params, timeout=30)
-            elapsed = time.perf_counter() - started
-            response.raise_for_status()
-            return elapsed
+        suite.wait_ready(timeout=180)
+        # Timed calls by the load generator (bench/loadgen.py: raw sockets, each request's bytes
+        # built before the timed window, every client driven by one thread): the client shares
+        # the suite's two cores. A call's time runs from its first byte written to its last read.
+        one = LoadGenerator(suite.gateway, 1, timeout=30)
+        eight = LoadGenerator(suite.gateway, 8, timeout=30)
+        health = one.request("GET", "/api/directory/health")
+        searches = [search_request(one, q) for _k, q in mix]
+        answered(one.run(searches[:50]))
+        answered(eight.run(searches[:50]))  # each of the 8 connections opened and used
 
         pids = {name: suite.processes[name].pid for name in ("gateway", "directory")}
+
+        def metered(
+            loadgen: LoadGenerator, requests: list[bytes]
+        ) -> tuple[list[float], dict[str, float], float]:
+            """Each call's seconds, CPU ms a call by process (this client's own apart), wall s."""
+            cpu_before = {name: tree_cpu_s(pid) for name, pid in pids.items()}
+            client_before = time.process_time()
+            started = time.perf_counter()
+            results = loadgen.run(requests)
+            wall = time.perf_counter() - started
+            cpu = {
+                name: (tree_cpu_s(pid) - cpu_before[name]) * 1000 / len(requests)
+                for name, pid in pids.items()
+            }
+            cpu["bench client"] = (time.process_time() - client_before) * 1000 / len(requests)
+            return answered(results), cpu, wall
+
         loads = {"before": load_now()}
-        cpu_before = {name: tree_cpu_s(pid) for name, pid in pids.items()}
-        client_before = time.process_time()
-        floor = [timed(health, None, session) for _ in range(300)]
-        floor_cpu = {
-            name: (tree_cpu_s(pid) - cpu_before[name]) * 1000 / len(floor)
-            for name, pid in pids.items()
-        }
-        floor_cpu["bench client"] = (time.process_time() - client_before) * 1000 / len(floor)
-        cpu_before = {name: tree_cpu_s(pid) for name, pid in pids.items()}
-        client_before = time.process_time()
-        single = [timed(url, as_params(q), session) for _k, q in mix]
-        cpu = {
-            name: (tree_cpu_s(pid) - cpu_before[name]) * 1000 / len(mix)
-            for name, pid in pids.items()
-        }
-        cpu["bench client"] = (time.process_time() - client_before) * 1000 / len(mix)
+        floor, floor_cpu, _ = metered(one, [health] * 300)
+        single, cpu, _ = metered(one, searches)
         loads["after one client"] = load_now()
-
-        def client(n: int) -> list[float]:
-            return [
-                timed(url, as_params(q), session) for _k, q in mix[n::8]
-            ]  # a connection a thread
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(8) as pool:
-            concurrent = [t for chunk in pool.map(client, range(8)) for t in chunk]
-        wall = time.perf_counter() - started
+        concurrent, _, wall = metered(eight, searches)  # 8 closed loops, the mix between them
         loads["after eight clients"] = load_now()
-        return {
+        found = {
             "floor": ms(floor),
             "single": ms(single),
             "eight": ms(concurrent),
             "throughput": len(concurrent) / wall,
-            "peak_mb": peak_rss_mb(suite.processes["directory"].pid),
             "cpu_ms": cpu,
             "floor_cpu_ms": floor_cpu,
             "loads": loads,
-            "bytes": page_bytes(session, url, mix),
+            "bytes": page_bytes(one, searches),
         }
+        if fresh:  # no query asked twice: half at 1 client, the other half at 8
+            half = len(fresh) // 2
+            single, cpu, _ = metered(one, [search_request(one, q) for _k, q in fresh[:half]])
+            loads["after one client, fresh"] = load_now()
+            concurrent, _, wall = metered(eight, [search_request(one, q) for _k, q in fresh[half:]])
+            loads["after eight clients, fresh"] = load_now()
+            found["fresh"] = {
+                "single": ms(single),
+                "eight": ms(concurrent),
+                "throughput": len(concurrent) / wall,
+                "cpu_ms": cpu,
+                "queries": (half, len(fresh) - half),
+            }
+        found["peak_mb"] = peak_rss_mb(suite.processes["directory"].pid)
+        one.close()
+        eight.close()
+        return found
     finally:
         suite.stop_all()
+
+
+def search_request(loadgen: LoadGenerator, query: SearchQuery) -> bytes:
+    """`GET /api/directory/search` for `query`: its query string as `requests` and
+    bench/keepalive.py encoded it (`urlencode(params, doseq=True)`)."""
+    return loadgen.request(
+        "GET", "/api/directory/search?" + urlencode(as_params(query), doseq=True)
+    )
+
+
+def answered(results: list[Result]) -> list[float]:
+    """Each call's seconds; any answer but 200 ends the run."""
+    for result in results:
+        if result.status != 200:
+            raise RuntimeError(f"{result.status}: {result.body[:300].decode('utf-8', 'replace')}")
+    return [result.seconds for result in results]
 
 
 def _proc_stats() -> tuple[dict[int, int], dict[int, float]]:
@@ -545,10 +719,9 @@ def tree_cpu_s(pid: int) -> float:
     return sum(used.get(p, 0.0) for p in tree_pids(pid, parents))
 
 
-def page_bytes(session: KeepAliveClient, url: str, mix: list[tuple[str, SearchQuery]]) -> float:
-    """Mean size of a search answer's body over the wire (20 hits a page)."""
-    sizes = [len(session.get(url, params=as_params(q), timeout=30).content) for _k, q in mix[:100]]
-    return statistics.mean(sizes)
+def page_bytes(loadgen: LoadGenerator, searches: list[bytes]) -> float:
+    """Mean size of a search answer's body over the wire (20 hits a page), the mix's first 100."""
+    return statistics.mean(len(result.body) for result in loadgen.run(searches[:100]))
 
 
 def load_now() -> float:
@@ -602,6 +775,13 @@ def main() -> None:
     parser.add_argument("--e2e-size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument(
+        "--fresh-queries",
+        type=int,
+        default=420,
+        help="queries in the mix in which none repeats, at 1 client and again at 8 (the "
+        "catalogue's vocabulary has about 140 one-word questions: 2 x 420 / 6 of them)",
+    )
+    parser.add_argument(
         "--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone"
     )
     parser.add_argument(
@@ -616,6 +796,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     mix = query_mix(args.queries)
+    # no query of it asked twice, nor any of `mix`: the first half in process and at 1 client,
+    # the second at 8 clients
+    fresh = fresh_mix(2 * args.fresh_queries, avoid=mix)
+    engine_fresh: dict[int, tuple[float, float]] = {}
     rows: list[str] = []
     details: list[str] = []
     engine: dict[int, tuple[float, float]] = {}
@@ -653,16 +837,27 @@ def main() -> None:
             engine_cpu[size] = (cpu50, cpu95)
             if args.profile and size == args.e2e_size:
                 profiles.append(profile_engine(backend, mix))
-            kinds = ", ".join(
-                f"{k} {v[0]:.2f}/{v[1]:.2f}"
-                for k, v in result.items()
-                if k not in ("all", "understanding", "cpu_ms", "cpu", "load")
-            )
-            kinds += (
-                f"; of which understanding the words {result['understanding'][0]:.3f}/"
-                f"{result['understanding'][1]:.3f}"
-            )
-            details.append(f"- {size:,} listings, p50/p95 ms by kind: {kinds}")
+            details.append(f"- {size:,} listings, p50/p95 ms by kind: {by_kind(result)}")
+            # The same backend again: the fixed mix with no facets kept (unless they never
+            # were), then the mix in which no query repeats, each after the headline's run
+            variants = [] if args.no_kept_facets else [("the same mix, no facets kept", mix)]
+            variants.append((f"{len(fresh) // 2} queries, none repeated", fresh[: len(fresh) // 2]))
+            for label, asked in variants:
+                kept = backend._kept_facets
+                if asked is mix:  # none kept, none read
+                    backend._kept_facets = KeptFacets(limit=0)
+                other = engine_run(backend, asked, warm=False)
+                backend._kept_facets = kept
+                (o50, o95), (c50, c95) = other["all"], other["cpu"]
+                (o_in, o_out) = other["load"]
+                print(f"   {label}: engine p50 {o50:.2f} ms p95 {o95:.2f} ms", flush=True)
+                rows.append(
+                    f"| {size:,}: {label} | | {o50:.2f} | {o95:.2f} | {c50:.2f} | {c95:.2f} | "
+                    f"{o_in:.1f} → {o_out:.1f} |"
+                )
+                details.append(f"- {size:,} listings, {label}: {by_kind(other)}")
+                if asked is not mix:
+                    engine_fresh[size] = (o50, o95)
             found = meili_run(docs, mix)
             if found:
                 meili[size] = found
@@ -670,7 +865,7 @@ def main() -> None:
             del backend, docs
             if size == args.e2e_size:
                 print("   end to end through the gateway...", flush=True)
-                e2e = end_to_end(var_dir, mix, serving.environment(args))
+                e2e = end_to_end(var_dir, mix, serving.environment(args), fresh)
                 print(f"   {e2e}", flush=True)
             shutil.rmtree(var_dir, ignore_errors=True)
     finally:
@@ -681,9 +876,22 @@ def main() -> None:
     print(section)
     for found in profiles:
         print(found)
-    print(summary(engine, engine_cpu, e2e, relevance))
+    print(summary(engine, engine_cpu, e2e, relevance, engine_fresh))
     if not args.no_write:
         write_section(ROOT / "docs" / "benchmarks.md", section)
+
+
+def by_kind(result: dict[str, Any]) -> str:
+    """An engine run's p50/p95 ms by kind, and the words' reading."""
+    kinds = ", ".join(
+        f"{k} {v[0]:.2f}/{v[1]:.2f}"
+        for k, v in result.items()
+        if k not in ("all", "understanding", "cpu_ms", "cpu", "load")
+    )
+    return kinds + (
+        f"; of which understanding the words {result['understanding'][0]:.3f}/"
+        f"{result['understanding'][1]:.3f}"
+    )
 
 
 def profile_engine(backend: SearchBackend, mix: list[tuple[str, SearchQuery]]) -> str:
@@ -702,7 +910,7 @@ def profile_engine(backend: SearchBackend, mix: list[tuple[str, SearchQuery]]) -
     return "== engine profile (300 queries, by own time)\n" + out.getvalue()
 
 
-def summary(engine, engine_cpu, e2e, relevance) -> str:  # type: ignore[no-untyped-def]
+def summary(engine, engine_cpu, e2e, relevance, engine_fresh=None) -> str:  # type: ignore[no-untyped-def]
     """The figures to read first, each with the load it was measured under."""
     lines = ["", "== SUMMARY (load = 1-minute load average on this machine's cores)"]
     for size, (p50, p95) in engine.items():
@@ -711,6 +919,9 @@ def summary(engine, engine_cpu, e2e, relevance) -> str:  # type: ignore[no-untyp
             f"engine at {size:,} listings: p50 {p50:.2f} ms, p95 {p95:.2f} ms wall; CPU a query "
             f"p50 {cpu50:.2f} ms, p95 {cpu95:.2f} ms (target p95 <= 5 ms at 100k)"
         )
+        if size in (engine_fresh or {}):
+            f50, f95 = engine_fresh[size]
+            lines.append(f"  ... no query repeated: p50 {f50:.2f} ms, p95 {f95:.2f} ms wall")
     found = relevance["understood"]
     lines.append(
         f"judged set: hits@3 {found['hits_at_3']:.1%}, MRR {found['mrr']:.3f}, "
@@ -731,6 +942,15 @@ def summary(engine, engine_cpu, e2e, relevance) -> str:  # type: ignore[no-untyp
             f"(load {loads['after eight clients']:.1f})",
             f"answer size: {e2e['bytes'] / 1024:.1f} KiB a page of 20",
         ]
+        fresh = e2e.get("fresh")
+        if fresh:
+            cpu = ", ".join(f"{name} {v:.2f}" for name, v in fresh["cpu_ms"].items())
+            lines += [
+                f"no query repeated ({fresh['queries'][0]} + {fresh['queries'][1]}): 1 client "
+                f"p50 {fresh['single'][0]:.2f} ms = {fresh['single'][0] / floor:.1f} x the floor; "
+                f"8 clients {fresh['throughput']:.0f} searches/s, p50 {fresh['eight'][0]:.2f} ms; "
+                f"CPU ms per search: {cpu}",
+            ]
     return "\n".join(lines)
 
 
@@ -788,6 +1008,33 @@ def verdicts(engine, e2e, engine_cpu=None) -> list[str]:  # type: ignore[no-unty
     return lines
 
 
+def fresh_rows(e2e: dict[str, Any]) -> list[str]:
+    """The end-to-end table's rows for the mix in which no query repeats."""
+    fresh = e2e.get("fresh")
+    if not fresh:
+        return []
+    loads = e2e["loads"]
+    one, eight = fresh["queries"]
+    return [
+        f"| search, 1 client, no query repeated ({one} queries) | {fresh['single'][0]:.2f} | "
+        f"{fresh['single'][1]:.2f} | {loads['after one client, fresh']:.1f} |",
+        f"| search, 8 concurrent clients, no query repeated ({eight} others) | "
+        f"{fresh['eight'][0]:.2f} | {fresh['eight'][1]:.2f} | {loads['after eight clients, fresh']:.1f} |",
+    ]
+
+
+def fresh_text(e2e: dict[str, Any]) -> list[str]:
+    fresh = e2e.get("fresh")
+    if not fresh:
+        return []
+    cpu = ", ".join(f"{name} {v:.2f}" for name, v in fresh["cpu_ms"].items())
+    return [
+        f"No query repeated: 1 client p50 {fresh['single'][0] / e2e['floor'][0]:.1f} x the floor; "
+        f"8 clients {fresh['throughput']:.0f} searches/s; CPU ms per search (1 client), by "
+        f"process: {cpu}."
+    ]
+
+
 def render(
     rows, details, e2e, meili, args, engine, load, reading, relevance, engine_cpu=None
 ) -> str:  # type: ignore[no-untyped-def]
@@ -807,7 +1054,16 @@ def render(
         "whole sentences as young people type them (places, prices, ages, days in the words). "
         "Engine figures are in process, each query answered as `GET /search` answers it: query "
         "understanding, tantivy (facets, highlights, loading the page's documents) and any fallback "
-        "searches (words dropped, filters loosened, the nearby count).",
+        "searches (words dropped, filters loosened, the nearby count). The fixed mix asks "
+        f"{len(set(map(engine_key, (q for _k, q in query_mix(args.queries)))))} different questions "
+        "(its one-word queries are all activity names, read as categories: searches without "
+        "words), so most of its searches are answered again with what an earlier one left "
+        "(facets kept for searches without words, `KeptFacets`; the page's listings already "
+        "decoded). Two more rows a size, after the fixed mix on the same index: the same mix "
+        "with no facets kept, and a mix in which no query repeats (`fresh_mix`: the same six "
+        "kinds in turn, no two queries the same question to the engine nor any of the fixed "
+        "mix's; words from the whole catalogue's vocabulary, so fewer of them are searches "
+        "without words; places moved up to 2 km, prices, ages and days over their ranges).",
         "",
         "| listings | index build | engine p50 (ms) | engine p95 (ms) | CPU a query p50 (ms) | CPU p95 (ms) | load before → after |",
         "|---|---|---|---|---|---|---|",
@@ -846,12 +1102,17 @@ def render(
             f"| `GET /api/directory/health` (the HTTP floor) | {e2e['floor'][0]:.2f} | {e2e['floor'][1]:.2f} | {loads['before']:.1f} (before) |",
             f"| search, 1 client | {e2e['single'][0]:.2f} | {e2e['single'][1]:.2f} | {loads['after one client']:.1f} |",
             f"| search, 8 concurrent clients | {e2e['eight'][0]:.2f} | {e2e['eight'][1]:.2f} | {loads['after eight clients']:.1f} |",
+            *fresh_rows(e2e),
             "",
             f"8 clients: {e2e['throughput']:.0f} searches/s (load {loads['after eight clients']:.1f}). "
             f"Directory process peak memory (VmHWM): {e2e['peak_mb']:.0f} MB. "
             f"An answer (a page of 20) is {e2e['bytes'] / 1024:.1f} KiB.",
             f"Single-client p50 is {e2e['single'][0] / floor50:.1f} x the floor. "
             f"CPU ms per search (1 client), by process: {cpu}; per call of the floor: {floor_cpu}.",
+            *fresh_text(e2e),
+            "Timed calls by the load generator (bench/loadgen.py, one thread, raw sockets; "
+            "before 2 December's ninth session bench/keepalive.py's `http.client`, a thread a "
+            "client: its 'bench client' CPU a call was higher, the suite's the same).",
             "",
         ]
     if meili:
