@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
+
+from flask import Response
+from flask.json.provider import JSONProvider
 
 from services.directory.adapters.geocode import Geocoder
 from services.directory.domain import taxonomy
@@ -13,6 +17,7 @@ from services.directory.search.query import SearchQuery, listed_hits
 from services.directory.service_layer.search_log import search_row
 from services.directory.service_layer.search_log_writer import SearchLogWriter
 from shared import clock
+from shared.json_provider import OrjsonProvider
 from shared.outbox import utcnow
 
 
@@ -38,6 +43,54 @@ def search_listings(
     row = search_row(found, near, search_id, searcher, utcnow())
     search_log.submit(lambda: row)
     return answer_body(found, search_id), found
+
+
+@dataclass(frozen=True, slots=True)
+class SearchAnswer:
+    """A search answered as `GET /search` sends it: the body's bytes and what the request's
+    metrics and headers say of it."""
+
+    body: bytes  # the JSON the app's provider writes for `answer_body` (its final newline too)
+    total: int  # matching listings (the search metrics' `g.search_total`)
+    understanding_ms: float
+
+    @property
+    def server_timing(self) -> str:
+        """The `Server-Timing` header's value."""
+        return f"understand;dur={self.understanding_ms:.3f}"
+
+
+def search_answer(
+    search_log: SearchLogWriter,
+    backend: SearchBackend,
+    query: SearchQuery,
+    json: JSONProvider,
+    *,
+    explicit: frozenset[str],
+    geocoder: Geocoder | None = None,
+    near: str | None = None,
+    searcher: str | None = None,
+) -> SearchAnswer:
+    """`search_listings`, its body as the bytes `json` (the app's provider) answers it with:
+    what both the Flask route and a lean path send, so their answers are the same bytes."""
+    found = answer(backend, query, explicit=explicit, geocoder=geocoder)
+    search_id = str(uuid.uuid4())
+    row = search_row(found, near, search_id, searcher, utcnow())  # see search_listings
+    search_log.submit(lambda: row)
+    return SearchAnswer(
+        answer_json(found, search_id, json), found.result.total, found.understanding_ms
+    )
+
+
+def answer_json(found: Answer, search_id: str | None, json: JSONProvider) -> bytes:
+    """The bytes of `json.response(answer_body(found, search_id))`'s body."""
+    body = answer_body(found, search_id)
+    if isinstance(json, OrjsonProvider):
+        written = json.body_of(body)
+        if written is not None:
+            return written
+    response = cast(Response, json.response(body))
+    return response.get_data()
 
 
 def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
