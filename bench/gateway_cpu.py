@@ -8,7 +8,7 @@ granian in its shape there) and, beside its gateway ("this"), one more gateway
 process for each `--other LABEL=SOURCE_TREE` (a checkout of another commit, e.g. made with
 `git archive COMMIT | tar -x -C DIR`) in front of the same services, with the same keys. Then in
 rounds, each gateway in turn (the order rotating each round so the machine's load falls on each
-alike), blocks of calls over keep-alive connections (bench/keepalive.py):
+alike), blocks of calls over keep-alive connections (bench/loadgen.py):
 
 - `floor`: `GET /api/directory/health`, anonymous (the HTTP floor of bench/budget.py);
 - `whoami`: `GET /api/budget/whoami` with a bearer token (the do-nothing call);
@@ -31,7 +31,6 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import serving  # noqa: E402
 from bench.budget import descendants, process_cpu, summarise  # noqa: E402
-from bench.keepalive import KeepAliveClient  # noqa: E402
+from bench.loadgen import LoadGenerator, Result  # noqa: E402
 from services.launcher import free_port  # noqa: E402
 from tests.support import RunningSuite, running_suite, wait_serving  # noqa: E402
 
@@ -61,34 +60,40 @@ def start_gateway(suite: RunningSuite, source: Path, log: Path) -> tuple[subproc
 
 
 def block(url: str, call: str, token: str, calls: int, clients: int, pid: int) -> float:
-    """CPU ms a call of the gateway `pid` (its process tree) over `calls` calls."""
-    session = KeepAliveClient(timeout=30)
+    """CPU ms a call of the gateway `pid` (its process tree) over `calls` calls, sent by the load
+    generator (bench/loadgen.py: `clients` closed loops driven by one thread, each request's
+    bytes built before the block; bench/keepalive.py's threads until 2 December's ninth session:
+    the same requests, header for header)."""
     headers = {"Authorization": f"Bearer {token}"}
+    expected = 404 if call == "approve" else 200
+    with LoadGenerator(url, clients, timeout=30) as loadgen:
 
-    def one(_: int) -> None:
-        if call == "floor":
-            answer = session.get(url + "/api/directory/health")
-            expected = 200
-        elif call == "whoami":
-            answer = session.request("GET", url + "/api/budget/whoami", headers=headers)
-            expected = 200
-        else:
-            key = uuid.uuid4().hex
-            answer = session.request(
+        def request() -> bytes:
+            if call == "floor":
+                return loadgen.request("GET", "/api/directory/health")
+            if call == "whoami":
+                return loadgen.request("GET", "/api/budget/whoami", headers)
+            return loadgen.request(
                 "POST",
-                f"{url}/api/budget/requests/{uuid.uuid4()}/approve",
-                headers={**headers, "Idempotency-Key": key},
+                f"/api/budget/requests/{uuid.uuid4()}/approve",
+                {**headers, "Idempotency-Key": uuid.uuid4().hex},
             )
-            expected = 404
-        if answer.status_code != expected:
-            raise RuntimeError(f"{call} through {url}: {answer.status_code} {answer.text[:200]}")
 
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, range(clients * 4)))  # every client's connection made and warm
+        def checked(results: list[Result]) -> None:
+            for answer in results:
+                if answer.status != expected:
+                    raise RuntimeError(
+                        f"{call} through {url}: {answer.status} "
+                        f"{answer.body[:200].decode('utf-8', 'replace')}"
+                    )
+
+        checked(loadgen.run([request() for _ in range(clients * 4)]))  # every connection warm
+        requests = [request() for _ in range(calls)]
         pids = descendants(pid)
         before = sum(process_cpu(p) for p in pids)
-        list(pool.map(one, range(calls)))
+        results = loadgen.run(requests)
         after = sum(process_cpu(p) for p in descendants(pid))
+        checked(results)
     return (after - before) * 1000 / calls
 
 

@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import budget, search  # noqa: E402
-from bench.keepalive import KeepAliveClient  # noqa: E402
+from bench.loadgen import LoadGenerator  # noqa: E402
 from services.launcher import Suite  # noqa: E402
 
 
@@ -200,29 +199,26 @@ def search_suite(size: int, shape: Shape) -> Iterator[Suite]:
 
 
 def searches(args: argparse.Namespace, shapes: list[Shape]) -> list[dict[str, Any]]:
+    """The mix at `--clients` closed loops of the load generator (bench/loadgen.py; until 2
+    December's ninth session bench/keepalive.py's threads, the same requests)."""
     mix = search.query_mix(args.calls)
     results = []
     with search_suite(args.size, shapes[0]) as suite:
-        session = KeepAliveClient(timeout=30)
-        url = suite.gateway + "/api/directory/search"
+        loadgen = LoadGenerator(suite.gateway, args.clients, timeout=30)
+        requests = [search.search_request(loadgen, query) for _kind, query in mix]
         for turn in range(args.turns):
             for shape in shapes:
                 restart(suite, args.restart, shape)
-                for _kind, query in mix[:50]:
-                    session.get(url, params=search.as_params(query)).raise_for_status()
-
-                def client(n: int) -> None:
-                    for _kind, query in mix[n :: args.clients]:
-                        session.get(url, params=search.as_params(query)).raise_for_status()
+                search.answered(loadgen.run(requests[:50]))
 
                 def run() -> None:
-                    with ThreadPoolExecutor(args.clients) as pool:
-                        list(pool.map(client, range(args.clients)))
+                    search.answered(loadgen.run(requests))
 
                 found = measured(suite, len(mix), run, None)
                 found.update(turn=turn + 1, shape=str(shape))
                 print(found, flush=True)
                 results.append(found)
+        loadgen.close()
     return results
 
 
