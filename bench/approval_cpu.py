@@ -2,6 +2,7 @@
 else is on the clock (the whole-stack figures of bench/budget.py move by 15 % on a loaded machine).
 
     TEST_POSTGRES_URL=... .venv/bin/python bench/approval_cpu.py [--timed 200] [--runs 3]
+    TEST_POSTGRES_URL=... .venv/bin/python bench/approval_cpu.py --ways now --revisions 0016,head
     .venv/bin/python bench/approval_cpu.py --sqlite [--ways steps,now]   # a fresh SQLite file
 
 A fresh PostgreSQL database, one young person with a large budget and submitted equipment
@@ -33,6 +34,9 @@ Ways (`--ways`, default `main,now`), taking turns approval by approval so that t
   `prepare_threshold` None (never a server-side prepared statement) and 0 (prepared on first use)
   instead of its default 5 (prepared from a statement's sixth run on a connection).
 
+With `--revisions`, one way runs on a database of each migration revision named, taking turns as
+the ways do: the same code on different schemas (indexes, fillfactor), PostgreSQL's CPU compared.
+
 Each way has its own engine (same pool sizes); 20 approvals each to warm up, then `--timed` each,
 each timed with `time.process_time` (this process's CPU). Statements (on PostgreSQL psycopg's
 cursor executions, SQLAlchemy's and `shared.driver_sql`'s alike, counted by wrapping psycopg's
@@ -54,7 +58,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -361,7 +365,8 @@ WAYS: dict[str, Callable[[str], Way]] = {
 }
 
 
-def measure(url: str, timed: int, names: list[str], *, analyze: bool = False) -> list[Way]:
+def _requests(url: str, count: int, *, analyze: bool) -> list[str]:
+    """`count` submitted equipment requests of one young person with a large budget."""
     setup = Database(url)
     try:
         scheme = factories.create_scheme(setup, cap_pence=10_000_000)
@@ -373,7 +378,7 @@ def measure(url: str, timed: int, names: list[str], *, analyze: bool = False) ->
             factories.create_request(setup, person_id=person_id, goal_id=goal_id, amount_pence=100)[
                 "id"
             ]
-            for _ in range(len(names) * (WARM_UP + timed))
+            for _ in range(count)
         ]
         if analyze:  # statistics, as autovacuum keeps them on a database in service
             with setup.engine.connect() as connection:
@@ -382,9 +387,24 @@ def measure(url: str, timed: int, names: list[str], *, analyze: bool = False) ->
                 )
     finally:
         setup.dispose()
-    ways = [WAYS[name](url) for name in names]
+    return ids
+
+
+def measure(
+    url: str | list[str], timed: int, names: list[str], *, analyze: bool = False
+) -> list[Way]:
+    """Each way's approvals, taking turns; with a list of URLs, way i on database i (`--revisions`:
+    one way, the same code, on databases of different schemas)."""
+    urls = url if isinstance(url, list) else [url] * len(names)
+    if len(set(urls)) == 1:
+        ids = _requests(urls[0], len(names) * (WARM_UP + timed), analyze=analyze)
+        turns = ids
+    else:  # each database its own requests, taken in turns
+        own = [_requests(u, WARM_UP + timed, analyze=analyze) for u in urls]
+        turns = [ids[n] for n in range(WARM_UP + timed) for ids in own]
+    ways = [WAYS[name](u) for name, u in zip(names, urls, strict=True)]
     try:
-        for n, request_id in enumerate(ids):
+        for n, request_id in enumerate(turns):
             if n == len(ways) * WARM_UP:
                 for way in ways:
                     way.server_cpu = -way.server_seconds()
@@ -394,14 +414,15 @@ def measure(url: str, timed: int, names: list[str], *, analyze: bool = False) ->
     finally:
         for way in ways:
             way.db.dispose()
-    checked = Database(url)
-    try:  # what `phb budget verify` checks: every approval of every way left the ledger whole
-        with checked.session() as session:
-            report = verify_ledger(session)
-        if not report.ok:
-            sys.exit(f"the ledger does not verify: {report.as_dict()}")
-    finally:
-        checked.dispose()
+    for checked_url in sorted(set(urls)):
+        checked = Database(checked_url)
+        try:  # what `phb budget verify` checks: every approval of every way left the ledger whole
+            with checked.session() as session:
+                report = verify_ledger(session)
+            if not report.ok:
+                sys.exit(f"the ledger does not verify: {report.as_dict()}")
+        finally:
+            checked.dispose()
     return ways
 
 
@@ -424,6 +445,11 @@ def main() -> None:
         help="ANALYZE after the set-up (a fresh database has no statistics; a database in service"
         " has autovacuum's)",
     )
+    parser.add_argument(
+        "--revisions",
+        help="comma-separated migration revisions (e.g. 0016,head): one way (--ways now) on a"
+        " database of each schema, taking turns",
+    )
     args = parser.parse_args()
     args.ways = args.ways or ("steps,now" if args.sqlite else "main,now")
     names = [name.strip() for name in args.ways.split(",")]
@@ -431,11 +457,24 @@ def main() -> None:
         sys.exit(f"unknown ways: {sorted(unknown)}")
     if not args.sqlite and not os.environ.get("TEST_POSTGRES_URL"):
         sys.exit("Set TEST_POSTGRES_URL to a PostgreSQL server this run may create databases on.")
+    revisions = [r.strip() for r in args.revisions.split(",")] if args.revisions else []
+    if revisions and (args.sqlite or len(names) != 1):
+        sys.exit("--revisions: PostgreSQL, and one way (--ways now)")
     for run in range(1, args.runs + 1):
-        with sqlite_database() if args.sqlite else postgres_database() as url:
-            upgrade(package("budget"), url)
-            load = os.getloadavg()[0]
-            ways = measure(url, args.timed, names, analyze=args.analyze)
+        if revisions:
+            with ExitStack() as stack:
+                urls = [stack.enter_context(postgres_database()) for _ in revisions]
+                for each, revision in zip(urls, revisions, strict=True):
+                    upgrade(package("budget"), each, revision)
+                load = os.getloadavg()[0]
+                ways = measure(urls, args.timed, names * len(urls), analyze=args.analyze)
+            for way, revision in zip(ways, revisions, strict=True):
+                way.name = f"{way.name}@{revision}"
+        else:
+            with sqlite_database() if args.sqlite else postgres_database() as url:
+                upgrade(package("budget"), url)
+                load = os.getloadavg()[0]
+                ways = measure(url, args.timed, names, analyze=args.analyze)
         print(f"run {run} (load {load:.1f} -> {os.getloadavg()[0]:.1f}; ledger verified):")
         for way in ways:
             cpu = sorted(way.cpu)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -229,10 +230,13 @@ class PurchaseRequest(Base):
     __tablename__ = "purchase_requests"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    # (found by ix_purchase_requests_person_approved, which it leads)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
     goal_id: Mapped[str] = mapped_column(ForeignKey("goals.id"))
-    listing_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    listing_id: Mapped[str | None] = mapped_column(
+        String(36)
+    )  # (no query looks a request up by it)
     cost_option_id: Mapped[str | None] = mapped_column(String(36))
     provider_id: Mapped[str | None] = mapped_column(String(36), index=True)
     payee: Mapped[str] = mapped_column(String(200))
@@ -253,7 +257,7 @@ class PurchaseRequest(Base):
     activity_started_on: Mapped[date | None] = mapped_column(Date)
     # The open (or paid) payment run this request is in: set only by a conditional UPDATE that
     # finds it NULL, so two runs made at once never share a request.
-    payment_run_id: Mapped[str | None] = mapped_column(ForeignKey("payment_runs.id"), index=True)
+    payment_run_id: Mapped[str | None] = mapped_column(ForeignKey("payment_runs.id"))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -264,9 +268,26 @@ class PurchaseRequest(Base):
     __table_args__ = (
         CheckConstraint("amount_pence > 0", name="amount_positive"),
         CheckConstraint("recovered_pence <= paid_pence", name="recovered_within_paid"),
-        # A young person's first approval and first activity, for the commissioners' report.
+        # A young person's requests (every lookup by person_id), their first approval.
         Index("ix_purchase_requests_person_approved", "person_id", "approved_at"),
-        Index("ix_purchase_requests_person_started", "person_id", "activity_started_on"),
+        # Partial indexes (issue 16): every state change writes each index a request's row is in
+        # (its state is indexed, so no update is HOT), so an index of a column that is NULL until
+        # late in a request's life holds only the rows where it is set (these two and the paid
+        # one in `report_summary`: an approval writes none of them). Every query on them names a
+        # value (`=`, `<`, `>=`) or `IS NOT NULL`, which implies the predicate.
+        Index(
+            "ix_purchase_requests_person_started",
+            "person_id",
+            "activity_started_on",
+            postgresql_where=text("activity_started_on IS NOT NULL"),
+            sqlite_where=text("activity_started_on IS NOT NULL"),
+        ),
+        Index(
+            "ix_purchase_requests_payment_run_id",
+            "payment_run_id",
+            postgresql_where=text("payment_run_id IS NOT NULL"),
+            sqlite_where=text("payment_run_id IS NOT NULL"),
+        ),
     )
 
 

@@ -65,11 +65,23 @@ if TYPE_CHECKING:  # (the approval's statements use this module's: no import at 
 
 HOLDING = sorted(rules.HOLDING_STATES)
 
-# Index-only scans for the report's per-period counts of young people (reach; paid in the period).
+# Index-only scans for the report's per-period counts of young people (reach; paid in the period),
+# of the requests approved (paid) only: a request enters each as it is approved (paid), not
+# before (`orm.PurchaseRequest`'s partial indexes).
 Index(
-    "ix_purchase_requests_approved_person", PurchaseRequest.approved_at, PurchaseRequest.person_id
+    "ix_purchase_requests_approved_person",
+    PurchaseRequest.approved_at,
+    PurchaseRequest.person_id,
+    postgresql_where=PurchaseRequest.approved_at.is_not(None),
+    sqlite_where=PurchaseRequest.approved_at.is_not(None),
 )
-Index("ix_purchase_requests_paid_person", PurchaseRequest.paid_on, PurchaseRequest.person_id)
+Index(
+    "ix_purchase_requests_paid_person",
+    PurchaseRequest.paid_on,
+    PurchaseRequest.person_id,
+    postgresql_where=PurchaseRequest.paid_on.is_not(None),
+    sqlite_where=PurchaseRequest.paid_on.is_not(None),
+)
 
 
 class ReportPerson(Base):
