@@ -32,7 +32,7 @@ from services.directory.search.query import (
 )
 from services.directory.search.text import all_words, highlight
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 ACTIVE = "active"  # the status a listing is searched in
 FOLD = "fold"
 NO_MAX_AGE = 1000
@@ -103,6 +103,9 @@ def schema() -> tantivy.Schema:
         "day_set",
     ):
         sb.add_text_field(raw, tokenizer_name="raw", fast=True)
+    # a listing's categories and days in pairs (`category_day`): a search for a category on a
+    # day walks the listings that have both, not every listing of the category or of the day
+    sb.add_text_field("category_day", tokenizer_name="raw")
     # one term ("1") in every listing whose status is not "active": a search that has other
     # filters or words to go on leaves these out (MustNot over a few) instead of intersecting
     # with every active listing's posting (Must status:active)
@@ -139,6 +142,19 @@ def category_set(categories: Sequence[str]) -> str:
     return " ".join(dict.fromkeys(categories))
 
 
+def category_day(slug: str, day: str) -> str:
+    """A category and a day as one term: slugs hold no spaces, so the pair is read back
+    unambiguously (a query names pairs only where neither part holds a space: `joinable`)."""
+    return f"{slug} {day}"
+
+
+def joinable(slugs: Sequence[str], day: str) -> bool:
+    """Whether "in any of `slugs`, on `day`" can be asked as `category_day` terms: a listing has
+    the term `category_day(s, day)` exactly when it has category s and day `day`, as long as
+    neither part holds the separator (then no other pair writes the same term)."""
+    return bool(slugs) and " " not in day and not any(" " in slug for slug in slugs)
+
+
 def to_document(doc: SearchDocument) -> tantivy.Document:
     """A listing as the index holds it: its words, its filters, and its facets as numbers."""
     out = tantivy.Document()
@@ -163,6 +179,8 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
     out.add_text("town", town_value(doc))
     for day in doc.days:
         out.add_text("day", day)
+    for pair in {category_day(slug, day) for slug in doc.categories for day in doc.days}:
+        out.add_text("category_day", pair)
     for part in doc.times:
         out.add_text("time", part)
     for welcome in doc.welcomes:

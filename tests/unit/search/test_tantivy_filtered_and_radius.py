@@ -1,0 +1,169 @@
+"""The embedded engine's filtered and radius searches, held to the slow way's answers over a
+synthetic catalogue (bench/search.py's, so the benchmark's own mix is among the queries):
+
+- a category asked on a day is searched as the pair's `category_day` terms: the same answers as
+  the two filters apart (hits in the same order, totals, facets), whole questions included;
+- a radius search keeps exactly the listings a plain great-circle distance puts inside the
+  circle, nearest first, with facets counted over just those listings."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from bench.search import explicit, query_mix, synthetic_catalogue
+from services.directory.domain.search import SearchDocument
+from services.directory.search import tantivy_ranking
+from services.directory.search.answering import answer
+from services.directory.search.query import (
+    DAYS,
+    GeoPoint,
+    SearchQuery,
+    SearchResult,
+    haversine_m,
+    order_facet,
+    price_band,
+    town_value,
+)
+from services.directory.search.tantivy_backend import TantivyBackend
+from services.directory.search.tantivy_index import KeptFacets, category_day, joinable
+
+LISTINGS = 3000
+MIX = query_mix(600)
+FILTERED = [q for kind, q in MIX if kind == "filtered + faceted"]
+RADIUS = [q for kind, q in MIX if kind == "geo radius by distance"]
+
+
+@pytest.fixture(scope="module")
+def listings() -> list[SearchDocument]:
+    found = synthetic_catalogue(LISTINGS)
+    # a few listings with more categories and days than the catalogue gives, one without a
+    # location, one named twice in a category and a day
+    found[0] = replace(found[0], categories=["dance", "salsa", "music"], days=list(DAYS))
+    found[1] = replace(found[1], lat=None, lng=None)
+    found[2] = replace(found[2], categories=["dance", "dance"], days=["monday", "monday"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def backend(
+    tmp_path_factory: pytest.TempPathFactory, listings: list[SearchDocument]
+) -> TantivyBackend:
+    found = TantivyBackend(tmp_path_factory.mktemp("filtered") / "index")
+    for start in range(0, len(listings), 1000):  # several segments
+        found.upsert(listings[start : start + 1000])
+    return found
+
+
+def _shown(result: SearchResult) -> tuple:  # type: ignore[type-arg]
+    return (
+        result.total,
+        [(h.document.id, h.distance_m, h.words_matched, h.highlights) for h in result.hits],
+        result.facets,
+        result.matched_all,
+        result.best_matched,
+    )
+
+
+def _answered(backend: TantivyBackend, query: SearchQuery) -> tuple:  # type: ignore[type-arg]
+    found = answer(backend, query, explicit=explicit(query))
+    return (
+        _shown(found.result),
+        found.query,
+        found.nearby,
+        [c.as_dict() for c in found.changes],
+    )
+
+
+EXTRA = [
+    SearchQuery(categories=("dance", "music"), day="sunday", facets=("category", "day")),
+    SearchQuery(categories=("dance",), day="monday", age=16, page=3, per_page=7),
+    SearchQuery(categories=("salsa",), day="saturday", sort="price"),
+    SearchQuery(categories=("nothing-here",), day="monday"),
+    SearchQuery(categories=("dance",), day="caturday"),
+    SearchQuery(categories=("sport-fitness",), day="friday", days=("monday", "friday")),
+    SearchQuery(categories=("sport-fitness",), day="friday", near=GeoPoint(50.77, 0.28)),
+    SearchQuery(categories=("dance",), day="friday", near=GeoPoint(50.77, 0.28), radius_km=4),
+]
+
+
+@pytest.mark.parametrize("words", [[], ["club"], ["harbour", "club"]], ids=repr)
+@pytest.mark.parametrize("query", FILTERED[:12] + EXTRA, ids=repr)
+def test_a_category_on_a_day_answers_as_the_two_filters_apart(
+    backend: TantivyBackend, query: SearchQuery, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
+    paired = backend.search_words(query, words, last=True)
+    monkeypatch.setattr(tantivy_ranking, "JOIN_CATEGORY_DAY", False)
+    apart = backend.search_words(query, words, last=True)
+    assert _shown(paired) == _shown(apart)
+
+
+def test_the_benchmarks_filtered_questions_answer_as_the_two_filters_apart(
+    backend: TantivyBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole questions (understanding, fallbacks), every filtered one of the benchmark's mix."""
+    monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
+    paired = [_answered(backend, q) for q in FILTERED]
+    assert sum(1 for found in paired if found[0][0]) > len(FILTERED) // 2  # not all empty
+    monkeypatch.setattr(tantivy_ranking, "JOIN_CATEGORY_DAY", False)
+    assert paired == [_answered(backend, q) for q in FILTERED]
+
+
+def test_a_pair_is_asked_only_where_it_reads_back_unambiguously() -> None:
+    assert category_day("dance", "monday") == "dance monday"
+    assert joinable(("dance", "music"), "monday")
+    assert not joinable((), "monday")
+    assert not joinable(("dance",), "late monday")  # "dance late" + "monday" writes it too
+    assert not joinable(("dance late",), "monday")
+
+
+def _facets(docs: list[SearchDocument], names: tuple[str, ...]) -> dict[str, list]:  # type: ignore[type-arg]
+    counts: dict[str, Counter[str]] = {
+        "category": Counter(c for d in docs for c in set(d.categories)),
+        "town": Counter(town_value(d) for d in docs),
+        "price_band": Counter(price_band(d) for d in docs),
+        "day": Counter(day for d in docs for day in set(d.days) if day in DAYS),
+    }
+    return {name: order_facet(name, dict(counts[name])) for name in names}
+
+
+@pytest.mark.parametrize("query", RADIUS[:16], ids=repr)
+def test_a_radius_search_keeps_what_a_plain_distance_puts_inside(
+    backend: TantivyBackend, listings: list[SearchDocument], query: SearchQuery
+) -> None:
+    """Against the slow way written out: every listing of the category, its great-circle
+    distance, those inside the circle nearest first, their facets counted one by one."""
+    assert query.near is not None and query.radius_m is not None
+    words = answer(backend, query, explicit=explicit(query)).query
+    categories = words.categories
+    centre: GeoPoint = query.near
+    radius = query.radius_m
+    listed = [d for d in listings if d.status == "active" and set(d.categories) & set(categories)]
+    inside = sorted(
+        (
+            (haversine_m(centre, d.lat, d.lng), n, d)
+            for n, d in enumerate(listed)
+            if d.lat is not None and d.lng is not None
+        ),
+        key=lambda found: found[:2],
+    )
+    inside = [found for found in inside if found[0] <= radius]
+    result = backend.search_words(replace(query, categories=categories, text=""), [])
+    assert result.total == len(inside) > 0
+    assert [(h.document.id, h.distance_m) for h in result.hits] == [
+        (d.id, round(metres)) for metres, _n, d in inside[: query.per_page]
+    ]
+    assert result.facets == _facets([d for _m, _n, d in inside], query.facets)
+    assert any(metres > radius for metres in _every_distance(listed, centre))  # some outside
+
+
+def _every_distance(docs: list[SearchDocument], centre: GeoPoint) -> list[float]:
+    return [
+        haversine_m(centre, d.lat, d.lng)
+        for d in docs
+        if d.lat is not None and d.lng is not None and not math.isnan(d.lat)
+    ]
