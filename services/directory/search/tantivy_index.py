@@ -441,14 +441,9 @@ def document_words(doc: SearchDocument) -> set[str]:
 
 def distances_m(searcher: tantivy.Searcher, addresses: list[Any], centre: GeoPoint) -> Any:
     """Haversine distances in metres from fast fields, NaN where a listing has no location."""
-    lat = numpy.array(
-        [numpy.nan if v is None else v for v in searcher.fast_field_values("lat", addresses)],
-        dtype=float,
-    )
-    lng = numpy.array(
-        [numpy.nan if v is None else v for v in searcher.fast_field_values("lng", addresses)],
-        dtype=float,
-    )
+    # numpy reads None as NaN in a float array
+    lat = numpy.array(searcher.fast_field_values("lat", addresses), dtype=float)
+    lng = numpy.array(searcher.fast_field_values("lng", addresses), dtype=float)
     phi1, phi2 = numpy.radians(centre.lat), numpy.radians(lat)
     dphi = phi2 - phi1
     dlmb = numpy.radians(lng - centre.lng)

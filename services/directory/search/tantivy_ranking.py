@@ -409,29 +409,33 @@ class RankedSearch(TermExpansion):
         so read the candidates' coordinates from fast fields and keep those inside the circle.
         More words matched still comes first; within that, the order asked for."""
         assert query.near is not None
-        found = [
-            (k, score, address)
-            for k, q in buckets
-            for score, address in self._all(searcher, q, ranked)
-        ]
-        addresses = [address for _k, _score, address in found]
-        distances = distances_m(searcher, addresses, query.near) if found else numpy.zeros(0)
-        scores = numpy.array([score for _k, score, _a in found], dtype=float)
-        kept_words = numpy.array([k for k, _s, _a in found], dtype=float)
-        keep = numpy.arange(len(found))
+        # every bucket's matches in bucket order, as columns: (score, address) pairs unzipped
+        # in C, never a tuple or list item built per match in Python
+        each = [(k, self._all(searcher, q, ranked)) for k, q in buckets]
+        pairs = [pair for _k, hits in each for pair in hits] if len(each) > 1 else each[0][1]
+        score_column, address_column = zip(*pairs, strict=True) if pairs else ((), ())
+        addresses = list(address_column)
+        distances = distances_m(searcher, addresses, query.near) if pairs else numpy.zeros(0)
+        scores = numpy.array(score_column, dtype=float)
+        kept_words = numpy.repeat(
+            numpy.array([k for k, _h in each], dtype=float), [len(h) for _k, h in each]
+        )
+        keep = numpy.arange(len(pairs))
         if query.radius_m is not None:
             keep = keep[distances <= query.radius_m]  # NaN (no location) is never inside
+        every_inside = len(keep) == len(pairs)
+        kept_addresses = addresses if every_inside else [addresses[i] for i in keep.tolist()]
         if query.sort == "distance":
             keys: tuple[Any, ...] = (-scores[keep], distances[keep])
         elif query.sort == "price":
             prices = numpy.array(
-                searcher.fast_field_values("price_sort", [addresses[i] for i in keep]), dtype=float
+                searcher.fast_field_values("price_sort", kept_addresses), dtype=float
             )
             keys = (distances[keep], prices)
         else:
             keys = (distances[keep], -scores[keep])
         order = keep[numpy.lexsort((*keys, -kept_words[keep]))]
-        chosen = order[query.offset : query.offset + query.per_page]
+        chosen = order[query.offset : query.offset + query.per_page].tolist()
         docs = self._decoded.load_shown(searcher, [addresses[i] for i in chosen])
         hits = [
             self._hit(
@@ -445,14 +449,11 @@ class RankedSearch(TermExpansion):
         ]
         if not len(keep):
             facets: dict[str, list[Any]] = {}
-        elif query.radius_m is None or len(keep) == len(found):
+        elif every_inside:
             facets = self._facets(searcher, union, query.facets)
         else:
             facets = count_facets(
-                searcher,
-                [addresses[i] for i in keep],
-                query.facets,
-                lambda codes: self._decode(searcher, codes),
+                searcher, kept_addresses, query.facets, lambda codes: self._decode(searcher, codes)
             )
         inside = kept_words[keep]
         return SearchResult(
