@@ -77,7 +77,7 @@ def answer(
     person set themselves, which the words never override and which are never loosened)."""
     started = time.perf_counter()
     locate = (geocoder or geocoding.OfflineGeocoder()).locate
-    understood = understand(query.text, locate=locate)
+    understood = understand(query.text, locate=locate, correct=backend.correction)
     base, applied, place = _apply(query, understood, explicit, locate)
     spent_ms = (time.perf_counter() - started) * 1000
     changes: list[Change] = []

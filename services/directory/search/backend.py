@@ -47,6 +47,13 @@ class SearchBackend(abc.ABC):
     def health(self) -> dict[str, Any]:
         """Details when the engine answers; raises SearchUnavailable when it does not."""
 
+    def correction(self, word: str) -> str | None:
+        """The one word of the index a misspelt `word` can only mean, read before the search
+        so that query understanding reads it as that word ("clmbing" as "climbing", a
+        category); None when the engine does not say (the word is then searched as typed,
+        its typos forgiven by the engine)."""
+        return None
+
     @abc.abstractmethod
     def _search_words(self, query: SearchQuery, query_words: list[str], last: bool) -> SearchResult:
         """Documents matching the filters and every one of `query_words` (every document when

@@ -31,7 +31,7 @@ from services.directory.search.tantivy_index import (
     value_code,
 )
 from services.directory.search.tantivy_ranking import RankedSearch
-from services.directory.search.text import load_synonyms
+from services.directory.search.text import load_synonyms, typo_budget
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
         self._vocabulary: list[str] = []
         self._vocabulary_set: set[str] = set()
         self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
+        self._corrections: dict[str, str | None] = {}  # misspelt word -> the word it means
         self._codes: dict[int, str] = {}  # facet value codes -> values (towns, category sets)
         self._decoded = DecodedDocuments()  # a page's listings, kept decoded by content
         self._kept_facets = KeptFacets()  # searches without words: facets, for a files version
@@ -138,6 +139,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
             self._vocabulary = sorted(self._vocabulary_set | new_words)
             self._vocabulary_set = self._vocabulary_set | new_words
         self._expansions = {}
+        self._corrections = {}
         for doc in added:
             values = (
                 [town_value(doc), category_set(doc.categories)]
@@ -158,6 +160,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
             self._vocabulary = terms
             self._vocabulary_set = set(terms)
             self._expansions = {}
+            self._corrections = {}
             values = [
                 t for field in CODED_FIELDS for t, _n in searcher.terms_with_prefix(field, "")
             ]
@@ -231,6 +234,13 @@ class TantivyBackend(RankedSearch, SearchBackend):
         return load_document(searcher, found[0][1])
 
     # ---- queries -----------------------------------------------------------------------------
+
+    def correction(self, word: str) -> str | None:
+        if not typo_budget(word):  # a short word has no typo: nothing to read of the index
+            return None
+        version = self._files_version()
+        self._sync_caches(self._searcher(version), version)
+        return self._correct(word)
 
     def _search_words(self, query: SearchQuery, query_words: list[str], last: bool) -> SearchResult:
         version = self._files_version()

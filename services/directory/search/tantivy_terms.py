@@ -19,6 +19,7 @@ class TermExpansion:
     _vocabulary: list[str]
     _vocabulary_set: set[str]
     _expansions: dict[tuple[str, bool], list[tuple[str, float]]]
+    _corrections: dict[str, str | None]
     _synonyms: dict[str, frozenset[str]]
 
     def _with_prefix(self, prefix: str) -> list[str]:
@@ -66,6 +67,34 @@ class TermExpansion:
             self._expansions = {}
         self._expansions[(word, last)] = result
         return result
+
+    def _correct(self, word: str) -> str | None:
+        """The one indexed word a misspelt word can only mean ("clmbing" -> "climbing"): the
+        word is not indexed, starts none that is (an unfinished word, "equin", stays a prefix),
+        exactly one indexed word is within its typo budget, and no other word of the synonyms'
+        is. None otherwise: the word as typed then reads as `expand` reads it (every indexed
+        word it could be)."""
+        if word in self._corrections:
+            return self._corrections[word]
+        found: str | None = None
+        budget = typo_budget(word)
+        if budget and word not in self._vocabulary_set and not self._starts_a_term(word):
+            near = {
+                term
+                for term in self._typo_candidates(word, budget)
+                if term in self._vocabulary_set and typo_cost(word, term, budget)
+            }
+            corrected = synonym_correction(word, self._synonyms)
+            if len(near) == 1 and (corrected is None or corrected[0] in near):
+                found = near.pop()
+        if len(self._corrections) > 5000:
+            self._corrections = {}
+        self._corrections[word] = found
+        return found
+
+    def _starts_a_term(self, prefix: str) -> bool:
+        start = bisect.bisect_left(self._vocabulary, prefix)
+        return start < len(self._vocabulary) and self._vocabulary[start].startswith(prefix)
 
     def _typo_candidates(self, word: str, budget: int) -> list[str]:
         candidates = [t for t in self._with_prefix(word[0]) if abs(len(t) - len(word)) <= budget]

@@ -157,21 +157,43 @@ def _display(name: str) -> str:
 
 
 Locate = Callable[[str], tuple[float, float] | None]
+# a misspelt word -> the one word it can only mean (the search engine's `correction`), or None
+Correct = Callable[[str], str | None]
 
 
 _OFFLINE = geocoding.OfflineGeocoder()
 
 
 def understand(
-    text: str, lexicon: Lexicon | None = None, locate: Locate = _OFFLINE.locate
+    text: str,
+    lexicon: Lexicon | None = None,
+    locate: Locate = _OFFLINE.locate,
+    correct: Correct | None = None,
 ) -> Understanding:
     """Read a query: intents first (longest phrase wins), then categories, rewrites and filler.
-    Places are the towns and villages of the area, and postcodes `locate` can place."""
+    Places are the towns and villages of the area, and postcodes `locate` can place.
+
+    A word nothing reads is read again as `correct` spells it when that names a category
+    ("clmbing" as "climbing": what the person would have had typing it right), so long as it
+    is then the only category named; beside another ("phtography walks") the words are read
+    as typed, and searched so, outside the other's category when it has nothing."""
     lexicon = lexicon or load_lexicon()
     toks = tokens(text)
+    if correct is not None:
+        found, corrected = _read(toks, lexicon, locate, correct)
+        if not corrected or len(found.concepts) == 1:
+            return found
+    return _read(toks, lexicon, locate, None)[0]
+
+
+def _read(
+    toks: list[str], lexicon: Lexicon, locate: Locate, correct: Correct | None
+) -> tuple[Understanding, bool]:
+    """The reading of `toks`, and whether a word was read as `correct` spells it."""
     found = Understanding(tokens=toks)
     kept: list[tuple[int, str]] = []  # (token index, word) not consumed by anything
     fillers: list[str] = []
+    corrected = False
     i = 0
     while i < len(toks):
         step = (
@@ -188,13 +210,38 @@ def understand(
             fillers.extend(toks[i : i + size])
             i += size
             continue
+        step = _corrected(toks, i, found, lexicon, correct) if correct else 0
+        if step:
+            corrected = True
+            i += step
+            continue
         kept.append((i, toks[i]))
         i += 1
     _drop_needs(found, kept)
     found.words = [w for _i, w in kept]
     if not found.words and not found.concepts and not found.soft_words:
         found.words = [w for w in fillers if w in lexicon.keep_when_alone][:1]
-    return found
+    return found, corrected
+
+
+def _corrected(
+    toks: list[str], i: int, found: Understanding, lexicon: Lexicon, correct: Correct
+) -> int:
+    """Tokens read (0 when none) as a category's phrase starting with the word at `i` as
+    `correct` spells it ("clmbing", "climbing wall"): the longest phrase, as `_table` reads,
+    and none when that is an intent or a rewrite (those read the word as typed)."""
+    spelt = correct(toks[i])
+    if not spelt or spelt == toks[i]:
+        return 0
+    trial = [*toks[:i], spelt, *toks[i + 1 :]]
+    for size in range(min(lexicon.longest, len(toks) - i), 0, -1):
+        phrase = tuple(trial[i : i + size])
+        if phrase in lexicon.intents or phrase in lexicon.rewrites:
+            return 0
+        if phrase in lexicon.concepts:
+            found.concepts.append(Concept(" ".join(phrase), lexicon.concepts[phrase], i, i + size))
+            return size
+    return 0
 
 
 def _drop_needs(found: Understanding, kept: list[tuple[int, str]]) -> None:
