@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     JSON,
     DateTime,
+    Index,
     Integer,
     String,
     Text,
@@ -26,12 +27,13 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.clock import as_utc, utcnow
 from shared.db import Database, retrying
@@ -48,16 +50,38 @@ class OutboxMixin:
     event_id: Mapped[str] = mapped_column(
         String(36), unique=True, default=lambda: str(uuid.uuid4())
     )
-    destination: Mapped[str] = mapped_column(String(40), index=True)
+    destination: Mapped[str] = mapped_column(String(40))
     topic: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    available_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        """Two partial indexes (issue 16): the pending events by destination in order (the
+        relay's claim and read, `lag`) and the delivered ones by when (the prune). An event is
+        written into the first as it is queued and into the second as it is claimed (marking it
+        delivered is no HOT update: `delivered_at` is indexed), into no index of a column its
+        queries never look it up by."""
+        pending, delivered = text("delivered_at IS NULL"), text("delivered_at IS NOT NULL")
+        return (
+            Index(
+                "ix_outbox_pending",
+                "destination",
+                "seq",
+                postgresql_where=pending,
+                sqlite_where=pending,
+            ),
+            Index(
+                "ix_outbox_delivered_at",
+                "delivered_at",
+                postgresql_where=delivered,
+                sqlite_where=delivered,
+            ),
+        )
 
 
 class InboxMixin:
