@@ -78,13 +78,33 @@ def answer(
     started = time.perf_counter()
     locate = (geocoder or geocoding.OfflineGeocoder()).locate
     understood = understand(query.text, locate=locate, correct=backend.correction)
+    found = _searched(backend, query, understood, explicit, locate, started)
+    if understood.corrected and _misread(found):
+        # the word as spelt right names a category with nothing for this question: the word
+        # as typed is searched instead, as it was before it was read as spelt right
+        started = time.perf_counter()
+        understood = understand(query.text, locate=locate)
+        found = _searched(backend, query, understood, explicit, locate, started)
+    if found.query.near is not None and found.result.total:
+        _measure_nearby(backend, found)
+    return found
+
+
+def _searched(
+    backend: SearchBackend,
+    query: SearchQuery,
+    understood: Understanding,
+    explicit: frozenset[str],
+    locate: Locate,
+    started: float,
+) -> Answer:
     base, applied, place = _apply(query, understood, explicit, locate)
     spent_ms = (time.perf_counter() - started) * 1000
     changes: list[Change] = []
     result, final = _first_with_results(
         backend, base, understood, applied, explicit, changes, query.categories
     )
-    found = Answer(
+    return Answer(
         result=result,
         query=final,
         understanding=understood,
@@ -93,9 +113,11 @@ def answer(
         place=place,
         understanding_ms=spent_ms,
     )
-    if final.near is not None and result.total:
-        _measure_nearby(backend, found)
-    return found
+
+
+def _misread(found: Answer) -> bool:
+    """Nothing found, or only in a wider category than the one named."""
+    return not found.result.total or any(c.kind == "wider_category" for c in found.changes)
 
 
 def _apply(

@@ -73,6 +73,7 @@ class Understanding:
     soft_words: list[str] = field(default_factory=list)  # words to drop first ("beginners")
     concepts: list[Concept] = field(default_factory=list)
     intents: list[Intent] = field(default_factory=list)
+    corrected: bool = False  # a misspelt word was read as spelt right (`understand`'s `correct`)
 
     def text_without(self, intent: Intent) -> str:
         """The query as typed (folded) without one intent's words: the link that removes it."""
@@ -176,12 +177,14 @@ def understand(
     A word nothing reads is read again as `correct` spells it when that names a category
     ("clmbing" as "climbing": what the person would have had typing it right), so long as it
     is then the only category named; beside another ("phtography walks") the words are read
-    as typed, and searched so, outside the other's category when it has nothing."""
+    as typed, and searched so, outside the other's category when it has nothing. (The answer
+    reads them as typed too when the category has nothing for the question: answering.py.)"""
     lexicon = lexicon or load_lexicon()
     toks = tokens(text)
     if correct is not None:
         found, corrected = _read(toks, lexicon, locate, correct)
         if not corrected or len(found.concepts) == 1:
+            found.corrected = corrected
             return found
     return _read(toks, lexicon, locate, None)[0]
 

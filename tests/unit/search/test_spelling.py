@@ -27,6 +27,9 @@ def backend(tmp_path: Path) -> Iterator[TantivyBackend]:
             doc(4, "Guided walks", "Gentle walks on the Downs.", "Lewes", categories=["walking"]),
             doc(5, "Salsa nights", "Cuban salsa.", "Eastbourne", categories=["salsa"]),
             doc(6, "Open gym", "Weights and swimming too.", "Eastbourne", categories=["gym"]),
+            doc(8, "Beach clean", "Nature and litter picking.", "Hastings", categories=["gym"]),
+            doc(9, "Strum club", "Guitar for teens.", "Hastings", categories=["youth-clubs"]),
+            doc(10, "Choir", "Singing together.", "Lewes", categories=["music"]),
         ]
     )
     yield found
@@ -52,6 +55,26 @@ def test_a_misspelt_category_word_gets_the_answer_typing_it_right_gets(
     assert found.understanding.categories == ("swimming",)
     assert found.understanding.concepts[0].phrase == "swimming"  # shown as read
     assert found.understanding.tokens == ["swiming"] and found.understanding.words == []
+    assert found.understanding.corrected and not ask(backend, "swimming").understanding.corrected
+
+
+@pytest.mark.parametrize(
+    ("typed", "spelt", "found"),
+    [
+        ("natrue", "nature", "Beach clean"),  # its category has nothing
+        ("guitr", "guitar", "Strum club"),  # nothing but in a wider category ("Choir")
+    ],
+)
+def test_a_misspelt_word_whose_category_has_nothing_for_it_is_searched_as_typed(
+    backend: TantivyBackend, typed: str, spelt: str, found: str
+) -> None:
+    assert backend.correction(typed) == spelt
+    answered = ask(backend, typed)
+    assert [h.document.name for h in answered.result.hits] == [found]
+    assert answered.understanding.words == [typed] and not answered.understanding.corrected
+    assert answered.changes == []
+    right = ask(backend, spelt)  # spelt right, the category reading stands (nothing, or wider)
+    assert found not in [h.document.name for h in right.result.hits]
 
 
 def test_a_word_that_could_mean_two_indexed_words_is_searched_as_typed(
