@@ -61,6 +61,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
         self._vocabulary_set: set[str] = set()
         self._expansions: dict[tuple[str, bool], list[tuple[str, float]]] = {}
         self._corrections: dict[str, str | None] = {}  # misspelt word -> the word it means
+        self._typo_readings: dict[str, Any] = {}  # word -> its typos (TermExpansion._typos)
         self._codes: dict[int, str] = {}  # facet value codes -> values (towns, category sets)
         self._decoded = DecodedDocuments()  # a page's listings, kept decoded by content
         self._kept_facets = KeptFacets()  # searches without words: facets, for a files version
@@ -140,6 +141,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
             self._vocabulary_set = self._vocabulary_set | new_words
         self._expansions = {}
         self._corrections = {}
+        self._typo_readings = {}
         for doc in added:
             values = (
                 [town_value(doc), category_set(doc.categories)]
@@ -161,6 +163,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
             self._vocabulary_set = set(terms)
             self._expansions = {}
             self._corrections = {}
+            self._typo_readings = {}
             values = [
                 t for field in CODED_FIELDS for t, _n in searcher.terms_with_prefix(field, "")
             ]

@@ -20,16 +20,18 @@ class TermExpansion:
     _vocabulary_set: set[str]
     _expansions: dict[tuple[str, bool], list[tuple[str, float]]]
     _corrections: dict[str, str | None]
+    _typo_readings: dict[str, tuple[list[tuple[str, int]], tuple[str, int] | None]]
     _synonyms: dict[str, frozenset[str]]
 
     def _with_prefix(self, prefix: str) -> list[str]:
-        start = bisect.bisect_left(self._vocabulary, prefix)
-        found: list[str] = []
-        for term in self._vocabulary[start:]:
-            if not term.startswith(prefix):
-                break
-            found.append(term)
-        return found
+        vocabulary = self._vocabulary
+        start = bisect.bisect_left(vocabulary, prefix)
+        # the end by a second bisection, not a walk over a copy of the rest of the vocabulary
+        # (a number's prefix has 100,000 listing numbers after it); no indexed word holds
+        # U+10FFFF (not a word character), so every word starting with the prefix sorts before
+        # the prefix followed by it
+        end = bisect.bisect_left(vocabulary, prefix + "\U0010ffff", start) if prefix else None
+        return vocabulary[start:end]
 
     def expand(self, word: str, last: bool) -> list[tuple[str, float]]:
         """The index terms a typed word stands for, each with its weight."""
@@ -43,12 +45,9 @@ class TermExpansion:
                 found[term] = weight
 
         offer(word, EXACT)
-        budget = typo_budget(word)
-        if budget:
-            for term in self._typo_candidates(word, budget):
-                cost = typo_cost(word, term, budget)
-                if cost:
-                    offer(term, ONE_TYPO if cost == 1 else TWO_TYPOS)
+        typos, corrected = self._typos(word)
+        for term, cost in typos:
+            offer(term, ONE_TYPO if cost == 1 else TWO_TYPOS)
         if last:
             completions = [t for t in self._with_prefix(word) if t != word]
             for term in sorted(completions, key=len)[:MAX_PREFIX_TERMS]:
@@ -56,7 +55,6 @@ class TermExpansion:
         for term, weight in [(word, EXACT), *found.items()]:
             for other in self._synonyms.get(term, ()):
                 offer(other, min(weight, SYNONYM))
-        corrected = synonym_correction(word, self._synonyms)
         if corrected:  # a misspelt synonym: "gymnasuim" finds what "gymnasium" would
             key, cost = corrected
             weight = ONE_TYPO if cost == 1 else TWO_TYPOS
@@ -79,18 +77,37 @@ class TermExpansion:
         found: str | None = None
         budget = typo_budget(word)
         if budget and word not in self._vocabulary_set and not self._starts_a_term(word):
-            near = {
-                term
-                for term in self._typo_candidates(word, budget)
-                if term in self._vocabulary_set and typo_cost(word, term, budget)
-            }
-            corrected = synonym_correction(word, self._synonyms)
+            typos, corrected = self._typos(word)
+            near = {term for term, _cost in typos}
             if len(near) == 1 and (corrected is None or corrected[0] in near):
                 found = near.pop()
         if len(self._corrections) > 5000:
             self._corrections = {}
         self._corrections[word] = found
         return found
+
+    def _typos(self, word: str) -> tuple[list[tuple[str, int]], tuple[str, int] | None]:
+        """What a word's typos reach, worked out once a word (`expand` reads a word as the last
+        and as not the last; `_correct` reads it too): the indexed words within its typo
+        budget, each with its typos (in the candidates' order), and the synonyms' word it is a
+        typo of (`synonym_correction`)."""
+        cached = self._typo_readings.get(word)
+        if cached is not None:
+            return cached
+        typos: list[tuple[str, int]] = []
+        budget = typo_budget(word)
+        if budget:
+            indexed = self._vocabulary_set  # only an indexed word is offered: no typos counted
+            for term in self._typo_candidates(word, budget):  # to the 52 a first letter makes
+                if term in indexed:
+                    cost = typo_cost(word, term, budget)
+                    if cost:
+                        typos.append((term, cost))
+        reading = (typos, synonym_correction(word, self._synonyms))
+        if len(self._typo_readings) > 5000:
+            self._typo_readings = {}
+        self._typo_readings[word] = reading
+        return reading
 
     def _starts_a_term(self, prefix: str) -> bool:
         start = bisect.bisect_left(self._vocabulary, prefix)
