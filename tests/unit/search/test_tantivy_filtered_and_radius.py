@@ -167,3 +167,21 @@ def _every_distance(docs: list[SearchDocument], centre: GeoPoint) -> list[float]
         for d in docs
         if d.lat is not None and d.lng is not None and not math.isnan(d.lat)
     ]
+
+
+def test_a_circle_holding_every_candidate_counts_its_facets_either_way(
+    backend: TantivyBackend, listings: list[SearchDocument], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to ALL_AT_ONCE candidates, all inside, the facets come from the columns already read;
+    more, from an aggregation over the search: the same counts."""
+    query = SearchQuery(near=GeoPoint(50.9, 0.3), radius_km=80, categories=("dance",))
+    by_columns = backend.search_words(query, [])
+    dancing = [
+        d
+        for d in listings
+        if d.status == "active" and "dance" in d.categories and d.lat is not None
+    ]
+    assert by_columns.total == len(dancing) > 3  # every one inside the circle
+    assert by_columns.facets == _facets(dancing, query.facets)
+    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    assert _shown(backend.search_words(query, [])) == _shown(by_columns)
