@@ -27,6 +27,9 @@ Ways (`--ways`, default `main,now`), taking turns approval by approval so that t
   before `approval_write.on_sqlite`;
 - `now-four-sqlalchemy` (SQLite): `now` with the token id's record, the key's claim, the read
   and the key's answer run by SQLAlchemy, not on the driver (`shared.sqlite_prepared.first`);
+- `now-answer-apart` (PostgreSQL, `--ways`): `now` with the key's answer stored by a statement
+  of its own after the change, as before `pgtrips` stored it with the change (the claim's read is
+  the wider one `now` makes either way);
 - `now-sqlalchemy` (PostgreSQL, `--ways`): `now` with every statement run by SQLAlchemy
   (`session.execute`), as before `shared.driver_sql` (an inert `handle_error` listener on its
   engine turns the driver path off);
@@ -234,6 +237,21 @@ def approve_four_by_sqlalchemy(cmd: ApproveRequest, uow: Any, directory: Any) ->
         sqlite_prepared.first = first
 
 
+def _no_guess(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+def approve_answer_apart(cmd: ApproveRequest, uow: Any, directory: Any) -> dict[str, Any]:
+    """`now` with the key's answer stored by a statement of its own after the change, as before
+    `pgtrips` (no guess made from the read: `approval.predicted` finds none). The read is still
+    the claim's wider one."""
+    predicted, approval.predicted = approval.predicted, _no_guess
+    try:
+        return lifecycle.approve(cmd, uow, directory)
+    finally:
+        approval.predicted = predicted
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far (/proc), 0 if it has gone."""
     try:
@@ -347,6 +365,9 @@ WAYS: dict[str, Callable[[str], Way]] = {
         "now-four-sqlalchemy", Database(url), approve_four_by_sqlalchemy, dump_once=True
     ),
     "now": lambda url: Way("now", Database(url), lifecycle.approve, dump_once=True),
+    "now-answer-apart": lambda url: Way(
+        "now-answer-apart", Database(url), approve_answer_apart, dump_once=True
+    ),
     "now-sqlalchemy": lambda url: Way(
         "now-sqlalchemy", _sqlalchemy_executes(Database(url)), lifecycle.approve, dump_once=True
     ),

@@ -194,6 +194,64 @@ def approved_before(request_id: Any, person_id: Any) -> Any:
     )
 
 
+# The approval's read made by the key's claim on PostgreSQL (`approval_write.ahead`): `READ`'s
+# columns, then every column of the request its answer shows (`ApprovedRequest`'s but the last),
+# so that the answer can be made before the state change and stored by the same statement
+# (`predicted`, `settled`).
+READ_AHEAD = {
+    holder: statement.add_columns(*(column.label(f"now_{column.name}") for column in _RETURNED))
+    for holder, statement in READ.items()
+}
+
+
+def predicted(
+    row: tuple[Any, ...],
+    holder_sub: str | None,
+    target: str,
+    *,
+    at: datetime,
+    by_sub: str,
+    amount_pence: int | None = None,
+    note: str | None = None,
+) -> ApprovedRequest | None:
+    """The request as the approval would leave it, from `READ_AHEAD`'s row: what was read, changed
+    as `changed_statement` changes it with `change_params`' values (the state `target`, approved at
+    and `updated_at` `at` by `by_sub`; with `amount_pence`, that amount and `note` as the reason).
+    None if the row found no request. Its `approved_before` is not known yet (False): the state
+    change tells it. Only a guess: the change may meet a row changed since; `settled` tells."""
+    start = _ASSIGNED_AT + (holder_sub is not None)
+    now = row[start:]
+    if len(now) != len(_RETURNED) or now[0] is None:
+        return None
+    guess = ApprovedRequest._make((*now, False))
+    zone = guess.created_at.tzinfo
+    if zone is None or at.tzinfo is None:
+        return None
+    at = at.astimezone(zone)  # (a time comes back in the session's zone, as `created_at` came)
+    changes: dict[str, Any] = {
+        "state": target,
+        "approved_at": at,
+        "approved_by": by_sub,
+        "updated_at": at,
+    }
+    if amount_pence is not None:
+        changes.update(amount_pence=amount_pence, reason=note)
+    return guess._replace(**changes)
+
+
+def settled(changed: ApprovedRequest, guess: ApprovedRequest) -> ApprovedRequest | None:
+    """`guess` (`predicted`) with the state change's `approved_before`, if the request the change
+    returned is the one guessed in every column: each of the same type and value, a time at the
+    same offset (`==` alone takes 1 for True, and one instant at two offsets, for equal), so that
+    anything made from either is the same; None if not."""
+    for a, b in zip(changed[:-1], guess[:-1], strict=True):
+        if type(a) is not type(b) or a != b:
+            return None
+        if isinstance(a, datetime) and a.utcoffset() != cast(datetime, b).utcoffset():
+            return None
+    return guess._replace(approved_before=changed.approved_before)
+
+
 def _update(reduced: bool) -> Any:
     """`UPDATE ... WHERE id = :request_id AND state = :expected`; a reduction sets the amount and
     its reason too. (Bound names differ from the columns': SET reserves those.)"""

@@ -90,7 +90,7 @@ def approved_event(req: ApprovedRequest, at: str) -> dict[str, Any]:
     return payload
 
 
-def _in_one(reduced: bool) -> Any:
+def _in_one(reduced: bool, answered: bool = False) -> Any:
     changed, (recorded, summarised) = approval.changed_statement(reduced)
     # The summary's upsert runs as `seen` is made, so before the accounts are taken: the young
     # person's rows are locked in the order every other movement locks them (the request, the
@@ -170,21 +170,31 @@ def _in_one(reduced: bool) -> Any:
             literal_column("0"),
         ).select_from(after_transaction),
     )
+    written = [recorded, entries.cte("entries"), queued.cte("event")]
+    if answered:  # the key's answer, made before the statement (`Answer`), after the hold only
+        written.append(
+            idempotency.remember_statement(exists(select(transaction.c.id))).cte("answered")
+        )
     return select(
         *(seen.c[name] for name in ApprovedRequest._fields),
         select(func.count()).select_from(taken).scalar_subquery().label("taken"),
         select(transaction.c.id).scalar_subquery().label("transaction_id"),
-    ).add_cte(recorded, entries.cte("entries"), queued.cte("event"))
+    ).add_cte(*written)
 
 
-# Run on the session's driver connection (`shared.driver_sql`): the hot path's statements.
-_IN_ONE = {reduced: DriverStatement(_in_one(reduced)) for reduced in (False, True)}
+# Run on the session's driver connection (`shared.driver_sql`): the hot path's statements, by
+# whether the amount is reduced, then whether the key's answer is stored by the statement too.
+_IN_ONE = {
+    (reduced, answered): DriverStatement(_in_one(reduced, answered))
+    for reduced in (False, True)
+    for answered in (False, True)
+}
 # The approval's read made by the key's claim (PostgreSQL): by whether a budget holder's
 # assignment is read, then whether the call's token id is recorded too.
 _CLAIM_AND_READ = {
     holder: {
         token: DriverStatement(
-            idempotency.claim_statement(token=token, ahead=approval.READ[holder])
+            idempotency.claim_statement(token=token, ahead=approval.READ_AHEAD[holder])
         )
         for token in (False, True)
     }
@@ -207,11 +217,15 @@ def in_one(
     values: dict[str, Any],
     actor: Identity,
     note: str | None,
+    answer: dict[str, Any] | None = None,
 ) -> ApprovedRequest | None:
     """PostgreSQL: approve, hold and queue the event in one statement; the request as changed, or
     None if it was not in `expected` (nothing written). InsufficientFunds (with what is left) if
     the budget can't cover it: the statement then held nothing and queued nothing, and the caller's
-    transaction must be refused (the request's change is in it)."""
+    transaction must be refused (the request's change is in it). With `answer` (the values of
+    `idempotency.Idempotency.answer_params`), the statement stores the key's answer too, after the
+    hold: made before the change, so the caller must check it against the request returned (and
+    store it again if it differs)."""
     at: datetime = values["approved_at"]
     amount_pence = values.get("amount_pence")
     params = approval.change_params(
@@ -225,7 +239,9 @@ def in_one(
         note=note,
     )
     params.update(event_id=str(uuid.uuid4()), event_at=at.isoformat())
-    row = _IN_ONE[amount_pence is not None].first(session, params)
+    if answer is not None:
+        params.update(answer)
+    row = _IN_ONE[amount_pence is not None, answer is not None].first(session, params)
     if row is None:
         return None
     *columns, taken, transaction_id = row

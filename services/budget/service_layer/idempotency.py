@@ -34,17 +34,26 @@ KEEP_FOR = timedelta(hours=48)
 MAX_KEY_LENGTH = 200
 IN_FLIGHT, DONE = "in_flight", "done"
 KEYS = cast(Table, IdempotencyKey.__table__)
-# The answer stored (bound names differ from the columns': SET reserves those); on PostgreSQL run on
-# the session's driver connection (`shared.driver_sql`), the JSON serialised as SQLAlchemy does.
-_REMEMBER = DriverStatement(
-    update(KEYS)
-    .where(KEYS.c.key == bindparam("full_key"))
-    .values(
-        state=bindparam("new_state", type_=KEYS.c.state.type),
-        status_code=bindparam("new_status", type_=KEYS.c.status_code.type),
-        response=bindparam("new_response", type_=KEYS.c.response.type),
+
+
+def remember_statement(*conditions: Any) -> Any:
+    """The key's answer stored: `UPDATE ... WHERE key = :full_key` (and `conditions`), its values
+    those `Idempotency.answer_params` gives (bound names differ from the columns': SET reserves
+    those)."""
+    return (
+        update(KEYS)
+        .where(KEYS.c.key == bindparam("full_key"), *conditions)
+        .values(
+            state=bindparam("new_state", type_=KEYS.c.state.type),
+            status_code=bindparam("new_status", type_=KEYS.c.status_code.type),
+            response=bindparam("new_response", type_=KEYS.c.response.type),
+        )
     )
-)
+
+
+# On PostgreSQL run on the session's driver connection (`shared.driver_sql`), the JSON serialised
+# as SQLAlchemy does.
+_REMEMBER = DriverStatement(remember_statement())
 # Holding a key, built once per dialect (both have INSERT ... ON CONFLICT DO NOTHING RETURNING).
 _CLAIM = {
     name: dialect_insert(KEYS)
@@ -213,14 +222,18 @@ class Idempotency:
         )
         return read
 
-    def remember(self, session: Session, status: int, body: dict[str, Any]) -> None:
-        """Store the answer in the caller's transaction: the change and its answer commit together."""
-        values = {
+    def answer_params(self, status: int, body: dict[str, Any]) -> dict[str, Any]:
+        """The values `remember_statement` stores as this key's answer."""
+        return {
             "full_key": self.full_key,
             "new_state": DONE,
             "new_status": status,
             "new_response": body,
         }
+
+    def remember(self, session: Session, status: int, body: dict[str, Any]) -> None:
+        """Store the answer in the caller's transaction: the change and its answer commit together."""
+        values = self.answer_params(status, body)
         if session.get_bind().dialect.name == "sqlite":  # (run on SQLite's driver)
             sqlite_prepared.first(session, _REMEMBER.statement, values)
             return

@@ -29,9 +29,19 @@ from services.budget.service_layer.fundability import (
     refuse_over_budget,
 )
 from services.budget.service_layer.ledger import InsufficientFunds
-from services.budget.service_layer.request_queries import answer, participants, waiver_of
+from services.budget.service_layer.request_queries import (
+    answer,
+    participants,
+    request_view,
+    waiver_of,
+)
 from services.budget.service_layer.transitions import move_on
-from services.budget.service_layer.unit_of_work import Transaction, UnitOfWork, retried
+from services.budget.service_layer.unit_of_work import (
+    AnswerView,
+    Transaction,
+    UnitOfWork,
+    retried,
+)
 from shared import clock
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound, ValidationFailed
@@ -238,8 +248,14 @@ def _hold(
     if cmd.amount_pence is not None:
         changes.update(amount_pence=cmd.amount_pence, reason=cmd.reason)
     (before,), target = rules.TRANSITIONS["approve"]
+    viewer = answering or cmd.actor
+    view_of = None
+    if scheme is not None:  # the answer's view known before the change: it may be stored with it
+        view_of = AnswerView(lambda changed: request_view(changed, viewer, scheme))
     try:
-        req = tx.approve_and_hold(cmd.request_id, before, target, changes, cmd.actor, cmd.reason)
+        req = tx.approve_and_hold(
+            cmd.request_id, before, target, changes, cmd.actor, cmd.reason, view_of
+        )
     except InsufficientFunds as err:  # the conditional update took nothing; all is undone
         raise over_budget_on_approval(
             int(err.extra.get("available_pence") or 0), int(err.extra["requested_pence"])
@@ -247,7 +263,9 @@ def _hold(
     if req is None:  # refused: say why from the state it is in now (404 if none)
         rules.next_state("approve", tx.requests.lock(cmd.request_id).state)
         raise Conflict("This request changed meanwhile; reload it and try again.")
-    return answer(tx, req, answering or cmd.actor, scheme)
+    if view_of is not None:  # (as `answer` makes it)
+        return tx.done(view_of(req))
+    return answer(tx, req, viewer, scheme)
 
 
 @retried

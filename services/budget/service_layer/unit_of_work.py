@@ -29,6 +29,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from services.budget.adapters import approval
 from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
 from services.budget.adapters.orm import (
     AuditRecord,
@@ -211,10 +212,13 @@ class Transaction(Protocol):
         values: dict[str, Any],
         actor: Identity,
         note: str | None,
+        view_of: AnswerView | None = None,
     ) -> ApprovedRequest | None:
         """The approval's state change, its hold and its event (`approval_write`); None if the
         request was not in `expected`; InsufficientFunds if the budget can't cover it (the caller
-        refuses the whole transaction)."""
+        refuses the whole transaction). `view_of`: how the caller will make its answer from the
+        request returned (`tx.done(view_of(req))`), so that the answer may be stored by the same
+        statement (where it can't be, `done` stores it as usual)."""
         ...
 
     def done(self, view: dict[str, Any]) -> dict[str, Any]: ...
@@ -244,6 +248,28 @@ def retried(
     return run
 
 
+class AnswerView:
+    """How a use case makes its answer's view from the request it changed (`make`), the last one
+    made kept: a transaction that made it early, to store it with the change, gives it back as it
+    stored it (`SqlTransaction.done` knows it by its identity)."""
+
+    def __init__(self, make: Callable[[ApprovedRequest], dict[str, Any]]):
+        self.make = make
+        self._last: tuple[ApprovedRequest, dict[str, Any]] | None = None
+
+    def __call__(self, req: ApprovedRequest) -> dict[str, Any]:
+        last = self._last
+        if last is not None and last[0] is req:
+            return last[1]
+        view = self.make(req)
+        self._last = (req, view)
+        return view
+
+    def keep(self, req: ApprovedRequest, view: dict[str, Any]) -> None:
+        """`view` is `req`'s (the view of a request the same in all it shows)."""
+        self._last = (req, view)
+
+
 class SqlTransaction:
     def __init__(self, session: Session, uow: SqlUnitOfWork | None = None):
         self.session = session
@@ -255,6 +281,10 @@ class SqlTransaction:
         self.answered = False
         # (request id, budget holder or None): the approval's read, made by the first statement
         self.ahead: tuple[tuple[str, str | None], tuple[Any, ...]] | None = None
+        # that read once used (request id, budget holder, row), and the answer (view, body) the
+        # approval's statement stored with the change (`approve_and_hold`)
+        self._read_ahead: tuple[str, str | None, tuple[Any, ...]] | None = None
+        self._stored: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     # Built when a use case first asks: the approval path never does.
     @functools.cached_property
@@ -283,8 +313,11 @@ class SqlTransaction:
         self, actor: Identity, request_id: str
     ) -> tuple[ApprovalRead, SchemeTerms]:
         ahead, self.ahead = self.ahead, None
-        if ahead is not None and ahead[0] == (request_id, access.approval_holder(actor)):
-            return access.approval_read(self.session, actor, request_id, ahead[1])
+        holder = access.approval_holder(actor)
+        if ahead is not None and ahead[0] == (request_id, holder):
+            found = access.approval_read(self.session, actor, request_id, ahead[1])
+            self._read_ahead = (request_id, holder, ahead[1])
+            return found
         return access.approval_read(self.session, actor, request_id)
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
@@ -298,11 +331,10 @@ class SqlTransaction:
         values: dict[str, Any],
         actor: Identity,
         note: str | None,
+        view_of: AnswerView | None = None,
     ) -> ApprovedRequest | None:
         if self.session.get_bind().dialect.name == "postgresql":
-            changed = approval_write.in_one(
-                self.session, request_id, expected, target, values, actor, note
-            )
+            changed = self._in_one(request_id, expected, target, values, actor, note, view_of)
         else:
             changed = approval_sqlite.approve_and_hold(
                 self.session, request_id, expected, target, values, actor, note
@@ -311,12 +343,67 @@ class SqlTransaction:
             self.requests.forget(request_id)
         return changed
 
+    def _in_one(
+        self,
+        request_id: str,
+        expected: str,
+        target: str,
+        values: dict[str, Any],
+        actor: Identity,
+        note: str | None,
+        view_of: AnswerView | None,
+    ) -> ApprovedRequest | None:
+        """PostgreSQL's approval (`approval_write.in_one`). With a key, `view_of` and the approval's
+        read made by the key's claim, the answer is made first from the request as the read
+        predicts the change will leave it, and stored by the approval's statement: one statement
+        fewer. If the request returned is not that one exactly (changed since the read), it is
+        returned as it is, and `done` stores its own answer over the one stored, in the same
+        transaction."""
+        key = self.uow.idempotency if self.uow else None
+        read, guess, view, body = self._read_ahead, None, None, None
+        if key is not None and view_of is not None and read is not None and read[0] == request_id:
+            guess = approval.predicted(
+                read[2],
+                read[1],
+                target,
+                at=values["approved_at"],
+                by_sub=actor.sub,
+                amount_pence=values.get("amount_pence"),
+                note=note,
+            )
+        if guess is not None and key is not None and view_of is not None:
+            view = view_of(guess)
+            body = key.dump(view)
+        changed = approval_write.in_one(
+            self.session,
+            request_id,
+            expected,
+            target,
+            values,
+            actor,
+            note,
+            None if key is None or body is None else key.answer_params(key.status, body),
+        )
+        if changed is None or guess is None or view_of is None or view is None or body is None:
+            return changed
+        kept = approval.settled(changed, guess)
+        if kept is None:
+            return changed
+        self._stored = (view, body)
+        view_of.keep(kept, view)  # (its view is the one stored: `done` sees it is)
+        return kept
+
     def done(self, view: dict[str, Any]) -> dict[str, Any]:
-        """The answer of this write; with an Idempotency-Key, remembered in this transaction."""
+        """The answer of this write; with an Idempotency-Key, remembered in this transaction (or
+        already stored with the approval's change, when `view` is the answer it stored)."""
         key = self.uow.idempotency if self.uow else None
         if key is not None and self.uow is not None:
-            body = key.dump(view)
-            key.remember(self.session, key.status, body)
+            stored = self._stored
+            if stored is not None and stored[0] is view:
+                body = stored[1]
+            else:
+                body = key.dump(view)
+                key.remember(self.session, key.status, body)
             self.uow.dumped = (view, key.dump, body)
         self.answered = True
         return view

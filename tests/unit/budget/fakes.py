@@ -34,6 +34,7 @@ from services.budget.service_layer.access import CASEWORK, require, require_peop
 from services.budget.service_layer.ledger import InsufficientFunds, MoneyRequest
 from services.budget.service_layer.payment_run_checks import RunRequest
 from services.budget.service_layer.payment_run_instalments import Paying
+from services.budget.service_layer.unit_of_work import AnswerView
 from shared.clock import utcnow
 from shared.errors import NotFound
 from shared.identity import Identity
@@ -420,6 +421,7 @@ class FakeTransaction(FakeOutbox):
         values: dict[str, Any],
         actor: Identity,
         note: str | None,
+        view_of: AnswerView | None = None,
     ) -> ApprovedRequest | None:
         return approval_write.step_by_step(self, request_id, expected, target, values, actor, note)
 
