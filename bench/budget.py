@@ -7,7 +7,9 @@ For each database it starts the real suite (gateway + services, fresh databases)
 server (granian as `phb serve` starts it; `--server gunicorn|waitress` for the others,
 bench/serving.py), sets up a scheme,
 a pot, young people with plans and submitted equipment requests through the API, then 16 clients
-approve them through the gateway (3 rounds; medians). Then 32 clients race to spend one young
+approve them through the gateway (3 rounds; medians), each round after a lead-in of 32 untimed
+approvals in the same closed loop (`--lead-in`; its first wave is reported apart). Then 32
+clients race to spend one young
 person's budget, and `phb budget verify` must be clean. On PostgreSQL it also measures the raw
 conditional-update rate (16 connections, `UPDATE ... WHERE balance >= :a`, autocommit) of the same
 server, so the end-to-end figure is also a ratio. Figures go to "## Budget" in docs/benchmarks.md.
@@ -46,6 +48,13 @@ CLIENTS = 16
 RACERS = 32
 ROUNDS = 3
 PER_ROUND = 480
+# Each round's lead-in (from 2 December's ninth session; `--lead-in 0` as before): this many
+# approvals of young people of their own, approved first, untimed, in the same closed loop as the
+# round's. Without it the round's 16 clients start at the same instant on an idle suite, and
+# that first wave (8 gateway threads and then 8 budget threads all taking the interpreter lock
+# for the same steps at once) took 1.4-3 x the round's median, 3.3 % of the approvals, just
+# below the p95. The lead-in's own figures are reported apart (`first_wave`), not dropped.
+LEAD_IN = {"approvals": 2 * 16}
 REQUESTS_EACH = 20  # so 24 young people a round
 # A loaded machine's slow calls are measured, not cut off by the gateway's 2 s read timeout.
 SUITE_ENV = {"PHB_READ_TIMEOUT": "10"}
@@ -194,9 +203,15 @@ def approve_all(
     ids: list[str],
     meter: CpuMeter | None = None,
     profiler: Profiler | None = None,
+    lead: list[str] | None = None,
+    lead_seconds: list[float] | None = None,
 ) -> tuple[float, list[float], list[int]]:
+    """Approve `ids` at CLIENTS clients: (approvals/s, each approval's seconds, failed statuses).
+    `lead`: approved first, untimed, by the same clients (with the load generator, in the same
+    closed loop, so the timed approvals start as the lead-in's finish, not all at once); their
+    seconds go to `lead_seconds`, their failures are counted; meter and profiler cover both."""
     if CLIENT["kind"] == "loop":
-        return approve_all_loop(client, ids, meter, profiler)
+        return approve_all_loop(client, ids, meter, profiler, lead or [], lead_seconds)
     latencies: list[float] = []
     failures: list[int] = []
     lock = threading.Lock()
@@ -219,8 +234,13 @@ def approve_all(
         profiler.start()
     if meter is not None:
         meter.start()
-    started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
+        if lead:  # with threads, before the round rather than in the same loop
+            list(pool.map(approve, lead))
+            if lead_seconds is not None:
+                lead_seconds.extend(latencies)
+            latencies.clear()
+        started = time.perf_counter()
         list(pool.map(approve, ids))
     elapsed = time.perf_counter() - started
     if meter is not None:
@@ -235,9 +255,15 @@ def approve_all_loop(
     ids: list[str],
     meter: CpuMeter | None = None,
     profiler: Profiler | None = None,
+    lead: list[str] | None = None,
+    lead_seconds: list[float] | None = None,
 ) -> tuple[float, list[float], list[int]]:
     """`approve_all` by the load generator: the same requests (each its own Idempotency-Key and
-    the holder's bearer token), built and sent inside the timed window, 16 clients."""
+    the holder's bearer token), 16 clients. Without a lead-in the requests are built inside the
+    timed window and the round's time runs from before the first is built to after the last
+    answer; with one, all are built first and the time runs from the first timed approval's
+    first byte to the last answer's last byte."""
+    lead = lead or []
     if profiler is not None:
         profiler.start()
     if meter is not None:
@@ -250,7 +276,7 @@ def approve_all_loop(
             "budget_holder",
             {"Idempotency-Key": request_id},
         )
-        for request_id in ids
+        for request_id in [*lead, *ids]
     ]
     results = client.loadgen.run(requests_)
     elapsed = time.perf_counter() - started
@@ -259,7 +285,13 @@ def approve_all_loop(
     if profiler is not None:
         profiler.stop()
     failures = [r.status for r in results if r.status != 200]
-    return (len(ids) - len(failures)) / elapsed, [r.seconds for r in results], failures
+    timed = results[len(lead) :]
+    if lead:
+        if lead_seconds is not None:
+            lead_seconds.extend(r.seconds for r in results[: len(lead)])
+        elapsed = max(r.started + r.seconds for r in timed) - min(r.started for r in timed)
+    ok_timed = sum(1 for r in timed if r.status == 200)
+    return ok_timed / elapsed, [r.seconds for r in timed], failures
 
 
 def checked(result: Result, what: str) -> Result:
@@ -419,14 +451,7 @@ def race(client: Client) -> dict[str, int]:
         )["id"]
         for _ in range(RACERS)
     ]
-    barrier = threading.Barrier(RACERS)
-
-    def go(request_id: str) -> int:
-        barrier.wait()
-        return client.call("POST", f"/requests/{request_id}/approve", "budget_holder").status_code
-
-    with ThreadPoolExecutor(RACERS) as pool:
-        statuses = list(pool.map(go, ids))
+    statuses = racing(client, ids)
     budget = ok(client.call("GET", f"/people/{p['id']}", "advisor"))["budget"]
     return {
         "approved": statuses.count(200),
@@ -435,6 +460,31 @@ def race(client: Client) -> dict[str, int]:
         "held_pence": budget["held_pence"],
         "allocation_pence": budget["allocation_pence"],
     }
+
+
+def racing(client: Client, ids: list[str]) -> list[int]:
+    """Every request of `ids` approved at once, each by its own client: with the load generator
+    (`--client loop`), one connection each, all opened first, the approvals written one after
+    another by one thread before any answer is read; otherwise a thread each, released together
+    by a barrier. The statuses, in `ids`' order."""
+    if CLIENT["kind"] == "loop":
+        with LoadGenerator(client.suite.gateway, len(ids), timeout=60) as racers:
+            warm = racers.request("GET", "/api/directory/health")
+            for result in racers.run([warm] * len(ids)):  # every racer's connection open
+                checked(result, "health through the gateway")
+            approvals = [
+                client.encode("POST", f"/requests/{request_id}/approve", "budget_holder")
+                for request_id in ids
+            ]
+            return [result.status for result in racers.run(approvals)]
+    barrier = threading.Barrier(len(ids))
+
+    def go(request_id: str) -> int:
+        barrier.wait()
+        return client.call("POST", f"/requests/{request_id}/approve", "budget_holder").status_code
+
+    with ThreadPoolExecutor(len(ids)) as pool:
+        return list(pool.map(go, ids))
 
 
 def raw_conditional_updates(seconds: float = 3.0) -> float:
@@ -628,6 +678,34 @@ def summarise(raw: Path, top: int = 25) -> str:
     return "\n".join(lines) + "\n"
 
 
+def first_wave(latencies: list[float], opened: int = 0) -> dict[str, float]:
+    """A round's first wave (its first CLIENTS approvals, started together: with the loop client
+    `latencies` are in the order the approvals started) against the rest of the round: medians
+    in ms, and how many of the round's approvals at or above its p95 were in the first wave.
+    `opened`: connections the load generator opened during the round."""
+    wave, rest = latencies[:CLIENTS], latencies[CLIENTS:]
+    p95 = percentile(latencies, 0.95)
+    return {
+        "first_ms": statistics.median(wave) * 1000,
+        "rest_ms": statistics.median(rest or wave) * 1000,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": p95 * 1000,
+        "slow_in_wave": sum(1 for t in wave if t >= p95),
+        "slow": sum(1 for t in latencies if t >= p95),
+        "opened": opened,
+    }
+
+
+def describe_wave(wave: dict[str, float]) -> str:
+    return (
+        f"first {CLIENTS} approvals (the lead-in's when there is one): median "
+        f"{wave['first_ms']:.1f} ms = {wave['first_ms'] / wave['rest_ms']:.1f} x the rest's "
+        f"{wave['rest_ms']:.1f}, {wave['slow_in_wave']:.0f} of the {wave['slow']:.0f} at or above "
+        f"the p95 ({wave['p95_ms']:.1f} ms, lead-in included); {wave['opened']:.0f} connections "
+        "opened"
+    )
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -664,19 +742,35 @@ def _rounds(client: Client, postgres: bool, rounds: int, profile: Path | None) -
     client.call("GET", "/whoami", "admin")
     floor = http_floor(client)
     rates, latencies, failures = [], [], []
+    waves: list[dict[str, float]] = []
+    metered = 0  # approvals while the CPU meter ran (the lead-ins' too)
+    with_lead: list[float] = []  # every approval's seconds, the lead-ins' too
     meter = CpuMeter(client.suite)
     load_before = os.getloadavg()[0]
     for round_no in range(rounds + (1 if profile else 0)):
         ids = setup(client, PER_ROUND // REQUESTS_EACH, REQUESTS_EACH)
+        # the lead-in: young people of their own, one request each, approved first in the same
+        # closed loop, so the timed approvals do not all start at once (LEAD_IN)
+        lead = setup(client, LEAD_IN["approvals"], 1) if LEAD_IN["approvals"] else []
         profiler = None
         if round_no == rounds and profile is not None:  # an extra round, sampled, not timed
             profiler = Profiler(client.suite, profile, "postgresql" if postgres else "sqlite")
-            approve_all(client, ids, profiler=profiler)
+            approve_all(client, ids, profiler=profiler, lead=lead)
             continue
-        rate, lat, failed = approve_all(client, ids, meter)
+        opened = client.loadgen.opened
+        lead_seconds: list[float] = []
+        rate, lat, failed = approve_all(client, ids, meter, lead=lead, lead_seconds=lead_seconds)
         failures.extend(failed)
         rates.append(rate)
         latencies.extend(lat)
+        with_lead.extend(lead_seconds + lat)
+        metered += len(lead) + len(ids)
+        waves.append(first_wave(lead_seconds + lat, client.loadgen.opened - opened))
+        print(
+            f"round {round_no + 1}: {rate:.0f} approvals/s, p50 {percentile(lat, 0.5) * 1000:.1f} "
+            f"ms, p95 {percentile(lat, 0.95) * 1000:.1f} ms; " + describe_wave(waves[-1]),
+            flush=True,
+        )
     floor_calls = identity_floor(client)
     raced = race(client)
     verify = run_cli(["budget", "verify"], suite.suite.env)
@@ -686,12 +780,14 @@ def _rounds(client: Client, postgres: bool, rounds: int, profile: Path | None) -
         "p50_ms": percentile(latencies, 0.5) * 1000,
         "p95_ms": percentile(latencies, 0.95) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
+        "p95_with_lead_ms": percentile(with_lead, 0.95) * 1000,
         "approvals": len(latencies),
         "failures": {str(code): failures.count(code) for code in sorted(set(failures))},
-        "cpu_ms": {part: seconds * 1000 / len(latencies) for part, seconds in meter.used.items()},
+        "cpu_ms": {part: seconds * 1000 / metered for part, seconds in meter.used.items()},
         "load": (load_before, os.getloadavg()[0]),
         "floor_ms": floor,
         "identity_floor": floor_calls,
+        "waves": waves,
         "race": raced,
         "verify": "clean" if "ledger OK" in verify.stdout else "BROKEN",
     }
@@ -733,9 +829,17 @@ def main() -> None:
         default="loop",
         help="the timed calls' HTTP client (it runs on the suite's cores)",
     )
+    parser.add_argument(
+        "--lead-in",
+        type=int,
+        default=LEAD_IN["approvals"],
+        help="untimed approvals a round begins with, in the same closed loop (0: none, as before "
+        "2 December's ninth session)",
+    )
     serving.add_options(parser)
     args = parser.parse_args()
     CLIENT["kind"] = args.client
+    LEAD_IN["approvals"] = args.lead_in
     SUITE_ENV.update(serving.environment(args))
     load_before = os.getloadavg()[0]
     results = {}
@@ -754,16 +858,25 @@ def main() -> None:
         f"Approvals of submitted equipment requests (no directory call) end to end through the gateway, "
         f"{CLIENTS} concurrent clients, {args.rounds} rounds of {PER_ROUND}, served by {serving.describe(args)}, timed calls by the {CLIENT_NAMES[args.client]}; each approval is a conditional state "
         "change, a conditional ledger update, two entries, a transition record, an outbox event and an "
-        "idempotency key, in one transaction. Median of rounds; latency percentiles over all approvals.",
+        "idempotency key, in one transaction. Median of rounds; latency percentiles over all approvals. "
+        + (
+            f"Each round begins with a lead-in of {LEAD_IN['approvals']} untimed approvals in the same "
+            "closed loop (young people of their own), so its timed approvals do not all start at "
+            "once on an idle suite; CPU per approval counts the lead-in's approvals too; "
+            "before 2 December's ninth session there was none (`--lead-in 0`) and each round's "
+            "first wave was timed."
+            if LEAD_IN["approvals"]
+            else "No lead-in: each round's first wave (16 approvals started at once) is timed."
+        ),
         "",
-        "| database | approvals/s (median) | rounds | p50 ms | p95 ms | p99 ms | race: approved / refused / other | held after race | verify | load before / after |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| database | approvals/s (median) | rounds | p50 ms | p95 ms | p99 ms | p95 ms, lead-in's approvals included | race: approved / refused / other | held after race | verify | load before / after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         race_r = r["race"]
         lines.append(
             f"| {name} | {r['approvals_per_s']:.0f} | {r['rounds']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-            f"{r['p99_ms']:.1f} | {race_r['approved']} / {race_r['refused']} / {race_r['other']} | "
+            f"{r['p99_ms']:.1f} | {r['p95_with_lead_ms']:.1f} | {race_r['approved']} / {race_r['refused']} / {race_r['other']} | "
             f"{race_r['held_pence']} of {race_r['allocation_pence']} | {r['verify']} | "
             f"{r['load'][0]:.1f} / {r['load'][1]:.1f} |"
         )
@@ -771,6 +884,15 @@ def main() -> None:
         if r["failures"]:
             failed = ", ".join(f"{n} × {code}" for code, n in r["failures"].items())
             lines.append(f"\n{name}: {failed} of {r['approvals']} approvals failed.")
+    for name, r in results.items():
+        waves = r.get("waves") or []
+        if waves:
+            lines.append(
+                f"\n{name}, each round's first wave (its first {CLIENTS} approvals, started "
+                "together after the round's set-up): "
+                + "; ".join(f"round {n}: {describe_wave(w)}" for n, w in enumerate(waves, 1))
+                + "."
+            )
     lines.append("")
     floors = "; ".join(
         f"{name} suite p50 {r['floor_ms']['p50_ms']:.2f} ms, p95 {r['floor_ms']['p95_ms']:.2f} ms, "
@@ -830,7 +952,14 @@ def main() -> None:
     )
     lines.append(
         "Target from the issue: ≥ 300 approvals/s on PostgreSQL and p95 < 50 ms at 16 clients: "
-        f"{'met' if met else 'NOT met'} in this run. Load average (1 min) {load_before:.1f} before "
+        f"{'met' if met else 'NOT met'} in this run"
+        + (
+            f" (the p95 of the timed approvals, after each round's lead-in; with the lead-in's "
+            f"approvals counted too it is {results['PostgreSQL']['p95_with_lead_ms']:.1f} ms)"
+            if "PostgreSQL" in results and LEAD_IN["approvals"]
+            else ""
+        )
+        + f". Load average (1 min) {load_before:.1f} before "
         f"and {load_after:.1f} after"
         + (
             " (the benchmark's own processes): a quiet machine."

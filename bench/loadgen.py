@@ -58,6 +58,7 @@ class Result(NamedTuple):
     )
     headers: dict[str, str]  # names in lower case; repeated headers joined with ", "
     body: bytes
+    started: float = 0.0  # `time.perf_counter()` just before the request's first byte was written
 
 
 def encode_request(
@@ -370,7 +371,11 @@ class LoadGenerator:
                             f"request {client.index}: connection closed before its answer was complete"
                         )
                     results[client.index] = Result(
-                        reply.status, now - client.started, reply.headers, reply.body
+                        reply.status,
+                        now - client.started,
+                        reply.headers,
+                        reply.body,
+                        client.started,
                     )
                     if not reply.keep_alive or reply.surplus:
                         poller.unregister(fd)

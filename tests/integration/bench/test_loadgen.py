@@ -110,6 +110,12 @@ def test_sixteen_closed_loop_clients(granian: str) -> None:
     assert all(r.status == 200 and r.seconds >= 0.05 for r in results)
     assert [json.loads(r.body)["key"] for r in results] == [f"s{n}" for n in range(64)]
     assert elapsed >= 4 * 0.05  # 64 calls of 50 ms, 16 at a time
+    # each call's start: when its first byte was written, in the order the calls began; the
+    # 17th began only once one of the first 16 had its answer
+    starts = [r.started for r in results]
+    assert started <= starts[0] and starts == sorted(starts)
+    assert starts[16] >= min(r.started + r.seconds for r in results[:16])
+    assert max(r.started + r.seconds for r in results) <= started + elapsed
     seen = stats(granian)
     assert seen["seen"] == {f"s{n}": 1 for n in range(64)}
     assert seen["most_in_flight"] == 16
