@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import orjson
+
 from services.directory.domain.search import PARTS_OF_DAY, SearchDocument, fundable_on
 from shared import clock
 
@@ -223,13 +225,48 @@ LIST_FIELDS = (
 _LIST_VALUES = operator.itemgetter(*LIST_FIELDS)  # read from a document's __dict__ in one call
 
 
-def shown_fields(document: SearchDocument) -> dict[str, Any]:
+# what a listed hit adds after its shown fields, in this order (`SearchHit.listed`)
+HIT_OWN_FIELDS = ("highlights", "funding_ready", "distance_m")
+# as shared.json_provider writes answers, less its `default`: a value orjson does not write
+# itself is refused here (TypeError), and the answer is written by the provider as before
+_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_WHOLE = range(-(2**63), 2**64)  # the integers orjson writes (wider ones it refuses)
+
+
+class Shown(dict[str, Any]):
+    """A listing's shown fields (`shown_fields`), which also say their JSON as orjson writes
+    it, worked out once (`json_opening`): kept with a decoded listing, a page's hits are
+    assembled from it (`listed_json`) rather than each copied into a dict and written again.
+    Read only once made (shared between searches, like the decoded listing it is kept with)."""
+
+    __slots__ = ("_opening",)
+
+    def __init__(self, fields: Any) -> None:
+        super().__init__(fields)
+        self._opening: bytes | None = b""  # b"": not worked out yet
+
+    def json_opening(self) -> bytes | None:
+        """`orjson.dumps(self)` without its closing brace; None when orjson would refuse a
+        value or a key of the hit's own is among these (the hit's dict would then differ)."""
+        opening = self._opening
+        if opening == b"":
+            opening = None
+            if self and not any(name in self for name in HIT_OWN_FIELDS):
+                try:
+                    opening = orjson.dumps(self, option=_JSON_OPTIONS)[:-1]
+                except TypeError:  # orjson.JSONEncodeError is a TypeError
+                    opening = None
+            self._opening = opening  # searches working it out at once write the same bytes
+        return opening
+
+
+def shown_fields(document: SearchDocument) -> Shown:
     """What a list of results shows of a listing that depends on the listing alone: LIST_FIELDS
     (the description cropped) and its price band, in the order a hit shows them. An engine
     that keeps a listing decoded may keep this with it (`SearchHit.shown`)."""
     # shallow: dataclasses.asdict deep-copies, which costs more than the search itself; the
     # fields are read from the instance's dict in one C call, not a getattr a field
-    body = dict(zip(LIST_FIELDS, _LIST_VALUES(vars(document)), strict=True))
+    body = Shown(zip(LIST_FIELDS, _LIST_VALUES(vars(document)), strict=True))
     body["description"] = crop(document.description)
     body["price_band"] = price_band(document)
     return body
@@ -265,6 +302,44 @@ def listed_hits(hits: list[SearchHit], today: date) -> list[dict[str, Any]]:
     """A page of hits as a list of results shows them, each as of the same `today`."""
     day = today.isoformat()
     return [hit.listed(day) for hit in hits]
+
+
+_READY = b',"funding_ready":true,"distance_m":'
+_NOT_READY = b',"funding_ready":false,"distance_m":'
+
+
+def listed_json(hits: list[SearchHit], today: date) -> bytes | None:
+    """`orjson.dumps(listed_hits(hits, today))`, assembled from each listing's shown fields'
+    JSON (`Shown.json_opening`, kept with a decoded listing) and each hit's own three fields; None
+    when any part is not one it can write exactly so (the caller writes `listed_hits` then)."""
+    day = today.isoformat()
+    parts: list[bytes] = []
+    for hit in hits:
+        shown = hit.shown
+        if shown is None:
+            shown = shown_fields(hit.document)
+        opening = shown.json_opening() if type(shown) is Shown else None
+        distance = hit.distance_m
+        highlights = hit.highlights
+        if opening is None or type(highlights) is not dict:
+            return None
+        if distance is None:
+            end = b"null}"
+        elif type(distance) is int and distance in _WHOLE:
+            end = b"%d}" % distance
+        else:
+            return None
+        ready = fundable_on(hit.document.fundable_until, day)
+        if ready is not True and ready is not False:
+            return None
+        try:
+            written = orjson.dumps(highlights, option=_JSON_OPTIONS)
+        except TypeError:
+            return None
+        parts.append(
+            b"".join((opening, b',"highlights":', written, _READY if ready else _NOT_READY, end))
+        )
+    return b"[" + b",".join(parts) + b"]"
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ class TantivyBackend(RankedSearch, SearchBackend):
         self._vocab_lock = threading.Lock()
         self._synonyms = load_synonyms(synonyms_file) if synonyms_file else load_synonyms()
         # Caches of what the index holds, valid for one version of its files (`_known`): the
-        # words (for typos and prefixes) and each listing's facet values (for radius searches).
+        # words (for typos and prefixes), each listing's facet values (for radius searches) and
+        # the listings kept decoded with their shown fields' JSON (`_decoded`).
         # This process's own writes update them in place; anyone else's (a reindex) resets them.
         self._known: int | None = None
         self._loaded: int | None = None  # the files' version the reader last loaded
@@ -133,6 +134,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
             return 0
 
     def _after_own_write(self, added: Sequence[SearchDocument], removed: Sequence[str]) -> None:
+        self._decoded.drop()  # kept for the files before this commit
         if self._known is None:
             return
         new_words = {w for d in added for w in document_words(d)} - self._vocabulary_set
@@ -157,6 +159,7 @@ class TantivyBackend(RankedSearch, SearchBackend):
         change next time rather than missed."""
         if version == self._known:
             return
+        self._decoded.drop()  # another process's commit (or the first search): kept for other files
         with self._vocab_lock:
             terms = sorted(term for term, _n in searcher.terms_with_prefix("text", ""))
             self._vocabulary = terms

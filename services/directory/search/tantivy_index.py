@@ -22,6 +22,7 @@ from services.directory.search.query import (
     FACETS,
     PRICE_BAND_ORDER,
     GeoPoint,
+    Shown,
     date_number,
     min_price_for_filter,
     order_facet,
@@ -30,7 +31,7 @@ from services.directory.search.query import (
     shown_fields,
     town_value,
 )
-from services.directory.search.text import all_words, highlight
+from services.directory.search.text import Marked, all_words
 
 SCHEMA_VERSION = "10"
 ACTIVE = "active"  # the status a listing is searched in
@@ -347,18 +348,17 @@ def load_document(searcher: tantivy.Searcher, address: Any) -> SearchDocument:
     return SearchDocument.from_dict(fields)
 
 
-Decoded = tuple[SearchDocument, dict[str, Any], dict[str, str]]
+Decoded = tuple[SearchDocument, Shown, dict[str, str], tuple[Marked, Marked]]
 
 
 def decoded(doc: SearchDocument) -> Decoded:
     """A listing with what a hit shows of it whatever was searched: its shown fields
-    (`shown_fields`) and its highlights when no word was matched."""
+    (`shown_fields`, which say their JSON), its highlights when no word was matched, and its
+    name and cropped description ready to highlight (`Marked`)."""
     shown = shown_fields(doc)
-    plain = {
-        "name": highlight(doc.name, set()),
-        "description": highlight(shown["description"], set()),
-    }
-    return doc, shown, plain
+    name, description = Marked(doc.name), Marked(shown["description"])
+    plain = {"name": name.plain, "description": description.plain}
+    return doc, shown, plain, (name, description)
 
 
 class DecodedDocuments:
@@ -368,7 +368,9 @@ class DecodedDocuments:
     shows of it whatever was searched (`decoded`), so a page's hits build less. A key names
     content, not a listing, so an edited listing is never served stale: its new body has a new
     key. At `limit`, everything kept is dropped at once (one atomic step under concurrent
-    searches). Those kept are shared between searches, which only read them."""
+    searches), and so it is at every change of the index files (`drop`: a commit here or by
+    another process), with what is kept with each listing (its shown fields' JSON). Those kept
+    are shared between searches, which only read them."""
 
     def __init__(self, limit: int = DECODED_DOCUMENTS):
         self.limit = limit
@@ -376,6 +378,10 @@ class DecodedDocuments:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+    def drop(self) -> None:
+        """Forget everything kept (a search still reading the old dict keeps its own page)."""
+        self._kept = {}
 
     def load(self, searcher: tantivy.Searcher, addresses: list[Any]) -> list[SearchDocument]:
         """The listings at `addresses`, in their order: one fast-field read for their keys."""

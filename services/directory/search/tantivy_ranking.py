@@ -38,7 +38,6 @@ from services.directory.search.tantivy_index import (
     value_code,
 )
 from services.directory.search.tantivy_terms import TermExpansion
-from services.directory.search.text import highlight
 
 NAME_BOOST = 3.0  # the "attribute" rule: a word in the name outranks one in the description
 # With no words, a listing's score is its welcome boosts alone: equal boosts order listings as the
@@ -491,11 +490,11 @@ class RankedSearch(TermExpansion):
         distance: float | None,
         words_matched: int,
     ) -> SearchHit:
-        doc, shown, plain = decoded
-        if matched:
+        doc, shown, plain, (name, description) = decoded
+        if matched:  # as highlight(doc.name, ...), highlight(shown["description"], ...) (cropped)
             highlights = {
-                "name": highlight(doc.name, matched),
-                "description": highlight(shown["description"], matched),  # cropped
+                "name": name.highlight(matched),
+                "description": description.highlight(matched),
             }
         else:
             highlights = dict(plain)  # its own: a hit's highlights are its answer's

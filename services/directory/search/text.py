@@ -147,3 +147,44 @@ def highlight(text: str | None, matched: set[str]) -> str:
 
 def _same(text: str) -> str:
     return text
+
+
+class Marked:
+    """A text kept ready to highlight (with a decoded listing, for every search that shows it):
+    `highlight(matched)` is `highlight(text, matched)`, without reading the text again. An
+    ASCII text is kept split into its parts (those between words already escaped) with the
+    places of each folded word, so a search looks up only its matched words; any other text
+    is highlighted by `highlight` itself. Read only once made (shared between searches)."""
+
+    __slots__ = ("text", "plain", "_parts", "_where")
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self.plain = highlight(text, set())  # the text escaped, as shown when nothing matched
+        self._parts: tuple[str, ...] = ()
+        self._where: dict[str, tuple[int, ...]] | None = None
+        if text and text.isascii():
+            # as `highlight` reads an ASCII text: its words folded by lower-casing, in place
+            escape = html.escape if _MARKUP.search(text) else _same
+            parts = _SPLIT.split(text)
+            folded = _SPLIT.split(text.lower())
+            where: dict[str, tuple[int, ...]] = {}
+            for i in range(1, len(parts), 2):
+                where[folded[i]] = (*where.get(folded[i], ()), i)
+            if escape is not _same:
+                parts[::2] = [escape(p) for p in parts[::2]]
+            self._parts = tuple(parts)
+            self._where = where
+
+    def highlight(self, matched: set[str]) -> str:
+        where = self._where
+        if where is None:
+            return highlight(self.text, matched)
+        found = where.keys() & matched
+        if not found:
+            return self.plain
+        parts = list(self._parts)
+        for word in found:
+            for i in where[word]:  # a word holds no markup: nothing in it to escape
+                parts[i] = f"{HIGHLIGHT_PRE}{parts[i]}{HIGHLIGHT_POST}"
+        return "".join(parts)

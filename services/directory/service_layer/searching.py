@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
 from flask import Response
 from flask.json.provider import JSONProvider
 
@@ -13,7 +14,7 @@ from services.directory.adapters.geocode import Geocoder
 from services.directory.domain import taxonomy
 from services.directory.search.answering import Answer, answer
 from services.directory.search.backend import SearchBackend
-from services.directory.search.query import SearchQuery, listed_hits
+from services.directory.search.query import SearchQuery, listed_hits, listed_json
 from services.directory.service_layer.search_log import search_row
 from services.directory.service_layer.search_log_writer import SearchLogWriter
 from shared import clock
@@ -83,7 +84,17 @@ def search_answer(
 
 
 def answer_json(found: Answer, search_id: str | None, json: JSONProvider) -> bytes:
-    """The bytes of `json.response(answer_body(found, search_id))`'s body."""
+    """The bytes of `json.response(answer_body(found, search_id))`'s body. Written by orjson
+    (the app's provider), the page's hits are assembled from each listing's JSON kept with it
+    (`listed_json`), not copied into dicts to be written again; anything that could not be
+    written so exactly is written from `answer_body` as the provider writes it."""
+    if isinstance(json, OrjsonProvider):
+        today = clock.today()
+        hits = listed_json(found.result.hits, today)
+        if hits is not None:
+            written = json.body_of(_body(found, search_id, orjson.Fragment(hits)))
+            if written is not None:
+                return written
     body = answer_body(found, search_id)
     if isinstance(json, OrjsonProvider):
         written = json.body_of(body)
@@ -94,9 +105,14 @@ def answer_json(found: Answer, search_id: str | None, json: JSONProvider) -> byt
 
 
 def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
+    # today once for the page: each hit's funding_ready is as of the same day
+    return _body(found, search_id, listed_hits(found.result.hits, clock.today()))
+
+
+def _body(found: Answer, search_id: str | None, hits: Any) -> dict[str, Any]:
+    """The answer with its page of hits as given (their dicts, or their JSON as a fragment)."""
     result, query, understood = found.result, found.query, found.understanding
     near = query.near
-    today = clock.today()  # once for the page: each hit's funding_ready is as of the same day
     return {  # in SearchResultSchema's order: the route answers this as it is
         "total": result.total,
         "page": result.page,
@@ -105,7 +121,7 @@ def answer_body(found: Answer, search_id: str | None) -> dict[str, Any]:
         "free_only": query.free_only,
         "near": {"lat": near.lat, "lng": near.lng} if near else None,
         "words_used": result.words_used,
-        "hits": listed_hits(result.hits, today),
+        "hits": hits,
         "facets": {
             name: [{"value": f.value, "count": f.count} for f in values]
             for name, values in result.facets.items()

@@ -5,7 +5,9 @@ the engine's kept listings, and under Flask's own provider."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -15,7 +17,14 @@ from flask.json.provider import DefaultJSONProvider
 
 from bench.search import explicit, query_mix, synthetic_catalogue
 from services.directory.search.answering import Answer, answer
-from services.directory.search.query import GeoPoint, SearchQuery
+from services.directory.search.query import (
+    GeoPoint,
+    SearchQuery,
+    Shown,
+    listed_hits,
+    listed_json,
+    shown_fields,
+)
 from services.directory.search.tantivy_backend import TantivyBackend
 from services.directory.service_layer import searching
 from services.directory.service_layer.searching import answer_body, answer_json, search_answer
@@ -160,3 +169,78 @@ def test_search_answer_logs_the_search_and_says_the_total(
     (row,) = submitted
     assert row["id"] == body["search_id"]
     assert answered.server_timing == f"understand;dur={answered.understanding_ms:.3f}"
+
+
+def test_the_hits_are_assembled_from_the_kept_json_not_written_again(
+    backend: TantivyBackend, app: Flask
+) -> None:
+    """The fast path is the one taken: each hit from its listing's kept JSON, equal to
+    orjson's writing of the hit's dict (listed_hits), in the mix and for hostile listings."""
+    for query in queries():
+        hits = answer(backend, query, explicit=explicit(query)).result.hits
+        assembled = listed_json(hits, date(2026, 12, 2))
+        assert assembled is not None
+        assert assembled == orjson.dumps(listed_hits(hits, date(2026, 12, 2)))
+        assert all(type(hit.shown) is Shown and hit.shown.json_opening() for hit in hits)
+
+
+def test_a_hit_it_cannot_write_exactly_is_written_from_its_dict(
+    backend: TantivyBackend, app: Flask
+) -> None:
+    found = answer(backend, SearchQuery(text="fishing"))
+    day = date(2026, 12, 2)
+    hits = found.result.hits
+    unusual = [
+        replace(hits[0], distance_m=2**64),  # wider than orjson writes
+        replace(hits[0], distance_m=12.5),  # type: ignore[arg-type]  # not a whole number
+        replace(hits[0], highlights={"name": object()}),  # orjson refuses it
+        replace(hits[0], shown={"id": "plain dict"}),  # no JSON kept with it
+    ]
+    for hit in unusual:
+        assert listed_json([*hits[1:], hit], day) is None
+    assert listed_json([], day) == b"[]"
+    found.result.hits = [*hits[1:], unusual[0]]  # the whole answer then as Flask writes it
+    assert answer_json(found, "s", app.json) == flask_bytes(app, found, "s")
+    shown = shown_fields(hits[0].document)
+    assert shown.json_opening() == orjson.dumps(dict(shown))[:-1]
+    assert Shown({"highlights": "x"}).json_opening() is None and Shown({}).json_opening() is None
+    assert (
+        Shown({"at": date(2026, 1, 1)}).json_opening() is None
+    )  # the provider's default writes it
+
+
+def test_what_is_kept_is_dropped_with_every_commit_here_or_elsewhere(
+    tmp_path: Path, app: Flask
+) -> None:
+    """The listings kept decoded (with their JSON) are for one version of the index files: a
+    commit by this process drops them at once, another process's at the next search; an
+    edited listing is answered as edited, byte for byte as Flask answers it."""
+    path = tmp_path / "index"
+    here = TantivyBackend(path)
+    listings = [
+        doc(n, f"Salsa Club {n}", "Salsa for all.", "Eastbourne", categories=("dance", "salsa"))
+        for n in range(1, 6)
+    ]
+    here.upsert(listings)
+    query = SearchQuery(text="salsa")
+    here.search(query)
+    assert len(here._decoded) == 5
+    here.upsert([replace(listings[0], name='Salsa Club "renamed" <b>')])
+    assert len(here._decoded) == 0  # dropped with this process's own commit
+    found = answer(here, query)
+    assert answer_json(found, "s", app.json) == flask_bytes(app, found, "s")
+    assert b'Salsa Club \\"renamed\\" <b>' in answer_json(found, "s", app.json)
+    assert len(here._decoded) == 5
+
+    elsewhere = TantivyBackend(path)  # another process: the reindex, another worker
+    sentinel = (listings[1], Shown({"id": "stale"}), {})
+    here._decoded._kept[12345] = sentinel  # type: ignore[assignment]
+    elsewhere.upsert([replace(listings[1], name="Salsa Club edited elsewhere")])
+    assert 12345 in here._decoded._kept  # this process has not searched since
+    found = answer(here, query)
+    assert 12345 not in here._decoded._kept  # dropped by the first search of the new files
+    names = [hit["name"] for hit in orjson.loads(answer_json(found, "s", app.json))["hits"]]
+    assert "Salsa Club edited elsewhere" in names
+    assert answer_json(found, "s", app.json) == flask_bytes(app, found, "s")
+    here.search(query)
+    assert len(here._decoded) == 5  # kept again for the files as they are now
