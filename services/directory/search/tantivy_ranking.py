@@ -47,6 +47,8 @@ BY_WELCOME_RANK: dict[str, Any] = {"order_by_field": "welcome_rank", "order": ta
 BY_PRICE: dict[str, Any] = {"order_by_field": "price_sort", "order": tantivy.Order.Asc}
 # circles a nearest-first search grows through (km) before it reads every match's location
 NEAREST_RINGS_KM = (0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 60.0)
+# a nearest-first search of at most this many matches reads them all at once, no circles
+READ_ALL_NEAREST = 1024
 # a category and a day asked together are searched as their pairs' terms (`category_day`);
 # False: as the two filters apart (the differential tests' slow way)
 JOIN_CATEGORY_DAY = True
@@ -353,7 +355,10 @@ class RankedSearch(TermExpansion):
             return 0, []
         enough = min(wanted, total)
         s = self.schema
-        for radius_km in NEAREST_RINGS_KM:
+        # few matches: all of them read in one search (the loop's else) costs less than the
+        # circles' searches, up to seven
+        rings = NEAREST_RINGS_KM if total > READ_ALL_NEAREST else ()
+        for radius_km in rings:
             min_lat, max_lat, min_lng, max_lng = bounding_box(centre, radius_km * 1000.0)
             boxed = Query.boolean_query(
                 [

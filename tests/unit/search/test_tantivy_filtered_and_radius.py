@@ -185,3 +185,25 @@ def test_a_circle_holding_every_candidate_counts_its_facets_either_way(
     assert by_columns.facets == _facets(dancing, query.facets)
     monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
     assert _shown(backend.search_words(query, [])) == _shown(by_columns)
+
+
+NEAREST = [q for kind, q in MIX if kind == "sentence" and ("near" in q.text or " in " in q.text)]
+
+
+def test_nearest_first_answers_the_same_read_at_once_or_in_circles(
+    backend: TantivyBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nearest-first search of few matches reads them all in one search, of more in growing
+    circles: whole questions naming a place, and nearest-first pages, the same either way."""
+    monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
+    pages = [
+        SearchQuery(near=GeoPoint(50.77, 0.28), sort="distance", categories=("dance",)),
+        SearchQuery(near=GeoPoint(50.77, 0.28), sort="distance", page=4, per_page=9),
+        SearchQuery(near=GeoPoint(50.95, 0.73), sort="distance", max_price_pence=0),
+    ]
+    monkeypatch.setattr(tantivy_ranking, "READ_ALL_NEAREST", 10**6)
+    at_once = [_answered(backend, q) for q in NEAREST] + [_answered(backend, q) for q in pages]
+    assert len(NEAREST) > 10 and sum(1 for found in at_once if found[0][0]) > 10
+    monkeypatch.setattr(tantivy_ranking, "READ_ALL_NEAREST", 0)
+    in_circles = [_answered(backend, q) for q in NEAREST] + [_answered(backend, q) for q in pages]
+    assert at_once == in_circles
