@@ -1136,8 +1136,10 @@ def render(
         "column, not scored), and loading the page's 20 listings from tantivy's document store "
         "(one `searcher.doc` call each: tantivy-py 0.27 has no call that loads several, and its "
         "fast fields hold numbers only) and parsing them, unless kept decoded; a radius search "
-        "reads every candidate's coordinates to keep the circle exact; nearest-first without a "
-        "radius reads growing circles, each read with its count. End to end adds two Python HTTP hops (gateway, then the directory: that is the "
+        "reads every candidate's coordinates to keep the circle exact (and counts its facets "
+        "from their columns); nearest-first without a radius reads all its matches at once when "
+        "they are few (at most 1,024), else growing circles, each read with its count; a "
+        "category asked on a day is searched as the pair's term. End to end adds two Python HTTP hops (gateway, then the directory: that is the "
         "floor) and the JSON of a page (list fields only, descriptions cropped). "
         "DOMAIN.md's reference for tantivy alone at 100k: p50 0.67 ms / p95 2.3 ms; Meilisearch "
         'publishes "under 50 ms".',
