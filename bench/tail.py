@@ -29,6 +29,8 @@ pause; it costs the processes a little, so compare probed turns with probed turn
 idle in a transaction), `--json FILE` keeps every approval's figures. A shape may carry
 `PHB_TAIL_WARM=people` (read here, ignored by the suite): the warm-up then approves every young
 person's first request, so the timed calls start on later ones.
+The timed approvals follow a lead-in (`--lead-in`, 32 by default, taken from the turn's
+requests) in the same closed loop, as bench/budget.py's rounds do; CPU figures count its approvals.
 On a shared machine compare settings only in turns; the load is printed with each turn.
 Findings: docs/benchmarks.md, "Budget: what makes the tail".
 """
@@ -114,22 +116,30 @@ def epoch(entry: dict[str, Any]) -> float:
 
 
 def approvals(
-    client: budget.Client, ids: list[str], tag: str, person: dict[str, int]
+    client: budget.Client,
+    ids: list[str],
+    tag: str,
+    person: dict[str, int],
+    lead: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The approvals by bench/budget.py's load generator (16 closed loops, one thread; until 2
     December's ninth session bench/keepalive.py's 16 threads), each with its own X-Request-Id;
-    each record's start is the wall-clock time its first byte was written."""
-    requests = [
-        client.encode(
+    each record's start is the wall-clock time its first byte was written. `lead`: approved
+    first in the same closed loop (bench/budget.py's lead-in), no records kept for them."""
+    lead = lead or []
+
+    def request(request_id: str, rid: str) -> bytes:
+        return client.encode(
             "POST",
             f"/requests/{request_id}/approve",
             "budget_holder",
-            {"Idempotency-Key": request_id, "X-Request-Id": f"{tag}-{request_id}"},
+            {"Idempotency-Key": request_id, "X-Request-Id": rid},
         )
-        for request_id in ids
-    ]
+
+    requests = [request(request_id, f"{tag}-lead-{request_id}") for request_id in lead]
+    requests += [request(request_id, f"{tag}-{request_id}") for request_id in ids]
     wall = time.time() - time.perf_counter()  # perf_counter's readings as wall-clock times
-    results = client.loadgen.run(requests)
+    results = client.loadgen.run(requests)[len(lead) :]
     return [
         {
             "rid": f"{tag}-{request_id}",
@@ -270,6 +280,9 @@ def turn(
     warm, ids = ids[:first], ids[first:]
     budget.approve_all(client, warm)
     drained(suite, relaying="PHB_INLINE_WORKERS=0" not in str(shape))
+    # the lead-in: approved first in the timed approvals' closed loop, not timed, so they do not
+    # all start at once on the idle suite (bench/budget.py's LEAD_IN; `--lead-in 0`: as before)
+    lead, ids = ids[: args.lead_in], ids[args.lead_in :]
     meter = budget.CpuMeter(running)
     logs = {name: suite.log_dir / f"{name}.log" for name in ("gateway", "budget", "outcomes")}
     offsets = {name: path.stat().st_size for name, path in logs.items()}
@@ -282,7 +295,7 @@ def turn(
     meter.start()
     cpu_before = tree_cpu(suite)
     started = time.time()
-    records = approvals(client, ids, tag, person)
+    records = approvals(client, ids, tag, person, lead)
     finished = time.time()
     backends = sampler.stop() if sampler is not None else None
     early: dict[str, int] = {}
@@ -295,11 +308,16 @@ def turn(
     waited_after = delays(suite)
     time.sleep(1.5)  # logs and the probe's lines written
     n = len(records)
+    metered = n + len(lead)  # the CPU and run-queue figures cover the lead-in's approvals too
     cpu = {
-        part: sum(v - cpu_before.get(part, {}).get(pid, 0.0) for pid, v in pids.items()) * 1000 / n
+        part: sum(v - cpu_before.get(part, {}).get(pid, 0.0) for pid, v in pids.items())
+        * 1000
+        / metered
         for part, pids in cpu_after.items()
     }
-    cpu["postgresql"] = meter.used.get("postgresql", 0.0) * 1000 / n
+    cpu["postgresql"] = meter.used.get("postgresql", 0.0) * 1000 / metered
+    # the timed approvals' own window: from the first one's first byte to the last one's answer
+    timed_s = max(r["start"] + r["ms"] / 1000 for r in records) - min(r["start"] for r in records)
     lines = {name: access_lines(path, offsets[name]) for name, path in logs.items()}
     gateway = {e.get("request_id"): e["duration_ms"] for e in lines["gateway"]}
     service = {e.get("request_id"): e["duration_ms"] for e in lines["budget"]}
@@ -330,7 +348,8 @@ def turn(
         "shape": str(shape),
         "turn": tag,
         "load": load,
-        "per_s": n / (finished - started),
+        "per_s": n / timed_s,
+        "lead_in": len(lead),
         "p50": percentile(lat, 0.5),
         "p95": p95,
         "p99": percentile(lat, 0.99),
@@ -338,7 +357,7 @@ def turn(
         "failures": sum(1 for r in records if r["status"] != 200),
         "cpu_ms": cpu,
         "run_queue_ms": {
-            name: (waited_after.get(name, 0.0) - waited_before.get(name, 0.0)) * 1000 / n
+            name: (waited_after.get(name, 0.0) - waited_before.get(name, 0.0)) * 1000 / metered
             for name in waited_after
         },
         "middle": parts(middle),
@@ -456,6 +475,13 @@ def main() -> None:
         "--pg-sample", action="store_true", help="sample the budget database's backends' states"
     )
     parser.add_argument("--json", type=Path, default=None, help="every turn's figures, as JSON")
+    parser.add_argument(
+        "--lead-in",
+        type=int,
+        default=budget.LEAD_IN["approvals"],
+        help="approvals sent first in the timed closed loop, untimed (0: none, as before 2 "
+        "December's ninth session, when each turn's first wave started at once on an idle suite)",
+    )
     args = parser.parse_args()
     args.restart = tuple(name for name in args.restart.split(",") if name)  # "": none
     shapes = [Shape.parse(text) for text in args.shapes.split(",")]
