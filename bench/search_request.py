@@ -4,6 +4,7 @@
     .venv/bin/python bench/search_request.py --size 20000 --rounds 3
     .venv/bin/python bench/search_request.py --profile         # cProfile (CPU clock), by own time
     .venv/bin/python bench/search_request.py --no-kept-facets  # no facets kept between searches
+    .venv/bin/python bench/search_request.py --flask-too       # also through Flask's dispatch
 
 The directory app as `create_app` builds it (SQLite, multiprocess metrics as `phb serve` sets them,
 the search log's writer thread) over `bench/search.py`'s synthetic catalogue in a tantivy index.
@@ -14,6 +15,10 @@ every thread, the log's writer included) and, over the same mix, of the engine a
 (`answer()`: understanding, tantivy, fallbacks), so the difference is the work around the engine:
 parsing the arguments, the request hooks, the answer's body and its JSON. Rounds alternate the
 two, so both see the same load. Figures are CPU, which the machine's load barely moves.
+
+With `--flask-too`, each round also sends the mix through Flask's own dispatch behind the lean
+path (shared/lean.py; the app's `wsgi_app.flask_wsgi`), taking turns search by search with the
+lean path in front of it: the lean path's and Flask's CPU a search, over the same searches.
 """
 
 from __future__ import annotations
@@ -73,6 +78,11 @@ def main() -> None:
         help="keep no facets of searches without words (the engine's KeptFacets): what a "
         "stream of searches that never repeat their filters costs",
     )
+    parser.add_argument(
+        "--flask-too",
+        action="store_true",
+        help="also send each search through Flask's own dispatch, in turns with the lean path",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="phb-bench-search-request-"))
     os.environ["PHB_VAR_DIR"] = str(work)
@@ -109,8 +119,8 @@ def main() -> None:
     def start_response(code: str, _headers: Any, _exc: Any = None) -> None:
         status.append(code)
 
-    def request(query_string: str) -> bytes:
-        body = b"".join(app(environ(query_string), start_response))
+    def request(query_string: str, wsgi: Any = app) -> bytes:
+        body = b"".join(wsgi(environ(query_string), start_response))
         if not status[-1].startswith("200"):
             raise SystemExit(f"{status[-1]} for {query_string}: {body[:300]!r}")
         return body
@@ -145,6 +155,9 @@ def main() -> None:
     if args.profile:
         profile(request, strings)
         return
+    if args.flask_too:
+        in_turns(request, strings, app, engine_cpu, args.rounds, load_now)
+        return
     print(
         "round | load | request CPU ms | of it collecting garbage | engine CPU ms | around the "
         "engine ms",
@@ -157,6 +170,37 @@ def main() -> None:
         print(
             f"{n + 1} | {load:.1f} | {whole:.3f} | {collected:.3f} | {engine:.3f} | "
             f"{whole - engine:.3f}",
+            flush=True,
+        )
+
+
+def in_turns(
+    request: Any, strings: list[str], app: Any, engine_cpu: Any, rounds: int, load_now: Any
+) -> None:
+    """The lean path and Flask's dispatch, search by search in turns (`--flask-too`)."""
+    from shared.lean import LeanService
+
+    gate = app.wsgi_app
+    if not isinstance(gate, LeanService):
+        raise SystemExit("the lean path is not installed in this tree")
+    ways = {"lean path": gate, "Flask": gate.flask_wsgi}
+    for each in strings[:100]:
+        request(each, gate.flask_wsgi)
+    print("round | load | lean path CPU ms | Flask CPU ms | saved | engine CPU ms", flush=True)
+    clock = time.process_time
+    for n in range(rounds):
+        load = load_now()
+        spent = dict.fromkeys(ways, 0.0)
+        for i, each in enumerate(strings):
+            order = list(ways.items()) if i % 2 == 0 else list(ways.items())[::-1]
+            for name, wsgi in order:
+                started = clock()
+                request(each, wsgi)
+                spent[name] += clock() - started
+        lean, flask = (spent[name] * 1000 / len(strings) for name in ways)
+        engine = engine_cpu()
+        print(
+            f"{n + 1} | {load:.1f} | {lean:.3f} | {flask:.3f} | {flask - lean:.3f} | {engine:.3f}",
             flush=True,
         )
 

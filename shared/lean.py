@@ -21,10 +21,11 @@ handlers do, in the same order, with the same functions:
 
 A route first decides, touching nothing (`LeanRoute.prepare`: the body read and checked, never
 kept from Flask), whether the call is one it answers; anything it is unsure of goes to Flask with
-the body put back: another route, method or content type, a query string, a body too large,
-malformed or refused by the schema, a chunked one, an odd request id. Only the answer's bytes are
-built here (status, headers in Flask's order, body); problems are werkzeug's responses, as Flask
-sends them.
+the body put back: another route, method or content type, a query string (unless the route
+`takes_query`: it reads it), a body too large, malformed or refused by the schema, a chunked one,
+an odd request id. A route marked `public` (as its view is: `shared.app.public`) is answered
+without a token, its caller None. Only the answer's bytes are built here (status, headers in
+Flask's order, body); problems are werkzeug's responses, as Flask sends them.
 
 It is installed only when the app's hooks, error handlers, signals, JSON provider, observers and
 the routes' URL rules and views are exactly those it mirrors (`mirrors`): a new hook, a tracing
@@ -176,14 +177,14 @@ class Call:
         path: str,
         args: dict[str, str],
         request_id: str,
-        identity: Identity,
+        identity: Identity | None,
     ):
         self.environ = environ
         self.method = method
         self.path = path  # as `request.path`
         self.args = args  # the URL rule's values, as `request.view_args`
         self.request_id = request_id
-        self.identity = identity
+        self.identity = identity  # None: a public route's call without a token
 
 
 class LeanRoute(Protocol):
@@ -193,6 +194,7 @@ class LeanRoute(Protocol):
     rule: str  # its URL rule as Flask's map holds it (the metrics' endpoint label)
     method: str
 
+    # (optional, False when absent: `takes_query` and `public`, as the module's doc says)
     def match(self, path: str) -> dict[str, str] | None:
         """The rule's values for `path` (as werkzeug decodes it) when the rule takes it."""
         ...
@@ -243,12 +245,7 @@ class LeanService:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         candidates = self.routes.get(method)
         path_info = environ.get("PATH_INFO") or ""
-        if (
-            candidates is None
-            or environ.get("QUERY_STRING")
-            or environ.get("SCRIPT_NAME")
-            or "//" in path_info
-        ):
+        if candidates is None or environ.get("SCRIPT_NAME") or "//" in path_info:
             return self.flask_wsgi(environ, start_response)
         try:  # as werkzeug reads PATH_INFO
             path = path_info.encode("latin-1").decode(errors="replace")
@@ -259,6 +256,8 @@ class LeanService:
             if args is not None:
                 break
         else:
+            return self.flask_wsgi(environ, start_response)
+        if environ.get("QUERY_STRING") and not getattr(route, "takes_query", False):
             return self.flask_wsgi(environ, start_response)
         given_id = environ.get(_ID_KEY)
         if given_id is not None and not _safe_request_id(given_id):
@@ -317,10 +316,13 @@ class LeanService:
         start_response(self._status_line(status), headers)
         return [body]
 
-    def _caller(self, environ: dict[str, Any], route: LeanRoute) -> Identity:
-        """`shared.app`'s before-request hook: the caller, or 401 (no route here is public)."""
+    def _caller(self, environ: dict[str, Any], route: LeanRoute) -> Identity | None:
+        """`shared.app`'s before-request hook: the caller; without a token, 401, or None for a
+        public route (`LeanRoute.public`)."""
         token = environ.get(_TOKEN_KEY)
         if not token:
+            if getattr(route, "public", False):
+                return None
             raise Unauthorized(GATEWAY_ONLY)
         return identify_caller(self.verifier, token, with_write=self.with_write[route.endpoint])
 
@@ -394,12 +396,11 @@ class _Finishing:
         self.finished = False
 
 
-def _hooks(funcs: dict[Any, list[Callable[..., Any]]]) -> dict[Any, list[str]]:
-    return {
-        key: [f"{f.__module__}:{f.__qualname__}" for f in found]
-        for key, found in funcs.items()
-        if found
-    }
+def _hooks(
+    funcs: dict[Any, list[Callable[..., Any]]], inert: frozenset[str] = frozenset()
+) -> dict[Any, list[str]]:
+    named = ((key, [f"{f.__module__}:{f.__qualname__}" for f in fs]) for key, fs in funcs.items())
+    return {key: kept for key, names in named if (kept := [n for n in names if n not in inert])}
 
 
 def _placeholder(rule: str) -> str:
@@ -410,15 +411,20 @@ def _placeholder(rule: str) -> str:
     return "x".join(parts)
 
 
-def mirrors(app: Flask, routes: Sequence[LeanRoute]) -> dict[str, bool] | None:
+def mirrors(
+    app: Flask, routes: Sequence[LeanRoute], inert: Iterable[str] = ()
+) -> dict[str, bool] | None:
     """For each route's endpoint, whether its token id is deferred to the call's write, when
     this layer does exactly what Flask would do for the routes' calls in `app`; else None (and
-    why, logged)."""
+    why, logged). `inert`: the app's own request hooks ("module:qualname") that the service
+    knows leave the routes' calls and answers as they are (the directory's CORS headers for
+    /oruk paths), so their being there is no reason to stand aside."""
     problems = []
+    skipped = frozenset(inert)
     found = {
-        "before": _hooks(app.before_request_funcs),
-        "after": _hooks(app.after_request_funcs),
-        "teardown": _hooks(app.teardown_request_funcs),
+        "before": _hooks(app.before_request_funcs, skipped),
+        "after": _hooks(app.after_request_funcs, skipped),
+        "teardown": _hooks(app.teardown_request_funcs, skipped),
     }
     if found != MIRRORED_HOOKS:
         problems.append(f"request hooks {found}")
@@ -459,7 +465,11 @@ def mirrors(app: Flask, routes: Sequence[LeanRoute]) -> dict[str, bool] | None:
         view = app.view_functions.get(route.endpoint)
         if [r.rule for r in rules] != [route.rule] or route.method not in (rules[0].methods or ()):
             problems.append(f"the URL rule of {route.endpoint}")
-        elif view is None or not route.mirrors(view) or is_public(view, route.method):
+        elif (
+            view is None
+            or not route.mirrors(view)
+            or is_public(view, route.method) != bool(getattr(route, "public", False))
+        ):
             problems.append(f"the view of {route.endpoint}")
         for other in app.url_map.iter_rules():
             if other.endpoint != route.endpoint and route.method in (other.methods or ()):
@@ -477,10 +487,10 @@ def mirrors(app: Flask, routes: Sequence[LeanRoute]) -> dict[str, bool] | None:
     return with_write
 
 
-def install(app: Flask, routes: Sequence[LeanRoute]) -> bool:
+def install(app: Flask, routes: Sequence[LeanRoute], inert: Iterable[str] = ()) -> bool:
     """Put the lean path in front of Flask's dispatch when it mirrors it exactly (`mirrors`);
     call last in `create_app`. True when installed."""
-    with_write = mirrors(app, routes)
+    with_write = mirrors(app, routes, inert)
     if with_write is None:
         return False
     app.wsgi_app = LeanService(app, app.wsgi_app, routes, with_write)  # type: ignore[method-assign]

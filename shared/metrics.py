@@ -296,23 +296,48 @@ def observe_budget_decisions(app: Flask) -> None:
     add_observer(app, DecisionObserver())
 
 
-def observe_search(app: Flask, endpoint: str = "/search") -> None:
-    """Search latency and how often a search finds nothing."""
+class SearchObserver:
+    """Search latency and how often a search finds nothing, from each answer of `endpoint`;
+    `outside_request` is the same count for a search answered outside Flask's dispatch
+    (shared.lean)."""
 
-    def observe(response: Response, elapsed: float) -> None:
-        if request.url_rule is None or request.url_rule.rule != endpoint:
+    def __init__(self, endpoint: str = "/search"):
+        self.endpoint = endpoint
+
+    def __call__(self, response: Response, elapsed: float) -> None:
+        if request.url_rule is None or request.url_rule.rule != self.endpoint:
             return
         if response.status_code != 200:
             return
-        SEARCH_LATENCY.observe(elapsed)
         # The view says how many it found (`g.search_total`): parsing the answer back costs more
         # than writing it did.
         total = g.get("search_total")
         if total is None:
             total = (response.get_json(silent=True) or {}).get("total")
-        SEARCHES.labels("zero" if not total else "found").inc()
+        count_search(elapsed, total)
 
-    add_observer(app, observe)
+    def outside_request(
+        self,
+        _method: str,
+        rule: str,
+        status: int,
+        answer: Callable[[], dict[str, Any]],
+        _slug: Callable[[], str],
+        elapsed: float,
+    ) -> None:
+        if rule != self.endpoint or status != 200:
+            return
+        count_search(elapsed, answer().get("total"))
+
+
+def count_search(elapsed: float, total: Any) -> None:
+    SEARCH_LATENCY.observe(elapsed)
+    SEARCHES.labels("zero" if not total else "found").inc()
+
+
+def observe_search(app: Flask, endpoint: str = "/search") -> None:
+    """Search latency and how often a search finds nothing."""
+    add_observer(app, SearchObserver(endpoint))
 
 
 def record_ledger_verification(ok: bool, breaches: Iterable[str]) -> None:

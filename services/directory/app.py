@@ -8,6 +8,7 @@ from flask import Flask
 
 from services.directory.adapters.geocode import Geocoder, OfflineGeocoder
 from services.directory.api import blueprints
+from services.directory.api.lean import INERT_HOOKS, lean_routes
 from services.directory.registry import DirectoryServices, install
 from services.directory.search.backend import SearchBackend
 from services.directory.search.install import install_search
@@ -15,6 +16,7 @@ from services.directory.service_layer.search_documents import every_listing_docu
 from services.directory.service_layer.search_log_writer import SearchLogWriter
 from services.directory.service_layer.unit_of_work import SqlUnitOfWork
 from services.directory.settings import DirectorySettings
+from shared import lean
 from shared.app import create_service_app
 from shared.metrics import observe_search
 from shared.registry import app_parts, service_core
@@ -54,4 +56,5 @@ def create_app(
     )
     install(app, services)
     observe_search(app)
+    lean.install(app, lean_routes(app), INERT_HOOKS)  # last: it mirrors the app as built so far
     return app

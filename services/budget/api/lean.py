@@ -90,6 +90,7 @@ class LeanApproval:
     def view(self, call: Call, prepared: tuple[dict[str, Any], bytes]) -> Answer:
         values, body = prepared
         actor = call.identity
+        assert actor is not None  # (not a public route: no token is a 401 before the view)
         request_id = call.args["request_id"]
         dump = routes.dump_request
 

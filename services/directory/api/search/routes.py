@@ -6,16 +6,18 @@ import re
 from typing import Any
 
 from flask import Response, current_app, g
+from flask.json.provider import JSONProvider
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from services.directory.adapters.geocode import Geocoder
 from services.directory.api.search.schemas import (
     SearchQueryArgsSchema,
     SearchResultSchema,
     UnmetDemandQueryArgsSchema,
     UnmetDemandSchema,
 )
-from services.directory.registry import directory_services
+from services.directory.registry import DirectoryServices, directory_services
 from services.directory.search.backend import SearchUnavailable
 from services.directory.search.query import FACETS, GeoPoint, SearchQuery
 from services.directory.service_layer.search_log import (
@@ -23,9 +25,10 @@ from services.directory.service_layer.search_log import (
     unmet_demand_report,
     unmet_demand_report_csv,
 )
-from services.directory.service_layer.searching import search_answer
+from services.directory.service_layer.searching import SearchAnswer, search_answer
 from shared.app import optional_identity, public, require_role
 from shared.errors import DependencyUnavailable, ValidationFailed
+from shared.identity import Identity
 from shared.query_args import QuickQueryParser
 
 REPORT_ROLES = ("admin", "budget_holder")  # who commissions: the programme lead, budget holders
@@ -36,7 +39,9 @@ blp.ARGUMENTS_PARSER = QuickQueryParser()
 _LAT_LNG = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
-def _place(args: dict[str, Any], errors: dict[str, list[str]]) -> GeoPoint | None:
+def _place(
+    args: dict[str, Any], errors: dict[str, list[str]], geocoder: Geocoder | None
+) -> GeoPoint | None:
     if "lat" in args or "lng" in args:
         if "lat" not in args or "lng" not in args:
             errors.setdefault("lat" if "lat" not in args else "lng", []).append(
@@ -54,7 +59,7 @@ def _place(args: dict[str, Any], errors: dict[str, list[str]]) -> GeoPoint | Non
             return GeoPoint(lat, lng)
         errors.setdefault("near", []).append("Latitude or longitude out of range.")
         return None
-    found = _geocode(near)
+    found = _geocode(near, geocoder)
     if found is None:
         errors.setdefault("near", []).append(
             f"We can't place {near!r}: try a town in the area or a postcode."
@@ -62,14 +67,16 @@ def _place(args: dict[str, Any], errors: dict[str, list[str]]) -> GeoPoint | Non
     return found
 
 
-def _geocode(place: str) -> GeoPoint | None:
-    found = directory_services().geocoder.locate(place)
+def _geocode(place: str, geocoder: Geocoder | None) -> GeoPoint | None:
+    found = (geocoder or directory_services().geocoder).locate(place)
     return GeoPoint(found[0], found[1]) if found else None
 
 
-def query_from_args(args: dict[str, Any]) -> SearchQuery:
+def query_from_args(args: dict[str, Any], geocoder: Geocoder | None = None) -> SearchQuery:
+    """The engine's query for the arguments as the schema loads them; a place is found by
+    `geocoder` (the app's by default)."""
     errors: dict[str, list[str]] = {}
-    near = _place(args, errors)
+    near = _place(args, errors, geocoder)
     text = args.get("q", "")
     sort = args.get("sort") or "relevance"
     query = SearchQuery(
@@ -110,29 +117,20 @@ def explicit_filters(args: dict[str, Any]) -> frozenset[str]:
     return frozenset(given)
 
 
+# The arguments' schema, kept: the lean path (services/directory/api/lean.py) reads a query
+# string with the reader the parser keeps for this very instance.
+SEARCH_ARGS = SearchQueryArgsSchema()
+
+
 @blp.route("")
-class Search(MethodView):
+class Search(MethodView):  # (answered by api/lean.py where shared.lean is installed)
     @public
-    @blp.arguments(SearchQueryArgsSchema(), location="query")
+    @blp.arguments(SEARCH_ARGS, location="query")
     @blp.response(200, SearchResultSchema)
     def get(self, args):
         """Search active listings: words read as people say them, filters, facets, distance"""
-        query = query_from_args(args)
-        services = directory_services()
         json = current_app.json
-        try:
-            answered = search_answer(
-                services.search_log,
-                services.search,
-                query,
-                json,
-                explicit=explicit_filters(args),
-                geocoder=services.geocoder,
-                near=args.get("near"),
-                searcher=_searcher(),
-            )
-        except SearchUnavailable as err:
-            raise DependencyUnavailable(f"Search is unavailable: {err}") from err
+        answered = run_search(directory_services(), args, optional_identity(), json)
         g.search_total = answered.total  # for the search metrics (shared.metrics.observe_search)
         # answered as built: dumping it through SearchResultSchema again changed nothing (a test
         # holds them equal, key order included) and cost a tenth of the request's CPU; the bytes
@@ -142,9 +140,37 @@ class Search(MethodView):
         return response
 
 
-def _searcher() -> str | None:
+VIEWS = {"search": Search}
+
+
+def run_search(
+    services: DirectoryServices,
+    args: dict[str, Any],
+    identity: Identity | None,
+    json: JSONProvider,
+) -> SearchAnswer:
+    """`GET /search`'s work for the arguments as the schema loads them, by the caller
+    (`identity`, None without a sign-in), its body written by `json` (the app's provider): the
+    Flask view's and the lean path's (api/lean.py). Raises ValidationFailed for a query it can't
+    run, DependencyUnavailable when the engine is down."""
+    query = query_from_args(args, services.geocoder)
+    try:
+        return search_answer(
+            services.search_log,
+            services.search,
+            query,
+            json,
+            explicit=explicit_filters(args),
+            geocoder=services.geocoder,
+            near=args.get("near"),
+            searcher=_searcher(identity),
+        )
+    except SearchUnavailable as err:
+        raise DependencyUnavailable(f"Search is unavailable: {err}") from err
+
+
+def _searcher(identity: Identity | None) -> str | None:
     """The signed-in person who searched (services searching for themselves are nobody)."""
-    identity = optional_identity()
     if identity is None or identity.is_service:
         return None
     return identity.sub
