@@ -2,8 +2,9 @@
 
 Several replicas may run: the one holding the service's PostgreSQL advisory lock leads and does
 the work; the others retry the lock every few seconds and take over if the leader dies (its
-connection closes and PostgreSQL frees the lock). Relays also claim each row with FOR UPDATE
-SKIP LOCKED, so even an overlap during a hand-over never delivers one row twice at once.
+connection closes and PostgreSQL frees the lock). A relay also sends only while it holds its
+destination's own advisory lock, so even an overlap during a hand-over never delivers one row twice
+at once, nor out of order.
 
 Jobs (each service's `jobs.py` lists its own) run every `every` seconds or daily at `at` (UTC).
 """

@@ -37,7 +37,9 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.clock import as_utc, utcnow
 from shared.db import Database, retrying
-from shared.outbox_sql import by_seq, relay_statements
+from shared.leader import lock_key
+from shared.outbox_listen import listen_for_commits, stop_listening_for_commits
+from shared.outbox_sql import TRY_LOCK, UNLOCK, relay_statements
 from shared.outbox_wake import listen, unlisten, written
 
 log = logging.getLogger(__name__)
@@ -62,10 +64,10 @@ class OutboxMixin:
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
         """Two partial indexes (issue 16): the pending events by destination in order (the
-        relay's claim and read, `lag`) and the delivered ones by when (the prune). An event is
-        written into the first as it is queued and into the second as it is claimed (marking it
-        delivered is no HOT update: `delivered_at` is indexed), into no index of a column its
-        queries never look it up by."""
+        relay's read, `lag`) and the delivered ones by when (the prune). An event is written
+        into the first as it is queued and into the second as it is marked delivered (no HOT
+        update: `delivered_at` is indexed), into no index of a column its queries never look it
+        up by."""
         pending, delivered = text("delivered_at IS NULL"), text("delivered_at IS NOT NULL")
         return (
             Index(
@@ -191,8 +193,8 @@ def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 60.0) -> floa
     return float(delay * random.uniform(0.75, 1.25))
 
 
-# How many events a PostgreSQL relay claims in one transaction (one SELECT and one UPDATE for all),
-# and the most a receiver's batch endpoint takes in one call.
+# How many events a PostgreSQL relay reads and sends at a time (one SELECT, and one UPDATE marking
+# the ones taken), and the most a receiver's batch endpoint takes in one call.
 CLAIM_SIZE = 100
 MAX_BATCH = 100
 
@@ -229,10 +231,12 @@ class OutboxRelay:
     of a pass together, in order, and says how many it took (`Delivered`).
 
     Started (`start`), it runs a pass when this process commits an event for its destination
-    (`written`, `notify`), at most one pass every `linger` seconds while events keep coming (so a
-    burst goes in batches that fill, not one call an event), at once again while a pass leaves
-    more pending, and otherwise every `interval` seconds, for events written by other processes.
-    While the first pending event waits out its backoff, nothing wakes it before that is over."""
+    (`written`, `notify`) or, on PostgreSQL, when any process does (the outbox's trigger notifies,
+    `shared.outbox_listen` listens), at most one pass every `linger` seconds while events keep
+    coming (so a burst goes in batches that fill, not one call an event), again after a pass that
+    delivered any, and otherwise every `interval` seconds (the fallback, should a notification be
+    lost). While the first pending event waits out its backoff, nothing wakes it before that is
+    over."""
 
     def __init__(
         self,
@@ -262,7 +266,10 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
         # When the first pending event is next due, while it waits out a backoff (else None).
         self._blocked_until: datetime | None = None
-        self._claim, self._read = relay_statements(model, destination)
+        # Whether the last pass found another relay of this destination at work (PostgreSQL).
+        self._busy = False
+        self._read, self._mark = relay_statements(model, destination)
+        self._lock_key = lock_key(f"phb-outbox-{model.__tablename__}-{destination}")
 
     def pending(self, session: Session, limit: int) -> list[Any]:
         """Up to `limit` undelivered events, oldest first (rows: seq, event_id, topic, payload,
@@ -272,8 +279,9 @@ class OutboxRelay:
     def run_once(self) -> int:
         """Deliver what is due; returns how many were delivered."""
         self._blocked_until = None
+        self._busy = False
         if not self.db.sqlite:
-            return self._run_once_claiming()
+            return self._run_once_locked()
         # SQLite (embedded mode): one process relays, and a write transaction would hold the
         # whole database's write lock for the length of an HTTP call, so read, deliver, mark.
         with self.db.session() as session:
@@ -292,48 +300,56 @@ class OutboxRelay:
                 break
         return delivered
 
-    def _run_once_claiming(self) -> int:
-        """PostgreSQL: up to `CLAIM_SIZE` events are claimed and marked delivered by one statement
-        (`UPDATE ... WHERE seq IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`), delivered in
-        order, and the transaction commits only once they are delivered: relays in several
-        processes never deliver the same row at once, and a relay killed mid-delivery leaves its
-        rows to be delivered again (receivers dedupe). Those not due, not taken or after a failure
-        lose their mark again before the commit; a failure is recorded on its row and blocks the
-        ones after it."""
+    def _run_once_locked(self) -> int:
+        """PostgreSQL: one relay of a destination at a time, by a session-level advisory lock on a
+        connection in autocommit, so no transaction is open while a batch is out: the pending
+        events are read in order, the due ones delivered, those taken marked delivered (and a
+        failure recorded on its row) each by one statement after the delivery. Relays in several
+        processes never deliver the same row at once, nor one out of order; a relay killed
+        mid-delivery leaves its rows pending (its connection closes and frees the lock), to be
+        delivered again (receivers dedupe). A relay that finds the lock held passes again after
+        `linger`."""
+        connection = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        locked = False
+        try:
+            # A look first, without the lock: a pass that finds nothing (or the first event
+            # waiting out its backoff) costs one statement.
+            if not self._due(list(connection.execute(self._read, {"limit": 1}).all())):
+                return 0
+            locked = bool(connection.execute(TRY_LOCK, {"key": self._lock_key}).scalar())
+            if not locked:
+                self._busy = True
+                return 0
+            delivered = self._deliver_locked(connection)
+            connection.execute(UNLOCK, {"key": self._lock_key})
+            locked = False
+            return delivered
+        finally:
+            if locked:  # never lend a connection that still holds the lock: close it instead
+                connection.invalidate()
+            connection.close()
+
+    def _deliver_locked(self, connection: Connection) -> int:
+        """Deliver up to `batch_size` due events, `CLAIM_SIZE` a read, in order, holding the lock."""
         delivered = 0
         while delivered < self.batch_size and not self._stop.is_set():
-            with self.db.write_connection() as connection:
-                claimed: list[Any] = sorted(  # RETURNING keeps no order
-                    connection.execute(
-                        self._claim,
-                        {"limit": min(CLAIM_SIZE, self.batch_size - delivered), "now": utcnow()},
-                    ).all(),
-                    key=by_seq,
-                )
-                done, blocked = self._deliver_claimed(connection, claimed)
-            delivered += done
-            if blocked or len(claimed) < CLAIM_SIZE:
+            limit = min(CLAIM_SIZE, self.batch_size - delivered)
+            events = list(connection.execute(self._read, {"limit": limit}).all())
+            due = self._due(events)
+            if not due:
+                return delivered
+            result = self._send(due)
+            if result.count:
+                seqs = [event.seq for event in due[: result.count]]
+                connection.execute(self._mark, {"seqs": seqs, "now": utcnow()})
+            delivered += result.count
+            if result.error is not None:
+                event = due[result.count]
+                self._record_failure_on(connection, event.seq, event.attempts + 1, result.error)
+                return delivered
+            if len(due) < limit:
                 return delivered
         return delivered
-
-    def _deliver_claimed(self, connection: Connection, claimed: list[Any]) -> tuple[int, bool]:
-        """Deliver the claimed rows that are due, in order, in one batch; unmark the rest in the
-        claiming transaction, and record a failure there: (how many were delivered, whether one
-        not yet due or failed stopped the rest)."""
-        due = self._due(claimed)
-        result = self._send(due) if due else Delivered(0)
-        kept = claimed[result.count :]
-        if kept:
-            m = self.model
-            connection.execute(
-                update(m.__table__)
-                .where(m.seq.in_([event.seq for event in kept]))
-                .values(delivered_at=None)
-            )
-        if result.error is not None:
-            event = due[result.count]
-            self._record_failure_on(connection, event.seq, event.attempts + 1, result.error)
-        return result.count, bool(kept)
 
     def _due(self, events: list[Any]) -> list[Any]:
         """The events up to the first not yet due (one waiting out its backoff)."""
@@ -380,13 +396,9 @@ class OutboxRelay:
         )
 
     def _mark_delivered(self, seqs: list[int]) -> None:
-        m = self.model
-
         def mark() -> None:
             with self.db.write_connection() as connection:
-                connection.execute(
-                    update(m.__table__).where(m.seq.in_(seqs)).values(delivered_at=utcnow())
-                )
+                connection.execute(self._mark, {"seqs": seqs, "now": utcnow()})
 
         retrying(mark)
 
@@ -455,6 +467,8 @@ class OutboxRelay:
             return
         self._stop.clear()
         listen(self)
+        if not self.db.sqlite:
+            listen_for_commits(self)
         self._thread = threading.Thread(
             target=self._loop, args=(interval,), name=f"relay-{self.destination}", daemon=True
         )
@@ -476,17 +490,23 @@ class OutboxRelay:
                     "relay pass failed", extra={"fields": {"destination": self.destination}}
                 )
                 delivered = 0
+            if not (delivered or self._busy):
+                last_pass = -self.linger  # nothing sent: the next wake need not gather a batch
             if delivered >= self.batch_size:
                 continue
             blocked = self._blocked_until
-            if blocked is None:
-                self._wake.wait(interval)
-            else:  # nothing can go before the first pending event: no pass until it is due
-                wait = (blocked - utcnow()).total_seconds()
+            if blocked is not None:  # nothing can go before the first pending event: no pass
+                wait = (blocked - utcnow()).total_seconds()  # until it is due
                 self._stop.wait(min(interval, max(0.0, wait)))
+            elif not (delivered or self._busy):
+                self._wake.wait(interval)
+            # Else one more pass after `linger`: on PostgreSQL an event written while this one was
+            # out (or while another relay held the lock) may have woken nobody, as the event before
+            # it was pending (the outbox's trigger notifies only when not: `outbox_listen`).
 
     def stop(self) -> None:
         unlisten(self)
+        stop_listening_for_commits(self)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

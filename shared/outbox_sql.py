@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 
 def relay_statements(model: type[Any], destination: str) -> tuple[Any, Any]:
-    """A relay's two statements, built once: the claim (PostgreSQL: mark up to `limit` pending
-    events delivered at `now` and return them, skipping rows another relay holds) and the read
-    of up to `limit` pending events in order (SQLite, and `pending`)."""
+    """A relay's two statements, built once: the read of up to `limit` pending events in order,
+    and the mark of the ones in `seqs` as delivered at `now`."""
     table = model.__table__
     columns = [
         table.c.seq,
@@ -22,30 +20,21 @@ def relay_statements(model: type[Any], destination: str) -> tuple[Any, Any]:
         table.c.available_at,
         table.c.attempts,
     ]
-    waiting = select(table.c.seq).where(
-        table.c.destination == destination, table.c.delivered_at.is_(None)
-    )
-    claim = (
-        update(table)
-        .where(
-            table.c.seq.in_(
-                waiting.order_by(table.c.seq)
-                .limit(bindparam("limit"))
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
-        )
-        .values(delivered_at=bindparam("now"))
-        .returning(*columns)
-    )
     read = (
         select(*columns)
         .where(table.c.destination == destination, table.c.delivered_at.is_(None))
         .order_by(table.c.seq)
         .limit(bindparam("limit"))
     )
-    return claim, read
+    mark = (
+        update(table)
+        .where(table.c.seq.in_(bindparam("seqs", expanding=True)))
+        .values(delivered_at=bindparam("now"))
+    )
+    return read, mark
 
 
-# The claim's rows by `seq`, their first column.
-by_seq = itemgetter(0)
+# PostgreSQL: the session-level advisory lock one relay of a destination holds for a pass (see
+# `OutboxRelay._run_once_locked`); no transaction is open while it is held.
+TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
+UNLOCK = text("SELECT pg_advisory_unlock(:key)")
