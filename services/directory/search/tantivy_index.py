@@ -22,8 +22,10 @@ from services.directory.search.query import (
     FACETS,
     PRICE_BAND_ORDER,
     GeoPoint,
+    SearchHit,
     Shown,
     date_number,
+    haversine_m,
     min_price_for_filter,
     order_facet,
     price_band,
@@ -359,6 +361,35 @@ def decoded(doc: SearchDocument) -> Decoded:
     name, description = Marked(doc.name), Marked(shown["description"])
     plain = {"name": name.plain, "description": description.plain}
     return doc, shown, plain, (name, description)
+
+
+def page_hit(
+    decoded: Decoded,
+    matched: set[str],
+    centre: GeoPoint | None,
+    distance: float | None,
+    words_matched: int,
+) -> SearchHit:
+    """A page's hit of a kept decoded listing: highlighted from its kept marks (`matched`: the
+    folded words the search matched), its distance from `centre` in whole metres."""
+    doc, shown, plain, (name, description) = decoded
+    if matched:  # as highlight(doc.name, ...), highlight(shown["description"], ...) (cropped)
+        highlights = {
+            "name": name.highlight(matched),
+            "description": description.highlight(matched),
+        }
+    else:
+        highlights = dict(plain)  # its own: a hit's highlights are its answer's
+    if distance is None and centre is not None and doc.lat is not None and doc.lng is not None:
+        distance = haversine_m(centre, doc.lat, doc.lng)
+    rounded = None if distance is None else round(distance)
+    return SearchHit(
+        document=doc,
+        highlights=highlights,
+        distance_m=rounded,
+        words_matched=words_matched,
+        shown=shown,
+    )
 
 
 class DecodedDocuments:

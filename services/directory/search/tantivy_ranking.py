@@ -15,18 +15,15 @@ from tantivy import FieldType, Occur, Query
 
 from services.directory.search.query import (
     GeoPoint,
-    SearchHit,
     SearchQuery,
     SearchResult,
     bounding_box,
     date_number,
-    haversine_m,
 )
 from services.directory.search.tantivy_index import (
     ACTIVE,
     CODED_FIELDS,
     WELCOME_BOOSTS,
-    Decoded,
     DecodedDocuments,
     KeptFacets,
     aggregate_facets,
@@ -35,6 +32,7 @@ from services.directory.search.tantivy_index import (
     count_matches,
     distances_m,
     joinable,
+    page_hit,
     value_code,
 )
 from services.directory.search.tantivy_terms import TermExpansion
@@ -322,7 +320,7 @@ class RankedSearch(TermExpansion):
         """The result of a page of (words matched, address, metres or None) hits."""
         docs = self._decoded.load_shown(searcher, [address for _k, address, _metres in page])
         hits = [
-            self._hit(doc, matched, query.near, metres, k)
+            page_hit(doc, matched, query.near, metres, k)
             for doc, (k, _address, metres) in zip(docs, page, strict=True)
         ]
         return SearchResult(
@@ -440,7 +438,7 @@ class RankedSearch(TermExpansion):
         chosen = order[query.offset : query.offset + query.per_page].tolist()
         docs = self._decoded.load_shown(searcher, [addresses[i] for i in chosen])
         hits = [
-            self._hit(
+            page_hit(
                 doc,
                 matched,
                 query.near,
@@ -486,33 +484,6 @@ class RankedSearch(TermExpansion):
                 value = self._codes.get(code, "unknown")
                 out[value] = out.get(value, 0) + n
         return out
-
-    def _hit(
-        self,
-        decoded: Decoded,
-        matched: set[str],
-        centre: GeoPoint | None,
-        distance: float | None,
-        words_matched: int,
-    ) -> SearchHit:
-        doc, shown, plain, (name, description) = decoded
-        if matched:  # as highlight(doc.name, ...), highlight(shown["description"], ...) (cropped)
-            highlights = {
-                "name": name.highlight(matched),
-                "description": description.highlight(matched),
-            }
-        else:
-            highlights = dict(plain)  # its own: a hit's highlights are its answer's
-        if distance is None and centre is not None and doc.lat is not None and doc.lng is not None:
-            distance = haversine_m(centre, doc.lat, doc.lng)
-        rounded = None if distance is None else round(distance)
-        return SearchHit(
-            document=doc,
-            highlights=highlights,
-            distance_m=rounded,
-            words_matched=words_matched,
-            shown=shown,
-        )
 
 
 def _best(counts: list[tuple[int, int]]) -> int:
