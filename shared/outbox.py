@@ -30,9 +30,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.clock import as_utc, utcnow
@@ -86,16 +84,6 @@ class OutboxMixin:
         )
 
 
-class InboxMixin:
-    """Event ids a receiver has already applied, so a redelivered event changes nothing."""
-
-    __tablename__ = "inbox"
-
-    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    topic: Mapped[str] = mapped_column(String(80))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
 class Message(NamedTuple):
     """One event as a receiver is handed it (immutable; a tuple, cheap to make by the hundred)."""
 
@@ -145,46 +133,6 @@ def _insert_into(model: type[Any]) -> Any:
     if name not in _INSERTS:
         _INSERTS[name] = insert(model.__table__)
     return _INSERTS[name]
-
-
-def first_delivery(session: Session, model: type[Any], event_id: str, topic: str) -> bool:
-    """True the first time an event id is seen; the mark commits with the caller's changes."""
-    if session.get(model, event_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(model(event_id=event_id, topic=topic, received_at=utcnow()))
-    except IntegrityError:
-        return False
-    return True
-
-
-def first_deliveries(session: Session, model: type[Any], events: list[tuple[str, str]]) -> set[str]:
-    """Of `events` ((event id, topic), ids distinct), the ids seen for the first time, marked in
-    the inbox with the caller's changes by one INSERT ... ON CONFLICT DO NOTHING: on PostgreSQL a
-    concurrent delivery of the same id waits for the other transaction and then counts as seen."""
-    if not events:
-        return set()
-    table = model.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    now = utcnow()
-    # One statement however many events (SQLAlchemy sends the rows as one multi-row INSERT), and
-    # one compiled form for every batch: the rows are parameters, not part of the statement.
-    stmt = (
-        dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(table.c.event_id)
-    )
-    rows = [{"event_id": e, "topic": t, "received_at": now} for e, t in events]
-    return set(session.scalars(stmt, rows))
-
-
-def prune_inbox(db: Database, model: type[Any], older_than: timedelta) -> int:
-    """Forget event ids received more than `older_than` ago (far longer than any redelivery)."""
-    cutoff = utcnow() - older_than
-    return db.run_write(
-        lambda s: s.execute(delete(model).where(model.received_at < cutoff)).rowcount  # type: ignore[attr-defined]
-    )
 
 
 def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 60.0) -> float:

@@ -11,8 +11,9 @@ from sqlalchemy import CursorResult, Executable, delete, update
 from sqlalchemy.orm import Session
 
 from services.worker import Job
+from shared.clock import utcnow
 from shared.config import WorkerSettings
-from shared.outbox import prune_inbox, utcnow
+from shared.inbox import prune_inbox
 from shared.registry import service_core
 
 log = logging.getLogger(__name__)

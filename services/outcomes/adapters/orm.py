@@ -16,8 +16,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.clock import utcnow
+from shared.inbox import InboxMixin
 from shared.orm import service_metadata
-from shared.outbox import InboxMixin, OutboxMixin, utcnow
+from shared.outbox import OutboxMixin
 from shared.replay import UsedTokenMixin
 
 

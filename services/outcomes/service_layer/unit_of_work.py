@@ -39,7 +39,7 @@ from services.outcomes.adapters.repository import SqlCaseStudies, SqlCheckIns, S
 from services.outcomes.service_layer import access
 from shared.db import Database, retrying
 from shared.identity import Identity
-from shared.outbox import first_deliveries
+from shared.inbox import first_deliveries
 
 T = TypeVar("T")
 C = TypeVar("C")
