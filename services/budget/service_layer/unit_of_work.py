@@ -24,7 +24,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -32,17 +32,8 @@ from sqlalchemy.orm import Session
 from services.budget.adapters import approval
 from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
 from services.budget.adapters.orm import (
-    AuditRecord,
-    Document,
-    EligibilityRecord,
-    Goal,
     Person,
-    Plan,
-    PlanReview,
-    Pot,
     PurchaseRequest,
-    Scheme,
-    SchemeAssignment,
 )
 from services.budget.adapters.repository import (
     SqlAudit,
@@ -67,7 +58,34 @@ from services.budget.service_layer.idempotency import (
     kept_as_answer,
     problem_of,
 )
-from services.budget.service_layer.ledger import Ledger, MoneyRequest
+from services.budget.service_layer.ledger import Ledger
+from services.budget.service_layer.ports import (
+    Audit as Audit,
+)
+from services.budget.service_layer.ports import (
+    LedgerPort as LedgerPort,
+)
+from services.budget.service_layer.ports import (
+    People as People,
+)
+from services.budget.service_layer.ports import (
+    Plans as Plans,
+)
+from services.budget.service_layer.ports import (
+    Pots as Pots,
+)
+from services.budget.service_layer.ports import (
+    Requests as Requests,
+)
+from services.budget.service_layer.ports import (
+    Schemes as Schemes,
+)
+from services.budget.service_layer.ports import (
+    Transaction as Transaction,
+)
+from services.budget.service_layer.ports import (
+    UnitOfWork as UnitOfWork,
+)
 from shared import replay
 from shared.db import Database, is_retryable
 from shared.errors import DomainError
@@ -77,163 +95,6 @@ T = TypeVar("T")
 C = TypeVar("C")
 P = ParamSpec("P")
 ATTEMPTS = 8
-
-
-class Requests(Protocol):
-    def add(self, request: PurchaseRequest) -> None: ...
-    def lock(self, request_id: str) -> PurchaseRequest: ...
-    def change_state(
-        self, request_id: str, expected: str, target: str, values: dict[str, Any]
-    ) -> PurchaseRequest | None: ...
-    def record(
-        self,
-        request_id: str,
-        from_state: str | None,
-        to_state: str,
-        actor: Identity,
-        reason: str | None,
-        details: dict[str, Any] | None = None,
-    ) -> None: ...
-    def approve(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-    ) -> ApprovedRequest | None: ...
-    def evidence_of(
-        self, request_ids: Any, kinds: tuple[str, ...], roles: tuple[str, ...]
-    ) -> list[Document]: ...
-
-
-class People(Protocol):
-    def get(self, person_id: str) -> Person | None: ...
-    def scheme_of(self, person_id: str) -> Scheme: ...
-    def add(self, person: Person) -> None: ...
-    def add_eligibility(self, record: EligibilityRecord) -> None: ...
-    def current_eligibility(self, person_id: str) -> EligibilityRecord | None:
-        """The person's eligibility record still in force (the latest one not ended)."""
-        ...
-
-
-class Plans(Protocol):
-    def goal(self, goal_id: str) -> Goal | None: ...
-    def plan(self, plan_id: str) -> Plan | None: ...
-    def of_person(self, person_id: str) -> list[Plan]: ...
-    def lock(self, plan_id: str) -> Plan | None: ...
-    def goals_of(self, plan_id: str) -> list[Goal]: ...
-    def add(self, plan: Plan, goals: list[Goal]) -> None: ...
-    def add_goal(self, goal: Goal) -> None: ...
-    def add_review(self, review: PlanReview) -> None: ...
-
-
-class Schemes(Protocol):
-    """Schemes and who holds each one's budget (admins' configuration)."""
-
-    def get(self, scheme_id: str) -> Scheme | None: ...
-    def lock(self, scheme_id: str) -> Scheme | None: ...
-    def add(self, scheme: Scheme) -> None: ...
-    def listed(self, only: frozenset[str] | None) -> list[Scheme]: ...
-    def assigned_to(self, sub: str) -> list[str]: ...
-    def assignment(self, assignment_id: str) -> SchemeAssignment | None: ...
-    def assignment_of(self, scheme_id: str, sub: str) -> SchemeAssignment | None: ...
-    def assignments(self, *, scheme_id: str | None, sub: str | None) -> list[SchemeAssignment]: ...
-    def assign(self, assignment: SchemeAssignment) -> None: ...
-    def unassign(self, assignment: SchemeAssignment) -> None: ...
-
-
-class Pots(Protocol):
-    def get(self, pot_id: str) -> Pot | None: ...
-    def add(self, pot: Pot) -> None: ...
-    def listed(self, only: frozenset[str] | None) -> list[Pot]: ...
-
-
-class Audit(Protocol):
-    def add(self, record: AuditRecord) -> None: ...
-
-
-class LedgerPort(Protocol):
-    """The named movements of money (`ledger.Ledger`)."""
-
-    def open_request(self, request_id: str) -> None: ...
-    def available(self, person_id: str, *, lock: bool = False) -> int: ...
-    def hold(self, request: MoneyRequest, *, by: str) -> int: ...
-    def release(self, request: MoneyRequest, *, by: str, memo: str) -> int: ...
-    def pay(
-        self,
-        request: MoneyRequest,
-        amount_pence: int,
-        *,
-        by: str,
-        reference: str,
-        reason: str | None = None,
-    ) -> int: ...
-    def recover(self, request: MoneyRequest, amount_pence: int, *, by: str, memo: str) -> int: ...
-    def fund_pot(self, pot_id: str, amount_pence: int, *, by: str, memo: str) -> int: ...
-    def balance(self, account: str) -> int: ...
-    def open_person(self, person_id: str) -> None: ...
-    def allocate(
-        self, person_id: str, pot_id: str, amount_pence: int, *, by: str, what: str
-    ) -> int: ...
-
-
-class Transaction(Protocol):
-    """What a use case may do inside its transaction."""
-
-    @property
-    def requests(self) -> Requests: ...
-    @property
-    def people(self) -> People: ...
-    @property
-    def plans(self) -> Plans: ...
-    @property
-    def ledger(self) -> LedgerPort: ...
-    @property
-    def schemes(self) -> Schemes: ...
-    @property
-    def pots(self) -> Pots: ...
-    @property
-    def audit(self) -> Audit: ...
-
-    def visible_person(self, actor: Identity, person_id: str) -> Person: ...
-    def person_view(self, person: Person) -> dict[str, Any]: ...
-    def visible_request(self, actor: Identity, request_id: str) -> PurchaseRequest: ...
-    def visible_for_approval(
-        self, actor: Identity, request_id: str
-    ) -> tuple[ApprovalRead, SchemeTerms]: ...
-    def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
-    def approve_and_hold(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-        view_of: AnswerView | None = None,
-    ) -> ApprovedRequest | None:
-        """The approval's state change, its hold and its event (`approval_write`); None if the
-        request was not in `expected`; InsufficientFunds if the budget can't cover it (the caller
-        refuses the whole transaction). `view_of`: how the caller will make its answer from the
-        request returned (`tx.done(view_of(req))`), so that the answer may be stored by the same
-        statement (where it can't be, `done` stores it as usual)."""
-        ...
-
-    def done(self, view: dict[str, Any]) -> dict[str, Any]: ...
-
-
-class UnitOfWork(Protocol):
-    def read(self) -> AbstractContextManager[Transaction, bool | None]: ...
-    def write(self) -> AbstractContextManager[Transaction, bool | None]: ...
-    def write_for_approval(
-        self, actor: Identity, request_id: str
-    ) -> AbstractContextManager[Transaction, bool | None]:
-        """`write`, whose first statement may make the approval's read (`visible_for_approval`)."""
-        ...
-
-    def retrying(self, call: Callable[[], T]) -> T: ...
 
 
 def retried(
