@@ -384,3 +384,17 @@ def order_facet(name: str, counts: dict[str, int]) -> list[FacetValue]:
     else:
         keys = sorted(counts, key=lambda v: (-counts[v], v))
     return [FacetValue(k, counts[k]) for k in keys if counts[k] > 0]
+
+
+def facets_less(
+    whole: dict[str, list[FacetValue]], less: dict[str, list[FacetValue]]
+) -> dict[str, list[FacetValue]]:
+    """The facets of a set of listings (`whole`) without some of them (`less`, counted over
+    those), each facet's values in the order a person reads them; values left at 0 are left out."""
+    found = {}
+    for name, values in whole.items():
+        counts = {v.value: v.count for v in values}
+        for v in less.get(name, ()):
+            counts[v.value] = counts.get(v.value, 0) - v.count
+        found[name] = order_facet(name, counts)
+    return found

@@ -19,6 +19,7 @@ from services.directory.search.query import (
     SearchResult,
     bounding_box,
     date_number,
+    facets_less,
 )
 from services.directory.search.tantivy_index import (
     ACTIVE,
@@ -449,8 +450,14 @@ class RankedSearch(TermExpansion):
         ]
         if not len(keep):
             facets: dict[str, list[Any]] = {}
-        elif every_inside and len(keep) > ALL_AT_ONCE:
-            facets = self._facets(searcher, union, query.facets)
+        elif len(keep) > ALL_AT_ONCE and 2 * len(keep) > len(pairs):
+            # many inside (most of those read): the union's counts by one aggregation, less
+            # those of the few outside the circle read from their columns (bench/search.py's
+            # radius searches of a town, about 19,000 candidates: 2.7 against 5.2 ms CPU)
+            outside = numpy.setdiff1d(numpy.arange(len(pairs)), keep, assume_unique=True)
+            out = [addresses[i] for i in outside.tolist()]
+            less = count_facets(searcher, out, query.facets, lambda c: self._decode(searcher, c))
+            facets = facets_less(self._facets(searcher, union, query.facets), less)
         else:
             # from the columns of the listings already read: cheaper than aggregating over
             # the union, which would run the whole search again (bench/search.py's radius

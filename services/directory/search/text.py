@@ -152,44 +152,57 @@ def _same(text: str) -> str:
 
 class Marked:
     """A text kept ready to highlight (with a decoded listing, for every search that shows it):
-    `highlight(matched)` is `highlight(text, matched)`, without reading the text again. An
-    ASCII text is kept split into its parts (those between words already escaped) with the
-    places of each folded word, so a search looks up only its matched words; any other text
-    is highlighted by `highlight` itself. The parts are interned (listings share most words
-    and the spaces between them: a few MB for the 4,096 listings kept, not 13). Read only once
-    made (shared between searches)."""
+    `highlight(matched)` is `highlight(text, matched)`. Its first highlight is `highlight`'s
+    own (most listings a search decodes are shown once: reading them for later costs about
+    twice a highlight); from its second, an ASCII text is kept split into its parts (those
+    between words already escaped) with the places of each folded word, so a search looks up
+    only its matched words; any other text is always highlighted by `highlight` itself. The
+    parts are interned (listings share most words and the spaces between them: a few MB for
+    the 4,096 listings kept, not 13). Shared between searches: the parts are made in full
+    before they are seen (`_where` is set last), and a search that finds none highlights
+    with `highlight`."""
 
-    __slots__ = ("text", "plain", "_parts", "_where")
+    __slots__ = ("text", "plain", "_parts", "_where", "_asked")
 
     def __init__(self, text: str | None) -> None:
         self.text = text
         self.plain = highlight(text, set())  # the text escaped, as shown when nothing matched
         self._parts: tuple[str, ...] = ()
         self._where: dict[str, int | tuple[int, ...]] | None = None
-        if text and text.isascii():
-            # as `highlight` reads an ASCII text: its words folded by lower-casing, in place
-            escape = html.escape if _MARKUP.search(text) else _same
-            parts = _SPLIT.split(text)
-            folded = _SPLIT.split(text.lower())
-            where: dict[str, int | tuple[int, ...]] = {}
-            for i in range(1, len(parts), 2):
-                word = sys.intern(folded[i])
-                at = where.get(word)
-                if at is None:
-                    where[word] = i
-                elif isinstance(at, int):
-                    where[word] = (at, i)
-                else:
-                    where[word] = (*at, i)
-            if escape is not _same:
-                parts[::2] = [escape(p) for p in parts[::2]]
-            self._parts = tuple(sys.intern(p) for p in parts)
-            self._where = where
+        self._asked = 0  # highlights asked before the parts were kept
+
+    def _keep_parts(self) -> None:
+        """As `highlight` reads an ASCII text: its words folded by lower-casing, in place."""
+        text = self.text
+        assert text is not None
+        escape = html.escape if _MARKUP.search(text) else _same
+        parts = _SPLIT.split(text)
+        folded = _SPLIT.split(text.lower())
+        where: dict[str, int | tuple[int, ...]] = {}
+        for i in range(1, len(parts), 2):
+            word = sys.intern(folded[i])
+            at = where.get(word)
+            if at is None:
+                where[word] = i
+            elif isinstance(at, int):
+                where[word] = (at, i)
+            else:
+                where[word] = (*at, i)
+        if escape is not _same:
+            parts[::2] = [escape(p) for p in parts[::2]]
+        self._parts = tuple(sys.intern(p) for p in parts)
+        self._where = where  # last: a search that sees it sees the parts
 
     def highlight(self, matched: set[str]) -> str:
         where = self._where
         if where is None:
-            return highlight(self.text, matched)
+            text = self.text
+            if not self._asked or not text or not text.isascii():
+                self._asked += 1
+                return highlight(text, matched)
+            self._keep_parts()
+            where = self._where
+            assert where is not None
         found = where.keys() & matched
         if not found:
             return self.plain

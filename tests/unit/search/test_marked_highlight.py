@@ -97,3 +97,20 @@ def test_answers_over_the_mix_are_those_highlight_itself_gives(
     ]
     assert kept == again
     assert sum(b"<em>" in body for body in kept) > 10
+
+
+def test_its_parts_are_kept_from_its_second_highlight_and_read_the_same() -> None:
+    """A listing shown once is highlighted by `highlight` itself (nothing kept for later); from
+    its second highlight its parts are kept and read, with the same answers either way."""
+    marked = Marked("Salsa club & <salsa> Club salsa")
+    first = marked.highlight({"salsa"})
+    assert marked._where is None  # nothing kept after one highlight
+    second = marked.highlight({"salsa"})
+    assert marked._where is not None
+    assert first == second == highlight(marked.text, {"salsa"})
+    assert marked.highlight({"club"}) == highlight(marked.text, {"club"})
+    assert marked.highlight({"nothing"}) == marked.plain
+    unicode = Marked("Café salsa")
+    for _ in range(3):
+        assert unicode.highlight({"cafe"}) == highlight("Café salsa", {"cafe"})
+    assert unicode._where is None  # not ASCII: always `highlight` itself

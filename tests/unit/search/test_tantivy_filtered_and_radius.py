@@ -207,3 +207,42 @@ def test_nearest_first_answers_the_same_read_at_once_or_in_circles(
     monkeypatch.setattr(tantivy_ranking, "READ_ALL_NEAREST", 0)
     in_circles = [_answered(backend, q) for q in NEAREST] + [_answered(backend, q) for q in pages]
     assert at_once == in_circles
+
+
+CIRCLES = [
+    SearchQuery(near=GeoPoint(50.77, 0.28), radius_km=10),
+    SearchQuery(near=GeoPoint(50.77, 0.28), radius_km=3, sort="distance"),
+    SearchQuery(near=GeoPoint(50.95, 0.73), radius_km=6, categories=("dance",)),
+    SearchQuery(near=GeoPoint(50.86, 0.47), radius_km=8, sort="price", page=2, per_page=7),
+]
+
+
+@pytest.mark.parametrize("words", [[], ["club"], ["harbour", "club"]], ids=repr)
+@pytest.mark.parametrize("query", RADIUS[:8] + CIRCLES, ids=repr)
+def test_a_circle_of_many_counts_its_facets_as_the_union_less_those_outside(
+    backend: TantivyBackend, query: SearchQuery, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over ALL_AT_ONCE listings inside (most of those read), the facets are the union's by an
+    aggregation less the counts of those outside the circle: the same answers as counting the
+    listings inside from their columns (values none inside has are left out either way)."""
+    by_columns = backend.search_words(query, words, last=True)
+    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    less_outside = backend.search_words(query, words, last=True)
+    assert _shown(less_outside) == _shown(by_columns)
+
+
+def test_a_circle_less_those_outside_counts_as_the_listings_inside_one_by_one(
+    backend: TantivyBackend, listings: list[SearchDocument], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    query = CIRCLES[0]
+    assert query.near is not None and query.radius_m is not None
+    centre, radius = query.near, query.radius_m
+    located = [d for d in listings if d.status == "active" and d.lat is not None]
+    inside = [d for d in located if haversine_m(centre, d.lat, d.lng) <= radius]
+    assert 3 < len(inside) < len(located)  # some read and outside the circle
+    result = backend.search_words(query, [])
+    assert result.total == len(inside)
+    assert result.facets == _facets(inside, query.facets)
+    everywhere = _facets(located, query.facets)["town"]
+    assert len(result.facets["town"]) < len(everywhere)  # towns only outside are left out
