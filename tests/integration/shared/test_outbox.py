@@ -12,15 +12,14 @@ from sqlalchemy import String, insert, literal, select
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import Database
+from shared.inbox import InboxMixin, first_deliveries
 from shared.outbox import (
     CLAIM_SIZE,
     Delivered,
-    InboxMixin,
     Message,
     OutboxMixin,
     OutboxRelay,
     add_event,
-    first_deliveries,
 )
 from shared.outbox_wake import listen, unlisten, written
 
