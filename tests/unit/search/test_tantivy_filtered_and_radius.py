@@ -246,3 +246,19 @@ def test_a_circle_less_those_outside_counts_as_the_listings_inside_one_by_one(
     assert result.facets == _facets(inside, query.facets)
     everywhere = _facets(located, query.facets)["town"]
     assert len(result.facets["town"]) < len(everywhere)  # towns only outside are left out
+
+
+@pytest.mark.parametrize("words", [[], ["club"]], ids=repr)
+@pytest.mark.parametrize("query", RADIUS[:8] + CIRCLES, ids=repr)
+def test_a_radius_search_reads_its_candidates_the_same_in_one_search_or_two(
+    backend: TantivyBackend, query: SearchQuery, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to CANDIDATES_AT_ONCE candidates are read with their count in one search; more are
+    counted, then searched again for all: the same answers (order of ties included)."""
+    at_once = backend.search_words(query, words, last=True)
+    monkeypatch.setattr(tantivy_ranking, "CANDIDATES_AT_ONCE", 3)
+    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    in_two = backend.search_words(query, words, last=True)
+    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 2048)
+    assert _shown(in_two) == _shown(at_once)
+    assert _shown(backend.search_words(query, words, last=True)) == _shown(at_once)
