@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import re
 import shutil
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,9 +30,7 @@ import requests
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from prometheus_client import REGISTRY
 from sqlalchemy import text
-from waitress import create_server
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -52,6 +48,7 @@ from shared.registry import service_core
 from shared.whoami import LeanWhoAmI
 from tests.integration.budget import factories
 from tests.integration.budget.helpers import migrated
+from tests.lean_differential import Answer, access_lines, moved, samples, serve
 
 FROZEN = datetime(2026, 11, 24, 10, 30, 15, 123456, tzinfo=UTC)
 HOLDER = Identity(sub="holder-1", role="budget_holder")
@@ -138,19 +135,6 @@ def _seed(url: str, var_dir: Path) -> World:
     return World(ids, big, draft, var_dir)
 
 
-def _serve(app: Any) -> tuple[str, Callable[[], None]]:
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(5)
-
-    return f"http://127.0.0.1:{server.effective_port}", stop
-
-
 @pytest.fixture
 def twins(database_url, tmp_path, monkeypatch) -> Iterator[Twins]:
     monkeypatch.setenv("PHB_VAR_DIR", str(tmp_path))
@@ -173,8 +157,8 @@ def twins(database_url, tmp_path, monkeypatch) -> Iterator[Twins]:
         twins.gate.flask_wsgi = counted
         flask_gate = flask_app.wsgi_app
         assert isinstance(flask_gate, lean.LeanService)
-        lean_url, stop_lean = _serve(lean_app)
-        flask_url, stop_flask = _serve(flask_gate.flask_wsgi)
+        lean_url, stop_lean = serve(lean_app)
+        flask_url, stop_flask = serve(flask_gate.flask_wsgi)
         twins.urls = (lean_url, flask_url)
         try:
             yield twins
@@ -437,47 +421,7 @@ def cases(world: World) -> list[Case]:
 # --- answers compared ----------------------------------------------------------------------
 
 _GENERATED_ID = re.compile(rb"[0-9a-f]{32}")
-Answer = tuple[str, list[tuple[str, str]], bytes]
-
-
-def _metrics() -> dict[tuple[str, tuple[str, ...]], float]:
-    samples: dict[tuple[str, tuple[str, ...]], float] = {}
-    for family in REGISTRY.collect():
-        if family.name not in ("phb_http_requests", "phb_budget_decisions"):
-            continue
-        for sample in family.samples:
-            if sample.name.endswith("_total"):
-                samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value  # type: ignore[arg-type]
-    return samples
-
-
-def _moved(before: dict[Any, float], after: dict[Any, float]) -> dict[Any, float]:
-    return {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        found = dict(getattr(record, "fields", {}))
-        found.pop("duration_ms", None)
-        self.fields.append(found)
-
-
-@contextmanager
-def _access_lines() -> Iterator[_Lines]:
-    handler = _Lines()
-    logger = logging.getLogger("phb.access")
-    logger.addHandler(handler)
-    old = logger.level
-    logger.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
+_METRICS = ("phb_http_requests", "phb_budget_decisions")
 
 
 def _in_process(wsgi: Any, case: Case) -> Answer:
@@ -521,13 +465,13 @@ def _run(twins: Twins, send: Callable[[Any, Case], Answer], targets: tuple[Any, 
     taken = 0
     for case in cases(twins.world):
         before_fallbacks = twins.fell_back[0]
-        with _access_lines() as lines:
-            before = _metrics()
+        with access_lines() as lines:
+            before = samples(_METRICS)
             lean_answer = send(targets[0], case)
-            moved_lean = _moved(before, _metrics())
-            before = _metrics()
+            moved_lean = moved(before, samples(_METRICS))
+            before = samples(_METRICS)
             flask_answer = send(targets[1], case)
-            moved_flask = _moved(before, _metrics())
+            moved_flask = moved(before, samples(_METRICS))
         lean_answer = _same_generated_ids(lean_answer, flask_answer)
         assert lean_answer[0] == flask_answer[0], case.name
         assert lean_answer[1] == flask_answer[1], case.name
@@ -780,12 +724,12 @@ def test_an_unexpected_error_is_answered_as_flask_answers_it(twins, monkeypatch,
         path = "/requests/nope/approve"  # refused: its token id is recorded as it answers
     headers = {INTERNAL_HEADER: _token(twins.world), "X-Request-ID": "rid-err"}
     case = Case(where, "POST", path, headers)
-    before = _metrics()
+    before = samples(_METRICS)
     lean_answer = _in_process(twins.lean_app.wsgi_app, case)
-    moved_lean = _moved(before, _metrics())
-    before = _metrics()
+    moved_lean = moved(before, samples(_METRICS))
+    before = samples(_METRICS)
     flask_answer = _in_process(_flask_of(twins), case)
-    assert moved_lean == _moved(before, _metrics())
+    assert moved_lean == moved(before, samples(_METRICS))
     assert lean_answer == flask_answer
     assert lean_answer[0].startswith("500") and b"secret" not in lean_answer[2]
     assert twins.fell_back == [0]

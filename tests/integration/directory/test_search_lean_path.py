@@ -15,11 +15,8 @@ replay cases, which reuse one token on each side.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,9 +26,7 @@ import requests
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from prometheus_client import REGISTRY
 from sqlalchemy import func, select
-from waitress import create_server
 from webargs.flaskparser import FlaskParser
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
@@ -54,10 +49,10 @@ from shared.internal_tokens import demo_signer
 from shared.metrics import add_observer
 from shared.migrations import upgrade
 from shared.registry import service_core
+from tests.lean_differential import Answer, access_lines, moved, samples, serve
 
 PERSON = Identity(sub="advisor-1", role="advisor")
 SERVICE = Identity(sub="budget", role="service")
-Answer = tuple[str, list[tuple[str, str]], bytes]
 
 
 @dataclass
@@ -72,19 +67,6 @@ class Directory:
         gate = self.app.wsgi_app
         assert isinstance(gate, lean.LeanService)
         return gate
-
-
-def _serve(app: Any) -> tuple[str, Callable[[], None]]:
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(5)
-
-    return f"http://127.0.0.1:{server.effective_port}", stop
 
 
 @pytest.fixture
@@ -116,8 +98,8 @@ def directory(
         return flask_wsgi(environ, start_response)
 
     found.gate.flask_wsgi = counted
-    lean_url, stop_lean = _serve(found.gate)
-    flask_url, stop_flask = _serve(flask_wsgi)
+    lean_url, stop_lean = serve(found.gate)
+    flask_url, stop_flask = serve(flask_wsgi)
     found.urls = (lean_url, flask_url)
     try:
         yield found
@@ -247,46 +229,7 @@ _GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 _SEARCH_ID = re.compile(rb'"search_id":"([0-9a-f-]{36})"')
 _TIMING = re.compile(r"^understand;dur=\d+\.\d{3}$")
 _METRICS = ("phb_http_requests", "phb_searches", "phb_search_duration_seconds")
-
-
-def _metrics() -> dict[tuple[str, tuple[Any, ...]], float]:
-    samples: dict[tuple[str, tuple[Any, ...]], float] = {}
-    for family in REGISTRY.collect():
-        if family.name not in _METRICS:
-            continue
-        for sample in family.samples:
-            if sample.name.endswith(("_total", "_count")):
-                samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
-
-
-def _moved(before: dict[Any, float], after: dict[Any, float]) -> dict[Any, float]:
-    return {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        found = dict(getattr(record, "fields", {}))
-        found.pop("duration_ms", None)
-        self.fields.append(found)
-
-
-@contextmanager
-def _access_lines() -> Iterator[_Lines]:
-    handler = _Lines()
-    logger = logging.getLogger("phb.access")
-    logger.addHandler(handler)
-    old = logger.level
-    logger.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
+_SUFFIXES = ("_total", "_count")  # (the latency histogram: its observations counted)
 
 
 def _headers(directory: Directory, case: Case, token: str | None = None) -> dict[str, str]:
@@ -392,15 +335,15 @@ def _compare(
     """One case sent to each path; True when the lean path answered it."""
     before_fallbacks = directory.fell_back[0]
     logged = _log_count(directory)
-    with _access_lines() as lines:
-        before = _metrics()
+    with access_lines() as lines:
+        before = samples(_METRICS, _SUFFIXES)
         lean_answer = send(targets[0], case, _headers(directory, case, tokens[0]))
-        moved_lean = _moved(before, _metrics())
+        moved_lean = moved(before, samples(_METRICS, _SUFFIXES))
         lean_taken = directory.fell_back[0] == before_fallbacks
         logged_lean = _log_count(directory) - logged
-        before = _metrics()
+        before = samples(_METRICS, _SUFFIXES)
         flask_answer = send(targets[1], case, _headers(directory, case, tokens[1]))
-        moved_flask = _moved(before, _metrics())
+        moved_flask = moved(before, samples(_METRICS, _SUFFIXES))
         logged_flask = _log_count(directory) - logged - logged_lean
     lean_answer, flask_answer = _made_fresh(lean_answer, flask_answer)
     if case.name in FINDING:  # (the catalogue is searched: these find listings)
