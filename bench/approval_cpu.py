@@ -208,8 +208,8 @@ def _approve_main(cmd: ApproveRequest, uow: Any) -> dict[str, Any]:
         return answer(tx, changed, cmd.actor, scheme)
 
 
-def _approve_steps(self: SqlTransaction, *args: Any) -> Any:
-    return approval_write.step_by_step(self, *args)
+def _approve_steps(self: SqlTransaction, write: Any, _view_of: Any = None) -> Any:
+    return approval_write.step_by_step(self, write)
 
 
 def approve_steps(cmd: ApproveRequest, uow: Any, directory: Any) -> dict[str, Any]:

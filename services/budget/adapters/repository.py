@@ -139,32 +139,23 @@ class SqlRequests:
             found.setdefault(document.request_id, document)
         return list(found.values())
 
-    def approve(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-    ) -> approval.ApprovedRequest | None:
+    def approve(self, write: approval.ApprovalWrite) -> approval.ApprovedRequest | None:
         """The approval's state change (`approval.change`: its record, the report summary's delta and
         whether an approval came before, in the same statement on PostgreSQL), or None if the
-        request had moved on; `values` are `approved_at` and `approved_by`, and a reduction's
-        `amount_pence` and `reason`."""
+        request had moved on."""
         changed = approval.change(
             self.session,
-            request_id,
-            expected,
-            target,
-            at=values["approved_at"],
-            by_sub=actor.sub,
-            by_role=actor.role,
-            amount_pence=values.get("amount_pence"),
-            note=note,
+            write.request_id,
+            write.expected,
+            write.target,
+            at=write.at,
+            by_sub=write.actor.sub,
+            by_role=write.actor.role,
+            amount_pence=write.amount_pence,
+            note=write.note,
         )
         if changed is not None:
-            self.forget(request_id)
+            self.forget(write.request_id)
         return changed
 
     def forget(self, request_id: str) -> None:

@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from services.budget.adapters import approval, report_summary
-from services.budget.adapters.approval import REQUESTS, ApprovedRequest
+from services.budget.adapters.approval import REQUESTS, ApprovalWrite, ApprovedRequest
 from services.budget.service_layer import approval_write
 from services.budget.service_layer.events import OUTCOMES
 from services.budget.service_layer.ledger_moves import (
@@ -64,7 +64,6 @@ from services.budget.service_layer.ledger_moves import (
 )
 from shared import outbox_wake
 from shared.clock import utcnow
-from shared.identity import Identity
 from shared.sqlite_prepared import PreparedSet
 
 _RETURNED = tuple(REQUESTS.c[name] for name in ApprovedRequest._fields[:-1])
@@ -177,33 +176,16 @@ class _Run:
         return statements[name].rows(driver, values)
 
 
-def approve_and_hold(
-    session: Session,
-    request_id: str,
-    expected: str,
-    target: str,
-    values: dict[str, Any],
-    actor: Identity,
-    note: str | None,
-) -> ApprovedRequest | None:
+def approve_and_hold(session: Session, write: ApprovalWrite) -> ApprovedRequest | None:
     """SQLite: approve, hold and queue the event (as `approval_write.step_by_step` does, in fewer
-    statements); the request as changed, or None if it was not in `expected` (nothing written).
+    statements); the request as changed, or None if it was not in `write.expected` (nothing
+    written).
     InsufficientFunds (with what is left) if the budget can't cover it: nothing was taken then, and
     the caller's transaction must be refused (the request's change is in it)."""
-    at = values["approved_at"]
-    amount_pence = values.get("amount_pence")
-    params = approval.change_params(
-        request_id,
-        expected,
-        target,
-        at=at,
-        by_sub=actor.sub,
-        by_role=actor.role,
-        amount_pence=amount_pence,
-        note=note,
-    )
+    at = write.at
+    params = write.change_params()
     run = _Run(session)
-    changed = run.rows("change" if amount_pence is None else "change reduced", params)
+    changed = run.rows("change" if write.amount_pence is None else "change reduced", params)
     if not changed:
         return None
     req = ApprovedRequest._make((*changed[0][:-1], bool(changed[0][-1])))
@@ -230,7 +212,7 @@ def approve_and_hold(
     if hold not in moved:  # taken but given to no account: the caller's transaction is refused
         raise LookupError(f"no ledger account {hold}")
     ((transaction_id,),) = run.rows(
-        "open", {"request_id": req.id, "memo": req.item, "by": actor.sub, "at": at}
+        "open", {"request_id": req.id, "memo": req.item, "by": write.actor.sub, "at": at}
     )
     run.rows("entries", {"transaction_id": transaction_id, **accounts})
     run.rows(

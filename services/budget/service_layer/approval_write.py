@@ -23,7 +23,6 @@ request. SQLite has no data-modifying CTEs: there it is seven statements (`appro
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -45,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from services.budget.adapters import approval
-from services.budget.adapters.approval import ApprovedRequest
+from services.budget.adapters.approval import ApprovalWrite, ApprovedRequest
 from services.budget.adapters.orm import OutboxEvent
 from services.budget.service_layer import idempotency
 from services.budget.service_layer.events import OUTCOMES
@@ -60,7 +59,6 @@ from services.budget.service_layer.ledger_moves import (
 )
 from shared import outbox_wake
 from shared.driver_sql import DriverStatement
-from shared.identity import Identity
 
 if TYPE_CHECKING:
     from services.budget.service_layer.unit_of_work import Transaction
@@ -210,38 +208,20 @@ def ahead(request_id: str, holder_sub: str | None) -> idempotency.Ahead:
 
 
 def in_one(
-    session: Session,
-    request_id: str,
-    expected: str,
-    target: str,
-    values: dict[str, Any],
-    actor: Identity,
-    note: str | None,
-    answer: dict[str, Any] | None = None,
+    session: Session, write: ApprovalWrite, answer: dict[str, Any] | None = None
 ) -> ApprovedRequest | None:
     """PostgreSQL: approve, hold and queue the event in one statement; the request as changed, or
-    None if it was not in `expected` (nothing written). InsufficientFunds (with what is left) if
+    None if it was not in `write.expected` (nothing written). InsufficientFunds (with what is left) if
     the budget can't cover it: the statement then held nothing and queued nothing, and the caller's
     transaction must be refused (the request's change is in it). With `answer` (the values of
     `idempotency.Idempotency.answer_params`), the statement stores the key's answer too, after the
     hold: made before the change, so the caller must check it against the request returned (and
     store it again if it differs)."""
-    at: datetime = values["approved_at"]
-    amount_pence = values.get("amount_pence")
-    params = approval.change_params(
-        request_id,
-        expected,
-        target,
-        at=at,
-        by_sub=actor.sub,
-        by_role=actor.role,
-        amount_pence=amount_pence,
-        note=note,
-    )
-    params.update(event_id=str(uuid.uuid4()), event_at=at.isoformat())
+    params = write.change_params()
+    params.update(event_id=str(uuid.uuid4()), event_at=write.at.isoformat())
     if answer is not None:
         params.update(answer)
-    row = _IN_ONE[amount_pence is not None, answer is not None].first(session, params)
+    row = _IN_ONE[write.amount_pence is not None, answer is not None].first(session, params)
     if row is None:
         return None
     *columns, taken, transaction_id = row
@@ -254,20 +234,12 @@ def in_one(
     return req
 
 
-def step_by_step(
-    tx: Transaction,
-    request_id: str,
-    expected: str,
-    target: str,
-    values: dict[str, Any],
-    actor: Identity,
-    note: str | None,
-) -> ApprovedRequest | None:
+def step_by_step(tx: Transaction, write: ApprovalWrite) -> ApprovedRequest | None:
     """The same through the transaction's ports (the unit tests' fakes; SQLite's before
     `approval_sqlite`, which the tests compare it with)."""
-    req = tx.requests.approve(request_id, expected, target, values, actor, note)
+    req = tx.requests.approve(write)
     if req is None:
         return None
-    tx.ledger.hold(req, by=actor.sub)
-    tx.publish(TOPIC, approved_event(req, values["approved_at"].isoformat()))
+    tx.ledger.hold(req, by=write.actor.sub)
+    tx.publish(TOPIC, approved_event(req, write.at.isoformat()))
     return req

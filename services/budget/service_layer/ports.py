@@ -10,7 +10,12 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
+    from services.budget.adapters.approval import (
+        ApprovalRead,
+        ApprovalWrite,
+        ApprovedRequest,
+        SchemeTerms,
+    )
     from services.budget.adapters.orm import (
         AuditRecord,
         Document,
@@ -46,15 +51,7 @@ class Requests(Protocol):
         reason: str | None,
         details: dict[str, Any] | None = None,
     ) -> None: ...
-    def approve(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-    ) -> ApprovedRequest | None: ...
+    def approve(self, write: ApprovalWrite) -> ApprovedRequest | None: ...
     def evidence_of(
         self, request_ids: Any, kinds: tuple[str, ...], roles: tuple[str, ...]
     ) -> list[Document]: ...
@@ -157,17 +154,10 @@ class Transaction(Protocol):
     ) -> tuple[ApprovalRead, SchemeTerms]: ...
     def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
     def approve_and_hold(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-        view_of: AnswerView | None = None,
+        self, write: ApprovalWrite, view_of: AnswerView | None = None
     ) -> ApprovedRequest | None:
         """The approval's state change, its hold and its event (`approval_write`); None if the
-        request was not in `expected`; InsufficientFunds if the budget can't cover it (the caller
+        request was not in `write.expected`; InsufficientFunds if the budget can't cover it (the caller
         refuses the whole transaction). `view_of`: how the caller will make its answer from the
         request returned (`tx.done(view_of(req))`), so that the answer may be stored by the same
         statement (where it can't be, `done` stores it as usual)."""

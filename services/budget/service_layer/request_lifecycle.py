@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from services.budget.adapters.approval import ApprovalRead, SchemeTerms
+from services.budget.adapters.approval import ApprovalRead, ApprovalWrite, SchemeTerms
 from services.budget.adapters.directory import DirectoryPort
 from services.budget.adapters.orm import Person, PurchaseRequest, Scheme
 from services.budget.domain import duties, rules
@@ -253,9 +253,8 @@ def _hold(
     if scheme is not None:  # the answer's view known before the change: it may be stored with it
         view_of = AnswerView(lambda changed: request_view(changed, viewer, scheme))
     try:
-        req = tx.approve_and_hold(
-            cmd.request_id, before, target, changes, cmd.actor, cmd.reason, view_of
-        )
+        write = ApprovalWrite(cmd.request_id, before, target, changes, cmd.actor, cmd.reason)
+        req = tx.approve_and_hold(write, view_of)
     except InsufficientFunds as err:  # the conditional update took nothing; all is undone
         raise over_budget_on_approval(
             int(err.extra.get("available_pence") or 0), int(err.extra["requested_pence"])

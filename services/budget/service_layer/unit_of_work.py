@@ -30,7 +30,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.budget.adapters import approval
-from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
+from services.budget.adapters.approval import (
+    ApprovalRead,
+    ApprovalWrite,
+    ApprovedRequest,
+    SchemeTerms,
+)
 from services.budget.adapters.orm import (
     Person,
     PurchaseRequest,
@@ -185,35 +190,17 @@ class SqlTransaction:
         events.publish(self.session, topic, payload)
 
     def approve_and_hold(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-        view_of: AnswerView | None = None,
+        self, write: ApprovalWrite, view_of: AnswerView | None = None
     ) -> ApprovedRequest | None:
         if self.session.get_bind().dialect.name == "postgresql":
-            changed = self._in_one(request_id, expected, target, values, actor, note, view_of)
+            changed = self._in_one(write, view_of)
         else:
-            changed = approval_sqlite.approve_and_hold(
-                self.session, request_id, expected, target, values, actor, note
-            )
+            changed = approval_sqlite.approve_and_hold(self.session, write)
         if changed is not None:
-            self.requests.forget(request_id)
+            self.requests.forget(write.request_id)
         return changed
 
-    def _in_one(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-        view_of: AnswerView | None,
-    ) -> ApprovedRequest | None:
+    def _in_one(self, write: ApprovalWrite, view_of: AnswerView | None) -> ApprovedRequest | None:
         """PostgreSQL's approval (`approval_write.in_one`). With a key, `view_of` and the approval's
         read made by the key's claim, the answer is made first from the request as the read
         predicts the change will leave it, and stored by the approval's statement: one statement
@@ -222,27 +209,27 @@ class SqlTransaction:
         transaction."""
         key = self.uow.idempotency if self.uow else None
         read, guess, view, body = self._read_ahead, None, None, None
-        if key is not None and view_of is not None and read is not None and read[0] == request_id:
+        if (
+            key is not None
+            and view_of is not None
+            and read is not None
+            and read[0] == write.request_id
+        ):
             guess = approval.predicted(
                 read[2],
                 read[1],
-                target,
-                at=values["approved_at"],
-                by_sub=actor.sub,
-                amount_pence=values.get("amount_pence"),
-                note=note,
+                write.target,
+                at=write.at,
+                by_sub=write.actor.sub,
+                amount_pence=write.amount_pence,
+                note=write.note,
             )
         if guess is not None and key is not None and view_of is not None:
             view = view_of(guess)
             body = key.dump(view)
         changed = approval_write.in_one(
             self.session,
-            request_id,
-            expected,
-            target,
-            values,
-            actor,
-            note,
+            write,
             None if key is None or body is None else key.answer_params(key.status, body),
         )
         if changed is None or guess is None or view_of is None or view is None or body is None:

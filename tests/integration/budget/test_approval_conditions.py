@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from services.budget.adapters.approval import ApprovalWrite
 from services.budget.api.requests.schemas import RequestSchema
 from services.budget.service_layer import approval_sqlite, approval_write
 from services.budget.service_layer import requests as rq
@@ -100,6 +101,11 @@ def _values(at: Any, amount_pence: int | None, note: str | None) -> dict[str, An
     return values
 
 
+def _write(request_id: str) -> ApprovalWrite:
+    values = _values(utcnow(), None, None)
+    return ApprovalWrite(request_id, "submitted", "approved", values, HOLDER, None)
+
+
 @pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "by SQLAlchemy"])
 @pytest.mark.parametrize(("amount_pence", "note"), [(None, None), (650, "the smaller one will do")])
 def test_the_write_is_what_the_steps_write_and_returns_what_they_return(
@@ -116,15 +122,13 @@ def test_the_write_is_what_the_steps_write_and_returns_what_they_return(
     for way in ("steps", "now"):
         with pytest.raises(_Undone), db.write() as session:
             tx = SqlTransaction(session)
-            values = _values(at, amount_pence, note)
+            write = ApprovalWrite(
+                req["id"], "submitted", "approved", _values(at, amount_pence, note), HOLDER, note
+            )
             if way == "steps":
-                changed = approval_write.step_by_step(
-                    tx, req["id"], "submitted", "approved", values, HOLDER, note
-                )
+                changed = approval_write.step_by_step(tx, write)
             else:
-                changed = tx.approve_and_hold(
-                    req["id"], "submitted", "approved", values, HOLDER, note
-                )
+                changed = tx.approve_and_hold(write)
             seen.append((changed, _written(session, req["id"])))
             raise _Undone
     (steps, steps_wrote), (now, now_wrote) = seen
@@ -152,9 +156,7 @@ def test_a_request_that_moved_on_is_not_approved_and_nothing_is_written(db, how)
         before = _written(session, req["id"])
         left = _balances(session, f"person:{person_id}", f"hold:{req['id']}")
     with db.write() as session:
-        changed = SqlTransaction(session).approve_and_hold(
-            req["id"], "submitted", "approved", _values(utcnow(), None, None), HOLDER, None
-        )
+        changed = SqlTransaction(session).approve_and_hold(_write(req["id"]))
         assert changed is None
         assert _written(session, req["id"]) == before
         assert _balances(session, f"person:{person_id}", f"hold:{req['id']}") == left
@@ -185,9 +187,7 @@ def test_a_budget_that_cannot_cover_it_takes_and_gives_nothing_in_its_transactio
     accounts = (f"person:{person_id}", f"hold:{req['id']}")
     with pytest.raises(_Undone), db.write() as session:
         with pytest.raises(InsufficientFunds) as refused:
-            SqlTransaction(session).approve_and_hold(
-                req["id"], "submitted", "approved", _values(utcnow(), None, None), HOLDER, None
-            )
+            SqlTransaction(session).approve_and_hold(_write(req["id"]))
         # before the refusal rolls it back: neither account moved, no ledger transaction, no event
         assert _balances(session, *accounts) == [budget, 0]
         _, holds, _, events, _ = _written(session, req["id"])
@@ -219,9 +219,7 @@ def test_a_missing_hold_account_refuses_the_approval(db):
         session.execute(
             text("DELETE FROM ledger_accounts WHERE id = :id"), {"id": f"hold:{req['id']}"}
         )
-        SqlTransaction(session).approve_and_hold(
-            req["id"], "submitted", "approved", _values(utcnow(), None, None), HOLDER, None
-        )
+        SqlTransaction(session).approve_and_hold(_write(req["id"]))
 
 
 def _keyed(db, request_id, key="k-1"):  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, text
 
 from services.budget.adapters import approval
+from services.budget.adapters.approval import ApprovalWrite
 from services.budget.adapters.report_summary import ReportPerson
 from services.budget.api.requests.schemas import RequestSchema
 from services.budget.service_layer import approval_write
@@ -245,9 +246,8 @@ def _approve_and_hold(session, request_id, *, amount_pence=None, note=None, at=N
     values = {"approved_at": at or utcnow(), "approved_by": HOLDER.sub}
     if amount_pence is not None:
         values.update(amount_pence=amount_pence, reason=note)
-    return SqlTransaction(session).approve_and_hold(
-        request_id, "submitted", "approved", values, HOLDER, note
-    )
+    write = ApprovalWrite(request_id, "submitted", "approved", values, HOLDER, note)
+    return SqlTransaction(session).approve_and_hold(write)
 
 
 def test_the_approval_holds_and_queues_its_event_in_one_statement_on_postgresql_seven_on_sqlite(db):

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.budget.adapters.approval import ApprovalRead, ApprovedRequest, SchemeTerms
+from services.budget.adapters.approval import (
+    ApprovalRead,
+    ApprovalWrite,
+    ApprovedRequest,
+    SchemeTerms,
+)
 from services.budget.adapters.directory import Fundability
 from services.budget.adapters.orm import (
     AuditRecord,
@@ -86,25 +91,17 @@ class FakeRequests:
     ) -> list[Any]:
         return []  # documents are stored by the SQL adapter only (tests/integration/budget)
 
-    def approve(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-    ) -> ApprovedRequest | None:
-        row = self.rows.get(request_id)
+    def approve(self, write: ApprovalWrite) -> ApprovedRequest | None:
+        row = self.rows.get(write.request_id)
         before = any(
             r.person_id == (row.person_id if row else None) and r.approved_at is not None
             for r in self.rows.values()
-            if r.id != request_id
+            if r.id != write.request_id
         )
-        changed = self.change_state(request_id, expected, target, values)
+        changed = self.change_state(write.request_id, write.expected, write.target, write.values)
         if changed is None:
             return None
-        self.record(request_id, expected, target, actor, note)
+        self.record(write.request_id, write.expected, write.target, write.actor, write.note)
         fields = {name: getattr(changed, name) for name in ApprovedRequest._fields[:-1]}
         return ApprovedRequest(**fields, approved_before=before)
 
@@ -414,16 +411,9 @@ class FakeTransaction(FakeOutbox):
         )
 
     def approve_and_hold(
-        self,
-        request_id: str,
-        expected: str,
-        target: str,
-        values: dict[str, Any],
-        actor: Identity,
-        note: str | None,
-        view_of: AnswerView | None = None,
+        self, write: ApprovalWrite, view_of: AnswerView | None = None
     ) -> ApprovedRequest | None:
-        return approval_write.step_by_step(self, request_id, expected, target, values, actor, note)
+        return approval_write.step_by_step(self, write)
 
     def done(self, view: dict[str, Any]) -> dict[str, Any]:
         self.answers.append(view)
