@@ -344,11 +344,11 @@ def engine_key(query: SearchQuery) -> tuple[Any, ...]:
     categories and places set from them) and the words left to search. Two queries with the same
     key are one question to the engine (its facets kept for searches without words included)."""
     from services.directory.adapters.geocode import OfflineGeocoder
-    from services.directory.search.answering import _apply
+    from services.directory.search.answering import with_intents
 
     locate = OfflineGeocoder().locate
     understood = understand(query.text, locate=locate)
-    base, _applied, _place = _apply(query, understood, explicit(query), locate)
+    base, _applied, _place = with_intents(query, understood, explicit(query), locate)
     return (
         base,
         tuple(understood.words),

@@ -98,7 +98,7 @@ def _searched(
     locate: Locate,
     started: float,
 ) -> Answer:
-    base, applied, place = _apply(query, understood, explicit, locate)
+    base, applied, place = with_intents(query, understood, explicit, locate)
     spent_ms = (time.perf_counter() - started) * 1000
     changes: list[Change] = []
     result, final = _first_with_results(
@@ -120,10 +120,12 @@ def _misread(found: Answer) -> bool:
     return not found.result.total or any(c.kind == "wider_category" for c in found.changes)
 
 
-def _apply(
+def with_intents(
     query: SearchQuery, understood: Understanding, explicit: frozenset[str], locate: Locate
 ) -> tuple[SearchQuery, list[Intent], str | None]:
-    """The query with the intents read from the words set as filters (where the person set none)."""
+    """The query with the intents read from the words set as filters (where the person set none),
+    the intents so applied, and the place named (if one was found). What reaches the engine first;
+    bench/search.py's `engine_key` reads it too."""
     changes: dict[str, Any] = {"text": ""}
     applied: list[Intent] = []
     place: str | None = None
