@@ -24,6 +24,19 @@ driver (SQLite), pending ORM changes (the session's autoflush would write them f
 column SQLAlchemy would process after the driver (none on this path today), or an engine whose
 `before_cursor_execute` / `handle_error` events would then go unseen. tests/integration/shared/
 test_driver_sql.py compares both ways' rows, stored values and errors.
+
+Why this and `shared.sqlite_prepared` (SQLite's approval and the statements of idempotency keys and
+token ids, run on sqlite3) are two modules, not one: they share the idea (compiled once, values
+through SQLAlchemy's bind processors, errors raised as SQLAlchemy raises them) and little of the
+work. sqlite3 returns dates, times, booleans and JSON as text or integers, so there every value a
+row returns goes through SQLAlchemy's result processor; psycopg's loaders return them as SQLAlchemy
+would, so here a statement with any result processor is refused and the driver's tuple is returned
+as it is. Here the SQL is compiled again for a numbered dialect (psycopg's raw cursor), prepared on
+the server, a broken connection invalidated and an engine with execution listeners left to
+SQLAlchemy; there the engine's own positional SQL is used as it is (sqlite3 keeps its own statement
+cache, and a file's connection does not break as a server's does), and `first` also prepares
+statements met at run time, by the names of the values given (an INSERT without values). One class
+for both would branch on the driver at each of these steps, on both approvals' hot paths.
 """
 
 from __future__ import annotations

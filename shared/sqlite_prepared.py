@@ -16,6 +16,9 @@ execution for it. The connection is the session's: the statement runs in its tra
 `before_cursor_execute` event fires for these statements. A session holding ORM changes that its
 autoflush would write before a statement runs it by SQLAlchemy (so they are written first, as
 before).
+
+PostgreSQL's hot statements run on psycopg by `shared.driver_sql`; why that is a module of its own
+is said there.
 """
 
 from __future__ import annotations
