@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,7 +36,7 @@ from services.directory.search.query import (
 )
 from services.directory.search.text import Marked, all_words
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 ACTIVE = "active"  # the status a listing is searched in
 FOLD = "fold"
 NO_MAX_AGE = 1000
@@ -59,6 +60,10 @@ AGGREGATED = {
 EVERY_DOCUMENT = ("town", "price_band", "day_set")
 # a number column every document has, to count a query's matches without scoring them
 COUNTED = {"n": {"value_count": {"field": "key"}}}
+# a listing's place as a cell of a grid (degrees of latitude, of longitude: about 1.1 km square in
+# East Sussex), a term (`cell`): a circle's listings found by its cells' postings (`circle_cells`),
+# not by reading the whole catalogue's coordinate columns
+CELL_DEGREES = (0.01, 0.016)
 
 
 def document_key(doc_id: str) -> int:
@@ -118,6 +123,8 @@ def schema() -> tantivy.Schema:
     # facet values as numbers in fast fields, so a radius search can count them in bulk
     for code in ("town_code", "band_code", "day_mask", "category_set_code"):
         sb.add_integer_field(code, fast=True)
+    # the grid cell of a listing's place (`cell_of`): a circle's listings by its cells' postings
+    sb.add_text_field("cell", tokenizer_name="raw")
     sb.add_float_field("lat", indexed=True, fast=True)
     sb.add_float_field("lng", indexed=True, fast=True)
     return sb.build()
@@ -219,7 +226,71 @@ def to_document(doc: SearchDocument) -> tantivy.Document:
     if doc.lat is not None and doc.lng is not None:
         out.add_float("lat", float(doc.lat))
         out.add_float("lng", float(doc.lng))
+        if math.isfinite(doc.lat) and math.isfinite(doc.lng):
+            out.add_text("cell", cell_of(float(doc.lat), float(doc.lng)))
     return out
+
+
+def cell_of(lat: float, lng: float) -> str:
+    """The grid cell (CELL_DEGREES) a place lies in, as its term: row and column numbers."""
+    return _cell(math.floor(lat / CELL_DEGREES[0]), math.floor(lng / CELL_DEGREES[1]))
+
+
+def _cell(row: int, column: int) -> str:
+    return f"{row} {column}"
+
+
+def circle_cells(centre: GeoPoint, radius_m: float) -> tuple[list[str], list[str]]:
+    """The grid cells (their `cell` terms) of every place within `radius_m` of `centre`, and
+    those of them on the circle's edge: every place in a cell of the first list and not of
+    the second is inside the circle. Drawn with a margin (the circle 1 % larger for the
+    first, 1 % smaller for the rest), so a place on a cell's line filed in the next cell is
+    never lost. Rows of cells a latitude band; in a row, a cell is wholly inside when its
+    corners farthest from the centre are (the farthest point of a small box is a corner)."""
+    step_lat, step_lng = CELL_DEGREES
+    phi = math.radians(centre.lat)
+
+    def half_width(lat: float, metres: float) -> float | None:
+        """Degrees of longitude either side of the centre the circle reaches at `lat`."""
+        room = math.sin(metres / (2 * EARTH_RADIUS_M)) ** 2
+        room -= math.sin(math.radians(lat - centre.lat) / 2) ** 2
+        if room < 0:
+            return None
+        ratio = room / (math.cos(phi) * math.cos(math.radians(lat)))
+        return math.degrees(2 * math.asin(min(1.0, math.sqrt(ratio))))
+
+    outer, inner = radius_m * 1.01 + 10.0, radius_m * 0.99
+    reach = math.degrees(outer / EARTH_RADIUS_M)
+    cover: list[str] = []
+    edge: list[str] = []
+    for row in range(
+        math.floor((centre.lat - reach) / step_lat), math.floor((centre.lat + reach) / step_lat) + 1
+    ):
+        low, high = row * step_lat, (row + 1) * step_lat
+        near = min(max(centre.lat, low), high)
+        far = low if abs(low - centre.lat) > abs(high - centre.lat) else high
+        wide = half_width(near, outer)
+        if wide is None:
+            continue
+        whole = half_width(far, inner)
+        columns = range(
+            math.floor((centre.lng - wide) / step_lng),
+            math.floor((centre.lng + wide) / step_lng) + 1,
+        )
+        terms = [f"{row} {column}" for column in columns]  # as `_cell` writes them
+        cover += terms
+        if whole is None:
+            edge += terms
+            continue
+        # the columns wholly inside: from the first starting past the circle's west edge to
+        # the last ending before its east edge
+        first = math.ceil((centre.lng - whole) / step_lng) - columns.start
+        last = math.floor((centre.lng + whole) / step_lng) - columns.start  # exclusive
+        if first >= last:
+            edge += terms
+        else:
+            edge += terms[: max(0, first)] + terms[last:]
+    return cover, edge
 
 
 def count_facets(

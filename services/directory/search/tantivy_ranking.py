@@ -29,6 +29,7 @@ from services.directory.search.tantivy_index import (
     KeptFacets,
     aggregate_facets,
     category_day,
+    circle_cells,
     count_facets,
     count_matches,
     distances_m,
@@ -55,6 +56,12 @@ JOIN_CATEGORY_DAY = True
 ALL_AT_ONCE = 2048
 # a radius search's candidates read in one search up to this many (a town's ~19,000: 4.4 ms, 6.4 in 2)
 CANDIDATES_AT_ONCE = 32768
+# a radius search nearest first, in one bucket, is searched by the grid cells its circle covers
+# (`circle_cells`), not its box's coordinate ranges (each reads a whole column); with more than
+# WIDE_CIRCLE listings in them, only those in the cells on the circle's edge are read
+# (`_circle_search`). False: the box's ranges, every candidate read (the tests' slow way)
+CIRCLE_BY_CELLS = True
+WIDE_CIRCLE = 2048  # about where reading at the edge starts to pay (bench/search.py's fresh mix)
 
 
 class RankedSearch(TermExpansion):
@@ -105,8 +112,9 @@ class RankedSearch(TermExpansion):
             exact.append(as_middle)
         return found, matched
 
-    def _filters(self, query: SearchQuery) -> list[Query]:
-        """What a listing must match beyond being active (`_listed` adds that)."""
+    def _filters(self, query: SearchQuery, box: bool = True) -> list[Query]:
+        """What a listing must match beyond being active (`_listed` adds that); `box`: with
+        a radius's bounding box (its coordinate ranges)."""
         s = self.schema
         found = []
         # a category and a day: their pairs' terms, whose listings are those of both (fewer
@@ -152,7 +160,7 @@ class RankedSearch(TermExpansion):
             found.append(
                 Query.range_query(s, "fundable_until", FieldType.Integer, today, 99_991_231)
             )
-        if query.near is not None and query.radius_m is not None:
+        if box and query.near is not None and query.radius_m is not None:
             min_lat, max_lat, min_lng, max_lng = bounding_box(query.near, query.radius_m)
             found.append(Query.range_query(s, "lat", FieldType.Float, min_lat, max_lat))
             found.append(Query.range_query(s, "lng", FieldType.Float, min_lng, max_lng))
@@ -205,6 +213,16 @@ class RankedSearch(TermExpansion):
         at_least = min(1, len(query_words)) if last else len(query_words)
         if most < at_least:  # a word that must match stands for nothing indexed
             return SearchResult(total=0, page=query.page, per_page=query.per_page, hits=[])
+        # one bucket nearest first in a circle: searched by the circle's cells (`_circle_search`)
+        by_cells = (
+            CIRCLE_BY_CELLS
+            and most == at_least
+            and query.sort == "distance"
+            and query.near is not None
+            and query.radius_m is not None
+            and query.radius_m <= 100_000
+            and abs(query.near.lat) <= 80
+        )
         filters = self._filters(query)
         base = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
         base.append(self._listed(bool(filters or query_words)))
@@ -232,7 +250,14 @@ class RankedSearch(TermExpansion):
 
         union = Query.boolean_query(base + [(Occur.Must, q) for q in prefixes[at_least]])
         buckets = [(k, matching(k)) for k in range(most, at_least - 1, -1)]
-        if query.near is not None and query.radius_m is not None:
+        if by_cells:
+            # the same clauses with no box: the circle's cells stand for it
+            boxless = self._filters(query, box=False)
+            core = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in boxless]
+            core += base[len(filters) :]  # the listed clause and any welcome boosts
+            core += [(Occur.Must, q) for q in prefixes[most]]
+            result = self._circle_search(searcher, query, union, core, most, matched, order)
+        elif query.near is not None and query.radius_m is not None:
             result = self._geo_search(searcher, query, union, buckets, matched, order)
         else:
             kept = None if query_words or version is None else (version, self._filter_key(query))
@@ -410,13 +435,18 @@ class RankedSearch(TermExpansion):
         buckets: list[tuple[int, Query]],
         matched: set[str],
         ranked: dict[str, Any],
+        read: list[tuple[float, Any]] | None = None,
     ) -> SearchResult:
         """Every match's distance is needed: the filters already hold the radius's bounding box,
         so read the candidates' coordinates from fast fields and keep those inside the circle.
-        More words matched still comes first; within that, the order asked for."""
+        More words matched still comes first; within that, the order asked for. `read`: the
+        one bucket's matches, already read (as `_all` reads them)."""
         assert query.near is not None
         # every bucket's matches in bucket order, as columns (a score and an address a match)
-        each = [(k, self._all(searcher, q, ranked, CANDIDATES_AT_ONCE)) for k, q in buckets]
+        if read is not None:
+            each = [(buckets[0][0], read)]
+        else:
+            each = [(k, self._all(searcher, q, ranked, CANDIDATES_AT_ONCE)) for k, q in buckets]
         pairs = [pair for _k, hits in each for pair in hits] if len(each) > 1 else each[0][1]
         addresses = [address for _score, address in pairs]
         distances = distances_m(searcher, addresses, query.near) if pairs else numpy.zeros(0)
@@ -477,6 +507,105 @@ class RankedSearch(TermExpansion):
             matched_all=int((inside == buckets[0][0]).sum()),
             best_matched=int(inside.max()) if len(keep) else 0,
         )
+
+    def _circle_search(
+        self,
+        searcher: tantivy.Searcher,
+        query: SearchQuery,
+        union: Query,
+        core: list[tuple[Occur, Query]],
+        k: int,
+        matched: set[str],
+        ranked: dict[str, Any],
+    ) -> SearchResult:
+        """`_geo_search`'s answer for one bucket nearest first (`union`: its query, every
+        match having matched k words; `core`: its clauses without the box). Up to WIDE_CIRCLE
+        candidates in the box: `_geo_search` itself, given those read to count them (one
+        search, as CANDIDATES_AT_ONCE reads them). More
+        (a town's 10 km, ~20,000): the circle's grid cells stand for its box (no coordinate
+        column read whole), and only the matches in the cells on its edge are read, their
+        distances saying which are outside; the total and the facets are the cells' (one
+        count, one aggregation) less those outside; the page is the nearest in the first of
+        NEAREST_RINGS_KM's circles that holds it (`_nearest_within`). The same answer either
+        way: a page's order is its matches' rank order (the cells score nothing) sorted
+        stably by distance."""
+        assert query.near is not None and query.radius_m is not None
+        centre, radius = query.near, query.radius_m
+        probe = searcher.search(union, WIDE_CIRCLE, count=True, **ranked)
+        in_box = probe.count or 0  # type: ignore[attr-defined]  # the stub lacks count
+        if in_box <= WIDE_CIRCLE:
+            return self._geo_search(
+                searcher, query, union, [(k, union)], matched, ranked, probe.hits
+            )
+        wanted = query.offset + query.per_page
+        page = self._nearest_within(searcher, core, centre, radius, wanted, ranked)
+        if page is None:
+            return self._geo_search(searcher, query, union, [(k, union)], matched, ranked)
+        cover, edge = circle_cells(centre, radius)
+        covered = self._in_cells(core, cover)
+        in_cover = count_matches(searcher, covered)
+        _n, found = self._every(
+            searcher, self._in_cells(core, edge), BY_WELCOME_RANK, CANDIDATES_AT_ONCE
+        )
+        addresses = [address for _rank, address in found]
+        metres = distances_m(searcher, addresses, centre).tolist() if found else []
+        out = [a for a, m in zip(addresses, metres, strict=True) if not m <= radius]
+        total = in_cover - len(out)
+        facets: dict[str, list[Any]] = {}
+        if query.facets:
+            less = count_facets(searcher, out, query.facets, lambda c: self._decode(searcher, c))
+            facets = facets_less(self._facets(searcher, covered, query.facets), less)
+        chosen = page[query.offset : wanted]
+        docs = self._decoded.load_shown(searcher, [address for _m, address in chosen])
+        hits = [
+            page_hit(doc, matched, centre, m, k)
+            for doc, (m, _address) in zip(docs, chosen, strict=True)
+        ]
+        return SearchResult(
+            total=total,
+            page=query.page,
+            per_page=query.per_page,
+            hits=hits,
+            facets=facets,
+            matched_all=total,
+            best_matched=k,
+        )
+
+    def _in_cells(self, clauses: list[tuple[Occur, Query]], cells: list[str]) -> Query:
+        """The matches of `clauses` in `cells`, scored as `clauses` score them (in one boolean
+        query: a clause may be a MustNot, which matches nothing on its own)."""
+        inside = Query.const_score_query(Query.term_set_query(self.schema, "cell", cells), 0.0)
+        return Query.boolean_query([*clauses, (Occur.Must, inside)])
+
+    def _nearest_within(
+        self,
+        searcher: tantivy.Searcher,
+        query: list[tuple[Occur, Query]],
+        centre: GeoPoint,
+        radius: float,
+        wanted: int,
+        ranked: dict[str, Any],
+    ) -> list[tuple[float, Any]] | None:
+        """The nearest `wanted` matches of `query` (its clauses) as (metres, address), nearest
+        first and the better ranked first at the same distance: from the first of
+        NEAREST_RINGS_KM's circles smaller than `radius` that holds `wanted` (none outside it
+        is nearer), found by its cells; None when none does."""
+        for ring_km in NEAREST_RINGS_KM:
+            ring = ring_km * 1000.0
+            if ring >= radius:
+                return None
+            n, found = self._every(
+                searcher, self._in_cells(query, circle_cells(centre, ring)[0]), ranked
+            )
+            if n < wanted:
+                continue
+            metres = distances_m(searcher, [a for _s, a in found], centre)
+            if int((metres <= ring).sum()) < wanted:
+                continue
+            scores = numpy.array([score for score, _a in found], dtype=float)
+            order = numpy.lexsort((-scores, metres))[:wanted].tolist()
+            return [(float(metres[i]), found[i][1]) for i in order]
+        return None
 
     def _facets(
         self, searcher: tantivy.Searcher, query: Query, names: tuple[str, ...]

@@ -9,6 +9,7 @@ synthetic catalogue (bench/search.py's, so the benchmark's own mix is among the 
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from dataclasses import replace
 
@@ -29,7 +30,14 @@ from services.directory.search.query import (
     town_value,
 )
 from services.directory.search.tantivy_backend import TantivyBackend
-from services.directory.search.tantivy_index import KeptFacets, category_day, joinable
+from services.directory.search.tantivy_index import (
+    CELL_DEGREES,
+    KeptFacets,
+    category_day,
+    cell_of,
+    circle_cells,
+    joinable,
+)
 
 LISTINGS = 3000
 MIX = query_mix(600)
@@ -262,3 +270,79 @@ def test_a_radius_search_reads_its_candidates_the_same_in_one_search_or_two(
     monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 2048)
     assert _shown(in_two) == _shown(at_once)
     assert _shown(backend.search_words(query, words, last=True)) == _shown(at_once)
+
+
+WIDE = [
+    *CIRCLES,
+    SearchQuery(near=GeoPoint(50.77, 0.28), radius_km=10, sort="distance", page=3, per_page=9),
+    SearchQuery(near=GeoPoint(50.86, 0.47), radius_km=2, sort="distance"),
+    SearchQuery(near=GeoPoint(50.9, 0.3), radius_km=40, sort="distance", day="monday"),
+]
+
+
+@pytest.mark.parametrize("wide", [3, 40], ids=repr)
+@pytest.mark.parametrize("words", [[], ["club"], ["harbour", "club"]], ids=repr)
+@pytest.mark.parametrize("query", RADIUS[:8] + WIDE, ids=repr)
+def test_a_wide_circle_read_at_its_edge_answers_as_every_candidate_read(
+    backend: TantivyBackend,
+    query: SearchQuery,
+    words: list[str],
+    wide: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A circle of more than WIDE_CIRCLE candidates nearest first, read by its grid cells (only
+    those on its edge read, the page from the nearest ring that holds it): the same answers as
+    every candidate in its box read, order of ties included."""
+    monkeypatch.setattr(tantivy_ranking, "WIDE_CIRCLE", wide)
+    by_cells = backend.search_words(query, words, last=True)
+    monkeypatch.setattr(tantivy_ranking, "CIRCLE_BY_CELLS", False)
+    every = backend.search_words(query, words, last=True)
+    assert _shown(by_cells) == _shown(every)
+
+
+def test_the_benchmarks_radius_questions_answer_the_same_read_at_the_edge(
+    backend: TantivyBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
+    monkeypatch.setattr(tantivy_ranking, "WIDE_CIRCLE", 3)
+    by_cells = [_answered(backend, q) for q in RADIUS]
+    assert sum(1 for found in by_cells if found[0][0] > 20) > len(RADIUS) // 2
+    monkeypatch.setattr(tantivy_ranking, "CIRCLE_BY_CELLS", False)
+    assert by_cells == [_answered(backend, q) for q in RADIUS]
+
+
+@pytest.mark.parametrize("radius_m", [300.0, 1000.0, 2500.0, 10_000.0, 60_000.0])
+def test_a_circles_cells_hold_every_place_inside_it_and_its_inner_cells_no_other(
+    radius_m: float,
+) -> None:
+    """Places on the grid's lines, just either side of them and anywhere about: a place within
+    the radius lies in one of the circle's cells; a place in a cell not on its edge lies within
+    the radius."""
+    rng = random.Random(int(radius_m))
+    step_lat, step_lng = CELL_DEGREES
+    for _circle in range(5):
+        centre = GeoPoint(rng.uniform(-60, 60), rng.uniform(-170, 170))
+        cover, edge = circle_cells(centre, radius_m)
+        covered, on_edge = set(cover), set(edge)
+        assert on_edge <= covered and len(on_edge) < len(covered) or radius_m < 2000
+        reach = 1.2 * radius_m / 111_000
+        lat0, lng0 = centre.lat - reach, centre.lng - reach / math.cos(math.radians(centre.lat))
+        places = [
+            (lat0 + rng.uniform(0, 2 * reach), lng0 + rng.uniform(0, 2 * (centre.lng - lng0)))
+            for _ in range(3000)
+        ]
+        lines = [
+            (math.floor(lat / step_lat) * step_lat, math.floor(lng / step_lng) * step_lng)
+            for lat, lng in places[:300]
+        ]
+        places += lines + [(math.nextafter(a, -90), math.nextafter(b, -180)) for a, b in lines]
+        inside = 0
+        for lat, lng in places:
+            metres = haversine_m(centre, lat, lng)
+            cell = cell_of(lat, lng)
+            if metres <= radius_m:
+                inside += 1
+                assert cell in covered, (centre, lat, lng)
+            if cell in covered and cell not in on_edge:
+                assert metres <= radius_m, (centre, lat, lng)
+        assert 0 < inside < len(places)
