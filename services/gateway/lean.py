@@ -89,7 +89,6 @@ MIRRORED_HANDLERS = {
 # Statuses and headers werkzeug's response rewrites on the way out: such answers go through it.
 _REWRITTEN = frozenset({"location", "content-location"})
 _PLAIN_DEFAULT = ("Content-Type", "text/html; charset=utf-8")  # Flask's Response's default
-_SET_BY_GATEWAY = "x-request-id"
 
 StartResponse = Callable[..., Any]
 
@@ -218,6 +217,10 @@ class LeanProxy:
         """The body as Flask's `request.get_data()` reads it, within the app's limit."""
         if method in ("GET", "HEAD"):
             return None
+        if environ.get("CONTENT_LENGTH") == "0" and "HTTP_TRANSFER_ENCODING" not in environ:
+            # werkzeug reads such a body as empty, within any limit (an approval's POST): the
+            # same bytes without its stream wrapper
+            return b""
         limit = proxy.UPLOAD_BODY_BYTES if upload else self.max_body
         try:
             return get_input_stream(environ, max_content_length=limit).read()
@@ -241,20 +244,24 @@ class LeanProxy:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """The service's answer as werkzeug's response would send it after the gateway's hooks."""
         status, kept, body = answer
-        content_type = next((v for n, v in kept if n.lower() == "content-type"), None)
-        if content_type is None:
+        lowered = [n.lower() for n, _ in kept]
+        if "content-type" in lowered:
+            content_type = kept[lowered.index("content-type")][1]
+        else:
             kept.append(_PLAIN_DEFAULT)
+            lowered.append("content-type")
             content_type = _PLAIN_DEFAULT[1]
-        ours = self.answer_headers.for_answer(
+        ours, replaced = self.answer_headers.for_api_answer(
             content_type.partition(";")[0].strip() or None,
-            nonce=None,
             secure=environ.get("wsgi.url_scheme") == "https",
             path=_path(environ),
-            has_cache_control=any(n.lower() == "cache-control" for n, _ in kept),
+            has_cache_control="cache-control" in lowered,
         )
-        replaced = {n.lower() for n, _ in ours}
-        replaced.add(_SET_BY_GATEWAY)
-        headers = [(n, v) for n, v in kept if n.lower() not in replaced]
+        headers = [
+            h
+            for h, low in zip(kept, lowered, strict=True)
+            if low not in replaced and low != "x-request-id"
+        ]
         headers.append(("Content-Length", str(len(body))))
         headers.append(("X-Request-ID", request_id))
         headers.extend(ours)

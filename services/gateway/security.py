@@ -74,6 +74,11 @@ def origin_of(url: str | None) -> str | None:
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml"})
 
 
+# The headers for_answer sets and their lowercased names.
+FixedHeaders = tuple[tuple[tuple[str, str], ...], frozenset[str]]
+FIXED_KINDS = 256
+
+
 class AnswerHeaders:
     """The headers every answer leaves with, set over any the answer had (one place for the
     Flask hook below and the API's lean path, services/gateway/lean.py)."""
@@ -81,6 +86,8 @@ class AnswerHeaders:
     def __init__(self, form_targets: tuple[str, ...] = ()):
         self.form_targets = form_targets
         self.static_csp = content_security_policy(None, form_targets)
+        # for_api_answer's answers by kind of answer (bounded: a mimetype may be a client's)
+        self._fixed: dict[tuple[str | None, bool, bool, bool], FixedHeaders] = {}
 
     def for_answer(
         self,
@@ -108,13 +115,30 @@ class AnswerHeaders:
         ]
         if secure:
             headers.append(("Strict-Transport-Security", HSTS))
-        if path == "/oruk" or path.startswith("/oruk/"):
+        if path == "/oruk" or path.startswith("/oruk/"):  # (all for_api_answer keys on)
             headers.append(
                 ("Access-Control-Allow-Origin", "*")
             )  # the open data feed is for everyone
         elif mimetype == "text/html" and not has_cache_control:
             headers.append(("Cache-Control", "no-store"))
         return headers
+
+    def for_api_answer(
+        self, mimetype: str | None, *, secure: bool, path: str, has_cache_control: bool
+    ) -> FixedHeaders:
+        """`for_answer(..., nonce=None)` and the lowercased names it sets (the headers they
+        replace), kept for each kind of answer that needs no fresh nonce (the API's lean path,
+        services/gateway/lean.py)."""
+        key = (mimetype, secure, path == "/oruk" or path.startswith("/oruk/"), has_cache_control)
+        found = self._fixed.get(key)
+        if found is None:
+            headers = self.for_answer(
+                mimetype, nonce=None, secure=secure, path=path, has_cache_control=has_cache_control
+            )
+            found = (tuple(headers), frozenset(n.lower() for n, _ in headers))
+            if mimetype not in PAGE_TYPES and len(self._fixed) < FIXED_KINDS:
+                self._fixed[key] = found
+        return found
 
 
 def csp_nonce_value() -> str:

@@ -149,12 +149,14 @@ def _headers(lines: list[bytes]) -> list[tuple[str, str]]:
     received: list[tuple[str, str]] = []
     for line in lines:
         text = line.decode("latin-1").rstrip("\r\n")
-        if text.startswith("HTTP/"):
+        first = text[:1]
+        if first == "H" and text.startswith("HTTP/"):
             received.clear()  # a new answer (after a 100 Continue): its headers only
-        elif text[:1] in (" ", "\t") and received:
+        elif (first == " " or first == "\t") and received:
             name, value = received[-1]
             received[-1] = (name, f"{value} {text.strip()}")  # an obsolete folded line
-        elif ":" in text:
-            name, _, value = text.partition(":")
-            received.append((name.strip(), value.strip()))
+        else:
+            name, colon, value = text.partition(":")
+            if colon:
+                received.append((name.strip(), value.strip()))
     return received

@@ -35,3 +35,21 @@ def test_the_last_answers_headers_in_order_with_repeats_and_folded_lines() -> No
 
 def test_a_folded_line_before_any_header_is_ignored() -> None:
     assert _headers([b"HTTP/1.1 200 OK\r\n", b" stray\r\n", b"A: b\r\n"]) == [("A", "b")]
+
+
+def test_status_lines_and_leading_whitespace_as_before() -> None:
+    """A status line whose reason holds a colon is a status line; a line that starts with
+    whitespace before any header is read as a header of its own; one that starts with `H` but not
+    `HTTP/` is a header."""
+    lines = [
+        b" a: b\r\n",
+        b"HTTP/1.1 200 OK: fine\r\n",
+        b"\tb: c\r\n",
+        b"Host-Like: 1\n",
+        b"HTTP/ x: y\r\n",
+        b"H: 2\r\n",
+        b"\r\n",
+    ]
+    assert _headers(lines) == [("H", "2")]
+    assert _headers(lines[:2] + lines[3:4]) == [("Host-Like", "1")]
+    assert _headers([b" a: b\r\n", b"C:d\r\n"]) == [("a", "b"), ("C", "d")]
