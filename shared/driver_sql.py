@@ -2,16 +2,17 @@
 
 A statement built once with SQLAlchemy Core is compiled once per dialect, with numbered parameters
 (`$1`, as PostgreSQL takes them), and run on the psycopg connection of the session's transaction
-through psycopg's raw cursor. What that leaves out, per run, against `session.execute`: the
-compiled cache's lookup, SQLAlchemy's execution context and result (with psycopg's column
-descriptions built for it), and psycopg's parse of the SQL for `%(name)s` placeholders (which it
-caches only for statements under 4,096 characters: the approval's statement is 7,400, so it was
-parsed afresh on every run). Unchanged: the SQL sent (but for the placeholders' spelling), the
-values bound (SQLAlchemy's own bind processors, e.g. JSON's serializer, applied as it applies
-them), the rows (psycopg's loaders, tuples), the transaction (the session's, begun as it begins
-it) and the errors a caller sees: a driver error is raised as SQLAlchemy
-raises it (`DBAPIError.instance`: `IntegrityError`, `OperationalError`, ... with the driver's
-error as `orig`), and a connection found broken is invalidated as SQLAlchemy invalidates it.
+through a psycopg raw cursor kept for that statement on that connection (`_execute`). What that
+leaves out, per run, against `session.execute`: the compiled cache's lookup, SQLAlchemy's
+execution context and result (with psycopg's column descriptions built for it), and psycopg's
+parse of the SQL for `%(name)s` placeholders (which it caches only for statements under 4,096
+characters: the approval's statement is 7,400, so it was parsed afresh on every run). Unchanged:
+the SQL sent (but for the placeholders' spelling), the values bound (SQLAlchemy's own bind
+processors, e.g. JSON's serializer, applied as it applies them), the rows (psycopg's loaders,
+tuples), the transaction (the session's, begun as it begins it) and the errors a caller sees: a
+driver error is raised as SQLAlchemy raises it (`DBAPIError.instance`: `IntegrityError`,
+`OperationalError`, ... with the driver's error as `orig`), and a connection found broken is
+invalidated as SQLAlchemy invalidates it.
 
 Each is prepared on the server from its first run on a connection (`prepare=True`; psycopg's
 default for other statements is the sixth): a new connection's first five runs of the approval's
@@ -62,6 +63,7 @@ class _Compiled:
 
 
 _REQUIRED = object()
+_CURSORS = "shared.driver_sql.cursors"  # the key of a pooled connection's kept cursors
 
 
 class DriverStatement:
@@ -176,7 +178,16 @@ def _execute(
     pooled = connection.connection
     driver = pooled.dbapi_connection
     assert driver is not None
-    cursor: RawCursor[Any] = RawCursor(cast(Any, driver))
+    # One cursor a statement a driver connection, kept with the connection's pool record (whose
+    # `info` the pool clears when it connects again): psycopg keeps a cursor's adapters for a
+    # query run again on it, so the statement's values are dumped and its row loaded without
+    # looking them up afresh, and no cursor is built and closed a run.
+    kept: dict[bytes, RawCursor[Any]] | None = pooled.info.get(_CURSORS)
+    if kept is None:
+        kept = pooled.info[_CURSORS] = {}
+    cursor = kept.get(sql)
+    if cursor is None or cursor.connection is not driver or cursor.closed:
+        cursor = kept[sql] = RawCursor(cast(Any, driver))
     try:
         cursor.execute(sql, values, prepare=True)
         if not fetch or cursor.pgresult is None or cursor.pgresult.status != ExecStatus.TUPLES_OK:
@@ -194,8 +205,8 @@ def _execute(
             connection_invalidated=broken,
             dialect=dialect,
         )
+        kept.pop(sql, None)  # (a cursor that met an error is not kept)
+        cursor.close()
         if broken:
             connection.invalidate(err)
         raise wrapped from err
-    finally:
-        cursor.close()

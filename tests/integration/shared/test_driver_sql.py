@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from services.budget.adapters.orm import IdempotencyKey
 from services.budget.service_layer.idempotency import Idempotency
+from shared import driver_sql
 from shared.db import Database
 from shared.driver_sql import DriverStatement
 from tests.support import migrate, postgres_database, require_postgres
@@ -216,3 +217,33 @@ def test_a_statement_is_prepared_on_the_server_from_its_first_run(postgresql):
         before = session.execute(prepared, {"sql": sql}).scalar()
         VALUES.first(session, PARAMS)
         assert session.execute(prepared, {"sql": sql}).scalar() == before + 1 == 1
+
+
+@pytest.mark.postgres
+def test_a_statement_run_again_on_a_connection_reuses_its_cursor_and_binds_each_runs_values(
+    postgresql,
+):
+    other = {**PARAMS, "text": "second", "number": -5, "flag": False, "document": [None]}
+    nothing = {**PARAMS, "text": None, "nothing": "now some", "document": None}
+    with postgresql.session() as session:
+        rows = [VALUES.first(session, p) for p in (PARAMS, other, nothing, PARAMS)]
+        expected = [
+            tuple(session.execute(VALUES.statement, p).first() or ())
+            for p in (PARAMS, other, nothing, PARAMS)
+        ]
+        connection = session.connection()
+        kept = dict(connection.connection.info[driver_sql._CURSORS])
+        driver = connection.connection.dbapi_connection
+    assert rows == expected
+    assert rows[1][:2] == ("second", "prefix:second") and rows[2][0] is None
+    assert [cursor.connection for cursor in kept.values()] == [driver]
+    with pytest.raises(IntegrityError), postgresql.write() as session:  # an error: not kept
+        params = {"k": "kept", "h": "h", "s": "in_flight", "at": datetime.now(UTC)}
+        CLAIM.run(session, params)
+        CLAIM.run(session, params)
+    with postgresql.session() as session:
+        info = session.connection().connection.info[driver_sql._CURSORS]
+        assert CLAIM.sql(session.connection()) is not None
+        assert CLAIM.sql(session.connection()).encode() not in info
+        assert VALUES.first(session, PARAMS) == expected[0]
+        assert info[VALUES.sql(session.connection()).encode()] is next(iter(kept.values()))
