@@ -6,16 +6,18 @@ ValueError (NotTheirs among them) for a payload it cannot apply, before or after
 calls it undoes that event's writes (`apply`'s savepoint, or the whole batch's in `events`, which
 then applies the batch again an event at a time). `request.approved` (the bulk of the traffic)
 leaves its rows to be flushed by whoever ends its savepoint, so a batch of approvals writes its
-activities in one INSERT; its reads flush first where they need to (the session's autoflush).
+activities in one INSERT; its reads flush first where they need to (the session's autoflush). In
+a batch applied in bulk, an approval's new activity is not even an ORM object: a row, written
+with the batch's others by one Core INSERT (`NEW_ACTIVITIES`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from services.outcomes.adapters.orm import Activity, CarerLink, Person, Plan, SchemeInfo
@@ -157,6 +159,8 @@ def _plan_created(session: Session, p: dict[str, Any], catalogue: Catalogue) -> 
 
 
 def _activity(session: Session, request_id: str, person_id: str) -> Activity:
+    if request_id in session.info.get(NEW_ACTIVITIES, ()):
+        write_new_activities(session)  # made earlier in the batch: read back as any other
     absent = session.info.get(ABSENT_ACTIVITIES, ())
     activity = None if request_id in absent else session.get(Activity, request_id)
     if activity is not None and activity.person_id != person_id:
@@ -169,15 +173,31 @@ def _activity(session: Session, request_id: str, person_id: str) -> Activity:
     return activity
 
 
+_APPROVED_FIELDS = ("plan_id", "goal_id", "listing_id", "provider_id", "category", "approved_at")
+
+
 def _request_approved(session: Session, p: dict[str, Any], catalogue: Catalogue) -> str:
     if session.get(Person, p["person_id"]) is None:
         return HELD
     _check_goal(session, p)
-    activity = _activity(session, p["request_id"], p["person_id"])
-    for key in ("plan_id", "goal_id", "listing_id", "provider_id", "category", "approved_at"):
-        if p.get(key) is not None:
-            setattr(activity, key, p[key])
-    activity.amount_pence = int(p.get("amount_pence") or 0)
+    new_rows = session.info.get(NEW_ACTIVITIES)
+    absent = session.info.get(ABSENT_ACTIVITIES, ())
+    if new_rows is not None and p["request_id"] in absent:
+        # A new activity, in a batch applied in bulk: a row for one INSERT, not an ORM object.
+        row = {key: p.get(key) for key in _APPROVED_FIELDS}
+        row.update(
+            request_id=p["request_id"],
+            person_id=p["person_id"],
+            amount_pence=int(p.get("amount_pence") or 0),
+        )
+        new_rows[p["request_id"]] = row
+        absent.discard(p["request_id"])
+    else:
+        activity = _activity(session, p["request_id"], p["person_id"])
+        for key in _APPROVED_FIELDS:
+            if p.get(key) is not None:
+                setattr(activity, key, p[key])
+        activity.amount_pence = int(p.get("amount_pence") or 0)
     approved_on = _day(p.get("approved_at")) or clock.today()
     checkins.ensure_baseline(session, p["person_id"], approved_on, catalogue)
     return APPLIED
@@ -248,3 +268,20 @@ def apply(session: Session, topic: str, payload: dict[str, Any], catalogue: Cata
 # Batch-scoped knowledge in `session.info`, set by `events._prefetch` and dropped with the batch:
 # request ids with no activity row when the batch began (and none added since).
 ABSENT_ACTIVITIES = "outcomes.absent_activities"
+# A batch applied in bulk (`events._in_bulk`): the activities its approvals make, as rows by
+# request id, not yet written. `request.approved` adds one where ABSENT_ACTIVITIES says there is
+# no activity (the row is what the ORM would insert for it: the columns it sets, the others their
+# defaults); they are written by one INSERT (`write_new_activities`) before any other topic's
+# handler runs, before an approval of the same request reads it back, and at the batch's end.
+NEW_ACTIVITIES = "outcomes.new_activities"
+_INSERT_ACTIVITIES = insert(cast(Table, Activity.__table__))
+
+
+def write_new_activities(session: Session) -> None:
+    """The batch's new activities held as rows (`NEW_ACTIVITIES`), written by one INSERT, after
+    whatever the ORM holds (a person enrolled earlier in the batch)."""
+    rows = session.info.get(NEW_ACTIVITIES)
+    if rows:
+        session.flush()
+        session.execute(_INSERT_ACTIVITIES, list(rows.values()))
+        rows.clear()

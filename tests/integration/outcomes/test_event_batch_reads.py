@@ -260,3 +260,55 @@ def test_a_held_event_sends_the_batch_one_event_at_a_time_and_is_retried_in_it(d
         assert row is not None and row.status == "applied" and row.note == "Applied on replay."
     assert _count(db, Activity, Activity.person_id == newcomer) == 1
     assert _count(db, Activity, Activity.person_id == person) == 3
+
+
+def test_an_activity_made_in_a_bulk_batch_is_what_the_events_after_it_find(db):
+    """An approval's new activity, held as a row while its batch applies in bulk, is the one
+    another approval of the same request, a payment and a start later in the batch find and
+    change: the same activity and check-ins as each event in a batch of its own, and the batch
+    still applied in bulk (no more savepoints than a batch of approvals alone)."""
+    person, plan, goal = _enrolled_with_plan(db)
+
+    def story(request):
+        return [
+            _approved(person, plan, goal, request, amount=2500),
+            _approved(person, plan, goal, request, amount=2550, listing="l-3"),
+            _approved(person, plan, goal, str(uuid.uuid4()), amount=100),
+            _event(
+                "request.paid",
+                {"request_id": request, "person_id": person, "amount_pence": 2400, "paid_at": "p"},
+            ),
+            _event(
+                "activity.started",
+                {"request_id": request, "person_id": person, "started_on": "2026-11-30"},
+            ),
+            _approved(person, plan, goal, request, amount=2600, listing="l-2"),
+        ]
+
+    alone, together = str(uuid.uuid4()), str(uuid.uuid4())
+    for evt in story(alone):
+        assert _batch(db, evt) == ["applied"]
+    _, bulk_savepoints = _selects(
+        db,
+        *[_approved(person, plan, goal, str(uuid.uuid4())) for _ in range(5)],
+        kinds=("SAVEPOINT",),
+    )
+    statuses, savepoints = _selects(db, *story(together), kinds=("SAVEPOINT",))
+    assert statuses == ["applied"] * 6
+    assert savepoints == bulk_savepoints
+
+    def kept(request):
+        with db.session() as s:
+            activity = s.get(Activity, request)
+            assert activity is not None
+            row = {c.name: getattr(activity, c.name) for c in Activity.__table__.columns}
+            checkins = s.scalars(
+                select(CheckIn.week).where(CheckIn.activity_id == request).order_by(CheckIn.week)
+            ).all()
+        del row["request_id"]
+        return row, checkins
+
+    assert kept(together) == kept(alone)
+    row, checkins = kept(together)
+    assert (row["amount_pence"], row["paid_pence"], row["listing_id"]) == (2600, 2400, "l-2")
+    assert str(row["started_on"]) == "2026-11-30" and checkins == [6, 12]

@@ -1,4 +1,10 @@
-from shared.json_limits import MAX_JSON_DEPTH, json_depth, nests_too_deeply
+import json
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.json_limits import _NOT_BRACKETS, _STRING, MAX_JSON_DEPTH, json_depth, nests_too_deeply
 
 
 def test_depth_counts_arrays_and_objects_and_ignores_brackets_in_strings():
@@ -25,3 +31,48 @@ def test_only_bodies_past_the_limit_nest_too_deeply():
     assert not nests_too_deeply(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
     assert nests_too_deeply(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1))
     assert not nests_too_deeply(b'{"a": "' + b"[" * 100 + b'"}')
+
+
+def _depth_one_character_at_a_time(body: bytes, limit: int = MAX_JSON_DEPTH) -> int:
+    """The count as it was first written (each string matched by `_STRING`, then a loop over the
+    brackets): what the faster `json_depth` must answer for every body, valid JSON or not."""
+    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        else:
+            depth -= 1
+    return deepest
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary() | st.text(alphabet='"[]{}\\ a,:').map(str.encode))
+def test_the_depth_is_the_one_character_at_a_time_count_for_any_bytes(body):
+    for limit in (0, 2, MAX_JSON_DEPTH):
+        assert json_depth(body, limit) == _depth_one_character_at_a_time(body, limit)
+
+
+# Strings with brackets, and some with what JSON escapes (a quote, a backslash, a newline).
+_TEXT = st.text(alphabet="[]{}a ,:") | st.text(alphabet='"[]{}\\a\n')
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON)
+def test_the_depth_of_json_texts_is_the_one_character_at_a_time_count(value):
+    for body in (
+        orjson.dumps(value),
+        json.dumps(value).encode(),
+        json.dumps(value, indent=1).encode(),
+    ):
+        assert json_depth(body, 3) == _depth_one_character_at_a_time(body, 3)
+        assert json_depth(body) == _depth_one_character_at_a_time(body)

@@ -1,5 +1,7 @@
 """`POST /events/batch`: the budget service's events, many to a call, applied once each."""
 
+import uuid
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError as MarshmallowError
@@ -31,7 +33,7 @@ class EventBatch(MethodView):
         caller = current_identity()
         if not (caller.is_service and caller.sub == SENDER):
             raise Forbidden("Only the budget service sends events.")
-        cmd = ReceiveEvents(tuple(ReceiveEvent.of(e) for e in _valid(batch["events"])))
+        cmd = ReceiveEvents(_valid(batch["events"]))
         app = outcomes_services()
         statuses = events.receive_batch(cmd, app.uow, app.instruments)
         # Each receipt names its event as the sender wrote the id (a UUID in any of its spellings:
@@ -40,14 +42,18 @@ class EventBatch(MethodView):
         return {"received": [{"id": i, "status": s} for i, s in zip(sent, statuses, strict=True)]}
 
 
-def _valid(raw: list[dict]) -> list[dict]:
+def _valid(raw: list[dict]) -> tuple[ReceiveEvent, ...]:
     """Every event checked as EventSchema: 422 names every bad field (`events.<i>.<field>`) and
     the first bad event (`event_index`), and nothing is applied."""
     schema = EventSchema()
     loaded, errors, first = [], {}, None
     for index, event in enumerate(raw):
+        plain = _plainly_valid(event)
+        if plain is not None:
+            loaded.append(plain)
+            continue
         try:
-            loaded.append(schema.load(event))
+            loaded.append(ReceiveEvent.of(schema.load(event)))
         except MarshmallowError as err:
             first = index if first is None else first
             errors.update({f"events.{index}.{name}": m for name, m in err.messages_dict.items()})
@@ -57,7 +63,36 @@ def _valid(raw: list[dict]) -> list[dict]:
             errors=errors,
             event_index=first,
         )
-    return loaded
+    return tuple(loaded)
+
+
+_FIELDS = {"id", "topic", "payload", "occurred_at"}
+
+
+def _plainly_valid(event: dict) -> ReceiveEvent | None:
+    """The event as EventSchema loads it, for one that plainly passes (all four fields, nothing
+    else, each a JSON value of its type within its lengths, the id a UUID), without marshmallow's
+    machinery (most of the route's CPU an event); None for anything else, which EventSchema then
+    checks and names."""
+    if type(event) is not dict or event.keys() != _FIELDS:
+        return None
+    topic, payload, occurred_at = event["topic"], event["payload"], event["occurred_at"]
+    if not (
+        type(topic) is str
+        and 1 <= len(topic) <= 80
+        and type(payload) is dict
+        and type(occurred_at) is str
+        and len(occurred_at) <= 40
+        and type(event["id"]) is str
+    ):
+        return None
+    try:
+        event_id = uuid.UUID(event["id"])
+    except ValueError:
+        return None
+    return ReceiveEvent(
+        id=str(event_id), topic=topic, payload=dict(payload), occurred_at=occurred_at
+    )
 
 
 @blp.route("/replay")
