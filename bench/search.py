@@ -51,7 +51,7 @@ from services.directory.search.backend import SearchBackend  # noqa: E402
 from services.directory.search.judging import load_judged, score  # noqa: E402
 from services.directory.search.query import GeoPoint, SearchQuery  # noqa: E402
 from services.directory.search.tantivy_backend import TantivyBackend  # noqa: E402
-from services.directory.search.tantivy_index import KeptFacets  # noqa: E402
+from services.directory.search.tantivy_facets import KeptFacets  # noqa: E402
 from services.directory.search.understanding import understand  # noqa: E402
 
 TOWNS = {  # real town centres and postcode districts

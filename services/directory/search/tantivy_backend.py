@@ -16,12 +16,12 @@ from tantivy import Query
 from services.directory.domain.search import SearchDocument
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.query import SearchQuery, SearchResult, town_value
+from services.directory.search.tantivy_facets import KeptFacets
 from services.directory.search.tantivy_index import (
     CODED_FIELDS,
     FOLD,
     SCHEMA_VERSION,
     DecodedDocuments,
-    KeptFacets,
     analyzer,
     category_set,
     document_words,

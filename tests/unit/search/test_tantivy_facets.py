@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.directory.search import tantivy_index
+from services.directory.search import tantivy_facets, tantivy_index
 from services.directory.search.query import SearchQuery
 from services.directory.search.tantivy_backend import TantivyBackend
 from tests.contract.search.fixtures import EASTBOURNE, doc
@@ -29,7 +29,7 @@ def test_more_category_sets_than_one_aggregation_returns_are_still_counted_exact
     )
     expected = {"music": 3, "drums": 2, "guitar": 1, "arts-making": 1}
     assert backend.search(SearchQuery()).facet_counts("category") == expected
-    monkeypatch.setattr(tantivy_index, "FACET_TERMS", 2)  # fewer than the 4 sets
+    monkeypatch.setattr(tantivy_facets, "FACET_TERMS", 2)  # fewer than the 4 sets
     assert backend.search(SearchQuery()).facet_counts("category") == expected
 
 
@@ -106,22 +106,22 @@ def test_counting_by_aggregation_matches_tantivys_count(tmp_path: Path) -> None:
     backend.delete([_listings(12)[0].id])  # deleted documents are not counted
     searcher = backend._searcher()
     for query in (
-        tantivy_index.Query.all_query(),
-        tantivy_index.Query.term_query(backend.schema, "text", "club"),
-        tantivy_index.Query.term_query(backend.schema, "text", "nothing"),
+        tantivy_facets.Query.all_query(),
+        tantivy_facets.Query.term_query(backend.schema, "text", "club"),
+        tantivy_facets.Query.term_query(backend.schema, "text", "nothing"),
     ):
         counted = searcher.search(query, 1, count=True).count  # type: ignore[attr-defined]
-        assert tantivy_index.count_matches(searcher, query) == counted
+        assert tantivy_facets.count_matches(searcher, query) == counted
 
 
 def test_day_counts_from_masks_of_days() -> None:
     # bit i is DAYS[i]: 1 monday, 2 tuesday, 64 sunday; 0 and a missing column count nothing
-    assert tantivy_index._days({1: 2, 3: 1, 64: 4, 0: 9}) == {
+    assert tantivy_facets._days({1: 2, 3: 1, 64: 4, 0: 9}) == {
         "monday": 3,
         "tuesday": 1,
         "sunday": 4,
     }
-    assert tantivy_index._days({65: 1, None: 5}) == {"monday": 1, "sunday": 1}
+    assert tantivy_facets._days({65: 1, None: 5}) == {"monday": 1, "sunday": 1}
 
 
 def test_a_page_is_decoded_once_and_an_edited_listing_is_never_served_stale(

@@ -17,7 +17,7 @@ import pytest
 
 from bench.search import explicit, query_mix, synthetic_catalogue
 from services.directory.domain.search import SearchDocument
-from services.directory.search import tantivy_ranking
+from services.directory.search import tantivy_geo, tantivy_ranking
 from services.directory.search.answering import answer
 from services.directory.search.query import (
     DAYS,
@@ -30,9 +30,9 @@ from services.directory.search.query import (
     town_value,
 )
 from services.directory.search.tantivy_backend import TantivyBackend
+from services.directory.search.tantivy_facets import KeptFacets
 from services.directory.search.tantivy_index import (
     CELL_DEGREES,
-    KeptFacets,
     category_day,
     cell_of,
     circle_cells,
@@ -191,7 +191,7 @@ def test_a_circle_holding_every_candidate_counts_its_facets_either_way(
     ]
     assert by_columns.total == len(dancing) > 3  # every one inside the circle
     assert by_columns.facets == _facets(dancing, query.facets)
-    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    monkeypatch.setattr(tantivy_geo, "ALL_AT_ONCE", 3)
     assert _shown(backend.search_words(query, [])) == _shown(by_columns)
 
 
@@ -209,10 +209,10 @@ def test_nearest_first_answers_the_same_read_at_once_or_in_circles(
         SearchQuery(near=GeoPoint(50.77, 0.28), sort="distance", page=4, per_page=9),
         SearchQuery(near=GeoPoint(50.95, 0.73), sort="distance", max_price_pence=0),
     ]
-    monkeypatch.setattr(tantivy_ranking, "READ_ALL_NEAREST", 10**6)
+    monkeypatch.setattr(tantivy_geo, "READ_ALL_NEAREST", 10**6)
     at_once = [_answered(backend, q) for q in NEAREST] + [_answered(backend, q) for q in pages]
     assert len(NEAREST) > 10 and sum(1 for found in at_once if found[0][0]) > 10
-    monkeypatch.setattr(tantivy_ranking, "READ_ALL_NEAREST", 0)
+    monkeypatch.setattr(tantivy_geo, "READ_ALL_NEAREST", 0)
     in_circles = [_answered(backend, q) for q in NEAREST] + [_answered(backend, q) for q in pages]
     assert at_once == in_circles
 
@@ -234,7 +234,7 @@ def test_a_circle_of_many_counts_its_facets_as_the_union_less_those_outside(
     aggregation less the counts of those outside the circle: the same answers as counting the
     listings inside from their columns (values none inside has are left out either way)."""
     by_columns = backend.search_words(query, words, last=True)
-    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    monkeypatch.setattr(tantivy_geo, "ALL_AT_ONCE", 3)
     less_outside = backend.search_words(query, words, last=True)
     assert _shown(less_outside) == _shown(by_columns)
 
@@ -242,7 +242,7 @@ def test_a_circle_of_many_counts_its_facets_as_the_union_less_those_outside(
 def test_a_circle_less_those_outside_counts_as_the_listings_inside_one_by_one(
     backend: TantivyBackend, listings: list[SearchDocument], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    monkeypatch.setattr(tantivy_geo, "ALL_AT_ONCE", 3)
     query = CIRCLES[0]
     assert query.near is not None and query.radius_m is not None
     centre, radius = query.near, query.radius_m
@@ -264,10 +264,10 @@ def test_a_radius_search_reads_its_candidates_the_same_in_one_search_or_two(
     """Up to CANDIDATES_AT_ONCE candidates are read with their count in one search; more are
     counted, then searched again for all: the same answers (order of ties included)."""
     at_once = backend.search_words(query, words, last=True)
-    monkeypatch.setattr(tantivy_ranking, "CANDIDATES_AT_ONCE", 3)
-    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    monkeypatch.setattr(tantivy_geo, "CANDIDATES_AT_ONCE", 3)
+    monkeypatch.setattr(tantivy_geo, "ALL_AT_ONCE", 3)
     in_two = backend.search_words(query, words, last=True)
-    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 2048)
+    monkeypatch.setattr(tantivy_geo, "ALL_AT_ONCE", 2048)
     assert _shown(in_two) == _shown(at_once)
     assert _shown(backend.search_words(query, words, last=True)) == _shown(at_once)
 
@@ -293,7 +293,7 @@ def test_a_wide_circle_read_at_its_edge_answers_as_every_candidate_read(
     """A circle of more than WIDE_CIRCLE candidates nearest first, read by its grid cells (only
     those on its edge read, the page from the nearest ring that holds it): the same answers as
     every candidate in its box read, order of ties included."""
-    monkeypatch.setattr(tantivy_ranking, "WIDE_CIRCLE", wide)
+    monkeypatch.setattr(tantivy_geo, "WIDE_CIRCLE", wide)
     by_cells = backend.search_words(query, words, last=True)
     monkeypatch.setattr(tantivy_ranking, "CIRCLE_BY_CELLS", False)
     every = backend.search_words(query, words, last=True)
@@ -304,7 +304,7 @@ def test_the_benchmarks_radius_questions_answer_the_same_read_at_the_edge(
     backend: TantivyBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
-    monkeypatch.setattr(tantivy_ranking, "WIDE_CIRCLE", 3)
+    monkeypatch.setattr(tantivy_geo, "WIDE_CIRCLE", 3)
     by_cells = [_answered(backend, q) for q in RADIUS]
     assert sum(1 for found in by_cells if found[0][0] > 20) > len(RADIUS) // 2
     monkeypatch.setattr(tantivy_ranking, "CIRCLE_BY_CELLS", False)

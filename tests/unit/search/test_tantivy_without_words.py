@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from services.directory.search import tantivy_ranking
+from services.directory.search import tantivy_geo, tantivy_ranking
 from services.directory.search.query import SearchQuery, SearchResult
 from services.directory.search.tantivy_backend import TantivyBackend
-from services.directory.search.tantivy_index import WELCOME_BOOSTS, KeptFacets, welcome_rank
+from services.directory.search.tantivy_facets import KeptFacets
+from services.directory.search.tantivy_index import WELCOME_BOOSTS, welcome_rank
 from services.directory.search.tantivy_ranking import RankedSearch
 from tests.contract.search.fixtures import EASTBOURNE, TOWNS, doc
 
@@ -247,7 +248,7 @@ def test_matches_read_with_their_count_or_searched_again_are_the_same(
     search when there are at most ALL_AT_ONCE, else search again for them all: either way the
     same answer."""
     at_once = backend.search_words(query, words)
-    monkeypatch.setattr(tantivy_ranking, "ALL_AT_ONCE", 3)
+    monkeypatch.setattr(tantivy_geo, "ALL_AT_ONCE", 3)
     assert _shown(backend.search_words(query, words)) == _shown(at_once)
 
 
