@@ -40,8 +40,13 @@ class DevIssuer:
         if not self.private_path.exists():
             self._generate()
         self._private_pem = self.private_path.read_bytes()
+        # Parsed once: loading an RSA key checks it (about 40 ms), which every issue() would
+        # otherwise repeat if it signed with the PEM.
         private = serialization.load_pem_private_key(self._private_pem, password=None)
-        self.public_pem = private.public_key().public_bytes(
+        if not isinstance(private, rsa.RSAPrivateKey):
+            raise ValueError(f"{self.private_path} is not an RSA private key")
+        self._private_key = private
+        self.public_pem = self._private_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
@@ -73,7 +78,7 @@ class DevIssuer:
             "iat": now,
             "exp": now + ttl_seconds,
         }
-        return jwt.encode(claims, self._private_pem, algorithm="RS256", headers={"kid": "dev"})
+        return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": "dev"})
 
 
 class UserTokenVerifier:
