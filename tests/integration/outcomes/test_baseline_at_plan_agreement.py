@@ -9,11 +9,13 @@ import uuid
 from datetime import date
 from typing import Any
 
+import requests
+
 from tests.factories.outcomes import create_person, create_plan, deliver_to, event
 from tests.integration.web.factories import ADVISOR, create_request, create_scheme
 from tests.integration.web.factories import create_person as enrol
 from tests.integration.web.factories import create_plan as agree_plan
-from tests.support import RunningSuite, module_database, rolled_back
+from tests.support import RELAY_WAIT, RunningSuite, module_database, rolled_back
 
 OUTCOMES = "/api/outcomes"
 
@@ -34,6 +36,18 @@ def _checkins(suite: RunningSuite, person_id: str, *, until: int) -> list[dict[s
     return found
 
 
+def _delivered(suite: RunningSuite) -> None:
+    """Wait until the budget service's outbox has nothing left for outcomes: every event it
+    wrote, the approval's included, has been delivered and applied (its `/ready` says so)."""
+    deadline = time.monotonic() + RELAY_WAIT
+    while time.monotonic() < deadline:
+        ready = requests.get(suite.url("budget") + "/ready", timeout=10).json()
+        if ready["checks"]["outbox_to_outcomes"]["pending"] == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the budget's events were not delivered: {ready}")
+
+
 def test_agreeing_a_plan_makes_the_baseline_due_that_day_and_approval_adds_none(suite):
     person_id = enrol(suite, create_scheme(suite))
     goal_id = agree_plan(suite, person_id)["goals"][0]["id"]
@@ -50,8 +64,8 @@ def test_agreeing_a_plan_makes_the_baseline_due_that_day_and_approval_adds_none(
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
     assert approved.status_code == 200, approved.text
-    time.sleep(1)  # the approval's event has had time to arrive (its relay runs every 0.2 s)
-    after = _checkins(suite, person_id, until=2)
+    _delivered(suite)  # the approval's event has reached outcomes and been applied
+    after = _checkins(suite, person_id, until=1)
     assert [(c["kind"], c["id"]) for c in after] == [("baseline", baseline["id"])]
 
 
