@@ -18,7 +18,7 @@ def test_the_commissioner_reads_a_quarter_enters_the_cohort_and_sees_what_is_wit
     page.get_by_label("First day").fill(QUARTER[0])
     page.get_by_label("Last day").fill(QUARTER[1])
     page.get_by_role("button", name="Show the report").click()
-    page.wait_for_load_state()
+    page.get_by_text("From 1 April 2026 to 30 June 2026").first.wait_for()  # the chosen quarter's
     assert "From 1 April 2026 to 30 June 2026" in page.inner_text("main")
     assert axe_violations(page) == []
 
@@ -30,11 +30,13 @@ def test_the_commissioner_reads_a_quarter_enters_the_cohort_and_sees_what_is_wit
     )
     page.get_by_label("Young people the scheme could reach in the period").fill("many")
     page.get_by_role("button", name="Save cohort size").click()
+    # the page after the refused save, not the one before it (the click does not wait for it)
+    page.locator("#cohort-size-error").wait_for()
     assert page.get_by_role("alert").is_visible()  # the GOV.UK error summary names the field
     assert axe_violations(page) == []  # the error state too
     page.get_by_label("Young people the scheme could reach in the period").fill("68")
     page.get_by_role("button", name="Save cohort size").click()
-    page.wait_for_load_state()
+    page.locator("#cohort-size-error").wait_for(state="detached")  # the saved page, not the refusal
     row = page.get_by_test_id("reach").get_by_role("row").filter(has_text="Care leavers")
     cells = row.inner_text()
     reached = int(re.search(r"\t(\d+)\t68\t", cells).group(1))  # type: ignore[union-attr]
