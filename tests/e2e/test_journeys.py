@@ -67,7 +67,7 @@ def test_advisor_funds_salsa_near_eastbourne_and_the_budget_holder_approves(page
     page.wait_for_load_state()
     assert page.get_by_role("button", name="Confirm decision").count() == 1, page.inner_text("main")
     page.get_by_role("button", name="Confirm decision").click()
-    page.wait_for_load_state()
+    page.locator(".govuk-error-summary").wait_for()  # the refusal's page (the click does not wait)
     assert page.locator(".govuk-error-summary").count() == 1  # no decision chosen yet
     page.screenshot(path=shots / "08-decision-error.png", full_page=True)
     assert axe_violations(page) == []  # the error state
@@ -97,7 +97,7 @@ def test_a_young_person_answers_a_check_in_on_a_320px_phone(page, phone, suite, 
     phone.screenshot(path=shots / "10-check-in-phone.png", full_page=True)
     assert axe_violations(phone) == []
     phone.get_by_role("button", name="Send my answers").click()
-    phone.wait_for_load_state()
+    phone.locator(".govuk-error-summary").wait_for()  # the refusal's page (the click does not wait)
     assert phone.locator(".govuk-error-summary").count() == 1
     assert axe_violations(phone) == []  # the error state too
     for name in phone.evaluate(
@@ -247,7 +247,7 @@ def test_an_admin_sets_up_a_childrens_and_a_section_117_scheme_in_the_browser(pa
     page.get_by_label("Mental health aftercare (section 117)").check()
     page.get_by_label("Third-party managed: an organisation holds the money").check()
     page.get_by_role("button", name="Set up scheme").click()
-    page.wait_for_load_state()
+    page.locator(".govuk-error-summary").wait_for()  # the refusal's page (the click does not wait)
     assert page.locator(".govuk-error-summary").count() == 1  # no name, no cap, no organisation
     assert axe_violations(page) == []  # the error state
     page.screenshot(path=shots / "scheme-errors.png", full_page=True)
