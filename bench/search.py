@@ -15,9 +15,9 @@ same gateway as the HTTP floor, and the directory process's peak memory. Meilise
 measured too when MEILI_URL is set. Figures go to the "## Search" section of docs/benchmarks.md.
 
 The fixed mix repeats its questions (1,000 queries, 336 different questions to the engine), so
-most searches reuse what an earlier one left (facets kept for searches without words, listings
-already decoded). Beside its figures (the headline's, unchanged in meaning) come two more: the
-same mix with no facets kept (in process), and a mix in which no query repeats (`fresh_mix`,
+most searches reuse what an earlier one left (facets and pages kept for searches without words,
+listings already decoded). Beside its figures (the headline's, unchanged in meaning) come two
+more: the same mix with nothing kept (in process), and a mix in which no query repeats (`fresh_mix`,
 `--fresh-queries` at 1 client and as many others at 8), in process and end to end. Timed calls
 go through bench/loadgen.py (one thread, raw sockets, requests' bytes built before the window).
 """
@@ -51,7 +51,7 @@ from services.directory.search.backend import SearchBackend  # noqa: E402
 from services.directory.search.judging import load_judged, score  # noqa: E402
 from services.directory.search.query import GeoPoint, SearchQuery  # noqa: E402
 from services.directory.search.tantivy_backend import TantivyBackend  # noqa: E402
-from services.directory.search.tantivy_facets import KeptFacets  # noqa: E402
+from services.directory.search.tantivy_facets import KeptForFiles  # noqa: E402
 from services.directory.search.understanding import understand  # noqa: E402
 
 TOWNS = {  # real town centres and postcode districts
@@ -342,7 +342,8 @@ def catalogue_words() -> list[str]:
 def engine_key(query: SearchQuery) -> tuple[Any, ...]:
     """What reaches the engine first for `query`: the query once its words are read (filters,
     categories and places set from them) and the words left to search. Two queries with the same
-    key are one question to the engine (its facets kept for searches without words included)."""
+    key are one question to the engine (its facets and pages kept for searches without words
+    included)."""
     from services.directory.adapters.geocode import OfflineGeocoder
     from services.directory.search.answering import with_intents
 
@@ -382,8 +383,8 @@ def fresh_mix(
 ) -> list[tuple[str, SearchQuery]]:
     """A mix like `query_mix` (the same six kinds in turn, the same filters and radius) in which
     no query reaches the engine twice (`engine_key`), nor as any query of `avoid` does: no
-    search is answered from what an earlier one left behind (facets kept for searches without
-    words, a page's listings already decoded for the same question). Its words come from the
+    search is answered from what an earlier one left behind (facets and pages kept for searches
+    without words, a page's listings already decoded for the same question). Its words come from the
     whole catalogue's vocabulary, places from its towns (centres moved up to 2 km), prices,
     ages and days from their whole ranges."""
     rng = random.Random(seed)
@@ -788,9 +789,10 @@ def main() -> None:
         "--profile", action="store_true", help="profile the engine path (cProfile) at --e2e-size"
     )
     parser.add_argument(
-        "--no-kept-facets",
+        "--nothing-kept",
         action="store_true",
-        help="in process, keep no facets of searches without words (the engine's KeptFacets)",
+        help="in process, keep nothing of searches without words (the engine's KeptForFiles: "
+        "facets and pages)",
     )
     serving.add_options(parser)
     args = parser.parse_args()
@@ -819,8 +821,8 @@ def main() -> None:
             docs = synthetic_catalogue(size)
             var_dir = work / f"var-{size}"
             backend, build = build_tantivy(var_dir / "search" / "listings", docs)
-            if args.no_kept_facets:
-                backend._kept_facets.limit = 0
+            if args.nothing_kept:
+                backend._kept_facets.limit = backend._kept_pages.limit = 0
             result = engine_run(backend, mix)
             p50, p95 = result["all"]
             (cpu50, cpu95), (load_in, load_out) = result["cpu"], result["load"]
@@ -838,16 +840,17 @@ def main() -> None:
             if args.profile and size == args.e2e_size:
                 profiles.append(profile_engine(backend, mix))
             details.append(f"- {size:,} listings, p50/p95 ms by kind: {by_kind(result)}")
-            # The same backend again: the fixed mix with no facets kept (unless they never
-            # were), then the mix in which no query repeats, each after the headline's run
-            variants = [] if args.no_kept_facets else [("the same mix, no facets kept", mix)]
+            # The same backend again: the fixed mix with nothing kept (unless nothing ever
+            # was), then the mix in which no query repeats, each after the headline's run
+            variants = [] if args.nothing_kept else [("the same mix, nothing kept", mix)]
             variants.append((f"{len(fresh) // 2} queries, none repeated", fresh[: len(fresh) // 2]))
             for label, asked in variants:
-                kept = backend._kept_facets
+                kept = backend._kept_facets, backend._kept_pages
                 if asked is mix:  # none kept, none read
-                    backend._kept_facets = KeptFacets(limit=0)
+                    backend._kept_facets = KeptForFiles(limit=0)
+                    backend._kept_pages = KeptForFiles(limit=0)
                 other = engine_run(backend, asked, warm=False)
-                backend._kept_facets = kept
+                backend._kept_facets, backend._kept_pages = kept
                 (o50, o95), (c50, c95) = other["all"], other["cpu"]
                 (o_in, o_out) = other["load"]
                 print(f"   {label}: engine p50 {o50:.2f} ms p95 {o95:.2f} ms", flush=True)
@@ -1058,9 +1061,9 @@ def render(
         f"{len(set(map(engine_key, (q for _k, q in query_mix(args.queries)))))} different questions "
         "(its one-word queries are all activity names, read as categories: searches without "
         "words), so most of its searches are answered again with what an earlier one left "
-        "(facets kept for searches without words, `KeptFacets`; the page's listings already "
-        "decoded). Two more rows a size, after the fixed mix on the same index: the same mix "
-        "with no facets kept, and a mix in which no query repeats (`fresh_mix`: the same six "
+        "(facets and pages kept for searches without words, `KeptForFiles`; the page's "
+        "listings already decoded). Two more rows a size, after the fixed mix on the same "
+        "index: the same mix with nothing kept, and a mix in which no query repeats (`fresh_mix`: the same six "
         "kinds in turn, no two queries the same question to the engine nor any of the fixed "
         "mix's; words from the whole catalogue's vocabulary, so fewer of them are searches "
         "without words; places moved up to 2 km, prices, ages and days over their ranges).",

@@ -3,7 +3,7 @@
     .venv/bin/python bench/search_request.py                   # 100k listings, 1,000 searches
     .venv/bin/python bench/search_request.py --size 20000 --rounds 3
     .venv/bin/python bench/search_request.py --profile         # cProfile (CPU clock), by own time
-    .venv/bin/python bench/search_request.py --no-kept-facets  # no facets kept between searches
+    .venv/bin/python bench/search_request.py --nothing-kept    # nothing kept between searches
     .venv/bin/python bench/search_request.py --flask-too       # also through Flask's dispatch
 
 The directory app as `create_app` builds it (SQLite, multiprocess metrics as `phb serve` sets them,
@@ -73,10 +73,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile the requests instead")
     parser.add_argument(
-        "--no-kept-facets",
+        "--nothing-kept",
         action="store_true",
-        help="keep no facets of searches without words (the engine's KeptFacets): what a "
-        "stream of searches that never repeat their filters costs",
+        help="keep nothing of searches without words (the engine's KeptForFiles: facets and "
+        "pages): what a stream of searches that never repeat their filters costs",
     )
     parser.add_argument(
         "--flask-too",
@@ -109,8 +109,8 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     backend, build = build_tantivy(work / "index", synthetic_catalogue(args.size))
     print(f"== {args.size:,} listings indexed in {build:.1f} s", flush=True)
-    if args.no_kept_facets:
-        backend._kept_facets.limit = 0
+    if args.nothing_kept:
+        backend._kept_facets.limit = backend._kept_pages.limit = 0
     app = create_app(settings=DirectorySettings.from_env(), search_backend=backend)
     mix = query_mix(args.queries)
     strings = [urlencode(as_params(q), doseq=True) for _k, q in mix]

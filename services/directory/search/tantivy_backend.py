@@ -16,7 +16,7 @@ from tantivy import Query
 from services.directory.domain.search import SearchDocument
 from services.directory.search.backend import SearchBackend, SearchUnavailable
 from services.directory.search.query import SearchQuery, SearchResult, town_value
-from services.directory.search.tantivy_facets import KeptFacets
+from services.directory.search.tantivy_facets import KEPT_FACETS, KEPT_PAGES, KeptForFiles
 from services.directory.search.tantivy_index import (
     CODED_FIELDS,
     FOLD,
@@ -65,7 +65,9 @@ class TantivyBackend(RankedSearch, SearchBackend):
         self._typo_readings: dict[str, Any] = {}  # word -> its typos (TermExpansion._typos)
         self._codes: dict[int, str] = {}  # facet value codes -> values (towns, category sets)
         self._decoded = DecodedDocuments()  # a page's listings, kept decoded by content
-        self._kept_facets = KeptFacets()  # searches without words: facets, for a files version
+        # searches without words: their facets, and their pages, for a version of the files
+        self._kept_facets = KeptForFiles(KEPT_FACETS)
+        self._kept_pages = KeptForFiles(KEPT_PAGES)
         self.index = self._open()
 
     # ---- index files -------------------------------------------------------------------------

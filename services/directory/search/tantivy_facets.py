@@ -15,7 +15,9 @@ from tantivy import Query
 from services.directory.search.query import DAYS, FACETS, PRICE_BAND_ORDER, order_facet
 
 FACET_TERMS = 10_000  # values one facet aggregation returns (category sets beyond: counted apart)
-KEPT_FACETS = 512  # searches without words whose facets are kept (KeptFacets)
+KEPT_FACETS = 512  # searches without words whose facets are kept (KeptForFiles)
+KEPT_PAGES = 256  # pages of searches without words kept (KeptForFiles)
+KEPT_PAGE_SIZE = 25  # the largest page kept: at most 6,400 listings, ~23 MB (3.6 KB each decoded)
 # the column each facet is counted from over everything a query matches
 AGGREGATED = {
     "category": "category_set",
@@ -146,34 +148,40 @@ def _days(masks: dict[Any, int]) -> dict[str, int]:
     return {day: n for day, n in zip(DAYS, totals, strict=True) if n}
 
 
-class KeptFacets:
-    """The facet counts and total of searches without words, kept for one version of the index
-    files: the same filters over the same files count the same, so a later search with the
-    same filters reads them instead of aggregating every match again. A search with words is
-    never kept (its match set is its own). Every commit, by any process, changes the version,
-    and the first search of a new version drops everything kept (as does reaching `limit`;
-    `limit` 0 keeps nothing). Those kept are shared between searches, which only read them.
-    A search running while a commit lands may count the newer files under the older version,
-    as it may read either files; searches that read the newer version never see those."""
+class KeptForFiles:
+    """What searches without words found, kept for one version of the index files: the same
+    filters over the same files match the same listings, so a later search with the same
+    filters reads what an earlier one kept instead of finding it again. The backend keeps two:
+    each filter set's facet counts and total (instead of aggregating every match again), and
+    each page of its listings, decoded, by filters, order and page (instead of ranking every
+    match again and reading the page's listings: Solr's queryResultCache, for searches without
+    words). A search with
+    words is never kept (its match set is its own). Every commit, by any process, changes the
+    version, and the first search of a new version drops everything kept (as does reaching
+    `limit`; `limit` 0 keeps nothing). Those kept are shared between searches, which only read
+    them. A search running while a commit lands may keep what it found in the newer files
+    under the older version, as it may read either files (the version is read before the
+    files are opened, so never older files under a newer version); searches that read the
+    newer version never see those."""
 
     def __init__(self, limit: int = KEPT_FACETS):
         self.limit = limit
         # (version, what is kept for it), replaced in one step: a dict only ever holds what
-        # was counted for the version it is paired with, whatever searches run at once
-        self._state: tuple[int | None, dict[Any, tuple[dict[str, list[Any]], int]]] = (None, {})
+        # was found for the version it is paired with, whatever searches run at once
+        self._state: tuple[int | None, dict[Any, Any]] = (None, {})
 
     def __len__(self) -> int:
         return len(self._state[1])
 
-    def get(self, version: int, key: Any) -> tuple[dict[str, list[Any]], int] | None:
+    def get(self, version: int, key: Any) -> Any:
         kept_for, kept = self._state
         return kept.get(key) if kept_for == version else None
 
-    def put(self, version: int, key: Any, counted: tuple[dict[str, list[Any]], int]) -> None:
+    def put(self, version: int, key: Any, found: Any) -> None:
         if not self.limit:
             return
         kept_for, kept = self._state
         if kept_for != version or len(kept) >= self.limit:
             kept = {}
             self._state = (version, kept)
-        kept[key] = counted
+        kept[key] = found

@@ -22,7 +22,7 @@ from services.directory.search.query import (
     facets_less,
 )
 from services.directory.search.tantivy_facets import (
-    KeptFacets,
+    KeptForFiles,
     aggregate_facets,
     count_facets,
     count_matches,
@@ -54,7 +54,8 @@ class GeoSearch(TermExpansion):
 
     schema: tantivy.Schema
     _decoded: DecodedDocuments  # the page's listings, kept decoded by the backend
-    _kept_facets: KeptFacets  # searches without words: their facets and totals, by the backend
+    _kept_facets: KeptForFiles  # searches without words: their facets and totals, by the backend
+    _kept_pages: KeptForFiles  # searches without words: their pages' listings, by the backend
     _codes: dict[
         int, str
     ]  # facet value codes -> values (towns, category sets), kept by the backend

@@ -13,11 +13,12 @@ import tantivy
 from tantivy import FieldType, Occur, Query
 
 from services.directory.search.query import SearchQuery, SearchResult, bounding_box, date_number
-from services.directory.search.tantivy_facets import aggregate_facets
+from services.directory.search.tantivy_facets import KEPT_PAGE_SIZE, aggregate_facets
 from services.directory.search.tantivy_geo import BY_WELCOME_RANK, GeoSearch
 from services.directory.search.tantivy_index import (
     ACTIVE,
     WELCOME_BOOSTS,
+    Decoded,
     category_day,
     joinable,
     page_hit,
@@ -245,7 +246,8 @@ class RankedSearch(GeoSearch):
         """The page, bucket after bucket (more words matched first); a bucket is asked for
         only while the page has room, and the total is one count of the union. `ranked`: how
         `searcher.search` orders a bucket by relevance ({}: by score). `kept`: (files version,
-        filters) under which a search without words keeps its facets and total (KeptFacets)."""
+        filters) under which a search without words keeps its facets and total, and its pages
+        (KeptForFiles)."""
         order = BY_PRICE if query.sort == "price" else ranked
         nearest = query.sort == "distance" and query.near is not None
         if len(buckets) == 1 and query.facets:
@@ -267,10 +269,21 @@ class RankedSearch(GeoSearch):
                 )
                 page = [(k, address, metres) for metres, address in nearby[query.offset :]]
             elif total:
-                hits = searcher.search(
-                    bucket, query.per_page, count=False, offset=query.offset, **order
-                ).hits
-                page = [(k, address, None) for _key, address in hits[: query.per_page]]
+                # the page's listings as kept for these filters, order and page, else found
+                keeps = kept if query.per_page <= KEPT_PAGE_SIZE else None
+                at = (keeps[1], query.sort, query.offset, query.per_page) if keeps else None
+                shown = self._kept_pages.get(keeps[0], at) if keeps else None
+                if shown is None:
+                    hits = searcher.search(
+                        bucket, query.per_page, count=False, offset=query.offset, **order
+                    ).hits
+                    addresses = [address for _key, address in hits[: query.per_page]]
+                    shown = self._decoded.load_shown(searcher, addresses)
+                    if keeps:
+                        self._kept_pages.put(keeps[0], at, shown)
+                return self._result(
+                    query, shown, [(k, None)] * len(shown), matched, total, counted, [(k, total)]
+                )
             return self._page(
                 searcher, query, page, matched, total, counted if total else {}, [(k, total)]
             )
@@ -314,9 +327,23 @@ class RankedSearch(GeoSearch):
     ) -> SearchResult:
         """The result of a page of (words matched, address, metres or None) hits."""
         docs = self._decoded.load_shown(searcher, [address for _k, address, _metres in page])
+        placed = [(k, metres) for k, _address, metres in page]
+        return self._result(query, docs, placed, matched, total, facets, counts)
+
+    def _result(
+        self,
+        query: SearchQuery,
+        docs: list[Decoded],
+        placed: list[tuple[int, float | None]],
+        matched: set[str],
+        total: int,
+        facets: dict[str, list[Any]],
+        counts: list[tuple[int, int]],
+    ) -> SearchResult:
+        """The result of a page of listings (decoded), each with (words matched, metres)."""
         hits = [
             page_hit(doc, matched, query.near, metres, k)
-            for doc, (k, _address, metres) in zip(docs, page, strict=True)
+            for doc, (k, metres) in zip(docs, placed, strict=True)
         ]
         return SearchResult(
             total=total,

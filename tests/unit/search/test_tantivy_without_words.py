@@ -1,8 +1,8 @@
 """The embedded engine's fast paths, held to the slow way's answers: with no words a listing's
 score is its welcome boosts alone, so the `welcome_rank` column orders matches (ties by address,
 as equal scores tie) instead of tantivy scoring every one; a search of one bucket takes its total
-from the facets' own aggregation instead of a count; the facets of searches without words are
-kept for a version of the index files; a hit's body comes from what is kept with its decoded
+from the facets' own aggregation instead of a count; the facets and pages of searches without
+words are kept for a version of the index files; a hit's body comes from what is kept with its decoded
 listing; circles are read with their count; listings not active are left out by their
 `unlisted` term. Each query is answered both ways on one index and must give the same hits in
 the same order, totals and facets."""
@@ -19,7 +19,7 @@ import pytest
 from services.directory.search import tantivy_geo, tantivy_ranking
 from services.directory.search.query import SearchQuery, SearchResult
 from services.directory.search.tantivy_backend import TantivyBackend
-from services.directory.search.tantivy_facets import KeptFacets
+from services.directory.search.tantivy_facets import KEPT_PAGE_SIZE, KeptForFiles
 from services.directory.search.tantivy_index import WELCOME_BOOSTS, welcome_rank
 from services.directory.search.tantivy_ranking import RankedSearch
 from tests.contract.search.fixtures import EASTBOURNE, TOWNS, doc
@@ -101,11 +101,49 @@ def test_a_search_without_words_answers_as_scoring_every_match_does(
     fast = backend.search_words(query, [])
     again = backend.search_words(query, [])  # its facets and total as kept
     monkeypatch.setattr(tantivy_ranking, "RANK_BY_COLUMN", False)
-    monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
+    monkeypatch.setattr(backend, "_kept_facets", KeptForFiles(limit=0))
+    monkeypatch.setattr(backend, "_kept_pages", KeptForFiles(limit=0))
     slow = backend.search_words(query, [])
-    assert len(backend._kept_facets) == 0
+    assert len(backend._kept_facets) == 0 and len(backend._kept_pages) == 0
     assert _shown(fast) == _shown(slow)
     assert _shown(again) == _shown(slow)
+
+
+def test_a_kept_page_is_the_page_that_was_found(backend: TantivyBackend) -> None:
+    """Every page and order of a search without words, found and then read as kept: the same
+    hits in the same order; and the page kept is the one asked for (not page 1 for page 2, nor
+    the order by relevance for the order by price)."""
+    found: dict[tuple[str, int, int], list[str]] = {}
+    for sort in ("relevance", "price"):
+        for per_page, page in ((20, 1), (20, 2), (7, 3), (20, 40)):
+            query = SearchQuery(
+                categories=("sport-fitness",), sort=sort, page=page, per_page=per_page
+            )
+            first = backend.search_words(query, [])
+            again = backend.search_words(query, [])
+            assert _shown(again) == _shown(first)
+            found[(sort, page, per_page)] = [h.document.id for h in again.hits]
+    assert found[("relevance", 1, 20)] and found[("relevance", 2, 20)]
+    assert not set(found[("relevance", 1, 20)]) & set(found[("relevance", 2, 20)])
+    assert found[("relevance", 1, 20)] != found[("price", 1, 20)]
+    assert found[("relevance", 40, 20)] == []
+    assert len(backend._kept_pages) >= 6  # the pages with anything on them
+    kept = len(backend._kept_pages)
+    large = SearchQuery(categories=("sport-fitness",), per_page=KEPT_PAGE_SIZE + 1)
+    assert len(backend.search_words(large, []).hits) == KEPT_PAGE_SIZE + 1
+    assert len(backend._kept_pages) == kept  # a large page is not kept (memory)
+
+
+def test_a_kept_page_is_highlighted_and_measured_for_its_own_search(
+    backend: TantivyBackend,
+) -> None:
+    """A page kept by a search with no place gives the distances of one that names a place
+    (sorted by relevance, so the same page): its hits are built for each search."""
+    plain = backend.search_words(SearchQuery(categories=("dance",)), [])
+    near = backend.search_words(SearchQuery(categories=("dance",), near=EASTBOURNE), [])
+    assert [h.document.id for h in near.hits] == [h.document.id for h in plain.hits]
+    assert all(h.distance_m is None for h in plain.hits)
+    assert any(h.distance_m is not None for h in near.hits)
 
 
 def test_the_boosts_decide_the_first_page_of_a_search_without_words(
@@ -148,15 +186,20 @@ def test_kept_facets_are_dropped_by_every_commit_here_or_in_another_process(
     here.upsert(_listings(30))
     query = SearchQuery(categories=("dance",))
     before = here.search_words(query, [])
-    assert len(here._kept_facets) == 1
+    assert len(here._kept_facets) == 1 and len(here._kept_pages) == 1
     assert _shown(here.search_words(query, [])) == _shown(before)
     dancing = replace(_listings(1)[0], id="00000000-0000-4000-8000-000000000999")
     dancing = replace(dancing, categories=["dance"], town="Lewes", status="active")
+    dancing = replace(dancing, welcomes=list(WELCOME_BOOSTS))  # first on the page
     here.upsert([dancing])  # a commit here
     after = here.search_words(query, [])
     assert after.total == before.total + 1
     assert after.facet_counts("town")["Lewes"] == before.facet_counts("town").get("Lewes", 0) + 1
+    assert after.hits[0].document.id == dancing.id
+    renamed = replace(dancing, name="Renamed by another process")
     other = TantivyBackend(tmp_path / "index")  # another process's writer, as a reindex
+    other.upsert([renamed])
+    assert here.search_words(query, []).hits[0].document.name == renamed.name
     other.delete([dancing.id])
     assert _shown(here.search_words(query, [])) == _shown(before)
     other.clear()
@@ -167,11 +210,11 @@ def test_a_search_with_words_keeps_nothing(tmp_path: Path) -> None:
     here = TantivyBackend(tmp_path / "index")
     here.upsert(_listings(30))
     here.search_words(SearchQuery(), ["listing"])
-    assert len(here._kept_facets) == 0
+    assert len(here._kept_facets) == 0 and len(here._kept_pages) == 0
 
 
 def test_kept_facets_are_bounded() -> None:
-    kept = KeptFacets(limit=2)
+    kept = KeptForFiles(limit=2)
     for n in range(5):
         kept.put(1, n, ({}, n))
         assert len(kept) <= 2
@@ -263,5 +306,6 @@ def test_listings_not_active_are_left_out_as_requiring_active_does(
     assert all(h.document.status == "active" for h in left_out.hits)
     requiring = RankedSearch._listed.__get__(backend)
     monkeypatch.setattr(backend, "_listed", lambda _narrowed: requiring(False))
-    monkeypatch.setattr(backend, "_kept_facets", KeptFacets(limit=0))
+    monkeypatch.setattr(backend, "_kept_facets", KeptForFiles(limit=0))
+    monkeypatch.setattr(backend, "_kept_pages", KeptForFiles(limit=0))
     assert _shown(left_out) == _shown(backend.search_words(query, words, last=True))
