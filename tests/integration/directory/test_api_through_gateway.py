@@ -3,6 +3,7 @@ fundability and bad input. Tests add their own records rather than change the sh
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import date, timedelta
 
@@ -430,3 +431,54 @@ def test_two_editors_with_the_same_etag_never_both_win(suite):
     assert sorted(codes) == [200] + [412] * 7, codes
     final = suite.api("GET", path).json()
     assert final["version"] == 2
+
+
+def _browsed(suite, listing_id, deadline_s=20.0):
+    """The hits of a browse with no words (category and filters: a page the engine keeps for
+    the index's version) until `listing_id`'s hit passes `check`, or the last page seen."""
+    query = "category=boxing-martial-arts&day=sunday&age=14&max_price=600&per_page=20"
+
+    def until(check):
+        deadline = time.monotonic() + deadline_s
+        while True:
+            answer = suite.api("GET", f"{D}/search?{query}")
+            assert answer.status_code == 200, answer.text
+            found = answer.json()
+            assert found["words_used"] == [] and found["total"] <= 20  # all on this page
+            hit = next((h for h in found["hits"] if h["id"] == listing_id), None)
+            if check(hit) or time.monotonic() > deadline:
+                return hit
+            time.sleep(0.1)
+
+    return until
+
+
+def test_a_browsed_category_shows_a_providers_edit_and_archive_at_once(suite):
+    """A page of a search without words is kept for the index's version: browsing the same
+    category again after the provider renames, then archives, a listing shows the new name and
+    then no listing, never the page kept from before."""
+    listing = new_listing(suite, name="Browse-kept boxing").json()
+    browse = _browsed(suite, listing["id"])
+    assert browse(lambda hit: hit is not None)["name"] == "Browse-kept boxing"
+    assert browse(lambda hit: hit is not None)["name"] == "Browse-kept boxing"  # kept
+    path = f"{D}/listings/{listing['id']}"
+    renamed = suite.api(
+        "PATCH",
+        path,
+        role="provider",
+        provider_id=DEMO_PROVIDER_ID,
+        json={"name": "Browse-kept boxing, renamed"},
+        headers={"If-Match": suite.api("GET", path).headers["ETag"]},
+    )
+    assert renamed.status_code == 200, renamed.text
+    shown = browse(lambda hit: hit is not None and hit["name"].endswith("renamed"))
+    assert shown is not None and shown["name"] == "Browse-kept boxing, renamed"
+    archived = suite.api(
+        "DELETE",
+        path,
+        role="provider",
+        provider_id=DEMO_PROVIDER_ID,
+        headers={"If-Match": suite.api("GET", path).headers["ETag"]},
+    )
+    assert archived.status_code == 200, archived.text
+    assert browse(lambda hit: hit is None) is None
