@@ -155,14 +155,13 @@ class KeptForFiles:
     each filter set's facet counts and total (instead of aggregating every match again), and
     each page of its listings, decoded, by filters, order and page (instead of ranking every
     match again and reading the page's listings: Solr's queryResultCache, for searches without
-    words). A search with
-    words is never kept (its match set is its own). Every commit, by any process, changes the
-    version, and the first search of a new version drops everything kept (as does reaching
-    `limit`; `limit` 0 keeps nothing). Those kept are shared between searches, which only read
-    them. A search running while a commit lands may keep what it found in the newer files
-    under the older version, as it may read either files (the version is read before the
-    files are opened, so never older files under a newer version); searches that read the
-    newer version never see those."""
+    words). A search with words is never kept (its match set is its own). Every commit, by any
+    process, changes the version, and the first search of a new version drops everything kept
+    (as does reaching `limit`; `limit` 0 keeps nothing). Those kept are shared between
+    searches, which only read them. A search running while a commit lands may keep what it
+    found in the newer files under the older version, as it may read either files (the version
+    is read before the files are opened, so never older files under a newer version); searches
+    that read the newer version never see those."""
 
     def __init__(self, limit: int = KEPT_FACETS):
         self.limit = limit
