@@ -30,7 +30,6 @@ from services.directory.search.query import (
     town_value,
 )
 from services.directory.search.tantivy_backend import TantivyBackend
-from services.directory.search.tantivy_facets import KeptForFiles
 from services.directory.search.tantivy_index import (
     CELL_DEGREES,
     category_day,
@@ -38,6 +37,7 @@ from services.directory.search.tantivy_index import (
     circle_cells,
     joinable,
 )
+from tests.unit.search.kept import keep_nothing
 
 LISTINGS = 3000
 MIX = query_mix(600)
@@ -103,8 +103,7 @@ EXTRA = [
 def test_a_category_on_a_day_answers_as_the_two_filters_apart(
     backend: TantivyBackend, query: SearchQuery, words: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backend, "_kept_facets", KeptForFiles(limit=0))
-    monkeypatch.setattr(backend, "_kept_pages", KeptForFiles(limit=0))
+    keep_nothing(backend, monkeypatch)
     paired = backend.search_words(query, words, last=True)
     monkeypatch.setattr(tantivy_ranking, "JOIN_CATEGORY_DAY", False)
     apart = backend.search_words(query, words, last=True)
@@ -115,8 +114,7 @@ def test_the_benchmarks_filtered_questions_answer_as_the_two_filters_apart(
     backend: TantivyBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Whole questions (understanding, fallbacks), every filtered one of the benchmark's mix."""
-    monkeypatch.setattr(backend, "_kept_facets", KeptForFiles(limit=0))
-    monkeypatch.setattr(backend, "_kept_pages", KeptForFiles(limit=0))
+    keep_nothing(backend, monkeypatch)
     paired = [_answered(backend, q) for q in FILTERED]
     assert sum(1 for found in paired if found[0][0]) > len(FILTERED) // 2  # not all empty
     monkeypatch.setattr(tantivy_ranking, "JOIN_CATEGORY_DAY", False)
@@ -205,8 +203,7 @@ def test_nearest_first_answers_the_same_read_at_once_or_in_circles(
 ) -> None:
     """A nearest-first search of few matches reads them all in one search, of more in growing
     circles: whole questions naming a place, and nearest-first pages, the same either way."""
-    monkeypatch.setattr(backend, "_kept_facets", KeptForFiles(limit=0))
-    monkeypatch.setattr(backend, "_kept_pages", KeptForFiles(limit=0))
+    keep_nothing(backend, monkeypatch)
     pages = [
         SearchQuery(near=GeoPoint(50.77, 0.28), sort="distance", categories=("dance",)),
         SearchQuery(near=GeoPoint(50.77, 0.28), sort="distance", page=4, per_page=9),
@@ -306,8 +303,7 @@ def test_a_wide_circle_read_at_its_edge_answers_as_every_candidate_read(
 def test_the_benchmarks_radius_questions_answer_the_same_read_at_the_edge(
     backend: TantivyBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backend, "_kept_facets", KeptForFiles(limit=0))
-    monkeypatch.setattr(backend, "_kept_pages", KeptForFiles(limit=0))
+    keep_nothing(backend, monkeypatch)
     monkeypatch.setattr(tantivy_geo, "WIDE_CIRCLE", 3)
     by_cells = [_answered(backend, q) for q in RADIUS]
     assert sum(1 for found in by_cells if found[0][0] > 20) > len(RADIUS) // 2

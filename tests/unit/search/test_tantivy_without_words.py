@@ -23,6 +23,7 @@ from services.directory.search.tantivy_facets import KEPT_PAGE_SIZE, KeptForFile
 from services.directory.search.tantivy_index import WELCOME_BOOSTS, welcome_rank
 from services.directory.search.tantivy_ranking import RankedSearch
 from tests.contract.search.fixtures import EASTBOURNE, TOWNS, doc
+from tests.unit.search.kept import keep_nothing
 
 WELCOMES = [*WELCOME_BOOSTS, "quiet_space"]  # one welcome that is not boosted
 STATUSES = ["inactive", "defunct", "temporarily_closed", "Active", ""]  # none searched
@@ -101,8 +102,7 @@ def test_a_search_without_words_answers_as_scoring_every_match_does(
     fast = backend.search_words(query, [])
     again = backend.search_words(query, [])  # its facets and total as kept
     monkeypatch.setattr(tantivy_ranking, "RANK_BY_COLUMN", False)
-    monkeypatch.setattr(backend, "_kept_facets", KeptForFiles(limit=0))
-    monkeypatch.setattr(backend, "_kept_pages", KeptForFiles(limit=0))
+    keep_nothing(backend, monkeypatch)
     slow = backend.search_words(query, [])
     assert len(backend._kept_facets) == 0 and len(backend._kept_pages) == 0
     assert _shown(fast) == _shown(slow)
@@ -306,6 +306,5 @@ def test_listings_not_active_are_left_out_as_requiring_active_does(
     assert all(h.document.status == "active" for h in left_out.hits)
     requiring = RankedSearch._listed.__get__(backend)
     monkeypatch.setattr(backend, "_listed", lambda _narrowed: requiring(False))
-    monkeypatch.setattr(backend, "_kept_facets", KeptForFiles(limit=0))
-    monkeypatch.setattr(backend, "_kept_pages", KeptForFiles(limit=0))
+    keep_nothing(backend, monkeypatch)
     assert _shown(left_out) == _shown(backend.search_words(query, words, last=True))
