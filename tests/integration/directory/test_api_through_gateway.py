@@ -433,24 +433,21 @@ def test_two_editors_with_the_same_etag_never_both_win(suite):
     assert final["version"] == 2
 
 
-def _browsed(suite, listing_id, deadline_s=20.0):
-    """The hits of a browse with no words (category and filters: a page the engine keeps for
-    the index's version) until `listing_id`'s hit passes `check`, or the last page seen."""
+def _browsed_until(suite, listing_id, check, deadline_s=20.0):
+    """`listing_id`'s hit (None when not on the page) in a browse with no words (category and
+    filters: a page the engine keeps for the index's version), once it passes `check`, or as
+    last seen when the deadline passes first."""
     query = "category=boxing-martial-arts&day=sunday&age=14&max_price=600&per_page=20"
-
-    def until(check):
-        deadline = time.monotonic() + deadline_s
-        while True:
-            answer = suite.api("GET", f"{D}/search?{query}")
-            assert answer.status_code == 200, answer.text
-            found = answer.json()
-            assert found["words_used"] == [] and found["total"] <= 20  # all on this page
-            hit = next((h for h in found["hits"] if h["id"] == listing_id), None)
-            if check(hit) or time.monotonic() > deadline:
-                return hit
-            time.sleep(0.1)
-
-    return until
+    deadline = time.monotonic() + deadline_s
+    while True:
+        answer = suite.api("GET", f"{D}/search?{query}")
+        assert answer.status_code == 200, answer.text
+        found = answer.json()
+        assert found["words_used"] == [] and found["total"] <= 20  # all on this page
+        hit = next((h for h in found["hits"] if h["id"] == listing_id), None)
+        if check(hit) or time.monotonic() > deadline:
+            return hit
+        time.sleep(0.1)
 
 
 def test_a_browsed_category_shows_a_providers_edit_and_archive_at_once(suite):
@@ -458,7 +455,10 @@ def test_a_browsed_category_shows_a_providers_edit_and_archive_at_once(suite):
     category again after the provider renames, then archives, a listing shows the new name and
     then no listing, never the page kept from before."""
     listing = new_listing(suite, name="Browse-kept boxing").json()
-    browse = _browsed(suite, listing["id"])
+
+    def browse(check):
+        return _browsed_until(suite, listing["id"], check)
+
     assert browse(lambda hit: hit is not None)["name"] == "Browse-kept boxing"
     assert browse(lambda hit: hit is not None)["name"] == "Browse-kept boxing"  # kept
     path = f"{D}/listings/{listing['id']}"
