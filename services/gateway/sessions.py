@@ -31,7 +31,7 @@ _SID = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 # so a browser's cookie gives it no ambient authority).
 SESSIONLESS = ("/static/", "/assets/", "/docs/assets/", "/api/", "/oruk", "/health")
 TOUCH_EVERY = 60  # seconds: how stale last_seen_at may get before a request refreshes it
-PURGE_CHANCE = 0.01
+PURGE_CHANCE = 0.01  # of a save also deleting every ended session (so no job is needed for it)
 
 
 def _hash(sid: str) -> str:
@@ -75,10 +75,13 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 class SessionStore:
-    def __init__(self, db: Database, *, idle: int, absolute: int):
+    def __init__(
+        self, db: Database, *, idle: int, absolute: int, purge_chance: float = PURGE_CHANCE
+    ):
         self.db = db
         self.idle = idle
         self.absolute = absolute
+        self.purge_chance = purge_chance
 
     def load(self, sid: str, now: int | None = None) -> tuple[dict[str, Any], int] | None:
         now = int(time.time()) if now is None else now
@@ -117,7 +120,7 @@ class SessionStore:
                 s.execute(insert(web_sessions).values(id_hash=key, created_at=created_at, **values))
 
         self.db.run_write(work)
-        if random.random() < PURGE_CHANCE:
+        if random.random() < self.purge_chance:
             self.purge(now)
 
     def delete(self, sid: str) -> None:

@@ -107,7 +107,8 @@ def test_session_store_ends_idle_and_old_sessions(database_url):
     migrate("gateway", database_url)
     db = Database(database_url)
     try:
-        store = SessionStore(db, idle=30 * 60, absolute=10 * 3600)
+        # No purge by chance on a save here: the test purges when it means to.
+        store = SessionStore(db, idle=30 * 60, absolute=10 * 3600, purge_chance=0)
         store.save("a" * 43, {"user": {"sub": "x", "role": "advisor"}}, created_at=1000, now=1000)
         assert store.load("a" * 43, now=1000 + 29 * 60) is not None  # touches last_seen
         assert store.load("a" * 43, now=1000 + 58 * 60) is not None  # idle measured from touch
@@ -123,6 +124,24 @@ def test_session_store_ends_idle_and_old_sessions(database_url):
         assert store.load("d" * 43, now=5100) == ({"n": 2}, 5000)
         store.delete("d" * 43)
         assert store.count() == 0
+    finally:
+        db.dispose()
+
+
+def test_a_save_now_and_then_purges_ended_sessions_but_never_its_own(database_url):
+    migrate("gateway", database_url)
+    db = Database(database_url)
+    try:
+        store = SessionStore(db, idle=30 * 60, absolute=10 * 3600, purge_chance=1)
+        store.save("c" * 43, {"n": 1}, created_at=0, now=0)
+        store.save("d" * 43, {"n": 2}, created_at=0, now=0)
+        store.save("d" * 43, {"n": 3}, created_at=0, now=31 * 60)  # "c" idle too long: it goes
+        assert store.count() == 1
+        assert store.load("d" * 43, now=31 * 60) == ({"n": 3}, 0)
+        never = SessionStore(db, idle=30 * 60, absolute=10 * 3600, purge_chance=0)
+        never.save("e" * 43, {"n": 4}, created_at=0, now=0)
+        never.save("d" * 43, {"n": 5}, created_at=0, now=62 * 60)
+        assert never.count() == 2
     finally:
         db.dispose()
 
