@@ -12,7 +12,7 @@ MIMETYPES = [
     "application/problem+json",
     "text/csv",
     "text/plain",
-    *PAGE_TYPES,
+    *sorted(PAGE_TYPES),  # (a set: sorted, so every process names the parameters in one order)
 ]
 PATHS = ["/api/budget/whoami", "/oruk", "/oruk/", "/oruk/services", "/orukx", "/api/oruk/x"]
 
