@@ -12,12 +12,15 @@ run: $(VENV)/.installed assets
 # ([tool.coverage.report] fail_under; docs/architecture.md, "Coverage"). A subset of the tests
 # falls below it: `make test PYTEST_ARGS=tests/unit COVERAGE=` runs without it.
 COVERAGE ?= --cov --cov-report=term:skip-covered
+# One worker process a core (at most 4), each test file whole on one worker and the browser
+# journeys together (tests/conftest.py); `make test PYTEST_WORKERS=0` runs them in this process.
+PYTEST_WORKERS ?= auto
 
 test: $(VENV)/.installed-test assets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses=4 --dist loadfile $(COVERAGE) $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -15,6 +15,7 @@ from tests.support import (
     postgres_database,
     require_postgres,
     running_suite,
+    worker_unit,
 )
 
 # The business date is the UK's (shared.clock.today), and some code and many tests take
@@ -53,3 +54,19 @@ def fresh_suite(tmp_path: Path) -> Iterator[RunningSuite]:
     """A suite of its own on the embedded defaults, for tests that stop or break parts of it."""
     with running_suite(tmp_path / "var") as running:
         yield running
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # type: ignore[no-untyped-def]
+    """`make test` runs the tests in worker processes (pytest-xdist), each test file whole on one
+    worker, so a module's fixtures start once. The browser journeys are one unit: they run on one
+    worker, in the order they are written, against their own seeded suite (tests/e2e/conftest.py),
+    as they do in a single process."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class JourneysTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_unit(nodeid)
+
+    return JourneysTogether(config, log)

@@ -59,6 +59,13 @@ def require_postgres() -> None:
     pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
 
 
+def worker_unit(nodeid: str) -> str:
+    """The unit of tests one worker process runs whole (`make test`, tests/conftest.py): a test's
+    file, or every browser journey together."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/e2e" if path.startswith("tests/e2e/") else path
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database on the test server; dropped afterwards."""

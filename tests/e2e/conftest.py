@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from shared.demo import DEMO_USERS
+from tests.support import RunningSuite, postgres_available, running_suite
 
 CHROMIUM = os.environ.get("PHB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,6 +38,16 @@ def chromium():  # type: ignore[no-untyped-def]
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSuite]:
+    """The journeys' own seeded suite (in place of the one other tests share and add records to):
+    they read the demo as seeded and as the journeys before them left it, whichever other tests
+    ran before them in this process."""
+    var_dir = tmp_path_factory.mktemp("journeys-suite-var")
+    with running_suite(var_dir, seed=True, postgres=postgres_available()) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
