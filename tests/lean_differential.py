@@ -5,7 +5,6 @@ counters a call moved, and the access log's lines."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,22 +12,16 @@ from typing import Any
 from prometheus_client import REGISTRY
 from waitress import create_server
 
+from tests.support import ServedInThread
+
 Answer = tuple[str, list[tuple[str, str]], bytes]  # status, headers, body
 Samples = dict[tuple[str, tuple[Any, ...]], float]
 
 
 def serve(app: Any) -> tuple[str, Callable[[], None]]:
     """`app` served by waitress on an ephemeral port: its URL, and how to stop it."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(5)
-
-    return f"http://127.0.0.1:{server.effective_port}", stop
+    served = ServedInThread(create_server(app, host="127.0.0.1", port=0, threads=4))
+    return served.url, served.stop
 
 
 def samples(families: Collection[str], suffixes: tuple[str, ...] = ("_total",)) -> Samples:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
@@ -57,6 +58,32 @@ def require_postgres() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail("CI must run database tests on PostgreSQL: TEST_POSTGRES_URL is not set")
     pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
+
+
+class ServedInThread:
+    """A waitress server (`waitress.create_server`) running in a daemon thread of this process."""
+
+    def __init__(self, server: Any):
+        self.server = server
+        self.url = f"http://127.0.0.1:{server.effective_port}"
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:  # its socket closed under select() as it stops (EBADF): only then
+            if not self._stopping.is_set():
+                raise
+
+    def stop(self) -> None:
+        self._stopping.set()
+        # Handler threads finish before the trigger closes: one still writing its answer would
+        # otherwise fail on a closed descriptor (seen under load, as a thread exception).
+        self.server.task_dispatcher.shutdown()
+        self.server.close()
+        self._thread.join(5)
 
 
 def worker_unit(nodeid: str) -> str:

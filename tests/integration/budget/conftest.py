@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from shared.identity import Identity
 from shared.registry import service_core
 from tests.integration.budget.helpers import ADVISOR, migrated
 from tests.object_store import Bucket, CuttingProxy, moto_bucket
-from tests.support import internal_headers
+from tests.support import ServedInThread, internal_headers
 
 DEFAULT_SUBS = {"advisor": ADVISOR.sub}
 
@@ -76,26 +75,10 @@ def serve_budget(database_url, tmp_path, monkeypatch) -> Iterator[BudgetServer]:
     from services.budget.app import create_app
 
     app = create_app()
-    server = create_server(app, host="127.0.0.1", port=0, threads=16)
-    stopping = threading.Event()
-
-    def serve() -> None:
-        try:
-            server.run()
-        except OSError:  # the socket closed under select() while stopping
-            if not stopping.is_set():
-                raise
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    served = ServedInThread(create_server(app, host="127.0.0.1", port=0, threads=16))
     try:
-        yield BudgetServer(f"http://127.0.0.1:{server.effective_port}", tmp_path, db, database_url)
+        yield BudgetServer(served.url, tmp_path, db, database_url)
     finally:
-        stopping.set()
-        # Let handler threads finish before the trigger closes: one still writing its answer
-        # would otherwise fail on a closed descriptor (seen under load, as a thread exception).
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(5)
+        served.stop()
         service_core(app).db.dispose()
         db.dispose()

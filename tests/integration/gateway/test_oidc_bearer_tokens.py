@@ -8,7 +8,6 @@ provider's organisation from OIDC_PROVIDER_CLAIM, never from claims the suite di
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, jsonify
 from waitress import create_server
 
-from tests.support import RunningSuite, running_suite
+from tests.support import RunningSuite, ServedInThread, running_suite
 
 ORG = str(uuid.uuid4())
 ROLE_MAP = "PHB.Advisors=advisor,PHB.Finance=finance,PHB.Providers=provider"
@@ -59,13 +58,11 @@ class IdentityProvider:
 @pytest.fixture(scope="module")
 def idp() -> Iterator[IdentityProvider]:
     provider = IdentityProvider()
-    thread = threading.Thread(target=provider.server.run, daemon=True)
-    thread.start()
+    served = ServedInThread(provider.server)
     try:
         yield provider
     finally:
-        provider.server.close()
-        thread.join(5)
+        served.stop()
 
 
 @pytest.fixture(scope="module")
