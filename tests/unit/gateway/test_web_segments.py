@@ -21,7 +21,8 @@ from services.gateway.web.segments import (
 )
 
 WEB = Path(__file__).resolve().parents[3] / "services" / "gateway" / "web"
-FRESH = "3f2b8c1e-7d4a-4e9b-9c6f-1a2b3c4d5e6f"  # a version-4 id, fixed: parameters are named alike in every run
+# A version-4 id, fixed rather than fresh: every test process must name the parameters alike.
+FRESH = "3f2b8c1e-7d4a-4e9b-9c6f-1a2b3c4d5e6f"
 
 
 @pytest.mark.parametrize(
